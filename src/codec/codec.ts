@@ -1,14 +1,20 @@
 // The record-batch codec: encode, decode and validate Kafka RecordBatch v2 through the WASM
 // module. Every call copies its input into the module's one scratch region, runs there, and
 // returns JS values; decoded keys, values and headers are views into the caller's input.
+// The synchronous methods handle uncompressed batches; the *Async ones every codec, since
+// platform compression (gzip) is asynchronous in browsers. Scratch pointers are never held
+// across an await: another call may reuse the region meanwhile.
 import { CodecError, wasmError } from './errors.js'
 import {
   ATTR_CONTROL, ATTR_LOG_APPEND_TIME, ATTR_TRANSACTIONAL, BATCH_HEADER_BYTES, CRC_START,
   LOG_OVERHEAD_BYTES, readBatchHeader, setInt64,
 } from './header.js'
-import { BATCH_BYTES_MAX, CRC_CHUNK_BYTES } from './limits.js'
-import type {
-  BatchHeader, BatchOptions, DecodedBatch, DecodedRecord, RecordHeader, RecordInput, ValidateOptions,
+import { BATCH_BYTES_MAX, CRC_CHUNK_BYTES, DECOMPRESSED_BYTES_MAX } from './limits.js'
+import { platformCompress, platformDecompress } from './platform-compression.js'
+import {
+  COMPRESSION_CODECS,
+  type BatchHeader, type BatchOptions, type CompressionCodec, type DecodedBatch, type DecodedRecord,
+  type RecordHeader, type RecordInput, type ValidateOptions,
 } from './types.js'
 import { instantiateCodec, Scratch, type CodecExports } from './wasm.js'
 
@@ -45,8 +51,148 @@ export class Codec {
     return crc >>> 0
   }
 
-  /** Encodes an uncompressed RecordBatch v2 with a correct CRC. Offset deltas run 0..n-1. */
+  /** Encodes a RecordBatch v2 with a correct CRC; offset deltas run 0..n-1. No compression. */
   encodeBatch(records: readonly RecordInput[], options: BatchOptions = {}): Uint8Array {
+    const compression = options.compression ?? 'none'
+    if (compression !== 'none') {
+      throw new CodecError('UNSUPPORTED_COMPRESSION', `encodeBatch cannot compress with ${compression}: use encodeBatchAsync`)
+    }
+    const { outPtr, sectionLen, baseTimestamp, maxTimestamp } = this.encodeSection(records, options, BATCH_HEADER_BYTES)
+    const total = BATCH_HEADER_BYTES + sectionLen
+    this.writeHeader(outPtr, total, records.length, 0, baseTimestamp, maxTimestamp, options)
+    return this.scratch.u8.slice(outPtr, outPtr + total)
+  }
+
+  /** encodeBatch, for every codec: the records section is compressed with options.compression. */
+  async encodeBatchAsync(records: readonly RecordInput[], options: BatchOptions = {}): Promise<Uint8Array> {
+    const compression = options.compression ?? 'none'
+    if (compression === 'none') return this.encodeBatch(records, options)
+    const { outPtr, sectionLen, baseTimestamp, maxTimestamp } = this.encodeSection(records, options, 0)
+    // Scratch is shared: take the section out before awaiting.
+    const compressed = await platformCompress(compression, this.scratch.u8.slice(outPtr, outPtr + sectionLen))
+    const total = BATCH_HEADER_BYTES + compressed.length
+    if (total > BATCH_BYTES_MAX) {
+      throw new CodecError('BATCH_TOO_LARGE', `compressed batch is ${total} bytes, over the ${BATCH_BYTES_MAX}-byte limit`)
+    }
+    const ptr = this.scratch.reserve(total)
+    this.scratch.u8.set(compressed, ptr + BATCH_HEADER_BYTES)
+    const codecId = COMPRESSION_CODECS.indexOf(compression)
+    this.writeHeader(ptr, total, records.length, codecId, baseTimestamp, maxTimestamp, options)
+    return this.scratch.u8.slice(ptr, ptr + total)
+  }
+
+  /**
+   * Validates one uncompressed batch completely (framing, CRC, every record) without building
+   * records: the broker's produce path. Returns its header. `bytes` may hold more after it.
+   */
+  validateBatch(bytes: Uint8Array, options: ValidateOptions = {}): BatchHeader {
+    const { header, ptr } = this.checkFraming(bytes, options, 'validateBatch')
+    this.walk(ptr + BATCH_HEADER_BYTES, header.sizeBytes - BATCH_HEADER_BYTES, header, options, 0, false)
+    return header
+  }
+
+  /** validateBatch, for every codec: a compressed section is decompressed under the limit. */
+  async validateBatchAsync(bytes: Uint8Array, options: ValidateOptions = {}): Promise<BatchHeader> {
+    const header = readBatchHeader(bytes)
+    if (header.compression === 'none') return this.validateBatch(bytes, options)
+    const section = await this.decompressSection(bytes, options)
+    const ptr = this.scratch.reserve(section.length)
+    this.scratch.u8.set(section, ptr)
+    this.walk(ptr, section.length, header, options, ptr, false)
+    return header
+  }
+
+  /** Validates and decodes one uncompressed batch; keys, values and headers are views into `bytes`. */
+  decodeBatch(bytes: Uint8Array, options: ValidateOptions = {}): DecodedBatch {
+    const { header, ptr } = this.checkFraming(bytes, options, 'decodeBatch')
+    const index = this.walk(ptr + BATCH_HEADER_BYTES, header.sizeBytes - BATCH_HEADER_BYTES, header, options, ptr, true)
+    return { header, records: this.readIndex(bytes, header, index.recordPtr, index.headerPtr) }
+  }
+
+  /**
+   * decodeBatch, for every codec. For a compressed batch, keys and values are views into its
+   * decompressed records section (a fresh buffer), not into `bytes`.
+   */
+  async decodeBatchAsync(bytes: Uint8Array, options: ValidateOptions = {}): Promise<DecodedBatch> {
+    const header = readBatchHeader(bytes)
+    if (header.compression === 'none') return this.decodeBatch(bytes, options)
+    const section = await this.decompressSection(bytes, options)
+    const ptr = this.scratch.reserve(section.length)
+    this.scratch.u8.set(section, ptr)
+    const index = this.walk(ptr, section.length, header, options, ptr, true)
+    return { header, records: this.readIndex(section, header, index.recordPtr, index.headerPtr) }
+  }
+
+  /**
+   * Copies the batch into scratch and checks its framing and CRC in WASM. Throws for a
+   * compressed batch (the synchronous paths handle only uncompressed ones).
+   */
+  private checkFraming(bytes: Uint8Array, options: ValidateOptions, caller: string): { header: BatchHeader; ptr: number } {
+    if (bytes.length < LOG_OVERHEAD_BYTES) {
+      throw new CodecError('BATCH_TRUNCATED', `record batch is ${bytes.length} bytes, shorter than its 12-byte prefix`)
+    }
+    const declared = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getInt32(8) + LOG_OVERHEAD_BYTES
+    if (declared > BATCH_BYTES_MAX) {
+      throw new CodecError('BATCH_TOO_LARGE', `record batch declares ${declared} bytes, over the ${BATCH_BYTES_MAX}-byte limit`)
+    }
+    const len = Math.min(bytes.length, Math.max(declared, BATCH_HEADER_BYTES))
+    const ptr = this.scratch.reserve(len)
+    this.scratch.u8.set(bytes.subarray(0, len), ptr)
+    const total = this.wasm.checkBatch(ptr, len, options.contiguous === false ? 0 : 1)
+    if (total < 0) throw wasmError(total, 'record batch')
+    const header = readBatchHeader(bytes)
+    if (header.compression !== 'none') {
+      throw new CodecError('UNSUPPORTED_COMPRESSION', `${caller} handles uncompressed batches only; this one is ${header.compression}: use ${caller}Async`)
+    }
+    return { header, ptr }
+  }
+
+  /** Checks framing, then decompresses the records section under the configured limit. */
+  private async decompressSection(bytes: Uint8Array, options: ValidateOptions): Promise<Uint8Array> {
+    const header = readBatchHeader(bytes)
+    const len = Math.min(bytes.length, Math.max(header.sizeBytes, BATCH_HEADER_BYTES))
+    if (header.sizeBytes > BATCH_BYTES_MAX) {
+      throw new CodecError('BATCH_TOO_LARGE', `record batch declares ${header.sizeBytes} bytes, over the ${BATCH_BYTES_MAX}-byte limit`)
+    }
+    const ptr = this.scratch.reserve(len)
+    this.scratch.u8.set(bytes.subarray(0, len), ptr)
+    const total = this.wasm.checkBatch(ptr, len, options.contiguous === false ? 0 : 1)
+    if (total < 0) throw wasmError(total, 'record batch')
+    const maxBytes = options.maxDecompressedBytes ?? DECOMPRESSED_BYTES_MAX
+    return platformDecompress(header.compression as CompressionCodec, bytes.subarray(BATCH_HEADER_BYTES, total), maxBytes)
+  }
+
+  /**
+   * Walks the records section at [ptr, ptr+len) in scratch. With `withIndex`, also writes the
+   * record and header index after it (offsets relative to `base`) and returns where.
+   */
+  private walk(
+    ptr: number, len: number, header: BatchHeader, options: ValidateOptions, base: number, withIndex: boolean,
+  ): { recordPtr: number; headerPtr: number } {
+    const count = header.recordCount
+    if (count > len / RECORD_BYTES_MIN) {
+      throw new CodecError('RECORD_COUNT_INVALID', `record count ${count} cannot fit in a ${len}-byte records section`)
+    }
+    const contiguous = options.contiguous === false ? 0 : 1
+    let recordPtr = 0
+    let headerPtr = 0
+    let headerCap = 0
+    if (withIndex) {
+      headerCap = Math.floor((len - count * RECORD_BYTES_MIN) / HEADER_BYTES_MIN)
+      recordPtr = align8(ptr + len)
+      headerPtr = recordPtr + count * RECORD_INDEX_BYTES
+      this.scratch.reserve(headerPtr + headerCap * HEADER_INDEX_BYTES - this.scratch.base)
+    }
+    const rc = this.wasm.walkRecords(ptr, len, count, contiguous, header.lastOffsetDelta, recordPtr, headerPtr, headerCap, base)
+    if (rc < 0) throw wasmError(rc, 'records section')
+    return { recordPtr, headerPtr }
+  }
+
+  /**
+   * Stages and encodes the records section into scratch, leaving `headerRoom` bytes before it.
+   * Returns where the batch starts (outPtr) and the section's length.
+   */
+  private encodeSection(records: readonly RecordInput[], options: BatchOptions, headerRoom: number) {
     if (records.length === 0) throw new CodecError('INVALID_ARGUMENT', 'a record batch needs at least one record')
     const now = Date.now()
     const baseTimestamp = options.baseTimestamp ?? records[0].timestamp ?? now
@@ -61,73 +207,13 @@ export class Codec {
     if (stagedMax > BATCH_BYTES_MAX) {
       throw new CodecError('BATCH_TOO_LARGE', `records need about ${stagedMax} bytes, over the ${BATCH_BYTES_MAX}-byte batch limit`)
     }
-    const outCap = BATCH_HEADER_BYTES + stagedMax + records.length * ENCODE_SLACK_PER_RECORD
+    const outCap = headerRoom + stagedMax + records.length * ENCODE_SLACK_PER_RECORD
     const stagedPtr = this.scratch.reserve(align8(stagedMax) + outCap)
     const stagedLen = this.stageRecords(records, stagedPtr, baseTimestamp, now)
     const outPtr = stagedPtr + align8(stagedMax)
-    const recordsLen = this.wasm.encodeRecords(
-      stagedPtr, stagedLen, records.length, outPtr + BATCH_HEADER_BYTES, outCap - BATCH_HEADER_BYTES,
-    )
-    if (recordsLen < 0) throw wasmError(recordsLen, 'encodeBatch')
-    const total = BATCH_HEADER_BYTES + recordsLen
-    this.writeHeader(outPtr, total, records.length, baseTimestamp, options.maxTimestamp ?? maxTimestamp, options)
-    return this.scratch.u8.slice(outPtr, outPtr + total)
-  }
-
-  /**
-   * Validates one batch completely (framing, CRC, every record) without building records:
-   * the broker's produce path. Returns its header. `bytes` may hold more after the batch.
-   */
-  validateBatch(bytes: Uint8Array, options: ValidateOptions = {}): BatchHeader {
-    const { ptr, total } = this.check(bytes, options)
-    const header = readBatchHeader(bytes)
-    if (header.compression !== 'none') {
-      throw new CodecError('UNSUPPORTED_COMPRESSION', `compression ${header.compression} is not supported yet`)
-    }
-    const rc = this.wasm.walkRecords(
-      ptr + BATCH_HEADER_BYTES, total - BATCH_HEADER_BYTES, header.recordCount,
-      options.contiguous === false ? 0 : 1, header.lastOffsetDelta, 0, 0, 0, ptr,
-    )
-    if (rc < 0) throw wasmError(rc, 'validateBatch')
-    return header
-  }
-
-  /** Validates and decodes one batch; records' keys, values and headers are views into `bytes`. */
-  decodeBatch(bytes: Uint8Array, options: ValidateOptions = {}): DecodedBatch {
-    const { ptr, total } = this.check(bytes, options)
-    const header = readBatchHeader(bytes)
-    if (header.compression !== 'none') {
-      throw new CodecError('UNSUPPORTED_COMPRESSION', `compression ${header.compression} is not supported yet`)
-    }
-    const count = header.recordCount
-    const recordsLen = total - BATCH_HEADER_BYTES
-    const headerCap = Math.max(0, Math.floor((recordsLen - count * RECORD_BYTES_MIN) / HEADER_BYTES_MIN))
-    const indexPtr = ptr + align8(total)
-    const headerPtr = indexPtr + count * RECORD_INDEX_BYTES
-    this.scratch.reserve(headerPtr + headerCap * HEADER_INDEX_BYTES - this.scratch.base)
-    const rc = this.wasm.walkRecords(
-      ptr + BATCH_HEADER_BYTES, recordsLen, count, options.contiguous === false ? 0 : 1,
-      header.lastOffsetDelta, indexPtr, headerPtr, headerCap, ptr,
-    )
-    if (rc < 0) throw wasmError(rc, 'decodeBatch')
-    return { header, records: this.readIndex(bytes, header, indexPtr, headerPtr) }
-  }
-
-  /** Copies the batch into scratch and checks its framing and CRC in WASM. */
-  private check(bytes: Uint8Array, options: ValidateOptions): { ptr: number; total: number } {
-    if (bytes.length < LOG_OVERHEAD_BYTES) {
-      throw new CodecError('BATCH_TRUNCATED', `record batch is ${bytes.length} bytes, shorter than its 12-byte prefix`)
-    }
-    const declared = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getInt32(8) + LOG_OVERHEAD_BYTES
-    if (declared > BATCH_BYTES_MAX) {
-      throw new CodecError('BATCH_TOO_LARGE', `record batch declares ${declared} bytes, over the ${BATCH_BYTES_MAX}-byte limit`)
-    }
-    const len = Math.min(bytes.length, Math.max(declared, BATCH_HEADER_BYTES))
-    const ptr = this.scratch.reserve(len)
-    this.scratch.u8.set(bytes.subarray(0, len), ptr)
-    const total = this.wasm.checkBatch(ptr, len, options.contiguous === false ? 0 : 1)
-    if (total < 0) throw wasmError(total, 'record batch')
-    return { ptr, total }
+    const sectionLen = this.wasm.encodeRecords(stagedPtr, stagedLen, records.length, outPtr + headerRoom, outCap - headerRoom)
+    if (sectionLen < 0) throw wasmError(sectionLen, 'encodeBatch')
+    return { outPtr, sectionLen, baseTimestamp, maxTimestamp: options.maxTimestamp ?? maxTimestamp }
   }
 
   private readIndex(bytes: Uint8Array, header: BatchHeader, indexPtr: number, headerPtr: number): DecodedRecord[] {
@@ -190,10 +276,11 @@ export class Codec {
   }
 
   private writeHeader(
-    at: number, total: number, count: number, baseTimestamp: number, maxTimestamp: number, o: BatchOptions,
+    at: number, total: number, count: number, codecId: number, baseTimestamp: number, maxTimestamp: number,
+    o: BatchOptions,
   ): void {
     const v = this.scratch.view
-    let attributes = 0
+    let attributes = codecId
     if (o.timestampType === 'LogAppendTime') attributes |= ATTR_LOG_APPEND_TIME
     if (o.transactional) attributes |= ATTR_TRANSACTIONAL
     if (o.control) attributes |= ATTR_CONTROL

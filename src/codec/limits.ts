@@ -1,13 +1,16 @@
 // Limits of the codec. Every buffer the codec uses is bounded by these.
 
 /** Largest batch (encoded or decoded, in bytes) one codec call accepts. */
-export const BATCH_BYTES_MAX = 64 * 1024 * 1024
+export const BATCH_BYTES_MAX = 32 * 1024 * 1024
+
+/** Default ceiling on a compressed batch's decompressed records section (bomb protection). */
+export const DECOMPRESSED_BYTES_MAX = BATCH_BYTES_MAX
 
 /**
  * Ceiling on the WASM module's scratch memory: the batch, plus its record and header index
- * (at most 40 + 8 bytes per byte / 7 of records), plus slack. Memory grows to this and no further.
+ * (at most 8 bytes of index per byte of records), plus slack. Memory grows to this and no further.
  */
-export const SCRATCH_BYTES_MAX = 8 * BATCH_BYTES_MAX
+export const SCRATCH_BYTES_MAX = 10 * BATCH_BYTES_MAX
 
 /** Chunk for CRC32C over data that is not in WASM memory (bounds the copy region). */
 export const CRC_CHUNK_BYTES = 1024 * 1024

@@ -35,6 +35,8 @@ export interface BatchOptions {
   baseTimestamp?: number
   /** Defaults to the largest record timestamp. */
   maxTimestamp?: number
+  /** Default 'none'. The synchronous encoder supports only codecs done in WASM. */
+  compression?: CompressionCodec
 }
 
 /** The 61-byte RecordBatch v2 header, decoded. */
@@ -83,4 +85,6 @@ export interface ValidateOptions {
    * stored batches, where compaction leaves gaps. Default true.
    */
   contiguous?: boolean
+  /** Ceiling on a compressed batch's decompressed records section. Default DECOMPRESSED_BYTES_MAX. */
+  maxDecompressedBytes?: number
 }
