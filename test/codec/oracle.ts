@@ -39,7 +39,8 @@ export const genRecord = (maxBytes = 200): fc.Arbitrary<GenRecord> =>
     key: bytesOrNull(maxBytes / 4),
     value: bytesOrNull(maxBytes),
     headers: fc.dictionary(
-      fc.string({ maxLength: 12 }).filter((k) => k !== '__proto__'),
+      // kafkajs decodes headers into a plain object, so it mangles keys such as 'toString'.
+      fc.string({ maxLength: 12 }).filter((k) => !(k in Object.prototype)),
       fc.array(fc.uint8Array({ maxLength: 16 }), { minLength: 1, maxLength: 2 }),
       { maxKeys: 3 },
     ),
