@@ -1,0 +1,713 @@
+// The replicated-log core: KRaft-shaped Raft (KIP-595 + pre-vote KIP-996) as a pure state
+// machine. Inputs: tick, receive, propose, appended, flushed (and campaign / resign).
+// Outputs: ready() / advance(). No I/O, no clock, no randomness of its own, no record bytes.
+import { assert } from './assert.js'
+import { EpochCache } from './epoch-cache.js'
+import {
+  PARKED_FETCHES_MAX,
+  PENDING_APPENDS_MAX,
+  READY_DIRECTIVES_MAX,
+  READY_MESSAGES_MAX,
+  UNCOMMITTED_OFFSETS_MAX,
+  VOTERS_MAX,
+} from './limits.js'
+import { ProgressTracker } from './progress.js'
+import { VoteTally } from './quorum.js'
+import type {
+  BugSwitches,
+  Directive,
+  EndQuorumEpoch,
+  EpochStart,
+  FetchRecords,
+  FetchRequest,
+  FetchResponse,
+  Leadership,
+  LogView,
+  Message,
+  NodeId,
+  ProposeResult,
+  QuorumState,
+  RaftConfig,
+  Ready,
+  Role,
+  Status,
+  VoteRequest,
+  VoteResponse,
+} from './types.js'
+
+type PendingAppend = 'fetched' | 'leaderChange'
+
+interface ParkedFetch {
+  readonly request: FetchRequest
+  readonly parkedAtTick: number
+}
+
+const NO_BUGS: BugSwitches = {}
+
+export class RaftCore {
+  private readonly cfg: RaftConfig
+  private readonly bugs: BugSwitches
+  private readonly id: NodeId
+  private readonly voters: ReadonlySet<NodeId>
+  private readonly isVoter: boolean
+
+  // Quorum state (persisted).
+  private epoch: number
+  private votedFor: NodeId | null
+  private leaderId: NodeId | null
+  private role: Role = 'unattached'
+
+  // The log as positions only.
+  private logStart: number
+  private logEnd: number
+  private flushedEnd: number
+  private readonly epochs: EpochCache
+  private highWatermark = 0
+  private readonly pendingAppends: PendingAppend[] = []
+  /** The leader's HW that arrived with records still being appended. */
+  private pendingLeaderHw = 0
+
+  // Time.
+  private nowTicks = 0
+  private electionDeadlineTick = 0
+  private fetchDeadlineTick = 0
+  private lastLeaderContactTick = Number.NEGATIVE_INFINITY
+
+  // Follower / observer fetching.
+  private inflightFetch: { id: number; sentAtTick: number; flushedOffset: number } | null = null
+  private nextFetchId = 1
+  private bootstrapCursor = 0
+
+  // Elections.
+  private tally: VoteTally | null = null
+  /** Bug switch bookkeeping: a granted vote this epoch that was never persisted. */
+  private unpersistedVote = false
+
+  // Leader.
+  private progress: ProgressTracker | null = null
+  private readonly parked = new Map<NodeId, ParkedFetch>()
+  private lastBeginQuorumTick = 0
+
+  // Output.
+  private messages: Message[] = []
+  private directives: Directive[] = []
+  private quorumDirty = false
+  private hwDirty = false
+  private leadershipDirty = false
+  private inReady = false
+
+  constructor(cfg: RaftConfig, persisted: QuorumState | null, log: LogView) {
+    assert(cfg.voters.length >= 1 && cfg.voters.length <= VOTERS_MAX, 'voter count out of range')
+    assert(new Set(cfg.voters).size === cfg.voters.length, 'duplicate voter')
+    assert(cfg.electionTimeoutTicks >= 1 && cfg.fetchTimeoutTicks >= 1, 'timeouts must be positive')
+    assert(cfg.fetchRetryTicks > cfg.fetchMaxWaitTicks, 'a parked fetch must answer before the retry')
+    assert(log.logStart <= log.flushedEnd && log.flushedEnd <= log.logEnd, 'bad log view')
+    this.cfg = cfg
+    this.bugs = cfg.bugs ?? NO_BUGS
+    this.id = cfg.id
+    this.voters = new Set(cfg.voters)
+    this.isVoter = this.voters.has(cfg.id)
+    this.epoch = persisted?.epoch ?? 0
+    this.votedFor = persisted?.votedFor ?? null
+    this.leaderId = null
+    this.logStart = log.logStart
+    this.logEnd = log.logEnd
+    this.flushedEnd = log.flushedEnd
+    this.epochs = new EpochCache(log.epochs)
+    assert(this.epochs.latestEpoch() <= this.epoch || persisted === null, 'log is ahead of quorum state')
+    if (persisted === null) this.epoch = this.epochs.latestEpoch()
+    const lastLeader = persisted?.leaderId ?? null
+    // A restarted leader does not resume leading: it waits out an election timeout.
+    if (lastLeader !== null && lastLeader !== this.id) this.becomeFollower(this.epoch, lastLeader)
+    else this.becomeUnattached(this.epoch)
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  tick(): void {
+    this.assertNotInReady()
+    this.nowTicks++
+    switch (this.role) {
+      case 'leader':
+        return this.tickLeader()
+      case 'follower':
+        return this.tickFollower()
+      default:
+        return this.tickElection()
+    }
+  }
+
+  receive(m: Message): void {
+    this.assertNotInReady()
+    if (m.to !== this.id || m.from === this.id) return
+    if (m.epoch > this.epoch && !this.acceptHigherEpoch(m)) return
+    if (m.epoch < this.epoch) return this.rejectStale(m)
+    switch (m.type) {
+      case 'vote':
+        return m.preVote ? this.handlePreVote(m) : this.handleVote(m)
+      case 'voteResponse':
+        return this.handleVoteResponse(m)
+      case 'beginQuorumEpoch':
+        return this.handleBeginQuorumEpoch(m.from)
+      case 'endQuorumEpoch':
+        return this.handleEndQuorumEpoch(m)
+      case 'fetch':
+        return this.handleFetch(m)
+      case 'fetchResponse':
+        return this.handleFetchResponse(m)
+    }
+  }
+
+  /** Leader: may the shell append one client batch stamped with the returned epoch? */
+  propose(): ProposeResult {
+    this.assertNotInReady()
+    if (this.role !== 'leader') {
+      return { ok: false, reason: 'notLeader', leaderId: this.leaderId, epoch: this.epoch }
+    }
+    // Client data goes after the LeaderChange batch, which opens the epoch in the cache.
+    if (this.epochs.latestEpoch() !== this.epoch || this.pendingAppends.length > 0) {
+      return { ok: false, reason: 'leaderNotReady', leaderId: this.id, epoch: this.epoch }
+    }
+    if (this.logEnd - this.highWatermark >= UNCOMMITTED_OFFSETS_MAX) {
+      return { ok: false, reason: 'backpressure', leaderId: this.id, epoch: this.epoch }
+    }
+    return { ok: true, epoch: this.epoch }
+  }
+
+  /** The shell appended: after a directive (in order), or a proposal on the leader. */
+  appended(logEnd: number, epochStarts: readonly EpochStart[] = []): void {
+    this.assertNotInReady()
+    assert(Number.isSafeInteger(logEnd) && logEnd >= this.logEnd, 'log end moved backwards')
+    const kind = this.pendingAppends.shift() ?? 'client'
+    if (kind === 'client') assert(this.role === 'leader', 'client append on a non-leader')
+    for (const s of epochStarts) {
+      assert(s.startOffset >= this.logEnd && s.startOffset < logEnd, 'epoch start outside append')
+      assert(s.epoch <= this.epoch, 'appended an epoch from the future')
+      this.epochs.assign(s.epoch, s.startOffset)
+    }
+    if (kind === 'client') {
+      // The leader's own data is always stamped with its current epoch.
+      assert(logEnd === this.logEnd || this.epochs.latestEpoch() === this.epoch, 'leader append without epoch')
+    }
+    this.logEnd = logEnd
+    if (kind === 'fetched') this.raiseHighWatermark(Math.min(this.pendingLeaderHw, this.logEnd))
+    if (this.role === 'follower' && this.pendingAppends.length === 0 && this.inflightFetch === null) {
+      this.sendFetch()
+    }
+    if (this.role === 'leader') {
+      this.maybeAdvanceLeaderHw()
+      this.completeParked(false)
+    }
+  }
+
+  /** Everything below `offset` is durable. A flush begun before a truncation must be clamped by the shell. */
+  flushed(offset: number): void {
+    this.assertNotInReady()
+    const next = Math.min(offset, this.logEnd)
+    if (next <= this.flushedEnd) return
+    this.flushedEnd = next
+    if (this.role === 'leader') this.maybeAdvanceLeaderHw()
+    // Tell the leader at once: its HW waits on our flush, not on our next data.
+    if (this.role === 'follower' && this.inflightFetch !== null && this.pendingAppends.length === 0) {
+      this.sendFetch()
+    }
+  }
+
+  /** Start a pre-vote now (tests, operator-triggered elections). */
+  campaign(): void {
+    this.assertNotInReady()
+    if (this.isVoter && this.role !== 'leader') this.becomeProspective()
+  }
+
+  /** Leader: step down gracefully, asking voters to elect a successor now (EndQuorumEpoch). */
+  resign(): void {
+    this.assertNotInReady()
+    if (this.role === 'leader') this.resignLeadership()
+  }
+
+  // ---------------------------------------------------------------- output
+
+  hasReady(): boolean {
+    return (
+      this.messages.length > 0 ||
+      this.directives.length > 0 ||
+      this.quorumDirty ||
+      this.hwDirty ||
+      this.leadershipDirty
+    )
+  }
+
+  ready(): Ready {
+    this.assertNotInReady()
+    assert(this.messages.length <= READY_MESSAGES_MAX, 'outbox overflow')
+    assert(this.directives.length <= READY_DIRECTIVES_MAX, 'directive overflow')
+    this.inReady = true
+    const rd: Ready = {
+      quorumState: this.quorumDirty ? this.quorumState() : null,
+      directives: this.directives,
+      messages: this.messages,
+      highWatermark: this.hwDirty ? this.highWatermark : null,
+      leadership: this.leadershipDirty
+        ? { role: this.role, epoch: this.epoch, leaderId: this.leaderId }
+        : null,
+    }
+    this.messages = []
+    this.directives = []
+    this.quorumDirty = this.hwDirty = this.leadershipDirty = false
+    return rd
+  }
+
+  advance(): void {
+    assert(this.inReady, 'advance() without ready()')
+    this.inReady = false
+  }
+
+  status(): Status {
+    return {
+      id: this.id,
+      voter: this.isVoter,
+      role: this.role,
+      epoch: this.epoch,
+      votedFor: this.votedFor,
+      leaderId: this.leaderId,
+      highWatermark: this.highWatermark,
+      logStart: this.logStart,
+      logEnd: this.logEnd,
+      flushedEnd: this.flushedEnd,
+      lastEpoch: this.epochs.latestEpoch(),
+    }
+  }
+
+  epochCache(): EpochStart[] {
+    return this.epochs.snapshot()
+  }
+
+  leadership(): Leadership {
+    return { role: this.role, epoch: this.epoch, leaderId: this.leaderId }
+  }
+
+  // ---------------------------------------------------------------- ticks
+
+  private tickLeader(): void {
+    for (const [id, p] of this.parked) {
+      if (this.nowTicks - p.parkedAtTick >= this.cfg.fetchMaxWaitTicks) {
+        this.parked.delete(id)
+        this.respondRecords(p.request)
+      }
+    }
+    const progress = this.progress!
+    if (!progress.heardFromMajority(this.nowTicks, this.cfg.fetchTimeoutTicks)) {
+      return this.resignLeadership() // check-quorum: we may be the minority side of a partition
+    }
+    if (this.nowTicks - this.lastBeginQuorumTick >= this.cfg.beginQuorumRetryTicks) {
+      this.lastBeginQuorumTick = this.nowTicks
+      for (const id of progress.votersNotFetched()) this.send({ type: 'beginQuorumEpoch', from: this.id, to: id, epoch: this.epoch })
+    }
+  }
+
+  private tickFollower(): void {
+    if (this.nowTicks >= this.fetchDeadlineTick) {
+      // The leader is silent: voters campaign, observers look for it again.
+      if (this.isVoter) return this.becomeProspective()
+      return this.becomeUnattached(this.epoch)
+    }
+    const f = this.inflightFetch
+    const stuck = f !== null && this.nowTicks - f.sentAtTick >= this.cfg.fetchRetryTicks
+    if ((f === null || stuck) && this.pendingAppends.length === 0) this.sendFetch()
+  }
+
+  private tickElection(): void {
+    if (!this.isVoter) {
+      // An observer finds the leader by asking voters in turn; any answer carries a hint.
+      const f = this.inflightFetch
+      if (f === null || this.nowTicks - f.sentAtTick >= this.cfg.fetchRetryTicks) this.sendFetch()
+      return
+    }
+    if (this.nowTicks >= this.electionDeadlineTick) this.becomeProspective()
+  }
+
+  // ---------------------------------------------------------------- transitions
+
+  private becomeUnattached(epoch: number): void {
+    assert(epoch >= this.epoch, 'epoch regressed')
+    if (epoch > this.epoch) this.enterEpoch(epoch)
+    this.leaveLeadership()
+    this.setRole('unattached', null)
+    this.electionDeadlineTick = this.nowTicks + this.randomElectionTicks()
+    this.inflightFetch = null
+  }
+
+  private becomeFollower(epoch: number, leaderId: NodeId): void {
+    assert(epoch >= this.epoch && leaderId !== this.id, 'bad follower transition')
+    assert(this.role !== 'leader' || epoch > this.epoch, 'two leaders in one epoch')
+    if (epoch > this.epoch) this.enterEpoch(epoch)
+    this.leaveLeadership()
+    this.setRole('follower', leaderId)
+    this.fetchDeadlineTick = this.nowTicks + this.cfg.fetchTimeoutTicks
+    this.lastLeaderContactTick = this.nowTicks
+    this.inflightFetch = null
+    if (this.pendingAppends.length === 0) this.sendFetch()
+  }
+
+  /** KIP-996: ask whether we could win before disturbing anyone with a new epoch. */
+  private becomeProspective(): void {
+    assert(this.isVoter, 'observer campaigning')
+    this.leaveLeadership()
+    this.setRole('prospective', null)
+    this.inflightFetch = null
+    this.electionDeadlineTick = this.nowTicks + this.randomElectionTicks()
+    this.tally = new VoteTally(this.voters)
+    this.tally.record(this.id, true)
+    if (this.tally.won()) return this.becomeCandidate()
+    this.requestVotes(true)
+  }
+
+  private becomeCandidate(): void {
+    this.enterEpoch(this.epoch + 1)
+    this.votedFor = this.id
+    this.setRole('candidate', null)
+    this.electionDeadlineTick = this.nowTicks + this.randomElectionTicks()
+    this.tally = new VoteTally(this.voters)
+    this.tally.record(this.id, true)
+    if (this.tally.won()) return this.becomeLeader()
+    this.requestVotes(false)
+  }
+
+  private becomeLeader(): void {
+    assert(this.role === 'candidate' && this.votedFor === this.id, 'leader without winning')
+    this.setRole('leader', this.id)
+    this.tally = null
+    this.progress = new ProgressTracker(this.id, [...this.voters], this.nowTicks)
+    this.lastBeginQuorumTick = this.nowTicks
+    this.pushPendingAppend('leaderChange')
+    this.directive({ kind: 'appendLeaderChange', epoch: this.epoch, voters: [...this.voters] })
+    for (const v of this.voters) {
+      if (v !== this.id) this.send({ type: 'beginQuorumEpoch', from: this.id, to: v, epoch: this.epoch })
+    }
+  }
+
+  private resignLeadership(): void {
+    const successors = this.progress!.successors()
+    this.becomeUnattached(this.epoch)
+    for (const v of this.voters) {
+      if (v !== this.id) {
+        this.send({ type: 'endQuorumEpoch', from: this.id, to: v, epoch: this.epoch, preferredSuccessors: successors })
+      }
+    }
+  }
+
+  private enterEpoch(epoch: number): void {
+    assert(epoch > this.epoch, 'epoch must grow')
+    this.epoch = epoch
+    this.votedFor = null
+    this.unpersistedVote = false
+    this.quorumDirty = true
+    this.leadershipDirty = true
+  }
+
+  private setRole(role: Role, leaderId: NodeId | null): void {
+    if (this.role !== role || this.leaderId !== leaderId) this.leadershipDirty = true
+    if (this.leaderId !== leaderId) this.quorumDirty = true
+    this.role = role
+    this.leaderId = leaderId
+    if (role !== 'prospective' && role !== 'candidate') this.tally = null
+  }
+
+  private leaveLeadership(): void {
+    if (this.role !== 'leader') return
+    // Parked fetchers will retry and learn the new state from whoever answers.
+    this.parked.clear()
+    this.progress = null
+  }
+
+  // ---------------------------------------------------------------- epochs
+
+  /** A message from a newer epoch: move there first (or just answer, for a pre-vote). */
+  private acceptHigherEpoch(m: Message): boolean {
+    switch (m.type) {
+      case 'vote':
+        if (m.preVote) {
+          this.handlePreVote(m) // a pre-vote never changes the receiver's state
+          return false
+        }
+        this.becomeUnattached(m.epoch)
+        return true
+      case 'voteResponse':
+        if (m.preVote && m.granted) return true // granted pre-votes carry the proposed epoch
+        this.adoptEpoch(m.epoch, m.leaderId)
+        return false
+      case 'beginQuorumEpoch':
+        this.becomeFollower(m.epoch, m.from)
+        return false
+      case 'endQuorumEpoch':
+        this.becomeUnattached(m.epoch)
+        return true
+      case 'fetch':
+        this.becomeUnattached(m.epoch)
+        return true
+      case 'fetchResponse':
+        this.adoptEpoch(m.epoch, m.kind === 'notLeader' ? m.leaderId : m.from)
+        return false
+    }
+  }
+
+  private adoptEpoch(epoch: number, leaderId: NodeId | null): void {
+    if (leaderId !== null && leaderId !== this.id) this.becomeFollower(epoch, leaderId)
+    else this.becomeUnattached(epoch)
+  }
+
+  private rejectStale(m: Message): void {
+    if (m.type === 'vote') {
+      this.send({ type: 'voteResponse', from: this.id, to: m.from, epoch: this.epoch, preVote: m.preVote, granted: false, leaderId: this.leaderId })
+    } else if (m.type === 'fetch') {
+      this.send(notLeader(this.id, m, this.epoch, this.leaderId))
+    }
+    // Stale responses and leader notices are dropped: their epoch is over.
+  }
+
+  // ---------------------------------------------------------------- votes
+
+  private requestVotes(preVote: boolean): void {
+    const epoch = preVote ? this.epoch + 1 : this.epoch
+    for (const v of this.voters) {
+      if (v === this.id) continue
+      this.send({ type: 'vote', from: this.id, to: v, epoch, preVote, lastEpoch: this.epochs.latestEpoch(), logEnd: this.logEnd })
+    }
+  }
+
+  /** Raft's election restriction: the candidate's log is at least as up to date as ours. */
+  private logUpToDate(m: VoteRequest): boolean {
+    const lastEpoch = this.epochs.latestEpoch()
+    return m.lastEpoch > lastEpoch || (m.lastEpoch === lastEpoch && m.logEnd >= this.logEnd)
+  }
+
+  private handlePreVote(m: VoteRequest): void {
+    const leaderAlive =
+      this.role === 'leader' ||
+      (this.role === 'follower' && this.nowTicks - this.lastLeaderContactTick < this.cfg.fetchTimeoutTicks)
+    const logOk = this.bugs.preVoteSkipsLogCheck === true || this.logUpToDate(m)
+    const granted = this.isVoter && m.epoch > this.epoch && logOk && !leaderAlive
+    const epoch = granted ? m.epoch : this.epoch
+    this.send({ type: 'voteResponse', from: this.id, to: m.from, epoch, preVote: true, granted, leaderId: this.leaderId })
+  }
+
+  private handleVote(m: VoteRequest): void {
+    const free = this.votedFor === null || this.votedFor === m.from
+    const granted =
+      this.isVoter && this.voters.has(m.from) && free && this.leaderId === null &&
+      this.role !== 'leader' && this.role !== 'candidate' && this.logUpToDate(m)
+    if (granted && this.votedFor === null) {
+      this.votedFor = m.from
+      if (this.bugs.forgetVotePersist === true) this.unpersistedVote = true
+      this.quorumDirty = true
+      this.setRole('unattached', null) // a prospective that votes for another gives up
+      this.electionDeadlineTick = this.nowTicks + this.randomElectionTicks()
+    }
+    this.send({ type: 'voteResponse', from: this.id, to: m.from, epoch: this.epoch, preVote: false, granted, leaderId: this.leaderId })
+  }
+
+  private handleVoteResponse(m: VoteResponse): void {
+    if (m.preVote) {
+      if (this.role !== 'prospective' || m.epoch !== (m.granted ? this.epoch + 1 : this.epoch)) return
+      this.tally!.record(m.from, m.granted)
+      if (this.tally!.won()) return this.becomeCandidate()
+      // A rejection naming this epoch's leader: follow it instead of campaigning.
+      if (!m.granted && m.leaderId !== null && m.leaderId !== this.id) this.becomeFollower(this.epoch, m.leaderId)
+      return
+    }
+    if (this.role !== 'candidate') return
+    this.tally!.record(m.from, m.granted)
+    if (this.tally!.won()) this.becomeLeader()
+  }
+
+  private handleBeginQuorumEpoch(from: NodeId): void {
+    assert(this.role !== 'leader', `two leaders (${this.id}, ${from}) in epoch ${this.epoch}`)
+    if (this.role !== 'follower' || this.leaderId !== from) this.becomeFollower(this.epoch, from)
+  }
+
+  private handleEndQuorumEpoch(m: EndQuorumEpoch): void {
+    if (this.role === 'leader' || (this.leaderId !== null && this.leaderId !== m.from)) return
+    this.becomeUnattached(this.epoch)
+    // The best-placed successor campaigns at once; the others wait a normal timeout.
+    if (m.preferredSuccessors[0] === this.id) this.electionDeadlineTick = this.nowTicks + 1
+  }
+
+  // ---------------------------------------------------------------- leader: fetch path
+
+  private handleFetch(m: FetchRequest): void {
+    if (this.role !== 'leader') return this.send(notLeader(this.id, m, this.epoch, this.leaderId))
+    if (m.fetchOffset < this.logStart) {
+      return this.send({ ...responseBase(this.id, m, this.epoch), kind: 'outOfRange', highWatermark: this.highWatermark, logStart: this.logStart })
+    }
+    const end = this.epochs.endOffsetFor(m.lastFetchedEpoch, this.logEnd)
+    if (end.epoch !== m.lastFetchedEpoch || end.endOffset < m.fetchOffset) {
+      // Still contact for check-quorum: the follower is alive, just behind a divergence.
+      this.progress!.observe(m.from, 0, 0, this.nowTicks)
+      return this.send({
+        ...responseBase(this.id, m, this.epoch), kind: 'diverging', highWatermark: this.highWatermark,
+        divergingEpoch: end.epoch, divergingEndOffset: Math.min(end.endOffset, m.fetchOffset),
+      })
+    }
+    if (!this.progress!.observe(m.from, m.fetchOffset, m.flushedOffset, this.nowTicks)) {
+      return this.send(notLeader(this.id, m, this.epoch, null)) // observer slots are full
+    }
+    if (m.fetchOffset < this.logEnd) this.respondRecords(m)
+    else {
+      // Nothing to send: park until data arrives, the HW moves, or the wait runs out.
+      this.parked.delete(m.from)
+      assert(this.parked.size < PARKED_FETCHES_MAX, 'parked fetches overflow')
+      this.parked.set(m.from, { request: m, parkedAtTick: this.nowTicks })
+    }
+    this.maybeAdvanceLeaderHw()
+  }
+
+  private respondRecords(m: FetchRequest): void {
+    const response: FetchRecords = { ...responseBase(this.id, m, this.epoch), kind: 'records', highWatermark: this.highWatermark, records: null }
+    if (m.fetchOffset < this.logEnd) {
+      this.directive({ kind: 'attachRecords', response, fromOffset: m.fetchOffset, maxBytes: Math.min(m.maxBytes, this.cfg.fetchMaxBytes) })
+    }
+    this.send(response)
+  }
+
+  /** Answers parked fetches: all of them (the HW moved) or those that now have data. */
+  private completeParked(all: boolean): void {
+    for (const [id, p] of this.parked) {
+      if (all || p.request.fetchOffset < this.logEnd) {
+        this.parked.delete(id)
+        this.respondRecords(p.request)
+      }
+    }
+  }
+
+  /**
+   * The HW is the offset a majority of voters has flushed, but only once that includes an
+   * entry of the current epoch (our LeaderChange): earlier epochs commit only through it.
+   */
+  private maybeAdvanceLeaderHw(): void {
+    if (this.role !== 'leader') return
+    const epochStart = this.epochs.startOf(this.epoch)
+    const figure8 = this.bugs.commitByCountingReplicas === true
+    if (epochStart === null && !figure8) return
+    const candidate = this.progress!.quorumOffset(this.flushedEnd, this.logEnd, this.bugs.countFetchPosition === true)
+    if (!figure8 && candidate <= epochStart!) return
+    if (candidate > this.highWatermark) {
+      this.raiseHighWatermark(candidate)
+      this.completeParked(true)
+    }
+  }
+
+  private raiseHighWatermark(hw: number): void {
+    if (hw <= this.highWatermark) return // the HW never regresses on a running node
+    assert(hw <= this.logEnd, 'HW beyond log end')
+    this.highWatermark = hw
+    this.hwDirty = true
+  }
+
+  // ---------------------------------------------------------------- follower: fetch path
+
+  private sendFetch(): void {
+    const to = this.fetchTarget()
+    if (to === null) return
+    const id = this.nextFetchId++
+    this.inflightFetch = { id, sentAtTick: this.nowTicks, flushedOffset: this.flushedEnd }
+    this.send({
+      type: 'fetch', from: this.id, to, epoch: this.epoch, fetchId: id, fetchOffset: this.logEnd,
+      lastFetchedEpoch: this.epochs.latestEpoch(), flushedOffset: this.flushedEnd, maxBytes: this.cfg.fetchMaxBytes,
+    })
+  }
+
+  private fetchTarget(): NodeId | null {
+    if (this.role === 'follower') return this.leaderId
+    if (this.isVoter) return null
+    const voters = [...this.voters]
+    return voters[this.bootstrapCursor++ % voters.length]
+  }
+
+  private handleFetchResponse(m: FetchResponse): void {
+    if (this.role !== 'follower') {
+      // Only this epoch's leader answers with data: follow it.
+      if (m.kind !== 'notLeader' && this.role !== 'leader') this.becomeFollower(this.epoch, m.from)
+      else if (m.kind === 'notLeader' && m.leaderId !== null && m.leaderId !== this.id && this.role === 'unattached') {
+        this.becomeFollower(this.epoch, m.leaderId)
+      }
+      return
+    }
+    const f = this.inflightFetch
+    if (f === null || f.id !== m.fetchId || m.from !== this.leaderId) return // stale or duplicate
+    this.inflightFetch = null
+    if (m.kind === 'notLeader') {
+      if (m.leaderId === null) this.becomeUnattached(this.epoch) // our leader resigned
+      return
+    }
+    this.lastLeaderContactTick = this.nowTicks
+    this.fetchDeadlineTick = this.nowTicks + this.cfg.fetchTimeoutTicks
+    assert(m.fetchOffset === this.logEnd, 'log changed under an outstanding fetch')
+    switch (m.kind) {
+      case 'records':
+        if (m.records === null) {
+          this.raiseHighWatermark(Math.min(m.highWatermark, this.logEnd))
+          return this.sendFetch()
+        }
+        this.pendingLeaderHw = m.highWatermark
+        this.pushPendingAppend('fetched')
+        return this.directive({ kind: 'appendFetched', fromOffset: this.logEnd, records: m.records })
+      case 'diverging':
+        this.truncateDivergent(m.divergingEpoch, m.divergingEndOffset)
+        return this.sendFetch()
+      case 'outOfRange':
+        this.directive({ kind: 'resetLog', logStart: m.logStart })
+        this.logStart = this.logEnd = this.flushedEnd = m.logStart
+        this.epochs.clear()
+        this.raiseHighWatermark(Math.min(m.highWatermark, this.logEnd))
+        return this.sendFetch()
+    }
+  }
+
+  private truncateDivergent(divergingEpoch: number, divergingEndOffset: number): void {
+    const ours = this.epochs.endOffsetFor(divergingEpoch, this.logEnd)
+    const offset = Math.max(this.logStart, Math.min(divergingEndOffset, ours.endOffset))
+    assert(offset >= this.highWatermark, `truncating committed offsets (${offset} < HW ${this.highWatermark})`)
+    if (offset >= this.logEnd) return
+    this.directive({ kind: 'truncate', offset })
+    this.logEnd = offset
+    this.flushedEnd = Math.min(this.flushedEnd, offset)
+    this.epochs.truncateFrom(offset)
+  }
+
+  // ---------------------------------------------------------------- helpers
+
+  private quorumState(): QuorumState {
+    const votedFor = this.unpersistedVote && this.votedFor !== this.id ? null : this.votedFor
+    return { epoch: this.epoch, votedFor, leaderId: this.leaderId }
+  }
+
+  private randomElectionTicks(): number {
+    const base = this.cfg.electionTimeoutTicks
+    return base + this.cfg.random(base)
+  }
+
+  private pushPendingAppend(kind: PendingAppend): void {
+    assert(this.pendingAppends.length < PENDING_APPENDS_MAX, 'too many pending appends')
+    this.pendingAppends.push(kind)
+  }
+
+  private send(m: Message): void {
+    this.messages.push(m)
+  }
+
+  private directive(d: Directive): void {
+    this.directives.push(d)
+  }
+
+  private assertNotInReady(): void {
+    assert(!this.inReady, 'input between ready() and advance()')
+  }
+}
+
+function responseBase(from: NodeId, m: FetchRequest, epoch: number) {
+  return { type: 'fetchResponse' as const, from, to: m.from, epoch, fetchId: m.fetchId, fetchOffset: m.fetchOffset }
+}
+
+function notLeader(from: NodeId, m: FetchRequest, epoch: number, leaderId: NodeId | null): FetchResponse {
+  return { ...responseBase(from, m, epoch), kind: 'notLeader', leaderId }
+}

@@ -1,0 +1,22 @@
+// Named limits of the replicated-log core. Every queue and buffer in src/raft is bounded
+// by one of these; exceeding one is either refused (operating error) or asserted
+// (programmer error), never silently grown.
+
+/** Voters in one quorum. Raft groups stay small; 7 tolerates 3 failures. */
+export const VOTERS_MAX = 7
+/** Non-voting replicas (observers) a leader tracks; fetches from more are refused. */
+export const OBSERVERS_MAX = 16
+/** Parked fetches on a leader: at most one per replica (a newer fetch supersedes). */
+export const PARKED_FETCHES_MAX = VOTERS_MAX + OBSERVERS_MAX
+/** Epoch-cache entries; one per leader epoch that wrote at least one batch. */
+export const EPOCH_CACHE_ENTRIES_MAX = 1 << 16
+/** Messages one ready() may carry; the core emits O(replicas) per input, so this is generous. */
+export const READY_MESSAGES_MAX = 1024
+/** Directives one ready() may carry. */
+export const READY_DIRECTIVES_MAX = 1024
+/** Appends the core may wait on (a fetched append and a LeaderChange at most, in practice). */
+export const PENDING_APPENDS_MAX = 8
+/** Offsets a leader accepts beyond its high watermark before proposals are refused. */
+export const UNCOMMITTED_OFFSETS_MAX = 1 << 20
+/** Default upper bound on record bytes in one fetch response. */
+export const FETCH_MAX_BYTES_DEFAULT = 1 << 20

@@ -1,0 +1,272 @@
+// One seeded simulation run: a safety phase under faults (loss, delay, reordering,
+// duplication, partitions, crashes, restarts, clock drift, client load), checked after
+// every step, then a liveness phase that heals everything and demands a commit in time.
+import { Prng } from '../prng.js'
+import type { BugSwitches, Leadership, Message } from '../types.js'
+import { Checker } from './checker.js'
+import { formatLog, formatMessage } from './format.js'
+import { SIM_ENTRY_BYTES } from './sim-log.js'
+import { SimNetwork, type PartitionKind } from './sim-network.js'
+import { SimNode } from './sim-node.js'
+
+/** Steps of the fault-injecting safety phase. */
+export const SAFETY_STEPS_DEFAULT = 1000
+/** Steps the healed cluster gets to elect a leader and commit a fresh proposal. */
+export const LIVENESS_STEPS_MAX = 400
+/** Trace lines kept in memory (a ring); a failure prints the tail. */
+export const TRACE_LINES_MAX = 4000
+
+export interface SimOptions {
+  readonly seed: number
+  readonly bugs?: BugSwitches
+  readonly safetySteps?: number
+  readonly trace?: boolean
+}
+
+export interface SimParams {
+  voters: number
+  observers: number
+  lossRate: number
+  duplicateRate: number
+  delayMaxTicks: number
+  crashRate: number
+  restartRate: number
+  partitionRate: number
+  flushDelayMaxTicks: number
+  proposeRate: number
+  fetchMaxBytes: number
+  tickRates: number[]
+}
+
+export interface SimResult {
+  readonly seed: number
+  readonly ok: boolean
+  readonly failure: string | null
+  readonly phase: 'safety' | 'liveness'
+  readonly steps: number
+  readonly params: SimParams
+  readonly trace: readonly string[]
+  readonly stats: { messages: number; crashes: number; maxEpoch: number; committed: number }
+}
+
+export function runSeed(opts: SimOptions): SimResult {
+  const sim = new Simulation(opts)
+  return sim.run()
+}
+
+function drawParams(rng: Prng): SimParams {
+  const voters = rng.chance(0.5) ? 3 : 5
+  const observers = rng.chance(0.25) ? 1 : 0
+  const tickRates: number[] = []
+  for (let i = 0; i < voters + observers; i++) tickRates.push(rng.range(0.75, 1.25))
+  return {
+    voters,
+    observers,
+    lossRate: rng.chance(0.3) ? 0 : rng.range(0, 0.2),
+    duplicateRate: rng.range(0, 0.05),
+    delayMaxTicks: 1 + rng.int(4),
+    crashRate: rng.range(0, 0.012),
+    restartRate: rng.range(0.02, 0.1),
+    partitionRate: rng.range(0, 0.012),
+    flushDelayMaxTicks: 1 + rng.int(8),
+    proposeRate: rng.range(0.05, 0.5),
+    fetchMaxBytes: SIM_ENTRY_BYTES * (1 + rng.int(8)),
+    tickRates,
+  }
+}
+
+const PARTITION_KINDS: readonly PartitionKind[] = ['symmetric', 'asymmetric', 'bridge', 'isolate']
+
+class Simulation {
+  private readonly rng: Prng
+  private readonly params: SimParams
+  private readonly net: SimNetwork
+  private readonly nodes: SimNode[] = []
+  private readonly checker = new Checker()
+  private readonly trace: string[] = []
+  private readonly tracing: boolean
+  private readonly lastLeadership = new Map<number, string>()
+  private readonly lastHw = new Map<number, number>()
+  private now = 0
+  private nextPayload = 1
+  private crashes = 0
+  private phase: 'safety' | 'liveness' = 'safety'
+
+  constructor(private readonly opts: SimOptions) {
+    this.rng = new Prng(opts.seed)
+    this.params = drawParams(this.rng)
+    this.tracing = opts.trace === true
+    const p = this.params
+    this.net = new SimNetwork(this.rng.fork(), {
+      lossRate: p.lossRate, duplicateRate: p.duplicateRate, delayMinTicks: 1, delayMaxTicks: p.delayMaxTicks,
+    })
+    const voters = Array.from({ length: p.voters }, (_, i) => i + 1)
+    const config = {
+      voters, electionTimeoutTicks: 10, fetchTimeoutTicks: 20, fetchMaxWaitTicks: 4, fetchRetryTicks: 6,
+      beginQuorumRetryTicks: 4, fetchMaxBytes: p.fetchMaxBytes, bugs: opts.bugs,
+    }
+    const hooks = {
+      send: (m: Message) => this.send(m),
+      appendedEntry: this.checker.appendedEntry.bind(this.checker),
+      voteGranted: this.checker.voteGranted.bind(this.checker),
+      truncating: (id: number, offset: number) => {
+        this.log(`n${id} truncate to ${offset}`)
+        this.checker.truncating(this.nodes[id - 1], offset)
+      },
+    }
+    for (let id = 1; id <= p.voters + p.observers; id++) {
+      const node = new SimNode(id, { config, flushDelayMaxTicks: p.flushDelayMaxTicks }, this.rng.fork(), hooks)
+      node.tickRate = p.tickRates[id - 1]
+      this.nodes.push(node)
+    }
+  }
+
+  run(): SimResult {
+    let failure: string | null = null
+    try {
+      this.log(`params ${JSON.stringify({ ...this.params, tickRates: this.params.tickRates.map((r) => +r.toFixed(2)) })}`)
+      for (const n of this.nodes) n.start(this.now)
+      const safetySteps = this.opts.safetySteps ?? SAFETY_STEPS_DEFAULT
+      while (this.now < safetySteps) this.step(true)
+      this.phase = 'liveness'
+      failure = this.liveness()
+    } catch (e) {
+      failure = e instanceof Error ? `${e.name}: ${e.message}` : String(e)
+    }
+    if (failure !== null) this.log(`FAIL ${failure}`)
+    let maxEpoch = 0
+    for (const n of this.nodes) maxEpoch = Math.max(maxEpoch, n.persisted?.epoch ?? 0)
+    return {
+      seed: this.opts.seed, ok: failure === null, failure, phase: this.phase, steps: this.now, params: this.params,
+      trace: this.trace, stats: { messages: this.net.sent, crashes: this.crashes, maxEpoch, committed: this.checker.committed.length },
+    }
+  }
+
+  /** Heal every fault, then demand that a leader commits a fresh proposal within the bound. */
+  private liveness(): string | null {
+    this.net.heal()
+    this.net.faults = { lossRate: 0, duplicateRate: 0, delayMinTicks: 1, delayMaxTicks: 2 }
+    for (const n of this.nodes) if (!n.up) this.restart(n)
+    this.log('liveness: healed network, restarted every node')
+    const deadline = this.now + LIVENESS_STEPS_MAX
+    let probe: { node: SimNode; epoch: number; offset: number; chain: number } | null = null
+    while (this.now < deadline) {
+      this.step(false)
+      if (probe !== null && this.checker.committed.length > probe.offset) {
+        if (this.checker.committed[probe.offset] === probe.chain) return null
+        probe = null // the probe was lost in a failover; propose again
+      }
+      const leader = this.currentLeader()
+      if (leader !== null && (probe === null || probe.node !== leader || probe.epoch !== leader.core!.status().epoch)) {
+        const payload = this.nextPayload++
+        const offset = leader.propose(payload, this.now)
+        if (offset !== null) {
+          probe = { node: leader, epoch: leader.core!.status().epoch, offset, chain: leader.log.entries[offset].chain }
+          this.log(`liveness probe: payload ${payload} at n${leader.id} offset ${offset}`)
+        }
+      }
+    }
+    return `liveness: no proposal committed within ${LIVENESS_STEPS_MAX} steps after healing`
+  }
+
+  private currentLeader(): SimNode | null {
+    let best: SimNode | null = null
+    for (const n of this.nodes) {
+      if (!n.up) continue
+      const s = n.core!.status()
+      if (s.role === 'leader' && (best === null || s.epoch > best.core!.status().epoch)) best = n
+    }
+    return best
+  }
+
+  private step(faults: boolean): void {
+    this.now++
+    if (faults) this.injectFaults()
+    if (this.rng.chance(this.params.proposeRate)) this.proposeSomewhere()
+    for (const m of this.net.due(this.now)) {
+      const to = this.nodes[m.to - 1]
+      if (to === undefined || !to.up) continue
+      if (this.tracing) this.log(`deliver ${formatMessage(m)}`)
+      to.deliver(m, this.now)
+    }
+    for (const n of this.nodes) {
+      if (!n.up) continue
+      n.tickDebt += n.tickRate
+      while (n.tickDebt >= 1 && n.up) {
+        n.tickDebt -= 1
+        n.tick(this.now)
+      }
+      n.flushTick(this.now)
+    }
+    if (this.tracing) this.traceStates()
+    this.checker.afterStep(this.nodes)
+  }
+
+  private injectFaults(): void {
+    const p = this.params
+    if (this.rng.chance(p.crashRate)) {
+      const up = this.nodes.filter((n) => n.up)
+      if (up.length > 0) {
+        const victim = up[this.rng.int(up.length)]
+        this.crashes++
+        victim.crash()
+        this.log(`n${victim.id} CRASH (durable log end ${victim.log.end})`)
+      }
+    }
+    for (const n of this.nodes) if (!n.up && this.rng.chance(p.restartRate)) this.restart(n)
+    if (this.rng.chance(p.partitionRate)) {
+      if (this.net.partition !== 'none' && this.rng.chance(0.5)) {
+        this.net.heal()
+        this.log('network healed')
+      } else {
+        const kind = PARTITION_KINDS[this.rng.int(PARTITION_KINDS.length)]
+        this.net.split(kind, this.nodes.map((n) => n.id))
+        this.log(`partition ${kind}: ${this.net.partitionNote}`)
+      }
+    }
+  }
+
+  private restart(n: SimNode): void {
+    n.start(this.now)
+    this.log(`n${n.id} RESTART ${JSON.stringify(n.persisted)} log=[${formatLog(n.log.entries)}]`)
+  }
+
+  private proposeSomewhere(): void {
+    // Clients mostly find the leader; sometimes they hit a stale one or a follower.
+    const up = this.nodes.filter((n) => n.up)
+    if (up.length === 0) return
+    const leaders = up.filter((n) => n.core!.status().role === 'leader')
+    const pool = leaders.length > 0 && this.rng.chance(0.9) ? leaders : up
+    const target = pool[this.rng.int(pool.length)]
+    const payload = this.nextPayload++
+    const offset = target.propose(payload, this.now)
+    if (offset !== null && this.tracing) this.log(`n${target.id} propose payload ${payload} at offset ${offset}`)
+  }
+
+  private send(m: Message): void {
+    this.net.send(m, this.now)
+  }
+
+  private traceStates(): void {
+    for (const n of this.nodes) {
+      if (!n.up) continue
+      const s = n.core!.status()
+      const l: Leadership = n.core!.leadership()
+      const key = `${l.role} e${l.epoch} leader=${l.leaderId ?? '-'} voted=${s.votedFor ?? '-'}`
+      if (this.lastLeadership.get(n.id) !== key) {
+        this.lastLeadership.set(n.id, key)
+        this.log(`n${n.id} is ${key}`)
+      }
+      if (this.lastHw.get(n.id) !== s.highWatermark) {
+        this.lastHw.set(n.id, s.highWatermark)
+        this.log(`n${n.id} hw=${s.highWatermark} log=[${formatLog(n.log.entries.slice(-12))}] (end ${n.log.end}, flushed ${n.log.durableEnd})`)
+      }
+    }
+  }
+
+  private log(line: string): void {
+    if (!this.tracing && !line.startsWith('FAIL')) return
+    if (this.trace.length >= TRACE_LINES_MAX) this.trace.shift()
+    this.trace.push(`t=${this.now} ${line}`)
+  }
+}
