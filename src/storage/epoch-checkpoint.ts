@@ -1,0 +1,55 @@
+// The leader-epoch cache on disk: `leader-epoch-checkpoint` beside the segments (retention
+// never deletes it), written atomically, checksummed so that damage is detected rather than
+// believed. Format (docs/storage.md):
+//   bitacora-leader-epochs 1
+//   <count>
+//   <epoch> <startOffset>      (count lines)
+//   crc32c <8 hex digits>
+import { join } from 'node:path'
+import {
+  decodeCheckedText, encodeCheckedText, parseCount, readSmallFile, writeFileAtomic,
+} from './atomic-file.js'
+import { EpochCache, type EpochEntry } from './epoch-cache.js'
+import { StorageError } from './errors.js'
+import type { FileLayer } from './file-layer.js'
+import { EPOCH_CACHE_ENTRIES_MAX } from './limits.js'
+
+export const EPOCH_CHECKPOINT_FILE = 'leader-epoch-checkpoint'
+const MAGIC = 'bitacora-leader-epochs'
+
+type Crc = (bytes: Uint8Array) => number
+
+export function encodeEpochCheckpoint(entries: readonly EpochEntry[], crc32c: Crc): Uint8Array {
+  return encodeCheckedText(MAGIC, [String(entries.length), ...entries.map((e) => `${e.epoch} ${e.startOffset}`)], crc32c)
+}
+
+export function decodeEpochCheckpoint(bytes: Uint8Array, crc32c: Crc): EpochEntry[] {
+  const what = EPOCH_CHECKPOINT_FILE
+  const lines = decodeCheckedText(MAGIC, bytes, crc32c, what)
+  const count = parseCount(lines[0], `${what} count`)
+  if (count > EPOCH_CACHE_ENTRIES_MAX || lines.length !== count + 1) {
+    throw new StorageError('CORRUPT_FILE', `${what} is damaged: declares ${count} entries, holds ${lines.length - 1}`)
+  }
+  const entries: EpochEntry[] = []
+  for (let i = 1; i <= count; i++) {
+    const [e, o, extra] = lines[i].split(' ')
+    if (extra !== undefined) throw new StorageError('CORRUPT_FILE', `${what} is damaged: line "${lines[i]}"`)
+    const entry = { epoch: parseCount(e, `${what} epoch`), startOffset: parseCount(o, `${what} offset`) }
+    const prev = entries[entries.length - 1]
+    if (prev !== undefined && (entry.epoch <= prev.epoch || entry.startOffset <= prev.startOffset)) {
+      throw new StorageError('CORRUPT_FILE', `${what} is damaged: entries do not increase at line ${i}`)
+    }
+    entries.push(entry)
+  }
+  return entries
+}
+
+/** Loads the cache; null if the file is missing. Throws CORRUPT_FILE if it is damaged. */
+export function loadEpochCache(fs: FileLayer, dir: string, crc32c: Crc): EpochCache | null {
+  const bytes = readSmallFile(fs, join(dir, EPOCH_CHECKPOINT_FILE))
+  return bytes === null ? null : new EpochCache(decodeEpochCheckpoint(bytes, crc32c))
+}
+
+export function saveEpochCache(fs: FileLayer, dir: string, cache: EpochCache, crc32c: Crc): Promise<void> {
+  return writeFileAtomic(fs, join(dir, EPOCH_CHECKPOINT_FILE), encodeEpochCheckpoint(cache.entries, crc32c))
+}

@@ -1,0 +1,11 @@
+// Public surface of the storage engine.
+export { PartitionLog, type AppendInfo, type LogStats, type OpenLogOptions, type ReadResult, type RetentionResult } from './partition-log.js'
+export { resolveConfig, type CleanupPolicy, type FlushPolicy, type LogConfig } from './config.js'
+export { StorageError, type StorageErrorCode } from './errors.js'
+export type { FileHandle, FileLayer } from './file-layer.js'
+export { NodeFileLayer } from './node-file-layer.js'
+export { SimFileLayer, type PowerCutOptions } from './sim-file-layer.js'
+export { readSmallFile, writeFileAtomic } from './atomic-file.js'
+export { EpochCache, type EpochEnd, type EpochEntry } from './epoch-cache.js'
+export type { CorruptRange, RecoveryReport } from './recovery.js'
+export * from './limits.js'

@@ -1,0 +1,686 @@
+// The partition log: an ordered list of segments in one directory, the last one active.
+// It is what the replicated log (src/raft's shell) and the broker call. Mutations (appends,
+// truncation, retention, compaction swaps) run one at a time through `exclusive`; fsyncs run
+// beside them (group commit), and `flushedOffset` says what a power cut cannot take away.
+import {
+  CodecError, loadCodec, readBatchHeader, splitBatches, stampBatch, type BatchHeader, type Codec,
+} from '../codec/index.js'
+import { checkStored } from './batch-check.js'
+import { Coalescer } from './coalescer.js'
+import { resolveConfig, type LogConfig } from './config.js'
+import { EpochCache, type EpochEnd, type EpochEntry } from './epoch-cache.js'
+import { saveEpochCache } from './epoch-checkpoint.js'
+import { assert, StorageError } from './errors.js'
+import type { FileLayer } from './file-layer.js'
+import { READ_BYTES_MAX, SEGMENT_RELATIVE_OFFSET_MAX, UNREADABLE_RANGES_MAX } from './limits.js'
+import { saveLogStart } from './log-start-checkpoint.js'
+import { NodeFileLayer } from './node-file-layer.js'
+import { recoverLog, type CorruptRange, type RecoveryReport } from './recovery.js'
+import { planRetention } from './retention.js'
+import { INDEX_SUFFIX, LOG_SUFFIX, Segment, TIME_INDEX_SUFFIX } from './segment.js'
+
+export interface OpenLogOptions {
+  dir: string
+  config?: Partial<LogConfig>
+  /** Defaults to the real file system. */
+  fs?: FileLayer
+  /** Defaults to the shared codec (loadCodec()). */
+  codec?: Codec
+  /** Milliseconds since the epoch; injected so tests control roll and retention by time. */
+  clock?: () => number
+}
+
+export interface AppendInfo {
+  firstOffset: number
+  /** Last offset appended (inclusive). */
+  lastOffset: number
+  /** The log end after the append (exclusive). */
+  nextOffset: number
+  maxTimestamp: number
+  batches: number
+  bytes: number
+}
+
+export interface ReadResult {
+  /** Whole stored batches, byte for byte as appended; empty at the log end. */
+  bytes: Uint8Array
+  /** Where the next read should start. */
+  nextOffset: number
+}
+
+export interface LogStats {
+  segments: number
+  sizeBytes: number
+  fsyncs: number
+  /** Corrupt ranges found (recovery and reads): a counter for metrics. */
+  corruptionsDetected: number
+}
+
+export interface RetentionResult {
+  deletedSegments: number
+  deletedBytes: number
+}
+
+export class PartitionLog {
+  private flushed: number
+  private generation = 0
+  private chain: Promise<unknown> = Promise.resolve()
+  private failure: StorageError | null = null
+  private closed = false
+  private epochDirty = false
+  private readonly waiters: Array<{ offset: number; resolve: () => void; reject: (e: Error) => void }> = []
+  private readonly groupCommit = new Coalescer(() => this.flushTask())
+  private readonly epochSaver = new Coalescer(() => this.saveEpochs())
+  private timer: ReturnType<typeof setInterval> | null = null
+  private fsyncs = 0
+  private corruptionsDetected: number
+  private readonly corrupt: CorruptRange[]
+
+  private constructor(
+    readonly dir: string,
+    readonly config: LogConfig,
+    private readonly fs: FileLayer,
+    readonly codec: Codec,
+    private readonly clock: () => number,
+    /** @internal ordered, the last is active; compaction swaps entries in place. */
+    readonly segments: Segment[],
+    private logStart: number,
+    private readonly epochs: EpochCache,
+    readonly recovery: RecoveryReport,
+  ) {
+    this.flushed = this.logEndOffset
+    this.corrupt = recovery.corrupt.slice()
+    this.corruptionsDetected = recovery.corrupt.length
+  }
+
+  static async open(options: OpenLogOptions): Promise<PartitionLog> {
+    const config = resolveConfig(options.config)
+    const fs = options.fs ?? new NodeFileLayer()
+    const codec = options.codec ?? (await loadCodec())
+    const clock = options.clock ?? Date.now
+    const r = await recoverLog({ fs, codec, dir: options.dir, indexIntervalBytes: config.indexIntervalBytes, nowMs: clock() })
+    const lastEnd = r.segments.length === 0 ? -1 : r.segments[r.segments.length - 1].nextOffset
+    if (r.logStartOffset > lastEnd) {
+      // No segment, or the start was moved past what survived (deleteRecordsBefore, then a
+      // crash that cut the unflushed tail): begin an empty log at the start.
+      for (const s of r.segments.splice(0).reverse()) await removeSegmentFiles(fs, s)
+      r.segments.push(Segment.create(fs, options.dir, r.logStartOffset, config.indexIntervalBytes, clock()))
+      r.epochCache.truncateFromEnd(0)
+      r.epochCacheDirty = true
+    }
+    await r.segments[r.segments.length - 1].file.sync()
+    await fs.syncDir(options.dir) // what recovery saw (and any cut tail) is now durable
+    const log = new PartitionLog(options.dir, config, fs, codec, clock, r.segments, r.logStartOffset, r.epochCache, r.report)
+    if (log.epochs.truncateFromStart(log.logStart) || r.epochCacheDirty) {
+      log.epochDirty = true
+      await log.epochSaver.run()
+    }
+    if (config.flush === 'interval') {
+      log.timer = setInterval(() => log.requestFlush(), config.flushIntervalMs)
+      log.timer.unref()
+    }
+    return log
+  }
+
+  get logStartOffset(): number {
+    return this.logStart
+  }
+
+  /** Offset the next append gets (exclusive end of the log). */
+  get logEndOffset(): number {
+    return this.active.nextOffset
+  }
+
+  /** Everything below this offset is durable (exclusive). Replication counts only this. */
+  get flushedOffset(): number {
+    return this.flushed
+  }
+
+  get latestEpoch(): number {
+    return this.epochs.latestEpoch()
+  }
+
+  epochEntries(): readonly EpochEntry[] {
+    return this.epochs.entries
+  }
+
+  /** Kafka's OffsetsForLeaderEpoch: the largest epoch <= `epoch` and where it ends. */
+  endOffsetForEpoch(epoch: number): EpochEnd {
+    return this.epochs.endOffsetFor(epoch, this.logEndOffset)
+  }
+
+  /** Damaged ranges found so far (never served; truncating below them heals the log). */
+  unreadableRanges(): readonly CorruptRange[] {
+    return this.corrupt
+  }
+
+  stats(): LogStats {
+    let sizeBytes = 0
+    for (const s of this.segments) sizeBytes += s.size
+    return { segments: this.segments.length, sizeBytes, fsyncs: this.fsyncs, corruptionsDetected: this.corruptionsDetected }
+  }
+
+  private get active(): Segment {
+    return this.segments[this.segments.length - 1]
+  }
+
+  // ---------------------------------------------------------------- appends
+
+  /**
+   * Appends a producer's batches (one or more, concatenated) as leader: validates each fully,
+   * stamps baseOffset and `leaderEpoch` into the caller's bytes in place (both lie outside the
+   * CRC) and writes them. Resolves once written, not flushed: see waitForFlush.
+   */
+  appendAsLeader(batches: Uint8Array, leaderEpoch: number): Promise<AppendInfo> {
+    const { headers, ranges } = this.splitChecked(batches, (b) => this.codec.validateBatch(b, { contiguous: true }))
+    if (!Number.isInteger(leaderEpoch) || leaderEpoch < 0) {
+      throw new StorageError('INVALID_ARGUMENT', `leader epoch ${leaderEpoch} is not an integer >= 0`)
+    }
+    return this.exclusive(async () => {
+      if (leaderEpoch < this.epochs.latestEpoch()) {
+        throw new StorageError('INVALID_ARGUMENT', `leader epoch ${leaderEpoch} is older than the log's latest epoch ${this.epochs.latestEpoch()}`)
+      }
+      let offset = this.logEndOffset
+      for (let i = 0; i < headers.length; i++) {
+        stampBatch(batches, offset, leaderEpoch, ranges[i][0])
+        headers[i] = readBatchHeader(batches, ranges[i][0])
+        offset = headers[i].nextOffset
+      }
+      if (this.epochs.assign(leaderEpoch, headers[0].baseOffset)) this.epochDirty = true
+      return this.write(batches, headers, ranges)
+    })
+  }
+
+  /**
+   * Appends a leader's batches exactly as received. The first must start at the log end
+   * (`allowGap`: at or after it, for compacted leaders whose logs have offset gaps); offsets
+   * and epochs must not go back. Validates framing, CRC and records; never rewrites a byte.
+   */
+  appendAsFollower(batches: Uint8Array, options: { allowGap?: boolean } = {}): Promise<AppendInfo> {
+    const { headers, ranges } = this.splitChecked(batches, (b) => {
+      const h = checkStored(this.codec, b)
+      if (typeof h === 'string') throw new StorageError('INVALID_BATCH', `follower batch is invalid: ${h}`)
+      return h
+    })
+    return this.exclusive(async () => {
+      let expected = this.logEndOffset
+      let epoch = this.epochs.latestEpoch()
+      for (const h of headers) {
+        const ok = options.allowGap === true ? h.baseOffset >= expected : h.baseOffset === expected
+        if (!ok) {
+          throw new StorageError('OFFSET_MISMATCH', `follower batch starts at offset ${h.baseOffset}, expected ${options.allowGap === true ? '>= ' : ''}${expected}`)
+        }
+        if (h.partitionLeaderEpoch < epoch) {
+          throw new StorageError('INVALID_BATCH', `follower batch at ${h.baseOffset} has epoch ${h.partitionLeaderEpoch}, older than ${epoch}`)
+        }
+        expected = h.nextOffset
+        epoch = h.partitionLeaderEpoch
+      }
+      for (const h of headers) if (this.epochs.assign(h.partitionLeaderEpoch, h.baseOffset)) this.epochDirty = true
+      return this.write(batches, headers, ranges)
+    })
+  }
+
+  /** Splits concatenated batches and checks each (sizes against the segment too). */
+  private splitChecked(
+    batches: Uint8Array, check: (b: Uint8Array) => BatchHeader,
+  ): { headers: BatchHeader[]; ranges: Array<[number, number]> } {
+    this.assertWritable()
+    let ranges: Array<[number, number]>
+    const headers: BatchHeader[] = []
+    try {
+      ranges = splitBatches(batches)
+      for (const [start, end] of ranges) headers.push(check(batches.subarray(start, end)))
+    } catch (err) {
+      if (err instanceof CodecError) throw new StorageError('INVALID_BATCH', `batch rejected: ${err.message}`, { cause: err })
+      throw err
+    }
+    if (ranges.length === 0) throw new StorageError('INVALID_ARGUMENT', 'append needs at least one batch')
+    for (const h of headers) {
+      if (h.sizeBytes > this.config.segmentBytes) {
+        throw new StorageError('BATCH_TOO_LARGE', `batch of ${h.sizeBytes} bytes does not fit a ${this.config.segmentBytes}-byte segment`)
+      }
+    }
+    return { headers, ranges }
+  }
+
+  /** Writes checked batches to the active segment, rolling where a batch would not fit. */
+  private async write(bytes: Uint8Array, headers: BatchHeader[], ranges: Array<[number, number]>): Promise<AppendInfo> {
+    let from = 0
+    let maxTimestamp = -1
+    while (from < headers.length) {
+      if (this.shouldRoll(headers[from])) await this.rollNow()
+      const seg = this.active
+      let to = from + 1
+      let room = this.config.segmentBytes - seg.size - headers[from].sizeBytes
+      while (to < headers.length && headers[to].sizeBytes <= room && !this.offsetOverflows(seg, headers[to])) {
+        room -= headers[to].sizeBytes
+        to++
+      }
+      const start = ranges[from][0]
+      const part = ranges.slice(from, to).map(([s, e]): [number, number] => [s - start, e - start])
+      try {
+        seg.append(bytes.subarray(start, ranges[to - 1][1]), headers.slice(from, to), part)
+      } catch (cause) {
+        throw this.fail('write failed', cause)
+      }
+      for (let i = from; i < to; i++) maxTimestamp = Math.max(maxTimestamp, headers[i].maxTimestamp)
+      from = to
+    }
+    if (this.config.flush === 'always') this.requestFlush()
+    const last = headers[headers.length - 1]
+    return {
+      firstOffset: headers[0].baseOffset, lastOffset: last.nextOffset - 1, nextOffset: this.logEndOffset,
+      maxTimestamp, batches: headers.length, bytes: bytes.length,
+    }
+  }
+
+  private offsetOverflows(seg: Segment, h: BatchHeader): boolean {
+    return h.nextOffset - seg.baseOffset > SEGMENT_RELATIVE_OFFSET_MAX
+  }
+
+  private shouldRoll(next: BatchHeader): boolean {
+    const seg = this.active
+    if (seg.size === 0) return false
+    return seg.size + next.sizeBytes > this.config.segmentBytes ||
+      this.clock() - seg.createdMs >= this.config.segmentMs ||
+      this.offsetOverflows(seg, next)
+  }
+
+  /** Closes the active segment and starts a new one (no-op when the active one is empty). */
+  roll(): Promise<void> {
+    return this.exclusive(() => this.rollNow())
+  }
+
+  private async rollNow(): Promise<void> {
+    const old = this.active
+    if (old.size === 0) return
+    try {
+      await old.file.sync()
+      this.fsyncs++
+      const { index, timeIndex } = old.encodeIndexes()
+      await this.writeDurably(old.path(INDEX_SUFFIX), index)
+      await this.writeDurably(old.path(TIME_INDEX_SUFFIX), timeIndex)
+      const seg = Segment.create(this.fs, this.dir, old.nextOffset, this.config.indexIntervalBytes, this.clock())
+      if (this.epochDirty) await this.epochSaver.run() // closed segments' epochs are on disk
+      await this.fs.syncDir(this.dir)
+      this.fsyncs++
+      this.segments.push(seg)
+    } catch (cause) {
+      throw this.fail('roll failed', cause)
+    }
+    this.flushed = Math.max(this.flushed, old.nextOffset)
+    this.notifyWaiters()
+  }
+
+  private async writeDurably(path: string, bytes: Uint8Array): Promise<void> {
+    const h = this.fs.open(path, { create: true })
+    try {
+      h.truncate(0)
+      h.write(bytes, 0)
+      await h.sync()
+      this.fsyncs++
+    } finally {
+      h.close()
+    }
+  }
+
+  // ---------------------------------------------------------------- durability
+
+  /** Starts (or joins) a group-commit fsync. */
+  private requestFlush(): void {
+    if (this.flushed >= this.logEndOffset && !this.epochDirty) return
+    this.groupCommit.run().catch(() => undefined) // failures reach waiters through fail()
+  }
+
+  /** fsyncs now (sharing an fsync already queued); resolves with the flushed offset. */
+  async flush(): Promise<number> {
+    this.assertOpen()
+    await this.groupCommit.run()
+    return this.flushed
+  }
+
+  /** Resolves once everything below `offset` is durable (with flush=interval: next tick). */
+  waitForFlush(offset: number): Promise<void> {
+    if (this.failure !== null) return Promise.reject(this.failure)
+    if (offset <= this.flushed) return Promise.resolve()
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ offset, resolve, reject })
+      if (this.config.flush === 'always') this.requestFlush()
+      else this.timer?.ref() // someone waits for the interval flush: keep the process alive
+    })
+  }
+
+  private async flushTask(): Promise<void> {
+    const target = this.logEndOffset
+    const generation = this.generation
+    const file = this.active.file
+    try {
+      await file.sync()
+      this.fsyncs++
+      if (this.epochDirty) await this.epochSaver.run()
+    } catch (cause) {
+      throw this.fail('fsync failed', cause)
+    }
+    // A truncation meanwhile made its own state durable; this fsync's target may be gone.
+    if (generation === this.generation) this.flushed = Math.max(this.flushed, Math.min(target, this.logEndOffset))
+    this.notifyWaiters()
+  }
+
+  private async saveEpochs(): Promise<void> {
+    this.epochDirty = false
+    try {
+      await saveEpochCache(this.fs, this.dir, this.epochs, (b) => this.codec.crc32c(b))
+    } catch (err) {
+      this.epochDirty = true
+      throw err
+    }
+  }
+
+  private notifyWaiters(): void {
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      if (this.waiters[i].offset <= this.flushed) {
+        this.waiters[i].resolve()
+        this.waiters.splice(i, 1)
+      }
+    }
+    if (this.waiters.length === 0) this.timer?.unref()
+  }
+
+  /** Marks the log failed: after a failed write or fsync its durable state is unknown. */
+  private fail(what: string, cause: unknown): StorageError {
+    if (cause instanceof StorageError && cause.code === 'IO_FAILED') return cause
+    this.failure ??= new StorageError('IO_FAILED', `${this.dir}: ${what}: ${(cause as Error)?.message ?? cause}; reopen the log`, { cause })
+    for (const w of this.waiters.splice(0)) w.reject(this.failure)
+    return this.failure
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  /**
+   * Whole batches from the one holding `fromOffset`: the first even if larger than maxBytes,
+   * then as many as fit, across segments, none ending past `maxOffset` (consumers pass the
+   * high watermark). Bytes whose CRC fails are never served (CORRUPT_DATA if nothing else).
+   */
+  async read(fromOffset: number, maxBytes: number, options: { maxOffset?: number } = {}): Promise<ReadResult> {
+    this.assertOpen()
+    if (!Number.isInteger(maxBytes) || maxBytes < 1 || maxBytes > READ_BYTES_MAX) {
+      throw new StorageError('INVALID_ARGUMENT', `maxBytes ${maxBytes} is outside [1, ${READ_BYTES_MAX}]`)
+    }
+    const maxOffset = Math.min(options.maxOffset ?? Number.POSITIVE_INFINITY, this.logEndOffset)
+    this.checkReadable(fromOffset)
+    const parts: Uint8Array[] = []
+    let offset = fromOffset
+    let budget = maxBytes
+    for (let i = this.segmentIndexFor(fromOffset); i < this.segments.length && offset < maxOffset; i++) {
+      const seg = this.segments[i]
+      const found = seg.locate(offset)
+      if (found === null) continue
+      if ('corruptAt' in found) {
+        this.markCorrupt(i, found.corruptAt, offset, found.reason)
+        break
+      }
+      if (found.header.nextOffset > maxOffset) break
+      const verify = this.config.verifyReads ? this.codec : null
+      const r = seg.readFrom(found.position, found.header, budget, parts.length === 0, maxOffset, verify)
+      if (r.bytes.length > 0) parts.push(r.bytes)
+      offset = r.nextOffset
+      budget -= r.bytes.length
+      if (r.corruptAt !== undefined) {
+        this.markCorrupt(i, r.corruptAt.position, r.corruptAt.offset, r.corruptAt.reason)
+        break
+      }
+      if (budget <= 0 || found.position + r.bytes.length < Math.min(seg.size, seg.unreadableFrom)) break
+    }
+    if (parts.length === 0 && offset < maxOffset && this.corruptRangeAt(offset) !== undefined) this.checkReadable(offset)
+    return { bytes: concat(parts), nextOffset: offset }
+  }
+
+  private checkReadable(offset: number): void {
+    if (!Number.isSafeInteger(offset) || offset < this.logStart || offset > this.logEndOffset) {
+      throw new StorageError('OFFSET_OUT_OF_RANGE', `offset ${offset} is outside the log [${this.logStart}, ${this.logEndOffset}]`)
+    }
+    const bad = this.corruptRangeAt(offset)
+    if (bad !== undefined) {
+      throw new StorageError('CORRUPT_DATA', `offsets [${bad.startOffset}, ${bad.endOffset}) are unreadable (${bad.reason}); re-replicate them`)
+    }
+  }
+
+  private corruptRangeAt(offset: number): CorruptRange | undefined {
+    return this.corrupt.find((r) => offset >= r.startOffset && offset < r.endOffset)
+  }
+
+  /** Index of the last segment whose base is <= offset (0 if none). */
+  private segmentIndexFor(offset: number): number {
+    let lo = 0
+    let hi = this.segments.length - 1
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1
+      if (this.segments[mid].baseOffset <= offset) lo = mid
+      else hi = mid - 1
+    }
+    return lo
+  }
+
+  private markCorrupt(segmentIndex: number, position: number, offset: number, reason: string): void {
+    const seg = this.segments[segmentIndex]
+    seg.unreadableFrom = Math.min(seg.unreadableFrom, position)
+    const next = this.segments[segmentIndex + 1]
+    const endOffset = next === undefined ? this.logEndOffset : next.baseOffset
+    if (this.corruptRangeAt(offset) !== undefined) return
+    if (this.corrupt.length >= UNREADABLE_RANGES_MAX) this.corrupt.shift()
+    this.corrupt.push({ startOffset: offset, endOffset, segmentBaseOffset: seg.baseOffset, reason })
+    this.corruptionsDetected++
+  }
+
+  /**
+   * The first offset whose batch has a timestamp >= `timestamp` (Kafka's ListOffsets by time):
+   * the record's offset for uncompressed batches, the batch's base offset otherwise. Null if
+   * every record is older.
+   */
+  async offsetForTimestamp(timestamp: number): Promise<{ offset: number; timestamp: number } | null> {
+    this.assertOpen()
+    for (let i = this.segmentIndexFor(this.logStart); i < this.segments.length; i++) {
+      const seg = this.segments[i]
+      if (seg.maxTimestamp < timestamp) continue
+      let found = seg.locate(Math.max(seg.timeIndex.lookup(timestamp), this.logStart))
+      while (found !== null && !('corruptAt' in found)) {
+        if (found.header.maxTimestamp >= timestamp) return this.recordAtOrAfter(seg, found.position, found.header, timestamp)
+        found = seg.locate(found.header.nextOffset)
+      }
+    }
+    return null
+  }
+
+  private recordAtOrAfter(seg: Segment, position: number, h: BatchHeader, timestamp: number): { offset: number; timestamp: number } {
+    const fallback = { offset: Math.max(h.baseOffset, this.logStart), timestamp: h.maxTimestamp }
+    if (h.compression !== 'none') return fallback
+    const bytes = new Uint8Array(h.sizeBytes)
+    seg.file.read(bytes, position)
+    try {
+      const { records } = this.codec.decodeBatch(bytes, { contiguous: false })
+      const r = records.find((rec) => rec.timestamp >= timestamp && rec.offset >= this.logStart)
+      return r === undefined ? fallback : { offset: r.offset, timestamp: r.timestamp }
+    } catch {
+      return fallback // a corrupt batch: reads will report it
+    }
+  }
+
+  // ---------------------------------------------------------------- truncation and retention
+
+  /**
+   * Removes everything at or past `offset` (a follower's divergent tail): batches straddling it
+   * go whole. Durable when it resolves; the epoch cache follows.
+   */
+  truncateTo(offset: number): Promise<void> {
+    return this.exclusive(async () => {
+      if (offset >= this.logEndOffset) return
+      if (offset < this.logStart) {
+        throw new StorageError('OFFSET_OUT_OF_RANGE', `cannot truncate to ${offset}, below the log start ${this.logStart}`)
+      }
+      await this.groupCommit.idle() // no fsync may be running on a file we close
+      this.generation++
+      try {
+        while (this.segments.length > 1 && this.active.baseOffset >= offset) {
+          await removeSegmentFiles(this.fs, this.segments.pop()!) // newest first: no holes
+        }
+        this.active.truncateTo(offset)
+        await this.active.file.sync()
+        this.fsyncs++
+      } catch (cause) {
+        throw this.fail('truncate failed', cause)
+      }
+      this.flushed = this.logEndOffset // the sync above covered the whole active segment
+      this.clipCorruptRanges(this.logEndOffset)
+      if (this.epochs.truncateFromEnd(this.logEndOffset)) {
+        this.epochDirty = true
+        await this.epochSaver.run()
+      }
+    })
+  }
+
+  /** Empties the log and restarts it at `offset` (a follower behind the leader's log start). */
+  truncateFullyAndStartAt(offset: number): Promise<void> {
+    if (!Number.isSafeInteger(offset) || offset < 0) throw new StorageError('INVALID_ARGUMENT', `offset ${offset} is not a safe integer >= 0`)
+    return this.exclusive(async () => {
+      await this.groupCommit.idle()
+      this.generation++
+      const crc = (b: Uint8Array) => this.codec.crc32c(b)
+      try {
+        await saveLogStart(this.fs, this.dir, offset, crc) // first: a crash below leaves a log starting here
+        for (const s of this.segments.splice(0).reverse()) await removeSegmentFiles(this.fs, s)
+        this.segments.push(Segment.create(this.fs, this.dir, offset, this.config.indexIntervalBytes, this.clock()))
+        await this.fs.syncDir(this.dir)
+      } catch (cause) {
+        throw this.fail('truncate failed', cause)
+      }
+      this.logStart = offset
+      this.flushed = offset
+      this.corrupt.length = 0
+      this.epochs.truncateFromEnd(0)
+      this.epochDirty = true
+      await this.epochSaver.run()
+    })
+  }
+
+  /**
+   * Moves the log start to `offset` (Kafka's DeleteRecords; the caller keeps it <= the high
+   * watermark) and deletes the closed segments wholly below it. Durable when it resolves.
+   */
+  deleteRecordsBefore(offset: number): Promise<void> {
+    return this.exclusive(async () => {
+      if (!Number.isSafeInteger(offset) || offset > this.logEndOffset) {
+        throw new StorageError('OFFSET_OUT_OF_RANGE', `cannot delete records before ${offset}: the log ends at ${this.logEndOffset}`)
+      }
+      if (offset <= this.logStart) return
+      await saveLogStart(this.fs, this.dir, offset, (b) => this.codec.crc32c(b))
+      this.logStart = offset
+      let count = 0
+      while (count < this.segments.length - 1 && this.segments[count + 1].baseOffset <= offset) count++
+      await this.deleteOldest(count)
+    })
+  }
+
+  /**
+   * Deletes the oldest closed segments that retention.ms / retention.bytes condemn and that end
+   * at or below `allowedOffset` (the high watermark). Never the active segment.
+   */
+  applyRetention(allowedOffset: number): Promise<RetentionResult> {
+    return this.exclusive(async () => {
+      const summaries = this.segments.map((s, i) => ({
+        baseOffset: s.baseOffset,
+        endOffset: this.segments[i + 1]?.baseOffset ?? s.nextOffset,
+        sizeBytes: s.size,
+        maxTimestamp: s.maxTimestamp,
+      }))
+      const count = this.config.cleanupPolicy === 'compact' ? 0 : planRetention(summaries, this.config, this.clock(), allowedOffset)
+      let deletedBytes = 0
+      for (let i = 0; i < count; i++) deletedBytes += this.segments[i].size
+      await this.deleteOldest(count)
+      return { deletedSegments: count, deletedBytes }
+    })
+  }
+
+  /** Deletes the `count` oldest segments (oldest first, each durable: no holes after a crash). */
+  private async deleteOldest(count: number): Promise<void> {
+    assert(count < this.segments.length, 'the active segment is never deleted')
+    for (let i = 0; i < count; i++) {
+      const seg = this.segments.shift()!
+      try {
+        await removeSegmentFiles(this.fs, seg)
+      } catch (cause) {
+        throw this.fail('segment deletion failed', cause)
+      }
+    }
+    this.logStart = Math.max(this.logStart, this.segments[0].baseOffset)
+    this.corrupt.splice(0, this.corrupt.length, ...this.corrupt.filter((r) => r.endOffset > this.logStart))
+    if (this.epochs.truncateFromStart(this.logStart)) {
+      this.epochDirty = true
+      await this.epochSaver.run()
+    }
+  }
+
+  private clipCorruptRanges(end: number): void {
+    const kept = this.corrupt.filter((r) => r.startOffset < end).map((r) => ({ ...r, endOffset: Math.min(r.endOffset, end) }))
+    this.corrupt.splice(0, this.corrupt.length, ...kept)
+  }
+
+  // ---------------------------------------------------------------- plumbing
+
+  /** Runs `fn` after every earlier mutation (and before later ones). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    this.assertOpen()
+    const run = this.chain.then(() => {
+      this.assertOpen()
+      return fn()
+    })
+    this.chain = run.catch(() => undefined)
+    return run
+  }
+
+  /** @internal For the compaction cleaner: the file layer and the clock. */
+  internals(): { fs: FileLayer; clock: () => number } {
+    return { fs: this.fs, clock: this.clock }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new StorageError('LOG_CLOSED', `${this.dir}: the log is closed`)
+    if (this.failure !== null) throw this.failure
+  }
+
+  private assertWritable(): void {
+    this.assertOpen()
+  }
+
+  /** Flushes, writes nothing more, releases files. Unflushed-at-close data is flushed first. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    if (this.timer !== null) clearInterval(this.timer)
+    await this.chain
+    if (this.failure === null) await this.flush()
+    await this.groupCommit.idle()
+    this.closed = true
+    for (const s of this.segments) s.file.close()
+    for (const w of this.waiters.splice(0)) w.reject(new StorageError('LOG_CLOSED', `${this.dir}: closed before offset ${w.offset} was flushed`))
+  }
+}
+
+/** Removes a segment's files and makes the removal durable. */
+async function removeSegmentFiles(fs: FileLayer, seg: Segment): Promise<void> {
+  seg.file.close()
+  for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) fs.remove(seg.path(suffix))
+  await fs.syncDir(seg.dir)
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0]
+  let total = 0
+  for (const p of parts) total += p.length
+  const out = new Uint8Array(total)
+  let at = 0
+  for (const p of parts) {
+    out.set(p, at)
+    at += p.length
+  }
+  return out
+}

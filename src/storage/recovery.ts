@@ -1,0 +1,195 @@
+// Opening a partition directory after a clean stop or a crash. Closed segments were fsynced
+// (with their index files) before the next segment was created, so only the last (active)
+// segment can have a torn tail: it is validated batch by batch (framing, CRC, records section)
+// and truncated at the first bad byte. Closed segments load their index files when those are
+// well-formed and agree with the log, else the index is rebuilt by a scan that also checks
+// CRCs; corruption found there is reported and fenced off, never truncated (it is not a torn
+// write but lost data that replication must restore).
+import { join } from 'node:path'
+import type { Codec } from '../codec/index.js'
+import { TEMP_SUFFIX } from './atomic-file.js'
+import { checkCrc, checkFraming, checkStored } from './batch-check.js'
+import { EpochCache } from './epoch-cache.js'
+import { loadEpochCache } from './epoch-checkpoint.js'
+import { StorageError } from './errors.js'
+import { readWhole, type FileLayer } from './file-layer.js'
+import { SEGMENTS_PER_LOG_MAX } from './limits.js'
+import { loadLogStart } from './log-start-checkpoint.js'
+import { OffsetIndex } from './offset-index.js'
+import { scanFile } from './scan.js'
+import {
+  INDEX_SUFFIX, LOG_SUFFIX, parseSegmentName, Segment, TIME_INDEX_SUFFIX,
+} from './segment.js'
+import { TimeIndex } from './time-index.js'
+
+/** Suffix of a compacted segment being written; a leftover one is an unfinished pass. */
+export const CLEANED_SUFFIX = '.cleaned'
+
+export interface CorruptRange {
+  /** First offset that may be lost (inclusive). */
+  startOffset: number
+  /** First offset known good again (exclusive end). */
+  endOffset: number
+  segmentBaseOffset: number
+  reason: string
+}
+
+export interface RecoveryReport {
+  /** Bytes cut from the active segment's tail (torn or corrupt). */
+  truncatedBytes: number
+  truncatedReason?: string
+  /** Closed segments whose index files were missing or damaged and were rebuilt. */
+  rebuiltIndexes: number
+  /** The epoch checkpoint was missing or damaged and was rebuilt from batch headers. */
+  epochCacheRebuilt: boolean
+  /** Problems found with small files (damaged checkpoints), as typed errors. */
+  problems: StorageError[]
+  /** Damage found inside closed segments. */
+  corrupt: CorruptRange[]
+}
+
+export interface RecoveredLog {
+  segments: Segment[]
+  logStartOffset: number
+  epochCache: EpochCache
+  /** The epoch cache must be saved (it was rebuilt or changed). */
+  epochCacheDirty: boolean
+  report: RecoveryReport
+}
+
+export interface RecoveryContext {
+  fs: FileLayer
+  codec: Codec
+  dir: string
+  indexIntervalBytes: number
+  nowMs: number
+}
+
+export async function recoverLog(ctx: RecoveryContext): Promise<RecoveredLog> {
+  const { fs, dir } = ctx
+  const crc = (b: Uint8Array) => ctx.codec.crc32c(b)
+  await fs.mkdirp(dir)
+  const report: RecoveryReport = { truncatedBytes: 0, rebuiltIndexes: 0, epochCacheRebuilt: false, problems: [], corrupt: [] }
+  const bases = listSegments(fs, dir)
+  const segments: Segment[] = []
+  for (let i = 0; i < bases.length; i++) {
+    const last = i === bases.length - 1
+    const seg = new Segment(dir, bases[i], fs.open(join(dir, segmentFileName(bases[i])), { create: false }), ctx.indexIntervalBytes, ctx.nowMs)
+    if (last) await recoverActive(ctx, seg, report)
+    else openClosed(ctx, seg, bases[i + 1], report)
+    segments.push(seg)
+  }
+  let logStartOffset = segments.length > 0 ? segments[0].baseOffset : 0
+  try {
+    logStartOffset = Math.max(logStartOffset, loadLogStart(fs, dir, crc) ?? 0)
+  } catch (err) {
+    if (!(err instanceof StorageError)) throw err
+    report.problems.push(err) // the segment base is a safe (earlier) start: nothing is lost
+  }
+  const { cache, dirty } = recoverEpochCache(ctx, segments, report)
+  return { segments, logStartOffset, epochCache: cache, epochCacheDirty: dirty, report }
+}
+
+function segmentFileName(base: number): string {
+  return String(base).padStart(20, '0') + LOG_SUFFIX
+}
+
+/** Sorted base offsets of the `.log` files; removes leftovers of interrupted writes. */
+function listSegments(fs: FileLayer, dir: string): number[] {
+  const bases: number[] = []
+  for (const name of fs.list(dir)) {
+    if (name.endsWith(TEMP_SUFFIX) || name.endsWith(CLEANED_SUFFIX)) {
+      fs.remove(join(dir, name)) // an unfinished atomic write or compaction: the original stands
+      continue
+    }
+    const base = parseSegmentName(name, LOG_SUFFIX)
+    if (base !== null) bases.push(base)
+  }
+  if (bases.length > SEGMENTS_PER_LOG_MAX) {
+    throw new StorageError('LIMIT_EXCEEDED', `${dir} holds ${bases.length} segments, over SEGMENTS_PER_LOG_MAX ${SEGMENTS_PER_LOG_MAX}`)
+  }
+  return bases.sort((a, b) => a - b)
+}
+
+/** Validates the active segment fully and cuts a torn or corrupt tail (durably). */
+async function recoverActive(ctx: RecoveryContext, seg: Segment, report: RecoveryReport): Promise<void> {
+  const fileSize = seg.file.size()
+  const scan = scanFile(seg.file, 0, fileSize, seg.baseOffset, (b) => checkStored(ctx.codec, b), (b) => seg.track(b.header, b.position))
+  if (scan.endPosition < fileSize) {
+    report.truncatedBytes = fileSize - scan.endPosition
+    report.truncatedReason = scan.error
+    seg.file.truncate(scan.endPosition)
+    await seg.file.sync()
+  }
+}
+
+/** Loads a closed segment's indexes, or rebuilds them by a CRC-checking scan. */
+function openClosed(ctx: RecoveryContext, seg: Segment, nextBase: number, report: RecoveryReport): void {
+  const size = seg.file.size()
+  const index = loadIndex(ctx.fs, seg, size)
+  const timeIndex = loadTimeIndex(ctx.fs, seg)
+  if (index !== null && timeIndex !== null && size > 0) {
+    seg.adoptIndexes(index, timeIndex, size, nextBase)
+    return
+  }
+  report.rebuiltIndexes++
+  const scan = scanFile(seg.file, 0, size, seg.baseOffset, (b) => checkCrc(ctx.codec, b), (b) => seg.track(b.header, b.position))
+  if (scan.endPosition < size) {
+    seg.unreadableFrom = scan.endPosition
+    report.corrupt.push({ startOffset: scan.nextOffset, endOffset: nextBase, segmentBaseOffset: seg.baseOffset, reason: scan.error ?? 'unknown' })
+    seg.size = size
+  }
+  seg.nextOffset = nextBase
+}
+
+function loadIndex(fs: FileLayer, seg: Segment, size: number): OffsetIndex | null {
+  const path = seg.path(INDEX_SUFFIX)
+  if (!fs.exists(path)) return null
+  const index = OffsetIndex.decode(seg.baseOffset, readWhole(fs, path, Number.MAX_SAFE_INTEGER), size)
+  if (index === null || index.length === 0) return index
+  // The last entry must point at a batch that starts with its offset (a stale index would not).
+  const header = seg.headerAt(index.lastPosition())
+  return typeof header !== 'string' && header.baseOffset === index.lastOffset() ? index : null
+}
+
+function loadTimeIndex(fs: FileLayer, seg: Segment): TimeIndex | null {
+  const path = seg.path(TIME_INDEX_SUFFIX)
+  if (!fs.exists(path)) return null
+  const index = TimeIndex.decode(seg.baseOffset, readWhole(fs, path, Number.MAX_SAFE_INTEGER))
+  // A closed segment's time index always ends with its max timestamp, so it is never empty.
+  return index !== null && index.length > 0 ? index : null
+}
+
+/**
+ * Loads the epoch cache and makes it agree with the recovered log: entries past the log end
+ * go, epochs seen in the active segment's tail are added. A missing or damaged checkpoint is
+ * rebuilt from every segment's batch headers.
+ */
+function recoverEpochCache(ctx: RecoveryContext, segments: Segment[], report: RecoveryReport): { cache: EpochCache; dirty: boolean } {
+  const crc = (b: Uint8Array) => ctx.codec.crc32c(b)
+  let cache: EpochCache | null = null
+  try {
+    cache = loadEpochCache(ctx.fs, ctx.dir, crc)
+  } catch (err) {
+    if (!(err instanceof StorageError)) throw err
+    report.problems.push(err)
+  }
+  const dataful = segments.some((s) => s.size > 0)
+  let dirty = false
+  const scanFrom = cache === null ? 0 : segments.length - 1
+  if (cache === null) {
+    cache = new EpochCache()
+    dirty = dataful
+    report.epochCacheRebuilt = dataful
+  }
+  const logEnd = segments.length === 0 ? 0 : segments[segments.length - 1].nextOffset
+  dirty = cache.truncateFromEnd(logEnd) || dirty
+  for (let i = Math.max(0, scanFrom); i < segments.length; i++) {
+    const seg = segments[i]
+    const end = Math.min(seg.size, seg.unreadableFrom)
+    scanFile(seg.file, 0, end, seg.baseOffset, (b) => checkFraming(b), ({ header }) => {
+      if (header.partitionLeaderEpoch > cache.latestEpoch()) dirty = cache.assign(header.partitionLeaderEpoch, header.baseOffset) || dirty
+    })
+  }
+  return { cache, dirty }
+}

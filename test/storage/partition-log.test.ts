@@ -1,0 +1,166 @@
+import t from 'tap'
+import { readBatchHeader } from '../../src/codec/index.js'
+import { NodeFileLayer, StorageError } from '../../src/storage/index.js'
+import { baseOffsets, codec, concat, makeBatch, open, tempDir } from './helpers.js'
+
+t.test('leader appends stamp offsets and epoch; reads return the stored bytes', async (t) => {
+  const dir = tempDir(t)
+  const log = await open(dir)
+  t.equal(log.logStartOffset, 0)
+  t.equal(log.logEndOffset, 0)
+  const a = await log.appendAsLeader(concat(makeBatch(3), makeBatch(2, 16, 1)), 5)
+  t.same([a.firstOffset, a.lastOffset, a.nextOffset, a.batches], [0, 4, 5, 2])
+  const b = await log.appendAsLeader(makeBatch(1), 5)
+  t.same([b.firstOffset, b.lastOffset], [5, 5])
+  const r = await log.read(0, 1 << 20)
+  t.same(baseOffsets(r.bytes), [0, 3, 5])
+  t.equal(r.nextOffset, 6)
+  t.equal(readBatchHeader(r.bytes, 0).partitionLeaderEpoch, 5)
+  const mid = await log.read(4, 1)
+  t.same(baseOffsets(mid.bytes), [3], 'starts with the batch holding offset 4, whole even over maxBytes')
+  t.same((await log.read(6, 100)).bytes.length, 0, 'empty at the log end')
+  await t.rejects(log.read(7, 100), { code: 'OFFSET_OUT_OF_RANGE' })
+  t.same(log.epochEntries(), [{ epoch: 5, startOffset: 0 }])
+  await log.close()
+})
+
+t.test('follower appends keep bytes exactly and require the log end', async (t) => {
+  const dir = tempDir(t)
+  const log = await open(dir)
+  const batch = makeBatch(4)
+  const leaderStamped = batch.slice()
+  new DataView(leaderStamped.buffer).setInt32(12, 3) // epoch 3, base 0
+  await log.appendAsFollower(leaderStamped)
+  t.same((await log.read(0, 1000)).bytes, leaderStamped, 'byte for byte')
+  await t.rejects(log.appendAsFollower(leaderStamped), { code: 'OFFSET_MISMATCH' })
+  const corrupt = leaderStamped.slice()
+  corrupt[corrupt.length - 1] ^= 1
+  await t.rejects(async () => log.appendAsFollower(corrupt), { code: 'INVALID_BATCH' })
+  t.equal(log.latestEpoch, 3)
+  await log.close()
+})
+
+t.test('invalid leader input is rejected with typed errors', async (t) => {
+  const log = await open(tempDir(t), { config: { segmentBytes: 1024 } })
+  t.throws(() => log.appendAsLeader(new Uint8Array(10), 0), { code: 'INVALID_BATCH' })
+  t.throws(() => log.appendAsLeader(makeBatch(1, 2000), 0), { code: 'BATCH_TOO_LARGE' })
+  t.throws(() => log.appendAsLeader(makeBatch(1), -1), { code: 'INVALID_ARGUMENT' })
+  await log.appendAsLeader(makeBatch(1), 2)
+  await t.rejects(log.appendAsLeader(makeBatch(1), 1), { code: 'INVALID_ARGUMENT' })
+  await t.rejects(log.read(0, 0), { code: 'INVALID_ARGUMENT' })
+  t.ok(new StorageError('IO_FAILED', 'x') instanceof Error)
+  await log.close()
+})
+
+t.test('segments roll by size and reads cross segment boundaries', async (t) => {
+  const dir = tempDir(t)
+  const log = await open(dir, { config: { segmentBytes: 1024, indexIntervalBytes: 100 } })
+  for (let i = 0; i < 40; i++) await log.appendAsLeader(makeBatch(2, 40, i), 1)
+  t.ok(log.stats().segments > 5, `rolled into ${log.stats().segments} segments`)
+  const all = await log.read(0, 1 << 20)
+  t.same(baseOffsets(all.bytes), Array.from({ length: 40 }, (_, i) => i * 2), 'one read spans every segment')
+  for (const from of [0, 1, 17, 38, 79]) {
+    const r = await log.read(from, 300)
+    const bases = baseOffsets(r.bytes)
+    t.equal(bases[0], from - (from % 2), `read from ${from} starts at its batch`)
+    t.ok(r.bytes.length <= 300, 'stays within maxBytes')
+  }
+  await log.close()
+  const again = await open(dir, { config: { segmentBytes: 1024, indexIntervalBytes: 100 } })
+  t.equal(again.logEndOffset, 80)
+  t.same((await again.read(0, 1 << 20)).bytes, all.bytes, 'identical after reopen')
+  t.equal(again.recovery.rebuiltIndexes, 0, 'closed segments load their index files')
+  await again.close()
+})
+
+t.test('segments roll by age (injected clock)', async (t) => {
+  let now = 1000
+  const log = await open(tempDir(t), { clock: () => now, config: { segmentMs: 100 } })
+  await log.appendAsLeader(makeBatch(1), 0)
+  now += 50
+  await log.appendAsLeader(makeBatch(1), 0)
+  t.equal(log.stats().segments, 1)
+  now += 60
+  await log.appendAsLeader(makeBatch(1), 0)
+  t.equal(log.stats().segments, 2)
+  await log.close()
+})
+
+t.test('read stops at maxOffset (the high watermark)', async (t) => {
+  const log = await open(tempDir(t))
+  for (let i = 0; i < 5; i++) await log.appendAsLeader(makeBatch(2), 0)
+  t.same(baseOffsets((await log.read(0, 1 << 20, { maxOffset: 6 })).bytes), [0, 2, 4])
+  t.same(baseOffsets((await log.read(0, 1 << 20, { maxOffset: 5 })).bytes), [0, 2])
+  t.equal((await log.read(6, 1 << 20, { maxOffset: 6 })).bytes.length, 0)
+  await log.close()
+})
+
+t.test('truncateTo drops the divergent tail, across segments, durably, with the epoch cache', async (t) => {
+  const dir = tempDir(t)
+  const config = { segmentBytes: 1024, indexIntervalBytes: 64 }
+  const log = await open(dir, { config })
+  for (let i = 0; i < 30; i++) await log.appendAsLeader(makeBatch(1, 60, i), i < 10 ? 1 : i < 20 ? 2 : 3)
+  t.same(log.epochEntries(), [{ epoch: 1, startOffset: 0 }, { epoch: 2, startOffset: 10 }, { epoch: 3, startOffset: 20 }])
+  await log.truncateTo(15)
+  t.equal(log.logEndOffset, 15)
+  t.equal(log.flushedOffset, 15)
+  t.same(log.epochEntries(), [{ epoch: 1, startOffset: 0 }, { epoch: 2, startOffset: 10 }])
+  t.same(log.endOffsetForEpoch(2), { epoch: 2, endOffset: 15 })
+  t.same(log.endOffsetForEpoch(1), { epoch: 1, endOffset: 10 })
+  await log.appendAsLeader(makeBatch(1, 60, 99), 4)
+  t.same(baseOffsets((await log.read(0, 1 << 20)).bytes), Array.from({ length: 16 }, (_, i) => i))
+  await log.close()
+  const again = await open(dir, { config })
+  t.equal(again.logEndOffset, 16)
+  t.same(again.epochEntries(), [{ epoch: 1, startOffset: 0 }, { epoch: 2, startOffset: 10 }, { epoch: 4, startOffset: 15 }])
+  await again.truncateTo(0)
+  t.equal(again.logEndOffset, 0)
+  t.same(again.epochEntries(), [])
+  await again.close()
+})
+
+t.test('offsetForTimestamp finds the first record at or after a time', async (t) => {
+  const log = await open(tempDir(t), { config: { segmentBytes: 1024, indexIntervalBytes: 50 } })
+  for (let i = 0; i < 20; i++) await log.appendAsLeader(makeBatch(3, 40, i, 1000 + i * 10), 0) // records at +0,+1,+2
+  t.same(await log.offsetForTimestamp(0), { offset: 0, timestamp: 1000 })
+  t.same(await log.offsetForTimestamp(1051), { offset: 16, timestamp: 1051 })
+  t.same(await log.offsetForTimestamp(1053), { offset: 18, timestamp: 1060 })
+  t.same(await log.offsetForTimestamp(1192), { offset: 59, timestamp: 1192 })
+  t.equal(await log.offsetForTimestamp(1193), null)
+  await log.close()
+})
+
+t.test('group commit: many concurrent appends share one fsync', async (t) => {
+  const fs = new NodeFileLayer()
+  const log = await open(tempDir(t), { fs })
+  await log.appendAsLeader(makeBatch(1), 0)
+  await log.waitForFlush(1)
+  const before = fs.fsyncCount
+  const n = 200
+  const appends = Array.from({ length: n }, () => log.appendAsLeader(makeBatch(1), 0).then((a) => log.waitForFlush(a.nextOffset)))
+  await Promise.all(appends)
+  const used = fs.fsyncCount - before
+  t.ok(used <= 3, `${n} concurrent appends used ${used} fsyncs`)
+  t.equal(log.flushedOffset, n + 1)
+  await log.close()
+})
+
+t.test('flush=interval flushes on its timer and on close', async (t) => {
+  const log = await open(tempDir(t), { config: { flush: 'interval', flushIntervalMs: 20 } })
+  await log.appendAsLeader(makeBatch(1), 0)
+  t.equal(log.flushedOffset, 0, 'not flushed by the append')
+  const started = Date.now()
+  await log.waitForFlush(1)
+  t.ok(Date.now() - started < 1000)
+  await log.appendAsLeader(makeBatch(1), 0)
+  await log.close()
+  t.pass('closed')
+})
+
+t.test('operations on a closed log fail with LOG_CLOSED', async (t) => {
+  const log = await open(tempDir(t))
+  await log.close()
+  await t.rejects(log.read(0, 10), { code: 'LOG_CLOSED' })
+  t.throws(() => log.appendAsLeader(makeBatch(1), 0), { code: 'LOG_CLOSED' })
+  t.ok(codec)
+})

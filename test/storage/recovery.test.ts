@@ -1,0 +1,118 @@
+// Injected damage on the real file system: each kind is detected and recovered or reported.
+import t from 'tap'
+import { readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { baseOffsets, makeBatch, open, tempDir } from './helpers.js'
+
+const config = { segmentBytes: 2048, indexIntervalBytes: 128 }
+
+async function build(dir: string, batches = 40): Promise<Uint8Array> {
+  const log = await open(dir, { config })
+  for (let i = 0; i < batches; i++) await log.appendAsLeader(makeBatch(2, 50, i), 1 + Math.floor(i / 15))
+  const all = (await log.read(0, 1 << 20)).bytes
+  await log.close()
+  return all
+}
+
+const logs = (dir: string) => readdirSync(dir).filter((n) => n.endsWith('.log')).sort()
+const lastLog = (dir: string) => join(dir, logs(dir).at(-1)!)
+const flip = (path: string, at: number) => {
+  const b = readFileSync(path)
+  b[at] ^= 0x10
+  writeFileSync(path, b)
+}
+
+t.test('a torn tail in the active segment is cut at the last whole batch', async (t) => {
+  const dir = tempDir(t)
+  const all = await build(dir)
+  const path = lastLog(dir)
+  truncateSync(path, statSync(path).size - 7)
+  const log = await open(dir, { config })
+  t.equal(log.logEndOffset, 78, 'the torn last batch is gone')
+  t.ok(log.recovery.truncatedBytes > 0)
+  t.match(log.recovery.truncatedReason, /cut off/)
+  const r = await log.read(0, 1 << 20)
+  t.same(r.bytes, all.subarray(0, r.bytes.length), 'everything before it is intact')
+  await log.appendAsLeader(makeBatch(2), 3)
+  t.equal(log.logEndOffset, 80, 'appends continue at the new end')
+  await log.close()
+})
+
+t.test('a bit flip in the active tail truncates from the corrupt batch', async (t) => {
+  const dir = tempDir(t)
+  await build(dir)
+  const path = lastLog(dir)
+  const size = statSync(path).size
+  flip(path, size - 20) // inside the last batch's records
+  const log = await open(dir, { config })
+  t.equal(log.logEndOffset, 78)
+  t.match(log.recovery.truncatedReason, /CRC/)
+  await log.close()
+})
+
+t.test('a bit flip in a closed segment is detected on read, fenced off, counted, never served', async (t) => {
+  const dir = tempDir(t)
+  await build(dir)
+  const closed = join(dir, logs(dir)[1])
+  const base = Number(logs(dir)[1].slice(0, 20))
+  flip(closed, 200) // inside the second batch or so of that segment
+  const log = await open(dir, { config })
+  t.equal(log.logEndOffset, 80, 'a closed segment is never truncated')
+  const first = await log.read(0, 1 << 20)
+  const served = baseOffsets(first.bytes)
+  t.ok(served.at(-1)! < base + 4, `stops before the damage (served up to ${served.at(-1)})`)
+  t.equal(log.stats().corruptionsDetected, 1)
+  const [range] = log.unreadableRanges()
+  t.ok(range.startOffset >= base && range.startOffset <= base + 4)
+  await t.rejects(log.read(range.startOffset, 100), { code: 'CORRUPT_DATA' })
+  const after = await log.read(range.endOffset, 1 << 20)
+  t.equal(baseOffsets(after.bytes)[0], range.endOffset, 'data after the range is still served')
+  // Healing: truncate below the damage and re-append (what re-replication does).
+  await log.truncateTo(range.startOffset)
+  t.same(log.unreadableRanges(), [])
+  t.equal(log.logEndOffset, range.startOffset)
+  await log.close()
+})
+
+t.test('deleted or damaged index files are rebuilt from the log', async (t) => {
+  const dir = tempDir(t)
+  const all = await build(dir)
+  const names = readdirSync(dir)
+  rmSync(join(dir, names.find((n) => n.endsWith('.index'))!))
+  rmSync(join(dir, names.filter((n) => n.endsWith('.timeindex'))[1]))
+  const idx = names.filter((n) => n.endsWith('.index'))[2]
+  writeFileSync(join(dir, idx), Buffer.from([1, 2, 3])) // not a whole entry
+  const log = await open(dir, { config })
+  t.equal(log.recovery.rebuiltIndexes, 3)
+  t.same((await log.read(0, 1 << 20)).bytes, all)
+  for (const from of [0, 5, 33, 61, 79]) t.equal(baseOffsets((await log.read(from, 1)).bytes)[0], from - (from % 2))
+  t.same(await log.offsetForTimestamp(1_700_000_000_001), { offset: 1, timestamp: 1_700_000_000_001 })
+  await log.close()
+})
+
+t.test('a damaged epoch checkpoint is reported and rebuilt from batch headers', async (t) => {
+  const dir = tempDir(t)
+  await build(dir)
+  const path = join(dir, 'leader-epoch-checkpoint')
+  const text = readFileSync(path, 'utf8')
+  writeFileSync(path, text.replace('\n2 30', '\n2 31'))
+  const log = await open(dir, { config })
+  t.equal(log.recovery.problems[0]?.code, 'CORRUPT_FILE')
+  t.ok(log.recovery.epochCacheRebuilt)
+  t.same(log.epochEntries(), [{ epoch: 1, startOffset: 0 }, { epoch: 2, startOffset: 30 }, { epoch: 3, startOffset: 60 }])
+  await log.close()
+  const again = await open(dir, { config })
+  t.same(again.recovery.problems, [], 'the rebuilt checkpoint was saved')
+  await again.close()
+})
+
+t.test('leftover temp and cleaned files are removed on open', async (t) => {
+  const dir = tempDir(t)
+  await build(dir, 3)
+  writeFileSync(join(dir, 'leader-epoch-checkpoint.tmp'), 'junk')
+  writeFileSync(join(dir, '00000000000000000000.log.cleaned'), 'junk')
+  const log = await open(dir, { config })
+  t.same(readdirSync(dir).filter((n) => n.endsWith('.tmp') || n.endsWith('.cleaned')), [])
+  t.equal(log.logEndOffset, 6)
+  await log.close()
+})
