@@ -1,0 +1,84 @@
+// The one error table: every ErrorCode with its retriable flag and a default message. Retry
+// logic reads only `retriable`. Messages sent on the wire say what to do where that helps.
+import { bitacora } from './pb.js'
+
+export const ErrorCode = bitacora.ErrorCode
+export type ErrorCode = bitacora.ErrorCode
+export type ErrorName = keyof typeof bitacora.ErrorCode
+
+interface ErrorInfo {
+  retriable: boolean
+  message: string
+}
+
+const TABLE: Record<ErrorName, ErrorInfo> = {
+  NONE: { retriable: false, message: 'no error' },
+  UNKNOWN_SERVER_ERROR: { retriable: false, message: 'the broker hit an unexpected error; see its log' },
+  OFFSET_OUT_OF_RANGE: { retriable: false, message: 'the offset is outside the log; seek to earliest or latest' },
+  CORRUPT_MESSAGE: { retriable: true, message: 'a record batch failed its CRC check' },
+  UNKNOWN_TOPIC_OR_PARTITION: { retriable: true, message: 'this broker does not host that topic or partition' },
+  INVALID_FETCH_SIZE: { retriable: false, message: 'the fetch size is invalid' },
+  LEADER_NOT_AVAILABLE: { retriable: true, message: 'the partition has no leader right now (an election is under way)' },
+  NOT_LEADER_OR_FOLLOWER: { retriable: true, message: 'this broker does not lead that partition; use the leader hint' },
+  REQUEST_TIMED_OUT: { retriable: true, message: 'the request timed out' },
+  MESSAGE_TOO_LARGE: { retriable: false, message: 'a record batch is larger than the topic allows (max.message.bytes)' },
+  NETWORK_EXCEPTION: { retriable: true, message: 'the connection failed' },
+  INVALID_TOPIC_EXCEPTION: { retriable: false, message: 'the topic name is invalid' },
+  RECORD_LIST_TOO_LARGE: { retriable: false, message: 'the records of one partition exceed the request limit' },
+  NOT_ENOUGH_REPLICAS: { retriable: true, message: 'too few in-sync replicas to accept acks=all' },
+  NOT_ENOUGH_REPLICAS_AFTER_APPEND: { retriable: true, message: 'appended, but too few replicas confirmed in time' },
+  INVALID_REQUIRED_ACKS: { retriable: false, message: 'acks must be 0, 1 or -1 (all)' },
+  INVALID_TIMESTAMP: { retriable: false, message: 'a record timestamp is out of the accepted range' },
+  UNSUPPORTED_VERSION: { retriable: false, message: 'the protocol version is not supported by this broker' },
+  TOPIC_ALREADY_EXISTS: { retriable: false, message: 'a topic with that name already exists' },
+  INVALID_PARTITIONS: { retriable: false, message: 'the partition count is invalid' },
+  INVALID_REPLICATION_FACTOR: { retriable: false, message: 'the replication factor is invalid for this cluster' },
+  INVALID_REQUEST: { retriable: false, message: 'the request is invalid' },
+  POLICY_VIOLATION: { retriable: false, message: 'the request violates a broker policy' },
+  OUT_OF_ORDER_SEQUENCE_NUMBER: { retriable: false, message: 'the producer sequence number has a gap' },
+  DUPLICATE_SEQUENCE_NUMBER: { retriable: false, message: 'the batch is a duplicate of one already written' },
+  INVALID_CONFIG: { retriable: false, message: 'a configuration value is invalid' },
+  UNSUPPORTED_FOR_MESSAGE_FORMAT: { retriable: false, message: 'only RecordBatch v2 (magic 2) is supported' },
+  KAFKA_STORAGE_ERROR: { retriable: true, message: 'the broker could not read or write its log' },
+  UNKNOWN_TOPIC_ID: { retriable: true, message: 'no topic has that id' },
+  FENCED_LEADER_EPOCH: { retriable: true, message: 'the leader epoch in the request is older than the current one' },
+  UNKNOWN_LEADER_EPOCH: { retriable: true, message: 'the leader epoch in the request is newer than the broker knows' },
+  UNSUPPORTED_COMPRESSION_TYPE: { retriable: false, message: 'the compression codec is not supported here' },
+  OFFSET_NOT_AVAILABLE: { retriable: true, message: 'the new leader has not caught up its high watermark yet' },
+  INVALID_RECORD: { retriable: false, message: 'a record batch is malformed' },
+  THROTTLING_QUOTA_EXCEEDED: { retriable: true, message: 'a quota was exceeded; retry later' },
+  MALFORMED_FRAME: { retriable: false, message: 'the frame is not a valid protobuf Request' },
+  FRAME_TOO_LARGE: { retriable: false, message: 'the frame is larger than the broker accepts' },
+  TOO_MANY_IN_FLIGHT: { retriable: true, message: 'too many requests in flight on this connection' },
+  HANDSHAKE_REQUIRED: { retriable: false, message: 'send a handshake before any other request' },
+}
+
+export function errorName(code: ErrorCode): ErrorName {
+  return (bitacora.ErrorCode[code] as unknown as ErrorName | undefined) ?? 'UNKNOWN_SERVER_ERROR'
+}
+
+export function isRetriable(code: ErrorCode): boolean {
+  return TABLE[errorName(code)].retriable
+}
+
+export function defaultMessage(code: ErrorCode): string {
+  return TABLE[errorName(code)].message
+}
+
+/** A wire error: the code, and a message that is never empty. */
+export function wireError(code: ErrorCode, message?: string): bitacora.IError {
+  return { code, message: message || defaultMessage(code) }
+}
+
+/** An error from the broker, as the client raises it. */
+export class BitacoraError extends Error {
+  override name = 'BitacoraError'
+  readonly code: ErrorName
+  readonly retriable: boolean
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown }) {
+    const name = errorName(code)
+    super(`${name}: ${message || defaultMessage(code)}`, options)
+    this.code = name
+    this.retriable = isRetriable(code)
+  }
+}
