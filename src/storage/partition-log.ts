@@ -652,6 +652,15 @@ export class PartitionLog {
     this.assertOpen()
   }
 
+  /**
+   * Drops the log without flushing or closing files, as a crashed process would (tests of
+   * power cuts on SimFileLayer): stops the flush timer and fails every later call.
+   */
+  abandon(): void {
+    if (this.timer !== null) clearInterval(this.timer)
+    this.closed = true
+  }
+
   /** Flushes, writes nothing more, releases files. Unflushed-at-close data is flushed first. */
   async close(): Promise<void> {
     if (this.closed) return

@@ -45,6 +45,8 @@ interface Dir {
 export interface PowerCutOptions {
   /** Random in [0, 1): when given, a random prefix of each file's unsynced tail survives. */
   random?: () => number
+  /** With `random`: the surviving unsynced bytes may contain a zeroed run (sectors never written). */
+  scramble?: boolean
 }
 
 class SimHandle implements FileHandle {
@@ -200,6 +202,10 @@ export class SimFileLayer implements FileLayer {
         inode.data = new Uint8Array(kept.length + tornBytes)
         inode.data.set(kept)
         inode.data.set(unsynced.subarray(0, tornBytes), kept.length)
+        if (options.scramble && options.random && tornBytes > 0) {
+          const from = kept.length + Math.floor(options.random() * tornBytes)
+          inode.data.fill(0, from, from + 1 + Math.floor(options.random() * 64))
+        }
         inode.length = inode.data.length
         inode.durableLength = kept.length
         inode.durableSnapshot = null
