@@ -25,7 +25,7 @@ type Op =
 
 const frac = fc.double({ min: 0, max: 1, noNaN: true })
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 6, arbitrary: fc.record({ kind: fc.constant('leader' as const), batches: fc.integer({ min: 1, max: 4 }), records: fc.integer({ min: 1, max: 5 }), valueBytes: fc.integer({ min: 0, max: 250 }), bumpEpoch: fc.boolean({ }) }) },
+  { weight: 6, arbitrary: fc.record({ kind: fc.constant('leader' as const), batches: fc.integer({ min: 1, max: 4 }), records: fc.integer({ min: 1, max: 5 }), valueBytes: fc.integer({ min: 0, max: 250 }), bumpEpoch: fc.boolean() }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('follower' as const), batches: fc.integer({ min: 1, max: 3 }), records: fc.integer({ min: 1, max: 4 }), bumpEpoch: fc.boolean() }) },
   { weight: 4, arbitrary: fc.record({ kind: fc.constant('read' as const), at: frac, maxBytes: fc.integer({ min: 1, max: 3000 }) }) },
   { weight: 2, arbitrary: fc.constant({ kind: 'flush' as const }) },
