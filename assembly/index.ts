@@ -1,4 +1,4 @@
-// The Bitácora codec module: CRC32C, varints and Kafka RecordBatch v2 framing.
+// The Bitácora codec module: CRC32C, varints, Kafka RecordBatch v2 framing, LZ4 and Snappy.
 // Exports take (pointer, length) pairs over regions of this module's memory that the JS
 // wrapper (src/codec/) writes into; nothing here allocates.
 export { crc32cUpdate } from './crc32c'
@@ -49,3 +49,11 @@ export function lastReadBytes(): i32 {
 export function lastReadError(): i32 {
   return lastError
 }
+
+// Compression of records sections. Compressors need output room of their *Bound(n); the
+// decoders bound every read and write and take the most they may write.
+export { xxh32 } from './xxhash32'
+export { lz4BlockBound, lz4CompressBlock, lz4DecompressBlock } from './lz4-block'
+export { lz4FrameBound, lz4FrameCompress, lz4DecodedBound, lz4FrameDecompress } from './lz4-frame'
+export { snappyRawBound, snappyCompressRaw, snappyDecompressRaw } from './snappy'
+export { snappyXerialBound, snappyXerialCompress, snappyDecodedLength, snappyDecompress } from './snappy-xerial'

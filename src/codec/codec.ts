@@ -1,9 +1,10 @@
 // The record-batch codec: encode, decode and validate Kafka RecordBatch v2 through the WASM
 // module. Every call copies its input into the module's one scratch region, runs there, and
 // returns JS values; decoded keys, values and headers are views into the caller's input.
-// The synchronous methods handle uncompressed batches; the *Async ones every codec, since
-// platform compression (gzip) is asynchronous in browsers. Scratch pointers are never held
-// across an await: another call may reuse the region meanwhile.
+// The synchronous methods handle uncompressed batches and the codecs done in WASM (lz4,
+// snappy); the *Async ones every codec, since platform compression (gzip, zstd) is
+// asynchronous in browsers. Scratch pointers are never held across an await: another call
+// may reuse the region meanwhile.
 import { CodecError, wasmError } from './errors.js'
 import {
   ATTR_CONTROL, ATTR_LOG_APPEND_TIME, ATTR_TRANSACTIONAL, BATCH_HEADER_BYTES, CRC_START,
@@ -17,6 +18,7 @@ import {
   type RecordHeader, type RecordInput, type ValidateOptions,
 } from './types.js'
 import { instantiateCodec, Scratch, type CodecExports } from './wasm.js'
+import { isWasmCodec, WasmCompression, type WasmCodec } from './wasm-compression.js'
 
 // Layout constants shared with assembly/batch.ts.
 const RECORD_INDEX_BYTES = 40
@@ -34,9 +36,23 @@ const align8 = (n: number) => (n + 7) & ~7
 
 export class Codec {
   private readonly scratch: Scratch
+  private readonly compression: WasmCompression
 
   constructor(private readonly wasm: CodecExports) {
     this.scratch = new Scratch(wasm)
+    this.compression = new WasmCompression(wasm, this.scratch)
+  }
+
+  /** Compresses raw bytes with a WASM codec: an LZ4 frame as Kafka writes it, or xerial-framed Snappy. */
+  compress(codec: WasmCodec, data: Uint8Array): Uint8Array {
+    if (!isWasmCodec(codec)) throw new CodecError('UNSUPPORTED_COMPRESSION', `compress handles lz4 and snappy, not ${codec}`)
+    return this.compression.compress(codec, data)
+  }
+
+  /** Decompresses LZ4 frames or (xerial or raw) Snappy, refusing output past maxDecompressedBytes. */
+  decompress(codec: WasmCodec, data: Uint8Array, options: { maxDecompressedBytes?: number } = {}): Uint8Array {
+    if (!isWasmCodec(codec)) throw new CodecError('UNSUPPORTED_COMPRESSION', `decompress handles lz4 and snappy, not ${codec}`)
+    return this.compression.decompress(codec, data, options.maxDecompressedBytes ?? DECOMPRESSED_BYTES_MAX)
   }
 
   /** CRC32C (Castagnoli) of `bytes`, continuing from `crc` (default 0). */
@@ -51,9 +67,13 @@ export class Codec {
     return crc >>> 0
   }
 
-  /** Encodes a RecordBatch v2 with a correct CRC; offset deltas run 0..n-1. No compression. */
+  /**
+   * Encodes a RecordBatch v2 with a correct CRC; offset deltas run 0..n-1. Compression: none,
+   * or a codec done in WASM (lz4, snappy); gzip and zstd need encodeBatchAsync.
+   */
   encodeBatch(records: readonly RecordInput[], options: BatchOptions = {}): Uint8Array {
     const compression = options.compression ?? 'none'
+    if (isWasmCodec(compression)) return this.encodeCompressed(records, options, compression)
     if (compression !== 'none') {
       throw new CodecError('UNSUPPORTED_COMPRESSION', `encodeBatch cannot compress with ${compression}: use encodeBatchAsync`)
     }
@@ -66,7 +86,7 @@ export class Codec {
   /** encodeBatch, for every codec: the records section is compressed with options.compression. */
   async encodeBatchAsync(records: readonly RecordInput[], options: BatchOptions = {}): Promise<Uint8Array> {
     const compression = options.compression ?? 'none'
-    if (compression === 'none') return this.encodeBatch(records, options)
+    if (compression === 'none' || isWasmCodec(compression)) return this.encodeBatch(records, options)
     const { outPtr, sectionLen, baseTimestamp, maxTimestamp } = this.encodeSection(records, options, 0)
     // Scratch is shared: take the section out before awaiting.
     const compressed = await platformCompress(compression, this.scratch.u8.slice(outPtr, outPtr + sectionLen))
@@ -82,19 +102,21 @@ export class Codec {
   }
 
   /**
-   * Validates one uncompressed batch completely (framing, CRC, every record) without building
-   * records: the broker's produce path. Returns its header. `bytes` may hold more after it.
+   * Validates one batch completely (framing, CRC, every record; an lz4 or snappy section is
+   * decompressed under the limit) without building records: the broker's produce path.
+   * Returns its header. `bytes` may hold more after it.
    */
   validateBatch(bytes: Uint8Array, options: ValidateOptions = {}): BatchHeader {
     const { header, ptr } = this.checkFraming(bytes, options, 'validateBatch')
-    this.walk(ptr + BATCH_HEADER_BYTES, header.sizeBytes - BATCH_HEADER_BYTES, header, options, 0, false)
+    const section = this.sectionOf(header, ptr, options)
+    this.walk(section.ptr, section.len, header, options, 0, false)
     return header
   }
 
   /** validateBatch, for every codec: a compressed section is decompressed under the limit. */
   async validateBatchAsync(bytes: Uint8Array, options: ValidateOptions = {}): Promise<BatchHeader> {
     const header = readBatchHeader(bytes)
-    if (header.compression === 'none') return this.validateBatch(bytes, options)
+    if (header.compression === 'none' || isWasmCodec(header.compression)) return this.validateBatch(bytes, options)
     const section = await this.decompressSection(bytes, options)
     const ptr = this.scratch.reserve(section.length)
     this.scratch.u8.set(section, ptr)
@@ -102,11 +124,21 @@ export class Codec {
     return header
   }
 
-  /** Validates and decodes one uncompressed batch; keys, values and headers are views into `bytes`. */
+  /**
+   * Validates and decodes one batch (uncompressed, lz4 or snappy). Keys, values and headers
+   * are views into `bytes`, or for a compressed batch into its decompressed records section
+   * (a fresh buffer).
+   */
   decodeBatch(bytes: Uint8Array, options: ValidateOptions = {}): DecodedBatch {
     const { header, ptr } = this.checkFraming(bytes, options, 'decodeBatch')
-    const index = this.walk(ptr + BATCH_HEADER_BYTES, header.sizeBytes - BATCH_HEADER_BYTES, header, options, ptr, true)
-    return { header, records: this.readIndex(bytes, header, index.recordPtr, index.headerPtr) }
+    if (header.compression === 'none') {
+      const index = this.walk(ptr + BATCH_HEADER_BYTES, header.sizeBytes - BATCH_HEADER_BYTES, header, options, ptr, true)
+      return { header, records: this.readIndex(bytes, header, index.recordPtr, index.headerPtr) }
+    }
+    const section = this.sectionOf(header, ptr, options)
+    const index = this.walk(section.ptr, section.len, header, options, section.ptr, true)
+    const decompressed = this.scratch.u8.slice(section.ptr, section.ptr + section.len)
+    return { header, records: this.readIndex(decompressed, header, index.recordPtr, index.headerPtr) }
   }
 
   /**
@@ -115,7 +147,7 @@ export class Codec {
    */
   async decodeBatchAsync(bytes: Uint8Array, options: ValidateOptions = {}): Promise<DecodedBatch> {
     const header = readBatchHeader(bytes)
-    if (header.compression === 'none') return this.decodeBatch(bytes, options)
+    if (header.compression === 'none' || isWasmCodec(header.compression)) return this.decodeBatch(bytes, options)
     const section = await this.decompressSection(bytes, options)
     const ptr = this.scratch.reserve(section.length)
     this.scratch.u8.set(section, ptr)
@@ -124,8 +156,8 @@ export class Codec {
   }
 
   /**
-   * Copies the batch into scratch and checks its framing and CRC in WASM. Throws for a
-   * compressed batch (the synchronous paths handle only uncompressed ones).
+   * Copies the batch into scratch and checks its framing and CRC in WASM. Throws for a batch
+   * compressed with a platform codec (the synchronous paths handle only WASM ones).
    */
   private checkFraming(bytes: Uint8Array, options: ValidateOptions, caller: string): { header: BatchHeader; ptr: number } {
     if (bytes.length < LOG_OVERHEAD_BYTES) {
@@ -141,10 +173,31 @@ export class Codec {
     const total = this.wasm.checkBatch(ptr, len, options.contiguous === false ? 0 : 1)
     if (total < 0) throw wasmError(total, 'record batch')
     const header = readBatchHeader(bytes)
-    if (header.compression !== 'none') {
-      throw new CodecError('UNSUPPORTED_COMPRESSION', `${caller} handles uncompressed batches only; this one is ${header.compression}: use ${caller}Async`)
+    if (header.compression !== 'none' && !isWasmCodec(header.compression)) {
+      throw new CodecError('UNSUPPORTED_COMPRESSION', `${caller} handles uncompressed, lz4 and snappy batches; this one is ${header.compression}: use ${caller}Async`)
     }
     return { header, ptr }
+  }
+
+  /** The records section of the batch at scratch `ptr`: in place, or decompressed after it. */
+  private sectionOf(header: BatchHeader, ptr: number, options: ValidateOptions): { ptr: number; len: number } {
+    const len = header.sizeBytes - BATCH_HEADER_BYTES
+    if (!isWasmCodec(header.compression)) return { ptr: ptr + BATCH_HEADER_BYTES, len }
+    const maxBytes = options.maxDecompressedBytes ?? DECOMPRESSED_BYTES_MAX
+    return this.compression.decompressAt(header.compression, ptr + BATCH_HEADER_BYTES, len, ptr + header.sizeBytes, maxBytes, 'records section')
+  }
+
+  /** encodeBatch with an lz4 or snappy records section, compressed in scratch. */
+  private encodeCompressed(records: readonly RecordInput[], options: BatchOptions, codec: WasmCodec): Uint8Array {
+    const { outPtr, sectionLen, baseTimestamp, maxTimestamp } = this.encodeSection(records, options, 0)
+    const at = align8(outPtr + sectionLen)
+    this.scratch.reserve(at + BATCH_HEADER_BYTES + this.compression.bound(codec, sectionLen) - this.scratch.base)
+    const total = BATCH_HEADER_BYTES + this.compression.compressAt(codec, outPtr, sectionLen, at + BATCH_HEADER_BYTES)
+    if (total > BATCH_BYTES_MAX) {
+      throw new CodecError('BATCH_TOO_LARGE', `compressed batch is ${total} bytes, over the ${BATCH_BYTES_MAX}-byte limit`)
+    }
+    this.writeHeader(at, total, records.length, COMPRESSION_CODECS.indexOf(codec), baseTimestamp, maxTimestamp, options)
+    return this.scratch.u8.slice(at, at + total)
   }
 
   /** Checks framing, then decompresses the records section under the configured limit. */

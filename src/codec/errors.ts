@@ -40,6 +40,20 @@ const WASM_ERRORS: Record<number, [CodecErrorCode, string]> = {
   [-14]: ['CODEC_INTERNAL', 'codec output region too small (a bug in src/codec: please report it)'],
   [-15]: ['RECORDS_TRAILING_BYTES', 'the records section has bytes after its last record'],
   [-16]: ['CODEC_INTERNAL', 'codec staged input inconsistent (a bug in src/codec: please report it)'],
+  [-17]: ['DECOMPRESSED_TOO_LARGE', 'decompresses to more than the configured maximum (maxDecompressedBytes)'],
+  [-18]: ['CORRUPT_COMPRESSED_DATA', 'LZ4 frame has a bad magic number'],
+  [-19]: ['CORRUPT_COMPRESSED_DATA', 'LZ4 frame descriptor is invalid (version, reserved bits or block size)'],
+  [-20]: ['CORRUPT_COMPRESSED_DATA', 'LZ4 frame header checksum does not match'],
+  [-21]: ['CORRUPT_COMPRESSED_DATA', 'LZ4 block size exceeds the frame\'s maximum block size'],
+  [-22]: ['CORRUPT_COMPRESSED_DATA', 'LZ4 block checksum does not match'],
+  [-23]: ['CORRUPT_COMPRESSED_DATA', 'LZ4 content checksum does not match'],
+  [-24]: ['CORRUPT_COMPRESSED_DATA', 'LZ4 frame decodes to a size other than its declared content size'],
+  [-25]: ['CORRUPT_COMPRESSED_DATA', 'LZ4 data is truncated'],
+  [-26]: ['CORRUPT_COMPRESSED_DATA', 'LZ4 block is corrupt (bad match offset or overrun)'],
+  [-27]: ['UNSUPPORTED_COMPRESSION', 'LZ4 frame needs a dictionary (dictionary id set): not supported'],
+  [-28]: ['CORRUPT_COMPRESSED_DATA', 'Snappy data is truncated'],
+  [-29]: ['CORRUPT_COMPRESSED_DATA', 'Snappy data is corrupt (bad length, tag or copy offset)'],
+  [-30]: ['CORRUPT_COMPRESSED_DATA', 'Snappy data decodes to a size other than its declared length'],
 }
 
 export class CodecError extends Error {

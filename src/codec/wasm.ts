@@ -22,6 +22,21 @@ export interface CodecExports {
   varlongRead(ptr: number, len: number): bigint
   lastReadBytes(): number
   lastReadError(): number
+  xxh32(ptr: number, len: number, seed: number): number
+  lz4BlockBound(n: number): number
+  lz4CompressBlock(src: number, n: number, dst: number): number
+  lz4DecompressBlock(src: number, n: number, dst: number, cap: number, window: number): number
+  lz4FrameBound(n: number): number
+  lz4FrameCompress(src: number, n: number, dst: number): number
+  lz4DecodedBound(src: number, n: number, limit: number): number
+  lz4FrameDecompress(src: number, n: number, dst: number, cap: number): number
+  snappyRawBound(n: number): number
+  snappyCompressRaw(src: number, n: number, dst: number): number
+  snappyDecompressRaw(src: number, n: number, dst: number, cap: number): number
+  snappyXerialBound(n: number): number
+  snappyXerialCompress(src: number, n: number, dst: number): number
+  snappyDecodedLength(src: number, n: number, limit: number): number
+  snappyDecompress(src: number, n: number, dst: number, cap: number): number
 }
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
