@@ -6,6 +6,7 @@ import {
   CodecError, loadCodec, readBatchHeader, splitBatches, stampBatch, type BatchHeader, type Codec,
 } from '../codec/index.js'
 import { checkStored } from './batch-check.js'
+import { compact, type CompactionResult } from './compaction.js'
 import { Coalescer } from './coalescer.js'
 import { resolveConfig, type LogConfig } from './config.js'
 import { EpochCache, type EpochEnd, type EpochEntry } from './epoch-cache.js'
@@ -73,6 +74,8 @@ export class PartitionLog {
   private readonly epochSaver = new Coalescer(() => this.saveEpochs())
   private timer: ReturnType<typeof setInterval> | null = null
   private fsyncs = 0
+  /** A running compaction pass: segment removals wait for it (it rewrites closed segments). */
+  private compaction: Promise<CompactionResult> | null = null
   private corruptionsDetected: number
   private readonly corrupt: CorruptRange[]
 
@@ -519,6 +522,7 @@ export class PartitionLog {
         throw new StorageError('OFFSET_OUT_OF_RANGE', `cannot truncate to ${offset}, below the log start ${this.logStart}`)
       }
       await this.groupCommit.idle() // no fsync may be running on a file we close
+      await this.compactionIdle()
       this.generation++
       try {
         while (this.segments.length > 1 && this.active.baseOffset >= offset) {
@@ -544,6 +548,7 @@ export class PartitionLog {
     if (!Number.isSafeInteger(offset) || offset < 0) throw new StorageError('INVALID_ARGUMENT', `offset ${offset} is not a safe integer >= 0`)
     return this.exclusive(async () => {
       await this.groupCommit.idle()
+      await this.compactionIdle()
       this.generation++
       const crc = (b: Uint8Array) => this.codec.crc32c(b)
       try {
@@ -603,6 +608,7 @@ export class PartitionLog {
 
   /** Deletes the `count` oldest segments (oldest first, each durable: no holes after a crash). */
   private async deleteOldest(count: number): Promise<void> {
+    if (count > 0) await this.compactionIdle()
     assert(count < this.segments.length, 'the active segment is never deleted')
     for (let i = 0; i < count; i++) {
       const seg = this.segments.shift()!
@@ -617,6 +623,45 @@ export class PartitionLog {
     if (this.epochs.truncateFromStart(this.logStart)) {
       this.epochDirty = true
       await this.epochSaver.run()
+    }
+  }
+
+  /**
+   * One compaction pass (cleanup.policy=compact) over the closed segments that end at or below
+   * `allowedOffset` (the high watermark). Appends and reads continue meanwhile; truncation and
+   * retention wait for it. Resolves when every rewritten segment is durably in place.
+   */
+  compact(allowedOffset: number): Promise<CompactionResult> {
+    this.assertOpen()
+    if (this.config.cleanupPolicy === 'delete') {
+      return Promise.reject(new StorageError('INVALID_CONFIG', `${this.dir}: compaction needs cleanupPolicy compact`))
+    }
+    const previous = this.compaction ?? Promise.resolve()
+    const run = previous.catch(() => undefined).then(() => compact(this.cleanerHost(), Math.min(allowedOffset, this.logEndOffset)))
+    const tracked = run.catch((cause) => {
+      throw this.fail('compaction failed', cause)
+    })
+    this.compaction = tracked
+    void tracked.catch(() => undefined).then(() => {
+      if (this.compaction === tracked) this.compaction = null
+    })
+    return tracked
+  }
+
+  private async compactionIdle(): Promise<void> {
+    while (this.compaction !== null) await this.compaction.catch(() => undefined)
+  }
+
+  private cleanerHost() {
+    return {
+      dir: this.dir,
+      fs: this.fs,
+      codec: this.codec,
+      segments: this.segments,
+      indexIntervalBytes: this.config.indexIntervalBytes,
+      deleteRetentionMs: this.config.deleteRetentionMs,
+      nowMs: this.clock,
+      writeDurably: (path: string, bytes: Uint8Array) => this.writeDurably(path, bytes),
     }
   }
 
@@ -666,6 +711,7 @@ export class PartitionLog {
     if (this.closed) return
     if (this.timer !== null) clearInterval(this.timer)
     await this.chain
+    await this.compactionIdle()
     if (this.failure === null) await this.flush()
     await this.groupCommit.idle()
     this.closed = true
