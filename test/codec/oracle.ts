@@ -10,7 +10,13 @@ const decodeRecordBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder.j
 const KafkajsRecord = require('kafkajs/src/protocol/recordBatch/record/v0/index.js')
 const KafkajsDecoder = require('kafkajs/src/protocol/decoder.js')
 const Long = require('kafkajs/src/utils/long.js')
-const { Types } = require('kafkajs/src/protocol/message/compression/index.js')
+const { Types, Codecs } = require('kafkajs/src/protocol/message/compression/index.js')
+// kafkajs's documented plug-ins for the codecs it lacks: kafkajs-lz4 (the `lz4` package,
+// LZ4 frames) and kafkajs-snappy (snappyjs; writes raw Snappy, reads raw or xerial).
+const LZ4Codec = require('kafkajs-lz4')
+const SnappyCodec = require('kafkajs-snappy')
+Codecs[Types.LZ4] = new LZ4Codec().codec
+Codecs[Types.Snappy] = SnappyCodec
 export const kafkajsCrc32c: (buf: Buffer) => number = require('kafkajs/src/protocol/recordBatch/crc32C/crc32C.js')
 
 /** A record as generated: headers grouped by key, the only shape kafkajs can encode. */
@@ -79,9 +85,12 @@ export function maxTimestampOf(b: GenBatch): number {
 
 const buf = (b: Uint8Array | null) => (b === null ? null : Buffer.from(b.buffer, b.byteOffset, b.byteLength))
 
-export async function kafkajsEncode(b: GenBatch, compression: 'none' | 'gzip' = 'none'): Promise<Uint8Array> {
+export type KafkajsCompression = 'none' | 'gzip' | 'snappy' | 'lz4'
+const kafkajsTypes: Record<KafkajsCompression, number> = { none: Types.None, gzip: Types.GZIP, snappy: Types.Snappy, lz4: Types.LZ4 }
+
+export async function kafkajsEncode(b: GenBatch, compression: KafkajsCompression = 'none'): Promise<Uint8Array> {
   const encoder = await RecordBatch({
-    compression: compression === 'gzip' ? Types.GZIP : Types.None,
+    compression: kafkajsTypes[compression],
     firstOffset: Long.fromNumber(b.baseOffset),
     firstTimestamp: b.baseTimestamp,
     maxTimestamp: maxTimestampOf(b),
