@@ -5,6 +5,7 @@ import { assert } from './assert.js'
 import { EpochCache } from './epoch-cache.js'
 import {
   PARKED_FETCHES_MAX,
+  FETCH_IDS_VALID_MAX,
   PENDING_APPENDS_MAX,
   READY_DIRECTIVES_MAX,
   READY_MESSAGES_MAX,
@@ -74,7 +75,12 @@ export class RaftCore {
   private lastLeaderContactTick = Number.NEGATIVE_INFINITY
 
   // Follower / observer fetching.
-  private inflightFetch: { id: number; sentAtTick: number; flushedOffset: number } | null = null
+  /**
+   * The outstanding fetch. A fetch re-sent only to report a newer flushed offset supersedes
+   * the earlier ones without invalidating them: they asked for the same offset, so any of
+   * their answers is still good. Only answers for the current log end are accepted.
+   */
+  private inflightFetch: { ids: number[]; sentAtTick: number; fetchOffset: number } | null = null
   private nextFetchId = 1
   private bootstrapCursor = 0
 
@@ -609,7 +615,14 @@ export class RaftCore {
     const to = this.fetchTarget()
     if (to === null) return
     const id = this.nextFetchId++
-    this.inflightFetch = { id, sentAtTick: this.nowTicks, flushedOffset: this.flushedEnd }
+    const prior = this.inflightFetch
+    if (prior !== null && prior.fetchOffset === this.logEnd) {
+      if (prior.ids.length >= FETCH_IDS_VALID_MAX) prior.ids.shift()
+      prior.ids.push(id)
+      prior.sentAtTick = this.nowTicks
+    } else {
+      this.inflightFetch = { ids: [id], sentAtTick: this.nowTicks, fetchOffset: this.logEnd }
+    }
     this.send({
       type: 'fetch', from: this.id, to, epoch: this.epoch, fetchId: id, fetchOffset: this.logEnd,
       lastFetchedEpoch: this.epochs.latestEpoch(), flushedOffset: this.flushedEnd, maxBytes: this.cfg.fetchMaxBytes,
@@ -633,7 +646,10 @@ export class RaftCore {
       return
     }
     const f = this.inflightFetch
-    if (f === null || f.id !== m.fetchId || m.from !== this.leaderId) return // stale or duplicate
+    // Ids restart with the process, so an answer to a pre-crash fetch may carry a current
+    // id: it is only good if it asked for the offset we are asking for now.
+    const current = f !== null && f.ids.includes(m.fetchId) && m.fetchOffset === f.fetchOffset && f.fetchOffset === this.logEnd
+    if (!current || m.from !== this.leaderId) return // stale or duplicate
     this.inflightFetch = null
     if (m.kind === 'notLeader') {
       if (m.leaderId === null) this.becomeUnattached(this.epoch) // our leader resigned

@@ -20,3 +20,5 @@ export const PENDING_APPENDS_MAX = 8
 export const UNCOMMITTED_OFFSETS_MAX = 1 << 20
 /** Default upper bound on record bytes in one fetch response. */
 export const FETCH_MAX_BYTES_DEFAULT = 1 << 20
+/** Superseded-but-still-valid fetch ids a follower accepts answers for (same fetch offset). */
+export const FETCH_IDS_VALID_MAX = 4

@@ -2,7 +2,7 @@
 // duplication, partitions, crashes, restarts, clock drift, client load), checked after
 // every step, then a liveness phase that heals everything and demands a commit in time.
 import { Prng } from '../prng.js'
-import type { BugSwitches, Leadership, Message } from '../types.js'
+import type { BugSwitches, Leadership, Message, VoteRequest } from '../types.js'
 import { Checker } from './checker.js'
 import { formatLog, formatMessage } from './format.js'
 import { SIM_ENTRY_BYTES } from './sim-log.js'
@@ -11,8 +11,12 @@ import { SimNode } from './sim-node.js'
 
 /** Steps of the fault-injecting safety phase. */
 export const SAFETY_STEPS_DEFAULT = 1000
-/** Steps the healed cluster gets to elect a leader and commit a fresh proposal. */
-export const LIVENESS_STEPS_MAX = 400
+/** Steps the healed cluster gets to elect a leader and commit a fresh proposal... */
+export const LIVENESS_STEPS_BASE = 400
+/** ...plus this many per offset the furthest-behind voter must catch up (catch-up is bounded by fetch size). */
+export const LIVENESS_STEPS_PER_LAG_OFFSET = 4
+/** Simulated clients stop proposing while this many offsets are uncommitted (acks=all in-flight limit). */
+export const CLIENT_UNCOMMITTED_MAX = 32
 /** Trace lines kept in memory (a ring); a failure prints the tail. */
 export const TRACE_LINES_MAX = 4000
 
@@ -30,6 +34,10 @@ export interface SimParams {
   duplicateRate: number
   delayMaxTicks: number
   crashRate: number
+  /** Extra crash chance for a node that just granted a vote (crash between vote and election). */
+  crashAfterVoteRate: number
+  /** Share of crashes aimed at a leader (leaders crashing mid-replication make failovers). */
+  leaderCrashShare: number
   restartRate: number
   partitionRate: number
   flushDelayMaxTicks: number
@@ -65,12 +73,14 @@ function drawParams(rng: Prng): SimParams {
     lossRate: rng.chance(0.3) ? 0 : rng.range(0, 0.2),
     duplicateRate: rng.range(0, 0.05),
     delayMaxTicks: 1 + rng.int(4),
-    crashRate: rng.range(0, 0.012),
-    restartRate: rng.range(0.02, 0.1),
+    crashRate: rng.range(0, 0.02),
+    crashAfterVoteRate: rng.chance(0.5) ? 0 : rng.range(0, 0.3),
+    leaderCrashShare: rng.range(0, 0.8),
+    restartRate: rng.range(0.02, 0.3),
     partitionRate: rng.range(0, 0.012),
     flushDelayMaxTicks: 1 + rng.int(8),
-    proposeRate: rng.range(0.05, 0.5),
-    fetchMaxBytes: SIM_ENTRY_BYTES * (1 + rng.int(8)),
+    proposeRate: rng.range(0.02, 0.3),
+    fetchMaxBytes: SIM_ENTRY_BYTES * (rng.chance(0.3) ? 1 : 2 + rng.int(9)),
     tickRates,
   }
 }
@@ -91,6 +101,8 @@ class Simulation {
   private nextPayload = 1
   private crashes = 0
   private phase: 'safety' | 'liveness' = 'safety'
+  /** Nodes to crash at the end of this step (targeted fault points). */
+  private readonly crashSoon = new Set<number>()
 
   constructor(private readonly opts: SimOptions) {
     this.rng = new Prng(opts.seed)
@@ -108,7 +120,10 @@ class Simulation {
     const hooks = {
       send: (m: Message) => this.send(m),
       appendedEntry: this.checker.appendedEntry.bind(this.checker),
-      voteGranted: this.checker.voteGranted.bind(this.checker),
+      voteGranted: (voter: number, req: VoteRequest, lastEpoch: number, logEnd: number) => {
+        this.checker.voteGranted(voter, req, lastEpoch, logEnd)
+        if (!req.preVote && this.phase === 'safety' && this.rng.chance(this.params.crashAfterVoteRate)) this.crashSoon.add(voter)
+      },
       truncating: (id: number, offset: number) => {
         this.log(`n${id} truncate to ${offset}`)
         this.checker.truncating(this.nodes[id - 1], offset)
@@ -124,7 +139,7 @@ class Simulation {
   run(): SimResult {
     let failure: string | null = null
     try {
-      this.log(`params ${JSON.stringify({ ...this.params, tickRates: this.params.tickRates.map((r) => +r.toFixed(2)) })}`)
+      if (this.tracing) this.log(`params ${JSON.stringify({ ...this.params, tickRates: this.params.tickRates.map((r) => +r.toFixed(2)) })}`)
       for (const n of this.nodes) n.start(this.now)
       const safetySteps = this.opts.safetySteps ?? SAFETY_STEPS_DEFAULT
       while (this.now < safetySteps) this.step(true)
@@ -148,7 +163,9 @@ class Simulation {
     this.net.faults = { lossRate: 0, duplicateRate: 0, delayMinTicks: 1, delayMaxTicks: 2 }
     for (const n of this.nodes) if (!n.up) this.restart(n)
     this.log('liveness: healed network, restarted every node')
-    const deadline = this.now + LIVENESS_STEPS_MAX
+    const ends = this.nodes.slice(0, this.params.voters).map((n) => n.log.end)
+    const bound = LIVENESS_STEPS_BASE + LIVENESS_STEPS_PER_LAG_OFFSET * (Math.max(...ends) - Math.min(...ends))
+    const deadline = this.now + bound
     let probe: { node: SimNode; epoch: number; offset: number; chain: number } | null = null
     while (this.now < deadline) {
       this.step(false)
@@ -166,7 +183,7 @@ class Simulation {
         }
       }
     }
-    return `liveness: no proposal committed within ${LIVENESS_STEPS_MAX} steps after healing`
+    return `liveness: no proposal committed within ${bound} steps after healing`
   }
 
   private currentLeader(): SimNode | null {
@@ -182,7 +199,7 @@ class Simulation {
   private step(faults: boolean): void {
     this.now++
     if (faults) this.injectFaults()
-    if (this.rng.chance(this.params.proposeRate)) this.proposeSomewhere()
+    if (faults && this.rng.chance(this.params.proposeRate)) this.proposeSomewhere()
     for (const m of this.net.due(this.now)) {
       const to = this.nodes[m.to - 1]
       if (to === undefined || !to.up) continue
@@ -200,18 +217,17 @@ class Simulation {
     }
     if (this.tracing) this.traceStates()
     this.checker.afterStep(this.nodes)
+    for (const id of this.crashSoon) this.crash(this.nodes[id - 1], 'after voting')
+    this.crashSoon.clear()
   }
 
   private injectFaults(): void {
     const p = this.params
     if (this.rng.chance(p.crashRate)) {
       const up = this.nodes.filter((n) => n.up)
-      if (up.length > 0) {
-        const victim = up[this.rng.int(up.length)]
-        this.crashes++
-        victim.crash()
-        this.log(`n${victim.id} CRASH (durable log end ${victim.log.end})`)
-      }
+      const leaders = up.filter((n) => n.core!.status().role === 'leader')
+      const pool = leaders.length > 0 && this.rng.chance(p.leaderCrashShare) ? leaders : up
+      if (pool.length > 0) this.crash(pool[this.rng.int(pool.length)], 'random')
     }
     for (const n of this.nodes) if (!n.up && this.rng.chance(p.restartRate)) this.restart(n)
     if (this.rng.chance(p.partitionRate)) {
@@ -226,9 +242,16 @@ class Simulation {
     }
   }
 
+  private crash(n: SimNode, why: string): void {
+    if (!n.up) return
+    this.crashes++
+    n.crash()
+    this.log(`n${n.id} CRASH ${why} (durable log end ${n.log.end})`)
+  }
+
   private restart(n: SimNode): void {
     n.start(this.now)
-    this.log(`n${n.id} RESTART ${JSON.stringify(n.persisted)} log=[${formatLog(n.log.entries)}]`)
+    if (this.tracing) this.log(`n${n.id} RESTART ${JSON.stringify(n.persisted)} log=[${formatLog(n.log.entries)}]`)
   }
 
   private proposeSomewhere(): void {
@@ -238,6 +261,8 @@ class Simulation {
     const leaders = up.filter((n) => n.core!.status().role === 'leader')
     const pool = leaders.length > 0 && this.rng.chance(0.9) ? leaders : up
     const target = pool[this.rng.int(pool.length)]
+    const s = target.core!.status()
+    if (s.logEnd - s.highWatermark >= CLIENT_UNCOMMITTED_MAX) return
     const payload = this.nextPayload++
     const offset = target.propose(payload, this.now)
     if (offset !== null && this.tracing) this.log(`n${target.id} propose payload ${payload} at offset ${offset}`)
