@@ -1,24 +1,26 @@
 #!/usr/bin/env node
-// The `bitacora` command. Subcommands arrive with the components they drive (broker, topics,
-// produce, consume, perf); each prints one clear line and exits non-zero on error.
+// The `bitacora` command. Each subcommand prints one clear line and exits non-zero on error.
 import { readFileSync } from 'node:fs'
+import { ConfigError } from '../broker/config.js'
+import { brokerCommand } from './broker.js'
 
-const USAGE = `usage: bitacora <command>
+const USAGE = `usage: bitacora <command> [options]
 
 commands:
+  broker      run a broker (bitacora broker --help)
   version     print the version
-  help        print this help
-
-The broker, topics, produce, consume and perf commands are not built yet.`
+  help        print this help`
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
   return pkg.version
 }
 
-function main(argv: string[]): number {
-  const [command] = argv
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv
   switch (command) {
+    case 'broker':
+      return brokerCommand(rest)
     case 'version':
     case '--version':
       console.log(version())
@@ -34,4 +36,11 @@ function main(argv: string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2))
+main(process.argv.slice(2)).then(
+  (code) => (process.exitCode = code),
+  (err: Error) => {
+    // Operating errors are one line; anything else is a bug worth its stack.
+    console.error(err instanceof ConfigError ? `bitacora: ${err.message}` : `bitacora: ${err.stack ?? err.message}`)
+    process.exitCode = err instanceof ConfigError ? 2 : 1
+  },
+)

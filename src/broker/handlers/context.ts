@@ -1,0 +1,16 @@
+import type { Codec } from '../../codec/index.js'
+import type { BrokerConfig } from '../config.js'
+import type { ReplicaManager } from '../replica-manager.js'
+import type { TopicRegistry } from '../topic-registry.js'
+
+/** What request handlers see of the broker. */
+export interface BrokerContext {
+  readonly config: BrokerConfig
+  readonly clusterId: string
+  readonly url: string
+  readonly registry: TopicRegistry
+  readonly replicas: ReplicaManager
+  readonly codec: Codec
+  /** Serializes topic creation and deletion (registry + replica directories). */
+  readonly adminSerial: { run<T>(task: () => Promise<T>): Promise<T> }
+}

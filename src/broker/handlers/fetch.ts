@@ -1,0 +1,102 @@
+// Fetch: stored batches returned exactly as stored, below the high watermark, with long-poll
+// (max_wait_ms / min_bytes). A fetch between the high watermark and the log end is empty,
+// never OFFSET_OUT_OF_RANGE (KIP-207): after a failover the new leader's HW may trail.
+import { bitacora, ErrorCode, wireError } from '../../protocol/index.js'
+import type { PartitionReplica } from '../replica.js'
+import type { BrokerContext } from './context.js'
+import { toPartitionFailure } from './errors.js'
+
+type PartitionData = bitacora.FetchResponse.IPartitionData
+
+interface Slot {
+  topic: string
+  index: number
+  replica: PartitionReplica | undefined
+  fetchOffset: number
+  maxBytes: number
+}
+
+export async function fetch(ctx: BrokerContext, req: bitacora.IFetchRequest, signal: AbortSignal): Promise<bitacora.IFetchResponse> {
+  const limits = ctx.config.limits
+  const maxBytes = Math.min(req.maxBytes || limits.fetchResponseBytesMax, limits.fetchResponseBytesMax)
+  const maxWaitMs = Math.min(req.maxWaitMs ?? 0, limits.fetchMaxWaitMsMax)
+  const minBytes = req.minBytes ?? 0
+  const slots: Slot[] = (req.topics ?? []).flatMap((t) =>
+    (t.partitions ?? []).map((p) => ({
+      topic: t.name ?? '',
+      index: p.index ?? 0,
+      replica: ctx.replicas.partition(t.name ?? '', p.index ?? 0),
+      fetchOffset: p.fetchOffset ?? 0,
+      maxBytes: Math.min(p.partitionMaxBytes || maxBytes, maxBytes),
+    })),
+  )
+  let result = await readAll(slots, maxBytes)
+  if (result.bytes < Math.max(minBytes, 1) && maxWaitMs > 0 && !result.failed) {
+    await waitForData(slots, maxWaitMs, signal)
+    result = await readAll(slots, maxBytes)
+  }
+  const byTopic = new Map<string, PartitionData[]>()
+  slots.forEach((s, i) => {
+    const list = byTopic.get(s.topic) ?? []
+    list.push(result.partitions[i])
+    byTopic.set(s.topic, list)
+  })
+  return { topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) }
+}
+
+async function readAll(slots: Slot[], maxBytes: number): Promise<{ partitions: PartitionData[]; bytes: number; failed: boolean }> {
+  let budget = maxBytes
+  let bytes = 0
+  let failed = false
+  const partitions: PartitionData[] = []
+  for (const s of slots) {
+    const data = await readPartition(s, Math.max(1, Math.min(s.maxBytes, budget)), bytes === 0)
+    if (data.error) failed = true
+    const n = data.records?.length ?? 0
+    bytes += n
+    budget -= n
+    partitions.push(data)
+  }
+  return { partitions, bytes, failed }
+}
+
+async function readPartition(s: Slot, maxBytes: number, first: boolean): Promise<PartitionData> {
+  const r = s.replica
+  if (!r) return { index: s.index, error: wireError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${s.topic}-${s.index} on this broker`) }
+  const base = { index: s.index, highWatermark: r.highWatermark, logStartOffset: r.log.logStartOffset }
+  if (!r.isLeader) {
+    return { ...base, error: wireError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'this broker does not lead the partition'), leaderHint: r.leaderId ?? -1 }
+  }
+  if (s.fetchOffset < r.log.logStartOffset || s.fetchOffset > r.log.logEndOffset) {
+    return {
+      ...base,
+      error: wireError(ErrorCode.OFFSET_OUT_OF_RANGE, `offset ${s.fetchOffset} is outside [${r.log.logStartOffset}, ${r.log.logEndOffset}]`),
+    }
+  }
+  // Past the budget, later partitions answer empty (the client fetches them next time), except
+  // the first with data, whose first batch is always sent whole so a reader makes progress.
+  if (s.fetchOffset >= r.highWatermark || (!first && maxBytes <= 1)) return { ...base, error: null, records: new Uint8Array(0) }
+  try {
+    const read = await r.log.read(s.fetchOffset, maxBytes, { maxOffset: r.highWatermark })
+    return { ...base, error: null, records: read.bytes }
+  } catch (err) {
+    const { error, leaderHint } = toPartitionFailure(err)
+    return { ...base, error, leaderHint }
+  }
+}
+
+/** Waits until any fetched partition's high watermark moves, the wait ends, or the connection closes. */
+function waitForData(slots: Slot[], maxWaitMs: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const unsubscribes: Array<() => void> = []
+    const done = () => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      for (const u of unsubscribes) u()
+      resolve()
+    }
+    const timer = setTimeout(done, maxWaitMs)
+    signal.addEventListener('abort', done)
+    for (const s of slots) if (s.replica) unsubscribes.push(s.replica.onHighWatermark(done))
+  })
+}

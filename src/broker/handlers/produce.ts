@@ -1,0 +1,63 @@
+// Produce: validate every batch fully in WASM (CRC, header, records — decompressed under the
+// limit), append as leader (offsets and epoch stamped in place, never re-encoded), answer per
+// acks. Each partition succeeds or fails on its own.
+import { splitBatches } from '../../codec/index.js'
+import { bitacora, ErrorCode, wireError } from '../../protocol/index.js'
+import { topicConfigValue } from '../topic-config.js'
+import type { BrokerContext } from './context.js'
+import { toPartitionFailure } from './errors.js'
+
+const PRODUCE_TIMEOUT_MS_DEFAULT = 30_000
+const PRODUCE_TIMEOUT_MS_MAX = 300_000
+
+type PartitionResult = bitacora.ProduceResponse.IPartitionResult
+
+export async function produce(ctx: BrokerContext, req: bitacora.IProduceRequest): Promise<bitacora.IProduceResponse> {
+  const acks = req.acks ?? 0
+  const timeoutMs = Math.min(req.timeoutMs || PRODUCE_TIMEOUT_MS_DEFAULT, PRODUCE_TIMEOUT_MS_MAX)
+  const topics = await Promise.all(
+    (req.topics ?? []).map(async (t) => ({
+      name: t.name,
+      partitions: await Promise.all(
+        (t.partitions ?? []).map((p) =>
+          acks === 0 || acks === 1 || acks === -1
+            ? producePartition(ctx, t.name ?? '', p, acks, timeoutMs)
+            : { index: p.index, error: wireError(ErrorCode.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1 (all), got ${acks}`) },
+        ),
+      ),
+    })),
+  )
+  return { topics }
+}
+
+async function producePartition(
+  ctx: BrokerContext, topicName: string, p: bitacora.ProduceRequest.IPartitionData, acks: number, timeoutMs: number,
+): Promise<PartitionResult> {
+  const index = p.index ?? 0
+  const fail = (code: ErrorCode, message: string): PartitionResult => ({ index, error: wireError(code, message), baseOffset: -1 })
+  const topic = ctx.registry.get(topicName)
+  const replica = ctx.replicas.partition(topicName, index)
+  if (!topic || !replica) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${topicName}-${index} on this broker`)
+  const records = p.records ?? new Uint8Array(0)
+  if (records.length === 0) return fail(ErrorCode.INVALID_RECORD, 'the partition entry carries no record batch')
+  const maxBatchBytes = Math.min(Number(topicConfigValue(topic.configs, 'max.message.bytes')), ctx.config.limits.batchBytesMax)
+  try {
+    const ranges = splitBatches(records)
+    for (const [start, end] of ranges) {
+      if (end - start > maxBatchBytes) {
+        return fail(ErrorCode.MESSAGE_TOO_LARGE, `a ${end - start}-byte batch is over the ${maxBatchBytes}-byte limit (max.message.bytes)`)
+      }
+      const header = await ctx.codec.validateBatchAsync(records.subarray(start, end), {
+        contiguous: true,
+        maxDecompressedBytes: ctx.config.limits.decompressedBytesMax,
+      })
+      if (header.control) return fail(ErrorCode.INVALID_RECORD, 'producers may not write control batches')
+    }
+    const info = await replica.appendAsLeader(records)
+    if (acks === -1) await replica.committed(info.nextOffset, timeoutMs)
+    return { index, error: null, baseOffset: info.firstOffset, logAppendTimeMs: -1, logStartOffset: replica.log.logStartOffset }
+  } catch (err) {
+    const { error, leaderHint } = toPartitionFailure(err)
+    return { index, error, baseOffset: -1, leaderHint }
+  }
+}

@@ -1,0 +1,37 @@
+// The broker's limits, with their defaults. Every one is a config option (config.ts).
+import { FRAME_BYTES_MAX_DEFAULT, IN_FLIGHT_REQUESTS_MAX_DEFAULT } from '../protocol/index.js'
+
+export interface BrokerLimits {
+  /** Largest WebSocket message accepted (ws maxPayload); larger closes the connection (1009). */
+  frameBytesMax: number
+  /** Largest record batch accepted in a produce request (Kafka's message.max.bytes). */
+  batchBytesMax: number
+  /** Largest decompressed records section of one compressed batch (bomb protection). */
+  decompressedBytesMax: number
+  /** Requests one connection may have in flight; more get TOO_MANY_IN_FLIGHT. */
+  inFlightRequestsMax: number
+  /** Open connections; more are refused at the handshake with HTTP 503. */
+  connectionsMax: number
+  /** Largest fetch response (Kafka's fetch.max.bytes); a first batch is sent whole. */
+  fetchResponseBytesMax: number
+  /** Longest a fetch may wait for min_bytes. */
+  fetchMaxWaitMsMax: number
+  /** A connection whose unsent output passes this stops being read until it drains. */
+  sendBufferBytesMax: number
+  /** Topics one broker holds, partitions one topic may have. */
+  topicsMax: number
+  partitionsPerTopicMax: number
+}
+
+export const DEFAULT_LIMITS: BrokerLimits = {
+  frameBytesMax: FRAME_BYTES_MAX_DEFAULT,
+  batchBytesMax: 1024 * 1024 + 12, // Kafka's message.max.bytes default: 1 MiB + log overhead
+  decompressedBytesMax: 32 * 1024 * 1024,
+  inFlightRequestsMax: IN_FLIGHT_REQUESTS_MAX_DEFAULT,
+  connectionsMax: 1024,
+  fetchResponseBytesMax: 16 * 1024 * 1024,
+  fetchMaxWaitMsMax: 30_000,
+  sendBufferBytesMax: 8 * 1024 * 1024,
+  topicsMax: 10_000,
+  partitionsPerTopicMax: 1024,
+}

@@ -1,0 +1,118 @@
+// One client connection: decodes request frames, requires the handshake first, bounds the
+// requests in flight, dispatches to handlers, and back-pressures a slow reader by pausing its
+// socket while its unsent output is over the limit. A bad frame costs an error response, not
+// the connection; a broken peer costs only its own connection.
+import type { WebSocket } from 'ws'
+import {
+  decodeRequest, encodeResponse, ErrorCode, FrameError, wireError, type Request, type ResponseProps,
+} from '../protocol/index.js'
+import * as admin from './handlers/admin.js'
+import type { BrokerContext } from './handlers/context.js'
+import { fetch } from './handlers/fetch.js'
+import { listOffsets } from './handlers/list-offsets.js'
+import { produce } from './handlers/produce.js'
+import type { Logger } from './log.js'
+
+export class Session {
+  private handshaken = false
+  private inFlight = 0
+  private readonly closed = new AbortController()
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly ctx: BrokerContext,
+    private readonly log: Logger,
+  ) {
+    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary))
+    ws.on('close', () => this.closed.abort())
+    ws.on('error', (err) => this.log.warn('connection error', { error: err.message }))
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    if (!isBinary) {
+      this.ws.close(1003, 'Bitácora speaks binary protobuf frames only')
+      return
+    }
+    let request: Request
+    try {
+      request = decodeRequest(data, this.ctx.config.limits.frameBytesMax)
+    } catch (err) {
+      const frameErr = err as FrameError
+      const correlationId = peekCorrelationId(data)
+      this.send({ correlationId, error: wireError(frameErr.code ?? ErrorCode.MALFORMED_FRAME, frameErr.message) })
+      return
+    }
+    const correlationId = request.correlationId
+    if (!this.handshaken && request.api !== 'handshake') {
+      this.send({ correlationId, error: wireError(ErrorCode.HANDSHAKE_REQUIRED) })
+      return
+    }
+    if (this.inFlight >= this.ctx.config.limits.inFlightRequestsMax) {
+      this.send({
+        correlationId,
+        error: wireError(ErrorCode.TOO_MANY_IN_FLIGHT, `over ${this.ctx.config.limits.inFlightRequestsMax} requests in flight; wait for responses`),
+      })
+      return
+    }
+    this.inFlight++
+    this.dispatch(request)
+      .then((response) => {
+        if (response !== null) this.send({ correlationId, ...response })
+      })
+      .catch((err: Error) => {
+        this.log.error('request failed', { api: request.api, error: err.stack ?? err.message })
+        this.send({ correlationId, error: wireError(ErrorCode.UNKNOWN_SERVER_ERROR, err.message) })
+      })
+      .finally(() => this.inFlight--)
+  }
+
+  /** Runs one request; null means no response (produce with acks=0). */
+  private async dispatch(r: Request): Promise<ResponseProps | null> {
+    switch (r.api) {
+      case 'handshake':
+        this.handshaken = true
+        return { handshake: admin.handshake(this.ctx, r.handshake!) }
+      case 'metadata':
+        return { metadata: admin.metadata(this.ctx, r.metadata!) }
+      case 'createTopics':
+        return { createTopics: await admin.createTopics(this.ctx, r.createTopics!) }
+      case 'deleteTopics':
+        return { deleteTopics: await admin.deleteTopics(this.ctx, r.deleteTopics!) }
+      case 'describeConfigs':
+        return { describeConfigs: admin.describeConfigs(this.ctx, r.describeConfigs!) }
+      case 'alterConfigs':
+        return { alterConfigs: await admin.alterConfigs(this.ctx, r.alterConfigs!) }
+      case 'produce': {
+        const response = await produce(this.ctx, r.produce!)
+        return r.produce!.acks === 0 ? null : { produce: response }
+      }
+      case 'fetch':
+        return { fetch: await fetch(this.ctx, r.fetch!, this.closed.signal) }
+      case 'listOffsets':
+        return { listOffsets: await listOffsets(this.ctx, r.listOffsets!) }
+      default:
+        return { error: wireError(ErrorCode.INVALID_REQUEST, `unknown API ${String(r.api)}`) }
+    }
+  }
+
+  private send(response: ResponseProps): void {
+    if (this.ws.readyState !== this.ws.OPEN) return
+    const max = this.ctx.config.limits.sendBufferBytesMax
+    this.ws.send(encodeResponse(response), { binary: true }, () => {
+      if (this.ws.isPaused && this.ws.bufferedAmount < max / 2) this.ws.resume()
+    })
+    // Stop reading requests from a client that does not read its responses.
+    if (this.ws.bufferedAmount > max && !this.ws.isPaused) this.ws.pause()
+  }
+}
+
+/** The correlation id of a frame that failed to decode, if its first field (varint 1) is intact. */
+function peekCorrelationId(data: Uint8Array): number {
+  if (data[0] !== 0x08) return 0
+  let value = 0
+  for (let i = 1, shift = 0; i < Math.min(data.length, 6); i++, shift += 7) {
+    value += (data[i] & 0x7f) * 2 ** shift
+    if ((data[i] & 0x80) === 0) return value <= 0xffffffff ? value : 0
+  }
+  return 0
+}

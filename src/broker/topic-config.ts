@@ -1,0 +1,71 @@
+// Topic configurations: Kafka's names, their defaults and validation, and the mapping onto
+// the storage engine's LogConfig. Pure: used by CreateTopics, DescribeConfigs, AlterConfigs.
+import { resolveConfig, SEGMENT_BYTES_MAX, SEGMENT_BYTES_MIN, type LogConfig } from '../storage/index.js'
+
+export interface TopicConfigEntry {
+  readonly name: string
+  readonly defaultValue: string
+  readonly doc: string
+  /** Returns an error message, or null when `value` is acceptable. */
+  readonly check: (value: string) => string | null
+}
+
+const isInt = (min: number, max = Number.MAX_SAFE_INTEGER) => (v: string) =>
+  /^-?\d+$/.test(v) && Number(v) >= min && Number(v) <= max ? null : `must be an integer in [${min}, ${max}]`
+const oneOf = (...options: string[]) => (v: string) => (options.includes(v) ? null : `must be one of ${options.join(', ')}`)
+
+export const TOPIC_CONFIGS: readonly TopicConfigEntry[] = [
+  { name: 'retention.ms', defaultValue: '604800000', doc: 'delete closed segments whose newest record is older (-1: never)', check: isInt(-1) },
+  { name: 'retention.bytes', defaultValue: '-1', doc: 'delete oldest closed segments while a partition is larger (-1: no limit)', check: isInt(-1) },
+  { name: 'cleanup.policy', defaultValue: 'delete', doc: 'delete, compact, or compact,delete', check: oneOf('delete', 'compact', 'compact,delete') },
+  { name: 'segment.bytes', defaultValue: String(1024 * 1024 * 1024), doc: 'roll a segment at this size', check: isInt(SEGMENT_BYTES_MIN, SEGMENT_BYTES_MAX) },
+  { name: 'segment.ms', defaultValue: '604800000', doc: 'roll a segment at this age', check: isInt(1) },
+  { name: 'max.message.bytes', defaultValue: String(1024 * 1024 + 12), doc: 'largest record batch accepted', check: isInt(61, 64 * 1024 * 1024) },
+  { name: 'min.insync.replicas', defaultValue: '1', doc: 'replicas that must have flushed a batch for acks=all (never below a majority)', check: isInt(1, 16) },
+  { name: 'flush.policy', defaultValue: 'always', doc: 'always: fsync before acknowledging (group commit); interval: fsync every flush.ms, faster, a power cut may lose acknowledged acks=1 data', check: oneOf('always', 'interval') },
+  { name: 'flush.ms', defaultValue: '1000', doc: 'fsync interval for flush.policy=interval', check: isInt(1) },
+  { name: 'delete.retention.ms', defaultValue: '86400000', doc: 'how long compaction keeps tombstones', check: isInt(0) },
+]
+
+const BY_NAME = new Map(TOPIC_CONFIGS.map((e) => [e.name, e]))
+
+export type TopicConfigs = Readonly<Record<string, string>>
+
+/** Validates overrides; returns an error message naming the first bad key, or null. */
+export function checkTopicConfigs(overrides: TopicConfigs): string | null {
+  for (const [key, value] of Object.entries(overrides)) {
+    const entry = BY_NAME.get(key)
+    if (!entry) return `unknown topic config '${key}' (known: ${TOPIC_CONFIGS.map((e) => e.name).join(', ')})`
+    const problem = entry.check(value)
+    if (problem) return `topic config ${key}=${JSON.stringify(value)}: ${problem}`
+  }
+  return null
+}
+
+/** Every topic config with its effective value: the override, else the default. */
+export function effectiveConfigs(overrides: TopicConfigs): Array<{ entry: TopicConfigEntry; value: string; isDefault: boolean }> {
+  return TOPIC_CONFIGS.map((entry) => {
+    const value = overrides[entry.name]
+    return { entry, value: value ?? entry.defaultValue, isDefault: value === undefined }
+  })
+}
+
+export function topicConfigValue(overrides: TopicConfigs, name: string): string {
+  const entry = BY_NAME.get(name)
+  if (!entry) throw new Error(`no topic config named ${name}`) // programmer error
+  return overrides[name] ?? entry.defaultValue
+}
+
+export function logConfigOf(overrides: TopicConfigs): LogConfig {
+  const n = (name: string) => Number(topicConfigValue(overrides, name))
+  return resolveConfig({
+    retentionMs: n('retention.ms'),
+    retentionBytes: n('retention.bytes'),
+    cleanupPolicy: topicConfigValue(overrides, 'cleanup.policy') as LogConfig['cleanupPolicy'],
+    segmentBytes: n('segment.bytes'),
+    segmentMs: n('segment.ms'),
+    flush: topicConfigValue(overrides, 'flush.policy') as LogConfig['flush'],
+    flushIntervalMs: n('flush.ms'),
+    deleteRetentionMs: n('delete.retention.ms'),
+  })
+}
