@@ -1,0 +1,278 @@
+// One WebSocket to one broker: the handshake, then many requests in flight matched to their
+// responses by correlation id (pipelining). Bounded: at most `inFlightMax` requests on the
+// wire (lowered to the broker's handshake limit) and `pendingMax` queued behind them; past
+// that a request is refused at once rather than buffered without end.
+import {
+  bitacora, decodeResponse, encodeRequest, FrameError, PROTOCOL_VERSION, type ApiName, type RequestProps,
+} from '../protocol/index.js'
+import { ClientError, errorFromWire } from './errors.js'
+import { CORRELATION_ID_MAX } from './limits.js'
+import { messageBytes, WS_OPEN, type WebSocketFactory, type WebSocketLike } from './transport.js'
+
+export type RequestBody<K extends ApiName> = NonNullable<RequestProps[K]>
+export type ResponseBody<K extends ApiName> = NonNullable<bitacora.Response[K]>
+
+export interface ConnectionOptions {
+  url: string
+  clientId: string
+  clientSoftware: string
+  webSocketFactory: WebSocketFactory
+  connectTimeoutMs: number
+  requestTimeoutMs: number
+  inFlightMax: number
+  pendingMax: number
+  responseBytesMax: number
+  requestFrameBytesMax: number
+}
+
+export interface HandshakeInfo {
+  protocolVersion: number
+  brokerId: number
+  clusterId: string
+  maxFrameBytes: number
+  maxInFlightRequests: number
+}
+
+export interface RequestOptions {
+  /** Overrides the connection's request timeout (a fetch adds its max wait). */
+  timeoutMs?: number
+  /** false: send and resolve at once with null (produce with acks=0: the broker stays silent). */
+  expectResponse?: boolean
+}
+
+interface Waiting {
+  correlationId: number
+  frame: Uint8Array
+  api: ApiName
+  resolve: (response: bitacora.Response | null) => void
+  reject: (err: Error) => void
+  timer: ReturnType<typeof setTimeout>
+  sentAt: number
+}
+
+type State = 'new' | 'connecting' | 'ready' | 'closed'
+
+export class Connection {
+  private socket: WebSocketLike | undefined
+  private state: State = 'new'
+  private nextCorrelationId = 1
+  private readonly inFlight = new Map<number, Waiting>()
+  private readonly pending: Waiting[] = []
+  private inFlightMax: number
+  private frameBytesMax: number
+  private lastReceivedAt = 0
+  private closeListeners: Array<(err: ClientError) => void> = []
+  handshake: HandshakeInfo | undefined
+
+  constructor(private readonly options: ConnectionOptions) {
+    this.inFlightMax = options.inFlightMax
+    this.frameBytesMax = options.requestFrameBytesMax
+  }
+
+  get url(): string {
+    return this.options.url
+  }
+
+  get isReady(): boolean {
+    return this.state === 'ready'
+  }
+
+  /** Requests in flight plus queued. */
+  get load(): number {
+    return this.inFlight.size + this.pending.length
+  }
+
+  onClose(listener: (err: ClientError) => void): void {
+    this.closeListeners.push(listener)
+  }
+
+  /** Opens the socket and performs the handshake; rejects with a ClientError. */
+  async connect(): Promise<HandshakeInfo> {
+    if (this.state !== 'new') throw new ClientError('CONNECTION_FAILED', `connection to ${this.url} was already used`)
+    this.state = 'connecting'
+    await this.open()
+    const response = await this.send('handshake', {
+      protocolVersion: PROTOCOL_VERSION,
+      clientId: this.options.clientId,
+      clientSoftware: this.options.clientSoftware,
+    }, { timeoutMs: this.options.connectTimeoutMs }).catch((err: Error) => {
+      this.close(new ClientError('CONNECTION_FAILED', `handshake with ${this.url} failed: ${err.message}`, { cause: err }))
+      throw err
+    })
+    const h = response as ResponseBody<'handshake'>
+    this.handshake = {
+      protocolVersion: h.protocolVersion ?? 0,
+      brokerId: h.brokerId ?? -1,
+      clusterId: h.clusterId ?? '',
+      maxFrameBytes: h.maxFrameBytes || this.options.requestFrameBytesMax,
+      maxInFlightRequests: h.maxInFlightRequests || this.options.inFlightMax,
+    }
+    // The broker's limits win: we split work before it has to refuse it.
+    this.frameBytesMax = Math.min(this.frameBytesMax, this.handshake.maxFrameBytes)
+    this.inFlightMax = Math.max(1, Math.min(this.inFlightMax, this.handshake.maxInFlightRequests))
+    this.state = 'ready'
+    return this.handshake
+  }
+
+  /** The largest request frame this connection may send. */
+  get maxFrameBytes(): number {
+    return this.frameBytesMax
+  }
+
+  /** Sends one request and resolves with its response body (a top-level error rejects). */
+  async request<K extends ApiName>(api: K, body: RequestBody<K>, options: RequestOptions = {}): Promise<ResponseBody<K>> {
+    if (this.state !== 'ready') throw this.notReadyError()
+    return (await this.send(api, body, options)) as ResponseBody<K>
+  }
+
+  /** Sends a request that gets no response (acks=0 produce); resolves once handed to the socket. */
+  sendOnly<K extends ApiName>(api: K, body: RequestBody<K>): void {
+    if (this.state !== 'ready') throw this.notReadyError()
+    const frame = this.encode(api, body, this.takeCorrelationId())
+    this.socket!.send(frame)
+  }
+
+  close(reason?: ClientError): void {
+    if (this.state === 'closed') return
+    this.state = 'closed'
+    const err = reason ?? new ClientError('CONNECTION_CLOSED', `connection to ${this.url} was closed`)
+    const socket = this.socket
+    if (socket) {
+      socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null
+      try {
+        socket.close(1000)
+      } catch {
+        // Closing a socket that never opened may throw in some runtimes; it is gone either way.
+      }
+    }
+    for (const w of [...this.inFlight.values(), ...this.pending]) {
+      clearTimeout(w.timer)
+      w.reject(err)
+    }
+    this.inFlight.clear()
+    this.pending.length = 0
+    for (const listener of this.closeListeners) listener(err)
+    this.closeListeners = []
+  }
+
+  private notReadyError(): ClientError {
+    return new ClientError(this.state === 'closed' ? 'CONNECTION_CLOSED' : 'CONNECTION_FAILED', `connection to ${this.url} is ${this.state}`)
+  }
+
+  private open(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      let socket: WebSocketLike
+      try {
+        socket = this.options.webSocketFactory(this.url, { maxPayloadBytes: this.options.responseBytesMax })
+      } catch (err) {
+        reject(new ClientError('CONNECTION_FAILED', `cannot open ${this.url}: ${(err as Error).message}`, { cause: err }))
+        return
+      }
+      this.socket = socket
+      const fail = (message: string) => {
+        clearTimeout(timer)
+        const err = new ClientError('CONNECTION_FAILED', message)
+        this.close(err)
+        reject(err)
+      }
+      const timer = setTimeout(() => fail(`connecting to ${this.url} timed out after ${this.options.connectTimeoutMs} ms`), this.options.connectTimeoutMs)
+      socket.onopen = () => {
+        clearTimeout(timer)
+        socket.onerror = () => this.close(new ClientError('CONNECTION_CLOSED', `connection to ${this.url} failed`))
+        resolve()
+      }
+      // Browsers say nothing about why a WebSocket failed (by design); onclose follows.
+      socket.onerror = () => fail(`cannot connect to ${this.url}`)
+      socket.onclose = (ev) => {
+        if (this.state === 'connecting' && socket.readyState !== WS_OPEN) fail(`cannot connect to ${this.url} (close code ${ev.code})`)
+        else this.close(new ClientError('CONNECTION_CLOSED', `connection to ${this.url} closed (code ${ev.code}${ev.reason ? `: ${ev.reason}` : ''})`))
+      }
+      socket.onmessage = (ev) => this.receive(ev.data)
+    })
+  }
+
+  private takeCorrelationId(): number {
+    const id = this.nextCorrelationId
+    this.nextCorrelationId = id >= CORRELATION_ID_MAX ? 1 : id + 1
+    return id
+  }
+
+  private encode<K extends ApiName>(api: K, body: RequestBody<K>, correlationId: number): Uint8Array {
+    const frame = encodeRequest({ correlationId, [api]: body } as RequestProps)
+    if (frame.length > this.frameBytesMax) {
+      throw new ClientError('REQUEST_TOO_LARGE', `${api} request is ${frame.length} bytes, over the broker's ${this.frameBytesMax}-byte frame limit`)
+    }
+    return frame
+  }
+
+  private send<K extends ApiName>(api: K, body: RequestBody<K>, options: RequestOptions): Promise<bitacora.Response[K] | null> {
+    if (options.expectResponse === false) {
+      this.sendOnly(api, body)
+      return Promise.resolve(null)
+    }
+    const correlationId = this.takeCorrelationId()
+    const frame = this.encode(api, body, correlationId)
+    if (this.inFlight.size >= this.inFlightMax && this.pending.length >= this.options.pendingMax) {
+      return Promise.reject(new ClientError('REQUEST_QUEUE_FULL', `${this.pending.length} requests already wait on ${this.url}`))
+    }
+    return new Promise((resolve, reject) => {
+      const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs
+      const w: Waiting = {
+        correlationId, frame, api, reject, sentAt: 0,
+        resolve: (response) => resolve(response === null ? null : (response[api] ?? null) as bitacora.Response[K]),
+        timer: setTimeout(() => this.timeOut(w, timeoutMs), timeoutMs),
+      }
+      if (this.inFlight.size < this.inFlightMax) this.transmit(w)
+      else this.pending.push(w)
+    })
+  }
+
+  private transmit(w: Waiting): void {
+    this.inFlight.set(w.correlationId, w)
+    w.sentAt = Date.now()
+    this.socket!.send(w.frame)
+  }
+
+  private timeOut(w: Waiting, timeoutMs: number): void {
+    const wasSent = this.inFlight.delete(w.correlationId)
+    if (!wasSent) this.pending.splice(this.pending.indexOf(w), 1)
+    w.reject(new ClientError('REQUEST_TIMEOUT', `${w.api} request to ${this.url} got no response within ${timeoutMs} ms`))
+    // Nothing at all received since this request went out: the connection is likely dead
+    // (half-open TCP, a sleeping laptop). Drop it so the next request reconnects.
+    if (wasSent && this.lastReceivedAt < w.sentAt) {
+      this.close(new ClientError('CONNECTION_CLOSED', `connection to ${this.url} went silent; closing it`))
+    }
+  }
+
+  private receive(data: unknown): void {
+    this.lastReceivedAt = Date.now()
+    const bytes = messageBytes(data)
+    if (bytes === null) {
+      this.close(new ClientError('PROTOCOL_ERROR', `${this.url} sent a non-binary message (set binaryType to 'arraybuffer')`))
+      return
+    }
+    let response: bitacora.Response
+    try {
+      response = decodeResponse(bytes, this.options.responseBytesMax)
+    } catch (err) {
+      const message = err instanceof FrameError ? err.message : String(err)
+      this.close(new ClientError('PROTOCOL_ERROR', `bad frame from ${this.url}: ${message}`, { cause: err }))
+      return
+    }
+    const w = this.inFlight.get(response.correlationId)
+    if (w === undefined) return // answer to a request that already timed out
+    this.inFlight.delete(response.correlationId)
+    clearTimeout(w.timer)
+    const err = errorFromWire(response.error, `${w.api} request to ${this.url}`)
+    if (err) w.reject(err)
+    else if (response.api !== w.api) w.reject(new ClientError('PROTOCOL_ERROR', `${this.url} answered a ${w.api} request with ${response.api ?? 'nothing'}`))
+    else w.resolve(response)
+    this.drainPending()
+  }
+
+  private drainPending(): void {
+    while (this.pending.length > 0 && this.inFlight.size < this.inFlightMax && this.state !== 'closed') {
+      this.transmit(this.pending.shift()!)
+    }
+  }
+}

@@ -1,0 +1,73 @@
+// Limits and defaults of the client. Every queue and buffer the client keeps is bounded by
+// one of these (or by an option that defaults to one). Timeouts are generous because browser
+// tabs in the background throttle timers (to once a second, or once a minute after a while):
+// a timer that fires late must not turn a healthy connection into a failure storm.
+
+export const CLIENT_VERSION = '0.1.0'
+
+// ---- Connection ----
+
+/** Time to open the WebSocket and complete the handshake. */
+export const CONNECT_TIMEOUT_MS_DEFAULT = 15_000
+/** Time a request may wait for its response (fetches add their max_wait_ms to it). */
+export const REQUEST_TIMEOUT_MS_DEFAULT = 30_000
+/** Requests in flight per connection; the broker's handshake limit lowers it further. */
+export const IN_FLIGHT_REQUESTS_MAX_DEFAULT = 64
+/** Requests queued behind the in-flight ones; past it a request is refused at once. */
+export const PENDING_REQUESTS_MAX_DEFAULT = 1024
+/** Largest response frame the client accepts (a fetch response plus protobuf overhead). */
+export const RESPONSE_BYTES_MAX_DEFAULT = 64 * 1024 * 1024
+/** Largest request frame the client sends before the broker announces its own limit. */
+export const REQUEST_FRAME_BYTES_MAX_DEFAULT = 16 * 1024 * 1024
+/** Correlation ids wrap below 2^31 so they stay positive in every language. */
+export const CORRELATION_ID_MAX = 0x7fffffff
+
+// ---- Reconnect and retry back-off (exponential, jittered like Kafka's ExponentialBackoff) ----
+
+export const RECONNECT_BACKOFF_INITIAL_MS = 250
+export const RECONNECT_BACKOFF_MAX_MS = 30_000
+export const RETRY_BACKOFF_INITIAL_MS = 100
+export const RETRY_BACKOFF_MAX_MS = 10_000
+export const BACKOFF_MULTIPLIER = 2
+/** ±20 %: spreads reconnecting clients (and throttled tabs waking together) apart. */
+export const BACKOFF_JITTER = 0.2
+export const RETRIES_DEFAULT = 10
+
+// ---- Metadata ----
+
+/** Metadata older than this is refreshed before use, even without an error. */
+export const METADATA_MAX_AGE_MS_DEFAULT = 5 * 60_000
+/** Topics whose metadata the client tracks at once. */
+export const METADATA_TOPICS_MAX = 10_000
+
+// ---- Producer ----
+
+/** A partition's batch closes at this estimated size (frames of 64-256 KiB move data fastest). */
+export const BATCH_BYTES_DEFAULT = 64 * 1024
+/** A batch waits at most this long for more records (Kafka 4's default). */
+export const LINGER_MS_DEFAULT = 5
+/** Records buffered in the producer (estimated bytes); send() waits for room past it. */
+export const BUFFER_BYTES_MAX_DEFAULT = 32 * 1024 * 1024
+/** send() calls waiting for buffer room; past it send() rejects at once. */
+export const BUFFER_WAITERS_MAX_DEFAULT = 10_000
+/** How long send() waits for buffer room or topic metadata before rejecting. */
+export const MAX_BLOCK_MS_DEFAULT = 60_000
+/** Time from send() to acknowledgement, retries included, before the record fails. */
+export const DELIVERY_TIMEOUT_MS_DEFAULT = 120_000
+/** One produce request carries batches for many partitions, up to this many bytes. */
+export const PRODUCE_REQUEST_BYTES_MAX_DEFAULT = 1024 * 1024
+/** Produce requests in flight per broker (Kafka's max.in.flight.requests.per.connection). */
+export const PRODUCE_IN_FLIGHT_MAX_DEFAULT = 5
+/** How long the leader may wait for acks=all before answering REQUEST_TIMED_OUT. */
+export const PRODUCE_ACK_TIMEOUT_MS_DEFAULT = 30_000
+
+// ---- Consumer ----
+
+export const FETCH_MAX_WAIT_MS_DEFAULT = 500
+export const FETCH_MIN_BYTES_DEFAULT = 1
+export const FETCH_MAX_BYTES_DEFAULT = 4 * 1024 * 1024
+export const FETCH_PARTITION_MAX_BYTES_DEFAULT = 1024 * 1024
+/** A batch larger than the partition's fetch size makes the next fetch grow up to this. */
+export const FETCH_PARTITION_BYTES_CEILING = 64 * 1024 * 1024
+/** Partitions one consumer may be assigned. */
+export const ASSIGNED_PARTITIONS_MAX = 10_000

@@ -1,0 +1,165 @@
+// The client's view of the cluster: brokers by id, and for each topic of interest its
+// partitions and their leaders. Pure (no I/O, time passed in) so routing is testable.
+// Leader hints from NOT_LEADER_OR_FOLLOWER answers update single partitions between full
+// refreshes; errors mark a topic stale so the next use refreshes it.
+import type { bitacora } from '../protocol/index.js'
+import { BitacoraError } from './errors.js'
+import { errorFromWire } from './errors.js'
+import { METADATA_TOPICS_MAX } from './limits.js'
+
+export interface BrokerAddress {
+  id: number
+  url: string
+  rack: string
+}
+
+export interface PartitionInfo {
+  partition: number
+  /** -1 when the partition has no leader right now. */
+  leader: number
+  leaderEpoch: number
+  replicas: number[]
+  inSyncReplicas: number[]
+  error: BitacoraError | null
+}
+
+export interface TopicInfo {
+  name: string
+  topicId: Uint8Array
+  internal: boolean
+  partitions: PartitionInfo[] // indexed by partition number
+  error: BitacoraError | null
+  updatedAt: number
+  stale: boolean
+}
+
+export class MetadataCache {
+  private readonly brokers = new Map<number, BrokerAddress>()
+  private readonly topics = new Map<string, TopicInfo>()
+  clusterId = ''
+  controllerId = -1
+  updatedAt = -Infinity
+
+  constructor(private readonly maxAgeMs: number, private readonly topicsMax = METADATA_TOPICS_MAX) {}
+
+  /** Applies a Metadata response. Topics not in it keep their last known state. */
+  update(response: bitacora.IMetadataResponse, now: number): void {
+    if (response.brokers && response.brokers.length > 0) {
+      this.brokers.clear()
+      for (const b of response.brokers) {
+        this.brokers.set(b.id ?? 0, { id: b.id ?? 0, url: b.url ?? '', rack: b.rack ?? '' })
+      }
+    }
+    this.clusterId = response.clusterId ?? this.clusterId
+    this.controllerId = response.controllerId ?? this.controllerId
+    this.updatedAt = now
+    for (const t of response.topics ?? []) {
+      const name = t.name ?? ''
+      if (!this.topics.has(name) && this.topics.size >= this.topicsMax) this.evictOldest()
+      this.topics.set(name, topicInfo(t, now))
+    }
+  }
+
+  broker(id: number): BrokerAddress | undefined {
+    return this.brokers.get(id)
+  }
+
+  brokerList(): BrokerAddress[] {
+    return [...this.brokers.values()]
+  }
+
+  topic(name: string): TopicInfo | undefined {
+    return this.topics.get(name)
+  }
+
+  topicNames(): string[] {
+    return [...this.topics.keys()]
+  }
+
+  /** True when `topic` must be (re)fetched before use: unknown, stale, errored or too old. */
+  needsRefresh(topic: string, now: number): boolean {
+    const t = this.topics.get(topic)
+    return t === undefined || t.stale || t.error !== null || now - t.updatedAt >= this.maxAgeMs
+  }
+
+  /** The leader's broker id, or -1 when unknown or leaderless. */
+  leaderOf(topic: string, partition: number): number {
+    return this.topics.get(topic)?.partitions[partition]?.leader ?? -1
+  }
+
+  /** The leader's address, when both leader and broker are known. */
+  leaderAddress(topic: string, partition: number): BrokerAddress | undefined {
+    const leader = this.leaderOf(topic, partition)
+    return leader < 0 ? undefined : this.brokers.get(leader)
+  }
+
+  partitionCount(topic: string): number {
+    return this.topics.get(topic)?.partitions.length ?? 0
+  }
+
+  /** Partitions with a leader: where keyless records may go (KIP-480 skips leaderless ones). */
+  availablePartitions(topic: string): number[] {
+    const out: number[] = []
+    for (const p of this.topics.get(topic)?.partitions ?? []) if (p.leader >= 0) out.push(p.partition)
+    return out
+  }
+
+  /**
+   * Applies a leader hint from a NOT_LEADER_OR_FOLLOWER answer. Returns true when it names a
+   * known broker other than the one that answered, i.e. a redirect worth trying at once.
+   */
+  applyLeaderHint(topic: string, partition: number, hint: number, answeredBy: number): boolean {
+    const p = this.topics.get(topic)?.partitions[partition]
+    if (p === undefined) return false
+    if (hint < 0 || hint === answeredBy || !this.brokers.has(hint)) {
+      this.markStale(topic)
+      return false
+    }
+    p.leader = hint
+    return true
+  }
+
+  markStale(topic: string): void {
+    const t = this.topics.get(topic)
+    if (t) t.stale = true
+  }
+
+  forget(topic: string): void {
+    this.topics.delete(topic)
+  }
+
+  private evictOldest(): void {
+    let oldest: TopicInfo | undefined
+    for (const t of this.topics.values()) if (!oldest || t.updatedAt < oldest.updatedAt) oldest = t
+    if (oldest) this.topics.delete(oldest.name)
+  }
+}
+
+function topicInfo(t: bitacora.ITopicMetadata, now: number): TopicInfo {
+  const partitions: PartitionInfo[] = []
+  for (const p of t.partitions ?? []) {
+    const index = p.index ?? 0
+    partitions[index] = {
+      partition: index,
+      leader: p.leaderId ?? -1,
+      leaderEpoch: p.leaderEpoch ?? -1,
+      replicas: p.replicas ?? [],
+      inSyncReplicas: p.inSyncReplicas ?? [],
+      error: errorFromWire(p.error),
+    }
+  }
+  // A hole means the broker left a partition out: treat it as leaderless rather than crash.
+  for (let i = 0; i < partitions.length; i++) {
+    partitions[i] ??= { partition: i, leader: -1, leaderEpoch: -1, replicas: [], inSyncReplicas: [], error: null }
+  }
+  const name = t.name ?? ''
+  return {
+    name,
+    topicId: t.topicId ?? new Uint8Array(16),
+    internal: t.internal ?? false,
+    partitions,
+    error: errorFromWire(t.error, `topic ${name}`),
+    updatedAt: now,
+    stale: false,
+  }
+}

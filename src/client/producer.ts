@@ -1,0 +1,169 @@
+// The producer: send() partitions a record (explicit partition, murmur2 of the key, or the
+// sticky partition for a null key), reserves its estimated size in the bounded buffer
+// (waiting up to maxBlockMs), and appends it to its partition's batch; the Sender does the
+// rest. Each send() returns a promise of that record's { topic, partition, offset }.
+import type { Codec, CompressionCodec } from '../codec/index.js'
+import { BATCH_HEADER_BYTES, COMPRESSION_CODECS } from '../codec/index.js'
+import { RecordAccumulator, type ProducerBatch } from './accumulator.js'
+import { RetryPolicy, type RetryOptions } from './backoff.js'
+import { ByteBudget } from './byte-budget.js'
+import type { Cluster } from './cluster.js'
+import { ClientError } from './errors.js'
+import {
+  BATCH_BYTES_DEFAULT, BUFFER_BYTES_MAX_DEFAULT, BUFFER_WAITERS_MAX_DEFAULT, DELIVERY_TIMEOUT_MS_DEFAULT,
+  LINGER_MS_DEFAULT, MAX_BLOCK_MS_DEFAULT, PRODUCE_ACK_TIMEOUT_MS_DEFAULT, PRODUCE_IN_FLIGHT_MAX_DEFAULT,
+  PRODUCE_REQUEST_BYTES_MAX_DEFAULT,
+} from './limits.js'
+import { partitionForKey, StickyPartitioner } from './partitioner.js'
+import { estimateRecordBytes, toRecordInput, type ProducerRecord, type RecordMetadata } from './records.js'
+import { Sender, type Acks } from './sender.js'
+import { Sleeper } from './sleep.js'
+import { TopicRouter } from './topic-router.js'
+
+export interface ProducerOptions {
+  /** 0: fire and forget; 1: the leader appended; -1 or 'all' (default): committed (below the HW). */
+  acks?: Acks | 'all'
+  /** 'none' (default), 'gzip', 'snappy', 'lz4'; 'zstd' only where the platform has it. */
+  compression?: CompressionCodec
+  batchBytes?: number
+  lingerMs?: number
+  /** Producer buffer (estimated bytes of queued and unacknowledged records). */
+  bufferBytesMax?: number
+  bufferWaitersMax?: number
+  /** How long send() may wait for buffer room or topic metadata. */
+  maxBlockMs?: number
+  deliveryTimeoutMs?: number
+  requestBytesMax?: number
+  /** Produce requests in flight per broker. Above 1, a retried batch may land after a later one. */
+  maxInFlightRequests?: number
+  ackTimeoutMs?: number
+  retry?: RetryOptions
+}
+
+export class Producer {
+  private readonly accumulator: RecordAccumulator
+  private readonly budget: ByteBudget
+  private readonly sender: Sender
+  private readonly router: TopicRouter
+  private readonly sticky: StickyPartitioner
+  private readonly incomplete = new Set<ProducerBatch>()
+  private readonly sleeper = new Sleeper()
+  private readonly maxBlockMs: number
+  private readonly requestBytesMax: number
+  private closing = false
+
+  constructor(
+    private readonly cluster: Cluster,
+    codec: Codec,
+    options: ProducerOptions,
+    requestTimeoutMs: number,
+    random: () => number = Math.random,
+  ) {
+    const acks = options.acks === 'all' ? -1 : options.acks ?? -1
+    if (acks !== 0 && acks !== 1 && acks !== -1) throw new ClientError('INVALID_ARGUMENT', `acks must be 0, 1, -1 or 'all', not ${String(options.acks)}`)
+    const compression = options.compression ?? 'none'
+    if (!COMPRESSION_CODECS.includes(compression)) throw new ClientError('INVALID_ARGUMENT', `unknown compression ${String(compression)}`)
+    this.requestBytesMax = options.requestBytesMax ?? PRODUCE_REQUEST_BYTES_MAX_DEFAULT
+    const batchBytes = Math.min(options.batchBytes ?? BATCH_BYTES_DEFAULT, this.requestBytesMax)
+    this.maxBlockMs = options.maxBlockMs ?? MAX_BLOCK_MS_DEFAULT
+    const retry = new RetryPolicy(options.retry, random)
+    this.accumulator = new RecordAccumulator({
+      batchBytes,
+      lingerMs: options.lingerMs ?? LINGER_MS_DEFAULT,
+      deliveryTimeoutMs: options.deliveryTimeoutMs ?? DELIVERY_TIMEOUT_MS_DEFAULT,
+    })
+    this.budget = new ByteBudget(options.bufferBytesMax ?? BUFFER_BYTES_MAX_DEFAULT, options.bufferWaitersMax ?? BUFFER_WAITERS_MAX_DEFAULT)
+    this.sticky = new StickyPartitioner(random)
+    this.router = new TopicRouter(cluster, retry, this.sleeper, () => this.closing)
+    this.sender = new Sender(this.accumulator, cluster, codec, {
+      acks,
+      compression,
+      ackTimeoutMs: options.ackTimeoutMs ?? PRODUCE_ACK_TIMEOUT_MS_DEFAULT,
+      requestTimeoutMs,
+      requestBytesMax: this.requestBytesMax,
+      inFlightMax: options.maxInFlightRequests ?? PRODUCE_IN_FLIGHT_MAX_DEFAULT,
+    }, retry, {
+      batchDrained: (b) => this.sticky.batchClosed(b.topic, b.partition, this.cluster.metadata.availablePartitions(b.topic)),
+      batchSettled: (b) => this.batchSettled(b),
+    })
+  }
+
+  /** Estimated bytes of records buffered or awaiting acknowledgement. */
+  get bufferedBytes(): number {
+    return this.budget.used
+  }
+
+  /** Sends one record; resolves once the broker acknowledged it (per acks). */
+  async send(record: ProducerRecord): Promise<RecordMetadata> {
+    if (this.closing) throw new ClientError('CLIENT_CLOSED', 'producer is closed')
+    const deadline = this.cluster.now() + this.maxBlockMs
+    const input = toRecordInput(record, Date.now())
+    const sizeBytes = estimateRecordBytes(input)
+    if (sizeBytes + BATCH_HEADER_BYTES > this.requestBytesMax) {
+      throw new ClientError('RECORD_TOO_LARGE', `record of about ${sizeBytes} bytes does not fit a ${this.requestBytesMax}-byte produce request (requestBytesMax)`)
+    }
+    const partition = await this.partitionFor(record, input.key ?? null, deadline)
+    await this.budget.acquire(sizeBytes, Math.max(0, deadline - this.cluster.now()))
+    if (this.closing) {
+      this.budget.release(sizeBytes)
+      throw new ClientError('CLIENT_CLOSED', 'producer is closed')
+    }
+    return new Promise<RecordMetadata>((resolve, reject) => {
+      const { batch, batchClosed } = this.accumulator.append(record.topic, partition, { record: input, sizeBytes, resolve, reject }, this.cluster.now())
+      this.incomplete.add(batch)
+      if (batchClosed) this.sticky.batchClosed(record.topic, partition, this.cluster.metadata.availablePartitions(record.topic))
+      this.sender.wake()
+    })
+  }
+
+  /** Sends everything buffered now, without waiting for linger; resolves when all of it settled. */
+  async flush(): Promise<void> {
+    this.accumulator.flushAll()
+    this.sender.wake()
+    await Promise.all([...this.incomplete].map((b) => b.done))
+  }
+
+  /**
+   * Flushes, then stops. Records not settled within `timeoutMs` (default: their delivery
+   * timeout) fail with CLIENT_CLOSED. Later send() calls reject.
+   */
+  async close(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.closing = true
+    this.budget.rejectAll(new ClientError('CLIENT_CLOSED', 'producer closed while send() waited for buffer room'))
+    this.sleeper.wakeAll()
+    const flushed = this.flush()
+    if (options.timeoutMs !== undefined) {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      await Promise.race([flushed, new Promise((resolve) => (timer = setTimeout(resolve, options.timeoutMs)))])
+      clearTimeout(timer)
+    } else {
+      await flushed
+    }
+    this.sender.stop()
+    const err = new ClientError('CLIENT_CLOSED', 'producer closed before the record was acknowledged')
+    for (const b of this.accumulator.takeAll()) {
+      b.fail(err)
+      this.batchSettled(b)
+    }
+    // Batches still on the wire: their promises settle as answers come, or fail here.
+    for (const b of this.incomplete) b.fail(err)
+  }
+
+  private batchSettled(b: ProducerBatch): void {
+    if (!this.incomplete.delete(b)) return
+    this.budget.release(b.sizeBytes - BATCH_HEADER_BYTES)
+  }
+
+  private async partitionFor(record: ProducerRecord, key: Uint8Array | null, deadline: number): Promise<number> {
+    const count = await this.router.partitionCount(record.topic, deadline)
+    if (record.partition !== undefined) {
+      if (!Number.isInteger(record.partition) || record.partition < 0 || record.partition >= count) {
+        throw new ClientError('INVALID_ARGUMENT', `partition ${record.partition} does not exist: topic ${record.topic} has ${count}`)
+      }
+      return record.partition
+    }
+    if (key !== null) return partitionForKey(key, count)
+    const available = this.cluster.metadata.availablePartitions(record.topic)
+    return this.sticky.partition(record.topic, available.length > 0 ? available : [...Array(count).keys()])
+  }
+}

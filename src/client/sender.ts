@@ -1,0 +1,215 @@
+// The producer's I/O half: drains ready batches from the accumulator, encodes them (once;
+// retries resend the same bytes), sends one Produce request per leader carrying batches for
+// many partitions, and settles each batch from its partition's answer: success, redirect to
+// the leader hint, retry after back-off, or final failure. At most `inFlightMax` requests per
+// broker; a timer wakes it when the next batch's linger or back-off ends.
+import type { Codec, CompressionCodec } from '../codec/index.js'
+import type { bitacora } from '../protocol/index.js'
+import type { ProducerBatch, RecordAccumulator } from './accumulator.js'
+import type { RetryPolicy } from './backoff.js'
+import type { Cluster } from './cluster.js'
+import { ClientError, errorFromWire, isRetriableError } from './errors.js'
+
+export type Acks = 0 | 1 | -1
+
+export interface SenderOptions {
+  acks: Acks
+  /** How long the leader may wait for acks=all (the request's timeout_ms). */
+  ackTimeoutMs: number
+  requestTimeoutMs: number
+  compression: CompressionCodec
+  requestBytesMax: number
+  inFlightMax: number
+}
+
+export interface SenderHooks {
+  /** A batch left the accumulator for the wire (sticky partitioners move on). */
+  batchDrained(batch: ProducerBatch): void
+  /** A batch is settled for good, acknowledged or failed (release its buffer bytes). */
+  batchSettled(batch: ProducerBatch): void
+}
+
+export class Sender {
+  private readonly inFlight = new Map<number, number>()
+  private scheduled = false
+  private timer: ReturnType<typeof setTimeout> | undefined
+  private timerAt = Infinity
+  private refreshing = false
+  private lastRefreshAt = -Infinity
+  private stopped = false
+
+  constructor(
+    private readonly accumulator: RecordAccumulator,
+    private readonly cluster: Cluster,
+    private readonly codec: Codec,
+    private readonly options: SenderOptions,
+    private readonly retry: RetryPolicy,
+    private readonly hooks: SenderHooks,
+  ) {}
+
+  get inFlightRequests(): number {
+    let n = 0
+    for (const c of this.inFlight.values()) n += c
+    return n
+  }
+
+  /** Runs the send loop soon (coalescing every wake of this tick into one run). */
+  wake(): void {
+    if (this.scheduled || this.stopped) return
+    this.scheduled = true
+    setTimeout(() => {
+      this.scheduled = false
+      this.run()
+    }, 0)
+  }
+
+  stop(): void {
+    this.stopped = true
+    clearTimeout(this.timer)
+  }
+
+  private run(): void {
+    if (this.stopped) return
+    const now = this.cluster.now()
+    for (const b of this.accumulator.expire(now)) this.settle(b, deliveryTimeout(b))
+    // Several rounds: a leader with more ready batches than one request holds gets several
+    // requests, up to its in-flight limit. Bounded, since every round sends or stops.
+    let leaderless = new Set<string>()
+    for (let round = 0; round < this.options.inFlightMax; round++) {
+      const drained = this.accumulator.drain(
+        now,
+        (topic, partition) => this.cluster.metadata.leaderOf(topic, partition),
+        (leader) => (this.inFlight.get(leader) ?? 0) < this.options.inFlightMax,
+        this.options.requestBytesMax,
+      )
+      leaderless = drained.leaderless
+      if (drained.requests.length === 0) break
+      for (const r of drained.requests) {
+        for (const b of r.batches) this.hooks.batchDrained(b)
+        void this.send(r.leader, r.batches)
+      }
+    }
+    if (leaderless.size > 0) this.refreshMetadata(now)
+    this.arm(now)
+  }
+
+  /** Sets the timer for the next batch that becomes ready (and the next metadata retry). */
+  private arm(now: number): void {
+    let at = this.accumulator.nextReadyAt(now)
+    if (this.accumulator.batchCount > 0 && !this.refreshing) at = Math.min(at, Math.max(now, this.lastRefreshAt + this.retry.backoff.initialMs))
+    if (at === Infinity || at >= this.timerAt) return
+    clearTimeout(this.timer)
+    this.timerAt = at
+    this.timer = setTimeout(() => {
+      this.timerAt = Infinity
+      this.run()
+    }, Math.max(0, at - now))
+  }
+
+  private refreshMetadata(now: number): void {
+    if (this.refreshing || now - this.lastRefreshAt < this.retry.backoff.initialMs) return
+    this.refreshing = true
+    this.lastRefreshAt = now
+    this.cluster.refreshMetadata().catch(() => {
+      // The next run tries again after the back-off; batches fail at their delivery deadline.
+    }).finally(() => {
+      this.refreshing = false
+      this.wake()
+    })
+  }
+
+  private async send(leader: number, batches: ProducerBatch[]): Promise<void> {
+    this.inFlight.set(leader, (this.inFlight.get(leader) ?? 0) + 1)
+    try {
+      const ready = await this.encodeAll(batches)
+      if (ready.length === 0) return
+      const broker = this.cluster.brokerById(leader)
+      if (broker === undefined) throw new ClientError('CONNECTION_FAILED', `metadata names leader ${leader} but no broker with that id`)
+      const body = produceRequest(ready, this.options)
+      if (this.options.acks === 0) {
+        await broker.sendOnly('produce', body)
+        for (const b of ready) this.settle(b, null, -1)
+        return
+      }
+      const response = await broker.request('produce', body, { timeoutMs: this.options.requestTimeoutMs + this.options.ackTimeoutMs })
+      this.handleResponse(leader, ready, response)
+    } catch (err) {
+      for (const b of batches) if (!b.settled) this.failed(b, err as Error, leader, -1)
+    } finally {
+      this.inFlight.set(leader, this.inFlight.get(leader)! - 1)
+      this.wake()
+    }
+  }
+
+  /** Encodes batches not yet encoded; a batch the codec refuses fails alone. */
+  private async encodeAll(batches: ProducerBatch[]): Promise<ProducerBatch[]> {
+    const ready: ProducerBatch[] = []
+    for (const b of batches) {
+      try {
+        b.encoded ??= await this.codec.encodeBatchAsync(b.records.map((r) => r.record), { compression: this.options.compression })
+        ready.push(b)
+      } catch (err) {
+        this.settle(b, err as Error)
+      }
+    }
+    return ready
+  }
+
+  private handleResponse(leader: number, batches: ProducerBatch[], response: bitacora.IProduceResponse): void {
+    const results = new Map<string, bitacora.ProduceResponse.IPartitionResult>()
+    for (const t of response.topics ?? []) for (const p of t.partitions ?? []) results.set(`${p.index ?? 0}:${t.name}`, p)
+    for (const b of batches) {
+      const r = results.get(`${b.partition}:${b.topic}`)
+      const err = r === undefined
+        ? new ClientError('PROTOCOL_ERROR', `produce response has no result for ${b.topic}/${b.partition}`)
+        : errorFromWire(r.error, `produce to ${b.topic}/${b.partition}`)
+      if (err) this.failed(b, err, leader, r?.leaderHint ?? -1)
+      else this.settle(b, null, r!.baseOffset ?? -1)
+    }
+  }
+
+  /** A failed attempt: redirect, retry after back-off, or fail the batch for good. */
+  private failed(b: ProducerBatch, err: Error, leader: number, leaderHint: number): void {
+    b.attempts++
+    const now = this.cluster.now()
+    const code = (err as { code?: string }).code
+    if (code === 'NOT_LEADER_OR_FOLLOWER' && b.attempts <= this.retry.retries) {
+      if (this.cluster.metadata.applyLeaderHint(b.topic, b.partition, leaderHint, leader)) {
+        this.accumulator.reenqueue(b, now) // the hint names the leader: go there at once
+        return
+      }
+    }
+    const delay = this.retry.nextDelayMs(err, b.attempts, now, b.deadline)
+    if (delay === null) {
+      this.settle(b, b.deadline <= now ? deliveryTimeout(b, err) : err)
+      return
+    }
+    // Most retriable errors mean our routing may be wrong; a cheap refresh precedes the retry.
+    if (isRetriableError(err)) this.cluster.metadata.markStale(b.topic)
+    this.accumulator.reenqueue(b, now + delay)
+  }
+
+  private settle(b: ProducerBatch, err: Error | null, baseOffset = -1): void {
+    if (err) b.fail(err)
+    else b.complete(baseOffset)
+    this.hooks.batchSettled(b)
+  }
+}
+
+function deliveryTimeout(b: ProducerBatch, cause?: Error): ClientError {
+  return new ClientError('DELIVERY_TIMEOUT', `${b.records.length} records for ${b.topic}/${b.partition} not acknowledged in time (deliveryTimeoutMs)`, { cause })
+}
+
+function produceRequest(batches: ProducerBatch[], o: SenderOptions): bitacora.IProduceRequest {
+  const topics = new Map<string, bitacora.ProduceRequest.IPartitionData[]>()
+  for (const b of batches) {
+    let partitions = topics.get(b.topic)
+    if (partitions === undefined) topics.set(b.topic, (partitions = []))
+    partitions.push({ index: b.partition, records: b.encoded })
+  }
+  return {
+    acks: o.acks,
+    timeoutMs: o.ackTimeoutMs,
+    topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
+  }
+}

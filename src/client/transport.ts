@@ -1,0 +1,38 @@
+// The one thing the core needs from a platform: something shaped like the browser's
+// WebSocket. The browser entry passes the global WebSocket, the Node entry `ws`; tests and
+// other runtimes may pass their own. Only binary messages are used, one frame per message.
+
+/** readyState values, as in the WHATWG WebSocket. */
+export const WS_OPEN = 1
+
+export interface WebSocketMessageLike {
+  /** ArrayBuffer (browsers, binaryType 'arraybuffer') or a Uint8Array view (ws 'nodebuffer'). */
+  data: unknown
+}
+
+export interface WebSocketCloseLike {
+  code: number
+  reason: string
+}
+
+/** The subset of the WHATWG WebSocket the client uses. */
+export interface WebSocketLike {
+  readonly readyState: number
+  readonly bufferedAmount: number
+  send(data: Uint8Array): void
+  close(code?: number, reason?: string): void
+  onopen: ((event: unknown) => void) | null
+  onmessage: ((event: WebSocketMessageLike) => void) | null
+  onerror: ((event: unknown) => void) | null
+  onclose: ((event: WebSocketCloseLike) => void) | null
+}
+
+/** Opens a WebSocket to `url`, configured to deliver binary messages as bytes. */
+export type WebSocketFactory = (url: string, options: { maxPayloadBytes: number }) => WebSocketLike
+
+/** The bytes of a binary message, without copying; null for text or Blob messages. */
+export function messageBytes(data: unknown): Uint8Array | null {
+  if (data instanceof ArrayBuffer) return new Uint8Array(data)
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength)
+  return null
+}
