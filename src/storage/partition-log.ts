@@ -5,7 +5,7 @@
 import {
   CodecError, loadCodec, readBatchHeader, splitBatches, stampBatch, type BatchHeader, type Codec,
 } from '../codec/index.js'
-import { checkStored } from './batch-check.js'
+import { checkFraming, checkStored } from './batch-check.js'
 import { compact, type CompactionResult } from './compaction.js'
 import { Coalescer } from './coalescer.js'
 import { resolveConfig, type LogConfig } from './config.js'
@@ -74,6 +74,7 @@ export class PartitionLog {
   private readonly epochSaver = new Coalescer(() => this.saveEpochs())
   private timer: ReturnType<typeof setInterval> | null = null
   private fsyncs = 0
+  private flushScheduled = false
   /** A running compaction pass: segment removals wait for it (it rewrites closed segments). */
   private compaction: Promise<CompactionResult> | null = null
   private corruptionsDetected: number
@@ -173,9 +174,13 @@ export class PartitionLog {
    * Appends a producer's batches (one or more, concatenated) as leader: validates each fully,
    * stamps baseOffset and `leaderEpoch` into the caller's bytes in place (both lie outside the
    * CRC) and writes them. Resolves once written, not flushed: see waitForFlush.
+   * `prevalidated`: the caller (the broker's produce path) already ran codec.validateBatch on
+   * these bytes, so only the framing is re-checked; full validation costs about as much as
+   * the write itself (docs/storage.md, benchmark).
    */
-  appendAsLeader(batches: Uint8Array, leaderEpoch: number): Promise<AppendInfo> {
-    const { headers, ranges } = this.splitChecked(batches, (b) => this.codec.validateBatch(b, { contiguous: true }))
+  appendAsLeader(batches: Uint8Array, leaderEpoch: number, options: { prevalidated?: boolean } = {}): Promise<AppendInfo> {
+    const check = options.prevalidated === true ? framingOnly : (b: Uint8Array) => this.codec.validateBatch(b, { contiguous: true })
+    const { headers, ranges } = this.splitChecked(batches, check)
     if (!Number.isInteger(leaderEpoch) || leaderEpoch < 0) {
       throw new StorageError('INVALID_ARGUMENT', `leader epoch ${leaderEpoch} is not an integer >= 0`)
     }
@@ -330,10 +335,19 @@ export class PartitionLog {
 
   // ---------------------------------------------------------------- durability
 
-  /** Starts (or joins) a group-commit fsync. */
+  /**
+   * Starts (or joins) a group-commit fsync. The start waits for setImmediate so that every
+   * append made in this turn of the event loop (e.g. the appenders just woken by the previous
+   * fsync) shares it, instead of the first one taking an fsync alone.
+   */
   private requestFlush(): void {
-    if (this.flushed >= this.logEndOffset && !this.epochDirty) return
-    this.groupCommit.run().catch(() => undefined) // failures reach waiters through fail()
+    if (this.flushScheduled || (this.flushed >= this.logEndOffset && !this.epochDirty)) return
+    this.flushScheduled = true
+    setImmediate(() => {
+      this.flushScheduled = false
+      if (this.closed) return
+      this.groupCommit.run().catch(() => undefined) // failures reach waiters through fail()
+    })
   }
 
   /** fsyncs now (sharing an fsync already queued); resolves with the flushed offset. */
@@ -725,6 +739,12 @@ async function removeSegmentFiles(fs: FileLayer, seg: Segment): Promise<void> {
   seg.file.close()
   for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) fs.remove(seg.path(suffix))
   await fs.syncDir(seg.dir)
+}
+
+function framingOnly(bytes: Uint8Array): BatchHeader {
+  const h = checkFraming(bytes)
+  if (typeof h === 'string') throw new StorageError('INVALID_BATCH', `batch rejected: ${h}`)
+  return h
 }
 
 function concat(parts: readonly Uint8Array[]): Uint8Array {

@@ -52,6 +52,16 @@ t.test('invalid leader input is rejected with typed errors', async (t) => {
   await log.close()
 })
 
+t.test('prevalidated leader appends re-check framing only', async (t) => {
+  const log = await open(tempDir(t))
+  const bad = makeBatch(2)
+  bad[bad.length - 1] ^= 1 // records damaged, framing intact: the caller vouched for it
+  await log.appendAsLeader(bad, 0, { prevalidated: true })
+  t.throws(() => log.appendAsLeader(new Uint8Array(70), 0, { prevalidated: true }), { code: 'INVALID_BATCH' })
+  t.throws(() => log.appendAsLeader(bad, 0), { code: 'INVALID_BATCH' }, 'full validation by default')
+  await log.close()
+})
+
 t.test('segments roll by size and reads cross segment boundaries', async (t) => {
   const dir = tempDir(t)
   const log = await open(dir, { config: { segmentBytes: 1024, indexIntervalBytes: 100 } })
