@@ -432,7 +432,10 @@ export class PartitionLog {
     for (let i = this.segmentIndexFor(fromOffset); i < this.segments.length && offset < maxOffset; i++) {
       const seg = this.segments[i]
       const found = seg.locate(offset)
-      if (found === null) continue
+      if (found === null) {
+        if (seg.unreadableFrom < seg.size) break // the rest of this segment is fenced off
+        continue
+      }
       if ('corruptAt' in found) {
         this.markCorrupt(i, found.corruptAt, offset, found.reason)
         break
@@ -447,7 +450,7 @@ export class PartitionLog {
         this.markCorrupt(i, r.corruptAt.position, r.corruptAt.offset, r.corruptAt.reason)
         break
       }
-      if (budget <= 0 || found.position + r.bytes.length < Math.min(seg.size, seg.unreadableFrom)) break
+      if (budget <= 0 || found.position + r.bytes.length < seg.size) break // stopped inside this segment
     }
     if (parts.length === 0 && offset < maxOffset && this.corruptRangeAt(offset) !== undefined) this.checkReadable(offset)
     return { bytes: concat(parts), nextOffset: offset }

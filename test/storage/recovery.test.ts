@@ -62,6 +62,7 @@ t.test('a bit flip in a closed segment is detected on read, fenced off, counted,
   const served = baseOffsets(first.bytes)
   t.ok(served.at(-1)! < base + 4, `stops before the damage (served up to ${served.at(-1)})`)
   t.equal(log.stats().corruptionsDetected, 1)
+  t.same((await log.read(0, 1 << 20)).bytes, first.bytes, 'a second read stops at the fenced range too')
   const [range] = log.unreadableRanges()
   t.ok(range.startOffset >= base && range.startOffset <= base + 4)
   await t.rejects(log.read(range.startOffset, 100), { code: 'CORRUPT_DATA' })
