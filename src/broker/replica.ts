@@ -159,6 +159,34 @@ export class PartitionReplica {
     })
   }
 
+  /**
+   * True once this replica leads and its epoch is committed (the HW passed the epoch's
+   * LeaderChange batch): from then on ListOffsets(latest) and fetches see everything.
+   */
+  get leaderReady(): boolean {
+    if (!this.isLeader) return false
+    const start = this.log.epochEntries().find((e) => e.epoch === this.leadership.epoch)?.startOffset
+    return start !== undefined && this.hw > start
+  }
+
+  /** Resolves true once leaderReady, or false after timeoutMs. */
+  async waitLeaderReady(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs
+    while (!this.leaderReady) {
+      if (Date.now() >= deadline || this.closed) return false
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, Math.min(50, Math.max(1, deadline - Date.now())))
+        const off = this.onHighWatermark(done)
+        function done() {
+          clearTimeout(timer)
+          off()
+          resolve()
+        }
+      })
+    }
+    return true
+  }
+
   /** Called (synchronously) whenever the high watermark advances. */
   onHighWatermark(listener: () => void): () => void {
     this.hwListeners.add(listener)

@@ -9,6 +9,9 @@ type P<T> = T // readability: handler inputs are decoded messages, outputs plain
 
 const API_NAMES = ['handshake', 'metadata', 'createTopics', 'deleteTopics', 'describeConfigs', 'alterConfigs', 'produce', 'fetch', 'listOffsets']
 
+/** How long CreateTopics waits for new partitions' leaders when the request names no timeout. */
+const CREATE_READY_TIMEOUT_MS = 10_000
+
 const uuidBytes = (hex: string) => Uint8Array.from(hex.match(/../g)!.map((b) => parseInt(b, 16)))
 
 export function handshake(ctx: BrokerContext, req: P<bitacora.IHandshakeRequest>): bitacora.IHandshakeResponse {
@@ -78,7 +81,12 @@ export async function createTopics(ctx: BrokerContext, req: P<bitacora.ICreateTo
           await ctx.replicas.open(topic)
           await ctx.registry.put(topic)
         })
-        results.push({ name, topicId: uuidBytes(topic.id), error: null })
+        // Answer once the partitions can take writes, so a client's first produce succeeds.
+        const ready = await Promise.all(
+          Array.from({ length: partitions }, (_, p) => ctx.replicas.partition(name, p)?.waitLeaderReady(req.timeoutMs || CREATE_READY_TIMEOUT_MS)),
+        )
+        const error = ready.every(Boolean) ? null : wireError(ErrorCode.REQUEST_TIMED_OUT, `topic "${name}" was created; some partitions have no leader yet`)
+        results.push({ name, topicId: uuidBytes(topic.id), error })
       } catch (err) {
         fail(ErrorCode.UNKNOWN_SERVER_ERROR, `creating topic "${name}" failed: ${(err as Error).message}`)
       }

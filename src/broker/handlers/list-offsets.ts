@@ -26,8 +26,7 @@ async function listPartition(
   const r = ctx.replicas.partition(topic, index)
   if (!r) return { index, error: wireError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${topic}-${index} on this broker`), offset: -1 }
   if (!r.isLeader) return { index, error: wireError(ErrorCode.NOT_LEADER_OR_FOLLOWER), offset: -1 }
-  const epochStart = r.log.epochEntries().find((e) => e.epoch === r.leaderEpoch)?.startOffset ?? Number.POSITIVE_INFINITY
-  if (r.highWatermark <= epochStart) {
+  if (!r.leaderReady) {
     return { index, error: wireError(ErrorCode.OFFSET_NOT_AVAILABLE), offset: -1 }
   }
   const timestamp = p.timestamp ?? LATEST
