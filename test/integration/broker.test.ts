@@ -24,7 +24,7 @@ async function latestOffset(c: RawClient, topic: string, index: number): Promise
   for (let attempt = 0; attempt < 200; attempt++) {
     const r = await c.call({ listOffsets: { topics: [{ name: topic, partitions: [{ index, timestamp: -1 }] }] } })
     const p = r.listOffsets!.topics![0].partitions![0]
-    if (p.error === null) return p.offset
+    if (p.error === null) return p.offset!
     if (p.error?.code !== ErrorCode.OFFSET_NOT_AVAILABLE && p.error?.code !== ErrorCode.NOT_LEADER_OR_FOLLOWER) {
       throw new Error(`list offsets failed: ${p.error?.message}`)
     }
@@ -56,7 +56,7 @@ t.test('requests before the handshake are refused with HANDSHAKE_REQUIRED', asyn
   t.equal((await c.call({ metadata: {} })).error?.code, ErrorCode.HANDSHAKE_REQUIRED)
   const hs = (await c.call({ handshake: { protocolVersion: 1, clientId: 't' } })).handshake!
   t.equal(hs.protocolVersion, 1)
-  t.ok(hs.maxFrameBytes > 1024 * 1024, 'the broker announces its frame limit')
+  t.ok(hs.maxFrameBytes! > 1024 * 1024, 'the broker announces its frame limit')
   t.ok(hs.apis!.some((a) => a.api === 'produce'))
   t.equal((await c.call({ metadata: {} })).error, null)
   c.close()
@@ -77,7 +77,7 @@ t.test('topic administration', async (t) => {
 
   const md = (await c.call({ metadata: { topics: ['orders', 'missing'] } })).metadata!
   t.equal(md.topics![0].partitions!.length, 3)
-  t.ok(md.topics![0].partitions!.every((p) => p.leaderId === 0 && p.leaderEpoch >= 1), 'every partition elected its leader')
+  t.ok(md.topics![0].partitions!.every((p) => p.leaderId === 0 && p.leaderEpoch! >= 1), 'every partition elected its leader')
   t.equal(md.topics![1].error?.code, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
 
   const resource = { type: bitacora.ConfigResourceType.TOPIC, name: 'orders' }
@@ -110,13 +110,13 @@ t.test('produce with acks 0, 1 and all; fetch and list offsets', async (t) => {
   const all = await produce(c, 'events', 1, batch(['a', 'b']), -1)
   t.equal(all.error, null)
   const one = await produce(c, 'events', 1, batch(['c'], T + 4_000), 1)
-  t.equal(one.baseOffset, all.baseOffset + 2, 'offsets continue')
+  t.equal(one.baseOffset, all.baseOffset! + 2, 'offsets continue')
   // acks=0 gets no response: send it, then prove it landed with a later acks=all.
   c.ws.send((await import('../../src/protocol/index.js')).encodeRequest({
     correlationId: 999_999, produce: { acks: 0, topics: [{ name: 'events', partitions: [{ index: 1, records: batch(['d'], T + 5_000) }] }] },
   }))
   const last = await produce(c, 'events', 1, batch(['e'], T + 6_000), -1)
-  t.equal(last.baseOffset, one.baseOffset + 2, 'the acks=0 batch was appended in order')
+  t.equal(last.baseOffset, one.baseOffset! + 2, 'the acks=0 batch was appended in order')
 
   const records = await fetchAll(c, 'events', 1)
   t.same(records.map((r) => text(r.value)), ['a', 'b', 'c', 'd', 'e'])
@@ -132,7 +132,7 @@ t.test('produce with acks 0, 1 and all; fetch and list offsets', async (t) => {
   t.equal(lo[2].offset, records[2].offset, 'by timestamp: the first record at or after it')
   t.equal(lo[3].offset, -1, 'no record that late')
 
-  const hw = lo[1].offset
+  const hw = lo[1].offset!
   const beyond = (await c.call({ fetch: { topics: [{ name: 'events', partitions: [{ index: 1, fetchOffset: hw + 10 }] }] } })).fetch!
   t.equal(beyond.topics![0].partitions![0].error?.code, ErrorCode.OFFSET_OUT_OF_RANGE)
   c.close()
