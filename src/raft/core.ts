@@ -343,14 +343,15 @@ export class RaftCore {
     this.inflightFetch = null
   }
 
-  private becomeFollower(epoch: number, leaderId: NodeId): void {
+  /** `heardFromLeader`: the leader itself spoke (not a hint), which refuses pre-votes for a while. */
+  private becomeFollower(epoch: number, leaderId: NodeId, heardFromLeader = false): void {
     assert(epoch >= this.epoch && leaderId !== this.id, 'bad follower transition')
     assert(this.role !== 'leader' || epoch > this.epoch, 'two leaders in one epoch')
     if (epoch > this.epoch) this.enterEpoch(epoch)
     this.leaveLeadership()
     this.setRole('follower', leaderId)
-    this.fetchDeadlineTick = this.nowTicks + this.cfg.fetchTimeoutTicks
-    this.lastLeaderContactTick = this.nowTicks
+    this.fetchDeadlineTick = this.nowTicks + this.followerTimeoutTicks()
+    if (heardFromLeader) this.lastLeaderContactTick = this.nowTicks
     this.inflightFetch = null
     if (this.pendingAppends.length === 0) this.sendFetch()
   }
@@ -443,7 +444,7 @@ export class RaftCore {
         this.adoptEpoch(m.epoch, m.leaderId)
         return false
       case 'beginQuorumEpoch':
-        this.becomeFollower(m.epoch, m.from)
+        this.becomeFollower(m.epoch, m.from, true)
         return false
       case 'endQuorumEpoch':
         this.becomeUnattached(m.epoch)
@@ -452,7 +453,8 @@ export class RaftCore {
         this.becomeUnattached(m.epoch)
         return true
       case 'fetchResponse':
-        this.adoptEpoch(m.epoch, m.kind === 'notLeader' ? m.leaderId : m.from)
+        if (m.kind === 'notLeader') this.adoptEpoch(m.epoch, m.leaderId)
+        else this.becomeFollower(m.epoch, m.from, true)
         return false
     }
   }
@@ -528,7 +530,7 @@ export class RaftCore {
 
   private handleBeginQuorumEpoch(from: NodeId): void {
     assert(this.role !== 'leader', `two leaders (${this.id}, ${from}) in epoch ${this.epoch}`)
-    if (this.role !== 'follower' || this.leaderId !== from) this.becomeFollower(this.epoch, from)
+    if (this.role !== 'follower' || this.leaderId !== from) this.becomeFollower(this.epoch, from, true)
   }
 
   private handleEndQuorumEpoch(m: EndQuorumEpoch): void {
@@ -639,7 +641,7 @@ export class RaftCore {
   private handleFetchResponse(m: FetchResponse): void {
     if (this.role !== 'follower') {
       // Only this epoch's leader answers with data: follow it.
-      if (m.kind !== 'notLeader' && this.role !== 'leader') this.becomeFollower(this.epoch, m.from)
+      if (m.kind !== 'notLeader' && this.role !== 'leader') this.becomeFollower(this.epoch, m.from, true)
       else if (m.kind === 'notLeader' && m.leaderId !== null && m.leaderId !== this.id && this.role === 'unattached') {
         this.becomeFollower(this.epoch, m.leaderId)
       }
@@ -656,7 +658,7 @@ export class RaftCore {
       return
     }
     this.lastLeaderContactTick = this.nowTicks
-    this.fetchDeadlineTick = this.nowTicks + this.cfg.fetchTimeoutTicks
+    this.fetchDeadlineTick = this.nowTicks + this.followerTimeoutTicks()
     assert(m.fetchOffset === this.logEnd, 'log changed under an outstanding fetch')
     switch (m.kind) {
       case 'records':
@@ -695,6 +697,15 @@ export class RaftCore {
   private quorumState(): QuorumState {
     const votedFor = this.unpersistedVote && this.votedFor !== this.id ? null : this.votedFor
     return { epoch: this.epoch, votedFor, leaderId: this.leaderId }
+  }
+
+  /**
+   * A follower campaigns a random while after the fetch timeout, but refuses pre-votes only
+   * for the fetch timeout itself: so when a leader dies, the first follower to campaign
+   * finds the others already willing, instead of everyone campaigning at once.
+   */
+  private followerTimeoutTicks(): number {
+    return this.cfg.fetchTimeoutTicks + this.cfg.random(this.cfg.electionTimeoutTicks)
   }
 
   private randomElectionTicks(): number {

@@ -36,6 +36,8 @@ export interface SimParams {
   crashRate: number
   /** Extra crash chance for a node that just granted a vote (crash between vote and election). */
   crashAfterVoteRate: number
+  /** Chance a leader crashes in the step its HW advanced (commit, then lose the leader). */
+  crashAfterCommitRate: number
   /** Share of crashes aimed at a leader (leaders crashing mid-replication make failovers). */
   leaderCrashShare: number
   restartRate: number
@@ -75,6 +77,7 @@ function drawParams(rng: Prng): SimParams {
     delayMaxTicks: 1 + rng.int(4),
     crashRate: rng.range(0, 0.02),
     crashAfterVoteRate: rng.chance(0.5) ? 0 : rng.range(0, 0.3),
+    crashAfterCommitRate: rng.chance(0.5) ? 0 : rng.range(0, 0.1),
     leaderCrashShare: rng.range(0, 0.8),
     restartRate: rng.range(0.02, 0.3),
     partitionRate: rng.range(0, 0.012),
@@ -103,6 +106,7 @@ class Simulation {
   private phase: 'safety' | 'liveness' = 'safety'
   /** Nodes to crash at the end of this step (targeted fault points). */
   private readonly crashSoon = new Set<number>()
+  private readonly leaderHw = new Map<number, number>()
 
   constructor(private readonly opts: SimOptions) {
     this.rng = new Prng(opts.seed)
@@ -217,7 +221,8 @@ class Simulation {
     }
     if (this.tracing) this.traceStates()
     this.checker.afterStep(this.nodes)
-    for (const id of this.crashSoon) this.crash(this.nodes[id - 1], 'after voting')
+    if (faults && this.params.crashAfterCommitRate > 0) this.crashCommittingLeaders()
+    for (const id of this.crashSoon) this.crash(this.nodes[id - 1], 'at a fault point')
     this.crashSoon.clear()
   }
 
@@ -239,6 +244,16 @@ class Simulation {
         this.net.split(kind, this.nodes.map((n) => n.id))
         this.log(`partition ${kind}: ${this.net.partitionNote}`)
       }
+    }
+  }
+
+  private crashCommittingLeaders(): void {
+    for (const n of this.nodes) {
+      if (!n.up) continue
+      const s = n.core!.status()
+      const prior = this.leaderHw.get(n.id) ?? 0
+      this.leaderHw.set(n.id, s.highWatermark)
+      if (s.role === 'leader' && s.highWatermark > prior && this.rng.chance(this.params.crashAfterCommitRate)) this.crashSoon.add(n.id)
     }
   }
 
