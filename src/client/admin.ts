@@ -1,0 +1,167 @@
+// Topic and configuration administration. Requests go to any reachable broker (brokers
+// forward to the controller) and are retried with back-off on retriable failures of the
+// request as a whole; per-topic and per-resource errors come back in the results.
+import { bitacora } from '../protocol/index.js'
+import { RetryPolicy, type RetryOptions } from './backoff.js'
+import type { Cluster } from './cluster.js'
+import { BitacoraError, errorFromWire } from './errors.js'
+import { MAX_BLOCK_MS_DEFAULT } from './limits.js'
+import { EARLIEST, LATEST, listOffsets, type OffsetAnswer } from './offsets.js'
+import { Sleeper } from './sleep.js'
+import { TopicRouter } from './topic-router.js'
+import type { ApiName } from '../protocol/index.js'
+import type { RequestBody, ResponseBody } from './connection.js'
+import type { PartitionInfo } from './metadata.js'
+
+export interface NewTopic {
+  topic: string
+  /** Default: the broker's default. */
+  partitions?: number
+  replicationFactor?: number
+  configs?: Record<string, string>
+}
+
+export interface TopicResult {
+  topic: string
+  /** 16-byte UUID, hex. */
+  topicId: string
+  error: BitacoraError | null
+}
+
+export interface TopicDescription {
+  topic: string
+  topicId: string
+  internal: boolean
+  partitions: PartitionInfo[]
+  error: BitacoraError | null
+}
+
+export type ResourceType = 'topic' | 'broker'
+
+export interface ConfigResource {
+  type: ResourceType
+  name: string
+}
+
+export interface ConfigEntry {
+  name: string
+  value: string
+  isDefault: boolean
+  readOnly: boolean
+  documentation: string
+}
+
+export interface ConfigResult {
+  resource: ConfigResource
+  entries: ConfigEntry[]
+  error: BitacoraError | null
+}
+
+export type OffsetSpec = 'earliest' | 'latest' | { timestamp: number }
+
+const RESOURCE_TYPES: Record<ResourceType, bitacora.ConfigResourceType> = {
+  topic: bitacora.ConfigResourceType.TOPIC,
+  broker: bitacora.ConfigResourceType.BROKER,
+}
+
+const hex = (b: Uint8Array | null | undefined) => [...(b ?? [])].map((x) => x.toString(16).padStart(2, '0')).join('')
+
+export class Admin {
+  private readonly retry: RetryPolicy
+  private readonly sleeper = new Sleeper()
+  private readonly router: TopicRouter
+  private closed = false
+
+  constructor(private readonly cluster: Cluster, private readonly requestTimeoutMs: number, options: { retry?: RetryOptions } = {}, random: () => number = Math.random) {
+    this.retry = new RetryPolicy(options.retry, random)
+    this.router = new TopicRouter(cluster, this.retry, this.sleeper, () => this.closed)
+  }
+
+  async createTopics(topics: readonly NewTopic[], options: { validateOnly?: boolean; timeoutMs?: number } = {}): Promise<TopicResult[]> {
+    const response = await this.call('createTopics', {
+      topics: topics.map((t) => ({ name: t.topic, partitions: t.partitions ?? 0, replicationFactor: t.replicationFactor ?? 0, configs: t.configs ?? {} })),
+      validateOnly: options.validateOnly ?? false,
+      timeoutMs: options.timeoutMs ?? this.requestTimeoutMs,
+    })
+    return topicResults(response.topics)
+  }
+
+  async deleteTopics(topics: readonly string[], options: { timeoutMs?: number } = {}): Promise<TopicResult[]> {
+    const response = await this.call('deleteTopics', { names: [...topics], timeoutMs: options.timeoutMs ?? this.requestTimeoutMs })
+    for (const t of topics) this.cluster.forgetTopic(t)
+    return topicResults(response.topics)
+  }
+
+  /** Metadata of the named topics, or of every topic when none is named. */
+  async describeTopics(topics: readonly string[] = []): Promise<TopicDescription[]> {
+    const response = await this.call('metadata', { topics: [...topics] })
+    this.cluster.metadata.update(response, this.cluster.now())
+    return (response.topics ?? []).map((t) => {
+      const partitions: PartitionInfo[] = (t.partitions ?? []).map((p) => ({
+        partition: p.index ?? 0, leader: p.leaderId ?? -1, leaderEpoch: p.leaderEpoch ?? -1,
+        replicas: p.replicas ?? [], inSyncReplicas: p.inSyncReplicas ?? [], error: errorFromWire(p.error),
+      })).sort((a, b) => a.partition - b.partition)
+      return { topic: t.name ?? '', topicId: hex(t.topicId), internal: t.internal ?? false, partitions, error: errorFromWire(t.error, `topic ${t.name}`) }
+    })
+  }
+
+  /** Offsets of partitions of `topic` (all of them by default), from their leaders. */
+  async listOffsets(topic: string, spec: OffsetSpec = 'latest', partitions?: readonly number[]): Promise<OffsetAnswer[]> {
+    const deadline = this.cluster.now() + MAX_BLOCK_MS_DEFAULT
+    const count = await this.router.partitionCount(topic, deadline)
+    const timestamp = spec === 'earliest' ? EARLIEST : spec === 'latest' ? LATEST : spec.timestamp
+    const queries = (partitions ?? [...Array(count).keys()]).map((partition) => ({ topic, partition, timestamp }))
+    return listOffsets(this.cluster, this.router, this.retry, this.sleeper, queries, deadline)
+  }
+
+  async describeConfigs(resources: ReadonlyArray<ConfigResource & { keys?: string[] }>): Promise<ConfigResult[]> {
+    const response = await this.call('describeConfigs', {
+      resources: resources.map((r) => ({ resource: { type: RESOURCE_TYPES[r.type], name: r.name }, keys: r.keys ?? [] })),
+    })
+    return (response.results ?? []).map((r) => ({
+      resource: resourceOf(r.resource),
+      error: errorFromWire(r.error, `configs of ${r.resource?.name}`),
+      entries: (r.entries ?? []).map((e) => ({
+        name: e.name ?? '', value: e.value ?? '', isDefault: e.isDefault ?? false, readOnly: e.readOnly ?? false, documentation: e.documentation ?? '',
+      })),
+    }))
+  }
+
+  /** Incremental: sets `set`, resets `reset` to defaults, leaves the rest. */
+  async alterConfigs(
+    changes: ReadonlyArray<ConfigResource & { set?: Record<string, string>; reset?: string[] }>,
+    options: { validateOnly?: boolean } = {},
+  ): Promise<Array<{ resource: ConfigResource; error: BitacoraError | null }>> {
+    const response = await this.call('alterConfigs', {
+      resources: changes.map((c) => ({ resource: { type: RESOURCE_TYPES[c.type], name: c.name }, set: c.set ?? {}, reset: c.reset ?? [] })),
+      validateOnly: options.validateOnly ?? false,
+    })
+    return (response.results ?? []).map((r) => ({ resource: resourceOf(r.resource), error: errorFromWire(r.error, `alter configs of ${r.resource?.name}`) }))
+  }
+
+  close(): void {
+    this.closed = true
+    this.sleeper.wakeAll()
+  }
+
+  private async call<K extends ApiName>(api: K, body: RequestBody<K>): Promise<ResponseBody<K>> {
+    for (let failures = 1; ; failures++) {
+      try {
+        const broker = await this.cluster.anyBroker()
+        return await broker.request(api, body)
+      } catch (err) {
+        const delay = this.retry.nextDelayMs(err, failures, this.cluster.now())
+        if (delay === null || this.closed) throw err
+        await this.sleeper.sleep(delay)
+      }
+    }
+  }
+}
+
+function topicResults(topics: bitacora.ITopicResult[] | null | undefined): TopicResult[] {
+  return (topics ?? []).map((t) => ({ topic: t.name ?? '', topicId: hex(t.topicId), error: errorFromWire(t.error, `topic ${t.name}`) }))
+}
+
+function resourceOf(r: bitacora.IConfigResource | null | undefined): ConfigResource {
+  return { type: r?.type === bitacora.ConfigResourceType.BROKER ? 'broker' : 'topic', name: r?.name ?? '' }
+}

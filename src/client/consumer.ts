@@ -1,0 +1,161 @@
+// The consumer, with manual assignment (groups come later): assign partitions, seek each to
+// an offset, the earliest or latest offset, or a timestamp, then iterate. One fetch is in
+// flight per leader broker at a time and each answer is consumed before that broker is asked
+// again, so buffered data is bounded by one fetch response (maxBytes) per broker.
+import type { Codec } from '../codec/index.js'
+import { RetryPolicy, type RetryOptions } from './backoff.js'
+import type { Cluster } from './cluster.js'
+import { ClientError } from './errors.js'
+import {
+  ASSIGNED_PARTITIONS_MAX, FETCH_MAX_BYTES_DEFAULT, FETCH_MAX_WAIT_MS_DEFAULT, FETCH_MIN_BYTES_DEFAULT,
+  FETCH_PARTITION_MAX_BYTES_DEFAULT, MAX_BLOCK_MS_DEFAULT,
+} from './limits.js'
+import { EARLIEST, LATEST, listOffsets } from './offsets.js'
+import { Fetcher, type FetchedBatch, type PartitionState } from './fetcher.js'
+import type { ConsumerRecord } from './records.js'
+import { Sleeper } from './sleep.js'
+import { TopicRouter } from './topic-router.js'
+
+export type SeekTarget = number | 'earliest' | 'latest' | { timestamp: number }
+export type OffsetReset = 'earliest' | 'latest' | 'none'
+
+export interface TopicPartition {
+  topic: string
+  partition: number
+}
+
+export interface ConsumerOptions {
+  /** Where a partition with no position (or an out-of-range one) starts. Default 'latest'. */
+  autoOffsetReset?: OffsetReset
+  maxWaitMs?: number
+  minBytes?: number
+  maxBytes?: number
+  partitionMaxBytes?: number
+  retry?: RetryOptions
+}
+
+export type { FetchedBatch }
+
+export class Consumer {
+  private readonly partitions = new Map<string, PartitionState>()
+  private readonly router: TopicRouter
+  private readonly retry: RetryPolicy
+  private readonly sleeper = new Sleeper()
+  private readonly fetcher: Fetcher
+  private readonly autoOffsetReset: OffsetReset
+  private readonly partitionMaxBytes: number
+  private closed = false
+
+  constructor(private readonly cluster: Cluster, codec: Codec, options: ConsumerOptions, requestTimeoutMs: number, random: () => number = Math.random) {
+    this.autoOffsetReset = options.autoOffsetReset ?? 'latest'
+    this.partitionMaxBytes = options.partitionMaxBytes ?? FETCH_PARTITION_MAX_BYTES_DEFAULT
+    this.retry = new RetryPolicy(options.retry, random)
+    this.router = new TopicRouter(cluster, this.retry, this.sleeper, () => this.closed)
+    this.fetcher = new Fetcher(cluster, codec, this.retry, {
+      maxWaitMs: options.maxWaitMs ?? FETCH_MAX_WAIT_MS_DEFAULT,
+      minBytes: options.minBytes ?? FETCH_MIN_BYTES_DEFAULT,
+      maxBytes: options.maxBytes ?? FETCH_MAX_BYTES_DEFAULT,
+      requestTimeoutMs,
+    })
+  }
+
+  /** Replaces the assignment. Partitions kept keep their positions; new ones start unpositioned. */
+  assign(partitions: readonly TopicPartition[]): void {
+    if (partitions.length > ASSIGNED_PARTITIONS_MAX) throw new ClientError('INVALID_ARGUMENT', `at most ${ASSIGNED_PARTITIONS_MAX} partitions per consumer`)
+    const next = new Map<string, PartitionState>()
+    for (const { topic, partition } of partitions) {
+      if (!Number.isInteger(partition) || partition < 0) throw new ClientError('INVALID_ARGUMENT', `bad partition ${partition} for ${topic}`)
+      const key = `${partition}:${topic}`
+      next.set(key, this.partitions.get(key) ?? {
+        topic, partition, position: null, reset: null, generation: 0, retryAt: 0, failures: 0, maxBytes: this.partitionMaxBytes,
+      })
+    }
+    this.partitions.clear()
+    for (const [k, v] of next) this.partitions.set(k, v)
+    this.fetcher.interrupt()
+  }
+
+  assignment(): TopicPartition[] {
+    return [...this.partitions.values()].map(({ topic, partition }) => ({ topic, partition }))
+  }
+
+  /** Moves a partition's position; takes effect at the next fetch (results in flight are dropped). */
+  seek(topic: string, partition: number, target: SeekTarget): void {
+    const state = this.partitions.get(`${partition}:${topic}`)
+    if (state === undefined) throw new ClientError('INVALID_ARGUMENT', `${topic}/${partition} is not assigned`)
+    state.generation++
+    state.retryAt = 0
+    if (typeof target === 'number') {
+      if (!Number.isSafeInteger(target) || target < 0) throw new ClientError('INVALID_ARGUMENT', `offset must be a non-negative integer, not ${target}`)
+      state.position = target
+      state.reset = null
+    } else {
+      state.reset = target === 'earliest' ? EARLIEST : target === 'latest' ? LATEST : target.timestamp
+    }
+    this.fetcher.interrupt()
+  }
+
+  /** The next offset this consumer will read, or undefined before it is known. */
+  position(topic: string, partition: number): number | undefined {
+    return this.partitions.get(`${partition}:${topic}`)?.position ?? undefined
+  }
+
+  /** Fetched records, one partition's batch of them at a time, until close(). */
+  async *batches(): AsyncGenerator<FetchedBatch> {
+    while (!this.closed) {
+      await this.resolvePositions()
+      const fetched = await this.fetcher.next([...this.partitions.values()].filter((p) => p.position !== null))
+      for (const batch of fetched) {
+        const state = this.partitions.get(`${batch.partition}:${batch.topic}`)
+        if (state?.position === batch.fromOffset && state.generation === batch.generation) {
+          state.position = batch.nextOffset
+          if (batch.records.length > 0) yield batch
+        }
+      }
+      const resets = this.fetcher.takeOutOfRange()
+      for (const state of resets) {
+        if (this.autoOffsetReset === 'none') throw new ClientError('INVALID_ARGUMENT', `offset ${state.position} is out of range for ${state.topic}/${state.partition} and autoOffsetReset is 'none'`)
+        state.reset = this.autoOffsetReset === 'earliest' ? EARLIEST : LATEST
+      }
+    }
+  }
+
+  /** Fetched records, one at a time, until close(). */
+  async *records(): AsyncGenerator<ConsumerRecord> {
+    for await (const batch of this.batches()) yield* batch.records
+  }
+
+  [Symbol.asyncIterator](): AsyncGenerator<ConsumerRecord> {
+    return this.records()
+  }
+
+  close(): void {
+    this.closed = true
+    this.sleeper.wakeAll()
+    this.fetcher.interrupt()
+  }
+
+  /** ListOffsets for partitions that were seeked to earliest / latest / a time, or have no position. */
+  private async resolvePositions(): Promise<void> {
+    const pending = [...this.partitions.values()].filter((p) => p.reset !== null || p.position === null)
+    if (pending.length === 0) return
+    for (const p of pending) {
+      if (p.reset !== null) continue
+      if (this.autoOffsetReset === 'none') throw new ClientError('INVALID_ARGUMENT', `${p.topic}/${p.partition} has no position and autoOffsetReset is 'none': seek first`)
+      p.reset = this.autoOffsetReset === 'earliest' ? EARLIEST : LATEST
+    }
+    const generations = pending.map((p) => p.generation)
+    const queries = pending.map((p) => ({ topic: p.topic, partition: p.partition, timestamp: p.reset! }))
+    const answers = await listOffsets(this.cluster, this.router, this.retry, this.sleeper, queries, this.cluster.now() + MAX_BLOCK_MS_DEFAULT)
+    const latest = queries.some((q, i) => q.timestamp >= 0 && answers[i].offset < 0)
+      ? await listOffsets(this.cluster, this.router, this.retry, this.sleeper, queries.map((q) => ({ ...q, timestamp: LATEST })), this.cluster.now() + MAX_BLOCK_MS_DEFAULT)
+      : undefined
+    pending.forEach((p, i) => {
+      if (p.generation !== generations[i]) return // seeked again meanwhile
+      // No record at or after the timestamp: start at the end, as Kafka's reset tool does.
+      p.position = answers[i].offset >= 0 ? answers[i].offset : latest![i].offset
+      p.reset = null
+      p.generation++
+    })
+  }
+}
