@@ -115,10 +115,12 @@ export class PartitionReplica {
   }
 
   /**
-   * Appends validated producer batches as leader (stamping offsets and the epoch) and returns
-   * the assigned range once written. `acks=all` callers then await `committed(info.nextOffset)`.
+   * Appends producer batches as leader (stamping offsets and the epoch) and returns the assigned
+   * range once written. The caller has validated them fully (the produce path does, in WASM,
+   * decompressing under the limit), so the log checks framing only. `acks=all` callers then
+   * await `committed(info.nextOffset)`.
    */
-  async appendAsLeader(batches: Uint8Array): Promise<AppendInfo> {
+  async appendValidated(batches: Uint8Array): Promise<AppendInfo> {
     const info = await this.serial.run(async () => {
       const r = this.core.propose()
       if (!r.ok) {
@@ -126,7 +128,7 @@ export class PartitionReplica {
         if (r.reason === 'leaderNotReady') throw new ReplicaError(ErrorCode.LEADER_NOT_AVAILABLE, 'the new leader is still opening its epoch')
         throw new ReplicaError(ErrorCode.NOT_ENOUGH_REPLICAS, 'too much uncommitted data: replicas are behind')
       }
-      const appended = await this.log.appendAsLeader(batches, r.epoch)
+      const appended = await this.log.appendAsLeader(batches, r.epoch, { prevalidated: true })
       this.core.appended(appended.nextOffset)
       return appended
     })

@@ -53,7 +53,7 @@ async function producePartition(
       })
       if (header.control) return fail(ErrorCode.INVALID_RECORD, 'producers may not write control batches')
     }
-    const info = await replica.appendAsLeader(records)
+    const info = await replica.appendValidated(records)
     if (acks === -1) await replica.committed(info.nextOffset, timeoutMs)
     return { index, error: null, baseOffset: info.firstOffset, logAppendTimeMs: -1, logStartOffset: replica.log.logStartOffset }
   } catch (err) {
