@@ -1,5 +1,6 @@
-// Codec micro-benchmarks (benny): CRC32C and RecordBatch v2 encode+decode, each beside its
-// baselines measured in the same run. `npm run bench:micro [-- --quick] [-- --json FILE]`.
+// Codec micro-benchmarks (benny): CRC32C, RecordBatch v2 encode+decode, and LZ4 / Snappy
+// compression on the fixed corpus of perf/corpus.ts, each beside its baselines measured in
+// the same run. `npm run bench:micro [-- --quick] [-- --json FILE] [-- --suite compression]`.
 import b from 'benny'
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -7,6 +8,7 @@ import { createRequire } from 'node:module'
 import { crc32c as nativeCrc32c } from '@node-rs/crc32'
 import { loadCodec, type RecordInput } from '../src/codec/index.js'
 import { instantiateCodec, Scratch } from '../src/codec/wasm.js'
+import { corpus, corpusPart, CORPUS_KINDS } from './corpus.js'
 
 const require = createRequire(import.meta.url)
 const kafkajsCrc32c: (b: Buffer) => number = require('kafkajs/src/protocol/recordBatch/crc32C/crc32C.js')
@@ -15,7 +17,12 @@ const KafkajsRecord = require('kafkajs/src/protocol/recordBatch/record/v0/index.
 const decodeKafkajsBatch = require('kafkajs/src/protocol/recordBatch/v0/decoder.js')
 const KafkajsDecoder = require('kafkajs/src/protocol/decoder.js')
 
-const { values: args } = parseArgs({ options: { quick: { type: 'boolean' }, json: { type: 'string' } } })
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean' }, json: { type: 'string' }, suite: { type: 'string', multiple: true } },
+})
+const SUITES = ['crc', 'batch', 'compression']
+const suites = args.suite ?? SUITES
+for (const s of suites) if (!SUITES.includes(s)) throw new Error(`unknown --suite ${s} (known: ${SUITES.join(', ')})`)
 const quick = args.quick ?? false
 const caseOptions = quick ? { maxTime: 0.2, minSamples: 2 } : { maxTime: 2, minSamples: 10 }
 
@@ -124,6 +131,116 @@ async function batchSuites(): Promise<void> {
   }
 }
 
-await crcSuites()
-await batchSuites()
+// The native addons are dev dependencies of the benchmark only.
+function nativeCompressors() {
+  try {
+    return {
+      lz4napi: require('lz4-napi') as { compressFrameSync(b: Buffer): Buffer; decompressFrameSync(b: Buffer): Buffer },
+      snappy: require('snappy') as { compressSync(b: Buffer): Buffer; uncompressSync(b: Buffer): Buffer },
+    }
+  } catch (err) {
+    throw new Error(`the compression benchmark needs the lz4-napi and snappy packages: ${(err as Error).message}`)
+  }
+}
+
+/** Compressed sizes, ours against the native addons, per corpus kind and for the whole corpus. */
+async function compressionSizes(): Promise<void> {
+  const codec = await loadCodec()
+  const { lz4napi, snappy } = nativeCompressors()
+  console.log('\ncompressed size (bytes): wasm vs native, and wasm / native')
+  const parts: Array<[string, Uint8Array]> = [...CORPUS_KINDS.map((k): [string, Uint8Array] => [k, corpusPart(k, 256 * 1024)]), ['whole corpus', corpus()]]
+  for (const [name, data] of parts) {
+    const buf = Buffer.from(data)
+    const lz4 = [codec.compress('lz4', data).length, lz4napi.compressFrameSync(buf).length]
+    const sn = [codec.compress('snappy', data).length, snappy.compressSync(buf).length]
+    const raw = await rawSnappyLength(data)
+    console.log(
+      `  ${name.padEnd(14)} ${String(data.length).padStart(8)}  lz4 ${lz4[0]} vs ${lz4[1]} (${(lz4[0] / lz4[1]).toFixed(3)})` +
+        `  snappy xerial ${sn[0]}, raw ${raw} vs ${sn[1]} (raw ${(raw / sn[1]).toFixed(3)})`,
+    )
+  }
+}
+
+let rawSnappyTools: { wasm: Awaited<ReturnType<typeof instantiateCodec>>; scratch: Scratch } | undefined
+async function rawSnappyLength(data: Uint8Array): Promise<number> {
+  rawSnappyTools ??= await (async () => {
+    const wasm = await instantiateCodec()
+    return { wasm, scratch: new Scratch(wasm) }
+  })()
+  const { wasm, scratch } = rawSnappyTools
+  const src = scratch.reserve(data.length + wasm.snappyRawBound(data.length) + 8)
+  scratch.u8.set(data, src)
+  return wasm.snappyCompressRaw(src, data.length, src + ((data.length + 7) & ~7))
+}
+
+/**
+ * Throughput on the whole corpus (1 MiB). "module memory" rows call the WASM exports on data
+ * already in the module (what the batch codec does); "codec.*" rows add the copies in and out
+ * of a standalone call. MB/s is of uncompressed bytes in both directions.
+ */
+async function compressionSuites(): Promise<void> {
+  const codec = await loadCodec()
+  const { lz4napi, snappy } = nativeCompressors()
+  const wasm = await instantiateCodec()
+  const scratch = new Scratch(wasm)
+  const data = corpus()
+  const buf = Buffer.from(data)
+  const n = data.length
+  const room = Math.max(wasm.lz4FrameBound(n), wasm.snappyXerialBound(n))
+  const src = scratch.reserve(3 * (n + room))
+  const packed = src + n + room
+  const out = packed + n + room
+  scratch.u8.set(data, src)
+
+  const lz4Frame = codec.compress('lz4', data)
+  const lz4Len = wasm.lz4FrameCompress(src, n, packed)
+  const napiFrame = lz4napi.compressFrameSync(buf)
+  let label = 'lz4 compress, corpus 1 MiB'
+  console.log(`\n${label}`)
+  await b.suite(
+    label,
+    b.add('wasm lz4 frame (module memory)', () => wasm.lz4FrameCompress(src, n, out), caseOptions),
+    b.add('wasm codec.compress lz4', () => codec.compress('lz4', data), caseOptions),
+    b.add('lz4-napi compressFrameSync', () => lz4napi.compressFrameSync(buf), caseOptions),
+    report(label, n, ['lz4-napi compressFrameSync']),
+  )
+  label = 'lz4 decompress, corpus 1 MiB'
+  console.log(`\n${label}`)
+  await b.suite(
+    label,
+    b.add('wasm lz4 frame (module memory)', () => wasm.lz4FrameDecompress(packed, lz4Len, out, n), caseOptions),
+    b.add('wasm codec.decompress lz4', () => codec.decompress('lz4', lz4Frame), caseOptions),
+    b.add('lz4-napi decompressFrameSync', () => lz4napi.decompressFrameSync(napiFrame), caseOptions),
+    report(label, n, ['lz4-napi decompressFrameSync']),
+  )
+
+  const snappyStream = codec.compress('snappy', data)
+  const rawLen = wasm.snappyCompressRaw(src, n, packed)
+  const nativeRaw = snappy.compressSync(buf)
+  label = 'snappy compress, corpus 1 MiB'
+  console.log(`\n${label}`)
+  await b.suite(
+    label,
+    b.add('wasm snappy raw (module memory)', () => wasm.snappyCompressRaw(src, n, out), caseOptions),
+    b.add('wasm codec.compress snappy (xerial)', () => codec.compress('snappy', data), caseOptions),
+    b.add('snappy compressSync (raw)', () => snappy.compressSync(buf), caseOptions),
+    report(label, n, ['snappy compressSync (raw)']),
+  )
+  label = 'snappy decompress, corpus 1 MiB'
+  console.log(`\n${label}`)
+  await b.suite(
+    label,
+    b.add('wasm snappy raw (module memory)', () => wasm.snappyDecompressRaw(packed, rawLen, out, n), caseOptions),
+    b.add('wasm codec.decompress snappy (xerial)', () => codec.decompress('snappy', snappyStream), caseOptions),
+    b.add('snappy uncompressSync (raw)', () => snappy.uncompressSync(nativeRaw), caseOptions),
+    report(label, n, ['snappy uncompressSync (raw)']),
+  )
+}
+
+if (suites.includes('crc')) await crcSuites()
+if (suites.includes('batch')) await batchSuites()
+if (suites.includes('compression')) {
+  await compressionSizes()
+  await compressionSuites()
+}
 if (args.json) writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), results }, null, 2))
