@@ -34,7 +34,7 @@ export class Broker {
     const fs = new NodeFileLayer()
     const clusterId = await loadClusterId(fs, config.dataDir)
     const registry = TopicRegistry.load(fs, config.dataDir)
-    const replicas = new ReplicaManager(config.dataDir, config.brokerId, config.tickMs)
+    const replicas = new ReplicaManager(config.dataDir, config.brokerId, config.tickMs, config.logCleanupIntervalMs, log)
     for (const topic of registry.list()) await replicas.open(topic)
     replicas.start()
     const codec = await loadCodec()

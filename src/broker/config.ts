@@ -17,6 +17,8 @@ export interface BrokerConfig {
   defaultPartitions: number
   /** Raft tick, and the election timeout in ticks (single-voter groups elect at once). */
   tickMs: number
+  /** How often retention and compaction run over the broker's partitions. */
+  logCleanupIntervalMs: number
   limits: BrokerLimits
 }
 
@@ -29,6 +31,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   allowLocalhostOrigins: true,
   defaultPartitions: 1,
   tickMs: 50,
+  logCleanupIntervalMs: 30_000,
   limits: DEFAULT_LIMITS,
 }
 
@@ -42,6 +45,7 @@ export const BROKER_USAGE = `usage: bitacora broker [options]
   --allow-origin ORIGIN      a web page origin allowed to connect (repeatable; * for any)
   --no-localhost-origins     refuse pages served from localhost
   --default-partitions N     partitions of a topic created without a count (default 1)
+  --log-cleanup-interval-ms N  how often retention and compaction run (default 30000)
   --max-frame-bytes N        largest WebSocket message (default ${DEFAULT_LIMITS.frameBytesMax})
   --max-batch-bytes N        largest record batch (default ${DEFAULT_LIMITS.batchBytesMax})
   --max-in-flight N          requests in flight per connection (default ${DEFAULT_LIMITS.inFlightRequestsMax})
@@ -73,6 +77,7 @@ export function parseBrokerArgs(argv: string[]): BrokerConfig {
         'allow-origin': { type: 'string', multiple: true },
         'no-localhost-origins': { type: 'boolean' },
         'default-partitions': { type: 'string' },
+        'log-cleanup-interval-ms': { type: 'string' },
         'max-frame-bytes': { type: 'string' },
         'max-batch-bytes': { type: 'string' },
         'max-in-flight': { type: 'string' },
@@ -98,6 +103,7 @@ export function parseBrokerArgs(argv: string[]): BrokerConfig {
       allowedOrigins: v['allow-origin'],
       allowLocalhostOrigins: v['no-localhost-origins'] ? false : undefined,
       defaultPartitions: positiveInt('--default-partitions', v['default-partitions']),
+      logCleanupIntervalMs: positiveInt('--log-cleanup-interval-ms', v['log-cleanup-interval-ms'], 10),
     }),
     limits: {
       ...base.limits,

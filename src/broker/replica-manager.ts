@@ -3,6 +3,7 @@
 import { rm, rename } from 'node:fs/promises'
 import { NodeFileLayer, type FileLayer } from '../storage/index.js'
 import type { NodeId } from '../raft/types.js'
+import type { Logger } from './log.js'
 import { PartitionReplica } from './replica.js'
 import { logConfigOf } from './topic-config.js'
 import { partitionDir, type TopicInfo } from './topic-registry.js'
@@ -13,18 +14,49 @@ const ELECTION_TIMEOUT_TICKS = 10
 export class ReplicaManager {
   private readonly replicas = new Map<string, PartitionReplica[]>()
   private timer: ReturnType<typeof setInterval> | null = null
+  private cleanerTimer: ReturnType<typeof setInterval> | null = null
+  private cleaning = false
   private readonly fs: FileLayer = new NodeFileLayer()
 
   constructor(
     private readonly dataDir: string,
     private readonly nodeId: NodeId,
     private readonly tickMs: number,
+    private readonly logCleanupIntervalMs: number,
+    private readonly log: Logger,
   ) {}
 
   start(): void {
     this.timer ??= setInterval(() => {
       for (const list of this.replicas.values()) for (const r of list) void r.tick()
     }, this.tickMs)
+    this.cleanerTimer ??= setInterval(() => void this.cleanLogs(), this.logCleanupIntervalMs)
+  }
+
+  /**
+   * Retention and compaction, below each leader's high watermark, one partition at a time (a
+   * pass already running is not doubled). Errors are logged: a full disk or a corrupt segment
+   * must not stop the broker from serving.
+   */
+  private async cleanLogs(): Promise<void> {
+    if (this.cleaning) return
+    this.cleaning = true
+    try {
+      for (const [topic, list] of [...this.replicas]) {
+        for (const [index, r] of list.entries()) {
+          if (!r.isLeader) continue
+          const policy = r.log.config.cleanupPolicy
+          try {
+            if (policy !== 'compact') await r.log.applyRetention(r.highWatermark)
+            if (policy !== 'delete') await r.log.compact(r.highWatermark)
+          } catch (err) {
+            this.log.warn('log cleanup failed', { topic, partition: index, error: (err as Error).message })
+          }
+        }
+      }
+    } finally {
+      this.cleaning = false
+    }
   }
 
   partition(topic: string, index: number): PartitionReplica | undefined {
@@ -73,7 +105,8 @@ export class ReplicaManager {
 
   async closeAll(): Promise<void> {
     if (this.timer) clearInterval(this.timer)
-    this.timer = null
+    if (this.cleanerTimer) clearInterval(this.cleanerTimer)
+    this.timer = this.cleanerTimer = null
     await Promise.all([...this.replicas.keys()].map((name) => this.close(name)))
   }
 }

@@ -187,3 +187,29 @@ t.test('everything acknowledged with acks=all survives SIGKILL and a restart', a
   c2.close()
   c3.close()
 })
+
+t.test('retention and compaction run on their own below the high watermark', async (t) => {
+  const broker = await startBroker(t, { args: ['--log-cleanup-interval-ms', '200'] })
+  const c = await connect(broker.url)
+  const segment = { 'segment.bytes': '4096' }
+  await createTopic(c, 'short', 1, { ...segment, 'retention.bytes': '8192' })
+  await createTopic(c, 'table', 1, { ...segment, 'cleanup.policy': 'compact' })
+  for (let i = 0; i < 40; i++) {
+    await produce(c, 'short', 0, codec.encodeBatch([{ value: new Uint8Array(1000).fill(i) }]))
+    await produce(c, 'table', 0, codec.encodeBatch([{ key: utf8(`k${i % 4}`), value: utf8(`v${i}`) }, { key: utf8('pad'), value: new Uint8Array(500) }]))
+  }
+  const earliest = async (topic: string) =>
+    (await c.call({ listOffsets: { topics: [{ name: topic, partitions: [{ index: 0, timestamp: -2 }] }] } })).listOffsets!.topics![0].partitions![0].offset!
+  for (let i = 0; i < 100 && (await earliest('short')) === 0; i++) await new Promise((r) => setTimeout(r, 100))
+  t.ok((await earliest('short')) > 0, 'retention.bytes deleted the oldest segments')
+  let table: DecodedRecord[] = []
+  for (let i = 0; i < 100; i++) {
+    table = await fetchAll(c, 'table', 0)
+    if (table.length < 80) break
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  t.ok(table.length < 80, `compaction removed superseded records (${table.length} of 80 left)`)
+  const latest = new Map(table.map((r) => [text(r.key), text(r.value)]))
+  t.same([latest.get('k0'), latest.get('k1'), latest.get('k2'), latest.get('k3')], ['v36', 'v37', 'v38', 'v39'], 'the latest value of every key survives')
+  c.close()
+})
