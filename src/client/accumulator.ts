@@ -3,7 +3,8 @@
 // when it is full, has lingered `lingerMs`, a flush asked for it, or (after a failure) its
 // back-off is over. drain() takes ready batches grouped by leader, one request's worth per
 // leader, at most one batch per partition per request, rotating the start so no partition
-// starves. Pure: time is passed in, routing and capacity are callbacks.
+// starves (queues stay in the map when empty, keeping the rotation order stable; there is
+// one per partition produced to, so they are bounded by the partitions in the metadata). Pure: time is passed in, routing and capacity are callbacks.
 import type { RecordInput } from '../codec/index.js'
 import { BATCH_HEADER_BYTES } from '../codec/index.js'
 import type { RecordMetadata } from './records.js'
@@ -137,8 +138,7 @@ export class RecordAccumulator {
     const out: ProducerBatch[] = []
     for (const [key, q] of this.queues) {
       const keep = q.filter((b) => (b.deadline <= now ? (out.push(b), false) : true))
-      if (keep.length === 0) this.queues.delete(key)
-      else if (keep.length !== q.length) this.queues.set(key, keep)
+      if (keep.length !== q.length) this.queues.set(key, keep)
     }
     return out
   }
@@ -175,6 +175,7 @@ export class RecordAccumulator {
       const key = keys[(start + i) % keys.length]
       const queue = this.queues.get(key)!
       const head = queue[0]
+      if (head === undefined) continue
       if (!this.isReady(head, queue.length, now)) continue
       const leader = leaderOf(head.topic, head.partition)
       if (leader < 0) {
@@ -191,7 +192,6 @@ export class RecordAccumulator {
       request.bytes += head.sizeBytes
       head.closed = true
       queue.shift()
-      if (queue.length === 0) this.queues.delete(key)
     }
     return { requests: [...byLeader].map(([leader, r]) => ({ leader, batches: r.batches })), leaderless }
   }
@@ -201,6 +201,7 @@ export class RecordAccumulator {
     let at = Infinity
     for (const q of this.queues.values()) {
       const head = q[0]
+      if (head === undefined) continue
       const readyAt = head.closed || head.flush || q.length > 1 ? head.retryAt : Math.max(head.retryAt, head.createdAt + this.options.lingerMs)
       at = Math.min(at, readyAt, head.deadline)
     }
