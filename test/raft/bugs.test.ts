@@ -1,0 +1,22 @@
+// The checker has teeth: each test-only bug switch re-introduces a known consensus bug,
+// and the simulator must catch it within 10,000 seeds (it scans until the first failure).
+import t from 'tap'
+import type { BugSwitches } from '../../src/raft/types.js'
+import { firstFailure, SEEDS_MAX } from './bug-scan.js'
+
+const cases: [keyof BugSwitches, RegExp][] = [
+  ['forgetVotePersist', /vote uniqueness|election safety|two leaders/],
+  ['countFetchPosition', /leader completeness|state-machine safety|committed durability|truncating committed/],
+  ['preVoteSkipsLogCheck', /election restriction/],
+]
+
+for (const [bug, expected] of cases) {
+  t.test(`${bug} is caught within ${SEEDS_MAX} seeds`, async (t) => {
+    const found = firstFailure({ [bug]: true })
+    t.ok(found, 'a failing seed exists')
+    if (found) {
+      t.match(found.failure, expected)
+      t.comment(`caught at seed ${found.seed}: ${found.failure}`)
+    }
+  })
+}

@@ -1,0 +1,31 @@
+import t from 'tap'
+import { EpochCache } from '../../src/raft/epoch-cache.js'
+
+t.test('answers divergence queries', async (t) => {
+  const c = new EpochCache([{ epoch: 1, startOffset: 0 }, { epoch: 3, startOffset: 5 }, { epoch: 4, startOffset: 9 }])
+  t.equal(c.latestEpoch(), 4)
+  t.same(c.endOffsetFor(1, 12), { epoch: 1, endOffset: 5 })
+  t.same(c.endOffsetFor(2, 12), { epoch: 1, endOffset: 5 }, 'an absent epoch answers with the largest below it')
+  t.same(c.endOffsetFor(3, 12), { epoch: 3, endOffset: 9 })
+  t.same(c.endOffsetFor(4, 12), { epoch: 4, endOffset: 12 }, 'the latest epoch ends at the log end')
+  t.same(c.endOffsetFor(9, 12), { epoch: 4, endOffset: 12 })
+  t.same(new EpochCache([{ epoch: 2, startOffset: 3 }]).endOffsetFor(1, 7), { epoch: 0, endOffset: 3 })
+  t.same(new EpochCache([]).endOffsetFor(1, 0), { epoch: 0, endOffset: 0 })
+  t.equal(c.startOf(3), 5)
+  t.equal(c.startOf(2), null)
+})
+
+t.test('assign and truncate', async (t) => {
+  const c = new EpochCache([])
+  c.assign(1, 0)
+  c.assign(1, 4) // re-announcing the latest epoch is a no-op
+  c.assign(2, 4)
+  c.assign(5, 4) // epoch 2 wrote nothing before epoch 5 started: it leaves no entry
+  t.same(c.snapshot(), [{ epoch: 1, startOffset: 0 }, { epoch: 5, startOffset: 4 }])
+  c.truncateFrom(4)
+  t.same(c.snapshot(), [{ epoch: 1, startOffset: 0 }])
+  t.throws(() => c.assign(0, 9), /bad epoch start/)
+  c.assign(6, 7)
+  t.throws(() => c.assign(5, 9), /assigned after/)
+  t.throws(() => c.assign(7, 3), /must not decrease/)
+})
