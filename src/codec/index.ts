@@ -4,5 +4,6 @@ export { CodecError, type CodecErrorCode } from './errors.js'
 export {
   BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES, readBatchHeader, splitBatches, stampBatch,
 } from './header.js'
-export { BATCH_BYTES_MAX } from './limits.js'
+export { BATCH_BYTES_MAX, DECOMPRESSED_BYTES_MAX } from './limits.js'
+export { supportedCompression } from './platform-compression.js'
 export * from './types.js'

@@ -3,7 +3,7 @@
 import t from 'tap'
 import { runSeed } from '../../src/raft/sim/simulation.js'
 
-const CI_SEEDS = 4000
+const CI_SEEDS = 2500
 
 t.test(`seeds 1..${CI_SEEDS} pass the safety checker and the liveness phase`, async (t) => {
   const failures: string[] = []
