@@ -7,10 +7,12 @@ export const BATCH_BYTES_MAX = 32 * 1024 * 1024
 export const DECOMPRESSED_BYTES_MAX = BATCH_BYTES_MAX
 
 /**
- * Ceiling on the WASM module's scratch memory: the batch, plus its record and header index
- * (at most 8 bytes of index per byte of records), plus slack. Memory grows to this and no further.
+ * Ceiling on the WASM module's scratch memory. The largest user is decoding a compressed batch:
+ * the batch, its decompressed records section, and the record and header index over that
+ * section (at most 8 bytes of index per byte of records), plus slack for alignment. Memory
+ * grows to this and no further.
  */
-export const SCRATCH_BYTES_MAX = 10 * BATCH_BYTES_MAX
+export const SCRATCH_BYTES_MAX = BATCH_BYTES_MAX + 9 * DECOMPRESSED_BYTES_MAX + 1024 * 1024
 
 /** Chunk for CRC32C over data that is not in WASM memory (bounds the copy region). */
 export const CRC_CHUNK_BYTES = 1024 * 1024
