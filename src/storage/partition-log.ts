@@ -115,7 +115,7 @@ export class PartitionLog {
     await r.segments[r.segments.length - 1].file.sync()
     await fs.syncDir(options.dir) // what recovery saw (and any cut tail) is now durable
     const log = new PartitionLog(options.dir, config, fs, codec, clock, r.segments, r.logStartOffset, r.epochCache, r.report)
-    if (log.epochs.truncateFromStart(log.logStart) || r.epochCacheDirty) {
+    if (log.clampEpochs() || r.epochCacheDirty) {
       log.epochDirty = true
       await log.epochSaver.run()
     }
@@ -552,6 +552,10 @@ export class PartitionLog {
         throw this.fail('truncate failed', cause)
       }
       this.flushed = this.logEndOffset // the sync above covered the whole active segment
+      if (this.logEndOffset < this.logStart) {
+        // The cut took a batch that straddles the log start: nothing readable is left.
+        return this.resetTo(this.logStart)
+      }
       this.clipCorruptRanges(this.logEndOffset)
       if (this.epochs.truncateFromEnd(this.logEndOffset)) {
         this.epochDirty = true
@@ -566,24 +570,29 @@ export class PartitionLog {
     return this.exclusive(async () => {
       await this.groupCommit.idle()
       await this.compactionIdle()
-      this.generation++
-      const crc = (b: Uint8Array) => this.codec.crc32c(b)
-      try {
-        await saveLogStart(this.fs, this.dir, offset, crc) // first: a crash below leaves a log starting here
-        for (const s of this.segments.splice(0).reverse()) await removeSegmentFiles(this.fs, s)
-        this.segments.push(Segment.create(this.fs, this.dir, offset, this.config.indexIntervalBytes, this.clock()))
-        await this.fs.syncDir(this.dir)
-      } catch (cause) {
-        throw this.fail('truncate failed', cause)
-      }
-      this.logStart = offset
-      this.flushed = offset
-      this.corrupt.length = 0
-      this.epochs.truncateFromEnd(0)
-      this.epochDirty = true
-      await this.epochSaver.run()
+      await this.resetTo(offset)
     })
   }
+
+  /** Deletes every segment and starts an empty log at `offset`, durably. */
+  private async resetTo(offset: number): Promise<void> {
+    this.generation++
+    const crc = (b: Uint8Array) => this.codec.crc32c(b)
+    try {
+      await saveLogStart(this.fs, this.dir, offset, crc) // first: a crash below leaves a log starting here
+      for (const s of this.segments.splice(0).reverse()) await removeSegmentFiles(this.fs, s)
+      this.segments.push(Segment.create(this.fs, this.dir, offset, this.config.indexIntervalBytes, this.clock()))
+      await this.fs.syncDir(this.dir)
+    } catch (cause) {
+      throw this.fail('truncate failed', cause)
+    }
+    this.logStart = offset
+    this.flushed = offset
+    this.corrupt.length = 0
+    this.epochs.truncateFromEnd(0)
+    this.epochDirty = true
+  }
+
 
   /**
    * Moves the log start to `offset` (Kafka's DeleteRecords; the caller keeps it <= the high
@@ -637,7 +646,7 @@ export class PartitionLog {
     }
     this.logStart = Math.max(this.logStart, this.segments[0].baseOffset)
     this.corrupt.splice(0, this.corrupt.length, ...this.corrupt.filter((r) => r.endOffset > this.logStart))
-    if (this.epochs.truncateFromStart(this.logStart)) {
+    if (this.clampEpochs()) {
       this.epochDirty = true
       await this.epochSaver.run()
     }
@@ -680,6 +689,16 @@ export class PartitionLog {
       nowMs: this.clock,
       writeDurably: (path: string, bytes: Uint8Array) => this.writeDurably(path, bytes),
     }
+  }
+
+  /**
+   * Keeps the epoch cache to epochs with records in [logStart, logEnd): clamps the one that
+   * straddles the start, drops one that would start at the end (after deleteRecordsBefore(end)),
+   * exactly what recovery derives from the segments. Returns whether it changed.
+   */
+  private clampEpochs(): boolean {
+    const fromStart = this.epochs.truncateFromStart(this.logStart)
+    return this.epochs.truncateFromEnd(this.logEndOffset) || fromStart
   }
 
   private clipCorruptRanges(end: number): void {

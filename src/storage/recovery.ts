@@ -86,7 +86,7 @@ export async function recoverLog(ctx: RecoveryContext): Promise<RecoveredLog> {
     if (!(err instanceof StorageError)) throw err
     report.problems.push(err) // the segment base is a safe (earlier) start: nothing is lost
   }
-  const { cache, dirty } = recoverEpochCache(ctx, segments, report)
+  const { cache, dirty } = recoverEpochCache(ctx, segments, logStartOffset, report)
   return { segments, logStartOffset, epochCache: cache, epochCacheDirty: dirty, report }
 }
 
@@ -165,7 +165,9 @@ function loadTimeIndex(fs: FileLayer, seg: Segment): TimeIndex | null {
  * go, epochs seen in the active segment's tail are added. A missing or damaged checkpoint is
  * rebuilt from every segment's batch headers.
  */
-function recoverEpochCache(ctx: RecoveryContext, segments: Segment[], report: RecoveryReport): { cache: EpochCache; dirty: boolean } {
+function recoverEpochCache(
+  ctx: RecoveryContext, segments: Segment[], logStartOffset: number, report: RecoveryReport,
+): { cache: EpochCache; dirty: boolean } {
   const crc = (b: Uint8Array) => ctx.codec.crc32c(b)
   let cache: EpochCache | null = null
   try {
@@ -188,7 +190,9 @@ function recoverEpochCache(ctx: RecoveryContext, segments: Segment[], report: Re
     const seg = segments[i]
     const end = Math.min(seg.size, seg.unreadableFrom)
     scanFile(seg.file, 0, end, seg.baseOffset, (b) => checkFraming(b), ({ header }) => {
-      if (header.partitionLeaderEpoch > cache.latestEpoch()) dirty = cache.assign(header.partitionLeaderEpoch, header.baseOffset) || dirty
+      // Batches wholly below the log start are deleted records: their epochs are gone too.
+      if (header.nextOffset <= logStartOffset || header.partitionLeaderEpoch <= cache.latestEpoch()) return
+      dirty = cache.assign(header.partitionLeaderEpoch, Math.max(header.baseOffset, logStartOffset)) || dirty
     })
   }
   return { cache, dirty }

@@ -166,12 +166,14 @@ export class Segment {
    * Index entries below the cut stay; the batches since the last one are re-tracked.
    */
   truncateTo(offset: number): void {
-    const found = this.locate(offset, this.size)
-    if (found === null) return
+    // Nothing holds `offset` or later: cut nothing, but still recompute the end from the last
+    // batch (a closed segment's end was the next segment's base; after compaction the last
+    // batch may end before it), exactly as recovery would after a restart.
+    const found = this.locate(offset, this.size) ?? { position: this.size, header: null }
     const corrupt = 'corruptAt' in found
     const cut = corrupt ? found.corruptAt : found.position
     this.file.truncate(cut)
-    this.timeIndex.truncateToOffset(corrupt ? offset : found.header.baseOffset)
+    this.timeIndex.truncateToOffset(corrupt || found.header === null ? offset : found.header.baseOffset)
     this.index.truncateToPosition(cut)
     const from = this.index.length === 0 ? 0 : this.index.lastPosition()
     this.nextOffset = this.index.length === 0 ? this.baseOffset : this.index.lastOffset()
