@@ -178,7 +178,7 @@ export class PartitionLog {
    * these bytes, so only the framing is re-checked; full validation costs about as much as
    * the write itself (docs/storage.md, benchmark).
    */
-  appendAsLeader(batches: Uint8Array, leaderEpoch: number, options: { prevalidated?: boolean } = {}): Promise<AppendInfo> {
+  async appendAsLeader(batches: Uint8Array, leaderEpoch: number, options: { prevalidated?: boolean } = {}): Promise<AppendInfo> {
     const check = options.prevalidated === true ? framingOnly : (b: Uint8Array) => this.codec.validateBatch(b, { contiguous: true })
     const { headers, ranges } = this.splitChecked(batches, check)
     if (!Number.isInteger(leaderEpoch) || leaderEpoch < 0) {
@@ -204,7 +204,7 @@ export class PartitionLog {
    * (`allowGap`: at or after it, for compacted leaders whose logs have offset gaps); offsets
    * and epochs must not go back. Validates framing, CRC and records; never rewrites a byte.
    */
-  appendAsFollower(batches: Uint8Array, options: { allowGap?: boolean } = {}): Promise<AppendInfo> {
+  async appendAsFollower(batches: Uint8Array, options: { allowGap?: boolean } = {}): Promise<AppendInfo> {
     const { headers, ranges } = this.splitChecked(batches, (b) => {
       const h = checkStored(this.codec, b)
       if (typeof h === 'string') throw new StorageError('INVALID_BATCH', `follower batch is invalid: ${h}`)
@@ -296,7 +296,7 @@ export class PartitionLog {
   }
 
   /** Closes the active segment and starts a new one (no-op when the active one is empty). */
-  roll(): Promise<void> {
+  async roll(): Promise<void> {
     return this.exclusive(() => this.rollNow())
   }
 
@@ -532,7 +532,7 @@ export class PartitionLog {
    * Removes everything at or past `offset` (a follower's divergent tail): batches straddling it
    * go whole. Durable when it resolves; the epoch cache follows.
    */
-  truncateTo(offset: number): Promise<void> {
+  async truncateTo(offset: number): Promise<void> {
     return this.exclusive(async () => {
       if (offset >= this.logEndOffset) return
       if (offset < this.logStart) {
@@ -565,7 +565,7 @@ export class PartitionLog {
   }
 
   /** Empties the log and restarts it at `offset` (a follower behind the leader's log start). */
-  truncateFullyAndStartAt(offset: number): Promise<void> {
+  async truncateFullyAndStartAt(offset: number): Promise<void> {
     if (!Number.isSafeInteger(offset) || offset < 0) throw new StorageError('INVALID_ARGUMENT', `offset ${offset} is not a safe integer >= 0`)
     return this.exclusive(async () => {
       await this.groupCommit.idle()
@@ -598,7 +598,7 @@ export class PartitionLog {
    * Moves the log start to `offset` (Kafka's DeleteRecords; the caller keeps it <= the high
    * watermark) and deletes the closed segments wholly below it. Durable when it resolves.
    */
-  deleteRecordsBefore(offset: number): Promise<void> {
+  async deleteRecordsBefore(offset: number): Promise<void> {
     return this.exclusive(async () => {
       if (!Number.isSafeInteger(offset) || offset > this.logEndOffset) {
         throw new StorageError('OFFSET_OUT_OF_RANGE', `cannot delete records before ${offset}: the log ends at ${this.logEndOffset}`)
@@ -616,7 +616,7 @@ export class PartitionLog {
    * Deletes the oldest closed segments that retention.ms / retention.bytes condemn and that end
    * at or below `allowedOffset` (the high watermark). Never the active segment.
    */
-  applyRetention(allowedOffset: number): Promise<RetentionResult> {
+  async applyRetention(allowedOffset: number): Promise<RetentionResult> {
     return this.exclusive(async () => {
       const summaries = this.segments.map((s, i) => ({
         baseOffset: s.baseOffset,
@@ -657,10 +657,10 @@ export class PartitionLog {
    * `allowedOffset` (the high watermark). Appends and reads continue meanwhile; truncation and
    * retention wait for it. Resolves when every rewritten segment is durably in place.
    */
-  compact(allowedOffset: number): Promise<CompactionResult> {
+  async compact(allowedOffset: number): Promise<CompactionResult> {
     this.assertOpen()
     if (this.config.cleanupPolicy === 'delete') {
-      return Promise.reject(new StorageError('INVALID_CONFIG', `${this.dir}: compaction needs cleanupPolicy compact`))
+      throw new StorageError('INVALID_CONFIG', `${this.dir}: compaction needs cleanupPolicy compact`)
     }
     const previous = this.compaction ?? Promise.resolve()
     const run = previous.catch(() => undefined).then(() => compact(this.cleanerHost(), Math.min(allowedOffset, this.logEndOffset)))
@@ -708,7 +708,7 @@ export class PartitionLog {
 
   // ---------------------------------------------------------------- plumbing
 
-  /** Runs `fn` after every earlier mutation (and before later ones). */
+  /** Runs `fn` after every earlier mutation (and before later ones). Throws LOG_CLOSED at once. */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
     this.assertOpen()
     const run = this.chain.then(() => {
