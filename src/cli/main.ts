@@ -1,15 +1,25 @@
 #!/usr/bin/env node
-// The `bitacora` command. Each subcommand prints one clear line and exits non-zero on error.
+// The `bitacora` command. Each subcommand prints one clear line and exits non-zero on error:
+// 2 for usage errors, 1 for operational ones (unknown topic, unreachable broker, ...).
 import { readFileSync } from 'node:fs'
-import { ConfigError } from '../broker/config.js'
 import { brokerCommand } from './broker.js'
+import { consumeCommand } from './consume.js'
+import { failureOf } from './errors.js'
+import { produceCommand } from './produce.js'
+import { topicsCommand } from './topics.js'
 
 const USAGE = `usage: bitacora <command> [options]
 
 commands:
   broker      run a broker (bitacora broker --help)
+  topics      create, list, describe, delete, alter topics (bitacora topics --help)
+  produce     write stdin lines to a topic, one record each (bitacora produce --help)
+  consume     print a topic's records (bitacora consume --help)
   version     print the version
-  help        print this help`
+  help        print this help
+
+Client commands take --bootstrap-server URL[,URL...] (default $BITACORA_BROKERS or ws://127.0.0.1:9092/).
+Exit codes: 0 success, 1 operational error (unknown topic, unreachable broker, ...), 2 usage error.`
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -21,6 +31,12 @@ async function main(argv: string[]): Promise<number> {
   switch (command) {
     case 'broker':
       return brokerCommand(rest)
+    case 'topics':
+      return topicsCommand(rest)
+    case 'produce':
+      return produceCommand(rest)
+    case 'consume':
+      return consumeCommand(rest)
     case 'version':
     case '--version':
       console.log(version())
@@ -28,6 +44,7 @@ async function main(argv: string[]): Promise<number> {
     case undefined:
     case 'help':
     case '--help':
+    case '-h':
       console.log(USAGE)
       return 0
     default:
@@ -36,11 +53,17 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+// A reader that went away (`bitacora topics list | head -1`) is not an error.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err
+})
+
 main(process.argv.slice(2)).then(
   (code) => (process.exitCode = code),
   (err: Error) => {
-    // Operating errors are one line; anything else is a bug worth its stack.
-    console.error(err instanceof ConfigError ? `bitacora: ${err.message}` : `bitacora: ${err.stack ?? err.message}`)
-    process.exitCode = err instanceof ConfigError ? 2 : 1
+    // Usage and operational errors are one line; anything else is a bug worth its stack.
+    const failure = failureOf(err)
+    console.error(`bitacora: ${failure ? failure.message : (err.stack ?? err.message)}`)
+    process.exitCode = failure ? failure.exitCode : 1
   },
 )

@@ -1,0 +1,179 @@
+// `bitacora topics create|list|describe|delete|alter`: topic administration over the
+// client's Admin. Results go to stdout; a per-topic refusal from the broker is an error.
+import type { Client, ConfigEntry, TopicDescription } from '../client/node.js'
+import { intFlag, keyValues, parseFlags, positionals } from './args.js'
+import { BOOTSTRAP_HELP, bootstrapServers, withClient } from './connect.js'
+import { OperationalError, UsageError } from './errors.js'
+
+export const TOPICS_USAGE = `usage: bitacora topics <create|list|describe|delete|alter> [options]
+
+  bitacora topics create TOPIC [--partitions N] [--replication-factor N] [--config K=V]... [--if-not-exists]
+  bitacora topics list [--exclude-internal]
+  bitacora topics describe [TOPIC...] [--all-configs] [--json]
+  bitacora topics delete TOPIC [--if-exists]
+  bitacora topics alter TOPIC [--set K=V]... [--reset K]...
+
+options:
+  --partitions N           partition count (default: the broker's --default-partitions)
+  --replication-factor N   replicas per partition (default: the broker's default)
+  --config K=V             a topic config, e.g. retention.ms=86400000 (repeatable)
+  --if-not-exists          create: succeed quietly if the topic exists
+  --if-exists              delete: succeed quietly if the topic does not exist
+  --exclude-internal       list: leave out internal topics
+  --all-configs            describe: every config, not only those set on the topic
+  --json                   describe: one JSON object per topic
+  --set K=V                alter: set a config (repeatable)
+  --reset K                alter: return a config to its default (repeatable)
+${BOOTSTRAP_HELP}`
+
+const COMMON = { 'bootstrap-server': 'string', help: 'boolean' } as const
+
+type Print = (line: string) => void
+const stdout: Print = (line) => process.stdout.write(`${line}\n`)
+
+export async function topicsCommand(argv: string[], print: Print = stdout): Promise<number> {
+  const [sub, ...rest] = argv
+  switch (sub) {
+    case 'create': return create(rest, print)
+    case 'list': return list(rest, print)
+    case 'describe': return describe(rest, print)
+    case 'delete': return remove(rest, print)
+    case 'alter': return alter(rest, print)
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      print(TOPICS_USAGE)
+      return 0
+    default:
+      throw new UsageError(`topics: unknown subcommand '${sub}' (create, list, describe, delete, alter)`)
+  }
+}
+
+function help(flags: { help?: boolean }, print: Print): boolean {
+  if (flags.help) print(TOPICS_USAGE)
+  return flags.help === true
+}
+
+async function create(argv: string[], print: Print): Promise<number> {
+  const spec = { ...COMMON, partitions: 'string', 'replication-factor': 'string', config: 'list', 'if-not-exists': 'boolean' } as const
+  const { flags, positionals: args } = parseFlags('topics create', argv, spec)
+  if (help(flags, print)) return 0
+  const [topic] = positionals('topics create', args, ['topic'])
+  const partitions = intFlag('partitions', flags.partitions, 1)
+  const replicationFactor = intFlag('replication-factor', flags['replication-factor'], 1)
+  const configs = Object.fromEntries(keyValues('config', flags.config))
+  return withClient(bootstrapServers(flags['bootstrap-server']), async (client) => {
+    const [result] = await client.admin().createTopics([{ topic, partitions, replicationFactor, configs }])
+    if (result?.error?.code === 'TOPIC_ALREADY_EXISTS') {
+      if (flags['if-not-exists']) return 0
+      throw new OperationalError(`topic '${topic}' already exists`)
+    }
+    if (result?.error) throw result.error
+    print(`created topic ${topic}`)
+    return 0
+  })
+}
+
+async function list(argv: string[], print: Print): Promise<number> {
+  const { flags, positionals: args } = parseFlags('topics list', argv, { ...COMMON, 'exclude-internal': 'boolean' } as const)
+  if (help(flags, print)) return 0
+  positionals('topics list', args, [])
+  return withClient(bootstrapServers(flags['bootstrap-server']), async (client) => {
+    const topics = await client.admin().describeTopics()
+    const names = topics.filter((t) => !(flags['exclude-internal'] && t.internal)).map((t) => t.topic).sort()
+    for (const name of names) print(name)
+    return 0
+  })
+}
+
+async function describe(argv: string[], print: Print): Promise<number> {
+  const { flags, positionals: names } = parseFlags('topics describe', argv, { ...COMMON, 'all-configs': 'boolean', json: 'boolean' } as const)
+  if (help(flags, print)) return 0
+  return withClient(bootstrapServers(flags['bootstrap-server']), async (client) => {
+    const topics = (await client.admin().describeTopics(names)).sort((a, b) => a.topic.localeCompare(b.topic))
+    for (const t of topics) {
+      if (t.error?.code === 'UNKNOWN_TOPIC_OR_PARTITION') throw new OperationalError(`unknown topic '${t.topic}'`)
+      if (t.error) throw t.error
+    }
+    const configs = await topicConfigs(client, topics.filter((t) => !t.internal).map((t) => t.topic))
+    for (const t of topics) {
+      const entries = configs.get(t.topic) ?? []
+      if (flags.json) print(JSON.stringify(describeJson(t, entries)))
+      else for (const line of describeText(t, flags['all-configs'] ? entries : entries.filter((e) => !e.isDefault))) print(line)
+    }
+    return 0
+  })
+}
+
+async function remove(argv: string[], print: Print): Promise<number> {
+  const { flags, positionals: args } = parseFlags('topics delete', argv, { ...COMMON, 'if-exists': 'boolean' } as const)
+  if (help(flags, print)) return 0
+  const [topic] = positionals('topics delete', args, ['topic'])
+  return withClient(bootstrapServers(flags['bootstrap-server']), async (client) => {
+    const [result] = await client.admin().deleteTopics([topic])
+    if (result?.error?.code === 'UNKNOWN_TOPIC_OR_PARTITION') {
+      if (flags['if-exists']) return 0
+      throw new OperationalError(`unknown topic '${topic}'`)
+    }
+    if (result?.error) throw result.error
+    print(`deleted topic ${topic}`)
+    return 0
+  })
+}
+
+async function alter(argv: string[], print: Print): Promise<number> {
+  const { flags, positionals: args } = parseFlags('topics alter', argv, { ...COMMON, set: 'list', reset: 'list' } as const)
+  if (help(flags, print)) return 0
+  const [topic] = positionals('topics alter', args, ['topic'])
+  const set = Object.fromEntries(keyValues('set', flags.set))
+  const reset = flags.reset ?? []
+  if (Object.keys(set).length === 0 && reset.length === 0) throw new UsageError('topics alter: give at least one --set K=V or --reset K')
+  const both = reset.find((k) => Object.hasOwn(set, k))
+  if (both !== undefined) throw new UsageError(`topics alter: '${both}' is both set and reset`)
+  return withClient(bootstrapServers(flags['bootstrap-server']), async (client) => {
+    const [result] = await client.admin().alterConfigs([{ type: 'topic', name: topic, set, reset }])
+    if (result?.error?.code === 'UNKNOWN_TOPIC_OR_PARTITION') throw new OperationalError(`unknown topic '${topic}'`)
+    if (result?.error) throw result.error
+    print(`altered configs of topic ${topic}`)
+    return 0
+  })
+}
+
+/** Config entries per topic name (sorted by config name). */
+async function topicConfigs(client: Client, topics: string[]): Promise<Map<string, ConfigEntry[]>> {
+  if (topics.length === 0) return new Map()
+  const results = await client.admin().describeConfigs(topics.map((name) => ({ type: 'topic' as const, name })))
+  const out = new Map<string, ConfigEntry[]>()
+  for (const r of results) {
+    if (r.error) throw r.error
+    out.set(r.resource.name, [...r.entries].sort((a, b) => a.name.localeCompare(b.name)))
+  }
+  return out
+}
+
+/** Kafka-style: a topic line, then one tab-indented line per partition. */
+export function describeText(t: TopicDescription, configs: readonly ConfigEntry[]): string[] {
+  const rf = t.partitions[0]?.replicas.length ?? 0
+  const cfg = configs.map((c) => `${c.name}=${c.value}`).join(',')
+  const lines = [`Topic: ${t.topic}\tTopicId: ${t.topicId}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${rf}\tConfigs: ${cfg}`]
+  for (const p of t.partitions) {
+    const leader = p.leader >= 0 ? String(p.leader) : 'none'
+    const error = p.error ? `\tError: ${p.error.code}` : ''
+    lines.push(`\tTopic: ${t.topic}\tPartition: ${p.partition}\tLeader: ${leader}\tLeaderEpoch: ${p.leaderEpoch}\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.inSyncReplicas.join(',')}${error}`)
+  }
+  return lines
+}
+
+export function describeJson(t: TopicDescription, configs: readonly ConfigEntry[]) {
+  return {
+    topic: t.topic,
+    topicId: t.topicId,
+    internal: t.internal,
+    partitions: t.partitions.map((p) => ({
+      partition: p.partition, leader: p.leader, leaderEpoch: p.leaderEpoch, replicas: p.replicas, isr: p.inSyncReplicas, error: p.error?.code ?? null,
+    })),
+    configs: Object.fromEntries(configs.map((c) => [c.name, c.value])),
+    overrides: configs.filter((c) => !c.isDefault).map((c) => c.name),
+  }
+}
