@@ -72,10 +72,11 @@ export async function recoverLog(ctx: RecoveryContext): Promise<RecoveredLog> {
   const report: RecoveryReport = { truncatedBytes: 0, rebuiltIndexes: 0, epochCacheRebuilt: false, problems: [], corrupt: [] }
   const bases = listSegments(fs, dir)
   const segments: Segment[] = []
+  let activeRuns: EpochRun[] = []
   for (let i = 0; i < bases.length; i++) {
     const last = i === bases.length - 1
     const seg = new Segment(dir, bases[i], fs.open(join(dir, segmentFileName(bases[i])), { create: false }), ctx.indexIntervalBytes, ctx.nowMs)
-    if (last) await recoverActive(ctx, seg, report)
+    if (last) activeRuns = await recoverActive(ctx, seg, report)
     else openClosed(ctx, seg, bases[i + 1], report)
     segments.push(seg)
   }
@@ -86,7 +87,7 @@ export async function recoverLog(ctx: RecoveryContext): Promise<RecoveredLog> {
     if (!(err instanceof StorageError)) throw err
     report.problems.push(err) // the segment base is a safe (earlier) start: nothing is lost
   }
-  const { cache, dirty } = recoverEpochCache(ctx, segments, logStartOffset, report)
+  const { cache, dirty } = recoverEpochCache(ctx, segments, activeRuns, logStartOffset, report)
   return { segments, logStartOffset, epochCache: cache, epochCacheDirty: dirty, report }
 }
 
@@ -111,16 +112,37 @@ function listSegments(fs: FileLayer, dir: string): number[] {
   return bases.sort((a, b) => a - b)
 }
 
-/** Validates the active segment fully and cuts a torn or corrupt tail (durably). */
-async function recoverActive(ctx: RecoveryContext, seg: Segment, report: RecoveryReport): Promise<void> {
+/** Consecutive batches of one epoch: what the epoch cache needs from a scan. */
+interface EpochRun {
+  epoch: number
+  baseOffset: number
+  nextOffset: number
+}
+
+/**
+ * Validates the active segment fully and cuts a torn or corrupt tail (durably). Returns its
+ * epoch runs so that the epoch cache needs no second pass over it.
+ */
+async function recoverActive(ctx: RecoveryContext, seg: Segment, report: RecoveryReport): Promise<EpochRun[]> {
   const fileSize = seg.file.size()
-  const scan = scanFile(seg.file, 0, fileSize, seg.baseOffset, (b) => checkStored(ctx.codec, b), (b) => seg.track(b.header, b.position))
+  const runs: EpochRun[] = []
+  const scan = scanFile(seg.file, 0, fileSize, seg.baseOffset, (b) => checkStored(ctx.codec, b), (b) => {
+    seg.track(b.header, b.position)
+    addToRuns(runs, b.header.partitionLeaderEpoch, b.header.baseOffset, b.header.nextOffset)
+  })
   if (scan.endPosition < fileSize) {
     report.truncatedBytes = fileSize - scan.endPosition
     report.truncatedReason = scan.error
     seg.file.truncate(scan.endPosition)
     await seg.file.sync()
   }
+  return runs
+}
+
+function addToRuns(runs: EpochRun[], epoch: number, baseOffset: number, nextOffset: number): void {
+  const last = runs[runs.length - 1]
+  if (last !== undefined && last.epoch === epoch) last.nextOffset = nextOffset
+  else runs.push({ epoch, baseOffset, nextOffset })
 }
 
 /** Loads a closed segment's indexes, or rebuilds them by a CRC-checking scan. */
@@ -166,7 +188,7 @@ function loadTimeIndex(fs: FileLayer, seg: Segment): TimeIndex | null {
  * rebuilt from every segment's batch headers.
  */
 function recoverEpochCache(
-  ctx: RecoveryContext, segments: Segment[], logStartOffset: number, report: RecoveryReport,
+  ctx: RecoveryContext, segments: Segment[], activeRuns: readonly EpochRun[], logStartOffset: number, report: RecoveryReport,
 ): { cache: EpochCache; dirty: boolean } {
   const crc = (b: Uint8Array) => ctx.codec.crc32c(b)
   let cache: EpochCache | null = null
@@ -186,14 +208,16 @@ function recoverEpochCache(
   }
   const logEnd = segments.length === 0 ? 0 : segments[segments.length - 1].nextOffset
   dirty = cache.truncateFromEnd(logEnd) || dirty
-  for (let i = Math.max(0, scanFrom); i < segments.length; i++) {
+  const runs: EpochRun[] = []
+  for (let i = Math.max(0, scanFrom); i < segments.length - 1; i++) {
     const seg = segments[i]
     const end = Math.min(seg.size, seg.unreadableFrom)
-    scanFile(seg.file, 0, end, seg.baseOffset, (b) => checkFraming(b), ({ header }) => {
-      // Batches wholly below the log start are deleted records: their epochs are gone too.
-      if (header.nextOffset <= logStartOffset || header.partitionLeaderEpoch <= cache.latestEpoch()) return
-      dirty = cache.assign(header.partitionLeaderEpoch, Math.max(header.baseOffset, logStartOffset)) || dirty
-    })
+    scanFile(seg.file, 0, end, seg.baseOffset, (b) => checkFraming(b), ({ header: h }) => addToRuns(runs, h.partitionLeaderEpoch, h.baseOffset, h.nextOffset))
+  }
+  for (const run of [...runs, ...activeRuns]) {
+    // Runs wholly below the log start are deleted records: their epochs are gone too.
+    if (run.nextOffset <= logStartOffset || run.epoch <= cache.latestEpoch()) continue
+    dirty = cache.assign(run.epoch, Math.max(run.baseOffset, logStartOffset)) || dirty
   }
   return { cache, dirty }
 }
