@@ -264,8 +264,11 @@ export class PartitionReplica {
         return
       }
       case 'appendFetched': {
+        const before = this.log.logEndOffset
         const info = await this.log.appendAsFollower(d.records as Uint8Array)
-        appends.push({ logEnd: info.nextOffset, epochStarts: [] })
+        // Epochs that begin inside the appended range, as the log's epoch cache recorded them.
+        const epochStarts = this.log.epochEntries().filter((e) => e.startOffset >= before).map((e) => ({ epoch: e.epoch, startOffset: e.startOffset }))
+        appends.push({ logEnd: info.nextOffset, epochStarts })
         return
       }
       case 'attachRecords':
