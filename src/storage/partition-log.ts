@@ -6,7 +6,7 @@ import {
   CodecError, loadCodec, readBatchHeader, splitBatches, stampBatch, type BatchHeader, type Codec,
 } from '../codec/index.js'
 import { checkFraming, checkStored } from './batch-check.js'
-import { compact, type CompactionResult } from './compaction.js'
+import { compact, type CleanerHost, type CompactionResult } from './compaction.js'
 import { Coalescer } from './coalescer.js'
 import { resolveConfig, type LogConfig } from './config.js'
 import { EpochCache, type EpochEnd, type EpochEntry } from './epoch-cache.js'
@@ -678,7 +678,7 @@ export class PartitionLog {
     while (this.compaction !== null) await this.compaction.catch(() => undefined)
   }
 
-  private cleanerHost() {
+  private cleanerHost(): CleanerHost {
     return {
       dir: this.dir,
       fs: this.fs,
@@ -709,7 +709,7 @@ export class PartitionLog {
   // ---------------------------------------------------------------- plumbing
 
   /** Runs `fn` after every earlier mutation (and before later ones). Throws LOG_CLOSED at once. */
-  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     this.assertOpen()
     const run = this.chain.then(() => {
       this.assertOpen()
@@ -717,11 +717,6 @@ export class PartitionLog {
     })
     this.chain = run.catch(() => undefined)
     return run
-  }
-
-  /** @internal For the compaction cleaner: the file layer and the clock. */
-  internals(): { fs: FileLayer; clock: () => number } {
-    return { fs: this.fs, clock: this.clock }
   }
 
   private assertOpen(): void {
