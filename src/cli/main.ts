@@ -2,11 +2,7 @@
 // The `bitacora` command. Each subcommand prints one clear line and exits non-zero on error:
 // 2 for usage errors, 1 for operational ones (unknown topic, unreachable broker, ...).
 import { readFileSync } from 'node:fs'
-import { brokerCommand } from './broker.js'
-import { consumeCommand } from './consume.js'
 import { failureOf } from './errors.js'
-import { produceCommand } from './produce.js'
-import { topicsCommand } from './topics.js'
 
 const USAGE = `usage: bitacora <command> [options]
 
@@ -29,14 +25,15 @@ function version(): string {
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv
   switch (command) {
+    // Loaded on demand: a client command need not load the broker, nor the broker the client.
     case 'broker':
-      return brokerCommand(rest)
+      return (await import('./broker.js')).brokerCommand(rest)
     case 'topics':
-      return topicsCommand(rest)
+      return (await import('./topics.js')).topicsCommand(rest)
     case 'produce':
-      return produceCommand(rest)
+      return (await import('./produce.js')).produceCommand(rest)
     case 'consume':
-      return consumeCommand(rest)
+      return (await import('./consume.js')).consumeCommand(rest)
     case 'version':
     case '--version':
       console.log(version())

@@ -1,0 +1,160 @@
+// `bitacora topics ...` against one real broker process, run as a user would (the built CLI
+// as a child process), plus the error paths every client command shares.
+import t, { type Test } from 'tap'
+import { spawn } from 'node:child_process'
+import { createServer } from 'node:net'
+import { startBroker } from './broker-process.js'
+
+const BIN = new URL('../../dist/cli/main.js', import.meta.url).pathname
+
+interface Run {
+  status: number | null
+  stdout: string
+  stderr: string
+}
+
+/** Runs the CLI; BITACORA_BROKERS comes only from `env` (never from the caller's shell). */
+function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  const { BITACORA_BROKERS: _, ...inherited } = process.env
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => (stdout += d))
+  child.stderr.on('data', (d) => (stderr += d))
+  const guard = setTimeout(() => child.kill('SIGKILL'), 30_000)
+  return new Promise((resolve) => child.once('close', (status) => {
+    clearTimeout(guard)
+    resolve({ status, stdout, stderr })
+  }))
+}
+
+/** One line on stderr, prefixed, no stack trace, and the expected exit code. */
+function failsWith(t: Test, r: Run, code: number, pattern: RegExp) {
+  t.equal(r.status, code, `exit code ${code}`)
+  const lines = r.stderr.trimEnd().split('\n')
+  t.equal(lines.length, 1, `one line on stderr: ${r.stderr}`)
+  t.match(lines[0], /^bitacora: /)
+  t.match(lines[0], pattern)
+  t.equal(r.stdout, '', 'nothing on stdout')
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+t.test('topics', async (t) => {
+  const broker = await startBroker(t)
+  const run = (...args: string[]) => cli([...args, '--bootstrap-server', broker.url])
+
+  t.test('lifecycle: create, list, describe, alter, delete', async (t) => {
+    const created = await run('topics', 'create', 'orders', '--partitions', '3', '--replication-factor', '1', '--config', 'retention.ms=3600000', '--config', 'cleanup.policy=compact')
+    t.equal(created.status, 0, created.stderr)
+    t.equal(created.stdout, 'created topic orders\n')
+    t.equal((await run('topics', 'create', 'audit')).status, 0)
+
+    const list = await run('topics', 'list')
+    t.equal(list.status, 0)
+    t.strictSame(list.stdout.trim().split('\n').filter((n) => !n.startsWith('__')), ['audit', 'orders'], 'sorted names')
+
+    const text = await run('topics', 'describe', 'orders')
+    t.equal(text.status, 0, text.stderr)
+    const [head, ...parts] = text.stdout.trimEnd().split('\n')
+    t.match(head, /^Topic: orders\tTopicId: [0-9a-f]{32}\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: cleanup.policy=compact,retention.ms=3600000$/)
+    t.equal(parts.length, 3)
+    parts.forEach((line, i) => t.match(line, new RegExp(`^\\tTopic: orders\\tPartition: ${i}\\tLeader: 0\\tLeaderEpoch: [1-9]\\d*\\tReplicas: 0\\tIsr: 0$`)))
+    t.match((await run('topics', 'describe', 'orders', '--all-configs')).stdout, /segment\.bytes=\d+/, '--all-configs shows defaults too')
+
+    const altered = await run('topics', 'alter', 'orders', '--set', 'retention.ms=60000', '--set', 'segment.ms=1000', '--reset', 'cleanup.policy')
+    t.equal(altered.status, 0, altered.stderr)
+    t.equal(altered.stdout, 'altered configs of topic orders\n')
+    const json = await run('topics', 'describe', '--json')
+    t.equal(json.status, 0, json.stderr)
+    const described = json.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((d) => !d.internal)
+    t.strictSame(described.map((d) => d.topic), ['audit', 'orders'], 'no names: every topic')
+    const orders = described[1]
+    t.equal(orders.partitions.length, 3)
+    t.match(orders.partitions[0], { partition: 0, leader: 0, leaderEpoch: Number, replicas: [0], isr: [0], error: null })
+    t.match(orders.configs, { 'retention.ms': '60000', 'segment.ms': '1000', 'cleanup.policy': 'delete' })
+    t.strictSame(orders.overrides.sort(), ['retention.ms', 'segment.ms'])
+
+    const deleted = await run('topics', 'delete', 'audit')
+    t.equal(deleted.status, 0)
+    t.equal(deleted.stdout, 'deleted topic audit\n')
+    t.notMatch((await run('topics', 'list')).stdout, /audit/)
+  })
+
+  t.test('already exists / does not exist', async (t) => {
+    t.equal((await run('topics', 'create', 'twice')).status, 0)
+    const [again, quiet, del, delQuiet, describe, alter] = await Promise.all([
+      run('topics', 'create', 'twice'),
+      run('topics', 'create', 'twice', '--if-not-exists'),
+      run('topics', 'delete', 'ghost'),
+      run('topics', 'delete', 'ghost', '--if-exists'),
+      run('topics', 'describe', 'twice', 'ghost'),
+      run('topics', 'alter', 'ghost', '--set', 'retention.ms=1'),
+    ])
+    failsWith(t, again, 1, /topic 'twice' already exists/)
+    t.equal(quiet.status, 0)
+    t.equal(quiet.stdout, '')
+    failsWith(t, del, 1, /unknown topic 'ghost'/)
+    t.equal(delQuiet.status, 0)
+    failsWith(t, describe, 1, /unknown topic 'ghost'/)
+    failsWith(t, alter, 1, /unknown topic 'ghost'/)
+  })
+
+  t.test('broker refusals are operational errors', async (t) => {
+    const [config, rf, alter, name] = await Promise.all([
+      run('topics', 'create', 'bad-config', '--config', 'retention.ms=soon'),
+      run('topics', 'create', 'bad-rf', '--replication-factor', '3'),
+      run('topics', 'alter', 'orders', '--set', 'no.such.config=1'),
+      run('topics', 'create', 'bad/name'),
+    ])
+    failsWith(t, config, 1, /INVALID_CONFIG.*retention\.ms/)
+    failsWith(t, rf, 1, /INVALID_REPLICATION_FACTOR/)
+    failsWith(t, alter, 1, /INVALID_CONFIG.*no\.such\.config/)
+    failsWith(t, name, 1, /INVALID_TOPIC_EXCEPTION/)
+  })
+
+  t.test('usage errors exit 2 (the rest: cli-usage.test.ts, in process)', async (t) => {
+    const [count, flag, sub] = await Promise.all([
+      run('topics', 'create', 'x', '--partitions', 'many'),
+      run('topics', 'create', 'x', '--frobnicate'),
+      run('topics', 'rename', 'x'),
+    ])
+    failsWith(t, count, 2, /--partitions: expected an integer >= 1, got 'many'/)
+    failsWith(t, flag, 2, /unknown option '--frobnicate'/)
+    failsWith(t, sub, 2, /unknown subcommand 'rename'/)
+  })
+
+  t.test('help', async (t) => {
+    const [top, topics, produce, consume] = await Promise.all([cli(['help']), cli(['topics', '--help']), cli(['produce', '--help']), cli(['consume', '-h'])])
+    t.match(top.stdout, /topics .*\n.*produce .*\n.*consume/)
+    t.match(topics.stdout, /bitacora topics create TOPIC/)
+    t.match(produce.stdout, /--key-separator SEP/)
+    t.match(consume.stdout, /--from-beginning/)
+    for (const r of [top, topics, produce, consume]) t.equal(r.status, 0)
+  })
+
+  t.test('BITACORA_BROKERS is the default bootstrap server', async (t) => {
+    const r = await cli(['topics', 'list'], { BITACORA_BROKERS: broker.url })
+    t.equal(r.status, 0, r.stderr)
+    t.match(r.stdout, /^orders$/m)
+  })
+})
+
+t.test('an unreachable broker is one line and exit 1, promptly, for every command', async (t) => {
+  const url = `ws://127.0.0.1:${await freePort()}/`
+  const started = Date.now()
+  const runs = await Promise.all([
+    cli(['topics', 'list', '--bootstrap-server', url]),
+    cli(['topics', 'create', 'x'], { BITACORA_BROKERS: url }),
+    cli(['produce', 'x', '--bootstrap-server', url]),
+    cli(['consume', 'x', '--bootstrap-server', url]),
+  ])
+  for (const r of runs) failsWith(t, r, 1, new RegExp(`cannot reach broker ${url}`))
+  t.ok(Date.now() - started < 10_000, 'no minute of retries')
+})
