@@ -80,8 +80,10 @@ export async function consumeCommand(argv: string[], out: Writable = process.std
     }
     // A reader gone (EPIPE from `| head`) ends the run quietly; other output errors are reported.
     let outputError: Error | undefined
+    let outputClosed = false
     const onOutputError = (err: NodeJS.ErrnoException) => {
       if (err.code !== 'EPIPE') outputError ??= err
+      outputClosed = true
       stop()
     }
     out.on('error', onOutputError)
@@ -92,15 +94,16 @@ export async function consumeCommand(argv: string[], out: Writable = process.std
     try {
       rearm()
       for await (const batch of consumer.batches()) {
-        rearm()
+        clearTimeout(idle) // a slow reader is not idleness
+        if (outputClosed) break
         let chunk = ''
         for (const record of batch.records) {
           chunk += render(record)
           if (++consumed >= maxMessages) break
         }
-        if (stopped) break
         if (!out.write(chunk)) await Promise.race([once(out, 'drain').catch(() => undefined), stopping])
         if (consumed >= maxMessages || stopped) break
+        rearm()
       }
     } finally {
       clearTimeout(idle)
