@@ -377,6 +377,8 @@ export class PartitionLog {
       this.fsyncs++
       if (this.epochDirty) await this.epochSaver.run()
     } catch (cause) {
+      // A truncation meanwhile may have closed this file; it made its own state durable.
+      if (generation !== this.generation) return
       throw this.fail('fsync failed', cause)
     }
     // A truncation meanwhile made its own state durable; this fsync's target may be gone.
@@ -580,8 +582,12 @@ export class PartitionLog {
     const crc = (b: Uint8Array) => this.codec.crc32c(b)
     try {
       await saveLogStart(this.fs, this.dir, offset, crc) // first: a crash below leaves a log starting here
-      for (const s of this.segments.splice(0).reverse()) await removeSegmentFiles(this.fs, s)
-      this.segments.push(Segment.create(this.fs, this.dir, offset, this.config.indexIntervalBytes, this.clock()))
+      // The list is never empty (readers and the flush timer use the active segment meanwhile).
+      while (this.segments.length > 1) await removeSegmentFiles(this.fs, this.segments.pop()!)
+      const old = this.segments[0]
+      for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) this.fs.remove(old.path(suffix))
+      this.segments[0] = Segment.create(this.fs, this.dir, offset, this.config.indexIntervalBytes, this.clock())
+      old.file.close() // unlinked above; its handle stayed valid until the swap
       await this.fs.syncDir(this.dir)
     } catch (cause) {
       throw this.fail('truncate failed', cause)

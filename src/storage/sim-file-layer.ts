@@ -181,10 +181,33 @@ export class SimFileLayer implements FileLayer {
   }
 
   async syncDir(dir: string): Promise<void> {
-    const d = this.dir(dir)
+    const era = this.era
     this.fsyncCount++
     await this.syncDelay()
+    if (era !== this.era) throw new Error(`${dir}: power cut during fsync`)
+    const d = this.dir(dir)
     d.durable = new Map(d.entries)
+  }
+
+  /**
+   * A view of this file system for one process lifetime: after a power cut every call through
+   * it fails, so that async work a crashed process left in flight (a checkpoint's rename, say)
+   * cannot act on the disk the next process sees. Open each log instance on its own session.
+   */
+  session(): FileLayer {
+    const era = this.era
+    const live = () => {
+      if (era !== this.era) throw new Error('the process that used this session died in a power cut')
+    }
+    return {
+      open: (path, options) => (live(), this.open(path, options)),
+      list: (dir) => (live(), this.list(dir)),
+      exists: (path) => (live(), this.exists(path)),
+      mkdirp: async (dir) => (live(), this.mkdirp(dir)),
+      rename: (from, to) => (live(), this.rename(from, to)),
+      remove: (path) => (live(), this.remove(path)),
+      syncDir: async (dir) => (live(), this.syncDir(dir)),
+    }
   }
 
   /** Simulates losing power: keeps only what was made durable (plus torn tails if random). */

@@ -89,7 +89,7 @@ t.test('a power cut at any point of a compaction leaves a consistent log', async
     fc.asyncProperty(fc.integer({ min: 0, max: 40 }), fc.integer(), async (steps, seed) => {
       const fs = new SimFileLayer()
       await fs.mkdirp(dir)
-      const log = await PartitionLog.open({ dir, fs, codec, config })
+      const log = await PartitionLog.open({ dir, fs: fs.session(), codec, config })
       const written: Rec[] = []
       let x = seed
       for (let i = 0; i < 40; i++) {
@@ -105,7 +105,7 @@ t.test('a power cut at any point of a compaction leaves a consistent log', async
       log.abandon()
       fs.powerCut({ random: () => 0.5 })
       await pass
-      const reopened = await PartitionLog.open({ dir, fs, codec, config })
+      const reopened = await PartitionLog.open({ dir, fs: fs.session(), codec, config })
       const served = await records(reopened)
       // Every served record is an original one; every key's latest record is present.
       for (const r of served) t.same(r, written[r.offset])
