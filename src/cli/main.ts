@@ -34,6 +34,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./produce.js')).produceCommand(rest)
     case 'consume':
       return (await import('./consume.js')).consumeCommand(rest)
+    case 'perf':
+      return (await import('./perf.js')).perfCommand(rest)
     case 'version':
     case '--version':
       console.log(version())
