@@ -1,0 +1,48 @@
+// This machine's disk, measured in the run: sequential write MB/s (1 MiB writes, one fdatasync at
+// the end, counted in the time) and the rate of 4 KiB append + fdatasync — the ceiling of any
+// log that acknowledges only flushed data without group commit. Files in the temp dir the
+// servers use; bounded by time and bytes.
+import * as fs from 'node:fs'
+import { join } from 'node:path'
+import { removeDir, tempDir } from '../processes.js'
+
+export interface DiskLimits {
+  seqWriteMiBps: number
+  fsyncsPerSec: number
+  fsyncAvgMs: number
+}
+
+const BYTES_CAP = 512 * 1024 * 1024
+
+export function measureDisk(seconds: number): DiskLimits {
+  const dir = tempDir('disk')
+  try {
+    const chunk = Buffer.alloc(1024 * 1024, 7)
+    let fd = fs.openSync(join(dir, 'seq'), 'w')
+    let start = performance.now()
+    let written = 0
+    while (performance.now() - start < seconds * 1000 && written < BYTES_CAP) {
+      fs.writeSync(fd, chunk, 0, chunk.length, written)
+      written += chunk.length
+    }
+    fs.fdatasyncSync(fd)
+    const seqSeconds = (performance.now() - start) / 1000
+    fs.closeSync(fd)
+    fs.rmSync(join(dir, 'seq'))
+
+    const small = Buffer.alloc(4096, 9)
+    fd = fs.openSync(join(dir, 'sync'), 'w')
+    start = performance.now()
+    let syncs = 0
+    while (performance.now() - start < seconds * 1000 && syncs < 100_000) {
+      fs.writeSync(fd, small, 0, small.length, syncs * small.length)
+      fs.fdatasyncSync(fd)
+      syncs++
+    }
+    const syncMs = performance.now() - start
+    fs.closeSync(fd)
+    return { seqWriteMiBps: written / 1048576 / seqSeconds, fsyncsPerSec: syncs / (syncMs / 1000), fsyncAvgMs: syncMs / syncs }
+  } finally {
+    removeDir(dir)
+  }
+}

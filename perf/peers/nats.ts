@@ -1,0 +1,54 @@
+// NATS JetStream as a perf system, used the way its docs recommend for throughput: async
+// js.publish() with a bounded window of outstanding acks (the window is the runner's, the same
+// for every system), one file-storage stream with one replica per topic, and an ordered
+// pull consumer delivering through a callback.
+import { connect, DeliverPolicy, RetentionPolicy, StorageType, type NatsConnection } from 'nats'
+import type { PerfConsumer, PerfProducer } from '../../src/cli/perf-adapter.js'
+
+export class NatsSystem {
+  private constructor(private readonly nc: NatsConnection) {}
+
+  static async connect(url: string): Promise<NatsSystem> {
+    return new NatsSystem(await connect({ servers: url, name: 'bitacora-perf' }))
+  }
+
+  /** (Re)creates the stream `topic` on subject `topic`, file storage, one replica. */
+  async ensureTopic(topic: string): Promise<void> {
+    const jsm = await this.nc.jetstreamManager()
+    await jsm.streams.delete(topic).catch(() => false)
+    await jsm.streams.add({ name: topic, subjects: [topic], storage: StorageType.File, num_replicas: 1, retention: RetentionPolicy.Limits })
+  }
+
+  producer(topic: string): PerfProducer {
+    const js = this.nc.jetstream()
+    return {
+      send: (value) => js.publish(topic, value),
+      flush: () => this.nc.flush(),
+      close: async () => {},
+    }
+  }
+
+  async consumer(topic: string): Promise<PerfConsumer> {
+    const js = this.nc.jetstream()
+    const consumer = await js.consumers.get(topic, { deliver_policy: DeliverPolicy.All })
+    let stop: (() => void) | null = null
+    let stopped = false
+    return {
+      async consume(onRecord) {
+        if (stopped) return
+        const messages = await consumer.consume({ max_messages: 10_000, callback: (m) => onRecord(m.data) })
+        stop = () => messages.stop()
+        if (stopped) messages.stop()
+        await messages.closed()
+      },
+      stop() {
+        stopped = true
+        stop?.()
+      },
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.nc.drain()
+  }
+}

@@ -1,0 +1,31 @@
+// What one perf run measures, and how much: bounded counts and durations for the full run
+// (about 20 minutes on 2 shared cores) and for --quick (tiny counts, every step, < 3 minutes).
+
+export interface Plan {
+  quick: boolean
+  /** Record sizes of the producer and consumer workloads. */
+  sizes: number[]
+  /** Records per producer / consumer run, by record size. */
+  records: Record<number, number>
+  /** A producer or consumer run stops after this many seconds (reported as timed out). */
+  maxSeconds: number
+  /** End-to-end runs: fractions of the system's own measured peak, seconds each, record size. */
+  e2eFractions: number[]
+  e2eSeconds: number
+  e2eRecordSize: number
+  /** Seconds per machine-limit measurement. */
+  limitSeconds: number
+  microArgs: string[]
+}
+
+export function planFor(quick: boolean): Plan {
+  return quick
+    ? {
+        quick, sizes: [100, 1024], records: { 100: 20_000, 1024: 5_000 }, maxSeconds: 20,
+        e2eFractions: [0.25, 0.5, 0.9], e2eSeconds: 1, e2eRecordSize: 100, limitSeconds: 0.3, microArgs: ['--quick'],
+      }
+    : {
+        quick, sizes: [100, 1024], records: { 100: 1_000_000, 1024: 200_000 }, maxSeconds: 60,
+        e2eFractions: [0.25, 0.5, 0.9], e2eSeconds: 8, e2eRecordSize: 100, limitSeconds: 3, microArgs: [],
+      }
+}

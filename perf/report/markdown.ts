@@ -1,0 +1,222 @@
+// The Markdown report of one run: the targets of issue 8 first, then the machine's limits,
+// producer (per acks mode / durability class), consumer and end-to-end tables with every
+// Bitácora figure beside the peers' and the machine's limit as ratios, the seed talk's acks
+// comparison, the codec micro-benchmarks, and the charts (SVG files beside the report).
+import type { PerfResults, RunRecord } from './types.js'
+
+const n0 = (v: number) => Math.round(v).toLocaleString('en-US')
+const n1 = (v: number) => v.toFixed(1)
+const ms = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2))
+const pct = (v: number) => `${(v * 100).toFixed(0)} %`
+const ratio = (a: number | undefined, b: number | undefined) => (a && b ? `${(a / b).toFixed(2)}x` : '–')
+const size = (b: number) => (b >= 1024 ? `${b / 1024} KiB` : `${b} B`)
+
+function table(head: string[], rows: string[][]): string {
+  return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n')
+}
+
+export interface Headline {
+  target: string
+  measured: string
+  goal: string
+  met: boolean | null
+}
+
+function produceOf(r: PerfResults, system: string, mode: string, recordSize: number): RunRecord | undefined {
+  return r.runs.find((x) => x.kind === 'produce' && x.system === system && x.mode === mode && x.recordSize === recordSize && x.produce)
+}
+function consumeOf(r: PerfResults, system: string, recordSize: number): RunRecord | undefined {
+  return r.runs.find((x) => x.kind === 'consume' && x.system === system && x.recordSize === recordSize && x.consume)
+}
+
+const BITACORA = 'Bitácora'
+
+/** The targets of issue 8, measured against this run. */
+export function headlines(r: PerfResults): Headline[] {
+  const ws = r.limits.websocket
+  const p100 = produceOf(r, BITACORA, 'acks=1', 100)?.produce
+  const c100 = consumeOf(r, BITACORA, 100)?.consume
+  const p1k = produceOf(r, BITACORA, 'acks=1', 1024)?.produce
+  const c1k = consumeOf(r, BITACORA, 1024)?.consume
+  const out: Headline[] = [
+    { target: 'producer, 100 B, acks=1', measured: p100 ? `${n0(p100.recordsPerSec)} records/s` : 'not measured', goal: '>= 1,000,000 records/s', met: p100 ? p100.recordsPerSec >= 1e6 : null },
+    { target: 'consumer, 100 B', measured: c100 ? `${n0(c100.recordsPerSec)} records/s` : 'not measured', goal: '>= 2,000,000 records/s', met: c100 ? c100.recordsPerSec >= 2e6 : null },
+  ]
+  const wsUp = ws?.bandwidthClientToServer.MiBps
+  const wsDown = ws?.bandwidthServerToClient.MiBps
+  out.push({
+    target: 'producer, 1 KiB, acks=1, share of WebSocket client→server',
+    measured: p1k && wsUp ? `${n1(p1k.mbPerSec)} of ${n1(wsUp)} MiB/s = ${pct(p1k.mbPerSec / wsUp)}` : 'not measured', goal: '>= 40 %', met: p1k && wsUp ? p1k.mbPerSec / wsUp >= 0.4 : null,
+  })
+  out.push({
+    target: 'consumer, 1 KiB, share of WebSocket server→client',
+    measured: c1k && wsDown ? `${n1(c1k.mbPerSec)} of ${n1(wsDown)} MiB/s = ${pct(c1k.mbPerSec / wsDown)}` : 'not measured', goal: '>= 60 %', met: c1k && wsDown ? c1k.mbPerSec / wsDown >= 0.6 : null,
+  })
+  // Ahead of every peer: like against like (durability class), per record size; consumers all.
+  const peers = r.runs.filter((x) => x.system !== BITACORA && x.kind === 'produce' && x.produce)
+  for (const peer of peers) {
+    const mine = r.runs.find((x) => x.system === BITACORA && x.kind === 'produce' && x.durability === peer.durability && x.recordSize === peer.recordSize && x.produce)
+    if (!mine?.produce) continue
+    out.push({
+      target: `ahead of ${peer.system} ${peer.mode}: producer ${size(peer.recordSize)} (Bitácora ${mine.mode})`,
+      measured: `${n0(mine.produce.recordsPerSec)} vs ${n0(peer.produce!.recordsPerSec)} records/s = ${ratio(mine.produce.recordsPerSec, peer.produce!.recordsPerSec)}`,
+      goal: '> 1x', met: mine.produce.recordsPerSec > peer.produce!.recordsPerSec,
+    })
+  }
+  for (const peer of r.runs.filter((x) => x.system !== BITACORA && x.kind === 'consume' && x.consume)) {
+    const mine = consumeOf(r, BITACORA, peer.recordSize)?.consume
+    if (!mine) continue
+    out.push({
+      target: `ahead of ${peer.system} ${peer.mode}: consumer ${size(peer.recordSize)}`,
+      measured: `${n0(mine.recordsPerSec)} vs ${n0(peer.consume!.recordsPerSec)} records/s = ${ratio(mine.recordsPerSec, peer.consume!.recordsPerSec)}`,
+      goal: '> 1x', met: mine.recordsPerSec > peer.consume!.recordsPerSec,
+    })
+  }
+  return out
+}
+
+export function headlineTable(r: PerfResults): string {
+  return table(['target', 'measured', 'goal', 'met'], headlines(r).map((h) => [h.target, h.measured, h.goal, h.met === null ? '–' : h.met ? 'yes' : '**no**']))
+}
+
+function produceRows(r: PerfResults, recordSize: number): string[][] {
+  const ws = r.limits.websocket?.bandwidthClientToServer.MiBps
+  return r.runs
+    .filter((x) => x.kind === 'produce' && x.recordSize === recordSize)
+    .map((x) => {
+      const p = x.produce
+      if (!p) return [x.system, x.mode, x.durability, `failed: ${x.error ?? '?'}`, '', '', '', '', '', '', '', '', '']
+      const l = p.latency
+      const mine = r.runs.find((y) => y.system === BITACORA && y.kind === 'produce' && y.recordSize === recordSize && y.durability === x.durability && y.produce)
+      const vs = x.system === BITACORA ? '' : ratio(mine?.produce?.recordsPerSec, p.recordsPerSec)
+      const flags = `${p.timedOut ? ' (timed out)' : ''}${p.failed ? ` (${p.failed} failed)` : ''}`
+      return [x.system, x.mode, x.durability, `${n0(p.recordsPerSec)}${flags}`, n1(p.mbPerSec), ws ? pct(p.mbPerSec / ws) : '–', ms(l.avgMs), ms(l.p50Ms), ms(l.p95Ms), ms(l.p99Ms), ms(l.p999Ms), ms(l.maxMs), vs]
+    })
+}
+
+function consumeRows(r: PerfResults, recordSize: number): string[][] {
+  const ws = r.limits.websocket?.bandwidthServerToClient.MiBps
+  const mine = consumeOf(r, BITACORA, recordSize)?.consume
+  return r.runs
+    .filter((x) => x.kind === 'consume' && x.recordSize === recordSize)
+    .map((x) => {
+      const c = x.consume
+      if (!c) return [x.system, x.mode, `failed: ${x.error ?? '?'}`, '', '', '', '', '']
+      return [x.system, x.mode, `${n0(c.recordsPerSec)}${c.timedOut ? ' (timed out)' : ''}`, n1(c.mbPerSec), n0(c.records), n0(c.fetchMs), ws ? pct(c.mbPerSec / ws) : '–', x.system === BITACORA ? '' : ratio(mine?.recordsPerSec, c.recordsPerSec)]
+    })
+}
+
+function e2eRows(r: PerfResults): string[][] {
+  return r.runs
+    .filter((x) => x.kind === 'e2e')
+    .map((x) => {
+      const e = x.e2e
+      if (!e || !e.latency) return [x.system, x.mode, pct(e?.fraction ?? 0), `failed: ${x.error ?? '?'}`, '', '', '', '', '', '', '']
+      const l = e.latency
+      return [x.system, x.mode, pct(e.fraction), n0(e.targetRate), n0(e.achievedRate), `${n0(e.received)}/${n0(e.sent)}`, ms(l.avgMs), ms(l.p50Ms), ms(l.p95Ms), ms(l.p99Ms), ms(l.p999Ms)]
+    })
+}
+
+const TALK: Record<string, number> = { 'acks=0': 54.9, 'acks=1': 61.0, 'acks=all': 63.8 }
+
+function seedTalk(r: PerfResults): string {
+  const rows: string[][] = []
+  for (const mode of Object.keys(TALK)) {
+    const cells = [mode, `${TALK[mode]} ms`]
+    for (const s of r.plan.sizes) {
+      const p = produceOf(r, BITACORA, mode, s)?.produce
+      cells.push(p ? `${ms(p.latency.avgMs)} ms (p99 ${ms(p.latency.p99Ms)})` : '–')
+      cells.push(p ? n0(p.recordsPerSec) : '–')
+    }
+    rows.push(cells)
+  }
+  const head = ['acks', 'seed talk (Kafka, avg)', ...r.plan.sizes.flatMap((s) => [`Bitácora ${size(s)} avg latency`, `records/s`])]
+  return table(head, rows)
+}
+
+export function markdown(r: PerfResults, charts: Array<{ title: string; file: string }>): string {
+  const ws = r.limits.websocket
+  const disk = r.limits.disk
+  const m = r.machine
+  const out: string[] = []
+  out.push(`# Bitácora perf report — ${r.date}${r.quick ? ' (--quick: tiny counts, not a measurement)' : ''}`)
+  out.push('')
+  out.push(`${m.cpus} × ${m.cpuModel}, Node ${m.node}, ${m.nats}, ${m.redis}. Run took ${n0(r.durationSeconds)} s. ` +
+    `Load average at start ${m.loadAvgStart.map((v) => v.toFixed(2)).join(' / ')}, at end ${m.loadAvgEnd.map((v) => v.toFixed(2)).join(' / ')}: ` +
+    'the machine is shared, so other work may have competed with any figure; every system ran in the same run, one server at a time, ' +
+    'with the client in a fresh process on the same 2 cores as the server. MiB = 1024 × 1024 bytes (as Kafka\'s tools).')
+  out.push('')
+  out.push('## Targets (issue 8)')
+  out.push('')
+  out.push(headlineTable(r))
+  out.push('')
+  out.push('## 1. This machine\'s limits (same run)')
+  out.push('')
+  if (ws && disk) {
+    out.push(table(['limit', 'measured'], [
+      [`WebSocket client→server, 64 KiB frames (masked${ws.bufferutil ? ', bufferutil' : ', JavaScript masking'})`, `${n1(ws.bandwidthClientToServer.MiBps)} MiB/s`],
+      ['WebSocket server→client, 64 KiB frames', `${n1(ws.bandwidthServerToClient.MiBps)} MiB/s`],
+      ['WebSocket client→server, 100-byte frames', `${n0(ws.smallClientToServer.messagesPerSec)} messages/s`],
+      ['WebSocket server→client, 100-byte frames', `${n0(ws.smallServerToClient.messagesPerSec)} messages/s`],
+      ['disk sequential write (1 MiB writes + fdatasync)', `${n1(disk.seqWriteMiBps)} MiB/s`],
+      ['disk 4 KiB append + fdatasync', `${n0(disk.fsyncsPerSec)} /s (${disk.fsyncAvgMs.toFixed(2)} ms each)`],
+    ]))
+  } else out.push(`not measured: ${r.limits.error ?? '?'}`)
+  out.push('')
+  out.push('## 2. Producers')
+  out.push('')
+  out.push('Unthrottled, as `kafka-producer-perf-test --throughput -1`: the same record count, record size and window of unacknowledged records ' +
+    '(about 32 MiB of payload) for every system. Latency is send() to acknowledgement, in ms, so it includes queueing in the window. ' +
+    '"durability" is what an acknowledgement means; the "Bitácora ÷" column compares each peer with Bitácora\'s mode of the same durability ' +
+    '(written: acks=1; fsynced: acks=all). "of WS" is MiB/s over the WebSocket client→server limit.')
+  for (const s of r.plan.sizes) {
+    out.push('')
+    out.push(`### ${size(s)} records, ${n0(r.plan.records[s]!)} each`)
+    out.push('')
+    out.push(table(['system', 'mode', 'durability', 'records/s', 'MiB/s', 'of WS', 'avg', 'p50', 'p95', 'p99', 'p99.9', 'max', 'Bitácora ÷'], produceRows(r, s)))
+  }
+  out.push('')
+  out.push('Modes: ' + [...new Map(r.runs.map((x) => [`${x.system} ${x.mode}`, x.note])).entries()].filter(([, note]) => note).map(([k, note]) => `**${k}**: ${note}`).join('; ') + '.')
+  out.push('')
+  out.push('### acks: latency vs durability (seed talk, slide 11)')
+  out.push('')
+  out.push('The talk measured Kafka\'s average producer latency per acks mode (3 brokers over a network, from Prometheus summaries). ' +
+    'Bitácora here: 1 broker on loopback, unthrottled, so the averages are mostly queueing in the producer\'s window; the ordering of the modes is what compares.')
+  out.push('')
+  out.push(seedTalk(r))
+  out.push('')
+  out.push('## 3. Consumers')
+  out.push('')
+  out.push('As `kafka-consumer-perf-test`: read the records the producer run of the "written" mode wrote, from the start. "of WS" is MiB/s over the WebSocket server→client limit.')
+  for (const s of r.plan.sizes) {
+    out.push('')
+    out.push(`### ${size(s)} records`)
+    out.push('')
+    out.push(table(['system', 'mode', 'records/s', 'MiB/s', 'records', 'fetch ms', 'of WS', 'Bitácora ÷'], consumeRows(r, s)))
+  }
+  out.push('')
+  out.push('## 4. End-to-end latency')
+  out.push('')
+  out.push(`Produce at a fixed rate — ${r.plan.e2eFractions.map(pct).join(', ')} of each system's own 100-byte peak above — for ${r.plan.e2eSeconds} s ` +
+    `while consuming in the same process; latency from send() to the record read back, ms. Bitácora with acks=1 and linger 0 ms.`)
+  out.push('')
+  out.push(table(['system', 'mode', 'of peak', 'target/s', 'sent/s', 'received', 'avg', 'p50', 'p95', 'p99', 'p99.9'], e2eRows(r)))
+  out.push('')
+  out.push('## 5. Codec micro-benchmarks (perf/micro.ts)')
+  out.push('')
+  if (r.micro.rows.length > 0) {
+    out.push(table(['suite', 'case', 'ops/s', 'MB/s', '±'], r.micro.rows.map((x) => [x.suite, x.name, n0(x.opsPerSec), n0(x.mbPerSec), `${x.marginPct.toFixed(1)} %`])))
+  } else out.push(`not measured: ${r.micro.error ?? '?'}`)
+  out.push('')
+  out.push('## Charts')
+  out.push('')
+  for (const c of charts) out.push(`![${c.title}](${c.file})`, '')
+  out.push('## Reproduce')
+  out.push('')
+  out.push('```sh\nnpm run perf              # full run, about 20 minutes; installs nats-server and redis-server, builds\nnpm run perf -- --quick   # every step with tiny counts, under 3 minutes\n```')
+  out.push('')
+  out.push('Single tools against a running broker: `bitacora perf produce --num-records 1000000 --record-size 100 --throughput -1 --acks 1`, ' +
+    '`bitacora perf consume --messages 1000000`, `bitacora perf e2e --rate 50000 --seconds 10`.')
+  out.push('')
+  return out.join('\n')
+}

@@ -1,0 +1,40 @@
+// The JSON a perf run writes (perf/results/<timestamp>.json), read by the report writer.
+import type { ConsumeResult } from '../../src/cli/perf-consume.js'
+import type { E2eResult } from '../../src/cli/perf-e2e.js'
+import type { ProduceResult } from '../../src/cli/perf-produce.js'
+import type { DiskLimits } from '../limits/disk.js'
+import type { WebSocketLimits } from '../limits/websocket.js'
+import type { Plan } from '../plan.js'
+import type { Durability } from '../systems.js'
+
+export interface MicroRow {
+  suite: string
+  name: string
+  opsPerSec: number
+  mbPerSec: number
+  marginPct: number
+}
+
+export interface RunRecord {
+  system: string
+  mode: string
+  durability: Durability
+  note: string
+  kind: 'produce' | 'consume' | 'e2e'
+  recordSize: number
+  produce?: ProduceResult
+  consume?: ConsumeResult
+  e2e?: E2eResult & { fraction: number }
+  error?: string
+}
+
+export interface PerfResults {
+  date: string
+  quick: boolean
+  durationSeconds: number
+  machine: { cpus: number; cpuModel: string; node: string; loadAvgStart: number[]; loadAvgEnd: number[]; nats: string; redis: string }
+  plan: Plan
+  limits: { websocket?: WebSocketLimits; disk?: DiskLimits; error?: string }
+  micro: { rows: MicroRow[]; error?: string }
+  runs: RunRecord[]
+}

@@ -1,0 +1,165 @@
+// `npm run perf [-- --quick] [-- --no-setup] [-- --no-build] [-- --out DIR] [-- --profile DIR]`
+// One command: installs the peers (scripts/setup-system.sh peers), builds, measures this
+// machine's limits, runs the codec micro-benchmarks, then Bitácora (1 broker) and its peers
+// (NATS JetStream, Redis Streams with AOF everysec and always) on the same workloads, one
+// server at a time on loopback ports, and writes <out>/<timestamp>.json, <timestamp>.md with
+// SVG charts beside it, and latest.md (+ latest-*.svg). Every server started is stopped at the
+// end, on failure and on SIGINT/SIGTERM.
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, readFileSync } from 'node:fs'
+import { cpus, loadavg } from 'node:os'
+import { join } from 'node:path'
+import { parseArgs } from 'node:util'
+import { measureDisk } from './limits/disk.js'
+import { measureWebSocket } from './limits/websocket.js'
+import { planFor, type Plan } from './plan.js'
+import { cleanupAll, installCleanupHandlers, startChild, tempDir } from './processes.js'
+import { writeReport } from './report/write.js'
+import type { MicroRow, PerfResults, RunRecord } from './report/types.js'
+import { runWorkload } from './run-workload.js'
+import { natsVersion } from './servers/nats.js'
+import { redisVersion } from './servers/redis.js'
+import { SYSTEMS, type SystemDef } from './systems.js'
+import type { WorkloadSpec } from './workload.js'
+
+const ROOT = new URL('..', import.meta.url).pathname
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean' }, 'no-setup': { type: 'boolean' }, 'no-build': { type: 'boolean' },
+    out: { type: 'string' }, profile: { type: 'string' }, only: { type: 'string', multiple: true },
+  },
+})
+
+function step(title: string): void {
+  console.log(`\n== ${title}`)
+}
+
+function sh(command: string, commandArgs: string[]): void {
+  const r = spawnSync(command, commandArgs, { cwd: ROOT, stdio: 'inherit' })
+  if (r.status !== 0) throw new Error(`${command} ${commandArgs.join(' ')} failed (${r.status ?? r.signal})`)
+}
+
+async function micro(plan: Plan): Promise<PerfResults['micro']> {
+  const dir = tempDir('micro')
+  const file = join(dir, 'micro.json')
+  const child = startChild(process.execPath, ['--import', 'tsx', join(ROOT, 'perf/micro.ts'), ...plan.microArgs, '--json', file], {
+    cwd: ROOT, echo: (line) => console.log(`    ${line}`),
+  })
+  const code = await child.exited
+  if (code !== 0) return { rows: [], error: `perf/micro.ts exited with ${code}` }
+  return { rows: (JSON.parse(readFileSync(file, 'utf8')) as { results: MicroRow[] }).results }
+}
+
+async function runSystem(def: SystemDef, plan: Plan, runs: RunRecord[]): Promise<void> {
+  step(`${def.name} (${def.modes.map((m) => m.label).join(', ')})`)
+  const server = await def.start()
+  const cpuProfDir = args.profile && def.kind === 'bitacora' ? args.profile : undefined
+  const primary = def.modes.find((m) => m.label === def.primary)!
+  const base = { system: def.kind, url: server.url, maxSeconds: plan.maxSeconds } as const
+  const record = async (r: Omit<RunRecord, 'system'>, spec: WorkloadSpec) => {
+    const entry: RunRecord = { system: def.name, ...r }
+    console.log(`  ${def.name} ${r.mode} ${r.kind} ${r.recordSize} B${spec.rate ? ` at ${spec.rate} records/s` : ''}`)
+    try {
+      const result = await runWorkload<never>(spec, cpuProfDir ? { cpuProfDir } : {})
+      if (r.kind === 'produce') entry.produce = result
+      else if (r.kind === 'consume') entry.consume = result
+      else entry.e2e = { ...(result as object), fraction: r.e2e?.fraction ?? 0 } as RunRecord['e2e']
+    } catch (err) {
+      entry.error = (err as Error).message.split('\n')[0]
+      console.log(`    FAILED: ${entry.error}`)
+    }
+    runs.push(entry)
+    return entry
+  }
+  try {
+    const slug = def.kind + def.primary.replace(/[^a-z0-9]/gi, '')
+    for (const size of plan.sizes) {
+      for (const mode of def.modes) {
+        const topic = `perf-${size}-${slug}-${mode.label.replace(/[^a-z0-9]/gi, '')}`
+        const meta = { mode: mode.label, durability: mode.durability, note: mode.note, kind: 'produce' as const, recordSize: size }
+        await record(meta, { ...base, kind: 'produce', topic, recordSize: size, records: plan.records[size]!, ...(mode.acks !== undefined ? { acks: mode.acks } : {}) })
+      }
+      const topic = `perf-${size}-${slug}-${primary.label.replace(/[^a-z0-9]/gi, '')}`
+      await record(
+        { mode: primary.label, durability: primary.durability, note: primary.note, kind: 'consume', recordSize: size },
+        { ...base, kind: 'consume', topic, recordSize: size, records: plan.records[size]! },
+      )
+    }
+    const peak = runs.find((r) => r.system === def.name && r.mode === primary.label && r.kind === 'produce' && r.recordSize === plan.e2eRecordSize)?.produce?.recordsPerSec
+    if (!peak) {
+      console.log('    no peak measured: end-to-end runs skipped')
+      return
+    }
+    for (const fraction of plan.e2eFractions) {
+      const rate = Math.max(1, Math.round(peak * fraction))
+      await record(
+        { mode: primary.label, durability: primary.durability, note: primary.note, kind: 'e2e', recordSize: plan.e2eRecordSize, e2e: { fraction } as RunRecord['e2e'] },
+        { ...base, kind: 'e2e', topic: `e2e-${slug}-${Math.round(fraction * 100)}`, recordSize: plan.e2eRecordSize, rate, seconds: plan.e2eSeconds, maxSeconds: plan.e2eSeconds + plan.maxSeconds, ...(primary.acks !== undefined ? { acks: primary.acks, lingerMs: 0 } : {}) },
+      )
+    }
+  } finally {
+    await server.stop()
+  }
+}
+
+async function main(): Promise<void> {
+  installCleanupHandlers()
+  const started = performance.now()
+  const plan = planFor(args.quick ?? false)
+  const outDir = args.out ?? join(ROOT, 'perf/results')
+  mkdirSync(outDir, { recursive: true })
+  if (args.profile) mkdirSync(args.profile, { recursive: true })
+  if (!args['no-setup']) {
+    step('setup: peers (scripts/setup-system.sh peers)')
+    sh('bash', ['scripts/setup-system.sh', 'peers'])
+  }
+  if (!args['no-build']) {
+    step('build (npm run build)')
+    sh('npm', ['run', '--silent', 'build'])
+  }
+  const results: PerfResults = {
+    date: new Date().toISOString(), quick: plan.quick, durationSeconds: 0,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? '?', node: process.version, loadAvgStart: loadavg(), loadAvgEnd: [], nats: await natsVersion(), redis: await redisVersion() },
+    plan, limits: {}, micro: { rows: [] }, runs: [],
+  }
+
+  step(`1. machine limits (${plan.limitSeconds} s each)`)
+  try {
+    results.limits.websocket = await measureWebSocket(plan.limitSeconds)
+    results.limits.disk = measureDisk(plan.limitSeconds)
+    console.log(`  ${JSON.stringify(results.limits)}`)
+  } catch (err) {
+    results.limits.error = (err as Error).message
+    console.log(`  FAILED: ${results.limits.error}`)
+  }
+
+  step('2. codec micro-benchmarks (perf/micro.ts)')
+  results.micro = await micro(plan)
+
+  step('3-4. Bitácora and peers, same workloads')
+  for (const def of SYSTEMS) {
+    if (args.only && !args.only.includes(def.kind)) continue
+    try {
+      await runSystem(def, plan, results.runs)
+    } catch (err) {
+      console.log(`  ${def.name}: FAILED ${(err as Error).message}`)
+      results.runs.push({ system: def.name, mode: def.primary, durability: def.modes[0]!.durability, note: '', kind: 'produce', recordSize: 0, error: (err as Error).message.split('\n')[0] })
+    }
+  }
+
+  results.machine.loadAvgEnd = loadavg()
+  results.durationSeconds = (performance.now() - started) / 1000
+  step('5. report')
+  const files = writeReport(results, outDir)
+  for (const f of files) console.log(`  wrote ${f}`)
+}
+
+try {
+  await main()
+} catch (err) {
+  console.error(`perf: ${(err as Error).stack ?? err}`)
+  process.exitCode = 1
+} finally {
+  await cleanupAll()
+}

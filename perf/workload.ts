@@ -1,0 +1,102 @@
+// One workload against one system, in a fresh process (so no system inherits another's heap,
+// JIT state or sockets): `node --import tsx perf/workload.ts '<json spec>'`. Prints the runner's
+// Kafka-format lines, then `@@RESULT <json>` as its last line.
+import { createClient } from '../src/client/node.js'
+import type { PerfConsumer, PerfProducer } from '../src/cli/perf-adapter.js'
+import { bitacoraConsumer, bitacoraProducer, ensureTopic } from '../src/cli/perf-bitacora.js'
+import { runConsume } from '../src/cli/perf-consume.js'
+import { runE2e } from '../src/cli/perf-e2e.js'
+import { runProduce } from '../src/cli/perf-produce.js'
+import { NatsSystem } from './peers/nats.js'
+import { RedisSystem } from './peers/redis.js'
+
+export type SystemKind = 'bitacora' | 'nats' | 'redis'
+
+export interface WorkloadSpec {
+  system: SystemKind
+  url: string
+  kind: 'produce' | 'consume' | 'e2e'
+  topic: string
+  recordSize: number
+  /** produce / consume */
+  records?: number
+  /** e2e */
+  rate?: number
+  seconds?: number
+  maxSeconds: number
+  /** Bitácora only. */
+  acks?: 0 | 1 | -1
+  lingerMs?: number
+}
+
+interface Opened {
+  ensureTopic(): Promise<void>
+  producer(): Promise<PerfProducer>
+  consumer(): Promise<PerfConsumer>
+  close(): Promise<void>
+}
+
+async function open(spec: WorkloadSpec): Promise<Opened> {
+  if (spec.system === 'bitacora') {
+    const client = createClient({ brokers: [spec.url], clientId: 'bitacora-perf' })
+    const producerOptions = { acks: spec.acks ?? 1, ...(spec.lingerMs !== undefined ? { lingerMs: spec.lingerMs } : {}) }
+    return {
+      ensureTopic: () => ensureTopic(client, spec.topic, 1, true),
+      producer: () => bitacoraProducer(client, spec.topic, producerOptions),
+      consumer: () => bitacoraConsumer(client, spec.topic, 1, 'earliest'),
+      close: () => client.close(),
+    }
+  }
+  const system = spec.system === 'nats' ? await NatsSystem.connect(spec.url) : await RedisSystem.connect(spec.url)
+  return {
+    ensureTopic: () => system.ensureTopic(spec.topic),
+    producer: async () => system.producer(spec.topic),
+    consumer: () => system.consumer(spec.topic),
+    close: () => system.close(),
+  }
+}
+
+async function run(spec: WorkloadSpec): Promise<unknown> {
+  const system = await open(spec)
+  try {
+    if (spec.kind === 'produce') {
+      await system.ensureTopic()
+      const producer = await system.producer()
+      try {
+        return await runProduce(producer, { records: spec.records!, recordSize: spec.recordSize, throughput: -1, maxSeconds: spec.maxSeconds, progress: false })
+      } finally {
+        await producer.close()
+      }
+    }
+    if (spec.kind === 'consume') {
+      return await runConsume(await system.consumer(), { records: spec.records!, maxSeconds: spec.maxSeconds, progress: false })
+    }
+    await system.ensureTopic()
+    const consumer = await system.consumer()
+    const producer = await system.producer()
+    try {
+      return await runE2e(producer, consumer, { rate: spec.rate!, seconds: spec.seconds!, recordSize: spec.recordSize })
+    } finally {
+      await producer.close()
+    }
+  } finally {
+    await system.close()
+  }
+}
+
+const spec = JSON.parse(process.argv[2] ?? '{}') as WorkloadSpec
+const hardStop = setTimeout(() => {
+  console.error(`workload exceeded ${spec.maxSeconds + 60} s; exiting`)
+  process.exit(3)
+}, (spec.maxSeconds + 60) * 1000)
+hardStop.unref()
+try {
+  const result = await run(spec)
+  console.log(`@@RESULT ${JSON.stringify(result)}`)
+  process.exitCode = 0
+} catch (err) {
+  console.log(`@@ERROR ${JSON.stringify((err as Error).stack ?? String(err))}`)
+  process.exitCode = 1
+}
+// Clients may hold timers; the result is out, so leave now.
+setTimeout(() => process.exit(), 200).unref()
