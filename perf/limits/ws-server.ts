@@ -12,9 +12,11 @@ function sendFor(ws: WebSocket, size: number, seconds: number): void {
   const until = performance.now() + seconds * 1000
   let outstanding = 0
   const maxOutstanding = Math.max(16, Math.floor(WINDOW_BYTES / Math.max(1, size)))
+  let done = false
   const pump = () => {
-    while (outstanding < maxOutstanding) {
+    while (!done && outstanding < maxOutstanding) {
       if (performance.now() >= until) {
+        done = true
         ws.send('end')
         return
       }

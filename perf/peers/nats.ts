@@ -2,7 +2,7 @@
 // js.publish() with a bounded window of outstanding acks (the window is the runner's, the same
 // for every system), one file-storage stream with one replica per topic, and an ordered
 // pull consumer delivering through a callback.
-import { connect, DeliverPolicy, RetentionPolicy, StorageType, type NatsConnection } from 'nats'
+import { connect, RetentionPolicy, StorageType, type NatsConnection } from 'nats'
 import type { PerfConsumer, PerfProducer } from '../../src/cli/perf-adapter.js'
 
 export class NatsSystem {
@@ -30,7 +30,7 @@ export class NatsSystem {
 
   async consumer(topic: string): Promise<PerfConsumer> {
     const js = this.nc.jetstream()
-    const consumer = await js.consumers.get(topic, { deliver_policy: DeliverPolicy.All })
+    const consumer = await js.consumers.get(topic) // an ordered consumer, from the first message
     let stop: (() => void) | null = null
     let stopped = false
     return {

@@ -1,0 +1,53 @@
+// `npm run perf -- --quick` without setup and build (pretest builds; CI's setup installs the
+// peers): every step runs with tiny counts and the report is written with every section, so
+// the perf suite never rots. Writes to a temp dir, not perf/results.
+import t from 'tap'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+t.setTimeout(240_000)
+
+const ROOT = new URL('../..', import.meta.url).pathname
+
+t.test('perf --quick writes the JSON and the Markdown report with every section', async (t) => {
+  const out = mkdtempSync(join(tmpdir(), 'bitacora-perf-quick-'))
+  t.teardown(() => rmSync(out, { recursive: true, force: true }))
+  const child = spawn(process.execPath, ['--import', 'tsx', 'perf/run.ts', '--quick', '--no-build', '--out', out], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  child.stdout.on('data', (d) => (output += d))
+  child.stderr.on('data', (d) => (output += d))
+  t.teardown(() => void (child.exitCode === null && child.kill('SIGINT')))
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  t.equal(code, 0, `perf run exits 0\n${output.slice(-3000)}`)
+
+  const files = readdirSync(out)
+  const json = files.find((f) => /^\d{4}-.*\.json$/.test(f))
+  t.ok(json, 'a <timestamp>.json')
+  t.ok(files.includes('latest.md'), 'latest.md')
+  for (const chart of ['throughput-100', 'throughput-1024', 'latency-100', 'latency-1024', 'e2e']) {
+    t.ok(files.includes(`latest-${chart}.svg`), `chart ${chart}`)
+    t.match(readFileSync(join(out, `latest-${chart}.svg`), 'utf8'), /^<svg /)
+  }
+  const md = readFileSync(join(out, 'latest.md'), 'utf8')
+  for (const section of ['## Targets', "## 1. This machine's limits", '## 2. Producers', 'seed talk, slide 11', '## 3. Consumers', '## 4. End-to-end latency', '## 5. Codec micro-benchmarks', '## Charts', '## Reproduce']) {
+    t.ok(md.includes(section), `section ${section}`)
+  }
+  t.match(md, /records sent|records\/s/)
+
+  const results = JSON.parse(readFileSync(join(out, json!), 'utf8'))
+  t.ok(results.limits.websocket && results.limits.disk, 'machine limits measured')
+  t.ok(results.micro.rows.length > 0, 'micro-benchmarks ran')
+  const failed = results.runs.filter((r: { error?: string }) => r.error)
+  t.same(failed, [], 'no workload failed')
+  for (const system of ['Bitácora', 'NATS JetStream', 'Redis Streams']) {
+    for (const kind of ['produce', 'consume', 'e2e']) {
+      t.ok(results.runs.some((r: { system: string; kind: string }) => r.system === system && r.kind === kind), `${system} ${kind}`)
+    }
+  }
+  for (const acks of ['acks=0', 'acks=1', 'acks=all']) {
+    t.ok(results.runs.some((r: { system: string; mode: string; produce?: unknown }) => r.system === 'Bitácora' && r.mode === acks && r.produce), `Bitácora ${acks}`)
+  }
+  t.match(output, /records sent, [\d.]+ records\/sec \([\d.]+ MB\/sec\), [\d.]+ ms avg latency, [\d.]+ ms max latency, [\d.]+ ms 50th, [\d.]+ ms 95th, [\d.]+ ms 99th, [\d.]+ ms 99\.9th\./, "Kafka's producer line")
+})
