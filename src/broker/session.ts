@@ -13,9 +13,16 @@ import { listOffsets } from './handlers/list-offsets.js'
 import { produce } from './handlers/produce.js'
 import type { Logger } from './log.js'
 
+/** Response bytes (fetch max_bytes) one connection's running fetches may add up to. */
+const FETCH_BYTES_EXECUTING_MAX = 64 * 1024 * 1024
+
 export class Session {
   private handshaken = false
+  /** Requests received and not yet answered (waiting or running): at most inFlightRequestsMax. */
   private inFlight = 0
+  /** Decoded requests waiting for the output to drain, in arrival order. */
+  private readonly waiting: Request[] = []
+  private fetchBytesExecuting = 0
   private readonly closed = new AbortController()
 
   constructor(
@@ -54,23 +61,53 @@ export class Session {
       })
       return
     }
+    if (request.api === 'handshake') this.handshaken = true
     this.inFlight++
-    this.dispatch(request)
-      .then((response) => {
-        if (response !== null) this.send({ correlationId, ...response })
-      })
-      .catch((err: Error) => {
-        this.log.error('request failed', { api: request.api, error: err.stack ?? err.message })
-        this.send({ correlationId, error: wireError(ErrorCode.UNKNOWN_SERVER_ERROR, err.message) })
-      })
-      .finally(() => this.inFlight--)
+    this.waiting.push(request)
+    this.startWaiting()
+  }
+
+  /**
+   * Starts waiting requests while the connection's unsent output is under the limit. Fetches
+   * also need room in a per-connection budget of response bytes (their max_bytes), so a client
+   * that stops reading holds at most sendBufferBytesMax + FETCH_BYTES_EXECUTING_MAX of broker
+   * memory. A fetch waiting for budget does not hold up other requests; produce requests always
+   * start in arrival order (partition order depends on it).
+   */
+  private startWaiting(): void {
+    const limits = this.ctx.config.limits
+    for (let i = 0; i < this.waiting.length && this.ws.bufferedAmount <= limits.sendBufferBytesMax; ) {
+      const request = this.waiting[i]
+      const fetchBytes = request.api === 'fetch' ? Math.min(request.fetch!.maxBytes || limits.fetchResponseBytesMax, limits.fetchResponseBytesMax) : 0
+      if (fetchBytes > 0 && this.fetchBytesExecuting > 0 && this.fetchBytesExecuting + fetchBytes > FETCH_BYTES_EXECUTING_MAX) {
+        // This fetch waits for budget; requests of other kinds may pass it.
+        const firstOther = this.waiting.findIndex((r, j) => j > i && r.api !== 'fetch')
+        if (firstOther < 0) return
+        i = firstOther
+        continue
+      }
+      this.waiting.splice(i, 1)
+      this.fetchBytesExecuting += fetchBytes
+      this.dispatch(request)
+        .then((response) => {
+          if (response !== null) this.send({ correlationId: request.correlationId, ...response })
+        })
+        .catch((err: Error) => {
+          this.log.error('request failed', { api: request.api, error: err.stack ?? err.message })
+          this.send({ correlationId: request.correlationId, error: wireError(ErrorCode.UNKNOWN_SERVER_ERROR, err.message) })
+        })
+        .finally(() => {
+          this.inFlight--
+          this.fetchBytesExecuting -= fetchBytes
+          this.startWaiting()
+        })
+    }
   }
 
   /** Runs one request; null means no response (produce with acks=0). */
   private async dispatch(r: Request): Promise<ResponseProps | null> {
     switch (r.api) {
       case 'handshake':
-        this.handshaken = true
         return { handshake: admin.handshake(this.ctx, r.handshake!) }
       case 'metadata':
         return { metadata: admin.metadata(this.ctx, r.metadata!) }
@@ -99,7 +136,10 @@ export class Session {
     if (this.ws.readyState !== this.ws.OPEN) return
     const max = this.ctx.config.limits.sendBufferBytesMax
     this.ws.send(encodeResponse(response), { binary: true }, () => {
-      if (this.ws.isPaused && this.ws.bufferedAmount < max / 2) this.ws.resume()
+      if (this.ws.bufferedAmount < max / 2) {
+        if (this.ws.isPaused) this.ws.resume()
+        this.startWaiting()
+      }
     })
     // Stop reading requests from a client that does not read its responses.
     if (this.ws.bufferedAmount > max && !this.ws.isPaused) this.ws.pause()

@@ -1,6 +1,7 @@
 // Bad input of every kind against a real broker: each gets a typed error or a close with a
 // reason; afterwards a valid request on a new connection succeeds and earlier data is intact.
 import t, { type Test } from 'tap'
+import { readFileSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
 import WebSocket from 'ws'
 import { loadCodec, splitBatches } from '../../src/codec/index.js'
@@ -134,3 +135,37 @@ t.test('page origins: localhost admitted, others refused with 403', async (t) =>
 })
 
 t.teardown(() => setup.close())
+
+t.test('a client that stops reading is back-pressured, not buffered without bound', async (t) => {
+  // Its own broker, with the default in-flight limit (the shared one allows 4).
+  const wide = await startBroker(t)
+  const c = await connect(wide.url)
+  await c.call({ createTopics: { topics: [{ name: 'wide', partitions: 1 }] } })
+  for (let i = 0; i < 3; i++) {
+    const r = await producePartition(c, codec.encodeBatch([{ value: new Uint8Array(900 * 1024).fill(i) }]), 'wide')
+    t.equal(r.error, null)
+  }
+  const rssMiB = () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${wide.child.pid}/status`, 'utf8'))![1]) / 1024
+  const before = rssMiB()
+  // 200 fetches of ~1.8 MiB each (360 MiB of answers), then stop reading.
+  const socket = (c.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket
+  let answered = 0
+  let answerBytes = 0
+  c.ws.on('message', (d: Buffer) => { answered++; answerBytes += d.length })
+  for (let i = 0; i < 200; i++) {
+    c.ws.send(encodeRequest({ correlationId: 10_000 + i, fetch: { maxBytes: 2 * 1024 * 1024, topics: [{ name: 'wide', partitions: [{ index: 0, fetchOffset: 0 }] }] } }))
+  }
+  socket.pause()
+  await new Promise((r) => setTimeout(r, 3000))
+  const grown = rssMiB() - before
+  t.ok(answered < 50, `the client really stopped reading (${answered} answers read)`)
+  t.ok(grown < 150, `broker memory grew ${grown.toFixed(0)} MiB while the client did not read (unbounded: ~360 MiB)`)
+  const other = await connect(wide.url)
+  t.equal((await other.call({ metadata: {} })).error, null, 'other connections are served meanwhile')
+  other.close()
+  socket.resume()
+  for (let i = 0; i < 300 && answered < 200; i++) await new Promise((r) => setTimeout(r, 100))
+  t.equal(answered, 200, 'once it reads again, every fetch is answered')
+  t.ok(answerBytes > 300 * 1024 * 1024, `answers totalled ${(answerBytes / 1048576).toFixed(0)} MiB`)
+  c.close()
+})
