@@ -11,6 +11,7 @@ commands:
   topics      create, list, describe, delete, alter topics (bitacora topics --help)
   produce     write stdin lines to a topic, one record each (bitacora produce --help)
   consume     print a topic's records (bitacora consume --help)
+  perf        Kafka-style perf tools: produce, consume, e2e (bitacora perf --help)
   version     print the version
   help        print this help
 
