@@ -5,8 +5,6 @@ import { checkTopicConfigs, effectiveConfigs, TOPIC_CONFIGS, type TopicConfigs }
 import { topicNameProblem, type TopicInfo } from '../topic-registry.js'
 import type { BrokerContext } from './context.js'
 
-type P<T> = T // readability: handler inputs are decoded messages, outputs plain objects
-
 const API_NAMES = ['handshake', 'metadata', 'createTopics', 'deleteTopics', 'describeConfigs', 'alterConfigs', 'produce', 'fetch', 'listOffsets']
 
 /** How long CreateTopics waits for new partitions' leaders when the request names no timeout. */
@@ -14,7 +12,7 @@ const CREATE_READY_TIMEOUT_MS = 10_000
 
 const uuidBytes = (hex: string) => Uint8Array.from(hex.match(/../g)!.map((b) => parseInt(b, 16)))
 
-export function handshake(ctx: BrokerContext, req: P<bitacora.IHandshakeRequest>): bitacora.IHandshakeResponse {
+export function handshake(ctx: BrokerContext, req: bitacora.IHandshakeRequest): bitacora.IHandshakeResponse {
   return {
     protocolVersion: Math.min(req.protocolVersion || PROTOCOL_VERSION, PROTOCOL_VERSION),
     brokerId: ctx.config.brokerId,
@@ -25,7 +23,7 @@ export function handshake(ctx: BrokerContext, req: P<bitacora.IHandshakeRequest>
   }
 }
 
-export function metadata(ctx: BrokerContext, req: P<bitacora.IMetadataRequest>): bitacora.IMetadataResponse {
+export function metadata(ctx: BrokerContext, req: bitacora.IMetadataRequest): bitacora.IMetadataResponse {
   const names = req.topics?.length ? req.topics : ctx.registry.list().map((t) => t.name)
   return {
     brokers: [{ id: ctx.config.brokerId, url: ctx.url, rack: '' }],
@@ -54,7 +52,7 @@ export function metadata(ctx: BrokerContext, req: P<bitacora.IMetadataRequest>):
   }
 }
 
-export async function createTopics(ctx: BrokerContext, req: P<bitacora.ICreateTopicsRequest>): Promise<bitacora.ICreateTopicsResponse> {
+export async function createTopics(ctx: BrokerContext, req: bitacora.ICreateTopicsRequest): Promise<bitacora.ICreateTopicsResponse> {
   const results: bitacora.ITopicResult[] = []
   const seen = new Set<string>()
   for (const t of req.topics ?? []) {
@@ -96,7 +94,7 @@ export async function createTopics(ctx: BrokerContext, req: P<bitacora.ICreateTo
   return { topics: results }
 }
 
-export async function deleteTopics(ctx: BrokerContext, req: P<bitacora.IDeleteTopicsRequest>): Promise<bitacora.IDeleteTopicsResponse> {
+export async function deleteTopics(ctx: BrokerContext, req: bitacora.IDeleteTopicsRequest): Promise<bitacora.IDeleteTopicsResponse> {
   const results: bitacora.ITopicResult[] = []
   for (const name of req.names ?? []) {
     const topic = ctx.registry.get(name)
@@ -119,7 +117,7 @@ function resourceProblem(ctx: BrokerContext, r: bitacora.IConfigResource | null 
   return null
 }
 
-export function describeConfigs(ctx: BrokerContext, req: P<bitacora.IDescribeConfigsRequest>): bitacora.IDescribeConfigsResponse {
+export function describeConfigs(ctx: BrokerContext, req: bitacora.IDescribeConfigsRequest): bitacora.IDescribeConfigsResponse {
   return {
     results: (req.resources ?? []).map((target) => {
       const problem = resourceProblem(ctx, target.resource)
@@ -137,7 +135,7 @@ export function describeConfigs(ctx: BrokerContext, req: P<bitacora.IDescribeCon
   }
 }
 
-export async function alterConfigs(ctx: BrokerContext, req: P<bitacora.IAlterConfigsRequest>): Promise<bitacora.IAlterConfigsResponse> {
+export async function alterConfigs(ctx: BrokerContext, req: bitacora.IAlterConfigsRequest): Promise<bitacora.IAlterConfigsResponse> {
   const results: bitacora.AlterConfigsResponse.IResult[] = []
   for (const target of req.resources ?? []) {
     const problem = resourceProblem(ctx, target.resource)
