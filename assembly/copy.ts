@@ -1,4 +1,4 @@
-// Byte copies shared by the LZ4 and Snappy decoders. Both formats produce many short
+// Byte copies shared by the LZ4 and Snappy decoders, and the match-length scan their encoders share. Both formats produce many short
 // literals and matches; memory.copy has a fixed cost that dominates at those sizes, so
 // short copies use 8-byte loads and stores when the caller guarantees slack room.
 
@@ -44,4 +44,21 @@ export function copyMatch(op: usize, offset: usize, n: usize, slack: bool): void
   }
   const end = op + n
   while (op < end) store<u8>(op++, load<u8>(ref++))
+}
+
+/** Bytes equal at p and q, counting from there up to `limit` (p's bound). */
+// @ts-ignore: decorator
+@inline export function commonLength(p: usize, q: usize, limit: usize): usize {
+  const start = p
+  while (p + 8 <= limit) {
+    const x = load<u64>(p) ^ load<u64>(q)
+    if (x != 0) return p - start + <usize>(ctz<u64>(x) >> 3)
+    p += 8
+    q += 8
+  }
+  while (p < limit && load<u8>(p) == load<u8>(q)) {
+    p++
+    q++
+  }
+  return p - start
 }

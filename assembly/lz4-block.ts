@@ -2,7 +2,7 @@
 // The compressor is the standard greedy single-probe matcher with accelerating skips over
 // incompressible data; the decoder bounds-checks every read and write.
 import * as E from './errors'
-import { copyLiteral, copyMatch, COPY_SLACK } from './copy'
+import { commonLength, copyLiteral, copyMatch, COPY_SLACK } from './copy'
 
 const MIN_MATCH: usize = 4
 // Format rules: the last 5 bytes are always literals, and the last match starts at least
@@ -34,22 +34,6 @@ function tableLog(n: usize): u32 {
   return min(max(bits, HASH_LOG_MIN), HASH_LOG_MAX)
 }
 
-/** Bytes equal at p and q, counting from there up to `limit` (p's bound). */
-// @ts-ignore: decorator
-@inline function commonLength(p: usize, q: usize, limit: usize): usize {
-  const start = p
-  while (p + 8 <= limit) {
-    const x = load<u64>(p) ^ load<u64>(q)
-    if (x != 0) return p - start + <usize>(ctz<u64>(x) >> 3)
-    p += 8
-    q += 8
-  }
-  while (p < limit && load<u8>(p) == load<u8>(q)) {
-    p++
-    q++
-  }
-  return p - start
-}
 
 // Writes the extension bytes of a length field whose nibble is 15: n = length - 15.
 // @ts-ignore: decorator

@@ -2,7 +2,7 @@
 // literal and copy elements. The compressor works on independent 64 KiB fragments with the
 // standard greedy hash matcher and skip heuristic; the decoder bounds-checks every element.
 import * as E from './errors'
-import { copyLiteral, copyMatch, COPY_SLACK } from './copy'
+import { commonLength, copyLiteral, copyMatch, COPY_SLACK } from './copy'
 
 const FRAGMENT_BYTES: usize = 64 * 1024
 // Inputs shorter than this are emitted as one literal; the matcher reads ahead of ip.
@@ -63,21 +63,6 @@ function emitCopy(op: usize, offset: usize, n: usize): usize {
   return emitCopyUpTo64(op, offset, n)
 }
 
-// @ts-ignore: decorator
-@inline function commonLength(p: usize, q: usize, limit: usize): usize {
-  const start = p
-  while (p + 8 <= limit) {
-    const x = load<u64>(p) ^ load<u64>(q)
-    if (x != 0) return p - start + <usize>(ctz<u64>(x) >> 3)
-    p += 8
-    q += 8
-  }
-  while (p < limit && load<u8>(p) == load<u8>(q)) {
-    p++
-    q++
-  }
-  return p - start
-}
 
 function compressFragment(src: usize, n: usize, op: usize): usize {
   const end = src + n
