@@ -88,6 +88,25 @@ function readHeader(ip: usize, iend: usize): i32 {
   return 0
 }
 
+const SKIPPED: i32 = 1
+
+/**
+ * Steps into the frame at ip: a skippable frame is passed over (returns SKIPPED, dataStart
+ * after it); a data frame's header is parsed (returns 0, header fields set). Else an error.
+ */
+function enterFrame(ip: usize, iend: usize): i32 {
+  if (iend - ip < 8) return E.ERR_LZ4_TRUNCATED
+  const magic = load<u32>(ip)
+  if ((magic & 0xfffffff0) == SKIPPABLE_MAGIC) {
+    const skip = <usize>load<u32>(ip, 4)
+    if (skip > iend - ip - 8) return E.ERR_LZ4_TRUNCATED
+    dataStart = ip + 8 + skip
+    return SKIPPED
+  }
+  if (magic != MAGIC) return E.ERR_LZ4_BAD_MAGIC
+  return readHeader(ip, iend)
+}
+
 /**
  * An upper bound on the decoded size of the frames in [src, src+n), from their headers and
  * block sizes alone (a cheap walk, no decoding), or a negative error code: the caller
@@ -100,17 +119,12 @@ export function lz4DecodedBound(src: usize, n: usize, limit: usize): i32 {
   let total: u64 = 0
   if (n == 0) return E.ERR_LZ4_TRUNCATED
   while (ip < iend) {
-    if (iend - ip < 8) return E.ERR_LZ4_TRUNCATED
-    const magic = load<u32>(ip)
-    if ((magic & 0xfffffff0) == SKIPPABLE_MAGIC) {
-      const skip = <usize>load<u32>(ip, 4)
-      if (skip > iend - ip - 8) return E.ERR_LZ4_TRUNCATED
-      ip += 8 + skip
+    const rc = enterFrame(ip, iend)
+    if (rc < 0) return rc
+    if (rc == SKIPPED) {
+      ip = dataStart
       continue
     }
-    if (magic != MAGIC) return E.ERR_LZ4_BAD_MAGIC
-    const rc = readHeader(ip, iend)
-    if (rc < 0) return rc
     if (flg & FLG_CONTENT_SIZE && contentSize > <u64>limit) return E.ERR_DECOMPRESSED_TOO_LARGE
     ip = dataStart
     let frame: u64 = 0
@@ -147,17 +161,12 @@ export function lz4FrameDecompress(src: usize, n: usize, dst: usize, cap: usize)
   let op = dst
   if (n == 0) return E.ERR_LZ4_TRUNCATED
   while (ip < iend) {
-    if (iend - ip < 8) return E.ERR_LZ4_TRUNCATED
-    const magic = load<u32>(ip)
-    if ((magic & 0xfffffff0) == SKIPPABLE_MAGIC) {
-      const skip = <usize>load<u32>(ip, 4)
-      if (skip > iend - ip - 8) return E.ERR_LZ4_TRUNCATED
-      ip += 8 + skip
+    const rc = enterFrame(ip, iend)
+    if (rc < 0) return rc
+    if (rc == SKIPPED) {
+      ip = dataStart
       continue
     }
-    if (magic != MAGIC) return E.ERR_LZ4_BAD_MAGIC
-    const rc = readHeader(ip, iend)
-    if (rc < 0) return rc
     if (flg & FLG_CONTENT_SIZE && contentSize > <u64>(oend - op)) return E.ERR_DECOMPRESSED_TOO_LARGE
     ip = dataStart
     const frameStart = op
