@@ -229,7 +229,7 @@ export class PartitionReplica {
           } finally {
             this.core.advance()
           }
-          for (const a of appends) this.core.appended(a.logEnd, a.epochStarts)
+          for (const a of appends) this.core.appended(a.logEnd, { epochStarts: a.epochStarts })
         })
         for (const a of appends) this.trackFlush(a.logEnd)
       }

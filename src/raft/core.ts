@@ -1,6 +1,8 @@
-// The replicated-log core: KRaft-shaped Raft (KIP-595 + pre-vote KIP-996) as a pure state
-// machine. Inputs: tick, receive, propose, appended, flushed (and campaign / resign).
-// Outputs: ready() / advance(). No I/O, no clock, no randomness of its own, no record bytes.
+// The replicated-log core: KRaft-shaped Raft (KIP-595 + pre-vote KIP-996, snapshots KIP-630,
+// voter changes KIP-853) as a pure state machine. Inputs: tick, receive, propose, appended,
+// flushed, snapshotTaken, advanceLogStart (and campaign, resign, transferLeadership, addVoter,
+// removeVoter). Outputs: ready() / advance(). No I/O, no clock, no randomness of its own, no
+// record bytes.
 import { assert } from './assert.js'
 import { EpochCache } from './epoch-cache.js'
 import {
@@ -15,13 +17,16 @@ import {
 import { ProgressTracker } from './progress.js'
 import { VoteTally } from './quorum.js'
 import type {
+  AppendedRange,
+  EpochStart,
   BugSwitches,
   Directive,
   EndQuorumEpoch,
-  EpochStart,
   FetchRecords,
   FetchRequest,
   FetchResponse,
+  FetchSnapshotRequest,
+  FetchSnapshotResponse,
   Leadership,
   LogView,
   Message,
@@ -31,12 +36,28 @@ import type {
   RaftConfig,
   Ready,
   Role,
+  SnapshotChunk,
+  SnapshotId,
+  SnapshotInfo,
   Status,
+  TransferResult,
   VoteRequest,
   VoteResponse,
+  VoterChangeRefusal,
+  VoterChangeResult,
+  VoterSetAt,
 } from './types.js'
+import { VoterHistory } from './voter-set.js'
 
-type PendingAppend = 'fetched' | 'leaderChange'
+type PendingAppend = 'fetched' | 'leaderChange' | 'voters'
+
+/** A follower's download of the leader's snapshot, chunk by chunk. */
+interface SnapshotDownload {
+  readonly snapshot: SnapshotInfo
+  readonly voters: readonly NodeId[]
+  position: number
+  sentAtTick: number
+}
 
 interface ParkedFetch {
   readonly request: FetchRequest
@@ -49,8 +70,10 @@ export class RaftCore {
   private readonly cfg: RaftConfig
   private readonly bugs: BugSwitches
   private readonly id: NodeId
-  private readonly voters: ReadonlySet<NodeId>
-  private readonly isVoter: boolean
+  /** The voter set along the log; the one in force is mirrored in `voters` / `isVoter`. */
+  private readonly history: VoterHistory
+  private voters: ReadonlySet<NodeId>
+  private isVoter: boolean
 
   // Quorum state (persisted).
   private epoch: number
@@ -63,6 +86,8 @@ export class RaftCore {
   private logEnd: number
   private flushedEnd: number
   private readonly epochs: EpochCache
+  /** The latest snapshot of a state-machine log (the log starts at its end), or null. */
+  private snapshot: SnapshotInfo | null
   private highWatermark = 0
   private readonly pendingAppends: PendingAppend[] = []
   /** The leader's HW that arrived with records still being appended. */
@@ -83,6 +108,7 @@ export class RaftCore {
   private inflightFetch: { ids: number[]; sentAtTick: number; fetchOffset: number } | null = null
   private nextFetchId = 1
   private bootstrapCursor = 0
+  private download: SnapshotDownload | null = null
 
   // Elections.
   private tally: VoteTally | null = null
@@ -93,6 +119,8 @@ export class RaftCore {
   private progress: ProgressTracker | null = null
   private readonly parked = new Map<NodeId, ParkedFetch>()
   private lastBeginQuorumTick = 0
+  /** A leadership transfer waiting for its target to catch up; proposals wait meanwhile. */
+  private transfer: { target: NodeId; deadlineTick: number } | null = null
 
   // Output.
   private messages: Message[] = []
@@ -100,18 +128,22 @@ export class RaftCore {
   private quorumDirty = false
   private hwDirty = false
   private leadershipDirty = false
+  private votersDirty = false
   private inReady = false
 
   constructor(cfg: RaftConfig, persisted: QuorumState | null, log: LogView) {
-    assert(cfg.voters.length >= 1 && cfg.voters.length <= VOTERS_MAX, 'voter count out of range')
-    assert(new Set(cfg.voters).size === cfg.voters.length, 'duplicate voter')
     assert(cfg.electionTimeoutTicks >= 1 && cfg.fetchTimeoutTicks >= 1, 'timeouts must be positive')
     assert(cfg.fetchRetryTicks > cfg.fetchMaxWaitTicks, 'a parked fetch must answer before the retry')
     assert(log.logStart <= log.flushedEnd && log.flushedEnd <= log.logEnd, 'bad log view')
+    const snapshot = log.snapshot ?? null
+    assert(snapshot === null || snapshot.endOffset === log.logStart, 'a state-machine log starts at its snapshot')
     this.cfg = cfg
     this.bugs = cfg.bugs ?? NO_BUGS
     this.id = cfg.id
-    this.voters = new Set(cfg.voters)
+    this.history = new VoterHistory(cfg.voters, log.voterSets ?? [], log.logStart)
+    // A voter record beyond the log end was lost with an unflushed tail.
+    this.history.truncateFrom(log.logEnd)
+    this.voters = new Set(this.history.current())
     this.isVoter = this.voters.has(cfg.id)
     this.epoch = persisted?.epoch ?? 0
     this.votedFor = persisted?.votedFor ?? null
@@ -119,7 +151,8 @@ export class RaftCore {
     this.logStart = log.logStart
     this.logEnd = log.logEnd
     this.flushedEnd = log.flushedEnd
-    this.epochs = new EpochCache(log.epochs)
+    this.snapshot = snapshot
+    this.epochs = new EpochCache(log.epochs, log.logStartEpoch ?? snapshot?.epoch ?? 0)
     assert(this.epochs.latestEpoch() <= this.epoch || persisted === null, 'log is ahead of quorum state')
     if (persisted === null) this.epoch = this.epochs.latestEpoch()
     const lastLeader = persisted?.leaderId ?? null
@@ -161,6 +194,10 @@ export class RaftCore {
         return this.handleFetch(m)
       case 'fetchResponse':
         return this.handleFetchResponse(m)
+      case 'fetchSnapshot':
+        return this.handleFetchSnapshot(m)
+      case 'fetchSnapshotResponse':
+        return this.handleFetchSnapshotResponse(m)
     }
   }
 
@@ -170,6 +207,7 @@ export class RaftCore {
     if (this.role !== 'leader') {
       return { ok: false, reason: 'notLeader', leaderId: this.leaderId, epoch: this.epoch }
     }
+    if (this.transfer !== null) return { ok: false, reason: 'transferring', leaderId: this.id, epoch: this.epoch }
     // Client data goes after the LeaderChange batch, which opens the epoch in the cache.
     if (this.epochs.latestEpoch() !== this.epoch || this.pendingAppends.length > 0) {
       return { ok: false, reason: 'leaderNotReady', leaderId: this.id, epoch: this.epoch }
@@ -180,13 +218,16 @@ export class RaftCore {
     return { ok: true, epoch: this.epoch }
   }
 
-  /** The shell appended: after a directive (in order), or a proposal on the leader. */
-  appended(logEnd: number, epochStarts: readonly EpochStart[] = []): void {
+  /**
+   * The shell appended: after a directive (in order), or a proposal on the leader. `range`
+   * names the epochs and voter sets that begin inside the appended records.
+   */
+  appended(logEnd: number, range: AppendedRange = {}): void {
     this.assertNotInReady()
     assert(Number.isSafeInteger(logEnd) && logEnd >= this.logEnd, 'log end moved backwards')
     const kind = this.pendingAppends.shift() ?? 'client'
     if (kind === 'client') assert(this.role === 'leader', 'client append on a non-leader')
-    for (const s of epochStarts) {
+    for (const s of range.epochStarts ?? []) {
       assert(s.startOffset >= this.logEnd && s.startOffset < logEnd, 'epoch start outside append')
       assert(s.epoch <= this.epoch, 'appended an epoch from the future')
       this.epochs.assign(s.epoch, s.startOffset)
@@ -195,7 +236,14 @@ export class RaftCore {
       // The leader's own data is always stamped with its current epoch.
       assert(logEnd === this.logEnd || this.epochs.latestEpoch() === this.epoch, 'leader append without epoch')
     }
+    const voterSets = range.voterSets ?? []
+    assert(kind !== 'voters' || voterSets.length === 1, 'a voter record append must report its voter set')
+    for (const v of voterSets) {
+      assert(v.offset >= this.logEnd && v.offset < logEnd, 'voter record outside append')
+      this.history.record(v.offset, v.voters)
+    }
     this.logEnd = logEnd
+    if (voterSets.length > 0) this.votersChanged()
     if (kind === 'fetched') this.raiseHighWatermark(Math.min(this.pendingLeaderHw, this.logEnd))
     if (this.role === 'follower' && this.pendingAppends.length === 0 && this.inflightFetch === null) {
       this.sendFetch()
@@ -203,6 +251,7 @@ export class RaftCore {
     if (this.role === 'leader') {
       this.maybeAdvanceLeaderHw()
       this.completeParked(false)
+      this.maybeCompleteTransfer()
     }
   }
 
@@ -222,13 +271,83 @@ export class RaftCore {
   /** Start a pre-vote now (tests, operator-triggered elections). */
   campaign(): void {
     this.assertNotInReady()
-    if (this.isVoter && this.role !== 'leader') this.becomeProspective()
+    if (this.mayCampaign() && this.role !== 'leader') this.becomeProspective()
   }
 
-  /** Leader: step down gracefully, asking voters to elect a successor now (EndQuorumEpoch). */
+  /**
+   * Leader: step down gracefully (a broker shutting down), asking voters to elect a successor
+   * now (EndQuorumEpoch, the most caught-up voters first) instead of waiting out a timeout.
+   */
   resign(): void {
     this.assertNotInReady()
     if (this.role === 'leader') this.resignLeadership()
+  }
+
+  /**
+   * Leader: hand leadership to `target`. Proposals are refused (`transferring`) until the
+   * target has fetched up to the log end; then the leader resigns naming it first among the
+   * preferred successors, and it campaigns at once. If the target has not caught up within
+   * `transferTimeoutTicks`, the transfer is dropped and proposals resume.
+   */
+  transferLeadership(target: NodeId): TransferResult {
+    this.assertNotInReady()
+    if (this.role !== 'leader') return { ok: false, reason: 'notLeader', leaderId: this.leaderId }
+    if (target === this.id) return { ok: false, reason: 'self', leaderId: this.id }
+    if (!this.voters.has(target)) return { ok: false, reason: 'notVoter', leaderId: this.id }
+    if (this.transfer !== null) return { ok: false, reason: 'inProgress', leaderId: this.id }
+    const timeout = this.cfg.transferTimeoutTicks ?? 2 * this.cfg.electionTimeoutTicks
+    this.transfer = { target, deadlineTick: this.nowTicks + timeout }
+    this.maybeCompleteTransfer()
+    return { ok: true }
+  }
+
+  /** Leader: add `id` (an observer that has caught up) to the voter set. */
+  addVoter(id: NodeId): VoterChangeResult {
+    this.assertNotInReady()
+    if (this.voters.has(id)) return this.refuseChange('alreadyVoter')
+    if (this.voters.size >= VOTERS_MAX) return this.refuseChange('tooManyVoters')
+    const caughtUp =
+      this.progress !== null && this.progress.recentlyHeard(id, this.nowTicks, this.cfg.fetchTimeoutTicks) &&
+      this.progress.fetchOffsetOf(id)! >= this.highWatermark
+    return this.changeVoters([...this.voters, id], caughtUp ? null : 'notCaughtUp')
+  }
+
+  /** Leader: remove `id` from the voter set; a removed leader resigns once the change commits. */
+  removeVoter(id: NodeId): VoterChangeResult {
+    this.assertNotInReady()
+    if (!this.voters.has(id)) return this.refuseChange('notVoter')
+    if (this.voters.size === 1) return this.refuseChange('lastVoter')
+    return this.changeVoters([...this.voters].filter((v) => v !== id), null)
+  }
+
+  /**
+   * The application durably wrote a snapshot of a state-machine log's state below
+   * `snapshot.endOffset` (<= the HW). The log now starts there: the shell may delete the
+   * records below it, and followers behind it will download the snapshot instead.
+   */
+  snapshotTaken(snapshot: SnapshotInfo): void {
+    this.assertNotInReady()
+    assert(snapshot.endOffset > this.logStart && snapshot.endOffset <= this.highWatermark, `snapshot end ${snapshot.endOffset} outside (log start, HW]`)
+    assert(Number.isSafeInteger(snapshot.sizeBytes) && snapshot.sizeBytes >= 1, 'empty snapshot')
+    assert(snapshot.epoch === this.epochs.epochAt(snapshot.endOffset - 1), 'snapshot epoch differs from the log')
+    this.snapshot = snapshot
+    this.moveLogStart(snapshot.endOffset)
+    this.flushedEnd = Math.max(this.flushedEnd, snapshot.endOffset)
+  }
+
+  /** A data partition's shell deleted the records below `offset` (retention, DeleteRecords). */
+  advanceLogStart(offset: number): void {
+    this.assertNotInReady()
+    assert(this.snapshot === null, 'a state-machine log moves its start by snapshotTaken')
+    if (offset <= this.logStart) return
+    assert(offset <= this.highWatermark && offset <= this.flushedEnd, `log start ${offset} beyond the flushed HW`)
+    this.moveLogStart(offset)
+  }
+
+  /** Epoch of the record at `offset` (for naming a snapshot ending after it). */
+  epochAt(offset: number): number {
+    assert(offset >= this.logStart - 1 && offset < this.logEnd, `offset ${offset} outside the log`)
+    return this.epochs.epochAt(offset)
   }
 
   // ---------------------------------------------------------------- output
@@ -239,7 +358,8 @@ export class RaftCore {
       this.directives.length > 0 ||
       this.quorumDirty ||
       this.hwDirty ||
-      this.leadershipDirty
+      this.leadershipDirty ||
+      this.votersDirty
     )
   }
 
@@ -256,10 +376,11 @@ export class RaftCore {
       leadership: this.leadershipDirty
         ? { role: this.role, epoch: this.epoch, leaderId: this.leaderId }
         : null,
+      voters: this.votersDirty ? [...this.voters] : null,
     }
     this.messages = []
     this.directives = []
-    this.quorumDirty = this.hwDirty = this.leadershipDirty = false
+    this.quorumDirty = this.hwDirty = this.leadershipDirty = this.votersDirty = false
     return rd
   }
 
@@ -281,11 +402,19 @@ export class RaftCore {
       logEnd: this.logEnd,
       flushedEnd: this.flushedEnd,
       lastEpoch: this.epochs.latestEpoch(),
+      logStartEpoch: this.epochs.logStartEpoch,
+      voters: [...this.voters],
+      snapshot: this.snapshot,
+      transferTarget: this.transfer?.target ?? null,
     }
   }
 
   epochCache(): EpochStart[] {
     return this.epochs.snapshot()
+  }
+
+  voterHistory(): VoterSetAt[] {
+    return this.history.snapshot()
   }
 
   leadership(): Leadership {
@@ -305,6 +434,7 @@ export class RaftCore {
     if (!progress.heardFromMajority(this.nowTicks, this.cfg.fetchTimeoutTicks)) {
       return this.resignLeadership() // check-quorum: we may be the minority side of a partition
     }
+    if (this.transfer !== null && this.nowTicks >= this.transfer.deadlineTick) this.transfer = null // back to normal
     if (this.nowTicks - this.lastBeginQuorumTick >= this.cfg.beginQuorumRetryTicks) {
       this.lastBeginQuorumTick = this.nowTicks
       for (const id of progress.votersNotFetched()) this.send({ type: 'beginQuorumEpoch', from: this.id, to: id, epoch: this.epoch })
@@ -314,8 +444,12 @@ export class RaftCore {
   private tickFollower(): void {
     if (this.nowTicks >= this.fetchDeadlineTick) {
       // The leader is silent: voters campaign, observers look for it again.
-      if (this.isVoter) return this.becomeProspective()
+      if (this.mayCampaign()) return this.becomeProspective()
       return this.becomeUnattached(this.epoch)
+    }
+    if (this.download !== null) {
+      if (this.nowTicks - this.download.sentAtTick >= this.cfg.fetchRetryTicks) this.sendSnapshotFetch()
+      return
     }
     const f = this.inflightFetch
     const stuck = f !== null && this.nowTicks - f.sentAtTick >= this.cfg.fetchRetryTicks
@@ -323,7 +457,7 @@ export class RaftCore {
   }
 
   private tickElection(): void {
-    if (!this.isVoter) {
+    if (!this.mayCampaign()) {
       // An observer finds the leader by asking voters in turn; any answer carries a hint.
       const f = this.inflightFetch
       if (f === null || this.nowTicks - f.sentAtTick >= this.cfg.fetchRetryTicks) this.sendFetch()
@@ -341,6 +475,7 @@ export class RaftCore {
     this.setRole('unattached', null)
     this.electionDeadlineTick = this.nowTicks + this.randomElectionTicks()
     this.inflightFetch = null
+    this.download = null
   }
 
   /** `heardFromLeader`: the leader itself spoke (not a hint), which refuses pre-votes for a while. */
@@ -353,15 +488,17 @@ export class RaftCore {
     this.fetchDeadlineTick = this.nowTicks + this.followerTimeoutTicks()
     if (heardFromLeader) this.lastLeaderContactTick = this.nowTicks
     this.inflightFetch = null
+    this.download = null
     if (this.pendingAppends.length === 0) this.sendFetch()
   }
 
   /** KIP-996: ask whether we could win before disturbing anyone with a new epoch. */
   private becomeProspective(): void {
-    assert(this.isVoter, 'observer campaigning')
+    assert(this.mayCampaign(), 'observer campaigning')
     this.leaveLeadership()
     this.setRole('prospective', null)
     this.inflightFetch = null
+    this.download = null
     this.electionDeadlineTick = this.nowTicks + this.randomElectionTicks()
     this.tally = new VoteTally(this.voters)
     this.tally.record(this.id, true)
@@ -393,8 +530,9 @@ export class RaftCore {
     }
   }
 
-  private resignLeadership(): void {
+  private resignLeadership(first: NodeId | null = null): void {
     const successors = this.progress!.successors()
+    if (first !== null) successors.sort((a, b) => Number(b === first) - Number(a === first))
     this.becomeUnattached(this.epoch)
     for (const v of this.voters) {
       if (v !== this.id) {
@@ -425,6 +563,7 @@ export class RaftCore {
     // Parked fetchers will retry and learn the new state from whoever answers.
     this.parked.clear()
     this.progress = null
+    this.transfer = null
   }
 
   // ---------------------------------------------------------------- epochs
@@ -450,9 +589,11 @@ export class RaftCore {
         this.becomeUnattached(m.epoch)
         return true
       case 'fetch':
+      case 'fetchSnapshot':
         this.becomeUnattached(m.epoch)
         return true
       case 'fetchResponse':
+      case 'fetchSnapshotResponse':
         if (m.kind === 'notLeader') this.adoptEpoch(m.epoch, m.leaderId)
         else this.becomeFollower(m.epoch, m.from, true)
         return false
@@ -469,6 +610,8 @@ export class RaftCore {
       this.send({ type: 'voteResponse', from: this.id, to: m.from, epoch: this.epoch, preVote: m.preVote, granted: false, leaderId: this.leaderId })
     } else if (m.type === 'fetch') {
       this.send(notLeader(this.id, m, this.epoch, this.leaderId))
+    } else if (m.type === 'fetchSnapshot') {
+      this.send(snapshotResponseBase(this.id, m, this.epoch, { kind: 'notLeader', leaderId: this.leaderId }))
     }
     // Stale responses and leader notices are dropped: their epoch is over.
   }
@@ -494,15 +637,21 @@ export class RaftCore {
       this.role === 'leader' ||
       (this.role === 'follower' && this.nowTicks - this.lastLeaderContactTick < this.cfg.fetchTimeoutTicks)
     const logOk = this.bugs.preVoteSkipsLogCheck === true || this.logUpToDate(m)
-    const granted = this.isVoter && m.epoch > this.epoch && logOk && !leaderAlive
+    // Like votes, pre-votes do not consult our voter set (see handleVote).
+    const granted = m.epoch > this.epoch && logOk && !leaderAlive
     const epoch = granted ? m.epoch : this.epoch
     this.send({ type: 'voteResponse', from: this.id, to: m.from, epoch, preVote: true, granted, leaderId: this.leaderId })
   }
 
+  /**
+   * Votes are granted without consulting our voter set (Raft dissertation §4.1): sets in
+   * force differ while a change spreads, and a candidate whose set needs us must be able to
+   * win even if our log has not caught up with it. Only the candidate's own set counts votes.
+   */
   private handleVote(m: VoteRequest): void {
     const free = this.votedFor === null || this.votedFor === m.from
     const granted =
-      this.isVoter && this.voters.has(m.from) && free && this.leaderId === null &&
+      free && this.leaderId === null &&
       this.role !== 'leader' && this.role !== 'candidate' && this.logUpToDate(m)
     if (granted && this.votedFor === null) {
       this.votedFor = m.from
@@ -544,10 +693,9 @@ export class RaftCore {
 
   private handleFetch(m: FetchRequest): void {
     if (this.role !== 'leader') return this.send(notLeader(this.id, m, this.epoch, this.leaderId))
-    if (m.fetchOffset < this.logStart) {
-      return this.send({ ...responseBase(this.id, m, this.epoch), kind: 'outOfRange', highWatermark: this.highWatermark, logStart: this.logStart })
-    }
     const end = this.epochs.endOffsetFor(m.lastFetchedEpoch, this.logEnd)
+    // Behind our log start, or diverging somewhere below it: only a fresh start helps.
+    if (m.fetchOffset < this.logStart || end === null) return this.startOver(m)
     if (end.epoch !== m.lastFetchedEpoch || end.endOffset < m.fetchOffset) {
       // Still contact for check-quorum: the follower is alive, just behind a divergence.
       this.progress!.observe(m.from, 0, 0, this.nowTicks)
@@ -567,10 +715,38 @@ export class RaftCore {
       this.parked.set(m.from, { request: m, parkedAtTick: this.nowTicks })
     }
     this.maybeAdvanceLeaderHw()
+    if (m.from === this.transfer?.target) this.maybeCompleteTransfer()
+  }
+
+  /** The follower must drop its log and start at ours: from the snapshot, or (data partitions) empty. */
+  private startOver(m: FetchRequest): void {
+    if (!this.progress!.observe(m.from, 0, 0, this.nowTicks)) return this.send(notLeader(this.id, m, this.epoch, null))
+    const base = { ...responseBase(this.id, m, this.epoch), highWatermark: this.highWatermark, voters: this.history.at(this.logStart - 1) }
+    if (this.snapshot !== null) return this.send({ ...base, kind: 'snapshot', snapshot: this.snapshot })
+    this.send({ ...base, kind: 'outOfRange', logStart: this.logStart, logStartEpoch: this.epochs.logStartEpoch })
+  }
+
+  private handleFetchSnapshot(m: FetchSnapshotRequest): void {
+    if (this.role !== 'leader') {
+      return this.send(snapshotResponseBase(this.id, m, this.epoch, { kind: 'notLeader', leaderId: this.leaderId }))
+    }
+    this.progress!.touch(m.from, this.nowTicks)
+    const s = this.snapshot
+    if (s === null || !sameSnapshot(s, m.snapshotId) || m.position < 0 || m.position >= s.sizeBytes) {
+      return this.send(snapshotResponseBase(this.id, m, this.epoch, { kind: 'notFound' }))
+    }
+    const length = Math.min(m.maxBytes, this.cfg.fetchMaxBytes, s.sizeBytes - m.position)
+    const response: SnapshotChunk = snapshotResponseBase(this.id, m, this.epoch, { kind: 'chunk', sizeBytes: s.sizeBytes, length, chunk: null })
+    this.directive({ kind: 'attachSnapshotChunk', response, snapshotId: m.snapshotId, position: m.position, length })
+    this.send(response)
   }
 
   private respondRecords(m: FetchRequest): void {
-    const response: FetchRecords = { ...responseBase(this.id, m, this.epoch), kind: 'records', highWatermark: this.highWatermark, records: null }
+    // Spelled out rather than spread: this is the hottest allocation of the fetch path.
+    const response: FetchRecords = {
+      type: 'fetchResponse', from: this.id, to: m.from, epoch: this.epoch, fetchId: m.fetchId, fetchOffset: m.fetchOffset,
+      kind: 'records', highWatermark: this.highWatermark, records: null,
+    }
     if (m.fetchOffset < this.logEnd) {
       this.directive({ kind: 'attachRecords', response, fromOffset: m.fetchOffset, maxBytes: Math.min(m.maxBytes, this.cfg.fetchMaxBytes) })
     }
@@ -596,12 +772,78 @@ export class RaftCore {
     const epochStart = this.epochs.startOf(this.epoch)
     const figure8 = this.bugs.commitByCountingReplicas === true
     if (epochStart === null && !figure8) return
-    const candidate = this.progress!.quorumOffset(this.flushedEnd, this.logEnd, this.bugs.countFetchPosition === true)
+    const candidate = this.progress!.quorumOffset(this.flushedEnd, this.logEnd, this.bugs)
     if (!figure8 && candidate <= epochStart!) return
     if (candidate > this.highWatermark) {
       this.raiseHighWatermark(candidate)
       this.completeParked(true)
     }
+    // A leader that removed itself leads until the removal commits, then hands over.
+    if (!this.isVoter && this.history.latestOffset() < this.highWatermark) this.resignLeadership()
+  }
+
+  /** True once an entry of the leader's own epoch (its LeaderChange) is committed. */
+  private epochCommitted(): boolean {
+    const start = this.epochs.startOf(this.epoch)
+    return start !== null && this.highWatermark > start
+  }
+
+  private refuseChange(reason: VoterChangeRefusal): VoterChangeResult {
+    return { ok: false, reason: this.role === 'leader' ? reason : 'notLeader', leaderId: this.leaderId }
+  }
+
+  /** Appends a voter record for `next` unless a rule of one-change-at-a-time refuses it. */
+  private changeVoters(next: readonly NodeId[], refusal: VoterChangeRefusal | null): VoterChangeResult {
+    if (this.role !== 'leader') return this.refuseChange('notLeader')
+    // Raft's single-server changes are safe only once the leader committed its own epoch...
+    if (!this.epochCommitted() || this.pendingAppends.length > 0) return this.refuseChange('leaderNotReady')
+    // ...and with at most one uncommitted change: two would let sets two voters apart decide.
+    const uncommitted = this.history.latestOffset() >= this.highWatermark && this.bugs.changeVotersBeforeCommit !== true
+    if (uncommitted || this.transfer !== null) return this.refuseChange('changeInProgress')
+    if (refusal !== null) return this.refuseChange(refusal)
+    this.pushPendingAppend('voters')
+    const voters = [...next].sort((a, b) => a - b)
+    this.directive({ kind: 'appendVoters', epoch: this.epoch, voters })
+    return { ok: true, voters }
+  }
+
+  /**
+   * Voters campaign; so does a node that an uncommitted record (as far as it knows) has just
+   * removed. Otherwise a removal that survives only in removed nodes' logs could leave no one
+   * able to win: the remaining voters' logs are behind theirs. Such a candidate counts votes
+   * of its new set only, never its own, and if it wins it leads until its removal commits.
+   */
+  private mayCampaign(): boolean {
+    if (this.isVoter) return true
+    return this.history.latestOffset() >= this.highWatermark && (this.history.previous()?.includes(this.id) ?? false)
+  }
+
+  /** The voter set in force may have changed (a record appended, truncated away, or reset). */
+  private votersChanged(): void {
+    const next = this.history.current()
+    if (next.length === this.voters.size && next.every((v) => this.voters.has(v))) return
+    this.voters = new Set(next)
+    this.isVoter = this.voters.has(this.id)
+    this.votersDirty = true
+    if (this.role === 'leader') {
+      this.progress!.setVoters(next, this.nowTicks)
+      if (this.transfer !== null && !this.voters.has(this.transfer.target)) this.transfer = null
+      this.maybeAdvanceLeaderHw()
+    } else if (this.role === 'prospective' || this.role === 'candidate') {
+      this.becomeUnattached(this.epoch) // the tally counted another voter set
+    }
+  }
+
+  private maybeCompleteTransfer(): void {
+    const t = this.transfer
+    if (t === null || this.role !== 'leader' || this.pendingAppends.length > 0) return
+    if ((this.progress!.fetchOffsetOf(t.target) ?? -1) >= this.logEnd) this.resignLeadership(t.target)
+  }
+
+  private moveLogStart(offset: number): void {
+    this.epochs.advanceStart(offset)
+    this.history.advanceStart(offset)
+    this.logStart = offset
   }
 
   private raiseHighWatermark(hw: number): void {
@@ -614,6 +856,7 @@ export class RaftCore {
   // ---------------------------------------------------------------- follower: fetch path
 
   private sendFetch(): void {
+    if (this.download !== null) return this.sendSnapshotFetch()
     const to = this.fetchTarget()
     if (to === null) return
     const id = this.nextFetchId++
@@ -633,9 +876,9 @@ export class RaftCore {
 
   private fetchTarget(): NodeId | null {
     if (this.role === 'follower') return this.leaderId
-    if (this.isVoter) return null
-    const voters = [...this.voters]
-    return voters[this.bootstrapCursor++ % voters.length]
+    if (this.mayCampaign()) return null
+    const contacts = (this.cfg.observerContacts ?? [...this.voters]).filter((id) => id !== this.id)
+    return contacts.length === 0 ? null : contacts[this.bootstrapCursor++ % contacts.length]
   }
 
   private handleFetchResponse(m: FetchResponse): void {
@@ -673,23 +916,73 @@ export class RaftCore {
         this.truncateDivergent(m.divergingEpoch, m.divergingEndOffset)
         return this.sendFetch()
       case 'outOfRange':
-        this.directive({ kind: 'resetLog', logStart: m.logStart })
-        this.logStart = this.logEnd = this.flushedEnd = m.logStart
-        this.epochs.clear()
+        this.directive({ kind: 'resetLog', logStart: m.logStart, logStartEpoch: m.logStartEpoch, voters: m.voters })
+        this.resetTo(m.logStart, m.logStartEpoch, m.voters)
         this.raiseHighWatermark(Math.min(m.highWatermark, this.logEnd))
         return this.sendFetch()
+      case 'snapshot':
+        this.download = { snapshot: m.snapshot, voters: m.voters, position: 0, sentAtTick: this.nowTicks }
+        return this.sendSnapshotFetch()
     }
   }
 
+  /** An empty log at `logStart` (everything below it is committed, so the HW may be no higher). */
+  private resetTo(logStart: number, logStartEpoch: number, voters: readonly NodeId[]): void {
+    assert(this.highWatermark <= logStart, `resetting below the HW (${logStart} < ${this.highWatermark})`)
+    this.logStart = this.logEnd = this.flushedEnd = logStart
+    this.epochs.reset(logStartEpoch)
+    this.history.reset(logStart, voters)
+    this.votersChanged()
+  }
+
+  private sendSnapshotFetch(): void {
+    const d = this.download!
+    d.sentAtTick = this.nowTicks
+    const snapshotId = { endOffset: d.snapshot.endOffset, epoch: d.snapshot.epoch }
+    this.send({ type: 'fetchSnapshot', from: this.id, to: this.leaderId!, epoch: this.epoch, snapshotId, position: d.position, maxBytes: this.cfg.fetchMaxBytes })
+  }
+
+  private handleFetchSnapshotResponse(m: FetchSnapshotResponse): void {
+    if (this.role !== 'follower') {
+      if (m.kind !== 'notLeader' && this.role !== 'leader') this.becomeFollower(this.epoch, m.from, true)
+      return
+    }
+    const d = this.download
+    if (d === null || m.from !== this.leaderId || !sameSnapshot(d.snapshot, m.snapshotId) || m.position !== d.position) return // stale
+    if (m.kind === 'notLeader') {
+      this.download = null
+      if (m.leaderId === null) this.becomeUnattached(this.epoch)
+      return
+    }
+    this.lastLeaderContactTick = this.nowTicks
+    this.fetchDeadlineTick = this.nowTicks + this.followerTimeoutTicks()
+    if (m.kind === 'notFound') {
+      this.download = null // the leader moved on to a newer snapshot: ask again
+      return this.sendFetch()
+    }
+    assert(m.chunk !== null && m.length >= 1 && m.position + m.length <= d.snapshot.sizeBytes && m.sizeBytes === d.snapshot.sizeBytes, 'bad snapshot chunk')
+    this.directive({ kind: 'writeSnapshotChunk', snapshotId: m.snapshotId, position: m.position, chunk: m.chunk })
+    d.position += m.length
+    if (d.position < d.snapshot.sizeBytes) return this.sendSnapshotFetch()
+    this.download = null
+    this.directive({ kind: 'installSnapshot', snapshot: d.snapshot, voters: d.voters })
+    this.resetTo(d.snapshot.endOffset, d.snapshot.epoch, d.voters)
+    this.snapshot = d.snapshot
+    this.raiseHighWatermark(d.snapshot.endOffset) // a snapshot holds committed state only
+    this.sendFetch()
+  }
+
   private truncateDivergent(divergingEpoch: number, divergingEndOffset: number): void {
-    const ours = this.epochs.endOffsetFor(divergingEpoch, this.logEnd)
-    const offset = Math.max(this.logStart, Math.min(divergingEndOffset, ours.endOffset))
+    const ours = this.epochs.endOffsetFor(divergingEpoch, this.logEnd)?.endOffset ?? this.logStart
+    const offset = Math.max(this.logStart, Math.min(divergingEndOffset, ours))
     assert(offset >= this.highWatermark, `truncating committed offsets (${offset} < HW ${this.highWatermark})`)
     if (offset >= this.logEnd) return
     this.directive({ kind: 'truncate', offset })
     this.logEnd = offset
     this.flushedEnd = Math.min(this.flushedEnd, offset)
     this.epochs.truncateFrom(offset)
+    this.history.truncateFrom(offset)
+    this.votersChanged()
   }
 
   // ---------------------------------------------------------------- helpers
@@ -736,5 +1029,13 @@ function responseBase(from: NodeId, m: FetchRequest, epoch: number) {
 }
 
 function notLeader(from: NodeId, m: FetchRequest, epoch: number, leaderId: NodeId | null): FetchResponse {
-  return { ...responseBase(from, m, epoch), kind: 'notLeader', leaderId }
+  return { type: 'fetchResponse', from, to: m.from, epoch, fetchId: m.fetchId, fetchOffset: m.fetchOffset, kind: 'notLeader', leaderId }
+}
+
+function snapshotResponseBase<T extends object>(from: NodeId, m: FetchSnapshotRequest, epoch: number, rest: T) {
+  return { type: 'fetchSnapshotResponse' as const, from, to: m.from, epoch, snapshotId: m.snapshotId, position: m.position, ...rest }
+}
+
+function sameSnapshot(a: SnapshotId, b: SnapshotId): boolean {
+  return a.endOffset === b.endOffset && a.epoch === b.epoch
 }

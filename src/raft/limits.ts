@@ -8,13 +8,15 @@ export const VOTERS_MAX = 7
 export const OBSERVERS_MAX = 16
 /** Parked fetches on a leader: at most one per replica (a newer fetch supersedes). */
 export const PARKED_FETCHES_MAX = VOTERS_MAX + OBSERVERS_MAX
+/** Voter records the core remembers between the log start and the log end (one per change). */
+export const VOTER_SETS_MAX = 1 << 12
 /** Epoch-cache entries; one per leader epoch that wrote at least one batch. */
 export const EPOCH_CACHE_ENTRIES_MAX = 1 << 16
 /** Messages one ready() may carry; the core emits O(replicas) per input, so this is generous. */
 export const READY_MESSAGES_MAX = 1024
 /** Directives one ready() may carry. */
 export const READY_DIRECTIVES_MAX = 1024
-/** Appends the core may wait on (a fetched append and a LeaderChange at most, in practice). */
+/** Appends the core may wait on (a fetched append, a LeaderChange or a voter record, in practice). */
 export const PENDING_APPENDS_MAX = 8
 /** Offsets a leader accepts beyond its high watermark before proposals are refused. */
 export const UNCOMMITTED_OFFSETS_MAX = 1 << 20

@@ -1,5 +1,7 @@
 // A leader's view of its replicas, learned only from their fetches: how far each has
-// fetched, how far it has flushed, and when it was last heard from (check-quorum).
+// fetched, how far it has flushed, and when it was last heard from (check-quorum). The voter
+// set can change under it (KIP-853): a replica keeps its progress when it becomes or stops
+// being a voter, and the leader itself counts only while it is a voter.
 import { assert } from './assert.js'
 import { OBSERVERS_MAX } from './limits.js'
 import { majority, quorumValue } from './quorum.js'
@@ -14,27 +16,38 @@ interface Replica {
 }
 
 export class ProgressTracker {
-  private readonly voters = new Map<NodeId, Replica>()
-  private readonly observers = new Map<NodeId, Replica>()
+  private readonly replicas = new Map<NodeId, Replica>()
+  /** The voters other than the leader. */
+  private voters = new Set<NodeId>()
+  private leaderVotes = false
+  /** Voters removed during this leadership (only the countRemovedVoter bug switch reads it). */
+  private readonly removed = new Set<NodeId>()
 
   constructor(
     private readonly leaderId: NodeId,
     voterIds: readonly NodeId[],
     nowTicks: number,
   ) {
-    for (const id of voterIds) {
-      if (id !== leaderId) this.voters.set(id, fresh(nowTicks))
-    }
+    this.setVoters(voterIds, nowTicks)
+  }
+
+  /** The voter set in force changed (a voter record was appended or truncated). */
+  setVoters(voterIds: readonly NodeId[], nowTicks: number): void {
+    for (const id of this.voters) if (!voterIds.includes(id)) this.removed.add(id)
+    this.voters = new Set(voterIds.filter((id) => id !== this.leaderId))
+    this.leaderVotes = voterIds.includes(this.leaderId)
+    // A new voter that never fetched gets a grace period, as every voter does at election.
+    for (const id of this.voters) if (!this.replicas.has(id)) this.replicas.set(id, fresh(nowTicks))
   }
 
   /** Records a valid fetch; false if it comes from one observer too many. */
   observe(id: NodeId, fetchOffset: number, flushedOffset: number, nowTicks: number): boolean {
     assert(id !== this.leaderId, 'leader fetched from itself')
-    let r = this.voters.get(id) ?? this.observers.get(id)
+    let r = this.replicas.get(id)
     if (r === undefined) {
-      if (this.observers.size >= OBSERVERS_MAX) return false
+      if (this.replicas.size - this.voters.size >= OBSERVERS_MAX) return false
       r = fresh(nowTicks)
-      this.observers.set(id, r)
+      this.replicas.set(id, r)
     }
     r.fetchOffset = fetchOffset
     // A flush can only cover what was fetched; anything else is a confused follower.
@@ -44,31 +57,56 @@ export class ProgressTracker {
     return true
   }
 
+  /** Contact without news of the replica's log (a snapshot download): counts for check-quorum. */
+  touch(id: NodeId, nowTicks: number): void {
+    const r = this.replicas.get(id)
+    if (r !== undefined) r.lastFetchTick = nowTicks
+  }
+
+  fetchOffsetOf(id: NodeId): number | null {
+    return this.replicas.get(id)?.fetchOffset ?? null
+  }
+
+  /** Did `id` fetch within `timeoutTicks`? */
+  recentlyHeard(id: NodeId, nowTicks: number, timeoutTicks: number): boolean {
+    const r = this.replicas.get(id)
+    return r !== undefined && r.fetchedThisEpoch && nowTicks - r.lastFetchTick < timeoutTicks
+  }
+
   /** The offset a majority of voters holds: flushed (correct) or merely fetched (bug switch). */
-  quorumOffset(leaderFlushed: number, leaderLogEnd: number, countFetchPosition: boolean): number {
-    const values = [countFetchPosition ? leaderLogEnd : leaderFlushed]
-    for (const r of this.voters.values()) {
-      values.push(countFetchPosition ? r.fetchOffset : r.flushedOffset)
+  quorumOffset(leaderFlushed: number, leaderLogEnd: number, bugs: { countFetchPosition?: boolean; countRemovedVoter?: boolean }): number {
+    const fetched = bugs.countFetchPosition === true
+    const values: number[] = []
+    if (this.leaderVotes) values.push(fetched ? leaderLogEnd : leaderFlushed)
+    for (const id of this.voters) {
+      const r = this.replicas.get(id)!
+      values.push(fetched ? r.fetchOffset : r.flushedOffset)
+    }
+    if (bugs.countRemovedVoter === true) {
+      for (const id of this.removed) {
+        const r = this.replicas.get(id)
+        if (r !== undefined && !this.voters.has(id) && id !== this.leaderId) values.push(fetched ? r.fetchOffset : r.flushedOffset)
+      }
     }
     return quorumValue(values)
   }
 
-  /** Check-quorum: has a majority (the leader included) fetched within `timeoutTicks`? */
+  /** Check-quorum: has a majority of voters (the leader, if one) fetched within `timeoutTicks`? */
   heardFromMajority(nowTicks: number, timeoutTicks: number): boolean {
-    let heard = 1
-    for (const r of this.voters.values()) {
-      if (nowTicks - r.lastFetchTick < timeoutTicks) heard++
+    let heard = this.leaderVotes ? 1 : 0
+    for (const id of this.voters) {
+      if (nowTicks - this.replicas.get(id)!.lastFetchTick < timeoutTicks) heard++
     }
-    return heard >= majority(this.voters.size + 1)
+    return heard >= majority(this.voters.size + (this.leaderVotes ? 1 : 0))
   }
 
   votersNotFetched(): NodeId[] {
-    return [...this.voters].filter(([, r]) => !r.fetchedThisEpoch).map(([id]) => id)
+    return [...this.voters].filter((id) => !this.replicas.get(id)!.fetchedThisEpoch)
   }
 
   /** Voters ordered by how far they fetched, best first: successors for a graceful resign. */
   successors(): NodeId[] {
-    return [...this.voters].sort((a, b) => b[1].fetchOffset - a[1].fetchOffset).map(([id]) => id)
+    return [...this.voters].sort((a, b) => this.replicas.get(b)!.fetchOffset - this.replicas.get(a)!.fetchOffset || a - b)
   }
 }
 

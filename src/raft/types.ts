@@ -20,12 +20,44 @@ export interface EpochStart {
   readonly startOffset: number
 }
 
-/** The core's entire view of the log: positions and the epoch cache, never bytes. */
+/** A voter set in force from the control record at `offset` on (offset -1: the bootstrap set). */
+export interface VoterSetAt {
+  readonly offset: number
+  readonly voters: readonly NodeId[]
+}
+
+/**
+ * A state-machine snapshot: the application's state after every record below `endOffset`,
+ * whose last record has leader epoch `epoch`. Its identity is (endOffset, epoch).
+ */
+export interface SnapshotId {
+  readonly endOffset: number
+  readonly epoch: number
+}
+
+export interface SnapshotInfo extends SnapshotId {
+  readonly sizeBytes: number
+}
+
+/** The core's entire view of the log: positions, the epoch cache and voter records, never bytes. */
 export interface LogView {
   readonly logStart: number
   readonly logEnd: number
   readonly flushedEnd: number
   readonly epochs: readonly EpochStart[]
+  /**
+   * Epoch of the record just below `logStart` (0 when the log starts at 0). Retention and
+   * snapshots delete that record, so the shell persists its epoch with the log start: an empty
+   * log still has to say how up to date it is in elections and fetches.
+   */
+  readonly logStartEpoch?: number
+  /**
+   * The voter records of the log, oldest first; the first may lie below `logStart` (it is the
+   * set in force there, persisted beside the log). Empty: the config's bootstrap voters.
+   */
+  readonly voterSets?: readonly VoterSetAt[]
+  /** The latest snapshot of a state-machine log (then `logStart` is its end offset). */
+  readonly snapshot?: SnapshotInfo | null
 }
 
 export type Role = 'unattached' | 'follower' | 'prospective' | 'candidate' | 'leader'
@@ -43,11 +75,18 @@ export interface BugSwitches {
   readonly countFetchPosition?: boolean
   /** Grant pre-votes without comparing logs. */
   readonly preVoteSkipsLogCheck?: boolean
+  /** Start a voter change while the previous one is still uncommitted (two changes in flight). */
+  readonly changeVotersBeforeCommit?: boolean
+  /** Keep counting a removed voter's flushed offset toward the HW while it still fetches. */
+  readonly countRemovedVoter?: boolean
 }
 
 export interface RaftConfig {
   readonly id: NodeId
-  /** The voter set; a node not in it is an observer (replicates, never votes or leads). */
+  /**
+   * The bootstrap voter set, in force until the log holds a voter record. A node not in the
+   * set in force is an observer (replicates, never votes or leads).
+   */
   readonly voters: readonly NodeId[]
   /** Base election timeout; each wait is randomized in [base, 2 * base). */
   readonly electionTimeoutTicks: number
@@ -60,6 +99,13 @@ export interface RaftConfig {
   /** A leader re-sends BeginQuorumEpoch to voters that have not fetched, this often. */
   readonly beginQuorumRetryTicks: number
   readonly fetchMaxBytes: number
+  /**
+   * Nodes an observer asks in turn to find the leader (KIP-853's bootstrap servers); default:
+   * the voters in force, which may all be gone once the voter set has changed enough.
+   */
+  readonly observerContacts?: readonly NodeId[]
+  /** How long a leadership transfer may wait for its target to catch up (default: 2 election timeouts). */
+  readonly transferTimeoutTicks?: number
   /** Injected randomness: a uniform integer in [0, bound). */
   readonly random: (bound: number) => number
   readonly bugs?: BugSwitches
@@ -114,6 +160,7 @@ export type FetchResponse =
   | FetchRecords
   | FetchDiverging
   | FetchOutOfRange
+  | FetchSnapshotNeeded
   | FetchNotLeader
 
 interface FetchResponseBase extends MessageBase {
@@ -137,15 +184,63 @@ export interface FetchDiverging extends FetchResponseBase {
   readonly divergingEndOffset: number
 }
 
-/** The fetch offset is below the leader's log start: start over from `logStart`. */
+/**
+ * The follower's log ends (or diverges) below the leader's log start and the log has no
+ * snapshot (a data partition): delete it and start over at `logStart`, whose preceding record
+ * has epoch `logStartEpoch` and under which `voters` are in force.
+ */
 export interface FetchOutOfRange extends FetchResponseBase {
   readonly kind: 'outOfRange'
   readonly highWatermark: number
   readonly logStart: number
+  readonly logStartEpoch: number
+  readonly voters: readonly NodeId[]
+}
+
+/** As outOfRange, for a state-machine log: fetch this snapshot (FetchSnapshot), then go on from its end. */
+export interface FetchSnapshotNeeded extends FetchResponseBase {
+  readonly kind: 'snapshot'
+  readonly highWatermark: number
+  readonly snapshot: SnapshotInfo
+  readonly voters: readonly NodeId[]
 }
 
 /** The receiver does not lead `epoch`; `leaderId` is its hint (null if unknown). */
 export interface FetchNotLeader extends FetchResponseBase {
+  readonly kind: 'notLeader'
+  readonly leaderId: NodeId | null
+}
+
+/** A follower downloading the leader's snapshot asks for the bytes from `position`. */
+export interface FetchSnapshotRequest extends MessageBase {
+  readonly type: 'fetchSnapshot'
+  readonly snapshotId: SnapshotId
+  readonly position: number
+  readonly maxBytes: number
+}
+
+export type FetchSnapshotResponse = SnapshotChunk | SnapshotNotFound | SnapshotNotLeader
+
+interface FetchSnapshotResponseBase extends MessageBase {
+  readonly type: 'fetchSnapshotResponse'
+  readonly snapshotId: SnapshotId
+  readonly position: number
+}
+
+/** Bytes [position, position + length) of the snapshot (filled in by an attachSnapshotChunk directive). */
+export interface SnapshotChunk extends FetchSnapshotResponseBase {
+  readonly kind: 'chunk'
+  readonly sizeBytes: number
+  readonly length: number
+  chunk: Records | null
+}
+
+/** The leader no longer has that snapshot (it took a newer one): fetch again. */
+export interface SnapshotNotFound extends FetchSnapshotResponseBase {
+  readonly kind: 'notFound'
+}
+
+export interface SnapshotNotLeader extends FetchSnapshotResponseBase {
   readonly kind: 'notLeader'
   readonly leaderId: NodeId | null
 }
@@ -157,6 +252,8 @@ export type Message =
   | EndQuorumEpoch
   | FetchRequest
   | FetchResponse
+  | FetchSnapshotRequest
+  | FetchSnapshotResponse
 
 // ---- Directives to the log shell, executed in order before the Ready's messages leave. ----
 
@@ -188,13 +285,65 @@ export interface Truncate {
   readonly offset: number
 }
 
-/** Delete the whole log and restart it empty at `logStart` (behind the leader's log start). */
+/**
+ * Delete the whole log and restart it empty at `logStart` (behind the leader's log start),
+ * persisting `logStartEpoch` and `voters` as the log start's epoch and voter set.
+ */
 export interface ResetLog {
   readonly kind: 'resetLog'
   readonly logStart: number
+  readonly logStartEpoch: number
+  readonly voters: readonly NodeId[]
 }
 
-export type Directive = AppendLeaderChange | AppendFetched | AttachRecords | Truncate | ResetLog
+/** Leader: append a voter-set control record (`voters` in force from it on) stamped with `epoch`. */
+export interface AppendVoters {
+  readonly kind: 'appendVoters'
+  readonly epoch: number
+  readonly voters: readonly NodeId[]
+}
+
+/** Leader: read bytes [position, position + length) of snapshot `snapshotId` into `response.chunk`. */
+export interface AttachSnapshotChunk {
+  readonly kind: 'attachSnapshotChunk'
+  readonly response: SnapshotChunk
+  readonly snapshotId: SnapshotId
+  readonly position: number
+  readonly length: number
+}
+
+/**
+ * Follower: write a downloaded chunk at `position` of a pending (not yet durable) snapshot
+ * file. Position 0 starts a new download, discarding any partial one.
+ */
+export interface WriteSnapshotChunk {
+  readonly kind: 'writeSnapshotChunk'
+  readonly snapshotId: SnapshotId
+  readonly position: number
+  readonly chunk: Records
+}
+
+/**
+ * Follower: the download is complete. Atomically (fsync + rename) make it the latest snapshot,
+ * delete the log and restart it empty at `snapshot.endOffset` with `voters` in force, and
+ * load the snapshot into the state machine.
+ */
+export interface InstallSnapshot {
+  readonly kind: 'installSnapshot'
+  readonly snapshot: SnapshotInfo
+  readonly voters: readonly NodeId[]
+}
+
+export type Directive =
+  | AppendLeaderChange
+  | AppendFetched
+  | AttachRecords
+  | Truncate
+  | ResetLog
+  | AppendVoters
+  | AttachSnapshotChunk
+  | WriteSnapshotChunk
+  | InstallSnapshot
 
 export interface Leadership {
   readonly role: Role
@@ -215,16 +364,46 @@ export interface Ready {
   readonly highWatermark: number | null
   /** Set when role, epoch or leader changed since the last Ready. */
   readonly leadership: Leadership | null
+  /** The voter set in force, when it changed since the last Ready (appended, truncated or reset). */
+  readonly voters: readonly NodeId[] | null
+}
+
+/** What a shell reports after appending: epochs and voter sets that begin inside the appended range. */
+export interface AppendedRange {
+  readonly epochStarts?: readonly EpochStart[]
+  readonly voterSets?: readonly VoterSetAt[]
 }
 
 export type ProposeResult =
   | { readonly ok: true; readonly epoch: number }
   | {
       readonly ok: false
-      readonly reason: 'notLeader' | 'leaderNotReady' | 'backpressure'
+      /** transferring: leadership is being handed over; retry at the new leader. */
+      readonly reason: 'notLeader' | 'leaderNotReady' | 'backpressure' | 'transferring'
       readonly leaderId: NodeId | null
       readonly epoch: number
     }
+
+export type VoterChangeRefusal =
+  | 'notLeader'
+  /** The leader's epoch is not committed yet (a change needs an entry of its own epoch committed first). */
+  | 'leaderNotReady'
+  /** A voter change is uncommitted, or a leadership transfer is under way: one change at a time. */
+  | 'changeInProgress'
+  /** The new voter has not fetched up to the high watermark as an observer yet. */
+  | 'notCaughtUp'
+  | 'alreadyVoter'
+  | 'notVoter'
+  | 'tooManyVoters'
+  | 'lastVoter'
+
+export type VoterChangeResult =
+  | { readonly ok: true; readonly voters: readonly NodeId[] }
+  | { readonly ok: false; readonly reason: VoterChangeRefusal; readonly leaderId: NodeId | null }
+
+export type TransferResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: 'notLeader' | 'notVoter' | 'self' | 'inProgress'; readonly leaderId: NodeId | null }
 
 export interface Status {
   readonly id: NodeId
@@ -238,4 +417,9 @@ export interface Status {
   readonly logEnd: number
   readonly flushedEnd: number
   readonly lastEpoch: number
+  readonly logStartEpoch: number
+  readonly voters: readonly NodeId[]
+  readonly snapshot: SnapshotInfo | null
+  /** Leader: the voter a transfer is handing leadership to, while it catches up. */
+  readonly transferTarget: NodeId | null
 }

@@ -4,10 +4,15 @@ import t from 'tap'
 import type { BugSwitches } from '../../src/raft/types.js'
 import { firstFailure, SEEDS_MAX } from './bug-scan.js'
 
+const dataLoss = /commit quorum|leader completeness|state-machine safety|committed durability|truncating committed/
 const cases: [keyof BugSwitches, RegExp][] = [
   ['forgetVotePersist', /vote uniqueness|election safety|two leaders/],
-  ['countFetchPosition', /leader completeness|state-machine safety|committed durability|truncating committed/],
+  ['countFetchPosition', dataLoss],
   ['preVoteSkipsLogCheck', /election restriction/],
+  // Two uncommitted voter records let sets two voters apart decide (KIP-853's invariant; data
+  // loss follows when that check is off, within a few dozen seeds).
+  ['changeVotersBeforeCommit', new RegExp(`one voter change in flight|election safety|${dataLoss.source}`)],
+  ['countRemovedVoter', dataLoss],
 ]
 
 for (const [bug, expected] of cases) {

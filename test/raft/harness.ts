@@ -4,10 +4,10 @@
 // unless a command asks, and time that moves only on `tick`.
 import { Checker } from '../../src/raft/sim/checker.js'
 import { formatLog, formatMessage } from '../../src/raft/sim/format.js'
-import { SIM_ENTRY_BYTES, type SimEntry } from '../../src/raft/sim/sim-log.js'
+import { SIM_ENTRY_BYTES, type SimEntry, type SimLog, type SimSnapshot } from '../../src/raft/sim/sim-log.js'
 import { SimNode } from '../../src/raft/sim/sim-node.js'
 import { Prng } from '../../src/raft/prng.js'
-import type { BugSwitches, Message, VoteRequest } from '../../src/raft/types.js'
+import type { BugSwitches, Message, VoteRequest, VoterChangeResult } from '../../src/raft/types.js'
 
 export interface Block {
   readonly command: string
@@ -63,7 +63,7 @@ export class ScriptCluster {
   nodes: SimNode[] = []
   private queue: Message[] = []
   private readonly cut = new Set<string>()
-  private checker = new Checker()
+  private checker = new Checker([])
   private violation: string | null = null
   private nextPayload = 1
 
@@ -121,9 +121,29 @@ export class ScriptCluster {
         return this.each(args, (n) => n.start(0), true)
       case 'status':
         return this.nodes.map((n) => this.statusLine(n)).join('\n')
+      case 'snapshot':
+        return this.moveLogStart(args, (n, end) => n.takeSnapshot(end, 0))
+      case 'logstart':
+        return this.moveLogStart(args, (n, end) => n.advanceLogStart(end, 0))
+      case 'add-voter':
+        return this.checked(describeChange(this.node(args[0]).control(0, (c) => c.addVoter(Number(args[1])))))
+      case 'remove-voter':
+        return this.checked(describeChange(this.node(args[0]).control(0, (c) => c.removeVoter(Number(args[1])))))
+      case 'transfer': {
+        const r = this.node(args[0]).control(0, (c) => c.transferLeadership(Number(args[1])))
+        return this.checked(r.ok ? 'transferring' : `refused: ${r.reason}`)
+      }
       default:
         throw new Error(`unknown command ${name}`)
     }
+  }
+
+  /** `snapshot N [end]` / `logstart N [offset]`: node N moves its log start (default: to its HW). */
+  private moveLogStart(args: string[], f: (n: SimNode, offset: number) => void): string {
+    const n = this.node(args[0])
+    const offset = args[1] === undefined ? n.core!.status().highWatermark : Number(args[1])
+    f(n, offset)
+    return this.checked(`log start ${offset}`)
   }
 
   private create(args: string[]): string {
@@ -136,16 +156,19 @@ export class ScriptCluster {
       voters: Array.from({ length: voters }, (_, i) => i + 1),
       electionTimeoutTicks: 10, fetchTimeoutTicks: 20, fetchMaxWaitTicks: 4, fetchRetryTicks: 6,
       beginQuorumRetryTicks: 4, fetchMaxBytes: SIM_ENTRY_BYTES * Number(opts.get('fetchEntries') ?? 100), bugs,
+      observerContacts: Array.from({ length: voters + observers }, (_, i) => i + 1),
     }
     const hooks = {
       send: (m: Message) => {
         if (!this.cut.has(`${m.from}->${m.to}`)) this.queue.push(m)
       },
-      appendedEntry: this.guard((node: number, e: SimEntry) => this.checker.appendedEntry(node, e)),
+      appendedEntry: this.guard((node: number, e: SimEntry, log: SimLog) => this.checker.appendedEntry(node, e, log)),
       voteGranted: this.guard((voter: number, req: VoteRequest, le: number, end: number) => this.checker.voteGranted(voter, req, le, end)),
       truncating: this.guard((id: number, offset: number) => this.checker.truncating(this.nodes[id - 1], offset)),
+      snapshot: this.guard((id: number, s: SimSnapshot, how: 'taken' | 'installed') => this.checker.snapshot(id, s, how)),
+      resetting: (_id: number, logStart: number) => this.checker.committed(logStart - 1),
     }
-    this.checker = new Checker()
+    this.checker = new Checker(config.voters)
     this.nodes = []
     this.queue = []
     this.cut.clear()
@@ -256,9 +279,17 @@ export class ScriptCluster {
     if (!n.up) return `n${n.id}: down log=[${formatLog(n.log.entries)}]`
     const s = n.core!.status()
     const kind = s.voter ? '' : ' observer'
+    // Shown only where they say something: voter changes, log-start moves, snapshots.
+    const voters = n.log.voterRecords().length > 0 ? ` voters=${s.voters.join(',')}` : ''
+    const start = s.logStart > 0 ? ` start=${s.logStart}` : ''
+    const snapshot = s.snapshot !== null ? ` snapshot=${s.snapshot.endOffset}@${s.snapshot.epoch}` : ''
     return `n${n.id}:${kind} ${s.role} e${s.epoch} voted=${s.votedFor ?? '-'} leader=${s.leaderId ?? '-'} hw=${s.highWatermark} ` +
-      `flushed=${s.flushedEnd} log=[${formatLog(n.log.entries)}]`
+      `flushed=${s.flushedEnd}${voters}${start}${snapshot} log=[${formatLog(n.log.entries)}]`
   }
+}
+
+function describeChange(r: VoterChangeResult): string {
+  return r.ok ? `voters ${r.voters.join(',')}` : `refused: ${r.reason}`
 }
 
 function describeRefusal(n: SimNode): string {

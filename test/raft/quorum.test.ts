@@ -26,12 +26,12 @@ t.test('the HW counts flushed offsets, capped by the fetch position', async (t) 
   const p = new ProgressTracker(1, [1, 2, 3], 0)
   p.observe(2, 10, 4, 1)
   p.observe(3, 8, 8, 1)
-  t.equal(p.quorumOffset(10, 12, false), 8, 'leader 10, n2 4, n3 8')
-  t.equal(p.quorumOffset(10, 12, true), 10, 'the bug switch counts fetch positions')
+  t.equal(p.quorumOffset(10, 12, {}), 8, 'leader 10, n2 4, n3 8')
+  t.equal(p.quorumOffset(10, 12, { countFetchPosition: true }), 10, 'the bug switch counts fetch positions')
   p.observe(2, 3, 9, 2) // a flushed offset beyond the fetch position is clamped
-  t.equal(p.quorumOffset(10, 12, false), 8)
+  t.equal(p.quorumOffset(10, 12, {}), 8)
   t.ok(p.observe(7, 0, 0, 2), 'an observer is tracked')
-  t.equal(p.quorumOffset(0, 0, false), 3, 'observers do not count toward the HW')
+  t.equal(p.quorumOffset(0, 0, {}), 3, 'observers do not count toward the HW')
 })
 
 t.test('check-quorum', async (t) => {

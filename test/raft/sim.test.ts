@@ -7,18 +7,20 @@ const CI_SEEDS = 2500
 
 t.test(`seeds 1..${CI_SEEDS} pass the safety checker and the liveness phase`, async (t) => {
   const failures: string[] = []
-  let committed = 0
-  let crashes = 0
+  const total = { committed: 0, crashes: 0, snapshotsInstalled: 0, logResets: 0, voterChanges: 0, transfers: 0 }
   for (let seed = 1; seed <= CI_SEEDS && failures.length < 3; seed++) {
     const r = runSeed({ seed })
-    committed += r.stats.committed
-    crashes += r.stats.crashes
+    for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += r.stats[k]
     if (!r.ok) failures.push(`seed ${seed} (${r.phase}): ${r.failure} — replay: npm run sim -- --seed ${seed}`)
   }
   t.same(failures, [])
   // The slice must actually exercise the protocol, not idle.
-  t.ok(committed > CI_SEEDS * 20, `committed ${committed} entries`)
-  t.ok(crashes > CI_SEEDS, `injected ${crashes} crashes`)
+  t.ok(total.committed > CI_SEEDS * 20, `committed ${total.committed} entries`)
+  t.ok(total.crashes > CI_SEEDS, `injected ${total.crashes} crashes`)
+  t.ok(total.snapshotsInstalled > CI_SEEDS / 10, `followers installed ${total.snapshotsInstalled} snapshots`)
+  t.ok(total.logResets > CI_SEEDS / 10, `followers started over at a leader's log start ${total.logResets} times`)
+  t.ok(total.voterChanges > CI_SEEDS, `${total.voterChanges} voter changes`)
+  t.ok(total.transfers > CI_SEEDS / 2, `${total.transfers} leadership transfers started`)
 })
 
 t.test('a seed replays exactly', async (t) => {

@@ -1,7 +1,9 @@
 // Safety checker: Raft's invariants, asserted after every simulation step and on the
 // shell events that could break them. Each check names the property it guards.
+import { majority } from '../quorum.js'
+import { differByOne } from '../voter-set.js'
 import type { VoteRequest } from '../types.js'
-import type { SimEntry } from './sim-log.js'
+import type { SimEntry, SimLog, SimSnapshot } from './sim-log.js'
 import type { SimNode } from './sim-node.js'
 
 export class SafetyViolation extends Error {
@@ -16,11 +18,18 @@ function fail(property: string, detail: string): never {
 const EPOCH_KEY_SPAN = 1 << 20
 
 export class Checker {
+  /** The voter set in force at the end of the committed prefix. */
+  private committedVoters: readonly number[]
+
+  constructor(private readonly bootstrapVoters: readonly number[]) {
+    this.committedVoters = bootstrapVoters
+  }
+
   private readonly leaderOfEpoch = new Map<number, number>()
   /** (offset, epoch) → chain hash of the prefix ending there, across every node. */
   private readonly chainAt = new Map<number, number>()
   /** Chain hash of each committed offset, as first applied by any node. */
-  readonly committed: number[] = []
+  private readonly committedChains: number[] = []
   /** Epoch → highest committed end learned by a node in that epoch. */
   private readonly committedEndByEpoch = new Map<number, number>()
   private readonly realVotes = new Map<string, number>()
@@ -28,13 +37,31 @@ export class Checker {
   private readonly applied = new Map<number, { incarnation: number; end: number }>()
   private readonly leaderMark = new Map<number, { incarnation: number; epoch: number; end: number; chain: number }>()
 
-  /** Log matching: two entries with the same offset and epoch have identical prefixes. */
-  appendedEntry(node: number, e: SimEntry): void {
+  /** Offsets below this are committed (some node's HW passed them). */
+  get committedEnd(): number {
+    return this.committedChains.length
+  }
+
+  /** Chain hash of the committed prefix ending at `offset`, if committed. */
+  committed(offset: number): number | undefined {
+    return this.committedChains[offset]
+  }
+
+  /**
+   * Log matching: two entries with the same offset and epoch have identical prefixes. And
+   * KIP-853's one voter at a time: a voter record changes the set in force by exactly one.
+   */
+  appendedEntry(node: number, e: SimEntry, log: SimLog): void {
     if (e.epoch >= EPOCH_KEY_SPAN) fail('simulator limit', `epoch ${e.epoch} too large`)
     const key = e.offset * EPOCH_KEY_SPAN + e.epoch
     const prior = this.chainAt.get(key)
     if (prior === undefined) this.chainAt.set(key, e.chain)
     else if (prior !== e.chain) fail('log matching', `node ${node} offset ${e.offset} epoch ${e.epoch} has a different prefix`)
+    if (e.voters === undefined) return
+    const before = log.votersAt(e.offset - 1) ?? this.bootstrapVoters
+    if (!differByOne(before, e.voters)) {
+      fail('one voter at a time', `node ${node} offset ${e.offset} changes voters ${before.join(',')} to ${e.voters.join(',')}`)
+    }
   }
 
   /** Election restriction and vote uniqueness (one vote per voter per epoch, even across crashes). */
@@ -63,13 +90,42 @@ export class Checker {
     }
   }
 
+  /** Snapshot safety: a snapshot (taken or installed) holds exactly the committed prefix. */
+  snapshot(node: number, s: SimSnapshot, how: 'taken' | 'installed'): void {
+    const want = this.committedChains[s.endOffset - 1]
+    if (want === undefined) fail('snapshot safety', `node ${node} ${how} a snapshot ending at ${s.endOffset}, beyond what is committed (${this.committedEnd})`)
+    if (want !== s.chain) fail('snapshot safety', `node ${node} ${how} a snapshot ending at ${s.endOffset} that differs from the committed prefix`)
+  }
+
   afterStep(nodes: readonly SimNode[]): void {
     for (const n of nodes) if (n.up) this.checkNode(n)
+    this.checkCommitQuorum(nodes)
+  }
+
+  /**
+   * Commit quorum: the committed prefix is durable on so many members of the committed voter
+   * set that every majority of it holds the prefix, so no candidate lacking it can be elected
+   * (voters refuse logs behind their own). One change at a time keeps this true across voter
+   * changes; counting a removed voter toward the HW breaks it.
+   */
+  private checkCommitQuorum(nodes: readonly SimNode[]): void {
+    const end = this.committedEnd
+    if (end === 0) return
+    let missing = 0
+    for (const id of this.committedVoters) {
+      const n = nodes[id - 1]
+      if (n === undefined || n.log.durableEnd < end) missing++
+    }
+    if (missing >= majority(this.committedVoters.length)) {
+      fail('commit quorum', `offsets below ${end} are committed but ${missing} of voters ${this.committedVoters.join(',')} lack them on disk`)
+    }
   }
 
   private checkNode(n: SimNode): void {
     const s = n.core!.status()
-    if (s.logEnd !== n.log.end) fail('shell agreement', `node ${n.id} core log end ${s.logEnd} != log ${n.log.end}`)
+    if (s.logEnd !== n.log.end || s.logStart !== n.log.start) {
+      fail('shell agreement', `node ${n.id} core log [${s.logStart}, ${s.logEnd}) != shell [${n.log.start}, ${n.log.end})`)
+    }
     if (s.flushedEnd > n.log.durableEnd) fail('durability', `node ${n.id} believes ${s.flushedEnd} flushed, disk has ${n.log.durableEnd}`)
     if (s.highWatermark > s.logEnd) fail('HW bound', `node ${n.id} HW ${s.highWatermark} > log end ${s.logEnd}`)
     const seen = this.hwSeen.get(n.id)
@@ -78,6 +134,7 @@ export class Checker {
     }
     this.hwSeen.set(n.id, { incarnation: n.incarnation, hw: s.highWatermark })
     this.apply(n, s.epoch, s.highWatermark)
+    this.checkVoters(n, s.voters)
     if (s.role === 'leader') this.checkLeader(n, s.epoch)
   }
 
@@ -88,15 +145,41 @@ export class Checker {
       a = { incarnation: n.incarnation, end: 0 }
       this.applied.set(n.id, a)
     }
-    for (let o = a.end; o < hw; o++) {
-      const chain = n.log.entries[o].chain
-      if (o >= this.committed.length) this.committed.push(chain)
-      else if (this.committed[o] !== chain) fail('state-machine safety', `node ${n.id} applied a different entry at committed offset ${o}`)
+    if (a.end < n.log.start && hw >= n.log.start) {
+      // The state below the log start came by snapshot, reset or retention: it is the committed prefix.
+      const want = this.committedChains[n.log.start - 1]
+      if (want !== undefined && want !== n.log.baseChain) {
+        fail('state-machine safety', `node ${n.id} holds a prefix below its log start ${n.log.start} that differs from the committed one`)
+      }
+      a.end = n.log.start
+    }
+    for (let o = Math.max(a.end, n.log.start); o < hw; o++) {
+      const chain = n.log.entryAt(o).chain
+      if (o > this.committedChains.length) fail('simulator', `node ${n.id} commits offset ${o} before anyone committed ${this.committedChains.length}`)
+      if (o === this.committedChains.length) {
+        this.committedChains.push(chain)
+        this.committedVoters = n.log.entryAt(o).voters ?? this.committedVoters
+      } else if (this.committedChains[o] !== chain) fail('state-machine safety', `node ${n.id} applied a different entry at committed offset ${o}`)
     }
     if (hw > a.end) {
       a.end = hw
       this.committedEndByEpoch.set(epoch, Math.max(this.committedEndByEpoch.get(epoch) ?? 0, hw))
     }
+  }
+
+  /**
+   * KIP-853: the core and its log agree on the voter set in force; each voter record changes
+   * the set by exactly one voter; and no log holds more than one uncommitted voter record.
+   */
+  private checkVoters(n: SimNode, voters: readonly number[]): void {
+    const records = n.log.voterRecords()
+    const inLog = records.length === 0 ? this.bootstrapVoters : records[records.length - 1].voters
+    if (inLog.length !== voters.length || inLog.some((v, i) => v !== voters[i])) {
+      fail('shell agreement', `node ${n.id} core voters ${voters.join(',')} != log voters ${inLog.join(',')}`)
+    }
+    let uncommitted = 0
+    for (const r of records) if (r.offset >= this.committedEnd) uncommitted++
+    if (uncommitted > 1) fail('one voter change in flight', `node ${n.id} holds ${uncommitted} uncommitted voter records`)
   }
 
   private checkLeader(n: SimNode, epoch: number): void {
@@ -106,13 +189,13 @@ export class Checker {
     // Leader completeness: everything committed in an earlier epoch is in this leader's log.
     let need = 0
     for (const [e, end] of this.committedEndByEpoch) if (e < epoch && end > need) need = end
-    if (need > 0 && (n.log.end < need || n.log.entries[need - 1].chain !== this.committed[need - 1])) {
+    if (need > 0 && (n.log.end < need || (need - 1 >= n.log.start - 1 && n.log.chainAt(need - 1) !== this.committedChains[need - 1]))) {
       fail('leader completeness', `leader ${n.id} of epoch ${epoch} lacks committed offsets below ${need}`)
     }
     // Leader append-only: within one leadership, the log only grows.
     const m = this.leaderMark.get(n.id)
     if (m !== undefined && m.incarnation === n.incarnation && m.epoch === epoch && m.end > 0) {
-      if (n.log.end < m.end || n.log.entries[m.end - 1].chain !== m.chain) {
+      if (n.log.end < m.end || (m.end - 1 >= n.log.start - 1 && n.log.chainAt(m.end - 1) !== m.chain)) {
         fail('leader append-only', `leader ${n.id} of epoch ${epoch} lost or rewrote offsets below ${m.end}`)
       }
     }

@@ -3,7 +3,9 @@
 import type { BugSwitches } from '../types.js'
 import { runSeed, type SimResult } from './simulation.js'
 
-export const BUG_NAMES = ['commitByCountingReplicas', 'forgetVotePersist', 'countFetchPosition', 'preVoteSkipsLogCheck'] as const
+export const BUG_NAMES = [
+  'commitByCountingReplicas', 'forgetVotePersist', 'countFetchPosition', 'preVoteSkipsLogCheck', 'changeVotersBeforeCommit', 'countRemovedVoter',
+] as const
 
 function parseArgs(argv: readonly string[]): Map<string, string> {
   const args = new Map<string, string>()

@@ -26,15 +26,32 @@ export function formatMessage(m: Message): string {
         case 'diverging':
           return `${base}(diverging epoch=${m.divergingEpoch} end=${m.divergingEndOffset} hw=${m.highWatermark})`
         case 'outOfRange':
-          return `${base}(outOfRange logStart=${m.logStart})`
+          return `${base}(outOfRange logStart=${m.logStart} epoch=${m.logStartEpoch} voters=${m.voters.join(',')} hw=${m.highWatermark})`
+        case 'snapshot':
+          return `${base}(snapshot end=${m.snapshot.endOffset} epoch=${m.snapshot.epoch} size=${m.snapshot.sizeBytes} hw=${m.highWatermark})`
         case 'notLeader':
           return `${base}(notLeader leader=${m.leaderId ?? '?'})`
       }
+      break
+    }
+    case 'fetchSnapshot':
+      return `${head} FetchSnapshot(end=${m.snapshotId.endOffset} epoch=${m.snapshotId.epoch} position=${m.position})`
+    case 'fetchSnapshotResponse': {
+      const base = `${head} FetchSnapshotResp(end=${m.snapshotId.endOffset} position=${m.position}`
+      switch (m.kind) {
+        case 'chunk':
+          return `${base} length=${m.length} of ${m.sizeBytes})`
+        case 'notFound':
+          return `${base} notFound)`
+        case 'notLeader':
+          return `${base} notLeader leader=${m.leaderId ?? '?'})`
+      }
     }
   }
+  return `${head} ?`
 }
 
-/** A log as `epoch:payload` per offset; control records print as `epoch:LC`. */
+/** A log as `epoch:payload` per offset; control records print as `epoch:LC` and `epoch:V{voters}`. */
 export function formatLog(entries: readonly SimEntry[]): string {
-  return entries.map((e) => `${e.epoch}:${e.payload < 0 ? 'LC' : e.payload}`).join(' ')
+  return entries.map((e) => `${e.epoch}:${e.voters !== undefined ? `V{${e.voters.join(',')}}` : e.payload < 0 ? 'LC' : e.payload}`).join(' ')
 }

@@ -1,21 +1,42 @@
 // The simulator's fake log shell: entries are (offset, epoch, payload id) plus a chain hash
 // over the whole prefix, so "same (offset, epoch) ⇒ same prefix" is one comparison.
 // Appends land in memory at once; a flush makes a prefix durable later; a crash keeps
-// only the durable prefix.
+// only the durable prefix. The log start, its epoch, chain and voter set, and the latest
+// snapshot are durable as soon as they change (a real shell writes them atomically).
 import { assert } from '../assert.js'
-import type { EpochStart, LogView } from '../types.js'
+import type { AppendedRange, EpochStart, LogView, NodeId, SnapshotInfo, VoterSetAt } from '../types.js'
 
 export interface SimEntry {
   readonly offset: number
   readonly epoch: number
-  /** Client payload id (> 0) or a LeaderChange control record (negative epoch). */
+  /** Client payload id (> 0), a LeaderChange (-epoch) or a voter record (VOTERS_PAYLOAD - mask). */
   readonly payload: number
   /** Hash of this entry and every entry before it. */
+  readonly chain: number
+  /** The voter set a voter record puts in force. */
+  readonly voters?: readonly NodeId[]
+}
+
+/** A simulated state-machine snapshot: the committed prefix below endOffset, as its chain hash. */
+export interface SimSnapshot extends SnapshotInfo {
   readonly chain: number
 }
 
 /** Record bytes each simulated entry stands for, so maxBytes limits have meaning. */
 export const SIM_ENTRY_BYTES = 100
+/** Payload ids of voter records sit below this (LeaderChange payloads are -epoch, epochs < 2^20). */
+const VOTERS_PAYLOAD = -(1 << 21)
+
+export function votersPayload(voters: readonly NodeId[]): number {
+  let mask = 0
+  for (const v of voters) mask |= 1 << v
+  return VOTERS_PAYLOAD - mask
+}
+
+/** A simulated snapshot's size grows with the state it covers, so downloads take several chunks. */
+export function simSnapshotBytes(endOffset: number): number {
+  return 64 + 16 * endOffset
+}
 
 export function chainHash(prev: number, epoch: number, payload: number): number {
   let h1 = Math.imul((prev ^ 0x5bd1e995) >>> 0, 0x01000193) ^ epoch
@@ -27,51 +48,136 @@ export function chainHash(prev: number, epoch: number, payload: number): number 
 }
 
 export class SimLog {
+  /** Offsets [start, end) are in `entries`; everything below start is gone. */
+  start = 0
+  /** Epoch and chain of the record just below start (chain 0 for an empty prefix). */
+  baseEpoch = 0
+  baseChain = 0
+  /** The voter set in force at start (null: the bootstrap set). */
+  baseVoters: readonly NodeId[] | null = null
   entries: SimEntry[] = []
+  /** Offsets of the voter records in `entries`, ascending (kept so voter checks stay cheap). */
+  private voterOffsets: number[] = []
   durableEnd = 0
+  snapshot: SimSnapshot | null = null
   /** End of the flush in progress (the log end when it began), or null. */
   flushTarget: number | null = null
   flushDoneAt = 0
 
   get end(): number {
-    return this.entries.length
+    return this.start + this.entries.length
+  }
+
+  entryAt(offset: number): SimEntry {
+    assert(offset >= this.start && offset < this.end, `offset ${offset} outside [${this.start}, ${this.end})`)
+    return this.entries[offset - this.start]
+  }
+
+  /** The chain hash of the prefix ending at `offset`, if this log still knows it. */
+  chainAt(offset: number): number | undefined {
+    if (offset === this.start - 1) return this.baseChain
+    return offset >= this.start && offset < this.end ? this.entries[offset - this.start].chain : undefined
   }
 
   lastChain(): number {
-    return this.entries.length === 0 ? 0 : this.entries[this.entries.length - 1].chain
+    return this.entries.length === 0 ? this.baseChain : this.entries[this.entries.length - 1].chain
   }
 
-  appendLocal(epoch: number, payload: number): SimEntry {
-    const e = { offset: this.end, epoch, payload, chain: chainHash(this.lastChain(), epoch, payload) }
+  appendLocal(epoch: number, payload: number, voters?: readonly NodeId[]): SimEntry {
+    const e: SimEntry = { offset: this.end, epoch, payload, chain: chainHash(this.lastChain(), epoch, payload), ...(voters ? { voters } : {}) }
     this.entries.push(e)
+    if (voters !== undefined) this.voterOffsets.push(e.offset)
     return e
   }
 
-  /** Appends a leader's entries; returns the epochs that start inside them. */
-  appendFetched(fromOffset: number, fetched: readonly SimEntry[]): EpochStart[] {
+  /** Appends a leader's entries; returns the epochs and voter sets that start inside them. */
+  appendFetched(fromOffset: number, fetched: readonly SimEntry[]): AppendedRange {
     assert(fromOffset === this.end, `fetched append at ${fromOffset}, log end ${this.end}`)
-    const starts: EpochStart[] = []
-    let lastEpoch = this.entries.length === 0 ? 0 : this.entries[this.entries.length - 1].epoch
+    const epochStarts: EpochStart[] = []
+    const voterSets: VoterSetAt[] = []
+    let lastEpoch = this.entries.length === 0 ? this.baseEpoch : this.entries[this.entries.length - 1].epoch
     for (const e of fetched) {
       assert(e.offset === this.end, 'gap in fetched entries')
-      const mine = this.appendLocal(e.epoch, e.payload)
+      const mine = this.appendLocal(e.epoch, e.payload, e.voters)
       assert(mine.chain === e.chain, 'fetched entries do not extend our prefix')
-      if (e.epoch !== lastEpoch) starts.push({ epoch: e.epoch, startOffset: e.offset })
+      if (e.epoch !== lastEpoch) epochStarts.push({ epoch: e.epoch, startOffset: e.offset })
+      if (e.voters !== undefined) voterSets.push({ offset: e.offset, voters: e.voters })
       lastEpoch = e.epoch
     }
-    return starts
+    return { epochStarts, voterSets }
   }
 
   read(fromOffset: number, maxBytes: number): SimEntry[] {
+    assert(fromOffset >= this.start, `read at ${fromOffset} below the log start ${this.start}`)
     const count = Math.max(1, Math.floor(maxBytes / SIM_ENTRY_BYTES))
-    return this.entries.slice(fromOffset, fromOffset + count)
+    return this.entries.slice(fromOffset - this.start, fromOffset - this.start + count)
   }
 
   truncate(offset: number): void {
-    this.entries.length = Math.min(this.entries.length, offset)
+    assert(offset >= this.start, `truncation to ${offset} below the log start ${this.start}`)
+    this.entries.length = Math.min(this.entries.length, offset - this.start)
+    this.dropVoterOffsetsFrom(this.end)
     this.durableEnd = Math.min(this.durableEnd, offset)
     // A flush that began before the truncation cannot vouch for what replaces the tail.
     if (this.flushTarget !== null) this.flushTarget = Math.min(this.flushTarget, offset)
+  }
+
+  /** Deletes the records below `offset` (retention, or after a snapshot). */
+  advanceStart(offset: number): void {
+    assert(offset > this.start && offset <= this.end, `log start ${offset} outside (${this.start}, ${this.end}]`)
+    const last = this.entryAt(offset - 1)
+    this.baseVoters = this.votersAt(offset - 1)
+    this.baseEpoch = last.epoch
+    this.baseChain = last.chain
+    this.entries = this.entries.slice(offset - this.start)
+    this.voterOffsets = this.voterOffsets.filter((o) => o >= offset)
+    this.start = offset
+    this.durableEnd = Math.max(this.durableEnd, offset)
+  }
+
+  takeSnapshot(endOffset: number): SimSnapshot {
+    const last = this.entryAt(endOffset - 1)
+    const s = { endOffset, epoch: last.epoch, chain: last.chain, sizeBytes: simSnapshotBytes(endOffset) }
+    this.snapshot = s
+    this.advanceStart(endOffset)
+    return s
+  }
+
+  /** Starts over empty at `offset`, below which the (committed) prefix has chain `chain`. */
+  reset(offset: number, epoch: number, chain: number, voters: readonly NodeId[]): void {
+    this.entries = []
+    this.voterOffsets = []
+    this.start = this.durableEnd = offset
+    this.baseEpoch = epoch
+    this.baseChain = chain
+    this.baseVoters = voters
+    this.flushTarget = null
+  }
+
+  installSnapshot(s: SimSnapshot, voters: readonly NodeId[]): void {
+    this.snapshot = s
+    this.reset(s.endOffset, s.epoch, s.chain, voters)
+  }
+
+  /** The voter records still in the log, with the set in force at its start first. */
+  voterRecords(): VoterSetAt[] {
+    const out: VoterSetAt[] = this.baseVoters === null ? [] : [{ offset: this.start - 1, voters: this.baseVoters }]
+    for (const o of this.voterOffsets) out.push({ offset: o, voters: this.entryAt(o).voters! })
+    return out
+  }
+
+  /** The set in force once the record at `offset` is appended (null: the bootstrap set). */
+  votersAt(offset: number): readonly NodeId[] | null {
+    let v = this.baseVoters
+    for (const o of this.voterOffsets) {
+      if (o > offset) break
+      v = this.entryAt(o).voters!
+    }
+    return v
+  }
+
+  private dropVoterOffsetsFrom(end: number): void {
+    while (this.voterOffsets.length > 0 && this.voterOffsets[this.voterOffsets.length - 1] >= end) this.voterOffsets.pop()
   }
 
   startFlush(doneAt: number): void {
@@ -89,12 +195,17 @@ export class SimLog {
   }
 
   crash(): void {
-    this.entries.length = this.durableEnd
+    this.entries.length = Math.max(0, this.durableEnd - this.start)
+    this.dropVoterOffsetsFrom(this.end)
     this.flushTarget = null
   }
 
   view(): LogView {
-    return { logStart: 0, logEnd: this.end, flushedEnd: this.durableEnd, epochs: epochStarts(this.entries) }
+    const snapshot = this.snapshot === null ? null : { endOffset: this.snapshot.endOffset, epoch: this.snapshot.epoch, sizeBytes: this.snapshot.sizeBytes }
+    return {
+      logStart: this.start, logEnd: this.end, flushedEnd: this.durableEnd, epochs: epochStarts(this.entries),
+      logStartEpoch: this.baseEpoch, voterSets: this.voterRecords(), snapshot,
+    }
   }
 }
 

@@ -1,25 +1,39 @@
 // One simulated replica: the pure core plus its thin shell (fake log, durable quorum
-// state). The shell obeys the Ready contract exactly: persist, execute directives, send,
-// advance, then report appends.
+// state, a snapshot being downloaded). The shell obeys the Ready contract exactly: persist,
+// execute directives, send, advance, then report appends.
 import { assert } from '../assert.js'
 import { RaftCore } from '../core.js'
 import type { Prng } from '../prng.js'
-import type { EpochStart, Message, QuorumState, RaftConfig, Ready, VoteRequest } from '../types.js'
-import { SimLog, type SimEntry } from './sim-log.js'
+import type { AppendedRange, Directive, Message, QuorumState, RaftConfig, Ready, VoteRequest } from '../types.js'
+import { SimLog, votersPayload, type SimEntry, type SimSnapshot } from './sim-log.js'
 
 export interface NodeHooks {
   send(m: Message): void
-  /** Every entry that lands in any log (log-matching check). */
-  appendedEntry(node: number, e: SimEntry): void
+  /** Every entry that lands in any log, just after it landed (log-matching check). */
+  appendedEntry(node: number, e: SimEntry, log: SimLog): void
   /** A granted (pre-)vote, with the voter's log as it was when the request arrived. */
   voteGranted(voter: number, req: VoteRequest, voterLastEpoch: number, voterLogEnd: number): void
   /** The shell is about to delete entries of the log. */
   truncating(node: number, offset: number): void
+  /** A snapshot was taken here or installed from the leader (it must hold the committed prefix). */
+  snapshot(node: number, s: SimSnapshot, how: 'taken' | 'installed'): void
+  /**
+   * The shell is about to reset its log to start empty at `logStart`; returns the chain hash
+   * of the committed prefix below it (the oracle a data partition's reset rests on).
+   */
+  resetting(node: number, logStart: number): number | undefined
 }
 
 export interface SimNodeOptions {
   readonly config: Omit<RaftConfig, 'random' | 'id'>
   readonly flushDelayMaxTicks: number
+}
+
+/** A chunk on the wire: a slice of the leader's snapshot. */
+interface SimChunk {
+  readonly snapshot: SimSnapshot
+  readonly position: number
+  readonly length: number
 }
 
 export class SimNode {
@@ -30,6 +44,8 @@ export class SimNode {
   /** Fractional ticks owed (clock drift: a fast clock accrues more than one per step). */
   tickDebt = 0
   tickRate = 1
+  /** A snapshot being downloaded: not durable, so a crash loses it. */
+  private pendingSnapshot: { snapshot: SimSnapshot; received: number } | null = null
 
   constructor(
     readonly id: number,
@@ -50,10 +66,11 @@ export class SimNode {
     this.pump(now)
   }
 
-  /** Loses everything not flushed; the persisted quorum state survives. */
+  /** Loses everything not flushed (and any partial snapshot); the persisted quorum state survives. */
   crash(): void {
     this.core = null
     this.log.crash()
+    this.pendingSnapshot = null
   }
 
   tick(now: number): void {
@@ -73,17 +90,39 @@ export class SimNode {
     }
   }
 
+  /** Calls the core (an admin request such as addVoter), then drains its output. */
+  control<T>(now: number, f: (core: RaftCore) => T): T {
+    const out = f(this.core!)
+    this.pump(now)
+    return out
+  }
+
   /** A client batch: one entry stamped by the leader. Returns its offset, or null if refused. */
   propose(payload: number, now: number): number | null {
     const core = this.core!
     const r = core.propose()
     if (!r.ok) return null
     const e = this.log.appendLocal(r.epoch, payload)
-    this.hooks.appendedEntry(this.id, e)
+    this.hooks.appendedEntry(this.id, e, this.log)
     core.appended(this.log.end)
     this.log.startFlush(now + this.flushDelay())
     this.pump(now)
     return e.offset
+  }
+
+  /** The state machine snapshots its state below `endOffset` (<= HW), then the log drops it. */
+  takeSnapshot(endOffset: number, now: number): void {
+    const s = this.log.takeSnapshot(endOffset)
+    this.hooks.snapshot(this.id, s, 'taken')
+    this.core!.snapshotTaken({ endOffset: s.endOffset, epoch: s.epoch, sizeBytes: s.sizeBytes })
+    this.pump(now)
+  }
+
+  /** Retention: a data partition deletes the records below `offset` (<= HW, flushed). */
+  advanceLogStart(offset: number, now: number): void {
+    this.log.advanceStart(offset)
+    this.core!.advanceLogStart(offset)
+    this.pump(now)
   }
 
   /** Completes a due flush and tells the core. */
@@ -110,43 +149,83 @@ export class SimNode {
         this.hooks.send(m)
       }
       core.advance()
-      for (const a of appends) core.appended(a.logEnd, a.epochStarts)
+      for (const a of appends) core.appended(a.logEnd, a.range)
     }
   }
 
-  private execute(rd: Ready, now: number): { logEnd: number; epochStarts: EpochStart[] }[] {
-    const appends: { logEnd: number; epochStarts: EpochStart[] }[] = []
+  private execute(rd: Ready, now: number): { logEnd: number; range: AppendedRange }[] {
+    const appends: { logEnd: number; range: AppendedRange }[] = []
     for (const d of rd.directives) {
-      switch (d.kind) {
-        case 'appendLeaderChange': {
-          const e = this.log.appendLocal(d.epoch, -d.epoch)
-          this.hooks.appendedEntry(this.id, e)
-          appends.push({ logEnd: this.log.end, epochStarts: [{ epoch: d.epoch, startOffset: e.offset }] })
-          break
-        }
-        case 'appendFetched': {
-          const fetched = d.records as SimEntry[]
-          const from = this.log.end
-          const epochStarts = this.log.appendFetched(d.fromOffset, fetched)
-          for (let o = from; o < this.log.end; o++) this.hooks.appendedEntry(this.id, this.log.entries[o])
-          appends.push({ logEnd: this.log.end, epochStarts })
-          break
-        }
-        case 'attachRecords': {
-          const entries = this.log.read(d.fromOffset, d.maxBytes)
-          d.response.records = entries.length === 0 ? null : entries
-          break
-        }
-        case 'truncate':
-          this.hooks.truncating(this.id, d.offset)
-          this.log.truncate(d.offset)
-          break
-        case 'resetLog':
-          throw new Error('the simulator never moves the log start')
-      }
+      const range = this.executeDirective(d)
+      if (range !== null) appends.push({ logEnd: this.log.end, range })
     }
     if (this.log.durableEnd < this.log.end) this.log.startFlush(now + this.flushDelay())
     return appends
+  }
+
+  /** Carries out one directive; returns what an append added (null: no append). */
+  private executeDirective(d: Directive): AppendedRange | null {
+    switch (d.kind) {
+      case 'appendLeaderChange': {
+        const e = this.appendOwn(d.epoch, -d.epoch)
+        return { epochStarts: [{ epoch: d.epoch, startOffset: e.offset }] }
+      }
+      case 'appendVoters': {
+        const e = this.appendOwn(d.epoch, votersPayload(d.voters), d.voters)
+        return { voterSets: [{ offset: e.offset, voters: d.voters }] }
+      }
+      case 'appendFetched': {
+        const from = this.log.end
+        const range = this.log.appendFetched(d.fromOffset, d.records as SimEntry[])
+        for (let o = from; o < this.log.end; o++) this.hooks.appendedEntry(this.id, this.log.entryAt(o), this.log)
+        return range
+      }
+      case 'attachRecords': {
+        const entries = this.log.read(d.fromOffset, d.maxBytes)
+        d.response.records = entries.length === 0 ? null : entries
+        return null
+      }
+      case 'truncate':
+        this.hooks.truncating(this.id, d.offset)
+        this.log.truncate(d.offset)
+        return null
+      case 'resetLog': {
+        const chain = this.hooks.resetting(this.id, d.logStart)
+        assert(chain !== undefined, `reset to ${d.logStart}: offset ${d.logStart - 1} was never committed`)
+        this.log.reset(d.logStart, d.logStartEpoch, chain, d.voters)
+        return null
+      }
+      case 'attachSnapshotChunk': {
+        const s = this.log.snapshot
+        assert(s !== null && s.endOffset === d.snapshotId.endOffset && s.epoch === d.snapshotId.epoch, 'serving a snapshot we do not hold')
+        const chunk: SimChunk = { snapshot: s, position: d.position, length: d.length }
+        d.response.chunk = chunk
+        return null
+      }
+      case 'writeSnapshotChunk': {
+        const c = d.chunk as SimChunk
+        if (d.position === 0) this.pendingSnapshot = { snapshot: c.snapshot, received: 0 }
+        const p = this.pendingSnapshot
+        assert(p !== null && p.received === d.position && c.position === d.position, 'snapshot chunk out of order')
+        assert(p.snapshot.endOffset === c.snapshot.endOffset && p.snapshot.chain === c.snapshot.chain, 'snapshot chunks from two different snapshots')
+        p.received += c.length
+        return null
+      }
+      case 'installSnapshot': {
+        const p = this.pendingSnapshot
+        assert(p !== null && p.received === d.snapshot.sizeBytes && p.snapshot.endOffset === d.snapshot.endOffset, 'installing an incomplete snapshot')
+        this.pendingSnapshot = null
+        this.hooks.snapshot(this.id, p.snapshot, 'installed')
+        this.log.installSnapshot(p.snapshot, d.voters)
+        return null
+      }
+    }
+  }
+
+  private appendOwn(epoch: number, payload: number, voters?: readonly number[]): SimEntry {
+    const e = this.log.appendLocal(epoch, payload, voters)
+    this.hooks.appendedEntry(this.id, e, this.log)
+    return e
   }
 
   private flushDelay(): number {

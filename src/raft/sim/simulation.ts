@@ -5,7 +5,7 @@ import { Prng } from '../prng.js'
 import type { BugSwitches, Leadership, Message, VoteRequest } from '../types.js'
 import { Checker } from './checker.js'
 import { formatLog, formatMessage } from './format.js'
-import { SIM_ENTRY_BYTES } from './sim-log.js'
+import { SIM_ENTRY_BYTES, type SimSnapshot } from './sim-log.js'
 import { SimNetwork, type PartitionKind } from './sim-network.js'
 import { SimNode } from './sim-node.js'
 
@@ -38,6 +38,8 @@ export interface SimParams {
   crashAfterVoteRate: number
   /** Chance a leader crashes in the step its HW advanced (commit, then lose the leader). */
   crashAfterCommitRate: number
+  /** Chance a new leader crashes once its LeaderChange is on its own disk, before the epoch commits (Figure 8). */
+  crashNewLeaderRate: number
   /** Share of crashes aimed at a leader (leaders crashing mid-replication make failovers). */
   leaderCrashShare: number
   restartRate: number
@@ -46,6 +48,10 @@ export interface SimParams {
   proposeRate: number
   fetchMaxBytes: number
   tickRates: number[]
+  logStartMode: LogStartMode
+  logStartRate: number
+  voterChangeRate: number
+  transferRate: number
 }
 
 export interface SimResult {
@@ -56,8 +62,24 @@ export interface SimResult {
   readonly steps: number
   readonly params: SimParams
   readonly trace: readonly string[]
-  readonly stats: { messages: number; crashes: number; maxEpoch: number; committed: number }
+  readonly stats: SimStats
 }
+
+export interface SimStats {
+  messages: number
+  crashes: number
+  maxEpoch: number
+  committed: number
+  /** Log-start moves: snapshots taken (state-machine mode) or retention runs (data mode). */
+  logStartMoves: number
+  snapshotsInstalled: number
+  logResets: number
+  voterChanges: number
+  transfers: number
+}
+
+/** How a seed's log moves its start: never, by retention (data partition) or by snapshots (state machine). */
+export type LogStartMode = 'fixed' | 'retention' | 'snapshots'
 
 export function runSeed(opts: SimOptions): SimResult {
   const sim = new Simulation(opts)
@@ -66,7 +88,10 @@ export function runSeed(opts: SimOptions): SimResult {
 
 function drawParams(rng: Prng): SimParams {
   const voters = rng.chance(0.5) ? 3 : 5
-  const observers = rng.chance(0.25) ? 1 : 0
+  const voterChangeRate = rng.chance(0.5) ? rng.range(0.005, 0.06) : 0
+  // Voter changes need spare nodes to add; others sometimes get an observer.
+  const observers = voterChangeRate > 0 ? 1 + rng.int(2) : rng.chance(0.25) ? 1 : 0
+  const modes: readonly LogStartMode[] = ['fixed', 'retention', 'snapshots']
   const tickRates: number[] = []
   for (let i = 0; i < voters + observers; i++) tickRates.push(rng.range(0.75, 1.25))
   return {
@@ -77,14 +102,19 @@ function drawParams(rng: Prng): SimParams {
     delayMaxTicks: 1 + rng.int(4),
     crashRate: rng.range(0, 0.02),
     crashAfterVoteRate: rng.chance(0.5) ? 0 : rng.range(0, 0.3),
-    crashAfterCommitRate: rng.chance(0.5) ? 0 : rng.range(0, 0.1),
+    crashAfterCommitRate: rng.chance(0.5) ? 0 : rng.range(0, 0.3),
+    crashNewLeaderRate: rng.chance(0.3) ? 0 : rng.range(0.2, 0.9),
     leaderCrashShare: rng.range(0, 0.8),
     restartRate: rng.range(0.02, 0.3),
     partitionRate: rng.range(0, 0.012),
     flushDelayMaxTicks: 1 + rng.int(8),
     proposeRate: rng.range(0.02, 0.3),
-    fetchMaxBytes: SIM_ENTRY_BYTES * (rng.chance(0.3) ? 1 : 2 + rng.int(9)),
+    fetchMaxBytes: SIM_ENTRY_BYTES * (rng.chance(0.5) ? 1 : 2 + rng.int(9)),
     tickRates,
+    logStartMode: modes[rng.int(modes.length)],
+    logStartRate: rng.range(0.005, 0.05),
+    voterChangeRate,
+    transferRate: rng.chance(0.4) ? rng.range(0.002, 0.02) : 0,
   }
 }
 
@@ -95,7 +125,7 @@ class Simulation {
   private readonly params: SimParams
   private readonly net: SimNetwork
   private readonly nodes: SimNode[] = []
-  private readonly checker = new Checker()
+  private readonly checker: Checker
   private readonly trace: string[] = []
   private readonly tracing: boolean
   private readonly lastLeadership = new Map<number, string>()
@@ -103,10 +133,13 @@ class Simulation {
   private now = 0
   private nextPayload = 1
   private crashes = 0
+  private readonly counts = { logStartMoves: 0, snapshotsInstalled: 0, logResets: 0, voterChanges: 0, transfers: 0 }
   private phase: 'safety' | 'liveness' = 'safety'
   /** Nodes to crash at the end of this step (targeted fault points). */
   private readonly crashSoon = new Set<number>()
   private readonly leaderHw = new Map<number, number>()
+  /** The epoch each node was last seen leading with its LeaderChange flushed but not committed. */
+  private readonly uncommittedEpochSeen = new Map<number, number>()
 
   constructor(private readonly opts: SimOptions) {
     this.rng = new Prng(opts.seed)
@@ -117,9 +150,11 @@ class Simulation {
       lossRate: p.lossRate, duplicateRate: p.duplicateRate, delayMinTicks: 1, delayMaxTicks: p.delayMaxTicks,
     })
     const voters = Array.from({ length: p.voters }, (_, i) => i + 1)
+    this.checker = new Checker(voters)
     const config = {
       voters, electionTimeoutTicks: 10, fetchTimeoutTicks: 20, fetchMaxWaitTicks: 4, fetchRetryTicks: 6,
       beginQuorumRetryTicks: 4, fetchMaxBytes: p.fetchMaxBytes, bugs: opts.bugs,
+      observerContacts: Array.from({ length: p.voters + p.observers }, (_, i) => i + 1),
     }
     const hooks = {
       send: (m: Message) => this.send(m),
@@ -131,6 +166,16 @@ class Simulation {
       truncating: (id: number, offset: number) => {
         this.log(`n${id} truncate to ${offset}`)
         this.checker.truncating(this.nodes[id - 1], offset)
+      },
+      snapshot: (id: number, s: SimSnapshot, how: 'taken' | 'installed') => {
+        if (how === 'installed') this.counts.snapshotsInstalled++
+        this.log(`n${id} snapshot ${how} at ${s.endOffset} (epoch ${s.epoch}, ${s.sizeBytes} bytes)`)
+        this.checker.snapshot(id, s, how)
+      },
+      resetting: (id: number, logStart: number) => {
+        this.counts.logResets++
+        this.log(`n${id} reset: log starts over at ${logStart}`)
+        return this.checker.committed(logStart - 1)
       },
     }
     for (let id = 1; id <= p.voters + p.observers; id++) {
@@ -157,7 +202,8 @@ class Simulation {
     for (const n of this.nodes) maxEpoch = Math.max(maxEpoch, n.persisted?.epoch ?? 0)
     return {
       seed: this.opts.seed, ok: failure === null, failure, phase: this.phase, steps: this.now, params: this.params,
-      trace: this.trace, stats: { messages: this.net.sent, crashes: this.crashes, maxEpoch, committed: this.checker.committed.length },
+      trace: this.trace,
+      stats: { messages: this.net.sent, crashes: this.crashes, maxEpoch, committed: this.checker.committedEnd, ...this.counts },
     }
   }
 
@@ -167,14 +213,14 @@ class Simulation {
     this.net.faults = { lossRate: 0, duplicateRate: 0, delayMinTicks: 1, delayMaxTicks: 2 }
     for (const n of this.nodes) if (!n.up) this.restart(n)
     this.log('liveness: healed network, restarted every node')
-    const ends = this.nodes.slice(0, this.params.voters).map((n) => n.log.end)
+    const ends = this.nodes.map((n) => n.log.end)
     const bound = LIVENESS_STEPS_BASE + LIVENESS_STEPS_PER_LAG_OFFSET * (Math.max(...ends) - Math.min(...ends))
     const deadline = this.now + bound
     let probe: { node: SimNode; epoch: number; offset: number; chain: number } | null = null
     while (this.now < deadline) {
       this.step(false)
-      if (probe !== null && this.checker.committed.length > probe.offset) {
-        if (this.checker.committed[probe.offset] === probe.chain) return null
+      if (probe !== null && this.checker.committedEnd > probe.offset) {
+        if (this.checker.committed(probe.offset) === probe.chain) return null
         probe = null // the probe was lost in a failover; propose again
       }
       const leader = this.currentLeader()
@@ -182,7 +228,7 @@ class Simulation {
         const payload = this.nextPayload++
         const offset = leader.propose(payload, this.now)
         if (offset !== null) {
-          probe = { node: leader, epoch: leader.core!.status().epoch, offset, chain: leader.log.entries[offset].chain }
+          probe = { node: leader, epoch: leader.core!.status().epoch, offset, chain: leader.log.entryAt(offset).chain }
           this.log(`liveness probe: payload ${payload} at n${leader.id} offset ${offset}`)
         }
       }
@@ -203,6 +249,7 @@ class Simulation {
   private step(faults: boolean): void {
     this.now++
     if (faults) this.injectFaults()
+    if (faults) this.injectOperations()
     if (faults && this.rng.chance(this.params.proposeRate)) this.proposeSomewhere()
     for (const m of this.net.due(this.now)) {
       const to = this.nodes[m.to - 1]
@@ -221,9 +268,10 @@ class Simulation {
     }
     if (this.tracing) this.traceStates()
     this.checker.afterStep(this.nodes)
-    if (faults && this.params.crashAfterCommitRate > 0) this.crashCommittingLeaders()
+    if (faults) this.crashLeadersAtFaultPoints()
     for (const id of this.crashSoon) this.crash(this.nodes[id - 1], 'at a fault point')
     this.crashSoon.clear()
+
   }
 
   private injectFaults(): void {
@@ -247,13 +295,72 @@ class Simulation {
     }
   }
 
-  private crashCommittingLeaders(): void {
+  /** What operators and applications do: snapshots or retention, voter changes, leadership transfers. */
+  private injectOperations(): void {
+    const p = this.params
+    if (p.logStartMode !== 'fixed' && this.rng.chance(p.logStartRate)) this.moveLogStart()
+    if (p.voterChangeRate > 0 && this.rng.chance(p.voterChangeRate)) this.changeVoters()
+    if (p.transferRate > 0 && this.rng.chance(p.transferRate)) this.transferLeadership()
+  }
+
+  private moveLogStart(): void {
+    const up = this.nodes.filter((n) => n.up)
+    if (up.length === 0) return
+    const n = up[this.rng.int(up.length)]
+    const s = n.core!.status()
+    const snapshots = this.params.logStartMode === 'snapshots'
+    // A snapshot may cover anything committed; retention deletes only what is also flushed.
+    const limit = snapshots ? s.highWatermark : Math.min(s.highWatermark, s.flushedEnd)
+    if (limit <= s.logStart) return
+    const offset = s.logStart + 1 + this.rng.int(limit - s.logStart)
+    this.counts.logStartMoves++
+    if (snapshots) n.takeSnapshot(offset, this.now)
+    else {
+      this.log(`n${n.id} retention: log start ${offset}`)
+      n.advanceLogStart(offset, this.now)
+    }
+  }
+
+  private changeVoters(): void {
+    const leader = this.currentLeader()
+    if (leader === null) return
+    const voters = leader.core!.status().voters
+    const others = this.nodes.filter((n) => !voters.includes(n.id)).map((n) => n.id)
+    const remove = others.length === 0 || voters.length >= 5 || (voters.length > 2 ? this.rng.chance(0.5) : voters.length > 1 && this.rng.chance(0.1))
+    const target = remove ? voters[this.rng.int(voters.length)] : others[this.rng.int(others.length)]
+    const r = leader.control(this.now, (c) => (remove ? c.removeVoter(target) : c.addVoter(target)))
+    if (r.ok) this.counts.voterChanges++
+    this.log(`n${leader.id} ${remove ? 'remove' : 'add'} voter ${target}: ${r.ok ? `voters ${r.voters.join(',')}` : r.reason}`)
+  }
+
+  private transferLeadership(): void {
+    const leader = this.currentLeader()
+    if (leader === null) return
+    const others = leader.core!.status().voters.filter((v) => v !== leader.id)
+    if (others.length === 0) return
+    const target = others[this.rng.int(others.length)]
+    const r = leader.control(this.now, (c) => c.transferLeadership(target))
+    if (r.ok) this.counts.transfers++
+    this.log(`n${leader.id} transfer leadership to ${target}: ${r.ok ? 'started' : r.reason}`)
+  }
+
+  /** Leaders crash right after their HW moved, or with their new epoch durable here but not yet committed. */
+  private crashLeadersAtFaultPoints(): void {
+    const p = this.params
     for (const n of this.nodes) {
       if (!n.up) continue
       const s = n.core!.status()
       const prior = this.leaderHw.get(n.id) ?? 0
       this.leaderHw.set(n.id, s.highWatermark)
-      if (s.role === 'leader' && s.highWatermark > prior && this.rng.chance(this.params.crashAfterCommitRate)) this.crashSoon.add(n.id)
+      if (s.role !== 'leader') continue
+      if (s.highWatermark > prior && this.rng.chance(p.crashAfterCommitRate)) this.crashSoon.add(n.id)
+      if (p.crashNewLeaderRate > 0 && this.uncommittedEpochSeen.get(n.id) !== s.epoch) {
+        const start = n.core!.epochCache().find((e) => e.epoch === s.epoch)?.startOffset
+        if (start !== undefined && s.flushedEnd > start && s.highWatermark <= start) {
+          this.uncommittedEpochSeen.set(n.id, s.epoch)
+          if (this.rng.chance(p.crashNewLeaderRate)) this.crashSoon.add(n.id)
+        }
+      }
     }
   }
 
@@ -299,7 +406,7 @@ class Simulation {
       }
       if (this.lastHw.get(n.id) !== s.highWatermark) {
         this.lastHw.set(n.id, s.highWatermark)
-        this.log(`n${n.id} hw=${s.highWatermark} log=[${formatLog(n.log.entries.slice(-12))}] (end ${n.log.end}, flushed ${n.log.durableEnd})`)
+        this.log(`n${n.id} hw=${s.highWatermark} log=[${formatLog(n.log.entries.slice(-12))}] (start ${n.log.start}, end ${n.log.end}, flushed ${n.log.durableEnd})`)
       }
     }
   }
