@@ -45,10 +45,8 @@ export class ReplicaManager {
       for (const [topic, list] of [...this.replicas]) {
         for (const [index, r] of list.entries()) {
           if (!r.isLeader) continue
-          const policy = r.log.config.cleanupPolicy
           try {
-            if (policy !== 'compact') await r.log.applyRetention(r.highWatermark)
-            if (policy !== 'delete') await r.log.compact(r.highWatermark)
+            await r.cleanLog()
           } catch (err) {
             this.log.warn('log cleanup failed', { topic, partition: index, error: (err as Error).message })
           }

@@ -195,8 +195,32 @@ export class PartitionReplica {
     return () => this.hwListeners.delete(listener)
   }
 
+  /**
+   * Retention and compaction below the high watermark. Only what is also flushed here is
+   * deleted, and the core learns the new log start at once, so no follower is ever sent
+   * to offsets that are gone.
+   */
+  async cleanLog(): Promise<void> {
+    const policy = this.log.config.cleanupPolicy
+    await this.input(async () => {
+      if (policy !== 'compact') {
+        await this.log.applyRetention(Math.min(this.hw, this.log.flushedOffset))
+        this.core.advanceLogStart(this.log.logStartOffset)
+      }
+      if (policy !== 'delete') await this.log.compact(this.hw)
+    })
+  }
+
+  /**
+   * Graceful shutdown: a leader with other voters resigns first (EndQuorumEpoch), so a
+   * successor campaigns at once instead of waiting out a fetch timeout.
+   */
   async close(): Promise<void> {
     if (this.closed) return
+    if (this.isLeader && this.core.status().voters.length > 1) {
+      await this.input(() => this.core.resign())
+      await this.serial.run(() => undefined) // the resignation's Ready has been carried out
+    }
     this.closed = true
     await this.serial.run(() => undefined)
     this.failWaiters(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the replica is closing'))
@@ -206,7 +230,7 @@ export class PartitionReplica {
   // ---------------------------------------------------------------- the shell
 
   /** Runs one core input under the serial lock, then drains Readies. */
-  private async input(fn: () => void): Promise<void> {
+  private async input(fn: () => void | Promise<void>): Promise<void> {
     if (this.closed) return
     await this.serial.run(fn)
     this.afterInput()
@@ -278,8 +302,16 @@ export class PartitionReplica {
         await this.log.truncateTo(d.offset)
         return
       case 'resetLog':
+        // Single-voter groups never reset. Replication must also persist d.logStartEpoch and
+        // d.voters with the log start (the LogView gives them back at open).
         await this.log.truncateFullyAndStartAt(d.logStart)
         return
+      case 'appendVoters':
+      case 'attachSnapshotChunk':
+      case 'writeSnapshotChunk':
+      case 'installSnapshot':
+        // Data partitions have no snapshots, and the broker offers no voter changes yet.
+        throw new Error(`partition replicas do not carry out ${d.kind}`)
     }
   }
 

@@ -1,0 +1,45 @@
+import t from 'tap'
+import { differByOne, VoterHistory } from '../../src/raft/voter-set.js'
+
+t.test('the set in force follows the log: appended records apply, truncated ones roll back', async (t) => {
+  const h = new VoterHistory([1, 2, 3], [], 0)
+  t.same(h.current(), [1, 2, 3], 'bootstrap set until a record exists')
+  t.equal(h.latestOffset(), -1)
+  t.equal(h.previous(), null)
+  h.record(5, [4, 1, 2, 3])
+  t.same(h.current(), [1, 2, 3, 4], 'in force as soon as appended, kept sorted')
+  t.same(h.previous(), [1, 2, 3])
+  h.record(9, [1, 2, 4])
+  t.same(h.at(4), [1, 2, 3])
+  t.same(h.at(5), [1, 2, 3, 4], 'a record is under its own set')
+  t.same(h.at(100), [1, 2, 4])
+  h.truncateFrom(9)
+  t.same(h.current(), [1, 2, 3, 4], 'truncating the record brings back the set before it')
+  h.truncateFrom(0)
+  t.same(h.current(), [1, 2, 3], 'the base is never truncated')
+  t.throws(() => h.record(-1, [1]), /not after/)
+  t.throws(() => h.record(3, [1, 1]), /duplicate voter/)
+  t.throws(() => h.record(3, []), /out of range/)
+})
+
+t.test('log-start moves keep the set in force at the new start as the base', async (t) => {
+  const h = new VoterHistory([1, 2, 3], [{ offset: 2, voters: [1, 2] }, { offset: 6, voters: [1, 2, 4] }], 0)
+  h.advanceStart(4)
+  t.same(h.snapshot(), [{ offset: 2, voters: [1, 2] }, { offset: 6, voters: [1, 2, 4] }])
+  h.advanceStart(7)
+  t.same(h.snapshot(), [{ offset: 6, voters: [1, 2, 4] }])
+  h.truncateFrom(7)
+  t.same(h.current(), [1, 2, 4], 'a base below the log start survives any truncation')
+  h.reset(20, [2, 4, 5])
+  t.same(h.snapshot(), [{ offset: 19, voters: [2, 4, 5] }], 'a reset log starts under the given set')
+  const restored = new VoterHistory([1, 2, 3], [{ offset: 19, voters: [2, 4, 5] }, { offset: 25, voters: [2, 4] }], 20)
+  t.same(restored.current(), [2, 4], 'the bootstrap set gives way to persisted records')
+})
+
+t.test('differByOne', async (t) => {
+  t.ok(differByOne([1, 2, 3], [1, 2, 3, 4]))
+  t.ok(differByOne([1, 2, 3], [1, 3]))
+  t.notOk(differByOne([1, 2, 3], [1, 2, 3]), 'no change is not a change')
+  t.notOk(differByOne([1, 2, 3], [1, 2, 4]), 'a swap is two changes')
+  t.notOk(differByOne([1, 2, 3], [1, 2, 3, 4, 5]))
+})
