@@ -126,6 +126,7 @@ export class PartitionReplica {
       if (!r.ok) {
         if (r.reason === 'notLeader') throw new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'this broker does not lead the partition', r.leaderId)
         if (r.reason === 'leaderNotReady') throw new ReplicaError(ErrorCode.LEADER_NOT_AVAILABLE, 'the new leader is still opening its epoch')
+        if (r.reason === 'transferring') throw new ReplicaError(ErrorCode.LEADER_NOT_AVAILABLE, 'leadership is being handed to another replica; retry shortly')
         throw new ReplicaError(ErrorCode.NOT_ENOUGH_REPLICAS, 'too much uncommitted data: replicas are behind')
       }
       const appended = await this.log.appendAsLeader(batches, r.epoch, { prevalidated: true })
@@ -196,19 +197,20 @@ export class PartitionReplica {
   }
 
   /**
-   * Retention and compaction below the high watermark. Only what is also flushed here is
-   * deleted, and the core learns the new log start at once, so no follower is ever sent
-   * to offsets that are gone.
+   * Retention and compaction below the high watermark. Retention deletes only what the core
+   * also knows to be flushed, and runs under the input lock so the core learns the new log
+   * start before any fetch could ask for what is gone. Compaction keeps offsets (and the log
+   * start), so it runs outside the lock and appends go on meanwhile.
    */
   async cleanLog(): Promise<void> {
     const policy = this.log.config.cleanupPolicy
-    await this.input(async () => {
-      if (policy !== 'compact') {
-        await this.log.applyRetention(Math.min(this.hw, this.log.flushedOffset))
+    if (policy !== 'compact') {
+      await this.input(async () => {
+        await this.log.applyRetention(Math.min(this.hw, this.core.status().flushedEnd))
         this.core.advanceLogStart(this.log.logStartOffset)
-      }
-      if (policy !== 'delete') await this.log.compact(this.hw)
-    })
+      })
+    }
+    if (policy !== 'delete') await this.log.compact(this.hw)
   }
 
   /**

@@ -15,7 +15,7 @@ import {
   VOTERS_MAX,
 } from './limits.js'
 import { ProgressTracker } from './progress.js'
-import { VoteTally } from './quorum.js'
+import { majority, VoteTally } from './quorum.js'
 import type {
   AppendedRange,
   EpochStart,
@@ -119,6 +119,8 @@ export class RaftCore {
   private progress: ProgressTracker | null = null
   private readonly parked = new Map<NodeId, ParkedFetch>()
   private lastBeginQuorumTick = 0
+  /** Where this leader's LeaderChange landed (null until appended): its epoch commits with it. */
+  private leaderChangeOffset: number | null = null
   /** A leadership transfer waiting for its target to catch up; proposals wait meanwhile. */
   private transfer: { target: NodeId; deadlineTick: number } | null = null
 
@@ -231,6 +233,10 @@ export class RaftCore {
       assert(s.startOffset >= this.logEnd && s.startOffset < logEnd, 'epoch start outside append')
       assert(s.epoch <= this.epoch, 'appended an epoch from the future')
       this.epochs.assign(s.epoch, s.startOffset)
+    }
+    if (kind === 'leaderChange' && this.role === 'leader') {
+      assert(this.epochs.latestEpoch() === this.epoch, 'a LeaderChange must open the leader epoch')
+      this.leaderChangeOffset = this.logEnd
     }
     if (kind === 'client') {
       // The leader's own data is always stamped with its current epoch.
@@ -523,6 +529,7 @@ export class RaftCore {
     this.tally = null
     this.progress = new ProgressTracker(this.id, [...this.voters], this.nowTicks)
     this.lastBeginQuorumTick = this.nowTicks
+    this.leaderChangeOffset = null
     this.pushPendingAppend('leaderChange')
     this.directive({ kind: 'appendLeaderChange', epoch: this.epoch, voters: [...this.voters] })
     for (const v of this.voters) {
@@ -735,7 +742,7 @@ export class RaftCore {
     if (s === null || !sameSnapshot(s, m.snapshotId) || m.position < 0 || m.position >= s.sizeBytes) {
       return this.send(snapshotResponseBase(this.id, m, this.epoch, { kind: 'notFound' }))
     }
-    const length = Math.min(m.maxBytes, this.cfg.fetchMaxBytes, s.sizeBytes - m.position)
+    const length = Math.max(1, Math.min(m.maxBytes, this.cfg.fetchMaxBytes, s.sizeBytes - m.position))
     const response: SnapshotChunk = snapshotResponseBase(this.id, m, this.epoch, { kind: 'chunk', sizeBytes: s.sizeBytes, length, chunk: null })
     this.directive({ kind: 'attachSnapshotChunk', response, snapshotId: m.snapshotId, position: m.position, length })
     this.send(response)
@@ -769,7 +776,8 @@ export class RaftCore {
    */
   private maybeAdvanceLeaderHw(): void {
     if (this.role !== 'leader') return
-    const epochStart = this.epochs.startOf(this.epoch)
+    // Not the epoch cache's start of our epoch: a log-start move may clamp that to the log start.
+    const epochStart = this.leaderChangeOffset
     const figure8 = this.bugs.commitByCountingReplicas === true
     if (epochStart === null && !figure8) return
     const candidate = this.progress!.quorumOffset(this.flushedEnd, this.logEnd, this.bugs)
@@ -784,8 +792,7 @@ export class RaftCore {
 
   /** True once an entry of the leader's own epoch (its LeaderChange) is committed. */
   private epochCommitted(): boolean {
-    const start = this.epochs.startOf(this.epoch)
-    return start !== null && this.highWatermark > start
+    return this.leaderChangeOffset !== null && this.highWatermark > this.leaderChangeOffset
   }
 
   private refuseChange(reason: VoterChangeRefusal): VoterChangeResult {
@@ -795,12 +802,15 @@ export class RaftCore {
   /** Appends a voter record for `next` unless a rule of one-change-at-a-time refuses it. */
   private changeVoters(next: readonly NodeId[], refusal: VoterChangeRefusal | null): VoterChangeResult {
     if (this.role !== 'leader') return this.refuseChange('notLeader')
-    // Raft's single-server changes are safe only once the leader committed its own epoch...
-    if (!this.epochCommitted() || this.pendingAppends.length > 0) return this.refuseChange('leaderNotReady')
+    // Raft's single-server changes are safe only once the leader committed its own epoch (a
+    // change left uncommitted by an earlier leader may otherwise still win against ours)...
+    const epochReady = this.epochCommitted() || this.bugs.changeVotersBeforeEpochCommit === true
+    if (!epochReady || this.pendingAppends.length > 0) return this.refuseChange('leaderNotReady')
     // ...and with at most one uncommitted change: two would let sets two voters apart decide.
     const uncommitted = this.history.latestOffset() >= this.highWatermark && this.bugs.changeVotersBeforeCommit !== true
     if (uncommitted || this.transfer !== null) return this.refuseChange('changeInProgress')
     if (refusal !== null) return this.refuseChange(refusal)
+    if (!this.reachable(next)) return this.refuseChange('wouldLoseQuorum')
     this.pushPendingAppend('voters')
     const voters = [...next].sort((a, b) => a - b)
     this.directive({ kind: 'appendVoters', epoch: this.epoch, voters })
@@ -832,6 +842,15 @@ export class RaftCore {
     } else if (this.role === 'prospective' || this.role === 'candidate') {
       this.becomeUnattached(this.epoch) // the tally counted another voter set
     }
+  }
+
+  /** Would a majority of `voters` (this leader, if one, and those heard from lately) be there to commit? */
+  private reachable(voters: readonly NodeId[]): boolean {
+    let alive = 0
+    for (const v of voters) {
+      if (v === this.id || this.progress!.recentlyHeard(v, this.nowTicks, this.cfg.fetchTimeoutTicks)) alive++
+    }
+    return alive >= majority(voters.length)
   }
 
   private maybeCompleteTransfer(): void {
@@ -960,7 +979,10 @@ export class RaftCore {
       this.download = null // the leader moved on to a newer snapshot: ask again
       return this.sendFetch()
     }
-    assert(m.chunk !== null && m.length >= 1 && m.position + m.length <= d.snapshot.sizeBytes && m.sizeBytes === d.snapshot.sizeBytes, 'bad snapshot chunk')
+    if (m.chunk === null || !(m.length >= 1) || m.position + m.length > d.snapshot.sizeBytes || m.sizeBytes !== d.snapshot.sizeBytes) {
+      this.download = null // a malformed chunk: start over rather than install something wrong
+      return this.sendFetch()
+    }
     this.directive({ kind: 'writeSnapshotChunk', snapshotId: m.snapshotId, position: m.position, chunk: m.chunk })
     d.position += m.length
     if (d.position < d.snapshot.sizeBytes) return this.sendSnapshotFetch()

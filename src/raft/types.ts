@@ -77,6 +77,8 @@ export interface BugSwitches {
   readonly preVoteSkipsLogCheck?: boolean
   /** Start a voter change while the previous one is still uncommitted (two changes in flight). */
   readonly changeVotersBeforeCommit?: boolean
+  /** Start a voter change before the leader's own epoch has committed (Raft's single-server change bug). */
+  readonly changeVotersBeforeEpochCommit?: boolean
   /** Keep counting a removed voter's flushed offset toward the HW while it still fetches. */
   readonly countRemovedVoter?: boolean
 }
@@ -392,6 +394,8 @@ export type VoterChangeRefusal =
   | 'changeInProgress'
   /** The new voter has not fetched up to the high watermark as an observer yet. */
   | 'notCaughtUp'
+  /** Too few members of the new set have been heard from lately to commit anything under it. */
+  | 'wouldLoseQuorum'
   | 'alreadyVoter'
   | 'notVoter'
   | 'tooManyVoters'

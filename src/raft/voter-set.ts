@@ -11,8 +11,10 @@ export class VoterHistory {
   private readonly entries: VoterSetAt[]
 
   constructor(bootstrap: readonly NodeId[], recorded: readonly VoterSetAt[], logStart: number) {
-    this.entries = [{ offset: -1, voters: checkedVoters(bootstrap) }]
-    for (const v of recorded) this.record(v.offset, v.voters)
+    // A persisted base at offset -1 (a log that starts at 0) stands in for the bootstrap set.
+    const base = recorded[0]?.offset === -1 ? recorded[0].voters : bootstrap
+    this.entries = [{ offset: -1, voters: checkedVoters(base) }]
+    for (const v of recorded) if (v.offset !== -1) this.record(v.offset, v.voters)
     this.advanceStart(logStart)
   }
 

@@ -166,8 +166,18 @@ t.test('a voter change is refused for the last voter, unknown voters and a full 
   t.match(seven.addVoter(8), { ok: false, reason: 'tooManyVoters' })
 })
 
+t.test('a voter change is refused when the new set could not commit', async (t) => {
+  const core = committedLeader()
+  t.match(core.removeVoter(2), { ok: false, reason: 'wouldLoseQuorum' }, '{1,3} needs n3, which has not fetched')
+  core.receive(fetchFrom(3, 1))
+  drain(core)
+  t.same(core.removeVoter(2), { ok: true, voters: [1, 3] })
+})
+
 t.test('a leader that removed itself leads until the removal commits, then resigns', async (t) => {
   const core = committedLeader()
+  core.receive(fetchFrom(3, 1))
+  drain(core)
   t.same(core.removeVoter(1), { ok: true, voters: [2, 3] })
   drain(core)
   core.appended(2, { voterSets: [{ offset: 1, voters: [2, 3] }] })
@@ -245,4 +255,11 @@ t.test('a follower restarting with voter records and a snapshot in its log view'
   t.same(core.voterHistory(), [{ offset: 4, voters: [1, 2] }, { offset: 11, voters: [1, 2, 3] }, { offset: 13, voters: [1, 3] }])
   const past = new RaftCore(config(2, [7, 8, 9]), null, { ...log, logEnd: 13, flushedEnd: 13 })
   t.same(past.status().voters, [1, 2, 3], 'a record at or beyond the log end was lost with the tail')
+})
+
+t.test('a snapshot covering the leader\'s own LeaderChange does not make its epoch look uncommitted', async (t) => {
+  const core = committedLeader()
+  core.snapshotTaken({ endOffset: 1, epoch: 2, sizeBytes: 10 })
+  t.equal(core.status().logStart, 1)
+  t.same(core.removeVoter(3), { ok: true, voters: [1, 2] })
 })

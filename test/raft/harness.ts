@@ -166,7 +166,7 @@ export class ScriptCluster {
       voteGranted: this.guard((voter: number, req: VoteRequest, le: number, end: number) => this.checker.voteGranted(voter, req, le, end)),
       truncating: this.guard((id: number, offset: number) => this.checker.truncating(this.nodes[id - 1], offset)),
       snapshot: this.guard((id: number, s: SimSnapshot, how: 'taken' | 'installed') => this.checker.snapshot(id, s, how)),
-      resetting: (_id: number, logStart: number) => this.checker.committed(logStart - 1),
+      resetting: this.guard((id: number, logStart: number, epoch: number, chain: number) => this.checker.reset(id, logStart, epoch, chain)),
     }
     this.checker = new Checker(config.voters)
     this.nodes = []

@@ -28,8 +28,9 @@ export class Checker {
   private readonly leaderOfEpoch = new Map<number, number>()
   /** (offset, epoch) → chain hash of the prefix ending there, across every node. */
   private readonly chainAt = new Map<number, number>()
-  /** Chain hash of each committed offset, as first applied by any node. */
+  /** Chain hash and epoch of each committed offset, as first applied by any node. */
   private readonly committedChains: number[] = []
+  private readonly committedEpochs: number[] = []
   /** Epoch → highest committed end learned by a node in that epoch. */
   private readonly committedEndByEpoch = new Map<number, number>()
   private readonly realVotes = new Map<string, number>()
@@ -92,9 +93,19 @@ export class Checker {
 
   /** Snapshot safety: a snapshot (taken or installed) holds exactly the committed prefix. */
   snapshot(node: number, s: SimSnapshot, how: 'taken' | 'installed'): void {
-    const want = this.committedChains[s.endOffset - 1]
-    if (want === undefined) fail('snapshot safety', `node ${node} ${how} a snapshot ending at ${s.endOffset}, beyond what is committed (${this.committedEnd})`)
-    if (want !== s.chain) fail('snapshot safety', `node ${node} ${how} a snapshot ending at ${s.endOffset} that differs from the committed prefix`)
+    this.committedPrefix('snapshot safety', `node ${node} ${how} a snapshot ending at ${s.endOffset}`, s.endOffset, s.epoch, s.chain)
+  }
+
+  /** Reset safety: a follower that starts over sits on the committed prefix, with its epoch. */
+  reset(node: number, logStart: number, epoch: number, chain: number): void {
+    this.committedPrefix('reset safety', `node ${node} starts over at ${logStart}`, logStart, epoch, chain)
+  }
+
+  private committedPrefix(property: string, what: string, end: number, epoch: number, chain: number): void {
+    const want = this.committedChains[end - 1]
+    if (want === undefined) fail(property, `${what}, beyond what is committed (${this.committedEnd})`)
+    if (want !== chain) fail(property, `${what}, after a prefix that differs from the committed one`)
+    if (this.committedEpochs[end - 1] !== epoch) fail(property, `${what} after epoch ${epoch}; the committed record there has epoch ${this.committedEpochs[end - 1]}`)
   }
 
   afterStep(nodes: readonly SimNode[]): void {
@@ -157,8 +168,10 @@ export class Checker {
       const chain = n.log.entryAt(o).chain
       if (o > this.committedChains.length) fail('simulator', `node ${n.id} commits offset ${o} before anyone committed ${this.committedChains.length}`)
       if (o === this.committedChains.length) {
+        const e = n.log.entryAt(o)
         this.committedChains.push(chain)
-        this.committedVoters = n.log.entryAt(o).voters ?? this.committedVoters
+        this.committedEpochs.push(e.epoch)
+        this.committedVoters = e.voters ?? this.committedVoters
       } else if (this.committedChains[o] !== chain) fail('state-machine safety', `node ${n.id} applied a different entry at committed offset ${o}`)
     }
     if (hw > a.end) {

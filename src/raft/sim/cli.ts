@@ -4,7 +4,8 @@ import type { BugSwitches } from '../types.js'
 import { runSeed, type SimResult } from './simulation.js'
 
 export const BUG_NAMES = [
-  'commitByCountingReplicas', 'forgetVotePersist', 'countFetchPosition', 'preVoteSkipsLogCheck', 'changeVotersBeforeCommit', 'countRemovedVoter',
+  'commitByCountingReplicas', 'forgetVotePersist', 'countFetchPosition', 'preVoteSkipsLogCheck', 'changeVotersBeforeCommit', 'changeVotersBeforeEpochCommit',
+  'countRemovedVoter',
 ] as const
 
 function parseArgs(argv: readonly string[]): Map<string, string> {

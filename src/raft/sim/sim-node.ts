@@ -17,17 +17,21 @@ export interface NodeHooks {
   truncating(node: number, offset: number): void
   /** A snapshot was taken here or installed from the leader (it must hold the committed prefix). */
   snapshot(node: number, s: SimSnapshot, how: 'taken' | 'installed'): void
-  /**
-   * The shell is about to reset its log to start empty at `logStart`; returns the chain hash
-   * of the committed prefix below it (the oracle a data partition's reset rests on).
-   */
-  resetting(node: number, logStart: number): number | undefined
+  /** The shell resets its log to start empty at `logStart` after a prefix with this epoch and chain. */
+  resetting(node: number, logStart: number, epoch: number, chain: number): void
 }
 
 export interface SimNodeOptions {
   readonly config: Omit<RaftConfig, 'random' | 'id'>
   readonly flushDelayMaxTicks: number
 }
+
+/**
+ * What a leader's outOfRange answer stands for: its log start's prefix, as a chain hash. A
+ * real follower never sees the deleted records; the simulator carries their hash beside the
+ * message so the checker can tell whether the follower now sits on the committed prefix.
+ */
+const outOfRangeChains = new WeakMap<Message, number>()
 
 /** A chunk on the wire: a slice of the leader's snapshot. */
 interface SimChunk {
@@ -46,6 +50,8 @@ export class SimNode {
   tickRate = 1
   /** A snapshot being downloaded: not durable, so a crash loses it. */
   private pendingSnapshot: { snapshot: SimSnapshot; received: number } | null = null
+  /** The message being delivered (its outOfRange chain is what a reset starts from). */
+  private delivering: Message | null = null
 
   constructor(
     readonly id: number,
@@ -85,8 +91,10 @@ export class SimNode {
       core.receive(m)
       this.pump(now, m, before.lastEpoch, before.logEnd)
     } else {
+      this.delivering = m
       core.receive(m)
       this.pump(now)
+      this.delivering = null
     }
   }
 
@@ -146,6 +154,7 @@ export class SimNode {
         if (voteReq !== undefined && m.type === 'voteResponse' && m.granted && m.to === voteReq.from && m.preVote === voteReq.preVote) {
           this.hooks.voteGranted(this.id, voteReq, voterLastEpoch, voterLogEnd)
         }
+        if (m.type === 'fetchResponse' && m.kind === 'outOfRange') outOfRangeChains.set(m, this.log.chainAt(m.logStart - 1)!)
         this.hooks.send(m)
       }
       core.advance()
@@ -190,8 +199,9 @@ export class SimNode {
         this.log.truncate(d.offset)
         return null
       case 'resetLog': {
-        const chain = this.hooks.resetting(this.id, d.logStart)
-        assert(chain !== undefined, `reset to ${d.logStart}: offset ${d.logStart - 1} was never committed`)
+        const chain = this.delivering === null ? undefined : outOfRangeChains.get(this.delivering)
+        assert(chain !== undefined, 'a reset without the outOfRange answer that asked for it')
+        this.hooks.resetting(this.id, d.logStart, d.logStartEpoch, chain)
         this.log.reset(d.logStart, d.logStartEpoch, chain, d.voters)
         return null
       }

@@ -51,6 +51,8 @@ export interface SimParams {
   logStartMode: LogStartMode
   logStartRate: number
   voterChangeRate: number
+  /** Chance the network splits right after a voter change is appended (changes left half-replicated). */
+  splitAfterVoterChangeRate: number
   transferRate: number
 }
 
@@ -114,6 +116,7 @@ function drawParams(rng: Prng): SimParams {
     logStartMode: modes[rng.int(modes.length)],
     logStartRate: rng.range(0.005, 0.05),
     voterChangeRate,
+    splitAfterVoterChangeRate: rng.chance(0.3) ? 0 : rng.range(0.3, 0.9),
     transferRate: rng.chance(0.4) ? rng.range(0.002, 0.02) : 0,
   }
 }
@@ -172,10 +175,10 @@ class Simulation {
         this.log(`n${id} snapshot ${how} at ${s.endOffset} (epoch ${s.epoch}, ${s.sizeBytes} bytes)`)
         this.checker.snapshot(id, s, how)
       },
-      resetting: (id: number, logStart: number) => {
+      resetting: (id: number, logStart: number, epoch: number, chain: number) => {
         this.counts.logResets++
-        this.log(`n${id} reset: log starts over at ${logStart}`)
-        return this.checker.committed(logStart - 1)
+        this.log(`n${id} reset: log starts over at ${logStart} (epoch ${epoch} below it)`)
+        this.checker.reset(id, logStart, epoch, chain)
       },
     }
     for (let id = 1; id <= p.voters + p.observers; id++) {
@@ -299,8 +302,17 @@ class Simulation {
   private injectOperations(): void {
     const p = this.params
     if (p.logStartMode !== 'fixed' && this.rng.chance(p.logStartRate)) this.moveLogStart()
-    if (p.voterChangeRate > 0 && this.rng.chance(p.voterChangeRate)) this.changeVoters()
+    if (p.voterChangeRate > 0 && (this.rng.chance(p.voterChangeRate) || this.freshLeaderAsksForChange())) this.changeVoters()
     if (p.transferRate > 0 && this.rng.chance(p.transferRate)) this.transferLeadership()
+  }
+
+  /** Operators often change voters right after a failover: aim some changes at leaders whose epoch has not committed. */
+  private freshLeaderAsksForChange(): boolean {
+    const leader = this.currentLeader()
+    if (leader === null) return false
+    const s = leader.core!.status()
+    const start = leader.core!.epochCache().find((e) => e.epoch === s.epoch)?.startOffset
+    return start !== undefined && s.highWatermark <= start && this.rng.chance(0.5)
   }
 
   private moveLogStart(): void {
@@ -329,8 +341,13 @@ class Simulation {
     const remove = others.length === 0 || voters.length >= 5 || (voters.length > 2 ? this.rng.chance(0.5) : voters.length > 1 && this.rng.chance(0.1))
     const target = remove ? voters[this.rng.int(voters.length)] : others[this.rng.int(others.length)]
     const r = leader.control(this.now, (c) => (remove ? c.removeVoter(target) : c.addVoter(target)))
-    if (r.ok) this.counts.voterChanges++
     this.log(`n${leader.id} ${remove ? 'remove' : 'add'} voter ${target}: ${r.ok ? `voters ${r.voters.join(',')}` : r.reason}`)
+    if (!r.ok) return
+    this.counts.voterChanges++
+    if (this.rng.chance(this.params.splitAfterVoterChangeRate)) {
+      this.net.split(PARTITION_KINDS[this.rng.int(PARTITION_KINDS.length)], this.nodes.map((n) => n.id))
+      this.log(`partition after the voter change: ${this.net.partitionNote}`)
+    }
   }
 
   private transferLeadership(): void {
