@@ -123,6 +123,13 @@ function drawParams(rng: Prng): SimParams {
 
 const PARTITION_KINDS: readonly PartitionKind[] = ['symmetric', 'asymmetric', 'bridge', 'isolate']
 
+/** A leader whose LeaderChange is appended (and, if `flushed`, on its own disk) but not yet committed. */
+function leaderChangePending(n: SimNode, flushed = false): boolean {
+  const s = n.core!.status()
+  const start = n.core!.epochCache().find((e) => e.epoch === s.epoch)?.startOffset
+  return start !== undefined && s.highWatermark <= start && (!flushed || s.flushedEnd > start)
+}
+
 class Simulation {
   private readonly rng: Prng
   private readonly params: SimParams
@@ -274,7 +281,6 @@ class Simulation {
     if (faults) this.crashLeadersAtFaultPoints()
     for (const id of this.crashSoon) this.crash(this.nodes[id - 1], 'at a fault point')
     this.crashSoon.clear()
-
   }
 
   private injectFaults(): void {
@@ -310,9 +316,7 @@ class Simulation {
   private freshLeaderAsksForChange(): boolean {
     const leader = this.currentLeader()
     if (leader === null) return false
-    const s = leader.core!.status()
-    const start = leader.core!.epochCache().find((e) => e.epoch === s.epoch)?.startOffset
-    return start !== undefined && s.highWatermark <= start && this.rng.chance(0.5)
+    return leaderChangePending(leader) && this.rng.chance(0.5)
   }
 
   private moveLogStart(): void {
@@ -371,12 +375,9 @@ class Simulation {
       this.leaderHw.set(n.id, s.highWatermark)
       if (s.role !== 'leader') continue
       if (s.highWatermark > prior && this.rng.chance(p.crashAfterCommitRate)) this.crashSoon.add(n.id)
-      if (p.crashNewLeaderRate > 0 && this.uncommittedEpochSeen.get(n.id) !== s.epoch) {
-        const start = n.core!.epochCache().find((e) => e.epoch === s.epoch)?.startOffset
-        if (start !== undefined && s.flushedEnd > start && s.highWatermark <= start) {
-          this.uncommittedEpochSeen.set(n.id, s.epoch)
-          if (this.rng.chance(p.crashNewLeaderRate)) this.crashSoon.add(n.id)
-        }
+      if (p.crashNewLeaderRate > 0 && this.uncommittedEpochSeen.get(n.id) !== s.epoch && leaderChangePending(n, true)) {
+        this.uncommittedEpochSeen.set(n.id, s.epoch)
+        if (this.rng.chance(p.crashNewLeaderRate)) this.crashSoon.add(n.id)
       }
     }
   }
