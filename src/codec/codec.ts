@@ -5,6 +5,7 @@
 // snappy); the *Async ones every codec, since platform compression (gzip, zstd) is
 // asynchronous in browsers. Scratch pointers are never held across an await: another call
 // may reuse the region meanwhile.
+import { RecordBatchBuilder, STAGED_HEADER_FIXED_BYTES, STAGED_RECORD_FIXED_BYTES } from './builder.js'
 import { CodecError, wasmError } from './errors.js'
 import {
   ATTR_CONTROL, ATTR_LOG_APPEND_TIME, ATTR_TRANSACTIONAL, BATCH_HEADER_BYTES, CRC_START,
@@ -33,6 +34,13 @@ const utf8 = new TextEncoder()
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false })
 
 const align8 = (n: number) => (n + 7) & ~7
+
+interface EncodedSection {
+  outPtr: number
+  sectionLen: number
+  baseTimestamp: number
+  maxTimestamp: number
+}
 
 export class Codec {
   private readonly scratch: Scratch
@@ -72,22 +80,43 @@ export class Codec {
    * or a codec done in WASM (lz4, snappy); gzip and zstd need encodeBatchAsync.
    */
   encodeBatch(records: readonly RecordInput[], options: BatchOptions = {}): Uint8Array {
-    const compression = options.compression ?? 'none'
-    if (isWasmCodec(compression)) return this.encodeCompressed(records, options, compression)
-    if (compression !== 'none') {
-      throw new CodecError('UNSUPPORTED_COMPRESSION', `encodeBatch cannot compress with ${compression}: use encodeBatchAsync`)
-    }
-    const { outPtr, sectionLen, baseTimestamp, maxTimestamp } = this.encodeSection(records, options, BATCH_HEADER_BYTES)
-    const total = BATCH_HEADER_BYTES + sectionLen
-    this.writeHeader(outPtr, total, records.length, 0, baseTimestamp, maxTimestamp, options)
-    return this.scratch.u8.slice(outPtr, outPtr + total)
+    return this.encodeWith((room) => this.encodeSection(records, options, room), records.length, options)
   }
 
   /** encodeBatch, for every codec: the records section is compressed with options.compression. */
-  async encodeBatchAsync(records: readonly RecordInput[], options: BatchOptions = {}): Promise<Uint8Array> {
+  encodeBatchAsync(records: readonly RecordInput[], options: BatchOptions = {}): Promise<Uint8Array> {
+    return this.encodeWithAsync((room) => this.encodeSection(records, options, room), records.length, options)
+  }
+
+  /**
+   * Encodes the records staged in `builder` as one batch (its first record's timestamp is the
+   * baseTimestamp). Compression as encodeBatch: none, lz4, snappy; see encodeStagedAsync.
+   */
+  encodeStaged(builder: RecordBatchBuilder, options: BatchOptions = {}): Uint8Array {
+    return this.encodeWith((room) => this.encodeBuilderSection(builder, options, room), builder.count, options)
+  }
+
+  /** encodeStaged, for every codec. */
+  encodeStagedAsync(builder: RecordBatchBuilder, options: BatchOptions = {}): Promise<Uint8Array> {
+    return this.encodeWithAsync((room) => this.encodeBuilderSection(builder, options, room), builder.count, options)
+  }
+
+  private encodeWith(section: (headerRoom: number) => EncodedSection, count: number, options: BatchOptions): Uint8Array {
     const compression = options.compression ?? 'none'
-    if (compression === 'none' || isWasmCodec(compression)) return this.encodeBatch(records, options)
-    const { outPtr, sectionLen, baseTimestamp, maxTimestamp } = this.encodeSection(records, options, 0)
+    if (isWasmCodec(compression)) return this.encodeCompressed(section(0), count, options, compression)
+    if (compression !== 'none') {
+      throw new CodecError('UNSUPPORTED_COMPRESSION', `encodeBatch cannot compress with ${compression}: use encodeBatchAsync`)
+    }
+    const { outPtr, sectionLen, baseTimestamp, maxTimestamp } = section(BATCH_HEADER_BYTES)
+    const total = BATCH_HEADER_BYTES + sectionLen
+    this.writeHeader(outPtr, total, count, 0, baseTimestamp, maxTimestamp, options)
+    return this.scratch.u8.slice(outPtr, outPtr + total)
+  }
+
+  private async encodeWithAsync(section: (headerRoom: number) => EncodedSection, count: number, options: BatchOptions): Promise<Uint8Array> {
+    const compression = options.compression ?? 'none'
+    if (compression === 'none' || isWasmCodec(compression)) return this.encodeWith(section, count, options)
+    const { outPtr, sectionLen, baseTimestamp, maxTimestamp } = section(0)
     // Scratch is shared: take the section out before awaiting.
     const compressed = await platformCompress(compression, this.scratch.u8.slice(outPtr, outPtr + sectionLen))
     const total = BATCH_HEADER_BYTES + compressed.length
@@ -97,7 +126,7 @@ export class Codec {
     const ptr = this.scratch.reserve(total)
     this.scratch.u8.set(compressed, ptr + BATCH_HEADER_BYTES)
     const codecId = COMPRESSION_CODECS.indexOf(compression)
-    this.writeHeader(ptr, total, records.length, codecId, baseTimestamp, maxTimestamp, options)
+    this.writeHeader(ptr, total, count, codecId, baseTimestamp, maxTimestamp, options)
     return this.scratch.u8.slice(ptr, ptr + total)
   }
 
@@ -187,16 +216,16 @@ export class Codec {
     return this.compression.decompressAt(header.compression, ptr + BATCH_HEADER_BYTES, len, ptr + header.sizeBytes, maxBytes, 'records section')
   }
 
-  /** encodeBatch with an lz4 or snappy records section, compressed in scratch. */
-  private encodeCompressed(records: readonly RecordInput[], options: BatchOptions, codec: WasmCodec): Uint8Array {
-    const { outPtr, sectionLen, baseTimestamp, maxTimestamp } = this.encodeSection(records, options, 0)
+  /** A batch with an lz4 or snappy records section (encoded in scratch at outPtr), compressed in scratch. */
+  private encodeCompressed(encoded: EncodedSection, count: number, options: BatchOptions, codec: WasmCodec): Uint8Array {
+    const { outPtr, sectionLen, baseTimestamp, maxTimestamp } = encoded
     const at = align8(outPtr + sectionLen)
     this.scratch.reserve(at + BATCH_HEADER_BYTES + this.compression.bound(codec, sectionLen) - this.scratch.base)
     const total = BATCH_HEADER_BYTES + this.compression.compressAt(codec, outPtr, sectionLen, at + BATCH_HEADER_BYTES)
     if (total > BATCH_BYTES_MAX) {
       throw new CodecError('BATCH_TOO_LARGE', `compressed batch is ${total} bytes, over the ${BATCH_BYTES_MAX}-byte limit`)
     }
-    this.writeHeader(at, total, records.length, COMPRESSION_CODECS.indexOf(codec), baseTimestamp, maxTimestamp, options)
+    this.writeHeader(at, total, count, COMPRESSION_CODECS.indexOf(codec), baseTimestamp, maxTimestamp, options)
     return this.scratch.u8.slice(at, at + total)
   }
 
@@ -245,7 +274,7 @@ export class Codec {
    * Stages and encodes the records section into scratch, leaving `headerRoom` bytes before it.
    * Returns where the batch starts (outPtr) and the section's length.
    */
-  private encodeSection(records: readonly RecordInput[], options: BatchOptions, headerRoom: number) {
+  private encodeSection(records: readonly RecordInput[], options: BatchOptions, headerRoom: number): EncodedSection {
     if (records.length === 0) throw new CodecError('INVALID_ARGUMENT', 'a record batch needs at least one record')
     const now = Date.now()
     const baseTimestamp = options.baseTimestamp ?? records[0].timestamp ?? now
@@ -254,19 +283,42 @@ export class Codec {
     for (const r of records) {
       const ts = r.timestamp ?? now
       if (ts > maxTimestamp) maxTimestamp = ts
-      stagedMax += 20 + (r.key?.length ?? 0) + (r.value?.length ?? 0)
-      for (const h of r.headers ?? []) stagedMax += 8 + h.key.length * 3 + (h.value?.length ?? 0)
+      stagedMax += STAGED_RECORD_FIXED_BYTES + (r.key?.length ?? 0) + (r.value?.length ?? 0)
+      for (const h of r.headers ?? []) stagedMax += STAGED_HEADER_FIXED_BYTES + h.key.length * 3 + (h.value?.length ?? 0)
     }
+    const section = this.encodeStagedSection(records.length, stagedMax, headerRoom, (ptr) => this.stageRecords(records, ptr, baseTimestamp, now))
+    return { ...section, baseTimestamp, maxTimestamp: options.maxTimestamp ?? maxTimestamp }
+  }
+
+  /**
+   * Encodes `count` records staged by `stage` (which writes at most `stagedMax` bytes at the
+   * pointer it gets and returns how many) into scratch, `headerRoom` bytes after outPtr.
+   */
+  private encodeStagedSection(count: number, stagedMax: number, headerRoom: number, stage: (ptr: number) => number): { outPtr: number; sectionLen: number } {
     if (stagedMax > BATCH_BYTES_MAX) {
       throw new CodecError('BATCH_TOO_LARGE', `records need about ${stagedMax} bytes, over the ${BATCH_BYTES_MAX}-byte batch limit`)
     }
-    const outCap = headerRoom + stagedMax + records.length * ENCODE_SLACK_PER_RECORD
+    const outCap = headerRoom + stagedMax + count * ENCODE_SLACK_PER_RECORD
     const stagedPtr = this.scratch.reserve(align8(stagedMax) + outCap)
-    const stagedLen = this.stageRecords(records, stagedPtr, baseTimestamp, now)
+    const stagedLen = stage(stagedPtr)
     const outPtr = stagedPtr + align8(stagedMax)
-    const sectionLen = this.wasm.encodeRecords(stagedPtr, stagedLen, records.length, outPtr + headerRoom, outCap - headerRoom)
+    const sectionLen = this.wasm.encodeRecords(stagedPtr, stagedLen, count, outPtr + headerRoom, outCap - headerRoom)
     if (sectionLen < 0) throw wasmError(sectionLen, 'encodeBatch')
-    return { outPtr, sectionLen, baseTimestamp, maxTimestamp: options.maxTimestamp ?? maxTimestamp }
+    return { outPtr, sectionLen }
+  }
+
+  /** The records section of records staged in a builder, encoded in scratch. */
+  private encodeBuilderSection(builder: RecordBatchBuilder, options: BatchOptions, headerRoom: number): EncodedSection {
+    if (builder.count === 0) throw new CodecError('INVALID_ARGUMENT', 'a record batch needs at least one record')
+    if (options.baseTimestamp !== undefined && options.baseTimestamp !== builder.baseTimestamp) {
+      throw new CodecError('INVALID_ARGUMENT', 'a builder\'s batch has its first record\'s timestamp as baseTimestamp')
+    }
+    const staged = builder.staged
+    const section = this.encodeStagedSection(builder.count, staged.length, headerRoom, (ptr) => {
+      this.scratch.u8.set(staged, ptr)
+      return staged.length
+    })
+    return { ...section, baseTimestamp: builder.baseTimestamp, maxTimestamp: options.maxTimestamp ?? builder.maxTimestamp }
   }
 
   private readIndex(bytes: Uint8Array, header: BatchHeader, indexPtr: number, headerPtr: number): DecodedRecord[] {
