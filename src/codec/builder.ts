@@ -137,7 +137,11 @@ export class RecordBatchBuilder {
     if (needBytes > this.capacityBytesMax) {
       throw new CodecError('BATCH_TOO_LARGE', `records need about ${needBytes} bytes, over the ${this.capacityBytesMax}-byte batch limit`)
     }
-    const next = new Uint8Array(Math.min(this.capacityBytesMax, Math.max(needBytes, this.buf.length * 2)))
+    // Doubling, but straight to the ceiling once past half of it (a full batch's buffer is then
+    // exactly capacityBytesMax, which is what a producer recycles).
+    let size = Math.max(needBytes, this.buf.length * 2)
+    if (size * 2 > this.capacityBytesMax) size = this.capacityBytesMax
+    const next = new Uint8Array(size)
     next.set(this.buf.subarray(0, this.length))
     this.buf = next
     this.view = new DataView(next.buffer)
