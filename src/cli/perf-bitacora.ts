@@ -16,7 +16,7 @@ export async function bitacoraProducer(client: Client, topic: string, o: Bitacor
   if (o.lingerMs !== undefined) options.lingerMs = o.lingerMs
   const producer = await client.producer(options)
   return {
-    send: (value) => producer.send({ topic, value }),
+    send: (value, done) => producer.send({ topic, value }, done),
     flush: () => producer.flush(),
     close: () => producer.close({ timeoutMs: 10_000 }),
   }
