@@ -14,8 +14,8 @@ import {
 import { BATCH_BYTES_MAX, CRC_CHUNK_BYTES, DECOMPRESSED_BYTES_MAX } from './limits.js'
 import { platformCompress, platformDecompress } from './platform-compression.js'
 import {
-  COMPRESSION_CODECS,
-  type BatchHeader, type BatchOptions, type CompressionCodec, type DecodedBatch, type DecodedRecord,
+  COMPRESSION_CODECS, HEADER_INDEX_INTS, RECORD_INDEX_INTS,
+  type BatchHeader, type BatchIndex, type BatchOptions, type CompressionCodec, type DecodedBatch, type DecodedRecord,
   type RecordHeader, type RecordInput, type ValidateOptions,
 } from './types.js'
 import { instantiateCodec, Scratch, type CodecExports } from './wasm.js'
@@ -185,6 +185,43 @@ export class Codec {
   }
 
   /**
+   * Validates a batch as decodeBatch does, but returns its record index instead of record
+   * objects (uncompressed, lz4 or snappy): what a consumer that reads records lazily keeps,
+   * 40 bytes per record. See BatchIndex for the layout.
+   */
+  indexBatch(bytes: Uint8Array, options: ValidateOptions = {}): BatchIndex {
+    const { header, ptr } = this.checkFraming(bytes, options, 'indexBatch')
+    if (header.compression === 'none') {
+      const index = this.walk(ptr + BATCH_HEADER_BYTES, header.sizeBytes - BATCH_HEADER_BYTES, header, options, ptr, true)
+      return this.copyIndex(header, bytes, index)
+    }
+    const section = this.sectionOf(header, ptr, options)
+    const index = this.walk(section.ptr, section.len, header, options, section.ptr, true)
+    return this.copyIndex(header, this.scratch.u8.slice(section.ptr, section.ptr + section.len), index)
+  }
+
+  /** indexBatch, for every codec. */
+  async indexBatchAsync(bytes: Uint8Array, options: ValidateOptions = {}): Promise<BatchIndex> {
+    const header = readBatchHeader(bytes)
+    if (header.compression === 'none' || isWasmCodec(header.compression)) return this.indexBatch(bytes, options)
+    const section = await this.decompressSection(bytes, options)
+    const ptr = this.scratch.reserve(section.length)
+    this.scratch.u8.set(section, ptr)
+    return this.copyIndex(header, section, this.walk(ptr, section.length, header, options, ptr, true))
+  }
+
+  private copyIndex(header: BatchHeader, data: Uint8Array, index: { recordPtr: number; headerPtr: number; headerCount: number }): BatchIndex {
+    const r = index.recordPtr >> 2
+    const h = index.headerPtr >> 2
+    return {
+      header,
+      data,
+      records: this.scratch.i32.slice(r, r + header.recordCount * RECORD_INDEX_INTS),
+      headers: this.scratch.i32.slice(h, h + index.headerCount * HEADER_INDEX_INTS),
+    }
+  }
+
+  /**
    * Copies the batch into scratch and checks its framing and CRC in WASM. Throws for a batch
    * compressed with a platform codec (the synchronous paths handle only WASM ones).
    */
@@ -250,7 +287,7 @@ export class Codec {
    */
   private walk(
     ptr: number, len: number, header: BatchHeader, options: ValidateOptions, base: number, withIndex: boolean,
-  ): { recordPtr: number; headerPtr: number } {
+  ): { recordPtr: number; headerPtr: number; headerCount: number } {
     const count = header.recordCount
     if (count > len / RECORD_BYTES_MIN) {
       throw new CodecError('RECORD_COUNT_INVALID', `record count ${count} cannot fit in a ${len}-byte records section`)
@@ -267,7 +304,7 @@ export class Codec {
     }
     const rc = this.wasm.walkRecords(ptr, len, count, contiguous, header.lastOffsetDelta, recordPtr, headerPtr, headerCap, base)
     if (rc < 0) throw wasmError(rc, 'records section')
-    return { recordPtr, headerPtr }
+    return { recordPtr, headerPtr, headerCount: rc }
   }
 
   /**
