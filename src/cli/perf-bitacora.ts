@@ -34,8 +34,12 @@ export async function bitacoraConsumer(client: Client, topic: string, partitions
   consumer = made
   return {
     async consume(onRecord) {
+      // The batch-level API: each record's value read from the fetched bytes, no record objects.
       for await (const batch of made.batches()) {
-        for (const r of batch.records) if (r.value !== null) onRecord(r.value)
+        for (let i = 0; i < batch.count; i++) {
+          const value = batch.value(i)
+          if (value !== null) onRecord(value)
+        }
         if (stopped) break
       }
     },
