@@ -6,9 +6,10 @@
 // Pipelined: when an answer arrives, the next fetch for that broker goes out at once, from
 // where the answer ends (read from batch headers, before the records are validated), so the
 // broker reads and sends the next data while this side validates and the application reads
-// the last. Bounded: at most one fetch in flight per broker, and a new one starts at arrival
-// only while fewer than two answers of that broker wait to be handed out, so at most about
-// three fetch responses (maxBytes each) per broker are held: two waiting, one being read.
+// the last. Bounded: at most one fetch in flight per broker, and one starts at arrival only
+// when no other answer of that broker waits (queued or still being validated); next() starts
+// the rest. So at most two answers per broker wait and one is being read by the application:
+// about three fetch responses (maxBytes each) per broker held.
 import type { Codec } from '../codec/index.js'
 import type { bitacora } from '../protocol/index.js'
 import type { RetryPolicy } from './backoff.js'
@@ -67,6 +68,8 @@ export class Fetcher {
   private epoch = 0
   /** Per broker, the last answer's validation: answers are handed out in the order they arrived. */
   private readonly decoding = new Map<number, Promise<void>>()
+  /** Per broker, answers arrived but still being validated (they count as waiting). */
+  private readonly validating = new Map<number, number>()
 
   constructor(
     private readonly cluster: Cluster,
@@ -144,8 +147,9 @@ export class Fetcher {
     this.outstanding.set(leader, task)
   }
 
+  /** Answers of `leader` not yet handed out: queued, or arrived and still being validated. */
   private waitingFrom(leader: number): number {
-    let n = 0
+    let n = this.validating.get(leader) ?? 0
     for (const a of this.ready) if (a.leader === leader) n++
     return n
   }
@@ -165,14 +169,20 @@ export class Fetcher {
       for (const s of group) this.inFlight.delete(s)
       this.outstanding.delete(leader)
     }
-    // The next fetch goes out now, before this answer is validated (unless it would buffer too much).
+    // The next fetch goes out now, before this answer is validated, unless this answer would
+    // make too many waiting (then next() starts it when the application takes one).
     const next = scans.filter((x) => x.a.state.generation === x.a.generation).map((x) => x.a.state)
-    if (next.length > 0 && epoch === this.epoch && this.waitingFrom(leader) < WAITING_ANSWERS_PER_BROKER_MAX && !this.fatal) {
+    if (next.length > 0 && epoch === this.epoch && this.waitingFrom(leader) + 1 < WAITING_ANSWERS_PER_BROKER_MAX && !this.fatal) {
       this.start(leader, next)
     }
     if (scans.length === 0) return
     const previous = this.decoding.get(leader)
-    const decoded = this.decodeAll(leader, scans, previous)
+    this.validating.set(leader, (this.validating.get(leader) ?? 0) + 1)
+    const decoded = this.decodeAll(leader, scans, previous).finally(() => {
+      const n = this.validating.get(leader)! - 1
+      if (n === 0) this.validating.delete(leader)
+      else this.validating.set(leader, n)
+    })
     this.decoding.set(leader, decoded)
     await decoded
     if (this.decoding.get(leader) === decoded) this.decoding.delete(leader)
