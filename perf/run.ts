@@ -75,15 +75,18 @@ async function runSystem(def: SystemDef, plan: Plan, runs: RunRecord[]): Promise
   try {
     const slug = def.kind + def.primary.replace(/[^a-z0-9]/gi, '')
     for (const size of plan.sizes) {
+      let written = plan.records[size]!
       for (const mode of def.modes) {
         const topic = `perf-${size}-${slug}-${mode.label.replace(/[^a-z0-9]/gi, '')}`
         const meta = { mode: mode.label, durability: mode.durability, note: mode.note, kind: 'produce' as const, recordSize: size }
-        await record(meta, { ...base, kind: 'produce', topic, recordSize: size, records: plan.records[size]!, ...(mode.acks !== undefined ? { acks: mode.acks } : {}) })
+        const entry = await record(meta, { ...base, kind: 'produce', topic, recordSize: size, records: plan.records[size]!, ...(mode.acks !== undefined ? { acks: mode.acks } : {}) })
+        // A producer stopped by maxSeconds wrote fewer: its consumer reads what is there, not a timeout's worth.
+        if (mode === primary && entry.produce !== undefined) written = Math.max(1, entry.produce.records)
       }
       const topic = `perf-${size}-${slug}-${primary.label.replace(/[^a-z0-9]/gi, '')}`
       await record(
         { mode: primary.label, durability: primary.durability, note: primary.note, kind: 'consume', recordSize: size },
-        { ...base, kind: 'consume', topic, recordSize: size, records: plan.records[size]! },
+        { ...base, kind: 'consume', topic, recordSize: size, records: written },
       )
     }
     const peak = runs.find((r) => r.system === def.name && r.mode === primary.label && r.kind === 'produce' && r.recordSize === plan.e2eRecordSize)?.produce?.recordsPerSec

@@ -22,7 +22,9 @@ export class NatsSystem {
   producer(topic: string): PerfProducer {
     const js = this.nc.jetstream()
     return {
-      send: (value) => js.publish(topic, value),
+      send: (value, done) => {
+        js.publish(topic, value).then(() => done(null), done)
+      },
       flush: () => this.nc.flush(),
       close: async () => {},
     }

@@ -30,7 +30,9 @@ export class RedisSystem {
   producer(topic: string): PerfProducer {
     const client = this.client()
     return {
-      send: (value) => client.xadd(topic, '*', 'v', Buffer.from(value.buffer, value.byteOffset, value.byteLength)),
+      send: (value, done) => {
+        client.xadd(topic, '*', 'v', Buffer.from(value.buffer, value.byteOffset, value.byteLength)).then(() => done(null), done)
+      },
       flush: async () => {},
       close: async () => {},
     }

@@ -16,7 +16,7 @@ export async function bitacoraProducer(client: Client, topic: string, o: Bitacor
   if (o.lingerMs !== undefined) options.lingerMs = o.lingerMs
   const producer = await client.producer(options)
   return {
-    send: (value) => producer.send({ topic, value }),
+    send: (value, done) => producer.send({ topic, value }, done),
     flush: () => producer.flush(),
     close: () => producer.close({ timeoutMs: 10_000 }),
   }
@@ -34,8 +34,12 @@ export async function bitacoraConsumer(client: Client, topic: string, partitions
   consumer = made
   return {
     async consume(onRecord) {
+      // The batch-level API: each record's value read from the fetched bytes, no record objects.
       for await (const batch of made.batches()) {
-        for (const r of batch.records) if (r.value !== null) onRecord(r.value)
+        for (let i = 0; i < batch.count; i++) {
+          const value = batch.value(i)
+          if (value !== null) onRecord(value)
+        }
         if (stopped) break
       }
     },

@@ -55,13 +55,10 @@ export async function runE2e(producer: PerfProducer, consumer: PerfConsumer, o: 
       new DataView(value.buffer).setFloat64(0, performance.now(), true)
       outstanding++
       sent++
-      producer.send(value).then(
-        () => outstanding--,
-        () => {
-          outstanding--
-          failed++
-        },
-      )
+      producer.send(value, (err) => {
+        outstanding--
+        if (err !== null) failed++
+      })
     }
     const wait = throttle.waitMs(sent + 1, performance.now())
     await new Promise((r) => setTimeout(r, Math.max(1, Math.min(wait, 5))))

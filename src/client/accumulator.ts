@@ -2,22 +2,33 @@
 // partition's open batch until it reaches `batchBytes` (estimated); a batch is ready to send
 // when it is full, has lingered `lingerMs`, a flush asked for it, or (after a failure) its
 // back-off is over. drain() takes ready batches grouped by leader, one request's worth per
-// leader, at most one batch per partition per request, rotating the start so no partition
-// starves (queues stay in the map when empty, keeping the rotation order stable; there is
-// one per partition produced to, so they are bounded by the partitions in the metadata). Pure: time is passed in, routing and capacity are callbacks.
-import type { RecordInput } from '../codec/index.js'
-import { BATCH_HEADER_BYTES } from '../codec/index.js'
+// leader: first one batch per partition, rotating the start so no partition starves, then
+// more ready batches of those partitions while the request has room (a backlog leaves in
+// fewer, larger requests). Queues stay in the map when empty, keeping the rotation order
+// stable; there is one per partition produced to, so they are bounded by the partitions in
+// the metadata. Records are staged into their batch as they arrive (ProducerBatch.add), so a
+// queued record costs its bytes and its callback, nothing more. Pure: time is passed in,
+// routing and capacity are callbacks.
+import type { RecordHeader } from '../codec/index.js'
+import { BATCH_HEADER_BYTES, RecordBatchBuilder } from '../codec/index.js'
 import type { RecordMetadata } from './records.js'
 
-export interface PendingRecord {
-  record: RecordInput
-  sizeBytes: number
-  resolve: (meta: RecordMetadata) => void
-  reject: (err: Error) => void
-}
+/** How a record's send settles: (null, metadata) once acknowledged, (error) once failed for good. */
+export type SendCallback = (error: Error | null, metadata?: RecordMetadata) => void
+
+/** First allocation of a batch's staged records; it doubles up to the batch size as records come. */
+const STAGED_BYTES_INITIAL = 1024
+/**
+ * Staging buffers of a whole batch size kept for reuse once their batch is encoded, so a busy
+ * producer does not allocate (and zero, and collect) one per batch: at most this many.
+ */
+const STAGING_SPARES_MAX = 16
 
 export class ProducerBatch {
-  readonly records: PendingRecord[] = []
+  /** One per record, in record order. */
+  private readonly callbacks: SendCallback[] = []
+  /** The records, staged as they arrive; dropped once encoded. */
+  private builder: RecordBatchBuilder | undefined
   sizeBytes = BATCH_HEADER_BYTES
   /** No more appends: full, handed to the sender, or back for a retry. */
   closed = false
@@ -37,23 +48,63 @@ export class ProducerBatch {
     readonly createdAt: number,
     /** Past this the batch fails with DELIVERY_TIMEOUT instead of being (re)sent. */
     readonly deadline: number,
+    stagedBytesMax: number,
+    stagingBuffer?: Uint8Array,
   ) {
+    this.builder = new RecordBatchBuilder(Math.min(STAGED_BYTES_INITIAL, stagedBytesMax), stagedBytesMax, stagingBuffer)
     this.done = new Promise((resolve) => (this.markDone = resolve))
   }
 
-  /** Resolves each record with its offset (baseOffset + index; -1 when not known, acks=0). */
+  get recordCount(): number {
+    return this.callbacks.length
+  }
+
+  /** Stages one record (the accumulator chose this batch for it and counted its size). */
+  add(key: Uint8Array | null, value: Uint8Array | null, headers: readonly RecordHeader[] | undefined, timestamp: number, callback: SendCallback): void {
+    if (this.builder === undefined) throw new Error('ProducerBatch.add after the batch was encoded')
+    this.builder.append(key, value, headers, timestamp)
+    this.callbacks.push(callback)
+  }
+
+  /** The staged records, once, for encoding (the staging buffer is released with the builder). */
+  takeStaged(): RecordBatchBuilder {
+    const b = this.builder
+    if (b === undefined) throw new Error('ProducerBatch staged records were already taken')
+    this.builder = undefined
+    return b
+  }
+
+  /** Settles each record with its offset (baseOffset + index; -1 when not known, acks=0). */
   complete(baseOffset: number): void {
     if (this.settled) return
     this.settled = true
-    this.records.forEach((r, i) => r.resolve({ topic: this.topic, partition: this.partition, offset: baseOffset < 0 ? -1 : baseOffset + i }))
+    const cbs = this.callbacks
+    for (let i = 0; i < cbs.length; i++) {
+      settleOne(cbs[i], null, { topic: this.topic, partition: this.partition, offset: baseOffset < 0 ? -1 : baseOffset + i })
+    }
     this.markDone()
   }
 
   fail(err: Error): void {
     if (this.settled) return
     this.settled = true
-    for (const r of this.records) r.reject(err)
+    for (const cb of this.callbacks) settleOne(cb, err, undefined)
     this.markDone()
+  }
+}
+
+/**
+ * Calls one record's callback. A callback that throws must not leave the batch's other records
+ * unsettled or the producer's state half-updated: its error is rethrown on its own, outside
+ * this call stack (an uncaught exception, as a throwing event listener's would be).
+ */
+export function settleOne(cb: SendCallback, err: Error | null, meta: RecordMetadata | undefined): void {
+  try {
+    cb(err, meta)
+  } catch (thrown) {
+    queueMicrotask(() => {
+      throw thrown
+    })
   }
 }
 
@@ -64,9 +115,12 @@ export interface AccumulatorOptions {
 }
 
 export interface AppendResult {
+  /** The batch the record goes into: the caller stages it there (ProducerBatch.add) at once. */
   batch: ProducerBatch
   /** True when this append closed a batch (the partition's batch filled): sticky partitioners move on. */
   batchClosed: boolean
+  /** True when the batch was opened for this record. */
+  created: boolean
 }
 
 export interface DrainedRequest {
@@ -83,8 +137,15 @@ export interface DrainResult {
 const keyOf = (topic: string, partition: number) => `${partition}:${topic}`
 
 export class RecordAccumulator {
+  /** Queues in a stable order, for drain's rotation. */
   private readonly queues = new Map<string, ProducerBatch[]>()
+  /** The same queues by topic, then partition: append's lookup without building a key. */
+  private readonly byTopic = new Map<string, ProducerBatch[][]>()
   private drainStart = 0
+  /** Staging buffers of batchBytes each, free for the next batches (at most STAGING_SPARES_MAX). */
+  private readonly spares: Uint8Array[] = []
+  /** append's answer, reused: valid until the next append (one allocation fewer per record). */
+  private readonly appended: AppendResult = { batch: undefined as unknown as ProducerBatch, batchClosed: false, created: false }
 
   constructor(private readonly options: AccumulatorOptions) {
     if (!(options.batchBytes > BATCH_HEADER_BYTES)) throw new RangeError(`batchBytes must exceed the ${BATCH_HEADER_BYTES}-byte batch header`)
@@ -98,24 +159,55 @@ export class RecordAccumulator {
     return n
   }
 
-  append(topic: string, partition: number, record: PendingRecord, now: number): AppendResult {
-    const key = keyOf(topic, partition)
-    let queue = this.queues.get(key)
-    if (queue === undefined) this.queues.set(key, (queue = []))
+  /**
+   * Chooses the batch for a record of `sizeBytes` (estimated) on topic/partition, opening one
+   * when the partition has none open or the record does not fit; the caller then stages the
+   * record in it. The result is reused by the next call.
+   */
+  append(topic: string, partition: number, sizeBytes: number, now: number): AppendResult {
+    const queue = this.queueFor(topic, partition)
+    const out = this.appended
     const last = queue[queue.length - 1]
-    if (last && !last.closed && last.sizeBytes + record.sizeBytes <= this.options.batchBytes) {
-      this.add(last, record)
-      return { batch: last, batchClosed: last.closed }
+    if (last && !last.closed && last.sizeBytes + sizeBytes <= this.options.batchBytes) {
+      this.add(last, sizeBytes)
+      out.batch = last
+      out.batchClosed = last.closed
+      out.created = false
+      return out
     }
     let batchClosed = false
     if (last && !last.closed) {
       last.closed = true
       batchClosed = true
     }
-    const batch = new ProducerBatch(topic, partition, now, now + this.options.deliveryTimeoutMs)
-    this.add(batch, record)
+    // A record larger than a batch goes alone, in a batch staged to its size.
+    const stagedMax = Math.max(this.options.batchBytes, BATCH_HEADER_BYTES + sizeBytes)
+    const spare = stagedMax === this.options.batchBytes ? this.spares.pop() : undefined
+    const batch = new ProducerBatch(topic, partition, now, now + this.options.deliveryTimeoutMs, stagedMax, spare)
+    this.add(batch, sizeBytes)
     queue.push(batch)
-    return { batch, batchClosed: batchClosed || batch.closed }
+    out.batch = batch
+    out.batchClosed = batchClosed || batch.closed
+    out.created = true
+    return out
+  }
+
+  private queueFor(topic: string, partition: number): ProducerBatch[] {
+    let partitions = this.byTopic.get(topic)
+    if (partitions === undefined) this.byTopic.set(topic, (partitions = []))
+    let queue = partitions[partition]
+    if (queue === undefined) {
+      queue = []
+      partitions[partition] = queue
+      this.queues.set(keyOf(topic, partition), queue)
+    }
+    return queue
+  }
+
+  /** Takes back the staging buffer of an encoded batch, for a later batch (whole-batch-size buffers only). */
+  recycle(staged: RecordBatchBuilder): void {
+    const buf = staged.release()
+    if (buf.length === this.options.batchBytes && this.spares.length < STAGING_SPARES_MAX) this.spares.push(buf)
   }
 
   /** Every batch here is sent without waiting for linger (flush, close). */
@@ -127,18 +219,20 @@ export class RecordAccumulator {
   reenqueue(batch: ProducerBatch, retryAt: number): void {
     batch.closed = true
     batch.retryAt = retryAt
-    const key = keyOf(batch.topic, batch.partition)
-    let queue = this.queues.get(key)
-    if (queue === undefined) this.queues.set(key, (queue = []))
-    queue.unshift(batch)
+    this.queueFor(batch.topic, batch.partition).unshift(batch)
   }
 
   /** Removes and returns the batches whose delivery deadline passed (they never got an answer). */
   expire(now: number): ProducerBatch[] {
     const out: ProducerBatch[] = []
-    for (const [key, q] of this.queues) {
-      const keep = q.filter((b) => (b.deadline <= now ? (out.push(b), false) : true))
-      if (keep.length !== q.length) this.queues.set(key, keep)
+    for (const q of this.queues.values()) {
+      // In place: the queue arrays are shared with byTopic.
+      let kept = 0
+      for (const b of q) {
+        if (b.deadline <= now) out.push(b)
+        else q[kept++] = b
+      }
+      q.length = kept
     }
     return out
   }
@@ -147,6 +241,7 @@ export class RecordAccumulator {
   takeAll(): ProducerBatch[] {
     const out = [...this.queues.values()].flat()
     this.queues.clear()
+    this.byTopic.clear()
     return out
   }
 
@@ -157,8 +252,9 @@ export class RecordAccumulator {
 
   /**
    * Takes ready head batches, grouped by leader, at most `requestBytesMax` (estimated) per
-   * leader but always at least one batch. Partitions whose leader is unknown (-1) or whose
-   * leader cannot take another request (`canSend` false) stay queued.
+   * leader but always at least one batch: one per partition first, then further ready batches
+   * of the same partitions, in queue order, while they fit. Partitions whose leader is unknown
+   * (-1) or whose leader cannot take another request (`canSend` false) stay queued.
    */
   drain(
     now: number,
@@ -171,6 +267,7 @@ export class RecordAccumulator {
     const keys = [...this.queues.keys()]
     if (keys.length === 0) return { requests: [], leaderless }
     const start = this.drainStart++ % keys.length
+    const taken: Array<{ queue: ProducerBatch[]; request: { batches: ProducerBatch[]; bytes: number } }> = []
     for (let i = 0; i < keys.length; i++) {
       const key = keys[(start + i) % keys.length]
       const queue = this.queues.get(key)!
@@ -188,12 +285,23 @@ export class RecordAccumulator {
         byLeader.set(leader, (request = { batches: [], bytes: 0 }))
       }
       if (request.batches.length > 0 && request.bytes + head.sizeBytes > requestBytesMax) continue
-      request.batches.push(head)
-      request.bytes += head.sizeBytes
-      head.closed = true
-      queue.shift()
+      this.take(queue, request)
+      taken.push({ queue, request })
+    }
+    // Room left: more of the same partitions' ready batches (their order in the request is theirs in the queue).
+    for (const { queue, request } of taken) {
+      while (queue.length > 0 && this.isReady(queue[0], queue.length, now) && request.bytes + queue[0].sizeBytes <= requestBytesMax) {
+        this.take(queue, request)
+      }
     }
     return { requests: [...byLeader].map(([leader, r]) => ({ leader, batches: r.batches })), leaderless }
+  }
+
+  private take(queue: ProducerBatch[], request: { batches: ProducerBatch[]; bytes: number }): void {
+    const head = queue.shift()!
+    head.closed = true
+    request.batches.push(head)
+    request.bytes += head.sizeBytes
   }
 
   /** The earliest time a queued batch becomes ready (linger or back-off over); Infinity if none. */
@@ -208,9 +316,8 @@ export class RecordAccumulator {
     return Math.max(at, now)
   }
 
-  private add(batch: ProducerBatch, record: PendingRecord): void {
-    batch.records.push(record)
-    batch.sizeBytes += record.sizeBytes
+  private add(batch: ProducerBatch, sizeBytes: number): void {
+    batch.sizeBytes += sizeBytes
     // A batch that cannot take even a small record more is full now: send it without lingering.
     if (batch.sizeBytes >= this.options.batchBytes) batch.closed = true
   }

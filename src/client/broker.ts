@@ -4,7 +4,9 @@
 // on top of Connection's generic request().
 import type { ApiName } from '../protocol/index.js'
 import { Backoff } from './backoff.js'
-import { Connection, type ConnectionOptions, type HandshakeInfo, type RequestBody, type RequestOptions, type ResponseBody } from './connection.js'
+import {
+  Connection, type ConnectionOptions, type FrameEncoder, type HandshakeInfo, type RequestBody, type RequestOptions, type ResponseBody,
+} from './connection.js'
 import { ClientError } from './errors.js'
 
 export type BrokerConnectionOptions = Omit<ConnectionOptions, 'url'>
@@ -54,6 +56,17 @@ export class Broker {
   async sendOnly<K extends ApiName>(api: K, body: RequestBody<K>): Promise<void> {
     const connection = await this.connect()
     connection.sendOnly(api, body)
+  }
+
+  /** request() with a caller-encoded frame (Connection.requestFrame). */
+  async requestFrame<K extends ApiName>(api: K, encode: FrameEncoder, options?: RequestOptions): Promise<ResponseBody<K>> {
+    const connection = await this.connect()
+    return connection.requestFrame<K>(api, encode, options)
+  }
+
+  async sendOnlyFrame(api: ApiName, encode: FrameEncoder): Promise<void> {
+    const connection = await this.connect()
+    connection.sendOnlyFrame(api, encode)
   }
 
   close(): void {

@@ -10,6 +10,8 @@ import { CORRELATION_ID_MAX } from './limits.js'
 import { messageBytes, WS_OPEN, type WebSocketFactory, type WebSocketLike } from './transport.js'
 
 export type RequestBody<K extends ApiName> = NonNullable<RequestProps[K]>
+/** Writes a whole request frame for the correlation id it is given. */
+export type FrameEncoder = (correlationId: number) => Uint8Array
 export type ResponseBody<K extends ApiName> = NonNullable<bitacora.Response[K]>
 
 export interface ConnectionOptions {
@@ -91,11 +93,8 @@ export class Connection {
     if (this.state !== 'new') throw new ClientError('CONNECTION_FAILED', `connection to ${this.url} was already used`)
     this.state = 'connecting'
     await this.open()
-    const response = await this.send('handshake', {
-      protocolVersion: PROTOCOL_VERSION,
-      clientId: this.options.clientId,
-      clientSoftware: this.options.clientSoftware,
-    }, { timeoutMs: this.options.connectTimeoutMs }).catch((err: Error) => {
+    const handshake = { protocolVersion: PROTOCOL_VERSION, clientId: this.options.clientId, clientSoftware: this.options.clientSoftware }
+    const response = await this.send('handshake', (id) => encodeRequest({ correlationId: id, handshake }), { timeoutMs: this.options.connectTimeoutMs }).catch((err: Error) => {
       this.close(new ClientError('CONNECTION_FAILED', `handshake with ${this.url} failed: ${err.message}`, { cause: err }))
       throw err
     })
@@ -122,13 +121,27 @@ export class Connection {
   /** Sends one request and resolves with its response body (a top-level error rejects). */
   async request<K extends ApiName>(api: K, body: RequestBody<K>, options: RequestOptions = {}): Promise<ResponseBody<K>> {
     if (this.state !== 'ready') throw this.notReadyError()
-    return (await this.send(api, body, options)) as ResponseBody<K>
+    return (await this.send(api, (id) => encodeRequest({ correlationId: id, [api]: body } as RequestProps), options)) as ResponseBody<K>
+  }
+
+  /**
+   * request(), with the frame encoded by the caller for the correlation id it is given (the
+   * produce path writes record batches straight into the frame: src/protocol/frame-writer.ts).
+   */
+  async requestFrame<K extends ApiName>(api: K, encode: FrameEncoder, options: RequestOptions = {}): Promise<ResponseBody<K>> {
+    if (this.state !== 'ready') throw this.notReadyError()
+    return (await this.send(api, encode, options)) as ResponseBody<K>
   }
 
   /** Sends a request that gets no response (acks=0 produce); resolves once handed to the socket. */
   sendOnly<K extends ApiName>(api: K, body: RequestBody<K>): void {
+    this.sendOnlyFrame(api, (id) => encodeRequest({ correlationId: id, [api]: body } as RequestProps))
+  }
+
+  /** sendOnly(), with the frame encoded by the caller. */
+  sendOnlyFrame(api: ApiName, encode: FrameEncoder): void {
     if (this.state !== 'ready') throw this.notReadyError()
-    const frame = this.encode(api, body, this.takeCorrelationId())
+    const frame = this.encode(api, encode, this.takeCorrelationId())
     this.socket!.send(frame)
   }
 
@@ -197,21 +210,21 @@ export class Connection {
     return id
   }
 
-  private encode<K extends ApiName>(api: K, body: RequestBody<K>, correlationId: number): Uint8Array {
-    const frame = encodeRequest({ correlationId, [api]: body } as RequestProps)
+  private encode(api: ApiName, encode: FrameEncoder, correlationId: number): Uint8Array {
+    const frame = encode(correlationId)
     if (frame.length > this.frameBytesMax) {
       throw new ClientError('REQUEST_TOO_LARGE', `${api} request is ${frame.length} bytes, over the broker's ${this.frameBytesMax}-byte frame limit`)
     }
     return frame
   }
 
-  private send<K extends ApiName>(api: K, body: RequestBody<K>, options: RequestOptions): Promise<bitacora.Response[K] | null> {
+  private send<K extends ApiName>(api: K, encode: FrameEncoder, options: RequestOptions): Promise<bitacora.Response[K] | null> {
     if (options.expectResponse === false) {
-      this.sendOnly(api, body)
+      this.sendOnlyFrame(api, encode)
       return Promise.resolve(null)
     }
     const correlationId = this.takeCorrelationId()
-    const frame = this.encode(api, body, correlationId)
+    const frame = this.encode(api, encode, correlationId)
     if (this.inFlight.size >= this.inFlightMax && this.pending.length >= this.options.pendingMax) {
       return Promise.reject(new ClientError('REQUEST_QUEUE_FULL', `${this.pending.length} requests already wait on ${this.url}`))
     }

@@ -67,7 +67,7 @@ export class Consumer {
       if (!Number.isInteger(partition) || partition < 0) throw new ClientError('INVALID_ARGUMENT', `bad partition ${partition} for ${topic}`)
       const key = `${partition}:${topic}`
       next.set(key, this.partitions.get(key) ?? {
-        topic, partition, position: null, reset: null, generation: 0, retryAt: 0, failures: 0, maxBytes: this.partitionMaxBytes,
+        topic, partition, position: null, fetchPosition: null, reset: null, generation: 0, retryAt: 0, failures: 0, maxBytes: this.partitionMaxBytes,
       })
     }
     this.partitions.clear()
@@ -84,6 +84,7 @@ export class Consumer {
     const state = this.partitions.get(`${partition}:${topic}`)
     if (state === undefined) throw new ClientError('INVALID_ARGUMENT', `${topic}/${partition} is not assigned`)
     state.generation++
+    state.fetchPosition = null
     state.retryAt = 0
     if (typeof target === 'number') {
       if (!Number.isSafeInteger(target) || target < 0) throw new ClientError('INVALID_ARGUMENT', `offset must be a non-negative integer, not ${target}`)
@@ -109,7 +110,7 @@ export class Consumer {
         const state = this.partitions.get(`${batch.partition}:${batch.topic}`)
         if (state?.position === batch.fromOffset && state.generation === batch.generation) {
           state.position = batch.nextOffset
-          if (batch.records.length > 0) yield batch
+          if (batch.count > 0) yield batch
         }
       }
       const resets = this.fetcher.takeOutOfRange()
@@ -155,6 +156,7 @@ export class Consumer {
       // No record at or after the timestamp: start at the end, as Kafka's reset tool does.
       p.position = answers[i].offset >= 0 ? answers[i].offset : latest![i].offset
       p.reset = null
+      p.fetchPosition = null
       p.generation++
     })
   }

@@ -1,21 +1,34 @@
-// The consumer's I/O half: one Fetch in flight per leader broker, each carrying every
-// assigned partition that broker leads; answers are read into records (readPartition) and
-// per-partition errors handled here: redirect on a leader hint, back off on retriable
+// The consumer's I/O half: Fetch requests per leader broker, each carrying every assigned
+// partition that broker leads; answers become FetchedBatch views (position.ts) and
+// per-partition errors are handled here: redirect on a leader hint, back off on retriable
 // errors, report out-of-range offsets to the consumer, throw the rest.
+//
+// Pipelined: when an answer arrives, the next fetch for that broker goes out at once, from
+// where the answer ends (read from batch headers, before the records are validated), so the
+// broker reads and sends the next data while this side validates and the application reads
+// the last. Bounded: at most one fetch in flight per broker, and one starts at arrival only
+// when no other answer of that broker waits (queued or still being validated); next() starts
+// the rest. So at most two answers per broker wait and one is being read by the application:
+// about three fetch responses (maxBytes each) per broker held.
 import type { Codec } from '../codec/index.js'
 import type { bitacora } from '../protocol/index.js'
 import type { RetryPolicy } from './backoff.js'
 import type { Cluster } from './cluster.js'
 import { ClientError, errorFromWire, isRetriableError } from './errors.js'
+import { FetchedBatch } from './fetched-batch.js'
 import { FETCH_PARTITION_BYTES_CEILING } from './limits.js'
-import { readPartition } from './position.js'
-import type { ConsumerRecord } from './records.js'
+import { decodePartition, scanPartition, type PartitionScan } from './position.js'
 
 export interface PartitionState {
   topic: string
   partition: number
-  /** Next offset to fetch; null until resolved (seek or auto reset). */
+  /** Next offset the application reads; null until resolved (seek or auto reset). */
   position: number | null
+  /**
+   * Next offset to fetch when ahead of `position` (an answer past it waits to be handed out),
+   * else null. Cleared by every seek and reset.
+   */
+  fetchPosition: number | null
   /** A pending ListOffsets target (-2, -1 or a timestamp), or null. */
   reset: number | null
   /** Bumped on every seek, so answers to older fetches are dropped. */
@@ -25,15 +38,7 @@ export interface PartitionState {
   maxBytes: number
 }
 
-export interface FetchedBatch {
-  topic: string
-  partition: number
-  records: ConsumerRecord[]
-  highWatermark: number
-  fromOffset: number
-  nextOffset: number
-  generation: number
-}
+export { FetchedBatch }
 
 export interface FetcherOptions {
   maxWaitMs: number
@@ -42,14 +47,29 @@ export interface FetcherOptions {
   requestTimeoutMs: number
 }
 
+/** Answers of one broker's fetch, waiting to be handed out. */
+interface Answer {
+  leader: number
+  batches: FetchedBatch[]
+}
+
+/** Answers of one broker waiting to be handed out, past which no fetch starts on arrival. */
+const WAITING_ANSWERS_PER_BROKER_MAX = 2
+
 export class Fetcher {
   private readonly outstanding = new Map<number, Promise<void>>()
-  private readonly ready: FetchedBatch[][] = []
+  private readonly ready: Answer[] = []
   private readonly inFlight = new Set<PartitionState>()
   private outOfRange: PartitionState[] = []
   private fatal: Error | undefined
   private interrupted!: Promise<void>
   private wake!: () => void
+  /** Bumped by interrupt(): a fetch started before an interrupt does not start another on arrival. */
+  private epoch = 0
+  /** Per broker, the last answer's validation: answers are handed out in the order they arrived. */
+  private readonly decoding = new Map<number, Promise<void>>()
+  /** Per broker, answers arrived but still being validated (they count as waiting). */
+  private readonly validating = new Map<number, number>()
 
   constructor(
     private readonly cluster: Cluster,
@@ -62,6 +82,7 @@ export class Fetcher {
 
   /** Ends a wait in next() early (assignment changed, seek, close). */
   interrupt(): void {
+    this.epoch++
     this.wake()
   }
 
@@ -73,13 +94,11 @@ export class Fetcher {
 
   /**
    * Returns answers already in; otherwise starts fetches where none is in flight and waits for
-   * one to answer (or an interrupt, or the idle time). New fetches start only once every
-   * earlier answer was handed out, so positions are current and at most one answer per
-   * broker is ever buffered.
+   * one to answer (or an interrupt, or the idle time).
    */
   async next(states: PartitionState[]): Promise<FetchedBatch[]> {
     this.throwFatal()
-    if (this.ready.length > 0) return this.ready.shift()!
+    if (this.ready.length > 0) return this.ready.shift()!.batches
     const now = this.cluster.now()
     const byLeader = new Map<number, PartitionState[]>()
     const leaderless = new Set<string>()
@@ -107,7 +126,7 @@ export class Fetcher {
     }
     this.rearm()
     this.throwFatal()
-    return this.ready.shift() ?? []
+    return this.ready.shift()?.batches ?? []
   }
 
   private rearm(): void {
@@ -124,42 +143,93 @@ export class Fetcher {
 
   private start(leader: number, group: PartitionState[]): void {
     for (const s of group) this.inFlight.add(s)
-    const task = this.fetch(leader, group).then((out) => {
-      if (out.length > 0) this.ready.push(out)
-    }).finally(() => {
-      for (const s of group) this.inFlight.delete(s)
-      this.outstanding.delete(leader)
-      this.wake()
-    })
+    const task = this.fetch(leader, group, this.epoch).finally(() => this.wake())
     this.outstanding.set(leader, task)
   }
 
-  private async fetch(leader: number, group: PartitionState[]): Promise<FetchedBatch[]> {
-    const asked = group.map((s) => ({ state: s, offset: s.position!, generation: s.generation }))
+  /** Answers of `leader` not yet handed out: queued, or arrived and still being validated. */
+  private waitingFrom(leader: number): number {
+    let n = this.validating.get(leader) ?? 0
+    for (const a of this.ready) if (a.leader === leader) n++
+    return n
+  }
+
+  private async fetch(leader: number, group: PartitionState[], epoch: number): Promise<void> {
+    const asked = group.map((s) => ({ state: s, offset: s.fetchPosition ?? s.position!, generation: s.generation }))
+    let scans: Array<{ a: (typeof asked)[number]; data: bitacora.FetchResponse.IPartitionData; scan: PartitionScan }> = []
     try {
       const broker = this.cluster.brokerById(leader)
       if (broker === undefined) throw new ClientError('CONNECTION_FAILED', `no address for leader ${leader}`)
-      const response = await broker.request('fetch', this.request(group), { timeoutMs: this.options.requestTimeoutMs + this.options.maxWaitMs })
-      const out: FetchedBatch[] = []
-      for (const a of asked) {
-        const data = response.topics?.find((t) => t.name === a.state.topic)?.partitions?.find((p) => (p.index ?? 0) === a.state.partition)
-        const batch = data ? await this.read(leader, a.state, a.offset, a.generation, data) : undefined
-        if (batch) out.push(batch)
-      }
-      return out
+      const response = await broker.request('fetch', this.request(asked), { timeoutMs: this.options.requestTimeoutMs + this.options.maxWaitMs })
+      scans = this.scanAll(leader, asked, response)
     } catch (err) {
       if (!isRetriableError(err)) this.fatal ??= err as Error
       else for (const s of group) this.backOff(s, this.cluster.now())
-      return []
+    } finally {
+      for (const s of group) this.inFlight.delete(s)
+      this.outstanding.delete(leader)
     }
+    // The next fetch goes out now, before this answer is validated, unless this answer would
+    // make too many waiting (then next() starts it when the application takes one).
+    const next = scans.filter((x) => x.a.state.generation === x.a.generation).map((x) => x.a.state)
+    if (next.length > 0 && epoch === this.epoch && this.waitingFrom(leader) + 1 < WAITING_ANSWERS_PER_BROKER_MAX && !this.fatal) {
+      this.start(leader, next)
+    }
+    if (scans.length === 0) return
+    const previous = this.decoding.get(leader)
+    this.validating.set(leader, (this.validating.get(leader) ?? 0) + 1)
+    const decoded = this.decodeAll(leader, scans, previous).finally(() => {
+      const n = this.validating.get(leader)! - 1
+      if (n === 0) this.validating.delete(leader)
+      else this.validating.set(leader, n)
+    })
+    this.decoding.set(leader, decoded)
+    await decoded
+    if (this.decoding.get(leader) === decoded) this.decoding.delete(leader)
   }
 
-  private request(group: PartitionState[]): bitacora.IFetchRequest {
+  /** Validates one answer's batches after the previous answer of the same broker, then queues it. */
+  private async decodeAll(
+    leader: number, scans: Array<{ a: { state: PartitionState; offset: number; generation: number }; data: bitacora.FetchResponse.IPartitionData; scan: PartitionScan }>,
+    previous: Promise<void> | undefined,
+  ): Promise<void> {
+    if (previous !== undefined) await previous
+    const out: FetchedBatch[] = []
+    try {
+      for (const { a, data, scan } of scans) out.push(await this.decode(a.state, a.offset, a.generation, data, scan))
+    } catch (err) {
+      this.fatal ??= err as Error
+      return
+    }
+    this.ready.push({ leader, batches: out })
+  }
+
+  /** Per partition: errors handled, batch headers read, the fetch position moved past what arrived. */
+  private scanAll(
+    leader: number, asked: Array<{ state: PartitionState; offset: number; generation: number }>, response: bitacora.IFetchResponse,
+  ): Array<{ a: (typeof asked)[number]; data: bitacora.FetchResponse.IPartitionData; scan: PartitionScan }> {
+    const out = []
+    for (const a of asked) {
+      const data = response.topics?.find((t) => t.name === a.state.topic)?.partitions?.find((p) => (p.index ?? 0) === a.state.partition)
+      if (data === undefined || !this.accepted(leader, a.state, a.offset, a.generation, data)) continue
+      const scan = scanPartition(a.offset, data.records ?? new Uint8Array(0))
+      const s = a.state
+      if (scan.neededBytes > s.maxBytes) s.maxBytes = Math.min(FETCH_PARTITION_BYTES_CEILING, Math.max(scan.neededBytes, s.maxBytes * 2))
+      else if (scan.neededBytes > 0 && s.maxBytes >= FETCH_PARTITION_BYTES_CEILING) {
+        this.fatal ??= new ClientError('RECORD_TOO_LARGE', `${s.topic}/${s.partition} at ${a.offset} holds a batch over ${FETCH_PARTITION_BYTES_CEILING} bytes`)
+      }
+      if (s.generation === a.generation) s.fetchPosition = scan.nextOffset
+      out.push({ a, data, scan })
+    }
+    return out
+  }
+
+  private request(asked: Array<{ state: PartitionState; offset: number }>): bitacora.IFetchRequest {
     const topics = new Map<string, bitacora.FetchRequest.IPartitionFetch[]>()
-    for (const s of group) {
+    for (const { state: s, offset } of asked) {
       const partitions = topics.get(s.topic) ?? []
       const leaderEpoch = this.cluster.metadata.topic(s.topic)?.partitions[s.partition]?.leaderEpoch ?? -1
-      partitions.push({ index: s.partition, fetchOffset: s.position!, partitionMaxBytes: s.maxBytes, currentLeaderEpoch: leaderEpoch })
+      partitions.push({ index: s.partition, fetchOffset: offset, partitionMaxBytes: s.maxBytes, currentLeaderEpoch: leaderEpoch })
       topics.set(s.topic, partitions)
     }
     return {
@@ -170,29 +240,28 @@ export class Fetcher {
     }
   }
 
-  private async read(
-    leader: number, s: PartitionState, offset: number, generation: number, data: bitacora.FetchResponse.IPartitionData,
-  ): Promise<FetchedBatch | undefined> {
+  /** False (and handled) when the partition's answer is an error. */
+  private accepted(leader: number, s: PartitionState, offset: number, generation: number, data: bitacora.FetchResponse.IPartitionData): boolean {
     const err = errorFromWire(data.error, `fetch ${s.topic}/${s.partition} at ${offset}`)
-    if (err) {
-      if (err.code === 'OFFSET_OUT_OF_RANGE') {
-        if (s.generation === generation) this.outOfRange.push(s)
-      } else if (err.code === 'NOT_LEADER_OR_FOLLOWER' && this.cluster.metadata.applyLeaderHint(s.topic, s.partition, data.leaderHint ?? -1, leader)) {
-        // Redirected: the next round goes to the hinted leader.
-      } else if (isRetriableError(err)) {
-        this.backOff(s, this.cluster.now())
-      } else {
-        this.fatal ??= err
-      }
-      return undefined
+    if (!err) {
+      s.failures = 0
+      return true
     }
-    s.failures = 0
-    const read = await readPartition(this.codec, s.topic, s.partition, offset, data.records ?? new Uint8Array(0))
-    if (read.neededBytes > s.maxBytes) s.maxBytes = Math.min(FETCH_PARTITION_BYTES_CEILING, Math.max(read.neededBytes, s.maxBytes * 2))
-    else if (read.neededBytes > 0 && s.maxBytes >= FETCH_PARTITION_BYTES_CEILING) {
-      this.fatal ??= new ClientError('RECORD_TOO_LARGE', `${s.topic}/${s.partition} at ${offset} holds a batch over ${FETCH_PARTITION_BYTES_CEILING} bytes`)
+    if (err.code === 'OFFSET_OUT_OF_RANGE') {
+      if (s.generation === generation) this.outOfRange.push(s)
+    } else if (err.code === 'NOT_LEADER_OR_FOLLOWER' && this.cluster.metadata.applyLeaderHint(s.topic, s.partition, data.leaderHint ?? -1, leader)) {
+      // Redirected: the next round goes to the hinted leader.
+    } else if (isRetriableError(err)) {
+      this.backOff(s, this.cluster.now())
+    } else {
+      this.fatal ??= err
     }
-    return { topic: s.topic, partition: s.partition, records: read.records, highWatermark: data.highWatermark ?? -1, fromOffset: offset, nextOffset: read.nextOffset, generation }
+    return false
+  }
+
+  private async decode(s: PartitionState, offset: number, generation: number, data: bitacora.FetchResponse.IPartitionData, scan: PartitionScan): Promise<FetchedBatch> {
+    const segments = await decodePartition(this.codec, scan)
+    return new FetchedBatch(s.topic, s.partition, segments, data.highWatermark ?? -1, offset, scan.nextOffset, generation)
   }
 
   private backOff(s: PartitionState, now: number): void {

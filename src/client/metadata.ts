@@ -28,6 +28,8 @@ export interface TopicInfo {
   topicId: Uint8Array
   internal: boolean
   partitions: PartitionInfo[] // indexed by partition number
+  /** Partitions with a leader, ascending; kept current as leaders change (read-only for users). */
+  available: number[]
   error: BitacoraError | null
   updatedAt: number
   stale: boolean
@@ -97,11 +99,9 @@ export class MetadataCache {
     return this.topics.get(topic)?.partitions.length ?? 0
   }
 
-  /** Partitions with a leader: where keyless records may go (KIP-480 skips leaderless ones). */
-  availablePartitions(topic: string): number[] {
-    const out: number[] = []
-    for (const p of this.topics.get(topic)?.partitions ?? []) if (p.leader >= 0) out.push(p.partition)
-    return out
+  /** Partitions with a leader: where keyless records may go (KIP-480 skips leaderless ones). Do not modify. */
+  availablePartitions(topic: string): readonly number[] {
+    return this.topics.get(topic)?.available ?? NONE
   }
 
   /**
@@ -116,6 +116,7 @@ export class MetadataCache {
       return false
     }
     p.leader = hint
+    this.topics.get(topic)!.available = availableOf(this.topics.get(topic)!.partitions)
     return true
   }
 
@@ -133,6 +134,14 @@ export class MetadataCache {
     for (const t of this.topics.values()) if (!oldest || t.updatedAt < oldest.updatedAt) oldest = t
     if (oldest) this.topics.delete(oldest.name)
   }
+}
+
+const NONE: readonly number[] = []
+
+function availableOf(partitions: readonly PartitionInfo[]): number[] {
+  const out: number[] = []
+  for (const p of partitions) if (p.leader >= 0) out.push(p.partition)
+  return out
 }
 
 function topicInfo(t: bitacora.ITopicMetadata, now: number): TopicInfo {
@@ -158,6 +167,7 @@ function topicInfo(t: bitacora.ITopicMetadata, now: number): TopicInfo {
     topicId: t.topicId ?? new Uint8Array(16),
     internal: t.internal ?? false,
     partitions,
+    available: availableOf(partitions),
     error: errorFromWire(t.error, `topic ${name}`),
     updatedAt: now,
     stale: false,

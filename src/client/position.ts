@@ -8,37 +8,83 @@
 //   remove a batch's last records without shrinking its offset range;
 // - a fetch may end with part of a batch (as Kafka's does): it is ignored and fetched again
 //   next time; if nothing whole arrived, `neededBytes` says how much the next fetch needs.
-import type { Codec } from '../codec/index.js'
-import { LOG_OVERHEAD_BYTES, readBatchHeader, splitBatches } from '../codec/index.js'
-import { toConsumerRecord, type ConsumerRecord } from './records.js'
+// Two steps: scanPartition reads batch headers only (so the next fetch can be asked for at
+// once), decodePartition validates and indexes the batches it found (CRC, every record).
+import type { BatchHeader, Codec } from '../codec/index.js'
+import { LOG_OVERHEAD_BYTES, RECORD_INDEX_INTS, readBatchHeader, splitBatches } from '../codec/index.js'
+import { RecordsView, type IndexedSegment } from './fetched-batch.js'
+import type { ConsumerRecord } from './records.js'
 
-export interface PartitionRead {
-  records: ConsumerRecord[]
+export interface PartitionScan {
+  fetchOffset: number
+  /** Whole data batches that hold offsets at or past fetchOffset, in order (control batches left out). */
+  batches: Array<{ bytes: Uint8Array; header: BatchHeader }>
   /** The offset to fetch next. */
   nextOffset: number
   /** > 0 when no whole batch fit in the fetch: the size of the first batch (or a guess). */
   neededBytes: number
 }
 
-export async function readPartition(
-  codec: Codec, topic: string, partition: number, fetchOffset: number, bytes: Uint8Array,
-  options: { maxDecompressedBytes?: number } = {},
-): Promise<PartitionRead> {
-  const records: ConsumerRecord[] = []
+export interface PartitionRead {
+  view: RecordsView
+  /** The view's records as objects (built on first use). */
+  readonly records: ConsumerRecord[]
+  nextOffset: number
+  neededBytes: number
+}
+
+/** Batch headers only: which batches to decode and where the partition stands after them. */
+export function scanPartition(fetchOffset: number, bytes: Uint8Array): PartitionScan {
+  const batches: PartitionScan['batches'] = []
   let position = fetchOffset
   const ranges = splitBatches(bytes, true)
   for (const [start, end] of ranges) {
     const batch = bytes.subarray(start, end)
     const header = readBatchHeader(batch)
     if (header.nextOffset <= position) continue
-    if (!header.control) {
-      // Stored batches may have offset gaps (compaction): not contiguous.
-      const decoded = await codec.decodeBatchAsync(batch, { contiguous: false, maxDecompressedBytes: options.maxDecompressedBytes })
-      for (const r of decoded.records) if (r.offset >= position) records.push(toConsumerRecord(topic, partition, r))
-    }
+    if (!header.control) batches.push({ bytes: batch, header })
     position = header.nextOffset
   }
-  return { records, nextOffset: position, neededBytes: ranges.length === 0 ? firstBatchBytes(bytes) : 0 }
+  return { fetchOffset, batches, nextOffset: position, neededBytes: ranges.length === 0 ? firstBatchBytes(bytes) : 0 }
+}
+
+/** Validates and indexes the scanned batches (a corrupt one throws); records below fetchOffset are skipped. */
+export async function decodePartition(
+  codec: Codec, scan: PartitionScan, options: { maxDecompressedBytes?: number } = {},
+): Promise<IndexedSegment[]> {
+  const segments: IndexedSegment[] = []
+  for (const { bytes, header } of scan.batches) {
+    // Stored batches may have offset gaps (compaction): not contiguous.
+    const validate = { contiguous: false, maxDecompressedBytes: options.maxDecompressedBytes }
+    const synchronous = header.compression === 'none' || header.compression === 'lz4' || header.compression === 'snappy'
+    const index = synchronous ? codec.indexBatch(bytes, validate) : await codec.indexBatchAsync(bytes, validate)
+    segments.push({ index, first: firstAtOrAfter(index.records, header, scan.fetchOffset) })
+  }
+  return segments
+}
+
+export async function readPartition(
+  codec: Codec, topic: string, partition: number, fetchOffset: number, bytes: Uint8Array,
+  options: { maxDecompressedBytes?: number } = {},
+): Promise<PartitionRead> {
+  const scan = scanPartition(fetchOffset, bytes)
+  const view = new RecordsView(topic, partition, await decodePartition(codec, scan, options))
+  return {
+    view,
+    get records() {
+      return view.records
+    },
+    nextOffset: scan.nextOffset,
+    neededBytes: scan.neededBytes,
+  }
+}
+
+/** Index of the batch's first record with an offset >= position (offsets increase within a batch). */
+function firstAtOrAfter(records: Int32Array, header: BatchHeader, position: number): number {
+  if (header.baseOffset >= position) return 0
+  let i = 0
+  while (i < header.recordCount && header.baseOffset + records[i * RECORD_INDEX_INTS] < position) i++
+  return i
 }
 
 function firstBatchBytes(bytes: Uint8Array): number {

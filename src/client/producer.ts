@@ -1,10 +1,16 @@
 // The producer: send() partitions a record (explicit partition, murmur2 of the key, or the
 // sticky partition for a null key), reserves its estimated size in the bounded buffer
-// (waiting up to maxBlockMs), and appends it to its partition's batch; the Sender does the
-// rest. Each send() returns a promise of that record's { topic, partition, offset }.
-import type { Codec, CompressionCodec } from '../codec/index.js'
+// (waiting up to maxBlockMs), and stages it in its partition's batch; the Sender does the
+// rest. send(record) returns a promise of that record's { topic, partition, offset };
+// send(record, callback) calls back instead (no promise: the cheaper form for many records).
+//
+// The common case is synchronous: with the topic's metadata cached and fresh and room in the
+// buffer, a record is staged before send() returns, with one clock read and no per-record
+// object kept beyond its callback. Otherwise (metadata to fetch, buffer full) it takes the
+// asynchronous path, and so does every later send until those are staged: order is kept.
+import type { Codec, CompressionCodec, RecordHeader } from '../codec/index.js'
 import { BATCH_HEADER_BYTES, COMPRESSION_CODECS } from '../codec/index.js'
-import { RecordAccumulator, type ProducerBatch } from './accumulator.js'
+import { RecordAccumulator, settleOne, type ProducerBatch, type SendCallback } from './accumulator.js'
 import { RetryPolicy, type RetryOptions } from './backoff.js'
 import { ByteBudget } from './byte-budget.js'
 import type { Cluster } from './cluster.js'
@@ -15,7 +21,7 @@ import {
   PRODUCE_REQUEST_BYTES_MAX_DEFAULT,
 } from './limits.js'
 import { partitionForKey, StickyPartitioner } from './partitioner.js'
-import { estimateRecordBytes, toRecordInput, type ProducerRecord, type RecordMetadata } from './records.js'
+import { checkRecord, recordBytesUpperBound, toBytes, toHeaders, type ProducerRecord, type RecordMetadata } from './records.js'
 import { Sender, type Acks } from './sender.js'
 import { Sleeper } from './sleep.js'
 import { TopicRouter } from './topic-router.js'
@@ -50,6 +56,8 @@ export class Producer {
   private readonly sleeper = new Sleeper()
   private readonly maxBlockMs: number
   private readonly requestBytesMax: number
+  /** Sends on the asynchronous path not yet staged: while any are, later sends queue behind them. */
+  private slowSends = 0
   private closing = false
 
   constructor(
@@ -93,27 +101,107 @@ export class Producer {
     return this.budget.used
   }
 
-  /** Sends one record; resolves once the broker acknowledged it (per acks). */
-  async send(record: ProducerRecord): Promise<RecordMetadata> {
-    if (this.closing) throw new ClientError('CLIENT_CLOSED', 'producer is closed')
-    const deadline = this.cluster.now() + this.maxBlockMs
-    const input = toRecordInput(record, Date.now())
-    const sizeBytes = estimateRecordBytes(input)
-    if (sizeBytes + BATCH_HEADER_BYTES > this.requestBytesMax) {
-      throw new ClientError('RECORD_TOO_LARGE', `record of about ${sizeBytes} bytes does not fit a ${this.requestBytesMax}-byte produce request (requestBytesMax)`)
+  /**
+   * Sends one record. Without a callback: a promise of its metadata once the broker
+   * acknowledged it (per acks). With one: `callback(null, metadata)` then, or
+   * `callback(error)` once it failed for good (never synchronously: at the soonest after
+   * send() returned), and send() returns nothing.
+   */
+  send(record: ProducerRecord): Promise<RecordMetadata>
+  send(record: ProducerRecord, callback: SendCallback): void
+  send(record: ProducerRecord, callback?: SendCallback): Promise<RecordMetadata> | void {
+    // No closure in this function's body: V8 would allocate its context on every call.
+    if (callback !== undefined) this.enqueue(record, callback)
+    else return this.sendForPromise(record)
+  }
+
+  private sendForPromise(record: ProducerRecord): Promise<RecordMetadata> {
+    return new Promise<RecordMetadata>((resolve, reject) => this.enqueue(record, (err, meta) => (err ? reject(err) : resolve(meta!))))
+  }
+
+  private enqueue(record: ProducerRecord, callback: SendCallback): void {
+    let key: Uint8Array | null
+    let value: Uint8Array | null
+    let headers: RecordHeader[]
+    let sizeBytes: number
+    try {
+      if (this.closing) throw new ClientError('CLIENT_CLOSED', 'producer is closed')
+      checkRecord(record)
+      key = toBytes(record.key)
+      value = toBytes(record.value)
+      headers = toHeaders(record.headers)
+      sizeBytes = recordBytesUpperBound(key, value, headers)
+      if (sizeBytes + BATCH_HEADER_BYTES > this.requestBytesMax) {
+        throw new ClientError('RECORD_TOO_LARGE', `record of about ${sizeBytes} bytes does not fit a ${this.requestBytesMax}-byte produce request (requestBytesMax)`)
+      }
+    } catch (err) {
+      failSoon(callback, err as Error)
+      return
     }
-    const partition = await this.partitionFor(record, input.key ?? null, deadline)
-    await this.budget.acquire(sizeBytes, Math.max(0, deadline - this.cluster.now()))
-    if (this.closing) {
-      this.budget.release(sizeBytes)
-      throw new ClientError('CLIENT_CLOSED', 'producer is closed')
+    const now = this.cluster.now()
+    const timestamp = record.timestamp ?? now
+    if (this.slowSends === 0) {
+      let partition: number
+      try {
+        partition = this.partitionNow(record, key, now)
+      } catch (err) {
+        failSoon(callback, err as Error)
+        return
+      }
+      if (partition >= 0 && this.budget.tryAcquire(sizeBytes)) {
+        this.stage(record.topic, partition, key, value, headers, timestamp, sizeBytes, callback, now)
+        return
+      }
     }
-    return new Promise<RecordMetadata>((resolve, reject) => {
-      const { batch, batchClosed } = this.accumulator.append(record.topic, partition, { record: input, sizeBytes, resolve, reject }, this.cluster.now())
-      this.incomplete.add(batch)
-      if (batchClosed) this.sticky.batchClosed(record.topic, partition, this.cluster.metadata.availablePartitions(record.topic))
-      this.sender.wake()
-    })
+    this.slowSends++
+    this.enqueueSlowly(record, key, value, headers, timestamp, sizeBytes, now + this.maxBlockMs, callback)
+  }
+
+  /**
+   * The asynchronous path: waits for metadata and buffer room (up to `deadline`), then stages;
+   * a failure goes to the callback. Kept out of enqueue so that the fast path allocates no
+   * closure context.
+   */
+  private async enqueueSlowly(
+    record: ProducerRecord, key: Uint8Array | null, value: Uint8Array | null, headers: RecordHeader[], timestamp: number,
+    sizeBytes: number, deadline: number, callback: SendCallback,
+  ): Promise<void> {
+    try {
+      const partition = await this.partitionFor(record, key, deadline)
+      await this.budget.acquire(sizeBytes, Math.max(0, deadline - this.cluster.now()))
+      if (this.closing) {
+        this.budget.release(sizeBytes)
+        throw new ClientError('CLIENT_CLOSED', 'producer is closed')
+      }
+      this.stage(record.topic, partition, key, value, headers, timestamp, sizeBytes, callback, this.cluster.now())
+    } catch (err) {
+      settleOne(callback, err as Error, undefined)
+    } finally {
+      this.slowSends--
+    }
+  }
+
+  /** Stages a record whose buffer bytes are taken in its partition's batch, and wakes the sender. */
+  private stage(
+    topic: string, partition: number, key: Uint8Array | null, value: Uint8Array | null, headers: RecordHeader[], timestamp: number,
+    sizeBytes: number, callback: SendCallback, now: number,
+  ): void {
+    const { batch, batchClosed, created } = this.accumulator.append(topic, partition, sizeBytes, now)
+    batch.add(key, value, headers, timestamp, callback)
+    if (created) this.incomplete.add(batch)
+    if (batchClosed) this.sticky.batchClosed(topic, partition, this.cluster.metadata.availablePartitions(topic))
+    this.sender.wake()
+  }
+
+  /**
+   * The record's partition from cached metadata, or -1 when the topic's metadata is missing,
+   * stale or errored (the asynchronous path refreshes it). Throws for a partition that does not exist.
+   */
+  private partitionNow(record: ProducerRecord, key: Uint8Array | null, now: number): number {
+    const metadata = this.cluster.metadata
+    const t = metadata.topic(record.topic)
+    if (t === undefined || t.partitions.length === 0 || metadata.needsRefresh(record.topic, now)) return -1
+    return this.choosePartition(record, key, t.partitions.length)
   }
 
   /** Sends everything buffered now, without waiting for linger; resolves when all of it settled. */
@@ -155,7 +243,10 @@ export class Producer {
   }
 
   private async partitionFor(record: ProducerRecord, key: Uint8Array | null, deadline: number): Promise<number> {
-    const count = await this.router.partitionCount(record.topic, deadline)
+    return this.choosePartition(record, key, await this.router.partitionCount(record.topic, deadline))
+  }
+
+  private choosePartition(record: ProducerRecord, key: Uint8Array | null, count: number): number {
     if (record.partition !== undefined) {
       if (!Number.isInteger(record.partition) || record.partition < 0 || record.partition >= count) {
         throw new ClientError('INVALID_ARGUMENT', `partition ${record.partition} does not exist: topic ${record.topic} has ${count}`)
@@ -166,4 +257,9 @@ export class Producer {
     const available = this.cluster.metadata.availablePartitions(record.topic)
     return this.sticky.partition(record.topic, available.length > 0 ? available : [...Array(count).keys()])
   }
+}
+
+/** Fails a send whose failure is known at once, after send() returned (callbacks are never synchronous). */
+function failSoon(callback: SendCallback, err: Error): void {
+  queueMicrotask(() => settleOne(callback, err, undefined))
 }

@@ -1,6 +1,6 @@
 // The records users hand the producer and get from the consumer, and the conversions between
 // them and the codec's RecordInput. Strings are UTF-8 encoded here once, at send time.
-import type { DecodedRecord, RecordHeader, RecordInput } from '../codec/index.js'
+import { utf8Length, type DecodedRecord, type RecordHeader, type RecordInput } from '../codec/index.js'
 import { ClientError } from './errors.js'
 
 export type Bytes = Uint8Array | string
@@ -38,37 +38,36 @@ export interface ConsumerRecord {
 
 const utf8 = new TextEncoder()
 
-function toBytes(b: Bytes | null | undefined): Uint8Array | null {
+/** A key, value or header value as bytes (strings are UTF-8 encoded here, once). */
+export function toBytes(b: Bytes | null | undefined): Uint8Array | null {
   if (b == null) return null
   return typeof b === 'string' ? utf8.encode(b) : b
 }
 
-/** The codec's input for a user record, with its timestamp fixed now if not given. */
-export function toRecordInput(r: ProducerRecord, now: number): RecordInput {
-  if (typeof r.topic !== 'string' || r.topic.length === 0) throw new ClientError('INVALID_ARGUMENT', 'record.topic must be a non-empty string')
-  if (r.value === undefined) throw new ClientError('INVALID_ARGUMENT', 'record.value is required (use null for a tombstone)')
-  const headers: RecordHeader[] = []
-  if (Array.isArray(r.headers)) {
-    for (const h of r.headers as ReadonlyArray<{ key: string; value: Bytes | null }>) headers.push({ key: h.key, value: toBytes(h.value) })
-  } else if (r.headers) {
-    for (const [key, value] of Object.entries(r.headers)) headers.push({ key, value: toBytes(value as Bytes | null) })
+const NO_HEADERS: RecordHeader[] = []
+
+/** A record's headers as the codec takes them (the shared empty list when it has none). */
+export function toHeaders(headers: ProducerRecord['headers']): RecordHeader[] {
+  if (!headers) return NO_HEADERS
+  const out: RecordHeader[] = []
+  if (Array.isArray(headers)) {
+    for (const h of headers as ReadonlyArray<{ key: string; value: Bytes | null }>) out.push({ key: h.key, value: toBytes(h.value) })
+  } else {
+    for (const [key, value] of Object.entries(headers)) out.push({ key, value: toBytes(value as Bytes | null) })
   }
-  return { key: toBytes(r.key), value: toBytes(r.value), headers, timestamp: r.timestamp ?? now }
+  return out
 }
 
-/** UTF-8 length of a string without encoding it. */
-function utf8Length(s: string): number {
-  let n = 0
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i)
-    if (c < 0x80) n += 1
-    else if (c < 0x800) n += 2
-    else if (c >= 0xd800 && c <= 0xdbff) {
-      n += 4
-      i++
-    } else n += 3
-  }
-  return n
+/** Throws INVALID_ARGUMENT for a record the producer cannot take. */
+export function checkRecord(r: ProducerRecord): void {
+  if (typeof r.topic !== 'string' || r.topic.length === 0) throw new ClientError('INVALID_ARGUMENT', 'record.topic must be a non-empty string')
+  if (r.value === undefined) throw new ClientError('INVALID_ARGUMENT', 'record.value is required (use null for a tombstone)')
+}
+
+/** The codec's input for a user record, with its timestamp fixed now if not given. */
+export function toRecordInput(r: ProducerRecord, now: number): RecordInput {
+  checkRecord(r)
+  return { key: toBytes(r.key), value: toBytes(r.value), headers: toHeaders(r.headers), timestamp: r.timestamp ?? now }
 }
 
 /**
@@ -77,8 +76,12 @@ function utf8Length(s: string): number {
  * 5 bytes (10 for the timestamp), and each header's key and value.
  */
 export function estimateRecordBytes(r: RecordInput): number {
-  let size = 5 + 1 + 10 + 5 + 5 + (r.key?.length ?? 0) + 5 + (r.value?.length ?? 0) + 5
-  for (const h of r.headers ?? []) size += 5 + utf8Length(h.key) + 5 + (h.value?.length ?? 0)
+  return recordBytesUpperBound(r.key ?? null, r.value, r.headers ?? NO_HEADERS)
+}
+
+export function recordBytesUpperBound(key: Uint8Array | null, value: Uint8Array | null, headers: readonly RecordHeader[]): number {
+  let size = 5 + 1 + 10 + 5 + 5 + (key?.length ?? 0) + 5 + (value?.length ?? 0) + 5
+  for (let i = 0; i < headers.length; i++) size += 5 + utf8Length(headers[i].key) + 5 + (headers[i].value?.length ?? 0)
   return size
 }
 

@@ -1,10 +1,11 @@
 // The producer's I/O half: drains ready batches from the accumulator, encodes them (once;
 // retries resend the same bytes), sends one Produce request per leader carrying batches for
-// many partitions, and settles each batch from its partition's answer: success, redirect to
-// the leader hint, retry after back-off, or final failure. At most `inFlightMax` requests per
-// broker; a timer wakes it when the next batch's linger or back-off ends.
+// many partitions (several per partition when a backlog has formed, so a busy producer sends
+// fewer, larger frames), and settles each batch from its partition's answer: success,
+// redirect to the leader hint, retry after back-off, or final failure. At most `inFlightMax`
+// requests per broker; a timer wakes it when the next batch's linger or back-off ends.
 import type { Codec, CompressionCodec } from '../codec/index.js'
-import type { bitacora } from '../protocol/index.js'
+import { writeProduceRequest, type bitacora, type PartitionRecords } from '../protocol/index.js'
 import type { ProducerBatch, RecordAccumulator } from './accumulator.js'
 import type { RetryPolicy } from './backoff.js'
 import type { Cluster } from './cluster.js'
@@ -57,10 +58,13 @@ export class Sender {
   wake(): void {
     if (this.scheduled || this.stopped) return
     this.scheduled = true
-    setTimeout(() => {
-      this.scheduled = false
-      this.run()
-    }, 0)
+    setTimeout(this.runScheduled, 0)
+  }
+
+  /** Made once: a closure inside wake() would cost a context allocation on every call (every record). */
+  private readonly runScheduled = () => {
+    this.scheduled = false
+    this.run()
   }
 
   stop(): void {
@@ -125,28 +129,39 @@ export class Sender {
       if (ready.length === 0) return
       const broker = this.cluster.brokerById(leader)
       if (broker === undefined) throw new ClientError('CONNECTION_FAILED', `metadata names leader ${leader} but no broker with that id`)
-      const body = produceRequest(ready, this.options)
+      const frame = produceFrame(ready, this.options)
       if (this.options.acks === 0) {
-        await broker.sendOnly('produce', body)
+        await broker.sendOnlyFrame('produce', frame)
         for (const b of ready) this.settle(b, null, -1)
         return
       }
-      const response = await broker.request('produce', body, { timeoutMs: this.options.requestTimeoutMs + this.options.ackTimeoutMs })
+      const response = await broker.requestFrame('produce', frame, { timeoutMs: this.options.requestTimeoutMs + this.options.ackTimeoutMs })
       this.handleResponse(leader, ready, response)
     } catch (err) {
-      for (const b of batches) if (!b.settled) this.failed(b, err as Error, leader, -1)
+      // In reverse: a partition's batches re-enter its queue head first to last, in order.
+      for (let i = batches.length - 1; i >= 0; i--) if (!batches[i].settled) this.failed(batches[i], err as Error, leader, -1)
     } finally {
       this.inFlight.set(leader, this.inFlight.get(leader)! - 1)
       this.wake()
     }
   }
 
-  /** Encodes batches not yet encoded; a batch the codec refuses fails alone. */
+  /** Encodes batches not yet encoded (a retry resends its bytes); a batch the codec refuses fails alone. */
   private async encodeAll(batches: ProducerBatch[]): Promise<ProducerBatch[]> {
     const ready: ProducerBatch[] = []
+    const compression = this.options.compression
+    // none, lz4 and snappy encode synchronously in WASM; gzip and zstd wait for the platform.
+    const sync = compression === 'none' || compression === 'lz4' || compression === 'snappy'
     for (const b of batches) {
       try {
-        b.encoded ??= await this.codec.encodeBatchAsync(b.records.map((r) => r.record), { compression: this.options.compression })
+        if (b.encoded === undefined) {
+          const staged = b.takeStaged()
+          try {
+            b.encoded = sync ? this.codec.encodeStaged(staged, { compression }) : await this.codec.encodeStagedAsync(staged, { compression })
+          } finally {
+            this.accumulator.recycle(staged)
+          }
+        }
         ready.push(b)
       } catch (err) {
         this.settle(b, err as Error)
@@ -158,14 +173,25 @@ export class Sender {
   private handleResponse(leader: number, batches: ProducerBatch[], response: bitacora.IProduceResponse): void {
     const results = new Map<string, bitacora.ProduceResponse.IPartitionResult>()
     for (const t of response.topics ?? []) for (const p of t.partitions ?? []) results.set(`${p.index ?? 0}:${t.name}`, p)
+    // A partition's batches were appended together, in order: the first at baseOffset, each
+    // next one after the records of those before it.
+    const nextOffset = new Map<string, number>()
+    const failures: Array<{ b: ProducerBatch; err: Error; hint: number }> = []
     for (const b of batches) {
-      const r = results.get(`${b.partition}:${b.topic}`)
+      const key = `${b.partition}:${b.topic}`
+      const r = results.get(key)
       const err = r === undefined
         ? new ClientError('PROTOCOL_ERROR', `produce response has no result for ${b.topic}/${b.partition}`)
         : errorFromWire(r.error, `produce to ${b.topic}/${b.partition}`)
-      if (err) this.failed(b, err, leader, r?.leaderHint ?? -1)
-      else this.settle(b, null, r!.baseOffset ?? -1)
+      if (err) {
+        failures.push({ b, err, hint: r?.leaderHint ?? -1 })
+        continue
+      }
+      const base = nextOffset.get(key) ?? r!.baseOffset ?? -1
+      this.settle(b, null, base)
+      nextOffset.set(key, base < 0 ? -1 : base + b.recordCount)
     }
+    for (let i = failures.length - 1; i >= 0; i--) this.failed(failures[i].b, failures[i].err, leader, failures[i].hint)
   }
 
   /** A failed attempt: redirect, retry after back-off, or fail the batch for good. */
@@ -197,19 +223,22 @@ export class Sender {
 }
 
 function deliveryTimeout(b: ProducerBatch, cause?: Error): ClientError {
-  return new ClientError('DELIVERY_TIMEOUT', `${b.records.length} records for ${b.topic}/${b.partition} not acknowledged in time (deliveryTimeoutMs)`, { cause })
+  return new ClientError('DELIVERY_TIMEOUT', `${b.recordCount} records for ${b.topic}/${b.partition} not acknowledged in time (deliveryTimeoutMs)`, { cause })
 }
 
-function produceRequest(batches: ProducerBatch[], o: SenderOptions): bitacora.IProduceRequest {
-  const topics = new Map<string, bitacora.ProduceRequest.IPartitionData[]>()
+/** The request's frame writer: every partition's batches, in order, copied once into the frame. */
+function produceFrame(batches: ProducerBatch[], o: SenderOptions): (correlationId: number) => Uint8Array {
+  const topics = new Map<string, Map<number, Uint8Array[]>>()
   for (const b of batches) {
     let partitions = topics.get(b.topic)
-    if (partitions === undefined) topics.set(b.topic, (partitions = []))
-    partitions.push({ index: b.partition, records: b.encoded })
+    if (partitions === undefined) topics.set(b.topic, (partitions = new Map()))
+    let list = partitions.get(b.partition)
+    if (list === undefined) partitions.set(b.partition, (list = []))
+    list.push(b.encoded!)
   }
-  return {
-    acks: o.acks,
-    timeoutMs: o.ackTimeoutMs,
-    topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
-  }
+  const spec = [...topics].map(([name, partitions]) => ({
+    name,
+    partitions: [...partitions].map(([index, list]): PartitionRecords => ({ index, batches: list })),
+  }))
+  return (correlationId) => writeProduceRequest({ correlationId, acks: o.acks, timeoutMs: o.ackTimeoutMs, topics: spec })
 }

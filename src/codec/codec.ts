@@ -5,6 +5,7 @@
 // snappy); the *Async ones every codec, since platform compression (gzip, zstd) is
 // asynchronous in browsers. Scratch pointers are never held across an await: another call
 // may reuse the region meanwhile.
+import { RecordBatchBuilder, STAGED_HEADER_FIXED_BYTES, STAGED_RECORD_FIXED_BYTES } from './builder.js'
 import { CodecError, wasmError } from './errors.js'
 import {
   ATTR_CONTROL, ATTR_LOG_APPEND_TIME, ATTR_TRANSACTIONAL, BATCH_HEADER_BYTES, CRC_START,
@@ -13,8 +14,8 @@ import {
 import { BATCH_BYTES_MAX, CRC_CHUNK_BYTES, DECOMPRESSED_BYTES_MAX } from './limits.js'
 import { platformCompress, platformDecompress } from './platform-compression.js'
 import {
-  COMPRESSION_CODECS,
-  type BatchHeader, type BatchOptions, type CompressionCodec, type DecodedBatch, type DecodedRecord,
+  COMPRESSION_CODECS, HEADER_INDEX_INTS, RECORD_INDEX_INTS,
+  type BatchHeader, type BatchIndex, type BatchOptions, type CompressionCodec, type DecodedBatch, type DecodedRecord,
   type RecordHeader, type RecordInput, type ValidateOptions,
 } from './types.js'
 import { instantiateCodec, Scratch, type CodecExports } from './wasm.js'
@@ -33,6 +34,13 @@ const utf8 = new TextEncoder()
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false })
 
 const align8 = (n: number) => (n + 7) & ~7
+
+interface EncodedSection {
+  outPtr: number
+  sectionLen: number
+  baseTimestamp: number
+  maxTimestamp: number
+}
 
 export class Codec {
   private readonly scratch: Scratch
@@ -72,22 +80,43 @@ export class Codec {
    * or a codec done in WASM (lz4, snappy); gzip and zstd need encodeBatchAsync.
    */
   encodeBatch(records: readonly RecordInput[], options: BatchOptions = {}): Uint8Array {
-    const compression = options.compression ?? 'none'
-    if (isWasmCodec(compression)) return this.encodeCompressed(records, options, compression)
-    if (compression !== 'none') {
-      throw new CodecError('UNSUPPORTED_COMPRESSION', `encodeBatch cannot compress with ${compression}: use encodeBatchAsync`)
-    }
-    const { outPtr, sectionLen, baseTimestamp, maxTimestamp } = this.encodeSection(records, options, BATCH_HEADER_BYTES)
-    const total = BATCH_HEADER_BYTES + sectionLen
-    this.writeHeader(outPtr, total, records.length, 0, baseTimestamp, maxTimestamp, options)
-    return this.scratch.u8.slice(outPtr, outPtr + total)
+    return this.encodeWith((room) => this.encodeSection(records, options, room), records.length, options)
   }
 
   /** encodeBatch, for every codec: the records section is compressed with options.compression. */
-  async encodeBatchAsync(records: readonly RecordInput[], options: BatchOptions = {}): Promise<Uint8Array> {
+  encodeBatchAsync(records: readonly RecordInput[], options: BatchOptions = {}): Promise<Uint8Array> {
+    return this.encodeWithAsync((room) => this.encodeSection(records, options, room), records.length, options)
+  }
+
+  /**
+   * Encodes the records staged in `builder` as one batch (its first record's timestamp is the
+   * baseTimestamp). Compression as encodeBatch: none, lz4, snappy; see encodeStagedAsync.
+   */
+  encodeStaged(builder: RecordBatchBuilder, options: BatchOptions = {}): Uint8Array {
+    return this.encodeWith((room) => this.encodeBuilderSection(builder, options, room), builder.count, options)
+  }
+
+  /** encodeStaged, for every codec. */
+  encodeStagedAsync(builder: RecordBatchBuilder, options: BatchOptions = {}): Promise<Uint8Array> {
+    return this.encodeWithAsync((room) => this.encodeBuilderSection(builder, options, room), builder.count, options)
+  }
+
+  private encodeWith(section: (headerRoom: number) => EncodedSection, count: number, options: BatchOptions): Uint8Array {
     const compression = options.compression ?? 'none'
-    if (compression === 'none' || isWasmCodec(compression)) return this.encodeBatch(records, options)
-    const { outPtr, sectionLen, baseTimestamp, maxTimestamp } = this.encodeSection(records, options, 0)
+    if (isWasmCodec(compression)) return this.encodeCompressed(section(0), count, options, compression)
+    if (compression !== 'none') {
+      throw new CodecError('UNSUPPORTED_COMPRESSION', `encodeBatch cannot compress with ${compression}: use encodeBatchAsync`)
+    }
+    const { outPtr, sectionLen, baseTimestamp, maxTimestamp } = section(BATCH_HEADER_BYTES)
+    const total = BATCH_HEADER_BYTES + sectionLen
+    this.writeHeader(outPtr, total, count, 0, baseTimestamp, maxTimestamp, options)
+    return this.scratch.u8.slice(outPtr, outPtr + total)
+  }
+
+  private async encodeWithAsync(section: (headerRoom: number) => EncodedSection, count: number, options: BatchOptions): Promise<Uint8Array> {
+    const compression = options.compression ?? 'none'
+    if (compression === 'none' || isWasmCodec(compression)) return this.encodeWith(section, count, options)
+    const { outPtr, sectionLen, baseTimestamp, maxTimestamp } = section(0)
     // Scratch is shared: take the section out before awaiting.
     const compressed = await platformCompress(compression, this.scratch.u8.slice(outPtr, outPtr + sectionLen))
     const total = BATCH_HEADER_BYTES + compressed.length
@@ -97,7 +126,7 @@ export class Codec {
     const ptr = this.scratch.reserve(total)
     this.scratch.u8.set(compressed, ptr + BATCH_HEADER_BYTES)
     const codecId = COMPRESSION_CODECS.indexOf(compression)
-    this.writeHeader(ptr, total, records.length, codecId, baseTimestamp, maxTimestamp, options)
+    this.writeHeader(ptr, total, count, codecId, baseTimestamp, maxTimestamp, options)
     return this.scratch.u8.slice(ptr, ptr + total)
   }
 
@@ -156,6 +185,43 @@ export class Codec {
   }
 
   /**
+   * Validates a batch as decodeBatch does, but returns its record index instead of record
+   * objects (uncompressed, lz4 or snappy): what a consumer that reads records lazily keeps,
+   * 40 bytes per record. See BatchIndex for the layout.
+   */
+  indexBatch(bytes: Uint8Array, options: ValidateOptions = {}): BatchIndex {
+    const { header, ptr } = this.checkFraming(bytes, options, 'indexBatch')
+    if (header.compression === 'none') {
+      const index = this.walk(ptr + BATCH_HEADER_BYTES, header.sizeBytes - BATCH_HEADER_BYTES, header, options, ptr, true)
+      return this.copyIndex(header, bytes, index)
+    }
+    const section = this.sectionOf(header, ptr, options)
+    const index = this.walk(section.ptr, section.len, header, options, section.ptr, true)
+    return this.copyIndex(header, this.scratch.u8.slice(section.ptr, section.ptr + section.len), index)
+  }
+
+  /** indexBatch, for every codec. */
+  async indexBatchAsync(bytes: Uint8Array, options: ValidateOptions = {}): Promise<BatchIndex> {
+    const header = readBatchHeader(bytes)
+    if (header.compression === 'none' || isWasmCodec(header.compression)) return this.indexBatch(bytes, options)
+    const section = await this.decompressSection(bytes, options)
+    const ptr = this.scratch.reserve(section.length)
+    this.scratch.u8.set(section, ptr)
+    return this.copyIndex(header, section, this.walk(ptr, section.length, header, options, ptr, true))
+  }
+
+  private copyIndex(header: BatchHeader, data: Uint8Array, index: { recordPtr: number; headerPtr: number; headerCount: number }): BatchIndex {
+    const r = index.recordPtr >> 2
+    const h = index.headerPtr >> 2
+    return {
+      header,
+      data,
+      records: this.scratch.i32.slice(r, r + header.recordCount * RECORD_INDEX_INTS),
+      headers: this.scratch.i32.slice(h, h + index.headerCount * HEADER_INDEX_INTS),
+    }
+  }
+
+  /**
    * Copies the batch into scratch and checks its framing and CRC in WASM. Throws for a batch
    * compressed with a platform codec (the synchronous paths handle only WASM ones).
    */
@@ -187,16 +253,16 @@ export class Codec {
     return this.compression.decompressAt(header.compression, ptr + BATCH_HEADER_BYTES, len, ptr + header.sizeBytes, maxBytes, 'records section')
   }
 
-  /** encodeBatch with an lz4 or snappy records section, compressed in scratch. */
-  private encodeCompressed(records: readonly RecordInput[], options: BatchOptions, codec: WasmCodec): Uint8Array {
-    const { outPtr, sectionLen, baseTimestamp, maxTimestamp } = this.encodeSection(records, options, 0)
+  /** A batch with an lz4 or snappy records section (encoded in scratch at outPtr), compressed in scratch. */
+  private encodeCompressed(encoded: EncodedSection, count: number, options: BatchOptions, codec: WasmCodec): Uint8Array {
+    const { outPtr, sectionLen, baseTimestamp, maxTimestamp } = encoded
     const at = align8(outPtr + sectionLen)
     this.scratch.reserve(at + BATCH_HEADER_BYTES + this.compression.bound(codec, sectionLen) - this.scratch.base)
     const total = BATCH_HEADER_BYTES + this.compression.compressAt(codec, outPtr, sectionLen, at + BATCH_HEADER_BYTES)
     if (total > BATCH_BYTES_MAX) {
       throw new CodecError('BATCH_TOO_LARGE', `compressed batch is ${total} bytes, over the ${BATCH_BYTES_MAX}-byte limit`)
     }
-    this.writeHeader(at, total, records.length, COMPRESSION_CODECS.indexOf(codec), baseTimestamp, maxTimestamp, options)
+    this.writeHeader(at, total, count, COMPRESSION_CODECS.indexOf(codec), baseTimestamp, maxTimestamp, options)
     return this.scratch.u8.slice(at, at + total)
   }
 
@@ -221,7 +287,7 @@ export class Codec {
    */
   private walk(
     ptr: number, len: number, header: BatchHeader, options: ValidateOptions, base: number, withIndex: boolean,
-  ): { recordPtr: number; headerPtr: number } {
+  ): { recordPtr: number; headerPtr: number; headerCount: number } {
     const count = header.recordCount
     if (count > len / RECORD_BYTES_MIN) {
       throw new CodecError('RECORD_COUNT_INVALID', `record count ${count} cannot fit in a ${len}-byte records section`)
@@ -238,14 +304,14 @@ export class Codec {
     }
     const rc = this.wasm.walkRecords(ptr, len, count, contiguous, header.lastOffsetDelta, recordPtr, headerPtr, headerCap, base)
     if (rc < 0) throw wasmError(rc, 'records section')
-    return { recordPtr, headerPtr }
+    return { recordPtr, headerPtr, headerCount: rc }
   }
 
   /**
    * Stages and encodes the records section into scratch, leaving `headerRoom` bytes before it.
    * Returns where the batch starts (outPtr) and the section's length.
    */
-  private encodeSection(records: readonly RecordInput[], options: BatchOptions, headerRoom: number) {
+  private encodeSection(records: readonly RecordInput[], options: BatchOptions, headerRoom: number): EncodedSection {
     if (records.length === 0) throw new CodecError('INVALID_ARGUMENT', 'a record batch needs at least one record')
     const now = Date.now()
     const baseTimestamp = options.baseTimestamp ?? records[0].timestamp ?? now
@@ -254,19 +320,42 @@ export class Codec {
     for (const r of records) {
       const ts = r.timestamp ?? now
       if (ts > maxTimestamp) maxTimestamp = ts
-      stagedMax += 20 + (r.key?.length ?? 0) + (r.value?.length ?? 0)
-      for (const h of r.headers ?? []) stagedMax += 8 + h.key.length * 3 + (h.value?.length ?? 0)
+      stagedMax += STAGED_RECORD_FIXED_BYTES + (r.key?.length ?? 0) + (r.value?.length ?? 0)
+      for (const h of r.headers ?? []) stagedMax += STAGED_HEADER_FIXED_BYTES + h.key.length * 3 + (h.value?.length ?? 0)
     }
+    const section = this.encodeStagedSection(records.length, stagedMax, headerRoom, (ptr) => this.stageRecords(records, ptr, baseTimestamp, now))
+    return { ...section, baseTimestamp, maxTimestamp: options.maxTimestamp ?? maxTimestamp }
+  }
+
+  /**
+   * Encodes `count` records staged by `stage` (which writes at most `stagedMax` bytes at the
+   * pointer it gets and returns how many) into scratch, `headerRoom` bytes after outPtr.
+   */
+  private encodeStagedSection(count: number, stagedMax: number, headerRoom: number, stage: (ptr: number) => number): { outPtr: number; sectionLen: number } {
     if (stagedMax > BATCH_BYTES_MAX) {
       throw new CodecError('BATCH_TOO_LARGE', `records need about ${stagedMax} bytes, over the ${BATCH_BYTES_MAX}-byte batch limit`)
     }
-    const outCap = headerRoom + stagedMax + records.length * ENCODE_SLACK_PER_RECORD
+    const outCap = headerRoom + stagedMax + count * ENCODE_SLACK_PER_RECORD
     const stagedPtr = this.scratch.reserve(align8(stagedMax) + outCap)
-    const stagedLen = this.stageRecords(records, stagedPtr, baseTimestamp, now)
+    const stagedLen = stage(stagedPtr)
     const outPtr = stagedPtr + align8(stagedMax)
-    const sectionLen = this.wasm.encodeRecords(stagedPtr, stagedLen, records.length, outPtr + headerRoom, outCap - headerRoom)
+    const sectionLen = this.wasm.encodeRecords(stagedPtr, stagedLen, count, outPtr + headerRoom, outCap - headerRoom)
     if (sectionLen < 0) throw wasmError(sectionLen, 'encodeBatch')
-    return { outPtr, sectionLen, baseTimestamp, maxTimestamp: options.maxTimestamp ?? maxTimestamp }
+    return { outPtr, sectionLen }
+  }
+
+  /** The records section of records staged in a builder, encoded in scratch. */
+  private encodeBuilderSection(builder: RecordBatchBuilder, options: BatchOptions, headerRoom: number): EncodedSection {
+    if (builder.count === 0) throw new CodecError('INVALID_ARGUMENT', 'a record batch needs at least one record')
+    if (options.baseTimestamp !== undefined && options.baseTimestamp !== builder.baseTimestamp) {
+      throw new CodecError('INVALID_ARGUMENT', 'a builder\'s batch has its first record\'s timestamp as baseTimestamp')
+    }
+    const staged = builder.staged
+    const section = this.encodeStagedSection(builder.count, staged.length, headerRoom, (ptr) => {
+      this.scratch.u8.set(staged, ptr)
+      return staged.length
+    })
+    return { ...section, baseTimestamp: builder.baseTimestamp, maxTimestamp: options.maxTimestamp ?? builder.maxTimestamp }
   }
 
   private readIndex(bytes: Uint8Array, header: BatchHeader, indexPtr: number, headerPtr: number): DecodedRecord[] {

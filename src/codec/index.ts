@@ -1,4 +1,5 @@
 // Public surface of the codec: load once with `await loadCodec()`, then call it synchronously.
+export { RecordBatchBuilder, utf8Length } from './builder.js'
 export { Codec, loadCodec } from './codec.js'
 export { CodecError, type CodecErrorCode } from './errors.js'
 export {

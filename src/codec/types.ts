@@ -79,6 +79,26 @@ export interface DecodedBatch {
   records: DecodedRecord[]
 }
 
+/**
+ * A validated batch's record index (Codec.indexBatch), for reading records one at a time
+ * without an object per record. Offsets index `data`: the batch itself, or for a compressed
+ * batch its decompressed records section. Per record, 10 int32 (RECORD_INDEX_INTS):
+ *   0 offsetDelta | 1 attributes | 2-3 timestampDelta (float64, little-endian) | 4 keyOffset
+ *   5 keyLength (-1 null) | 6 valueOffset | 7 valueLength (-1 null) | 8 firstHeader | 9 headerCount
+ * and per header 4 int32: keyOffset, keyLength, valueOffset, valueLength (-1 null).
+ */
+export interface BatchIndex {
+  header: BatchHeader
+  data: Uint8Array
+  records: Int32Array
+  headers: Int32Array
+}
+
+/** int32 slots per record in BatchIndex.records. */
+export const RECORD_INDEX_INTS = 10
+/** int32 slots per header in BatchIndex.headers. */
+export const HEADER_INDEX_INTS = 4
+
 export interface ValidateOptions {
   /**
    * Require offset deltas 0..n-1 and count = lastOffsetDelta + 1 (the produce path). Off for

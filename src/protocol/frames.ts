@@ -3,6 +3,7 @@
 // costs one error response, never a crash.
 import { bitacora } from './pb.js'
 import { ErrorCode } from './errors.js'
+import { writeFetchResponse } from './frame-writer.js'
 
 export type Request = bitacora.Request
 export type Response = bitacora.Response
@@ -32,6 +33,8 @@ export function encodeRequest(request: RequestProps): Uint8Array {
 }
 
 export function encodeResponse(response: ResponseProps): Uint8Array {
+  // Fetch responses are mostly stored batches: the hand-written writer copies them once.
+  if (response.fetch != null && response.error == null) return writeFetchResponse(response.correlationId ?? 0, response.fetch)
   return bitacora.Response.encode(response).finish()
 }
 

@@ -2,4 +2,5 @@
 export { bitacora } from './pb.js'
 export * from './errors.js'
 export * from './frames.js'
+export * from './frame-writer.js'
 export * from './limits.js'

@@ -1,14 +1,16 @@
 import t from 'tap'
-import { RecordAccumulator, type PendingRecord } from '../../src/client/accumulator.js'
+import { RecordAccumulator, type SendCallback } from '../../src/client/accumulator.js'
 import { BATCH_HEADER_BYTES } from '../../src/codec/index.js'
 
-function rec(sizeBytes: number, log: string[] = []): PendingRecord {
-  return {
-    record: { value: new Uint8Array(0) },
-    sizeBytes,
-    resolve: (m) => log.push(`ok ${m.topic}/${m.partition}@${m.offset}`),
-    reject: (e) => log.push(`err ${e.message}`),
-  }
+/** A record of `sizeBytes` (estimated) appended as the producer does: choose the batch, stage it there. */
+function append(acc: RecordAccumulator, topic: string, partition: number, sizeBytes: number, now: number, log: string[] = []) {
+  const result = acc.append(topic, partition, sizeBytes, now)
+  result.batch.add(null, new Uint8Array(0), undefined, now, logger(log))
+  return { ...result }
+}
+
+function logger(log: string[]): SendCallback {
+  return (err, m) => log.push(err ? `err ${err.message}` : `ok ${m!.topic}/${m!.partition}@${m!.offset}`)
 }
 
 const leaderOf = (leaders: Record<string, number>) => (topic: string, partition: number) => leaders[`${topic}/${partition}`] ?? -1
@@ -16,40 +18,40 @@ const always = () => true
 
 t.test('a batch closes when the next record would pass batchBytes, and is ready at once', async (t) => {
   const acc = new RecordAccumulator({ batchBytes: BATCH_HEADER_BYTES + 100, lingerMs: 1000, deliveryTimeoutMs: 60_000 })
-  t.equal(acc.append('a', 0, rec(40), 0).batchClosed, false)
-  t.equal(acc.append('a', 0, rec(40), 0).batchClosed, false)
-  const third = acc.append('a', 0, rec(40), 0) // 120 > 100: the first batch closes, a second opens
+  t.equal(append(acc, 'a', 0, 40, 0).batchClosed, false)
+  t.equal(append(acc, 'a', 0, 40, 0).batchClosed, false)
+  const third = append(acc, 'a', 0, 40, 0) // 120 > 100: the first batch closes, a second opens
   t.equal(third.batchClosed, true)
   t.equal(acc.batchCount, 2)
   const { requests } = acc.drain(0, leaderOf({ 'a/0': 7 }), always, 1 << 20)
   t.equal(requests.length, 1)
   t.equal(requests[0].leader, 7)
   t.equal(requests[0].batches.length, 1, 'one batch per partition per request')
-  t.equal(requests[0].batches[0].records.length, 2)
+  t.equal(requests[0].batches[0].recordCount, 2)
   t.equal(acc.drain(0, leaderOf({ 'a/0': 7 }), always, 1 << 20).requests.length, 0, 'the open batch lingers')
 })
 
 t.test('a record that fills a batch by itself closes it (sent without lingering)', async (t) => {
   const acc = new RecordAccumulator({ batchBytes: BATCH_HEADER_BYTES + 100, lingerMs: 1000, deliveryTimeoutMs: 60_000 })
-  const r = acc.append('a', 0, rec(500), 0)
+  const r = append(acc, 'a', 0, 500, 0)
   t.equal(r.batchClosed, true)
   t.equal(acc.drain(0, leaderOf({ 'a/0': 1 }), always, 1 << 20).requests.length, 1)
 })
 
 t.test('linger: ready exactly lingerMs after the batch opened, with an injected clock', async (t) => {
   const acc = new RecordAccumulator({ batchBytes: 1 << 16, lingerMs: 5, deliveryTimeoutMs: 60_000 })
-  acc.append('a', 0, rec(10), 100)
-  acc.append('a', 0, rec(10), 103)
+  append(acc, 'a', 0, 10, 100)
+  append(acc, 'a', 0, 10, 103)
   t.equal(acc.nextReadyAt(103), 105)
   t.equal(acc.drain(104, leaderOf({ 'a/0': 1 }), always, 1 << 20).requests.length, 0)
   const { requests } = acc.drain(105, leaderOf({ 'a/0': 1 }), always, 1 << 20)
-  t.equal(requests[0].batches[0].records.length, 2)
+  t.equal(requests[0].batches[0].recordCount, 2)
   t.equal(acc.nextReadyAt(105), Infinity)
 })
 
 t.test('flushAll makes open batches ready before their linger ends', async (t) => {
   const acc = new RecordAccumulator({ batchBytes: 1 << 16, lingerMs: 10_000, deliveryTimeoutMs: 60_000 })
-  acc.append('a', 0, rec(10), 0)
+  append(acc, 'a', 0, 10, 0)
   acc.flushAll()
   t.equal(acc.nextReadyAt(1), 1)
   t.equal(acc.drain(1, leaderOf({ 'a/0': 1 }), always, 1 << 20).requests.length, 1)
@@ -59,10 +61,10 @@ t.test('drain groups many partitions per leader, bounded by request bytes (at le
   const acc = new RecordAccumulator({ batchBytes: 1 << 16, lingerMs: 0, deliveryTimeoutMs: 60_000 })
   const leaders: Record<string, number> = {}
   for (let p = 0; p < 6; p++) {
-    acc.append('a', p, rec(1000), 0)
+    append(acc, 'a', p, 1000, 0)
     leaders[`a/${p}`] = p % 2 // leaders 0 and 1
   }
-  acc.append('b', 0, rec(5000), 0)
+  append(acc, 'b', 0, 5000, 0)
   leaders['b/0'] = 2
   const budget = 2 * (1000 + BATCH_HEADER_BYTES)
   const { requests } = acc.drain(0, leaderOf(leaders), always, budget)
@@ -76,11 +78,59 @@ t.test('drain groups many partitions per leader, bounded by request bytes (at le
   t.equal(second.requests.reduce((n, r) => n + r.batches.length, 0), 2)
 })
 
+t.test('a backlog leaves in fewer requests: more ready batches of a partition join, in queue order, while they fit', async (t) => {
+  const acc = new RecordAccumulator({ batchBytes: BATCH_HEADER_BYTES + 100, lingerMs: 1000, deliveryTimeoutMs: 60_000 })
+  const batches = []
+  for (let i = 0; i < 5; i++) batches.push(append(acc, 'a', 0, 100, 0).batch) // each record fills a batch
+  append(acc, 'a', 0, 40, 0) // an open batch, lingering
+  append(acc, 'b', 0, 100, 0)
+  const perBatch = BATCH_HEADER_BYTES + 100
+  const { requests } = acc.drain(0, leaderOf({ 'a/0': 1, 'b/0': 1 }), always, 4 * perBatch)
+  t.equal(requests.length, 1)
+  const sent = requests[0].batches
+  t.equal(sent.length, 4, 'up to the request budget')
+  t.equal(sent[0], batches[0], 'one batch per partition first (a/0, then b/0)')
+  t.equal(sent[1].topic, 'b')
+  t.same(sent.slice(2), batches.slice(1, 3), "then a/0's next ready batches, in order")
+  const next = acc.drain(0, leaderOf({ 'a/0': 1, 'b/0': 1 }), always, 1 << 20).requests[0].batches
+  t.same(next, batches.slice(3), 'the open batch still lingers')
+})
+
+t.test('staging buffers of whole batches are reused once their batch is encoded', async (t) => {
+  const acc = new RecordAccumulator({ batchBytes: BATCH_HEADER_BYTES + 4096, lingerMs: 0, deliveryTimeoutMs: 60_000 })
+  const first = acc.append('a', 0, 4096, 0).batch
+  first.add(null, new Uint8Array(4000), undefined, 0, () => {})
+  const staged = first.takeStaged()
+  t.equal(staged.capacityBytes, BATCH_HEADER_BYTES + 4096)
+  t.throws(() => first.takeStaged(), 'staged records are taken once')
+  acc.recycle(staged)
+  const second = acc.append('a', 1, 10, 0).batch
+  second.add(null, new Uint8Array(3), undefined, 0, () => {})
+  t.equal(second.takeStaged().capacityBytes, BATCH_HEADER_BYTES + 4096, 'the next batch starts with the recycled buffer')
+  const third = acc.append('a', 2, 10, 0).batch
+  third.add(null, new Uint8Array(3), undefined, 0, () => {})
+  t.ok(third.takeStaged().capacityBytes < 4096, 'without one, a batch starts small')
+})
+
+t.test('a callback that throws does not keep the batch\'s other records from settling', async (t) => {
+  const acc = new RecordAccumulator({ batchBytes: 1 << 16, lingerMs: 0, deliveryTimeoutMs: 60_000 })
+  const log: string[] = []
+  const { batch } = acc.append('a', 0, 10, 0)
+  batch.add(null, null, undefined, 0, () => {
+    throw new Error('user bug')
+  })
+  acc.append('a', 0, 10, 0).batch.add(null, null, undefined, 0, logger(log))
+  const uncaught = new Promise<Error>((resolve) => process.once('uncaughtException', resolve))
+  batch.complete(7)
+  t.same(log, ['ok a/0@8'])
+  t.equal((await uncaught).message, 'user bug', 'rethrown on its own, outside the producer')
+})
+
 t.test('drain skips leaders at their in-flight limit and reports leaderless topics', async (t) => {
   const acc = new RecordAccumulator({ batchBytes: 1 << 16, lingerMs: 0, deliveryTimeoutMs: 60_000 })
-  acc.append('a', 0, rec(10), 0)
-  acc.append('a', 1, rec(10), 0)
-  acc.append('c', 0, rec(10), 0)
+  append(acc, 'a', 0, 10, 0)
+  append(acc, 'a', 1, 10, 0)
+  append(acc, 'c', 0, 10, 0)
   const { requests, leaderless } = acc.drain(0, leaderOf({ 'a/0': 1, 'a/1': 2 }), (leader) => leader !== 2, 1 << 20)
   t.same(requests.map((r) => r.leader), [1])
   t.same([...leaderless], ['c'])
@@ -93,7 +143,7 @@ t.test('drain rotates its starting partition so none starves under a tight budge
   for (let p = 0; p < 3; p++) leaders[`a/${p}`] = 1
   const firsts: number[] = []
   for (let round = 0; round < 3; round++) {
-    for (let p = 0; p < 3; p++) acc.append('a', p, rec(100), 0)
+    for (let p = 0; p < 3; p++) append(acc, 'a', p, 100, 0)
     acc.flushAll()
     const { requests } = acc.drain(0, leaderOf(leaders), always, 1) // budget fits one batch
     firsts.push(requests[0].batches[0].partition)
@@ -103,11 +153,11 @@ t.test('drain rotates its starting partition so none starves under a tight budge
 
 t.test('a re-enqueued batch goes first, after its back-off, with no more appends', async (t) => {
   const acc = new RecordAccumulator({ batchBytes: 1 << 16, lingerMs: 0, deliveryTimeoutMs: 60_000 })
-  acc.append('a', 0, rec(10), 0)
+  append(acc, 'a', 0, 10, 0)
   const [sent] = acc.drain(0, leaderOf({ 'a/0': 1 }), always, 1 << 20).requests[0].batches
-  acc.append('a', 0, rec(10), 1) // a newer batch queues meanwhile
+  append(acc, 'a', 0, 10, 1) // a newer batch queues meanwhile
   acc.reenqueue(sent, 50)
-  t.equal(acc.append('a', 0, rec(10), 2).batch === sent, false, 'no appends into a retried batch')
+  t.equal(append(acc, 'a', 0, 10, 2).batch === sent, false, 'no appends into a retried batch')
   t.equal(acc.drain(10, leaderOf({ 'a/0': 1 }), always, 1 << 20).requests.length, 0, 'head is backing off: the partition waits, keeping order')
   t.equal(acc.nextReadyAt(10), 50)
   const { requests } = acc.drain(50, leaderOf({ 'a/0': 1 }), always, 1 << 20)
@@ -117,15 +167,15 @@ t.test('a re-enqueued batch goes first, after its back-off, with no more appends
 t.test('expire removes batches past their delivery deadline; settling resolves per record', async (t) => {
   const acc = new RecordAccumulator({ batchBytes: 1 << 16, lingerMs: 0, deliveryTimeoutMs: 100 })
   const log: string[] = []
-  acc.append('a', 0, rec(10, log), 0)
-  acc.append('a', 1, rec(10, log), 50)
+  append(acc, 'a', 0, 10, 0, log)
+  append(acc, 'a', 1, 10, 50, log)
   const expired = acc.expire(100)
   t.equal(expired.length, 1)
   expired[0].fail(new Error('late'))
   expired[0].complete(5) // settling twice is a no-op
   t.same(log, ['err late'])
   const [b] = acc.drain(100, leaderOf({ 'a/1': 1 }), always, 1 << 20).requests[0].batches
-  b.records.push(rec(10, log))
+  b.add(null, null, undefined, 100, logger(log))
   b.complete(41)
   t.same(log, ['err late', 'ok a/1@41', 'ok a/1@42'])
   await b.done

@@ -77,7 +77,7 @@ t.test('when no whole batch fits, neededBytes tells the next fetch how much to a
   const tiny = await readPartition(codec, 't', 0, 0, big.subarray(0, 5))
   t.equal(tiny.neededBytes, 10, 'not even a length: ask for more')
   const empty = await readPartition(codec, 't', 0, 42, new Uint8Array(0))
-  t.same(empty, { records: [], nextOffset: 42, neededBytes: 0 })
+  t.same([empty.records, empty.view.count, empty.nextOffset, empty.neededBytes], [[], 0, 42, 0])
 })
 
 for (const compression of ['gzip', 'lz4', 'snappy'] as const) {
@@ -107,4 +107,31 @@ t.test('a corrupt batch at or above the position is an error, not silently skipp
   const bytes = await batch(0, 3)
   bytes[bytes.length - 1] ^= 0xff
   await t.rejects(readPartition(codec, 't', 0, 0, bytes), { code: 'BATCH_BAD_CRC' })
+})
+
+t.test('the lazy view reads every field without record objects, and agrees with them', async (t) => {
+  const bytes = concat(
+    await batch(10, 3),
+    await codec.encodeBatchAsync([
+      { key: null, value: te.encode('x'), headers: [{ key: 'ñ', value: te.encode('1') }, { key: 'z', value: null }], timestamp: 5 },
+      { key: te.encode('k'), value: null, timestamp: 6 },
+    ], { baseOffset: 13, compression: 'lz4' }),
+    await batch(15, 2, { timestampType: 'LogAppendTime', maxTimestamp: 99 }),
+  )
+  const read = await readPartition(codec, 't', 4, 11, bytes)
+  const v = read.view
+  t.equal(v.count, 6, 'the record below the position (10) is not counted')
+  t.same(Array.from({ length: v.count }, (_, i) => v.offset(i)), [11, 12, 13, 14, 15, 16])
+  t.same(Array.from({ length: v.count }, (_, i) => v.timestamp(i)), [1_700_000_000_001, 1_700_000_000_002, 5, 6, 99, 99])
+  t.same([td.decode(v.value(0)!), v.value(3), v.valueLength(3), v.valueLength(2)], ['v11', null, -1, 1])
+  t.same([v.key(2), td.decode(v.key(3)!)], [null, 'k'])
+  t.same(v.headers(2).map((h) => [h.key, h.value && td.decode(h.value)]), [['ñ', '1'], ['z', null]])
+  t.same(v.headers(0), [])
+  // Backwards and random access find their batch too.
+  t.same([5, 0, 3, 1].map((i) => v.offset(i)), [16, 11, 14, 12])
+  t.throws(() => v.offset(6), RangeError)
+  t.throws(() => v.value(-1), RangeError)
+  const objects = v.records
+  t.equal(objects, v.records, 'records are built once')
+  t.same(objects.map((r) => [r.topic, r.partition, r.offset, r.timestamp, r.value && td.decode(r.value)]), Array.from({ length: 6 }, (_, i) => ['t', 4, v.offset(i), v.timestamp(i), v.value(i) && td.decode(v.value(i)!)]))
 })

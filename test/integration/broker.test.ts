@@ -143,6 +143,28 @@ t.test('produce with acks 0, 1 and all; fetch and list offsets', async (t) => {
   c.close()
 })
 
+t.test('produce requests on one connection append in the order they arrived, however long each takes to validate', async (t) => {
+  const broker = await startBroker(t)
+  const c = await connect(broker.url)
+  await createTopic(c, 'ordered', 1)
+  const T = Date.now() + 60_000
+  // A: twelve gzip batches (each validated through the platform's asynchronous decompressor);
+  // B and C: one uncompressed batch each, validated at once. Sent back to back, not awaited.
+  const gz = await Promise.all(Array.from({ length: 12 }, (_, i) => codec.encodeBatchAsync([{ value: utf8(`a${i}`), timestamp: T }], { compression: 'gzip' })))
+  const a = new Uint8Array(gz.reduce((n, b) => n + b.length, 0))
+  gz.reduce((at, b) => (a.set(b, at), at + b.length), 0)
+  const results = await Promise.all([
+    produce(c, 'ordered', 0, a, 1),
+    produce(c, 'ordered', 0, codec.encodeBatch([{ value: utf8('b'), timestamp: T }]), 1),
+    produce(c, 'ordered', 0, codec.encodeBatch([{ value: utf8('c'), timestamp: T }]), 1),
+  ])
+  t.same(results.map((r) => r.error), [null, null, null])
+  t.ok(results[0].baseOffset! < results[1].baseOffset! && results[1].baseOffset! < results[2].baseOffset!, `offsets in arrival order: ${results.map((r) => r.baseOffset)}`)
+  const values = (await fetchAll(c, 'ordered', 0)).map((r) => text(r.value))
+  t.same(values, [...gz.map((_, i) => `a${i}`), 'b', 'c'])
+  c.close()
+})
+
 t.test('a long-poll fetch returns as soon as data arrives', async (t) => {
   const broker = await startBroker(t)
   const c = await connect(broker.url)

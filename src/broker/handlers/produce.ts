@@ -42,22 +42,38 @@ async function producePartition(
   if (records.length === 0) return fail(ErrorCode.INVALID_RECORD, 'the partition entry carries no record batch')
   const maxBatchBytes = Math.min(Number(topicConfigValue(topic.configs, 'max.message.bytes')), ctx.config.limits.batchBytesMax)
   try {
-    const ranges = splitBatches(records)
-    for (const [start, end] of ranges) {
-      if (end - start > maxBatchBytes) {
-        return fail(ErrorCode.MESSAGE_TOO_LARGE, `a ${end - start}-byte batch is over the ${maxBatchBytes}-byte limit (max.message.bytes)`)
-      }
-      const header = await ctx.codec.validateBatchAsync(records.subarray(start, end), {
-        contiguous: true,
-        maxDecompressedBytes: ctx.config.limits.decompressedBytesMax,
-      })
-      if (header.control) return fail(ErrorCode.INVALID_RECORD, 'producers may not write control batches')
-    }
-    const info = await replica.appendValidated(records)
+    // The append's place in the partition is taken now, before anything is awaited: requests
+    // append in the order they arrived on the connection even when one validates longer
+    // (more batches, a platform codec). Validation runs meanwhile and gates the append.
+    const appended = replica.appendValidated(records, validate(ctx, records, maxBatchBytes))
+    const info = await appended
     if (acks === -1) await replica.committed(info.nextOffset, timeoutMs)
     return { index, error: null, baseOffset: info.firstOffset, logAppendTimeMs: -1, logStartOffset: replica.log.logStartOffset }
   } catch (err) {
+    if (err instanceof Refused) return { index, error: err.error, baseOffset: -1 }
     const { error, leaderHint } = toPartitionFailure(err)
     return { index, error, baseOffset: -1, leaderHint }
+  }
+}
+
+/** A produce refused by the handler's own checks (the wire error to answer). */
+class Refused extends Error {
+  constructor(readonly error: bitacora.IError) {
+    super(error.message ?? '')
+  }
+}
+
+/** Every batch fully validated in WASM (decompressed under the limit); rejects with Refused or a CodecError. */
+async function validate(ctx: BrokerContext, records: Uint8Array, maxBatchBytes: number): Promise<void> {
+  const ranges = splitBatches(records)
+  for (const [start, end] of ranges) {
+    if (end - start > maxBatchBytes) {
+      throw new Refused(wireError(ErrorCode.MESSAGE_TOO_LARGE, `a ${end - start}-byte batch is over the ${maxBatchBytes}-byte limit (max.message.bytes)`))
+    }
+    const header = await ctx.codec.validateBatchAsync(records.subarray(start, end), {
+      contiguous: true,
+      maxDecompressedBytes: ctx.config.limits.decompressedBytesMax,
+    })
+    if (header.control) throw new Refused(wireError(ErrorCode.INVALID_RECORD, 'producers may not write control batches'))
   }
 }

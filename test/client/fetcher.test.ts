@@ -1,0 +1,124 @@
+// The fetcher's pipelining and its bounds, with the broker replaced at its one I/O boundary
+// (Broker.request) so that answers arrive exactly when the test says: the next fetch leaves
+// when an answer arrives (from where it ends), never more than one fetch is in flight per
+// broker, at most two answers wait to be handed out, and answers are handed out in order.
+// (test/integration/client-fast-paths.test.ts runs the same paths against a real broker.)
+import t from 'tap'
+import { RetryPolicy } from '../../src/client/backoff.js'
+import type { Cluster } from '../../src/client/cluster.js'
+import { Fetcher, type PartitionState } from '../../src/client/fetcher.js'
+import { loadCodec } from '../../src/codec/index.js'
+import { bitacora } from '../../src/protocol/index.js'
+
+const codec = await loadCodec()
+
+interface Asked {
+  fetchOffset: number
+  answer: (records: Uint8Array) => void
+}
+
+function harness() {
+  const asked: Asked[] = []
+  let inFlight = 0
+  let inFlightMax = 0
+  const broker = {
+    request: (_api: string, body: bitacora.IFetchRequest) =>
+      new Promise<bitacora.IFetchResponse>((resolve) => {
+        inFlightMax = Math.max(inFlightMax, ++inFlight)
+        const p = body.topics![0].partitions![0]
+        asked.push({
+          fetchOffset: p.fetchOffset!,
+          answer: (records) => {
+            inFlight--
+            resolve({ topics: [{ name: 't', partitions: [{ index: 0, error: null, highWatermark: 1000, records }] }] })
+          },
+        })
+      }),
+  }
+  const cluster = {
+    now: () => Date.now(),
+    brokerById: () => broker,
+    ensureTopics: async () => undefined,
+    metadata: { leaderOf: () => 1, needsRefresh: () => false, topic: () => undefined, markStale: () => undefined, applyLeaderHint: () => false },
+  } as unknown as Cluster
+  const fetcher = new Fetcher(cluster, codec, new RetryPolicy(), { maxWaitMs: 100, minBytes: 1, maxBytes: 1 << 20, requestTimeoutMs: 1000 })
+  return { fetcher, asked, inFlightMax: () => inFlightMax }
+}
+
+const batch = (from: number, n: number) => codec.encodeBatch(Array.from({ length: n }, (_, i) => ({ value: new TextEncoder().encode(String(from + i)), timestamp: 1 })), { baseOffset: from })
+const settle = () => new Promise((resolve) => setImmediate(resolve))
+
+/** next() until it hands something out (it may also return early, empty, after a wake-up). */
+async function nextAnswer(fetcher: Fetcher, s: PartitionState, first?: Promise<unknown>) {
+  let got = (first ? await first : await fetcher.next([s])) as Awaited<ReturnType<Fetcher['next']>>
+  for (let i = 0; got.length === 0 && i < 10; i++) got = await fetcher.next([s])
+  return got
+}
+
+function state(position: number): PartitionState {
+  return { topic: 't', partition: 0, position, fetchPosition: null, reset: null, generation: 0, retryAt: 0, failures: 0, maxBytes: 1 << 20 }
+}
+
+t.test('the next fetch leaves when an answer arrives, from where it ends; one in flight, two waiting at most', async (t) => {
+  const { fetcher, asked, inFlightMax } = harness()
+  const s = state(0)
+  const first = fetcher.next([s])
+  await settle()
+  t.same(asked.map((a) => a.fetchOffset), [0])
+  asked[0].answer(batch(0, 10))
+  const got = await first
+  t.same([got[0].fromOffset, got[0].nextOffset, got[0].count], [0, 10, 10])
+  t.same(asked.map((a) => a.fetchOffset), [0, 10], 'the next fetch went out on arrival, at offset 10')
+  t.equal(s.fetchPosition, 10)
+
+  // The application takes nothing more for a while: answers pile up, bounded.
+  asked[1].answer(batch(10, 10))
+  await settle()
+  t.same(asked.map((a) => a.fetchOffset), [0, 10, 20], 'nothing was waiting: one more goes out')
+  asked[2].answer(batch(20, 10))
+  await settle()
+  t.equal(asked.length, 3, 'two answers wait: no further fetch until one is taken')
+  t.equal(inFlightMax(), 1, 'never two fetches in flight to one broker')
+
+  s.position = 10 // what the consumer does as it hands out an answer
+  const second = await fetcher.next([s])
+  t.same([second[0].fromOffset, second[0].nextOffset], [10, 20], 'answers come out in the order they arrived')
+  s.position = 20
+  const third = await fetcher.next([s])
+  t.same([third[0].fromOffset, third[0].nextOffset], [20, 30])
+  s.position = 30
+  const fourth = fetcher.next([s])
+  await settle()
+  t.same(asked.map((a) => a.fetchOffset), [0, 10, 20, 30], 'with nothing left waiting, next() fetches from the fetch position')
+  asked[3].answer(new Uint8Array(0))
+  const empty = await nextAnswer(fetcher, s, fourth)
+  t.same([empty[0].count, empty[0].fromOffset, empty[0].nextOffset], [0, 30, 30], 'an empty answer: no records, the position stays')
+})
+
+t.test('a seek or reset clears the fetch position: the next fetch asks for the position', async (t) => {
+  const { fetcher, asked } = harness()
+  const s = state(5)
+  const first = fetcher.next([s])
+  await settle()
+  asked[0].answer(batch(5, 5))
+  await first
+  t.equal(s.fetchPosition, 10)
+  // A seek (Consumer.seek) bumps the generation and clears fetchPosition; the fetch that went
+  // out on arrival is now stale and starts no other when it answers.
+  s.generation++
+  s.fetchPosition = null
+  s.position = 7
+  fetcher.interrupt()
+  asked[1].answer(batch(10, 5))
+  await settle()
+  t.equal(asked.length, 2, 'the stale answer started no fetch')
+  t.equal(s.fetchPosition, null, 'nor moved the fetch position')
+  const stale = await fetcher.next([s])
+  t.equal(stale[0].generation, 0, 'it is handed out marked with the old generation (the consumer drops it)')
+  const next = fetcher.next([s])
+  await settle()
+  t.equal(asked[2].fetchOffset, 7)
+  asked[2].answer(batch(5, 5))
+  const fresh = await nextAnswer(fetcher, s, next)
+  t.same([fresh[0].fromOffset, fresh[0].offset(0), fresh[0].count, fresh[0].generation], [7, 7, 3, 1], 'records below the position are skipped')
+})

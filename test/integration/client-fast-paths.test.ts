@@ -1,0 +1,146 @@
+// The client's high-throughput paths against a real broker process: send(record, callback)
+// (no promise per record) with requests that carry several batches per partition, the
+// synchronous send path keeping order behind sends still waiting for metadata, and the
+// consumer's batch-level reads (count / value(i) / ...) over pipelined fetches, with a seek
+// in the middle dropping what was fetched ahead.
+import t from 'tap'
+import { createClient, type RecordMetadata } from '../../src/client/node.js'
+import { startBroker } from './broker-process.js'
+
+t.setTimeout(Number(process.env.E2E_TIMEOUT_MS ?? 240_000))
+const PARTITIONS = 3
+const RECORDS = 60_000
+const utf8 = new TextEncoder()
+const text = (b: Uint8Array | null) => (b === null ? null : new TextDecoder().decode(b))
+
+function recordFor(i: number) {
+  return {
+    key: i % 9 === 0 ? null : `k${i % 101}`,
+    value: i % 13 === 0 ? null : `value ${i} ${'y'.repeat(i % 40)}`,
+    headers: i % 6 === 0 ? [{ key: 'i', value: utf8.encode(String(i)) }] : undefined,
+    timestamp: 1_700_000_000_000 + i,
+  }
+}
+
+const broker = await startBroker(t)
+
+t.test('callback sends: each record settles once, offsets follow send order per partition, batches come back through the batch API', async (t) => {
+  const topic = 'fast-callbacks'
+  const client = createClient({ brokers: [broker.url], clientId: 'fast-producer' })
+  t.teardown(() => client.close())
+  await client.admin().createTopics([{ topic, partitions: PARTITIONS }])
+  // Small batches and a generous request size: a backlog leaves several batches per partition per request.
+  const producer = await client.producer({ acks: 1, batchBytes: 4096, requestBytesMax: 256 * 1024, lingerMs: 2 })
+  const meta: Array<RecordMetadata | undefined> = new Array(RECORDS)
+  let calls = 0
+  let errors = 0
+  await new Promise<void>((resolve) => {
+    for (let i = 0; i < RECORDS; i++) {
+      producer.send({ topic, ...recordFor(i) }, (err, m) => {
+        calls++
+        if (err) errors++
+        else meta[i] = m
+        if (calls === RECORDS) resolve()
+      })
+    }
+  })
+  t.equal(calls, RECORDS, 'every callback called')
+  t.equal(errors, 0)
+  const next = new Map<number, number>()
+  let outOfOrder = 0
+  for (let i = 0; i < RECORDS; i++) {
+    const m = meta[i]!
+    // A partition's log opens with its leader's LeaderChange marker: its first record's offset is not 0.
+    if (next.has(m.partition) && m.offset !== next.get(m.partition)) outOfOrder++
+    next.set(m.partition, m.offset + 1)
+  }
+  t.equal(outOfOrder, 0, "each partition's offsets run one after another in send order")
+
+  const consumer = await client.consumer({ autoOffsetReset: 'earliest', maxWaitMs: 100, partitionMaxBytes: 16 * 1024 })
+  consumer.assign(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition })))
+  const byPlace = new Map<string, number>()
+  meta.forEach((m, i) => byPlace.set(`${m!.partition}/${m!.offset}`, i))
+  let seen = 0
+  let mismatches = 0
+  let objectsDisagree = 0
+  let batches = 0
+  for await (const batch of consumer.batches()) {
+    batches++
+    for (let i = 0; i < batch.count; i++) {
+      const want = recordFor(byPlace.get(`${batch.partition}/${batch.offset(i)}`) ?? -1)
+      const headers = batch.headers(i).map((h) => [h.key, text(h.value)])
+      if (text(batch.key(i)) !== want.key || text(batch.value(i)) !== want.value || batch.timestamp(i) !== want.timestamp ||
+        JSON.stringify(headers) !== JSON.stringify((want.headers ?? []).map((h) => [h.key, text(h.value)])) ||
+        batch.valueLength(i) !== (batch.value(i)?.length ?? -1)) mismatches++
+    }
+    const r = batch.records[batch.count - 1]
+    if (r.offset !== batch.offset(batch.count - 1) || text(r.value) !== text(batch.value(batch.count - 1)) || r.partition !== batch.partition) objectsDisagree++
+    seen += batch.count
+    if (seen >= RECORDS) break
+  }
+  consumer.close()
+  t.equal(seen, RECORDS, 'every record once')
+  t.equal(mismatches, 0, 'keys, values, timestamps and headers read through the batch API match what was sent')
+  t.equal(objectsDisagree, 0, 'batch.records agrees with the accessors')
+  t.ok(batches > 20, `many (pipelined) fetches: ${batches} batches`)
+})
+
+t.test('a seek while fetches run ahead: reading resumes exactly at the offset sought', async (t) => {
+  const topic = 'fast-seek'
+  const client = createClient({ brokers: [broker.url], clientId: 'fast-seek' })
+  t.teardown(() => client.close())
+  await client.admin().createTopics([{ topic, partitions: 1 }])
+  const producer = await client.producer({ acks: 1 })
+  const acked = await Promise.all(Array.from({ length: 20_000 }, (_, i) => producer.send({ topic, value: String(i) })))
+  const base = acked[0].offset // after the partition's LeaderChange marker
+  t.same(acked.map((m) => m.offset - base), Array.from({ length: 20_000 }, (_, i) => i))
+  const consumer = await client.consumer({ autoOffsetReset: 'earliest', maxWaitMs: 100, partitionMaxBytes: 8 * 1024 })
+  consumer.assign([{ topic, partition: 0 }])
+  const offsets: number[] = []
+  let sought = false
+  let wrongValues = 0
+  for await (const batch of consumer.batches()) {
+    for (let i = 0; i < batch.count; i++) {
+      offsets.push(batch.offset(i) - base)
+      if (text(batch.value(i)) !== String(batch.offset(i) - base)) wrongValues++
+    }
+    if (!sought && offsets.length > 5000) {
+      sought = true
+      offsets.push(-1)
+      consumer.seek(topic, 0, base + 1234)
+    }
+    if (offsets.length > 5000 + 1 + (20_000 - 1234)) break
+  }
+  consumer.close()
+  t.equal(wrongValues, 0, 'each record has the value sent for its offset')
+  const cut = offsets.indexOf(-1)
+  const before = offsets.slice(0, cut)
+  const after = offsets.slice(cut + 1)
+  t.same(before, Array.from({ length: before.length }, (_, i) => i), 'in order before the seek')
+  t.same(after.slice(0, 3), [1234, 1235, 1236], 'the first records after the seek are the ones sought')
+  t.same(after, Array.from({ length: after.length }, (_, i) => 1234 + i), 'and then every offset once, in order, to the end')
+})
+
+t.test('sends behind one that waits for metadata keep their order; failures reach callbacks, never synchronously', async (t) => {
+  const topic = 'fast-order'
+  const client = createClient({ brokers: [broker.url], clientId: 'fast-order' })
+  t.teardown(() => client.close())
+  await client.admin().createTopics([{ topic, partitions: 1 }])
+  const producer = await client.producer({ acks: 1 })
+  // The producer has no metadata for the topic yet: the first send waits for it, and the
+  // synchronous path must not let the later ones overtake it.
+  const results = await Promise.all(Array.from({ length: 2000 }, (_, i) => producer.send({ topic, partition: 0, value: String(i) })))
+  t.same(results.map((m) => m.offset - results[0].offset), Array.from({ length: 2000 }, (_, i) => i))
+  let sync = true
+  const failure = new Promise<Error | null>((resolve) => producer.send({ topic, partition: 5, value: 'x' }, (err) => resolve(err)))
+  sync = false
+  const err = await failure
+  t.equal(sync, false)
+  t.match(err, { code: 'INVALID_ARGUMENT' }, 'a partition that does not exist')
+  await t.rejects(producer.send({ topic, partition: 5, value: 'x' }), { code: 'INVALID_ARGUMENT' }, 'the promise form rejects')
+  let called = false
+  producer.send({ topic: '', value: 'x' }, () => (called = true))
+  t.equal(called, false, 'an invalid record is reported after send() returns')
+  await new Promise((r) => setImmediate(r))
+  t.equal(called, true)
+})
