@@ -42,6 +42,13 @@ interface EncodedSection {
   maxTimestamp: number
 }
 
+/** Where walkRecords left a batch's record and header index in scratch (see BatchIndex). */
+interface WalkIndex {
+  readonly recordPtr: number
+  readonly headerPtr: number
+  readonly headerCount: number
+}
+
 export class Codec {
   private readonly scratch: Scratch
   private readonly compression: WasmCompression
@@ -159,15 +166,8 @@ export class Codec {
    * (a fresh buffer).
    */
   decodeBatch(bytes: Uint8Array, options: ValidateOptions = {}): DecodedBatch {
-    const { header, ptr } = this.checkFraming(bytes, options, 'decodeBatch')
-    if (header.compression === 'none') {
-      const index = this.walk(ptr + BATCH_HEADER_BYTES, header.sizeBytes - BATCH_HEADER_BYTES, header, options, ptr, true)
-      return { header, records: this.readIndex(bytes, header, index.recordPtr, index.headerPtr) }
-    }
-    const section = this.sectionOf(header, ptr, options)
-    const index = this.walk(section.ptr, section.len, header, options, section.ptr, true)
-    const decompressed = this.scratch.u8.slice(section.ptr, section.ptr + section.len)
-    return { header, records: this.readIndex(decompressed, header, index.recordPtr, index.headerPtr) }
+    const { header, data, index } = this.indexed(bytes, options, 'decodeBatch')
+    return { header, records: this.readIndex(data, header, index.recordPtr, index.headerPtr) }
   }
 
   /**
@@ -175,13 +175,8 @@ export class Codec {
    * decompressed records section (a fresh buffer), not into `bytes`.
    */
   async decodeBatchAsync(bytes: Uint8Array, options: ValidateOptions = {}): Promise<DecodedBatch> {
-    const header = readBatchHeader(bytes)
-    if (header.compression === 'none' || isWasmCodec(header.compression)) return this.decodeBatch(bytes, options)
-    const section = await this.decompressSection(bytes, options)
-    const ptr = this.scratch.reserve(section.length)
-    this.scratch.u8.set(section, ptr)
-    const index = this.walk(ptr, section.length, header, options, ptr, true)
-    return { header, records: this.readIndex(section, header, index.recordPtr, index.headerPtr) }
+    const { header, data, index } = await this.indexedAsync(bytes, options, 'decodeBatch')
+    return { header, records: this.readIndex(data, header, index.recordPtr, index.headerPtr) }
   }
 
   /**
@@ -190,27 +185,43 @@ export class Codec {
    * 40 bytes per record. See BatchIndex for the layout.
    */
   indexBatch(bytes: Uint8Array, options: ValidateOptions = {}): BatchIndex {
-    const { header, ptr } = this.checkFraming(bytes, options, 'indexBatch')
-    if (header.compression === 'none') {
-      const index = this.walk(ptr + BATCH_HEADER_BYTES, header.sizeBytes - BATCH_HEADER_BYTES, header, options, ptr, true)
-      return this.copyIndex(header, bytes, index)
-    }
-    const section = this.sectionOf(header, ptr, options)
-    const index = this.walk(section.ptr, section.len, header, options, section.ptr, true)
-    return this.copyIndex(header, this.scratch.u8.slice(section.ptr, section.ptr + section.len), index)
+    const { header, data, index } = this.indexed(bytes, options, 'indexBatch')
+    return this.copyIndex(header, data, index)
   }
 
   /** indexBatch, for every codec. */
   async indexBatchAsync(bytes: Uint8Array, options: ValidateOptions = {}): Promise<BatchIndex> {
+    const { header, data, index } = await this.indexedAsync(bytes, options, 'indexBatch')
+    return this.copyIndex(header, data, index)
+  }
+
+  /**
+   * Validates a batch (uncompressed, lz4 or snappy) and leaves its record index in scratch.
+   * `data` holds the records the index points into: `bytes` itself, or a copy of the
+   * decompressed section.
+   */
+  private indexed(bytes: Uint8Array, options: ValidateOptions, caller: string): { header: BatchHeader; data: Uint8Array; index: WalkIndex } {
+    const { header, ptr } = this.checkFraming(bytes, options, caller)
+    if (header.compression === 'none') {
+      const index = this.walk(ptr + BATCH_HEADER_BYTES, header.sizeBytes - BATCH_HEADER_BYTES, header, options, ptr, true)
+      return { header, data: bytes, index }
+    }
+    const section = this.sectionOf(header, ptr, options)
+    const index = this.walk(section.ptr, section.len, header, options, section.ptr, true)
+    return { header, data: this.scratch.u8.slice(section.ptr, section.ptr + section.len), index }
+  }
+
+  /** `indexed` for every codec: platform codecs decompress (under the limit) outside WASM. */
+  private async indexedAsync(bytes: Uint8Array, options: ValidateOptions, caller: string): Promise<{ header: BatchHeader; data: Uint8Array; index: WalkIndex }> {
     const header = readBatchHeader(bytes)
-    if (header.compression === 'none' || isWasmCodec(header.compression)) return this.indexBatch(bytes, options)
+    if (header.compression === 'none' || isWasmCodec(header.compression)) return this.indexed(bytes, options, caller)
     const section = await this.decompressSection(bytes, options)
     const ptr = this.scratch.reserve(section.length)
     this.scratch.u8.set(section, ptr)
-    return this.copyIndex(header, section, this.walk(ptr, section.length, header, options, ptr, true))
+    return { header, data: section, index: this.walk(ptr, section.length, header, options, ptr, true) }
   }
 
-  private copyIndex(header: BatchHeader, data: Uint8Array, index: { recordPtr: number; headerPtr: number; headerCount: number }): BatchIndex {
+  private copyIndex(header: BatchHeader, data: Uint8Array, index: WalkIndex): BatchIndex {
     const r = index.recordPtr >> 2
     const h = index.headerPtr >> 2
     return {
@@ -285,9 +296,7 @@ export class Codec {
    * Walks the records section at [ptr, ptr+len) in scratch. With `withIndex`, also writes the
    * record and header index after it (offsets relative to `base`) and returns where.
    */
-  private walk(
-    ptr: number, len: number, header: BatchHeader, options: ValidateOptions, base: number, withIndex: boolean,
-  ): { recordPtr: number; headerPtr: number; headerCount: number } {
+  private walk(ptr: number, len: number, header: BatchHeader, options: ValidateOptions, base: number, withIndex: boolean): WalkIndex {
     const count = header.recordCount
     if (count > len / RECORD_BYTES_MIN) {
       throw new CodecError('RECORD_COUNT_INVALID', `record count ${count} cannot fit in a ${len}-byte records section`)
