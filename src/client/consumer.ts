@@ -1,7 +1,8 @@
 // The consumer, with manual assignment (groups come later): assign partitions, seek each to
-// an offset, the earliest or latest offset, or a timestamp, then iterate. One fetch is in
-// flight per leader broker at a time and each answer is consumed before that broker is asked
-// again, so buffered data is bounded by one fetch response (maxBytes) per broker.
+// an offset, the earliest or latest offset, or a timestamp, then iterate. Fetches are
+// pipelined (fetcher.ts): at most one in flight per leader broker and about three fetch
+// responses (maxBytes each) per broker held. A partition's position moves only as its
+// answers are handed out, in order; whatever breaks that order refetches from the position.
 import type { Codec } from '../codec/index.js'
 import { RetryPolicy, type RetryOptions } from './backoff.js'
 import type { Cluster } from './cluster.js'
@@ -11,7 +12,7 @@ import {
   FETCH_PARTITION_MAX_BYTES_DEFAULT, MAX_BLOCK_MS_DEFAULT,
 } from './limits.js'
 import { EARLIEST, LATEST, listOffsets } from './offsets.js'
-import { Fetcher, type FetchedBatch, type PartitionState } from './fetcher.js'
+import { Fetcher, refetchFromPosition, type FetchedBatch, type PartitionState } from './fetcher.js'
 import type { ConsumerRecord } from './records.js'
 import { Sleeper } from './sleep.js'
 import { TopicRouter } from './topic-router.js'
@@ -83,8 +84,7 @@ export class Consumer {
   seek(topic: string, partition: number, target: SeekTarget): void {
     const state = this.partitions.get(`${partition}:${topic}`)
     if (state === undefined) throw new ClientError('INVALID_ARGUMENT', `${topic}/${partition} is not assigned`)
-    state.generation++
-    state.fetchPosition = null
+    refetchFromPosition(state)
     state.retryAt = 0
     if (typeof target === 'number') {
       if (!Number.isSafeInteger(target) || target < 0) throw new ClientError('INVALID_ARGUMENT', `offset must be a non-negative integer, not ${target}`)
@@ -106,11 +106,27 @@ export class Consumer {
     while (!this.closed) {
       await this.resolvePositions()
       const fetched = await this.fetcher.next([...this.partitions.values()].filter((p) => p.position !== null))
-      for (const batch of fetched) {
-        const state = this.partitions.get(`${batch.partition}:${batch.topic}`)
-        if (state?.position === batch.fromOffset && state.generation === batch.generation) {
+      let i = 0
+      try {
+        for (; i < fetched.length; i++) {
+          const batch = fetched[i]
+          const state = this.partitions.get(`${batch.partition}:${batch.topic}`)
+          if (state === undefined || state.generation !== batch.generation) continue // unassigned or sought since
+          if (state.position !== batch.fromOffset) {
+            // An earlier answer was not handed out (e.g. answers of two brokers crossed during a
+            // leader move): this one, and every one fetched after it, starts past the position.
+            refetchFromPosition(state)
+            continue
+          }
           state.position = batch.nextOffset
           if (batch.count > 0) yield batch
+        }
+      } finally {
+        // Left mid-answer (break or return in the caller's loop): the rest of it is dropped, and
+        // so must be what was fetched past it.
+        for (let j = i + 1; j < fetched.length; j++) {
+          const state = this.partitions.get(`${fetched[j].partition}:${fetched[j].topic}`)
+          if (state !== undefined && state.generation === fetched[j].generation) refetchFromPosition(state)
         }
       }
       const resets = this.fetcher.takeOutOfRange()
@@ -156,8 +172,7 @@ export class Consumer {
       // No record at or after the timestamp: start at the end, as Kafka's reset tool does.
       p.position = answers[i].offset >= 0 ? answers[i].offset : latest![i].offset
       p.reset = null
-      p.fetchPosition = null
-      p.generation++
+      refetchFromPosition(p)
     })
   }
 }

@@ -10,7 +10,12 @@
 // when no other answer of that broker waits (queued or still being validated); next() starts
 // the rest. So at most two answers per broker wait and one is being read by the application:
 // about three fetch responses (maxBytes each) per broker held.
-import type { Codec } from '../codec/index.js'
+//
+// Fetching ahead is only safe while every answer is delivered: an answer that is dropped
+// instead (a decode error here, the application leaving batches() mid-answer, answers of two
+// brokers handed out out of order across a leader move) must take the fetch position back to
+// the partition's position (refetchFromPosition), or every later answer starts past it.
+import { CodecError, type Codec } from '../codec/index.js'
 import type { bitacora } from '../protocol/index.js'
 import type { RetryPolicy } from './backoff.js'
 import type { Cluster } from './cluster.js'
@@ -26,12 +31,12 @@ export interface PartitionState {
   position: number | null
   /**
    * Next offset to fetch when ahead of `position` (an answer past it waits to be handed out),
-   * else null. Cleared by every seek and reset.
+   * else null. Cleared, with the generation, whenever what was fetched ahead is dropped.
    */
   fetchPosition: number | null
   /** A pending ListOffsets target (-2, -1 or a timestamp), or null. */
   reset: number | null
-  /** Bumped on every seek, so answers to older fetches are dropped. */
+  /** Bumped on every seek (and refetchFromPosition), so answers to older fetches are dropped. */
   generation: number
   retryAt: number
   failures: number
@@ -39,6 +44,15 @@ export interface PartitionState {
 }
 
 export { FetchedBatch }
+
+/**
+ * Drops what was fetched ahead for `s`: answers in flight or waiting are discarded (their
+ * generation is old) and the next fetch asks for `s.position`.
+ */
+export function refetchFromPosition(s: PartitionState): void {
+  s.generation++
+  s.fetchPosition = null
+}
 
 export interface FetcherOptions {
   maxWaitMs: number
@@ -70,6 +84,8 @@ export class Fetcher {
   private readonly decoding = new Map<number, Promise<void>>()
   /** Per broker, answers arrived but still being validated (they count as waiting). */
   private readonly validating = new Map<number, number>()
+  /** The partitions the consumer last asked for: what a fetch started on arrival carries. */
+  private states: PartitionState[] = []
 
   constructor(
     private readonly cluster: Cluster,
@@ -98,22 +114,10 @@ export class Fetcher {
    */
   async next(states: PartitionState[]): Promise<FetchedBatch[]> {
     this.throwFatal()
+    this.states = states
     if (this.ready.length > 0) return this.ready.shift()!.batches
     const now = this.cluster.now()
-    const byLeader = new Map<number, PartitionState[]>()
-    const leaderless = new Set<string>()
-    let nextRetryAt = Infinity
-    for (const s of states) {
-      if (this.inFlight.has(s)) continue
-      if (s.retryAt > now) {
-        nextRetryAt = Math.min(nextRetryAt, s.retryAt)
-        continue
-      }
-      const leader = this.cluster.metadata.leaderOf(s.topic, s.partition)
-      if (leader < 0 || this.cluster.metadata.needsRefresh(s.topic, now)) leaderless.add(s.topic)
-      if (leader < 0 || this.outstanding.has(leader)) continue
-      byLeader.set(leader, [...(byLeader.get(leader) ?? []), s])
-    }
+    const { byLeader, leaderless, nextRetryAt } = this.fetchable(now)
     for (const [leader, group] of byLeader) this.start(leader, group)
     if (leaderless.size > 0) await this.cluster.ensureTopics(leaderless).catch(() => undefined)
     if (this.ready.length === 0) {
@@ -127,6 +131,31 @@ export class Fetcher {
     this.rearm()
     this.throwFatal()
     return this.ready.shift()?.batches ?? []
+  }
+
+  /**
+   * The consumer's partitions that can be fetched now, by leader: not in flight, not backing
+   * off or waiting for a reset, led by a broker with no fetch in flight and fewer than the most
+   * answers waiting.
+   */
+  private fetchable(now: number): { byLeader: Map<number, PartitionState[]>; leaderless: Set<string>; nextRetryAt: number } {
+    const byLeader = new Map<number, PartitionState[]>()
+    const leaderless = new Set<string>()
+    let nextRetryAt = Infinity
+    for (const s of this.states) {
+      if (this.inFlight.has(s) || this.outOfRange.includes(s)) continue
+      if (s.retryAt > now) {
+        nextRetryAt = Math.min(nextRetryAt, s.retryAt)
+        continue
+      }
+      const leader = this.cluster.metadata.leaderOf(s.topic, s.partition)
+      if (leader < 0 || this.cluster.metadata.needsRefresh(s.topic, now)) leaderless.add(s.topic)
+      if (leader < 0 || this.outstanding.has(leader) || this.waitingFrom(leader) >= WAITING_ANSWERS_PER_BROKER_MAX) continue
+      const group = byLeader.get(leader)
+      if (group === undefined) byLeader.set(leader, [s])
+      else group.push(s)
+    }
+    return { byLeader, leaderless, nextRetryAt }
   }
 
   private rearm(): void {
@@ -170,10 +199,12 @@ export class Fetcher {
       this.outstanding.delete(leader)
     }
     // The next fetch goes out now, before this answer is validated, unless this answer would
-    // make too many waiting (then next() starts it when the application takes one).
-    const next = scans.filter((x) => x.a.state.generation === x.a.generation).map((x) => x.a.state)
-    if (next.length > 0 && epoch === this.epoch && this.waitingFrom(leader) + 1 < WAITING_ANSWERS_PER_BROKER_MAX && !this.fatal) {
-      this.start(leader, next)
+    // make too many waiting (then next() starts it when the application takes one). It carries
+    // every partition of this broker that can go, not only this answer's: one that was not in
+    // it (backing off, refetching) would otherwise wait for as long as the pipeline runs.
+    if (scans.length > 0 && epoch === this.epoch && this.waitingFrom(leader) + 1 < WAITING_ANSWERS_PER_BROKER_MAX && !this.fatal) {
+      const group = this.fetchable(this.cluster.now()).byLeader.get(leader)
+      if (group !== undefined) this.start(leader, group)
     }
     if (scans.length === 0) return
     const previous = this.decoding.get(leader)
@@ -195,13 +226,21 @@ export class Fetcher {
   ): Promise<void> {
     if (previous !== undefined) await previous
     const out: FetchedBatch[] = []
-    try {
-      for (const { a, data, scan } of scans) out.push(await this.decode(a.state, a.offset, a.generation, data, scan))
-    } catch (err) {
-      this.fatal ??= err as Error
-      return
+    for (const { a, data, scan } of scans) {
+      try {
+        out.push(await this.decode(a.state, a.offset, a.generation, data, scan))
+      } catch (err) {
+        if (a.state.generation !== a.generation) continue // sought away meanwhile: nobody will read it
+        // This partition's answer is lost, and its next fetch already went out past it: fetch it
+        // again from the position (and fail again there, until the application seeks past).
+        // The other partitions of the answer are handed out as usual.
+        refetchFromPosition(a.state)
+        this.fatal ??= err instanceof CodecError
+          ? new CodecError(err.code, `${a.state.topic}/${a.state.partition} at offset ${a.offset}: ${err.message}; seek past the batch to skip it`, { cause: err })
+          : (err as Error)
+      }
     }
-    this.ready.push({ leader, batches: out })
+    if (out.length > 0) this.ready.push({ leader, batches: out })
   }
 
   /** Per partition: errors handled, batch headers read, the fetch position moved past what arrived. */

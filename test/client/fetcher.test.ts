@@ -1,14 +1,17 @@
 // The fetcher's pipelining and its bounds, with the broker replaced at its one I/O boundary
 // (Broker.request) so that answers arrive exactly when the test says: the next fetch leaves
 // when an answer arrives (from where it ends), never more than one fetch is in flight per
-// broker, at most two answers wait to be handed out, and answers are handed out in order.
-// (test/integration/client-fast-paths.test.ts runs the same paths against a real broker.)
+// broker, at most two answers wait to be handed out, and answers are handed out in order; and
+// an answer that is lost (fails validation, or crosses another broker's) never leaves the
+// partition fetching past its position. (test/integration/client-fast-paths.test.ts runs the
+// same paths against a real broker.)
 import t from 'tap'
 import { RetryPolicy } from '../../src/client/backoff.js'
 import type { Cluster } from '../../src/client/cluster.js'
+import { Consumer } from '../../src/client/consumer.js'
 import { Fetcher, type PartitionState } from '../../src/client/fetcher.js'
-import { loadCodec } from '../../src/codec/index.js'
-import { bitacora } from '../../src/protocol/index.js'
+import { loadCodec, readBatchHeader } from '../../src/codec/index.js'
+import { bitacora, ErrorCode } from '../../src/protocol/index.js'
 
 const codec = await loadCodec()
 
@@ -121,4 +124,100 @@ t.test('a seek or reset clears the fetch position: the next fetch asks for the p
   asked[2].answer(batch(5, 5))
   const fresh = await nextAnswer(fetcher, s, next)
   t.same([fresh[0].fromOffset, fresh[0].offset(0), fresh[0].count, fresh[0].generation], [7, 7, 3, 1], 'records below the position are skipped')
+})
+
+t.test('an answer that fails validation: next() throws, and the partition is fetched again from its position, not past the answer', async (t) => {
+  const { fetcher, asked } = harness()
+  const s = state(0)
+  const bad = batch(0, 10)
+  bad[bad.length - 1] ^= 0xff // a flipped bit: CRC mismatch
+  const first = fetcher.next([s])
+  await settle()
+  asked[0].answer(bad)
+  await t.rejects(first, { code: 'BATCH_BAD_CRC', message: /t\/0 at offset 0: .*seek past the batch to skip it/ })
+  t.same(asked.map((a) => a.fetchOffset), [0, 10], 'the next fetch went out on arrival, before validation')
+  t.same([s.position, s.fetchPosition, s.generation], [0, null, 1], 'the fetch position is back at the position; what was fetched past it is stale')
+  asked[1].answer(batch(10, 10))
+  const again = fetcher.next([s])
+  await settle()
+  t.same(asked.map((a) => a.fetchOffset), [0, 10, 0], 'the stale answer is dropped and the partition asked for at its position')
+  asked[2].answer(batch(0, 10))
+  const stale = await nextAnswer(fetcher, s, again)
+  t.same([stale[0].fromOffset, stale[0].generation], [10, 0], 'the answer fetched past it comes out stale (the consumer drops it)')
+  const got = await nextAnswer(fetcher, s)
+  t.same([got[0].fromOffset, got[0].count, got[0].generation], [0, 10, 1], 'then the partition from its position')
+})
+
+// Answers of two brokers crossing during a leader move, through the consumer. Real brokers
+// cannot be made to finish validating in a chosen order, so the brokers are replaced at
+// Broker.request and the codec's asynchronous (gzip) validation waits for the test's word.
+t.test('answers of two brokers handed out out of order across a leader move: the partition fetches again from its position, nothing is lost', async (t) => {
+  let leader = 1
+  const asked: Array<{ broker: number; fetchOffset: number; answered: boolean; answer: (p: bitacora.FetchResponse.IPartitionData) => void }> = []
+  const brokerFor = (id: number) => ({
+    request: (_api: string, body: bitacora.IFetchRequest) =>
+      new Promise<bitacora.IFetchResponse>((resolve) => {
+        const entry = {
+          broker: id, fetchOffset: body.topics![0].partitions![0].fetchOffset!, answered: false,
+          answer: (p: bitacora.FetchResponse.IPartitionData) => {
+            entry.answered = true
+            resolve({ topics: [{ name: 't', partitions: [{ index: 0, error: null, highWatermark: 30, ...p }] }] })
+          },
+        }
+        asked.push(entry)
+      }),
+  })
+  const brokers = new Map([[1, brokerFor(1)], [2, brokerFor(2)]])
+  const cluster = {
+    now: () => Date.now(),
+    brokerById: (id: number) => brokers.get(id),
+    ensureTopics: async () => undefined,
+    metadata: {
+      leaderOf: () => leader, needsRefresh: () => false, topic: () => undefined, markStale: () => undefined,
+      applyLeaderHint: (_topic: string, _partition: number, hint: number) => (hint !== leader && hint > 0 ? ((leader = hint), true) : false),
+    },
+  } as unknown as Cluster
+  let release!: () => void
+  const gate = new Promise<void>((resolve) => (release = resolve))
+  const slowGzip = Object.create(codec, {
+    indexBatchAsync: { value: async (...args: Parameters<typeof codec.indexBatchAsync>) => (await gate, codec.indexBatchAsync(...args)) },
+  }) as typeof codec
+  const consumer = new Consumer(cluster, slowGzip, { maxWaitMs: 100 }, 1000)
+  consumer.assign([{ topic: 't', partition: 0 }])
+  consumer.seek('t', 0, 0)
+  const log = [await codec.encodeBatchAsync(Array.from({ length: 10 }, (_, i) => ({ value: new TextEncoder().encode(String(i)), timestamp: 1 })), { baseOffset: 0, compression: 'gzip' }), batch(10, 10), batch(20, 10)]
+  const from = (offset: number) => Buffer.concat(log.filter((b) => readBatchHeader(b).nextOffset > offset))
+  const delivered: number[] = []
+  const reading = (async () => {
+    for await (const b of consumer.batches()) {
+      for (let i = 0; i < b.count; i++) delivered.push(b.offset(i))
+      if (delivered.length >= 30) break
+    }
+  })()
+  const ask = async (broker: number, fetchOffset: number) => {
+    for (let i = 0; i < 1000; i++) {
+      const a = asked.find((x) => !x.answered && x.broker === broker && x.fetchOffset === fetchOffset)
+      if (a) return a
+      await settle()
+    }
+    throw new Error(`no fetch to broker ${broker} at ${fetchOffset}; asked ${JSON.stringify(asked)}`)
+  }
+  ;(await ask(1, 0)).answer({ records: log[0] }) // gzip: validated asynchronously, held at the gate
+  ;(await ask(1, 10)).answer({ error: { code: ErrorCode.NOT_LEADER_OR_FOLLOWER }, leaderHint: 2 }) // pipelined; the leader moved
+  ;(await ask(2, 10)).answer({ records: from(10) }) // the new leader's answer is validated at once: handed out first
+  for (let i = 0; i < 10; i++) await settle()
+  release()
+  // From here on both brokers answer every fetch from the log (nothing past its end: empty, after a pause).
+  const answering = setInterval(() => {
+    for (const a of asked.filter((x) => !x.answered)) {
+      if (a.fetchOffset < 30) a.answer({ records: from(a.fetchOffset) })
+      else if (!a.answered) setTimeout(() => !a.answered && a.answer({ records: new Uint8Array(0) }), 20)
+    }
+  }, 1)
+  const timeout = setTimeout(() => consumer.close(), 5000)
+  await reading
+  clearTimeout(timeout)
+  clearInterval(answering)
+  consumer.close()
+  t.same(delivered, Array.from({ length: 30 }, (_, i) => i), 'every offset once, in order')
 })

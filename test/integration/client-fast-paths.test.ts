@@ -2,9 +2,12 @@
 // (no promise per record) with requests that carry several batches per partition, the
 // synchronous send path keeping order behind sends still waiting for metadata, and the
 // consumer's batch-level reads (count / value(i) / ...) over pipelined fetches, with a seek
-// in the middle dropping what was fetched ahead.
+// in the middle dropping what was fetched ahead, and answers dropped otherwise (a break out of
+// batches(), a corrupt batch) fetched again instead of leaving their partition behind for good.
 import t from 'tap'
-import { createClient, type RecordMetadata } from '../../src/client/node.js'
+import { createClient, nodeWebSocketFactory, type Consumer, type RecordMetadata } from '../../src/client/node.js'
+import type { WebSocketFactory, WebSocketMessageLike } from '../../src/client/transport.js'
+import { decodeResponse } from '../../src/protocol/index.js'
 import { startBroker } from './broker-process.js'
 
 t.setTimeout(Number(process.env.E2E_TIMEOUT_MS ?? 240_000))
@@ -143,4 +146,109 @@ t.test('sends behind one that waits for metadata keep their order; failures reac
   t.equal(called, false, 'an invalid record is reported after send() returns')
   await new Promise((r) => setImmediate(r))
   t.equal(called, true)
+})
+
+/** Produces `perPartition` records to each partition of a new topic; resolves with each partition's first offset. */
+async function fill(client: ReturnType<typeof createClient>, topic: string, partitions: number, perPartition: number): Promise<number[]> {
+  await client.admin().createTopics([{ topic, partitions }])
+  const producer = await client.producer({ acks: 1 })
+  const sent = await Promise.all(Array.from({ length: partitions * perPartition }, (_, i) => producer.send({ topic, partition: i % partitions, value: `p${i % partitions} ${Math.floor(i / partitions)}` })))
+  await producer.close()
+  return Array.from({ length: partitions }, (_, p) => Math.min(...sent.filter((m) => m.partition === p).map((m) => m.offset)))
+}
+
+/** Reads batches until partition p has delivered want[p] records (or `ms` pass): the values each delivered, in order. */
+async function readAll(consumer: Consumer, want: number[], ms: number, onError?: (err: Error) => void) {
+  const values = want.map(() => [] as string[])
+  const done = () => values.every((v, p) => v.length >= want[p])
+  const deadline = Date.now() + ms
+  const timer = setTimeout(() => consumer.close(), ms) // ends a wait in batches() with nothing to deliver
+  try {
+    while (!done() && Date.now() < deadline) {
+      try {
+        for await (const batch of consumer.batches()) {
+          for (let i = 0; i < batch.count; i++) values[batch.partition].push(text(batch.value(i))!)
+          if (done()) break
+        }
+      } catch (err) {
+        if (!onError) throw err
+        onError(err as Error)
+      }
+    }
+  } finally {
+    clearTimeout(timer)
+  }
+  return values
+}
+
+const expected = (partitions: number, perPartition: number) =>
+  Array.from({ length: partitions }, (_, p) => Array.from({ length: perPartition }, (_, i) => `p${p} ${i}`))
+
+t.test('leaving batches() after one batch of a multi-partition answer, then iterating again, delivers every partition', async (t) => {
+  const topic = 'fast-break'
+  const client = createClient({ brokers: [broker.url], clientId: 'fast-break' })
+  t.teardown(() => client.close())
+  await fill(client, topic, 2, 100)
+  const consumer = await client.consumer({ autoOffsetReset: 'earliest', maxWaitMs: 100 })
+  consumer.assign([{ topic, partition: 0 }, { topic, partition: 1 }])
+  // "Read some, stop, continue later": the first answer carries both partitions; one is taken.
+  const first: string[] = []
+  let from = -1
+  for await (const batch of consumer.batches()) {
+    from = batch.partition
+    for (let i = 0; i < batch.count; i++) first.push(text(batch.value(i))!)
+    break
+  }
+  t.equal(first.length, 100, `one partition's batch taken (partition ${from})`)
+  const other = 1 - from
+  const rest = await readAll(consumer, from === 0 ? [0, 100] : [100, 0], 10_000)
+  // The other partition's batch was dropped with the break: it must come again.
+  t.same(rest[other], expected(2, 100)[other], `partition ${other} is delivered, every record once, in order`)
+  t.same(rest[from], [], `partition ${from} delivers nothing twice`)
+})
+
+// A real broker never serves a corrupt batch (its reads verify CRCs), so the transport flips a
+// byte of the first fetch response that carries records: partition 0's last batch then fails
+// its CRC on arrival. Partition 1's records in the same response are healthy.
+function corruptingFirstFetch(): { factory: WebSocketFactory; corrupted: () => boolean } {
+  let corrupted = false
+  const factory: WebSocketFactory = (url, options) => {
+    const ws = nodeWebSocketFactory(url, options)
+    const onmessage = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(ws), 'onmessage')!
+    Object.defineProperty(ws, 'onmessage', {
+      get: () => onmessage.get!.call(ws),
+      set: (handler: ((e: WebSocketMessageLike) => void) | null) => onmessage.set!.call(ws, handler && ((e: WebSocketMessageLike) => {
+        const bytes = e.data as Uint8Array
+        const res = decodeResponse(bytes, 1 << 30)
+        const parts = res.fetch?.topics?.flatMap((tp) => tp.partitions ?? []) ?? []
+        const p0 = parts.find((p) => (p.index ?? 0) === 0)?.records
+        if (!corrupted && p0 && p0.length > 0 && parts.some((p) => p.index === 1 && (p.records?.length ?? 0) > 0)) {
+          corrupted = true
+          p0[p0.length - 1] ^= 0xff // a view into the frame: the delivered bytes change
+        }
+        handler({ data: bytes })
+      })),
+    })
+    return ws
+  }
+  return { factory, corrupted: () => corrupted }
+}
+
+t.test('a corrupt batch in an answer: the error names it, the other partitions are delivered, and a consumer that goes on reads everything', async (t) => {
+  const topic = 'fast-corrupt'
+  const producing = createClient({ brokers: [broker.url], clientId: 'fast-corrupt-producer' })
+  t.teardown(() => producing.close())
+  await fill(producing, topic, 2, 100)
+  const tap = corruptingFirstFetch()
+  const client = createClient({ brokers: [broker.url], clientId: 'fast-corrupt', webSocketFactory: tap.factory })
+  t.teardown(() => client.close())
+  const consumer = await client.consumer({ autoOffsetReset: 'earliest', maxWaitMs: 100 })
+  consumer.assign([{ topic, partition: 0 }, { topic, partition: 1 }])
+  const errors: Error[] = []
+  const values = await readAll(consumer, [100, 100], 10_000, (err) => errors.push(err))
+  t.ok(tap.corrupted(), 'a response carrying both partitions was corrupted')
+  t.equal(errors.length, 1, 'one error')
+  t.match(errors[0], { code: 'BATCH_BAD_CRC', message: /fast-corrupt\/0 at offset \d+: .*seek past the batch/ })
+  // The corruption was in transit: fetched again from its position, partition 0 reads clean.
+  t.same(values, expected(2, 100), 'both partitions delivered, every record once, in order')
 })
