@@ -117,17 +117,12 @@ export class PartitionReplica {
   /**
    * Appends producer batches as leader (stamping offsets and the epoch) and returns the assigned
    * range once written. The caller has validated them fully (the produce path does, in WASM,
-   * decompressing under the limit), so the log checks framing only; or it passes the
-   * validation still running as `validated`, and the append keeps its place in the partition's
-   * order from this call, runs once validation succeeded, and fails with its error otherwise.
-   * `acks=all` callers then await `committed(info.nextOffset)`.
+   * decompressing under the limit, before it calls this: validation never holds the replica's
+   * input lock), so the log checks framing only. `acks=all` callers then await
+   * `committed(info.nextOffset)`.
    */
-  async appendValidated(batches: Uint8Array, validated?: Promise<void>): Promise<AppendInfo> {
-    // Observed now, so a rejection is never "unhandled" while the append waits its turn.
-    const gate = validated?.then(() => null, (err: unknown) => ({ err }))
+  async appendValidated(batches: Uint8Array): Promise<AppendInfo> {
     const info = await this.serial.run(async () => {
-      const failed = gate === undefined ? null : await gate
-      if (failed !== null) throw failed.err
       const r = this.core.propose()
       if (!r.ok) {
         if (r.reason === 'notLeader') throw new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'this broker does not lead the partition', r.leaderId)

@@ -6,6 +6,7 @@ import type { WebSocket } from 'ws'
 import {
   decodeRequest, encodeResponse, ErrorCode, FrameError, wireError, type Request, type ResponseProps,
 } from '../protocol/index.js'
+import { AppendOrder } from './append-order.js'
 import * as admin from './handlers/admin.js'
 import type { BrokerContext } from './handlers/context.js'
 import { fetch } from './handlers/fetch.js'
@@ -23,6 +24,7 @@ export class Session {
   /** Decoded requests waiting for the output to drain, in arrival order. */
   private readonly waiting: Request[] = []
   private fetchBytesExecuting = 0
+  private readonly appendOrder = new AppendOrder()
   private readonly closed = new AbortController()
 
   constructor(
@@ -120,7 +122,7 @@ export class Session {
       case 'alterConfigs':
         return { alterConfigs: await admin.alterConfigs(this.ctx, r.alterConfigs!) }
       case 'produce': {
-        const response = await produce(this.ctx, r.produce!)
+        const response = await produce(this.ctx, r.produce!, this.appendOrder)
         return r.produce!.acks === 0 ? null : { produce: response }
       }
       case 'fetch':

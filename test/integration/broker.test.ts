@@ -165,6 +165,35 @@ t.test('produce requests on one connection append in the order they arrived, how
   c.close()
 })
 
+t.test("one connection's slow validation holds up neither another connection's produce nor its own other partitions", async (t) => {
+  const broker = await startBroker(t)
+  const slow = await connect(broker.url)
+  const quick = await connect(broker.url)
+  await createTopic(slow, 'crowded', 2)
+  const T = Date.now() + 60_000
+  // Highly compressible gzip batches: a small frame that takes long to decompress and check.
+  const gz = await codec.encodeBatchAsync(Array.from({ length: 100 }, () => ({ value: new Uint8Array(100 * 1024), timestamp: T })), { compression: 'gzip' })
+  const heavy = new Uint8Array(gz.length * 8)
+  for (let i = 0; i < 8; i++) heavy.set(gz, i * gz.length)
+  const tiny = (v: string) => codec.encodeBatch([{ value: utf8(v), timestamp: T }])
+  const answered: string[] = []
+  const send = (name: string, c: RawClient, index: number, records: Uint8Array) =>
+    produce(c, 'crowded', index, records, 1).then((r) => (answered.push(name), r))
+  const heavyResult = send('heavy', slow, 0, heavy)
+  await new Promise((r) => setTimeout(r, 30)) // the heavy request is being validated
+  const results = await Promise.all([
+    heavyResult,
+    send('other partition', slow, 1, tiny('other partition')),
+    send('other connection', quick, 0, tiny('other connection')),
+  ])
+  t.same(results.map((r) => r.error), [null, null, null])
+  t.same(answered.slice(-1), ['heavy'], `the quick ones were answered first: ${answered}`)
+  t.ok(results[2].baseOffset! < results[0].baseOffset!, "the other connection's batch was appended before the one still validating")
+  t.same((await fetchAll(quick, 'crowded', 0)).map((r) => (r.value!.length > 100 ? 'heavy' : text(r.value))), ['other connection', ...Array(800).fill('heavy')])
+  slow.close()
+  quick.close()
+})
+
 t.test('a long-poll fetch returns as soon as data arrives', async (t) => {
   const broker = await startBroker(t)
   const c = await connect(broker.url)

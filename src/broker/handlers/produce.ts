@@ -3,6 +3,7 @@
 // acks. Each partition succeeds or fails on its own.
 import { splitBatches } from '../../codec/index.js'
 import { bitacora, ErrorCode, wireError } from '../../protocol/index.js'
+import type { AppendOrder } from '../append-order.js'
 import { topicConfigValue } from '../topic-config.js'
 import type { BrokerContext } from './context.js'
 import { toPartitionFailure } from './errors.js'
@@ -12,7 +13,8 @@ const PRODUCE_TIMEOUT_MS_MAX = 300_000
 
 type PartitionResult = bitacora.ProduceResponse.IPartitionResult
 
-export async function produce(ctx: BrokerContext, req: bitacora.IProduceRequest): Promise<bitacora.IProduceResponse> {
+/** `order` is the connection's: its appends to each partition happen in arrival order. */
+export async function produce(ctx: BrokerContext, req: bitacora.IProduceRequest, order: AppendOrder): Promise<bitacora.IProduceResponse> {
   const acks = req.acks ?? 0
   const timeoutMs = Math.min(req.timeoutMs || PRODUCE_TIMEOUT_MS_DEFAULT, PRODUCE_TIMEOUT_MS_MAX)
   const topics = await Promise.all(
@@ -21,7 +23,7 @@ export async function produce(ctx: BrokerContext, req: bitacora.IProduceRequest)
       partitions: await Promise.all(
         (t.partitions ?? []).map((p) =>
           acks === 0 || acks === 1 || acks === -1
-            ? producePartition(ctx, t.name ?? '', p, acks, timeoutMs)
+            ? producePartition(ctx, order, t.name ?? '', p, acks, timeoutMs)
             : { index: p.index, error: wireError(ErrorCode.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1 (all), got ${acks}`) },
         ),
       ),
@@ -31,7 +33,7 @@ export async function produce(ctx: BrokerContext, req: bitacora.IProduceRequest)
 }
 
 async function producePartition(
-  ctx: BrokerContext, topicName: string, p: bitacora.ProduceRequest.IPartitionData, acks: number, timeoutMs: number,
+  ctx: BrokerContext, order: AppendOrder, topicName: string, p: bitacora.ProduceRequest.IPartitionData, acks: number, timeoutMs: number,
 ): Promise<PartitionResult> {
   const index = p.index ?? 0
   const fail = (code: ErrorCode, message: string): PartitionResult => ({ index, error: wireError(code, message), baseOffset: -1 })
@@ -42,11 +44,11 @@ async function producePartition(
   if (records.length === 0) return fail(ErrorCode.INVALID_RECORD, 'the partition entry carries no record batch')
   const maxBatchBytes = Math.min(Number(topicConfigValue(topic.configs, 'max.message.bytes')), ctx.config.limits.batchBytesMax)
   try {
-    // The append's place in the partition is taken now, before anything is awaited: requests
-    // append in the order they arrived on the connection even when one validates longer
-    // (more batches, a platform codec). Validation runs meanwhile and gates the append.
-    const appended = replica.appendValidated(records, validate(ctx, records, maxBatchBytes))
-    const info = await appended
+    // The append's place in the connection's order is taken now, before anything is awaited:
+    // requests append in the order they arrived even when one validates longer (more batches, a
+    // platform codec). Validation runs meanwhile and gates the append.
+    const validated = validate(ctx, records, maxBatchBytes)
+    const info = await order.run(`${index}:${topicName}`, validated, () => replica.appendValidated(records))
     if (acks === -1) await replica.committed(info.nextOffset, timeoutMs)
     return { index, error: null, baseOffset: info.firstOffset, logAppendTimeMs: -1, logStartOffset: replica.log.logStartOffset }
   } catch (err) {
