@@ -28,8 +28,9 @@ const TAG_CORRELATION_ID = 0x08 // Request/Response.correlation_id = 1
 const TAG_PRODUCE = [0x82, 0x01] // Request.produce = 16
 const TAG_FETCH = [0x8a, 0x01] // Response.fetch = 17
 
-/** Bytes of a varint holding an unsigned 32-bit value. */
+/** Bytes of a varint holding an unsigned 32-bit value (taken modulo 2^32, as protobufjs does). */
 function uint32Size(v: number): number {
+  v >>>= 0
   return v < 0x80 ? 1 : v < 0x4000 ? 2 : v < 0x200000 ? 3 : v < 0x10000000 ? 4 : 5
 }
 
@@ -63,6 +64,7 @@ class Out {
   }
 
   uint32(v: number): void {
+    v >>>= 0
     while (v >= 0x80) {
       this.byte((v & 0x7f) | 0x80)
       v >>>= 7
