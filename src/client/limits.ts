@@ -3,6 +3,8 @@
 // tabs in the background throttle timers (to once a second, or once a minute after a while):
 // a timer that fires late must not turn a healthy connection into a failure storm.
 
+import { ClientError } from './errors.js'
+
 export const CLIENT_VERSION = '0.1.0'
 
 // ---- Connection ----
@@ -21,6 +23,21 @@ export const RESPONSE_BYTES_MAX_DEFAULT = 64 * 1024 * 1024
 export const REQUEST_FRAME_BYTES_MAX_DEFAULT = 16 * 1024 * 1024
 /** Correlation ids wrap below 2^31 so they stay positive in every language. */
 export const CORRELATION_ID_MAX = 0x7fffffff
+
+/** Largest delay a timer honours (setTimeout fires at once past it): the ceiling of every count and time option. */
+export const OPTION_INT_MAX = 0x7fffffff
+
+/**
+ * An integer option within [min, max], or `fallback` when left out; anything else (a string, a
+ * fraction, NaN, out of range) throws INVALID_ARGUMENT naming the option.
+ */
+export function intOption(name: string, value: unknown, fallback: number, min: number, max = OPTION_INT_MAX): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new ClientError('INVALID_ARGUMENT', `option ${name} must be an integer from ${min} to ${max}, not ${String(value)}`)
+  }
+  return value
+}
 
 // ---- Reconnect and retry back-off (exponential, jittered like Kafka's ExponentialBackoff) ----
 
@@ -60,6 +77,8 @@ export const PRODUCE_REQUEST_BYTES_MAX_DEFAULT = 1024 * 1024
 export const PRODUCE_IN_FLIGHT_MAX_DEFAULT = 5
 /** How long the leader may wait for acks=all before answering REQUEST_TIMED_OUT. */
 export const PRODUCE_ACK_TIMEOUT_MS_DEFAULT = 30_000
+/** The broker caps its acks wait here (a larger ackTimeoutMs would be cut short silently). */
+export const PRODUCE_ACK_TIMEOUT_MS_MAX = 300_000
 
 // ---- Consumer ----
 

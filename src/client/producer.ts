@@ -18,7 +18,7 @@ import { ClientError } from './errors.js'
 import {
   BATCH_BYTES_DEFAULT, BUFFER_BYTES_MAX_DEFAULT, BUFFER_WAITERS_MAX_DEFAULT, DELIVERY_TIMEOUT_MS_DEFAULT,
   LINGER_MS_DEFAULT, MAX_BLOCK_MS_DEFAULT, PRODUCE_ACK_TIMEOUT_MS_DEFAULT, PRODUCE_IN_FLIGHT_MAX_DEFAULT,
-  PRODUCE_REQUEST_BYTES_MAX_DEFAULT,
+  PRODUCE_ACK_TIMEOUT_MS_MAX, PRODUCE_REQUEST_BYTES_MAX_DEFAULT, intOption,
 } from './limits.js'
 import { partitionForKey, StickyPartitioner } from './partitioner.js'
 import { checkRecord, recordBytesUpperBound, toBytes, toHeaders, type ProducerRecord, type RecordMetadata } from './records.js'
@@ -56,9 +56,16 @@ export class Producer {
   private readonly sleeper = new Sleeper()
   private readonly maxBlockMs: number
   private readonly requestBytesMax: number
-  /** Sends on the asynchronous path not yet staged: while any are, later sends queue behind them. */
-  private slowSends = 0
+  /**
+   * Sends on the asynchronous path not yet staged: while any are, later sends queue behind
+   * them, and flush() waits for them. Bounded by the buffer: each holds its bytes of it (or
+   * is one of at most bufferWaitersMax waiting for them).
+   */
+  private readonly slowSends = new Set<Promise<void>>()
+  /** close() was called: new sends are refused, earlier ones still go out. */
   private closing = false
+  /** close() gave up on what was still unsent: waiting sends fail. */
+  private abandoned = false
 
   constructor(
     private readonly cluster: Cluster,
@@ -68,28 +75,29 @@ export class Producer {
     random: () => number = Math.random,
   ) {
     const acks = options.acks === 'all' ? -1 : options.acks ?? -1
+    const int = (name: keyof ProducerOptions, fallback: number, min: number) => intOption(name, options[name], fallback, min)
     if (acks !== 0 && acks !== 1 && acks !== -1) throw new ClientError('INVALID_ARGUMENT', `acks must be 0, 1, -1 or 'all', not ${String(options.acks)}`)
     const compression = options.compression ?? 'none'
     if (!COMPRESSION_CODECS.includes(compression)) throw new ClientError('INVALID_ARGUMENT', `unknown compression ${String(compression)}`)
-    this.requestBytesMax = options.requestBytesMax ?? PRODUCE_REQUEST_BYTES_MAX_DEFAULT
-    const batchBytes = Math.min(options.batchBytes ?? BATCH_BYTES_DEFAULT, this.requestBytesMax)
-    this.maxBlockMs = options.maxBlockMs ?? MAX_BLOCK_MS_DEFAULT
+    this.requestBytesMax = int('requestBytesMax', PRODUCE_REQUEST_BYTES_MAX_DEFAULT, BATCH_HEADER_BYTES + 1)
+    const batchBytes = Math.min(int('batchBytes', BATCH_BYTES_DEFAULT, 1), this.requestBytesMax)
+    this.maxBlockMs = int('maxBlockMs', MAX_BLOCK_MS_DEFAULT, 0)
     const retry = new RetryPolicy(options.retry, random)
     this.accumulator = new RecordAccumulator({
       batchBytes,
-      lingerMs: options.lingerMs ?? LINGER_MS_DEFAULT,
-      deliveryTimeoutMs: options.deliveryTimeoutMs ?? DELIVERY_TIMEOUT_MS_DEFAULT,
+      lingerMs: int('lingerMs', LINGER_MS_DEFAULT, 0),
+      deliveryTimeoutMs: int('deliveryTimeoutMs', DELIVERY_TIMEOUT_MS_DEFAULT, 1),
     })
-    this.budget = new ByteBudget(options.bufferBytesMax ?? BUFFER_BYTES_MAX_DEFAULT, options.bufferWaitersMax ?? BUFFER_WAITERS_MAX_DEFAULT)
+    this.budget = new ByteBudget(int('bufferBytesMax', BUFFER_BYTES_MAX_DEFAULT, 1), int('bufferWaitersMax', BUFFER_WAITERS_MAX_DEFAULT, 0))
     this.sticky = new StickyPartitioner(random)
-    this.router = new TopicRouter(cluster, retry, this.sleeper, () => this.closing)
+    this.router = new TopicRouter(cluster, retry, this.sleeper, () => this.abandoned)
     this.sender = new Sender(this.accumulator, cluster, codec, {
       acks,
       compression,
-      ackTimeoutMs: options.ackTimeoutMs ?? PRODUCE_ACK_TIMEOUT_MS_DEFAULT,
+      ackTimeoutMs: intOption('ackTimeoutMs', options.ackTimeoutMs, PRODUCE_ACK_TIMEOUT_MS_DEFAULT, 1, PRODUCE_ACK_TIMEOUT_MS_MAX),
       requestTimeoutMs,
       requestBytesMax: this.requestBytesMax,
-      inFlightMax: options.maxInFlightRequests ?? PRODUCE_IN_FLIGHT_MAX_DEFAULT,
+      inFlightMax: int('maxInFlightRequests', PRODUCE_IN_FLIGHT_MAX_DEFAULT, 1),
     }, retry, {
       batchDrained: (b) => this.sticky.batchClosed(b.topic, b.partition, this.cluster.metadata.availablePartitions(b.topic)),
       batchSettled: (b) => this.batchSettled(b),
@@ -140,7 +148,7 @@ export class Producer {
     }
     const now = this.cluster.now()
     const timestamp = record.timestamp ?? now
-    if (this.slowSends === 0) {
+    if (this.slowSends.size === 0) {
       let partition: number
       try {
         partition = this.partitionNow(record, key, now)
@@ -153,31 +161,34 @@ export class Producer {
         return
       }
     }
-    this.slowSends++
-    this.enqueueSlowly(record, key, value, headers, timestamp, sizeBytes, now + this.maxBlockMs, callback)
+    const pending = this.enqueueSlowly(record, key, value, headers, timestamp, sizeBytes, now + this.maxBlockMs, callback)
+    this.slowSends.add(pending)
+    void pending.then(() => this.slowSends.delete(pending))
   }
 
   /**
-   * The asynchronous path: waits for metadata and buffer room (up to `deadline`), then stages;
-   * a failure goes to the callback. Kept out of enqueue so that the fast path allocates no
-   * closure context.
+   * The asynchronous path: waits for buffer room, then for metadata (both up to `deadline`),
+   * then stages; a failure goes to the callback. Room first, so sends waiting for metadata hold
+   * buffer bytes and are bounded by the buffer like everything else. Kept out of enqueue so
+   * that the fast path allocates no closure context.
    */
   private async enqueueSlowly(
     record: ProducerRecord, key: Uint8Array | null, value: Uint8Array | null, headers: RecordHeader[], timestamp: number,
     sizeBytes: number, deadline: number, callback: SendCallback,
   ): Promise<void> {
     try {
-      const partition = await this.partitionFor(record, key, deadline)
       await this.budget.acquire(sizeBytes, Math.max(0, deadline - this.cluster.now()))
-      if (this.closing) {
-        this.budget.release(sizeBytes)
-        throw new ClientError('CLIENT_CLOSED', 'producer is closed')
-      }
-      this.stage(record.topic, partition, key, value, headers, timestamp, sizeBytes, callback, this.cluster.now())
     } catch (err) {
       settleOne(callback, err as Error, undefined)
-    } finally {
-      this.slowSends--
+      return
+    }
+    try {
+      const partition = await this.partitionFor(record, key, deadline)
+      if (this.abandoned) throw new ClientError('CLIENT_CLOSED', 'producer is closed')
+      this.stage(record.topic, partition, key, value, headers, timestamp, sizeBytes, callback, this.cluster.now())
+    } catch (err) {
+      this.budget.release(sizeBytes)
+      settleOne(callback, err as Error, undefined)
     }
   }
 
@@ -206,6 +217,7 @@ export class Producer {
 
   /** Sends everything buffered now, without waiting for linger; resolves when all of it settled. */
   async flush(): Promise<void> {
+    await Promise.all([...this.slowSends]) // staged or failed: never rejects
     this.accumulator.flushAll()
     this.sender.wake()
     await Promise.all([...this.incomplete].map((b) => b.done))
@@ -217,8 +229,6 @@ export class Producer {
    */
   async close(options: { timeoutMs?: number } = {}): Promise<void> {
     this.closing = true
-    this.budget.rejectAll(new ClientError('CLIENT_CLOSED', 'producer closed while send() waited for buffer room'))
-    this.sleeper.wakeAll()
     const flushed = this.flush()
     if (options.timeoutMs !== undefined) {
       let timer: ReturnType<typeof setTimeout> | undefined
@@ -227,6 +237,10 @@ export class Producer {
     } else {
       await flushed
     }
+    this.abandoned = true
+    this.budget.rejectAll(new ClientError('CLIENT_CLOSED', 'producer closed while send() waited for buffer room'))
+    this.sleeper.wakeAll()
+    await Promise.all([...this.slowSends]) // each fails with CLIENT_CLOSED now
     this.sender.stop()
     const err = new ClientError('CLIENT_CLOSED', 'producer closed before the record was acknowledged')
     for (const b of this.accumulator.takeAll()) {

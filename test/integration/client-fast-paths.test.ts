@@ -7,7 +7,8 @@
 import t from 'tap'
 import { createClient, nodeWebSocketFactory, type Consumer, type RecordMetadata } from '../../src/client/node.js'
 import type { WebSocketFactory, WebSocketMessageLike } from '../../src/client/transport.js'
-import { decodeResponse } from '../../src/protocol/index.js'
+import { splitBatches } from '../../src/codec/index.js'
+import { decodeRequest, decodeResponse } from '../../src/protocol/index.js'
 import { startBroker } from './broker-process.js'
 
 t.setTimeout(Number(process.env.E2E_TIMEOUT_MS ?? 240_000))
@@ -29,7 +30,8 @@ const broker = await startBroker(t)
 
 t.test('callback sends: each record settles once, offsets follow send order per partition, batches come back through the batch API', async (t) => {
   const topic = 'fast-callbacks'
-  const client = createClient({ brokers: [broker.url], clientId: 'fast-producer' })
+  const requests = countingProduceBatches()
+  const client = createClient({ brokers: [broker.url], clientId: 'fast-producer', webSocketFactory: requests.factory })
   t.teardown(() => client.close())
   await client.admin().createTopics([{ topic, partitions: PARTITIONS }])
   // Small batches and a generous request size: a backlog leaves several batches per partition per request.
@@ -58,6 +60,7 @@ t.test('callback sends: each record settles once, offsets follow send order per 
     next.set(m.partition, m.offset + 1)
   }
   t.equal(outOfOrder, 0, "each partition's offsets run one after another in send order")
+  t.ok(requests.mostBatchesPerPartition() >= 2, `a produce request carried several batches of one partition (at most ${requests.mostBatchesPerPartition()})`)
 
   const consumer = await client.consumer({ autoOffsetReset: 'earliest', maxWaitMs: 100, partitionMaxBytes: 16 * 1024 })
   consumer.assign(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic, partition })))
@@ -206,6 +209,22 @@ t.test('leaving batches() after one batch of a multi-partition answer, then iter
   t.same(rest[other], expected(2, 100)[other], `partition ${other} is delivered, every record once, in order`)
   t.same(rest[from], [], `partition ${from} delivers nothing twice`)
 })
+
+/** A transport that reads the produce requests it sends: the most batches one partition had in one. */
+function countingProduceBatches(): { factory: WebSocketFactory; mostBatchesPerPartition: () => number } {
+  let most = 0
+  const factory: WebSocketFactory = (url, options) => {
+    const ws = nodeWebSocketFactory(url, options)
+    const send = ws.send.bind(ws)
+    ws.send = (data: Uint8Array) => {
+      const produce = decodeRequest(data, 1 << 30).produce
+      for (const p of (produce?.topics ?? []).flatMap((tp) => tp.partitions ?? [])) most = Math.max(most, splitBatches(p.records!).length)
+      send(data)
+    }
+    return ws
+  }
+  return { factory, mostBatchesPerPartition: () => most }
+}
 
 // A real broker never serves a corrupt batch (its reads verify CRCs), so the transport flips a
 // byte of the first fetch response that carries records: partition 0's last batch then fails
