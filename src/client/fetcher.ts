@@ -115,7 +115,13 @@ export class Fetcher {
   async next(states: PartitionState[]): Promise<FetchedBatch[]> {
     this.throwFatal()
     this.states = states
-    if (this.ready.length > 0) return this.ready.shift()!.batches
+    if (this.ready.length > 0) {
+      const answer = this.ready.shift()!
+      // Taking an answer makes room: its broker's next fetch, held back while too many waited, leaves now.
+      const group = this.fetchable(this.cluster.now()).byLeader.get(answer.leader)
+      if (group !== undefined) this.start(answer.leader, group)
+      return answer.batches
+    }
     const now = this.cluster.now()
     const { byLeader, leaderless, nextRetryAt } = this.fetchable(now)
     for (const [leader, group] of byLeader) this.start(leader, group)

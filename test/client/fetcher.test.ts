@@ -86,13 +86,15 @@ t.test('the next fetch leaves when an answer arrives, from where it ends; one in
   s.position = 10 // what the consumer does as it hands out an answer
   const second = await fetcher.next([s])
   t.same([second[0].fromOffset, second[0].nextOffset], [10, 20], 'answers come out in the order they arrived')
+  t.same(asked.map((a) => a.fetchOffset), [0, 10, 20, 30], 'taking an answer made room: the held-back fetch left at once, from the fetch position')
   s.position = 20
   const third = await fetcher.next([s])
   t.same([third[0].fromOffset, third[0].nextOffset], [20, 30])
+  t.equal(asked.length, 4, 'one fetch in flight already: none more')
   s.position = 30
   const fourth = fetcher.next([s])
   await settle()
-  t.same(asked.map((a) => a.fetchOffset), [0, 10, 20, 30], 'with nothing left waiting, next() fetches from the fetch position')
+  t.equal(asked.length, 4, 'next() with nothing waiting waits for the fetch in flight')
   asked[3].answer(new Uint8Array(0))
   const empty = await nextAnswer(fetcher, s, fourth)
   t.same([empty[0].count, empty[0].fromOffset, empty[0].nextOffset], [0, 30, 30], 'an empty answer: no records, the position stays')
