@@ -20,9 +20,11 @@ export type SendCallback = (error: Error | null, metadata?: RecordMetadata) => v
 const STAGED_BYTES_INITIAL = 1024
 /**
  * Staging buffers of a whole batch size kept for reuse once their batch is encoded, so a busy
- * producer does not allocate (and zero, and collect) one per batch: at most this many.
+ * producer does not allocate (and zero, and collect) one per batch: at most this many, and at
+ * most STAGING_SPARES_BYTES_MAX of them together (memory outside bufferBytesMax).
  */
 const STAGING_SPARES_MAX = 16
+const STAGING_SPARES_BYTES_MAX = 4 * 1024 * 1024
 
 export class ProducerBatch {
   /** One per record, in record order. */
@@ -142,14 +144,16 @@ export class RecordAccumulator {
   /** The same queues by topic, then partition: append's lookup without building a key. */
   private readonly byTopic = new Map<string, ProducerBatch[][]>()
   private drainStart = 0
-  /** Staging buffers of batchBytes each, free for the next batches (at most STAGING_SPARES_MAX). */
+  /** Staging buffers of batchBytes each, free for the next batches (at most sparesMax). */
   private readonly spares: Uint8Array[] = []
+  private readonly sparesMax: number
   /** append's answer, reused: valid until the next append (one allocation fewer per record). */
   private readonly appended: AppendResult = { batch: undefined as unknown as ProducerBatch, batchClosed: false, created: false }
 
   constructor(private readonly options: AccumulatorOptions) {
     if (!(options.batchBytes > BATCH_HEADER_BYTES)) throw new RangeError(`batchBytes must exceed the ${BATCH_HEADER_BYTES}-byte batch header`)
     if (!(options.lingerMs >= 0)) throw new RangeError('lingerMs must be >= 0')
+    this.sparesMax = Math.min(STAGING_SPARES_MAX, Math.floor(STAGING_SPARES_BYTES_MAX / options.batchBytes))
   }
 
   /** Batches waiting here (not the ones in flight). */
@@ -207,7 +211,7 @@ export class RecordAccumulator {
   /** Takes back the staging buffer of an encoded batch, for a later batch (whole-batch-size buffers only). */
   recycle(staged: RecordBatchBuilder): void {
     const buf = staged.release()
-    if (buf.length === this.options.batchBytes && this.spares.length < STAGING_SPARES_MAX) this.spares.push(buf)
+    if (buf.length === this.options.batchBytes && this.spares.length < this.sparesMax) this.spares.push(buf)
   }
 
   /** Every batch here is sent without waiting for linger (flush, close). */

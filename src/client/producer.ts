@@ -80,7 +80,7 @@ export class Producer {
     const compression = options.compression ?? 'none'
     if (!COMPRESSION_CODECS.includes(compression)) throw new ClientError('INVALID_ARGUMENT', `unknown compression ${String(compression)}`)
     this.requestBytesMax = int('requestBytesMax', PRODUCE_REQUEST_BYTES_MAX_DEFAULT, BATCH_HEADER_BYTES + 1)
-    const batchBytes = Math.min(int('batchBytes', BATCH_BYTES_DEFAULT, 1), this.requestBytesMax)
+    const batchBytes = Math.min(int('batchBytes', BATCH_BYTES_DEFAULT, BATCH_HEADER_BYTES + 1), this.requestBytesMax)
     this.maxBlockMs = int('maxBlockMs', MAX_BLOCK_MS_DEFAULT, 0)
     const retry = new RetryPolicy(options.retry, random)
     this.accumulator = new RecordAccumulator({

@@ -112,6 +112,24 @@ t.test('staging buffers of whole batches are reused once their batch is encoded'
   t.ok(third.takeStaged().capacityBytes < 4096, 'without one, a batch starts small')
 })
 
+t.test('staging buffers kept for reuse add up to 4 MiB at most', async (t) => {
+  const batchBytes = 1024 * 1024
+  const acc = new RecordAccumulator({ batchBytes, lingerMs: 0, deliveryTimeoutMs: 60_000 })
+  const full = (partition: number) => {
+    const b = acc.append('big', partition, batchBytes - BATCH_HEADER_BYTES - 100, 0).batch
+    b.add(null, new Uint8Array(batchBytes - BATCH_HEADER_BYTES - 100), undefined, 0, () => {})
+    return b.takeStaged()
+  }
+  for (const staged of Array.from({ length: 10 }, (_, p) => full(p))) acc.recycle(staged)
+  let reused = 0
+  for (let p = 10; p < 20; p++) {
+    const b = acc.append('big', p, 10, 0).batch
+    b.add(null, new Uint8Array(3), undefined, 0, () => {})
+    if (b.takeStaged().capacityBytes === batchBytes) reused++
+  }
+  t.equal(reused, 4, 'four 1 MiB buffers were kept of the ten given back')
+})
+
 t.test('a callback that throws does not keep the batch\'s other records from settling', async (t) => {
   const acc = new RecordAccumulator({ batchBytes: 1 << 16, lingerMs: 0, deliveryTimeoutMs: 60_000 })
   const log: string[] = []
