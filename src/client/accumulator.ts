@@ -144,6 +144,8 @@ export class RecordAccumulator {
   /** The same queues by topic, then partition: append's lookup without building a key. */
   private readonly byTopic = new Map<string, ProducerBatch[][]>()
   private drainStart = 0
+  /** Flushes in progress: while any are, new batches do not linger. */
+  private flushes = 0
   /** Staging buffers of batchBytes each, free for the next batches (at most sparesMax). */
   private readonly spares: Uint8Array[] = []
   private readonly sparesMax: number
@@ -188,6 +190,7 @@ export class RecordAccumulator {
     const stagedMax = Math.max(this.options.batchBytes, BATCH_HEADER_BYTES + sizeBytes)
     const spare = stagedMax === this.options.batchBytes ? this.spares.pop() : undefined
     const batch = new ProducerBatch(topic, partition, now, now + this.options.deliveryTimeoutMs, stagedMax, spare)
+    batch.flush = this.flushes > 0
     this.add(batch, sizeBytes)
     queue.push(batch)
     out.batch = batch
@@ -214,7 +217,20 @@ export class RecordAccumulator {
     if (buf.length === this.options.batchBytes && this.spares.length < this.sparesMax) this.spares.push(buf)
   }
 
-  /** Every batch here is sent without waiting for linger (flush, close). */
+  /**
+   * Every batch here, and every one opened until the matching endFlush(), is sent without
+   * waiting for linger (flush, close; flushes may overlap).
+   */
+  beginFlush(): void {
+    this.flushes++
+    this.flushAll()
+  }
+
+  endFlush(): void {
+    this.flushes--
+  }
+
+  /** Every batch here is sent without waiting for linger. */
   flushAll(): void {
     for (const q of this.queues.values()) for (const b of q) b.flush = true
   }

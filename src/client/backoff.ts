@@ -3,7 +3,7 @@
 // capped again). Jitter keeps many clients (or many tabs woken together after background
 // throttling) from retrying in lock-step. Randomness is injected so tests are exact.
 import {
-  BACKOFF_JITTER, BACKOFF_MULTIPLIER, RETRIES_DEFAULT, RETRY_BACKOFF_INITIAL_MS, RETRY_BACKOFF_MAX_MS,
+  BACKOFF_JITTER, BACKOFF_MULTIPLIER, RETRIES_DEFAULT, RETRY_BACKOFF_INITIAL_MS, RETRY_BACKOFF_MAX_MS, intOption, numberOption,
 } from './limits.js'
 import { isRetriableError } from './errors.js'
 
@@ -22,13 +22,10 @@ export class Backoff {
   readonly jitter: number
 
   constructor(options: BackoffOptions = {}, private readonly random: () => number = Math.random) {
-    this.initialMs = options.initialMs ?? RETRY_BACKOFF_INITIAL_MS
-    this.maxMs = options.maxMs ?? RETRY_BACKOFF_MAX_MS
-    this.multiplier = options.multiplier ?? BACKOFF_MULTIPLIER
-    this.jitter = options.jitter ?? BACKOFF_JITTER
-    if (!(this.initialMs >= 0 && this.maxMs >= this.initialMs)) throw new RangeError('backoff needs 0 <= initialMs <= maxMs')
-    if (!(this.multiplier >= 1)) throw new RangeError('backoff multiplier must be >= 1')
-    if (!(this.jitter >= 0 && this.jitter <= 1)) throw new RangeError('backoff jitter must be within [0, 1]')
+    this.initialMs = intOption('initialMs', options.initialMs, RETRY_BACKOFF_INITIAL_MS, 0)
+    this.maxMs = intOption('maxMs', options.maxMs, RETRY_BACKOFF_MAX_MS, this.initialMs)
+    this.multiplier = numberOption('multiplier', options.multiplier, BACKOFF_MULTIPLIER, 1, 1_000)
+    this.jitter = numberOption('jitter', options.jitter, BACKOFF_JITTER, 0, 1)
   }
 
   /** Delay before retry number `attempt` (0 for the first retry). */
@@ -51,8 +48,7 @@ export class RetryPolicy {
   readonly backoff: Backoff
 
   constructor(options: RetryOptions = {}, random: () => number = Math.random) {
-    this.retries = options.retries ?? RETRIES_DEFAULT
-    if (!(this.retries >= 0)) throw new RangeError('retries must be >= 0')
+    this.retries = intOption('retries', options.retries, RETRIES_DEFAULT, 0)
     this.backoff = new Backoff(options, random)
   }
 

@@ -137,9 +137,24 @@ export class Consumer {
     }
   }
 
-  /** Fetched records, one at a time, until close(). */
+  /**
+   * Fetched records, one at a time, until close(). Left in the middle of a batch (break), the
+   * partition's position is the record after the last one handed out.
+   */
   async *records(): AsyncGenerator<ConsumerRecord> {
-    for await (const batch of this.batches()) yield* batch.records
+    for await (const batch of this.batches()) {
+      const records = batch.records
+      let i = 0
+      try {
+        for (; i < records.length; i++) yield records[i]
+      } finally {
+        const state = this.partitions.get(`${batch.partition}:${batch.topic}`)
+        if (i + 1 < records.length && state?.generation === batch.generation) {
+          refetchFromPosition(state)
+          state.position = records[i + 1].offset
+        }
+      }
+    }
   }
 
   [Symbol.asyncIterator](): AsyncGenerator<ConsumerRecord> {

@@ -8,13 +8,15 @@
 // broker reads and sends the next data while this side validates and the application reads
 // the last. Bounded: at most one fetch in flight per broker, and one starts at arrival only
 // when no other answer of that broker waits (queued or still being validated); next() starts
-// the rest. So at most two answers per broker wait and one is being read by the application:
-// about three fetch responses (maxBytes each) per broker held.
+// the rest, for every broker, each time it is called. So at most two answers per broker wait
+// and one is being read by the application: about three fetch responses (maxBytes each) per
+// broker held.
 //
 // Fetching ahead is only safe while every answer is delivered: an answer that is dropped
-// instead (a decode error here, the application leaving batches() mid-answer, answers of two
-// brokers handed out out of order across a leader move) must take the fetch position back to
-// the partition's position (refetchFromPosition), or every later answer starts past it.
+// instead (a batch failing validation, the application leaving batches() mid-answer, answers
+// of two brokers handed out out of order across a leader move) must take the fetch position
+// back to the partition's position (refetchFromPosition), or every later answer starts past
+// it. A failed batch waits in the queue in its place and is thrown when reached.
 import { CodecError, type Codec } from '../codec/index.js'
 import type { bitacora } from '../protocol/index.js'
 import type { RetryPolicy } from './backoff.js'
@@ -61,11 +63,13 @@ export interface FetcherOptions {
   requestTimeoutMs: number
 }
 
-/** Answers of one broker's fetch, waiting to be handed out. */
-interface Answer {
-  leader: number
-  batches: FetchedBatch[]
-}
+/**
+ * Answers of one broker's fetch, waiting to be handed out; or a partition's batch that failed
+ * validation, in its place among them (thrown when reached, as Kafka does).
+ */
+type Answer =
+  | { leader: number; batches: FetchedBatch[]; failed?: undefined }
+  | { leader: number; batches?: undefined; failed: { state: PartitionState; generation: number; error: Error } }
 
 /** Answers of one broker waiting to be handed out, past which no fetch starts on arrival. */
 const WAITING_ANSWERS_PER_BROKER_MAX = 2
@@ -116,15 +120,15 @@ export class Fetcher {
     this.throwFatal()
     this.states = states
     if (this.ready.length > 0) {
-      const answer = this.ready.shift()!
-      // Taking an answer makes room: its broker's next fetch, held back while too many waited, leaves now.
-      const group = this.fetchable(this.cluster.now()).byLeader.get(answer.leader)
-      if (group !== undefined) this.start(answer.leader, group)
-      return answer.batches
+      // Taking an answer makes room for its broker's next fetch (held back while too many
+      // waited); brokers with nothing going (a leader moved there, a back-off ended) start too.
+      const taken = this.takeReady()
+      const { leaderless } = this.startFetchable(this.cluster.now())
+      if (leaderless.size > 0) void this.cluster.ensureTopics(leaderless).catch(() => undefined)
+      if (taken !== undefined) return taken
     }
     const now = this.cluster.now()
-    const { byLeader, leaderless, nextRetryAt } = this.fetchable(now)
-    for (const [leader, group] of byLeader) this.start(leader, group)
+    const { leaderless, nextRetryAt } = this.startFetchable(now)
     if (leaderless.size > 0) await this.cluster.ensureTopics(leaderless).catch(() => undefined)
     if (this.ready.length === 0) {
       let timer: ReturnType<typeof setTimeout> | undefined
@@ -136,20 +140,43 @@ export class Fetcher {
     }
     this.rearm()
     this.throwFatal()
-    return this.ready.shift()?.batches ?? []
+    return this.takeReady() ?? []
   }
 
   /**
-   * The consumer's partitions that can be fetched now, by leader: not in flight, not backing
-   * off or waiting for a reset, led by a broker with no fetch in flight and fewer than the most
-   * answers waiting.
+   * The first waiting answer's batches, or undefined when none waits. A failed batch reached
+   * here is thrown (unless its partition was sought since), and its partition fetched again
+   * from its position: every answer of it before the failure has been handed out by now.
+   */
+  private takeReady(): FetchedBatch[] | undefined {
+    for (let answer = this.ready.shift(); answer !== undefined; answer = this.ready.shift()) {
+      if (answer.failed === undefined) return answer.batches
+      const { state, generation, error } = answer.failed
+      if (state.generation !== generation) continue
+      refetchFromPosition(state)
+      throw error
+    }
+    return undefined
+  }
+
+  /** Starts a fetch for every broker that can take one; what fetchable() found. */
+  private startFetchable(now: number): ReturnType<Fetcher['fetchable']> {
+    const found = this.fetchable(now)
+    for (const [leader, group] of found.byLeader) this.start(leader, group)
+    return found
+  }
+
+  /**
+   * The consumer's partitions that can be fetched now, by leader: positioned, not in flight,
+   * not backing off or out of range, led by a broker with no fetch in flight and fewer than
+   * the most answers waiting. (O(partitions assigned), once per answer.)
    */
   private fetchable(now: number): { byLeader: Map<number, PartitionState[]>; leaderless: Set<string>; nextRetryAt: number } {
     const byLeader = new Map<number, PartitionState[]>()
     const leaderless = new Set<string>()
     let nextRetryAt = Infinity
     for (const s of this.states) {
-      if (this.inFlight.has(s) || this.outOfRange.includes(s)) continue
+      if (s.position === null || this.inFlight.has(s) || this.outOfRange.includes(s)) continue
       if (s.retryAt > now) {
         nextRetryAt = Math.min(nextRetryAt, s.retryAt)
         continue
@@ -232,21 +259,23 @@ export class Fetcher {
   ): Promise<void> {
     if (previous !== undefined) await previous
     const out: FetchedBatch[] = []
+    const failures: Answer[] = []
     for (const { a, data, scan } of scans) {
       try {
         out.push(await this.decode(a.state, a.offset, a.generation, data, scan))
       } catch (err) {
-        if (a.state.generation !== a.generation) continue // sought away meanwhile: nobody will read it
-        // This partition's answer is lost, and its next fetch already went out past it: fetch it
-        // again from the position (and fail again there, until the application seeks past).
-        // The other partitions of the answer are handed out as usual.
-        refetchFromPosition(a.state)
-        this.fatal ??= err instanceof CodecError
+        // This partition's answer is lost (its next fetch may already have gone out past it):
+        // the failure waits in its place, and when reached is thrown and the partition fetched
+        // again from its position (failing again there until the application seeks past). The
+        // other partitions of the answer are handed out as usual.
+        const error = err instanceof CodecError
           ? new CodecError(err.code, `${a.state.topic}/${a.state.partition} at offset ${a.offset}: ${err.message}; seek past the batch to skip it`, { cause: err })
           : (err as Error)
+        failures.push({ leader, failed: { state: a.state, generation: a.generation, error } })
       }
     }
     if (out.length > 0) this.ready.push({ leader, batches: out })
+    this.ready.push(...failures)
   }
 
   /** Per partition: errors handled, batch headers read, the fetch position moved past what arrived. */

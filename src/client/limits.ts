@@ -34,7 +34,20 @@ export const OPTION_INT_MAX = 0x7fffffff
 export function intOption(name: string, value: unknown, fallback: number, min: number, max = OPTION_INT_MAX): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new ClientError('INVALID_ARGUMENT', `option ${name} must be an integer from ${min} to ${max}, not ${String(value)}`)
+    throw new ClientError('INVALID_ARGUMENT', `option ${name} must be an integer from ${min} to ${max}, not ${shown(value)}`)
+  }
+  return value
+}
+
+function shown(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value) : String(value)
+}
+
+/** A number option within [min, max] (fractions allowed), or `fallback` when left out; else INVALID_ARGUMENT. */
+export function numberOption(name: string, value: unknown, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !(value >= min && value <= max)) {
+    throw new ClientError('INVALID_ARGUMENT', `option ${name} must be a number from ${min} to ${max}, not ${shown(value)}`)
   }
   return value
 }

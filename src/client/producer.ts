@@ -62,6 +62,8 @@ export class Producer {
    * is one of at most bufferWaitersMax waiting for them).
    */
   private readonly slowSends = new Set<Promise<void>>()
+  /** The last send on the asynchronous path: each stages only after the one before it. */
+  private lastSlowSend: Promise<void> = Promise.resolve()
   /** close() was called: new sends are refused, earlier ones still go out. */
   private closing = false
   /** close() gave up on what was still unsent: waiting sends fail. */
@@ -161,35 +163,45 @@ export class Producer {
         return
       }
     }
-    const pending = this.enqueueSlowly(record, key, value, headers, timestamp, sizeBytes, now + this.maxBlockMs, callback)
+    const pending = this.enqueueSlowly(record, key, value, headers, timestamp, sizeBytes, now + this.maxBlockMs, callback, this.lastSlowSend)
+    this.lastSlowSend = pending
     this.slowSends.add(pending)
     void pending.then(() => this.slowSends.delete(pending))
   }
 
   /**
-   * The asynchronous path: waits for buffer room, then for metadata (both up to `deadline`),
-   * then stages; a failure goes to the callback. Room first, so sends waiting for metadata hold
-   * buffer bytes and are bounded by the buffer like everything else. Kept out of enqueue so
-   * that the fast path allocates no closure context.
+   * The asynchronous path: waits for buffer room, then for metadata (together up to
+   * `deadline`), then for the send before it to be staged, and stages; a failure goes to the
+   * callback. Room first, so sends waiting for metadata hold buffer bytes and are bounded by
+   * the buffer like everything else; staging in send order, because each send's metadata wait
+   * ends on its own (jittered) retry. Kept out of enqueue so that the fast path allocates no
+   * closure context.
    */
   private async enqueueSlowly(
     record: ProducerRecord, key: Uint8Array | null, value: Uint8Array | null, headers: RecordHeader[], timestamp: number,
-    sizeBytes: number, deadline: number, callback: SendCallback,
+    sizeBytes: number, deadline: number, callback: SendCallback, previous: Promise<void>,
   ): Promise<void> {
+    let failure: Error | undefined
+    let partition = -1
+    let acquired = false
     try {
       await this.budget.acquire(sizeBytes, Math.max(0, deadline - this.cluster.now()))
+      acquired = true
+      partition = await this.partitionFor(record, key, deadline)
     } catch (err) {
-      settleOne(callback, err as Error, undefined)
+      failure = err as Error
+    }
+    if (failure === undefined) {
+      await previous // never rejects
+      if (this.abandoned) failure = new ClientError('CLIENT_CLOSED', 'producer is closed')
+    }
+    if (failure !== undefined) {
+      if (acquired) this.budget.release(sizeBytes)
+      settleOne(callback, failure, undefined)
+      await previous // reported at once, but this send's turn ends after the one before it: a later one must not pass that
       return
     }
-    try {
-      const partition = await this.partitionFor(record, key, deadline)
-      if (this.abandoned) throw new ClientError('CLIENT_CLOSED', 'producer is closed')
-      this.stage(record.topic, partition, key, value, headers, timestamp, sizeBytes, callback, this.cluster.now())
-    } catch (err) {
-      this.budget.release(sizeBytes)
-      settleOne(callback, err as Error, undefined)
-    }
+    this.stage(record.topic, partition, key, value, headers, timestamp, sizeBytes, callback, this.cluster.now())
   }
 
   /** Stages a record whose buffer bytes are taken in its partition's batch, and wakes the sender. */
@@ -217,10 +229,16 @@ export class Producer {
 
   /** Sends everything buffered now, without waiting for linger; resolves when all of it settled. */
   async flush(): Promise<void> {
-    await Promise.all([...this.slowSends]) // staged or failed: never rejects
-    this.accumulator.flushAll()
-    this.sender.wake()
-    await Promise.all([...this.incomplete].map((b) => b.done))
+    // Nothing lingers while a flush runs: sends waiting for room need what the buffered
+    // batches hold, and what they stage goes at once too.
+    this.accumulator.beginFlush()
+    try {
+      this.sender.wake()
+      await Promise.all([...this.slowSends]) // staged or failed: never rejects
+      await Promise.all([...this.incomplete].map((b) => b.done))
+    } finally {
+      this.accumulator.endFlush()
+    }
   }
 
   /**
@@ -239,8 +257,7 @@ export class Producer {
     }
     this.abandoned = true
     this.budget.rejectAll(new ClientError('CLIENT_CLOSED', 'producer closed while send() waited for buffer room'))
-    this.sleeper.wakeAll()
-    await Promise.all([...this.slowSends]) // each fails with CLIENT_CLOSED now
+    this.sleeper.wakeAll() // sends still waiting fail with CLIENT_CLOSED as they wake (a metadata request in flight ends first)
     this.sender.stop()
     const err = new ClientError('CLIENT_CLOSED', 'producer closed before the record was acknowledged')
     for (const b of this.accumulator.takeAll()) {

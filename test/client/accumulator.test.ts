@@ -57,6 +57,17 @@ t.test('flushAll makes open batches ready before their linger ends', async (t) =
   t.equal(acc.drain(1, leaderOf({ 'a/0': 1 }), always, 1 << 20).requests.length, 1)
 })
 
+t.test('while a flush runs, batches opened meanwhile do not linger either; after it they do', async (t) => {
+  const acc = new RecordAccumulator({ batchBytes: 1 << 16, lingerMs: 10_000, deliveryTimeoutMs: 60_000 })
+  acc.beginFlush()
+  append(acc, 'a', 0, 10, 0)
+  t.equal(acc.nextReadyAt(1), 1, 'opened during the flush: ready at once')
+  acc.drain(1, leaderOf({ 'a/0': 1 }), always, 1 << 20)
+  acc.endFlush()
+  append(acc, 'a', 0, 10, 2)
+  t.equal(acc.nextReadyAt(3), 10_002, 'opened after it: lingers')
+})
+
 t.test('drain groups many partitions per leader, bounded by request bytes (at least one batch)', async (t) => {
   const acc = new RecordAccumulator({ batchBytes: 1 << 16, lingerMs: 0, deliveryTimeoutMs: 60_000 })
   const leaders: Record<string, number> = {}

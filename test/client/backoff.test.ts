@@ -26,10 +26,15 @@ t.test('jitter spreads delays across its whole range', async (t) => {
 })
 
 t.test('bad settings are refused', async (t) => {
-  t.throws(() => new Backoff({ initialMs: 10, maxMs: 5 }), RangeError)
-  t.throws(() => new Backoff({ multiplier: 0.5 }), RangeError)
-  t.throws(() => new Backoff({ jitter: 2 }), RangeError)
-  t.throws(() => new RetryPolicy({ retries: -1 }), RangeError)
+  const refused = (name: string) => ({ code: 'INVALID_ARGUMENT', message: new RegExp(`option ${name} must be`) })
+  t.throws(() => new Backoff({ initialMs: 10, maxMs: 5 }), refused('maxMs'))
+  t.throws(() => new Backoff({ initialMs: -1 }), refused('initialMs'))
+  t.throws(() => new Backoff({ maxMs: 2 ** 40 }), refused('maxMs'), 'past what a timer can wait')
+  t.throws(() => new Backoff({ multiplier: 0.5 }), refused('multiplier'))
+  t.throws(() => new Backoff({ jitter: 2 }), refused('jitter'))
+  t.throws(() => new RetryPolicy({ retries: -1 }), refused('retries'))
+  t.throws(() => new RetryPolicy({ retries: 1.5 }), refused('retries'))
+  t.throws(() => new RetryPolicy({ retries: '3' as unknown as number }), refused('retries'))
 })
 
 t.test('retry policy: only retriable errors, a bounded number of times, before the deadline', async (t) => {

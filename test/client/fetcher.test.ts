@@ -223,3 +223,66 @@ t.test('answers of two brokers handed out out of order across a leader move: the
   consumer.close()
   t.same(delivered, Array.from({ length: 30 }, (_, i) => i), 'every offset once, in order')
 })
+
+t.test('a failed batch fetched ahead is thrown when its partition reaches it, after the good answers before it', async (t) => {
+  const { fetcher, asked } = harness()
+  const s = state(0)
+  const first = fetcher.next([s])
+  await settle()
+  asked[0].answer(batch(0, 10))
+  s.position = (await first)[0].nextOffset
+  await settle()
+  asked[1].answer(batch(10, 10)) // waits to be handed out
+  await settle()
+  const bad = batch(20, 10)
+  bad[bad.length - 1] ^= 0xff
+  asked[2].answer(bad) // fetched ahead, fails its CRC
+  for (let i = 0; i < 5; i++) await settle()
+  const good = await fetcher.next([s])
+  t.same([good[0].fromOffset, good[0].nextOffset, good[0].generation], [10, 20, 0], 'the intact answer comes out first, not the error')
+  s.position = 20
+  await t.rejects(fetcher.next([s]), { code: 'BATCH_BAD_CRC', message: /t\/0 at offset 20/ }, 'then the error, at the position it names')
+  t.same([s.position, s.fetchPosition], [20, null], 'nothing before it was skipped; the partition is fetched again from there')
+})
+
+t.test('while one broker keeps answers coming, a partition whose leader moved to another broker is fetched there', async (t) => {
+  const leaders = new Map([[0, 1], [1, 1]]) // the truth
+  const known = new Map(leaders) // the client's metadata
+  const asked = new Map([[1, 0], [2, 0]])
+  const brokerFor = (id: number) => ({
+    request: async (_api: string, body: bitacora.IFetchRequest) => {
+      asked.set(id, asked.get(id)! + 1)
+      await new Promise((r) => setTimeout(r, 2))
+      const partitions = body.topics![0].partitions!.map((p) =>
+        leaders.get(p.index!) !== id
+          ? { index: p.index, error: { code: ErrorCode.NOT_LEADER_OR_FOLLOWER }, leaderHint: leaders.get(p.index!) }
+          : { index: p.index, error: null, highWatermark: 1e9, records: batch(p.fetchOffset!, 10) })
+      return { topics: [{ name: 't', partitions }] }
+    },
+  })
+  const brokers = new Map([[1, brokerFor(1)], [2, brokerFor(2)]])
+  const cluster = {
+    now: () => Date.now(),
+    brokerById: (id: number) => brokers.get(id),
+    ensureTopics: async () => undefined,
+    metadata: {
+      leaderOf: (_t: string, p: number) => known.get(p), needsRefresh: () => false, topic: () => undefined, markStale: () => undefined,
+      applyLeaderHint: (_t: string, p: number, hint: number) => (hint > 0 && known.get(p) !== hint ? (known.set(p, hint), true) : false),
+    },
+  } as unknown as Cluster
+  const consumer = new Consumer(cluster, codec, { maxWaitMs: 100 }, 1000)
+  consumer.assign([{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }])
+  consumer.seek('t', 0, 0)
+  consumer.seek('t', 1, 0)
+  const delivered = [0, 0]
+  setTimeout(() => leaders.set(1, 2), 100)
+  const stop = setTimeout(() => consumer.close(), 5000)
+  for await (const b of consumer.batches()) {
+    delivered[b.partition] += b.count
+    if (delivered[1] >= 300) break
+    await new Promise((r) => setTimeout(r, 5)) // the application's work: broker 1's next answer is always in by now
+  }
+  clearTimeout(stop)
+  consumer.close()
+  t.ok(delivered[1] >= 300, `partition 1 kept being read after its leader moved (${delivered[1]} records; broker 2 asked ${asked.get(2)} times)`)
+})

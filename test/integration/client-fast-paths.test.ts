@@ -226,6 +226,29 @@ function countingProduceBatches(): { factory: WebSocketFactory; mostBatchesPerPa
   return { factory, mostBatchesPerPartition: () => most }
 }
 
+t.test('leaving the record iterator in the middle of a batch, then iterating again, resumes at the next record', async (t) => {
+  const topic = 'fast-records-break'
+  const client = createClient({ brokers: [broker.url], clientId: 'fast-records-break' })
+  t.teardown(() => client.close())
+  const [first] = await fill(client, topic, 1, 100) // sent together: a few batches of many records
+  const consumer = await client.consumer({ autoOffsetReset: 'earliest', maxWaitMs: 100 })
+  consumer.assign([{ topic, partition: 0 }])
+  const seen: string[] = []
+  for await (const r of consumer) {
+    seen.push(text(r.value)!)
+    if (seen.length === 3) break
+  }
+  t.equal(consumer.position(topic, 0), first + 3, 'the position is the record after the last one handed out')
+  const stop = setTimeout(() => consumer.close(), 10_000) // records lost would otherwise be waited for
+  for await (const r of consumer) {
+    seen.push(text(r.value)!)
+    if (seen.length === 100) break
+  }
+  clearTimeout(stop)
+  consumer.close()
+  t.same(seen, expected(1, 100)[0], 'every record once, in order')
+})
+
 // A real broker never serves a corrupt batch (its reads verify CRCs), so the transport flips a
 // byte of the first fetch response that carries records: partition 0's last batch then fails
 // its CRC on arrival. Partition 1's records in the same response are healthy.

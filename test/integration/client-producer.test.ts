@@ -13,11 +13,11 @@ function client(t: { teardown(fn: () => unknown): void }, clientId: string): Cli
   return c
 }
 
-/** Sends `n` values with callbacks; the counts so far. */
-function sendMany(producer: Awaited<ReturnType<Client['producer']>>, topic: string, n: number) {
+/** Sends `n` values (of `size` bytes at least) with callbacks; the counts so far. */
+function sendMany(producer: Awaited<ReturnType<Client['producer']>>, topic: string, n: number, size = 0) {
   const tally = { acked: 0, failed: new Map<string, number>() }
   for (let i = 0; i < n; i++) {
-    producer.send({ topic, value: `v${i}` }, (err) => {
+    producer.send({ topic, value: `v${i}`.padEnd(size, '.') }, (err) => {
       if (err === null) tally.acked++
       else {
         const code = (err as { code?: string }).code ?? err.message
@@ -68,9 +68,9 @@ t.test('sends waiting for metadata hold buffer room: past the buffer and its wai
   // Room for about ten 100-byte records, and two more sends may wait for room.
   const producer = await c.producer({ acks: 1, bufferBytesMax: 1500, bufferWaitersMax: 2, maxBlockMs: 30_000 })
   const value = 'x'.repeat(100)
-  const results: Array<string | number> = []
+  const results: Array<string | number | undefined> = new Array(40) // by send index
   for (let i = 0; i < 40; i++) {
-    producer.send({ topic: 'created-later', partition: 0, value }, (err, meta) => results.push(err ? (err as Error & { code: string }).code : meta!.offset))
+    producer.send({ topic: 'created-later', partition: 0, value }, (err, meta) => (results[i] = err ? (err as Error & { code: string }).code : meta!.offset))
   }
   await new Promise((r) => setTimeout(r, 50))
   const refused = results.filter((r) => r === 'BUFFER_FULL').length
@@ -79,7 +79,19 @@ t.test('sends waiting for metadata hold buffer room: past the buffer and its wai
   await producer.flush()
   const offsets = results.filter((r): r is number => typeof r === 'number')
   t.equal(offsets.length + refused, 40, 'every other send was delivered once the topic appeared')
-  t.same(offsets, [...offsets].sort((a, b) => a - b), 'in send order')
+  t.same(offsets, [...offsets].sort((a, b) => a - b), `in send order (each waited for metadata on its own): ${offsets}`)
+  await producer.close()
+})
+
+t.test('flush() with the buffer full of lingering batches sends them, so sends waiting for room go through', async (t) => {
+  const c = client(t, 'flush-linger')
+  await c.admin().createTopics([{ topic: 'flush-linger', partitions: 1 }])
+  const producer = await c.producer({ acks: 1, bufferBytesMax: 2000, lingerMs: 60_000, maxBlockMs: 20_000 })
+  // More than the buffer holds: the last ones wait for room that only a sent batch gives back.
+  const tally = sendMany(producer, 'flush-linger', 25, 100)
+  await producer.flush()
+  t.equal(tally.acked, 25)
+  t.same([...tally.failed], [])
   await producer.close()
 })
 
