@@ -52,8 +52,10 @@ export class ProducerBatch {
     readonly deadline: number,
     stagedBytesMax: number,
     stagingBuffer?: Uint8Array,
+    /** Where the staging buffer starts (it doubles up to stagedBytesMax as records arrive). */
+    stagedBytesInitial = STAGED_BYTES_INITIAL,
   ) {
-    this.builder = new RecordBatchBuilder(Math.min(STAGED_BYTES_INITIAL, stagedBytesMax), stagedBytesMax, stagingBuffer)
+    this.builder = new RecordBatchBuilder(Math.min(stagedBytesInitial, stagedBytesMax), stagedBytesMax, stagingBuffer)
     this.done = new Promise((resolve) => (this.markDone = resolve))
   }
 
@@ -189,7 +191,10 @@ export class RecordAccumulator {
     // A record larger than a batch goes alone, in a batch staged to its size.
     const stagedMax = Math.max(this.options.batchBytes, BATCH_HEADER_BYTES + sizeBytes)
     const spare = stagedMax === this.options.batchBytes ? this.spares.pop() : undefined
-    const batch = new ProducerBatch(topic, partition, now, now + this.options.deliveryTimeoutMs, stagedMax, spare)
+    // A partition with a batch still queued is backlogged: this one will fill too, so its
+    // staging buffer starts whole rather than growing (and copying) through every doubling.
+    const initial = last !== undefined ? stagedMax : STAGED_BYTES_INITIAL
+    const batch = new ProducerBatch(topic, partition, now, now + this.options.deliveryTimeoutMs, stagedMax, spare, initial)
     batch.flush = this.flushes > 0
     this.add(batch, sizeBytes)
     queue.push(batch)
