@@ -31,7 +31,7 @@ export interface LogConfig {
   cleanupPolicy: CleanupPolicy
   /** delete.retention.ms: how long compaction keeps tombstones. */
   deleteRetentionMs: number
-  /** Check every served batch's CRC (never serve corrupt bytes). */
+  /** Check served batches' CRCs (never serve corrupt bytes): once per batch per process (Segment.verifiedTo). */
   verifyReads: boolean
 }
 

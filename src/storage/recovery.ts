@@ -130,6 +130,7 @@ async function recoverActive(ctx: RecoveryContext, seg: Segment, report: Recover
     seg.track(b.header, b.position)
     addToRuns(runs, b.header.partitionLeaderEpoch, b.header.baseOffset, b.header.nextOffset)
   })
+  seg.verifiedTo = scan.endPosition // every batch kept passed checkStored just now
   if (scan.endPosition < fileSize) {
     report.truncatedBytes = fileSize - scan.endPosition
     report.truncatedReason = scan.error
@@ -156,6 +157,7 @@ function openClosed(ctx: RecoveryContext, seg: Segment, nextBase: number, report
   }
   report.rebuiltIndexes++
   const scan = scanFile(seg.file, 0, size, seg.baseOffset, (b) => checkCrc(ctx.codec, b), (b) => seg.track(b.header, b.position))
+  seg.verifiedTo = scan.endPosition
   if (scan.endPosition < size) {
     seg.unreadableFrom = scan.endPosition
     report.corrupt.push({ startOffset: scan.nextOffset, endOffset: nextBase, segmentBaseOffset: seg.baseOffset, reason: scan.error ?? 'unknown' })

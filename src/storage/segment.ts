@@ -47,6 +47,12 @@ export class Segment {
   maxTimestamp = -1
   /** First byte whose batch failed its CRC on a read: nothing at or past it is served. */
   unreadableFrom = Number.POSITIVE_INFINITY
+  /**
+   * Bytes from the file's start whose batches this process has seen pass their CRC: appended
+   * after the caller checked them, checked by recovery, or checked by an earlier read. Reads
+   * below it skip the check, so a stored byte costs one CRC per process, not one per read.
+   */
+  verifiedTo = 0
   index: OffsetIndex
   timeIndex: TimeIndex
   private offsetOfMaxTimestamp: number
@@ -100,6 +106,7 @@ export class Segment {
     this.file.write(bytes, start)
     for (let i = 0; i < headers.length; i++) this.track(headers[i], start + ranges[i][0])
     assert(this.size === start + bytes.length, 'tracked batches cover the write')
+    if (this.verifiedTo === start) this.verifiedTo = this.size
   }
 
   /** Reads the header of the batch at `position`, or a reason it is not a batch there. */
@@ -129,7 +136,7 @@ export class Segment {
   /**
    * Reads whole batches from `position`: the first one even if larger than maxBytes when
    * `firstWhole` (a reader always makes progress), then as many as fit in maxBytes, none ending past `maxOffset`. With a codec, every batch's
-   * CRC is checked and the read stops before the first bad one.
+   * CRC not yet verified in this process (past `verifiedTo`) is checked and the read stops before the first bad one.
    */
   readFrom(
     position: number, first: BatchHeader, maxBytes: number, firstWhole: boolean, maxOffset: number, codec: Codec | null,
@@ -148,11 +155,13 @@ export class Segment {
       }
       if (h.sizeBytes > got - end) break
       // CRC before trusting header fields: a flipped lastOffsetDelta must not look like "past maxOffset".
-      if (codec !== null) {
+      const batchEnd = position + end + h.sizeBytes
+      if (codec !== null && batchEnd > this.verifiedTo) {
         const checked = checkCrc(codec, buf.subarray(end, end + h.sizeBytes))
         if (typeof checked === 'string') {
           return { bytes: buf.subarray(0, end), nextOffset, corruptAt: { position: position + end, offset: nextOffset, reason: checked } }
         }
+        if (position + end === this.verifiedTo) this.verifiedTo = batchEnd
       }
       if (h.nextOffset > maxOffset) break
       end += h.sizeBytes
@@ -185,6 +194,7 @@ export class Segment {
     const scan = scanFile(this.file, from, cut, this.nextOffset, (b) => checkFraming(b), (b) => this.track(b.header, b.position))
     if (scan.endPosition < cut) this.file.truncate(scan.endPosition)
     if (this.unreadableFrom >= this.size) this.unreadableFrom = Number.POSITIVE_INFINITY
+    this.verifiedTo = Math.min(this.verifiedTo, this.size)
   }
 
   /** Index files for a closed segment; the time index ends with the segment's max timestamp. */

@@ -2,7 +2,7 @@
 import t from 'tap'
 import { readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { baseOffsets, makeBatch, open, tempDir } from './helpers.js'
+import { baseOffsets, codec, makeBatch, open, tempDir } from './helpers.js'
 
 const config = { segmentBytes: 2048, indexIntervalBytes: 128 }
 
@@ -116,4 +116,29 @@ t.test('leftover temp and cleaned files are removed on open', async (t) => {
   t.same(readdirSync(dir).filter((n) => n.endsWith('.tmp') || n.endsWith('.cleaned')), [])
   t.equal(log.logEndOffset, 6)
   await log.close()
+})
+
+t.test("each stored batch's CRC is checked once per process: at append or recovery, else on its first read", async (t) => {
+  const dir = tempDir(t)
+  const crcCalls = { n: 0 }
+  const counting = Object.create(codec, {
+    crc32c: { value: (b: Uint8Array) => (crcCalls.n++, codec.crc32c(b)) },
+  }) as typeof codec
+  const log = await open(dir, { config, codec: counting })
+  for (let i = 0; i < 40; i++) await log.appendAsLeader(makeBatch(2, 50, i), 1)
+  crcCalls.n = 0
+  const all = await log.read(0, 1 << 20)
+  t.equal(baseOffsets(all.bytes).length, 40)
+  t.equal(crcCalls.n, 0, 'appended in this process (checked before writing): reads check nothing')
+  await log.close()
+
+  const reopened = await open(dir, { config, codec: counting })
+  crcCalls.n = 0
+  t.same((await reopened.read(0, 1 << 20)).bytes, all.bytes)
+  const firstRead = crcCalls.n
+  t.ok(firstRead > 0 && firstRead < 40, `after a restart, closed segments are checked on their first read (${firstRead} batches; the active one was checked by recovery)`)
+  crcCalls.n = 0
+  await reopened.read(0, 1 << 20)
+  t.equal(crcCalls.n, 0, 'and not again')
+  await reopened.close()
 })
