@@ -58,6 +58,24 @@ async function nextAnswer(fetcher: Fetcher, s: PartitionState, first?: Promise<u
   return got
 }
 
+/**
+ * Brokers 1 and 2 answering through `brokerFor`; the client's view of leaders is `leaderOf`,
+ * moved by `applyLeaderHint` (a NOT_LEADER_OR_FOLLOWER answer's hint).
+ */
+function twoBrokers(
+  brokerFor: (id: number) => unknown,
+  leaderOf: (topic: string, partition: number) => number,
+  applyLeaderHint: (topic: string, partition: number, hint: number) => boolean,
+): Cluster {
+  const brokers = new Map([[1, brokerFor(1)], [2, brokerFor(2)]])
+  return {
+    now: () => Date.now(),
+    brokerById: (id: number) => brokers.get(id),
+    ensureTopics: async () => undefined,
+    metadata: { leaderOf, applyLeaderHint, needsRefresh: () => false, topic: () => undefined, markStale: () => undefined },
+  } as unknown as Cluster
+}
+
 function state(position: number): PartitionState {
   return { topic: 't', partition: 0, position, fetchPosition: null, reset: null, generation: 0, retryAt: 0, failures: 0, maxBytes: 1 << 20 }
 }
@@ -169,16 +187,7 @@ t.test('answers of two brokers handed out out of order across a leader move: the
         asked.push(entry)
       }),
   })
-  const brokers = new Map([[1, brokerFor(1)], [2, brokerFor(2)]])
-  const cluster = {
-    now: () => Date.now(),
-    brokerById: (id: number) => brokers.get(id),
-    ensureTopics: async () => undefined,
-    metadata: {
-      leaderOf: () => leader, needsRefresh: () => false, topic: () => undefined, markStale: () => undefined,
-      applyLeaderHint: (_topic: string, _partition: number, hint: number) => (hint !== leader && hint > 0 ? ((leader = hint), true) : false),
-    },
-  } as unknown as Cluster
+  const cluster = twoBrokers(brokerFor, () => leader, (_topic, _partition, hint) => (hint !== leader && hint > 0 ? ((leader = hint), true) : false))
   let release!: () => void
   const gate = new Promise<void>((resolve) => (release = resolve))
   const slowGzip = Object.create(codec, {
@@ -260,16 +269,7 @@ t.test('while one broker keeps answers coming, a partition whose leader moved to
       return { topics: [{ name: 't', partitions }] }
     },
   })
-  const brokers = new Map([[1, brokerFor(1)], [2, brokerFor(2)]])
-  const cluster = {
-    now: () => Date.now(),
-    brokerById: (id: number) => brokers.get(id),
-    ensureTopics: async () => undefined,
-    metadata: {
-      leaderOf: (_t: string, p: number) => known.get(p), needsRefresh: () => false, topic: () => undefined, markStale: () => undefined,
-      applyLeaderHint: (_t: string, p: number, hint: number) => (hint > 0 && known.get(p) !== hint ? (known.set(p, hint), true) : false),
-    },
-  } as unknown as Cluster
+  const cluster = twoBrokers(brokerFor, (_t, p) => known.get(p)!, (_t, p, hint) => (hint > 0 && known.get(p) !== hint ? (known.set(p, hint), true) : false))
   const consumer = new Consumer(cluster, codec, { maxWaitMs: 100 }, 1000)
   consumer.assign([{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }])
   consumer.seek('t', 0, 0)
