@@ -9,9 +9,11 @@
 // - a fetch may end with part of a batch (as Kafka's does): it is ignored and fetched again
 //   next time; if nothing whole arrived, `neededBytes` says how much the next fetch needs.
 // Two steps: scanPartition reads batch headers only (so the next fetch can be asked for at
-// once), decodePartition validates and indexes the batches it found (CRC, every record).
+// once), decodePartition validates and indexes the batches it found (CRC, every record), and
+// checks the CRC of those it skipped: their header fields (the control flag, the offsets)
+// decided the skip, and the broker does not re-check bytes it wrote on every read.
 import type { BatchHeader, Codec } from '../codec/index.js'
-import { LOG_OVERHEAD_BYTES, RECORD_INDEX_INTS, readBatchHeader, splitBatches } from '../codec/index.js'
+import { CodecError, CRC_START, LOG_OVERHEAD_BYTES, RECORD_INDEX_INTS, readBatchHeader, splitBatches } from '../codec/index.js'
 import { RecordsView, type IndexedSegment } from './fetched-batch.js'
 import type { ConsumerRecord } from './records.js'
 
@@ -19,6 +21,8 @@ export interface PartitionScan {
   fetchOffset: number
   /** Whole data batches that hold offsets at or past fetchOffset, in order (control batches left out). */
   batches: Array<{ bytes: Uint8Array; header: BatchHeader }>
+  /** Whole batches skipped on their header (control, or wholly below fetchOffset): CRC-checked by decodePartition. */
+  skipped: Uint8Array[]
   /** The offset to fetch next. */
   nextOffset: number
   /** > 0 when no whole batch fit in the fetch: the size of the first batch (or a guess). */
@@ -36,22 +40,32 @@ export interface PartitionRead {
 /** Batch headers only: which batches to decode and where the partition stands after them. */
 export function scanPartition(fetchOffset: number, bytes: Uint8Array): PartitionScan {
   const batches: PartitionScan['batches'] = []
+  const skipped: Uint8Array[] = []
   let position = fetchOffset
   const ranges = splitBatches(bytes, true)
   for (const [start, end] of ranges) {
     const batch = bytes.subarray(start, end)
     const header = readBatchHeader(batch)
-    if (header.nextOffset <= position) continue
+    if (header.nextOffset <= position) {
+      skipped.push(batch)
+      continue
+    }
     if (!header.control) batches.push({ bytes: batch, header })
+    else skipped.push(batch)
     position = header.nextOffset
   }
-  return { fetchOffset, batches, nextOffset: position, neededBytes: ranges.length === 0 ? firstBatchBytes(bytes) : 0 }
+  return { fetchOffset, batches, skipped, nextOffset: position, neededBytes: ranges.length === 0 ? firstBatchBytes(bytes) : 0 }
 }
 
 /** Validates and indexes the scanned batches (a corrupt one throws); records below fetchOffset are skipped. */
 export async function decodePartition(
   codec: Codec, scan: PartitionScan, options: { maxDecompressedBytes?: number } = {},
 ): Promise<IndexedSegment[]> {
+  for (const bytes of scan.skipped) {
+    if (codec.crc32c(bytes.subarray(CRC_START)) !== readBatchHeader(bytes).crc) {
+      throw new CodecError('BATCH_BAD_CRC', 'a record batch the consumer skipped (control, or below the position) fails its CRC32C: the batch is corrupt')
+    }
+  }
   const segments: IndexedSegment[] = []
   for (const { bytes, header } of scan.batches) {
     // Stored batches may have offset gaps (compaction): not contiguous.

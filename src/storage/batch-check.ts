@@ -3,10 +3,9 @@
 // the records section in WASM for uncompressed batches (codec.validateBatch). Compressed
 // batches get framing + CRC only until the codec decompresses (the compression issue).
 import { CodecError, readBatchHeader, type BatchHeader, type Codec } from '../codec/index.js'
-import { BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES } from '../codec/index.js'
+import { BATCH_HEADER_BYTES, CRC_START, LOG_OVERHEAD_BYTES } from '../codec/index.js'
 import { STORED_BATCH_BYTES_MAX } from './limits.js'
 
-const CRC_START = 21
 
 /**
  * Reads and sanity-checks the framing fields of the batch header at bytes[at]. Returns the

@@ -113,7 +113,7 @@ async function cleanSegment(
     const h = readBatchHeader(bytes)
     cleaned.append(bytes, [h], [[0, bytes.length]])
   }
-  scanFile(seg.file, 0, end, seg.baseOffset, (b) => checkCrc(host.codec, b), ({ header, bytes }) => {
+  const scan = scanFile(seg.file, 0, end, seg.baseOffset, (b) => checkCrc(host.codec, b), ({ header, bytes }) => {
     const records = decodable(host.codec, header, bytes)
     if (records === null) return write(bytes)
     const kept = records.filter((r) => {
@@ -132,8 +132,9 @@ async function cleanSegment(
     changed = true
     for (const run of contiguousRuns(kept)) write(encodeRun(host.codec, header, run))
   })
-  if (!changed || end < seg.size) {
-    // Nothing to remove (or a damaged segment, which is left for re-replication to repair).
+  if (!changed || end < seg.size || scan.endPosition < end) {
+    // Nothing to remove, or a damaged segment (fenced off already, or a bad batch this scan just
+    // met: the cleaned copy would end there), left whole for reads to fence and re-replication to repair.
     out.close()
     host.fs.remove(path)
     return

@@ -48,9 +48,11 @@ export class Segment {
   /** First byte whose batch failed its CRC on a read: nothing at or past it is served. */
   unreadableFrom = Number.POSITIVE_INFINITY
   /**
-   * Bytes from the file's start whose batches this process has seen pass their CRC: appended
-   * after the caller checked them, checked by recovery, or checked by an earlier read. Reads
-   * below it skip the check, so a stored byte costs one CRC per process, not one per read.
+   * Bytes from the file's start whose batches this process wrote after the caller checked them,
+   * or scanned itself at open (the active segment; a closed one whose index was rebuilt), so
+   * that every batch start below it, and so every index entry, is one this process found. Reads
+   * below it skip the CRC. A closed segment opened with its index files stays at 0: those files
+   * carry no checksum, and a damaged entry could start a read inside a batch.
    */
   verifiedTo = 0
   index: OffsetIndex
@@ -136,7 +138,7 @@ export class Segment {
   /**
    * Reads whole batches from `position`: the first one even if larger than maxBytes when
    * `firstWhole` (a reader always makes progress), then as many as fit in maxBytes, none ending past `maxOffset`. With a codec, every batch's
-   * CRC not yet verified in this process (past `verifiedTo`) is checked and the read stops before the first bad one.
+   * CRC past `verifiedTo` is checked and the read stops before the first bad one.
    */
   readFrom(
     position: number, first: BatchHeader, maxBytes: number, firstWhole: boolean, maxOffset: number, codec: Codec | null,
@@ -161,7 +163,6 @@ export class Segment {
         if (typeof checked === 'string') {
           return { bytes: buf.subarray(0, end), nextOffset, corruptAt: { position: position + end, offset: nextOffset, reason: checked } }
         }
-        if (position + end === this.verifiedTo) this.verifiedTo = batchEnd
       }
       if (h.nextOffset > maxOffset) break
       end += h.sizeBytes

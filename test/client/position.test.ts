@@ -42,11 +42,21 @@ t.test('records below the requested offset inside the first batch are skipped', 
 })
 
 t.test('batches wholly below the position are skipped without being decoded', async (t) => {
-  const old = await batch(0, 5)
-  old[old.length - 1] ^= 0xff // corrupt: decoding it would fail its CRC
-  const read = await readPartition(codec, 't', 0, 5, concat(old, await batch(5, 2)))
+  const read = await readPartition(codec, 't', 0, 5, concat(await batch(0, 5), await batch(5, 2)))
   t.same(read.records.map((r) => r.offset), [5, 6])
   t.equal(read.nextOffset, 7)
+})
+
+t.test('a skipped batch is still CRC-checked: a damaged header must not make records vanish', async (t) => {
+  const old = await batch(0, 5)
+  old[old.length - 1] ^= 0xff
+  await t.rejects(readPartition(codec, 't', 0, 5, concat(old, await batch(5, 2))), { code: 'BATCH_BAD_CRC' }, 'below the position')
+  const data = await batch(3, 2)
+  data[21 + 1] |= 0x20 // the control bit (attributes, inside the CRC): without the check, offsets 3 and 4 would be skipped as a marker
+  await t.rejects(readPartition(codec, 't', 0, 3, data), { code: 'BATCH_BAD_CRC' }, 'flagged control by a flipped bit')
+  const marker = await batch(3, 1, { control: true })
+  marker[marker.length - 1] ^= 0xff
+  await t.rejects(readPartition(codec, 't', 0, 3, marker), { code: 'BATCH_BAD_CRC' }, 'a damaged marker')
 })
 
 t.test('control batches yield nothing but the position moves past them', async (t) => {

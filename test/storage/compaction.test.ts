@@ -1,4 +1,6 @@
 import t from 'tap'
+import { readFileSync, statSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import fc from 'fast-check'
 import { splitBatches } from '../../src/codec/index.js'
 import { PartitionLog, SimFileLayer, type LogConfig } from '../../src/storage/index.js'
@@ -67,6 +69,29 @@ t.test('keeps the latest record per key across segments, with original offsets',
   t.equal(second.tombstonesRemoved, 1, 'the expired tombstone is removed')
   t.notOk((await records(again)).some((r) => r.offset < hw && r.value === null))
   await again.close()
+})
+
+t.test('a closed segment with a bad batch nobody has read yet is left whole, not cut at the damage', async (t) => {
+  const dir = tempDir(t)
+  const log = await open(dir, { config })
+  for (let i = 0; i < 30; i++) await log.appendAsLeader(keyed([[i === 5 ? 'solo' : `k${i % 3}`, `v${i}-${'x'.repeat(30)}`]], 1), 1)
+  await log.close()
+  // Flip a byte inside the third batch of the first (closed) segment; its index files stay valid,
+  // so opening does not notice.
+  const file = join(dir, '00000000000000000000.log')
+  const bytes = readFileSync(file)
+  const third = splitBatches(new Uint8Array(bytes))[2][0]
+  bytes[third + 70] ^= 0xff
+  writeFileSync(file, bytes)
+  const sizeBefore = bytes.length
+  const reopened = await open(dir, { config })
+  t.same(reopened.unreadableRanges(), [], 'not found at open')
+  await reopened.compact(reopened.segments[reopened.segments.length - 1].baseOffset)
+  t.equal(statSync(file).size, sizeBefore, 'the damaged segment was not rewritten')
+  t.ok(readFileSync(file).includes(Buffer.from('solo')), "the only record of key 'solo', after the damage, is still on disk")
+  await reopened.read(0, 1 << 20)
+  t.equal(reopened.unreadableRanges().length, 1, 'a read fences the damage off, for re-replication to repair')
+  await reopened.close()
 })
 
 t.test('compaction needs cleanupPolicy compact and never touches the active segment', async (t) => {
