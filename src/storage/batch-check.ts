@@ -6,7 +6,6 @@ import { CodecError, readBatchHeader, type BatchHeader, type Codec } from '../co
 import { BATCH_HEADER_BYTES, CRC_START, LOG_OVERHEAD_BYTES } from '../codec/index.js'
 import { STORED_BATCH_BYTES_MAX } from './limits.js'
 
-
 /**
  * Reads and sanity-checks the framing fields of the batch header at bytes[at]. Returns the
  * header, or a reason it cannot be a batch. Needs BATCH_HEADER_BYTES available.
