@@ -13,7 +13,7 @@
 // checks the CRC of those it skipped: their header fields (the control flag, the offsets)
 // decided the skip, and the broker does not re-check bytes it wrote on every read.
 import type { BatchHeader, Codec } from '../codec/index.js'
-import { CodecError, CRC_START, LOG_OVERHEAD_BYTES, RECORD_INDEX_INTS, readBatchHeader, splitBatches } from '../codec/index.js'
+import { CodecError, LOG_OVERHEAD_BYTES, RECORD_INDEX_INTS, readBatchHeader, splitBatches } from '../codec/index.js'
 import { RecordsView, type IndexedSegment } from './fetched-batch.js'
 import type { ConsumerRecord } from './records.js'
 
@@ -62,7 +62,7 @@ export async function decodePartition(
   codec: Codec, scan: PartitionScan, options: { maxDecompressedBytes?: number } = {},
 ): Promise<IndexedSegment[]> {
   for (const bytes of scan.skipped) {
-    if (codec.crc32c(bytes.subarray(CRC_START)) !== readBatchHeader(bytes).crc) {
+    if (!codec.batchCrcMatches(bytes)) {
       throw new CodecError('BATCH_BAD_CRC', 'a record batch the consumer skipped (control, or below the position) fails its CRC32C: the batch is corrupt')
     }
   }

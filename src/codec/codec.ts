@@ -82,6 +82,11 @@ export class Codec {
     return crc >>> 0
   }
 
+  /** Whether a whole batch's stored CRC32C matches its bytes (attributes to the end); framing is the caller's to check. */
+  batchCrcMatches(batch: Uint8Array, header: BatchHeader = readBatchHeader(batch)): boolean {
+    return this.crc32c(batch.subarray(CRC_START, header.sizeBytes)) === header.crc
+  }
+
   /**
    * Encodes a RecordBatch v2 with a correct CRC; offset deltas run 0..n-1. Compression: none,
    * or a codec done in WASM (lz4, snappy); gzip and zstd need encodeBatchAsync.

@@ -3,7 +3,7 @@
 // the records section in WASM for uncompressed batches (codec.validateBatch). Compressed
 // batches get framing + CRC only until the codec decompresses (the compression issue).
 import { CodecError, readBatchHeader, type BatchHeader, type Codec } from '../codec/index.js'
-import { BATCH_HEADER_BYTES, CRC_START, LOG_OVERHEAD_BYTES } from '../codec/index.js'
+import { BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES } from '../codec/index.js'
 import { STORED_BATCH_BYTES_MAX } from './limits.js'
 
 /**
@@ -24,7 +24,7 @@ export function checkCrc(codec: Codec, bytes: Uint8Array): BatchHeader | string 
   const h = checkFraming(bytes)
   if (typeof h === 'string') return h
   if (bytes.length < h.sizeBytes) return `truncated: ${bytes.length} of ${h.sizeBytes} bytes`
-  if (codec.crc32c(bytes.subarray(CRC_START, h.sizeBytes)) !== h.crc) return 'CRC mismatch'
+  if (!codec.batchCrcMatches(bytes, h)) return 'CRC mismatch'
   return h
 }
 
