@@ -7,6 +7,7 @@ import { loadCodec } from '../codec/index.js'
 import { NodeFileLayer, readSmallFile, writeFileAtomic } from '../storage/index.js'
 import type { BrokerConfig } from './config.js'
 import type { BrokerContext } from './handlers/context.js'
+import { ReadBufferPool } from './read-buffers.js'
 import { jsonLogger, type Logger } from './log.js'
 import { ReplicaManager } from './replica-manager.js'
 import { Serial } from './serial.js'
@@ -38,7 +39,9 @@ export class Broker {
     for (const topic of registry.list()) await replicas.open(topic)
     replicas.start()
     const codec = await loadCodec()
-    const ctx: Omit<BrokerContext, 'url'> = { config, clusterId, registry, replicas, codec, adminSerial: new Serial(ADMIN_QUEUED_MAX) }
+    const ctx: Omit<BrokerContext, 'url'> = {
+      config, clusterId, registry, replicas, codec, readBuffers: new ReadBufferPool(), adminSerial: new Serial(ADMIN_QUEUED_MAX),
+    }
     let url = ''
     const listener = await listen(ctx, log, (u) => (url = u))
     log.info('broker started', { url, dataDir: config.dataDir, topics: registry.size })

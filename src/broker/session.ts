@@ -7,6 +7,7 @@ import {
   decodeRequest, encodeResponse, ErrorCode, FrameError, wireError, type Request, type ResponseProps,
 } from '../protocol/index.js'
 import { AppendOrder } from './append-order.js'
+import { ReadLease } from './read-buffers.js'
 import * as admin from './handlers/admin.js'
 import type { BrokerContext } from './handlers/context.js'
 import { fetch } from './handlers/fetch.js'
@@ -90,11 +91,14 @@ export class Session {
       }
       this.waiting.splice(i, 1)
       this.fetchBytesExecuting += fetchBytes
-      this.dispatch(request)
+      const lease = new ReadLease(this.ctx.readBuffers)
+      this.dispatch(request, lease)
         .then((response) => {
-          if (response !== null) this.send({ correlationId: request.correlationId, ...response })
+          if (response !== null) this.send({ correlationId: request.correlationId, ...response }, lease)
+          else lease.release()
         })
         .catch((err: Error) => {
+          lease.release()
           this.log.error('request failed', { api: request.api, error: err.stack ?? err.message })
           this.send({ correlationId: request.correlationId, error: wireError(ErrorCode.UNKNOWN_SERVER_ERROR, err.message) })
         })
@@ -107,7 +111,7 @@ export class Session {
   }
 
   /** Runs one request; null means no response (produce with acks=0). */
-  private async dispatch(r: Request): Promise<ResponseProps | null> {
+  private async dispatch(r: Request, lease: ReadLease): Promise<ResponseProps | null> {
     switch (r.api) {
       case 'handshake':
         return { handshake: admin.handshake(this.ctx, r.handshake!) }
@@ -126,7 +130,7 @@ export class Session {
         return r.produce!.acks === 0 ? null : { produce: response }
       }
       case 'fetch':
-        return { fetch: await fetch(this.ctx, r.fetch!, this.closed.signal) }
+        return { fetch: await fetch(this.ctx, r.fetch!, this.closed.signal, lease) }
       case 'listOffsets':
         return { listOffsets: await listOffsets(this.ctx, r.listOffsets!) }
       default:
@@ -134,10 +138,26 @@ export class Session {
     }
   }
 
-  private send(response: ResponseProps): void {
-    if (this.ws.readyState !== this.ws.OPEN) return
+  /**
+   * Sends a response. With `lease`, the response is a fetch's, whose records are in the
+   * lease's buffers with room before them (handlers/fetch.ts): its frame is written in place,
+   * and the lease is released once the frame is on the socket.
+   */
+  private send(response: ResponseProps, lease?: ReadLease): void {
+    if (this.ws.readyState !== this.ws.OPEN) {
+      lease?.release()
+      return
+    }
     const max = this.ctx.config.limits.sendBufferBytesMax
-    this.ws.send(encodeResponse(response), { binary: true }, () => {
+    let frame: Uint8Array
+    try {
+      frame = encodeResponse(response, { lastRecordsHaveHeadroom: lease !== undefined && response.fetch != null })
+    } catch (err) {
+      lease?.release()
+      throw err
+    }
+    this.ws.send(frame, { binary: true }, () => {
+      lease?.release()
       if (this.ws.bufferedAmount < max / 2) {
         if (this.ws.isPaused) this.ws.resume()
         this.startWaiting()

@@ -107,7 +107,8 @@ class Out {
   }
 
   raw(b: Uint8Array): void {
-    this.bytes.set(b, this.at)
+    // Bytes already where they go (a frame written around them in place) are not copied.
+    if (b.buffer !== this.bytes.buffer || b.byteOffset !== this.bytes.byteOffset + this.at) this.bytes.set(b, this.at)
     this.at += b.length
   }
 }
@@ -248,10 +249,21 @@ function writeFetchPartition(o: Out, p: FetchPartition, message: Uint8Array | nu
 }
 
 /**
- * Encodes a Response { correlation_id, fetch } frame. Fields that are null or undefined are
- * left out, as protobufjs does; each partition's stored batches are copied once.
+ * Free bytes before a fetch's stored batches that let the writer frame them in place: the
+ * frame's bytes before the last partition's records, with a topic name of up to 249 bytes.
  */
-export function writeFetchResponse(correlationId: number, fetch: bitacora.IFetchResponse): Uint8Array {
+export const FETCH_FRAME_HEADROOM_BYTES = 512
+
+/**
+ * Encodes a Response { correlation_id, fetch } frame. Fields that are null or undefined are
+ * left out, as protobufjs does; each partition's stored batches are copied once. With
+ * `lastRecordsHaveHeadroom` (the caller vouches that the bytes before the last partition's
+ * records in their buffer are free), a frame that ends with those records and fits in front of
+ * them is written there, and they are not copied at all.
+ */
+export function writeFetchResponse(
+  correlationId: number, fetch: bitacora.IFetchResponse, options: { lastRecordsHaveHeadroom?: boolean } = {},
+): Uint8Array {
   const topics = fetch.topics ?? []
   const names = topics.map((t) => (present(t.name) ? utf8.encode(t.name) : null))
   const messages = topics.map((t) => (t.partitions ?? []).map((p) => (present(p.error) && present(p.error.message) ? utf8.encode(p.error.message) : null)))
@@ -264,7 +276,7 @@ export function writeFetchResponse(correlationId: number, fetch: bitacora.IFetch
   let fetchSize = 0
   for (const s of topicSizes) fetchSize += 1 + uint32Size(s) + s
   const total = uintField(correlationId) + TAG_FETCH.length + uint32Size(fetchSize) + fetchSize
-  const o = new Out(new Uint8Array(total))
+  const o = new Out(options.lastRecordsHaveHeadroom ? inPlace(topics, total) ?? new Uint8Array(total) : new Uint8Array(total))
   if (correlationId !== 0) {
     o.byte(TAG_CORRELATION_ID)
     o.uint32(correlationId)
@@ -287,4 +299,19 @@ export function writeFetchResponse(correlationId: number, fetch: bitacora.IFetch
   })
   if (o.at !== total) throw new Error(`fetch frame: wrote ${o.at} of ${total} bytes`)
   return o.bytes
+}
+
+/**
+ * Where a fetch frame of `total` bytes ends exactly at the end of its last partition's records
+ * and starts in the free bytes before them; null when it does not end with records or needs
+ * more room than there is.
+ */
+function inPlace(topics: readonly bitacora.FetchResponse.ITopicData[], total: number): Uint8Array | null {
+  const partitions = topics.at(-1)?.partitions ?? []
+  const last = partitions.at(-1)
+  const records = last?.records
+  if (!present(records) || records.length === 0 || (present(last!.leaderHint) && last!.leaderHint !== 0)) return null
+  const before = total - records.length
+  if (before > records.byteOffset) return null
+  return new Uint8Array(records.buffer, records.byteOffset - before, total)
 }

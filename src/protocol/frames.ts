@@ -32,9 +32,10 @@ export function encodeRequest(request: RequestProps): Uint8Array {
   return bitacora.Request.encode(request).finish()
 }
 
-export function encodeResponse(response: ResponseProps): Uint8Array {
-  // Fetch responses are mostly stored batches: the hand-written writer copies them once.
-  if (response.fetch != null && response.error == null) return writeFetchResponse(response.correlationId ?? 0, response.fetch)
+/** Encodes a response frame; `lastRecordsHaveHeadroom` as writeFetchResponse. */
+export function encodeResponse(response: ResponseProps, options: { lastRecordsHaveHeadroom?: boolean } = {}): Uint8Array {
+  // Fetch responses are mostly stored batches: the hand-written writer copies them at most once.
+  if (response.fetch != null && response.error == null) return writeFetchResponse(response.correlationId ?? 0, response.fetch, options)
   return bitacora.Response.encode(response).finish()
 }
 

@@ -34,6 +34,8 @@ export const COMPACTION_KEYS_MAX = 4_000_000
 
 /** Largest read (maxBytes) one call may ask for. */
 export const READ_BYTES_MAX = 256 * 1024 * 1024
+/** Most free bytes a read may be asked to leave before its batches (room for a frame header). */
+export const READ_HEADROOM_BYTES_MAX = 64 * 1024
 
 /** Most unreadable (corrupt) ranges remembered per log before the log refuses to serve. */
 export const UNREADABLE_RANGES_MAX = 10_000

@@ -13,7 +13,7 @@ import { EpochCache, type EpochEnd, type EpochEntry } from './epoch-cache.js'
 import { saveEpochCache } from './epoch-checkpoint.js'
 import { assert, StorageError } from './errors.js'
 import type { FileLayer } from './file-layer.js'
-import { READ_BYTES_MAX, SEGMENT_RELATIVE_OFFSET_MAX, UNREADABLE_RANGES_MAX } from './limits.js'
+import { READ_BYTES_MAX, READ_HEADROOM_BYTES_MAX, SEGMENT_RELATIVE_OFFSET_MAX, UNREADABLE_RANGES_MAX } from './limits.js'
 import { saveLogStart } from './log-start-checkpoint.js'
 import { NodeFileLayer } from './node-file-layer.js'
 import { recoverLog, type CorruptRange, type RecoveryReport } from './recovery.js'
@@ -43,7 +43,11 @@ export interface AppendInfo {
 }
 
 export interface ReadResult {
-  /** Whole stored batches, byte for byte as appended; empty at the log end. */
+  /**
+   * Whole stored batches, byte for byte as appended; empty at the log end. Unless empty, they
+   * start `headroomBytes` (the read option) into a buffer of their own (or the one lent): the
+   * reader may write there, e.g. a frame's header, to send them without a copy.
+   */
   bytes: Uint8Array
   /** Where the next read should start. */
   nextOffset: number
@@ -420,11 +424,20 @@ export class PartitionLog {
    * Whole batches from the one holding `fromOffset`: the first even if larger than maxBytes,
    * then as many as fit, across segments, none ending past `maxOffset` (consumers pass the
    * high watermark). Bytes whose CRC fails are never served (CORRUPT_DATA if nothing else).
+   * `headroomBytes`: free bytes to leave before them in their buffer (see ReadResult).
+   * `buffer`: one the caller lends for them, used when they and the headroom fit (they are
+   * then a view into it, and it must not be reused while they are in use).
    */
-  async read(fromOffset: number, maxBytes: number, options: { maxOffset?: number } = {}): Promise<ReadResult> {
+  async read(
+    fromOffset: number, maxBytes: number, options: { maxOffset?: number; headroomBytes?: number; buffer?: Uint8Array } = {},
+  ): Promise<ReadResult> {
     this.assertOpen()
     if (!Number.isInteger(maxBytes) || maxBytes < 1 || maxBytes > READ_BYTES_MAX) {
       throw new StorageError('INVALID_ARGUMENT', `maxBytes ${maxBytes} is outside [1, ${READ_BYTES_MAX}]`)
+    }
+    const headroom = options.headroomBytes ?? 0
+    if (!Number.isInteger(headroom) || headroom < 0 || headroom > READ_HEADROOM_BYTES_MAX) {
+      throw new StorageError('INVALID_ARGUMENT', `headroomBytes ${headroom} is outside [0, ${READ_HEADROOM_BYTES_MAX}]`)
     }
     const maxOffset = Math.min(options.maxOffset ?? Number.POSITIVE_INFINITY, this.logEndOffset)
     this.checkReadable(fromOffset)
@@ -444,7 +457,8 @@ export class PartitionLog {
       }
       if (found.header.nextOffset > maxOffset) break
       const verify = this.config.verifyReads ? this.codec : null
-      const r = seg.readFrom(found.position, found.header, budget, parts.length === 0, maxOffset, verify)
+      const first = parts.length === 0
+      const r = seg.readFrom(found.position, found.header, budget, first, maxOffset, verify, headroom, first ? options.buffer : undefined)
       if (r.bytes.length > 0) parts.push(r.bytes)
       offset = r.nextOffset
       budget -= r.bytes.length
@@ -455,7 +469,7 @@ export class PartitionLog {
       if (budget <= 0 || found.position + r.bytes.length < seg.size) break // stopped inside this segment
     }
     if (parts.length === 0 && offset < maxOffset && this.corruptRangeAt(offset) !== undefined) this.checkReadable(offset)
-    return { bytes: concat(parts), nextOffset: offset }
+    return { bytes: concat(parts, headroom), nextOffset: offset }
   }
 
   private checkReadable(offset: number): void {
@@ -770,11 +784,12 @@ function framingOnly(bytes: Uint8Array): BatchHeader {
   return h
 }
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0]
+/** The parts one after another, `headroom` bytes into a buffer of their own (a single part already is). */
+function concat(parts: readonly Uint8Array[], headroom: number): Uint8Array {
+  if (parts.length <= 1) return parts[0] ?? new Uint8Array(0)
   let total = 0
   for (const p of parts) total += p.length
-  const out = new Uint8Array(total)
+  const out = new Uint8Array(headroom + total).subarray(headroom)
   let at = 0
   for (const p of parts) {
     out.set(p, at)

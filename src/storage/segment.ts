@@ -138,14 +138,18 @@ export class Segment {
   /**
    * Reads whole batches from `position`: the first one even if larger than maxBytes when
    * `firstWhole` (a reader always makes progress), then as many as fit in maxBytes, none ending past `maxOffset`. With a codec, every batch's
-   * CRC past `verifiedTo` is checked and the read stops before the first bad one.
+   * CRC past `verifiedTo` is checked and the read stops before the first bad one. The bytes
+   * start `headroom` bytes into their buffer, which holds nothing else before them: `into` if
+   * it is large enough, else a new one.
    */
   readFrom(
     position: number, first: BatchHeader, maxBytes: number, firstWhole: boolean, maxOffset: number, codec: Codec | null,
+    headroom = 0, into?: Uint8Array,
   ): SegmentRead {
     const limit = Math.min(this.size, this.unreadableFrom)
     const want = Math.min(limit - position, firstWhole ? Math.max(maxBytes, first.sizeBytes) : maxBytes)
-    const buf = new Uint8Array(Math.max(0, want))
+    const size = headroom + Math.max(0, want)
+    const buf = (into !== undefined && into.length >= size ? into : new Uint8Array(size)).subarray(headroom, size)
     const got = this.file.read(buf, position)
     let end = 0
     let nextOffset = first.baseOffset

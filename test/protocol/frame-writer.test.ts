@@ -78,6 +78,43 @@ t.test('fetch frames: byte for byte what protobufjs writes, null fields left out
   t.pass()
 })
 
+t.test('fetch frames written in place in front of the last records: the same bytes, and no copy when they fit', async (t) => {
+  // Every partition's records sit `room` bytes into a buffer of their own, the room filled with
+  // garbage, as the broker's reads leave them (handlers/fetch.ts).
+  const placed = fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 400 }), fc.oneof(fc.integer({ min: 0, max: 120 }), fc.integer({ min: 0, max: 2000 }))).map(([bytes, room]) => {
+    const buf = new Uint8Array(room + bytes.length).fill(0xee)
+    buf.set(bytes, room)
+    return buf.subarray(room)
+  })
+  const partition = fc.record({
+    index: fc.option(int32, { nil: undefined }),
+    highWatermark: fc.option(int64, { nil: undefined }),
+    logStartOffset: fc.option(int64, { nil: undefined }),
+    records: fc.option(placed, { nil: undefined }),
+    leaderHint: fc.option(fc.constantFrom(0, 2), { nil: undefined }),
+  }, { requiredKeys: [] })
+  const fetch = fc.record({ topics: fc.array(fc.record({ name: fc.option(name, { nil: undefined }), partitions: fc.array(partition, { maxLength: 3 }) }), { maxLength: 3 }) })
+  let inPlace = 0
+  let copied = 0
+  fc.assert(
+    fc.property(uint32, fetch, (correlationId, body) => {
+      const theirs = bitacora.Response.encode({ correlationId, fetch: body }).finish()
+      const last = body.topics.at(-1)?.partitions.at(-1)
+      const lastRecords = last?.records
+      const before = lastRecords ? Uint8Array.from(lastRecords) : null
+      const ours = writeFetchResponse(correlationId, body, { lastRecordsHaveHeadroom: true })
+      const fits = lastRecords !== undefined && !last!.leaderHint && ours.length - lastRecords.length <= lastRecords.byteOffset
+      if (fits) inPlace++
+      else copied++
+      const wroteInPlace = lastRecords !== undefined && ours.buffer === lastRecords.buffer
+      return same(ours, theirs) && wroteInPlace === fits && (before === null || same(lastRecords!, before))
+    }),
+    { numRuns: 600 },
+  )
+  t.ok(inPlace > 50, `${inPlace} frames written in place`)
+  t.ok(copied > 50, `${copied} frames copied (no records last, a leader hint after them, or too little room)`)
+})
+
 t.test('a fetch frame decodes with its stored bytes and int64 fields intact', async (t) => {
   const records = new Uint8Array(100_000).map((_, i) => i & 0xff)
   const frame = writeFetchResponse(3, {

@@ -105,6 +105,36 @@ t.test('read stops at maxOffset (the high watermark)', async (t) => {
   await log.close()
 })
 
+t.test('reads leave the asked headroom before the bytes, in a lent buffer when it is large enough', async (t) => {
+  const log = await open(tempDir(t), { config: { segmentBytes: 1024, indexIntervalBytes: 100 } })
+  for (let i = 0; i < 40; i++) await log.appendAsLeader(makeBatch(2, 40, i), 1)
+  const plain = await log.read(0, 300)
+  const own = await log.read(0, 300, { headroomBytes: 64 })
+  t.same(own.bytes, plain.bytes, 'the same batches')
+  t.equal(own.bytes.byteOffset, 64, 'the headroom first')
+
+  const lent = new Uint8Array(4096).fill(0xee)
+  const inLent = await log.read(0, 300, { headroomBytes: 64, buffer: lent })
+  t.same(inLent.bytes, plain.bytes)
+  t.equal(inLent.bytes.buffer, lent.buffer, 'read into the lent buffer')
+  t.equal(inLent.bytes.byteOffset, 64)
+  t.ok(lent.subarray(0, 64).every((b) => b === 0xee), 'the headroom is left alone')
+
+  const small = new Uint8Array(300)
+  const notLent = await log.read(0, 300, { headroomBytes: 64, buffer: small })
+  t.same(notLent.bytes, plain.bytes)
+  t.not(notLent.bytes.buffer, small.buffer, 'headroom + read larger than the lent buffer: a buffer of their own')
+  t.ok(small.every((b) => b === 0), 'the small lent buffer is untouched')
+
+  const across = await log.read(0, 1 << 20, { headroomBytes: 32, buffer: lent })
+  t.same(baseOffsets(across.bytes), Array.from({ length: 40 }, (_, i) => i * 2), 'a read across segments')
+  t.equal(across.bytes.byteOffset, 32, 'its parts joined after the headroom')
+  t.equal((await log.read(80, 100, { headroomBytes: 32, buffer: lent })).bytes.length, 0, 'empty at the log end')
+  await t.rejects(log.read(0, 100, { headroomBytes: -1 }), { code: 'INVALID_ARGUMENT' })
+  await t.rejects(log.read(0, 100, { headroomBytes: 1 << 20 }), { code: 'INVALID_ARGUMENT' })
+  await log.close()
+})
+
 t.test('truncateTo drops the divergent tail, across segments, durably, with the epoch cache', async (t) => {
   const dir = tempDir(t)
   const config = { segmentBytes: 1024, indexIntervalBytes: 64 }

@@ -1,5 +1,6 @@
 import type { Codec } from '../../codec/index.js'
 import type { BrokerConfig } from '../config.js'
+import type { ReadBufferPool } from '../read-buffers.js'
 import type { ReplicaManager } from '../replica-manager.js'
 import type { TopicRegistry } from '../topic-registry.js'
 
@@ -11,6 +12,8 @@ export interface BrokerContext {
   readonly registry: TopicRegistry
   readonly replicas: ReplicaManager
   readonly codec: Codec
+  /** Buffers fetches read into (handlers/fetch.ts). */
+  readonly readBuffers: ReadBufferPool
   /** Serializes topic creation and deletion (registry + replica directories). */
   readonly adminSerial: { run<T>(task: () => Promise<T>): Promise<T> }
 }

@@ -1,7 +1,12 @@
 // Fetch: stored batches returned exactly as stored, below the high watermark, with long-poll
 // (max_wait_ms / min_bytes). A fetch between the high watermark and the log end is empty,
 // never OFFSET_OUT_OF_RANGE (KIP-207): after a failover the new leader's HW may trail.
-import { bitacora, ErrorCode, wireError } from '../../protocol/index.js'
+// Each partition's batches are read with free room before them in a buffer of their own
+// (borrowed from the broker's pool through `lease`), so the response frame can be written in
+// front of the last partition's instead of copying them; the caller releases the lease once
+// the response is sent.
+import { bitacora, ErrorCode, FETCH_FRAME_HEADROOM_BYTES, wireError } from '../../protocol/index.js'
+import type { ReadLease } from '../read-buffers.js'
 import type { PartitionReplica } from '../replica.js'
 import type { BrokerContext } from './context.js'
 import { toPartitionFailure } from './errors.js'
@@ -16,7 +21,9 @@ interface Slot {
   maxBytes: number
 }
 
-export async function fetch(ctx: BrokerContext, req: bitacora.IFetchRequest, signal: AbortSignal): Promise<bitacora.IFetchResponse> {
+export async function fetch(
+  ctx: BrokerContext, req: bitacora.IFetchRequest, signal: AbortSignal, lease: ReadLease,
+): Promise<bitacora.IFetchResponse> {
   const limits = ctx.config.limits
   const maxBytes = Math.min(req.maxBytes || limits.fetchResponseBytesMax, limits.fetchResponseBytesMax)
   const maxWaitMs = Math.min(req.maxWaitMs ?? 0, limits.fetchMaxWaitMsMax)
@@ -30,10 +37,10 @@ export async function fetch(ctx: BrokerContext, req: bitacora.IFetchRequest, sig
       maxBytes: Math.min(p.partitionMaxBytes || maxBytes, maxBytes),
     })),
   )
-  let result = await readAll(slots, maxBytes)
+  let result = await readAll(slots, maxBytes, lease)
   if (result.bytes < Math.max(minBytes, 1) && maxWaitMs > 0 && !result.failed) {
     await waitForData(slots, maxWaitMs, signal)
-    result = await readAll(slots, maxBytes)
+    result = await readAll(slots, maxBytes, lease)
   }
   const byTopic = new Map<string, PartitionData[]>()
   slots.forEach((s, i) => {
@@ -44,13 +51,13 @@ export async function fetch(ctx: BrokerContext, req: bitacora.IFetchRequest, sig
   return { topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) }
 }
 
-async function readAll(slots: Slot[], maxBytes: number): Promise<{ partitions: PartitionData[]; bytes: number; failed: boolean }> {
+async function readAll(slots: Slot[], maxBytes: number, lease: ReadLease): Promise<{ partitions: PartitionData[]; bytes: number; failed: boolean }> {
   let budget = maxBytes
   let bytes = 0
   let failed = false
   const partitions: PartitionData[] = []
   for (const s of slots) {
-    const data = await readPartition(s, Math.max(1, Math.min(s.maxBytes, budget)), bytes === 0)
+    const data = await readPartition(s, Math.max(1, Math.min(s.maxBytes, budget)), bytes === 0, lease)
     if (data.error) failed = true
     const n = data.records?.length ?? 0
     bytes += n
@@ -60,7 +67,7 @@ async function readAll(slots: Slot[], maxBytes: number): Promise<{ partitions: P
   return { partitions, bytes, failed }
 }
 
-async function readPartition(s: Slot, maxBytes: number, first: boolean): Promise<PartitionData> {
+async function readPartition(s: Slot, maxBytes: number, first: boolean, lease: ReadLease): Promise<PartitionData> {
   const r = s.replica
   if (!r) return { index: s.index, error: wireError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${s.topic}-${s.index} on this broker`) }
   const base = { index: s.index, highWatermark: r.highWatermark, logStartOffset: r.log.logStartOffset }
@@ -76,10 +83,13 @@ async function readPartition(s: Slot, maxBytes: number, first: boolean): Promise
   // Past the budget, later partitions answer empty (the client fetches them next time), except
   // the first with data, whose first batch is always sent whole so a reader makes progress.
   if (s.fetchOffset >= r.highWatermark || (!first && maxBytes <= 1)) return { ...base, error: null, records: new Uint8Array(0) }
+  const buffer = lease.take()
   try {
-    const read = await r.log.read(s.fetchOffset, maxBytes, { maxOffset: r.highWatermark })
+    const read = await r.log.read(s.fetchOffset, maxBytes, { maxOffset: r.highWatermark, headroomBytes: FETCH_FRAME_HEADROOM_BYTES, buffer })
+    if (buffer !== undefined && read.bytes.buffer !== buffer.buffer) lease.giveBack(buffer)
     return { ...base, error: null, records: read.bytes }
   } catch (err) {
+    if (buffer !== undefined) lease.giveBack(buffer)
     const { error, leaderHint } = toPartitionFailure(err)
     return { ...base, error, leaderHint }
   }
