@@ -160,6 +160,10 @@ export class RecordAccumulator {
     this.sparesMax = Math.min(STAGING_SPARES_MAX, Math.floor(STAGING_SPARES_BYTES_MAX / options.batchBytes))
   }
 
+  get batchBytes(): number {
+    return this.options.batchBytes
+  }
+
   /** Batches waiting here (not the ones in flight). */
   get batchCount(): number {
     let n = 0

@@ -3,15 +3,19 @@
 // wire (lowered to the broker's handshake limit) and `pendingMax` queued behind them; past
 // that a request is refused at once rather than buffered without end.
 import {
-  bitacora, decodeResponse, encodeRequest, FrameError, PROTOCOL_VERSION, type ApiName, type RequestProps,
+  bitacora, decodeResponse, encodeRequest, FrameError, PROTOCOL_VERSION, type ApiName, type FrameAllocator, type RequestProps,
 } from '../protocol/index.js'
 import { ClientError, errorFromWire } from './errors.js'
+import { FrameScratch } from './frame-scratch.js'
 import { CORRELATION_ID_MAX } from './limits.js'
 import { messageBytes, WS_OPEN, type WebSocketFactory, type WebSocketLike } from './transport.js'
 
 export type RequestBody<K extends ApiName> = NonNullable<RequestProps[K]>
-/** Writes a whole request frame for the correlation id it is given. */
-export type FrameEncoder = (correlationId: number) => Uint8Array
+/**
+ * Writes a whole request frame for the correlation id it is given, into `allocate(size)` when
+ * it can (the connection's reused scratch, when the frame goes to the socket at once).
+ */
+export type FrameEncoder = (correlationId: number, allocate?: FrameAllocator) => Uint8Array
 export type ResponseBody<K extends ApiName> = NonNullable<bitacora.Response[K]>
 
 export interface ConnectionOptions {
@@ -44,6 +48,7 @@ export interface RequestOptions {
 
 interface Waiting {
   correlationId: number
+  /** The frame until it is sent (then dropped: it may be the scratch's bytes). */
   frame: Uint8Array
   api: ApiName
   resolve: (response: bitacora.Response | null) => void
@@ -54,6 +59,8 @@ interface Waiting {
 
 type State = 'new' | 'connecting' | 'ready' | 'closed'
 
+const SENT = new Uint8Array(0)
+
 export class Connection {
   private socket: WebSocketLike | undefined
   private state: State = 'new'
@@ -63,6 +70,7 @@ export class Connection {
   private inFlightMax: number
   private frameBytesMax: number
   private lastReceivedAt = 0
+  private readonly scratch = new FrameScratch()
   private closeListeners: Array<(err: ClientError) => void> = []
   handshake: HandshakeInfo | undefined
 
@@ -141,8 +149,7 @@ export class Connection {
   /** sendOnly(), with the frame encoded by the caller. */
   sendOnlyFrame(api: ApiName, encode: FrameEncoder): void {
     if (this.state !== 'ready') throw this.notReadyError()
-    const frame = this.encode(api, encode, this.takeCorrelationId())
-    this.socket!.send(frame)
+    this.socket!.send(this.encode(api, encode, this.takeCorrelationId(), this.scratch.take))
   }
 
   close(reason?: ClientError): void {
@@ -210,8 +217,8 @@ export class Connection {
     return id
   }
 
-  private encode(api: ApiName, encode: FrameEncoder, correlationId: number): Uint8Array {
-    const frame = encode(correlationId)
+  private encode(api: ApiName, encode: FrameEncoder, correlationId: number, allocate?: FrameAllocator): Uint8Array {
+    const frame = encode(correlationId, allocate)
     if (frame.length > this.frameBytesMax) {
       throw new ClientError('REQUEST_TOO_LARGE', `${api} request is ${frame.length} bytes, over the broker's ${this.frameBytesMax}-byte frame limit`)
     }
@@ -224,8 +231,10 @@ export class Connection {
       return Promise.resolve(null)
     }
     const correlationId = this.takeCorrelationId()
-    const frame = this.encode(api, encode, correlationId)
-    if (this.inFlight.size >= this.inFlightMax && this.pending.length >= this.options.pendingMax) {
+    // A frame sent at once may be written into the scratch; one that waits needs its own bytes.
+    const now = this.inFlight.size < this.inFlightMax
+    const frame = this.encode(api, encode, correlationId, now ? this.scratch.take : undefined)
+    if (!now && this.pending.length >= this.options.pendingMax) {
       return Promise.reject(new ClientError('REQUEST_QUEUE_FULL', `${this.pending.length} requests already wait on ${this.url}`))
     }
     return new Promise((resolve, reject) => {
@@ -235,7 +244,7 @@ export class Connection {
         resolve: (response) => resolve(response === null ? null : (response[api] ?? null) as bitacora.Response[K]),
         timer: setTimeout(() => this.timeOut(w, timeoutMs), timeoutMs),
       }
-      if (this.inFlight.size < this.inFlightMax) this.transmit(w)
+      if (now) this.transmit(w)
       else this.pending.push(w)
     })
   }
@@ -244,6 +253,7 @@ export class Connection {
     this.inFlight.set(w.correlationId, w)
     w.sentAt = Date.now()
     this.socket!.send(w.frame)
+    w.frame = SENT
   }
 
   private timeOut(w: Waiting, timeoutMs: number): void {

@@ -8,10 +8,16 @@ import type { Codec, CompressionCodec } from '../codec/index.js'
 import { writeProduceRequest, type bitacora, type PartitionRecords } from '../protocol/index.js'
 import type { ProducerBatch, RecordAccumulator } from './accumulator.js'
 import type { RetryPolicy } from './backoff.js'
+import { BatchSpares } from './batch-spares.js'
 import type { Cluster } from './cluster.js'
+import type { FrameEncoder } from './connection.js'
 import { ClientError, errorFromWire, isRetriableError } from './errors.js'
 
 export type Acks = 0 | 1 | -1
+
+/** Encoded-batch buffers kept for reuse: at most this many, and this many bytes together. */
+const ENCODED_SPARES_MAX = 128
+const ENCODED_SPARES_BYTES_MAX = 8 * 1024 * 1024
 
 export interface SenderOptions {
   acks: Acks
@@ -38,6 +44,8 @@ export class Sender {
   private refreshing = false
   private lastRefreshAt = -Infinity
   private stopped = false
+  /** Encoded batches' buffers, reused once settled (as many as about five full requests hold). */
+  private readonly spares: BatchSpares
 
   constructor(
     private readonly accumulator: RecordAccumulator,
@@ -46,7 +54,10 @@ export class Sender {
     private readonly options: SenderOptions,
     private readonly retry: RetryPolicy,
     private readonly hooks: SenderHooks,
-  ) {}
+  ) {
+    const batchBytes = accumulator.batchBytes
+    this.spares = new BatchSpares(batchBytes, Math.min(ENCODED_SPARES_MAX, Math.floor(ENCODED_SPARES_BYTES_MAX / batchBytes)))
+  }
 
   get inFlightRequests(): number {
     let n = 0
@@ -157,7 +168,8 @@ export class Sender {
         if (b.encoded === undefined) {
           const staged = b.takeStaged()
           try {
-            b.encoded = sync ? this.codec.encodeStaged(staged, { compression }) : await this.codec.encodeStagedAsync(staged, { compression })
+            const options = { compression, allocate: this.spares.take }
+            b.encoded = sync ? this.codec.encodeStaged(staged, options) : await this.codec.encodeStagedAsync(staged, options)
           } finally {
             this.accumulator.recycle(staged)
           }
@@ -218,6 +230,9 @@ export class Sender {
   private settle(b: ProducerBatch, err: Error | null, baseOffset = -1): void {
     if (err) b.fail(err)
     else b.complete(baseOffset)
+    // Its bytes are in no frame any more: frames are written (copied) when sent.
+    if (b.encoded !== undefined) this.spares.give(b.encoded)
+    b.encoded = undefined
     this.hooks.batchSettled(b)
   }
 }
@@ -227,7 +242,7 @@ function deliveryTimeout(b: ProducerBatch, cause?: Error): ClientError {
 }
 
 /** The request's frame writer: every partition's batches, in order, copied once into the frame. */
-function produceFrame(batches: ProducerBatch[], o: SenderOptions): (correlationId: number) => Uint8Array {
+function produceFrame(batches: ProducerBatch[], o: SenderOptions): FrameEncoder {
   const topics = new Map<string, Map<number, Uint8Array[]>>()
   for (const b of batches) {
     let partitions = topics.get(b.topic)
@@ -240,5 +255,5 @@ function produceFrame(batches: ProducerBatch[], o: SenderOptions): (correlationI
     name,
     partitions: [...partitions].map(([index, list]): PartitionRecords => ({ index, batches: list })),
   }))
-  return (correlationId) => writeProduceRequest({ correlationId, acks: o.acks, timeoutMs: o.ackTimeoutMs, topics: spec })
+  return (correlationId, allocate) => writeProduceRequest({ correlationId, acks: o.acks, timeoutMs: o.ackTimeoutMs, topics: spec }, allocate)
 }

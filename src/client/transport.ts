@@ -19,6 +19,11 @@ export interface WebSocketCloseLike {
 export interface WebSocketLike {
   readonly readyState: number
   readonly bufferedAmount: number
+  /**
+   * Queues one binary message. Must take the bytes (copy or write them) before returning: the
+   * caller reuses the buffer for its next frame (ws masks them into a buffer of its own;
+   * browsers queue a copy).
+   */
   send(data: Uint8Array): void
   close(code?: number, reason?: string): void
   onopen: ((event: unknown) => void) | null

@@ -122,7 +122,7 @@ export class Codec {
     const { outPtr, sectionLen, baseTimestamp, maxTimestamp } = section(BATCH_HEADER_BYTES)
     const total = BATCH_HEADER_BYTES + sectionLen
     this.writeHeader(outPtr, total, count, 0, baseTimestamp, maxTimestamp, options)
-    return this.scratch.u8.slice(outPtr, outPtr + total)
+    return this.takeOut(outPtr, total, options)
   }
 
   private async encodeWithAsync(section: (headerRoom: number) => EncodedSection, count: number, options: BatchOptions): Promise<Uint8Array> {
@@ -139,7 +139,7 @@ export class Codec {
     this.scratch.u8.set(compressed, ptr + BATCH_HEADER_BYTES)
     const codecId = COMPRESSION_CODECS.indexOf(compression)
     this.writeHeader(ptr, total, count, codecId, baseTimestamp, maxTimestamp, options)
-    return this.scratch.u8.slice(ptr, ptr + total)
+    return this.takeOut(ptr, total, options)
   }
 
   /**
@@ -279,7 +279,16 @@ export class Codec {
       throw new CodecError('BATCH_TOO_LARGE', `compressed batch is ${total} bytes, over the ${BATCH_BYTES_MAX}-byte limit`)
     }
     this.writeHeader(at, total, count, COMPRESSION_CODECS.indexOf(codec), baseTimestamp, maxTimestamp, options)
-    return this.scratch.u8.slice(at, at + total)
+    return this.takeOut(at, total, options)
+  }
+
+  /** An encoded batch out of scratch, into options.allocate's buffer or a new one. */
+  private takeOut(ptr: number, total: number, options: BatchOptions): Uint8Array {
+    if (options.allocate === undefined) return this.scratch.u8.slice(ptr, ptr + total)
+    const out = options.allocate(total)
+    if (out.length !== total) throw new RangeError(`batch allocator gave ${out.length} bytes for a ${total}-byte batch`)
+    out.set(this.scratch.u8.subarray(ptr, ptr + total))
+    return out
   }
 
   /** Checks framing, then decompresses the records section under the configured limit. */

@@ -37,6 +37,11 @@ export interface BatchOptions {
   maxTimestamp?: number
   /** Default 'none'. The synchronous encoder supports only codecs done in WASM. */
   compression?: CompressionCodec
+  /**
+   * Where the encoded batch goes: a buffer of exactly `bytes` bytes (a producer passes reused
+   * ones). Default: a new buffer.
+   */
+  allocate?: (bytes: number) => Uint8Array
 }
 
 /** The 61-byte RecordBatch v2 header, decoded. */

@@ -124,8 +124,16 @@ const varField = (v: number) => (v === 0 ? 0 : 1 + int32Size(v))
 const uintField = (v: number) => (v === 0 ? 0 : 1 + uint32Size(v))
 const lenField = (n: number) => (n === 0 ? 0 : 1 + uint32Size(n) + n)
 
-/** Encodes a Request { correlation_id, produce } frame. */
-export function writeProduceRequest(f: ProduceFrame): Uint8Array {
+/** Where a frame writer gets the bytes it writes a frame of `bytes` bytes into. */
+export type FrameAllocator = (bytes: number) => Uint8Array
+
+const allocateFrame: FrameAllocator = (bytes) => new Uint8Array(bytes)
+
+/**
+ * Encodes a Request { correlation_id, produce } frame, into `allocate(size)` (by default a
+ * new buffer; a connection passes a reused one: src/client/frame-scratch.ts).
+ */
+export function writeProduceRequest(f: ProduceFrame, allocate: FrameAllocator = allocateFrame): Uint8Array {
   const names = f.topics.map((t) => utf8.encode(t.name))
   const recordBytes: number[][] = []
   const partSizes: number[][] = []
@@ -142,7 +150,8 @@ export function writeProduceRequest(f: ProduceFrame): Uint8Array {
     produceSize += 1 + uint32Size(topicSize) + topicSize
   })
   const total = uintField(f.correlationId) + TAG_PRODUCE.length + uint32Size(produceSize) + produceSize
-  const o = new Out(new Uint8Array(total))
+  const o = new Out(allocate(total))
+  if (o.bytes.length !== total) throw new RangeError(`frame allocator gave ${o.bytes.length} bytes for a ${total}-byte frame`)
   if (f.correlationId !== 0) {
     o.byte(TAG_CORRELATION_ID)
     o.uint32(f.correlationId)

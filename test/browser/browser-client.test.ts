@@ -309,6 +309,22 @@ t.test('a page on a localhost origin produces to and consumes from the broker in
   t.same(refusals(broker), [], 'the broker refused nothing')
 })
 
+t.test("many small requests sent back to back from the client's one reused frame buffer arrive intact", async (t) => {
+  // The client writes every frame it sends at once into one buffer, trusting WebSocket.send()
+  // to take a copy before it returns (src/client/transport.ts); a browser that queued a view
+  // instead would send later frames' bytes under earlier ones' headers.
+  const broker = await startBroker(t)
+  const page = await openPage(t, browser, localOrigin)
+  const topic = 'browser-small-requests'
+  const records = Array.from({ length: 1500 }, (_, i) => recordFor(i, 'none'))
+  const result = await runInPage(page, {
+    brokerUrl: broker.url, topic, partitions: PARTITIONS, compression: 'none', records, consumeTimeoutMs: 20_000,
+    producerOptions: { batchBytes: 1024, requestBytesMax: 2048, lingerMs: 0, deliveryTimeoutMs: 15_000 },
+  })
+  checkRun(t, result, topic, records)
+  t.same(refusals(broker), [], 'the broker refused nothing')
+})
+
 t.test('a page on a non-allowed origin is refused; --allow-origin admits it', async (t) => {
   const page = await openPage(t, browser, foreignOrigin)
   const env = await page.evaluate(() => (window as unknown as { bitacoraTest: PageApi }).bitacoraTest.environment())

@@ -31,6 +31,18 @@ t.test('staged records encode to the same bytes as encodeBatch (random records, 
   t.pass()
 })
 
+t.test("an allocate option receives the encoded batch: the same bytes, in the allocator's buffer, every codec", async (t) => {
+  const records = Array.from({ length: 50 }, (_, i) => ({ key: bytes(`k${i}`), value: bytes(`value ${i}`.repeat(i % 9)), timestamp: 1_000 + i }))
+  for (const compression of ['none', 'lz4', 'snappy', 'gzip'] as const) {
+    const expected = await codec.encodeStagedAsync(staged(records), { compression })
+    const arena = new Uint8Array(64 * 1024).fill(0xee)
+    const got = await codec.encodeStagedAsync(staged(records), { compression, allocate: (n) => arena.subarray(0, n) })
+    t.equal(got.buffer, arena.buffer, `${compression}: written into the allocator's buffer`)
+    t.ok(Buffer.compare(got, expected) === 0, `${compression}: the same bytes`)
+  }
+  t.throws(() => codec.encodeStaged(staged(records), { allocate: (n) => new Uint8Array(n - 1) }), RangeError, 'an allocator giving the wrong size is refused')
+})
+
 t.test('gzip through encodeStagedAsync decodes back to the records', async (t) => {
   const records: RecordInput[] = [
     { key: bytes('k'), value: bytes('one'), headers: [{ key: 'ñ', value: null }], timestamp: 1000 },

@@ -59,7 +59,9 @@ t.test('close() with a timeout fails sends still waiting for a topic that never 
   const started = Date.now()
   await producer.close({ timeoutMs: 300 })
   t.ok(Date.now() - started < 10_000, 'close() did not wait out maxBlockMs')
-  await new Promise((r) => setImmediate(r))
+  // Each waiting send fails as it wakes; one inside a metadata request fails when that answers.
+  for (let i = 0; i < 100 && (tally.failed.get('CLIENT_CLOSED') ?? 0) < 5; i++) await new Promise((r) => setTimeout(r, 20))
+  t.ok(Date.now() - started < 10_000, 'and every send failed soon after, not at maxBlockMs')
   t.same([...tally.failed], [['CLIENT_CLOSED', 5]])
 })
 
@@ -107,4 +109,31 @@ t.test('producer options out of range are refused, naming the option', async (t)
   ] as const) {
     await t.rejects(c.producer(options as never), { code: 'INVALID_ARGUMENT', message: new RegExp(`option ${name} must be an integer`) }, JSON.stringify(options))
   }
+})
+
+t.test('frames sent back to back from one reused buffer, and frames queued behind the in-flight limit, arrive intact', async (t) => {
+  // A broker allowing 2 requests in flight: the producer's other requests wait in the
+  // connection's queue (their own bytes), while those sent at once share its frame scratch
+  // and the encoded batches reuse settled batches' buffers (src/client/frame-scratch.ts,
+  // batch-spares.ts). Every value distinct, so a frame overwritten too early shows.
+  const narrow = await startBroker(t, { args: ['--max-in-flight', '2'] })
+  const c = createClient({ brokers: [narrow.url], clientId: 'reuse' })
+  t.teardown(() => c.close())
+  await c.admin().createTopics([{ topic: 'reuse', partitions: 3 }])
+  const producer = await c.producer({ acks: 1, batchBytes: 4096, requestBytesMax: 8192, maxInFlightRequests: 5, lingerMs: 0, deliveryTimeoutMs: 15_000 })
+  const N = 20_000
+  const acks = await Promise.all(Array.from({ length: N }, (_, i) => producer.send({ topic: 'reuse', key: `k${i % 101}`, value: `value ${i} ${'y'.repeat(i % 300)}` })))
+  await producer.close()
+  const consumer = await c.consumer({ autoOffsetReset: 'earliest', maxWaitMs: 200 })
+  consumer.assign([0, 1, 2].map((partition) => ({ topic: 'reuse', partition })))
+  const seen = new Map<string, string>()
+  const deadline = Date.now() + 60_000
+  for await (const r of consumer.records()) {
+    seen.set(`${r.partition}/${r.offset}`, new TextDecoder().decode(r.value!))
+    if (seen.size >= N || Date.now() > deadline) break
+  }
+  consumer.close()
+  const wrong = acks.filter((a, i) => seen.get(`${a.partition}/${a.offset}`) !== `value ${i} ${'y'.repeat(i % 300)}`)
+  t.equal(seen.size, N, 'every record consumed')
+  t.equal(wrong.length, 0, 'each acknowledged offset holds exactly the value sent')
 })
