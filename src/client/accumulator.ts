@@ -164,6 +164,10 @@ export class RecordAccumulator {
     return this.options.batchBytes
   }
 
+  get lingerMs(): number {
+    return this.options.lingerMs
+  }
+
   /** Batches waiting here (not the ones in flight). */
   get batchCount(): number {
     let n = 0
@@ -334,15 +338,42 @@ export class RecordAccumulator {
   }
 
   /** The earliest time a queued batch becomes ready (linger or back-off over); Infinity if none. */
-  nextReadyAt(now: number): number {
+  /**
+   * When the next batch becomes ready (or expires). For queues `held` says wait for an answer
+   * (Sender.canSend), what counts is their linger deadline, full or not.
+   */
+  nextReadyAt(now: number, held: (topic: string, partition: number) => boolean = () => false): number {
     let at = Infinity
     for (const q of this.queues.values()) {
       const head = q[0]
       if (head === undefined) continue
-      const readyAt = head.closed || head.flush || q.length > 1 ? head.retryAt : Math.max(head.retryAt, head.createdAt + this.options.lingerMs)
+      const lingered = Math.max(head.retryAt, head.createdAt + this.options.lingerMs)
+      const readyAt = held(head.topic, head.partition) ? lingered : head.closed || head.flush || q.length > 1 ? head.retryAt : lingered
       at = Math.min(at, readyAt, head.deadline)
     }
     return Math.max(at, now)
+  }
+
+  /**
+   * By leader, the batches ready now (as drain() would take them, without a request limit):
+   * their estimated bytes and when the oldest of them was opened.
+   */
+  readyByLeader(now: number, leaderOf: (topic: string, partition: number) => number): Map<number, { bytes: number; openedAt: number }> {
+    const out = new Map<number, { bytes: number; openedAt: number }>()
+    for (const q of this.queues.values()) {
+      if (q.length === 0) continue
+      const leader = leaderOf(q[0].topic, q[0].partition)
+      if (leader < 0) continue
+      for (let i = 0; i < q.length && this.isReady(q[i], q.length - i, now); i++) {
+        const r = out.get(leader)
+        if (r === undefined) out.set(leader, { bytes: q[i].sizeBytes, openedAt: q[i].createdAt })
+        else {
+          r.bytes += q[i].sizeBytes
+          r.openedAt = Math.min(r.openedAt, q[i].createdAt)
+        }
+      }
+    }
+    return out
   }
 
   private add(batch: ProducerBatch, sizeBytes: number): void {

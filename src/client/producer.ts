@@ -213,7 +213,8 @@ export class Producer {
     batch.add(key, value, headers, timestamp, callback)
     if (created) this.incomplete.add(batch)
     if (batchClosed) this.sticky.batchClosed(topic, partition, this.cluster.metadata.availablePartitions(topic))
-    this.sender.wake()
+    // A record joining an open batch changes nothing the sender acts on.
+    if (created || batchClosed) this.sender.batchChanged(topic, partition)
   }
 
   /**

@@ -72,6 +72,35 @@ export class Sender {
     setTimeout(this.runScheduled, 0)
   }
 
+  /**
+   * A batch was opened or filled: runs the sender soon; if a request to its leader is in flight,
+   * once that answers or the batch's linger ends, whichever is first (see canSend).
+   */
+  batchChanged(topic: string, partition: number): void {
+    if (this.scheduled) return
+    if ((this.inFlight.get(this.leaderOf(topic, partition)) ?? 0) === 0) this.wake()
+    else this.armAt(this.cluster.now() + this.accumulator.lingerMs)
+  }
+
+  private readonly leaderOf = (topic: string, partition: number) => this.cluster.metadata.leaderOf(topic, partition)
+  private readonly held = (topic: string, partition: number) => (this.inFlight.get(this.leaderOf(topic, partition)) ?? 0) > 0
+
+  /**
+   * Whether a request for `leader` may go now, with `ready` batches for it. Always when none is
+   * in flight; while one is (up to the in-flight limit), only one at least half full, or whose
+   * oldest batch's linger is over. Smaller ones wait for the answer, which runs the sender:
+   * everything ready by then leaves in one larger request. Each request costs client and
+   * broker CPU, so a producer bound by it sends more (100-byte records, acks=1: 513 k -> 565 k
+   * records/s; 1 KiB: +12 %), and no batch waits past its linger: with lingerMs 0 nothing
+   * waits at all.
+   */
+  private canSend(leader: number, ready: { bytes: number; openedAt: number } | undefined, now: number): boolean {
+    const n = this.inFlight.get(leader) ?? 0
+    if (n === 0) return true
+    if (n >= this.options.inFlightMax || ready === undefined) return false
+    return ready.bytes * 2 >= this.options.requestBytesMax || now - ready.openedAt >= this.accumulator.lingerMs
+  }
+
   /** Made once: a closure inside wake() would cost a context allocation on every call (every record). */
   private readonly runScheduled = () => {
     this.scheduled = false
@@ -91,12 +120,8 @@ export class Sender {
     // requests, up to its in-flight limit. Bounded, since every round sends or stops.
     let leaderless = new Set<string>()
     for (let round = 0; round < this.options.inFlightMax; round++) {
-      const drained = this.accumulator.drain(
-        now,
-        (topic, partition) => this.cluster.metadata.leaderOf(topic, partition),
-        (leader) => (this.inFlight.get(leader) ?? 0) < this.options.inFlightMax,
-        this.options.requestBytesMax,
-      )
+      const ready = this.accumulator.readyByLeader(now, this.leaderOf)
+      const drained = this.accumulator.drain(now, this.leaderOf, (leader) => this.canSend(leader, ready.get(leader), now), this.options.requestBytesMax)
       leaderless = drained.leaderless
       if (drained.requests.length === 0) break
       for (const r of drained.requests) {
@@ -108,11 +133,20 @@ export class Sender {
     this.arm(now)
   }
 
-  /** Sets the timer for the next batch that becomes ready (and the next metadata retry). */
+  /**
+   * Sets the timer for the next batch that becomes ready (and the next metadata retry); for a
+   * leader with a request in flight, for its batches' linger deadline (that answer runs the
+   * sender too).
+   */
   private arm(now: number): void {
-    let at = this.accumulator.nextReadyAt(now)
+    let at = this.accumulator.nextReadyAt(now, this.held)
     if (this.accumulator.batchCount > 0 && !this.refreshing) at = Math.min(at, Math.max(now, this.lastRefreshAt + this.retry.backoff.initialMs))
+    this.armAt(at)
+  }
+
+  private armAt(at: number): void {
     if (at === Infinity || at >= this.timerAt) return
+    const now = this.cluster.now()
     clearTimeout(this.timer)
     this.timerAt = at
     this.timer = setTimeout(() => {

@@ -49,6 +49,23 @@ t.test('linger: ready exactly lingerMs after the batch opened, with an injected 
   t.equal(acc.nextReadyAt(105), Infinity)
 })
 
+t.test('readyByLeader sums the ready batches per leader with the oldest opening; held queues are ready at their linger deadline', async (t) => {
+  const acc = new RecordAccumulator({ batchBytes: BATCH_HEADER_BYTES + 100, lingerMs: 50, deliveryTimeoutMs: 60_000 })
+  append(acc, 'a', 0, 80, 10)
+  append(acc, 'a', 0, 80, 12) // closes the first batch: ready at once
+  append(acc, 'b', 0, 20, 11) // open, lingering until 61
+  append(acc, 'c', 0, 80, 20)
+  append(acc, 'c', 0, 80, 21)
+  const leaders = leaderOf({ 'a/0': 1, 'b/0': 1, 'c/0': 2 })
+  const ready = acc.readyByLeader(30, leaders)
+  t.same(ready.get(1), { bytes: BATCH_HEADER_BYTES + 80, openedAt: 10 }, "leader 1: a's full batch; b's still lingers, a's second is open")
+  t.same(ready.get(2), { bytes: BATCH_HEADER_BYTES + 80, openedAt: 20 })
+  t.same(acc.readyByLeader(61, leaders).get(1), { bytes: 2 * BATCH_HEADER_BYTES + 100, openedAt: 10 }, 'after its linger, b counts too')
+  t.equal(acc.nextReadyAt(30), 30, 'a full batch is ready now')
+  t.equal(acc.nextReadyAt(30, () => true), 60, "all held: the earliest linger deadline (a's full batch, opened at 10)")
+  t.equal(acc.nextReadyAt(30, (topic) => topic === 'a'), 30, "only a held: c's full batch is ready now")
+})
+
 t.test('flushAll makes open batches ready before their linger ends', async (t) => {
   const acc = new RecordAccumulator({ batchBytes: 1 << 16, lingerMs: 10_000, deliveryTimeoutMs: 60_000 })
   append(acc, 'a', 0, 10, 0)

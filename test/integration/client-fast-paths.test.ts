@@ -211,20 +211,78 @@ t.test('leaving batches() after one batch of a multi-partition answer, then iter
 })
 
 /** A transport that reads the produce requests it sends: the most batches one partition had in one. */
-function countingProduceBatches(): { factory: WebSocketFactory; mostBatchesPerPartition: () => number } {
+/** Counts what produce requests carry, and the most of them awaiting an answer at once. */
+function countingProduceBatches() {
   let most = 0
+  let requests = 0
+  let batches = 0
+  const outstanding = new Set<number>()
+  let mostOutstanding = 0
   const factory: WebSocketFactory = (url, options) => {
     const ws = nodeWebSocketFactory(url, options)
     const send = ws.send.bind(ws)
+    ;(ws as unknown as { on(event: 'message', listener: (data: Buffer) => void): void }).on('message', (data) => {
+      outstanding.delete(decodeResponse(data, 1 << 30).correlationId)
+    })
     ws.send = (data: Uint8Array) => {
-      const produce = decodeRequest(data, 1 << 30).produce
-      for (const p of (produce?.topics ?? []).flatMap((tp) => tp.partitions ?? [])) most = Math.max(most, splitBatches(p.records!).length)
+      const request = decodeRequest(data, 1 << 30)
+      const produce = request.produce
+      if (produce) {
+        requests++
+        outstanding.add(request.correlationId)
+        mostOutstanding = Math.max(mostOutstanding, outstanding.size)
+      }
+      for (const p of (produce?.topics ?? []).flatMap((tp) => tp.partitions ?? [])) {
+        const n = splitBatches(p.records!).length
+        most = Math.max(most, n)
+        batches += n
+      }
       send(data)
     }
     return ws
   }
-  return { factory, mostBatchesPerPartition: () => most }
+  return { factory, mostBatchesPerPartition: () => most, requests: () => requests, batches: () => batches, mostOutstanding: () => mostOutstanding }
 }
+
+t.test('while a request is in flight, small batches wait for its answer (within their linger) and leave together', async (t) => {
+  const topic = 'fast-coalesce'
+  const counted = countingProduceBatches()
+  const client = createClient({ brokers: [broker.url], clientId: 'fast-coalesce', webSocketFactory: counted.factory })
+  t.teardown(() => client.close())
+  await client.admin().createTopics([{ topic, partitions: 1 }])
+  // Batches of a few records, sent a few at a time with the event loop turning between (so the
+  // sender runs and answers arrive): each fills, and so is ready, long before its 10 s linger,
+  // and all of them together are far from half a request (requestBytesMax 1 MiB).
+  const producer = await client.producer({ acks: 'all', batchBytes: 600, lingerMs: 10_000 })
+  const sent: Array<Promise<RecordMetadata>> = []
+  const started = Date.now()
+  for (let burst = 0; burst < 400; burst++) {
+    for (let i = 0; i < 10; i++) sent.push(producer.send({ topic, value: `burst ${burst} record ${i} ${'z'.repeat(60)}` }))
+    await new Promise((r) => setImmediate(r))
+  }
+  await producer.flush() // the last batch is not full: it would linger
+  const acks = await Promise.all(sent)
+  const elapsed = Date.now() - started
+  t.equal(acks.length, 4000, 'every record acknowledged')
+  t.equal(counted.mostOutstanding(), 1, 'a request went only once the one before it was answered, not into a free slot of the five')
+  t.ok(counted.requests() < counted.batches() / 4, `${counted.batches()} batches in ${counted.requests()} requests`)
+  t.ok(elapsed < 8_000, `answers, not the linger, sent them (${elapsed} ms in all)`)
+  await producer.close()
+
+  // With lingerMs 0 nothing waits: requests go while others are in flight.
+  const eager = countingProduceBatches()
+  const eagerClient = createClient({ brokers: [broker.url], clientId: 'fast-coalesce-eager', webSocketFactory: eager.factory })
+  t.teardown(() => eagerClient.close())
+  const eagerProducer = await eagerClient.producer({ acks: 'all', batchBytes: 600, lingerMs: 0 })
+  const eagerSent: Array<Promise<RecordMetadata>> = []
+  for (let burst = 0; burst < 400; burst++) {
+    for (let i = 0; i < 10; i++) eagerSent.push(eagerProducer.send({ topic, value: `eager ${burst} ${i}` }))
+    await new Promise((r) => setImmediate(r))
+  }
+  t.equal((await Promise.all(eagerSent)).length, 4000)
+  t.ok(eager.mostOutstanding() > 1, `with lingerMs 0, up to ${eager.mostOutstanding()} requests were in flight at once`)
+  await eagerProducer.close()
+})
 
 t.test('leaving the record iterator in the middle of a batch, then iterating again, resumes at the next record', async (t) => {
   const topic = 'fast-records-break'
