@@ -1,7 +1,9 @@
 // Buffers for encoded batches, reused once their batch is settled: a busy producer otherwise
 // allocates its whole throughput a second time in fresh buffers (after staging), which V8
 // collects with full mark-compacts under the external-memory pressure. Bounded: at most
-// `countMax` kept; a batch larger than `bufferBytes` gets a buffer of its own.
+// `countMax` kept. Only batches of at least half a spare use one (a one-record batch must
+// not hold a whole batch-size buffer while in flight); others, and batches larger than
+// `bufferBytes`, get a buffer of their own size.
 export class BatchSpares {
   private readonly free: Uint8Array[] = []
 
@@ -17,7 +19,7 @@ export class BatchSpares {
 
   /** A buffer of exactly `bytes` bytes for one encoded batch (the codec's allocate option). */
   readonly take = (bytes: number): Uint8Array => {
-    if (bytes > this.bufferBytes) return new Uint8Array(bytes)
+    if (bytes > this.bufferBytes || bytes * 2 < this.bufferBytes) return new Uint8Array(bytes)
     return (this.free.pop() ?? new Uint8Array(this.bufferBytes)).subarray(0, bytes)
   }
 

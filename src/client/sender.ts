@@ -130,17 +130,17 @@ export class Sender {
       }
     }
     if (leaderless.size > 0) this.refreshMetadata(now)
-    this.arm(now)
+    this.arm(now, leaderless.size > 0)
   }
 
   /**
-   * Sets the timer for the next batch that becomes ready (and the next metadata retry); for a
-   * leader with a request in flight, for its batches' linger deadline (that answer runs the
-   * sender too).
+   * Sets the timer for the next batch that becomes ready (and, when some had no leader, the next
+   * metadata retry); for a leader with a request in flight, for its batches' linger deadline
+   * (that answer runs the sender too).
    */
-  private arm(now: number): void {
+  private arm(now: number, leaderless: boolean): void {
     let at = this.accumulator.nextReadyAt(now, this.held)
-    if (this.accumulator.batchCount > 0 && !this.refreshing) at = Math.min(at, Math.max(now, this.lastRefreshAt + this.retry.backoff.initialMs))
+    if (leaderless && !this.refreshing) at = Math.min(at, Math.max(now, this.lastRefreshAt + this.retry.backoff.initialMs))
     this.armAt(at)
   }
 

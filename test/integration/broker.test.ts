@@ -220,7 +220,7 @@ t.test("fetch answers a slow reader has not taken keep their bytes while other c
   const c = await connect(broker.url)
   await createTopic(c, 'held')
   await latestOffset(c, 'held', 0)
-  for (let i = 0; i < 40; i++) await produce(c, 'held', 0, codec.encodeBatch([{ value: new Uint8Array(100 * 1024).fill(i) }]), 1)
+  for (let i = 0; i < 40; i++) await produce(c, 'held', 0, codec.encodeBatch([{ value: new Uint8Array(100 * 1024).fill(i) }])) // acks=all: below the high watermark
   const fetchOne = (offset: number) => ({ fetch: { topics: [{ name: 'held', partitions: [{ index: 0, fetchOffset: offset, partitionMaxBytes: 1 }] }] } })
   const batches: Array<{ offset: number; bytes: Uint8Array }> = []
   const end = await latestOffset(c, 'held', 0)

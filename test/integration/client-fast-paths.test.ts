@@ -216,11 +216,11 @@ function countingProduceBatches() {
   let most = 0
   let requests = 0
   let batches = 0
-  const outstanding = new Set<number>()
   let mostOutstanding = 0
   const factory: WebSocketFactory = (url, options) => {
     const ws = nodeWebSocketFactory(url, options)
     const send = ws.send.bind(ws)
+    const outstanding = new Set<number>() // correlation ids are per connection
     ;(ws as unknown as { on(event: 'message', listener: (data: Buffer) => void): void }).on('message', (data) => {
       outstanding.delete(decodeResponse(data, 1 << 30).correlationId)
     })

@@ -39,6 +39,7 @@ export async function fetch(
   )
   let result = await readAll(slots, maxBytes, lease)
   if (result.bytes < Math.max(minBytes, 1) && maxWaitMs > 0 && !result.failed) {
+    lease.release() // the first round's reads are discarded: their buffers go back while this fetch waits
     await waitForData(slots, maxWaitMs, signal)
     result = await readAll(slots, maxBytes, lease)
   }
