@@ -78,8 +78,8 @@ export class Sender {
    */
   batchChanged(topic: string, partition: number): void {
     if (this.scheduled) return
-    if ((this.inFlight.get(this.leaderOf(topic, partition)) ?? 0) === 0) this.wake()
-    else this.armAt(this.cluster.now() + this.accumulator.lingerMs)
+    if (this.held(topic, partition)) this.armAt(this.cluster.now() + this.accumulator.lingerMs)
+    else this.wake()
   }
 
   private readonly leaderOf = (topic: string, partition: number) => this.cluster.metadata.leaderOf(topic, partition)
