@@ -1,13 +1,18 @@
 // This machine's disk, measured in the run: sequential write MB/s (1 MiB writes, one fdatasync at
-// the end, counted in the time) and the rate of 4 KiB append + fdatasync — the ceiling of any
+// the end, counted in the time) with the CPU time those writes cost per MiB (on a virtual
+// machine, putting new data in the page cache can cost a core's worth: that is CPU a broker
+// shares with its clients), and the rate of 4 KiB append + fdatasync — the ceiling of any
 // log that acknowledges only flushed data without group commit. Files in the temp dir the
 // servers use; bounded by time and bytes.
 import * as fs from 'node:fs'
 import { join } from 'node:path'
 import { removeDir, tempDir } from '../processes.js'
+import { cpuMsSince } from './cpu.js'
 
 export interface DiskLimits {
   seqWriteMiBps: number
+  /** CPU ms (user + system) per MiB of the sequential writes (absent in results from before 2026-12-02). */
+  seqWriteCpuMsPerMiB?: number
   fsyncsPerSec: number
   fsyncAvgMs: number
 }
@@ -20,6 +25,7 @@ export function measureDisk(seconds: number): DiskLimits {
     const chunk = Buffer.alloc(1024 * 1024, 7)
     let fd = fs.openSync(join(dir, 'seq'), 'w')
     let start = performance.now()
+    const cpu = process.cpuUsage()
     let written = 0
     while (performance.now() - start < seconds * 1000 && written < BYTES_CAP) {
       fs.writeSync(fd, chunk, 0, chunk.length, written)
@@ -27,6 +33,7 @@ export function measureDisk(seconds: number): DiskLimits {
     }
     fs.fdatasyncSync(fd)
     const seqSeconds = (performance.now() - start) / 1000
+    const seqCpuMs = cpuMsSince(cpu)
     fs.closeSync(fd)
     fs.rmSync(join(dir, 'seq'))
 
@@ -41,7 +48,7 @@ export function measureDisk(seconds: number): DiskLimits {
     }
     const syncMs = performance.now() - start
     fs.closeSync(fd)
-    return { seqWriteMiBps: written / 1048576 / seqSeconds, fsyncsPerSec: syncs / (syncMs / 1000), fsyncAvgMs: syncMs / syncs }
+    return { seqWriteMiBps: written / 1048576 / seqSeconds, seqWriteCpuMsPerMiB: seqCpuMs / (written / 1048576), fsyncsPerSec: syncs / (syncMs / 1000), fsyncAvgMs: syncMs / syncs }
   } finally {
     removeDir(dir)
   }

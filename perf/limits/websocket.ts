@@ -1,10 +1,13 @@
 // This machine's WebSocket limits over loopback, measured in the run with `ws` (and bufferutil,
 // as the client uses it) between this process and a child process: bandwidth each way with
 // 64 KiB frames, and messages/s each way with small (100-byte) frames. Client-to-server frames
-// are masked, as a producer's are. Each measurement runs for `seconds`.
+// are masked, as a producer's are. Each measurement runs for `seconds`, and records the CPU
+// time each end spent per MiB (user + system, process.cpuUsage): what moving the bytes costs a
+// client and a broker that share this machine's cores (perf/report/bounds.ts).
 import { createRequire } from 'node:module'
 import WebSocket from 'ws'
 import { startChild, waitFor } from '../processes.js'
+import { cpuMsSince } from './cpu.js'
 
 const SERVER = new URL('./ws-server.ts', import.meta.url).pathname
 const WINDOW_BYTES = 32 * 1024 * 1024
@@ -12,6 +15,9 @@ const WINDOW_BYTES = 32 * 1024 * 1024
 export interface WsDirection {
   MiBps: number
   messagesPerSec: number
+  /** CPU ms per MiB moved, of the sending and of the receiving process (absent in results from before 2026-12-02). */
+  senderCpuMsPerMiB?: number
+  receiverCpuMsPerMiB?: number
 }
 
 export interface WebSocketLimits {
@@ -26,6 +32,7 @@ export interface WebSocketLimits {
 
 async function clientToServer(ws: WebSocket, next: () => Promise<string>, size: number, seconds: number): Promise<WsDirection> {
   ws.send('count')
+  const cpu = process.cpuUsage()
   const frame = Buffer.alloc(size, 2)
   const maxOutstanding = Math.max(16, Math.floor(WINDOW_BYTES / size))
   let outstanding = 0
@@ -46,19 +53,22 @@ async function clientToServer(ws: WebSocket, next: () => Promise<string>, size: 
     if (outstanding % 64 === 0) await new Promise((r) => setImmediate(r))
   }
   ws.send('report')
-  const report = JSON.parse(await next()) as { bytes: number; messages: number }
+  const report = JSON.parse(await next()) as { bytes: number; messages: number; cpuMs: number }
   const elapsed = (performance.now() - start) / 1000
-  return { MiBps: report.bytes / 1048576 / elapsed, messagesPerSec: report.messages / elapsed }
+  const mib = report.bytes / 1048576
+  return { MiBps: mib / elapsed, messagesPerSec: report.messages / elapsed, senderCpuMsPerMiB: cpuMsSince(cpu) / mib, receiverCpuMsPerMiB: report.cpuMs / mib }
 }
 
 async function serverToClient(ws: WebSocket, counter: { bytes: number; messages: number }, next: () => Promise<string>, size: number, seconds: number): Promise<WsDirection> {
   counter.bytes = 0
   counter.messages = 0
   const start = performance.now()
+  const cpu = process.cpuUsage()
   ws.send(`send ${size} ${seconds}`)
-  await next() // "end"
+  const end = JSON.parse(await next()) as { cpuMs: number }
   const elapsed = (performance.now() - start) / 1000
-  return { MiBps: counter.bytes / 1048576 / elapsed, messagesPerSec: counter.messages / elapsed }
+  const mib = counter.bytes / 1048576
+  return { MiBps: mib / elapsed, messagesPerSec: counter.messages / elapsed, senderCpuMsPerMiB: end.cpuMs / mib, receiverCpuMsPerMiB: cpuMsSince(cpu) / mib }
 }
 
 export async function measureWebSocket(seconds: number): Promise<WebSocketLimits> {

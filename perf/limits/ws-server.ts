@@ -1,9 +1,12 @@
 // The far end of the WebSocket limit measurement, in its own process like a broker: counts what
 // it receives, or sends frames as fast as the socket takes them. Prints its URL when listening.
 //   text "count"              reset the counters
-//   text "report"             answer {"bytes":N,"messages":N} (received since "count")
-//   text "send SIZE SECONDS"  send SIZE-byte frames for SECONDS, then text "end"
+//   text "report"             answer {"bytes":N,"messages":N,"cpuMs":N} (received, and CPU
+//                             time spent, since "count")
+//   text "send SIZE SECONDS"  send SIZE-byte frames for SECONDS, then {"cpuMs":N}: the CPU
+//                             time sending took
 import { WebSocketServer, type WebSocket } from 'ws'
+import { cpuMsSince } from './cpu.js'
 
 const WINDOW_BYTES = 8 * 1024 * 1024
 
@@ -12,12 +15,13 @@ function sendFor(ws: WebSocket, size: number, seconds: number): void {
   const until = performance.now() + seconds * 1000
   let outstanding = 0
   const maxOutstanding = Math.max(16, Math.floor(WINDOW_BYTES / Math.max(1, size)))
+  const cpu = process.cpuUsage()
   let done = false
   const pump = () => {
     while (!done && outstanding < maxOutstanding) {
       if (performance.now() >= until) {
         done = true
-        ws.send('end')
+        ws.send(JSON.stringify({ cpuMs: cpuMsSince(cpu) }))
         return
       }
       outstanding++
@@ -38,6 +42,7 @@ server.on('listening', () => {
 server.on('connection', (ws) => {
   let bytes = 0
   let messages = 0
+  let cpu = process.cpuUsage()
   ws.on('message', (data, isBinary) => {
     if (isBinary) {
       bytes += (data as Buffer).length
@@ -48,8 +53,9 @@ server.on('connection', (ws) => {
     if (cmd === 'count') {
       bytes = 0
       messages = 0
+      cpu = process.cpuUsage()
     } else if (cmd === 'report') {
-      ws.send(JSON.stringify({ bytes, messages }))
+      ws.send(JSON.stringify({ bytes, messages, cpuMs: cpuMsSince(cpu) }))
     } else if (cmd === 'send') {
       sendFor(ws, Number(a), Number(b))
     }
