@@ -1,9 +1,9 @@
-// This machine's disk, measured in the run: sequential write MB/s (1 MiB writes, one fdatasync at
-// the end, counted in the time) with the CPU time those writes cost per MiB (on a virtual
-// machine, putting new data in the page cache can cost a core's worth: that is CPU a broker
-// shares with its clients), and the rate of 4 KiB append + fdatasync — the ceiling of any
-// log that acknowledges only flushed data without group commit. Files in the temp dir the
-// servers use; bounded by time and bytes.
+// This machine's disk, measured in the run: sequential write MiB/s (1 MiB writes, one fdatasync
+// at the end, counted in the time), the CPU time the writes alone cost per MiB (before the
+// fdatasync: on a virtual machine, putting new data in the page cache can cost a core's worth,
+// and that is CPU a broker shares with its clients), and the rate of 4 KiB append + fdatasync —
+// the ceiling of any log that acknowledges only flushed data without group commit. Files in
+// the temp dir the servers use; bounded by time and bytes.
 import * as fs from 'node:fs'
 import { join } from 'node:path'
 import { removeDir, tempDir } from '../processes.js'
@@ -11,7 +11,10 @@ import { cpuMsSince } from './cpu.js'
 
 export interface DiskLimits {
   seqWriteMiBps: number
-  /** CPU ms (user + system) per MiB of the sequential writes (absent in results from before 2026-12-02). */
+  /**
+   * CPU ms (user + system) per MiB of the sequential writes, not counting their fdatasync (a
+   * broker's fsync runs on another thread). Absent in results from before 2026-12-02.
+   */
   seqWriteCpuMsPerMiB?: number
   fsyncsPerSec: number
   fsyncAvgMs: number
@@ -31,9 +34,9 @@ export function measureDisk(seconds: number): DiskLimits {
       fs.writeSync(fd, chunk, 0, chunk.length, written)
       written += chunk.length
     }
+    const seqCpuMs = cpuMsSince(cpu)
     fs.fdatasyncSync(fd)
     const seqSeconds = (performance.now() - start) / 1000
-    const seqCpuMs = cpuMsSince(cpu)
     fs.closeSync(fd)
     fs.rmSync(join(dir, 'seq'))
 

@@ -104,7 +104,9 @@ export async function measureWebSocket(seconds: number): Promise<WebSocketLimits
     })
     const next = () => (texts.length > 0 ? Promise.resolve(texts.shift()!) : new Promise<string>((r) => (waiting = r)))
     const big = 64 * 1024
-    await clientToServer(ws, next, big, Math.min(0.5, seconds)) // warm-up: JIT and socket buffers
+    // Warm-up each way: JIT and socket buffers (their CPU would otherwise count in the costs).
+    await clientToServer(ws, next, big, Math.min(0.5, seconds))
+    await serverToClient(ws, counter, next, big, Math.min(0.5, seconds))
     const result: WebSocketLimits = {
       bufferutil,
       bandwidthClientToServer: await clientToServer(ws, next, big, seconds),

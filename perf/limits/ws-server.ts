@@ -3,8 +3,8 @@
 //   text "count"              reset the counters
 //   text "report"             answer {"bytes":N,"messages":N,"cpuMs":N} (received, and CPU
 //                             time spent, since "count")
-//   text "send SIZE SECONDS"  send SIZE-byte frames for SECONDS, then {"cpuMs":N}: the CPU
-//                             time sending took
+//   text "send SIZE SECONDS"  send SIZE-byte frames for SECONDS, then {"cpuMs":N}: this
+//                             process's CPU time from the start until the last frame was queued
 import { WebSocketServer, type WebSocket } from 'ws'
 import { cpuMsSince } from './cpu.js'
 

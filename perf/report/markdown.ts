@@ -157,22 +157,23 @@ export function markdown(r: PerfResults, charts: Array<{ title: string; file: st
   out.push('')
   out.push(headlineTable(r))
   out.push('')
-  out.push('"ceiling on this machine": the rate at which the client or the broker (or both, on these cores) would run out of CPU doing only ' +
-    'the work every MiB of 1 KiB records needs — CRC32C in WASM (micro-benchmark, 1 MiB), the WebSocket frames\' send and receive, and for ' +
-    'the producer the log write — at the CPU cost per MiB each took in section 1 and 5 of this run. Everything else the code does comes on top, ' +
-    'so a target above its ceiling cannot be met here whatever the code does (perf/report/bounds.ts).')
+  out.push('"ceiling on this machine": an estimate of the rate at which the client or the broker (or both, on these cores) would run out ' +
+    'of CPU doing only the work every MiB of records needs — CRC32C in WASM (micro-benchmark, 1 MiB), sending and receiving the WebSocket ' +
+    'frames, and for the producer writing the log into the page cache — at the CPU cost per MiB each took in sections 1 and 5 of this run. ' +
+    'Everything else the code does (framing, protobuf, indexes, fsync, the event loop) comes on top, so a target far above its ceiling ' +
+    'is out of reach on this machine; see perf/report/bounds.ts for what the estimate leaves out.')
   out.push('')
   out.push('## 1. This machine\'s limits (same run)')
   out.push('')
   if (ws && disk) {
-    const cpu = (v: number | undefined) => (v === undefined ? '–' : `${v.toFixed(2)} ms`)
+    const cpu = (v: number | undefined | null) => (typeof v === 'number' && Number.isFinite(v) ? `${v.toFixed(2)} ms` : '–')
     const wsCpu = (d: typeof ws.bandwidthClientToServer) => `sender ${cpu(d.senderCpuMsPerMiB)}, receiver ${cpu(d.receiverCpuMsPerMiB)}`
     out.push(table(['limit', 'measured', 'CPU per MiB'], [
       [`WebSocket client→server, 64 KiB frames (masked${ws.bufferutil ? ', bufferutil' : ', JavaScript masking'})`, `${n1(ws.bandwidthClientToServer.MiBps)} MiB/s`, wsCpu(ws.bandwidthClientToServer)],
       ['WebSocket server→client, 64 KiB frames', `${n1(ws.bandwidthServerToClient.MiBps)} MiB/s`, wsCpu(ws.bandwidthServerToClient)],
       ['WebSocket client→server, 100-byte frames', `${n0(ws.smallClientToServer.messagesPerSec)} messages/s`, ''],
       ['WebSocket server→client, 100-byte frames', `${n0(ws.smallServerToClient.messagesPerSec)} messages/s`, ''],
-      ['disk sequential write (1 MiB writes + fdatasync)', `${n1(disk.seqWriteMiBps)} MiB/s`, cpu(disk.seqWriteCpuMsPerMiB)],
+      ['disk sequential write (1 MiB writes + fdatasync; CPU: the writes only)', `${n1(disk.seqWriteMiBps)} MiB/s`, cpu(disk.seqWriteCpuMsPerMiB)],
       ['disk 4 KiB append + fdatasync', `${n0(disk.fsyncsPerSec)} /s (${disk.fsyncAvgMs.toFixed(2)} ms each)`, ''],
     ]))
   } else out.push(`not measured: ${r.limits.error ?? '?'}`)
