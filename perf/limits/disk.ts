@@ -1,7 +1,8 @@
 // This machine's disk, measured in the run: sequential write MiB/s (1 MiB writes, one fdatasync
-// at the end, counted in the time), the CPU time the writes alone cost per MiB (before the
-// fdatasync: on a virtual machine, putting new data in the page cache can cost a core's worth,
-// and that is CPU a broker shares with its clients), and the rate of 4 KiB append + fdatasync —
+// at the end, counted in the time), the CPU time per MiB of the writes and, apart, of the
+// fdatasync (on a virtual machine, putting new data in the page cache and flushing it can cost
+// a core's worth, and that is CPU a broker shares with its clients), and the rate of 4 KiB
+// append + fdatasync —
 // the ceiling of any log that acknowledges only flushed data without group commit. Files in
 // the temp dir the servers use; bounded by time and bytes.
 import * as fs from 'node:fs'
@@ -12,10 +13,11 @@ import { cpuMsSince } from './cpu.js'
 export interface DiskLimits {
   seqWriteMiBps: number
   /**
-   * CPU ms (user + system) per MiB of the sequential writes, not counting their fdatasync (a
-   * broker's fsync runs on another thread). Absent in results from before 2026-12-02.
+   * CPU ms (user + system) per MiB of the sequential writes, and of the one fdatasync after
+   * them (a broker's fsync runs on another thread). Absent in results from before 2026-12-02.
    */
   seqWriteCpuMsPerMiB?: number
+  seqSyncCpuMsPerMiB?: number
   fsyncsPerSec: number
   fsyncAvgMs: number
 }
@@ -35,7 +37,9 @@ export function measureDisk(seconds: number): DiskLimits {
       written += chunk.length
     }
     const seqCpuMs = cpuMsSince(cpu)
+    const beforeSync = process.cpuUsage()
     fs.fdatasyncSync(fd)
+    const syncCpuMs = cpuMsSince(beforeSync)
     const seqSeconds = (performance.now() - start) / 1000
     fs.closeSync(fd)
     fs.rmSync(join(dir, 'seq'))
@@ -51,7 +55,7 @@ export function measureDisk(seconds: number): DiskLimits {
     }
     const syncMs = performance.now() - start
     fs.closeSync(fd)
-    return { seqWriteMiBps: written / 1048576 / seqSeconds, seqWriteCpuMsPerMiB: seqCpuMs / (written / 1048576), fsyncsPerSec: syncs / (syncMs / 1000), fsyncAvgMs: syncMs / syncs }
+    return { seqWriteMiBps: written / 1048576 / seqSeconds, seqWriteCpuMsPerMiB: seqCpuMs / (written / 1048576), seqSyncCpuMsPerMiB: syncCpuMs / (written / 1048576), fsyncsPerSec: syncs / (syncMs / 1000), fsyncAvgMs: syncMs / syncs }
   } finally {
     removeDir(dir)
   }

@@ -159,8 +159,8 @@ export function markdown(r: PerfResults, charts: Array<{ title: string; file: st
   out.push('')
   out.push('"ceiling on this machine": an estimate of the rate at which the client or the broker (or both, on these cores) would run out ' +
     'of CPU doing only the work every MiB of records needs — CRC32C in WASM (micro-benchmark, 1 MiB), sending and receiving the WebSocket ' +
-    'frames, and for the producer writing the log into the page cache — at the CPU cost per MiB each took in sections 1 and 5 of this run. ' +
-    'Everything else the code does (framing, protobuf, indexes, fsync, the event loop) comes on top, so a target far above its ceiling ' +
+    'frames, and for the producer writing the log into the page cache and fsyncing it — at the CPU cost per MiB each took in sections 1 and 5 ' +
+    'of this run. Everything else the code does (framing, protobuf, indexes, the event loop) comes on top, so a target far above its ceiling ' +
     'is out of reach on this machine; see perf/report/bounds.ts for what the estimate leaves out.')
   out.push('')
   out.push('## 1. This machine\'s limits (same run)')
@@ -173,7 +173,7 @@ export function markdown(r: PerfResults, charts: Array<{ title: string; file: st
       ['WebSocket server→client, 64 KiB frames', `${n1(ws.bandwidthServerToClient.MiBps)} MiB/s`, wsCpu(ws.bandwidthServerToClient)],
       ['WebSocket client→server, 100-byte frames', `${n0(ws.smallClientToServer.messagesPerSec)} messages/s`, ''],
       ['WebSocket server→client, 100-byte frames', `${n0(ws.smallServerToClient.messagesPerSec)} messages/s`, ''],
-      ['disk sequential write (1 MiB writes + fdatasync; CPU: the writes only)', `${n1(disk.seqWriteMiBps)} MiB/s`, cpu(disk.seqWriteCpuMsPerMiB)],
+      ['disk sequential write (1 MiB writes + fdatasync)', `${n1(disk.seqWriteMiBps)} MiB/s`, `writes ${cpu(disk.seqWriteCpuMsPerMiB)}, fdatasync ${cpu(disk.seqSyncCpuMsPerMiB)}`],
       ['disk 4 KiB append + fdatasync', `${n0(disk.fsyncsPerSec)} /s (${disk.fsyncAvgMs.toFixed(2)} ms each)`, ''],
     ]))
   } else out.push(`not measured: ${r.limits.error ?? '?'}`)
