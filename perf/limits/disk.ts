@@ -1,10 +1,9 @@
 // This machine's disk, measured in the run: sequential write MiB/s (1 MiB writes, one fdatasync
 // at the end, counted in the time), the CPU time per MiB of the writes and, apart, of the
-// fdatasync (on a virtual machine, putting new data in the page cache and flushing it can cost
-// a core's worth, and that is CPU a broker shares with its clients), and the rate of 4 KiB
-// append + fdatasync —
-// the ceiling of any log that acknowledges only flushed data without group commit. Files in
-// the temp dir the servers use; bounded by time and bytes.
+// fdatasync (on a virtual machine, putting new data in the page cache can cost a core's worth,
+// and that is CPU a broker shares with its clients), and the rate of 4 KiB append + fdatasync:
+// the ceiling of any log that acknowledges only flushed data without group commit. Files in the
+// temp dir the servers use; bounded by time and bytes.
 import * as fs from 'node:fs'
 import { join } from 'node:path'
 import { removeDir, tempDir } from '../processes.js'

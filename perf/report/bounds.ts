@@ -8,10 +8,11 @@
 //   consumer  broker: sending the frames (reading the log is left out)
 //             client: receiving them + CRC32C (verification)
 // The ceiling is the rate at which the busier process's main thread, or all of it together on
-// `cores`, would run out of CPU doing only that — no framing, protobuf, indexes, batching, event
-// loop or kernel writeback — and never above the WebSocket limit itself. An estimate: the costs were
-// measured with 64 KiB frames and one burst of writes (a VM's page-cache cost varies with how
-// much free memory it has handed back), and count all bytes where the targets count values. Pure.
+// `cores`, would run out of CPU doing only that (no framing, protobuf, indexes, batching, event
+// loop or kernel writeback), and never above the WebSocket limit itself. An estimate: the costs
+// were measured with 64 KiB frames and one burst of writes (a VM's page-cache cost varies with
+// how much free memory it has handed back), and count all bytes where the targets count values.
+// Pure.
 import type { PerfResults } from './types.js'
 
 export interface Ceiling {

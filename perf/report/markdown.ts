@@ -21,7 +21,7 @@ export interface Headline {
   measured: string
   goal: string
   met: boolean | null
-  /** The most this machine allows, from the run's measured costs (perf/report/bounds.ts). */
+  /** An estimate of the most this machine allows, from the run's measured costs (perf/report/bounds.ts). */
   ceiling?: string
 }
 
