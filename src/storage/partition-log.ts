@@ -69,6 +69,8 @@ export interface RetentionResult {
 export class PartitionLog {
   private flushed: number
   private generation = 0
+  /** A truncation is closing files and removing offsets: fsyncs asked for now are skipped. */
+  private truncationRunning = false
   private chain: Promise<unknown> = Promise.resolve()
   private failure: StorageError | null = null
   private closed = false
@@ -373,6 +375,7 @@ export class PartitionLog {
   }
 
   private async flushTask(): Promise<void> {
+    if (this.truncationRunning) return // it syncs what it keeps (see truncating)
     const target = this.logEndOffset
     const generation = this.generation
     const file = this.active.file
@@ -556,18 +559,19 @@ export class PartitionLog {
       }
       await this.groupCommit.idle() // no fsync may be running on a file we close
       await this.compactionIdle()
-      this.generation++
-      try {
-        while (this.segments.length > 1 && this.active.baseOffset >= offset) {
-          await removeSegmentFiles(this.fs, this.segments.pop()!) // newest first: no holes
+      await this.truncating(async () => {
+        try {
+          while (this.segments.length > 1 && this.active.baseOffset >= offset) {
+            await removeSegmentFiles(this.fs, this.segments.pop()!) // newest first: no holes
+          }
+          this.active.truncateTo(offset)
+          await this.active.file.sync()
+          this.fsyncs++
+        } catch (cause) {
+          throw this.fail('truncate failed', cause)
         }
-        this.active.truncateTo(offset)
-        await this.active.file.sync()
-        this.fsyncs++
-      } catch (cause) {
-        throw this.fail('truncate failed', cause)
-      }
-      this.flushed = this.logEndOffset // the sync above covered the whole active segment
+        this.flushed = this.logEndOffset // the sync above covered the whole active segment
+      })
       if (this.logEndOffset < this.logStart) {
         // The cut took a batch that straddles the log start: nothing readable is left.
         return this.resetTo(this.logStart)
@@ -578,6 +582,24 @@ export class PartitionLog {
         await this.epochSaver.run()
       }
     })
+  }
+
+  /**
+   * Runs `work`, which closes files or removes offsets and makes what it keeps durable itself.
+   * A group-commit fsync that started before it does not count (its generation is old); one
+   * asked for during it is skipped (flushTask): it could sync a file `work` is about to close
+   * (EBADF) or count offsets `work` removes. groupCommit.idle() before `work` is not enough:
+   * requestFlush starts a fsync from setImmediate, which can fire at any await inside it.
+   */
+  private async truncating(work: () => Promise<void>): Promise<void> {
+    this.generation++
+    this.truncationRunning = true
+    try {
+      await work()
+    } finally {
+      this.truncationRunning = false
+    }
+    this.notifyWaiters() // a skipped fsync's waiters, for what the truncation made durable
   }
 
   /** Empties the log and restarts it at `offset` (a follower behind the leader's log start). */
@@ -592,22 +614,23 @@ export class PartitionLog {
 
   /** Deletes every segment and starts an empty log at `offset`, durably. */
   private async resetTo(offset: number): Promise<void> {
-    this.generation++
     const crc = (b: Uint8Array) => this.codec.crc32c(b)
-    try {
-      await saveLogStart(this.fs, this.dir, offset, crc) // first: a crash below leaves a log starting here
-      // The list is never empty (readers and the flush timer use the active segment meanwhile).
-      while (this.segments.length > 1) await removeSegmentFiles(this.fs, this.segments.pop()!)
-      const old = this.segments[0]
-      for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) this.fs.remove(old.path(suffix))
-      this.segments[0] = Segment.create(this.fs, this.dir, offset, this.config.indexIntervalBytes, this.clock())
-      old.file.close() // unlinked above; its handle stayed valid until the swap
-      await this.fs.syncDir(this.dir)
-    } catch (cause) {
-      throw this.fail('truncate failed', cause)
-    }
+    await this.truncating(async () => {
+      try {
+        await saveLogStart(this.fs, this.dir, offset, crc) // first: a crash below leaves a log starting here
+        // The list is never empty (readers and the flush timer use the active segment meanwhile).
+        while (this.segments.length > 1) await removeSegmentFiles(this.fs, this.segments.pop()!)
+        const old = this.segments[0]
+        for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) this.fs.remove(old.path(suffix))
+        this.segments[0] = Segment.create(this.fs, this.dir, offset, this.config.indexIntervalBytes, this.clock())
+        old.file.close() // unlinked above; its handle stayed valid until the swap
+        await this.fs.syncDir(this.dir)
+      } catch (cause) {
+        throw this.fail('truncate failed', cause)
+      }
+      this.flushed = offset
+    })
     this.logStart = offset
-    this.flushed = offset
     this.corrupt.length = 0
     this.epochs.truncateFromEnd(0)
     this.epochDirty = true

@@ -1,6 +1,7 @@
+import { readdirSync } from 'node:fs'
 import t from 'tap'
 import { readBatchHeader } from '../../src/codec/index.js'
-import { NodeFileLayer, StorageError } from '../../src/storage/index.js'
+import { NodeFileLayer, StorageError, type FileHandle } from '../../src/storage/index.js'
 import { baseOffsets, codec, concat, makeBatch, open, tempDir } from './helpers.js'
 
 t.test('leader appends stamp offsets and epoch; reads return the stored bytes', async (t) => {
@@ -132,6 +133,44 @@ t.test('reads leave the asked headroom before the bytes, in a lent buffer when i
   t.equal((await log.read(80, 100, { headroomBytes: 32, buffer: lent })).bytes.length, 0, 'empty at the log end')
   await t.rejects(log.read(0, 100, { headroomBytes: -1 }), { code: 'INVALID_ARGUMENT' })
   await t.rejects(log.read(0, 100, { headroomBytes: 1 << 20 }), { code: 'INVALID_ARGUMENT' })
+  await log.close()
+})
+
+/**
+ * Real files whose fsync starts a few ms late, as a thread-pool fdatasync may: a file closed
+ * in between fails it with EBADF.
+ */
+class LateSyncFileLayer extends NodeFileLayer {
+  override open(path: string, options: { create: boolean }): FileHandle {
+    const h = super.open(path, options)
+    const sync = h.sync.bind(h)
+    h.sync = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      return sync()
+    }
+    return h
+  }
+}
+
+t.test('a group-commit fsync asked for just before a truncation does not fail the log on a file the truncation closes', async (t) => {
+  // The last appends' fsync waits for setImmediate (group commit), so it starts inside the
+  // truncation, after the first segment is removed; it synced the next one to go after the
+  // truncation closed it (EBADF) and failed the log: "fsync failed ... reopen the log".
+  const dir = tempDir(t)
+  const config = { segmentBytes: 1024, indexIntervalBytes: 64 }
+  const log = await open(dir, { config, fs: new LateSyncFileLayer() })
+  const segments = () => readdirSync(dir).filter((f) => f.endsWith('.log')).length
+  for (let i = 0; i < 20; i++) await log.appendAsLeader(makeBatch(1, 60, i), 1)
+  await log.flush()
+  for (let i = 20; i < 60; i++) await log.appendAsLeader(makeBatch(1, 60, i), 1) // its fsync is asked for, not started
+  const before = segments()
+  await log.truncateTo(20)
+  t.ok(before - segments() >= 3, `the truncation removed ${before - segments()} segments`)
+  t.equal(log.logEndOffset, 20)
+  t.equal(log.flushedOffset, 20)
+  await log.appendAsLeader(makeBatch(1, 60, 99), 2)
+  t.equal(await log.flush(), 21, 'the log still works: the next batch is flushed')
+  t.same(baseOffsets((await log.read(0, 1 << 20)).bytes), Array.from({ length: 21 }, (_, i) => i))
   await log.close()
 })
 
