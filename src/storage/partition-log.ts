@@ -68,7 +68,6 @@ export interface RetentionResult {
 
 export class PartitionLog {
   private flushed: number
-  private generation = 0
   /** A truncation is closing files and removing offsets: fsyncs asked for now are skipped. */
   private truncationRunning = false
   private chain: Promise<unknown> = Promise.resolve()
@@ -377,19 +376,14 @@ export class PartitionLog {
   private async flushTask(): Promise<void> {
     if (this.truncationRunning) return // it syncs what it keeps (see truncating)
     const target = this.logEndOffset
-    const generation = this.generation
-    const file = this.active.file
     try {
-      await file.sync()
+      await this.active.file.sync()
       this.fsyncs++
       if (this.epochDirty) await this.epochSaver.run()
     } catch (cause) {
-      // A truncation meanwhile may have closed this file; it made its own state durable.
-      if (generation !== this.generation) return
       throw this.fail('fsync failed', cause)
     }
-    // A truncation meanwhile made its own state durable; this fsync's target may be gone.
-    if (generation === this.generation) this.flushed = Math.max(this.flushed, Math.min(target, this.logEndOffset))
+    this.flushed = Math.max(this.flushed, Math.min(target, this.logEndOffset))
     this.notifyWaiters()
   }
 
@@ -557,8 +551,6 @@ export class PartitionLog {
       if (offset < this.logStart) {
         throw new StorageError('OFFSET_OUT_OF_RANGE', `cannot truncate to ${offset}, below the log start ${this.logStart}`)
       }
-      await this.groupCommit.idle() // no fsync may be running on a file we close
-      await this.compactionIdle()
       await this.truncating(async () => {
         try {
           while (this.segments.length > 1 && this.active.baseOffset >= offset) {
@@ -585,16 +577,17 @@ export class PartitionLog {
   }
 
   /**
-   * Runs `work`, which closes files or removes offsets and makes what it keeps durable itself.
-   * A group-commit fsync that started before it does not count (its generation is old); one
-   * asked for during it is skipped (flushTask): it could sync a file `work` is about to close
-   * (EBADF) or count offsets `work` removes. groupCommit.idle() before `work` is not enough:
-   * requestFlush starts a fsync from setImmediate, which can fire at any await inside it.
+   * Runs `work`, which closes files or removes offsets and makes what it keeps durable itself,
+   * once the group-commit fsync running now (and compaction) is done. An fsync asked for from
+   * then on is skipped (flushTask): it could sync a file `work` is about to close (EBADF) or
+   * count offsets `work` removes. Waiting for the fsyncs alone is not enough: requestFlush
+   * starts one from setImmediate, which can fire at any await inside `work`.
    */
   private async truncating(work: () => Promise<void>): Promise<void> {
-    this.generation++
-    this.truncationRunning = true
+    await this.groupCommit.idle()
+    this.truncationRunning = true // before any other turn of the event loop: no fsync starts in between
     try {
+      await this.compactionIdle()
       await work()
     } finally {
       this.truncationRunning = false
@@ -605,11 +598,7 @@ export class PartitionLog {
   /** Empties the log and restarts it at `offset` (a follower behind the leader's log start). */
   async truncateFullyAndStartAt(offset: number): Promise<void> {
     if (!Number.isSafeInteger(offset) || offset < 0) throw new StorageError('INVALID_ARGUMENT', `offset ${offset} is not a safe integer >= 0`)
-    return this.exclusive(async () => {
-      await this.groupCommit.idle()
-      await this.compactionIdle()
-      await this.resetTo(offset)
-    })
+    return this.exclusive(() => this.resetTo(offset))
   }
 
   /** Deletes every segment and starts an empty log at `offset`, durably. */
