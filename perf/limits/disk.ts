@@ -54,7 +54,8 @@ export function measureDisk(seconds: number): DiskLimits {
     }
     const syncMs = performance.now() - start
     fs.closeSync(fd)
-    return { seqWriteMiBps: written / 1048576 / seqSeconds, seqWriteCpuMsPerMiB: seqCpuMs / (written / 1048576), seqSyncCpuMsPerMiB: syncCpuMs / (written / 1048576), fsyncsPerSec: syncs / (syncMs / 1000), fsyncAvgMs: syncMs / syncs }
+    const mib = written / 1048576
+    return { seqWriteMiBps: mib / seqSeconds, seqWriteCpuMsPerMiB: seqCpuMs / mib, seqSyncCpuMsPerMiB: syncCpuMs / mib, fsyncsPerSec: syncs / (syncMs / 1000), fsyncAvgMs: syncMs / syncs }
   } finally {
     removeDir(dir)
   }

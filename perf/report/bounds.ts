@@ -31,7 +31,7 @@ export interface Ceilings {
 }
 
 /** A measured cost, if it is one (absent in older results; never NaN, infinite or null). */
-const cost = (v: number | undefined | null): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0
+export const cost = (v: number | undefined | null): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0
 
 /** The CRC32C micro-benchmark's 1 MiB case (data already in WASM memory), as CPU ms per MiB. */
 export function crcMsPerMiB(r: PerfResults): number | undefined {

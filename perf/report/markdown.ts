@@ -2,7 +2,7 @@
 // producer (per acks mode / durability class), consumer and end-to-end tables with every
 // Bitácora figure beside the peers' and the machine's limit as ratios, the seed talk's acks
 // comparison, the codec micro-benchmarks, and the charts (SVG files beside the report).
-import { ceilings, describeCeiling } from './bounds.js'
+import { ceilings, cost, describeCeiling } from './bounds.js'
 import type { PerfResults, RunRecord } from './types.js'
 
 const n0 = (v: number) => Math.round(v).toLocaleString('en-US')
@@ -166,7 +166,7 @@ export function markdown(r: PerfResults, charts: Array<{ title: string; file: st
   out.push('## 1. This machine\'s limits (same run)')
   out.push('')
   if (ws && disk) {
-    const cpu = (v: number | undefined | null) => (typeof v === 'number' && Number.isFinite(v) ? `${v.toFixed(2)} ms` : '–')
+    const cpu = (v: number | undefined | null) => (cost(v) ? `${v.toFixed(2)} ms` : '–')
     const wsCpu = (d: typeof ws.bandwidthClientToServer) => `sender ${cpu(d.senderCpuMsPerMiB)}, receiver ${cpu(d.receiverCpuMsPerMiB)}`
     out.push(table(['limit', 'measured', 'CPU per MiB'], [
       [`WebSocket client→server, 64 KiB frames (masked${ws.bufferutil ? ', bufferutil' : ', JavaScript masking'})`, `${n1(ws.bandwidthClientToServer.MiBps)} MiB/s`, wsCpu(ws.bandwidthClientToServer)],
