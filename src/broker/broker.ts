@@ -1,26 +1,24 @@
-// A broker process: opens its topics' partition replicas from the data directory, serves the
-// protocol over WebSocket, and stops cleanly (closing logs, so everything appended is flushed).
-import { mkdir } from 'node:fs/promises'
-import { randomUUID } from 'node:crypto'
-import { join } from 'node:path'
+// A broker process. Start: lock the data directory, listen (so a taken port fails before
+// anything opens), open the partition replicas, then serve. Any failure on the way undoes
+// what was done and says why in one line (StartupError). Stop: replicas first (leaders resign
+// and logs close, flushing everything appended), then the listener, then the lock.
 import { loadCodec } from '../codec/index.js'
-import { NodeFileLayer, readSmallFile, writeFileAtomic } from '../storage/index.js'
+import { NodeFileLayer } from '../storage/index.js'
 import type { BrokerConfig } from './config.js'
-import type { BrokerContext } from './handlers/context.js'
-import { ReadBufferPool } from './read-buffers.js'
+import { MetadataStore } from './controller/metadata-store.js'
+import { TopicAdmin } from './controller/topic-admin.js'
+import { openDataDir, type DataDir } from './data-dir.js'
 import { jsonLogger, type Logger } from './log.js'
-import { ReplicaManager } from './replica-manager.js'
-import { Serial } from './serial.js'
-import { listen, type Listener } from './server.js'
-import { TopicRegistry } from './topic-registry.js'
-
-/** Topic creations and deletions waiting their turn. */
-const ADMIN_QUEUED_MAX = 1024
+import { apiTable } from './net/api-table.js'
+import { listen, type Listener } from './net/listener.js'
+import { ReadBufferPool } from './partition/read-buffers.js'
+import { ReplicaManager } from './partition/replica-manager.js'
+import { startupError } from './startup-error.js'
 
 export class Broker {
   private constructor(
     readonly config: BrokerConfig,
-    readonly url: string,
+    private readonly dataDir: DataDir,
     private readonly listener: Listener,
     private readonly replicas: ReplicaManager,
     private readonly log: Logger,
@@ -30,37 +28,51 @@ export class Broker {
     return this.listener.port
   }
 
+  get url(): string {
+    return this.listener.url
+  }
+
   static async start(config: BrokerConfig, log: Logger = jsonLogger({ broker: config.brokerId })): Promise<Broker> {
-    await mkdir(config.dataDir, { recursive: true })
     const fs = new NodeFileLayer()
-    const clusterId = await loadClusterId(fs, config.dataDir)
-    const registry = TopicRegistry.load(fs, config.dataDir)
-    const replicas = new ReplicaManager(config.dataDir, config.brokerId, config.tickMs, config.logCleanupIntervalMs, log)
-    for (const topic of registry.list()) await replicas.open(topic)
-    replicas.start()
-    const codec = await loadCodec()
-    const ctx: Omit<BrokerContext, 'url'> = {
-      config, clusterId, registry, replicas, codec, readBuffers: new ReadBufferPool(), adminSerial: new Serial(ADMIN_QUEUED_MAX),
+    const dataDir = await openDataDir(fs, config.dataDir)
+    let listener: Listener | null = null
+    let replicas: ReplicaManager | null = null
+    try {
+      listener = await listen({ ...config, health: () => ({ brokerId: config.brokerId, clusterId: dataDir.clusterId }) }, log)
+      const store = loadStore(fs, config.dataDir)
+      replicas = new ReplicaManager(config.dataDir, config.brokerId, config.tickMs, config.logCleanupIntervalMs, log, fs)
+      await replicas.openAll(store.image.topics).catch((err) => {
+        throw startupError(`cannot open the partitions in ${config.dataDir}`, err)
+      })
+      replicas.start()
+      const admin = new TopicAdmin(store, replicas)
+      const apis = apiTable({
+        brokerId: config.brokerId, clusterId: dataDir.clusterId, url: listener.url, defaultPartitions: config.defaultPartitions,
+        limits: config.limits, admin, partitions: replicas, codec: await loadCodec(),
+      })
+      listener.serve({ apis, limits: config.limits, readBuffers: new ReadBufferPool() })
+      log.info('broker started', { url: listener.url, dataDir: config.dataDir, topics: store.image.topicCount })
+      return new Broker(config, dataDir, listener, replicas, log)
+    } catch (err) {
+      await replicas?.closeAll().catch(() => undefined)
+      await listener?.close()
+      await dataDir.release()
+      throw err
     }
-    let url = ''
-    const listener = await listen(ctx, log, (u) => (url = u))
-    log.info('broker started', { url, dataDir: config.dataDir, topics: registry.size })
-    return new Broker(config, url, listener, replicas, log)
   }
 
   async stop(): Promise<void> {
-    await this.listener.close()
     await this.replicas.closeAll()
+    await this.listener.close()
+    await this.dataDir.release()
     this.log.info('broker stopped')
   }
 }
 
-/** The cluster id, made once and kept in the data directory. */
-async function loadClusterId(fs: NodeFileLayer, dataDir: string): Promise<string> {
-  const path = join(dataDir, 'cluster-id')
-  const saved = readSmallFile(fs, path)
-  if (saved !== null) return new TextDecoder().decode(saved).trim()
-  const id = randomUUID()
-  await writeFileAtomic(fs, path, new TextEncoder().encode(id + '\n'))
-  return id
+function loadStore(fs: NodeFileLayer, dataDir: string): MetadataStore {
+  try {
+    return MetadataStore.load(fs, dataDir)
+  } catch (err) {
+    throw startupError(`cannot read the topics of ${dataDir}`, err)
+  }
 }

@@ -13,6 +13,8 @@ export interface BrokerConfig {
   /** Page origins allowed to connect, beyond the broker's own and (if allowLocalhost) localhost. */
   allowedOrigins: string[]
   allowLocalhostOrigins: boolean
+  /** Whether limits.connectionsPerIpMax also applies to loopback addresses (local clusters, the CLI). */
+  limitLoopbackConnections: boolean
   /** Defaults for CreateTopics requests that leave them at 0. */
   defaultPartitions: number
   /** Raft tick, and the election timeout in ticks (single-voter groups elect at once). */
@@ -29,6 +31,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   dataDir: './data',
   allowedOrigins: [],
   allowLocalhostOrigins: true,
+  limitLoopbackConnections: false,
   defaultPartitions: 1,
   tickMs: 50,
   logCleanupIntervalMs: 30_000,

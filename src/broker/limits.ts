@@ -10,8 +10,14 @@ export interface BrokerLimits {
   decompressedBytesMax: number
   /** Requests one connection may have in flight; more get TOO_MANY_IN_FLIGHT. */
   inFlightRequestsMax: number
-  /** Open connections; more are refused at the handshake with HTTP 503. */
+  /** Open TCP connections; more are refused with HTTP 503 naming this limit. */
   connectionsMax: number
+  /** Open connections from one remote address (loopback exempt unless limitLoopbackConnections). */
+  connectionsPerIpMax: number
+  /** A connection must finish its protocol handshake this soon after it is accepted. */
+  handshakeTimeoutMs: number
+  /** A connection with no request in flight for this long is closed (Kafka's connections.max.idle.ms). */
+  idleTimeoutMs: number
   /** Largest fetch response (Kafka's fetch.max.bytes); a first batch is sent whole. */
   fetchResponseBytesMax: number
   /** Longest a fetch may wait for min_bytes. */
@@ -29,6 +35,9 @@ export const DEFAULT_LIMITS: BrokerLimits = {
   decompressedBytesMax: 32 * 1024 * 1024,
   inFlightRequestsMax: IN_FLIGHT_REQUESTS_MAX_DEFAULT,
   connectionsMax: 1024,
+  connectionsPerIpMax: 256,
+  handshakeTimeoutMs: 10_000,
+  idleTimeoutMs: 600_000,
   fetchResponseBytesMax: 16 * 1024 * 1024,
   fetchMaxWaitMsMax: 30_000,
   sendBufferBytesMax: 8 * 1024 * 1024,

@@ -1,7 +1,10 @@
 // `bitacora broker [options]`: runs a broker until SIGINT/SIGTERM, then stops it cleanly.
 // Prints one line on stdout once it listens: `bitacora broker <id> listening on <url>`.
+// A broker that cannot start (taken port, locked or unwritable data directory, …) prints one
+// line naming the cause and exits 1, having started nothing.
 import { Broker } from '../broker/broker.js'
 import { BROKER_USAGE, parseBrokerArgs } from '../broker/config.js'
+import { StartupError } from '../broker/startup-error.js'
 
 export async function brokerCommand(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -9,7 +12,14 @@ export async function brokerCommand(argv: string[]): Promise<number> {
     return 0
   }
   const config = parseBrokerArgs(argv)
-  const broker = await Broker.start(config)
+  let broker: Broker
+  try {
+    broker = await Broker.start(config)
+  } catch (err) {
+    if (!(err instanceof StartupError)) throw err
+    console.error(`bitacora broker: ${err.message}`)
+    return 1
+  }
   console.log(`bitacora broker ${config.brokerId} listening on ${broker.url}`)
   await new Promise<void>((resolve) => {
     const stop = () => resolve()

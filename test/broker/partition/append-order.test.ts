@@ -1,5 +1,5 @@
 import t from 'tap'
-import { AppendOrder } from '../../src/broker/append-order.js'
+import { AppendOrder } from '../../../src/broker/partition/append-order.js'
 
 /** A promise with its resolve and reject outside. */
 function deferred() {

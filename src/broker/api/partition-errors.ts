@@ -2,7 +2,7 @@
 import { CodecError } from '../../codec/index.js'
 import { bitacora, ErrorCode, wireError } from '../../protocol/index.js'
 import { StorageError } from '../../storage/index.js'
-import { ReplicaError } from '../replica-error.js'
+import { ReplicaError } from '../partition/replica-error.js'
 
 export interface PartitionFailure {
   error: bitacora.IError

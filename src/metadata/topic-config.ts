@@ -1,6 +1,7 @@
-// Topic configurations: Kafka's names, their defaults and validation, and the mapping onto
-// the storage engine's LogConfig. Pure: used by CreateTopics, DescribeConfigs, AlterConfigs.
-import { resolveConfig, SEGMENT_BYTES_MAX, SEGMENT_BYTES_MIN, type LogConfig } from '../storage/index.js'
+// Topic configurations: Kafka's names, their defaults and validation. Pure: used by
+// CreateTopics, DescribeConfigs, AlterConfigs; the broker maps them onto a storage LogConfig
+// (broker/partition/log-config.ts).
+import { SEGMENT_BYTES_MAX, SEGMENT_BYTES_MIN } from '../storage/limits.js'
 
 export interface TopicConfigEntry {
   readonly name: string
@@ -54,18 +55,4 @@ export function topicConfigValue(overrides: TopicConfigs, name: string): string 
   const entry = BY_NAME.get(name)
   if (!entry) throw new Error(`no topic config named ${name}`) // programmer error
   return overrides[name] ?? entry.defaultValue
-}
-
-export function logConfigOf(overrides: TopicConfigs): LogConfig {
-  const n = (name: string) => Number(topicConfigValue(overrides, name))
-  return resolveConfig({
-    retentionMs: n('retention.ms'),
-    retentionBytes: n('retention.bytes'),
-    cleanupPolicy: topicConfigValue(overrides, 'cleanup.policy') as LogConfig['cleanupPolicy'],
-    segmentBytes: n('segment.bytes'),
-    segmentMs: n('segment.ms'),
-    flush: topicConfigValue(overrides, 'flush.policy') as LogConfig['flush'],
-    flushIntervalMs: n('flush.ms'),
-    deleteRetentionMs: n('delete.retention.ms'),
-  })
 }

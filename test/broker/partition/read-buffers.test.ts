@@ -1,6 +1,6 @@
 // The fetch read-buffer pool: bounded, and a lease gives back exactly what it borrowed, once.
 import t from 'tap'
-import { ReadBufferPool, ReadLease } from '../../src/broker/read-buffers.js'
+import { ReadBufferPool, ReadLease } from '../../../src/broker/partition/read-buffers.js'
 
 t.test('the pool creates at most countMax buffers and reuses what is given back', async (t) => {
   const pool = new ReadBufferPool(16, 2)

@@ -1,20 +1,29 @@
 // Produce: validate every batch fully in WASM (CRC, header, records — decompressed under the
 // limit), append as leader (offsets and epoch stamped in place, never re-encoded), answer per
 // acks. Each partition succeeds or fails on its own.
-import { splitBatches } from '../../codec/index.js'
+import { splitBatches, type Codec } from '../../codec/index.js'
+import type { MetadataImage } from '../../metadata/image.js'
+import { topicConfigValue } from '../../metadata/topic-config.js'
 import { bitacora, ErrorCode, wireError } from '../../protocol/index.js'
-import type { AppendOrder } from '../append-order.js'
-import { topicConfigValue } from '../topic-config.js'
-import type { BrokerContext } from './context.js'
-import { toPartitionFailure } from './errors.js'
+import type { BrokerLimits } from '../limits.js'
+import type { AppendOrder } from '../partition/append-order.js'
+import type { PartitionLookup } from '../partition/replica-manager.js'
+import { toPartitionFailure } from './partition-errors.js'
 
 const PRODUCE_TIMEOUT_MS_DEFAULT = 30_000
 const PRODUCE_TIMEOUT_MS_MAX = 300_000
 
 type PartitionResult = bitacora.ProduceResponse.IPartitionResult
 
+export interface ProduceDeps {
+  readonly image: () => MetadataImage
+  readonly partitions: PartitionLookup
+  readonly codec: Codec
+  readonly limits: Pick<BrokerLimits, 'batchBytesMax' | 'decompressedBytesMax'>
+}
+
 /** `order` is the connection's: its appends to each partition happen in arrival order. */
-export async function produce(ctx: BrokerContext, req: bitacora.IProduceRequest, order: AppendOrder): Promise<bitacora.IProduceResponse> {
+export async function produce(deps: ProduceDeps, req: bitacora.IProduceRequest, order: AppendOrder): Promise<bitacora.IProduceResponse> {
   const acks = req.acks ?? 0
   const timeoutMs = Math.min(req.timeoutMs || PRODUCE_TIMEOUT_MS_DEFAULT, PRODUCE_TIMEOUT_MS_MAX)
   const topics = await Promise.all(
@@ -23,7 +32,7 @@ export async function produce(ctx: BrokerContext, req: bitacora.IProduceRequest,
       partitions: await Promise.all(
         (t.partitions ?? []).map((p) =>
           acks === 0 || acks === 1 || acks === -1
-            ? producePartition(ctx, order, t.name ?? '', p, acks, timeoutMs)
+            ? producePartition(deps, order, t.name ?? '', p, acks, timeoutMs)
             : { index: p.index, error: wireError(ErrorCode.INVALID_REQUIRED_ACKS, `acks must be 0, 1 or -1 (all), got ${acks}`) },
         ),
       ),
@@ -33,21 +42,21 @@ export async function produce(ctx: BrokerContext, req: bitacora.IProduceRequest,
 }
 
 async function producePartition(
-  ctx: BrokerContext, order: AppendOrder, topicName: string, p: bitacora.ProduceRequest.IPartitionData, acks: number, timeoutMs: number,
+  deps: ProduceDeps, order: AppendOrder, topicName: string, p: bitacora.ProduceRequest.IPartitionData, acks: number, timeoutMs: number,
 ): Promise<PartitionResult> {
   const index = p.index ?? 0
   const fail = (code: ErrorCode, message: string): PartitionResult => ({ index, error: wireError(code, message), baseOffset: -1 })
-  const topic = ctx.registry.get(topicName)
-  const replica = ctx.replicas.partition(topicName, index)
+  const topic = deps.image().topic(topicName)
+  const replica = deps.partitions.partition(topicName, index)
   if (!topic || !replica) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${topicName}-${index} on this broker`)
   const records = p.records ?? new Uint8Array(0)
   if (records.length === 0) return fail(ErrorCode.INVALID_RECORD, 'the partition entry carries no record batch')
-  const maxBatchBytes = Math.min(Number(topicConfigValue(topic.configs, 'max.message.bytes')), ctx.config.limits.batchBytesMax)
+  const maxBatchBytes = Math.min(Number(topicConfigValue(topic.configs, 'max.message.bytes')), deps.limits.batchBytesMax)
   try {
     // The append's place in the connection's order is taken now, before anything is awaited:
     // requests append in the order they arrived even when one validates longer (more batches, a
     // platform codec). Validation runs meanwhile and gates the append.
-    const validated = validate(ctx, records, maxBatchBytes)
+    const validated = validate(deps, records, maxBatchBytes)
     const info = await order.run(`${index}:${topicName}`, validated, () => replica.appendValidated(records))
     if (acks === -1) await replica.committed(info.nextOffset, timeoutMs)
     return { index, error: null, baseOffset: info.firstOffset, logAppendTimeMs: -1, logStartOffset: replica.log.logStartOffset }
@@ -66,15 +75,15 @@ class Refused extends Error {
 }
 
 /** Every batch fully validated in WASM (decompressed under the limit); rejects with Refused or a CodecError. */
-async function validate(ctx: BrokerContext, records: Uint8Array, maxBatchBytes: number): Promise<void> {
+async function validate(deps: ProduceDeps, records: Uint8Array, maxBatchBytes: number): Promise<void> {
   const ranges = splitBatches(records)
   for (const [start, end] of ranges) {
     if (end - start > maxBatchBytes) {
       throw new Refused(wireError(ErrorCode.MESSAGE_TOO_LARGE, `a ${end - start}-byte batch is over the ${maxBatchBytes}-byte limit (max.message.bytes)`))
     }
-    const header = await ctx.codec.validateBatchAsync(records.subarray(start, end), {
+    const header = await deps.codec.validateBatchAsync(records.subarray(start, end), {
       contiguous: true,
-      maxDecompressedBytes: ctx.config.limits.decompressedBytesMax,
+      maxDecompressedBytes: deps.limits.decompressedBytesMax,
     })
     if (header.control) throw new Refused(wireError(ErrorCode.INVALID_RECORD, 'producers may not write control batches'))
   }

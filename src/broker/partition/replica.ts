@@ -5,13 +5,13 @@
 // group from day one; with one voter it elects itself and its high watermark follows its own
 // flushes, so adding replicas later adds voters instead of a new data path.
 import { join } from 'node:path'
-import { loadCodec, type Codec } from '../codec/index.js'
-import { ErrorCode } from '../protocol/index.js'
-import { RaftCore } from '../raft/core.js'
-import type { Directive, EpochStart, Leadership, Message, NodeId, QuorumState, Ready } from '../raft/types.js'
+import { loadCodec, type Codec } from '../../codec/index.js'
+import { ErrorCode } from '../../protocol/index.js'
+import { RaftCore } from '../../raft/core.js'
+import type { Directive, EpochStart, Leadership, Message, NodeId, QuorumState, Ready } from '../../raft/types.js'
 import {
   NodeFileLayer, PartitionLog, readSmallFile, writeFileAtomic, type AppendInfo, type FileLayer, type LogConfig,
-} from '../storage/index.js'
+} from '../../storage/index.js'
 import { ReplicaError } from './replica-error.js'
 import { Serial } from './serial.js'
 

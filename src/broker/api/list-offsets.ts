@@ -2,28 +2,28 @@
 // timestamp is at or after a time. Retriable OFFSET_NOT_AVAILABLE while a new leader's high
 // watermark is still behind the start of its epoch.
 import { bitacora, ErrorCode, wireError } from '../../protocol/index.js'
-import type { BrokerContext } from './context.js'
-import { toPartitionFailure } from './errors.js'
+import type { PartitionLookup } from '../partition/replica-manager.js'
+import { toPartitionFailure } from './partition-errors.js'
 
 const EARLIEST = -2
 const LATEST = -1
 
-export async function listOffsets(ctx: BrokerContext, req: bitacora.IListOffsetsRequest): Promise<bitacora.IListOffsetsResponse> {
+export async function listOffsets(partitions: PartitionLookup, req: bitacora.IListOffsetsRequest): Promise<bitacora.IListOffsetsResponse> {
   return {
     topics: await Promise.all(
       (req.topics ?? []).map(async (t) => ({
         name: t.name,
-        partitions: await Promise.all((t.partitions ?? []).map((p) => listPartition(ctx, t.name ?? '', p))),
+        partitions: await Promise.all((t.partitions ?? []).map((p) => listPartition(partitions, t.name ?? '', p))),
       })),
     ),
   }
 }
 
 async function listPartition(
-  ctx: BrokerContext, topic: string, p: bitacora.ListOffsetsRequest.IPartitionQuery,
+  partitions: PartitionLookup, topic: string, p: bitacora.ListOffsetsRequest.IPartitionQuery,
 ): Promise<bitacora.ListOffsetsResponse.IPartitionResult> {
   const index = p.index ?? 0
-  const r = ctx.replicas.partition(topic, index)
+  const r = partitions.partition(topic, index)
   if (!r) return { index, error: wireError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${topic}-${index} on this broker`), offset: -1 }
   if (!r.isLeader) return { index, error: wireError(ErrorCode.NOT_LEADER_OR_FOLLOWER), offset: -1 }
   if (!r.leaderReady) {

@@ -5,21 +5,27 @@
 import type { WebSocket } from 'ws'
 import {
   decodeRequest, encodeResponse, ErrorCode, FrameError, wireError, type Request, type ResponseProps,
-} from '../protocol/index.js'
-import { AppendOrder } from './append-order.js'
-import { ReadLease } from './read-buffers.js'
-import * as admin from './handlers/admin.js'
-import type { BrokerContext } from './handlers/context.js'
-import { fetch } from './handlers/fetch.js'
-import { listOffsets } from './handlers/list-offsets.js'
-import { produce } from './handlers/produce.js'
-import type { Logger } from './log.js'
+} from '../../protocol/index.js'
+import type { BrokerLimits } from '../limits.js'
+import type { Logger } from '../log.js'
+import { AppendOrder } from '../partition/append-order.js'
+import { ReadLease, type ReadBufferPool } from '../partition/read-buffers.js'
+import type { ApiTable, RequestScope } from './api-table.js'
 
 /** Response bytes (fetch max_bytes) one connection's running fetches may add up to. */
 const FETCH_BYTES_EXECUTING_MAX = 64 * 1024 * 1024
 
+export interface SessionOptions {
+  readonly apis: ApiTable
+  readonly limits: Pick<BrokerLimits, 'frameBytesMax' | 'inFlightRequestsMax' | 'sendBufferBytesMax' | 'fetchResponseBytesMax'>
+  /** Buffers fetches read into (api/fetch.ts). */
+  readonly readBuffers: ReadBufferPool
+}
+
 export class Session {
-  private handshaken = false
+  private handshakeDone = false
+  /** When the connection last received a request or finished answering its last one. */
+  private lastActiveAt = Date.now()
   /** Requests received and not yet answered (waiting or running): at most inFlightRequestsMax. */
   private inFlight = 0
   /** Decoded requests waiting for the output to drain, in arrival order. */
@@ -30,7 +36,7 @@ export class Session {
 
   constructor(
     private readonly ws: WebSocket,
-    private readonly ctx: BrokerContext,
+    private readonly options: SessionOptions,
     private readonly log: Logger,
   ) {
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary))
@@ -38,14 +44,28 @@ export class Session {
     ws.on('error', (err) => this.log.warn('connection error', { error: err.message }))
   }
 
+  get handshaken(): boolean {
+    return this.handshakeDone
+  }
+
+  /** Since when the connection has had nothing to do; null while requests are in flight. */
+  get idleSince(): number | null {
+    return this.inFlight > 0 ? null : this.lastActiveAt
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason)
+  }
+
   private onMessage(data: Buffer, isBinary: boolean): void {
+    this.lastActiveAt = Date.now()
     if (!isBinary) {
       this.ws.close(1003, 'Bitácora speaks binary protobuf frames only')
       return
     }
     let request: Request
     try {
-      request = decodeRequest(data, this.ctx.config.limits.frameBytesMax)
+      request = decodeRequest(data, this.options.limits.frameBytesMax)
     } catch (err) {
       const frameErr = err as FrameError
       const correlationId = peekCorrelationId(data)
@@ -53,18 +73,18 @@ export class Session {
       return
     }
     const correlationId = request.correlationId
-    if (!this.handshaken && request.api !== 'handshake') {
+    if (!this.handshakeDone && request.api !== 'handshake') {
       this.send({ correlationId, error: wireError(ErrorCode.HANDSHAKE_REQUIRED) })
       return
     }
-    if (this.inFlight >= this.ctx.config.limits.inFlightRequestsMax) {
+    if (this.inFlight >= this.options.limits.inFlightRequestsMax) {
       this.send({
         correlationId,
-        error: wireError(ErrorCode.TOO_MANY_IN_FLIGHT, `over ${this.ctx.config.limits.inFlightRequestsMax} requests in flight; wait for responses`),
+        error: wireError(ErrorCode.TOO_MANY_IN_FLIGHT, `over ${this.options.limits.inFlightRequestsMax} requests in flight; wait for responses`),
       })
       return
     }
-    if (request.api === 'handshake') this.handshaken = true
+    if (request.api === 'handshake') this.handshakeDone = true
     this.inFlight++
     this.waiting.push(request)
     this.startWaiting()
@@ -78,7 +98,7 @@ export class Session {
    * start in arrival order (partition order depends on it).
    */
   private startWaiting(): void {
-    const limits = this.ctx.config.limits
+    const limits = this.options.limits
     for (let i = 0; i < this.waiting.length && this.ws.bufferedAmount <= limits.sendBufferBytesMax; ) {
       const request = this.waiting[i]
       const fetchBytes = request.api === 'fetch' ? Math.min(request.fetch!.maxBytes || limits.fetchResponseBytesMax, limits.fetchResponseBytesMax) : 0
@@ -91,8 +111,8 @@ export class Session {
       }
       this.waiting.splice(i, 1)
       this.fetchBytesExecuting += fetchBytes
-      const lease = new ReadLease(this.ctx.readBuffers)
-      this.dispatch(request, lease)
+      const lease = new ReadLease(this.options.readBuffers)
+      this.dispatch(request, { closed: this.closed.signal, appendOrder: this.appendOrder, lease })
         .then((response) => {
           if (response !== null) this.send({ correlationId: request.correlationId, ...response }, lease)
           else lease.release()
@@ -104,6 +124,7 @@ export class Session {
         })
         .finally(() => {
           this.inFlight--
+          this.lastActiveAt = Date.now()
           this.fetchBytesExecuting -= fetchBytes
           this.startWaiting()
         })
@@ -111,36 +132,15 @@ export class Session {
   }
 
   /** Runs one request; null means no response (produce with acks=0). */
-  private async dispatch(r: Request, lease: ReadLease): Promise<ResponseProps | null> {
-    switch (r.api) {
-      case 'handshake':
-        return { handshake: admin.handshake(this.ctx, r.handshake!) }
-      case 'metadata':
-        return { metadata: admin.metadata(this.ctx, r.metadata!) }
-      case 'createTopics':
-        return { createTopics: await admin.createTopics(this.ctx, r.createTopics!) }
-      case 'deleteTopics':
-        return { deleteTopics: await admin.deleteTopics(this.ctx, r.deleteTopics!) }
-      case 'describeConfigs':
-        return { describeConfigs: admin.describeConfigs(this.ctx, r.describeConfigs!) }
-      case 'alterConfigs':
-        return { alterConfigs: await admin.alterConfigs(this.ctx, r.alterConfigs!) }
-      case 'produce': {
-        const response = await produce(this.ctx, r.produce!, this.appendOrder)
-        return r.produce!.acks === 0 ? null : { produce: response }
-      }
-      case 'fetch':
-        return { fetch: await fetch(this.ctx, r.fetch!, this.closed.signal, lease) }
-      case 'listOffsets':
-        return { listOffsets: await listOffsets(this.ctx, r.listOffsets!) }
-      default:
-        return { error: wireError(ErrorCode.INVALID_REQUEST, `unknown API ${String(r.api)}`) }
-    }
+  private async dispatch(r: Request, scope: RequestScope): Promise<ResponseProps | null> {
+    const handler = this.options.apis.get(r.api!)
+    if (handler === undefined) return { error: wireError(ErrorCode.INVALID_REQUEST, `this broker does not serve the ${String(r.api)} API`) }
+    return handler(r, scope)
   }
 
   /**
    * Sends a response. With `lease`, the response is a fetch's, whose records are in the
-   * lease's buffers with room before them (handlers/fetch.ts): its frame is written in place,
+   * lease's buffers with room before them (api/fetch.ts): its frame is written in place,
    * and the lease is released once the frame is on the socket.
    */
   private send(response: ResponseProps, lease?: ReadLease): void {
@@ -148,7 +148,7 @@ export class Session {
       lease?.release()
       return
     }
-    const max = this.ctx.config.limits.sendBufferBytesMax
+    const max = this.options.limits.sendBufferBytesMax
     let frame: Uint8Array
     try {
       frame = encodeResponse(response, { lastRecordsHaveHeadroom: lease !== undefined && response.fetch != null })

@@ -6,12 +6,18 @@
 // front of the last partition's instead of copying them; the caller releases the lease once
 // the response is sent.
 import { bitacora, ErrorCode, FETCH_FRAME_HEADROOM_BYTES, wireError } from '../../protocol/index.js'
-import type { ReadLease } from '../read-buffers.js'
-import type { PartitionReplica } from '../replica.js'
-import type { BrokerContext } from './context.js'
-import { toPartitionFailure } from './errors.js'
+import type { BrokerLimits } from '../limits.js'
+import type { ReadLease } from '../partition/read-buffers.js'
+import type { PartitionLookup } from '../partition/replica-manager.js'
+import type { PartitionReplica } from '../partition/replica.js'
+import { toPartitionFailure } from './partition-errors.js'
 
 type PartitionData = bitacora.FetchResponse.IPartitionData
+
+export interface FetchDeps {
+  readonly partitions: PartitionLookup
+  readonly limits: Pick<BrokerLimits, 'fetchResponseBytesMax' | 'fetchMaxWaitMsMax'>
+}
 
 interface Slot {
   topic: string
@@ -22,9 +28,9 @@ interface Slot {
 }
 
 export async function fetch(
-  ctx: BrokerContext, req: bitacora.IFetchRequest, signal: AbortSignal, lease: ReadLease,
+  deps: FetchDeps, req: bitacora.IFetchRequest, signal: AbortSignal, lease: ReadLease,
 ): Promise<bitacora.IFetchResponse> {
-  const limits = ctx.config.limits
+  const limits = deps.limits
   const maxBytes = Math.min(req.maxBytes || limits.fetchResponseBytesMax, limits.fetchResponseBytesMax)
   const maxWaitMs = Math.min(req.maxWaitMs ?? 0, limits.fetchMaxWaitMsMax)
   const minBytes = req.minBytes ?? 0
@@ -32,7 +38,7 @@ export async function fetch(
     (t.partitions ?? []).map((p) => ({
       topic: t.name ?? '',
       index: p.index ?? 0,
-      replica: ctx.replicas.partition(t.name ?? '', p.index ?? 0),
+      replica: deps.partitions.partition(t.name ?? '', p.index ?? 0),
       fetchOffset: p.fetchOffset ?? 0,
       maxBytes: Math.min(p.partitionMaxBytes || maxBytes, maxBytes),
     })),

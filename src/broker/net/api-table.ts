@@ -1,0 +1,64 @@
+// The one API dispatch table: for each API the broker serves, its handler, given only the
+// parts of the broker it uses. The handshake announces exactly the table's APIs.
+import type { Codec } from '../../codec/index.js'
+import type { ApiName, Request, ResponseProps } from '../../protocol/index.js'
+import { alterConfigs } from '../api/alter-configs.js'
+import { createTopics } from '../api/create-topics.js'
+import { deleteTopics } from '../api/delete-topics.js'
+import { describeConfigs } from '../api/describe-configs.js'
+import { fetch } from '../api/fetch.js'
+import { handshake } from '../api/handshake.js'
+import { listOffsets } from '../api/list-offsets.js'
+import { metadata } from '../api/metadata.js'
+import { produce } from '../api/produce.js'
+import type { TopicAdmin } from '../controller/topic-admin.js'
+import type { BrokerLimits } from '../limits.js'
+import type { AppendOrder } from '../partition/append-order.js'
+import type { ReadLease } from '../partition/read-buffers.js'
+import type { PartitionLookup } from '../partition/replica-manager.js'
+
+/** What a request may use of the connection it came on. */
+export interface RequestScope {
+  /** Aborted when the connection closes (a parked fetch stops waiting). */
+  readonly closed: AbortSignal
+  /** The connection's produce order per partition. */
+  readonly appendOrder: AppendOrder
+  /** Read buffers the request borrows; released once its response is on the socket. */
+  readonly lease: ReadLease
+}
+
+/** Runs one request; null means no response (produce with acks=0). */
+export type ApiHandler = (request: Request, scope: RequestScope) => Promise<ResponseProps | null> | ResponseProps | null
+export type ApiTable = ReadonlyMap<ApiName, ApiHandler>
+
+export interface BrokerParts {
+  readonly brokerId: number
+  readonly clusterId: string
+  readonly url: string
+  readonly defaultPartitions: number
+  readonly limits: BrokerLimits
+  readonly admin: TopicAdmin
+  readonly partitions: PartitionLookup
+  readonly codec: Codec
+}
+
+export function apiTable(b: BrokerParts): ApiTable {
+  const image = () => b.admin.image
+  let apis: readonly string[] = []
+  const table = new Map<ApiName, ApiHandler>([
+    ['handshake', (r) => ({ handshake: handshake({ brokerId: b.brokerId, clusterId: b.clusterId, limits: b.limits, apis }, r.handshake!) })],
+    ['metadata', (r) => ({ metadata: metadata({ ...b, image }, r.metadata!) })],
+    ['createTopics', async (r) => ({ createTopics: await createTopics(b, r.createTopics!) })],
+    ['deleteTopics', async (r) => ({ deleteTopics: await deleteTopics(b.admin, r.deleteTopics!) })],
+    ['describeConfigs', (r) => ({ describeConfigs: describeConfigs(b.admin.image, r.describeConfigs!) })],
+    ['alterConfigs', async (r) => ({ alterConfigs: await alterConfigs(b.admin, r.alterConfigs!) })],
+    ['produce', async (r, scope) => {
+      const response = await produce({ ...b, image }, r.produce!, scope.appendOrder)
+      return r.produce!.acks === 0 ? null : { produce: response }
+    }],
+    ['fetch', async (r, scope) => ({ fetch: await fetch(b, r.fetch!, scope.closed, scope.lease) })],
+    ['listOffsets', async (r) => ({ listOffsets: await listOffsets(b.partitions, r.listOffsets!) })],
+  ])
+  apis = [...table.keys()]
+  return table
+}

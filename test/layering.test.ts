@@ -1,0 +1,90 @@
+// The module layering of DESIGN.md, enforced: every import in src/ points left in
+//   codec → protocol → storage → raft → metadata → broker → cli
+// the client uses only codec and protocol (it bundles for browsers), inside the broker
+// partition ← controller ← api ← net (wiring at the top may use any), and the pure cores
+// (raft, metadata) do no I/O, read no clock and draw no ambient randomness.
+import t from 'tap'
+import { readdirSync, readFileSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const SRC = join(dirname(fileURLToPath(import.meta.url)), '../src')
+
+/** Each folder of src/, and the folders it may import from (besides itself). */
+const MAY_IMPORT: Record<string, readonly string[]> = {
+  codec: [],
+  protocol: ['codec'],
+  storage: ['codec', 'protocol'],
+  raft: ['codec', 'protocol'],
+  metadata: ['codec', 'protocol', 'storage'],
+  broker: ['codec', 'protocol', 'storage', 'raft', 'metadata'],
+  client: ['codec', 'protocol'],
+  cli: ['codec', 'protocol', 'storage', 'raft', 'metadata', 'broker', 'client'],
+}
+/** Inside the broker: each subfolder and the subfolders it may import from. Top-level files are wiring. */
+const BROKER_MAY_IMPORT: Record<string, readonly string[]> = {
+  partition: [],
+  controller: ['partition'],
+  api: ['partition', 'controller'],
+  net: ['partition', 'controller', 'api'],
+}
+const IO_IMPORTS = /^(node:)?(fs|fs\/promises|net|tls|http|https|ws|timers|timers\/promises|child_process|worker_threads|dgram)$/
+const AMBIENT_CALLS = /\bDate\b|Math\.random|setTimeout|setInterval|setImmediate|performance\.now|process\.hrtime/
+/** Storage modules a pure core may import: constants only. */
+const PURE_STORAGE_MODULES = new Set(['storage/limits.ts'])
+
+function files(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') && !e.name.endsWith('.d.ts') ? [join(dir, e.name)] : [],
+  )
+}
+
+const withoutComments = (text: string) => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '')
+
+function importsOf(file: string): string[] {
+  const text = withoutComments(readFileSync(file, 'utf8'))
+  return [...text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)['"]([^'"]+)['"]/g)].map((m) => m[1])
+}
+
+/** src-relative path of a relative import ('broker/net/session.ts'), or null for packages. */
+function target(file: string, spec: string): string | null {
+  if (!spec.startsWith('.')) return null
+  return relative(SRC, resolve(dirname(file), spec)).replace(/\.js$/, '.ts')
+}
+
+const all = files(SRC).map((f) => ({ abs: f, rel: relative(SRC, f) }))
+t.ok(all.length > 100, 'found the sources')
+
+for (const f of all) {
+  const [folder, sub] = f.rel.split('/')
+  t.ok(folder in MAY_IMPORT, `${f.rel} is in a folder the layering knows`)
+  const problems: string[] = []
+  for (const spec of importsOf(f.abs)) {
+    const to = target(f.abs, spec)
+    if (to === null) {
+      if (['raft', 'metadata'].includes(folder) && IO_IMPORTS.test(spec)) problems.push(`imports ${spec} (a pure core does no I/O)`)
+      if (folder === 'client' && spec.startsWith('node:') && !f.rel.endsWith('client/node.ts')) problems.push(`imports ${spec} (the client bundles for browsers)`)
+      continue
+    }
+    const [toFolder, toSub] = to.split('/')
+    if (toFolder !== folder && !MAY_IMPORT[folder]?.includes(toFolder)) problems.push(`imports ${to} (${folder} may not use ${toFolder})`)
+    if (['raft', 'metadata'].includes(folder) && toFolder === 'storage' && !PURE_STORAGE_MODULES.has(to)) problems.push(`imports ${to} (a pure core may use only storage constants)`)
+    const fromBrokerSub = folder === 'broker' && sub in BROKER_MAY_IMPORT ? sub : null
+    if (fromBrokerSub && toFolder === 'broker' && toSub in BROKER_MAY_IMPORT && toSub !== fromBrokerSub && !BROKER_MAY_IMPORT[fromBrokerSub].includes(toSub)) {
+      problems.push(`imports ${to} (broker/${fromBrokerSub} may not use broker/${toSub})`)
+    }
+  }
+  if (['raft', 'metadata'].includes(folder) && !f.rel.endsWith('sim/cli.ts')) {
+    const ambient = AMBIENT_CALLS.exec(withoutComments(readFileSync(f.abs, 'utf8')))
+    if (ambient) problems.push(`uses ${ambient[0]} (clock and randomness are injected into a pure core)`)
+  }
+  t.same(problems, [], `${f.rel} keeps the layering`)
+}
+
+t.test('the check catches what it is for', async (t) => {
+  const fake = join(SRC, 'client/fake.ts')
+  t.equal(target(fake, '../storage/index.js'), 'storage/index.ts')
+  t.same(importsOf(join(SRC, 'broker/net/listener.ts')).filter((s) => s.includes('session')), ['./session.js'])
+  t.notOk(MAY_IMPORT.client.includes('storage'), 'the client may not import storage')
+  t.notOk(MAY_IMPORT.raft.includes('broker'), 'raft may not import the broker')
+})
