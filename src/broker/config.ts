@@ -1,7 +1,8 @@
-// Broker configuration: defaults, an optional JSON file, then command-line flags (each later
-// source overrides the earlier). Every option has a documented default (`bitacora broker --help`).
+// Broker configuration. Every setting has one name, used everywhere: the flag is `--NAME`, the
+// config file key is `"NAME"`, errors and docs say `--NAME`. Sources, each overriding the one
+// before: defaults, the JSON config file (`--config FILE`), then flags. `bitacora broker --help`
+// lists every setting with its default (generated from SETTINGS below).
 import { readFileSync } from 'node:fs'
-import { parseArgs } from 'node:util'
 import { DEFAULT_LIMITS, type BrokerLimits } from './limits.js'
 
 export interface BrokerConfig {
@@ -15,9 +16,9 @@ export interface BrokerConfig {
   allowLocalhostOrigins: boolean
   /** Whether limits.connectionsPerIpMax also applies to loopback addresses (local clusters, the CLI). */
   limitLoopbackConnections: boolean
-  /** Defaults for CreateTopics requests that leave them at 0. */
+  /** Partitions of a topic created without a count. */
   defaultPartitions: number
-  /** Raft tick, and the election timeout in ticks (single-voter groups elect at once). */
+  /** The Raft tick (single-voter groups elect on the first). */
   tickMs: number
   /** How often retention and compaction run over the broker's partitions. */
   logCleanupIntervalMs: number
@@ -38,119 +39,180 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   limits: DEFAULT_LIMITS,
 }
 
-export const BROKER_USAGE = `usage: bitacora broker [options]
-
-  --config FILE              JSON file with any of the options below (camelCase keys; limits in "limits")
-  --id N                     broker id (default 0)
-  --host HOST                listen address (default 127.0.0.1)
-  --port N                   listen port; 0 picks a free one (default 9092)
-  --data-dir DIR             where partition logs live (default ./data)
-  --allow-origin ORIGIN      a web page origin allowed to connect (repeatable; * for any)
-  --no-localhost-origins     refuse pages served from localhost
-  --default-partitions N     partitions of a topic created without a count (default 1)
-  --log-cleanup-interval-ms N  how often retention and compaction run (default 30000)
-  --max-frame-bytes N        largest WebSocket message (default ${DEFAULT_LIMITS.frameBytesMax})
-  --max-batch-bytes N        largest record batch (default ${DEFAULT_LIMITS.batchBytesMax})
-  --max-in-flight N          requests in flight per connection (default ${DEFAULT_LIMITS.inFlightRequestsMax})
-  --max-connections N        open connections (default ${DEFAULT_LIMITS.connectionsMax})
-  --max-fetch-bytes N        largest fetch response (default ${DEFAULT_LIMITS.fetchResponseBytesMax})`
-
 export class ConfigError extends Error {
   override name = 'ConfigError'
 }
 
-function positiveInt(flag: string, value: string | undefined, min = 1): number | undefined {
-  if (value === undefined) return undefined
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${flag}: expected an integer >= ${min}, got '${value}'`)
-  return n
+type TopField = Exclude<keyof BrokerConfig, 'limits'>
+type Kind = { type: 'int'; min: number; max?: number } | { type: 'string' } | { type: 'list' } | { type: 'flag' }
+
+/** One setting: its name, where it goes in BrokerConfig, its type and what it does. */
+interface Setting {
+  readonly name: string
+  readonly field: TopField | { limit: keyof BrokerLimits }
+  readonly kind: Kind
+  readonly doc: string
+  /** For flags (booleans): the value set when the flag is given. */
+  readonly whenGiven?: boolean
 }
 
-export function parseBrokerArgs(argv: string[]): BrokerConfig {
-  let parsed
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string' },
-        id: { type: 'string' },
-        host: { type: 'string' },
-        port: { type: 'string' },
-        'data-dir': { type: 'string' },
-        'allow-origin': { type: 'string', multiple: true },
-        'no-localhost-origins': { type: 'boolean' },
-        'default-partitions': { type: 'string' },
-        'log-cleanup-interval-ms': { type: 'string' },
-        'max-frame-bytes': { type: 'string' },
-        'max-batch-bytes': { type: 'string' },
-        'max-in-flight': { type: 'string' },
-        'max-connections': { type: 'string' },
-        'max-fetch-bytes': { type: 'string' },
-      },
-      strict: true,
-    })
-  } catch (err) {
-    throw new ConfigError(`${(err as Error).message} (see 'bitacora broker --help')`)
+const int = (min: number, max?: number): Kind => ({ type: 'int', min, max })
+const limit = (name: keyof BrokerLimits) => ({ limit: name })
+
+export const SETTINGS: readonly Setting[] = [
+  { name: 'id', field: 'brokerId', kind: int(0), doc: 'broker id' },
+  { name: 'host', field: 'host', kind: { type: 'string' }, doc: 'listen address' },
+  { name: 'port', field: 'port', kind: int(0, 65535), doc: 'listen port; 0 picks a free one' },
+  { name: 'data-dir', field: 'dataDir', kind: { type: 'string' }, doc: 'where partition logs live (one broker per directory)' },
+  { name: 'allow-origin', field: 'allowedOrigins', kind: { type: 'list' }, doc: 'a web page origin allowed to connect (repeatable; * for any)' },
+  { name: 'no-localhost-origins', field: 'allowLocalhostOrigins', kind: { type: 'flag' }, whenGiven: false, doc: 'refuse pages served from localhost' },
+  { name: 'limit-loopback-connections', field: 'limitLoopbackConnections', kind: { type: 'flag' }, whenGiven: true, doc: 'apply --max-connections-per-ip to loopback too' },
+  { name: 'default-partitions', field: 'defaultPartitions', kind: int(1), doc: 'partitions of a topic created without a count' },
+  { name: 'tick-ms', field: 'tickMs', kind: int(1), doc: 'the Raft tick' },
+  { name: 'log-cleanup-interval-ms', field: 'logCleanupIntervalMs', kind: int(10), doc: 'how often retention and compaction run' },
+  { name: 'max-frame-bytes', field: limit('frameBytesMax'), kind: int(1024), doc: 'largest WebSocket message (request frame)' },
+  { name: 'max-batch-bytes', field: limit('batchBytesMax'), kind: int(61), doc: "largest record batch, for topics without max.message.bytes (Kafka's message.max.bytes)" },
+  { name: 'max-decompressed-bytes', field: limit('decompressedBytesMax'), kind: int(1024), doc: 'largest records section of a compressed batch once decompressed' },
+  { name: 'max-in-flight', field: limit('inFlightRequestsMax'), kind: int(1), doc: 'requests in flight per connection' },
+  { name: 'max-connections', field: limit('connectionsMax'), kind: int(1), doc: 'open connections' },
+  { name: 'max-connections-per-ip', field: limit('connectionsPerIpMax'), kind: int(1), doc: 'open connections from one address (loopback exempt)' },
+  { name: 'handshake-timeout-ms', field: limit('handshakeTimeoutMs'), kind: int(10), doc: 'a connection must finish its handshake this soon' },
+  { name: 'idle-timeout-ms', field: limit('idleTimeoutMs'), kind: int(10), doc: 'close a connection idle this long' },
+  { name: 'max-fetch-bytes', field: limit('fetchResponseBytesMax'), kind: int(1024), doc: 'largest fetch response' },
+  { name: 'max-fetch-wait-ms', field: limit('fetchMaxWaitMsMax'), kind: int(0), doc: 'longest a fetch may wait for data' },
+  { name: 'max-send-buffer-bytes', field: limit('sendBufferBytesMax'), kind: int(1024), doc: "unsent output at which a connection's requests stop being read" },
+  { name: 'max-topics', field: limit('topicsMax'), kind: int(1), doc: 'topics one broker holds' },
+  { name: 'max-partitions-per-topic', field: limit('partitionsPerTopicMax'), kind: int(1), doc: 'partitions of one topic' },
+]
+
+const BY_NAME = new Map(SETTINGS.map((s) => [s.name, s]))
+
+function defaultOf(s: Setting): unknown {
+  return typeof s.field === 'string' ? DEFAULT_CONFIG[s.field] : DEFAULT_LIMITS[s.field.limit]
+}
+
+export const BROKER_USAGE = `usage: bitacora broker [options]
+
+  --config FILE                  a JSON object of settings, keyed by the names below without '--'
+                                 (e.g. {"port": 9093, "max-connections": 100}); flags override it
+${SETTINGS.map((s) => {
+  const arg = s.kind.type === 'int' ? ' N' : s.kind.type === 'flag' ? '' : s.kind.type === 'list' ? ' ORIGIN' : ' VALUE'
+  const d = defaultOf(s)
+  const shown = s.kind.type === 'flag' || (Array.isArray(d) && d.length === 0) ? '' : ` (default ${d})`
+  return `  ${`--${s.name}${arg}`.padEnd(30)} ${s.doc}${shown}`
+}).join('\n')}`
+
+/** Parses `bitacora broker` flags (and the config file they name) into a validated config. */
+export function parseBrokerArgs(argv: readonly string[]): BrokerConfig {
+  const config: BrokerConfig = { ...DEFAULT_CONFIG, allowedOrigins: [], limits: { ...DEFAULT_LIMITS } }
+  const given = new Map<Setting, unknown>()
+  let configFile: string | undefined
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]
+    if (!arg.startsWith('--')) throw new ConfigError(`unexpected argument '${arg}' (see 'bitacora broker --help')`)
+    const eq = arg.indexOf('=')
+    const name = arg.slice(2, eq < 0 ? undefined : eq)
+    const inline = eq < 0 ? undefined : arg.slice(eq + 1)
+    const takeValue = () => {
+      if (inline !== undefined) return inline
+      const next = argv[i + 1]
+      if (next === undefined || next.startsWith('--')) throw new ConfigError(`--${name} needs a value`)
+      i++
+      return next
+    }
+    if (name === 'config') {
+      configFile = takeValue()
+      continue
+    }
+    const s = BY_NAME.get(name)
+    if (s === undefined) throw new ConfigError(`unknown option '--${name}' (see 'bitacora broker --help')`)
+    if (s.kind.type === 'flag') {
+      if (inline !== undefined) throw new ConfigError(`--${name} takes no value`)
+      given.set(s, s.whenGiven)
+    } else if (s.kind.type === 'list') {
+      given.set(s, [...((given.get(s) as string[] | undefined) ?? []), takeValue()])
+    } else {
+      given.set(s, parseValue(s, takeValue(), `--${name}`))
+    }
   }
-  const v = parsed.values
-  const file = v.config === undefined ? {} : readConfigFile(v.config)
-  const base: BrokerConfig = { ...DEFAULT_CONFIG, ...file, limits: { ...DEFAULT_LIMITS, ...(file.limits ?? {}) } }
-  const defined = <T extends object>(o: T) => Object.fromEntries(Object.entries(o).filter(([, x]) => x !== undefined)) as Partial<T>
-  const config: BrokerConfig = {
-    ...base,
-    ...defined({
-      brokerId: positiveInt('--id', v.id, 0),
-      host: v.host,
-      port: positiveInt('--port', v.port, 0),
-      dataDir: v['data-dir'],
-      allowedOrigins: v['allow-origin'],
-      allowLocalhostOrigins: v['no-localhost-origins'] ? false : undefined,
-      defaultPartitions: positiveInt('--default-partitions', v['default-partitions']),
-      logCleanupIntervalMs: positiveInt('--log-cleanup-interval-ms', v['log-cleanup-interval-ms'], 10),
-    }),
-    limits: {
-      ...base.limits,
-      ...defined({
-        frameBytesMax: positiveInt('--max-frame-bytes', v['max-frame-bytes'], 1024),
-        batchBytesMax: positiveInt('--max-batch-bytes', v['max-batch-bytes'], 61),
-        inFlightRequestsMax: positiveInt('--max-in-flight', v['max-in-flight']),
-        connectionsMax: positiveInt('--max-connections', v['max-connections']),
-        fetchResponseBytesMax: positiveInt('--max-fetch-bytes', v['max-fetch-bytes'], 1024),
-      }),
-    },
-  }
+  if (configFile !== undefined) for (const [s, value] of readConfigFile(configFile)) assign(config, s, value)
+  for (const [s, value] of given) assign(config, s, value)
   return validateConfig(config)
 }
 
-function readConfigFile(path: string): Partial<BrokerConfig> & { limits?: Partial<BrokerLimits> } {
+function parseValue(s: Setting, text: string, where: string): unknown {
+  if (s.kind.type !== 'int') return text
+  const n = Number(text)
+  if (text.trim() === '' || !Number.isInteger(n) || n < s.kind.min || (s.kind.max !== undefined && n > s.kind.max)) {
+    const range = s.kind.max === undefined ? `>= ${s.kind.min}` : `in [${s.kind.min}, ${s.kind.max}]`
+    throw new ConfigError(`${where}: expected an integer ${range}, got '${text}'`)
+  }
+  return n
+}
+
+function assign(config: BrokerConfig, s: Setting, value: unknown): void {
+  if (typeof s.field === 'string') (config as unknown as Record<string, unknown>)[s.field] = value
+  else config.limits[s.field.limit] = value as number
+}
+
+/** The settings a config file holds, checked like flags; unknown keys are errors naming the right one. */
+function readConfigFile(path: string): Array<[Setting, unknown]> {
   let text: string
   try {
     text = readFileSync(path, 'utf8')
   } catch (err) {
     throw new ConfigError(`--config ${path}: cannot read it (${(err as NodeJS.ErrnoException).code ?? err})`)
   }
+  let parsed: unknown
   try {
-    const parsed = JSON.parse(text)
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not a JSON object')
-    return parsed
+    parsed = JSON.parse(text)
   } catch (err) {
-    throw new ConfigError(`--config ${path}: ${(err as Error).message}`)
+    throw new ConfigError(`--config ${path}: not JSON (${(err as Error).message})`)
   }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(`--config ${path}: expected a JSON object of settings`)
+  return Object.entries(parsed).map(([key, value]) => {
+    const s = BY_NAME.get(key)
+    if (s === undefined) throw new ConfigError(`--config ${path}: unknown setting '${key}'${suggestion(key)}`)
+    const where = `--config ${path}: "${key}"`
+    switch (s.kind.type) {
+      case 'flag':
+        if (typeof value !== 'boolean') throw new ConfigError(`${where} must be true or false`)
+        return [s, value ? s.whenGiven : !s.whenGiven]
+      case 'list':
+        if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new ConfigError(`${where} must be an array of strings`)
+        return [s, value]
+      case 'string':
+        if (typeof value !== 'string') throw new ConfigError(`${where} must be a string`)
+        return [s, value]
+      case 'int':
+        return [s, parseValue(s, typeof value === 'number' ? String(value) : `${JSON.stringify(value)}`, where)]
+    }
+  })
 }
 
+/** "; did you mean 'max-connections'?" for a key written as a field name ('maxConnections', 'connectionsMax'). */
+function suggestion(key: string): string {
+  const squash = (s: string) => s.toLowerCase().replace(/[^a-z]/g, '')
+  const words = (s: string) => new Set(s.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase().split(/[^a-z]+/).filter(Boolean))
+  const want = words(key)
+  const match = SETTINGS.find((s) => {
+    const fieldName = typeof s.field === 'string' ? s.field : s.field.limit
+    if (squash(s.name) === squash(key) || squash(fieldName) === squash(key)) return true
+    const have = words(s.name)
+    return have.size === want.size && [...want].every((w) => have.has(w))
+  })
+  return match ? `; did you mean '${match.name}'?` : " (see 'bitacora broker --help')"
+}
+
+/** Checks what no single setting can: how settings relate. */
 export function validateConfig(c: BrokerConfig): BrokerConfig {
-  const known = new Set(Object.keys(DEFAULT_CONFIG))
-  for (const key of Object.keys(c)) if (!known.has(key)) throw new ConfigError(`unknown broker option '${key}'`)
-  for (const key of Object.keys(c.limits)) {
-    if (!(key in DEFAULT_LIMITS)) throw new ConfigError(`unknown limit '${key}'`)
-    const n = c.limits[key as keyof BrokerLimits]
-    if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`limit ${key} must be a positive integer, got ${n}`)
+  if (c.limits.batchBytesMax + FRAME_OVERHEAD_BYTES > c.limits.frameBytesMax) {
+    throw new ConfigError(
+      `--max-batch-bytes (${c.limits.batchBytesMax}) must leave ${FRAME_OVERHEAD_BYTES} bytes of room in --max-frame-bytes (${c.limits.frameBytesMax})`,
+    )
   }
-  if (c.limits.batchBytesMax + 1024 > c.limits.frameBytesMax) {
-    throw new ConfigError(`maxBatchBytes (${c.limits.batchBytesMax}) must leave room in maxFrameBytes (${c.limits.frameBytesMax})`)
-  }
-  if (!Number.isInteger(c.port) || c.port < 0 || c.port > 65535) throw new ConfigError(`port ${c.port} is not in [0, 65535]`)
-  if (!Number.isInteger(c.brokerId) || c.brokerId < 0) throw new ConfigError(`broker id ${c.brokerId} must be an integer >= 0`)
-  if (!(c.tickMs > 0)) throw new ConfigError(`tickMs must be > 0`)
   return c
 }
+
+/** Room a produce request needs in a frame beside one batch (envelope, topic name, partition). */
+export const FRAME_OVERHEAD_BYTES = 1024

@@ -21,7 +21,7 @@ export const TOPIC_CONFIGS: readonly TopicConfigEntry[] = [
   { name: 'cleanup.policy', defaultValue: 'delete', doc: 'delete, compact, or compact,delete', check: oneOf('delete', 'compact', 'compact,delete') },
   { name: 'segment.bytes', defaultValue: String(1024 * 1024 * 1024), doc: 'roll a segment at this size', check: isInt(SEGMENT_BYTES_MIN, SEGMENT_BYTES_MAX) },
   { name: 'segment.ms', defaultValue: '604800000', doc: 'roll a segment at this age', check: isInt(1) },
-  { name: 'max.message.bytes', defaultValue: String(1024 * 1024 + 12), doc: 'largest record batch accepted', check: isInt(61, 64 * 1024 * 1024) },
+  { name: 'max.message.bytes', defaultValue: String(1024 * 1024 + 12), doc: "largest record batch accepted (default: the broker's --max-batch-bytes)", check: isInt(61, 64 * 1024 * 1024) },
   { name: 'min.insync.replicas', defaultValue: '1', doc: 'replicas that must have flushed a batch for acks=all (never below a majority)', check: isInt(1, 16) },
   { name: 'flush.policy', defaultValue: 'always', doc: 'always: fsync before acknowledging (group commit); interval: fsync every flush.ms, faster, a power cut may lose acknowledged acks=1 data', check: oneOf('always', 'interval') },
   { name: 'flush.ms', defaultValue: '1000', doc: 'fsync interval for flush.policy=interval', check: isInt(1) },
@@ -44,10 +44,16 @@ export function checkTopicConfigs(overrides: TopicConfigs): string | null {
 }
 
 /** Every topic config with its effective value: the override, else the default. */
-export function effectiveConfigs(overrides: TopicConfigs): Array<{ entry: TopicConfigEntry; value: string; isDefault: boolean }> {
+/**
+ * Every topic config with its effective value: the override, else the broker's default for it
+ * (`brokerDefaults`, e.g. max.message.bytes from --max-batch-bytes), else the built-in default.
+ */
+export function effectiveConfigs(
+  overrides: TopicConfigs, brokerDefaults: TopicConfigs = {},
+): Array<{ entry: TopicConfigEntry; value: string; isDefault: boolean }> {
   return TOPIC_CONFIGS.map((entry) => {
     const value = overrides[entry.name]
-    return { entry, value: value ?? entry.defaultValue, isDefault: value === undefined }
+    return { entry, value: value ?? brokerDefaults[entry.name] ?? entry.defaultValue, isDefault: value === undefined }
   })
 }
 

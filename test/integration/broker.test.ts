@@ -33,6 +33,15 @@ async function latestOffset(c: RawClient, topic: string, index: number): Promise
   throw new Error(`partition ${topic}-${index} never became ready`)
 }
 
+/** Waits until the high watermark reaches `end`: acks=1 and acks=0 answer before it covers their batch. */
+async function highWatermarkReaches(c: RawClient, topic: string, index: number, end: number): Promise<void> {
+  const deadline = Date.now() + 20_000
+  while ((await latestOffset(c, topic, index)) < end) {
+    if (Date.now() > deadline) throw new Error(`the high watermark of ${topic}-${index} did not reach ${end} in 20 s`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
 /** Every data record (control batches skipped) from `offset` up to the high watermark. */
 async function fetchAll(c: RawClient, topic: string, index: number, offset = 0): Promise<DecodedRecord[]> {
   const out: DecodedRecord[] = []
@@ -160,6 +169,7 @@ t.test('produce requests on one connection append in the order they arrived, how
   ])
   t.same(results.map((r) => r.error), [null, null, null])
   t.ok(results[0].baseOffset! < results[1].baseOffset! && results[1].baseOffset! < results[2].baseOffset!, `offsets in arrival order: ${results.map((r) => r.baseOffset)}`)
+  await highWatermarkReaches(c, 'ordered', 0, results[2].baseOffset! + 1)
   const values = (await fetchAll(c, 'ordered', 0)).map((r) => text(r.value))
   t.same(values, [...gz.map((_, i) => `a${i}`), 'b', 'c'])
   c.close()
@@ -190,7 +200,7 @@ t.test("one connection's slow validation holds up neither another connection's p
   t.same(answered.slice(-1), ['heavy'], `the quick ones were answered first: ${answered}`)
   t.ok(results[2].baseOffset! < results[0].baseOffset!, "the other connection's batch was appended before the one still validating")
   // acks=1 answers before the high watermark covers the batch: wait for it before reading.
-  for (let i = 0; i < 200 && (await latestOffset(quick, 'crowded', 0)) < results[0].baseOffset! + 800; i++) await new Promise((r) => setTimeout(r, 25))
+  await highWatermarkReaches(quick, 'crowded', 0, results[0].baseOffset! + 800)
   t.same((await fetchAll(quick, 'crowded', 0)).map((r) => (r.value!.length > 100 ? 'heavy' : text(r.value))), ['other connection', ...Array(800).fill('heavy')])
   slow.close()
   quick.close()

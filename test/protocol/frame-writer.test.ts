@@ -80,7 +80,7 @@ t.test('fetch frames: byte for byte what protobufjs writes, null fields left out
 
 t.test('fetch frames written in place in front of the last records: the same bytes, and no copy when they fit', async (t) => {
   // Every partition's records sit `room` bytes into a buffer of their own, the room filled with
-  // garbage, as the broker's reads leave them (handlers/fetch.ts).
+  // garbage, as the broker's reads leave them (api/fetch.ts).
   const placed = fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 400 }), fc.oneof(fc.integer({ min: 0, max: 120 }), fc.integer({ min: 0, max: 2000 }))).map(([bytes, room]) => {
     const buf = new Uint8Array(room + bytes.length).fill(0xee)
     buf.set(bytes, room)

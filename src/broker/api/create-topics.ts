@@ -8,6 +8,7 @@ import { TopicAdminError, type TopicAdmin } from '../controller/topic-admin.js'
 import type { BrokerLimits } from '../limits.js'
 import type { PartitionLookup } from '../partition/replica-manager.js'
 import { topicIdBytes } from './topic-id.js'
+import { topicLimitProblem } from './topic-limits.js'
 
 /** How long CreateTopics waits for new partitions' leaders when the request names no timeout. */
 const CREATE_READY_TIMEOUT_MS = 10_000
@@ -17,7 +18,7 @@ export interface CreateTopicsDeps {
   readonly partitions: PartitionLookup
   /** Partitions of a topic created without a count. */
   readonly defaultPartitions: number
-  readonly limits: Pick<BrokerLimits, 'partitionsPerTopicMax' | 'topicsMax'>
+  readonly limits: Pick<BrokerLimits, 'partitionsPerTopicMax' | 'topicsMax' | 'batchBytesMax' | 'frameBytesMax'>
 }
 
 export async function createTopics(deps: CreateTopicsDeps, req: bitacora.ICreateTopicsRequest): Promise<bitacora.ICreateTopicsResponse> {
@@ -49,7 +50,8 @@ function requestProblem(deps: CreateTopicsDeps, t: bitacora.ICreatableTopic): re
   if (t.replicationFactor && t.replicationFactor !== 1) {
     return [ErrorCode.INVALID_REPLICATION_FACTOR, `replication factor ${t.replicationFactor} needs more brokers than this cluster has (1)`]
   }
-  const configProblem = checkTopicConfigs(Object.fromEntries(Object.entries(t.configs ?? {})))
+  const configs = Object.fromEntries(Object.entries(t.configs ?? {}))
+  const configProblem = checkTopicConfigs(configs) ?? topicLimitProblem(configs, deps.limits)
   if (configProblem) return [ErrorCode.INVALID_CONFIG, configProblem]
   if (deps.admin.image.topicCount >= topicsMax) return [ErrorCode.POLICY_VIOLATION, `the broker holds its maximum of ${topicsMax} topics`]
   return null

@@ -3,12 +3,12 @@
 // acks. Each partition succeeds or fails on its own.
 import { splitBatches, type Codec } from '../../codec/index.js'
 import type { MetadataImage } from '../../metadata/image.js'
-import { topicConfigValue } from '../../metadata/topic-config.js'
 import { bitacora, ErrorCode, wireError } from '../../protocol/index.js'
 import type { BrokerLimits } from '../limits.js'
 import type { AppendOrder } from '../partition/append-order.js'
 import type { PartitionLookup } from '../partition/replica-manager.js'
 import { toPartitionFailure } from './partition-errors.js'
+import { batchLimit } from './topic-limits.js'
 
 const PRODUCE_TIMEOUT_MS_DEFAULT = 30_000
 const PRODUCE_TIMEOUT_MS_MAX = 300_000
@@ -19,7 +19,7 @@ export interface ProduceDeps {
   readonly image: () => MetadataImage
   readonly partitions: PartitionLookup
   readonly codec: Codec
-  readonly limits: Pick<BrokerLimits, 'batchBytesMax' | 'decompressedBytesMax'>
+  readonly limits: Pick<BrokerLimits, 'batchBytesMax' | 'frameBytesMax' | 'decompressedBytesMax'>
 }
 
 /** `order` is the connection's: its appends to each partition happen in arrival order. */
@@ -51,12 +51,12 @@ async function producePartition(
   if (!topic || !replica) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${topicName}-${index} on this broker`)
   const records = p.records ?? new Uint8Array(0)
   if (records.length === 0) return fail(ErrorCode.INVALID_RECORD, 'the partition entry carries no record batch')
-  const maxBatchBytes = Math.min(Number(topicConfigValue(topic.configs, 'max.message.bytes')), deps.limits.batchBytesMax)
+  const limit = batchLimit(topicName, topic.configs, deps.limits)
   try {
     // The append's place in the connection's order is taken now, before anything is awaited:
     // requests append in the order they arrived even when one validates longer (more batches, a
     // platform codec). Validation runs meanwhile and gates the append.
-    const validated = validate(deps, records, maxBatchBytes)
+    const validated = validate(deps, records, limit)
     const info = await order.run(`${index}:${topicName}`, validated, () => replica.appendValidated(records))
     if (acks === -1) await replica.committed(info.nextOffset, timeoutMs)
     return { index, error: null, baseOffset: info.firstOffset, logAppendTimeMs: -1, logStartOffset: replica.log.logStartOffset }
@@ -75,11 +75,11 @@ class Refused extends Error {
 }
 
 /** Every batch fully validated in WASM (decompressed under the limit); rejects with Refused or a CodecError. */
-async function validate(deps: ProduceDeps, records: Uint8Array, maxBatchBytes: number): Promise<void> {
+async function validate(deps: ProduceDeps, records: Uint8Array, limit: ReturnType<typeof batchLimit>): Promise<void> {
   const ranges = splitBatches(records)
   for (const [start, end] of ranges) {
-    if (end - start > maxBatchBytes) {
-      throw new Refused(wireError(ErrorCode.MESSAGE_TOO_LARGE, `a ${end - start}-byte batch is over the ${maxBatchBytes}-byte limit (max.message.bytes)`))
+    if (end - start > limit.bytesMax) {
+      throw new Refused(wireError(ErrorCode.MESSAGE_TOO_LARGE, limit.refusal(end - start)))
     }
     const header = await deps.codec.validateBatchAsync(records.subarray(start, end), {
       contiguous: true,

@@ -26,11 +26,11 @@ export class ConnectionAdmission {
   /** Takes a slot for a connection from `ip`, or says why not. Every admitted one must be `release`d. */
   admit(ip: string): Admission {
     if (this.total >= this.limits.connectionsMax) {
-      return { admitted: false, status: 503, reason: `the broker has its maximum of ${this.limits.connectionsMax} connections (connectionsMax)` }
+      return { admitted: false, status: 503, reason: `the broker has its maximum of ${this.limits.connectionsMax} connections (--max-connections)` }
     }
     const fromIp = this.perIp.get(ip) ?? 0
     if (fromIp >= this.limits.connectionsPerIpMax && (this.limits.limitLoopbackConnections || !isLoopback(ip))) {
-      return { admitted: false, status: 503, reason: `${ip} has its maximum of ${this.limits.connectionsPerIpMax} connections (connectionsPerIpMax)` }
+      return { admitted: false, status: 503, reason: `${ip} has its maximum of ${this.limits.connectionsPerIpMax} connections (--max-connections-per-ip)` }
     }
     this.total++
     this.perIp.set(ip, fromIp + 1)

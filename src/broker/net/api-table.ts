@@ -50,8 +50,8 @@ export function apiTable(b: BrokerParts): ApiTable {
     ['metadata', (r) => ({ metadata: metadata({ ...b, image }, r.metadata!) })],
     ['createTopics', async (r) => ({ createTopics: await createTopics(b, r.createTopics!) })],
     ['deleteTopics', async (r) => ({ deleteTopics: await deleteTopics(b.admin, r.deleteTopics!) })],
-    ['describeConfigs', (r) => ({ describeConfigs: describeConfigs(b.admin.image, r.describeConfigs!) })],
-    ['alterConfigs', async (r) => ({ alterConfigs: await alterConfigs(b.admin, r.alterConfigs!) })],
+    ['describeConfigs', (r) => ({ describeConfigs: describeConfigs(b.admin.image, b.limits, r.describeConfigs!) })],
+    ['alterConfigs', async (r) => ({ alterConfigs: await alterConfigs(b.admin, b.limits, r.alterConfigs!) })],
     ['produce', async (r, scope) => {
       const response = await produce({ ...b, image }, r.produce!, scope.appendOrder)
       return r.produce!.acks === 0 ? null : { produce: response }

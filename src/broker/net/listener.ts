@@ -155,11 +155,11 @@ function sweep(accepted: ReadonlyMap<Socket, Accepted>, limits: BrokerLimits, no
     if (session === null || !session.handshaken) {
       if (now - conn.acceptedAt < limits.handshakeTimeoutMs) continue
       if (session === null) socket.destroy()
-      else session.close(1008, `no handshake within ${limits.handshakeTimeoutMs} ms (handshakeTimeoutMs)`)
+      else session.close(1008, `no handshake within ${limits.handshakeTimeoutMs} ms (--handshake-timeout-ms)`)
     } else {
       const idleSince = session.idleSince
       if (idleSince !== null && now - idleSince >= limits.idleTimeoutMs) {
-        session.close(1000, `idle for ${limits.idleTimeoutMs} ms (idleTimeoutMs); reconnect to continue`)
+        session.close(1000, `idle for ${limits.idleTimeoutMs} ms (--idle-timeout-ms); reconnect to continue`)
       }
     }
   }

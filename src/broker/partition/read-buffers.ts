@@ -2,7 +2,7 @@
 // a fresh 1 MiB buffer per fetch made V8 run a full mark-compact every few fetches (external
 // memory pressure), a third of the broker's time under a consumer. A fetch borrows buffers
 // for its reads through a ReadLease and gives them back once its response is on the socket
-// (the response frame is written in place around the records: handlers/fetch.ts). Bounded:
+// (the response frame is written in place around the records: api/fetch.ts). Bounded:
 // at most `countMax` buffers exist; past that, and for reads larger than a buffer, storage
 // allocates as before.
 import { FETCH_FRAME_HEADROOM_BYTES } from '../../protocol/index.js'

@@ -1,0 +1,127 @@
+// What a broker does when it cannot serve: a data directory held by another broker, a port
+// taken, an address that does not exist, a data directory that cannot be one. Each refusal is
+// one line on stderr naming the cause, a non-zero exit, and nothing written.
+import t, { type Test } from 'tap'
+import { spawn } from 'node:child_process'
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { createServer, type AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { loadCodec } from '../../src/codec/index.js'
+import { connect, startBroker, tempDataDir } from './broker-process.js'
+
+const BIN = new URL('../../dist/cli/main.js', import.meta.url).pathname
+const codec = await loadCodec()
+/** How long a refused start may take: it must not hang. */
+const REFUSAL_MS_MAX = 10_000
+
+/** Runs `bitacora broker ARGS` to its exit (killed past REFUSAL_MS_MAX). */
+function runBroker(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  const started = Date.now()
+  const child = spawn(process.execPath, [BIN, 'broker', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => (stdout += d))
+  child.stderr.on('data', (d) => (stderr += d))
+  const timer = setTimeout(() => child.kill('SIGKILL'), REFUSAL_MS_MAX)
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr, ms: Date.now() - started })
+    }),
+  )
+}
+
+/** Every file under `dir` with its size and modification time. */
+function snapshot(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .map((e) => join(e.parentPath, e.name))
+    .map((p) => `${p} ${statSync(p).size} ${statSync(p).mtimeMs}`)
+    .sort()
+}
+
+function oneLine(t: Test, stderr: string, pattern: RegExp) {
+  const lines = stderr.trim().split('\n')
+  t.equal(lines.length, 1, `one line on stderr: ${stderr}`)
+  t.match(lines[0], pattern)
+  t.notMatch(stderr, /\n\s+at /, 'no stack trace')
+}
+
+t.test('a second broker on a data directory in use refuses, writes nothing, and acknowledged records survive', async (t) => {
+  const first = await startBroker(t)
+  const c = await connect(first.url)
+  await c.call({ createTopics: { topics: [{ name: 'kept', partitions: 1 }] } })
+  const values = Array.from({ length: 100 }, (_, i) => `v${i}`)
+  const r = await c.call({ produce: { acks: -1, timeoutMs: 10_000, topics: [{ name: 'kept', partitions: [{ index: 0, records: codec.encodeBatch(values.map((v) => ({ value: new TextEncoder().encode(v) }))) }] }] } })
+  t.equal(r.produce!.topics![0].partitions![0].error, null, 'acknowledged with acks=all')
+  const before = snapshot(first.dataDir)
+
+  const second = await runBroker(['--port', '0', '--data-dir', first.dataDir])
+  t.equal(second.code, 1, 'exit code 1')
+  oneLine(t, second.stderr, new RegExp(`data directory .* is in use by another process \\(pid ${first.child.pid}\\)`))
+  t.equal(second.stdout, '', 'it never said it was listening')
+  t.same(snapshot(first.dataDir), before, 'the second broker wrote nothing')
+  t.match(JSON.parse(readFileSync(join(first.dataDir, 'lock'), 'utf8')), { pid: first.child.pid }, 'the lock file names its holder')
+
+  // The first broker still serves, and after it dies (however) the directory is free again.
+  const more = await c.call({ produce: { acks: -1, timeoutMs: 10_000, topics: [{ name: 'kept', partitions: [{ index: 0, records: codec.encodeBatch([{ value: new TextEncoder().encode('after') }]) }] }] } })
+  t.equal(more.produce!.topics![0].partitions![0].error, null, 'the first broker still takes writes')
+  c.close()
+  await first.stop('SIGKILL')
+  const third = await startBroker(t, { dataDir: first.dataDir })
+  const c3 = await connect(third.url)
+  let got: string[] = []
+  for (const deadline = Date.now() + 20_000; got.length < 101 && Date.now() < deadline; ) {
+    const f = await c3.call({ fetch: { maxWaitMs: 200, topics: [{ name: 'kept', partitions: [{ index: 0, fetchOffset: 0 }] }] } })
+    const p = f.fetch!.topics![0].partitions![0]
+    if (p.error || p.records!.length === 0) continue
+    got = []
+    for (const b of (await import('../../src/codec/index.js')).splitBatches(p.records!, true)) {
+      const batch = codec.decodeBatch(p.records!.subarray(b[0], b[1]))
+      if (!batch.header.control) got.push(...batch.records.map((x) => new TextDecoder().decode(x.value!)))
+    }
+  }
+  t.same(got, [...values, 'after'], 'a broker started after a SIGKILL takes the stale lock and has every acknowledged record')
+  c3.close()
+})
+
+t.test('a taken port: one line naming the address and the cause, exit 1, data directory untouched', async (t) => {
+  const blocker = createServer()
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => blocker.close())
+  const port = (blocker.address() as AddressInfo).port
+  const dataDir = tempDataDir(t)
+  const r = await runBroker(['--port', String(port), '--data-dir', dataDir])
+  t.equal(r.code, 1)
+  t.ok(r.ms < REFUSAL_MS_MAX, `exited in ${r.ms} ms`)
+  oneLine(t, r.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: .*in use.*EADDRINUSE`))
+  t.same(readdirSync(dataDir).filter((f) => f !== 'cluster-id'), [], 'no topics, no lock left behind')
+  // The lock was released: a broker on a free port starts on the same directory at once.
+  const ok = await startBroker(t, { dataDir })
+  t.match(ok.url, /^ws:\/\/127\.0\.0\.1:\d+\/$/)
+})
+
+t.test('an address that is not one, and a data directory that is a file: one line each', async (t) => {
+  const bad = await runBroker(['--port', '0', '--host', '256.1.1.1', '--data-dir', tempDataDir(t)])
+  t.equal(bad.code, 1)
+  oneLine(t, bad.stderr, /cannot listen on 256\.1\.1\.1:0: /)
+  const file = join(tempDataDir(t), 'not-a-dir')
+  writeFileSync(file, 'x')
+  const notDir = await runBroker(['--port', '0', '--data-dir', file])
+  t.equal(notDir.code, 1)
+  oneLine(t, notDir.stderr, /cannot create data directory .*not-a-dir: .*(EEXIST|ENOTDIR)/)
+  const under = await runBroker(['--port', '0', '--data-dir', join(file, 'sub')])
+  t.equal(under.code, 1)
+  oneLine(t, under.stderr, /cannot create data directory .*not-a-dir\/sub: .*ENOTDIR/)
+})
+
+t.test('a bad config file or flag: one line, exit 2', async (t) => {
+  const dir = tempDataDir(t)
+  const file = join(dir, 'broker.json')
+  writeFileSync(file, JSON.stringify({ maxConnections: 10 }))
+  const r = await runBroker(['--config', file, '--data-dir', dir])
+  t.equal(r.code, 2)
+  oneLine(t, r.stderr, /unknown setting 'maxConnections'; did you mean 'max-connections'\?/)
+  const flag = await runBroker(['--max-batch-bytes', '20000000', '--data-dir', dir])
+  t.equal(flag.code, 2)
+  oneLine(t, flag.stderr, /--max-batch-bytes \(20000000\) must leave 1024 bytes of room in --max-frame-bytes/)
+})
