@@ -225,7 +225,7 @@ t.test('a long-poll fetch returns as soon as data arrives', async (t) => {
 
 t.test("fetch answers a slow reader has not taken keep their bytes while other connections fetch", async (t) => {
   // The broker reads fetches into reused buffers and writes each answer's frame in place
-  // (src/broker/read-buffers.ts): a buffer must not be reused while its answer waits to be sent.
+  // (src/broker/partition/read-buffers.ts): a buffer must not be reused while its answer waits to be sent.
   const broker = await startBroker(t)
   const c = await connect(broker.url)
   await createTopic(c, 'held')
