@@ -1,5 +1,5 @@
-// The broker's listener: one HTTP server carrying the WebSocket endpoint (`/`) and a health
-// endpoint (`/health`). It listens before the broker opens anything, so a taken port fails the
+// The broker's listener: one HTTP server carrying the WebSocket endpoint (`/`), the browser
+// client (`/bitacora.js`, bundle.ts) and a health endpoint (`/health`). It listens before the broker opens anything, so a taken port fails the
 // start at once; until `serve` is called, upgrades are refused with 503 "starting".
 //
 // Every TCP connection is admitted or refused on arrival (admission.ts) and must finish the
@@ -14,6 +14,7 @@ import type { BrokerLimits } from '../limits.js'
 import type { Logger } from '../log.js'
 import { startupError } from '../startup-error.js'
 import { ConnectionAdmission } from './admission.js'
+import { BUNDLE_PATHS, bundleFile } from './bundle.js'
 import { isOriginAllowed } from './origin.js'
 import { RefusalLog } from './refusal-log.js'
 import { Session, type SessionOptions } from './session.js'
@@ -62,14 +63,32 @@ export async function listen(o: ListenOptions, log: Logger): Promise<Listener> {
   let sessionOptions: SessionOptions | null = null
 
   const server = createServer((req, res) => {
-    if (req.method === 'GET' && req.url === '/health') {
+    const path = (req.url ?? '/').split('?')[0]
+    if (req.method === 'GET' && path === '/health') {
       res.writeHead(200, { 'content-type': 'application/json' })
       res.end(JSON.stringify({ status: sessionOptions ? 'ok' : 'starting', ...o.health(), connections: admission.connections }))
       return
     }
+    const bundled = BUNDLE_PATHS[path]
+    if (req.method === 'GET' && bundled !== undefined) {
+      // A page may load the client only from an origin that may also connect.
+      const origin = req.headers.origin
+      const cors: Record<string, string> = origin !== undefined && allowed(origin) ? { 'access-control-allow-origin': origin, vary: 'origin' } : {}
+      void bundleFile(bundled.file).then((bytes) => {
+        if (bytes === null) {
+          res.writeHead(404, { 'content-type': 'text/plain' })
+          res.end('the browser bundle is not built: run npm run build\n')
+          return
+        }
+        res.writeHead(200, { 'content-type': bundled.type, 'cache-control': 'no-cache', ...cors })
+        res.end(bytes)
+      })
+      return
+    }
     res.writeHead(404, { 'content-type': 'text/plain' })
-    res.end('not found: the WebSocket endpoint is ws://HOST:PORT/ and health is /health\n')
+    res.end('not found: the WebSocket endpoint is ws://HOST:PORT/, the browser client /bitacora.js, health /health\n')
   })
+  const allowed = (origin: string | undefined) => isOriginAllowed(origin, o.allowedOrigins, selfOrigins, o.allowLocalhostOrigins)
 
   // A refused connection is answered 503 with the reason once its upgrade request arrives (a
   // response sent before the request could be lost to a reset); at most connectionsMax wait so.
@@ -105,7 +124,7 @@ export async function listen(o: ListenOptions, log: Logger): Promise<Listener> {
     }
     if (sessionOptions === null) return refuse(503, 'the broker is starting; retry shortly', 'starting')
     const origin = req.headers.origin
-    if (!isOriginAllowed(origin, o.allowedOrigins, selfOrigins, o.allowLocalhostOrigins)) {
+    if (!allowed(origin)) {
       return refuse(403, `origin ${origin} is not allowed (start the broker with --allow-origin ${origin})`, 'origin')
     }
     const options = sessionOptions
