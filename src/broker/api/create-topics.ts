@@ -5,13 +5,10 @@ import { topicNameProblem } from '../../metadata/topic-name.js'
 import { checkTopicConfigs, type TopicConfigs } from '../../metadata/topic-config.js'
 import { bitacora, ErrorCode, wireError } from '../../protocol/index.js'
 import { TopicAdminError, type TopicAdmin } from '../controller/topic-admin.js'
-import type { BrokerLimits } from '../limits.js'
+import { CREATE_READY_TIMEOUT_MS, type BrokerLimits } from '../limits.js'
 import type { PartitionLookup } from '../partition/replica-manager.js'
 import { topicIdBytes } from './topic-id.js'
 import { topicLimitProblem } from './topic-limits.js'
-
-/** How long CreateTopics waits for new partitions' leaders when the request names no timeout. */
-const CREATE_READY_TIMEOUT_MS = 10_000
 
 export interface CreateTopicsDeps {
   readonly admin: Pick<TopicAdmin, 'create' | 'image'>

@@ -4,14 +4,11 @@
 import { splitBatches, type Codec } from '../../codec/index.js'
 import type { MetadataImage } from '../../metadata/image.js'
 import { bitacora, ErrorCode, wireError } from '../../protocol/index.js'
-import type { BrokerLimits } from '../limits.js'
+import { PRODUCE_TIMEOUT_MS_DEFAULT, PRODUCE_TIMEOUT_MS_MAX, type BrokerLimits } from '../limits.js'
 import type { AppendOrder } from '../partition/append-order.js'
 import type { PartitionLookup } from '../partition/replica-manager.js'
 import { toPartitionFailure } from './partition-errors.js'
 import { batchLimit } from './topic-limits.js'
-
-const PRODUCE_TIMEOUT_MS_DEFAULT = 30_000
-const PRODUCE_TIMEOUT_MS_MAX = 300_000
 
 type PartitionResult = bitacora.ProduceResponse.IPartitionResult
 

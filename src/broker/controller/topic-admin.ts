@@ -4,12 +4,10 @@
 import type { MetadataImage, TopicImage } from '../../metadata/image.js'
 import type { TopicConfigs } from '../../metadata/topic-config.js'
 import { ErrorCode } from '../../protocol/index.js'
+import { ADMIN_QUEUED_MAX } from '../limits.js'
 import type { ReplicaManager } from '../partition/replica-manager.js'
 import { Serial } from '../partition/serial.js'
 import type { MetadataStore } from './metadata-store.js'
-
-/** Topic creations, deletions and config changes waiting their turn. */
-const ADMIN_QUEUED_MAX = 1024
 
 /** An admin request refused by the cluster's state (the wire code to answer). */
 export class TopicAdminError extends Error {

@@ -10,7 +10,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http'
 import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer } from 'ws'
-import type { BrokerLimits } from '../limits.js'
+import { SWEEP_INTERVAL_MS_MAX, type BrokerLimits } from '../limits.js'
 import type { Logger } from '../log.js'
 import { startupError } from '../startup-error.js'
 import { ConnectionAdmission } from './admission.js'
@@ -18,9 +18,6 @@ import { BUNDLE_PATHS, bundleFile } from './bundle.js'
 import { isOriginAllowed } from './origin.js'
 import { RefusalLog } from './refusal-log.js'
 import { Session, type SessionOptions } from './session.js'
-
-/** The deadline sweep runs this often at most (and at least every quarter of the shortest timeout). */
-const SWEEP_INTERVAL_MS_MAX = 1000
 
 export interface ListenOptions {
   readonly host: string

@@ -1,9 +1,7 @@
 // Refused connections, logged without flooding: the first refusal of a kind is logged at once,
 // later ones are counted and summed up in one line per interval.
+import { REFUSAL_LOG_INTERVAL_MS } from '../limits.js'
 import type { Logger } from '../log.js'
-
-/** At most one log line per refusal kind per this interval. */
-export const REFUSAL_LOG_INTERVAL_MS = 10_000
 
 interface Pending {
   count: number

@@ -6,14 +6,11 @@ import type { WebSocket } from 'ws'
 import {
   decodeRequest, encodeResponse, ErrorCode, FrameError, wireError, type Request, type ResponseProps,
 } from '../../protocol/index.js'
-import type { BrokerLimits } from '../limits.js'
+import { FETCH_BYTES_EXECUTING_MAX, type BrokerLimits } from '../limits.js'
 import type { Logger } from '../log.js'
 import { AppendOrder } from '../partition/append-order.js'
 import { ReadLease, type ReadBufferPool } from '../partition/read-buffers.js'
 import type { ApiTable, RequestScope } from './api-table.js'
-
-/** Response bytes (fetch max_bytes) one connection's running fetches may add up to. */
-const FETCH_BYTES_EXECUTING_MAX = 64 * 1024 * 1024
 
 export interface SessionOptions {
   readonly apis: ApiTable

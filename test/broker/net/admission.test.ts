@@ -1,6 +1,7 @@
 import t from 'tap'
 import { ConnectionAdmission, isLoopback } from '../../../src/broker/net/admission.js'
-import { RefusalLog, REFUSAL_LOG_INTERVAL_MS } from '../../../src/broker/net/refusal-log.js'
+import { REFUSAL_LOG_INTERVAL_MS } from '../../../src/broker/limits.js'
+import { RefusalLog } from '../../../src/broker/net/refusal-log.js'
 
 t.test('total and per-address caps; loopback exempt unless asked', async (t) => {
   const a = new ConnectionAdmission({ connectionsMax: 4, connectionsPerIpMax: 2, limitLoopbackConnections: false })
