@@ -7,9 +7,10 @@ import { OperationalError, UsageError } from './errors.js'
 
 export const DEFAULT_BOOTSTRAP = 'ws://127.0.0.1:9092/'
 
-export const CLIENT_HELP = `  -b, --bootstrap-server URL  broker(s) to start from, comma-separated (default $BITACORA_BROKERS,
-                           else the profile's, else ${DEFAULT_BOOTSTRAP})
-  --client-config FILE     client config file of named profiles (default $BITACORA_CLIENT_CONFIG)
+export const CLIENT_HELP = `  -b, --bootstrap-server URL[,URL...]
+                           the brokers to start from (default $BITACORA_BROKERS, else the profile's,
+                           else ${DEFAULT_BOOTSTRAP})
+  --client-config FILE     a JSON file of named profiles of settings (default $BITACORA_CLIENT_CONFIG)
   --profile NAME           the profile to use (default $BITACORA_PROFILE, else 'default')`
 
 /** Broker URLs from the flag or the environment; `host:port` means `ws://host:port/`. */

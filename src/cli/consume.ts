@@ -30,9 +30,9 @@ ${FORMAT_HELP.replace(/^/gm, '    ')}
                            a key or value that is not UTF-8 text is base64, named by keyEncoding/valueEncoding
   --value-encoding ENC     values as utf8, base64 or hex (default utf8; binary values: base64)
   --key-encoding ENC       keys as utf8, base64 or hex (default utf8)
+${CLIENT_HELP}
 Bytes are never changed silently: with a format, a key or value that is not valid UTF-8 prints with
-U+FFFD in place of the bad bytes and a warning (once) on stderr.
-${CLIENT_HELP}`
+U+FFFD in place of the bad bytes, and a warning (once) goes to stderr.`
 
 export const CONSUME_SPEC = {
   ...CLIENT_FLAGS, topic: 'string', 'from-beginning': 'boolean', offset: 'string', 'from-time': 'string', partition: 'string',
