@@ -3,7 +3,7 @@
 //
 //   { "profiles": {
 //       "default": { "bootstrap-server": "ws://127.0.0.1:9092/" },
-//       "big":     { "bootstrap-server": ["ws://10.0.0.5:9092/", "ws://10.0.0.6:9092/"], "request-bytes-max": 8388608 } } }
+//       "big":     { "bootstrap-server": ["ws://127.0.0.1:9092/", "ws://127.0.0.1:9093/"], "request-bytes-max": 8388608 } } }
 //
 // The file is --client-config FILE, else $BITACORA_CLIENT_CONFIG; the profile --profile NAME,
 // else $BITACORA_PROFILE, else "default" (when the file has one). A setting is named as its
