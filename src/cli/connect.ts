@@ -1,5 +1,5 @@
 // Connecting the CLI to a cluster: the bootstrap URLs (--bootstrap-server, else
-// $BITACORA_BROKERS, else the local default), a client, a first connection made at once so an
+// $BITACORA_BROKERS, else the client config's profile, else the local default), a client, a first connection made at once so an
 // unreachable cluster is one clear error rather than a minute of retries, and topic lookups
 // that fail fast on an unknown topic.
 import { createClient, type Client, type TopicDescription } from '../client/node.js'
@@ -7,7 +7,11 @@ import { OperationalError, UsageError } from './errors.js'
 
 export const DEFAULT_BOOTSTRAP = 'ws://127.0.0.1:9092/'
 
-export const BOOTSTRAP_HELP = `  --bootstrap-server URL   broker(s) to start from, comma-separated (default $BITACORA_BROKERS or ${DEFAULT_BOOTSTRAP})`
+export const CLIENT_HELP = `  -b, --bootstrap-server URL[,URL...]
+                           the brokers to start from (default $BITACORA_BROKERS, else the profile's,
+                           else ${DEFAULT_BOOTSTRAP})
+  --client-config FILE     a JSON file of named profiles of settings (default $BITACORA_CLIENT_CONFIG)
+  --profile NAME           the profile to use (default $BITACORA_PROFILE, else 'default')`
 
 /** Broker URLs from the flag or the environment; `host:port` means `ws://host:port/`. */
 export function bootstrapServers(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string[] {

@@ -1,118 +1,173 @@
 // `bitacora consume TOPIC`: prints records of one or all partitions of a topic, formatted
-// (format.ts), until --max-messages, --timeout-ms of idleness, SIGINT/SIGTERM, or a closed
-// stdout (`| head`). Writes respect stdout's back-pressure; the count goes to stderr.
+// (format.ts), until --max-messages, --exit-at-end, --timeout-ms of idleness, SIGINT/SIGTERM,
+// or a closed stdout (`| head`). Writes respect stdout's back-pressure; the count goes to
+// stderr, and so do warnings (a start outside the log, bytes that are not UTF-8).
 import { once } from 'node:events'
 import type { Writable } from 'node:stream'
-import type { SeekTarget } from '../client/node.js'
-import { choiceFlag, intFlag, parseFlags, positionals } from './args.js'
-import { BOOTSTRAP_HELP, bootstrapServers, describeTopic, withClient } from './connect.js'
+import type { Consumer, ConsumerRecord } from '../client/node.js'
+import { choiceFlag, intFlag, topicArg } from './args.js'
+import { CLIENT_FLAGS, parseClientFlags } from './client-config.js'
+import { CLIENT_HELP, bootstrapServers, describeTopic, withClient } from './connect.js'
 import { OperationalError, UsageError } from './errors.js'
-import { compileFormat, DEFAULT_FORMAT, ENCODINGS, FORMAT_HELP, jsonRecord, type Encodings } from './format.js'
+import {
+  compileFormat, DEFAULT_FORMAT, ENCODINGS, FORMAT_HELP, jsonRecord, keySeparatorFormat, type Encodings, type InvalidUtf8,
+} from './format.js'
+import { EXIT_AT_END_CHECK_MS } from './limits.js'
+import { parseStart, partitionStarts, START_HELP } from './start.js'
 
 export const CONSUME_USAGE = `usage: bitacora consume TOPIC [options]
 
-  --from-beginning         start at the earliest offset (default: only new records)
-  --offset N               start at offset N (also: earliest, latest) in every partition read
-  --partition N            read partition N only (default: all partitions)
-  --max-messages N         exit after N records
+  -t, --topic TOPIC        the topic (instead of the TOPIC argument)
+${START_HELP}
+  -p, --partition N        read partition N only (default: all partitions)
+  -c, --max-messages N     exit after N records
+  -e, --exit-at-end        exit once every partition read is read up to its end (as it was at the start)
   --timeout-ms N           exit after N ms without a record (default: run until --max-messages or Ctrl-C)
-  --format FMT             kcat-style output format (default '%s\\n'; a newline is added if FMT lacks one):
+  -f, --format FMT         kcat-style output format (default '%s\\n'; a newline is added if FMT lacks one):
 ${FORMAT_HELP.replace(/^/gm, '    ')}
-  --json                   one JSON object per record (topic, partition, offset, timestamp, key, value, headers)
+  -K, --key-separator SEP  print key SEP value (the format '%kSEP%s\\n')
+  -J, --json               one JSON object per record (topic, partition, offset, timestamp, key, value, headers);
+                           a key or value that is not UTF-8 text is base64, named by keyEncoding/valueEncoding
   --value-encoding ENC     values as utf8, base64 or hex (default utf8; binary values: base64)
   --key-encoding ENC       keys as utf8, base64 or hex (default utf8)
-${BOOTSTRAP_HELP}`
+${CLIENT_HELP}
+Bytes are never changed silently: with a format, a key or value that is not valid UTF-8 prints with
+U+FFFD in place of the bad bytes, and a warning (once) goes to stderr.`
 
-const SPEC = {
-  'bootstrap-server': 'string', help: 'boolean', 'from-beginning': 'boolean', offset: 'string', partition: 'string',
-  'max-messages': 'string', 'timeout-ms': 'string', format: 'string', json: 'boolean', 'value-encoding': 'string',
-  'key-encoding': 'string',
+export const CONSUME_SPEC = {
+  ...CLIENT_FLAGS, topic: 'string', 'from-beginning': 'boolean', offset: 'string', 'from-time': 'string', partition: 'string',
+  'max-messages': 'string', 'exit-at-end': 'boolean', 'timeout-ms': 'string', format: 'string', 'key-separator': 'string', json: 'boolean',
+  'value-encoding': 'string', 'key-encoding': 'string',
 } as const
 
-function startOf(offset: string | undefined, fromBeginning: boolean | undefined): SeekTarget {
-  if (fromBeginning && offset !== undefined) throw new UsageError('consume: give --from-beginning or --offset, not both')
-  if (fromBeginning || offset === 'earliest') return 'earliest'
-  if (offset === undefined || offset === 'latest') return 'latest'
-  return intFlag('offset', offset, 0)!
+type Render = (r: ConsumerRecord) => string
+
+function renderer(flags: { json?: boolean; format?: string; 'key-separator'?: string }, encodings: Encodings, onInvalidUtf8: InvalidUtf8): Render {
+  const given = [flags.format !== undefined && '--format', flags.json && '--json', flags['key-separator'] !== undefined && '--key-separator'].filter(Boolean)
+  if (given.length > 1) throw new UsageError(`consume: give ${given.join(' or ')}, not both`)
+  if (flags['key-separator'] === '') throw new UsageError('--key-separator: must not be empty')
+  if (flags.json) return (r) => jsonRecord(r, encodings)
+  const format = flags['key-separator'] !== undefined ? keySeparatorFormat(flags['key-separator']) : flags.format ?? DEFAULT_FORMAT
+  return compileFormat(format, encodings, onInvalidUtf8)
+}
+
+/** Warns on stderr, once per run, that some bytes printed as UTF-8 were not UTF-8. */
+function invalidUtf8Warning(warn: (line: string) => void): InvalidUtf8 {
+  let warned = false
+  return (field, r) => {
+    if (warned) return
+    warned = true
+    warn(`bitacora: warning: the ${field} of ${r.topic}/${r.partition} at offset ${r.offset} is not valid UTF-8: its bad bytes print as U+FFFD `
+      + `(warned once; --key-encoding/--value-encoding base64 or hex, or --json, show the bytes)`)
+  }
 }
 
 export async function consumeCommand(argv: string[], out: Writable = process.stdout): Promise<number> {
-  const { flags, positionals: args } = parseFlags('consume', argv, SPEC)
+  const { flags, positionals: args } = parseClientFlags('consume', argv, CONSUME_SPEC)
   if (flags.help) {
     console.log(CONSUME_USAGE)
     return 0
   }
-  const [topic] = positionals('consume', args, ['topic'])
-  const start = startOf(flags.offset, flags['from-beginning'])
+  const topic = topicArg('consume', flags.topic, args)
+  const start = parseStart(flags.offset, flags['from-beginning'], flags['from-time'])
   const only = intFlag('partition', flags.partition, 0)
   const maxMessages = intFlag('max-messages', flags['max-messages'], 1) ?? Infinity
   const timeoutMs = intFlag('timeout-ms', flags['timeout-ms'], 1)
-  if (flags.json && flags.format !== undefined) throw new UsageError('consume: give --format or --json, not both')
   const encodings: Encodings = {
     key: choiceFlag('key-encoding', flags['key-encoding'], ENCODINGS) ?? 'utf8',
     value: choiceFlag('value-encoding', flags['value-encoding'], ENCODINGS) ?? 'utf8',
   }
-  const render = flags.json ? (r: Parameters<typeof jsonRecord>[0]) => jsonRecord(r, encodings) : compileFormat(flags.format ?? DEFAULT_FORMAT, encodings)
+  const render = renderer(flags, encodings, invalidUtf8Warning((line) => console.error(line)))
 
   return withClient(bootstrapServers(flags['bootstrap-server']), async (client) => {
     const { partitions } = await describeTopic(client, topic)
     if (only !== undefined && only >= partitions.length) {
       throw new OperationalError(`topic '${topic}' has no partition ${only} (it has ${partitions.length})`)
     }
-    const consumer = await client.consumer({ autoOffsetReset: start === 'earliest' ? 'earliest' : 'latest' })
     const assigned = only !== undefined ? [only] : partitions.map((p) => p.partition)
+    const starts = await partitionStarts(client, topic, assigned, start)
+    for (const s of starts) if (s.warning) console.error(`bitacora: warning: ${s.warning}`)
+    // An offset that leaves the log later (retention) resets to the end too, as Kafka's consumer does.
+    const consumer = await client.consumer({ autoOffsetReset: 'latest' })
     consumer.assign(assigned.map((partition) => ({ topic, partition })))
-    for (const partition of assigned) consumer.seek(topic, partition, start)
-
-    let stopped = false
-    let wake!: () => void
-    const stopping = new Promise<void>((resolve) => (wake = resolve))
-    const stop = () => {
-      stopped = true
-      wake()
-      consumer.close()
-    }
-    let idle: ReturnType<typeof setTimeout> | undefined
-    const rearm = () => {
-      if (timeoutMs === undefined) return
-      clearTimeout(idle)
-      idle = setTimeout(stop, timeoutMs)
-    }
-    // A reader gone (EPIPE from `| head`) ends the run quietly; other output errors are reported.
-    let outputError: Error | undefined
-    let outputClosed = false
-    const onOutputError = (err: NodeJS.ErrnoException) => {
-      if (err.code !== 'EPIPE') outputError ??= err
-      outputClosed = true
-      stop()
-    }
-    out.on('error', onOutputError)
-    process.once('SIGINT', stop)
-    process.once('SIGTERM', stop)
-
-    let consumed = 0
-    try {
-      rearm()
-      for await (const batch of consumer.batches()) {
-        clearTimeout(idle) // a slow reader is not idleness
-        if (outputClosed) break
-        let chunk = ''
-        for (const record of batch.records) {
-          chunk += render(record)
-          if (++consumed >= maxMessages) break
-        }
-        if (!out.write(chunk)) await Promise.race([once(out, 'drain').catch(() => undefined), stopping])
-        if (consumed >= maxMessages || stopped) break
-        rearm()
-      }
-    } finally {
-      clearTimeout(idle)
-      process.off('SIGINT', stop)
-      process.off('SIGTERM', stop)
-      consumer.close()
-    }
-    if (outputError) throw new OperationalError(`cannot write output: ${outputError.message}`)
+    for (const s of starts) consumer.seek(topic, s.partition, s.offset)
+    const ends = flags['exit-at-end'] ? new Map(starts.map((s) => [s.partition, s.end])) : undefined
+    const consumed = await printRecords(consumer, { topic, render, maxMessages, timeoutMs, ends }, out)
     console.error(`consumed ${consumed} record${consumed === 1 ? '' : 's'} from ${topic}`)
     return 0
   })
+}
+
+interface PrintOptions {
+  topic: string
+  render: Render
+  maxMessages: number
+  /** Stop after this long without a record. */
+  timeoutMs?: number
+  /** --exit-at-end: each partition's end offset; stop once every position reaches its end. */
+  ends?: ReadonlyMap<number, number>
+}
+
+/**
+ * Prints the consumer's records until --max-messages, the end (--exit-at-end), --timeout-ms of
+ * idleness, SIGINT/SIGTERM or a closed stdout; returns how many it printed.
+ */
+async function printRecords(consumer: Consumer, o: PrintOptions, out: Writable): Promise<number> {
+  const { ends } = o
+  const atEnd = () => ends !== undefined && [...ends].every(([p, end]) => (consumer.position(o.topic, p) ?? 0) >= end)
+  let stopped = false
+  let wake!: () => void
+  const stopping = new Promise<void>((resolve) => (wake = resolve))
+  const stop = () => {
+    stopped = true
+    wake()
+    consumer.close()
+  }
+  let idle: ReturnType<typeof setTimeout> | undefined
+  const rearm = () => {
+    if (o.timeoutMs === undefined) return
+    clearTimeout(idle)
+    idle = setTimeout(stop, o.timeoutMs)
+  }
+  // The end may be reached without a record to show for it (control batches at the log's end).
+  const endCheck = ends ? setInterval(() => atEnd() && stop(), EXIT_AT_END_CHECK_MS) : undefined
+  // A reader gone (EPIPE from `| head`) ends the run quietly; other output errors are reported.
+  let outputError: Error | undefined
+  let outputClosed = false
+  const onOutputError = (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') outputError ??= err
+    outputClosed = true
+    stop()
+  }
+  out.on('error', onOutputError)
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+
+  let consumed = 0
+  try {
+    if (atEnd()) stop()
+    rearm()
+    for await (const batch of consumer.batches()) {
+      clearTimeout(idle) // a slow reader is not idleness
+      if (outputClosed) break
+      const end = ends?.get(batch.partition) ?? Infinity
+      let chunk = ''
+      for (const record of batch.records) {
+        if (record.offset >= end) break
+        chunk += o.render(record)
+        if (++consumed >= o.maxMessages) break
+      }
+      if (!out.write(chunk)) await Promise.race([once(out, 'drain').catch(() => undefined), stopping])
+      if (consumed >= o.maxMessages || stopped || atEnd()) break
+      rearm()
+    }
+  } finally {
+    clearTimeout(idle)
+    clearInterval(endCheck)
+    process.off('SIGINT', stop)
+    process.off('SIGTERM', stop)
+    consumer.close()
+  }
+  if (outputError) throw new OperationalError(`cannot write output: ${outputError.message}`)
+  return consumed
 }

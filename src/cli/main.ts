@@ -12,10 +12,18 @@ commands:
   produce     write stdin lines to a topic, one record each (bitacora produce --help)
   consume     print a topic's records (bitacora consume --help)
   perf        Kafka-style perf tools: produce, consume, e2e (bitacora perf --help)
-  version     print the version
-  help        print this help
+  completion  print a bash or zsh completion script (bitacora completion --help)
+  version     print the version (also -V, --version)
+  help        print this help (also -h, --help)
 
-Client commands take --bootstrap-server URL[,URL...] (default $BITACORA_BROKERS or ws://127.0.0.1:9092/).
+Client commands (topics, produce, consume, perf) take:
+  -b, --bootstrap-server URL[,URL...]  the brokers (default $BITACORA_BROKERS, else the profile's,
+                                       else ws://127.0.0.1:9092/)
+  --client-config FILE                 a JSON file of named profiles of settings (default $BITACORA_CLIENT_CONFIG)
+  --profile NAME                       the profile to use (default $BITACORA_PROFILE, else 'default')
+A setting is a flag's value: the flag wins, then the environment, then the profile, then the default.
+Short flags follow kcat: -b brokers, -t topic, -p partition, -o offset, -k key, -K key separator,
+-e exit at end, -c count, -f format, -J JSON, -H header, -z compression, -V version.
 Exit codes: 0 success, 1 operational error (unknown topic, unreachable broker, ...), 2 usage error.`
 
 function version(): string {
@@ -37,11 +45,17 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./consume.js')).consumeCommand(rest)
     case 'perf':
       return (await import('./perf.js')).perfCommand(rest)
+    case 'completion':
+      return (await import('./completion.js')).completionCommand(rest)
     case 'version':
     case '--version':
+    case '-V':
       console.log(version())
       return 0
     case undefined:
+      // A bare `bitacora` is a usage error: a script that forgot its command must not pass.
+      console.error(USAGE)
+      return 2
     case 'help':
     case '--help':
     case '-h':

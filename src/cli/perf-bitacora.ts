@@ -8,12 +8,14 @@ export interface BitacoraProducerOptions {
   batchBytes?: number
   lingerMs?: number
   compression?: CompressionCodec
+  requestBytesMax?: number
 }
 
 export async function bitacoraProducer(client: Client, topic: string, o: BitacoraProducerOptions): Promise<PerfProducer> {
   const options: ProducerOptions = { acks: o.acks, compression: o.compression ?? 'none' }
   if (o.batchBytes !== undefined) options.batchBytes = o.batchBytes
   if (o.lingerMs !== undefined) options.lingerMs = o.lingerMs
+  if (o.requestBytesMax !== undefined) options.requestBytesMax = o.requestBytesMax
   const producer = await client.producer(options)
   return {
     send: (value, done) => producer.send({ topic, value }, done),

@@ -1,12 +1,15 @@
 // The consumer workload of Kafka's kafka-consumer-perf-test: read `records` records from the
 // start of a topic and report MB, MB/s, records, records/s and the fetch time (first record
-// asked for to last record read). Bounded by `maxSeconds`.
+// asked for to last record read). Bounded by `maxSeconds`, and by `idleMs` without a record
+// (Kafka's --timeout).
 import type { PerfConsumer } from './perf-adapter.js'
 import { CONSUMER_HEADER, consumerLine, ProgressBar, type ConsumeTotals } from './perf-format.js'
 
 export interface ConsumeOptions {
   records: number
   maxSeconds?: number
+  /** Stop when no record arrived for this long (default: no such limit). */
+  idleMs?: number
   print?: (line: string) => void
   progress?: boolean
 }
@@ -15,6 +18,8 @@ export interface ConsumeResult extends ConsumeTotals {
   recordsPerSec: number
   mbPerSec: number
   timedOut: boolean
+  /** Why a run that read fewer records than asked ended (absent when it read them all). */
+  stoppedBy?: 'max-seconds' | 'idle'
 }
 
 export async function runConsume(consumer: PerfConsumer, o: ConsumeOptions): Promise<ConsumeResult> {
@@ -24,12 +29,25 @@ export async function runConsume(consumer: PerfConsumer, o: ConsumeOptions): Pro
   let bytes = 0
   let lastAt = 0
   let stopped = false
-  const startMs = Date.now()
-  const start = performance.now()
-  const timeout = setTimeout(() => {
+  let stoppedBy: ConsumeResult['stoppedBy']
+  const stopFor = (why: NonNullable<ConsumeResult['stoppedBy']>) => {
+    stoppedBy ??= why
     stopped = true
     consumer.stop()
-  }, (o.maxSeconds ?? 600) * 1000)
+  }
+  const startMs = Date.now()
+  const start = performance.now()
+  const timeout = setTimeout(() => stopFor('max-seconds'), (o.maxSeconds ?? 600) * 1000)
+  // Idleness is sampled (a tenth of idleMs apart), not timed per record: records come by millions.
+  let seen = 0
+  let seenAt = performance.now()
+  const idleTimer = o.idleMs === undefined ? null : setInterval(() => {
+    const now = performance.now()
+    if (records !== seen) {
+      seen = records
+      seenAt = now
+    } else if (now - seenAt >= o.idleMs!) stopFor('idle')
+  }, Math.max(10, o.idleMs / 10))
   const barTimer = bar ? setInterval(() => bar.update(records, performance.now()), 250) : null
   try {
     await consumer.consume((value) => {
@@ -44,6 +62,7 @@ export async function runConsume(consumer: PerfConsumer, o: ConsumeOptions): Pro
     })
   } finally {
     clearTimeout(timeout)
+    if (idleTimer) clearInterval(idleTimer)
     if (barTimer) clearInterval(barTimer)
     bar?.clear()
   }
@@ -53,5 +72,6 @@ export async function runConsume(consumer: PerfConsumer, o: ConsumeOptions): Pro
   print(CONSUMER_HEADER)
   print(consumerLine(totals))
   const seconds = Math.max(1e-3, fetchMs / 1000)
-  return { ...totals, recordsPerSec: records / seconds, mbPerSec: bytes / 1048576 / seconds, timedOut: records < o.records }
+  const timedOut = records < o.records
+  return { ...totals, recordsPerSec: records / seconds, mbPerSec: bytes / 1048576 / seconds, timedOut, ...(timedOut && stoppedBy ? { stoppedBy } : {}) }
 }

@@ -1,47 +1,51 @@
 // `bitacora perf produce|consume|e2e`: Kafka's perf tools against a Bitácora cluster.
 //   produce  kafka-producer-perf-test: --num-records, --record-size, --throughput (-1 unthrottled),
 //            --acks, --batch-bytes, --linger-ms, --compression, --partitions; a line every 5 s.
-//   consume  kafka-consumer-perf-test's summary (MB, MB/sec, records, records/sec, fetch time).
+//   consume  kafka-consumer-perf-test's summary (MB, MB/sec, records, records/sec, fetch time);
+//            fewer records than asked is exit 1 with the reason.
 //   e2e      end-to-end latency percentiles at a fixed rate.
 // --json FILE writes the result as JSON too.
 import { writeFileSync } from 'node:fs'
-import type { CompressionCodec } from '../client/node.js'
-import { choiceFlag, intFlag, parseFlags } from './args.js'
-import { BOOTSTRAP_HELP, bootstrapServers, describeTopic, withClient } from './connect.js'
-import { UsageError } from './errors.js'
+import type { Client } from '../client/node.js'
+import { choiceFlag, intFlag } from './args.js'
+import { ACKS_CHOICES, CLIENT_FLAGS, COMPRESSION_CHOICES, parseClientFlags } from './client-config.js'
+import { CLIENT_HELP, bootstrapServers, describeTopic, withClient } from './connect.js'
+import { OperationalError, UsageError } from './errors.js'
+import { PERF_CONSUME_IDLE_MS_DEFAULT, REQUEST_BYTES_MAX_FLAG_MAX, REQUEST_BYTES_MAX_FLAG_MIN } from './limits.js'
 import { bitacoraConsumer, bitacoraProducer, ensureTopic } from './perf-bitacora.js'
-import { runConsume } from './perf-consume.js'
+import { runConsume, type ConsumeResult } from './perf-consume.js'
 import { runE2e } from './perf-e2e.js'
 import { runProduce } from './perf-produce.js'
 
 export const PERF_USAGE = `usage: bitacora perf produce|consume|e2e [options]
 
 produce (kafka-producer-perf-test):
-  --topic T                topic (default perf-test; created if absent)
+  -t, --topic T            topic (default perf-test; created if absent)
   --num-records N          records to send (required)
   --record-size BYTES      bytes per record value (required)
   --throughput N           records/s, -1 for unthrottled (required)
   --acks 0|1|all           (default all)
   --batch-bytes N          producer batch size in bytes (default: the client's, 64 KiB)
   --linger-ms N            producer linger (default: the client's, 5)
-  --compression CODEC      none, gzip, snappy, lz4 (zstd where available) (default none)
+  --request-bytes-max N    largest produce request, so the largest record (default: the client's, 1 MiB)
+  -z, --compression CODEC  none, gzip, snappy, lz4 (zstd where available) (default none)
   --partitions N           partitions when the topic is created (default 1)
   --max-seconds N          stop sending after N seconds (default 600)
 consume (kafka-consumer-perf-test):
-  --topic T  --messages N  (records to read from the start)  --max-seconds N (default 600)
+  -t, --topic T  --messages N  (records to read from the start)  --max-seconds N (default 600)
+  --timeout-ms N           stop after N ms without a record (Kafka's --timeout) (default ${PERF_CONSUME_IDLE_MS_DEFAULT})
+  Reading fewer than --messages records is exit 1, saying why.
 e2e (end-to-end latency at a fixed rate):
-  --topic T  --rate N (records/s)  --seconds N (default 10)  --record-size BYTES (default 100, at least 8)
+  -t, --topic T  --rate N (records/s)  --seconds N (default 10)  --record-size BYTES (default 100, at least 8)
   --acks 0|1|all (default 1)  --linger-ms N (default 0)  --partitions N (default 1)
-all: --json FILE (write the result as JSON)
-${BOOTSTRAP_HELP}`
+all: -J, --json FILE (write the result as JSON)
+${CLIENT_HELP}`
 
-const SPEC = {
-  help: 'boolean', 'bootstrap-server': 'string', topic: 'string', 'num-records': 'string', messages: 'string', 'record-size': 'string',
+export const PERF_SPEC = {
+  ...CLIENT_FLAGS, topic: 'string', 'num-records': 'string', messages: 'string', 'record-size': 'string',
   throughput: 'string', acks: 'string', 'batch-bytes': 'string', 'linger-ms': 'string', compression: 'string', partitions: 'string',
-  'max-seconds': 'string', rate: 'string', seconds: 'string', json: 'string',
+  'max-seconds': 'string', rate: 'string', seconds: 'string', json: 'string', 'request-bytes-max': 'string', 'timeout-ms': 'string',
 } as const
-
-const COMPRESSION = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const satisfies readonly CompressionCodec[]
 
 function required(name: string, value: number | undefined): number {
   if (value === undefined) throw new UsageError(`perf: --${name} is required`)
@@ -49,14 +53,22 @@ function required(name: string, value: number | undefined): number {
 }
 
 function acksOf(value: string | undefined, fallback: 0 | 1 | -1): 0 | 1 | -1 {
-  const acks = choiceFlag('acks', value, ['0', '1', 'all', '-1'] as const)
+  const acks = choiceFlag('acks', value, ACKS_CHOICES)
   return acks === undefined ? fallback : acks === '0' ? 0 : acks === '1' ? 1 : -1
 }
 
 export async function perfCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
-  const { flags } = parseFlags(`perf ${sub ?? ''}`.trim(), rest, SPEC)
-  if (sub === undefined || sub === 'help' || sub === '--help' || sub === '-h' || flags.help) {
+  if (sub === undefined) {
+    console.error(PERF_USAGE)
+    return 2
+  }
+  if (sub === 'help' || sub === '--help' || sub === '-h') {
+    console.log(PERF_USAGE)
+    return 0
+  }
+  const { flags } = parseClientFlags(`perf ${sub}`, rest, PERF_SPEC)
+  if (flags.help) {
     console.log(PERF_USAGE)
     return 0
   }
@@ -76,11 +88,13 @@ export async function perfCommand(argv: string[]): Promise<number> {
     const acks = acksOf(flags.acks, -1)
     const batchBytes = intFlag('batch-bytes', flags['batch-bytes'], 1)
     const lingerMs = intFlag('linger-ms', flags['linger-ms'], 0)
-    const compression = choiceFlag('compression', flags.compression, COMPRESSION) ?? 'none'
+    const compression = choiceFlag('compression', flags.compression, COMPRESSION_CHOICES) ?? 'none'
+    const requestBytesMax = intFlag('request-bytes-max', flags['request-bytes-max'], REQUEST_BYTES_MAX_FLAG_MIN, REQUEST_BYTES_MAX_FLAG_MAX)
     return withClient(brokers, async (client) => {
       await ensureTopic(client, topic, partitions, false)
       const producer = await bitacoraProducer(client, topic, {
         acks, compression, ...(batchBytes !== undefined ? { batchBytes } : {}), ...(lingerMs !== undefined ? { lingerMs } : {}),
+        ...(requestBytesMax !== undefined ? { requestBytesMax } : {}),
       })
       try {
         const result = await runProduce(producer, { records, recordSize, throughput: throughput === 0 ? -1 : throughput, maxSeconds })
@@ -93,12 +107,19 @@ export async function perfCommand(argv: string[]): Promise<number> {
   }
   if (sub === 'consume') {
     const records = required('messages', intFlag('messages', flags.messages ?? flags['num-records'], 1))
+    const idleMs = intFlag('timeout-ms', flags['timeout-ms'], 1) ?? PERF_CONSUME_IDLE_MS_DEFAULT
     return withClient(brokers, async (client) => {
       const { partitions: parts } = await describeTopic(client, topic)
+      const held = await offsetsHeld(client, topic)
+      if (held < records) {
+        console.error(`bitacora: warning: topic '${topic}' holds at most ${held} records, fewer than --messages ${records}: `
+          + `waiting for more (until ${idleMs} ms pass without one, --timeout-ms)`)
+      }
       const consumer = await bitacoraConsumer(client, topic, parts.length)
-      const result = await runConsume(consumer, { records, maxSeconds })
+      const result = await runConsume(consumer, { records, maxSeconds, idleMs })
       writeJson(result)
-      return result.timedOut ? 1 : 0
+      if (result.timedOut) throw new OperationalError(shortfall(result, records, held, { idleMs, maxSeconds }))
+      return 0
     })
   }
   const rate = required('rate', intFlag('rate', flags.rate, 1))
@@ -119,4 +140,19 @@ export async function perfCommand(argv: string[]): Promise<number> {
       await producer.close()
     }
   })
+}
+
+/** Offsets between each partition's log start and end, summed: at most that many records (control markers take offsets too). */
+async function offsetsHeld(client: Client, topic: string): Promise<number> {
+  const admin = client.admin()
+  const [starts, ends] = await Promise.all([admin.listOffsets(topic, 'earliest'), admin.listOffsets(topic, 'latest')])
+  return ends.reduce((sum, end, i) => sum + Math.max(0, end.offset - starts[i].offset), 0)
+}
+
+/** Why a consume run read fewer records than asked. */
+function shortfall(result: ConsumeResult, records: number, held: number, limits: { idleMs: number; maxSeconds: number }): string {
+  const why = result.stoppedBy === 'idle'
+    ? `no record arrived for ${limits.idleMs} ms (--timeout-ms)`
+    : `--max-seconds ${limits.maxSeconds} ran out`
+  return `perf consume: read ${result.records} of ${records} records: ${why}; the topic held at most ${held} when the run started`
 }

@@ -1,14 +1,15 @@
 // `bitacora topics create|list|describe|delete|alter`: topic administration over the
 // client's Admin. Results go to stdout; a per-topic refusal from the broker is an error.
 import type { Client, ConfigEntry, TopicDescription } from '../client/node.js'
-import { intFlag, keyValues, parseFlags, positionals } from './args.js'
-import { BOOTSTRAP_HELP, bootstrapServers, withClient } from './connect.js'
+import { intFlag, keyValues, positionals } from './args.js'
+import { CLIENT_FLAGS, parseClientFlags } from './client-config.js'
+import { CLIENT_HELP, bootstrapServers, withClient } from './connect.js'
 import { OperationalError, UsageError } from './errors.js'
 
 export const TOPICS_USAGE = `usage: bitacora topics <create|list|describe|delete|alter> [options]
 
   bitacora topics create TOPIC [--partitions N] [--replication-factor N] [--config K=V]... [--if-not-exists]
-  bitacora topics list [--exclude-internal]
+  bitacora topics list [--exclude-internal] [--json]
   bitacora topics describe [TOPIC...] [--all-configs] [--json]
   bitacora topics delete TOPIC [--if-exists]
   bitacora topics alter TOPIC [--set K=V]... [--reset K]...
@@ -21,12 +22,19 @@ options:
   --if-exists              delete: succeed quietly if the topic does not exist
   --exclude-internal       list: leave out internal topics
   --all-configs            describe: every config, not only those set on the topic
-  --json                   describe: one JSON object per topic
+  -J, --json               list, describe: one JSON object per topic
   --set K=V                alter: set a config (repeatable)
   --reset K                alter: return a config to its default (repeatable)
-${BOOTSTRAP_HELP}`
+${CLIENT_HELP}`
 
-const COMMON = { 'bootstrap-server': 'string', help: 'boolean' } as const
+/** Each subcommand's flags (completion.ts reads them too). */
+export const TOPICS_SPECS = {
+  create: { ...CLIENT_FLAGS, partitions: 'string', 'replication-factor': 'string', config: 'list', 'if-not-exists': 'boolean' },
+  list: { ...CLIENT_FLAGS, 'exclude-internal': 'boolean', json: 'boolean' },
+  describe: { ...CLIENT_FLAGS, 'all-configs': 'boolean', json: 'boolean' },
+  delete: { ...CLIENT_FLAGS, 'if-exists': 'boolean' },
+  alter: { ...CLIENT_FLAGS, set: 'list', reset: 'list' },
+} as const
 
 type Print = (line: string) => void
 const stdout: Print = (line) => process.stdout.write(`${line}\n`)
@@ -40,6 +48,8 @@ export async function topicsCommand(argv: string[], print: Print = stdout): Prom
     case 'delete': return remove(rest, print)
     case 'alter': return alter(rest, print)
     case undefined:
+      console.error(TOPICS_USAGE)
+      return 2
     case 'help':
     case '--help':
     case '-h':
@@ -56,8 +66,7 @@ function help(flags: { help?: boolean }, print: Print): boolean {
 }
 
 async function create(argv: string[], print: Print): Promise<number> {
-  const spec = { ...COMMON, partitions: 'string', 'replication-factor': 'string', config: 'list', 'if-not-exists': 'boolean' } as const
-  const { flags, positionals: args } = parseFlags('topics create', argv, spec)
+  const { flags, positionals: args } = parseClientFlags('topics create', argv, TOPICS_SPECS.create)
   if (help(flags, print)) return 0
   const [topic] = positionals('topics create', args, ['topic'])
   const partitions = intFlag('partitions', flags.partitions, 1)
@@ -76,19 +85,19 @@ async function create(argv: string[], print: Print): Promise<number> {
 }
 
 async function list(argv: string[], print: Print): Promise<number> {
-  const { flags, positionals: args } = parseFlags('topics list', argv, { ...COMMON, 'exclude-internal': 'boolean' } as const)
+  const { flags, positionals: args } = parseClientFlags('topics list', argv, TOPICS_SPECS.list)
   if (help(flags, print)) return 0
   positionals('topics list', args, [])
   return withClient(bootstrapServers(flags['bootstrap-server']), async (client) => {
     const topics = await client.admin().describeTopics()
-    const names = topics.filter((t) => !(flags['exclude-internal'] && t.internal)).map((t) => t.topic).sort()
-    for (const name of names) print(name)
+    const shown = topics.filter((t) => !(flags['exclude-internal'] && t.internal)).sort((a, b) => a.topic.localeCompare(b.topic))
+    for (const t of shown) print(flags.json ? JSON.stringify(listJson(t)) : t.topic)
     return 0
   })
 }
 
 async function describe(argv: string[], print: Print): Promise<number> {
-  const { flags, positionals: names } = parseFlags('topics describe', argv, { ...COMMON, 'all-configs': 'boolean', json: 'boolean' } as const)
+  const { flags, positionals: names } = parseClientFlags('topics describe', argv, TOPICS_SPECS.describe)
   if (help(flags, print)) return 0
   return withClient(bootstrapServers(flags['bootstrap-server']), async (client) => {
     const topics = (await client.admin().describeTopics(names)).sort((a, b) => a.topic.localeCompare(b.topic))
@@ -96,18 +105,21 @@ async function describe(argv: string[], print: Print): Promise<number> {
       if (t.error?.code === 'UNKNOWN_TOPIC_OR_PARTITION') throw new OperationalError(`unknown topic '${t.topic}'`)
       if (t.error) throw t.error
     }
-    const configs = await topicConfigs(client, topics.filter((t) => !t.internal).map((t) => t.topic))
-    for (const t of topics) {
+    const [configs, offsets] = await Promise.all([
+      topicConfigs(client, topics.filter((t) => !t.internal).map((t) => t.topic)),
+      Promise.all(topics.map((t) => partitionOffsets(client, t))),
+    ])
+    topics.forEach((t, i) => {
       const entries = configs.get(t.topic) ?? []
-      if (flags.json) print(JSON.stringify(describeJson(t, entries)))
-      else for (const line of describeText(t, flags['all-configs'] ? entries : entries.filter((e) => !e.isDefault))) print(line)
-    }
+      if (flags.json) print(JSON.stringify(describeJson(t, entries, offsets[i])))
+      else for (const line of describeText(t, flags['all-configs'] ? entries : entries.filter((e) => !e.isDefault), offsets[i])) print(line)
+    })
     return 0
   })
 }
 
 async function remove(argv: string[], print: Print): Promise<number> {
-  const { flags, positionals: args } = parseFlags('topics delete', argv, { ...COMMON, 'if-exists': 'boolean' } as const)
+  const { flags, positionals: args } = parseClientFlags('topics delete', argv, TOPICS_SPECS.delete)
   if (help(flags, print)) return 0
   const [topic] = positionals('topics delete', args, ['topic'])
   return withClient(bootstrapServers(flags['bootstrap-server']), async (client) => {
@@ -123,7 +135,7 @@ async function remove(argv: string[], print: Print): Promise<number> {
 }
 
 async function alter(argv: string[], print: Print): Promise<number> {
-  const { flags, positionals: args } = parseFlags('topics alter', argv, { ...COMMON, set: 'list', reset: 'list' } as const)
+  const { flags, positionals: args } = parseClientFlags('topics alter', argv, TOPICS_SPECS.alter)
   if (help(flags, print)) return 0
   const [topic] = positionals('topics alter', args, ['topic'])
   const set = Object.fromEntries(keyValues('set', flags.set))
@@ -152,28 +164,50 @@ async function topicConfigs(client: Client, topics: string[]): Promise<Map<strin
   return out
 }
 
-/** Kafka-style: a topic line, then one tab-indented line per partition. */
-export function describeText(t: TopicDescription, configs: readonly ConfigEntry[]): string[] {
+/** A partition's log start offset and high watermark (the latest offset). */
+export interface PartitionOffsets {
+  logStart: number
+  highWatermark: number
+}
+
+/** Offsets of the partitions that have a leader to ask (others are left out). */
+async function partitionOffsets(client: Client, t: TopicDescription): Promise<Map<number, PartitionOffsets>> {
+  const led = t.partitions.filter((p) => p.leader >= 0 && !p.error).map((p) => p.partition)
+  if (led.length === 0) return new Map()
+  const [starts, ends] = await Promise.all([client.admin().listOffsets(t.topic, 'earliest', led), client.admin().listOffsets(t.topic, 'latest', led)])
+  return new Map(led.map((p, i) => [p, { logStart: starts[i].offset, highWatermark: ends[i].offset }]))
+}
+
+/** Kafka-style: a topic line, then one tab-indented line per partition (with its offsets). */
+export function describeText(t: TopicDescription, configs: readonly ConfigEntry[], offsets: ReadonlyMap<number, PartitionOffsets> = new Map()): string[] {
   const rf = t.partitions[0]?.replicas.length ?? 0
   const cfg = configs.map((c) => `${c.name}=${c.value}`).join(',')
   const lines = [`Topic: ${t.topic}\tTopicId: ${t.topicId}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${rf}\tConfigs: ${cfg}`]
   for (const p of t.partitions) {
     const leader = p.leader >= 0 ? String(p.leader) : 'none'
+    const o = offsets.get(p.partition)
     const error = p.error ? `\tError: ${p.error.code}` : ''
-    lines.push(`\tTopic: ${t.topic}\tPartition: ${p.partition}\tLeader: ${leader}\tLeaderEpoch: ${p.leaderEpoch}\tReplicas: ${p.replicas.join(',')}\tIsr: ${p.inSyncReplicas.join(',')}${error}`)
+    lines.push(`\tTopic: ${t.topic}\tPartition: ${p.partition}\tLeader: ${leader}\tLeaderEpoch: ${p.leaderEpoch}\tReplicas: ${p.replicas.join(',')}`
+      + `\tIsr: ${p.inSyncReplicas.join(',')}\tLogStartOffset: ${o?.logStart ?? 'unknown'}\tHighWatermark: ${o?.highWatermark ?? 'unknown'}${error}`)
   }
   return lines
 }
 
-export function describeJson(t: TopicDescription, configs: readonly ConfigEntry[]) {
+export function describeJson(t: TopicDescription, configs: readonly ConfigEntry[], offsets: ReadonlyMap<number, PartitionOffsets> = new Map()) {
   return {
     topic: t.topic,
     topicId: t.topicId,
     internal: t.internal,
     partitions: t.partitions.map((p) => ({
-      partition: p.partition, leader: p.leader, leaderEpoch: p.leaderEpoch, replicas: p.replicas, isr: p.inSyncReplicas, error: p.error?.code ?? null,
+      partition: p.partition, leader: p.leader, leaderEpoch: p.leaderEpoch, replicas: p.replicas, isr: p.inSyncReplicas,
+      logStartOffset: offsets.get(p.partition)?.logStart ?? null, highWatermark: offsets.get(p.partition)?.highWatermark ?? null,
+      error: p.error?.code ?? null,
     })),
     configs: Object.fromEntries(configs.map((c) => [c.name, c.value])),
     overrides: configs.filter((c) => !c.isDefault).map((c) => c.name),
   }
+}
+
+export function listJson(t: TopicDescription) {
+  return { topic: t.topic, topicId: t.topicId, internal: t.internal, partitions: t.partitions.length, replicationFactor: t.partitions[0]?.replicas.length ?? 0 }
 }

@@ -3,30 +3,36 @@
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { createClient } from '../../src/client/node.js'
-import { startBroker } from './broker-process.js'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { startBroker, tempDataDir } from './broker-process.js'
 
 const BIN = new URL('../../dist/cli/main.js', import.meta.url).pathname
 
 interface Run {
   status: number | null
   stdout: string
+  /** stdout as bytes (not decoded). */
+  bytes: Buffer
   stderr: string
   ms: number
 }
 
-function cli(args: string[], input = ''): Promise<Run> {
-  const { BITACORA_BROKERS: _, ...env } = process.env
+function cli(args: string[], input: string | Uint8Array = ''): Promise<Run> {
+  const { BITACORA_BROKERS: _, BITACORA_CLIENT_CONFIG: _c, BITACORA_PROFILE: _p, ...env } = process.env
   const started = Date.now()
   const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] })
-  let stdout = ''
+  const out: Buffer[] = []
   let stderr = ''
-  child.stdout.on('data', (d) => (stdout += d))
+  child.stdout.on('data', (d: Buffer) => out.push(d))
   child.stderr.on('data', (d) => (stderr += d))
+  child.stdin.on('error', () => {}) // a command that fails early stops reading
   child.stdin.end(input)
   const guard = setTimeout(() => child.kill('SIGKILL'), 30_000)
   return new Promise((resolve) => child.once('close', (status) => {
     clearTimeout(guard)
-    resolve({ status, stdout, stderr, ms: Date.now() - started })
+    const bytes = Buffer.concat(out)
+    resolve({ status, stdout: bytes.toString(), bytes, stderr, ms: Date.now() - started })
   }))
 }
 
@@ -43,7 +49,7 @@ const lines = (s: string) => s.split('\n').filter((l) => l.length > 0)
 t.test('produce and consume', async (t) => {
   const broker = await startBroker(t)
   const bs = ['--bootstrap-server', broker.url]
-  const produce = (topic: string, input: string, ...args: string[]) => cli(['produce', topic, ...args, ...bs], input)
+  const produce = (topic: string, input: string | Uint8Array, ...args: string[]) => cli(['produce', topic, ...args, ...bs], input)
   const consume = (topic: string, ...args: string[]) => cli(['consume', topic, ...args, ...bs])
   for (const [topic, partitions] of [['keyed', 3], ['plain', 1], ['codecs', 2], ['big', 1]] as const) {
     const r = await cli(['topics', 'create', topic, '--partitions', String(partitions), ...bs])
@@ -150,6 +156,118 @@ t.test('produce and consume', async (t) => {
     t.strictSame(objects[3].headers, [{ key: 'h', value: null }])
     // The first value holds a raw newline: take the last two records' lines.
     t.strictSame(text.stdout.split('\n').slice(-3), ['[||] 0', '[||h=] -1', ''], 'null prints as empty with --format; empty is length 0')
+    t.match(text.stderr, /^bitacora: warning: the value of binary\/0 at offset \d+ is not valid UTF-8: its bad bytes print as U\+FFFD/, 'the 0xff is not silent')
+  })
+
+  t.test('bytes are never changed silently: raw stdin in, base64 JSON or one warning out', async (t) => {
+    t.equal((await cli(['topics', 'create', 'raw', ...bs])).status, 0)
+    // Not UTF-8, a byte-order mark, a CRLF line end (dropped), then a valid line.
+    const notUtf8 = Buffer.from([0x00, 0xff, 0xfe, 0xc3])
+    const bom = Buffer.from([0xef, 0xbb, 0xbf, 0x41])
+    const input = Buffer.concat([Buffer.from([0x6b, 0xff]), Buffer.from('|'), notUtf8, Buffer.from('\n'), Buffer.from('b|'), bom, Buffer.from('\r\n'), Buffer.from('c|é\n')])
+    const p = await produce('raw', input, '-K', '|')
+    t.equal(p.status, 0, p.stderr)
+
+    const [json, text, hex] = await Promise.all([
+      consume('raw', '-o', 'beginning', '-e', '-J'),
+      consume('raw', '-o', 'beginning', '-e', '-f', '%k=%s'),
+      consume('raw', '-o', 'beginning', '-e', '-f', '%k=%s', '--value-encoding', 'hex', '--key-encoding', 'hex'),
+    ])
+    for (const r of [json, text, hex]) t.equal(r.status, 0, r.stderr)
+    const objects = lines(json.stdout).map((l) => JSON.parse(l))
+    t.match(objects[0], { key: Buffer.from([0x6b, 0xff]).toString('base64'), keyEncoding: 'base64', value: notUtf8.toString('base64'), valueEncoding: 'base64' })
+    t.strictSame(Buffer.from(objects[0].value, 'base64'), notUtf8, 'the bytes come back exactly')
+    t.equal(objects[1].value, '\ufeffA', 'a BOM is kept (and valid UTF-8 needs no encoding)')
+    t.notOk('valueEncoding' in objects[1] || 'valueEncoding' in objects[2])
+    t.equal(objects[2].value, 'é')
+    t.equal(json.stderr, 'consumed 3 records from raw\n', 'no warning with --json: nothing was changed')
+
+    t.strictSame(lines(hex.stdout), [`6bff=${notUtf8.toString('hex')}`, `62=${bom.toString('hex')}`, `63=${Buffer.from('é').toString('hex')}`], 'hex shows the stored bytes')
+    t.equal(hex.stderr, 'consumed 3 records from raw\n')
+    t.equal(lines(text.stdout)[0], 'k\ufffd=\u0000\ufffd\ufffd\ufffd')
+    const warnings = text.stderr.split('\n').filter((l) => l.includes('warning'))
+    t.equal(warnings.length, 1, 'warned once, though two fields of the record are not UTF-8')
+    t.match(warnings[0], /^bitacora: warning: the key of raw\/0 at offset \d+ is not valid UTF-8: its bad bytes print as U\+FFFD \(warned once; .*base64 or hex, or --json/)
+
+    // --key-encoding: a binary key written as hex on stdin.
+    const k = await produce('raw', '00ff|v\n', '-K', '|', '--key-encoding', 'hex')
+    t.equal(k.status, 0, k.stderr)
+    const last = await consume('raw', '-o', '-1', '-e', '-J')
+    t.match(JSON.parse(last.stdout), { key: 'AP8=', keyEncoding: 'base64', value: 'v' })
+  })
+
+  t.test('kcat starts: -o beginning|end|N|-N, out of range said, --from-time, -e', async (t) => {
+    t.equal((await cli(['topics', 'create', 'starts', '--partitions', '2', ...bs])).status, 0)
+    t.equal((await produce('starts', 'a\nb\nc\nd\ne\n', '-p', '0')).status, 0)
+    const firstRun = Date.now()
+    const all = await consume('starts', '-p', '0', '-o', 'beginning', '-e', '-f', '%o %s %T')
+    t.equal(all.status, 0, all.stderr)
+    const rows = lines(all.stdout).map((l) => l.split(' '))
+    t.strictSame(rows.map((r) => r[1]), ['a', 'b', 'c', 'd', 'e'], '-e exits once the end is reached')
+    const offsets = rows.map((r) => Number(r[0]))
+    const end = offsets[4] + 1
+
+    const [last2, fromN, atEnd, tooFar, emptyToo, both] = await Promise.all([
+      consume('starts', '-p', '0', '-o', '-2', '-e'),
+      consume('starts', '-p', '0', '-o', String(offsets[3]), '-e'),
+      consume('starts', '-p', '0', '-o', 'end', '-e'),
+      consume('starts', '-p', '0', '-o', '99999', '--timeout-ms', '1500'),
+      // Partition 1 holds no record: its log is control batches only, and -e must still end.
+      consume('starts', '-o', 'beginning', '-e', '-f', '%p %s'),
+      consume('starts', '-o', '-100', '-e', '-c', '2'),
+    ])
+    t.equal(last2.stdout, 'd\ne\n', '-o -2: two before the end')
+    t.equal(fromN.stdout, 'd\ne\n', '-o N: from offset N')
+    t.equal(atEnd.stdout, '', '-o end -e: nothing to read')
+    t.equal(tooFar.stdout, '')
+    t.equal(tooFar.stderr, `bitacora: warning: offset 99999 is out of range for starts/0 (log start 0, end ${end}): starting at the end, offset ${end}\nconsumed 0 records from starts\n`,
+      'an offset past the end is said, not reset silently')
+    t.strictSame(lines(emptyToo.stdout), ['0 a', '0 b', '0 c', '0 d', '0 e'], 'every partition read to its end, an empty one too')
+    t.equal(both.stdout, 'a\nb\n', '-o -N never goes before the log start; -c counts')
+    for (const r of [last2, fromN, atEnd, tooFar, emptyToo, both]) t.equal(r.status, 0, r.stderr)
+
+    // --from-time: records written after a moment, found by their timestamps.
+    while (Date.now() <= firstRun) await new Promise((resolve) => setImmediate(resolve))
+    const later = Date.now()
+    t.equal((await produce('starts', 'f\ng\n', '-p', '0')).status, 0)
+    const [byMs, byIso, future] = await Promise.all([
+      consume('starts', '-p', '0', '--from-time', String(later), '-e'),
+      consume('starts', '-p', '0', '--from-time', new Date(later).toISOString(), '-e'),
+      consume('starts', '--from-time', String(later + 3_600_000), '-e'),
+    ])
+    t.equal(byMs.stdout, 'f\ng\n', '--from-time in epoch ms')
+    t.equal(byIso.stdout, 'f\ng\n', '--from-time as an ISO date')
+    t.equal(future.stdout, '', 'no record after the time: start at the end')
+    for (const r of [byMs, byIso, future]) t.equal(r.status, 0, r.stderr)
+  })
+
+  t.test('short flags and -t, -k/-K: the kcat way', async (t) => {
+    t.equal((await cli(['topics', 'create', 'short', '-b', broker.url, '--partitions', '2'])).status, 0)
+    const [sep, fixed] = await Promise.all([
+      cli(['produce', '-b', broker.url, '-t', 'short', '-K', ':', '-H', 'h=1', '-z', 'lz4'], 'k1:v1\nk2:v2\n'),
+      cli(['produce', '-b', broker.url, '-t', 'short', '-k', 'same', '-p', '1'], 'x\ny\n'),
+    ])
+    t.equal(sep.status, 0, sep.stderr)
+    t.equal(fixed.status, 0, fixed.stderr)
+    const got = await cli(['consume', '-b', broker.url, '-t', 'short', '-o', 'beginning', '-e', '-K', ' => '])
+    t.equal(got.status, 0, got.stderr)
+    t.strictSame(lines(got.stdout).sort(), ['k1 => v1', 'k2 => v2', 'same => x', 'same => y'], '-K prints key SEP value')
+    const p1 = await cli(['consume', '-b', broker.url, '-t', 'short', '-p', '1', '-eo', 'beginning', '-f', '%k %h'])
+    t.ok(lines(p1.stdout).includes('same '), '-k: the key of every record, -p: its partition')
+  })
+
+  t.test('perf consume asking for more records than the topic holds says why (exit 1)', async (t) => {
+    t.equal((await cli(['topics', 'create', 'few', ...bs])).status, 0)
+    t.equal((await produce('few', 'a\nb\nc\n')).status, 0)
+    const r = await cli(['perf', 'consume', '-t', 'few', '--messages', '10', '--timeout-ms', '1000', ...bs])
+    t.equal(r.status, 1)
+    const errs = r.stderr.trimEnd().split('\n')
+    t.match(errs[0], /^bitacora: warning: topic 'few' holds at most \d+ records, fewer than --messages 10: waiting for more \(until 1000 ms pass without one, --timeout-ms\)$/)
+    t.match(errs.at(-1), /^bitacora: perf consume: read 3 of 10 records: no record arrived for 1000 ms \(--timeout-ms\); the topic held at most \d+ when the run started$/)
+    t.match(r.stdout, /data\.consumed\.in\.nMsg.*\n.*, 3, /, 'the summary still printed')
+    t.ok(r.ms < 15_000, 'ends at the idle timeout, not at --max-seconds')
+    const enough = await cli(['perf', 'consume', '-t', 'few', '--messages', '3', ...bs])
+    t.equal(enough.status, 0, enough.stderr)
   })
 
   t.test('consume | head, and SIGINT, end cleanly', async (t) => {
@@ -201,4 +319,44 @@ t.test('produce and consume', async (t) => {
     failsWith(t, acks, 2, /--acks: expected one of 0, 1, all/)
     failsWith(t, both, 2, /--format or --json, not both/)
   })
+})
+
+t.test('records over 1 MiB: --request-bytes-max, and the broker says which limit bit', async (t) => {
+  // The broker takes batches up to 3 MiB (--max-batch-bytes); topics up to max.message.bytes.
+  const broker = await startBroker(t, { args: ['--max-batch-bytes', String(3 * 1024 * 1024)] })
+  const bs = ['-b', broker.url]
+  t.equal((await cli(['topics', 'create', 'default-limit', ...bs])).status, 0)
+  t.equal((await cli(['topics', 'create', 'big', '--config', `max.message.bytes=${8 * 1024 * 1024}`, ...bs])).status, 0)
+  const line = (bytes: number, fill: string) => `${fill.repeat(bytes)}\n`
+  const twoMiB = line(2 * 1024 * 1024, 'x')
+  const big = ['--request-bytes-max', String(4 * 1024 * 1024)]
+
+  const [noFlag, tooLong, topicLimit, fits, brokerLimit] = await Promise.all([
+    cli(['produce', 'big', ...bs], twoMiB),
+    cli(['produce', 'default-limit', ...bs], `ok\n${line(2 * 1024 * 1024 + 1, 'w')}`),
+    cli(['produce', 'default-limit', ...big, ...bs], twoMiB),
+    cli(['produce', 'big', ...big, ...bs], twoMiB),
+    cli(['produce', 'big', ...big, ...bs], line(3.5 * 1024 * 1024, 'y')),
+  ])
+  failsWith(t, noFlag, 1, /does not fit a 1048576-byte produce request \(requestBytesMax\): raise it with --request-bytes-max \(0 records produced/)
+  failsWith(t, tooLong, 1, /line 2 is longer than 2097152 bytes: no record from it could fit a produce request \(--request-bytes-max\) \(1 records produced/)
+  // The broker's own words pass through: the topic's max.message.bytes (1 MiB + 12) here,
+  failsWith(t, topicLimit, 1, /MESSAGE_TOO_LARGE: produce to default-limit\/0: .*1048588/)
+  // and its --max-batch-bytes (3 MiB) there.
+  failsWith(t, brokerLimit, 1, /MESSAGE_TOO_LARGE: produce to big\/0: .*3145728/)
+  t.equal(fits.status, 0, fits.stderr)
+  t.equal(fits.stderr, 'produced 1 record to big\n')
+
+  // The same setting from a client config profile, under the same name.
+  const dir = tempDataDir(t)
+  const config = join(dir, 'client.json')
+  writeFileSync(config, JSON.stringify({ profiles: { large: { 'bootstrap-server': broker.url, 'request-bytes-max': 4 * 1024 * 1024 } } }))
+  const viaProfile = await cli(['produce', 'big', '--client-config', config, '--profile', 'large'], line(2 * 1024 * 1024, 'z'))
+  t.equal(viaProfile.status, 0, viaProfile.stderr)
+
+  const back = await cli(['consume', 'big', '-o', 'beginning', '-e', '-f', '%S %s', ...bs])
+  t.equal(back.status, 0, back.stderr)
+  const values = lines(back.stdout).map((l) => l.split(' '))
+  t.strictSame(values.map((v) => v[0]), [String(2 * 1024 * 1024), String(2 * 1024 * 1024)], 'both 2 MiB records read back whole')
+  t.ok(values[0][1] === 'x'.repeat(2 * 1024 * 1024) && values[1][1] === 'z'.repeat(2 * 1024 * 1024), 'byte for byte')
 })

@@ -3,7 +3,9 @@
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
-import { startBroker } from './broker-process.js'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { startBroker, tempDataDir } from './broker-process.js'
 
 const BIN = new URL('../../dist/cli/main.js', import.meta.url).pathname
 
@@ -13,10 +15,11 @@ interface Run {
   stderr: string
 }
 
-/** Runs the CLI; BITACORA_BROKERS comes only from `env` (never from the caller's shell). */
-function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  const { BITACORA_BROKERS: _, ...inherited } = process.env
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...inherited, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+/** Runs the CLI; BITACORA_* settings come only from `env` (never from the caller's shell). */
+function cli(args: string[], env: Record<string, string> = {}, input = ''): Promise<Run> {
+  const { BITACORA_BROKERS: _, BITACORA_CLIENT_CONFIG: _c, BITACORA_PROFILE: _p, ...inherited } = process.env
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...inherited, ...env }, stdio: ['pipe', 'pipe', 'pipe'] })
+  child.stdin.end(input)
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d) => (stdout += d))
@@ -59,13 +62,35 @@ t.test('topics', async (t) => {
     const list = await run('topics', 'list')
     t.equal(list.status, 0)
     t.strictSame(list.stdout.trim().split('\n').filter((n) => !n.startsWith('__')), ['audit', 'orders'], 'sorted names')
+    const listJson = await run('topics', 'list', '--json')
+    t.equal(listJson.status, 0, listJson.stderr)
+    const listed = listJson.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((o) => !o.internal)
+    t.match(listed, [
+      { topic: 'audit', topicId: /^[0-9a-f]{32}$/, internal: false, partitions: 1, replicationFactor: 1 },
+      { topic: 'orders', internal: false, partitions: 3, replicationFactor: 1 },
+    ], '--json: one object per topic, sorted')
+    t.equal(listed.length, 2)
+    t.equal((await run('topics', 'list', '-J', '--exclude-internal')).stdout, listJson.stdout.split('\n').filter((l) => l && !JSON.parse(l).internal).map((l) => `${l}\n`).join(''), '-J is --json')
 
     const text = await run('topics', 'describe', 'orders')
     t.equal(text.status, 0, text.stderr)
     const [head, ...parts] = text.stdout.trimEnd().split('\n')
     t.match(head, /^Topic: orders\tTopicId: [0-9a-f]{32}\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: cleanup.policy=compact,retention.ms=3600000$/)
     t.equal(parts.length, 3)
-    parts.forEach((line, i) => t.match(line, new RegExp(`^\\tTopic: orders\\tPartition: ${i}\\tLeader: 0\\tLeaderEpoch: [1-9]\\d*\\tReplicas: 0\\tIsr: 0$`)))
+    const row = /^\tTopic: orders\tPartition: (\d)\tLeader: 0\tLeaderEpoch: [1-9]\d*\tReplicas: 0\tIsr: 0\tLogStartOffset: (\d+)\tHighWatermark: (\d+)$/
+    const offsetsOf = (lines: string[]) => lines.map((line) => row.exec(line)).map((m) => m && { partition: Number(m[1]), logStart: Number(m[2]), hw: Number(m[3]) })
+    const before = offsetsOf(parts)
+    t.ok(before.every(Boolean), parts.join('\n'))
+    t.strictSame(before.map((p) => p!.partition), [0, 1, 2])
+    // Three records into partition 1 move its high watermark, and only its, by three.
+    const produced = await cli(['produce', 'orders', '-p', '1', '-b', broker.url], {}, 'a\nb\nc\n')
+    t.equal(produced.status, 0, produced.stderr)
+    const after = offsetsOf((await run('topics', 'describe', 'orders')).stdout.trimEnd().split('\n').slice(1))
+    t.strictSame(after.map((p) => p!.hw - before[p!.partition]!.hw), [0, 3, 0], 'HighWatermark is the latest offset')
+    t.strictSame(after.map((p) => p!.logStart), [0, 0, 0], 'LogStartOffset: nothing deleted yet')
+    const read = await cli(['consume', 'orders', '-p', '1', '-o', 'beginning', '-e', '-f', '%o', '-b', broker.url])
+    t.equal(read.status, 0, read.stderr)
+    t.equal(Number(read.stdout.trim().split('\n').pop()), after[1]!.hw - 1, 'the last record sits just below the high watermark')
     t.match((await run('topics', 'describe', 'orders', '--all-configs')).stdout, /segment\.bytes=\d+/, '--all-configs shows defaults too')
 
     const altered = await run('topics', 'alter', 'orders', '--set', 'retention.ms=60000', '--set', 'segment.ms=1000', '--reset', 'cleanup.policy')
@@ -77,7 +102,8 @@ t.test('topics', async (t) => {
     t.strictSame(described.map((d) => d.topic), ['audit', 'orders'], 'no names: every topic')
     const orders = described[1]
     t.equal(orders.partitions.length, 3)
-    t.match(orders.partitions[0], { partition: 0, leader: 0, leaderEpoch: Number, replicas: [0], isr: [0], error: null })
+    t.match(orders.partitions[0], { partition: 0, leader: 0, leaderEpoch: Number, replicas: [0], isr: [0], logStartOffset: 0, highWatermark: Number, error: null })
+    t.equal(orders.partitions[1].highWatermark, after[1]!.hw, 'the same offsets in JSON')
     t.match(orders.configs, { 'retention.ms': '60000', 'segment.ms': '1000', 'cleanup.policy': 'delete' })
     t.strictSame(orders.overrides.sort(), ['retention.ms', 'segment.ms'])
 
@@ -130,19 +156,62 @@ t.test('topics', async (t) => {
     failsWith(t, sub, 2, /unknown subcommand 'rename'/)
   })
 
-  t.test('help', async (t) => {
-    const [top, topics, produce, consume] = await Promise.all([cli(['help']), cli(['topics', '--help']), cli(['produce', '--help']), cli(['consume', '-h'])])
+  t.test('help lists every flag, short forms included', async (t) => {
+    const [top, topics, produce, consume, perf, completion] = await Promise.all([
+      cli(['help']), cli(['topics', '--help']), cli(['produce', '--help']), cli(['consume', '-h']), cli(['perf', '--help']), cli(['completion', '--help']),
+    ])
     t.match(top.stdout, /topics .*\n.*produce .*\n.*consume/)
+    for (const flag of [/-b, --bootstrap-server/, /--client-config FILE/, /--profile NAME/, /completion /, /-V, --version/, /-o offset/, /-k key, -K key separator/]) t.match(top.stdout, flag)
     t.match(topics.stdout, /bitacora topics create TOPIC/)
-    t.match(produce.stdout, /--key-separator SEP/)
-    t.match(consume.stdout, /--from-beginning/)
-    for (const r of [top, topics, produce, consume]) t.equal(r.status, 0)
+    t.match(topics.stdout, /bitacora topics list \[--exclude-internal\] \[--json\]/)
+    for (const flag of [/-K, --key-separator SEP/, /-k, --key KEY/, /--key-encoding ENC/, /--request-bytes-max N/, /max-batch-bytes/, /max\.message\.bytes/, /-t, --topic/, /-p, --partition/, /-b, --bootstrap-server/, /--client-config/]) {
+      t.match(produce.stdout, flag)
+    }
+    for (const flag of [/--from-beginning/, /-o, --offset OFFSET/, /-N/, /--from-time TIME/, /-e, --exit-at-end/, /-J, --json/, /keyEncoding\/valueEncoding/, /U\+FFFD/, /-K, --key-separator/, /--profile/]) {
+      t.match(consume.stdout, flag)
+    }
+    for (const flag of [/--request-bytes-max N/, /--timeout-ms N/, /-t, --topic/]) t.match(perf.stdout, flag)
+    t.match(completion.stdout, /source <\(bitacora completion bash\)/)
+    for (const r of [top, topics, produce, consume, perf, completion]) t.equal(r.status, 0)
+  })
+
+  t.test('a command without its subcommand is a usage error (exit 2), help on stderr', async (t) => {
+    const [bare, topics, perf, completion] = await Promise.all([cli([]), cli(['topics']), cli(['perf']), cli(['completion'])])
+    for (const [r, pattern] of [[bare, /^usage: bitacora <command>/], [topics, /^usage: bitacora topics/], [perf, /^usage: bitacora perf/], [completion, /^usage: bitacora completion/]] as const) {
+      t.equal(r.status, 2)
+      t.equal(r.stdout, '', 'nothing on stdout: a script piping it gets nothing')
+      t.match(r.stderr, pattern)
+    }
   })
 
   t.test('BITACORA_BROKERS is the default bootstrap server', async (t) => {
     const r = await cli(['topics', 'list'], { BITACORA_BROKERS: broker.url })
     t.equal(r.status, 0, r.stderr)
     t.match(r.stdout, /^orders$/m)
+  })
+
+  t.test('client config profiles: flag > environment > file > default', async (t) => {
+    const dir = tempDataDir(t)
+    const dead = `ws://127.0.0.1:${await freePort()}/`
+    const config = join(dir, 'client.json')
+    writeFileSync(config, JSON.stringify({ profiles: { default: { 'bootstrap-server': broker.url }, gone: { 'bootstrap-server': dead } } }))
+    const [fromFile, fromEnvFile, named, envProfile, envBrokers, flag, unknown] = await Promise.all([
+      cli(['topics', 'list', '--client-config', config]),
+      cli(['topics', 'list'], { BITACORA_CLIENT_CONFIG: config }),
+      cli(['topics', 'list', '--client-config', config, '--profile', 'gone']),
+      cli(['topics', 'list', '--client-config', config], { BITACORA_PROFILE: 'gone' }),
+      cli(['topics', 'list', '--client-config', config], { BITACORA_BROKERS: dead }),
+      cli(['topics', 'list', '--client-config', config, '--profile', 'gone', '-b', broker.url], { BITACORA_BROKERS: dead }),
+      cli(['topics', 'list', '--client-config', config, '--profile', 'prod']),
+    ])
+    for (const r of [fromFile, fromEnvFile, flag]) {
+      t.equal(r.status, 0, r.stderr)
+      t.match(r.stdout, /^orders$/m)
+    }
+    failsWith(t, named, 1, new RegExp(`cannot reach broker ${dead}`))
+    failsWith(t, envProfile, 1, new RegExp(`cannot reach broker ${dead}`))
+    failsWith(t, envBrokers, 1, new RegExp(`cannot reach broker ${dead}`))
+    failsWith(t, unknown, 2, /--profile prod: no such profile .* \(it has: default, gone\)/)
   })
 })
 
