@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that tests and benchmarks need, when absent. Idempotent.
-# Usage: scripts/setup-system.sh [group...]   groups: browser, peers, lz4, netns (default: all)
+# Usage: scripts/setup-system.sh [group...]   groups: browser, peers, lz4, netns, shells (default: all)
 # Fails loudly (non-zero, naming the package) when something cannot be installed: a test that
 # needs a tool must never silently skip because the tool is missing.
 set -euo pipefail
@@ -10,6 +10,7 @@ declare -A GROUP_PACKAGES=(
   [peers]="nats-server redis-server"
   [lz4]="lz4"
   [netns]="iproute2"
+  [shells]="zsh"
 )
 # The command each package provides, to check for presence without dpkg queries.
 declare -A PACKAGE_COMMAND=(
@@ -18,10 +19,11 @@ declare -A PACKAGE_COMMAND=(
   [redis-server]="redis-server"
   [lz4]="lz4"
   [iproute2]="ip"
+  [zsh]="zsh"
 )
 
 groups=("$@")
-[ ${#groups[@]} -eq 0 ] && groups=(browser peers lz4 netns)
+[ ${#groups[@]} -eq 0 ] && groups=(browser peers lz4 netns shells)
 
 missing=()
 for group in "${groups[@]}"; do
