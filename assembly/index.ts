@@ -3,6 +3,8 @@
 // wrapper (src/codec/) writes into; nothing here allocates.
 export { crc32cUpdate } from './crc32c'
 export { checkBatch, walkRecords, encodeRecords } from './batch'
+// The layouts shared with JS, as immutable globals the loader checks (src/codec/layout-check.ts).
+export * from './layout'
 import { readVarint, readVarlong, readPos, readError, writeVarint, writeVarlong } from './varint'
 
 // Where JS-managed scratch memory begins (after static data such as the CRC tables).

@@ -3,6 +3,7 @@
 // call, grown on demand up to SCRATCH_BYTES_MAX and never shrunk.
 import { CODEC_WASM_BASE64 } from './wasm-binary.js'
 import { CodecError } from './errors.js'
+import { checkLayout } from './layout-check.js'
 import { SCRATCH_BYTES_MAX } from './limits.js'
 
 export interface CodecExports {
@@ -46,6 +47,7 @@ function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   return out
 }
 
+/** Instantiates the module and checks that it agrees with layout.ts (CODEC_INTERNAL if not). */
 export async function instantiateCodec(): Promise<CodecExports> {
   const { instance } = await WebAssembly.instantiate(decodeBase64(CODEC_WASM_BASE64), {
     env: {
@@ -54,6 +56,7 @@ export async function instantiateCodec(): Promise<CodecExports> {
       },
     },
   })
+  checkLayout(instance.exports)
   return instance.exports as unknown as CodecExports
 }
 
