@@ -12,7 +12,8 @@ import {
   RECORD_BYTES_MIN, RECORD_INDEX_ATTRIBUTES_SLOT, RECORD_INDEX_FIRST_HEADER_SLOT,
   RECORD_INDEX_HEADER_COUNT_SLOT, RECORD_INDEX_INTS, RECORD_INDEX_KEY_LENGTH_SLOT,
   RECORD_INDEX_KEY_OFFSET_SLOT, RECORD_INDEX_OFFSET_DELTA_SLOT, RECORD_INDEX_TIMESTAMP_DELTA_SLOT,
-  RECORD_INDEX_VALUE_LENGTH_SLOT, RECORD_INDEX_VALUE_OFFSET_SLOT,
+  RECORD_INDEX_VALUE_LENGTH_SLOT, RECORD_INDEX_VALUE_OFFSET_SLOT, STAGED_LENGTH_BYTES,
+  STAGED_TIMESTAMP_DELTA_BYTES,
 } from './layout'
 import {
   readError, readPos, readVarint, readVarlong,
@@ -156,10 +157,11 @@ function takeError(): i32 {
   return e
 }
 
-// Staged record input written by JS (little-endian), one after another:
+// Staged record input written by JS (src/codec/builder.ts, little-endian), one after another:
 //   timestampDelta f64 | keyLength i32 (-1 null) | key | valueLength i32 (-1 null) | value
 //   | headerCount i32 | per header: keyLength i32 | key (UTF-8) | valueLength i32 | value
-// Lengths are trusted to be consistent with inLen only after the checks below.
+// (sizes: STAGED_TIMESTAMP_DELTA_BYTES, STAGED_LENGTH_BYTES). Lengths are trusted to be
+// consistent with inLen only after the checks below.
 
 /**
  * Encodes `count` staged records as a Kafka records section at outPtr, with offset deltas
@@ -173,27 +175,27 @@ export function encodeRecords(inPtr: usize, inLen: i32, count: i32, outPtr: usiz
   for (let i: i32 = 0; i < count; i++) {
     // First pass over the staged record: its encoded body size.
     const recordStart = src
-    if (inEnd - src < 12) return E.ERR_STAGED_INPUT_INVALID
+    if (inEnd - src < <usize>(STAGED_TIMESTAMP_DELTA_BYTES + STAGED_LENGTH_BYTES)) return E.ERR_STAGED_INPUT_INVALID
     const timestampDelta = <i64>load<f64>(src)
-    src += 8
+    src += <usize>STAGED_TIMESTAMP_DELTA_BYTES
     let body: usize = 1 + varlongSize(timestampDelta) + varintSize(i)
     for (let part = 0; part < 2; part++) {
-      if (inEnd - src < 4) return E.ERR_STAGED_INPUT_INVALID
+      if (inEnd - src < <usize>STAGED_LENGTH_BYTES) return E.ERR_STAGED_INPUT_INVALID
       const n = load<i32>(src)
-      src += 4
+      src += <usize>STAGED_LENGTH_BYTES
       if (n < -1 || (n > 0 && <usize>n > inEnd - src)) return E.ERR_STAGED_INPUT_INVALID
       body += varintSize(n) + (n > 0 ? <usize>n : 0)
       if (n > 0) src += <usize>n
     }
-    if (inEnd - src < 4) return E.ERR_STAGED_INPUT_INVALID
+    if (inEnd - src < <usize>STAGED_LENGTH_BYTES) return E.ERR_STAGED_INPUT_INVALID
     const headerCount = load<i32>(src)
-    src += 4
+    src += <usize>STAGED_LENGTH_BYTES
     if (headerCount < 0) return E.ERR_STAGED_INPUT_INVALID
     body += varintSize(headerCount)
     for (let h: i32 = 0; h < headerCount * 2; h++) {
-      if (inEnd - src < 4) return E.ERR_STAGED_INPUT_INVALID
+      if (inEnd - src < <usize>STAGED_LENGTH_BYTES) return E.ERR_STAGED_INPUT_INVALID
       const n = load<i32>(src)
-      src += 4
+      src += <usize>STAGED_LENGTH_BYTES
       if (n < -1 || (h & 1) == 0 && n < 0 || (n > 0 && <usize>n > inEnd - src)) return E.ERR_STAGED_INPUT_INVALID
       body += varintSize(n) + (n > 0 ? <usize>n : 0)
       if (n > 0) src += <usize>n
@@ -204,11 +206,11 @@ export function encodeRecords(inPtr: usize, inLen: i32, count: i32, outPtr: usiz
     store<u8>(dst++, 0) // record attributes: unused in magic 2
     dst = writeVarlong(dst, timestampDelta)
     dst = writeVarint(dst, i)
-    src = recordStart + 8
+    src = recordStart + <usize>STAGED_TIMESTAMP_DELTA_BYTES
     src = copyStagedField(src, dst) // key
     src = copyStagedField(src, copiedTo) // value
     dst = writeVarint(copiedTo, headerCount)
-    src += 4 // the staged header count, already read
+    src += <usize>STAGED_LENGTH_BYTES // the staged header count, already read
     for (let f: i32 = 0; f < headerCount * 2; f++) {
       src = copyStagedField(src, dst)
       dst = copiedTo
@@ -225,7 +227,7 @@ let copiedTo: usize = 0
 // Returns the staged position after it; `copiedTo` is the output position after it.
 function copyStagedField(src: usize, dst: usize): usize {
   const n = load<i32>(src)
-  src += 4
+  src += <usize>STAGED_LENGTH_BYTES
   dst = writeVarint(dst, n)
   if (n > 0) {
     memory.copy(dst, src, <usize>n)

@@ -1,10 +1,11 @@
 // The byte layouts this module shares with JavaScript: the Kafka RecordBatch v2 header it
-// checks, and the record and header index it writes for JS. AssemblyScript cannot import the
-// host's TypeScript, so src/codec/layout.ts defines the same layouts again; every constant
-// here is exported (as an immutable global) and the loader compares each with its
-// TypeScript twin when the module loads (src/codec/layout-check.ts). Export names follow the
-// TypeScript names: header field `lastOffsetDelta` is HEADER_LAST_OFFSET_DELTA_AT / _BYTES,
-// record index slot `keyLength` is RECORD_INDEX_KEY_LENGTH_SLOT.
+// checks, the record and header index it writes for JS, and the staged records JS writes for
+// it to encode. AssemblyScript cannot import the host's TypeScript, so src/codec/layout.ts
+// defines the same layouts again; every constant here is exported (as an immutable global)
+// and the loader compares each with its TypeScript twin when the module loads
+// (src/codec/layout-check.ts). Export names follow the TypeScript names: header field
+// `lastOffsetDelta` is HEADER_LAST_OFFSET_DELTA_AT / _BYTES, record index slot `keyLength`
+// is RECORD_INDEX_KEY_LENGTH_SLOT.
 
 // RecordBatch v2 header, big-endian: each field starts where the one before it ends.
 export const HEADER_BASE_OFFSET_AT: i32 = 0
@@ -71,3 +72,8 @@ export const HEADER_INDEX_KEY_LENGTH_SLOT: i32 = 1
 export const HEADER_INDEX_VALUE_OFFSET_SLOT: i32 = 2
 export const HEADER_INDEX_VALUE_LENGTH_SLOT: i32 = 3
 export const HEADER_INDEX_INTS: i32 = 4
+
+// Staged records that JS writes for encodeRecords (batch.ts describes the whole layout):
+// a float64 timestamp delta, then int32 lengths and counts.
+export const STAGED_TIMESTAMP_DELTA_BYTES: i32 = 8
+export const STAGED_LENGTH_BYTES: i32 = 4

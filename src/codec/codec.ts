@@ -5,7 +5,7 @@
 // snappy); the *Async ones every codec, since platform compression (gzip, zstd) is
 // asynchronous in browsers. Scratch pointers are never held across an await: another call
 // may reuse the region meanwhile.
-import { RecordBatchBuilder, STAGED_HEADER_FIXED_BYTES, STAGED_RECORD_FIXED_BYTES } from './builder.js'
+import { NO_HEADERS, RecordBatchBuilder, STAGED_HEADER_FIXED_BYTES, STAGED_RECORD_FIXED_BYTES, stageRecord } from './builder.js'
 import { CodecError, wasmError } from './errors.js'
 import { declaredBatchBytes, readBatchHeader, setInt64 } from './header.js'
 import {
@@ -29,7 +29,6 @@ const HEADER_INDEX_BYTES = HEADER_INDEX_INTS * Int32Array.BYTES_PER_ELEMENT
 // + offset delta (5) + varlong timestamp (10) minus the staged fixed fields (8 + 4 + 4 + 4).
 const ENCODE_SLACK_PER_RECORD = 8
 
-const utf8 = new TextEncoder()
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false })
 
 const align8 = (n: number) => (n + 7) & ~7
@@ -409,33 +408,12 @@ export class Codec {
     return records
   }
 
-  /** Writes records in the staged layout assembly/batch.ts encodes from; returns its length. */
+  /** Writes records in the staged layout into scratch at `at` (room reserved); returns their length. */
   private stageRecords(records: readonly RecordInput[], at: number, baseTimestamp: number, now: number): number {
+    const { u8, view } = this.scratch
     const start = at
-    const putBytes = (b: Uint8Array | null | undefined) => {
-      if (b == null) {
-        this.scratch.view.setInt32(at, -1, true)
-        at += 4
-      } else {
-        this.scratch.view.setInt32(at, b.length, true)
-        this.scratch.u8.set(b, at + 4)
-        at += 4 + b.length
-      }
-    }
     for (const r of records) {
-      this.scratch.view.setFloat64(at, (r.timestamp ?? now) - baseTimestamp, true)
-      at += 8
-      putBytes(r.key)
-      putBytes(r.value)
-      const headers = r.headers ?? []
-      this.scratch.view.setInt32(at, headers.length, true)
-      at += 4
-      for (const h of headers) {
-        const { written } = utf8.encodeInto(h.key, this.scratch.u8.subarray(at + 4, at + 4 + h.key.length * 3))
-        this.scratch.view.setInt32(at, written, true)
-        at += 4 + written
-        putBytes(h.value)
-      }
+      at = stageRecord(u8, view, at, (r.timestamp ?? now) - baseTimestamp, r.key, r.value, r.headers ?? NO_HEADERS)
     }
     return at - start
   }

@@ -6,7 +6,7 @@ import { CodecError } from './errors.js'
 import {
   ATTR_COMPRESSION_MASK, BATCH_HEADER, BATCH_HEADER_BYTES, BATCH_MAGIC, CRC_START, HEADER_BYTES_MIN,
   HEADER_INDEX_INTS, HEADER_INDEX_SLOT, LOG_OVERHEAD_BYTES, RECORD_BYTES_MIN, RECORD_INDEX_INTS,
-  RECORD_INDEX_SLOT,
+  RECORD_INDEX_SLOT, STAGED_LENGTH_BYTES, STAGED_TIMESTAMP_DELTA_BYTES,
 } from './layout.js'
 import { COMPRESSION_CODECS } from './types.js'
 
@@ -44,6 +44,8 @@ export function expectedLayout(): LayoutConstant[] {
     add(`HEADER_INDEX_${constantCase(slot)}_SLOT`, i, `header index slot ${slot}`)
   }
   add('HEADER_INDEX_INTS', HEADER_INDEX_INTS, 'header index slots per header')
+  add('STAGED_TIMESTAMP_DELTA_BYTES', STAGED_TIMESTAMP_DELTA_BYTES, 'staged record timestamp delta size in bytes')
+  add('STAGED_LENGTH_BYTES', STAGED_LENGTH_BYTES, 'staged record length and count size in bytes')
   return out
 }
 

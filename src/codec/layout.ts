@@ -1,6 +1,6 @@
 // The codec's byte layouts, defined once for all TypeScript code: the Kafka RecordBatch v2
-// header, and the record and header index the WASM module writes for JS. The module has its
-// own copy (assembly/layout.ts: AssemblyScript cannot import this file); the loader checks
+// header, the record and header index the WASM module writes for JS, and the staged records
+// JS writes for the module to encode. The module has its own copy (assembly/layout.ts: AssemblyScript cannot import this file); the loader checks
 // at load that every constant there agrees with this file (layout-check.ts).
 
 /** One header field: where it starts in the batch and how many bytes it takes (big-endian). */
@@ -91,3 +91,13 @@ export const HEADER_INDEX_SLOT = Object.freeze({
 })
 /** int32 slots per header in the header index. */
 export const HEADER_INDEX_INTS = 4
+
+/**
+ * Staged records, the encoder's input (builder.ts writes them, assembly/batch.ts reads them),
+ * little-endian, one after another: timestampDelta float64 | keyLength int32 (-1 null) | key
+ * | valueLength int32 (-1 null) | value | headerCount int32 | per header: keyLength int32 |
+ * key (UTF-8) | valueLength int32 (-1 null) | value.
+ */
+export const STAGED_TIMESTAMP_DELTA_BYTES = 8
+/** Every length and count in staged records. */
+export const STAGED_LENGTH_BYTES = 4
