@@ -1,8 +1,9 @@
 // Where the two worlds meet: the WASM module's copy of the codec's layouts
-// (assembly/layout.ts, exported as immutable globals) against layout.ts, compared once when
-// the module loads. A module built from a layout that drifted fails to load, naming the
-// field, instead of misreading batches.
-import { CodecError } from './errors.js'
+// (assembly/layout.ts) and its return codes (assembly/errors.ts), exported as immutable
+// globals, against layout.ts and errors.ts, compared once when the module loads. A module
+// built from a layout that drifted fails to load, naming the field, instead of misreading
+// batches.
+import { CodecError, WASM_ERRORS } from './errors.js'
 import {
   ATTR_COMPRESSION_MASK, BATCH_HEADER, BATCH_HEADER_BYTES, BATCH_MAGIC, CRC_START, HEADER_BYTES_MIN,
   HEADER_INDEX_INTS, HEADER_INDEX_SLOT, LOG_OVERHEAD_BYTES, RECORD_BYTES_MIN, RECORD_INDEX_INTS,
@@ -10,7 +11,7 @@ import {
 } from './layout.js'
 import { COMPRESSION_CODECS } from './types.js'
 
-/** One constant the module must export: its export name, the value layout.ts gives it, and what it is. */
+/** One constant the module must export: its export name, the value TypeScript gives it, and what it is. */
 export interface LayoutConstant {
   readonly exportName: string
   readonly value: number
@@ -20,7 +21,7 @@ export interface LayoutConstant {
 /** lastOffsetDelta -> LAST_OFFSET_DELTA: how assembly/layout.ts spells a layout.ts name. */
 const constantCase = (name: string) => name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()
 
-/** Every layout constant of layout.ts, under the name the module exports it by. */
+/** Every constant of layout.ts and every return code of errors.ts, under the name the module exports it by. */
 export function expectedLayout(): LayoutConstant[] {
   const out: LayoutConstant[] = []
   const add = (exportName: string, value: number, what: string) => out.push({ exportName, value, what })
@@ -46,6 +47,7 @@ export function expectedLayout(): LayoutConstant[] {
   add('HEADER_INDEX_INTS', HEADER_INDEX_INTS, 'header index slots per header')
   add('STAGED_TIMESTAMP_DELTA_BYTES', STAGED_TIMESTAMP_DELTA_BYTES, 'staged record timestamp delta size in bytes')
   add('STAGED_LENGTH_BYTES', STAGED_LENGTH_BYTES, 'staged record length and count size in bytes')
+  for (const [name, { rc, code }] of Object.entries(WASM_ERRORS)) add(name, rc, `return code of ${code} (errors.ts)`)
   return out
 }
 
@@ -63,27 +65,27 @@ export function layoutMismatches(exports: WebAssembly.Exports, expected: readonl
     known.add(exportName)
     const global = exports[exportName]
     if (!(global instanceof WebAssembly.Global)) {
-      problems.push(`${what}: the module does not export ${exportName} (layout.ts: ${value})`)
+      problems.push(`${what}: the module does not export ${exportName} (TypeScript has ${value})`)
     } else if (global.value !== value) {
-      problems.push(`${what}: the module's ${exportName} is ${String(global.value)}, layout.ts says ${value}`)
+      problems.push(`${what}: the module's ${exportName} is ${String(global.value)}, TypeScript has ${value}`)
     }
   }
   for (const [name, item] of Object.entries(exports)) {
     if (item instanceof WebAssembly.Global && !known.has(name)) {
-      problems.push(`the module exports ${name} = ${String(item.value)}, which layout.ts does not define`)
+      problems.push(`the module exports ${name} = ${String(item.value)}, which TypeScript does not define`)
     }
   }
   return problems
 }
 
-/** Throws CODEC_INTERNAL, naming every mismatched constant, unless the module agrees with layout.ts. */
+/** Throws CODEC_INTERNAL, naming every mismatched constant, unless the module agrees with `expected`. */
 export function checkLayout(exports: WebAssembly.Exports, expected: readonly LayoutConstant[] = EXPECTED): void {
   const problems = layoutMismatches(exports, expected)
   if (problems.length > 0) {
     throw new CodecError(
       'CODEC_INTERNAL',
-      `the codec WASM module disagrees with src/codec/layout.ts (rebuild it with npm run build:wasm; ` +
-        `if it still disagrees, assembly/layout.ts and src/codec/layout.ts must be made to match): ${problems.join('; ')}`,
+      `the codec WASM module disagrees with src/codec (rebuild it with npm run build:wasm; if it still ` +
+        `disagrees, make assembly/layout.ts and assembly/errors.ts match src/codec/layout.ts and errors.ts): ${problems.join('; ')}`,
     )
   }
 }

@@ -47,9 +47,12 @@ function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   return out
 }
 
-/** Instantiates the module and checks that it agrees with layout.ts (CODEC_INTERNAL if not). */
-export async function instantiateCodec(): Promise<CodecExports> {
-  const { instance } = await WebAssembly.instantiate(decodeBase64(CODEC_WASM_BASE64), {
+/**
+ * Instantiates the module (the one embedded by the build unless `binary` is given) and checks
+ * that it agrees with layout.ts and errors.ts (CODEC_INTERNAL if not).
+ */
+export async function instantiateCodec(binary: Uint8Array<ArrayBuffer> = decodeBase64(CODEC_WASM_BASE64)): Promise<CodecExports> {
+  const { instance } = await WebAssembly.instantiate(binary, {
     env: {
       abort(_msg: number, _file: number, line: number, column: number): never {
         throw new CodecError('CODEC_INTERNAL', `codec WASM aborted at ${line}:${column}`)
