@@ -20,7 +20,7 @@ import {
   type BatchHeader, type BatchIndex, type BatchOptions, type CompressionCodec, type DecodedBatch, type DecodedRecord,
   type RecordHeader, type RecordInput, type ValidateOptions,
 } from './types.js'
-import { instantiateCodec, Scratch, type CodecExports } from './wasm.js'
+import { align8, instantiateCodec, Scratch, type CodecExports } from './wasm.js'
 import { isWasmCodec, WasmCompression, type WasmCodec } from './wasm-compression.js'
 
 const RECORD_INDEX_BYTES = RECORD_INDEX_INTS * Int32Array.BYTES_PER_ELEMENT
@@ -30,8 +30,6 @@ const HEADER_INDEX_BYTES = HEADER_INDEX_INTS * Int32Array.BYTES_PER_ELEMENT
 const ENCODE_SLACK_PER_RECORD = 8
 
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false })
-
-const align8 = (n: number) => (n + 7) & ~7
 
 interface EncodedSection {
   outPtr: number

@@ -6,7 +6,7 @@
 import { CodecError, WASM_ERRORS, wasmError } from './errors.js'
 import { DECOMPRESSED_BYTES_MAX } from './limits.js'
 import type { CompressionCodec } from './types.js'
-import type { CodecExports, Scratch } from './wasm.js'
+import { align8, type CodecExports, type Scratch } from './wasm.js'
 
 export type WasmCodec = 'lz4' | 'snappy'
 
@@ -16,8 +16,6 @@ export const isWasmCodec = (c: CompressionCodec | 'unknown'): c is WasmCodec => 
 const ERR_DECOMPRESSED_TOO_LARGE = WASM_ERRORS.ERR_DECOMPRESSED_TOO_LARGE.rc
 // The module returns decoded sizes as i32.
 const DECODED_BYTES_CEILING = 2 ** 31 - 1
-
-const align8 = (n: number) => (n + 7) & ~7
 
 export class WasmCompression {
   constructor(

@@ -63,6 +63,9 @@ export async function instantiateCodec(binary: Uint8Array<ArrayBuffer> = decodeB
   return instance.exports as unknown as CodecExports
 }
 
+/** Rounds a scratch position up to 8 bytes: regions start there so float64 slots in them are aligned. */
+export const align8 = (n: number) => (n + 7) & ~7
+
 /** Views over the module's memory, re-created whenever memory grows (growth detaches them). */
 export class Scratch {
   readonly base: number
