@@ -36,7 +36,9 @@ export function stageRecord(
   at += STAGED_LENGTH_BYTES
   for (let i = 0; i < headers.length; i++) {
     const h = headers[i]
-    const { written } = utf8.encodeInto(h.key, buf.subarray(at + STAGED_LENGTH_BYTES))
+    // Never past the most a key's UTF-8 can take (3 bytes per UTF-16 unit), whatever the key.
+    const keyAt = at + STAGED_LENGTH_BYTES
+    const { written } = utf8.encodeInto(h.key, buf.subarray(keyAt, keyAt + h.key.length * 3))
     view.setInt32(at, written, true)
     at = stageBytes(buf, view, at + STAGED_LENGTH_BYTES + written, h.value)
   }
