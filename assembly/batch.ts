@@ -1,33 +1,27 @@
 // Kafka RecordBatch v2 ("magic 2"): header checks, the records-section walker (validation
-// and a zero-copy index for JS), and the records-section encoder.
-//
-// Batch header (big-endian):
-//   0 baseOffset i64 | 8 batchLength i32 | 12 partitionLeaderEpoch i32 | 16 magic i8
-//  17 crc u32 (CRC32C of attributes..end) | 21 attributes i16 | 23 lastOffsetDelta i32
-//  27 baseTimestamp i64 | 35 maxTimestamp i64 | 43 producerId i64 | 51 producerEpoch i16
-//  53 baseSequence i32 | 57 recordCount i32 | 61 records...
+// and a zero-copy index for JS), and the records-section encoder. The header layout and the
+// index layout are in ./layout (checked against src/codec/layout.ts at load).
 import * as E from './errors'
 import { crc32cUpdate } from './crc32c'
+import {
+  ATTR_COMPRESSION_MASK, BATCH_HEADER_BYTES, BATCH_MAGIC, COMPRESSION_CODEC_MAX, CRC_START,
+  HEADER_ATTRIBUTES_AT, HEADER_BATCH_LENGTH_AT, HEADER_BYTES_MIN, HEADER_CRC_AT,
+  HEADER_INDEX_INTS, HEADER_INDEX_KEY_LENGTH_SLOT, HEADER_INDEX_KEY_OFFSET_SLOT,
+  HEADER_INDEX_VALUE_LENGTH_SLOT, HEADER_INDEX_VALUE_OFFSET_SLOT,
+  HEADER_LAST_OFFSET_DELTA_AT, HEADER_MAGIC_AT, HEADER_RECORD_COUNT_AT, LOG_OVERHEAD_BYTES,
+  RECORD_BYTES_MIN, RECORD_INDEX_ATTRIBUTES_SLOT, RECORD_INDEX_FIRST_HEADER_SLOT,
+  RECORD_INDEX_HEADER_COUNT_SLOT, RECORD_INDEX_INTS, RECORD_INDEX_KEY_LENGTH_SLOT,
+  RECORD_INDEX_KEY_OFFSET_SLOT, RECORD_INDEX_OFFSET_DELTA_SLOT, RECORD_INDEX_TIMESTAMP_DELTA_SLOT,
+  RECORD_INDEX_VALUE_LENGTH_SLOT, RECORD_INDEX_VALUE_OFFSET_SLOT, STAGED_LENGTH_BYTES,
+  STAGED_TIMESTAMP_DELTA_BYTES,
+} from './layout'
 import {
   readError, readPos, readVarint, readVarlong,
   varintSize, varlongSize, writeVarint, writeVarlong,
 } from './varint'
 
-export const BATCH_HEADER_BYTES: i32 = 61
-const LOG_OVERHEAD: i32 = 12 // baseOffset + batchLength precede what batchLength counts
-const CRC_START: usize = 21
-// Smallest possible record: length, attributes, timestampDelta, offsetDelta, key, value,
-// header count — one byte each.
-export const RECORD_BYTES_MIN: i32 = 7
-const COMPRESSION_CODEC_MAX: i32 = 4 // none, gzip, snappy, lz4, zstd
-
-// Per-record index entry written for JS (little-endian), 40 bytes:
-//   0 offsetDelta i32 | 4 attributes i32 | 8 timestampDelta f64 | 16 keyOffset i32
-//  20 keyLength i32 (-1 null) | 24 valueOffset i32 | 28 valueLength i32 (-1 null)
-//  32 firstHeader i32 | 36 headerCount i32
-export const RECORD_INDEX_BYTES: i32 = 40
-// Per-header index entry, 16 bytes: keyOffset, keyLength, valueOffset, valueLength (-1 null).
-export const HEADER_INDEX_BYTES: i32 = 16
+const RECORD_INDEX_BYTES: usize = <usize>RECORD_INDEX_INTS << 2
+const HEADER_INDEX_BYTES: usize = <usize>HEADER_INDEX_INTS << 2
 
 // @ts-ignore: decorator
 @inline function be32(p: usize): i32 {
@@ -41,17 +35,17 @@ export const HEADER_INDEX_BYTES: i32 = 16
  */
 export function checkBatch(ptr: usize, len: i32, contiguous: i32): i32 {
   if (len < BATCH_HEADER_BYTES) return E.ERR_BATCH_TRUNCATED
-  const batchLength = be32(ptr + 8)
-  if (batchLength < BATCH_HEADER_BYTES - LOG_OVERHEAD) return E.ERR_BATCH_BAD_LENGTH
-  if (batchLength > len - LOG_OVERHEAD) return E.ERR_BATCH_TRUNCATED
-  const total = batchLength + LOG_OVERHEAD
-  if (load<u8>(ptr + 16) != 2) return E.ERR_BATCH_BAD_MAGIC
-  const crc = <u32>be32(ptr + 17)
-  if (crc32cUpdate(0, ptr + CRC_START, <usize>(total - <i32>CRC_START)) != crc) return E.ERR_BATCH_BAD_CRC
-  const attributes = <i32>bswap<u16>(load<u16>(ptr + 21))
-  if ((attributes & 7) > COMPRESSION_CODEC_MAX) return E.ERR_UNSUPPORTED_COMPRESSION
-  const lastOffsetDelta = be32(ptr + 23)
-  const count = be32(ptr + 57)
+  const batchLength = be32(ptr + <usize>HEADER_BATCH_LENGTH_AT)
+  if (batchLength < BATCH_HEADER_BYTES - LOG_OVERHEAD_BYTES) return E.ERR_BATCH_BAD_LENGTH
+  if (batchLength > len - LOG_OVERHEAD_BYTES) return E.ERR_BATCH_TRUNCATED
+  const total = batchLength + LOG_OVERHEAD_BYTES
+  if (<i32>load<u8>(ptr + <usize>HEADER_MAGIC_AT) != BATCH_MAGIC) return E.ERR_BATCH_BAD_MAGIC
+  const crc = <u32>be32(ptr + <usize>HEADER_CRC_AT)
+  if (crc32cUpdate(0, ptr + <usize>CRC_START, <usize>(total - CRC_START)) != crc) return E.ERR_BATCH_BAD_CRC
+  const attributes = <i32>bswap<u16>(load<u16>(ptr + <usize>HEADER_ATTRIBUTES_AT))
+  if ((attributes & ATTR_COMPRESSION_MASK) > COMPRESSION_CODEC_MAX) return E.ERR_UNSUPPORTED_COMPRESSION
+  const lastOffsetDelta = be32(ptr + <usize>HEADER_LAST_OFFSET_DELTA_AT)
+  const count = be32(ptr + <usize>HEADER_RECORD_COUNT_AT)
   if (count < 0 || lastOffsetDelta < 0) return E.ERR_RECORD_COUNT_INVALID
   if (contiguous) {
     if (count != lastOffsetDelta + 1) return E.ERR_RECORD_COUNT_MISMATCH
@@ -60,7 +54,7 @@ export function checkBatch(ptr: usize, len: i32, contiguous: i32): i32 {
   }
   // An uncompressed section must be able to hold `count` records; this also bounds the
   // index JS allocates for them.
-  if ((attributes & 7) == 0 && count > (total - BATCH_HEADER_BYTES) / RECORD_BYTES_MIN) {
+  if ((attributes & ATTR_COMPRESSION_MASK) == 0 && count > (total - BATCH_HEADER_BYTES) / RECORD_BYTES_MIN) {
     return E.ERR_RECORD_COUNT_INVALID
   }
   return total
@@ -114,8 +108,7 @@ export function walkRecords(
     const headerCount = readVarint(pos, recordEnd)
     if (readError) return takeError()
     pos = readPos
-    // Each header needs at least two bytes (two length varints).
-    if (headerCount < 0 || <usize>headerCount > (recordEnd - pos) >> 1) return E.ERR_HEADER_COUNT_INVALID
+    if (headerCount < 0 || <usize>headerCount > (recordEnd - pos) / <usize>HEADER_BYTES_MIN) return E.ERR_HEADER_COUNT_INVALID
     if (indexPtr != 0 && headersTotal + headerCount > headerCap) return E.ERR_OUTPUT_CAPACITY
     for (let h: i32 = 0; h < headerCount; h++) {
       const hKeyLength = readVarint(pos, recordEnd)
@@ -132,25 +125,25 @@ export function walkRecords(
       const hValueOffset = pos
       if (hValueLength > 0) pos += <usize>hValueLength
       if (indexPtr != 0) {
-        const h16 = headerPtr + (<usize>(headersTotal + h) << 4)
-        store<i32>(h16, <i32>(hKeyOffset - base))
-        store<i32>(h16, hKeyLength, 4)
-        store<i32>(h16, <i32>(hValueOffset - base), 8)
-        store<i32>(h16, hValueLength, 12)
+        const e = headerPtr + <usize>(headersTotal + h) * HEADER_INDEX_BYTES
+        store<i32>(e, <i32>(hKeyOffset - base), HEADER_INDEX_KEY_OFFSET_SLOT << 2)
+        store<i32>(e, hKeyLength, HEADER_INDEX_KEY_LENGTH_SLOT << 2)
+        store<i32>(e, <i32>(hValueOffset - base), HEADER_INDEX_VALUE_OFFSET_SLOT << 2)
+        store<i32>(e, hValueLength, HEADER_INDEX_VALUE_LENGTH_SLOT << 2)
       }
     }
     if (pos != recordEnd) return E.ERR_RECORD_BAD_LENGTH
     if (indexPtr != 0) {
-      const r = indexPtr + <usize>i * <usize>RECORD_INDEX_BYTES
-      store<i32>(r, offsetDelta)
-      store<i32>(r, attributes, 4)
-      store<f64>(r, <f64>timestampDelta, 8)
-      store<i32>(r, <i32>(keyOffset - base), 16)
-      store<i32>(r, keyLength, 20)
-      store<i32>(r, <i32>(valueOffset - base), 24)
-      store<i32>(r, valueLength, 28)
-      store<i32>(r, headersTotal, 32)
-      store<i32>(r, headerCount, 36)
+      const r = indexPtr + <usize>i * RECORD_INDEX_BYTES
+      store<i32>(r, offsetDelta, RECORD_INDEX_OFFSET_DELTA_SLOT << 2)
+      store<i32>(r, attributes, RECORD_INDEX_ATTRIBUTES_SLOT << 2)
+      store<f64>(r, <f64>timestampDelta, RECORD_INDEX_TIMESTAMP_DELTA_SLOT << 2)
+      store<i32>(r, <i32>(keyOffset - base), RECORD_INDEX_KEY_OFFSET_SLOT << 2)
+      store<i32>(r, keyLength, RECORD_INDEX_KEY_LENGTH_SLOT << 2)
+      store<i32>(r, <i32>(valueOffset - base), RECORD_INDEX_VALUE_OFFSET_SLOT << 2)
+      store<i32>(r, valueLength, RECORD_INDEX_VALUE_LENGTH_SLOT << 2)
+      store<i32>(r, headersTotal, RECORD_INDEX_FIRST_HEADER_SLOT << 2)
+      store<i32>(r, headerCount, RECORD_INDEX_HEADER_COUNT_SLOT << 2)
     }
     headersTotal += headerCount
   }
@@ -164,10 +157,11 @@ function takeError(): i32 {
   return e
 }
 
-// Staged record input written by JS (little-endian), one after another:
+// Staged record input written by JS (src/codec/builder.ts, little-endian), one after another:
 //   timestampDelta f64 | keyLength i32 (-1 null) | key | valueLength i32 (-1 null) | value
 //   | headerCount i32 | per header: keyLength i32 | key (UTF-8) | valueLength i32 | value
-// Lengths are trusted to be consistent with inLen only after the checks below.
+// (sizes: STAGED_TIMESTAMP_DELTA_BYTES, STAGED_LENGTH_BYTES). Lengths are trusted to be
+// consistent with inLen only after the checks below.
 
 /**
  * Encodes `count` staged records as a Kafka records section at outPtr, with offset deltas
@@ -181,27 +175,27 @@ export function encodeRecords(inPtr: usize, inLen: i32, count: i32, outPtr: usiz
   for (let i: i32 = 0; i < count; i++) {
     // First pass over the staged record: its encoded body size.
     const recordStart = src
-    if (inEnd - src < 12) return E.ERR_STAGED_INPUT_INVALID
+    if (inEnd - src < <usize>(STAGED_TIMESTAMP_DELTA_BYTES + STAGED_LENGTH_BYTES)) return E.ERR_STAGED_INPUT_INVALID
     const timestampDelta = <i64>load<f64>(src)
-    src += 8
+    src += <usize>STAGED_TIMESTAMP_DELTA_BYTES
     let body: usize = 1 + varlongSize(timestampDelta) + varintSize(i)
     for (let part = 0; part < 2; part++) {
-      if (inEnd - src < 4) return E.ERR_STAGED_INPUT_INVALID
+      if (inEnd - src < <usize>STAGED_LENGTH_BYTES) return E.ERR_STAGED_INPUT_INVALID
       const n = load<i32>(src)
-      src += 4
+      src += <usize>STAGED_LENGTH_BYTES
       if (n < -1 || (n > 0 && <usize>n > inEnd - src)) return E.ERR_STAGED_INPUT_INVALID
       body += varintSize(n) + (n > 0 ? <usize>n : 0)
       if (n > 0) src += <usize>n
     }
-    if (inEnd - src < 4) return E.ERR_STAGED_INPUT_INVALID
+    if (inEnd - src < <usize>STAGED_LENGTH_BYTES) return E.ERR_STAGED_INPUT_INVALID
     const headerCount = load<i32>(src)
-    src += 4
+    src += <usize>STAGED_LENGTH_BYTES
     if (headerCount < 0) return E.ERR_STAGED_INPUT_INVALID
     body += varintSize(headerCount)
     for (let h: i32 = 0; h < headerCount * 2; h++) {
-      if (inEnd - src < 4) return E.ERR_STAGED_INPUT_INVALID
+      if (inEnd - src < <usize>STAGED_LENGTH_BYTES) return E.ERR_STAGED_INPUT_INVALID
       const n = load<i32>(src)
-      src += 4
+      src += <usize>STAGED_LENGTH_BYTES
       if (n < -1 || (h & 1) == 0 && n < 0 || (n > 0 && <usize>n > inEnd - src)) return E.ERR_STAGED_INPUT_INVALID
       body += varintSize(n) + (n > 0 ? <usize>n : 0)
       if (n > 0) src += <usize>n
@@ -212,11 +206,11 @@ export function encodeRecords(inPtr: usize, inLen: i32, count: i32, outPtr: usiz
     store<u8>(dst++, 0) // record attributes: unused in magic 2
     dst = writeVarlong(dst, timestampDelta)
     dst = writeVarint(dst, i)
-    src = recordStart + 8
+    src = recordStart + <usize>STAGED_TIMESTAMP_DELTA_BYTES
     src = copyStagedField(src, dst) // key
     src = copyStagedField(src, copiedTo) // value
     dst = writeVarint(copiedTo, headerCount)
-    src += 4 // the staged header count, already read
+    src += <usize>STAGED_LENGTH_BYTES // the staged header count, already read
     for (let f: i32 = 0; f < headerCount * 2; f++) {
       src = copyStagedField(src, dst)
       dst = copiedTo
@@ -233,7 +227,7 @@ let copiedTo: usize = 0
 // Returns the staged position after it; `copiedTo` is the output position after it.
 function copyStagedField(src: usize, dst: usize): usize {
   const n = load<i32>(src)
-  src += 4
+  src += <usize>STAGED_LENGTH_BYTES
   dst = writeVarint(dst, n)
   if (n > 0) {
     memory.copy(dst, src, <usize>n)

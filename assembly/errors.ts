@@ -1,5 +1,6 @@
 // Error codes returned (as negative numbers) by the codec's exports. They are part of the
-// module's ABI: src/codec/errors.ts maps each to a stable string code. Never renumber.
+// module's ABI: src/codec/errors.ts maps each, by name, to a stable string code, and the
+// loader checks every number against it (the module exports them). Never renumber.
 export const ERR_BATCH_TRUNCATED: i32 = -1
 export const ERR_BATCH_BAD_LENGTH: i32 = -2
 export const ERR_BATCH_BAD_MAGIC: i32 = -3

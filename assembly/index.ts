@@ -3,6 +3,10 @@
 // wrapper (src/codec/) writes into; nothing here allocates.
 export { crc32cUpdate } from './crc32c'
 export { checkBatch, walkRecords, encodeRecords } from './batch'
+// The layouts and return codes shared with JS, as immutable globals the loader checks
+// (src/codec/layout-check.ts).
+export * from './layout'
+export * from './errors'
 import { readVarint, readVarlong, readPos, readError, writeVarint, writeVarlong } from './varint'
 
 // Where JS-managed scratch memory begins (after static data such as the CRC tables).

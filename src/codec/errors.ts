@@ -22,39 +22,50 @@ export type CodecErrorCode =
   | 'INVALID_ARGUMENT'
   | 'CODEC_INTERNAL'
 
-/** Negative return codes of the WASM module (assembly/errors.ts), by number. */
-const WASM_ERRORS: Record<number, [CodecErrorCode, string]> = {
-  [-1]: ['BATCH_TRUNCATED', 'record batch is truncated: fewer bytes than its header or batchLength declares'],
-  [-2]: ['BATCH_BAD_LENGTH', 'record batch has an impossible batchLength (smaller than the v2 header)'],
-  [-3]: ['BATCH_BAD_MAGIC', 'record batch magic is not 2: only Kafka RecordBatch v2 is supported'],
-  [-4]: ['BATCH_BAD_CRC', 'record batch CRC32C does not match its contents: the batch is corrupt'],
-  [-5]: ['UNSUPPORTED_COMPRESSION', 'record batch names an unknown compression codec (attributes bits 0-2 > 4)'],
-  [-6]: ['RECORD_COUNT_INVALID', 'record batch has a negative or impossible record count or lastOffsetDelta'],
-  [-7]: ['RECORD_COUNT_MISMATCH', 'record count disagrees with lastOffsetDelta + 1'],
-  [-8]: ['RECORD_TRUNCATED', 'a record runs past the end of its record or of the records section'],
-  [-9]: ['RECORD_BAD_LENGTH', 'a record, key, value or header length is negative or does not fit'],
-  [-10]: ['RECORD_BAD_OFFSET_DELTA', 'record offset deltas do not run 0, 1, ... n-1 (or do not increase)'],
-  [-11]: ['VARINT_OVERFLOW', 'a varint is longer than 5 bytes (varlong: 10 bytes)'],
-  [-12]: ['HEADER_KEY_NULL', 'a record header has a null key: header keys must be strings'],
-  [-13]: ['HEADER_COUNT_INVALID', 'a record has a negative or impossible header count'],
-  [-14]: ['CODEC_INTERNAL', 'codec output region too small (a bug in src/codec: please report it)'],
-  [-15]: ['RECORDS_TRAILING_BYTES', 'the records section has bytes after its last record'],
-  [-16]: ['CODEC_INTERNAL', 'codec staged input inconsistent (a bug in src/codec: please report it)'],
-  [-17]: ['DECOMPRESSED_TOO_LARGE', 'decompresses to more than the configured maximum (maxDecompressedBytes)'],
-  [-18]: ['CORRUPT_COMPRESSED_DATA', 'LZ4 frame has a bad magic number'],
-  [-19]: ['CORRUPT_COMPRESSED_DATA', 'LZ4 frame descriptor is invalid (version, reserved bits or block size)'],
-  [-20]: ['CORRUPT_COMPRESSED_DATA', 'LZ4 frame header checksum does not match'],
-  [-21]: ['CORRUPT_COMPRESSED_DATA', 'LZ4 block size exceeds the frame\'s maximum block size'],
-  [-22]: ['CORRUPT_COMPRESSED_DATA', 'LZ4 block checksum does not match'],
-  [-23]: ['CORRUPT_COMPRESSED_DATA', 'LZ4 content checksum does not match'],
-  [-24]: ['CORRUPT_COMPRESSED_DATA', 'LZ4 frame decodes to a size other than its declared content size'],
-  [-25]: ['CORRUPT_COMPRESSED_DATA', 'LZ4 data is truncated'],
-  [-26]: ['CORRUPT_COMPRESSED_DATA', 'LZ4 block is corrupt (bad match offset or overrun)'],
-  [-27]: ['UNSUPPORTED_COMPRESSION', 'LZ4 frame needs a dictionary (dictionary id set): not supported'],
-  [-28]: ['CORRUPT_COMPRESSED_DATA', 'Snappy data is truncated'],
-  [-29]: ['CORRUPT_COMPRESSED_DATA', 'Snappy data is corrupt (bad length, tag or copy offset)'],
-  [-30]: ['CORRUPT_COMPRESSED_DATA', 'Snappy data decodes to a size other than its declared length'],
+interface WasmError {
+  readonly rc: number
+  readonly code: CodecErrorCode
+  readonly message: string
 }
+
+/**
+ * Negative return codes of the WASM module, under the names assembly/errors.ts gives them
+ * (the module exports them; the loader checks every number, see layout-check.ts).
+ */
+export const WASM_ERRORS = {
+  ERR_BATCH_TRUNCATED: { rc: -1, code: 'BATCH_TRUNCATED', message: 'record batch is truncated: fewer bytes than its header or batchLength declares' },
+  ERR_BATCH_BAD_LENGTH: { rc: -2, code: 'BATCH_BAD_LENGTH', message: 'record batch has an impossible batchLength (smaller than the v2 header)' },
+  ERR_BATCH_BAD_MAGIC: { rc: -3, code: 'BATCH_BAD_MAGIC', message: 'record batch magic is not 2: only Kafka RecordBatch v2 is supported' },
+  ERR_BATCH_BAD_CRC: { rc: -4, code: 'BATCH_BAD_CRC', message: 'record batch CRC32C does not match its contents: the batch is corrupt' },
+  ERR_UNSUPPORTED_COMPRESSION: { rc: -5, code: 'UNSUPPORTED_COMPRESSION', message: 'record batch names an unknown compression codec (attributes bits 0-2 > 4)' },
+  ERR_RECORD_COUNT_INVALID: { rc: -6, code: 'RECORD_COUNT_INVALID', message: 'record batch has a negative or impossible record count or lastOffsetDelta' },
+  ERR_RECORD_COUNT_MISMATCH: { rc: -7, code: 'RECORD_COUNT_MISMATCH', message: 'record count disagrees with lastOffsetDelta + 1' },
+  ERR_RECORD_TRUNCATED: { rc: -8, code: 'RECORD_TRUNCATED', message: 'a record runs past the end of its record or of the records section' },
+  ERR_RECORD_BAD_LENGTH: { rc: -9, code: 'RECORD_BAD_LENGTH', message: 'a record, key, value or header length is negative or does not fit' },
+  ERR_RECORD_BAD_OFFSET_DELTA: { rc: -10, code: 'RECORD_BAD_OFFSET_DELTA', message: 'record offset deltas do not run 0, 1, ... n-1 (or do not increase)' },
+  ERR_VARINT_OVERFLOW: { rc: -11, code: 'VARINT_OVERFLOW', message: 'a varint is longer than 5 bytes (varlong: 10 bytes)' },
+  ERR_HEADER_KEY_NULL: { rc: -12, code: 'HEADER_KEY_NULL', message: 'a record header has a null key: header keys must be strings' },
+  ERR_HEADER_COUNT_INVALID: { rc: -13, code: 'HEADER_COUNT_INVALID', message: 'a record has a negative or impossible header count' },
+  ERR_OUTPUT_CAPACITY: { rc: -14, code: 'CODEC_INTERNAL', message: 'codec output region too small (a bug in src/codec: please report it)' },
+  ERR_RECORDS_TRAILING_BYTES: { rc: -15, code: 'RECORDS_TRAILING_BYTES', message: 'the records section has bytes after its last record' },
+  ERR_STAGED_INPUT_INVALID: { rc: -16, code: 'CODEC_INTERNAL', message: 'codec staged input inconsistent (a bug in src/codec: please report it)' },
+  ERR_DECOMPRESSED_TOO_LARGE: { rc: -17, code: 'DECOMPRESSED_TOO_LARGE', message: 'decompresses to more than the configured maximum (maxDecompressedBytes)' },
+  ERR_LZ4_BAD_MAGIC: { rc: -18, code: 'CORRUPT_COMPRESSED_DATA', message: 'LZ4 frame has a bad magic number' },
+  ERR_LZ4_BAD_DESCRIPTOR: { rc: -19, code: 'CORRUPT_COMPRESSED_DATA', message: 'LZ4 frame descriptor is invalid (version, reserved bits or block size)' },
+  ERR_LZ4_HEADER_CHECKSUM: { rc: -20, code: 'CORRUPT_COMPRESSED_DATA', message: 'LZ4 frame header checksum does not match' },
+  ERR_LZ4_BLOCK_SIZE: { rc: -21, code: 'CORRUPT_COMPRESSED_DATA', message: 'LZ4 block size exceeds the frame\'s maximum block size' },
+  ERR_LZ4_BLOCK_CHECKSUM: { rc: -22, code: 'CORRUPT_COMPRESSED_DATA', message: 'LZ4 block checksum does not match' },
+  ERR_LZ4_CONTENT_CHECKSUM: { rc: -23, code: 'CORRUPT_COMPRESSED_DATA', message: 'LZ4 content checksum does not match' },
+  ERR_LZ4_CONTENT_SIZE: { rc: -24, code: 'CORRUPT_COMPRESSED_DATA', message: 'LZ4 frame decodes to a size other than its declared content size' },
+  ERR_LZ4_TRUNCATED: { rc: -25, code: 'CORRUPT_COMPRESSED_DATA', message: 'LZ4 data is truncated' },
+  ERR_LZ4_CORRUPT_BLOCK: { rc: -26, code: 'CORRUPT_COMPRESSED_DATA', message: 'LZ4 block is corrupt (bad match offset or overrun)' },
+  ERR_LZ4_DICTIONARY: { rc: -27, code: 'UNSUPPORTED_COMPRESSION', message: 'LZ4 frame needs a dictionary (dictionary id set): not supported' },
+  ERR_SNAPPY_TRUNCATED: { rc: -28, code: 'CORRUPT_COMPRESSED_DATA', message: 'Snappy data is truncated' },
+  ERR_SNAPPY_CORRUPT: { rc: -29, code: 'CORRUPT_COMPRESSED_DATA', message: 'Snappy data is corrupt (bad length, tag or copy offset)' },
+  ERR_SNAPPY_LENGTH_MISMATCH: { rc: -30, code: 'CORRUPT_COMPRESSED_DATA', message: 'Snappy data decodes to a size other than its declared length' },
+} as const satisfies Record<string, WasmError>
+
+const WASM_ERRORS_BY_RC = new Map<number, WasmError>(Object.values(WASM_ERRORS).map((e) => [e.rc, e]))
 
 export class CodecError extends Error {
   override name = 'CodecError'
@@ -68,7 +79,7 @@ export class CodecError extends Error {
 }
 
 export function wasmError(rc: number, where: string): CodecError {
-  const known = WASM_ERRORS[rc]
+  const known = WASM_ERRORS_BY_RC.get(rc)
   if (known === undefined) return new CodecError('CODEC_INTERNAL', `${where}: unknown codec return code ${rc}`)
-  return new CodecError(known[0], `${where}: ${known[1]}`)
+  return new CodecError(known.code, `${where}: ${known.message}`)
 }

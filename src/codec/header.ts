@@ -1,18 +1,15 @@
 // Pure-JS access to the RecordBatch v2 header: read it, stamp baseOffset and
 // partitionLeaderEpoch in place (both lie outside the CRC), and split concatenated batches.
-// No WASM needed: these are a few fixed-offset reads.
+// No WASM needed: these are a few fixed-offset reads (the offsets are in layout.ts).
 import { CodecError } from './errors.js'
+import {
+  ATTR_COMPRESSION_MASK, ATTR_CONTROL, ATTR_LOG_APPEND_TIME, ATTR_TRANSACTIONAL, BATCH_HEADER,
+  BATCH_HEADER_BYTES, LOG_OVERHEAD_BYTES,
+} from './layout.js'
 import { COMPRESSION_CODECS, type BatchHeader } from './types.js'
 
-export const BATCH_HEADER_BYTES = 61
-/** baseOffset and batchLength precede what batchLength counts. */
-export const LOG_OVERHEAD_BYTES = 12
-export const CRC_START = 21
-
-export const ATTR_COMPRESSION_MASK = 0x07
-export const ATTR_LOG_APPEND_TIME = 0x08
-export const ATTR_TRANSACTIONAL = 0x10
-export const ATTR_CONTROL = 0x20
+// A module-level name, so V8 folds the field offsets to constants (it does not for imports).
+const H = BATCH_HEADER
 
 const TWO_POW_32 = 4294967296
 
@@ -33,6 +30,11 @@ function viewOf(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
 }
 
+/** The size in bytes that the batch at view[at] declares (its batchLength field, plus what precedes it). */
+export function declaredBatchBytes(view: DataView, at = 0): number {
+  return view.getInt32(at + H.batchLength.at) + LOG_OVERHEAD_BYTES
+}
+
 /** Reads the header of the batch at bytes[offset]. Checks only that the header is there. */
 export function readBatchHeader(bytes: Uint8Array, offset = 0): BatchHeader {
   if (bytes.length - offset < BATCH_HEADER_BYTES) {
@@ -43,17 +45,17 @@ export function readBatchHeader(bytes: Uint8Array, offset = 0): BatchHeader {
   }
   const v = viewOf(bytes)
   const o = offset
-  const attributes = v.getInt16(o + 21)
-  const baseOffset = getInt64(v, o)
-  const batchLength = v.getInt32(o + 8)
-  const lastOffsetDelta = v.getInt32(o + 23)
+  const attributes = v.getInt16(o + H.attributes.at)
+  const baseOffset = getInt64(v, o + H.baseOffset.at)
+  const batchLength = v.getInt32(o + H.batchLength.at)
+  const lastOffsetDelta = v.getInt32(o + H.lastOffsetDelta.at)
   return {
     baseOffset,
     batchLength,
     sizeBytes: batchLength + LOG_OVERHEAD_BYTES,
-    partitionLeaderEpoch: v.getInt32(o + 12),
-    magic: v.getInt8(o + 16),
-    crc: v.getUint32(o + 17),
+    partitionLeaderEpoch: v.getInt32(o + H.partitionLeaderEpoch.at),
+    magic: v.getInt8(o + H.magic.at),
+    crc: v.getUint32(o + H.crc.at),
     attributes,
     compression: COMPRESSION_CODECS[attributes & ATTR_COMPRESSION_MASK] ?? 'unknown',
     timestampType: attributes & ATTR_LOG_APPEND_TIME ? 'LogAppendTime' : 'CreateTime',
@@ -61,12 +63,12 @@ export function readBatchHeader(bytes: Uint8Array, offset = 0): BatchHeader {
     control: (attributes & ATTR_CONTROL) !== 0,
     lastOffsetDelta,
     nextOffset: baseOffset + lastOffsetDelta + 1,
-    baseTimestamp: getInt64(v, o + 27),
-    maxTimestamp: getInt64(v, o + 35),
-    producerId: getInt64(v, o + 43),
-    producerEpoch: v.getInt16(o + 51),
-    baseSequence: v.getInt32(o + 53),
-    recordCount: v.getInt32(o + 57),
+    baseTimestamp: getInt64(v, o + H.baseTimestamp.at),
+    maxTimestamp: getInt64(v, o + H.maxTimestamp.at),
+    producerId: getInt64(v, o + H.producerId.at),
+    producerEpoch: v.getInt16(o + H.producerEpoch.at),
+    baseSequence: v.getInt32(o + H.baseSequence.at),
+    recordCount: v.getInt32(o + H.recordCount.at),
   }
 }
 
@@ -79,8 +81,8 @@ export function stampBatch(bytes: Uint8Array, baseOffset: number, partitionLeade
     throw new CodecError('BATCH_TRUNCATED', 'cannot stamp: record batch header is truncated')
   }
   const v = viewOf(bytes)
-  setInt64(v, offset, baseOffset)
-  v.setInt32(offset + 12, partitionLeaderEpoch)
+  setInt64(v, offset + H.baseOffset.at, baseOffset)
+  v.setInt32(offset + H.partitionLeaderEpoch.at, partitionLeaderEpoch)
 }
 
 /**
@@ -94,7 +96,7 @@ export function splitBatches(bytes: Uint8Array, allowPartialTail = false): Array
   let at = 0
   while (at < bytes.length) {
     const left = bytes.length - at
-    const size = left >= LOG_OVERHEAD_BYTES ? v.getInt32(at + 8) + LOG_OVERHEAD_BYTES : -1
+    const size = left >= LOG_OVERHEAD_BYTES ? declaredBatchBytes(v, at) : -1
     if (left >= LOG_OVERHEAD_BYTES && size < BATCH_HEADER_BYTES) {
       throw new CodecError('BATCH_BAD_LENGTH', `record batch at byte ${at} declares an impossible size ${size}`)
     }

@@ -7,7 +7,7 @@
 // wasm-compression.ts.) Decompression is bounded: it stops as soon as the output would pass
 // `maxBytes`, so a decompression bomb costs at most maxBytes of memory.
 import { CodecError } from './errors.js'
-import type { CompressionCodec } from './types.js'
+import { COMPRESSION_CODECS, type CompressionCodec } from './types.js'
 
 type StreamFormat = 'gzip' | 'zstd'
 
@@ -46,7 +46,7 @@ function nodeZstd(): NodeZstd | undefined {
 /** The codecs this runtime can compress and decompress: WASM ones always, platform ones where present. */
 export function supportedCompression(): CompressionCodec[] {
   const zstd = streamSupports('zstd') || nodeZstd() !== undefined
-  return ['none', 'gzip', 'snappy', 'lz4', ...(zstd ? (['zstd'] as const) : [])]
+  return COMPRESSION_CODECS.filter((codec) => codec !== 'zstd' || zstd)
 }
 
 function unsupported(codec: CompressionCodec): CodecError {

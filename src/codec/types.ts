@@ -44,7 +44,7 @@ export interface BatchOptions {
   allocate?: (bytes: number) => Uint8Array
 }
 
-/** The 61-byte RecordBatch v2 header, decoded. */
+/** The RecordBatch v2 header (layout.ts), decoded. */
 export interface BatchHeader {
   baseOffset: number
   /** Bytes after the batchLength field; the whole batch is sizeBytes = batchLength + 12. */
@@ -87,10 +87,8 @@ export interface DecodedBatch {
 /**
  * A validated batch's record index (Codec.indexBatch), for reading records one at a time
  * without an object per record. Offsets index `data`: the batch itself, or for a compressed
- * batch its decompressed records section. Per record, 10 int32 (RECORD_INDEX_INTS):
- *   0 offsetDelta | 1 attributes | 2-3 timestampDelta (float64, little-endian) | 4 keyOffset
- *   5 keyLength (-1 null) | 6 valueOffset | 7 valueLength (-1 null) | 8 firstHeader | 9 headerCount
- * and per header 4 int32: keyOffset, keyLength, valueOffset, valueLength (-1 null).
+ * batch its decompressed records section. Per record RECORD_INDEX_INTS int32 slots, named by
+ * RECORD_INDEX_SLOT; per header HEADER_INDEX_INTS, named by HEADER_INDEX_SLOT (layout.ts).
  */
 export interface BatchIndex {
   header: BatchHeader
@@ -98,11 +96,6 @@ export interface BatchIndex {
   records: Int32Array
   headers: Int32Array
 }
-
-/** int32 slots per record in BatchIndex.records. */
-export const RECORD_INDEX_INTS = 10
-/** int32 slots per header in BatchIndex.headers. */
-export const HEADER_INDEX_INTS = 4
 
 export interface ValidateOptions {
   /**

@@ -3,21 +3,19 @@
 // scratch region; decompression reserves only what the payload's own headers bound it to
 // (never more than the caller's limit), so a bomb is refused before memory is committed
 // when its headers declare sizes, and costs at most the limit when they do not.
-import { CodecError, wasmError } from './errors.js'
+import { CodecError, WASM_ERRORS, wasmError } from './errors.js'
 import { DECOMPRESSED_BYTES_MAX } from './limits.js'
 import type { CompressionCodec } from './types.js'
-import type { CodecExports, Scratch } from './wasm.js'
+import { align8, type CodecExports, type Scratch } from './wasm.js'
 
 export type WasmCodec = 'lz4' | 'snappy'
 
 export const isWasmCodec = (c: CompressionCodec | 'unknown'): c is WasmCodec => c === 'lz4' || c === 'snappy'
 
-// Return codes of the module that this file treats specially (assembly/errors.ts).
-const ERR_DECOMPRESSED_TOO_LARGE = -17
+// The module's return code that this file treats specially.
+const ERR_DECOMPRESSED_TOO_LARGE = WASM_ERRORS.ERR_DECOMPRESSED_TOO_LARGE.rc
 // The module returns decoded sizes as i32.
 const DECODED_BYTES_CEILING = 2 ** 31 - 1
-
-const align8 = (n: number) => (n + 7) & ~7
 
 export class WasmCompression {
   constructor(

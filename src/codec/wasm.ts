@@ -3,6 +3,7 @@
 // call, grown on demand up to SCRATCH_BYTES_MAX and never shrunk.
 import { CODEC_WASM_BASE64 } from './wasm-binary.js'
 import { CodecError } from './errors.js'
+import { checkLayout } from './layout-check.js'
 import { SCRATCH_BYTES_MAX } from './limits.js'
 
 export interface CodecExports {
@@ -46,16 +47,24 @@ function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
   return out
 }
 
-export async function instantiateCodec(): Promise<CodecExports> {
-  const { instance } = await WebAssembly.instantiate(decodeBase64(CODEC_WASM_BASE64), {
+/**
+ * Instantiates the module (the one embedded by the build unless `binary` is given) and checks
+ * that it agrees with layout.ts and errors.ts (CODEC_INTERNAL if not).
+ */
+export async function instantiateCodec(binary: Uint8Array<ArrayBuffer> = decodeBase64(CODEC_WASM_BASE64)): Promise<CodecExports> {
+  const { instance } = await WebAssembly.instantiate(binary, {
     env: {
       abort(_msg: number, _file: number, line: number, column: number): never {
         throw new CodecError('CODEC_INTERNAL', `codec WASM aborted at ${line}:${column}`)
       },
     },
   })
+  checkLayout(instance.exports)
   return instance.exports as unknown as CodecExports
 }
+
+/** Rounds a scratch position up to 8 bytes: regions start there so float64 slots in them are aligned. */
+export const align8 = (n: number) => (n + 7) & ~7
 
 /** Views over the module's memory, re-created whenever memory grows (growth detaches them). */
 export class Scratch {
