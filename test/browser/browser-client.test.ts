@@ -276,7 +276,7 @@ function refusals(broker: BrokerProcess): Array<{ status: number; origin?: strin
     .split('\n')
     .filter((l) => l.startsWith('{'))
     .map((l) => JSON.parse(l) as { msg: string; status: number; origin?: string; reason: string })
-    .filter((l) => l.msg === 'websocket refused')
+    .filter((l) => l.msg === 'connection refused')
 }
 
 // ---- the tests
