@@ -175,6 +175,7 @@ export interface DrainResult {
 }
 
 const keyOf = (topic: string, partition: number) => `${partition}:${topic}`
+const never = () => false
 
 export class RecordAccumulator {
   /** Queues in a stable order, for drain's rotation. */
@@ -323,13 +324,15 @@ export class RecordAccumulator {
    * Takes ready head batches, grouped by leader, at most `requestBytesMax` (estimated) per
    * leader but always at least one batch: one per partition first, then further ready batches
    * of the same partitions, in queue order, while they fit. Partitions whose leader is unknown
-   * (-1) or whose leader cannot take another request (`canSend` false) stay queued.
+   * (-1), `paused` ones (a batch of theirs that must not be overtaken is in flight) and those
+   * whose leader cannot take another request (`canSend` false) stay queued.
    */
   drain(
     now: number,
     leaderOf: (topic: string, partition: number) => number,
     canSend: (leader: number) => boolean,
     requestBytesMax: number,
+    paused: (topic: string, partition: number) => boolean = never,
   ): DrainResult {
     const byLeader = new Map<number, { batches: ProducerBatch[]; bytes: number }>()
     const leaderless = new Set<string>()
@@ -342,7 +345,7 @@ export class RecordAccumulator {
       const queue = this.queues.get(key)!
       const head = queue[0]
       if (head === undefined) continue
-      if (!this.isReady(head, queue.length, now)) continue
+      if (!this.isReady(head, queue.length, now) || paused(head.topic, head.partition)) continue
       const leader = leaderOf(head.topic, head.partition)
       if (leader < 0) {
         leaderless.add(head.topic)
@@ -383,19 +386,19 @@ export class RecordAccumulator {
 
   /**
    * When the next batch becomes ready (or expires). For queues `held` says wait for an answer
-   * (Sender.canSend), what counts is their linger deadline, full or not; queues `unroutable`
-   * says cannot go anywhere yet (metadata first) count only with their expiry.
+   * (Sender.canSend), what counts is their linger deadline, full or not; queues `waiting`
+   * says wait for an event (metadata, an answer) count only with their expiry.
    */
   nextReadyAt(
     now: number,
     held: (topic: string, partition: number) => boolean = () => false,
-    unroutable: (topic: string, partition: number) => boolean = () => false,
+    waiting: (topic: string, partition: number) => boolean = never,
   ): number {
     let at = Infinity
     for (const q of this.queues.values()) {
       const head = q[0]
       if (head === undefined) continue
-      if (unroutable(head.topic, head.partition)) {
+      if (waiting(head.topic, head.partition)) {
         at = Math.min(at, head.deadline)
         continue
       }
@@ -410,10 +413,14 @@ export class RecordAccumulator {
    * By leader, the batches ready now (as drain() would take them, without a request limit):
    * their estimated bytes and when the oldest of them was opened.
    */
-  readyByLeader(now: number, leaderOf: (topic: string, partition: number) => number): Map<number, { bytes: number; openedAt: number }> {
+  readyByLeader(
+    now: number,
+    leaderOf: (topic: string, partition: number) => number,
+    paused: (topic: string, partition: number) => boolean = never,
+  ): Map<number, { bytes: number; openedAt: number }> {
     const out = new Map<number, { bytes: number; openedAt: number }>()
     for (const q of this.queues.values()) {
-      if (q.length === 0) continue
+      if (q.length === 0 || paused(q[0].topic, q[0].partition)) continue
       const leader = leaderOf(q[0].topic, q[0].partition)
       if (leader < 0) continue
       for (let i = 0; i < q.length && this.isReady(q[i], q.length - i, now); i++) {

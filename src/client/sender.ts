@@ -96,6 +96,14 @@ export class Sender {
   private readonly routeOf = (topic: string, partition: number) => (this.cluster.metadata.isStale(topic) ? -1 : this.leaderOf(topic, partition))
   /** Batches that wait for metadata: the refresh's end runs the sender, not a timer. */
   private readonly unroutable = (topic: string, partition: number) => this.routeOf(topic, partition) < 0
+  /**
+   * Partitions with a batch in flight that goes alone (retried after a too-large refusal): the
+   * rest of the partition waits for its answer, so a batch split again is not overtaken.
+   */
+  private readonly aloneInFlight = new Set<string>()
+  private readonly paused = (topic: string, partition: number) => this.aloneInFlight.size > 0 && this.aloneInFlight.has(`${partition}:${topic}`)
+  /** Batches that wait for an event (metadata, an answer) rather than a time. */
+  private readonly waiting = (topic: string, partition: number) => this.paused(topic, partition) || this.unroutable(topic, partition)
 
   /**
    * Whether a request for `leader` may go now, with `ready` batches for it. Always when none is
@@ -131,8 +139,9 @@ export class Sender {
     // Several rounds: a leader with more ready batches than one request holds gets several
     // requests, up to its in-flight limit. Bounded, since every round sends or stops.
     for (let round = 0; round < this.options.inFlightMax; round++) {
-      const ready = this.accumulator.readyByLeader(now, this.routeOf)
-      const drained = this.accumulator.drain(now, this.routeOf, (leader) => this.canSend(leader, ready.get(leader), now), this.options.requestBytesMax)
+      const ready = this.accumulator.readyByLeader(now, this.routeOf, this.paused)
+      const canSend = (leader: number) => this.canSend(leader, ready.get(leader), now)
+      const drained = this.accumulator.drain(now, this.routeOf, canSend, this.options.requestBytesMax, this.paused)
       if (drained.requests.length === 0) break
       for (const r of drained.requests) {
         for (const b of r.batches) this.hooks.batchDrained(b)
@@ -151,7 +160,7 @@ export class Sender {
    * (that answer runs the sender too).
    */
   private arm(now: number, leaderless: boolean): void {
-    let at = this.accumulator.nextReadyAt(now, this.held, this.unroutable)
+    let at = this.accumulator.nextReadyAt(now, this.held, this.waiting)
     if (leaderless && !this.refreshing) at = Math.min(at, Math.max(now, this.lastRefreshAt + this.retry.backoff.initialMs))
     this.armAt(at)
   }
@@ -185,6 +194,9 @@ export class Sender {
 
   private async send(leader: number, batches: ProducerBatch[]): Promise<void> {
     this.inFlight.set(leader, (this.inFlight.get(leader) ?? 0) + 1)
+    let alone: string[] | undefined
+    for (const b of batches) if (b.sendAlone) (alone ??= []).push(`${b.partition}:${b.topic}`)
+    if (alone) for (const key of alone) this.aloneInFlight.add(key)
     try {
       const ready = await this.encodeAll(batches)
       if (ready.length === 0) return
@@ -203,6 +215,7 @@ export class Sender {
       for (let i = batches.length - 1; i >= 0; i--) if (!batches[i].settled) this.failed(batches[i], err as Error, leader, -1)
     } finally {
       this.inFlight.set(leader, this.inFlight.get(leader)! - 1)
+      if (alone) for (const key of alone) this.aloneInFlight.delete(key)
       this.wake()
     }
   }
