@@ -19,13 +19,18 @@ async function closedPort(): Promise<number> {
   return port
 }
 
-/** How `work` rejected, and after how long. */
-async function rejection(work: () => Promise<unknown>): Promise<{ err: ClientError; ms: number }> {
+/** How `work` rejected, and after how long (a call still waiting after `giveUpMs` fails the test). */
+async function rejection(work: () => Promise<unknown>, giveUpMs = 15_000): Promise<{ err: ClientError; ms: number }> {
   const started = Date.now()
+  let timer: NodeJS.Timeout | undefined
+  const stuck = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`still waiting after ${giveUpMs} ms`)), giveUpMs)))
   try {
-    await work()
+    await Promise.race([work(), stuck])
   } catch (err) {
+    if ((err as Error).message.startsWith('still waiting')) throw err
     return { err: err as ClientError, ms: Date.now() - started }
+  } finally {
+    clearTimeout(timer)
   }
   throw new Error('expected a rejection, got a result')
 }
@@ -56,7 +61,12 @@ t.test('nothing listening: each call rejects within its bound, with NO_BROKER_AV
     }],
   ]
   await Promise.all(calls.map(async ([name, bound, call]) => {
-    const { err, ms } = await rejection(call)
+    const outcome = await rejection(call).catch((err: Error) => err)
+    if (outcome instanceof Error) {
+      t.fail(`${name}: ${outcome.message}`)
+      return
+    }
+    const { err, ms } = outcome
     t.comment(`${name}: ${ms} ms: ${err.code}: ${err.message}`)
     t.equal(err.code, 'NO_BROKER_AVAILABLE', `${name}: NO_BROKER_AVAILABLE`)
     t.equal(err.retriable, true, `${name}: retriable`)
@@ -98,7 +108,7 @@ t.test('a flushing producer follows its leader to a new address instead of timin
   const after = await startBroker(t, { dataDir, args: ['--port', String(newPort)] })
   t.equal(after.url, `ws://127.0.0.1:${newPort}/`, 'the broker is back, on the other port')
   const started = Date.now()
-  await producer.flush()
+  await producer.flush() // bounded by deliveryTimeoutMs
   const settled = await Promise.allSettled(acks)
   const failed = settled.filter((s) => s.status === 'rejected').map((s) => String((s as PromiseRejectedResult).reason))
   t.same(failed, [], `every record was acknowledged (flush took ${Date.now() - started} ms)`)
