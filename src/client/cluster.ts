@@ -93,6 +93,12 @@ export class Cluster {
     if (needed) await this.refreshMetadata()
   }
 
+  /** Tracks `topics` from now on and refreshes metadata now, whatever the cache holds. */
+  refreshTopics(topics: Iterable<string>): Promise<void> {
+    for (const t of topics) this.interest.add(t)
+    return this.refreshMetadata()
+  }
+
   /** One Metadata request for every topic of interest, shared by concurrent callers. */
   refreshMetadata(): Promise<void> {
     if (this.refreshing) {

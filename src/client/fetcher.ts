@@ -1,7 +1,8 @@
 // The consumer's I/O half: Fetch requests per leader broker, each carrying every assigned
 // partition that broker leads; answers become FetchedBatch views (position.ts) and
 // per-partition errors are handled here: redirect on a leader hint, back off on retriable
-// errors, report out-of-range offsets to the consumer, throw the rest.
+// errors, report out-of-range offsets to the consumer, throw the rest. A partition whose
+// fetches keep failing (its leader out of reach) makes next() throw after apiTimeoutMs.
 //
 // Pipelined: when an answer arrives, the next fetch for that broker goes out at once, from
 // where the answer ends (read from batch headers, before the records are validated), so the
@@ -179,8 +180,8 @@ export class Fetcher {
   /**
    * Throws for a partition whose fetches have failed for apiTimeoutMs: NO_BROKER_AVAILABLE
    * (retriable) when its leader could not be reached, else its last error (e.g. a retriable
-   * LEADER_NOT_AVAILABLE). Its count starts
-   * again, so an application that iterates on gets the next report after as long again.
+   * LEADER_NOT_AVAILABLE). Its count starts again, so an application that iterates on gets
+   * the next report after as long again.
    */
   private throwStalled(now: number): void {
     for (const s of this.states) {

@@ -181,7 +181,7 @@ export class Sender {
     if (this.refreshing || now - this.lastRefreshAt < this.retry.backoff.initialMs) return
     this.refreshing = true
     this.lastRefreshAt = now
-    this.cluster.ensureTopics(topics).then(() => {
+    this.cluster.refreshTopics(topics).then(() => {
       this.refreshFailure = undefined
     }, (err: unknown) => {
       // The next run tries again after the back-off; batches fail at their delivery deadline.
@@ -251,8 +251,6 @@ export class Sender {
     // A partition's batches were appended together, in order: the first at baseOffset, each
     // next one after the records of those before it.
     const nextOffset = new Map<string, number>()
-    const batchesOf = new Map<string, number>()
-    for (const b of batches) batchesOf.set(`${b.partition}:${b.topic}`, (batchesOf.get(`${b.partition}:${b.topic}`) ?? 0) + 1)
     const failures: Array<{ b: ProducerBatch; err: Error; hint: number }> = []
     for (const b of batches) {
       const key = `${b.partition}:${b.topic}`
@@ -268,6 +266,9 @@ export class Sender {
       this.settle(b, null, base)
       nextOffset.set(key, base < 0 ? -1 : base + b.recordCount)
     }
+    if (failures.length === 0) return
+    const batchesOf = new Map<string, number>()
+    for (const b of batches) batchesOf.set(`${b.partition}:${b.topic}`, (batchesOf.get(`${b.partition}:${b.topic}`) ?? 0) + 1)
     // In reverse: a partition's batches re-enter its queue head first to last, in order.
     for (let i = failures.length - 1; i >= 0; i--) {
       const { b, err, hint } = failures[i]
