@@ -174,7 +174,11 @@ export class Connection {
       socket.onopen = socket.onmessage = socket.onclose = null
       socket.onerror = ignore // closing a socket still connecting may report an error (ws does)
       try {
-        socket.close(1000)
+        // Dropped at once where the transport can (ws): a closing handshake waits for the
+        // broker's answer, and one that is stalled or gone would hold the socket (and keep a
+        // Node process from exiting) for ws's 30 s close timeout. Nothing is sent after close.
+        if (socket.terminate) socket.terminate()
+        else socket.close(1000)
       } catch {
         // Closing a socket that never opened may throw in some runtimes; it is gone either way.
       }

@@ -31,6 +31,8 @@ export interface WebSocketLike {
    * life: the client drops its handlers when it closes a socket.
    */
   close(code?: number, reason?: string): void
+  /** Drops the connection at once, without a closing handshake (ws has it; browsers do not). */
+  terminate?(): void
   onopen: ((event: unknown) => void) | null
   onmessage: ((event: WebSocketMessageLike) => void) | null
   /** The event may carry why (`error`, see failureOf); browsers never say. */
