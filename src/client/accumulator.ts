@@ -9,8 +9,8 @@
 // the metadata. Records are staged into their batch as they arrive (ProducerBatch.add), so a
 // queued record costs its bytes and its callback, nothing more. Pure: time is passed in,
 // routing and capacity are callbacks.
-import type { RecordHeader } from '../codec/index.js'
-import { BATCH_HEADER_BYTES, RecordBatchBuilder } from '../codec/index.js'
+import type { DecodedRecord, RecordHeader } from '../codec/index.js'
+import { BATCH_BYTES_MAX, BATCH_HEADER_BYTES, RecordBatchBuilder } from '../codec/index.js'
 import type { RecordMetadata } from './records.js'
 
 /** How a record's send settles: (null, metadata) once acknowledged, (error) once failed for good. */
@@ -40,9 +40,15 @@ export class ProducerBatch {
   retryAt = 0
   /** The encoded batch, kept so a retry resends the very same bytes. */
   encoded: Uint8Array | undefined
+  /** Goes in a request with no other batch of its partition (the broker answers per partition). */
+  sendAlone = false
+  /** The last failed attempt's error: the cause of a delivery timeout. */
+  lastError: Error | undefined
   settled = false
   readonly done: Promise<void>
   private markDone!: () => void
+  /** The two batches this one was split into (split()), which settle its records. */
+  private halves: [ProducerBatch, ProducerBatch] | undefined
 
   constructor(
     readonly topic: string,
@@ -78,6 +84,35 @@ export class ProducerBatch {
     return b
   }
 
+  /**
+   * Splits a batch the broker refused as too large (it holds at least two records) into two
+   * batches of half its records each, decoded from its encoded bytes (its staged ones are
+   * gone), each taking its records' callbacks and going alone to its partition. This batch
+   * counts as settled at once (its records are the halves' now); its `done` waits for both.
+   */
+  split(records: readonly DecodedRecord[]): [ProducerBatch, ProducerBatch] {
+    const n = this.callbacks.length
+    if (n < 2 || records.length !== n || this.settled) throw new Error(`cannot split a batch of ${n} records (${records.length} decoded)`)
+    const mid = n >> 1
+    const payloadBytes = this.sizeBytes - BATCH_HEADER_BYTES
+    const firstBytes = Math.round((payloadBytes * mid) / n)
+    this.halves = [this.part(records, 0, mid, firstBytes), this.part(records, mid, n, payloadBytes - firstBytes)]
+    this.settled = true
+    void Promise.all(this.halves.map((h) => h.done)).then(this.markDone)
+    return this.halves
+  }
+
+  private part(records: readonly DecodedRecord[], from: number, to: number, payloadBytes: number): ProducerBatch {
+    const part = new ProducerBatch(this.topic, this.partition, this.createdAt, this.deadline, BATCH_BYTES_MAX)
+    for (let i = from; i < to; i++) part.add(records[i].key, records[i].value, records[i].headers, records[i].timestamp, this.callbacks[i])
+    part.sizeBytes = BATCH_HEADER_BYTES + payloadBytes
+    part.closed = true
+    part.flush = this.flush
+    part.attempts = this.attempts
+    part.sendAlone = true
+    return part
+  }
+
   /** Settles each record with its offset (baseOffset + index; -1 when not known, acks=0). */
   complete(baseOffset: number): void {
     if (this.settled) return
@@ -90,6 +125,7 @@ export class ProducerBatch {
   }
 
   fail(err: Error): void {
+    if (this.halves !== undefined) for (const h of this.halves) h.fail(err)
     if (this.settled) return
     this.settled = true
     for (const cb of this.callbacks) settleOne(cb, err, undefined)
@@ -139,6 +175,7 @@ export interface DrainResult {
 }
 
 const keyOf = (topic: string, partition: number) => `${partition}:${topic}`
+const never = () => false
 
 export class RecordAccumulator {
   /** Queues in a stable order, for drain's rotation. */
@@ -287,26 +324,28 @@ export class RecordAccumulator {
    * Takes ready head batches, grouped by leader, at most `requestBytesMax` (estimated) per
    * leader but always at least one batch: one per partition first, then further ready batches
    * of the same partitions, in queue order, while they fit. Partitions whose leader is unknown
-   * (-1) or whose leader cannot take another request (`canSend` false) stay queued.
+   * (-1), `paused` ones (a batch of theirs that must not be overtaken is in flight) and those
+   * whose leader cannot take another request (`canSend` false) stay queued.
    */
   drain(
     now: number,
     leaderOf: (topic: string, partition: number) => number,
     canSend: (leader: number) => boolean,
     requestBytesMax: number,
+    paused: (topic: string, partition: number) => boolean = never,
   ): DrainResult {
     const byLeader = new Map<number, { batches: ProducerBatch[]; bytes: number }>()
     const leaderless = new Set<string>()
     const keys = [...this.queues.keys()]
     if (keys.length === 0) return { requests: [], leaderless }
     const start = this.drainStart++ % keys.length
-    const taken: Array<{ queue: ProducerBatch[]; request: { batches: ProducerBatch[]; bytes: number } }> = []
+    const taken: Array<{ queue: ProducerBatch[]; request: { batches: ProducerBatch[]; bytes: number }; alone: boolean }> = []
     for (let i = 0; i < keys.length; i++) {
       const key = keys[(start + i) % keys.length]
       const queue = this.queues.get(key)!
       const head = queue[0]
       if (head === undefined) continue
-      if (!this.isReady(head, queue.length, now)) continue
+      if (!this.isReady(head, queue.length, now) || paused(head.topic, head.partition)) continue
       const leader = leaderOf(head.topic, head.partition)
       if (leader < 0) {
         leaderless.add(head.topic)
@@ -319,11 +358,12 @@ export class RecordAccumulator {
       }
       if (request.batches.length > 0 && request.bytes + head.sizeBytes > requestBytesMax) continue
       this.take(queue, request)
-      taken.push({ queue, request })
+      taken.push({ queue, request, alone: head.sendAlone })
     }
     // Room left: more of the same partitions' ready batches (their order in the request is theirs in the queue).
-    for (const { queue, request } of taken) {
-      while (queue.length > 0 && this.isReady(queue[0], queue.length, now) && request.bytes + queue[0].sizeBytes <= requestBytesMax) {
+    for (const { queue, request, alone } of taken) {
+      if (alone) continue
+      while (queue.length > 0 && !queue[0].sendAlone && this.isReady(queue[0], queue.length, now) && request.bytes + queue[0].sizeBytes <= requestBytesMax) {
         this.take(queue, request)
       }
     }
@@ -337,16 +377,31 @@ export class RecordAccumulator {
     request.bytes += head.sizeBytes
   }
 
-  /** The earliest time a queued batch becomes ready (linger or back-off over); Infinity if none. */
+  /** Topics of the queues whose head `held` holds back (e.g. its metadata must come first). */
+  topicsHeldBy(held: (topic: string, partition: number) => boolean): Set<string> {
+    const out = new Set<string>()
+    for (const q of this.queues.values()) if (q.length > 0 && held(q[0].topic, q[0].partition)) out.add(q[0].topic)
+    return out
+  }
+
   /**
    * When the next batch becomes ready (or expires). For queues `held` says wait for an answer
-   * (Sender.canSend), what counts is their linger deadline, full or not.
+   * (Sender.canSend), what counts is their linger deadline, full or not; queues `waiting`
+   * says wait for an event (metadata, an answer) count only with their expiry.
    */
-  nextReadyAt(now: number, held: (topic: string, partition: number) => boolean = () => false): number {
+  nextReadyAt(
+    now: number,
+    held: (topic: string, partition: number) => boolean = () => false,
+    waiting: (topic: string, partition: number) => boolean = never,
+  ): number {
     let at = Infinity
     for (const q of this.queues.values()) {
       const head = q[0]
       if (head === undefined) continue
+      if (waiting(head.topic, head.partition)) {
+        at = Math.min(at, head.deadline)
+        continue
+      }
       const lingered = Math.max(head.retryAt, head.createdAt + this.options.lingerMs)
       const readyAt = held(head.topic, head.partition) ? lingered : head.closed || head.flush || q.length > 1 ? head.retryAt : lingered
       at = Math.min(at, readyAt, head.deadline)
@@ -358,10 +413,14 @@ export class RecordAccumulator {
    * By leader, the batches ready now (as drain() would take them, without a request limit):
    * their estimated bytes and when the oldest of them was opened.
    */
-  readyByLeader(now: number, leaderOf: (topic: string, partition: number) => number): Map<number, { bytes: number; openedAt: number }> {
+  readyByLeader(
+    now: number,
+    leaderOf: (topic: string, partition: number) => number,
+    paused: (topic: string, partition: number) => boolean = never,
+  ): Map<number, { bytes: number; openedAt: number }> {
     const out = new Map<number, { bytes: number; openedAt: number }>()
     for (const q of this.queues.values()) {
-      if (q.length === 0) continue
+      if (q.length === 0 || paused(q[0].topic, q[0].partition)) continue
       const leader = leaderOf(q[0].topic, q[0].partition)
       if (leader < 0) continue
       for (let i = 0; i < q.length && this.isReady(q[i], q.length - i, now); i++) {

@@ -1,11 +1,13 @@
 // Topic and configuration administration. Requests go to any reachable broker (brokers
 // forward to the controller) and are retried with back-off on retriable failures of the
-// request as a whole; per-topic and per-resource errors come back in the results.
+// request as a whole, each call within apiTimeoutMs, retries and connection attempts included;
+// per-topic and per-resource errors come back in the results.
 import { bitacora } from '../protocol/index.js'
 import { RetryPolicy, type RetryOptions } from './backoff.js'
 import type { Cluster } from './cluster.js'
-import { BitacoraError, errorFromWire } from './errors.js'
-import { MAX_BLOCK_MS_DEFAULT } from './limits.js'
+import { Deadline, EXPIRED, giveUp } from './deadline.js'
+import { BitacoraError, ClientError, errorFromWire, isRetriableError } from './errors.js'
+import { API_TIMEOUT_MS_DEFAULT } from './limits.js'
 import { EARLIEST, LATEST, listOffsets, type OffsetAnswer } from './offsets.js'
 import { Sleeper } from './sleep.js'
 import { TopicRouter } from './topic-router.js'
@@ -70,10 +72,15 @@ export class Admin {
   private readonly retry: RetryPolicy
   private readonly sleeper = new Sleeper()
   private readonly router: TopicRouter
+  private readonly apiTimeoutMs: number
   private closed = false
 
-  constructor(private readonly cluster: Cluster, private readonly requestTimeoutMs: number, options: { retry?: RetryOptions } = {}, random: () => number = Math.random) {
+  constructor(
+    private readonly cluster: Cluster, private readonly requestTimeoutMs: number,
+    options: { retry?: RetryOptions; apiTimeoutMs?: number } = {}, random: () => number = Math.random,
+  ) {
     this.retry = new RetryPolicy(options.retry, random)
+    this.apiTimeoutMs = options.apiTimeoutMs ?? API_TIMEOUT_MS_DEFAULT
     this.router = new TopicRouter(cluster, this.retry, this.sleeper, () => this.closed)
   }
 
@@ -107,7 +114,7 @@ export class Admin {
 
   /** Offsets of partitions of `topic` (all of them by default), from their leaders. */
   async listOffsets(topic: string, spec: OffsetSpec = 'latest', partitions?: readonly number[]): Promise<OffsetAnswer[]> {
-    const deadline = this.cluster.now() + MAX_BLOCK_MS_DEFAULT
+    const deadline = Deadline.after(this.apiTimeoutMs, 'apiTimeoutMs', this.cluster.now())
     const count = await this.router.partitionCount(topic, deadline)
     const timestamp = spec === 'earliest' ? EARLIEST : spec === 'latest' ? LATEST : spec.timestamp
     const queries = (partitions ?? [...Array(count).keys()]).map((partition) => ({ topic, partition, timestamp }))
@@ -145,16 +152,29 @@ export class Admin {
   }
 
   private async call<K extends ApiName>(api: K, body: RequestBody<K>): Promise<ResponseBody<K>> {
+    const deadline = Deadline.after(this.apiTimeoutMs, 'apiTimeoutMs', this.cluster.now())
+    let last: unknown
     for (let failures = 1; ; failures++) {
+      if (this.closed) throw new ClientError('CLIENT_CLOSED', `admin closed during ${api}`)
+      let result: ResponseBody<K> | typeof EXPIRED
       try {
-        const broker = await this.cluster.anyBroker()
-        return await broker.request(api, body)
+        result = await deadline.race(this.attempt(api, body), this.cluster.now())
       } catch (err) {
-        const delay = this.retry.nextDelayMs(err, failures, this.cluster.now())
-        if (delay === null || this.closed) throw err
+        if (!isRetriableError(err)) throw err
+        last = err
+        const delay = this.retry.nextDelayMs(err, failures, this.cluster.now(), deadline.at)
+        if (delay === null) throw giveUp(api, `(${failures} attempts, ${deadline.bound})`, err)
         await this.sleeper.sleep(delay)
+        continue
       }
+      if (result === EXPIRED) throw deadline.expired(api, last)
+      return result
     }
+  }
+
+  private async attempt<K extends ApiName>(api: K, body: RequestBody<K>): Promise<ResponseBody<K>> {
+    const broker = await this.cluster.anyBroker()
+    return broker.request(api, body)
   }
 }
 

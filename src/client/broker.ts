@@ -9,7 +9,12 @@ import {
 } from './connection.js'
 import { ClientError } from './errors.js'
 
-export type BrokerConnectionOptions = Omit<ConnectionOptions, 'url'>
+export type BrokerConnectionOptions = Omit<ConnectionOptions, 'url' | 'firstContact'>
+
+/** Shared by a client's brokers: whether any connection of the client has ever opened. */
+export interface Contact {
+  reached: boolean
+}
 
 export class Broker {
   private connection: Connection | undefined
@@ -22,6 +27,7 @@ export class Broker {
     readonly url: string,
     private readonly options: BrokerConnectionOptions,
     private readonly reconnectBackoff: Backoff,
+    private readonly contact: Contact = { reached: false },
   ) {}
 
   /** What the broker said in the last handshake (undefined before the first one). */
@@ -78,7 +84,7 @@ export class Broker {
   private async reconnect(): Promise<Connection> {
     if (this.failures > 0) await this.sleep(this.reconnectBackoff.delayMs(this.failures - 1))
     if (this.closed) throw new ClientError('CLIENT_CLOSED', `client closed; not connecting to ${this.url}`)
-    const connection = new Connection({ ...this.options, url: this.url })
+    const connection = new Connection({ ...this.options, url: this.url, firstContact: !this.contact.reached })
     try {
       await connection.connect()
     } catch (err) {
@@ -86,6 +92,7 @@ export class Broker {
       throw err instanceof ClientError ? err : new ClientError('CONNECTION_FAILED', `cannot connect to ${this.url}`, { cause: err })
     }
     this.failures = 0
+    this.contact.reached = true
     this.connection = connection
     // Requests already handed out may still be in flight when the client closes.
     if (this.closed) connection.close(new ClientError('CLIENT_CLOSED', 'client closed'))

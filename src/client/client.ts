@@ -8,7 +8,7 @@ import type { RetryOptions } from './backoff.js'
 import { Cluster } from './cluster.js'
 import { Consumer, type ConsumerOptions } from './consumer.js'
 import {
-  CLIENT_VERSION, CONNECT_TIMEOUT_MS_DEFAULT, IN_FLIGHT_REQUESTS_MAX_DEFAULT, METADATA_MAX_AGE_MS_DEFAULT,
+  API_TIMEOUT_MS_DEFAULT, CLIENT_VERSION, CONNECT_TIMEOUT_MS_DEFAULT, intOption, IN_FLIGHT_REQUESTS_MAX_DEFAULT, METADATA_MAX_AGE_MS_DEFAULT,
   PENDING_REQUESTS_MAX_DEFAULT, REQUEST_TIMEOUT_MS_DEFAULT, RESPONSE_BYTES_MAX_DEFAULT,
 } from './limits.js'
 import { Producer, type ProducerOptions } from './producer.js'
@@ -22,8 +22,15 @@ export interface ClientOptions {
   webSocketFactory: WebSocketFactory
   /** Names this client in the handshake, e.g. 'bitacora-js/0.1.0 (node)'. */
   clientSoftware?: string
+  /** Opening a connection, WebSocket and handshake together (default 15 s). */
   connectTimeoutMs?: number
+  /** A request's wait for its answer (default 30 s). */
   requestTimeoutMs?: number
+  /**
+   * Bound of every admin call and of a consumer's offset lookups, retries included; a consumer
+   * partition whose fetches fail this long makes the iterator throw (default 60 s).
+   */
+  apiTimeoutMs?: number
   /** Requests in flight per connection (the broker's handshake limit may lower it). */
   maxInFlightRequests?: number
   /** Requests queued per connection behind the in-flight ones. */
@@ -38,10 +45,12 @@ export interface ClientOptions {
 export class Client {
   readonly cluster: Cluster
   private readonly requestTimeoutMs: number
+  private readonly apiTimeoutMs: number
   private readonly closers = new Set<{ close(): unknown }>()
 
   constructor(private readonly options: ClientOptions) {
-    this.requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS_DEFAULT
+    this.requestTimeoutMs = intOption('requestTimeoutMs', options.requestTimeoutMs, REQUEST_TIMEOUT_MS_DEFAULT, 1)
+    this.apiTimeoutMs = intOption('apiTimeoutMs', options.apiTimeoutMs, API_TIMEOUT_MS_DEFAULT, 0)
     this.cluster = new Cluster({
       brokers: options.brokers,
       metadataMaxAgeMs: options.metadataMaxAgeMs ?? METADATA_MAX_AGE_MS_DEFAULT,
@@ -50,7 +59,7 @@ export class Client {
         clientId: options.clientId ?? 'bitacora-js',
         clientSoftware: options.clientSoftware ?? `bitacora-js/${CLIENT_VERSION}`,
         webSocketFactory: options.webSocketFactory,
-        connectTimeoutMs: options.connectTimeoutMs ?? CONNECT_TIMEOUT_MS_DEFAULT,
+        connectTimeoutMs: intOption('connectTimeoutMs', options.connectTimeoutMs, CONNECT_TIMEOUT_MS_DEFAULT, 1),
         requestTimeoutMs: this.requestTimeoutMs,
         inFlightMax: options.maxInFlightRequests ?? IN_FLIGHT_REQUESTS_MAX_DEFAULT,
         pendingMax: options.maxPendingRequests ?? PENDING_REQUESTS_MAX_DEFAULT,
@@ -70,13 +79,13 @@ export class Client {
 
   async consumer(options: ConsumerOptions = {}): Promise<Consumer> {
     const codec = await loadCodec()
-    const consumer = new Consumer(this.cluster, codec, { retry: this.options.retry, ...options }, this.requestTimeoutMs, this.options.random)
+    const consumer = new Consumer(this.cluster, codec, { retry: this.options.retry, apiTimeoutMs: this.apiTimeoutMs, ...options }, this.requestTimeoutMs, this.options.random)
     this.closers.add(consumer)
     return consumer
   }
 
   admin(): Admin {
-    const admin = new Admin(this.cluster, this.requestTimeoutMs, { retry: this.options.retry }, this.options.random)
+    const admin = new Admin(this.cluster, this.requestTimeoutMs, { retry: this.options.retry, apiTimeoutMs: this.apiTimeoutMs }, this.options.random)
     this.closers.add(admin)
     return admin
   }

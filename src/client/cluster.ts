@@ -3,7 +3,7 @@
 // routes a partition to its leader. Refreshes are coalesced: however many callers ask at
 // once, one Metadata request is in flight.
 import { Backoff } from './backoff.js'
-import { Broker, type BrokerConnectionOptions } from './broker.js'
+import { Broker, type BrokerConnectionOptions, type Contact } from './broker.js'
 import { ClientError, isRetriableError } from './errors.js'
 import { MetadataCache } from './metadata.js'
 import { RECONNECT_BACKOFF_INITIAL_MS, RECONNECT_BACKOFF_MAX_MS } from './limits.js'
@@ -23,6 +23,7 @@ export class Cluster {
   private refreshing: Promise<void> | undefined
   private refreshAgain = false
   private closed = false
+  private readonly contact: Contact = { reached: false }
   private readonly random: () => number
   readonly now: () => number
 
@@ -42,7 +43,7 @@ export class Cluster {
     let broker = this.pool.get(url)
     if (broker === undefined) {
       const backoff = new Backoff({ initialMs: RECONNECT_BACKOFF_INITIAL_MS, maxMs: RECONNECT_BACKOFF_MAX_MS }, this.random)
-      broker = new Broker(url, this.options.connection, backoff)
+      broker = new Broker(url, this.options.connection, backoff, this.contact)
       this.pool.set(url, broker)
     }
     return broker
@@ -56,13 +57,16 @@ export class Cluster {
 
   /**
    * Any reachable broker: a connected one if there is one, else each known URL (metadata
-   * brokers, then seeds) in random order until one connects.
+   * brokers, then seeds) in random order until one connects. Fails with NO_BROKER_AVAILABLE
+   * (retriable) naming the last failure, or with that failure itself when every URL failed in a
+   * way retrying cannot mend (CONNECTION_REFUSED).
    */
   async anyBroker(): Promise<Broker> {
     for (const b of this.pool.values()) if (b.isConnected) return b
     const urls = [...new Set([...this.metadata.brokerList().map((b) => b.url), ...this.options.brokers])]
     shuffle(urls, this.random)
     let last: unknown
+    let retriable = false
     for (const url of urls) {
       const broker = this.brokerAt(url)
       try {
@@ -70,10 +74,13 @@ export class Cluster {
         return broker
       } catch (err) {
         last = err
-        if (!isRetriableError(err)) throw err
+        if (isRetriableError(err)) retriable = true
+        else if (!(err instanceof ClientError && err.code === 'CONNECTION_REFUSED')) throw err // closed, or a broker's refusal
       }
     }
-    throw new ClientError('NO_BROKER_AVAILABLE', `none of ${urls.length} brokers could be reached`, { cause: last })
+    if (!retriable) throw last
+    const why = last instanceof Error ? `: ${last.message}` : ''
+    throw new ClientError('NO_BROKER_AVAILABLE', `none of the ${urls.length} known brokers could be reached${why}`, { cause: last })
   }
 
   /** Tracks `topics` from now on and refreshes metadata if any of them needs it. */
@@ -84,6 +91,12 @@ export class Cluster {
       if (this.metadata.needsRefresh(t, this.now())) needed = true
     }
     if (needed) await this.refreshMetadata()
+  }
+
+  /** Tracks `topics` from now on and refreshes metadata now, whatever the cache holds. */
+  refreshTopics(topics: Iterable<string>): Promise<void> {
+    for (const t of topics) this.interest.add(t)
+    return this.refreshMetadata()
   }
 
   /** One Metadata request for every topic of interest, shared by concurrent callers. */

@@ -8,7 +8,7 @@ import {
 import { ClientError, errorFromWire } from './errors.js'
 import { FrameScratch } from './frame-scratch.js'
 import { CORRELATION_ID_MAX } from './limits.js'
-import { messageBytes, WS_OPEN, type WebSocketFactory, type WebSocketLike } from './transport.js'
+import { failureOf, messageBytes, WS_OPEN, type WebSocketFactory, type WebSocketLike } from './transport.js'
 
 export type RequestBody<K extends ApiName> = NonNullable<RequestProps[K]>
 /**
@@ -29,6 +29,11 @@ export interface ConnectionOptions {
   pendingMax: number
   responseBytesMax: number
   requestFrameBytesMax: number
+  /**
+   * No connection of this client has opened yet: a failure to open that comes with no reason
+   * (a browser's) is then CONNECTION_REFUSED, final, rather than a retriable CONNECTION_FAILED.
+   */
+  firstContact?: boolean
 }
 
 export interface HandshakeInfo {
@@ -60,6 +65,8 @@ interface Waiting {
 type State = 'new' | 'connecting' | 'ready' | 'closed'
 
 const SENT = new Uint8Array(0)
+
+function ignore(): void {}
 
 export class Connection {
   private socket: WebSocketLike | undefined
@@ -96,15 +103,21 @@ export class Connection {
     this.closeListeners.push(listener)
   }
 
-  /** Opens the socket and performs the handshake; rejects with a ClientError. */
+  /**
+   * Opens the socket and performs the handshake, both within connectTimeoutMs; rejects with a
+   * ClientError (or the broker's BitacoraError refusing the handshake).
+   */
   async connect(): Promise<HandshakeInfo> {
     if (this.state !== 'new') throw new ClientError('CONNECTION_FAILED', `connection to ${this.url} was already used`)
     this.state = 'connecting'
+    const deadline = Date.now() + this.options.connectTimeoutMs
     await this.open()
     const handshake = { protocolVersion: PROTOCOL_VERSION, clientId: this.options.clientId, clientSoftware: this.options.clientSoftware }
-    const response = await this.send('handshake', (id) => encodeRequest({ correlationId: id, handshake }), { timeoutMs: this.options.connectTimeoutMs }).catch((err: Error) => {
-      this.close(new ClientError('CONNECTION_FAILED', `handshake with ${this.url} failed: ${err.message}`, { cause: err }))
-      throw err
+    const timeoutMs = Math.max(1, deadline - Date.now())
+    const response = await this.send('handshake', (id) => encodeRequest({ correlationId: id, handshake }), { timeoutMs }).catch((err: Error) => {
+      const failure = new ClientError('CONNECTION_FAILED', `handshake with ${this.url} failed: ${err.message}`, { cause: err })
+      this.close(failure)
+      throw err instanceof ClientError ? failure : err // the broker's own refusal (a BitacoraError) as it is
     })
     const h = response as ResponseBody<'handshake'>
     this.handshake = {
@@ -158,9 +171,14 @@ export class Connection {
     const err = reason ?? new ClientError('CONNECTION_CLOSED', `connection to ${this.url} was closed`)
     const socket = this.socket
     if (socket) {
-      socket.onopen = socket.onmessage = socket.onerror = socket.onclose = null
+      socket.onopen = socket.onmessage = socket.onclose = null
+      socket.onerror = ignore // closing a socket still connecting may report an error (ws does)
       try {
-        socket.close(1000)
+        // Dropped at once where the transport can (ws): a closing handshake waits for the
+        // broker's answer, and one that is stalled or gone would hold the socket (and keep a
+        // Node process from exiting) for ws's 30 s close timeout. Nothing is sent after close.
+        if (socket.terminate) socket.terminate()
+        else socket.close(1000)
       } catch {
         // Closing a socket that never opened may throw in some runtimes; it is gone either way.
       }
@@ -189,26 +207,43 @@ export class Connection {
         return
       }
       this.socket = socket
-      const fail = (message: string) => {
+      const fail = (err: ClientError) => {
         clearTimeout(timer)
-        const err = new ClientError('CONNECTION_FAILED', message)
         this.close(err)
         reject(err)
       }
-      const timer = setTimeout(() => fail(`connecting to ${this.url} timed out after ${this.options.connectTimeoutMs} ms`), this.options.connectTimeoutMs)
+      const { connectTimeoutMs } = this.options
+      const timer = setTimeout(() => {
+        fail(new ClientError('CONNECTION_FAILED', `connecting to ${this.url} timed out after ${connectTimeoutMs} ms (connectTimeoutMs): no WebSocket handshake answer`))
+      }, connectTimeoutMs)
       socket.onopen = () => {
         clearTimeout(timer)
         socket.onerror = () => this.close(new ClientError('CONNECTION_CLOSED', `connection to ${this.url} failed`))
         resolve()
       }
-      // Browsers say nothing about why a WebSocket failed (by design); onclose follows.
-      socket.onerror = () => fail(`cannot connect to ${this.url}`)
+      socket.onerror = (ev) => fail(this.openFailure(failureOf(ev)))
       socket.onclose = (ev) => {
-        if (this.state === 'connecting' && socket.readyState !== WS_OPEN) fail(`cannot connect to ${this.url} (close code ${ev.code})`)
+        if (this.state === 'connecting' && socket.readyState !== WS_OPEN) fail(this.openFailure(undefined, ev.code))
         else this.close(new ClientError('CONNECTION_CLOSED', `connection to ${this.url} closed (code ${ev.code}${ev.reason ? `: ${ev.reason}` : ''})`))
       }
       socket.onmessage = (ev) => this.receive(ev.data)
     })
+  }
+
+  /** The error for a socket that did not open, from what its events said. */
+  private openFailure(cause: (Error & { status?: number }) | undefined, closeCode?: number): ClientError {
+    if (cause !== undefined && cause.status !== undefined && cause.status >= 400 && cause.status < 500) {
+      return new ClientError('CONNECTION_REFUSED', `${this.url} refused the connection: ${cause.message}`, { cause })
+    }
+    if (cause !== undefined) return new ClientError('CONNECTION_FAILED', `cannot connect to ${this.url}: ${cause.message}`, { cause })
+    // Browsers never say why (by design): a refused origin looks like a broker that is down.
+    const origin = (globalThis as { location?: { origin?: string } }).location?.origin
+    const page = origin ? `this page's origin ${origin}` : "this page's origin"
+    const why = `the browser gives no reason: no broker listens there, or it refused ${page} (allow it with --allow-origin)`
+    // Before this client ever reached a broker, the likelier of the two is a refusal: say so at
+    // once, rather than retry for as long as the operation may wait.
+    if (this.options.firstContact) return new ClientError('CONNECTION_REFUSED', `cannot connect to ${this.url}: ${why}`)
+    return new ClientError('CONNECTION_FAILED', `cannot connect to ${this.url}${closeCode ? ` (close code ${closeCode})` : ''}: ${why}`)
   }
 
   private takeCorrelationId(): number {

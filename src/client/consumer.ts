@@ -6,10 +6,11 @@
 import type { Codec } from '../codec/index.js'
 import { RetryPolicy, type RetryOptions } from './backoff.js'
 import type { Cluster } from './cluster.js'
+import { Deadline } from './deadline.js'
 import { ClientError } from './errors.js'
 import {
-  ASSIGNED_PARTITIONS_MAX, FETCH_MAX_BYTES_DEFAULT, FETCH_MAX_WAIT_MS_DEFAULT, FETCH_MIN_BYTES_DEFAULT,
-  FETCH_PARTITION_MAX_BYTES_DEFAULT, MAX_BLOCK_MS_DEFAULT,
+  API_TIMEOUT_MS_DEFAULT, ASSIGNED_PARTITIONS_MAX, FETCH_MAX_BYTES_DEFAULT, FETCH_MAX_WAIT_MS_DEFAULT, FETCH_MIN_BYTES_DEFAULT,
+  FETCH_PARTITION_MAX_BYTES_DEFAULT, intOption,
 } from './limits.js'
 import { EARLIEST, LATEST, listOffsets } from './offsets.js'
 import { Fetcher, refetchFromPosition, type FetchedBatch, type PartitionState } from './fetcher.js'
@@ -33,6 +34,11 @@ export interface ConsumerOptions {
   maxBytes?: number
   partitionMaxBytes?: number
   retry?: RetryOptions
+  /**
+   * Bound of offset lookups (seek, reset), retries included; a partition whose fetches fail
+   * this long makes the iterator throw. Default: the client's apiTimeoutMs (60 s).
+   */
+  apiTimeoutMs?: number
 }
 
 export type { FetchedBatch }
@@ -45,11 +51,13 @@ export class Consumer {
   private readonly fetcher: Fetcher
   private readonly autoOffsetReset: OffsetReset
   private readonly partitionMaxBytes: number
+  private readonly apiTimeoutMs: number
   private closed = false
 
   constructor(private readonly cluster: Cluster, codec: Codec, options: ConsumerOptions, requestTimeoutMs: number, random: () => number = Math.random) {
     this.autoOffsetReset = options.autoOffsetReset ?? 'latest'
     this.partitionMaxBytes = options.partitionMaxBytes ?? FETCH_PARTITION_MAX_BYTES_DEFAULT
+    this.apiTimeoutMs = intOption('apiTimeoutMs', options.apiTimeoutMs, API_TIMEOUT_MS_DEFAULT, 0)
     this.retry = new RetryPolicy(options.retry, random)
     this.router = new TopicRouter(cluster, this.retry, this.sleeper, () => this.closed)
     this.fetcher = new Fetcher(cluster, codec, this.retry, {
@@ -57,6 +65,7 @@ export class Consumer {
       minBytes: options.minBytes ?? FETCH_MIN_BYTES_DEFAULT,
       maxBytes: options.maxBytes ?? FETCH_MAX_BYTES_DEFAULT,
       requestTimeoutMs,
+      apiTimeoutMs: this.apiTimeoutMs,
     })
   }
 
@@ -178,9 +187,10 @@ export class Consumer {
     }
     const generations = pending.map((p) => p.generation)
     const queries = pending.map((p) => ({ topic: p.topic, partition: p.partition, timestamp: p.reset! }))
-    const answers = await listOffsets(this.cluster, this.router, this.retry, this.sleeper, queries, this.cluster.now() + MAX_BLOCK_MS_DEFAULT)
+    const deadline = Deadline.after(this.apiTimeoutMs, 'apiTimeoutMs', this.cluster.now())
+    const answers = await listOffsets(this.cluster, this.router, this.retry, this.sleeper, queries, deadline)
     const latest = queries.some((q, i) => q.timestamp >= 0 && answers[i].offset < 0)
-      ? await listOffsets(this.cluster, this.router, this.retry, this.sleeper, queries.map((q) => ({ ...q, timestamp: LATEST })), this.cluster.now() + MAX_BLOCK_MS_DEFAULT)
+      ? await listOffsets(this.cluster, this.router, this.retry, this.sleeper, queries.map((q) => ({ ...q, timestamp: LATEST })), deadline)
       : undefined
     pending.forEach((p, i) => {
       if (p.generation !== generations[i]) return // seeked again meanwhile

@@ -1,7 +1,8 @@
 // The consumer's I/O half: Fetch requests per leader broker, each carrying every assigned
 // partition that broker leads; answers become FetchedBatch views (position.ts) and
 // per-partition errors are handled here: redirect on a leader hint, back off on retriable
-// errors, report out-of-range offsets to the consumer, throw the rest.
+// errors, report out-of-range offsets to the consumer, throw the rest. A partition whose
+// fetches keep failing (its leader out of reach) makes next() throw after apiTimeoutMs.
 //
 // Pipelined: when an answer arrives, the next fetch for that broker goes out at once, from
 // where the answer ends (read from batch headers, before the records are validated), so the
@@ -18,10 +19,11 @@
 // back to the partition's position (refetchFromPosition), or every later answer starts past
 // it. A failed batch waits in the queue in its place and is thrown when reached.
 import { CodecError, type Codec } from '../codec/index.js'
-import type { bitacora } from '../protocol/index.js'
+import { ErrorCode, type bitacora } from '../protocol/index.js'
 import type { RetryPolicy } from './backoff.js'
 import type { Cluster } from './cluster.js'
-import { ClientError, errorFromWire, isRetriableError } from './errors.js'
+import { Deadline, giveUp } from './deadline.js'
+import { BitacoraError, ClientError, errorFromWire, isRetriableError } from './errors.js'
 import { FetchedBatch } from './fetched-batch.js'
 import { FETCH_PARTITION_BYTES_CEILING } from './limits.js'
 import { decodePartition, scanPartition, type PartitionScan } from './position.js'
@@ -43,6 +45,10 @@ export interface PartitionState {
   retryAt: number
   failures: number
   maxBytes: number
+  /** Since when fetching this partition has failed without an answer between (absent: it has not). */
+  failingSince?: number
+  /** The last of those failures: what the iterator throws with when they last too long. */
+  lastFailure?: unknown
 }
 
 export { FetchedBatch }
@@ -61,6 +67,8 @@ export interface FetcherOptions {
   minBytes: number
   maxBytes: number
   requestTimeoutMs: number
+  /** A partition whose fetches fail this long (and nothing else waits to be handed out) makes next() throw. */
+  apiTimeoutMs: number
 }
 
 /**
@@ -124,23 +132,64 @@ export class Fetcher {
       // waited); brokers with nothing going (a leader moved there, a back-off ended) start too.
       const taken = this.takeReady()
       const { leaderless } = this.startFetchable(this.cluster.now())
-      if (leaderless.size > 0) void this.cluster.ensureTopics(leaderless).catch(() => undefined)
+      if (leaderless.size > 0) void this.refresh(leaderless)
       if (taken !== undefined) return taken
     }
     const now = this.cluster.now()
+    this.throwStalled(now)
     const { leaderless, nextRetryAt } = this.startFetchable(now)
-    if (leaderless.size > 0) await this.cluster.ensureTopics(leaderless).catch(() => undefined)
+    if (leaderless.size > 0) await this.refresh(leaderless)
     if (this.ready.length === 0) {
       let timer: ReturnType<typeof setTimeout> | undefined
       const idleMs = leaderless.size > 0 ? this.retry.backoff.initialMs : Math.min(this.options.maxWaitMs, Math.max(0, nextRetryAt - now))
       const waits = [this.interrupted]
-      if (this.outstanding.size === 0) waits.push(new Promise((resolve) => (timer = setTimeout(resolve, idleMs))))
+      const stallMs = this.stalledAt() - this.cluster.now()
+      const waitMs = this.outstanding.size === 0 ? Math.min(idleMs, stallMs) : stallMs
+      if (waitMs < Infinity) waits.push(new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, waitMs)))))
       await Promise.race(waits)
       clearTimeout(timer)
     }
     this.rearm()
     this.throwFatal()
-    return this.takeReady() ?? []
+    const taken = this.takeReady()
+    if (taken === undefined) this.throwStalled(this.cluster.now())
+    return taken ?? []
+  }
+
+  /**
+   * Metadata for topics with partitions of unknown leader, waited for no longer than the
+   * earliest moment a failing partition would make next() throw; a failure counts against
+   * those partitions.
+   */
+  private async refresh(topics: Set<string>): Promise<void> {
+    const now = this.cluster.now()
+    const refreshed = this.cluster.ensureTopics(topics).catch((err: unknown) => {
+      for (const s of this.states) if (topics.has(s.topic) && s.failingSince !== undefined) s.lastFailure = err
+    })
+    const stallAt = this.stalledAt()
+    await (stallAt === Infinity ? refreshed : new Deadline(stallAt, 'apiTimeoutMs').race(refreshed, now))
+  }
+
+  /** When the longest-failing partition reaches apiTimeoutMs (Infinity when none fails). */
+  private stalledAt(): number {
+    let at = Infinity
+    for (const s of this.states) if (s.failingSince !== undefined) at = Math.min(at, s.failingSince + this.options.apiTimeoutMs)
+    return at
+  }
+
+  /**
+   * Throws for a partition whose fetches have failed for apiTimeoutMs: NO_BROKER_AVAILABLE
+   * (retriable) when its leader could not be reached, else its last error (e.g. a retriable
+   * LEADER_NOT_AVAILABLE). Its count starts again, so an application that iterates on gets
+   * the next report after as long again.
+   */
+  private throwStalled(now: number): void {
+    for (const s of this.states) {
+      if (s.failingSince === undefined || now - s.failingSince < this.options.apiTimeoutMs) continue
+      const last = s.lastFailure
+      s.failingSince = now
+      throw giveUp(`fetching ${s.topic}/${s.partition}`, `within apiTimeoutMs (${this.options.apiTimeoutMs} ms)`, last)
+    }
   }
 
   /**
@@ -183,6 +232,10 @@ export class Fetcher {
       }
       const leader = this.cluster.metadata.leaderOf(s.topic, s.partition)
       if (leader < 0 || this.cluster.metadata.needsRefresh(s.topic, now)) leaderless.add(s.topic)
+      if (leader < 0 && s.failingSince === undefined) {
+        s.failingSince = now
+        s.lastFailure = new BitacoraError(ErrorCode.LEADER_NOT_AVAILABLE, `${s.topic}/${s.partition} has no known leader`)
+      }
       if (leader < 0 || this.outstanding.has(leader) || this.waitingFrom(leader) >= WAITING_ANSWERS_PER_BROKER_MAX) continue
       const group = byLeader.get(leader)
       if (group === undefined) byLeader.set(leader, [s])
@@ -218,6 +271,7 @@ export class Fetcher {
 
   private async fetch(leader: number, group: PartitionState[], epoch: number): Promise<void> {
     const asked = group.map((s) => ({ state: s, offset: s.fetchPosition ?? s.position!, generation: s.generation }))
+    const startedAt = this.cluster.now()
     let scans: Array<{ a: (typeof asked)[number]; data: bitacora.FetchResponse.IPartitionData; scan: PartitionScan }> = []
     try {
       const broker = this.cluster.brokerById(leader)
@@ -226,7 +280,7 @@ export class Fetcher {
       scans = this.scanAll(leader, asked, response)
     } catch (err) {
       if (!isRetriableError(err)) this.fatal ??= err as Error
-      else for (const s of group) this.backOff(s, this.cluster.now())
+      else for (const s of group) this.backOff(s, this.cluster.now(), err, startedAt)
     } finally {
       for (const s of group) this.inFlight.delete(s)
       this.outstanding.delete(leader)
@@ -319,6 +373,7 @@ export class Fetcher {
     const err = errorFromWire(data.error, `fetch ${s.topic}/${s.partition} at ${offset}`)
     if (!err) {
       s.failures = 0
+      s.failingSince = s.lastFailure = undefined
       return true
     }
     if (err.code === 'OFFSET_OUT_OF_RANGE') {
@@ -326,7 +381,8 @@ export class Fetcher {
     } else if (err.code === 'NOT_LEADER_OR_FOLLOWER' && this.cluster.metadata.applyLeaderHint(s.topic, s.partition, data.leaderHint ?? -1, leader)) {
       // Redirected: the next round goes to the hinted leader.
     } else if (isRetriableError(err)) {
-      this.backOff(s, this.cluster.now())
+      const now = this.cluster.now()
+      this.backOff(s, now, err, now)
     } else {
       this.fatal ??= err
     }
@@ -338,7 +394,10 @@ export class Fetcher {
     return new FetchedBatch(s.topic, s.partition, segments, data.highWatermark ?? -1, offset, scan.nextOffset, generation)
   }
 
-  private backOff(s: PartitionState, now: number): void {
+  /** A retriable failure of an attempt started at `since`: retry after a back-off, with fresh metadata. */
+  private backOff(s: PartitionState, now: number, err: unknown, since: number): void {
+    s.failingSince ??= since
+    s.lastFailure = err
     this.cluster.metadata.markStale(s.topic)
     s.retryAt = now + this.retry.backoff.delayMs(s.failures++)
   }

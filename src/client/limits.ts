@@ -9,7 +9,7 @@ export const CLIENT_VERSION = '0.1.0'
 
 // ---- Connection ----
 
-/** Time to open the WebSocket and complete the handshake. */
+/** Time to open the WebSocket and complete the handshake, both together (a stalled broker fails here). */
 export const CONNECT_TIMEOUT_MS_DEFAULT = 15_000
 /** Time a request may wait for its response (fetches add their max_wait_ms to it). */
 export const REQUEST_TIMEOUT_MS_DEFAULT = 30_000
@@ -21,6 +21,17 @@ export const PENDING_REQUESTS_MAX_DEFAULT = 1024
 export const RESPONSE_BYTES_MAX_DEFAULT = 64 * 1024 * 1024
 /** Largest request frame the client sends before the broker announces its own limit. */
 export const REQUEST_FRAME_BYTES_MAX_DEFAULT = 16 * 1024 * 1024
+/**
+ * How much of a refused WebSocket upgrade's HTTP body (the broker's reason: origin not allowed,
+ * connection limit) the client reads and quotes in its error; the rest is not read.
+ */
+export const REFUSAL_BODY_BYTES_MAX = 1024
+/**
+ * Bound of every admin call and of the consumer's offset lookups (seek, reset), retries
+ * included; also how long a consumer's fetches of a partition may keep failing before its
+ * iterator throws. Kafka's default.api.timeout.ms.
+ */
+export const API_TIMEOUT_MS_DEFAULT = 60_000
 /** Correlation ids wrap below 2^31 so they stay positive in every language. */
 export const CORRELATION_ID_MAX = 0x7fffffff
 

@@ -120,6 +120,11 @@ export class MetadataCache {
     return true
   }
 
+  /** True after an error marked the topic stale, until a refresh brings it again. */
+  isStale(topic: string): boolean {
+    return this.topics.get(topic)?.stale === true
+  }
+
   markStale(topic: string): void {
     const t = this.topics.get(topic)
     if (t) t.stale = true

@@ -1,10 +1,11 @@
 // ListOffsets, routed to each partition's leader, retried on retriable errors (a new leader
-// answers OFFSET_NOT_AVAILABLE until its high watermark catches up). Shared by the consumer
-// (seek, reset) and the admin.
+// answers OFFSET_NOT_AVAILABLE until its high watermark catches up) until the deadline, which
+// no wait outlasts. Shared by the consumer (seek, reset) and the admin.
 import type { bitacora } from '../protocol/index.js'
 import type { RetryPolicy } from './backoff.js'
 import type { Broker } from './broker.js'
 import type { Cluster } from './cluster.js'
+import { EXPIRED, giveUp, type Deadline } from './deadline.js'
 import { ClientError, errorFromWire, isRetriableError } from './errors.js'
 import type { Sleeper } from './sleep.js'
 import type { TopicRouter } from './topic-router.js'
@@ -30,8 +31,9 @@ export interface OffsetAnswer {
 
 export async function listOffsets(
   cluster: Cluster, router: TopicRouter, retry: RetryPolicy, sleeper: Sleeper,
-  queries: readonly OffsetQuery[], deadline: number,
+  queries: readonly OffsetQuery[], deadline: Deadline,
 ): Promise<OffsetAnswer[]> {
+  const what = `offsets of ${[...new Set(queries.map((q) => q.topic))].join(', ')}`
   const answers = new Map<string, OffsetAnswer>()
   let remaining = [...queries]
   for (let failures = 1; remaining.length > 0; failures++) {
@@ -42,7 +44,7 @@ export async function listOffsets(
       byBroker.set(broker, [...(byBroker.get(broker) ?? []), q])
     }
     const failed: OffsetQuery[] = []
-    await Promise.all([...byBroker].map(async ([broker, qs]) => {
+    const round = Promise.all([...byBroker].map(async ([broker, qs]) => {
       try {
         const response = await broker.request('listOffsets', request(qs))
         for (const q of qs) {
@@ -64,10 +66,12 @@ export async function listOffsets(
         failed.push(...qs)
       }
     }))
+    if ((await deadline.race(round, cluster.now())) === EXPIRED) throw deadline.expired(what, lastError)
     remaining = failed
     if (remaining.length === 0) break
-    const delay = retry.nextDelayMs(lastError, failures, cluster.now(), deadline)
-    if (delay === null) throw lastError
+    const now = cluster.now()
+    const delay = retry.nextDelayMs(lastError, failures, now, deadline.at)
+    if (delay === null) throw giveUp(what, `(${failures} attempts, ${deadline.bound})`, lastError)
     await sleeper.sleep(delay)
   }
   return queries.map((q) => answers.get(`${q.partition}:${q.topic}`)!)

@@ -14,6 +14,7 @@ import { RecordAccumulator, settleOne, type ProducerBatch, type SendCallback } f
 import { RetryPolicy, type RetryOptions } from './backoff.js'
 import { ByteBudget } from './byte-budget.js'
 import type { Cluster } from './cluster.js'
+import { Deadline } from './deadline.js'
 import { ClientError } from './errors.js'
 import {
   BATCH_BYTES_DEFAULT, BUFFER_BYTES_MAX_DEFAULT, BUFFER_WAITERS_MAX_DEFAULT, DELIVERY_TIMEOUT_MS_DEFAULT,
@@ -163,7 +164,7 @@ export class Producer {
         return
       }
     }
-    const pending = this.enqueueSlowly(record, key, value, headers, timestamp, sizeBytes, now + this.maxBlockMs, callback, this.lastSlowSend)
+    const pending = this.enqueueSlowly(record, key, value, headers, timestamp, sizeBytes, Deadline.after(this.maxBlockMs, 'maxBlockMs', now), callback, this.lastSlowSend)
     this.lastSlowSend = pending
     this.slowSends.add(pending)
     void pending.then(() => this.slowSends.delete(pending))
@@ -179,13 +180,13 @@ export class Producer {
    */
   private async enqueueSlowly(
     record: ProducerRecord, key: Uint8Array | null, value: Uint8Array | null, headers: RecordHeader[], timestamp: number,
-    sizeBytes: number, deadline: number, callback: SendCallback, previous: Promise<void>,
+    sizeBytes: number, deadline: Deadline, callback: SendCallback, previous: Promise<void>,
   ): Promise<void> {
     let failure: Error | undefined
     let partition = -1
     let acquired = false
     try {
-      await this.budget.acquire(sizeBytes, Math.max(0, deadline - this.cluster.now()))
+      await this.budget.acquire(sizeBytes, deadline.remainingMs(this.cluster.now()))
       acquired = true
       partition = await this.partitionFor(record, key, deadline)
     } catch (err) {
@@ -274,7 +275,7 @@ export class Producer {
     this.budget.release(b.sizeBytes - BATCH_HEADER_BYTES)
   }
 
-  private async partitionFor(record: ProducerRecord, key: Uint8Array | null, deadline: number): Promise<number> {
+  private async partitionFor(record: ProducerRecord, key: Uint8Array | null, deadline: Deadline): Promise<number> {
     return this.choosePartition(record, key, await this.router.partitionCount(record.topic, deadline))
   }
 

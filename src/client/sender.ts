@@ -2,8 +2,11 @@
 // retries resend the same bytes), sends one Produce request per leader carrying batches for
 // many partitions (several per partition when a backlog has formed, so a busy producer sends
 // fewer, larger frames), and settles each batch from its partition's answer: success,
-// redirect to the leader hint, retry after back-off, or final failure. At most `inFlightMax`
-// requests per broker; a timer wakes it when the next batch's linger or back-off ends.
+// redirect to the leader hint, retry after back-off (with fresh metadata: a retriable failure
+// holds the topic's batches until its metadata is refreshed, so a retry goes to the leader of
+// now, not to a broker that is gone), split in two when the broker refuses it as too large, or
+// final failure. At most `inFlightMax` requests per broker; a timer wakes it when the next
+// batch's linger or back-off ends.
 import type { Codec, CompressionCodec } from '../codec/index.js'
 import { writeProduceRequest, type bitacora, type PartitionRecords } from '../protocol/index.js'
 import type { ProducerBatch, RecordAccumulator } from './accumulator.js'
@@ -11,7 +14,7 @@ import type { RetryPolicy } from './backoff.js'
 import { BatchSpares } from './batch-spares.js'
 import type { Cluster } from './cluster.js'
 import type { FrameEncoder } from './connection.js'
-import { ClientError, errorFromWire, isRetriableError } from './errors.js'
+import { ClientError, errorFromWire, isErrorCode, isRetriableError } from './errors.js'
 
 export type Acks = 0 | 1 | -1
 
@@ -32,7 +35,10 @@ export interface SenderOptions {
 export interface SenderHooks {
   /** A batch left the accumulator for the wire (sticky partitioners move on). */
   batchDrained(batch: ProducerBatch): void
-  /** A batch is settled for good, acknowledged or failed (release its buffer bytes). */
+  /**
+   * A batch is settled for good, acknowledged or failed (release its buffer bytes). A batch split
+   * in two settles once both halves have; the halves themselves are reported too.
+   */
   batchSettled(batch: ProducerBatch): void
 }
 
@@ -43,6 +49,8 @@ export class Sender {
   private timerAt = Infinity
   private refreshing = false
   private lastRefreshAt = -Infinity
+  /** Why the last metadata refresh failed (the cause of delivery timeouts meanwhile), until one succeeds. */
+  private refreshFailure: Error | undefined
   private stopped = false
   /** Encoded batches' buffers, reused once settled (as many as about five full requests hold). */
   private readonly spares: BatchSpares
@@ -84,6 +92,18 @@ export class Sender {
 
   private readonly leaderOf = (topic: string, partition: number) => this.cluster.metadata.leaderOf(topic, partition)
   private readonly held = (topic: string, partition: number) => (this.inFlight.get(this.leaderOf(topic, partition)) ?? 0) > 0
+  /** Where a topic's batches go: nowhere (-1, "refresh first") while its metadata is stale after a failure. */
+  private readonly routeOf = (topic: string, partition: number) => (this.cluster.metadata.isStale(topic) ? -1 : this.leaderOf(topic, partition))
+  /** Batches that wait for metadata: the refresh's end runs the sender, not a timer. */
+  private readonly unroutable = (topic: string, partition: number) => this.routeOf(topic, partition) < 0
+  /**
+   * Partitions with a batch in flight that goes alone (retried after a too-large refusal): the
+   * rest of the partition waits for its answer, so a batch split again is not overtaken.
+   */
+  private readonly aloneInFlight = new Set<string>()
+  private readonly paused = (topic: string, partition: number) => this.aloneInFlight.size > 0 && this.aloneInFlight.has(`${partition}:${topic}`)
+  /** Batches that wait for an event (metadata, an answer) rather than a time. */
+  private readonly waiting = (topic: string, partition: number) => this.paused(topic, partition) || this.unroutable(topic, partition)
 
   /**
    * Whether a request for `leader` may go now, with `ready` batches for it. Always when none is
@@ -115,21 +135,22 @@ export class Sender {
   private run(): void {
     if (this.stopped) return
     const now = this.cluster.now()
-    for (const b of this.accumulator.expire(now)) this.settle(b, deliveryTimeout(b))
+    for (const b of this.accumulator.expire(now)) this.settle(b, deliveryTimeout(b, b.lastError ?? this.refreshFailure))
     // Several rounds: a leader with more ready batches than one request holds gets several
     // requests, up to its in-flight limit. Bounded, since every round sends or stops.
-    let leaderless = new Set<string>()
     for (let round = 0; round < this.options.inFlightMax; round++) {
-      const ready = this.accumulator.readyByLeader(now, this.leaderOf)
-      const drained = this.accumulator.drain(now, this.leaderOf, (leader) => this.canSend(leader, ready.get(leader), now), this.options.requestBytesMax)
-      leaderless = drained.leaderless
+      const ready = this.accumulator.readyByLeader(now, this.routeOf, this.paused)
+      const canSend = (leader: number) => this.canSend(leader, ready.get(leader), now)
+      const drained = this.accumulator.drain(now, this.routeOf, canSend, this.options.requestBytesMax, this.paused)
       if (drained.requests.length === 0) break
       for (const r of drained.requests) {
         for (const b of r.batches) this.hooks.batchDrained(b)
         void this.send(r.leader, r.batches)
       }
     }
-    if (leaderless.size > 0) this.refreshMetadata(now)
+    // Queues held back for metadata, ready or still backing off: the refresh runs meanwhile.
+    const leaderless = this.accumulator.topicsHeldBy(this.unroutable)
+    if (leaderless.size > 0) this.refreshMetadata(now, leaderless)
     this.arm(now, leaderless.size > 0)
   }
 
@@ -139,7 +160,7 @@ export class Sender {
    * (that answer runs the sender too).
    */
   private arm(now: number, leaderless: boolean): void {
-    let at = this.accumulator.nextReadyAt(now, this.held)
+    let at = this.accumulator.nextReadyAt(now, this.held, this.waiting)
     if (leaderless && !this.refreshing) at = Math.min(at, Math.max(now, this.lastRefreshAt + this.retry.backoff.initialMs))
     this.armAt(at)
   }
@@ -155,12 +176,16 @@ export class Sender {
     }, Math.max(0, at - now))
   }
 
-  private refreshMetadata(now: number): void {
+  /** Refreshes the metadata of `topics` (at most once per retry back-off), then runs again. */
+  private refreshMetadata(now: number, topics: Iterable<string>): void {
     if (this.refreshing || now - this.lastRefreshAt < this.retry.backoff.initialMs) return
     this.refreshing = true
     this.lastRefreshAt = now
-    this.cluster.refreshMetadata().catch(() => {
+    this.cluster.refreshTopics(topics).then(() => {
+      this.refreshFailure = undefined
+    }, (err: unknown) => {
       // The next run tries again after the back-off; batches fail at their delivery deadline.
+      this.refreshFailure = err as Error
     }).finally(() => {
       this.refreshing = false
       this.wake()
@@ -169,6 +194,9 @@ export class Sender {
 
   private async send(leader: number, batches: ProducerBatch[]): Promise<void> {
     this.inFlight.set(leader, (this.inFlight.get(leader) ?? 0) + 1)
+    let alone: string[] | undefined
+    for (const b of batches) if (b.sendAlone) (alone ??= []).push(`${b.partition}:${b.topic}`)
+    if (alone) for (const key of alone) this.aloneInFlight.add(key)
     try {
       const ready = await this.encodeAll(batches)
       if (ready.length === 0) return
@@ -181,12 +209,13 @@ export class Sender {
         return
       }
       const response = await broker.requestFrame('produce', frame, { timeoutMs: this.options.requestTimeoutMs + this.options.ackTimeoutMs })
-      this.handleResponse(leader, ready, response)
+      await this.handleResponse(leader, ready, response)
     } catch (err) {
       // In reverse: a partition's batches re-enter its queue head first to last, in order.
       for (let i = batches.length - 1; i >= 0; i--) if (!batches[i].settled) this.failed(batches[i], err as Error, leader, -1)
     } finally {
       this.inFlight.set(leader, this.inFlight.get(leader)! - 1)
+      if (alone) for (const key of alone) this.aloneInFlight.delete(key)
       this.wake()
     }
   }
@@ -216,7 +245,7 @@ export class Sender {
     return ready
   }
 
-  private handleResponse(leader: number, batches: ProducerBatch[], response: bitacora.IProduceResponse): void {
+  private async handleResponse(leader: number, batches: ProducerBatch[], response: bitacora.IProduceResponse): Promise<void> {
     const results = new Map<string, bitacora.ProduceResponse.IPartitionResult>()
     for (const t of response.topics ?? []) for (const p of t.partitions ?? []) results.set(`${p.index ?? 0}:${t.name}`, p)
     // A partition's batches were appended together, in order: the first at baseOffset, each
@@ -237,12 +266,53 @@ export class Sender {
       this.settle(b, null, base)
       nextOffset.set(key, base < 0 ? -1 : base + b.recordCount)
     }
-    for (let i = failures.length - 1; i >= 0; i--) this.failed(failures[i].b, failures[i].err, leader, failures[i].hint)
+    if (failures.length === 0) return
+    const batchesOf = new Map<string, number>()
+    for (const b of batches) batchesOf.set(`${b.partition}:${b.topic}`, (batchesOf.get(`${b.partition}:${b.topic}`) ?? 0) + 1)
+    // In reverse: a partition's batches re-enter its queue head first to last, in order.
+    for (let i = failures.length - 1; i >= 0; i--) {
+      const { b, err, hint } = failures[i]
+      const withOthers = batchesOf.get(`${b.partition}:${b.topic}`)! > 1
+      if (isErrorCode(err, 'MESSAGE_TOO_LARGE') && (withOthers || b.recordCount > 1)) await this.retrySmaller(b, err, withOthers)
+      else this.failed(b, err, leader, hint)
+    }
   }
 
-  /** A failed attempt: redirect, retry after back-off, or fail the batch for good. */
+  /**
+   * The broker refused a batch as too large (max.message.bytes, or larger than a segment). As
+   * Kafka's producer does, a batch of several records goes again as two halves; one refused
+   * with others of its partition first goes again alone, since the answer is per partition and
+   * it may not be the one too large. Each split halves the records, so this ends: a single
+   * record still too large fails with the broker's error. Neither counts as a retry.
+   */
+  private async retrySmaller(b: ProducerBatch, err: Error, withOthers: boolean): Promise<void> {
+    if (withOthers) {
+      b.sendAlone = true
+      this.accumulator.reenqueue(b, this.cluster.now())
+      return
+    }
+    const encoded = b.encoded!
+    let halves: [ProducerBatch, ProducerBatch]
+    try {
+      const sync = this.options.compression === 'none' || this.options.compression === 'lz4' || this.options.compression === 'snappy'
+      halves = b.split((sync ? this.codec.decodeBatch(encoded) : await this.codec.decodeBatchAsync(encoded)).records)
+    } catch (decodeErr) {
+      this.settle(b, new ClientError('PROTOCOL_ERROR', `cannot split the batch the broker refused (${err.message})`, { cause: decodeErr }))
+      return
+    }
+    // The halves copied the records: the encoded bytes may serve another batch.
+    this.spares.give(encoded)
+    b.encoded = undefined
+    void b.done.then(() => this.hooks.batchSettled(b))
+    const now = this.cluster.now()
+    this.accumulator.reenqueue(halves[1], now)
+    this.accumulator.reenqueue(halves[0], now)
+  }
+
+  /** A failed attempt: redirect, retry after back-off (metadata refreshed meanwhile), or fail the batch for good. */
   private failed(b: ProducerBatch, err: Error, leader: number, leaderHint: number): void {
     b.attempts++
+    b.lastError = err
     const now = this.cluster.now()
     const code = (err as { code?: string }).code
     if (code === 'NOT_LEADER_OR_FOLLOWER' && b.attempts <= this.retry.retries) {
@@ -256,8 +326,12 @@ export class Sender {
       this.settle(b, b.deadline <= now ? deliveryTimeout(b, err) : err)
       return
     }
-    // Most retriable errors mean our routing may be wrong; a cheap refresh precedes the retry.
-    if (isRetriableError(err)) this.cluster.metadata.markStale(b.topic)
+    // A retriable error may mean our routing is wrong (a leader moved, a broker is gone): the
+    // topic's batches wait for fresh metadata, fetched during the back-off.
+    if (isRetriableError(err)) {
+      this.cluster.metadata.markStale(b.topic)
+      this.refreshMetadata(now, [b.topic])
+    }
     this.accumulator.reenqueue(b, now + delay)
   }
 
@@ -272,7 +346,9 @@ export class Sender {
 }
 
 function deliveryTimeout(b: ProducerBatch, cause?: Error): ClientError {
-  return new ClientError('DELIVERY_TIMEOUT', `${b.recordCount} records for ${b.topic}/${b.partition} not acknowledged in time (deliveryTimeoutMs)`, { cause })
+  const within = `deliveryTimeoutMs (${b.deadline - b.createdAt} ms)`
+  const why = cause ? `: ${cause.message}` : ''
+  return new ClientError('DELIVERY_TIMEOUT', `${b.recordCount} records for ${b.topic}/${b.partition} not acknowledged within ${within}${why}`, { cause })
 }
 
 /** The request's frame writer: every partition's batches, in order, copied once into the frame. */

@@ -1,11 +1,14 @@
 // Waits for usable metadata: a topic's partition count, or a partition's leader broker.
-// A topic being created (UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE) or a cluster
-// mid-election is retried with back-off until the caller's deadline; a non-retriable error
-// (INVALID_TOPIC_EXCEPTION) is thrown at once.
+// A topic being created (UNKNOWN_TOPIC_OR_PARTITION, LEADER_NOT_AVAILABLE), a cluster
+// mid-election or a broker out of reach is retried with back-off until the caller's deadline,
+// which no wait outlasts (a connection attempt in progress included); a non-retriable error
+// (INVALID_TOPIC_EXCEPTION, CONNECTION_REFUSED) is thrown at once. Out of time, the error says
+// why: NO_BROKER_AVAILABLE when no broker could be reached, else TOPIC_NOT_AVAILABLE.
 import { ErrorCode } from '../protocol/index.js'
 import type { RetryPolicy } from './backoff.js'
 import type { Broker } from './broker.js'
 import type { Cluster } from './cluster.js'
+import { EXPIRED, type Deadline } from './deadline.js'
 import { BitacoraError, ClientError, isRetriableError } from './errors.js'
 import type { Sleeper } from './sleep.js'
 
@@ -17,7 +20,7 @@ export class TopicRouter {
     private readonly isClosed: () => boolean,
   ) {}
 
-  partitionCount(topic: string, deadline: number): Promise<number> {
+  partitionCount(topic: string, deadline: Deadline): Promise<number> {
     return this.until<number>(topic, deadline, () => {
       const t = this.cluster.metadata.topic(topic)
       if (t && t.error === null && t.partitions.length > 0) return t.partitions.length
@@ -25,7 +28,7 @@ export class TopicRouter {
     })
   }
 
-  leader(topic: string, partition: number, deadline: number): Promise<Broker> {
+  leader(topic: string, partition: number, deadline: Deadline): Promise<Broker> {
     return this.until<Broker>(topic, deadline, () => {
       const t = this.cluster.metadata.topic(topic)
       if (t?.error) return t.error
@@ -38,23 +41,25 @@ export class TopicRouter {
     })
   }
 
-  private async until<T>(topic: string, deadline: number, probe: () => T | Error): Promise<T> {
+  private async until<T>(topic: string, deadline: Deadline, probe: () => T | Error): Promise<T> {
+    const what = `metadata of topic ${topic}`
+    let last: Error | undefined
     for (let failures = 1; ; failures++) {
       if (this.isClosed()) throw new ClientError('CLIENT_CLOSED', 'closed while waiting for metadata')
-      let result: T | Error
+      let result: T | Error | typeof EXPIRED
       try {
-        await this.cluster.ensureTopics([topic])
-        result = probe()
+        const refreshed = await deadline.race(this.cluster.ensureTopics([topic]), this.cluster.now())
+        result = refreshed === EXPIRED ? EXPIRED : probe()
       } catch (err) {
         result = err as Error
       }
+      if (result === EXPIRED) throw deadline.expired(what, last, 'TOPIC_NOT_AVAILABLE')
       if (!(result instanceof Error)) return result
       if (!isRetriableError(result)) throw result
+      last = result
       this.cluster.metadata.markStale(topic)
       const delay = this.retry.backoff.delayMs(failures - 1)
-      if (this.cluster.now() + delay >= deadline) {
-        throw new ClientError('TOPIC_NOT_AVAILABLE', `no usable metadata for topic ${topic} in time: ${result.message}`, { cause: result })
-      }
+      if (this.cluster.now() + delay >= deadline.at) throw deadline.expired(what, last, 'TOPIC_NOT_AVAILABLE')
       await this.sleeper.sleep(delay)
     }
   }

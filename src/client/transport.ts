@@ -25,11 +25,29 @@ export interface WebSocketLike {
    * browsers queue a copy).
    */
   send(data: Uint8Array): void
+  /**
+   * Closes the socket in any state, connecting included. A socket that reports errors as
+   * events nobody may leave unheard (Node's EventEmitter) must hear them itself for its whole
+   * life: the client drops its handlers when it closes a socket.
+   */
   close(code?: number, reason?: string): void
+  /** Drops the connection at once, without a closing handshake (ws has it; browsers do not). */
+  terminate?(): void
   onopen: ((event: unknown) => void) | null
   onmessage: ((event: WebSocketMessageLike) => void) | null
+  /** The event may carry why (`error`, see failureOf); browsers never say. */
   onerror: ((event: unknown) => void) | null
   onclose: ((event: WebSocketCloseLike) => void) | null
+}
+
+/**
+ * Why a socket failed, when its error event says: `event.error` (ws's ErrorEvent), an Error
+ * whose `status`, if any, is the HTTP status with which the server refused the upgrade.
+ * Undefined when the event says nothing (browsers, by design).
+ */
+export function failureOf(event: unknown): (Error & { status?: number }) | undefined {
+  const error = (event as { error?: unknown } | null)?.error
+  return error instanceof Error ? error : undefined
 }
 
 /** Opens a WebSocket to `url`, configured to deliver binary messages as bytes. */

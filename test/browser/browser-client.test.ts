@@ -340,7 +340,7 @@ t.test('a page on a non-allowed origin is refused; --allow-origin admits it', as
     t.equal(result.ok, false, 'the client in the page could not reach the broker')
     if (!result.ok) {
       t.equal(result.stage, 'create topic', 'it failed at its first request')
-      t.ok(result.error.some((e) => e.name === 'ClientError' && e.code === 'CONNECTION_FAILED'), `a CONNECTION_FAILED ClientError: ${JSON.stringify(result.error)}`)
+      t.ok(result.error.some((e) => e.name === 'ClientError' && e.code === 'CONNECTION_REFUSED'), `a CONNECTION_REFUSED ClientError: ${JSON.stringify(result.error)}`)
     }
     const refused = refusals(broker)
     t.ok(refused.length >= 1, 'the broker logged the refusal')
@@ -360,4 +360,27 @@ t.test('a page on a non-allowed origin is refused; --allow-origin admits it', as
     checkRun(t, result, topic, records)
     t.same(refusals(broker), [], 'the broker refused nothing')
   })
+})
+
+t.test('a page whose origin the broker refuses gets a clear error at its first connection attempt', async (t) => {
+  // Issue 15, item 5: the browser hides why a WebSocket failed, and the client used to retry
+  // the refusal as a broker that is down, for over 90 s. Default client options: nothing here
+  // shortens a bound.
+  const broker = await startBroker(t, { args: ['--no-localhost-origins'] })
+  const page = await openPage(t, browser, localOrigin)
+  const records = Array.from({ length: 3 }, (_, i) => recordFor(i, 'none'))
+  const result = await runInPage(page, { brokerUrl: broker.url, topic: 'refused-localhost', partitions: 1, compression: 'none', records, consumeTimeoutMs: 5_000 })
+  t.equal(result.ok, false, 'the page could not use the broker')
+  if (result.ok) return
+  t.equal(result.stage, 'create topic', 'it failed at its first request')
+  const [top] = result.error
+  t.comment(`${result.ms} ms: ${top?.code}: ${top?.message}`)
+  t.ok(result.ms < 5_000, `the page had its answer in ${result.ms} ms`)
+  t.equal(top?.code, 'CONNECTION_REFUSED', 'CONNECTION_REFUSED')
+  t.equal(top?.retriable, false, 'final: retrying cannot mend a refused origin')
+  t.match(top?.message ?? '', broker.url, 'it names the broker')
+  t.match(top?.message ?? '', `refused this page's origin ${localOrigin} (allow it with --allow-origin)`, 'it names the page\'s origin and what to do')
+  const refused = refusals(broker)
+  t.equal(refused.length, 1, 'one attempt: the broker refused one connection')
+  t.ok(refused.every((r) => r.status === 403 && r.origin === localOrigin), `a 403 for ${localOrigin}: ${JSON.stringify(refused)}`)
 })

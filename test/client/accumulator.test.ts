@@ -1,6 +1,6 @@
 import t from 'tap'
-import { RecordAccumulator, type SendCallback } from '../../src/client/accumulator.js'
-import { BATCH_HEADER_BYTES } from '../../src/codec/index.js'
+import { RecordAccumulator, type ProducerBatch, type SendCallback } from '../../src/client/accumulator.js'
+import { BATCH_HEADER_BYTES, loadCodec } from '../../src/codec/index.js'
 
 /** A record of `sizeBytes` (estimated) appended as the producer does: choose the batch, stage it there. */
 function append(acc: RecordAccumulator, topic: string, partition: number, sizeBytes: number, now: number, log: string[] = []) {
@@ -230,4 +230,52 @@ t.test('expire removes batches past their delivery deadline; settling resolves p
 t.test('settings are checked', async (t) => {
   t.throws(() => new RecordAccumulator({ batchBytes: 10, lingerMs: 0, deliveryTimeoutMs: 1 }), RangeError)
   t.throws(() => new RecordAccumulator({ batchBytes: 1000, lingerMs: -1, deliveryTimeoutMs: 1 }), RangeError)
+})
+
+t.test('split: a refused batch becomes two halves, each with its records and callbacks; it settles when both have', async (t) => {
+  const codec = await loadCodec()
+  const acc = new RecordAccumulator({ batchBytes: 1 << 16, lingerMs: 0, deliveryTimeoutMs: 60_000 })
+  const log: string[] = []
+  const values = ['r0', 'r1', 'r2', 'r3', 'r4'].map((v) => new TextEncoder().encode(v))
+  let batch!: ProducerBatch
+  for (let i = 0; i < values.length; i++) {
+    batch = acc.append('a', 0, 20, 100).batch
+    batch.add(null, values[i], [{ key: 'h', value: null }], 1000 + i, logger(log))
+  }
+  const encoded = codec.encodeStaged(batch.takeStaged())
+  const [first, second] = batch.split(codec.decodeBatch(encoded).records)
+  t.same([first.recordCount, second.recordCount], [2, 3], 'halves of 5 records: 2 and 3')
+  t.equal(first.sizeBytes + second.sizeBytes - 2 * BATCH_HEADER_BYTES, batch.sizeBytes - BATCH_HEADER_BYTES, 'the record bytes are shared out, none lost')
+  t.ok(first.sendAlone && second.sendAlone && first.closed && second.closed, 'both go alone, closed')
+  t.same([first.deadline, first.createdAt], [batch.deadline, batch.createdAt], 'with the original deadline')
+  t.ok(batch.settled, 'the original counts as settled at once')
+  const decoded = codec.decodeBatch(codec.encodeStaged(second.takeStaged())).records
+  t.same(decoded.map((r) => [new TextDecoder().decode(r.value!), r.timestamp, r.headers.length]), [['r2', 1002, 1], ['r3', 1003, 1], ['r4', 1004, 1]], 'the second half holds records 2-4 as sent')
+
+  let done = false
+  void batch.done.then(() => (done = true))
+  second.complete(40)
+  await new Promise((resolve) => setImmediate(resolve))
+  t.equal(done, false, 'not done while one half is unsettled')
+  first.complete(10)
+  await batch.done
+  t.same(log, ['ok a/0@40', 'ok a/0@41', 'ok a/0@42', 'ok a/0@10', 'ok a/0@11'], 'each record settled once, by its half, at its offset')
+  t.throws(() => first.split([]), /cannot split/, 'a settled batch does not split')
+})
+
+t.test('a batch that goes alone leaves without the rest of its partition; a paused partition stays queued', async (t) => {
+  const acc = new RecordAccumulator({ batchBytes: BATCH_HEADER_BYTES + 100, lingerMs: 0, deliveryTimeoutMs: 60_000 })
+  for (let i = 0; i < 3; i++) append(acc, 'a', 0, 90, 0) // three full batches
+  const leaders = leaderOf({ 'a/0': 1 })
+  let paused = true
+  t.equal(acc.drain(0, leaders, always, 1 << 20, () => paused).requests.length, 0, 'paused: nothing leaves')
+  t.same([...acc.drain(0, leaders, always, 1 << 20, () => paused).leaderless], [], 'a paused partition is not leaderless')
+  paused = false
+  const first = acc.drain(0, leaders, always, 1 << 20).requests[0].batches
+  t.equal(first.length, 3, 'three batches of the partition share a request')
+  first[1].sendAlone = true
+  for (const b of [...first].reverse()) acc.reenqueue(b, 0)
+  t.equal(acc.drain(0, leaders, always, 1 << 20).requests[0].batches.length, 1, 'the head batch alone: the next one goes alone')
+  t.same(acc.drain(0, leaders, always, 1 << 20).requests[0].batches, [first[1]], 'the batch that goes alone')
+  t.equal(acc.drain(0, leaders, always, 1 << 20).requests[0].batches.length, 1, 'then the last')
 })

@@ -44,7 +44,7 @@ function harness() {
     ensureTopics: async () => undefined,
     metadata: { leaderOf: () => 1, needsRefresh: () => false, topic: () => undefined, markStale: () => undefined, applyLeaderHint: () => false },
   } as unknown as Cluster
-  const fetcher = new Fetcher(cluster, codec, new RetryPolicy(), { maxWaitMs: 100, minBytes: 1, maxBytes: 1 << 20, requestTimeoutMs: 1000 })
+  const fetcher = new Fetcher(cluster, codec, new RetryPolicy(), { maxWaitMs: 100, minBytes: 1, maxBytes: 1 << 20, requestTimeoutMs: 1000, apiTimeoutMs: 60_000 })
   return { fetcher, asked, inFlightMax: () => inFlightMax }
 }
 

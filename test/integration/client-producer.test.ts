@@ -48,9 +48,10 @@ t.test('close() right after sending delivers what was sent, then refuses new sen
   t.equal(tally.acked, 1000, 'nothing failed with CLIENT_CLOSED')
   t.same([...tally.failed], [])
   await t.rejects(producer.send({ topic: 'close-fresh', value: 'late' }), { code: 'CLIENT_CLOSED' })
-  // acks=1 answers before the high watermark (what 'latest' reports) covers the records: wait for it.
-  let end = 0
-  for (const deadline = Date.now() + 20_000; end < 1000 && Date.now() < deadline; await new Promise((r) => setTimeout(r, 20))) {
+  // acks=1 answers once the leader appended; 'latest' is the high watermark, which follows
+  // when the append is flushed: wait for it (bounded) rather than race it.
+  let end = -1
+  for (const until = Date.now() + 10_000; end < 1000 && Date.now() < until; await new Promise((r) => setTimeout(r, 50))) {
     end = (await c.admin().listOffsets('close-fresh', 'latest'))[0].offset
   }
   t.ok(end >= 1000, `the records are in the log (end offset ${end})`)
