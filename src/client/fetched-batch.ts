@@ -4,8 +4,14 @@
 // ConsumerRecord objects (once, on first use); `count` with `value(i)`, `key(i)`, `offset(i)`,
 // `timestamp(i)` and `headers(i)` reads them without an object per record, which is what
 // keeps a consumer of small records from spending its time in the garbage collector.
-import { HEADER_INDEX_INTS, RECORD_INDEX_INTS, type BatchIndex, type RecordHeader } from '../codec/index.js'
+import { HEADER_INDEX_INTS, HEADER_INDEX_SLOT, RECORD_INDEX_INTS, RECORD_INDEX_SLOT, type BatchIndex, type RecordHeader } from '../codec/index.js'
 import type { ConsumerRecord } from './records.js'
+
+// The index slots read per record, as module-level names: Node 20 keeps these constant in hot
+// code, where reads through the imported tables measured up to 1.4x slower.
+const { offsetDelta: OFFSET_DELTA, timestampDelta: TIMESTAMP_DELTA, keyOffset: KEY_AT, keyLength: KEY_LENGTH } = RECORD_INDEX_SLOT
+const { valueOffset: VALUE_AT, valueLength: VALUE_LENGTH, firstHeader: FIRST_HEADER, headerCount: HEADER_COUNT } = RECORD_INDEX_SLOT
+const { keyOffset: H_KEY_AT, keyLength: H_KEY_LENGTH, valueOffset: H_VALUE_AT, valueLength: H_VALUE_LENGTH } = HEADER_INDEX_SLOT
 
 const utf8 = new TextDecoder('utf-8', { fatal: false })
 
@@ -55,44 +61,45 @@ export class RecordsView {
   /** The i-th record's offset. */
   offset(i: number): number {
     const s = this.segment(i)
-    return s.index.header.baseOffset + s.index.records[this.slot(s, i)]
+    return s.index.header.baseOffset + s.index.records[this.slot(s, i) + OFFSET_DELTA]
   }
 
   timestamp(i: number): number {
     const s = this.segment(i)
     if (s.logAppendTime) return s.index.header.maxTimestamp
-    return s.index.header.baseTimestamp + s.f64[(this.slot(s, i) + 2) >> 1]
+    return s.index.header.baseTimestamp + s.f64[(this.slot(s, i) + TIMESTAMP_DELTA) >> 1]
   }
 
   /** The i-th record's key: a view into the fetched bytes (copy it to keep it), or null. */
   key(i: number): Uint8Array | null {
     const s = this.segment(i)
     const r = this.slot(s, i)
-    return view(s.index.data, s.index.records[r + 4], s.index.records[r + 5])
+    return view(s.index.data, s.index.records[r + KEY_AT], s.index.records[r + KEY_LENGTH])
   }
 
   /** The i-th record's value: a view into the fetched bytes (copy it to keep it), or null. */
   value(i: number): Uint8Array | null {
     const s = this.segment(i)
     const r = this.slot(s, i)
-    return view(s.index.data, s.index.records[r + 6], s.index.records[r + 7])
+    return view(s.index.data, s.index.records[r + VALUE_AT], s.index.records[r + VALUE_LENGTH])
   }
 
   /** The i-th record's value length in bytes, -1 for null, without a view. */
   valueLength(i: number): number {
     const s = this.segment(i)
-    return s.index.records[this.slot(s, i) + 7]
+    return s.index.records[this.slot(s, i) + VALUE_LENGTH]
   }
 
   headers(i: number): RecordHeader[] {
     const s = this.segment(i)
     const r = this.slot(s, i)
     const { records, headers, data } = s.index
-    const count = records[r + 9]
+    const count = records[r + HEADER_COUNT]
     const out: RecordHeader[] = new Array(count)
     for (let h = 0; h < count; h++) {
-      const e = (records[r + 8] + h) * HEADER_INDEX_INTS
-      out[h] = { key: utf8.decode(data.subarray(headers[e], headers[e] + headers[e + 1])), value: view(data, headers[e + 2], headers[e + 3]) }
+      const e = (records[r + FIRST_HEADER] + h) * HEADER_INDEX_INTS
+      const keyAt = headers[e + H_KEY_AT]
+      out[h] = { key: utf8.decode(data.subarray(keyAt, keyAt + headers[e + H_KEY_LENGTH])), value: view(data, headers[e + H_VALUE_AT], headers[e + H_VALUE_LENGTH]) }
     }
     return out
   }

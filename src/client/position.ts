@@ -13,7 +13,7 @@
 // checks the CRC of those it skipped: their header fields (the control flag, the offsets)
 // decided the skip, and the broker does not re-check bytes it wrote on every read.
 import type { BatchHeader, Codec } from '../codec/index.js'
-import { CodecError, LOG_OVERHEAD_BYTES, RECORD_INDEX_INTS, readBatchHeader, splitBatches } from '../codec/index.js'
+import { CodecError, declaredBatchBytes, LOG_OVERHEAD_BYTES, RECORD_INDEX_INTS, RECORD_INDEX_SLOT, readBatchHeader, splitBatches } from '../codec/index.js'
 import { RecordsView, type IndexedSegment } from './fetched-batch.js'
 import type { ConsumerRecord } from './records.js'
 
@@ -97,12 +97,12 @@ export async function readPartition(
 function firstAtOrAfter(records: Int32Array, header: BatchHeader, position: number): number {
   if (header.baseOffset >= position) return 0
   let i = 0
-  while (i < header.recordCount && header.baseOffset + records[i * RECORD_INDEX_INTS] < position) i++
+  while (i < header.recordCount && header.baseOffset + records[i * RECORD_INDEX_INTS + RECORD_INDEX_SLOT.offsetDelta] < position) i++
   return i
 }
 
 function firstBatchBytes(bytes: Uint8Array): number {
   if (bytes.length === 0) return 0
   if (bytes.length < LOG_OVERHEAD_BYTES) return bytes.length * 2
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getInt32(8) + LOG_OVERHEAD_BYTES
+  return declaredBatchBytes(new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength))
 }
