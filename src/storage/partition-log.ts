@@ -19,6 +19,7 @@ import { NodeFileLayer } from './node-file-layer.js'
 import { recoverLog, type CorruptRange, type RecoveryReport } from './recovery.js'
 import { planRetention } from './retention.js'
 import { INDEX_SUFFIX, LOG_SUFFIX, Segment, TIME_INDEX_SUFFIX } from './segment.js'
+import { Serial } from './serial.js'
 
 export interface OpenLogOptions {
   dir: string
@@ -70,7 +71,8 @@ export class PartitionLog {
   private flushed: number
   /** A truncation is closing files and removing offsets: fsyncs asked for now are skipped. */
   private truncationRunning = false
-  private chain: Promise<unknown> = Promise.resolve()
+  /** Mutations, one at a time (bounded by their callers: a replica's input queue, the cleaner). */
+  private readonly mutations = new Serial(Number.POSITIVE_INFINITY)
   private failure: StorageError | null = null
   private closed = false
   private epochDirty = false
@@ -743,12 +745,10 @@ export class PartitionLog {
   /** Runs `fn` after every earlier mutation (and before later ones). Throws LOG_CLOSED at once. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     this.assertOpen()
-    const run = this.chain.then(() => {
+    return this.mutations.run(() => {
       this.assertOpen()
       return fn()
     })
-    this.chain = run.catch(() => undefined)
-    return run
   }
 
   private assertOpen(): void {
@@ -773,7 +773,7 @@ export class PartitionLog {
   async close(): Promise<void> {
     if (this.closed) return
     if (this.timer !== null) clearInterval(this.timer)
-    await this.chain
+    await this.mutations.idle()
     await this.compactionIdle()
     if (this.failure === null) await this.flush()
     await this.groupCommit.idle()

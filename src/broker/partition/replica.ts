@@ -13,7 +13,7 @@ import {
   NodeFileLayer, PartitionLog, readSmallFile, writeFileAtomic, type AppendInfo, type FileLayer, type LogConfig,
 } from '../../storage/index.js'
 import { ReplicaError } from './replica-error.js'
-import { Serial } from './serial.js'
+import { Serial } from '../../storage/index.js'
 
 const QUORUM_STATE_FILE = 'quorum-state.json'
 /** Core inputs waiting for the shell (ticks, proposals, flushes): bounded per replica. */
