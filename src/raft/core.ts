@@ -4,7 +4,7 @@
 // removeVoter). Outputs: ready() / advance(). No I/O, no clock, no randomness of its own, no
 // record bytes.
 import { assert } from './assert.js'
-import { EpochCache } from './epoch-cache.js'
+import { EpochCache } from '../storage/epoch-cache.js'
 import {
   PARKED_FETCHES_MAX,
   FETCH_IDS_VALID_MAX,

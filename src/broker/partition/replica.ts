@@ -307,7 +307,7 @@ export class PartitionReplica {
       case 'resetLog':
         // Single-voter groups never reset. Replication must also persist d.logStartEpoch and
         // d.voters with the log start (the LogView gives them back at open).
-        await this.log.truncateFullyAndStartAt(d.logStart)
+        await this.log.truncateFullyAndStartAt(d.logStart, d.logStartEpoch)
         return
       case 'appendVoters':
       case 'attachSnapshotChunk':
