@@ -20,6 +20,7 @@ import { recoverLog, type CorruptRange, type RecoveryReport } from './recovery.j
 import { planRetention } from './retention.js'
 import { INDEX_SUFFIX, LOG_SUFFIX, Segment, TIME_INDEX_SUFFIX } from './segment.js'
 import { Serial } from './serial.js'
+import { systemTimers, type Timers } from './timers.js'
 
 export interface OpenLogOptions {
   dir: string
@@ -28,8 +29,13 @@ export interface OpenLogOptions {
   fs?: FileLayer
   /** Defaults to the shared codec (loadCodec()). */
   codec?: Codec
-  /** Milliseconds since the epoch; injected so tests control roll and retention by time. */
+  /** Milliseconds since the epoch; injected so tests control roll and retention by time (default: timers.now). */
   clock?: () => number
+  /**
+   * Scheduling of group-commit fsyncs (and the clock's default); a simulator injects virtual ones.
+   * flush=interval still uses a real interval timer.
+   */
+  timers?: Timers
 }
 
 export interface AppendInfo {
@@ -93,6 +99,7 @@ export class PartitionLog {
     private readonly fs: FileLayer,
     readonly codec: Codec,
     private readonly clock: () => number,
+    private readonly timers: Timers,
     /** @internal ordered, the last is active; compaction swaps entries in place. */
     readonly segments: Segment[],
     private logStart: number,
@@ -108,7 +115,8 @@ export class PartitionLog {
     const config = resolveConfig(options.config)
     const fs = options.fs ?? new NodeFileLayer()
     const codec = options.codec ?? (await loadCodec())
-    const clock = options.clock ?? Date.now
+    const timers = options.timers ?? systemTimers
+    const clock = options.clock ?? (() => timers.now())
     const r = await recoverLog({ fs, codec, dir: options.dir, indexIntervalBytes: config.indexIntervalBytes, nowMs: clock() })
     const lastEnd = r.segments.length === 0 ? -1 : r.segments[r.segments.length - 1].nextOffset
     if (r.logStartOffset > lastEnd) {
@@ -123,7 +131,7 @@ export class PartitionLog {
     if (r.logStartDirty) await saveLogStart(fs, options.dir, { offset: r.logStartOffset, epoch: r.epochCache.logStartEpoch }, crc)
     await r.segments[r.segments.length - 1].file.sync()
     await fs.syncDir(options.dir) // what recovery saw (and any cut tail) is now durable
-    const log = new PartitionLog(options.dir, config, fs, codec, clock, r.segments, r.logStartOffset, r.epochCache, r.report)
+    const log = new PartitionLog(options.dir, config, fs, codec, clock, timers, r.segments, r.logStartOffset, r.epochCache, r.report)
     if (log.clampEpochs() || r.epochCacheDirty) {
       log.epochDirty = true
       await log.epochSaver.run()
@@ -363,7 +371,7 @@ export class PartitionLog {
   private requestFlush(): void {
     if (this.flushScheduled || (this.flushed >= this.logEndOffset && !this.epochDirty)) return
     this.flushScheduled = true
-    setImmediate(() => {
+    this.timers.soon(() => {
       this.flushScheduled = false
       if (this.closed) return
       this.groupCommit.run().catch(() => undefined) // failures reach waiters through fail()

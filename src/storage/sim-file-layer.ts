@@ -103,7 +103,7 @@ class SimHandle implements FileHandle {
     // covered (the adversarial reading of fsync; the log must not count them as flushed).
     const version = f.version
     const atStart = f.data.slice(0, f.length)
-    await this.layer.syncDelay()
+    await this.layer.syncDelay(this.path)
     if (this.era !== this.layer.era) throw new Error(`${this.path}: power cut during fsync`)
     if (f.version === version) {
       f.durableLength = f.length
@@ -125,13 +125,24 @@ export class SimFileLayer implements FileLayer {
   era = 0
   private readonly dirs = new Map<string, Dir>()
 
-  constructor(private readonly fsyncDelayMs = 0) {}
+  private readonly delay: () => Promise<void>
+  /** When it returns true for a path, that fsync fails (EIO) and makes nothing durable. */
+  failSync: ((path: string) => boolean) | null = null
 
-  /** Lets fsync take (simulated) time so that concurrent appends can queue behind it. */
-  syncDelay(): Promise<void> {
-    return this.fsyncDelayMs > 0
-      ? new Promise((resolve) => setTimeout(resolve, this.fsyncDelayMs))
-      : new Promise((resolve) => setImmediate(resolve))
+  /**
+   * `fsyncDelayMs` lets fsync take real time so that concurrent appends queue behind it; a
+   * simulator passes `syncDelay` instead (its own virtual time) so that a run replays exactly.
+   */
+  constructor(options: number | { syncDelay?: () => Promise<void> } = 0) {
+    const ms = typeof options === 'number' ? options : 0
+    this.delay = (typeof options === 'object' ? options.syncDelay : undefined) ??
+      (ms > 0 ? () => new Promise((resolve) => setTimeout(resolve, ms)) : () => new Promise((resolve) => setImmediate(resolve)))
+  }
+
+  /** Waits as long as one fsync takes; throws EIO if `failSync` says this one fails. */
+  async syncDelay(path: string): Promise<void> {
+    await this.delay()
+    if (this.failSync?.(path) === true) throw Object.assign(new Error(`EIO: fsync of ${path} failed`), { code: 'EIO' })
   }
 
   private dir(path: string): Dir {
@@ -183,7 +194,7 @@ export class SimFileLayer implements FileLayer {
   async syncDir(dir: string): Promise<void> {
     const era = this.era
     this.fsyncCount++
-    await this.syncDelay()
+    await this.syncDelay(dir)
     if (era !== this.era) throw new Error(`${dir}: power cut during fsync`)
     const d = this.dir(dir)
     d.durable = new Map(d.entries)

@@ -5,12 +5,7 @@
 // (the response frame is written in place around the records: handlers/fetch.ts). Bounded:
 // at most `countMax` buffers exist; past that, and for reads larger than a buffer, storage
 // allocates as before.
-import { FETCH_FRAME_HEADROOM_BYTES } from '../../protocol/index.js'
-
-/** A partition read up to Kafka's default max.partition.fetch.bytes, with room for its frame. */
-export const READ_BUFFER_BYTES = 1024 * 1024 + FETCH_FRAME_HEADROOM_BYTES
-/** Buffers one broker keeps: this many fetches read without allocating at once. */
-export const READ_BUFFERS_MAX = 16
+import { READ_BUFFER_BYTES, READ_BUFFERS_MAX } from './limits.js'
 
 export class ReadBufferPool {
   private readonly free: Uint8Array[] = []
