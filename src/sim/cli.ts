@@ -1,6 +1,6 @@
 // `npm run sim -- --seeds N [--from S]` runs many seeds; `--seed S` replays one with a trace.
 // `--bug NAME` re-introduces a known bug (see BUG_NAMES) to watch the checker catch it.
-import type { BugSwitches } from '../types.js'
+import type { BugSwitches } from '../raft/types.js'
 import { runSeed, type SimResult } from './simulation.js'
 
 export const BUG_NAMES = [

@@ -1,8 +1,8 @@
 // Safety checker: Raft's invariants, asserted after every simulation step and on the
 // shell events that could break them. Each check names the property it guards.
-import { majority } from '../quorum.js'
-import { differByOne } from '../voter-set.js'
-import type { VoteRequest } from '../types.js'
+import { majority } from '../raft/quorum.js'
+import { differByOne } from '../raft/voter-set.js'
+import type { VoteRequest } from '../raft/types.js'
 import type { SimEntry, SimLog, SimSnapshot } from './sim-log.js'
 import type { SimNode } from './sim-node.js'
 

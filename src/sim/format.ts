@@ -1,5 +1,5 @@
 // Human-readable one-liners for messages and directives, used by traces and scripts.
-import type { Message } from '../types.js'
+import type { Message } from '../raft/types.js'
 import type { SimEntry } from './sim-log.js'
 
 export function formatMessage(m: Message): string {

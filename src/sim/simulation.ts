@@ -1,8 +1,8 @@
 // One seeded simulation run: a safety phase under faults (loss, delay, reordering,
 // duplication, partitions, crashes, restarts, clock drift, client load), checked after
 // every step, then a liveness phase that heals everything and demands a commit in time.
-import { Prng } from '../prng.js'
-import type { BugSwitches, Leadership, Message, VoteRequest } from '../types.js'
+import { Prng } from './prng.js'
+import type { BugSwitches, Leadership, Message, VoteRequest } from '../raft/types.js'
 import { Checker } from './checker.js'
 import { formatLog, formatMessage } from './format.js'
 import { SIM_ENTRY_BYTES, type SimSnapshot } from './sim-log.js'

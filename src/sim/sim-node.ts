@@ -1,10 +1,10 @@
 // One simulated replica: the pure core plus its thin shell (fake log, durable quorum
 // state, a snapshot being downloaded). The shell obeys the Ready contract exactly: persist,
 // execute directives, send, advance, then report appends.
-import { assert } from '../assert.js'
-import { RaftCore } from '../core.js'
-import type { Prng } from '../prng.js'
-import type { AppendedRange, Directive, Message, QuorumState, RaftConfig, Ready, VoteRequest } from '../types.js'
+import { assert } from '../raft/assert.js'
+import { RaftCore } from '../raft/core.js'
+import type { Prng } from './prng.js'
+import type { AppendedRange, Directive, Message, QuorumState, RaftConfig, Ready, VoteRequest } from '../raft/types.js'
 import { SimLog, votersPayload, type SimEntry, type SimSnapshot } from './sim-log.js'
 
 export interface NodeHooks {
