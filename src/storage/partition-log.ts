@@ -338,7 +338,10 @@ export class PartitionLog {
       await this.writeDurably(old.path(INDEX_SUFFIX), index)
       await this.writeDurably(old.path(TIME_INDEX_SUFFIX), timeIndex)
       const seg = Segment.create(this.fs, this.dir, old.nextOffset, this.config.indexIntervalBytes, this.clock())
-      if (this.epochDirty) await this.epochSaver.run() // closed segments' epochs are on disk
+      // Closed segments' epochs are on disk before the next segment exists (recovery scans only
+      // the last one): a save a group commit started is awaited too, though it cleared the flag.
+      if (this.epochDirty) await this.epochSaver.run()
+      else await this.epochSaver.idle()
       await this.fs.syncDir(this.dir)
       this.fsyncs++
       this.segments.push(seg)

@@ -133,7 +133,7 @@ export class SimFileLayer implements FileLayer {
   era = 0
   private readonly dirs = new Map<string, Dir>()
 
-  private readonly delay: () => Promise<void>
+  private readonly delay: (path: string) => Promise<void>
   /** When it returns true for a path, that fsync fails (EIO) and makes nothing durable. */
   failSync: ((path: string) => boolean) | null = null
 
@@ -141,7 +141,7 @@ export class SimFileLayer implements FileLayer {
    * `fsyncDelayMs` lets fsync take real time so that concurrent appends queue behind it; a
    * simulator passes `syncDelay` instead (its own virtual time) so that a run replays exactly.
    */
-  constructor(options: number | { syncDelay?: () => Promise<void> } = 0) {
+  constructor(options: number | { syncDelay?: (path: string) => Promise<void> } = 0) {
     const ms = typeof options === 'number' ? options : 0
     this.delay = (typeof options === 'object' ? options.syncDelay : undefined) ??
       (ms > 0 ? () => new Promise((resolve) => setTimeout(resolve, ms)) : () => new Promise((resolve) => setImmediate(resolve)))
@@ -149,7 +149,7 @@ export class SimFileLayer implements FileLayer {
 
   /** Waits as long as one fsync takes; throws EIO if `failSync` says this one fails. */
   async syncDelay(path: string): Promise<void> {
-    await this.delay()
+    await this.delay(path)
     if (this.failSync?.(path) === true) throw Object.assign(new Error(`EIO: fsync of ${path} failed`), { code: 'EIO' })
   }
 
