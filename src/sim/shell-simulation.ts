@@ -13,7 +13,7 @@ import { resolveConfig } from '../storage/index.js'
 import { Checker } from './checker.js'
 import { settle } from './event-loop.js'
 import { formatLog, formatMessage } from './format.js'
-import { CLIENT_UNCOMMITTED_MAX, SETTLE_ROUNDS_MAX, TRACE_LINES_MAX } from './limits.js'
+import { CLIENT_ACK_TIMEOUT_MS, CLIENT_UNCOMMITTED_MAX, SETTLE_ROUNDS_MAX, TRACE_LINES_MAX } from './limits.js'
 import { Prng } from './prng.js'
 import { payloadValue, ShellNode, type ShellNodeConfig } from './shell-node.js'
 import { SimNetwork, type PartitionKind } from './sim-network.js'
@@ -24,8 +24,6 @@ import { VirtualTime } from './virtual-time.js'
 export const SHELL_SAFETY_STEPS_DEFAULT = 500
 /** Virtual milliseconds per step (one tick of an undrifted clock). */
 export const STEP_MS = 10
-/** How long a simulated producer waits for acks=all (virtual ms): long, so leadership changes decide. */
-const ACK_TIMEOUT_MS = 200 * STEP_MS
 
 export interface ShellSimParams {
   voters: number
@@ -422,7 +420,7 @@ class ShellSimulation {
     target.appendValidated(this.batch(payloads)).then(
       (info) => {
         if (this.tracing) this.log(`propose payloads ${payloads.join(',')} at offset ${info.firstOffset}`)
-        return target.committed(info.nextOffset, ACK_TIMEOUT_MS).then(() => {
+        return target.committed(info.nextOffset, CLIENT_ACK_TIMEOUT_MS).then(() => {
           this.counts.acked++
           this.acks.push({ firstOffset: info.firstOffset, payloads })
         })

@@ -11,26 +11,21 @@
 // Beside the log (docs/storage.md): quorum-state.json (epoch, vote, leader), voter-sets (the
 // voter set at the log start and every voter record in the log); the log start's epoch is the
 // log's own (log-start-offset).
-import { join } from 'node:path'
 import { loadCodec, type Codec } from '../../codec/index.js'
 import { ErrorCode } from '../../protocol/index.js'
-import { RaftCore } from '../../raft/core.js'
-import { FETCH_MAX_BYTES_DEFAULT } from '../../raft/limits.js'
 import type {
-  AppendedRange, Directive, Leadership, Message, NodeId, QuorumState, RaftConfig, Ready, Status, TransferResult,
-  VoterChangeResult, VoterSetAt,
+  Leadership, Message, NodeId, QuorumState, RaftConfig, Ready, Status, TransferResult, VoterChangeResult, VoterSetAt,
 } from '../../raft/types.js'
 import {
-  NodeFileLayer, PartitionLog, readSmallFile, Serial, StorageError, systemTimers, writeFileAtomic,
-  type AppendInfo, type FileLayer, type LogConfig, type Timers,
+  Serial, StorageError, systemTimers, type AppendInfo, type FileLayer, type LogConfig, type PartitionLog, type Timers,
 } from '../../storage/index.js'
 import { jsonLogger, type Logger } from '../log.js'
-import { leaderChangeBatch, voterRecordsIn, votersBatch } from './control-records.js'
-import { CORE_INPUTS_QUEUED_MAX, HW_WAITERS_MAX, READY_ROUNDS_MAX, REOPEN_RETRY_TICKS } from './limits.js'
+import { CommitWaiters } from './commit-waiters.js'
+import { CORE_INPUTS_QUEUED_MAX, READY_ROUNDS_MAX, REOPEN_RETRY_TICKS } from './limits.js'
+import { executeDirective, type Append, type DirectiveContext } from './log-directives.js'
 import { ReplicaError } from './replica-error.js'
-import { fitToLog, loadVoterSets, sameSets, saveVoterSets, withRecord } from './voter-sets.js'
-
-const QUORUM_STATE_FILE = 'quorum-state.json'
+import { filesOf, openFromDisk, saveQuorumState, type Opened } from './replica-disk.js'
+import { fitToLog, sameSets, saveVoterSets } from './voter-sets.js'
 
 export interface ReplicaOptions {
   dir: string
@@ -68,27 +63,6 @@ export interface ReplicaObserver {
   reopened?(why: string): void
 }
 
-interface HwWaiter {
-  offset: number
-  /** The leader epoch it was made in: any other epoch fails it. */
-  epoch: number
-  resolve: () => void
-  reject: (err: Error) => void
-}
-
-/** What an open replica works on; replaced whole when it reopens. */
-interface Opened {
-  readonly log: PartitionLog
-  readonly core: RaftCore
-  /** The voter set at the log start and each voter record in the log, as on disk. */
-  voterSets: VoterSetAt[]
-}
-
-interface Append {
-  logEnd: number
-  range: AppendedRange
-}
-
 /** A failure that is the request's (bad input, a refused proposal): the log was not touched. */
 function isRequestError(err: unknown): boolean {
   if (err instanceof ReplicaError) return true
@@ -105,7 +79,8 @@ export class PartitionReplica {
   private hw = 0
   private leadership: Leadership
   private epochCommitted = false
-  private hwWaiters: HwWaiter[] = []
+  private readonly waiters: CommitWaiters
+  private readonly directiveContext: DirectiveContext
   private readonly hwListeners = new Set<() => void>()
   private readonly timers: Timers
   private readonly logger: Logger
@@ -117,8 +92,6 @@ export class PartitionReplica {
   private offlineTicks = 0
   /** The log instance the API last saw (kept while offline: it answers LOG_CLOSED). */
   private lastLog: PartitionLog
-  /** Opens from disk so far (1 after `open`): the simulator counts a reopen as a restart. */
-  incarnation = 1
 
   private constructor(
     private readonly options: ReplicaOptions,
@@ -131,6 +104,11 @@ export class PartitionReplica {
     this.timers = options.timers ?? systemTimers
     this.logger = options.logger ?? jsonLogger({ partition: options.dir })
     this.crc = (b) => codec.crc32c(b)
+    this.waiters = new CommitWaiters(this.timers)
+    this.directiveContext = {
+      codec, nodeId: options.nodeId, timers: this.timers, observer: options.observer,
+      saveVoterSets: (o, sets) => this.saveVoterSets(o, sets),
+    }
     this.inputs = new Serial(CORE_INPUTS_QUEUED_MAX, (max) =>
       new ReplicaError(ErrorCode.THROTTLING_QUOTA_EXCEEDED, `partition ${options.dir} is busy: ${max} inputs are queued; retry shortly`))
   }
@@ -246,25 +224,7 @@ export class PartitionReplica {
         `offsets below ${offset} were not appended in this leader's epoch ${epoch}; whether the batch committed is unknown`, this.leaderId))
     }
     if (offset <= this.hw) return Promise.resolve()
-    if (this.hwWaiters.length >= HW_WAITERS_MAX) {
-      return Promise.reject(new ReplicaError(ErrorCode.NOT_ENOUGH_REPLICAS, 'too many produce requests waiting for replication'))
-    }
-    return new Promise((resolve, reject) => {
-      const waiter: HwWaiter = { offset, epoch, resolve, reject }
-      const cancel = this.timers.after(timeoutMs, () => {
-        this.hwWaiters = this.hwWaiters.filter((w) => w !== waiter)
-        reject(new ReplicaError(ErrorCode.REQUEST_TIMED_OUT, `not replicated within ${timeoutMs} ms; the batch may still commit`))
-      })
-      waiter.resolve = () => {
-        cancel()
-        resolve()
-      }
-      waiter.reject = (err) => {
-        cancel()
-        reject(err)
-      }
-      this.hwWaiters.push(waiter)
-    })
+    return this.waiters.wait(offset, epoch, timeoutMs)
   }
 
   /** Resolves true once leaderReady, or false after timeoutMs. */
@@ -330,7 +290,7 @@ export class PartitionReplica {
     }
     this.closed = true
     await this.inputs.idle()
-    this.failWaiters(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the replica is closing'))
+    this.waiters.fail(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the replica is closing'))
     await this.opened?.log.close()
   }
 
@@ -338,7 +298,7 @@ export class PartitionReplica {
   abandon(): void {
     this.closed = true
     this.opened?.log.abandon()
-    this.failWaiters(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the replica stopped'))
+    this.waiters.fail(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the replica stopped'))
   }
 
   // ---------------------------------------------------------------- the shell
@@ -414,95 +374,21 @@ export class PartitionReplica {
     if (rd.quorumState !== null) await this.saveQuorumState(rd.quorumState)
     const appends: Append[] = []
     for (const d of rd.directives) {
-      const a = await this.executeDirective(o, d)
+      const a = await executeDirective(this.directiveContext, o, d)
       if (a !== null) appends.push(a)
     }
     for (const m of rd.messages) this.options.send?.(m)
     return appends
   }
 
-  private async executeDirective(o: Opened, d: Directive): Promise<Append | null> {
-    const log = o.log
-    switch (d.kind) {
-      case 'appendLeaderChange': {
-        const bytes = leaderChangeBatch(this.codec, d.epoch, this.options.nodeId, d.voters, this.timers.now())
-        const info = await log.appendAsLeader(bytes, d.epoch)
-        this.options.observer?.appended?.(bytes, info)
-        return { logEnd: info.nextOffset, range: { epochStarts: [{ epoch: d.epoch, startOffset: info.firstOffset }] } }
-      }
-      case 'appendVoters': {
-        const offset = log.logEndOffset
-        // The entry first: a record on disk must never lack it (voter-sets.ts).
-        await this.saveVoterSets(o, withRecord(o.voterSets, offset, d.voters))
-        const bytes = votersBatch(this.codec, d.epoch, d.voters, this.timers.now())
-        const info = await log.appendAsLeader(bytes, d.epoch)
-        this.options.observer?.appended?.(bytes, info)
-        return { logEnd: info.nextOffset, range: { epochStarts: this.epochStartsFrom(log, offset), voterSets: [{ offset, voters: d.voters }] } }
-      }
-      case 'appendFetched': {
-        const before = log.logEndOffset
-        if (d.fromOffset !== before) throw new Error(`the core appends at ${d.fromOffset}, the log ends at ${before}`)
-        const bytes = d.records as Uint8Array
-        const voterSets = voterRecordsIn(this.codec, bytes)
-        if (voterSets.length > 0) await this.saveVoterSets(o, [...o.voterSets, ...voterSets])
-        // A compacted leader's log has offset gaps: its batches may start past our end.
-        const info = await log.appendAsFollower(bytes, { allowGap: true })
-        this.options.observer?.appended?.(bytes, info)
-        return { logEnd: info.nextOffset, range: { epochStarts: this.epochStartsFrom(log, before), voterSets } }
-      }
-      case 'attachRecords': {
-        // An empty read (a compaction gap up to the log end) is no records, not an empty batch list.
-        const { bytes } = await log.read(d.fromOffset, d.maxBytes)
-        d.response.records = bytes.length === 0 ? null : bytes
-        return null
-      }
-      case 'truncate': {
-        this.options.observer?.truncating?.(d.offset)
-        await log.truncateTo(d.offset)
-        this.options.observer?.truncated?.(log.logEndOffset)
-        // A batch straddling the offset goes whole: the core would count offsets the log lacks.
-        if (log.logEndOffset !== d.offset) throw new Error(`truncation to ${d.offset} ended the log at ${log.logEndOffset} (a batch straddled it)`)
-        await this.saveVoterSets(o, fitToLog(o.voterSets, log.logStartOffset, log.logEndOffset))
-        return null
-      }
-      case 'resetLog':
-        await this.resetLog(o, d.logStart, d.logStartEpoch, d.voters)
-        return null
-      case 'attachSnapshotChunk':
-      case 'writeSnapshotChunk':
-      case 'installSnapshot':
-        throw new Error(`data partitions have no snapshots (${d.kind})`)
-    }
-  }
-
-  /**
-   * A follower behind the leader's log start starts over there, with the epoch and voter set
-   * in force at that start. Each step leaves a state a crash may stop in: the log emptied where
-   * it stands, then the new set written beside the old one (its entry lies past the empty log's
-   * end until the reset lands), then the log reset to its new start.
-   */
-  private async resetLog(o: Opened, logStart: number, logStartEpoch: number, voters: readonly NodeId[]): Promise<void> {
-    const log = o.log
-    if (log.logEndOffset > log.logStartOffset) await log.truncateTo(log.logStartOffset)
-    const emptied = fitToLog(o.voterSets, log.logStartOffset, log.logEndOffset)
-    const base = emptied[emptied.length - 1]
-    const entry = { offset: logStart - 1, voters: [...voters] }
-    await this.saveVoterSets(o, base !== undefined && base.offset < entry.offset ? [...emptied, entry] : [entry])
-    await log.truncateFullyAndStartAt(logStart, logStartEpoch)
-    o.voterSets = [entry]
-    if (log.logStartOffset !== logStart || log.logEndOffset !== logStart) throw new Error(`reset to ${logStart} left the log at [${log.logStartOffset}, ${log.logEndOffset})`)
-    this.options.observer?.reset?.(logStart, logStartEpoch, voters)
-  }
-
-  private applyRetention(o: Opened): Promise<void> | void {
+  /** Retention below what the core knows to be committed and flushed; the core learns the new start. */
+  private async applyRetention(o: Opened): Promise<void> {
     const s = o.core.status()
     const before = o.log.logStartOffset
-    return o.log.applyRetention(Math.min(s.highWatermark, s.flushedEnd)).then(async () => {
-      if (o.log.logStartOffset === before) return
-      o.core.advanceLogStart(o.log.logStartOffset)
-      const folded = fitToLog(o.voterSets, o.log.logStartOffset, o.log.logEndOffset)
-      if (folded.length !== o.voterSets.length) await this.saveVoterSets(o, folded)
-    })
+    await o.log.applyRetention(Math.min(s.highWatermark, s.flushedEnd))
+    if (o.log.logStartOffset === before) return
+    o.core.advanceLogStart(o.log.logStartOffset)
+    await this.saveVoterSets(o, fitToLog(o.voterSets, o.log.logStartOffset, o.log.logEndOffset))
   }
 
   /** Leadership and HW changes of a Ready carried out, for waiters and readers. */
@@ -510,9 +396,9 @@ export class PartitionReplica {
     if (rd.leadership !== null) {
       this.leadership = rd.leadership
       if (rd.leadership.role !== 'leader') {
-        this.failWaiters(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'leadership moved', rd.leadership.leaderId))
+        this.waiters.fail(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'leadership moved', rd.leadership.leaderId))
       } else {
-        this.failWaiters(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'a new leader epoch began'), rd.leadership.epoch)
+        this.waiters.fail(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'a new leader epoch began'), rd.leadership.epoch)
       }
     }
     if (rd.highWatermark !== null) this.advanceHighWatermark(rd.highWatermark)
@@ -524,23 +410,15 @@ export class PartitionReplica {
     if (voters.length === 1 && voters[0] === this.options.nodeId) o.core.campaign()
   }
 
-  /** Epochs the log's cache started at or after `from` (those an append just opened). */
-  private epochStartsFrom(log: PartitionLog, from: number) {
-    return log.epochEntries().filter((e) => e.startOffset >= from).map((e) => ({ epoch: e.epoch, startOffset: e.startOffset }))
+  private saveQuorumState(state: QuorumState): Promise<void> {
+    return saveQuorumState(this.options, state)
   }
 
-  private async saveQuorumState(state: QuorumState): Promise<void> {
-    await writeFileAtomic(this.fs(), join(this.options.dir, QUORUM_STATE_FILE), new TextEncoder().encode(JSON.stringify(state)))
-  }
-
+  /** Writes the voter sets beside the log (if they changed) and keeps them as `o`'s. */
   private async saveVoterSets(o: Opened, sets: VoterSetAt[]): Promise<void> {
     if (sameSets(sets, o.voterSets)) return
-    await saveVoterSets(this.fs(), this.options.dir, sets, this.crc)
+    await saveVoterSets(filesOf(this.options), this.options.dir, sets, this.crc)
     o.voterSets = sets
-  }
-
-  private fs(): FileLayer {
-    return this.options.fs ?? defaultFs
   }
 
   /** When the log has flushed past `offset`, tell the core (its HW counts flushed data only). */
@@ -578,7 +456,7 @@ export class PartitionReplica {
     this.leadership = { role: 'unattached', epoch: this.leadership.epoch, leaderId: null }
     this.epochCommitted = false
     this.hw = 0
-    this.failWaiters(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `the replica is reopening after a failure (${messageOf(err)})`))
+    this.waiters.fail(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `the replica is reopening after a failure (${messageOf(err)})`))
     if (failed !== null) await failed.log.close().catch(() => undefined)
     await this.reopen(`failure during ${what}: ${messageOf(err)}`)
   }
@@ -594,7 +472,6 @@ export class PartitionReplica {
     }
     this.opened = o
     this.lastLog = o.log
-    this.incarnation++
     this.leadership = o.core.leadership()
     this.options.observer?.reopened?.(why)
     try {
@@ -611,65 +488,7 @@ export class PartitionReplica {
   private advanceHighWatermark(hw: number): void {
     if (hw <= this.hw) return
     this.hw = hw
-    const ready = this.hwWaiters.filter((w) => w.offset <= hw)
-    if (ready.length > 0) this.hwWaiters = this.hwWaiters.filter((w) => w.offset > hw)
-    for (const w of ready) w.resolve()
+    this.waiters.release(hw)
     for (const listener of this.hwListeners) listener()
-  }
-
-  /** Fails the waiters of every epoch but `keepEpoch`. */
-  private failWaiters(err: ReplicaError, keepEpoch = -1): void {
-    const failing = this.hwWaiters.filter((w) => w.epoch !== keepEpoch)
-    if (failing.length === 0) return
-    this.hwWaiters = this.hwWaiters.filter((w) => w.epoch === keepEpoch)
-    for (const w of failing) w.reject(err)
-  }
-}
-
-const defaultFs = new NodeFileLayer()
-
-/** Opens the log and what lies beside it, and builds a core from them. */
-async function openFromDisk(options: ReplicaOptions, codec: Codec): Promise<Opened> {
-  const fs = options.fs ?? defaultFs
-  await fs.mkdirp(options.dir)
-  const log = await PartitionLog.open({ dir: options.dir, config: options.logConfig, fs, codec, timers: options.timers })
-  try {
-    const crc = (b: Uint8Array) => codec.crc32c(b)
-    const saved = readSmallFile(fs, join(options.dir, QUORUM_STATE_FILE))
-    const quorum = saved === null ? null : (JSON.parse(new TextDecoder().decode(saved)) as QuorumState)
-    // A new partition's voters come from config, once; then from the file.
-    const loaded = loadVoterSets(fs, options.dir, crc)
-    const initial = loaded ?? [{ offset: log.logStartOffset - 1, voters: [...options.voters] }]
-    let voterSets = fitToLog(initial, log.logStartOffset, log.logEndOffset)
-    if (voterSets.length === 0) voterSets = [{ offset: log.logStartOffset - 1, voters: [...options.voters] }]
-    if (loaded === null || !sameSets(loaded, voterSets)) await saveVoterSets(fs, options.dir, voterSets, crc)
-    const e = options.electionTimeoutTicks
-    const core = new RaftCore(
-      {
-        id: options.nodeId,
-        voters: voterSets[0].voters,
-        electionTimeoutTicks: e,
-        fetchTimeoutTicks: e,
-        fetchMaxWaitTicks: Math.max(1, Math.floor(e / 4)),
-        fetchRetryTicks: Math.max(2, Math.floor(e / 2)),
-        beginQuorumRetryTicks: Math.max(1, Math.floor(e / 2)),
-        fetchMaxBytes: FETCH_MAX_BYTES_DEFAULT,
-        random: options.random,
-        ...options.raft,
-      },
-      quorum,
-      {
-        logStart: log.logStartOffset,
-        logEnd: log.logEndOffset,
-        flushedEnd: log.flushedOffset,
-        epochs: log.epochEntries(),
-        logStartEpoch: log.logStartEpoch,
-        voterSets,
-      },
-    )
-    return { log, core, voterSets }
-  } catch (err) {
-    await log.close().catch(() => undefined)
-    throw err
   }
 }
