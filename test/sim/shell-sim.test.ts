@@ -4,7 +4,7 @@
 import t from 'tap'
 import { runShellSeed } from '../../src/sim/shell-simulation.js'
 
-const CI_SEEDS = 200
+const CI_SEEDS = 150
 
 t.test(`shell seeds 1..${CI_SEEDS} pass the safety checker, the acks=all check and the liveness phase`, async (t) => {
   const failures: string[] = []
