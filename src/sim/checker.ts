@@ -130,6 +130,16 @@ export class Checker {
     if (this.committedEpochs[end - 1] !== epoch) fail(property, `${what} after epoch ${epoch}; the committed record there has epoch ${this.committedEpochs[end - 1]}`)
   }
 
+  /**
+   * `n` (settled) is about to drop its records below `end`, which lie below its HW (retention):
+   * apply them first. The real shell may move its HW and its log start within one step, and the
+   * checker must not lose the only sight it had of those committed records.
+   */
+  catchUp(n: CheckedNode, end: number): void {
+    const s = n.status()
+    this.apply(n, s.epoch, Math.min(end, s.highWatermark))
+  }
+
   afterStep(nodes: readonly CheckedNode[]): void {
     for (const n of nodes) if (n.up && n.settled) this.checkNode(n)
     this.checkCommitQuorum(nodes)

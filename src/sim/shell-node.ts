@@ -103,6 +103,8 @@ export class ShellNode implements CheckedNode {
   private readonly bases = new Map<number, Base>([[-1, { epoch: 0, chain: 0, voters: null }]])
   /** The outOfRange answers delivered here, by log start: what a reset to it starts from. */
   private readonly resets = new Map<number, Base>()
+  /** A reset under way (a failure or crash may stop it after it reached the disk). */
+  private resetTarget: number | null = null
   /** Vote requests delivered here, to check what this node granted. */
   private readonly voteRequests = new Map<string, VoteRequest>()
   private readonly logger: Logger
@@ -164,6 +166,9 @@ export class ShellNode implements CheckedNode {
         truncated: (logEnd) => this.guard(() => {
           if (!this.stale) this.log.truncate(logEnd)
         }),
+        resetting: (logStart) => {
+          this.resetTarget = logStart
+        },
         reset: (logStart, epoch, voters) => this.guard(() => this.onReset(logStart, epoch, voters)),
         reopened: (why) => {
           this.incarnation++
@@ -225,6 +230,7 @@ export class ShellNode implements CheckedNode {
     const log = r.log
     if (this.stale) await this.reread()
     if (log.logStartOffset > this.log.start) {
+      this.hooks.checker.catchUp(this, log.logStartOffset)
       this.log.advanceStart(log.logStartOffset)
       this.bases.set(this.log.start - 1, { epoch: this.log.baseEpoch, chain: this.log.baseChain, voters: this.log.baseVoters })
     }
@@ -272,6 +278,7 @@ export class ShellNode implements CheckedNode {
   }
 
   private onReset(logStart: number, epoch: number, voters: readonly NodeId[]): void {
+    this.resetTarget = null
     const chain = this.resets.get(logStart)?.chain
     assert(chain !== undefined, `node ${this.id} reset to ${logStart} without the outOfRange answer that asked for it`)
     this.hooks.counted('logResets')
@@ -285,14 +292,19 @@ export class ShellNode implements CheckedNode {
   private async reread(): Promise<void> {
     const log = this.replica!.log
     const start = log.logStartOffset
-    let base = this.baseAt(start)
-    if (base === undefined) {
-      // A reset that reached the disk but failed before it finished (then the shell reopened).
+    let base: Base | undefined
+    if (this.resetTarget === start) {
+      // A reset that reached the disk but did not finish (a failure, then a reopen, or a crash):
+      // the log starts on the leader's prefix, whatever this log held below it before.
       base = this.resets.get(start)
-      assert(base !== undefined, `node ${this.id} reopened with a log start ${start} the simulator never saw`)
+      assert(base !== undefined, `node ${this.id} reset to ${start} without the outOfRange answer that asked for it`)
       this.hooks.checker.reset(this.id, start, log.logStartEpoch, base.chain)
       this.bases.set(start - 1, base)
+    } else {
+      base = this.baseAt(start)
+      assert(base !== undefined, `node ${this.id} reopened with a log start ${start} the simulator never saw`)
     }
+    this.resetTarget = null
     const fresh = new SimLog()
     fresh.start = fresh.durableEnd = start
     fresh.baseEpoch = base.epoch

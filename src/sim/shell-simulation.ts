@@ -273,8 +273,8 @@ class ShellSimulation {
       }
     }
     await this.settleAll()
-    for (const n of this.nodes) await n.sync()
     for (const n of this.nodes) if (n.violation !== null) throw n.violation
+    for (const n of this.nodes) await n.sync()
     if (this.tracing) this.traceStates()
     for (const n of this.nodes) {
       if (!n.up) continue

@@ -88,6 +88,7 @@ export async function executeDirective(ctx: DirectiveContext, o: Opened, d: Dire
  */
 async function resetLog(ctx: DirectiveContext, o: Opened, logStart: number, logStartEpoch: number, voters: readonly NodeId[]): Promise<void> {
   const log = o.log
+  ctx.observer?.resetting?.(logStart)
   if (log.logEndOffset > log.logStartOffset) await log.truncateTo(log.logStartOffset)
   const emptied = fitToLog(o.voterSets, log.logStartOffset, log.logEndOffset)
   const base = emptied[emptied.length - 1]

@@ -57,7 +57,9 @@ export interface ReplicaObserver {
   truncating?(offset: number): void
   /** It was: the log now ends at `logEnd`. */
   truncated?(logEnd: number): void
-  /** The log was reset: empty at `logStart`, after a record of `logStartEpoch`, under `voters`. */
+  /** The log is about to be reset to start empty at `logStart` (a crash may stop it half way). */
+  resetting?(logStart: number): void
+  /** It was: empty at `logStart`, after a record of `logStartEpoch`, under `voters`. */
   reset?(logStart: number, logStartEpoch: number, voters: readonly NodeId[]): void
   /** The replica reopened from disk (after a failure, or a retry while offline). */
   reopened?(why: string): void
