@@ -146,7 +146,7 @@ export class Cluster {
       },
       fs: files,
       logger,
-    } as ReplicaOptions
+    }
   }
 
   /** Opens (or reopens) node `id` from its disk. */
