@@ -71,7 +71,7 @@ t.test('retention between a fetch and its answer neither fails acks=all waiters 
   c.isolate(f1, false)
   await c.until('f2 caught up', () => c.get(f2).log.logEndOffset === leader.log.logEndOffset)
   const result = await waiter
-  t.ok(result.ok, `the acks=all waiter was acknowledged (${result.ok ? '' : (result.error as Error).message})`)
+  t.ok(result.ok, result.ok ? 'the acks=all waiter was acknowledged' : `the acks=all waiter failed: ${(result.error as Error).message}`)
 })
 
 t.test('a follower across a compaction gap at the log end: an empty read is no records, and it catches up once data follows', async (t) => {
