@@ -2,7 +2,9 @@
 //   codec → protocol → storage → raft → metadata → broker → cli
 // the client uses only codec and protocol (it bundles for browsers), inside the broker
 // partition ← controller ← api ← net (wiring at the top may use any), and the pure cores
-// (raft, metadata) do no I/O, read no clock and draw no ambient randomness.
+// (raft, metadata) do no I/O, read no clock and draw no ambient randomness. The simulator
+// (sim) runs the raft core and the real replica shell (broker/partition): it may import them,
+// nothing imports it, and it is as deterministic as the cores (no clock, timers or randomness).
 import t from 'tap'
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
@@ -15,12 +17,21 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   codec: [],
   protocol: ['codec'],
   storage: ['codec', 'protocol'],
-  raft: ['codec', 'protocol'],
+  raft: ['codec', 'protocol', 'storage'], // pure storage modules only (below)
   metadata: ['codec', 'protocol', 'storage'],
   broker: ['codec', 'protocol', 'storage', 'raft', 'metadata'],
   client: ['codec', 'protocol'],
   cli: ['codec', 'protocol', 'storage', 'raft', 'metadata', 'broker', 'client'],
+  sim: ['codec', 'protocol', 'storage', 'raft', 'broker'], // of the broker: partition/ and the logger type only
 }
+/** What the simulator may use of the broker. */
+const SIM_BROKER_MODULES = /^broker\/(partition\/[^/]+|log)\.ts$/
+/** Folders held to determinism, and the files in them allowed one reason to touch time or the event loop. */
+const DETERMINISTIC = ['raft', 'metadata', 'sim']
+const AMBIENT_EXEMPT = new Set([
+  'sim/cli.ts', // reads the clock to print seeds per second
+  'sim/event-loop.ts', // yields one turn of the event loop so promise chains settle (carries no time)
+])
 /** Inside the broker: each subfolder and the subfolders it may import from. Top-level files are wiring. */
 const BROKER_MAY_IMPORT: Record<string, readonly string[]> = {
   partition: [],
@@ -30,8 +41,8 @@ const BROKER_MAY_IMPORT: Record<string, readonly string[]> = {
 }
 const IO_IMPORTS = /^(node:)?(fs|fs\/promises|net|tls|http|https|ws|timers|timers\/promises|child_process|worker_threads|dgram)$/
 const AMBIENT_CALLS = /\bDate\b|Math\.random|setTimeout|setInterval|setImmediate|performance\.now|process\.hrtime/
-/** Storage modules a pure core may import: constants only. */
-const PURE_STORAGE_MODULES = new Set(['storage/limits.ts'])
+/** Storage modules a pure core may import: constants, and the leader-epoch cache (pure, shared with the log). */
+const PURE_STORAGE_MODULES = new Set(['storage/limits.ts', 'storage/epoch-cache.ts'])
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -62,21 +73,22 @@ for (const f of all) {
   for (const spec of importsOf(f.abs)) {
     const to = target(f.abs, spec)
     if (to === null) {
-      if (['raft', 'metadata'].includes(folder) && IO_IMPORTS.test(spec)) problems.push(`imports ${spec} (a pure core does no I/O)`)
+      if (DETERMINISTIC.includes(folder) && IO_IMPORTS.test(spec)) problems.push(`imports ${spec} (a pure core or the simulator does no I/O)`)
       if (folder === 'client' && spec.startsWith('node:') && !f.rel.endsWith('client/node.ts')) problems.push(`imports ${spec} (the client bundles for browsers)`)
       continue
     }
     const [toFolder, toSub] = to.split('/')
     if (toFolder !== folder && !MAY_IMPORT[folder]?.includes(toFolder)) problems.push(`imports ${to} (${folder} may not use ${toFolder})`)
-    if (['raft', 'metadata'].includes(folder) && toFolder === 'storage' && !PURE_STORAGE_MODULES.has(to)) problems.push(`imports ${to} (a pure core may use only storage constants)`)
+    if (['raft', 'metadata'].includes(folder) && toFolder === 'storage' && !PURE_STORAGE_MODULES.has(to)) problems.push(`imports ${to} (a pure core may use only pure storage modules)`)
+    if (folder === 'sim' && toFolder === 'broker' && !SIM_BROKER_MODULES.test(to)) problems.push(`imports ${to} (the simulator uses only broker/partition)`)
     const fromBrokerSub = folder === 'broker' && sub in BROKER_MAY_IMPORT ? sub : null
     if (fromBrokerSub && toFolder === 'broker' && toSub in BROKER_MAY_IMPORT && toSub !== fromBrokerSub && !BROKER_MAY_IMPORT[fromBrokerSub].includes(toSub)) {
       problems.push(`imports ${to} (broker/${fromBrokerSub} may not use broker/${toSub})`)
     }
   }
-  if (['raft', 'metadata'].includes(folder) && !f.rel.endsWith('sim/cli.ts')) {
+  if (DETERMINISTIC.includes(folder) && !AMBIENT_EXEMPT.has(f.rel)) {
     const ambient = AMBIENT_CALLS.exec(withoutComments(readFileSync(f.abs, 'utf8')))
-    if (ambient) problems.push(`uses ${ambient[0]} (clock and randomness are injected into a pure core)`)
+    if (ambient) problems.push(`uses ${ambient[0]} (clock and randomness are injected into a pure core and the simulator)`)
   }
   t.same(problems, [], `${f.rel} keeps the layering`)
 }
@@ -87,4 +99,6 @@ t.test('the check catches what it is for', async (t) => {
   t.same(importsOf(join(SRC, 'broker/net/listener.ts')).filter((s) => s.includes('session')), ['./session.js'])
   t.notOk(MAY_IMPORT.client.includes('storage'), 'the client may not import storage')
   t.notOk(MAY_IMPORT.raft.includes('broker'), 'raft may not import the broker')
+  t.notOk(Object.values(MAY_IMPORT).some((allowed) => allowed.includes('sim')), 'nothing imports the simulator')
+  t.ok(SIM_BROKER_MODULES.test('broker/partition/replica.ts') && !SIM_BROKER_MODULES.test('broker/net/listener.ts'))
 })

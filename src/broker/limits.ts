@@ -1,6 +1,6 @@
 // The broker's limits. BrokerLimits are settings (config.ts names them, `bitacora broker --help`
 // lists them); the fixed bounds below them are not, and each says why it is what it is.
-import { FETCH_FRAME_HEADROOM_BYTES, FRAME_BYTES_MAX_DEFAULT, IN_FLIGHT_REQUESTS_MAX_DEFAULT } from '../protocol/index.js'
+import { FRAME_BYTES_MAX_DEFAULT, IN_FLIGHT_REQUESTS_MAX_DEFAULT } from '../protocol/index.js'
 
 export interface BrokerLimits {
   /** Largest WebSocket message accepted (ws maxPayload); larger closes the connection (1009). */
@@ -50,10 +50,6 @@ export const DEFAULT_LIMITS: BrokerLimits = {
 
 /** Response bytes (fetch max_bytes) one connection's running fetches may add up to. */
 export const FETCH_BYTES_EXECUTING_MAX = 64 * 1024 * 1024
-/** A partition read up to Kafka's default max.partition.fetch.bytes, with room for its frame. */
-export const READ_BUFFER_BYTES = 1024 * 1024 + FETCH_FRAME_HEADROOM_BYTES
-/** Read buffers one broker keeps: this many fetches read without allocating at once. */
-export const READ_BUFFERS_MAX = 16
 /** Produce timeout (acks=all) when the request names none, and the most a request may ask for. */
 export const PRODUCE_TIMEOUT_MS_DEFAULT = 30_000
 export const PRODUCE_TIMEOUT_MS_MAX = 300_000

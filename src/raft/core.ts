@@ -4,7 +4,7 @@
 // removeVoter). Outputs: ready() / advance(). No I/O, no clock, no randomness of its own, no
 // record bytes.
 import { assert } from './assert.js'
-import { EpochCache } from './epoch-cache.js'
+import { EpochCache } from '../storage/epoch-cache.js'
 import {
   PARKED_FETCHES_MAX,
   FETCH_IDS_VALID_MAX,
@@ -790,8 +790,11 @@ export class RaftCore {
     if (!this.isVoter && this.history.latestOffset() < this.highWatermark) this.resignLeadership()
   }
 
-  /** True once an entry of the leader's own epoch (its LeaderChange) is committed. */
-  private epochCommitted(): boolean {
+  /**
+   * True once an entry of the leader's own epoch (its LeaderChange) is committed. Shells ask this
+   * rather than compute it from the epoch cache, whose start of the epoch a log-start move clamps.
+   */
+  epochCommitted(): boolean {
     return this.leaderChangeOffset !== null && this.highWatermark > this.leaderChangeOffset
   }
 

@@ -10,8 +10,6 @@ export const OBSERVERS_MAX = 16
 export const PARKED_FETCHES_MAX = VOTERS_MAX + OBSERVERS_MAX
 /** Voter records the core remembers between the log start and the log end (one per change, like epochs). */
 export const VOTER_SETS_MAX = 1 << 16
-/** Epoch-cache entries; one per leader epoch that wrote at least one batch. */
-export const EPOCH_CACHE_ENTRIES_MAX = 1 << 16
 /** Messages one ready() may carry; the core emits O(replicas) per input, so this is generous. */
 export const READY_MESSAGES_MAX = 1024
 /** Directives one ready() may carry. */

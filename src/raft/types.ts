@@ -2,6 +2,8 @@
 // directives and the Ready batch. The core never inspects record bytes: where a message
 // or directive carries them, the field is `Records`, an opaque handle owned by the shell.
 
+import type { EpochStart } from '../storage/epoch-cache.js'
+
 export type NodeId = number
 
 /** The shell's record bytes (e.g. a Uint8Array of batches). The core only passes it along. */
@@ -14,11 +16,9 @@ export interface QuorumState {
   readonly leaderId: NodeId | null
 }
 
-/** First offset written in an epoch. Epochs are Raft terms (`partitionLeaderEpoch`), from 1. */
-export interface EpochStart {
-  readonly epoch: number
-  readonly startOffset: number
-}
+/** First offset written in an epoch (the leader-epoch cache is storage's, shared with the log). */
+export type { EpochStart }
+
 
 /** A voter set in force from the control record at `offset` on (offset -1: the bootstrap set). */
 export interface VoterSetAt {

@@ -42,9 +42,11 @@ export function readSmallFile(fs: FileLayer, path: string): Uint8Array | null {
 const encoder = new TextEncoder()
 const decoder = new TextDecoder('utf-8', { fatal: true })
 
-export function encodeCheckedText(magic: string, lines: readonly string[], crc32c: (b: Uint8Array) => number): Uint8Array {
+export function encodeCheckedText(
+  magic: string, lines: readonly string[], crc32c: (b: Uint8Array) => number, version = 1,
+): Uint8Array {
   assert(!magic.includes('\n'), 'magic is one line')
-  const body = [`${magic} 1`, ...lines].join('\n') + '\n'
+  const body = [`${magic} ${version}`, ...lines].join('\n') + '\n'
   const crc = crc32c(encoder.encode(body)).toString(16).padStart(8, '0')
   return encoder.encode(`${body}crc32c ${crc}\n`)
 }
@@ -53,6 +55,13 @@ export function encodeCheckedText(magic: string, lines: readonly string[], crc32
 export function decodeCheckedText(
   magic: string, bytes: Uint8Array, crc32c: (b: Uint8Array) => number, what: string,
 ): string[] {
+  return decodeVersionedText(magic, [1], bytes, crc32c, what).lines
+}
+
+/** As decodeCheckedText, for a format with several versions: which one, and its body lines. */
+export function decodeVersionedText(
+  magic: string, versions: readonly number[], bytes: Uint8Array, crc32c: (b: Uint8Array) => number, what: string,
+): { version: number; lines: string[] } {
   const bad = (why: string) => new StorageError('CORRUPT_FILE', `${what} is damaged: ${why}`)
   let text: string
   try {
@@ -66,8 +75,9 @@ export function decodeCheckedText(
   const crc = Number.parseInt(text.slice(cut + 7, -1), 16)
   if (!Number.isFinite(crc) || crc !== crc32c(encoder.encode(body))) throw bad('checksum mismatch')
   const lines = body.split('\n').slice(0, -1)
-  if (lines[0] !== `${magic} 1`) throw bad(`header is not "${magic} 1"`)
-  return lines.slice(1)
+  const version = versions.find((v) => lines[0] === `${magic} ${v}`)
+  if (version === undefined) throw bad(`header is not "${magic} ${versions.join('|')}"`)
+  return { version, lines: lines.slice(1) }
 }
 
 /** Parses a non-negative safe integer written by us, or throws CORRUPT_FILE. */

@@ -1,6 +1,7 @@
-// The leader-epoch cache on disk: `leader-epoch-checkpoint` beside the segments (retention
-// never deletes it), written atomically, checksummed so that damage is detected rather than
-// believed. Format (docs/storage.md):
+// The leader-epoch cache's entries on disk: `leader-epoch-checkpoint` beside the segments
+// (retention never deletes it), written atomically, checksummed so that damage is detected
+// rather than believed. The log start's epoch is kept with the log start (log-start-checkpoint.ts).
+// Format (docs/storage.md):
 //   bitacora-leader-epochs 1
 //   <count>
 //   <epoch> <startOffset>      (count lines)
@@ -9,7 +10,7 @@ import { join } from 'node:path'
 import {
   decodeCheckedText, encodeCheckedText, parseCount, readSmallFile, writeFileAtomic,
 } from './atomic-file.js'
-import { EpochCache, type EpochEntry } from './epoch-cache.js'
+import type { EpochCache, EpochStart } from './epoch-cache.js'
 import { StorageError } from './errors.js'
 import type { FileLayer } from './file-layer.js'
 import { EPOCH_CACHE_ENTRIES_MAX } from './limits.js'
@@ -19,18 +20,18 @@ const MAGIC = 'bitacora-leader-epochs'
 
 type Crc = (bytes: Uint8Array) => number
 
-export function encodeEpochCheckpoint(entries: readonly EpochEntry[], crc32c: Crc): Uint8Array {
+export function encodeEpochCheckpoint(entries: readonly EpochStart[], crc32c: Crc): Uint8Array {
   return encodeCheckedText(MAGIC, [String(entries.length), ...entries.map((e) => `${e.epoch} ${e.startOffset}`)], crc32c)
 }
 
-export function decodeEpochCheckpoint(bytes: Uint8Array, crc32c: Crc): EpochEntry[] {
+export function decodeEpochCheckpoint(bytes: Uint8Array, crc32c: Crc): EpochStart[] {
   const what = EPOCH_CHECKPOINT_FILE
   const lines = decodeCheckedText(MAGIC, bytes, crc32c, what)
   const count = parseCount(lines[0], `${what} count`)
   if (count > EPOCH_CACHE_ENTRIES_MAX || lines.length !== count + 1) {
     throw new StorageError('CORRUPT_FILE', `${what} is damaged: declares ${count} entries, holds ${lines.length - 1}`)
   }
-  const entries: EpochEntry[] = []
+  const entries: EpochStart[] = []
   for (let i = 1; i <= count; i++) {
     const [e, o, extra] = lines[i].split(' ')
     if (extra !== undefined) throw new StorageError('CORRUPT_FILE', `${what} is damaged: line "${lines[i]}"`)
@@ -44,10 +45,10 @@ export function decodeEpochCheckpoint(bytes: Uint8Array, crc32c: Crc): EpochEntr
   return entries
 }
 
-/** Loads the cache; null if the file is missing. Throws CORRUPT_FILE if it is damaged. */
-export function loadEpochCache(fs: FileLayer, dir: string, crc32c: Crc): EpochCache | null {
+/** Loads the saved entries; null if the file is missing. Throws CORRUPT_FILE if it is damaged. */
+export function loadEpochCheckpoint(fs: FileLayer, dir: string, crc32c: Crc): EpochStart[] | null {
   const bytes = readSmallFile(fs, join(dir, EPOCH_CHECKPOINT_FILE))
-  return bytes === null ? null : new EpochCache(decodeEpochCheckpoint(bytes, crc32c))
+  return bytes === null ? null : decodeEpochCheckpoint(bytes, crc32c)
 }
 
 export function saveEpochCache(fs: FileLayer, dir: string, cache: EpochCache, crc32c: Crc): Promise<void> {

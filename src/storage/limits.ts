@@ -1,6 +1,6 @@
 // Limits and defaults of the storage engine. Every buffer, loop and file the engine handles is
 // bounded by one of these; units are the last word of each name.
-import { BATCH_BYTES_MAX } from '../codec/index.js'
+import { BATCH_BYTES_MAX } from '../codec/limits.js'
 
 /** Largest batch the log stores: the codec's limit, so every stored batch can be validated. */
 export const STORED_BATCH_BYTES_MAX = BATCH_BYTES_MAX

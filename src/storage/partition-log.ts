@@ -9,7 +9,7 @@ import { checkFraming, checkStored } from './batch-check.js'
 import { compact, type CleanerHost, type CompactionResult } from './compaction.js'
 import { Coalescer } from './coalescer.js'
 import { resolveConfig, type LogConfig } from './config.js'
-import { EpochCache, type EpochEnd, type EpochEntry } from './epoch-cache.js'
+import type { EpochCache, EpochEnd, EpochStart } from './epoch-cache.js'
 import { saveEpochCache } from './epoch-checkpoint.js'
 import { assert, StorageError } from './errors.js'
 import type { FileLayer } from './file-layer.js'
@@ -19,6 +19,8 @@ import { NodeFileLayer } from './node-file-layer.js'
 import { recoverLog, type CorruptRange, type RecoveryReport } from './recovery.js'
 import { planRetention } from './retention.js'
 import { INDEX_SUFFIX, LOG_SUFFIX, Segment, TIME_INDEX_SUFFIX } from './segment.js'
+import { Serial } from './serial.js'
+import { systemTimers, type Timers } from './timers.js'
 
 export interface OpenLogOptions {
   dir: string
@@ -27,8 +29,13 @@ export interface OpenLogOptions {
   fs?: FileLayer
   /** Defaults to the shared codec (loadCodec()). */
   codec?: Codec
-  /** Milliseconds since the epoch; injected so tests control roll and retention by time. */
+  /** Milliseconds since the epoch; injected so tests control roll and retention by time (default: timers.now). */
   clock?: () => number
+  /**
+   * Scheduling of group-commit fsyncs (and the clock's default); a simulator injects virtual ones.
+   * flush=interval still uses a real interval timer.
+   */
+  timers?: Timers
 }
 
 export interface AppendInfo {
@@ -70,7 +77,8 @@ export class PartitionLog {
   private flushed: number
   /** A truncation is closing files and removing offsets: fsyncs asked for now are skipped. */
   private truncationRunning = false
-  private chain: Promise<unknown> = Promise.resolve()
+  /** Mutations, one at a time (bounded by their callers: a replica's input queue, the cleaner). */
+  private readonly mutations = new Serial(Number.POSITIVE_INFINITY)
   private failure: StorageError | null = null
   private closed = false
   private epochDirty = false
@@ -91,6 +99,7 @@ export class PartitionLog {
     private readonly fs: FileLayer,
     readonly codec: Codec,
     private readonly clock: () => number,
+    private readonly timers: Timers,
     /** @internal ordered, the last is active; compaction swaps entries in place. */
     readonly segments: Segment[],
     private logStart: number,
@@ -106,7 +115,8 @@ export class PartitionLog {
     const config = resolveConfig(options.config)
     const fs = options.fs ?? new NodeFileLayer()
     const codec = options.codec ?? (await loadCodec())
-    const clock = options.clock ?? Date.now
+    const timers = options.timers ?? systemTimers
+    const clock = options.clock ?? (() => timers.now())
     const r = await recoverLog({ fs, codec, dir: options.dir, indexIntervalBytes: config.indexIntervalBytes, nowMs: clock() })
     const lastEnd = r.segments.length === 0 ? -1 : r.segments[r.segments.length - 1].nextOffset
     if (r.logStartOffset > lastEnd) {
@@ -114,12 +124,14 @@ export class PartitionLog {
       // crash that cut the unflushed tail): begin an empty log at the start.
       for (const s of r.segments.splice(0).reverse()) await removeSegmentFiles(fs, s)
       r.segments.push(Segment.create(fs, options.dir, r.logStartOffset, config.indexIntervalBytes, clock()))
-      r.epochCache.truncateFromEnd(0)
+      r.epochCache.truncateFrom(0)
       r.epochCacheDirty = true
     }
+    const crc = (b: Uint8Array) => codec.crc32c(b)
+    if (r.logStartDirty) await saveLogStart(fs, options.dir, { offset: r.logStartOffset, epoch: r.epochCache.logStartEpoch }, crc)
     await r.segments[r.segments.length - 1].file.sync()
     await fs.syncDir(options.dir) // what recovery saw (and any cut tail) is now durable
-    const log = new PartitionLog(options.dir, config, fs, codec, clock, r.segments, r.logStartOffset, r.epochCache, r.report)
+    const log = new PartitionLog(options.dir, config, fs, codec, clock, timers, r.segments, r.logStartOffset, r.epochCache, r.report)
     if (log.clampEpochs() || r.epochCacheDirty) {
       log.epochDirty = true
       await log.epochSaver.run()
@@ -145,16 +157,27 @@ export class PartitionLog {
     return this.flushed
   }
 
+  /** Epoch of the last record (for an empty log, of the record below its start; 0: none). */
   get latestEpoch(): number {
     return this.epochs.latestEpoch()
   }
 
-  epochEntries(): readonly EpochEntry[] {
+  /** Epoch of the record just below the log start (0 when nothing was ever below it). */
+  get logStartEpoch(): number {
+    return this.epochs.logStartEpoch
+  }
+
+  epochEntries(): readonly EpochStart[] {
     return this.epochs.entries
   }
 
-  /** Kafka's OffsetsForLeaderEpoch: the largest epoch <= `epoch` and where it ends. */
-  endOffsetForEpoch(epoch: number): EpochEnd {
+  /** Epoch of the record at `offset` (>= log start - 1). */
+  epochAt(offset: number): number {
+    return this.epochs.epochAt(offset)
+  }
+
+  /** Kafka's OffsetsForLeaderEpoch: the largest epoch <= `epoch` and where it ends (null: below the log start's epoch). */
+  endOffsetForEpoch(epoch: number): EpochEnd | null {
     return this.epochs.endOffsetFor(epoch, this.logEndOffset)
   }
 
@@ -315,7 +338,10 @@ export class PartitionLog {
       await this.writeDurably(old.path(INDEX_SUFFIX), index)
       await this.writeDurably(old.path(TIME_INDEX_SUFFIX), timeIndex)
       const seg = Segment.create(this.fs, this.dir, old.nextOffset, this.config.indexIntervalBytes, this.clock())
-      if (this.epochDirty) await this.epochSaver.run() // closed segments' epochs are on disk
+      // Closed segments' epochs are on disk before the next segment exists (recovery scans only
+      // the last one): a save a group commit started is awaited too, though it cleared the flag.
+      if (this.epochDirty) await this.epochSaver.run()
+      else await this.epochSaver.idle()
       await this.fs.syncDir(this.dir)
       this.fsyncs++
       this.segments.push(seg)
@@ -348,7 +374,7 @@ export class PartitionLog {
   private requestFlush(): void {
     if (this.flushScheduled || (this.flushed >= this.logEndOffset && !this.epochDirty)) return
     this.flushScheduled = true
-    setImmediate(() => {
+    this.timers.soon(() => {
       this.flushScheduled = false
       if (this.closed) return
       this.groupCommit.run().catch(() => undefined) // failures reach waiters through fail()
@@ -566,10 +592,10 @@ export class PartitionLog {
       })
       if (this.logEndOffset < this.logStart) {
         // The cut took a batch that straddles the log start: nothing readable is left.
-        return this.resetTo(this.logStart)
+        return this.resetTo(this.logStart, this.epochs.logStartEpoch)
       }
       this.clipCorruptRanges(this.logEndOffset)
-      if (this.epochs.truncateFromEnd(this.logEndOffset)) {
+      if (this.epochs.truncateFrom(this.logEndOffset)) {
         this.epochDirty = true
         await this.epochSaver.run()
       }
@@ -595,21 +621,34 @@ export class PartitionLog {
     this.notifyWaiters() // a skipped fsync's waiters, for what the truncation made durable
   }
 
-  /** Empties the log and restarts it at `offset` (a follower behind the leader's log start). */
-  async truncateFullyAndStartAt(offset: number): Promise<void> {
+  /**
+   * Empties the log and restarts it at `offset`, after a record of epoch `logStartEpoch` (a
+   * follower behind the leader's log start). Durable when it resolves; a crash on the way leaves
+   * either an empty log at the old start or the new empty log, never old records at the new one.
+   */
+  async truncateFullyAndStartAt(offset: number, logStartEpoch: number): Promise<void> {
     if (!Number.isSafeInteger(offset) || offset < 0) throw new StorageError('INVALID_ARGUMENT', `offset ${offset} is not a safe integer >= 0`)
-    return this.exclusive(() => this.resetTo(offset))
+    if (!Number.isSafeInteger(logStartEpoch) || logStartEpoch < 0) {
+      throw new StorageError('INVALID_ARGUMENT', `log start epoch ${logStartEpoch} is not a safe integer >= 0`)
+    }
+    return this.exclusive(() => this.resetTo(offset, logStartEpoch))
   }
 
-  /** Deletes every segment and starts an empty log at `offset`, durably. */
-  private async resetTo(offset: number): Promise<void> {
+  /** Deletes every segment and starts an empty log at `offset` after a record of `epoch`, durably. */
+  private async resetTo(offset: number, epoch: number): Promise<void> {
     const crc = (b: Uint8Array) => this.codec.crc32c(b)
     await this.truncating(async () => {
       try {
-        await saveLogStart(this.fs, this.dir, offset, crc) // first: a crash below leaves a log starting here
-        // The list is never empty (readers and the flush timer use the active segment meanwhile).
+        // 1. Empty the log where it stands (newest first, each durable): no old record may
+        // survive a crash once the new start is on disk.
         while (this.segments.length > 1) await removeSegmentFiles(this.fs, this.segments.pop()!)
         const old = this.segments[0]
+        old.file.truncate(0)
+        await old.file.sync()
+        if (this.epochs.truncateFrom(old.baseOffset)) await saveEpochCache(this.fs, this.dir, this.epochs, crc)
+        // 2. The new start and its epoch, in one atomic write: from here a crash reopens the new log.
+        await saveLogStart(this.fs, this.dir, { offset, epoch }, crc)
+        // 3. The new active segment. The list is never empty (readers and the flush timer use it).
         for (const suffix of [LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX]) this.fs.remove(old.path(suffix))
         this.segments[0] = Segment.create(this.fs, this.dir, offset, this.config.indexIntervalBytes, this.clock())
         old.file.close() // unlinked above; its handle stayed valid until the swap
@@ -621,10 +660,10 @@ export class PartitionLog {
     })
     this.logStart = offset
     this.corrupt.length = 0
-    this.epochs.truncateFromEnd(0)
+    this.epochs.reset(epoch)
     this.epochDirty = true
+    await this.epochSaver.run()
   }
-
 
   /**
    * Moves the log start to `offset` (Kafka's DeleteRecords; the caller keeps it <= the high
@@ -635,12 +674,7 @@ export class PartitionLog {
       if (!Number.isSafeInteger(offset) || offset > this.logEndOffset) {
         throw new StorageError('OFFSET_OUT_OF_RANGE', `cannot delete records before ${offset}: the log ends at ${this.logEndOffset}`)
       }
-      if (offset <= this.logStart) return
-      await saveLogStart(this.fs, this.dir, offset, (b) => this.codec.crc32c(b))
-      this.logStart = offset
-      let count = 0
-      while (count < this.segments.length - 1 && this.segments[count + 1].baseOffset <= offset) count++
-      await this.deleteOldest(count)
+      if (offset > this.logStart) await this.moveStart(offset)
     })
   }
 
@@ -659,15 +693,22 @@ export class PartitionLog {
       const count = this.config.cleanupPolicy === 'compact' ? 0 : planRetention(summaries, this.config, this.clock(), allowedOffset)
       let deletedBytes = 0
       for (let i = 0; i < count; i++) deletedBytes += this.segments[i].size
-      await this.deleteOldest(count)
+      if (count > 0) await this.moveStart(Math.max(this.logStart, this.segments[count].baseOffset))
       return { deletedSegments: count, deletedBytes }
     })
   }
 
-  /** Deletes the `count` oldest segments (oldest first, each durable: no holes after a crash). */
-  private async deleteOldest(count: number): Promise<void> {
+  /**
+   * Moves the log start up to `offset`: saves it with the epoch of the record below it first (a
+   * crash then reopens at the new start), then deletes the segments wholly below it, oldest
+   * first, each durably (no holes after a crash), and clamps the epoch cache.
+   */
+  private async moveStart(offset: number): Promise<void> {
+    await saveLogStart(this.fs, this.dir, { offset, epoch: this.epochs.epochAt(offset - 1) }, (b) => this.codec.crc32c(b))
+    this.logStart = offset
+    let count = 0
+    while (count < this.segments.length - 1 && this.segments[count + 1].baseOffset <= offset) count++
     if (count > 0) await this.compactionIdle()
-    assert(count < this.segments.length, 'the active segment is never deleted')
     for (let i = 0; i < count; i++) {
       const seg = this.segments.shift()!
       try {
@@ -676,7 +717,6 @@ export class PartitionLog {
         throw this.fail('segment deletion failed', cause)
       }
     }
-    this.logStart = Math.max(this.logStart, this.segments[0].baseOffset)
     this.corrupt.splice(0, this.corrupt.length, ...this.corrupt.filter((r) => r.endOffset > this.logStart))
     if (this.clampEpochs()) {
       this.epochDirty = true
@@ -729,8 +769,8 @@ export class PartitionLog {
    * exactly what recovery derives from the segments. Returns whether it changed.
    */
   private clampEpochs(): boolean {
-    const fromStart = this.epochs.truncateFromStart(this.logStart)
-    return this.epochs.truncateFromEnd(this.logEndOffset) || fromStart
+    const fromStart = this.epochs.advanceStart(this.logStart)
+    return this.epochs.truncateFrom(this.logEndOffset) || fromStart
   }
 
   private clipCorruptRanges(end: number): void {
@@ -743,12 +783,10 @@ export class PartitionLog {
   /** Runs `fn` after every earlier mutation (and before later ones). Throws LOG_CLOSED at once. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
     this.assertOpen()
-    const run = this.chain.then(() => {
+    return this.mutations.run(() => {
       this.assertOpen()
       return fn()
     })
-    this.chain = run.catch(() => undefined)
-    return run
   }
 
   private assertOpen(): void {
@@ -773,7 +811,7 @@ export class PartitionLog {
   async close(): Promise<void> {
     if (this.closed) return
     if (this.timer !== null) clearInterval(this.timer)
-    await this.chain
+    await this.mutations.idle()
     await this.compactionIdle()
     if (this.failure === null) await this.flush()
     await this.groupCommit.idle()

@@ -9,12 +9,12 @@ import { join } from 'node:path'
 import type { Codec } from '../codec/index.js'
 import { TEMP_SUFFIX } from './atomic-file.js'
 import { checkCrc, checkFraming, checkStored } from './batch-check.js'
-import { EpochCache } from './epoch-cache.js'
-import { loadEpochCache } from './epoch-checkpoint.js'
+import { EpochCache, type EpochStart } from './epoch-cache.js'
+import { loadEpochCheckpoint } from './epoch-checkpoint.js'
 import { StorageError } from './errors.js'
 import { readWhole, type FileLayer } from './file-layer.js'
 import { SEGMENTS_PER_LOG_MAX } from './limits.js'
-import { loadLogStart } from './log-start-checkpoint.js'
+import { loadLogStart, type SavedLogStart } from './log-start-checkpoint.js'
 import { OffsetIndex } from './offset-index.js'
 import { scanFile } from './scan.js'
 import {
@@ -54,6 +54,8 @@ export interface RecoveredLog {
   epochCache: EpochCache
   /** The epoch cache must be saved (it was rebuilt or changed). */
   epochCacheDirty: boolean
+  /** The log start file must be rewritten (missing, an older version, or behind the segments). */
+  logStartDirty: boolean
   report: RecoveryReport
 }
 
@@ -80,15 +82,17 @@ export async function recoverLog(ctx: RecoveryContext): Promise<RecoveredLog> {
     else openClosed(ctx, seg, bases[i + 1], report)
     segments.push(seg)
   }
-  let logStartOffset = segments.length > 0 ? segments[0].baseOffset : 0
+  let saved: SavedLogStart | null = null
   try {
-    logStartOffset = Math.max(logStartOffset, loadLogStart(fs, dir, crc) ?? 0)
+    saved = loadLogStart(fs, dir, crc)
   } catch (err) {
     if (!(err instanceof StorageError)) throw err
     report.problems.push(err) // the segment base is a safe (earlier) start: nothing is lost
   }
-  const { cache, dirty } = recoverEpochCache(ctx, segments, activeRuns, logStartOffset, report)
-  return { segments, logStartOffset, epochCache: cache, epochCacheDirty: dirty, report }
+  const logStartOffset = Math.max(segments.length > 0 ? segments[0].baseOffset : 0, saved?.offset ?? 0)
+  const { cache, dirty } = recoverEpochCache(ctx, segments, activeRuns, logStartOffset, saved, report)
+  const logStartDirty = logStartOffset > 0 && (saved?.offset !== logStartOffset || saved.epoch !== cache.logStartEpoch)
+  return { segments, logStartOffset, epochCache: cache, epochCacheDirty: dirty, logStartDirty, report }
 }
 
 function segmentFileName(base: number): string {
@@ -186,30 +190,29 @@ function loadTimeIndex(fs: FileLayer, seg: Segment): TimeIndex | null {
 
 /**
  * Loads the epoch cache and makes it agree with the recovered log: entries past the log end
- * go, epochs seen in the active segment's tail are added. A missing or damaged checkpoint is
- * rebuilt from every segment's batch headers.
+ * go, epochs seen in the active segment's tail are added, the log start's epoch is the saved one
+ * (or, for a start moved by retention since, the epoch of the record below it). A missing or
+ * damaged checkpoint is rebuilt from every segment's batch headers.
  */
 function recoverEpochCache(
-  ctx: RecoveryContext, segments: Segment[], activeRuns: readonly EpochRun[], logStartOffset: number, report: RecoveryReport,
+  ctx: RecoveryContext, segments: Segment[], activeRuns: readonly EpochRun[], logStartOffset: number,
+  saved: SavedLogStart | null, report: RecoveryReport,
 ): { cache: EpochCache; dirty: boolean } {
   const crc = (b: Uint8Array) => ctx.codec.crc32c(b)
-  let cache: EpochCache | null = null
+  let loaded: EpochStart[] | null = null
   try {
-    cache = loadEpochCache(ctx.fs, ctx.dir, crc)
+    loaded = loadEpochCheckpoint(ctx.fs, ctx.dir, crc)
   } catch (err) {
     if (!(err instanceof StorageError)) throw err
     report.problems.push(err)
   }
   const dataful = segments.some((s) => s.size > 0)
-  let dirty = false
-  const scanFrom = cache === null ? 0 : segments.length - 1
-  if (cache === null) {
-    cache = new EpochCache()
-    dirty = dataful
-    report.epochCacheRebuilt = dataful
-  }
+  let dirty = loaded === null && dataful
+  report.epochCacheRebuilt = dirty
+  const cache = new EpochCache(loaded ?? [])
+  const scanFrom = loaded === null ? 0 : segments.length - 1
   const logEnd = segments.length === 0 ? 0 : segments[segments.length - 1].nextOffset
-  dirty = cache.truncateFromEnd(logEnd) || dirty
+  dirty = cache.truncateFrom(logEnd) || dirty
   const runs: EpochRun[] = []
   for (let i = Math.max(0, scanFrom); i < segments.length - 1; i++) {
     const seg = segments[i]
@@ -218,8 +221,33 @@ function recoverEpochCache(
   }
   for (const run of [...runs, ...activeRuns]) {
     // Runs wholly below the log start are deleted records: their epochs are gone too.
-    if (run.nextOffset <= logStartOffset || run.epoch <= cache.latestEpoch()) continue
+    const last = cache.entries[cache.entries.length - 1]
+    if (run.nextOffset <= logStartOffset || (last !== undefined && run.epoch <= last.epoch)) continue
     dirty = cache.assign(run.epoch, Math.max(run.baseOffset, logStartOffset)) || dirty
   }
-  return { cache, dirty }
+  return { cache: withLogStartEpoch(cache, logStartOffset, saved, report), dirty }
+}
+
+/**
+ * The cache from `logStart` on, with the epoch of the record below it: the saved one when the
+ * log start file names this start; else what the cache's entries say (retention moved the start
+ * since the file was written); else, when nothing says, the epoch of the first record (an upper
+ * bound: a log that believes itself more up to date than it is refuses votes, never grants a
+ * wrong one), reported as a problem.
+ */
+function withLogStartEpoch(cache: EpochCache, logStart: number, saved: SavedLogStart | null, report: RecoveryReport): EpochCache {
+  const known = logStart === 0 || (cache.entries.length > 0 && cache.entries[0].startOffset < logStart)
+  cache.advanceStart(logStart)
+  let epoch = cache.logStartEpoch
+  if (saved !== null && saved.offset === logStart && saved.epoch !== null) epoch = saved.epoch
+  else if (!known) {
+    epoch = cache.entries[0]?.epoch ?? 0
+    report.problems.push(new StorageError('CORRUPT_FILE', `the epoch below log start ${logStart} is not recorded; assuming ${epoch}`))
+  }
+  const first = cache.entries[0]
+  if (first !== undefined && first.epoch < epoch) {
+    report.problems.push(new StorageError('CORRUPT_FILE', `the log start's epoch ${epoch} is newer than the first record's ${first.epoch}; using ${first.epoch}`))
+    epoch = first.epoch
+  }
+  return new EpochCache(cache.entries, epoch)
 }

@@ -17,6 +17,8 @@ class Inode {
   durableLength = 0
   /** Durable bytes, captured only once an unsynced write or truncate touches them. */
   durableSnapshot: Uint8Array | null = null
+  /** `version` when the latest fsync that completed began: an older one completing later adds nothing. */
+  syncedVersion = -1
 
   ensureCapacity(n: number): void {
     if (n <= this.data.length) return
@@ -40,6 +42,9 @@ class Inode {
 interface Dir {
   entries: Map<string, Inode>
   durable: Map<string, Inode>
+  /** Bumped by every change of `entries`; `syncedVersion`: as for files (Inode). */
+  version: number
+  syncedVersion: number
 }
 
 export interface PowerCutOptions {
@@ -103,8 +108,11 @@ class SimHandle implements FileHandle {
     // covered (the adversarial reading of fsync; the log must not count them as flushed).
     const version = f.version
     const atStart = f.data.slice(0, f.length)
-    await this.layer.syncDelay()
+    await this.layer.syncDelay(this.path)
     if (this.era !== this.layer.era) throw new Error(`${this.path}: power cut during fsync`)
+    // Fsyncs may complete out of order; what a later-started one made durable stays durable.
+    if (version <= f.syncedVersion) return
+    f.syncedVersion = version
     if (f.version === version) {
       f.durableLength = f.length
       f.durableSnapshot = null
@@ -125,13 +133,24 @@ export class SimFileLayer implements FileLayer {
   era = 0
   private readonly dirs = new Map<string, Dir>()
 
-  constructor(private readonly fsyncDelayMs = 0) {}
+  private readonly delay: (path: string) => Promise<void>
+  /** When it returns true for a path, that fsync fails (EIO) and makes nothing durable. */
+  failSync: ((path: string) => boolean) | null = null
 
-  /** Lets fsync take (simulated) time so that concurrent appends can queue behind it. */
-  syncDelay(): Promise<void> {
-    return this.fsyncDelayMs > 0
-      ? new Promise((resolve) => setTimeout(resolve, this.fsyncDelayMs))
-      : new Promise((resolve) => setImmediate(resolve))
+  /**
+   * `fsyncDelayMs` lets fsync take real time so that concurrent appends queue behind it; a
+   * simulator passes `syncDelay` instead (its own virtual time) so that a run replays exactly.
+   */
+  constructor(options: number | { syncDelay?: (path: string) => Promise<void> } = 0) {
+    const ms = typeof options === 'number' ? options : 0
+    this.delay = (typeof options === 'object' ? options.syncDelay : undefined) ??
+      (ms > 0 ? () => new Promise((resolve) => setTimeout(resolve, ms)) : () => new Promise((resolve) => setImmediate(resolve)))
+  }
+
+  /** Waits as long as one fsync takes; throws EIO if `failSync` says this one fails. */
+  async syncDelay(path: string): Promise<void> {
+    await this.delay(path)
+    if (this.failSync?.(path) === true) throw Object.assign(new Error(`EIO: fsync of ${path} failed`), { code: 'EIO' })
   }
 
   private dir(path: string): Dir {
@@ -147,6 +166,7 @@ export class SimFileLayer implements FileLayer {
       if (!options.create) throw Object.assign(new Error(`ENOENT: no file ${path}`), { code: 'ENOENT' })
       inode = new Inode()
       d.entries.set(basename(path), inode)
+      d.version++
     }
     return new SimHandle(path, inode, this, this.era)
   }
@@ -163,7 +183,7 @@ export class SimFileLayer implements FileLayer {
   async mkdirp(dir: string): Promise<void> {
     // Directories are durable at once: the engine never depends on a directory's creation order.
     for (let p = dir; !this.dirs.has(p); p = dirname(p)) {
-      this.dirs.set(p, { entries: new Map(), durable: new Map() })
+      this.dirs.set(p, { entries: new Map(), durable: new Map(), version: 0, syncedVersion: -1 })
       if (dirname(p) === p) break
     }
   }
@@ -172,21 +192,30 @@ export class SimFileLayer implements FileLayer {
     const src = this.dir(dirname(from))
     const inode = src.entries.get(basename(from))
     if (inode === undefined) throw Object.assign(new Error(`ENOENT: no file ${from}`), { code: 'ENOENT' })
+    const dst = this.dir(dirname(to))
     src.entries.delete(basename(from))
-    this.dir(dirname(to)).entries.set(basename(to), inode)
+    dst.entries.set(basename(to), inode)
+    src.version++
+    dst.version++
   }
 
   remove(path: string): void {
-    this.dirs.get(dirname(path))?.entries.delete(basename(path))
+    const d = this.dirs.get(dirname(path))
+    if (d?.entries.delete(basename(path)) === true) d.version++
   }
 
   async syncDir(dir: string): Promise<void> {
     const era = this.era
     this.fsyncCount++
-    await this.syncDelay()
-    if (era !== this.era) throw new Error(`${dir}: power cut during fsync`)
+    // As for files: what the directory held when the fsync began, and only if no later one completed first.
     const d = this.dir(dir)
-    d.durable = new Map(d.entries)
+    const version = d.version
+    const atStart = new Map(d.entries)
+    await this.syncDelay(dir)
+    if (era !== this.era) throw new Error(`${dir}: power cut during fsync`)
+    if (version <= d.syncedVersion) return
+    d.syncedVersion = version
+    d.durable = atStart
   }
 
   /**
@@ -216,6 +245,7 @@ export class SimFileLayer implements FileLayer {
     const seen = new Set<Inode>()
     for (const d of this.dirs.values()) {
       d.entries = new Map(d.durable)
+      d.version++
       for (const inode of d.entries.values()) {
         if (seen.has(inode)) continue
         seen.add(inode)
@@ -232,6 +262,7 @@ export class SimFileLayer implements FileLayer {
         inode.length = inode.data.length
         inode.durableLength = kept.length
         inode.durableSnapshot = null
+        inode.version++ // the torn bytes are new content: the next fsync must cover them
       }
     }
   }

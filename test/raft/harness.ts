@@ -2,11 +2,11 @@
 // optionally followed by `----` and the output it must produce. The cluster is the
 // simulator's (same shells, same checker) with a hand-cranked FIFO network, no faults
 // unless a command asks, and time that moves only on `tick`.
-import { Checker } from '../../src/raft/sim/checker.js'
-import { formatLog, formatMessage } from '../../src/raft/sim/format.js'
-import { SIM_ENTRY_BYTES, type SimEntry, type SimLog, type SimSnapshot } from '../../src/raft/sim/sim-log.js'
-import { SimNode } from '../../src/raft/sim/sim-node.js'
-import { Prng } from '../../src/raft/prng.js'
+import { Checker } from '../../src/sim/checker.js'
+import { formatLog, formatMessage } from '../../src/sim/format.js'
+import { SIM_ENTRY_BYTES, type SimEntry, type SimLog, type SimSnapshot } from '../../src/sim/sim-log.js'
+import { SimNode } from '../../src/sim/sim-node.js'
+import { Prng } from '../../src/sim/prng.js'
 import type { BugSwitches, Message, VoteRequest, VoterChangeResult } from '../../src/raft/types.js'
 
 export interface Block {

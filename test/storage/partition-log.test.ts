@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs'
 import t from 'tap'
 import { readBatchHeader } from '../../src/codec/index.js'
-import { NodeFileLayer, StorageError, type FileHandle } from '../../src/storage/index.js'
+import { NodeFileLayer, PartitionLog, SimFileLayer, StorageError, type FileHandle } from '../../src/storage/index.js'
 import { baseOffsets, codec, concat, makeBatch, open, tempDir } from './helpers.js'
 
 t.test('leader appends stamp offsets and epoch; reads return the stored bytes', async (t) => {
@@ -242,4 +242,25 @@ t.test('operations on a closed log fail with LOG_CLOSED', async (t) => {
   await t.rejects(log.read(0, 10), { code: 'LOG_CLOSED' })
   await t.rejects(log.appendAsLeader(makeBatch(1), 0), { code: 'LOG_CLOSED' })
   t.ok(codec)
+})
+
+t.test('a roll waits for an epoch checkpoint a group commit is still writing (a power cut then keeps the closed segment\'s epochs)', async (t) => {
+  // Once the log is open, checkpoint fsyncs hang until the cut; every other fsync completes at once.
+  let holding = false
+  const fs = new SimFileLayer({ syncDelay: (path) => new Promise((resolve) => (holding && path.includes('leader-epoch') ? undefined : setImmediate(resolve))) })
+  const dir = '/data/roll-epochs'
+  await fs.mkdirp(dir)
+  const log = await PartitionLog.open({ dir, fs: fs.session(), codec, config: { segmentBytes: 1024 } })
+  holding = true
+  await log.appendAsLeader(makeBatch(1, 100), 1)
+  const second = await log.appendAsLeader(makeBatch(1, 100), 2) // epoch 2 begins: the checkpoint is dirty
+  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r)) // the group commit starts saving it
+  void log.appendAsLeader(makeBatch(1, 900), 2).catch(() => undefined) // does not fit: the segment rolls
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r))
+  log.abandon()
+  fs.powerCut()
+  holding = false
+  const reopened = await PartitionLog.open({ dir, fs: fs.session(), codec, config: { segmentBytes: 1024 } })
+  t.same(reopened.epochEntries().filter((e) => e.epoch === 2), [{ epoch: 2, startOffset: second.firstOffset }], 'epoch 2 is known after the cut')
+  await reopened.close()
 })

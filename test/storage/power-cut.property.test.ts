@@ -129,7 +129,7 @@ class Harness {
         this.batches = kept
         this.end = log.logEndOffset
         this.durable = Math.min(this.durable, this.end)
-        this.epochs.truncateFromEnd(this.end)
+        this.epochs.truncateFrom(this.end)
         break
       }
       case 'roll': await log.roll(); break
@@ -182,8 +182,8 @@ class Harness {
   dropBelowStart(): void {
     // Whole segments go, so batches below the start may stay on disk; they are never served.
     this.batches = this.batches.filter((b) => b.next > this.start)
-    this.epochs.truncateFromStart(this.start)
-    this.epochs.truncateFromEnd(this.end) // the cache holds only epochs with records in [start, end)
+    this.epochs.advanceStart(this.start)
+    this.epochs.truncateFrom(this.end) // the cache holds only epochs with records in [start, end)
   }
 
   /**
@@ -230,7 +230,7 @@ class Harness {
     }
     this.batches = log.logEndOffset === this.start ? [] : survivors
     this.end = log.logEndOffset
-    this.epochs.truncateFromEnd(this.end)
+    this.epochs.truncateFrom(this.end)
     // The end is the last batch's end, or an empty active segment's base past a compaction gap.
     if (this.batches.length > 0 && this.end < lastNext) throw new Error(`end ${this.end} is inside a batch (${lastNext})`)
     this.durable = this.end
@@ -263,6 +263,9 @@ class Harness {
     if (got !== JSON.stringify(this.epochs.entries)) {
       throw new Error(`epoch cache ${got}, model ${JSON.stringify(this.epochs.entries)}`)
     }
+    if (log.logStartEpoch !== this.epochs.logStartEpoch) {
+      throw new Error(`log start epoch ${log.logStartEpoch}, model ${this.epochs.logStartEpoch}`)
+    }
   }
 }
 
@@ -279,4 +282,41 @@ t.test('power cuts never lose flushed data and never serve partial batches', asy
   )
   t.pass(`${RUNS} random histories`)
   t.ok(compactedRecords > 0, `compaction removed ${compactedRecords} records across the histories`)
+})
+
+t.test('a power cut at any point of a reset leaves the old log or the new empty one, never a mix', async (t) => {
+  const dir = '/data/reset-0'
+  const outcomes = new Set<string>()
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: 0, max: 30 }), fc.boolean(), async (steps, insideOldRange) => {
+      const fs = new SimFileLayer()
+      await fs.mkdirp(dir)
+      const config = { segmentBytes: 1024 }
+      const log = await PartitionLog.open({ dir, fs: fs.session(), codec, config })
+      for (let i = 0; i < 30; i++) await log.appendAsLeader(makeBatch(1, 60, i), 1 + Math.floor(i / 10))
+      await log.flush()
+      // A follower's reset lands past its log end, or inside it (a log diverging below the leader's start).
+      const target = insideOldRange ? 12 : 45
+      const reset = log.truncateFullyAndStartAt(target, 7).catch(() => undefined)
+      for (let i = 0; i < steps; i++) await new Promise((r) => setImmediate(r))
+      log.abandon()
+      fs.powerCut({ random: () => 0.5 })
+      await reset
+      const reopened = await PartitionLog.open({ dir, fs: fs.session(), codec, config })
+      const start = reopened.logStartOffset
+      const { bytes } = await reopened.read(start, 1 << 24)
+      const served = splitBatches(bytes).map(([s]) => readBatchHeader(bytes, s))
+      await reopened.close()
+      if (start === target) {
+        outcomes.add('new')
+        // The new log: empty, after a record of the given epoch.
+        return reopened.logEndOffset === target && served.length === 0 && reopened.logStartEpoch === 7
+      }
+      outcomes.add(served.length === 30 ? 'old' : 'emptied')
+      // The old log (possibly emptied): its start, its epochs, whatever of its records survived.
+      return start === 0 && reopened.logStartEpoch === 0 && served.every((h, i) => h.baseOffset === i && h.partitionLeaderEpoch === 1 + Math.floor(i / 10))
+    }),
+    { numRuns: Number(process.env.STORAGE_PROPERTY_RUNS ?? 60) },
+  )
+  t.ok(outcomes.has('new') && outcomes.has('old'), `cuts landed before and after the reset (${[...outcomes]})`)
 })

@@ -6,7 +6,7 @@ import type { TopicConfigs } from '../../metadata/topic-config.js'
 import { ErrorCode } from '../../protocol/index.js'
 import { ADMIN_QUEUED_MAX } from '../limits.js'
 import type { ReplicaManager } from '../partition/replica-manager.js'
-import { Serial } from '../partition/serial.js'
+import { Serial } from '../../storage/index.js'
 import type { MetadataStore } from './metadata-store.js'
 
 /** An admin request refused by the cluster's state (the wire code to answer). */

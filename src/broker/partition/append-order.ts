@@ -5,29 +5,23 @@
 // other connections and the replica's Raft inputs never wait behind this one's validation.
 // Bounded by the connection's requests in flight (limits.inFlightRequestsMax).
 
+import { KeyedSerial } from '../../storage/index.js'
+
 export class AppendOrder {
-  /** Per partition key, the last append queued on this connection (settles, never rejects). */
-  private readonly tails = new Map<string, Promise<void>>()
+  /** Per partition key, this connection's appends in arrival order. */
+  private readonly queues = new KeyedSerial()
 
   /**
    * Runs `append` after every earlier append for `key` settled and `validated` resolved; fails
    * with the validation's error without appending when it rejects.
    */
   run<T>(key: string, validated: Promise<void>, append: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve()
     // Observed now, so a rejection is never "unhandled" while this append waits its turn.
     const verdict = validated.then(() => null, (err: unknown) => ({ err }))
-    const result = previous.then(() => verdict).then((failed) => {
+    return this.queues.run(key, async () => {
+      const failed = await verdict
       if (failed !== null) throw failed.err
       return append()
     })
-    const tail = result.then(settled, settled)
-    this.tails.set(key, tail)
-    void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key)
-    })
-    return result
   }
 }
-
-function settled(): void {}

@@ -5,7 +5,7 @@
 // (the response frame is written in place around the records: api/fetch.ts). Bounded:
 // at most `countMax` buffers exist; past that, and for reads larger than a buffer, storage
 // allocates as before.
-import { READ_BUFFER_BYTES, READ_BUFFERS_MAX } from '../limits.js'
+import { READ_BUFFER_BYTES, READ_BUFFERS_MAX } from './limits.js'
 
 export class ReadBufferPool {
   private readonly free: Uint8Array[] = []

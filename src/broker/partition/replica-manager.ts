@@ -1,5 +1,5 @@
 // The broker's partition replicas: opens them for the topics it holds, creates and deletes
-// them with their topics, and ticks their Raft cores on one timer.
+// them with their topics, ticks their Raft cores on one timer and cleans their logs on another.
 import type { TopicImage } from '../../metadata/image.js'
 import type { NodeId } from '../../raft/types.js'
 import { NodeFileLayer, type FileLayer } from '../../storage/index.js'
@@ -38,25 +38,12 @@ export class ReplicaManager implements PartitionLookup {
     this.cleanerTimer ??= setInterval(() => void this.cleanLogs(), this.logCleanupIntervalMs)
   }
 
-  /**
-   * Retention and compaction, below each leader's high watermark, one partition at a time (a
-   * pass already running is not doubled). Errors are logged: a full disk or a corrupt segment
-   * must not stop the broker from serving.
-   */
+  /** One cleaner pass over every replica (a pass already running is not doubled). */
   private async cleanLogs(): Promise<void> {
     if (this.cleaning) return
     this.cleaning = true
     try {
-      for (const [topic, list] of [...this.replicas]) {
-        for (const [index, r] of list.entries()) {
-          if (!r.isLeader) continue
-          try {
-            await r.cleanLog()
-          } catch (err) {
-            this.log.warn('log cleanup failed', { topic, partition: index, error: (err as Error).message })
-          }
-        }
-      }
+      await cleanLogs(this.replicas, this.log)
     } finally {
       this.cleaning = false
     }
@@ -125,6 +112,7 @@ export class ReplicaManager implements PartitionLookup {
             electionTimeoutTicks: ELECTION_TIMEOUT_TICKS,
             random: (bound) => Math.floor(Math.random() * bound),
             fs: this.fs,
+            logger: this.log,
           }),
         )
       }
@@ -133,5 +121,22 @@ export class ReplicaManager implements PartitionLookup {
       throw err
     }
     return list
+  }
+}
+
+/**
+ * Retention and compaction below each replica's high watermark, leaders and followers alike
+ * (a follower's disk must not grow without bound either), one partition at a time. Errors are
+ * logged: a full disk or a corrupt segment must not stop the broker from serving.
+ */
+export async function cleanLogs(replicas: ReadonlyMap<string, readonly PartitionReplica[]>, log: Logger): Promise<void> {
+  for (const [topic, list] of [...replicas]) {
+    for (const [index, r] of list.entries()) {
+      try {
+        await r.cleanLog()
+      } catch (err) {
+        log.warn('log cleanup failed', { topic, partition: index, error: (err as Error).message })
+      }
+    }
   }
 }

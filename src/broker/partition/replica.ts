@@ -1,93 +1,132 @@
 // One partition replica: the thin shell between a Raft core (src/raft, pure) and a partition
-// log (src/storage). It feeds the core its inputs — ticks, proposals, appends, flushes,
-// messages — and carries out each Ready in the order the core requires: persist quorum state,
-// execute directives, send messages, advance, then report appends. Every partition is such a
-// group from day one; with one voter it elects itself and its high watermark follows its own
-// flushes, so adding replicas later adds voters instead of a new data path.
-import { join } from 'node:path'
+// log (src/storage). It feeds the core its inputs — ticks, messages, proposals, flushes, admin
+// calls — one at a time, and carries out every Ready an input produced within that input's own
+// queued task, in the order the core requires: persist quorum state, execute directives, send
+// messages, advance, then report appends. So nothing (retention, say) runs between a Ready and
+// its execution. Anything that fails on the way — a disk error, a log that ended where the core
+// did not ask, a broken invariant — stops the replica and reopens it from disk (the core is
+// rebuilt from what storage holds): core and log never go on out of step. Every partition is
+// such a group; with one voter it elects itself and its high watermark follows its own flushes.
+//
+// Beside the log (docs/storage.md): quorum-state.json (epoch, vote, leader), voter-sets (the
+// voter set at the log start and every voter record in the log); the log start's epoch is the
+// log's own (log-start-offset).
 import { loadCodec, type Codec } from '../../codec/index.js'
 import { ErrorCode } from '../../protocol/index.js'
-import { RaftCore } from '../../raft/core.js'
-import type { Directive, EpochStart, Leadership, Message, NodeId, QuorumState, Ready } from '../../raft/types.js'
+import type {
+  Leadership, Message, NodeId, QuorumState, RaftConfig, Ready, Status, TransferResult, VoterChangeResult, VoterSetAt,
+} from '../../raft/types.js'
 import {
-  NodeFileLayer, PartitionLog, readSmallFile, writeFileAtomic, type AppendInfo, type FileLayer, type LogConfig,
+  Serial, StorageError, systemTimers, type AppendInfo, type FileLayer, type LogConfig, type PartitionLog, type Timers,
 } from '../../storage/index.js'
+import { jsonLogger, type Logger } from '../log.js'
+import { CommitWaiters } from './commit-waiters.js'
+import { CORE_INPUTS_QUEUED_MAX, READY_ROUNDS_MAX, REOPEN_RETRY_TICKS } from './limits.js'
+import { executeDirective, type Append, type DirectiveContext } from './log-directives.js'
 import { ReplicaError } from './replica-error.js'
-import { Serial } from './serial.js'
-
-const QUORUM_STATE_FILE = 'quorum-state.json'
-/** Core inputs waiting for the shell (ticks, proposals, flushes): bounded per replica. */
-const CORE_INPUTS_QUEUED_MAX = 10_000
-/** acks=all waiters per replica, bounded by the broker's in-flight limits in practice. */
-const HW_WAITERS_MAX = 100_000
+import { filesOf, openFromDisk, saveQuorumState, type Opened } from './replica-disk.js'
+import { fitToLog, sameSets, saveVoterSets } from './voter-sets.js'
 
 export interface ReplicaOptions {
   dir: string
   nodeId: NodeId
+  /** The voter set a new partition starts with; one that exists keeps its own (voter-sets). */
   voters: readonly NodeId[]
   logConfig: LogConfig
   electionTimeoutTicks: number
-  /** Where messages to other replicas go (unused while every group has one voter). */
+  /** Where messages to other replicas go. */
   send?: (m: Message) => void
   random: (bound: number) => number
   fs?: FileLayer
+  /** Clock and scheduling (default: the system's); the simulator injects virtual ones. */
+  timers?: Timers
+  /** Where the replica says why it reopened or went offline (default: JSON lines on stderr). */
+  logger?: Logger
+  /** Overrides of the core settings derived from electionTimeoutTicks (tests, the simulator). */
+  raft?: Partial<Pick<RaftConfig,
+    'fetchTimeoutTicks' | 'fetchMaxWaitTicks' | 'fetchRetryTicks' | 'beginQuorumRetryTicks' | 'fetchMaxBytes' | 'observerContacts' | 'bugs'>>
+  /** Told about every change to the log (the simulator's checker follows the log with it). */
+  observer?: ReplicaObserver
 }
 
-interface HwWaiter {
-  offset: number
-  resolve: () => void
-  reject: (err: Error) => void
+/** What the shell did to its log, as it happens. */
+export interface ReplicaObserver {
+  /** `bytes` were appended at [info.firstOffset, info.nextOffset) (as leader or follower). */
+  appended?(bytes: Uint8Array, info: AppendInfo): void
+  /** The log is about to be truncated to `offset` (a follower's divergent tail). */
+  truncating?(offset: number): void
+  /** It was: the log now ends at `logEnd`. */
+  truncated?(logEnd: number): void
+  /** The log is about to be reset to start empty at `logStart` (a crash may stop it half way). */
+  resetting?(logStart: number): void
+  /** It was: empty at `logStart`, after a record of `logStartEpoch`, under `voters`. */
+  reset?(logStart: number, logStartEpoch: number, voters: readonly NodeId[]): void
+  /** The replica reopened from disk (after a failure, or a retry while offline). */
+  reopened?(why: string): void
+}
+
+/** A failure that is the request's (bad input, a refused proposal): the log was not touched. */
+function isRequestError(err: unknown): boolean {
+  if (err instanceof ReplicaError) return true
+  return err instanceof StorageError && (err.code === 'INVALID_BATCH' || err.code === 'BATCH_TOO_LARGE')
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
 }
 
 export class PartitionReplica {
-  private readonly serial = new Serial(CORE_INPUTS_QUEUED_MAX)
+  private readonly inputs: Serial
+  private opened: Opened | null
   private hw = 0
   private leadership: Leadership
-  private hwWaiters: HwWaiter[] = []
+  private epochCommitted = false
+  private readonly waiters: CommitWaiters
+  private readonly directiveContext: DirectiveContext
   private readonly hwListeners = new Set<() => void>()
-  private pumping = false
+  private readonly timers: Timers
+  private readonly logger: Logger
+  private readonly crc: (b: Uint8Array) => number
   private closed = false
+  private ticksOwed = 0
+  private tickQueued = false
+  private flushNoticeQueued = false
+  private offlineTicks = 0
+  /** The log instance the API last saw (kept while offline: it answers LOG_CLOSED). */
+  private lastLog: PartitionLog
 
   private constructor(
-    readonly log: PartitionLog,
-    private readonly core: RaftCore,
     private readonly options: ReplicaOptions,
     private readonly codec: Codec,
-    private readonly fs: FileLayer,
+    opened: Opened,
   ) {
-    this.leadership = core.leadership()
+    this.opened = opened
+    this.lastLog = opened.log
+    this.leadership = opened.core.leadership()
+    this.timers = options.timers ?? systemTimers
+    this.logger = options.logger ?? jsonLogger({ partition: options.dir })
+    this.crc = (b) => codec.crc32c(b)
+    this.waiters = new CommitWaiters(this.timers)
+    this.directiveContext = {
+      codec, nodeId: options.nodeId, timers: this.timers, observer: options.observer,
+      saveVoterSets: (o, sets) => this.saveVoterSets(o, sets),
+    }
+    this.inputs = new Serial(CORE_INPUTS_QUEUED_MAX, (max) =>
+      new ReplicaError(ErrorCode.THROTTLING_QUOTA_EXCEEDED, `partition ${options.dir} is busy: ${max} inputs are queued; retry shortly`))
   }
 
   static async open(options: ReplicaOptions): Promise<PartitionReplica> {
-    const fs = options.fs ?? new NodeFileLayer()
-    await fs.mkdirp(options.dir)
     const codec = await loadCodec()
-    const log = await PartitionLog.open({ dir: options.dir, config: options.logConfig, fs, codec })
-    const saved = readSmallFile(fs, join(options.dir, QUORUM_STATE_FILE))
-    const persisted = saved === null ? null : (JSON.parse(new TextDecoder().decode(saved)) as QuorumState)
-    const core = new RaftCore(
-      {
-        id: options.nodeId,
-        voters: options.voters,
-        electionTimeoutTicks: options.electionTimeoutTicks,
-        fetchTimeoutTicks: options.electionTimeoutTicks,
-        fetchMaxWaitTicks: Math.max(1, Math.floor(options.electionTimeoutTicks / 4)),
-        fetchRetryTicks: Math.max(2, Math.floor(options.electionTimeoutTicks / 2)),
-        beginQuorumRetryTicks: Math.max(1, Math.floor(options.electionTimeoutTicks / 2)),
-        fetchMaxBytes: 1 << 20,
-        random: options.random,
-      },
-      persisted,
-      {
-        logStart: log.logStartOffset,
-        logEnd: log.logEndOffset,
-        flushedEnd: log.flushedOffset,
-        epochs: log.epochEntries().map((e) => ({ epoch: e.epoch, startOffset: e.startOffset })),
-      },
-    )
-    const replica = new PartitionReplica(log, core, options, codec, fs)
-    if (options.voters.length === 1 && options.voters[0] === options.nodeId) await replica.input(() => core.campaign())
+    const replica = new PartitionReplica(options, codec, await openFromDisk(options, codec))
+    await replica.run('start', (o) => replica.startCore(o))
     return replica
+  }
+
+  // ---------------------------------------------------------------- what the broker reads
+
+  /** The partition log (while offline after a failure: the failed one, which answers LOG_CLOSED). */
+  get log(): PartitionLog {
+    return this.opened?.log ?? this.lastLog
   }
 
   get highWatermark(): number {
@@ -106,83 +145,101 @@ export class PartitionReplica {
     return this.leadership.leaderId
   }
 
-  tick(): Promise<void> {
-    return this.input(() => this.core.tick())
+  /**
+   * True once this replica leads and its epoch is committed (the core says so: the HW passed its
+   * LeaderChange batch): from then on ListOffsets(latest) and fetches see everything.
+   */
+  get leaderReady(): boolean {
+    return this.isLeader && this.epochCommitted
   }
 
+  /** False after a failure it could not reopen from (it retries every REOPEN_RETRY_TICKS ticks). */
+  get online(): boolean {
+    return this.opened !== null
+  }
+
+  /** No input is queued or running (the simulator checks core against log only then). */
+  get idle(): boolean {
+    return this.inputs.size === 0
+  }
+
+  /** The core's view (positions, role, voters). Throws while offline. */
+  status(): Status {
+    return this.current().core.status()
+  }
+
+  // ---------------------------------------------------------------- inputs
+
+  /** One unit of time. Never rejects; ticks owed while the queue is full are made up later. */
+  tick(): Promise<void> {
+    this.ticksOwed++
+    if (this.tickQueued) return Promise.resolve()
+    this.tickQueued = true
+    return this.inputs.run(() => this.onTicks()).catch(() => {
+      this.tickQueued = false
+    })
+  }
+
+  /** A message from a peer. Never rejects: one that cannot be queued is dropped (peers retry). */
   receive(m: Message): Promise<void> {
-    return this.input(() => this.core.receive(m))
+    return this.run('receive', (o) => o.core.receive(m)).catch(() => undefined)
   }
 
   /**
    * Appends producer batches as leader (stamping offsets and the epoch) and returns the assigned
    * range once written. The caller has validated them fully (the produce path does, in WASM,
    * decompressing under the limit, before it calls this: validation never holds the replica's
-   * input lock), so the log checks framing only. `acks=all` callers then await
+   * input queue), so the log checks framing only. `acks=all` callers then await
    * `committed(info.nextOffset)`.
    */
-  async appendValidated(batches: Uint8Array): Promise<AppendInfo> {
-    const info = await this.serial.run(async () => {
-      const r = this.core.propose()
+  appendValidated(batches: Uint8Array): Promise<AppendInfo> {
+    return this.run('append', async (o) => {
+      const r = o.core.propose()
       if (!r.ok) {
         if (r.reason === 'notLeader') throw new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'this broker does not lead the partition', r.leaderId)
         if (r.reason === 'leaderNotReady') throw new ReplicaError(ErrorCode.LEADER_NOT_AVAILABLE, 'the new leader is still opening its epoch')
         if (r.reason === 'transferring') throw new ReplicaError(ErrorCode.LEADER_NOT_AVAILABLE, 'leadership is being handed to another replica; retry shortly')
         throw new ReplicaError(ErrorCode.NOT_ENOUGH_REPLICAS, 'too much uncommitted data: replicas are behind')
       }
-      const appended = await this.log.appendAsLeader(batches, r.epoch, { prevalidated: true })
-      this.core.appended(appended.nextOffset)
-      return appended
-    })
-    this.afterInput()
-    this.trackFlush(info.nextOffset)
-    return info
-  }
-
-  /** Resolves once the high watermark passes `offset` (exclusive end of a produce). */
-  committed(offset: number, timeoutMs: number): Promise<void> {
-    if (offset <= this.hw) return Promise.resolve()
-    if (this.hwWaiters.length >= HW_WAITERS_MAX) {
-      return Promise.reject(new ReplicaError(ErrorCode.NOT_ENOUGH_REPLICAS, 'too many produce requests waiting for replication'))
-    }
-    return new Promise((resolve, reject) => {
-      const waiter: HwWaiter = { offset, resolve, reject }
-      const timer = setTimeout(() => {
-        this.hwWaiters = this.hwWaiters.filter((w) => w !== waiter)
-        reject(new ReplicaError(ErrorCode.REQUEST_TIMED_OUT, `not replicated within ${timeoutMs} ms; the batch may still commit`))
-      }, timeoutMs)
-      waiter.resolve = () => {
-        clearTimeout(timer)
-        resolve()
-      }
-      waiter.reject = (err) => {
-        clearTimeout(timer)
-        reject(err)
-      }
-      this.hwWaiters.push(waiter)
+      const info = await o.log.appendAsLeader(batches, r.epoch, { prevalidated: true })
+      this.options.observer?.appended?.(batches, info)
+      o.core.appended(info.nextOffset)
+      this.trackFlush(o.log, info.nextOffset)
+      return info
     })
   }
 
   /**
-   * True once this replica leads and its epoch is committed (the HW passed the epoch's
-   * LeaderChange batch): from then on ListOffsets(latest) and fetches see everything.
+   * Resolves once the high watermark passes `offset`, the exclusive end of a batch this
+   * leadership appended. Fails (retriable) if leadership changes first, or if the record before
+   * `offset` is not of this leader's epoch (appended under an earlier leadership, whose data a
+   * later leader may have replaced): never an acknowledgement for bytes the log does not hold.
    */
-  get leaderReady(): boolean {
-    if (!this.isLeader) return false
-    const start = this.log.epochEntries().find((e) => e.epoch === this.leadership.epoch)?.startOffset
-    return start !== undefined && this.hw > start
+  committed(offset: number, timeoutMs: number): Promise<void> {
+    const o = this.opened
+    if (o === null || !this.isLeader) {
+      return Promise.reject(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'this broker does not lead the partition', this.leaderId))
+    }
+    const epoch = this.leadership.epoch
+    if (offset > o.log.logStartOffset && o.log.epochAt(offset - 1) !== epoch) {
+      return Promise.reject(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER,
+        `offsets below ${offset} were not appended in this leader's epoch ${epoch}; whether the batch committed is unknown`, this.leaderId))
+    }
+    if (offset <= this.hw) return Promise.resolve()
+    return this.waiters.wait(offset, epoch, timeoutMs)
   }
 
   /** Resolves true once leaderReady, or false after timeoutMs. */
   async waitLeaderReady(timeoutMs: number): Promise<boolean> {
-    const deadline = Date.now() + timeoutMs
+    const deadline = this.timers.now() + timeoutMs
     while (!this.leaderReady) {
-      if (Date.now() >= deadline || this.closed) return false
+      const left = deadline - this.timers.now()
+      if (left <= 0 || this.closed) return false
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, Math.min(50, Math.max(1, deadline - Date.now())))
+        const cancel = this.timers.after(Math.min(50, left), done)
         const off = this.onHighWatermark(done)
         function done() {
-          clearTimeout(timer)
+          cancel()
           off()
           resolve()
         }
@@ -197,20 +254,30 @@ export class PartitionReplica {
     return () => this.hwListeners.delete(listener)
   }
 
+  /** Leader: add `id` (an observer that caught up) to the voter set, by a voter record. */
+  addVoter(id: NodeId): Promise<VoterChangeResult> {
+    return this.run('addVoter', (o) => o.core.addVoter(id))
+  }
+
+  /** Leader: remove `id` from the voter set, by a voter record. */
+  removeVoter(id: NodeId): Promise<VoterChangeResult> {
+    return this.run('removeVoter', (o) => o.core.removeVoter(id))
+  }
+
+  /** Leader: hand leadership to `target` once it has caught up. */
+  transferLeadership(target: NodeId): Promise<TransferResult> {
+    return this.run('transferLeadership', (o) => o.core.transferLeadership(target))
+  }
+
   /**
-   * Retention and compaction below the high watermark. Retention deletes only what the core
-   * also knows to be flushed, and runs under the input lock so the core learns the new log
-   * start before any fetch could ask for what is gone. Compaction keeps offsets (and the log
-   * start), so it runs outside the lock and appends go on meanwhile.
+   * Retention and compaction below the high watermark, on leaders and followers alike.
+   * Retention deletes only what the core also knows to be flushed, and runs as one input so
+   * the core learns the new log start before it answers any fetch. Compaction keeps offsets
+   * (and the log start), so it runs outside the queue and appends go on meanwhile.
    */
   async cleanLog(): Promise<void> {
     const policy = this.log.config.cleanupPolicy
-    if (policy !== 'compact') {
-      await this.input(async () => {
-        await this.log.applyRetention(Math.min(this.hw, this.core.status().flushedEnd))
-        this.core.advanceLogStart(this.log.logStartOffset)
-      })
-    }
+    if (policy !== 'compact') await this.run('retention', (o) => this.applyRetention(o))
     if (policy !== 'delete') await this.log.compact(this.hw)
   }
 
@@ -220,131 +287,210 @@ export class PartitionReplica {
    */
   async close(): Promise<void> {
     if (this.closed) return
-    if (this.isLeader && this.core.status().voters.length > 1) {
-      await this.input(() => this.core.resign())
-      await this.serial.run(() => undefined) // the resignation's Ready has been carried out
+    if (this.isLeader && this.opened !== null && this.opened.core.status().voters.length > 1) {
+      await this.run('resign', (o) => o.core.resign()).catch(() => undefined)
     }
     this.closed = true
-    await this.serial.run(() => undefined)
-    this.failWaiters(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the replica is closing'))
-    await this.log.close()
+    await this.inputs.idle()
+    this.waiters.fail(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the replica is closing'))
+    await this.opened?.log.close()
+  }
+
+  /** Stops at once without flushing, as a crashed process would (the simulator's power cuts). */
+  abandon(): void {
+    this.closed = true
+    this.opened?.log.abandon()
+    this.waiters.fail(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the replica stopped'))
   }
 
   // ---------------------------------------------------------------- the shell
 
-  /** Runs one core input under the serial lock, then drains Readies. */
-  private async input(fn: () => void | Promise<void>): Promise<void> {
-    if (this.closed) return
-    await this.serial.run(fn)
-    this.afterInput()
+  private current(): Opened {
+    if (this.opened === null) {
+      throw new ReplicaError(ErrorCode.KAFKA_STORAGE_ERROR, `partition ${this.options.dir} is offline after a storage failure; it retries reopening`)
+    }
+    return this.opened
   }
 
-  private afterInput(): void {
-    if (!this.pumping && this.core.hasReady()) void this.pump()
+  /**
+   * Runs `fn` against the core and log as one queued task, then carries out every Ready it
+   * produced in the same task. A request's own failure (refused, bad input) is rethrown; any
+   * other failure reopens the replica from disk first.
+   */
+  private run<T>(what: string, fn: (o: Opened) => T | Promise<T>): Promise<T> {
+    if (this.closed) return Promise.reject(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the replica is closed'))
+    return this.inputs.run(() => this.step(what, fn))
   }
 
-  /** Carries out Readies until the core has none; one pump at a time. */
-  private async pump(): Promise<void> {
-    this.pumping = true
+  /** One input and its Readies (inside a queued task). */
+  private async step<T>(what: string, fn: (o: Opened) => T | Promise<T>): Promise<T> {
+    if (this.closed) throw new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the replica is closed')
+    const o = this.current()
+    let result: T
     try {
-      while (!this.closed && this.core.hasReady()) {
-        const appends: Array<{ logEnd: number; epochStarts: EpochStart[] }> = []
-        await this.serial.run(async () => {
-          const rd = this.core.ready()
-          try {
-            await this.execute(rd, appends)
-          } finally {
-            this.core.advance()
-          }
-          for (const a of appends) this.core.appended(a.logEnd, { epochStarts: a.epochStarts })
-        })
-        for (const a of appends) this.trackFlush(a.logEnd)
-      }
+      result = await fn(o)
     } catch (err) {
-      // A failed log (I/O error) leaves the replica unable to make progress: fail its waiters.
-      this.failWaiters(new ReplicaError(ErrorCode.KAFKA_STORAGE_ERROR, `partition ${this.options.dir}: ${(err as Error).message}`))
-    } finally {
-      this.pumping = false
+      if (!isRequestError(err)) await this.recover(what, err)
+      throw err
+    }
+    try {
+      await this.drain(o)
+    } catch (err) {
+      await this.recover(what, err)
+    }
+    return result
+  }
+
+  /** The ticks owed (coalesced into one task); while offline, a periodic attempt to reopen. */
+  private async onTicks(): Promise<void> {
+    this.tickQueued = false
+    const ticks = this.ticksOwed
+    this.ticksOwed = 0
+    if (this.closed) return
+    if (this.opened === null) {
+      this.offlineTicks += ticks
+      if (this.offlineTicks < REOPEN_RETRY_TICKS) return
+      this.offlineTicks = 0
+      return this.reopen('retry after a failure')
+    }
+    await this.step('tick', (o) => {
+      for (let i = 0; i < ticks; i++) o.core.tick()
+      o.core.flushed(o.log.flushedOffset) // a flush notice lost to a full queue is made up here
+    }).catch(() => undefined)
+  }
+
+  /** Carries out Readies until the core has none. Throws if any step fails (the caller reopens). */
+  private async drain(o: Opened): Promise<void> {
+    for (let rounds = 0; o.core.hasReady(); rounds++) {
+      if (rounds >= READY_ROUNDS_MAX) throw new Error(`the core produced more than ${READY_ROUNDS_MAX} Readies for one input`)
+      const rd = o.core.ready()
+      const appends = await this.execute(o, rd)
+      this.publish(o, rd)
+      o.core.advance()
+      for (const a of appends) o.core.appended(a.logEnd, a.range)
+      for (const a of appends) this.trackFlush(o.log, a.logEnd)
     }
   }
 
-  private async execute(rd: Ready, appends: Array<{ logEnd: number; epochStarts: EpochStart[] }>): Promise<void> {
-    if (rd.quorumState !== null) {
-      await writeFileAtomic(this.fs, join(this.options.dir, QUORUM_STATE_FILE), new TextEncoder().encode(JSON.stringify(rd.quorumState)))
+  private async execute(o: Opened, rd: Ready): Promise<Append[]> {
+    if (rd.quorumState !== null) await this.saveQuorumState(rd.quorumState)
+    const appends: Append[] = []
+    for (const d of rd.directives) {
+      const a = await executeDirective(this.directiveContext, o, d)
+      if (a !== null) appends.push(a)
     }
-    for (const d of rd.directives) await this.executeDirective(d, appends)
     for (const m of rd.messages) this.options.send?.(m)
+    return appends
+  }
+
+  /** Retention below what the core knows to be committed and flushed; the core learns the new start. */
+  private async applyRetention(o: Opened): Promise<void> {
+    const s = o.core.status()
+    const before = o.log.logStartOffset
+    await o.log.applyRetention(Math.min(s.highWatermark, s.flushedEnd))
+    if (o.log.logStartOffset === before) return
+    o.core.advanceLogStart(o.log.logStartOffset)
+    await this.saveVoterSets(o, fitToLog(o.voterSets, o.log.logStartOffset, o.log.logEndOffset))
+  }
+
+  /** Leadership and HW changes of a Ready carried out, for waiters and readers. */
+  private publish(o: Opened, rd: Ready): void {
     if (rd.leadership !== null) {
       this.leadership = rd.leadership
       if (rd.leadership.role !== 'leader') {
-        this.failWaiters(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'leadership moved', rd.leadership.leaderId))
+        this.waiters.fail(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'leadership moved', rd.leadership.leaderId))
+      } else {
+        this.waiters.fail(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'a new leader epoch began'), rd.leadership.epoch)
       }
     }
     if (rd.highWatermark !== null) this.advanceHighWatermark(rd.highWatermark)
+    this.epochCommitted = this.leadership.role === 'leader' && o.core.epochCommitted()
   }
 
-  private async executeDirective(d: Directive, appends: Array<{ logEnd: number; epochStarts: EpochStart[] }>): Promise<void> {
-    switch (d.kind) {
-      case 'appendLeaderChange': {
-        const info = await this.log.appendAsLeader(this.leaderChangeBatch(d.epoch, d.voters), d.epoch)
-        appends.push({ logEnd: info.nextOffset, epochStarts: [{ epoch: d.epoch, startOffset: info.firstOffset }] })
-        return
-      }
-      case 'appendFetched': {
-        const before = this.log.logEndOffset
-        const info = await this.log.appendAsFollower(d.records as Uint8Array)
-        // Epochs that begin inside the appended range, as the log's epoch cache recorded them.
-        const epochStarts = this.log.epochEntries().filter((e) => e.startOffset >= before).map((e) => ({ epoch: e.epoch, startOffset: e.startOffset }))
-        appends.push({ logEnd: info.nextOffset, epochStarts })
-        return
-      }
-      case 'attachRecords':
-        d.response.records = (await this.log.read(d.fromOffset, d.maxBytes)).bytes
-        return
-      case 'truncate':
-        await this.log.truncateTo(d.offset)
-        return
-      case 'resetLog':
-        // Single-voter groups never reset. Replication must also persist d.logStartEpoch and
-        // d.voters with the log start (the LogView gives them back at open).
-        await this.log.truncateFullyAndStartAt(d.logStart)
-        return
-      case 'appendVoters':
-      case 'attachSnapshotChunk':
-      case 'writeSnapshotChunk':
-      case 'installSnapshot':
-        // Data partitions have no snapshots, and the broker offers no voter changes yet.
-        throw new Error(`partition replicas do not carry out ${d.kind}`)
-    }
+  private startCore(o: Opened): void {
+    const voters = o.core.status().voters
+    if (voters.length === 1 && voters[0] === this.options.nodeId) o.core.campaign()
   }
 
-  /** A LeaderChange control batch (Kafka's control type 2): opens the epoch in the log. */
-  private leaderChangeBatch(epoch: number, voters: readonly NodeId[]): Uint8Array {
-    const key = new Uint8Array([0, 0, 0, 2]) // control record key: version 0, type LEADER_CHANGE
-    const value = new TextEncoder().encode(JSON.stringify({ version: 0, leaderId: this.options.nodeId, epoch, voters }))
-    return this.codec.encodeBatch([{ key, value }], { control: true, partitionLeaderEpoch: epoch })
+  private saveQuorumState(state: QuorumState): Promise<void> {
+    return saveQuorumState(this.options, state)
+  }
+
+  /** Writes the voter sets beside the log (if they changed) and keeps them as `o`'s. */
+  private async saveVoterSets(o: Opened, sets: VoterSetAt[]): Promise<void> {
+    if (sameSets(sets, o.voterSets)) return
+    await saveVoterSets(filesOf(this.options), this.options.dir, sets, this.crc)
+    o.voterSets = sets
   }
 
   /** When the log has flushed past `offset`, tell the core (its HW counts flushed data only). */
-  private trackFlush(offset: number): void {
-    this.log.waitForFlush(offset).then(
-      () => this.input(() => this.core.flushed(this.log.flushedOffset)),
-      () => undefined, // a failed fsync fails the log; its waiters see the error on append
+  private trackFlush(log: PartitionLog, offset: number): void {
+    log.waitForFlush(offset).then(
+      () => this.noteFlushed(),
+      (err: unknown) => {
+        // A failed fsync fails the log: reopen it (unless it was replaced already).
+        if (this.opened?.log === log) void this.run('flush', () => Promise.reject(err)).catch(() => undefined)
+      },
     )
+  }
+
+  private noteFlushed(): void {
+    if (this.flushNoticeQueued || this.closed) return
+    this.flushNoticeQueued = true
+    this.run('flushed', (o) => {
+      this.flushNoticeQueued = false
+      o.core.flushed(o.log.flushedOffset)
+    }).catch(() => {
+      this.flushNoticeQueued = false // the next tick reports it
+    })
+  }
+
+  /**
+   * Something failed while the core's inputs and the log were being kept in step: drop both and
+   * open again from disk (quorum state, voter sets, the log as recovery finds it), so the core
+   * is rebuilt from what storage holds. Runs inside the failed input's task: nothing else runs
+   * meanwhile. If reopening fails too, the replica is offline and retries on later ticks.
+   */
+  private async recover(what: string, err: unknown): Promise<void> {
+    this.logger.warn('partition replica failed; reopening it from disk', { dir: this.options.dir, during: what, error: messageOf(err) })
+    const failed = this.opened
+    this.opened = null
+    this.leadership = { role: 'unattached', epoch: this.leadership.epoch, leaderId: null }
+    this.epochCommitted = false
+    this.hw = 0
+    this.waiters.fail(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `the replica is reopening after a failure (${messageOf(err)})`))
+    if (failed !== null) await failed.log.close().catch(() => undefined)
+    await this.reopen(`failure during ${what}: ${messageOf(err)}`)
+  }
+
+  private async reopen(why: string): Promise<void> {
+    if (this.closed || this.opened !== null) return
+    let o: Opened
+    try {
+      o = await openFromDisk(this.options, this.codec)
+    } catch (err) {
+      this.logger.error('partition replica offline: cannot reopen it', { dir: this.options.dir, error: messageOf(err) })
+      return
+    }
+    this.opened = o
+    this.lastLog = o.log
+    this.leadership = o.core.leadership()
+    this.options.observer?.reopened?.(why)
+    try {
+      this.startCore(o)
+      await this.drain(o)
+    } catch (err) {
+      // Failing again at once: stay offline until the next retry rather than loop.
+      this.logger.error('partition replica offline: it failed again after reopening', { dir: this.options.dir, error: messageOf(err) })
+      this.opened = null
+      await o.log.close().catch(() => undefined)
+    }
   }
 
   private advanceHighWatermark(hw: number): void {
     if (hw <= this.hw) return
     this.hw = hw
-    const ready = this.hwWaiters.filter((w) => w.offset <= hw)
-    if (ready.length > 0) this.hwWaiters = this.hwWaiters.filter((w) => w.offset > hw)
-    for (const w of ready) w.resolve()
+    this.waiters.release(hw)
     for (const listener of this.hwListeners) listener()
-  }
-
-  private failWaiters(err: ReplicaError): void {
-    const waiters = this.hwWaiters
-    this.hwWaiters = []
-    for (const w of waiters) w.reject(err)
   }
 }

@@ -1,7 +1,7 @@
 // The CI slice of the deterministic simulator: a few thousand seeds, all clean, plus a
 // check that a seed replays identically. Longer runs: `npm run sim -- --seeds N`.
 import t from 'tap'
-import { runSeed } from '../../src/raft/sim/simulation.js'
+import { runSeed } from '../../src/sim/simulation.js'
 
 const CI_SEEDS = 2500
 

@@ -3,8 +3,8 @@
 // Appends land in memory at once; a flush makes a prefix durable later; a crash keeps
 // only the durable prefix. The log start, its epoch, chain and voter set, and the latest
 // snapshot are durable as soon as they change (a real shell writes them atomically).
-import { assert } from '../assert.js'
-import type { AppendedRange, EpochStart, LogView, NodeId, SnapshotInfo, VoterSetAt } from '../types.js'
+import { assert } from '../raft/assert.js'
+import type { AppendedRange, EpochStart, LogView, NodeId, SnapshotInfo, VoterSetAt } from '../raft/types.js'
 
 export interface SimEntry {
   readonly offset: number

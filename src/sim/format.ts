@@ -1,5 +1,5 @@
 // Human-readable one-liners for messages and directives, used by traces and scripts.
-import type { Message } from '../types.js'
+import type { Message } from '../raft/types.js'
 import type { SimEntry } from './sim-log.js'
 
 export function formatMessage(m: Message): string {
@@ -19,8 +19,9 @@ export function formatMessage(m: Message): string {
       const base = `${head} FetchResp#${m.fetchId}`
       switch (m.kind) {
         case 'records': {
-          const rs = m.records as SimEntry[] | null
-          const span = rs === null ? 'none' : `${rs[0].offset}..${rs[rs.length - 1].offset}`
+          // The stand-in shell sends entries; the real one, record batch bytes.
+          const rs = m.records as SimEntry[] | Uint8Array | null
+          const span = rs === null ? 'none' : rs instanceof Uint8Array ? `${rs.length} bytes` : `${rs[0].offset}..${rs[rs.length - 1].offset}`
           return `${base}(records=${span} hw=${m.highWatermark})`
         }
         case 'diverging':

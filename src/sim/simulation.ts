@@ -1,13 +1,14 @@
 // One seeded simulation run: a safety phase under faults (loss, delay, reordering,
 // duplication, partitions, crashes, restarts, clock drift, client load), checked after
 // every step, then a liveness phase that heals everything and demands a commit in time.
-import { Prng } from '../prng.js'
-import type { BugSwitches, Leadership, Message, VoteRequest } from '../types.js'
+import { Prng } from './prng.js'
+import type { BugSwitches, Leadership, Message, VoteRequest } from '../raft/types.js'
 import { Checker } from './checker.js'
 import { formatLog, formatMessage } from './format.js'
 import { SIM_ENTRY_BYTES, type SimSnapshot } from './sim-log.js'
 import { SimNetwork, type PartitionKind } from './sim-network.js'
 import { SimNode } from './sim-node.js'
+import { CLIENT_UNCOMMITTED_MAX, TRACE_LINES_MAX } from './limits.js'
 
 /** Steps of the fault-injecting safety phase. */
 export const SAFETY_STEPS_DEFAULT = 1000
@@ -15,10 +16,6 @@ export const SAFETY_STEPS_DEFAULT = 1000
 export const LIVENESS_STEPS_BASE = 400
 /** ...plus this many per offset the furthest-behind voter must catch up (catch-up is bounded by fetch size). */
 export const LIVENESS_STEPS_PER_LAG_OFFSET = 4
-/** Simulated clients stop proposing while this many offsets are uncommitted (acks=all in-flight limit). */
-export const CLIENT_UNCOMMITTED_MAX = 32
-/** Trace lines kept in memory (a ring); a failure prints the tail. */
-export const TRACE_LINES_MAX = 4000
 
 export interface SimOptions {
   readonly seed: number

@@ -1,6 +1,6 @@
 // Scans seeds until a bug switch is caught (shared by the bug tests).
 import type { BugSwitches } from '../../src/raft/types.js'
-import { runSeed } from '../../src/raft/sim/simulation.js'
+import { runSeed } from '../../src/sim/simulation.js'
 
 export const SEEDS_MAX = 10_000
 

@@ -1,10 +1,26 @@
 // Safety checker: Raft's invariants, asserted after every simulation step and on the
 // shell events that could break them. Each check names the property it guards.
-import { majority } from '../quorum.js'
-import { differByOne } from '../voter-set.js'
-import type { VoteRequest } from '../types.js'
+import { majority } from '../raft/quorum.js'
+import { differByOne } from '../raft/voter-set.js'
+import type { Status, VoteRequest } from '../raft/types.js'
 import type { SimEntry, SimLog, SimSnapshot } from './sim-log.js'
-import type { SimNode } from './sim-node.js'
+
+/**
+ * A node as the checker sees it: the stand-in shell (sim-node.ts) or the real one (shell-node.ts),
+ * whose log the simulator follows in a SimLog of chain hashes.
+ */
+export interface CheckedNode {
+  readonly id: number
+  /** Running (a crashed node's log still counts for what is durable). */
+  readonly up: boolean
+  /** Bumped by every restart (and every reopen of the real shell): HW and applied checks restart. */
+  readonly incarnation: number
+  readonly log: SimLog
+  /** The core's view. */
+  status(): Status
+  /** No Ready is half carried out: core and log are in step, the per-node checks apply. */
+  readonly settled: boolean
+}
 
 export class SafetyViolation extends Error {
   override name = 'SafetyViolation'
@@ -31,6 +47,7 @@ export class Checker {
   /** Chain hash and epoch of each committed offset, as first applied by any node. */
   private readonly committedChains: number[] = []
   private readonly committedEpochs: number[] = []
+  private readonly committedPayloads: number[] = []
   /** Epoch → highest committed end learned by a node in that epoch. */
   private readonly committedEndByEpoch = new Map<number, number>()
   private readonly realVotes = new Map<string, number>()
@@ -41,6 +58,11 @@ export class Checker {
   /** Offsets below this are committed (some node's HW passed them). */
   get committedEnd(): number {
     return this.committedChains.length
+  }
+
+  /** Payload of the committed record at `offset`, if committed. */
+  committedPayload(offset: number): number | undefined {
+    return this.committedPayloads[offset]
   }
 
   /** Chain hash of the committed prefix ending at `offset`, if committed. */
@@ -82,8 +104,8 @@ export class Checker {
   }
 
   /** A leader never deletes its own entries; nobody deletes what it applied. */
-  truncating(node: SimNode, offset: number): void {
-    const s = node.core!.status()
+  truncating(node: CheckedNode, offset: number): void {
+    const s = node.status()
     if (s.role === 'leader') fail('leader append-only', `leader ${node.id} of epoch ${s.epoch} truncates to ${offset}`)
     const a = this.applied.get(node.id)
     if (a !== undefined && a.incarnation === node.incarnation && offset < a.end) {
@@ -108,8 +130,18 @@ export class Checker {
     if (this.committedEpochs[end - 1] !== epoch) fail(property, `${what} after epoch ${epoch}; the committed record there has epoch ${this.committedEpochs[end - 1]}`)
   }
 
-  afterStep(nodes: readonly SimNode[]): void {
-    for (const n of nodes) if (n.up) this.checkNode(n)
+  /**
+   * `n` (settled) is about to drop its records below `end`, which lie below its HW (retention):
+   * apply them first. The real shell may move its HW and its log start within one step, and the
+   * checker must not lose the only sight it had of those committed records.
+   */
+  catchUp(n: CheckedNode, end: number): void {
+    const s = n.status()
+    this.apply(n, s.epoch, Math.min(end, s.highWatermark))
+  }
+
+  afterStep(nodes: readonly CheckedNode[]): void {
+    for (const n of nodes) if (n.up && n.settled) this.checkNode(n)
     this.checkCommitQuorum(nodes)
   }
 
@@ -119,7 +151,7 @@ export class Checker {
    * (voters refuse logs behind their own). One change at a time keeps this true across voter
    * changes; counting a removed voter toward the HW breaks it.
    */
-  private checkCommitQuorum(nodes: readonly SimNode[]): void {
+  private checkCommitQuorum(nodes: readonly CheckedNode[]): void {
     const end = this.committedEnd
     if (end === 0) return
     let missing = 0
@@ -132,8 +164,8 @@ export class Checker {
     }
   }
 
-  private checkNode(n: SimNode): void {
-    const s = n.core!.status()
+  private checkNode(n: CheckedNode): void {
+    const s = n.status()
     if (s.logEnd !== n.log.end || s.logStart !== n.log.start) {
       fail('shell agreement', `node ${n.id} core log [${s.logStart}, ${s.logEnd}) != shell [${n.log.start}, ${n.log.end})`)
     }
@@ -150,7 +182,7 @@ export class Checker {
   }
 
   /** State-machine safety: every node applies the same entry at each committed offset. */
-  private apply(n: SimNode, epoch: number, hw: number): void {
+  private apply(n: CheckedNode, epoch: number, hw: number): void {
     let a = this.applied.get(n.id)
     if (a === undefined || a.incarnation !== n.incarnation) {
       a = { incarnation: n.incarnation, end: 0 }
@@ -171,6 +203,7 @@ export class Checker {
         const e = n.log.entryAt(o)
         this.committedChains.push(chain)
         this.committedEpochs.push(e.epoch)
+        this.committedPayloads.push(e.payload)
         this.committedVoters = e.voters ?? this.committedVoters
       } else if (this.committedChains[o] !== chain) fail('state-machine safety', `node ${n.id} applied a different entry at committed offset ${o}`)
     }
@@ -184,7 +217,7 @@ export class Checker {
    * KIP-853: the core and its log agree on the voter set in force; each voter record changes
    * the set by exactly one voter; and no log holds more than one uncommitted voter record.
    */
-  private checkVoters(n: SimNode, voters: readonly number[]): void {
+  private checkVoters(n: CheckedNode, voters: readonly number[]): void {
     const records = n.log.voterRecords()
     const inLog = records.length === 0 ? this.bootstrapVoters : records[records.length - 1].voters
     if (inLog.length !== voters.length || inLog.some((v, i) => v !== voters[i])) {
@@ -195,7 +228,7 @@ export class Checker {
     if (uncommitted > 1) fail('one voter change in flight', `node ${n.id} holds ${uncommitted} uncommitted voter records`)
   }
 
-  private checkLeader(n: SimNode, epoch: number): void {
+  private checkLeader(n: CheckedNode, epoch: number): void {
     const prior = this.leaderOfEpoch.get(epoch)
     if (prior !== undefined && prior !== n.id) fail('election safety', `nodes ${prior} and ${n.id} both lead epoch ${epoch}`)
     this.leaderOfEpoch.set(epoch, n.id)

@@ -1,11 +1,10 @@
 // The simulated network: per-message loss, delay (hence reordering) and duplication, and
 // directed link cuts that model symmetric, asymmetric and "bridge" partitions.
-import { assert } from '../assert.js'
-import type { Prng } from '../prng.js'
-import type { Message } from '../types.js'
+import { assert } from '../raft/assert.js'
+import type { Prng } from './prng.js'
+import type { Message } from '../raft/types.js'
+import { NETWORK_INFLIGHT_MAX } from './limits.js'
 
-/** Messages in flight at once; beyond this the network drops (a full switch buffer). */
-export const NETWORK_INFLIGHT_MAX = 10_000
 
 export interface NetworkFaults {
   lossRate: number

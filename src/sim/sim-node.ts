@@ -1,10 +1,11 @@
 // One simulated replica: the pure core plus its thin shell (fake log, durable quorum
 // state, a snapshot being downloaded). The shell obeys the Ready contract exactly: persist,
 // execute directives, send, advance, then report appends.
-import { assert } from '../assert.js'
-import { RaftCore } from '../core.js'
-import type { Prng } from '../prng.js'
-import type { AppendedRange, Directive, Message, QuorumState, RaftConfig, Ready, VoteRequest } from '../types.js'
+import { assert } from '../raft/assert.js'
+import { RaftCore } from '../raft/core.js'
+import type { Prng } from './prng.js'
+import type { AppendedRange, Directive, Message, QuorumState, RaftConfig, Ready, Status, VoteRequest } from '../raft/types.js'
+import type { CheckedNode } from './checker.js'
 import { SimLog, votersPayload, type SimEntry, type SimSnapshot } from './sim-log.js'
 
 export interface NodeHooks {
@@ -40,7 +41,7 @@ interface SimChunk {
   readonly length: number
 }
 
-export class SimNode {
+export class SimNode implements CheckedNode {
   core: RaftCore | null = null
   readonly log = new SimLog()
   persisted: QuorumState | null = null
@@ -62,6 +63,15 @@ export class SimNode {
 
   get up(): boolean {
     return this.core !== null
+  }
+
+  /** This shell does everything synchronously: whenever it runs, core and log are in step. */
+  get settled(): boolean {
+    return this.core !== null
+  }
+
+  status(): Status {
+    return this.core!.status()
   }
 
   start(now: number): void {

@@ -1,6 +1,6 @@
 // A small seeded PRNG (sfc32) so every random choice — election timeouts in the core,
 // faults in the simulator — replays exactly from a seed.
-import { assert } from './assert.js'
+import { assert } from '../raft/assert.js'
 
 export class Prng {
   private a: number

@@ -1,12 +1,28 @@
 // `npm run sim -- --seeds N [--from S]` runs many seeds; `--seed S` replays one with a trace.
-// `--bug NAME` re-introduces a known bug (see BUG_NAMES) to watch the checker catch it.
-import type { BugSwitches } from '../types.js'
-import { runSeed, type SimResult } from './simulation.js'
+// `--mode shell` runs the real replica shell (shell-simulation.ts) instead of the core with its
+// stand-in shell (simulation.ts); each mode has its own seeds. `--bug NAME` re-introduces a known
+// bug (see BUG_NAMES) to watch the checker catch it.
+import type { BugSwitches } from '../raft/types.js'
+import { runShellSeed } from './shell-simulation.js'
+import { runSeed } from './simulation.js'
 
 export const BUG_NAMES = [
   'commitByCountingReplicas', 'forgetVotePersist', 'countFetchPosition', 'preVoteSkipsLogCheck', 'changeVotersBeforeCommit', 'changeVotersBeforeEpochCommit',
   'countRemovedVoter',
 ] as const
+
+const MODES = ['stand-in', 'shell'] as const
+type Mode = (typeof MODES)[number]
+
+/** What both modes report of one seed. */
+interface Outcome {
+  readonly ok: boolean
+  readonly failure: string | null
+  readonly phase: string
+  readonly steps: number
+  readonly trace: readonly string[]
+  readonly stats: { messages: number; crashes: number; maxEpoch: number; committed: number }
+}
 
 function parseArgs(argv: readonly string[]): Map<string, string> {
   const args = new Map<string, string>()
@@ -20,24 +36,31 @@ function parseArgs(argv: readonly string[]): Map<string, string> {
   return args
 }
 
-function replayCommand(seed: number, bug: string | undefined, steps: number | undefined): string {
-  return `npm run sim -- --seed ${seed}${bug ? ` --bug ${bug}` : ''}${steps ? ` --steps ${steps}` : ''}`
+function replayCommand(mode: Mode, seed: number, bug: string | undefined, steps: number | undefined): string {
+  return `npm run sim -- ${mode === 'shell' ? '--mode shell ' : ''}--seed ${seed}${bug ? ` --bug ${bug}` : ''}${steps ? ` --steps ${steps}` : ''}`
 }
 
-function main(): number {
+async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2))
   const bug = args.get('bug')
   if (bug !== undefined && !(BUG_NAMES as readonly string[]).includes(bug)) {
     console.error(`unknown bug ${bug}; one of ${BUG_NAMES.join(', ')}`)
     return 2
   }
+  const mode = (args.get('mode') ?? 'stand-in') as Mode
+  if (!MODES.includes(mode)) {
+    console.error(`unknown mode ${mode}; one of ${MODES.join(', ')}`)
+    return 2
+  }
   const bugs: BugSwitches | undefined = bug === undefined ? undefined : { [bug]: true }
   const steps = args.has('steps') ? Number(args.get('steps')) : undefined
   const tailLines = Number(args.get('trace-lines') ?? 80)
+  const run = (seed: number, trace = false): Promise<Outcome> =>
+    mode === 'shell' ? runShellSeed({ seed, bugs, safetySteps: steps, trace }) : Promise.resolve(runSeed({ seed, bugs, safetySteps: steps, trace }))
 
   if (args.has('seed')) {
     const seed = Number(args.get('seed'))
-    const r = runSeed({ seed, bugs, safetySteps: steps, trace: true })
+    const r = await run(seed, true)
     const lines = args.has('full-trace') ? r.trace : r.trace.slice(-tailLines)
     for (const line of lines) console.log(line)
     console.log(r.ok ? `seed ${seed}: ok (${describe(r)})` : `seed ${seed}: FAILED in ${r.phase}: ${r.failure}`)
@@ -48,33 +71,34 @@ function main(): number {
   const from = Number(args.get('from') ?? 1)
   const stopOnFailure = !args.has('keep-going')
   const started = performance.now() // the CLI's printing is the one place time is read
+  const progressEvery = mode === 'shell' ? 100 : 1000
   let failures = 0
   for (let seed = from; seed < from + count; seed++) {
-    const r = runSeed({ seed, bugs, safetySteps: steps })
+    const r = await run(seed)
     if (!r.ok) {
       failures++
       console.log(`seed ${seed}: FAILED in ${r.phase}: ${r.failure}`)
-      console.log(`  replay: ${replayCommand(seed, bug, steps)}`)
+      console.log(`  replay: ${replayCommand(mode, seed, bug, steps)}`)
       if (stopOnFailure) {
-        const t = runSeed({ seed, bugs, safetySteps: steps, trace: true })
+        const t = await run(seed, true)
         console.log('  last steps of the trace:')
         for (const line of t.trace.slice(-tailLines)) console.log(`    ${line}`)
         break
       }
     }
     const done = seed - from + 1
-    if (done % 1000 === 0) {
+    if (done % progressEvery === 0) {
       const secs = (performance.now() - started) / 1000
       console.log(`${done} seeds, ${failures} failed, ${(done / secs).toFixed(1)} seeds/s`)
     }
   }
   const secs = (performance.now() - started) / 1000
-  console.log(`done: seeds ${from}..${from + count - 1}, ${failures} failed, ${secs.toFixed(1)} s`)
+  console.log(`done (${mode}): seeds ${from}..${from + count - 1}, ${failures} failed, ${secs.toFixed(1)} s, ${(count / secs).toFixed(1)} seeds/s`)
   return failures === 0 ? 0 : 1
 }
 
-function describe(r: SimResult): string {
+function describe(r: Outcome): string {
   return `${r.steps} steps, ${r.stats.messages} messages, ${r.stats.crashes} crashes, max epoch ${r.stats.maxEpoch}, ${r.stats.committed} committed`
 }
 
-process.exitCode = main()
+process.exitCode = await main()

@@ -1,0 +1,79 @@
+// What a partition replica keeps on disk and how it opens from it: the partition log, the
+// quorum state (quorum-state.json: epoch, vote, leader) and the voter sets (voter-sets.ts),
+// from which it builds a Raft core. Used at start and whenever the replica reopens after a
+// failure, so that the core always starts from what storage holds.
+import { join } from 'node:path'
+import type { Codec } from '../../codec/index.js'
+import { RaftCore } from '../../raft/core.js'
+import { FETCH_MAX_BYTES_DEFAULT } from '../../raft/limits.js'
+import type { QuorumState, VoterSetAt } from '../../raft/types.js'
+import { NodeFileLayer, PartitionLog, readSmallFile, writeFileAtomic, type FileLayer } from '../../storage/index.js'
+import type { ReplicaOptions } from './replica.js'
+import { fitToLog, loadVoterSets, sameSets, saveVoterSets } from './voter-sets.js'
+
+export const QUORUM_STATE_FILE = 'quorum-state.json'
+
+/** What an open replica works on; replaced whole when it reopens. */
+export interface Opened {
+  readonly log: PartitionLog
+  readonly core: RaftCore
+  /** The voter set at the log start and each voter record in the log, as on disk. */
+  voterSets: VoterSetAt[]
+}
+
+const defaultFs = new NodeFileLayer()
+
+export function filesOf(options: ReplicaOptions): FileLayer {
+  return options.fs ?? defaultFs
+}
+
+/** Written atomically (temp, fsync, rename, directory fsync) before anything of its Ready leaves. */
+export function saveQuorumState(options: ReplicaOptions, state: QuorumState): Promise<void> {
+  return writeFileAtomic(filesOf(options), join(options.dir, QUORUM_STATE_FILE), new TextEncoder().encode(JSON.stringify(state)))
+}
+
+/** Opens the log and what lies beside it, and builds a core from them. */
+export async function openFromDisk(options: ReplicaOptions, codec: Codec): Promise<Opened> {
+  const fs = filesOf(options)
+  await fs.mkdirp(options.dir)
+  const log = await PartitionLog.open({ dir: options.dir, config: options.logConfig, fs, codec, timers: options.timers })
+  try {
+    const crc = (b: Uint8Array) => codec.crc32c(b)
+    const saved = readSmallFile(fs, join(options.dir, QUORUM_STATE_FILE))
+    const quorum = saved === null ? null : (JSON.parse(new TextDecoder().decode(saved)) as QuorumState)
+    // A new partition's voters come from config, once; then from the file.
+    const loaded = loadVoterSets(fs, options.dir, crc)
+    const initial = loaded ?? [{ offset: log.logStartOffset - 1, voters: [...options.voters] }]
+    let voterSets = fitToLog(initial, log.logStartOffset, log.logEndOffset)
+    if (voterSets.length === 0) voterSets = [{ offset: log.logStartOffset - 1, voters: [...options.voters] }]
+    if (loaded === null || !sameSets(loaded, voterSets)) await saveVoterSets(fs, options.dir, voterSets, crc)
+    const e = options.electionTimeoutTicks
+    const core = new RaftCore(
+      {
+        id: options.nodeId,
+        voters: voterSets[0].voters,
+        electionTimeoutTicks: e,
+        fetchTimeoutTicks: e,
+        fetchMaxWaitTicks: Math.max(1, Math.floor(e / 4)),
+        fetchRetryTicks: Math.max(2, Math.floor(e / 2)),
+        beginQuorumRetryTicks: Math.max(1, Math.floor(e / 2)),
+        fetchMaxBytes: FETCH_MAX_BYTES_DEFAULT,
+        random: options.random,
+        ...options.raft,
+      },
+      quorum,
+      {
+        logStart: log.logStartOffset,
+        logEnd: log.logEndOffset,
+        flushedEnd: log.flushedOffset,
+        epochs: log.epochEntries(),
+        logStartEpoch: log.logStartEpoch,
+        voterSets,
+      },
+    )
+    return { log, core, voterSets }
+  } catch (err) {
+    await log.close().catch(() => undefined)
+    throw err
+  }
+}

@@ -1,0 +1,340 @@
+// One simulated broker process running the real replica shell (broker/partition/replica.ts) on
+// the simulated file layer (power cuts with torn tails, slow and failing fsyncs) and virtual
+// time. The simulator follows the real log in a shadow SimLog of chain hashes, kept in step
+// through the shell's observer and compared with the log whenever the replica is idle; the
+// checker reads it exactly as it reads the stand-in shell's log.
+import { readBatchHeader, splitBatches, type Codec } from '../codec/index.js'
+import type { Logger } from '../broker/log.js'
+import { CONTROL_LEADER_CHANGE, CONTROL_VOTERS, controlType, parseVoters } from '../broker/partition/control-records.js'
+import { PartitionReplica, type ReplicaOptions } from '../broker/partition/replica.js'
+import { assert } from '../raft/assert.js'
+import type { Message, NodeId, Status, VoteRequest, VoteResponse } from '../raft/types.js'
+import { SimFileLayer, type AppendInfo, type LogConfig } from '../storage/index.js'
+import type { Checker, CheckedNode } from './checker.js'
+import type { Prng } from './prng.js'
+import { SimLog, votersPayload } from './sim-log.js'
+import type { VirtualProcess, VirtualTime } from './virtual-time.js'
+
+export interface ShellNodeConfig {
+  readonly bootstrapVoters: readonly NodeId[]
+  readonly logConfig: LogConfig
+  readonly electionTimeoutTicks: number
+  readonly raft: ReplicaOptions['raft']
+  /** Chance an fsync is slow, and how slow it may be (virtual ms); others take 0–2 ms. */
+  readonly slowFsyncRate: number
+  readonly slowFsyncMaxMs: number
+}
+
+export interface ShellHooks {
+  readonly checker: Checker
+  send(m: Message): void
+  log(line: string): void
+  /** Counts an event for the run's statistics. */
+  counted(what: 'reopens' | 'logResets'): void
+  /** Whether an fsync should fail now (an I/O error: the shell must reopen). */
+  fsyncFails(): boolean
+}
+
+/** What a leader's outOfRange answer stands for: the chain hash of its prefix below its log start. */
+const outOfRangeChains = new WeakMap<Message, number>()
+
+/** What is known of the prefix below a log start: its last record's epoch, chain hash and voter set. */
+interface Base {
+  readonly epoch: number
+  readonly chain: number
+  readonly voters: readonly NodeId[] | null
+}
+
+/** One record of an appended batch, as the shadow log keeps it. */
+interface Appended {
+  readonly offset: number
+  readonly epoch: number
+  readonly payload: number
+  readonly voters?: readonly NodeId[]
+}
+
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+/** A client record's value: its payload id. */
+export function payloadValue(payload: number): Uint8Array {
+  return encoder.encode(String(payload))
+}
+
+/** The records of concatenated batches, with the payload ids the stand-in shell would give them. */
+export function recordsIn(codec: Codec, bytes: Uint8Array): Appended[] {
+  const out: Appended[] = []
+  for (const [start, end] of splitBatches(bytes)) {
+    const h = readBatchHeader(bytes, start)
+    for (const r of codec.decodeBatch(bytes.subarray(start, end), { contiguous: false }).records) {
+      if (!h.control) {
+        out.push({ offset: r.offset, epoch: h.partitionLeaderEpoch, payload: Number(decoder.decode(r.value!)) })
+        continue
+      }
+      const type = controlType(r.key)
+      if (type === CONTROL_VOTERS) {
+        const voters = parseVoters(r.value)
+        out.push({ offset: r.offset, epoch: h.partitionLeaderEpoch, payload: votersPayload(voters), voters })
+      } else {
+        assert(type === CONTROL_LEADER_CHANGE, `unexpected control record type ${type}`)
+        out.push({ offset: r.offset, epoch: h.partitionLeaderEpoch, payload: -h.partitionLeaderEpoch })
+      }
+    }
+  }
+  return out
+}
+
+export class ShellNode implements CheckedNode {
+  replica: PartitionReplica | null = null
+  /** The log as the simulator follows it. */
+  log = new SimLog()
+  incarnation = 0
+  /** Fractional ticks owed (clock drift: a fast clock accrues more than one per step). */
+  tickDebt = 0
+  tickRate = 1
+  /** A safety violation seen inside a replica callback, rethrown by the simulation after the step. */
+  violation: Error | null = null
+  private readonly disk: SimFileLayer
+  private process: VirtualProcess | null = null
+  private starting = false
+  /** The shadow must be read again from the log (after a restart or a reopen). */
+  private stale = true
+  /** Bases of every log start this node has had (a crash may bring an older one back). */
+  private readonly bases = new Map<number, Base>([[-1, { epoch: 0, chain: 0, voters: null }]])
+  /** The outOfRange answers delivered here, by log start: what a reset to it starts from. */
+  private readonly resets = new Map<number, Base>()
+  /** A reset under way (a failure or crash may stop it after it reached the disk). */
+  private resetTarget: number | null = null
+  /** Vote requests delivered here, to check what this node granted. */
+  private readonly voteRequests = new Map<string, VoteRequest>()
+  private readonly logger: Logger
+
+  constructor(
+    readonly id: NodeId,
+    private readonly config: ShellNodeConfig,
+    private readonly rng: Prng,
+    private readonly time: VirtualTime,
+    private readonly codec: Codec,
+    private readonly hooks: ShellHooks,
+  ) {
+    this.disk = new SimFileLayer({ syncDelay: () => this.fsyncDelay() })
+    this.disk.failSync = () => this.hooks.fsyncFails()
+    const line = (level: string) => (msg: string, fields?: Record<string, unknown>) => this.hooks.log(`n${id} ${level} ${msg} ${JSON.stringify(fields ?? {})}`)
+    this.logger = { info: line('info'), warn: line('warn'), error: line('error') }
+  }
+
+  get up(): boolean {
+    return this.replica !== null
+  }
+
+  get busy(): boolean {
+    return this.starting
+  }
+
+  /** Running, idle, and its shadow in step with its log. */
+  get settled(): boolean {
+    const r = this.replica
+    return r !== null && r.online && r.idle && !this.stale
+  }
+
+  status(): Status {
+    return this.replica!.status()
+  }
+
+  /** Opens the replica from this node's disk (a process start); it is up once that resolves. */
+  start(): void {
+    assert(this.replica === null && !this.starting, 'start of a running node')
+    const process = this.time.process()
+    this.process = process
+    this.starting = true
+    this.stale = true
+    const options: ReplicaOptions = {
+      dir: '/data/p0',
+      nodeId: this.id,
+      voters: this.config.bootstrapVoters,
+      logConfig: this.config.logConfig,
+      electionTimeoutTicks: this.config.electionTimeoutTicks,
+      send: (m) => this.onSend(m),
+      random: (bound) => this.rng.int(bound),
+      fs: this.disk.session(),
+      timers: process.timers,
+      logger: this.logger,
+      raft: this.config.raft,
+      observer: {
+        appended: (bytes, info) => this.guard(() => this.onAppended(bytes, info)),
+        truncating: (offset) => this.guard(() => this.hooks.checker.truncating(this, offset)),
+        truncated: (logEnd) => this.guard(() => {
+          if (!this.stale) this.log.truncate(logEnd)
+        }),
+        resetting: (logStart) => {
+          this.resetTarget = logStart
+        },
+        reset: (logStart, epoch, voters) => this.guard(() => this.onReset(logStart, epoch, voters)),
+        reopened: (why) => {
+          this.incarnation++
+          this.stale = true
+          this.hooks.counted('reopens')
+          this.hooks.log(`n${this.id} REOPENED (${why})`)
+        },
+      },
+    }
+    void this.disk.mkdirp('/data').then(() => PartitionReplica.open(options)).then(
+      (replica) => {
+        this.starting = false
+        if (this.process !== process) return replica.abandon() // crashed while opening
+        this.replica = replica
+        this.incarnation++
+      },
+      (err: unknown) => {
+        this.starting = false
+        this.hooks.log(`n${this.id} failed to start: ${(err as Error).message}`)
+      },
+    )
+  }
+
+  /** Power cut: the process dies, unsynced bytes are lost or torn. */
+  crash(): void {
+    this.replica?.abandon()
+    this.replica = null
+    this.process?.kill()
+    this.process = null
+    this.starting = false
+    this.disk.powerCut({ random: () => this.rng.next() / 0x100000000, scramble: this.rng.chance(0.3) })
+  }
+
+  deliver(m: Message): void {
+    const r = this.replica
+    if (r === null) return
+    if (m.type === 'fetchResponse' && m.kind === 'outOfRange') {
+      const chain = outOfRangeChains.get(m)
+      if (chain !== undefined) this.resets.set(m.logStart, { epoch: m.logStartEpoch, chain, voters: m.voters })
+    }
+    if (m.type === 'vote') this.voteRequests.set(`${m.from}:${m.epoch}:${m.preVote}`, m)
+    void r.receive(m)
+  }
+
+  tick(): void {
+    void this.replica?.tick()
+  }
+
+  /**
+   * Brings the shadow in step with the log once the replica is idle (read again after a restart
+   * or reopen; the log start moved by retention), and checks that they agree.
+   */
+  async sync(): Promise<void> {
+    const r = this.replica
+    // What the log has flushed is on disk, busy or not, and while the replica reopens (then the
+    // failed log still tells): the commit-quorum check counts it.
+    if (r !== null) this.log.durableEnd = r.log.flushedOffset
+    if (r === null || !r.online || !r.idle) return
+    const log = r.log
+    if (this.stale) await this.reread()
+    if (log.logStartOffset > this.log.start) {
+      this.hooks.checker.catchUp(this, log.logStartOffset)
+      this.log.advanceStart(log.logStartOffset)
+      this.bases.set(this.log.start - 1, { epoch: this.log.baseEpoch, chain: this.log.baseChain, voters: this.log.baseVoters })
+    }
+    this.log.durableEnd = log.flushedOffset
+    if (this.log.start !== log.logStartOffset || this.log.end !== log.logEndOffset) {
+      throw new Error(`simulator: node ${this.id} shadow [${this.log.start}, ${this.log.end}) != log [${log.logStartOffset}, ${log.logEndOffset})`)
+    }
+  }
+
+  /** Runs a checker callback inside a replica callback: a violation must not look like a disk error to the shell. */
+  private guard(fn: () => void): void {
+    try {
+      fn()
+    } catch (err) {
+      this.violation ??= err as Error
+    }
+  }
+
+  private onSend(m: Message): void {
+    if (m.type === 'fetchResponse' && m.kind === 'outOfRange' && !this.stale) {
+      const chain = this.log.chainAt(m.logStart - 1)
+      if (chain !== undefined) outOfRangeChains.set(m, chain)
+    }
+    if (m.type === 'voteResponse' && m.granted) this.guard(() => this.checkVote(m))
+    this.hooks.send(m)
+  }
+
+  /** Election restriction and vote uniqueness, against the log this node had when it granted. */
+  private checkVote(m: VoteResponse): void {
+    const req = this.voteRequests.get(`${m.to}:${m.epoch}:${m.preVote}`)
+    assert(req !== undefined, `node ${this.id} granted a vote nobody asked for`)
+    const s = this.replica!.status() // a vote changes no log: this is the log it decided on
+    this.hooks.checker.voteGranted(this.id, req, s.lastEpoch, s.logEnd)
+  }
+
+  private onAppended(bytes: Uint8Array, info: AppendInfo): void {
+    if (this.stale) return
+    const records = recordsIn(this.codec, bytes)
+    assert(records.length > 0 && records[0].offset === info.firstOffset, 'appended records do not start where the log says')
+    for (const r of records) {
+      assert(r.offset === this.log.end, `node ${this.id} appended offset ${r.offset} at log end ${this.log.end} (a gap)`)
+      const e = this.log.appendLocal(r.epoch, r.payload, r.voters)
+      this.hooks.checker.appendedEntry(this.id, e, this.log)
+    }
+  }
+
+  private onReset(logStart: number, epoch: number, voters: readonly NodeId[]): void {
+    this.resetTarget = null
+    const chain = this.resets.get(logStart)?.chain
+    assert(chain !== undefined, `node ${this.id} reset to ${logStart} without the outOfRange answer that asked for it`)
+    this.hooks.counted('logResets')
+    this.hooks.log(`n${this.id} reset: log starts over at ${logStart} (epoch ${epoch} below it)`)
+    this.hooks.checker.reset(this.id, logStart, epoch, chain)
+    this.bases.set(logStart - 1, { epoch, chain, voters })
+    this.log.reset(logStart, epoch, chain, voters)
+  }
+
+  /** Reads the whole log again (after a restart or reopen), from the base known for its start. */
+  private async reread(): Promise<void> {
+    const log = this.replica!.log
+    const start = log.logStartOffset
+    let base: Base | undefined
+    if (this.resetTarget === start) {
+      // A reset that reached the disk but did not finish (a failure, then a reopen, or a crash):
+      // the log starts on the leader's prefix, whatever this log held below it before.
+      base = this.resets.get(start)
+      assert(base !== undefined, `node ${this.id} reset to ${start} without the outOfRange answer that asked for it`)
+      this.hooks.checker.reset(this.id, start, log.logStartEpoch, base.chain)
+      this.bases.set(start - 1, base)
+    } else {
+      base = this.baseAt(start)
+      assert(base !== undefined, `node ${this.id} reopened with a log start ${start} the simulator never saw`)
+    }
+    this.resetTarget = null
+    const fresh = new SimLog()
+    fresh.start = fresh.durableEnd = start
+    fresh.baseEpoch = base.epoch
+    fresh.baseChain = base.chain
+    fresh.baseVoters = base.voters
+    for (let from = start; from < log.logEndOffset;) {
+      const { bytes, nextOffset } = await log.read(from, 1 << 20)
+      assert(bytes.length > 0, 'an empty read inside the log')
+      for (const r of recordsIn(this.codec, bytes)) {
+        assert(r.offset === fresh.end, `node ${this.id} holds a gap at ${fresh.end}`)
+        this.hooks.checker.appendedEntry(this.id, fresh.appendLocal(r.epoch, r.payload, r.voters), fresh)
+      }
+      from = nextOffset
+    }
+    this.log = fresh
+    this.stale = false
+  }
+
+  private baseAt(start: number): Base | undefined {
+    const l = this.log
+    if (start - 1 >= l.start - 1 && start - 1 < l.end) {
+      return { epoch: start === l.start ? l.baseEpoch : l.entryAt(start - 1).epoch, chain: l.chainAt(start - 1)!, voters: l.votersAt(start - 1) }
+    }
+    return this.bases.get(start - 1)
+  }
+
+  private fsyncDelay(): Promise<void> {
+    const process = this.process
+    if (process === null) return new Promise(() => undefined) // a dead process's fsync never returns
+    const ms = this.rng.chance(this.config.slowFsyncRate) ? this.rng.int(this.config.slowFsyncMaxMs + 1) : this.rng.int(3)
+    return this.time.sleep(process, ms)
+  }
+}

@@ -1,0 +1,476 @@
+// The simulator's second mode: one seeded run of the real replica shell. Each node is a
+// PartitionReplica — the broker's own shell, storage engine and control records — on a simulated
+// disk (power cuts with torn tails, slow fsyncs, fsyncs that fail and make the shell reopen from
+// disk) and virtual time, wired through the simulated network (loss, delay, reordering,
+// duplication, partitions). Clients produce batches of 1–3 records and wait for acks=all; the
+// broker's cleaner applies retention on random replicas; operators change voters and transfer
+// leadership. The checker of the stand-in mode runs after every step, and every acknowledged
+// write must turn out committed. Then a liveness phase heals everything and demands a commit.
+import { loadCodec, type Codec } from '../codec/index.js'
+import { FETCH_MAX_BYTES_DEFAULT } from '../raft/limits.js'
+import type { Message } from '../raft/types.js'
+import { resolveConfig } from '../storage/index.js'
+import { Checker } from './checker.js'
+import { settle } from './event-loop.js'
+import { formatLog, formatMessage } from './format.js'
+import { CLIENT_ACK_TIMEOUT_MS, CLIENT_UNCOMMITTED_MAX, SETTLE_ROUNDS_MAX, TRACE_LINES_MAX } from './limits.js'
+import { Prng } from './prng.js'
+import { payloadValue, ShellNode, type ShellNodeConfig } from './shell-node.js'
+import { SimNetwork, type PartitionKind } from './sim-network.js'
+import { LIVENESS_STEPS_BASE, LIVENESS_STEPS_PER_LAG_OFFSET, type SimOptions } from './simulation.js'
+import { VirtualTime } from './virtual-time.js'
+
+/** Steps of the fault-injecting safety phase (fewer than the stand-in's: a step costs more here). */
+export const SHELL_SAFETY_STEPS_DEFAULT = 500
+/** Virtual milliseconds per step (one tick of an undrifted clock). */
+export const STEP_MS = 10
+
+export interface ShellSimParams {
+  voters: number
+  observers: number
+  lossRate: number
+  duplicateRate: number
+  delayMaxTicks: number
+  crashRate: number
+  crashAfterVoteRate: number
+  crashAfterCommitRate: number
+  crashNewLeaderRate: number
+  leaderCrashShare: number
+  restartRate: number
+  partitionRate: number
+  proposeRate: number
+  fetchMaxBytes: number
+  tickRates: number[]
+  /** Retention by size on random replicas (the broker's cleaner), or never. */
+  retention: boolean
+  cleanRate: number
+  retentionBytes: number
+  voterChangeRate: number
+  splitAfterVoterChangeRate: number
+  transferRate: number
+  slowFsyncRate: number
+  slowFsyncMaxMs: number
+  /** Chance an fsync fails (EIO): the shell must reopen from disk. */
+  fsyncFailRate: number
+}
+
+export interface ShellSimStats {
+  messages: number
+  crashes: number
+  maxEpoch: number
+  committed: number
+  acked: number
+  logStartMoves: number
+  logResets: number
+  reopens: number
+  voterChanges: number
+  transfers: number
+  /** Node-steps with the node running, and those of them checked (idle, core and log in step). */
+  nodeSteps: number
+  nodeStepsChecked: number
+}
+
+export interface ShellSimResult {
+  readonly seed: number
+  readonly ok: boolean
+  readonly failure: string | null
+  readonly phase: 'safety' | 'liveness'
+  readonly steps: number
+  readonly params: ShellSimParams
+  readonly trace: readonly string[]
+  readonly stats: ShellSimStats
+}
+
+/** An acks=all write the shell acknowledged: these payloads at these offsets must be committed. */
+interface Ack {
+  readonly firstOffset: number
+  readonly payloads: readonly number[]
+}
+
+let codecLoaded: Codec | null = null
+
+export async function runShellSeed(opts: SimOptions): Promise<ShellSimResult> {
+  codecLoaded ??= await loadCodec()
+  return new ShellSimulation(opts, codecLoaded).run()
+}
+
+function drawParams(rng: Prng): ShellSimParams {
+  const voters = rng.chance(0.5) ? 3 : 5
+  const voterChangeRate = rng.chance(0.4) ? rng.range(0.005, 0.04) : 0
+  const observers = voterChangeRate > 0 ? 1 + rng.int(2) : rng.chance(0.2) ? 1 : 0
+  const tickRates: number[] = []
+  for (let i = 0; i < voters + observers; i++) tickRates.push(rng.range(0.75, 1.25))
+  return {
+    voters,
+    observers,
+    lossRate: rng.chance(0.3) ? 0 : rng.range(0, 0.2),
+    duplicateRate: rng.range(0, 0.05),
+    delayMaxTicks: 1 + rng.int(4),
+    crashRate: rng.range(0, 0.02),
+    crashAfterVoteRate: rng.chance(0.5) ? 0 : rng.range(0, 0.3),
+    crashAfterCommitRate: rng.chance(0.5) ? 0 : rng.range(0, 0.3),
+    crashNewLeaderRate: rng.chance(0.3) ? 0 : rng.range(0.2, 0.9),
+    leaderCrashShare: rng.range(0, 0.8),
+    restartRate: rng.range(0.02, 0.3),
+    partitionRate: rng.range(0, 0.012),
+    proposeRate: rng.range(0.05, 0.4),
+    fetchMaxBytes: rng.chance(0.5) ? 100 + rng.int(200) : 300 + rng.int(2000),
+    tickRates,
+    retention: rng.chance(0.6),
+    cleanRate: rng.range(0.01, 0.08),
+    retentionBytes: 1024 * (rng.chance(0.5) ? 1 : 2 + rng.int(2)),
+    voterChangeRate,
+    splitAfterVoterChangeRate: rng.chance(0.3) ? 0 : rng.range(0.3, 0.9),
+    transferRate: rng.chance(0.4) ? rng.range(0.002, 0.02) : 0,
+    slowFsyncRate: rng.chance(0.5) ? 0 : rng.range(0, 0.3),
+    slowFsyncMaxMs: STEP_MS * (1 + rng.int(8)),
+    fsyncFailRate: rng.chance(0.7) ? 0 : rng.range(0, 0.01),
+  }
+}
+
+const PARTITION_KINDS: readonly PartitionKind[] = ['symmetric', 'asymmetric', 'bridge', 'isolate']
+
+class ShellSimulation {
+  private readonly rng: Prng
+  private readonly params: ShellSimParams
+  private readonly net: SimNetwork
+  private readonly time = new VirtualTime()
+  private readonly nodes: ShellNode[] = []
+  private readonly checker: Checker
+  private readonly trace: string[] = []
+  private readonly tracing: boolean
+  private readonly lastState = new Map<number, string>()
+  private readonly leaderHw = new Map<number, number>()
+  private readonly uncommittedEpochSeen = new Map<number, number>()
+  private readonly crashSoon = new Set<number>()
+  private readonly acks: Ack[] = []
+  private now = 0
+  private nextPayload = 1
+  private phase: 'safety' | 'liveness' = 'safety'
+  private readonly counts = {
+    crashes: 0, acked: 0, logStartMoves: 0, logResets: 0, reopens: 0, voterChanges: 0, transfers: 0, nodeSteps: 0, nodeStepsChecked: 0,
+  }
+
+  constructor(private readonly opts: SimOptions, private readonly codec: Codec) {
+    this.rng = new Prng(opts.seed)
+    this.params = drawParams(this.rng)
+    this.tracing = opts.trace === true
+    const p = this.params
+    this.net = new SimNetwork(this.rng.fork(), { lossRate: p.lossRate, duplicateRate: p.duplicateRate, delayMinTicks: 1, delayMaxTicks: p.delayMaxTicks })
+    const voters = Array.from({ length: p.voters }, (_, i) => i + 1)
+    this.checker = new Checker(voters)
+    const config: ShellNodeConfig = {
+      bootstrapVoters: voters,
+      logConfig: resolveConfig({
+        segmentBytes: 1024, retentionBytes: p.retention ? p.retentionBytes : -1, retentionMs: -1, flush: 'always',
+      }),
+      electionTimeoutTicks: 10,
+      raft: {
+        fetchTimeoutTicks: 20, fetchMaxWaitTicks: 4, fetchRetryTicks: 6, beginQuorumRetryTicks: 4,
+        fetchMaxBytes: Math.min(p.fetchMaxBytes, FETCH_MAX_BYTES_DEFAULT), bugs: opts.bugs,
+        observerContacts: Array.from({ length: p.voters + p.observers }, (_, i) => i + 1),
+      },
+      slowFsyncRate: p.slowFsyncRate,
+      slowFsyncMaxMs: p.slowFsyncMaxMs,
+    }
+    const hooks = {
+      checker: this.checker,
+      send: (m: Message) => this.send(m),
+      log: (line: string) => this.log(line),
+      counted: (what: 'reopens' | 'logResets') => this.counts[what]++,
+      fsyncFails: () => this.phase === 'safety' && this.rng.chance(this.params.fsyncFailRate),
+    }
+    for (let id = 1; id <= p.voters + p.observers; id++) {
+      const node = new ShellNode(id, config, this.rng.fork(), this.time, codec, hooks)
+      node.tickRate = p.tickRates[id - 1]
+      this.nodes.push(node)
+    }
+  }
+
+  async run(): Promise<ShellSimResult> {
+    let failure: string | null = null
+    try {
+      if (this.tracing) this.log(`params ${JSON.stringify({ ...this.params, tickRates: this.params.tickRates.map((r) => +r.toFixed(2)) })}`)
+      for (const n of this.nodes) n.start()
+      await this.settleAll()
+      const safetySteps = this.opts.safetySteps ?? SHELL_SAFETY_STEPS_DEFAULT
+      while (this.now < safetySteps) await this.step(true)
+      this.phase = 'liveness'
+      failure = await this.liveness()
+      failure ??= this.checkAcks(true)
+    } catch (e) {
+      failure = e instanceof Error ? `${e.name}: ${e.message}` : String(e)
+    }
+    if (failure !== null) this.log(`FAIL ${failure}`)
+    for (const n of this.nodes) n.crash() // nothing of this run keeps running
+    let maxEpoch = 0
+    for (const n of this.nodes) maxEpoch = Math.max(maxEpoch, n.log.entries.reduce((m, e) => Math.max(m, e.epoch), n.log.baseEpoch))
+    return {
+      seed: this.opts.seed, ok: failure === null, failure, phase: this.phase, steps: this.now, params: this.params, trace: this.trace,
+      stats: { messages: this.net.sent, maxEpoch, committed: this.checker.committedEnd, ...this.counts },
+    }
+  }
+
+  /** Heal every fault, then demand that a leader commits a fresh proposal within the bound. */
+  private async liveness(): Promise<string | null> {
+    this.net.heal()
+    this.net.faults = { lossRate: 0, duplicateRate: 0, delayMinTicks: 1, delayMaxTicks: 2 }
+    for (const n of this.nodes) if (!n.up && !n.busy) n.start()
+    this.log('liveness: healed network, restarted every node')
+    const ends = this.nodes.map((n) => n.log.end)
+    const bound = LIVENESS_STEPS_BASE + LIVENESS_STEPS_PER_LAG_OFFSET * (Math.max(...ends) - Math.min(...ends))
+    const deadline = this.now + bound
+    let probe: { node: ShellNode; epoch: number; payload: number; offset: number | null } | null = null
+    while (this.now < deadline) {
+      await this.step(false)
+      if (probe !== null && probe.offset !== null && this.checker.committedEnd > probe.offset) {
+        if (this.checker.committedPayload(probe.offset) === probe.payload) return null
+        probe = null // the probe was lost in a failover; propose again
+      }
+      const leader = this.currentLeader()
+      if (leader !== null && leader.replica!.leaderReady && (probe === null || probe.node !== leader || probe.epoch !== leader.replica!.leaderEpoch)) {
+        const payload = this.nextPayload++
+        const p: { node: ShellNode; epoch: number; payload: number; offset: number | null } = { node: leader, epoch: leader.replica!.leaderEpoch, payload, offset: null }
+        probe = p
+        leader.replica!.appendValidated(this.batch([payload])).then((info) => {
+          p.offset = info.firstOffset
+          this.log(`liveness probe: payload ${payload} at n${leader.id} offset ${info.firstOffset}`)
+        }, () => {
+          if (probe === p) probe = null // refused (a transfer under way, say): propose again
+        })
+      }
+    }
+    return `liveness: no proposal committed within ${bound} steps after healing`
+  }
+
+  private currentLeader(): ShellNode | null {
+    let best: ShellNode | null = null
+    for (const n of this.nodes) {
+      const r = n.replica
+      if (r !== null && r.isLeader && (best === null || r.leaderEpoch > best.replica!.leaderEpoch)) best = n
+    }
+    return best
+  }
+
+  private async step(faults: boolean): Promise<void> {
+    this.now++
+    this.time.advanceTo(this.now * STEP_MS)
+    if (faults) this.injectFaults()
+    if (faults) this.injectOperations()
+    if (faults && this.rng.chance(this.params.proposeRate)) this.proposeSomewhere()
+    for (const m of this.net.due(this.now)) {
+      const to = this.nodes[m.to - 1]
+      if (to === undefined || !to.up) continue
+      if (this.tracing) this.log(`deliver ${formatMessage(m)}`)
+      to.deliver(m)
+    }
+    for (const n of this.nodes) {
+      if (!n.up) continue
+      n.tickDebt += n.tickRate
+      while (n.tickDebt >= 1) {
+        n.tickDebt -= 1
+        n.tick()
+      }
+    }
+    await this.settleAll()
+    for (const n of this.nodes) if (n.violation !== null) throw n.violation
+    for (const n of this.nodes) await n.sync()
+    if (this.tracing) this.traceStates()
+    for (const n of this.nodes) {
+      if (!n.up) continue
+      this.counts.nodeSteps++
+      if (n.settled) this.counts.nodeStepsChecked++
+    }
+    this.checker.afterStep(this.nodes)
+    const ackFailure = this.checkAcks(false)
+    if (ackFailure !== null) throw new Error(ackFailure)
+    if (faults) this.crashLeadersAtFaultPoints()
+    for (const id of this.crashSoon) this.crash(this.nodes[id - 1], 'at a fault point')
+    this.crashSoon.clear()
+  }
+
+  /** Lets every promise chain run, and every virtual timer due by now fire, until all is quiet. */
+  private async settleAll(): Promise<void> {
+    await settle()
+    for (let rounds = 0; this.time.runDue(); rounds++) {
+      if (rounds >= SETTLE_ROUNDS_MAX) throw new Error(`simulator: step ${this.now} does not settle`)
+      await settle()
+    }
+  }
+
+  private injectFaults(): void {
+    const p = this.params
+    if (this.rng.chance(p.crashRate)) {
+      const up = this.nodes.filter((n) => n.up)
+      const leaders = up.filter((n) => n.replica!.isLeader)
+      const pool = leaders.length > 0 && this.rng.chance(p.leaderCrashShare) ? leaders : up
+      if (pool.length > 0) this.crash(pool[this.rng.int(pool.length)], 'random')
+    }
+    for (const n of this.nodes) if (!n.up && !n.busy && this.rng.chance(p.restartRate)) this.restart(n)
+    if (this.rng.chance(p.partitionRate)) {
+      if (this.net.partition !== 'none' && this.rng.chance(0.5)) {
+        this.net.heal()
+        this.log('network healed')
+      } else {
+        const kind = PARTITION_KINDS[this.rng.int(PARTITION_KINDS.length)]
+        this.net.split(kind, this.nodes.map((n) => n.id))
+        this.log(`partition ${kind}: ${this.net.partitionNote}`)
+      }
+    }
+  }
+
+  /** What operators and the broker do: retention, voter changes, leadership transfers. */
+  private injectOperations(): void {
+    const p = this.params
+    if (p.retention && this.rng.chance(p.cleanRate)) this.clean()
+    if (p.voterChangeRate > 0 && this.rng.chance(p.voterChangeRate)) this.changeVoters()
+    if (p.transferRate > 0 && this.rng.chance(p.transferRate)) this.transferLeadership()
+  }
+
+  /** The broker's cleaner on one replica: mostly the leader, whose log start is what lagging followers meet. */
+  private clean(): void {
+    const up = this.nodes.filter((n) => n.up)
+    if (up.length === 0) return
+    const leader = this.currentLeader()
+    const n = leader !== null && this.rng.chance(0.6) ? leader : up[this.rng.int(up.length)]
+    const r = n.replica!
+    const before = r.log.logStartOffset
+    r.cleanLog().then(() => {
+      if (r.log.logStartOffset > before) {
+        this.counts.logStartMoves++
+        this.log(`n${n.id} retention: log start ${before} -> ${r.log.logStartOffset}`)
+      }
+    }, () => undefined)
+  }
+
+  private changeVoters(): void {
+    const leader = this.currentLeader()
+    if (leader === null) return
+    const r = leader.replica!
+    const voters = r.status().voters
+    const others = this.nodes.filter((n) => !voters.includes(n.id)).map((n) => n.id)
+    const remove = others.length === 0 || voters.length >= 5 || (voters.length > 2 ? this.rng.chance(0.5) : voters.length > 1 && this.rng.chance(0.1))
+    const target = remove ? voters[this.rng.int(voters.length)] : others[this.rng.int(others.length)]
+    const change = remove ? r.removeVoter(target) : r.addVoter(target)
+    change.then((result) => {
+      this.log(`n${leader.id} ${remove ? 'remove' : 'add'} voter ${target}: ${result.ok ? `voters ${result.voters.join(',')}` : result.reason}`)
+      if (!result.ok) return
+      this.counts.voterChanges++
+      if (this.phase === 'safety' && this.rng.chance(this.params.splitAfterVoterChangeRate)) {
+        this.net.split(PARTITION_KINDS[this.rng.int(PARTITION_KINDS.length)], this.nodes.map((n) => n.id))
+        this.log(`partition after the voter change: ${this.net.partitionNote}`)
+      }
+    }, () => undefined)
+  }
+
+  private transferLeadership(): void {
+    const leader = this.currentLeader()
+    if (leader === null) return
+    const r = leader.replica!
+    const others = r.status().voters.filter((v) => v !== leader.id)
+    if (others.length === 0) return
+    const target = others[this.rng.int(others.length)]
+    r.transferLeadership(target).then((result) => {
+      if (result.ok) this.counts.transfers++
+      this.log(`n${leader.id} transfer leadership to ${target}: ${result.ok ? 'started' : result.reason}`)
+    }, () => undefined)
+  }
+
+  /** Leaders crash right after their HW moved, or with their new epoch durable here but not yet committed. */
+  private crashLeadersAtFaultPoints(): void {
+    const p = this.params
+    for (const n of this.nodes) {
+      if (!n.settled) continue
+      const r = n.replica!
+      const s = r.status()
+      const prior = this.leaderHw.get(n.id) ?? 0
+      this.leaderHw.set(n.id, s.highWatermark)
+      if (s.role !== 'leader') continue
+      if (s.highWatermark > prior && this.rng.chance(p.crashAfterCommitRate)) this.crashSoon.add(n.id)
+      const start = r.log.epochEntries().find((e) => e.epoch === s.epoch)?.startOffset
+      const pending = start !== undefined && s.highWatermark <= start && s.flushedEnd > start
+      if (p.crashNewLeaderRate > 0 && pending && this.uncommittedEpochSeen.get(n.id) !== s.epoch) {
+        this.uncommittedEpochSeen.set(n.id, s.epoch)
+        if (this.rng.chance(p.crashNewLeaderRate)) this.crashSoon.add(n.id)
+      }
+    }
+  }
+
+  private crash(n: ShellNode, why: string): void {
+    if (!n.up && !n.busy) return
+    this.counts.crashes++
+    n.crash()
+    this.log(`n${n.id} CRASH ${why} (durable log end ${n.log.durableEnd})`)
+  }
+
+  private restart(n: ShellNode): void {
+    n.start()
+    this.log(`n${n.id} RESTART`)
+  }
+
+  /** A client batch of 1–3 records, mostly at the leader; acks=all waits for the HW. */
+  private proposeSomewhere(): void {
+    const up = this.nodes.filter((n) => n.up)
+    if (up.length === 0) return
+    const leaders = up.filter((n) => n.replica!.isLeader)
+    const pool = leaders.length > 0 && this.rng.chance(0.9) ? leaders : up
+    const target = pool[this.rng.int(pool.length)].replica!
+    if (target.log.logEndOffset - target.highWatermark >= CLIENT_UNCOMMITTED_MAX) return
+    const payloads = Array.from({ length: 1 + this.rng.int(3) }, () => this.nextPayload++)
+    target.appendValidated(this.batch(payloads)).then(
+      (info) => {
+        if (this.tracing) this.log(`propose payloads ${payloads.join(',')} at offset ${info.firstOffset}`)
+        return target.committed(info.nextOffset, CLIENT_ACK_TIMEOUT_MS).then(() => {
+          this.counts.acked++
+          this.acks.push({ firstOffset: info.firstOffset, payloads })
+        })
+      },
+    ).catch(() => undefined)
+  }
+
+  private batch(payloads: readonly number[]): Uint8Array {
+    return this.codec.encodeBatch(payloads.map((p) => ({ key: null, value: payloadValue(p), timestamp: this.time.now })))
+  }
+
+  /** Acknowledged writes are committed, with the acknowledged payloads (at the end: all of them). */
+  private checkAcks(final: boolean): string | null {
+    for (let i = this.acks.length - 1; i >= 0; i--) {
+      const a = this.acks[i]
+      const end = a.firstOffset + a.payloads.length
+      if (end > this.checker.committedEnd) {
+        if (final) return `acks=all acknowledged payloads ${a.payloads.join(',')} at ${a.firstOffset}, never committed`
+        continue
+      }
+      for (let k = 0; k < a.payloads.length; k++) {
+        const got = this.checker.committedPayload(a.firstOffset + k)
+        if (got !== a.payloads[k]) {
+          return `acks=all acknowledged payload ${a.payloads[k]} at offset ${a.firstOffset + k}, but ${got} is committed there`
+        }
+      }
+      this.acks.splice(i, 1)
+    }
+    return null
+  }
+
+  private send(m: Message): void {
+    this.net.send(m, this.now)
+  }
+
+  private traceStates(): void {
+    for (const n of this.nodes) {
+      if (!n.settled) continue
+      const s = n.status()
+      const key = `${s.role} e${s.epoch} leader=${s.leaderId ?? '-'} voted=${s.votedFor ?? '-'} hw=${s.highWatermark}`
+      if (this.lastState.get(n.id) === key) continue
+      this.lastState.set(n.id, key)
+      this.log(`n${n.id} is ${key} log=[${formatLog(n.log.entries.slice(-12))}] (start ${n.log.start}, end ${n.log.end}, flushed ${n.log.durableEnd})`)
+    }
+  }
+
+  private log(line: string): void {
+    if (!this.tracing && !line.startsWith('FAIL')) return
+    if (this.trace.length >= TRACE_LINES_MAX) this.trace.shift()
+    this.trace.push(`t=${this.now} ${line}`)
+  }
+}
+
