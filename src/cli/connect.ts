@@ -1,9 +1,11 @@
 // Connecting the CLI to a cluster: the bootstrap URLs (--bootstrap-server, else
-// $BITACORA_BROKERS, else the client config's profile, else the local default), a client, a first connection made at once so an
-// unreachable cluster is one clear error rather than a minute of retries, and topic lookups
-// that fail fast on an unknown topic.
-import { createClient, type Client, type TopicDescription } from '../client/node.js'
+// $BITACORA_BROKERS, else the client config's profile, else the local default), a client, a
+// first connection made at once — retried for a few seconds, so `bitacora broker &` followed by
+// a command works, but an unreachable cluster is one clear error rather than a minute of
+// retries — and topic lookups that fail fast on an unknown topic.
+import { createClient, isRetriableError, type Client, type TopicDescription } from '../client/node.js'
 import { OperationalError, UsageError } from './errors.js'
+import { CONNECT_RETRY_MS, CONNECT_WAIT_MS } from './limits.js'
 
 export const DEFAULT_BOOTSTRAP = 'ws://127.0.0.1:9092/'
 
@@ -31,19 +33,30 @@ export function bootstrapServers(flag: string | undefined, env: NodeJS.ProcessEn
   })
 }
 
-/** A client whose first connection is already made (or an OperationalError saying why not). */
+/**
+ * A client whose first connection is already made, or an OperationalError saying why not. A
+ * broker that refuses the connection (not listening yet, still starting) is tried again for up
+ * to CONNECT_WAIT_MS.
+ */
 export async function connectClient(brokers: string[]): Promise<Client> {
   const client = createClient({ brokers, clientId: 'bitacora-cli' })
-  try {
-    await client.cluster.anyBroker()
-  } catch (err) {
-    await client.close()
-    // The WebSocket error event carries no reason, so the innermost message may only repeat the URL.
-    const why = err instanceof Error ? rootMessage(err) : String(err)
-    const detail = /^cannot connect to /.test(why) ? '' : `: ${why}`
-    throw new OperationalError(`cannot reach broker ${brokers.join(', ')}${detail}`)
+  const deadline = Date.now() + CONNECT_WAIT_MS
+  for (;;) {
+    try {
+      await client.cluster.anyBroker()
+      return client
+    } catch (err) {
+      if (isRetriableError(err) && Date.now() + CONNECT_RETRY_MS < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, CONNECT_RETRY_MS))
+        continue
+      }
+      await client.close()
+      // The WebSocket error event carries no reason, so the innermost message may only repeat the URL.
+      const why = err instanceof Error ? rootMessage(err) : String(err)
+      const detail = /^cannot connect to /.test(why) ? '' : `: ${why}`
+      throw new OperationalError(`cannot reach broker ${brokers.join(', ')}${detail}`)
+    }
   }
-  return client
 }
 
 /** The innermost message of an error chain (e.g. ECONNREFUSED under CONNECTION_FAILED). */

@@ -26,3 +26,11 @@ export const QUOTED_TEXT_CHARS_MAX = 40
 
 /** perf consume --timeout-ms: Kafka's kafka-consumer-perf-test --timeout default (ms without a record). */
 export const PERF_CONSUME_IDLE_MS_DEFAULT = 10_000
+
+/**
+ * How long a command keeps trying to make its first connection to a broker that refuses it (not
+ * listening yet, or starting): long enough for `bitacora broker &` then a command, short enough
+ * that a wrong address is one prompt error. And the pause between tries.
+ */
+export const CONNECT_WAIT_MS = 5_000
+export const CONNECT_RETRY_MS = 100

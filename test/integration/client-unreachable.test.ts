@@ -87,7 +87,7 @@ t.test('a broker at its connection limit: the error quotes its HTTP 503 reason',
   t.comment(`${ms} ms: ${err.code}: ${err.message}`)
   t.equal(err.code, 'NO_BROKER_AVAILABLE')
   t.equal(err.retriable, true, 'retriable: a slot may free up')
-  t.match(err.message, /HTTP 503: Service Unavailable: the broker has its maximum of 1 connections/, 'the broker\'s reason, status and body')
+  t.match(err.message, /HTTP 503: the broker has its maximum of 1 connections \(--max-connections\)/, 'the broker\'s reason, status and body')
   t.ok(ms < BOUND_MS + SLACK_MS, `within apiTimeoutMs (${ms} ms)`)
 })
 
