@@ -12,19 +12,10 @@
 import type { DecodedRecord, RecordHeader } from '../codec/index.js'
 import { BATCH_BYTES_MAX, BATCH_HEADER_BYTES, RecordBatchBuilder } from '../codec/index.js'
 import type { RecordMetadata } from './records.js'
+import { STAGED_BYTES_INITIAL, STAGING_SPARES_BYTES_MAX, STAGING_SPARES_MAX } from './limits.js'
 
 /** How a record's send settles: (null, metadata) once acknowledged, (error) once failed for good. */
 export type SendCallback = (error: Error | null, metadata?: RecordMetadata) => void
-
-/** First allocation of a batch's staged records; it doubles up to the batch size as records come. */
-const STAGED_BYTES_INITIAL = 1024
-/**
- * Staging buffers of a whole batch size kept for reuse once their batch is encoded, so a busy
- * producer does not allocate (and zero, and collect) one per batch: at most this many, and at
- * most STAGING_SPARES_BYTES_MAX of them together (memory outside bufferBytesMax).
- */
-const STAGING_SPARES_MAX = 16
-const STAGING_SPARES_BYTES_MAX = 4 * 1024 * 1024
 
 export class ProducerBatch {
   /** One per record, in record order. */

@@ -25,7 +25,7 @@ import type { Cluster } from './cluster.js'
 import { Deadline, giveUp } from './deadline.js'
 import { BitacoraError, ClientError, errorFromWire, isRetriableError } from './errors.js'
 import { FetchedBatch } from './fetched-batch.js'
-import { FETCH_PARTITION_BYTES_CEILING } from './limits.js'
+import { FETCH_PARTITION_BYTES_CEILING, WAITING_ANSWERS_PER_BROKER_MAX } from './limits.js'
 import { decodePartition, scanPartition, type PartitionScan } from './position.js'
 
 export interface PartitionState {
@@ -78,9 +78,6 @@ export interface FetcherOptions {
 type Answer =
   | { leader: number; batches: FetchedBatch[]; failed?: undefined }
   | { leader: number; batches?: undefined; failed: { state: PartitionState; generation: number; error: Error } }
-
-/** Answers of one broker waiting to be handed out, past which no fetch starts on arrival. */
-const WAITING_ANSWERS_PER_BROKER_MAX = 2
 
 export class Fetcher {
   private readonly outstanding = new Map<number, Promise<void>>()

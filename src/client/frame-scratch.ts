@@ -5,9 +5,7 @@
 // throughput at 1 KiB records, mostly in garbage collection). Frames that wait in the
 // connection's queue are written into buffers of their own.
 import type { FrameAllocator } from '../protocol/index.js'
-
-/** Frames larger than this get a buffer of their own instead of growing the scratch. */
-export const FRAME_SCRATCH_BYTES_MAX = 2 * 1024 * 1024
+import { FRAME_SCRATCH_BYTES_MAX } from './limits.js'
 
 export class FrameScratch {
   private buf = new Uint8Array(0)

@@ -114,3 +114,22 @@ export const FETCH_PARTITION_MAX_BYTES_DEFAULT = 1024 * 1024
 export const FETCH_PARTITION_BYTES_CEILING = 64 * 1024 * 1024
 /** Partitions one consumer may be assigned. */
 export const ASSIGNED_PARTITIONS_MAX = 10_000
+
+// ---- Buffers kept for reuse (memory outside bufferBytesMax, bounded here)
+
+/** First allocation of a batch's staged records; it doubles up to the batch size as records come. */
+export const STAGED_BYTES_INITIAL = 1024
+/**
+ * Staging buffers of a whole batch size kept for reuse once their batch is encoded, so a busy
+ * producer does not allocate (and zero, and collect) one per batch: at most this many, and at
+ * most STAGING_SPARES_BYTES_MAX of them together.
+ */
+export const STAGING_SPARES_MAX = 16
+export const STAGING_SPARES_BYTES_MAX = 4 * 1024 * 1024
+/** Encoded-batch buffers kept for reuse: at most this many, and this many bytes together. */
+export const ENCODED_SPARES_MAX = 128
+export const ENCODED_SPARES_BYTES_MAX = 8 * 1024 * 1024
+/** A connection's frame scratch: frames larger than this get a buffer of their own instead of growing it. */
+export const FRAME_SCRATCH_BYTES_MAX = 2 * 1024 * 1024
+/** Answers of one broker waiting to be handed out, past which no fetch starts on arrival. */
+export const WAITING_ANSWERS_PER_BROKER_MAX = 2

@@ -15,12 +15,9 @@ import { BatchSpares } from './batch-spares.js'
 import type { Cluster } from './cluster.js'
 import type { FrameEncoder } from './connection.js'
 import { ClientError, errorFromWire, isErrorCode, isRetriableError } from './errors.js'
+import { ENCODED_SPARES_BYTES_MAX, ENCODED_SPARES_MAX } from './limits.js'
 
 export type Acks = 0 | 1 | -1
-
-/** Encoded-batch buffers kept for reuse: at most this many, and this many bytes together. */
-const ENCODED_SPARES_MAX = 128
-const ENCODED_SPARES_BYTES_MAX = 8 * 1024 * 1024
 
 export interface SenderOptions {
   acks: Acks
