@@ -34,11 +34,11 @@ export class Broker {
 
   static async start(config: BrokerConfig, log: Logger = jsonLogger({ broker: config.brokerId })): Promise<Broker> {
     const fs = new NodeFileLayer()
-    const dataDir = await openDataDir(fs, config.dataDir)
+    const dataDir = await openDataDir(fs, config.dataDir, { nodeId: config.brokerId, clusterId: config.clusterId })
     let listener: Listener | null = null
     let replicas: ReplicaManager | null = null
     try {
-      listener = await listen({ ...config, health: () => ({ brokerId: config.brokerId, clusterId: dataDir.clusterId }) }, log)
+      listener = await listen({ ...config, health: () => ({ brokerId: config.brokerId, clusterId: dataDir.identity.clusterId }) }, log)
       const store = loadStore(fs, config.dataDir)
       replicas = new ReplicaManager(config.dataDir, config.brokerId, config.tickMs, config.logCleanupIntervalMs, log, fs)
       await replicas.openAll(store.image.topics).catch((err) => {
@@ -47,7 +47,7 @@ export class Broker {
       replicas.start()
       const admin = new TopicAdmin(store, replicas)
       const apis = apiTable({
-        brokerId: config.brokerId, clusterId: dataDir.clusterId, url: listener.url, defaultPartitions: config.defaultPartitions,
+        brokerId: config.brokerId, clusterId: dataDir.identity.clusterId, url: listener.url, defaultPartitions: config.defaultPartitions,
         limits: config.limits, admin, partitions: replicas, codec: await loadCodec(),
       })
       listener.serve({ apis, limits: config.limits, readBuffers: new ReadBufferPool() })

@@ -7,6 +7,8 @@ import { DEFAULT_LIMITS, type BrokerLimits } from './limits.js'
 
 export interface BrokerConfig {
   brokerId: number
+  /** The cluster this node belongs to; absent: the data directory's, or a new one on first use. */
+  clusterId?: string
   host: string
   /** 0 picks a free port (printed on start). */
   port: number
@@ -61,6 +63,7 @@ const limit = (name: keyof BrokerLimits) => ({ limit: name })
 
 export const SETTINGS: readonly Setting[] = [
   { name: 'id', field: 'brokerId', kind: int(0), doc: 'broker id' },
+  { name: 'cluster-id', field: 'clusterId', kind: { type: 'string' }, doc: "the cluster this node belongs to (default: the data directory's, or a new one)" },
   { name: 'host', field: 'host', kind: { type: 'string' }, doc: 'listen address' },
   { name: 'port', field: 'port', kind: int(0, 65535), doc: 'listen port; 0 picks a free one' },
   { name: 'data-dir', field: 'dataDir', kind: { type: 'string' }, doc: 'where partition logs live (one broker per directory)' },

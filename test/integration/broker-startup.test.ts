@@ -3,7 +3,7 @@
 // one line on stderr naming the cause, a non-zero exit, and nothing written.
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { loadCodec } from '../../src/codec/index.js'
@@ -94,7 +94,7 @@ t.test('a taken port: one line naming the address and the cause, exit 1, data di
   t.equal(r.code, 1)
   t.ok(r.ms < REFUSAL_MS_MAX, `exited in ${r.ms} ms`)
   oneLine(t, r.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: .*in use.*EADDRINUSE`))
-  t.same(readdirSync(dataDir).filter((f) => f !== 'cluster-id'), [], 'no topics, no lock left behind')
+  t.same(readdirSync(dataDir).filter((f) => f !== 'meta.properties'), [], 'no topics, no lock left behind')
   // The lock was released: a broker on a free port starts on the same directory at once.
   const ok = await startBroker(t, { dataDir })
   t.match(ok.url, /^ws:\/\/127\.0\.0\.1:\d+\/$/)
@@ -124,4 +124,37 @@ t.test('a bad config file or flag: one line, exit 2', async (t) => {
   const flag = await runBroker(['--max-batch-bytes', '20000000', '--data-dir', dir])
   t.equal(flag.code, 2)
   oneLine(t, flag.stderr, /--max-batch-bytes \(20000000\) must leave 1024 bytes of room in --max-frame-bytes/)
+})
+
+t.test("a node refuses another node's or another cluster's data directory, having written nothing; an old directory is upgraded", async (t) => {
+  const first = await startBroker(t, { args: ['--id', '1'] })
+  const meta = readFileSync(join(first.dataDir, 'meta.properties'), 'utf8')
+  t.match(meta, /^node\.id=1$/m)
+  const clusterId = /^cluster\.id=(.+)$/m.exec(meta)![1]
+  const directoryId = /^directory\.id=(.+)$/m.exec(meta)![1]
+  await first.stop('SIGTERM')
+  const before = snapshot(first.dataDir)
+
+  const otherNode = await runBroker(['--port', '0', '--data-dir', first.dataDir, '--id', '2'])
+  t.equal(otherNode.code, 1)
+  oneLine(t, otherNode.stderr, /belongs to node 1 \(meta\.properties\); start it with --id 1, or give node 2 its own --data-dir/)
+  const otherCluster = await runBroker(['--port', '0', '--data-dir', first.dataDir, '--id', '1', '--cluster-id', 'another-cluster'])
+  t.equal(otherCluster.code, 1)
+  oneLine(t, otherCluster.stderr, new RegExp(`belongs to cluster ${clusterId}, not another-cluster`))
+  t.same(snapshot(first.dataDir), before, 'neither wrote anything')
+
+  const again = await startBroker(t, { dataDir: first.dataDir, args: ['--id', '1', '--cluster-id', clusterId] })
+  t.match(readFileSync(join(first.dataDir, 'meta.properties'), 'utf8'), new RegExp(`directory\\.id=${directoryId}`), 'the directory id is made once')
+  await again.stop('SIGTERM')
+
+  // A directory written before meta.properties existed: the cluster id alone, in `cluster-id`.
+  rmSync(join(first.dataDir, 'meta.properties'))
+  writeFileSync(join(first.dataDir, 'cluster-id'), clusterId + '\n')
+  const upgraded = await startBroker(t, { dataDir: first.dataDir, args: ['--id', '1'] })
+  const c = await connect(upgraded.url)
+  const hs = (await c.call({ handshake: { protocolVersion: 1, clientId: 't' } })).handshake!
+  t.equal(hs.clusterId, clusterId, 'the old cluster id is kept')
+  t.notOk(existsSync(join(first.dataDir, 'cluster-id')), 'and moved into meta.properties')
+  t.match(readFileSync(join(first.dataDir, 'meta.properties'), 'utf8'), new RegExp(`cluster\\.id=${clusterId}`))
+  c.close()
 })
