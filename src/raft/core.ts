@@ -35,7 +35,6 @@ import type {
   QuorumState,
   RaftConfig,
   Ready,
-  Role,
   SnapshotChunk,
   SnapshotId,
   SnapshotInfo,
@@ -48,21 +47,9 @@ import type {
   VoterSetAt,
 } from './types.js'
 import { VoterHistory } from './voter-set.js'
+import { leaderOf, type Candidate, type Follower, type Leader, type Prospective, type RoleState, type SnapshotDownload, type Unattached } from './roles.js'
 
 type PendingAppend = 'fetched' | 'leaderChange' | 'voters'
-
-/** A follower's download of the leader's snapshot, chunk by chunk. */
-interface SnapshotDownload {
-  readonly snapshot: SnapshotInfo
-  readonly voters: readonly NodeId[]
-  position: number
-  sentAtTick: number
-}
-
-interface ParkedFetch {
-  readonly request: FetchRequest
-  readonly parkedAtTick: number
-}
 
 const NO_BUGS: BugSwitches = {}
 
@@ -75,11 +62,11 @@ export class RaftCore {
   private voters: ReadonlySet<NodeId>
   private isVoter: boolean
 
-  // Quorum state (persisted).
+  // Quorum state (persisted; the leader is the role's).
   private epoch: number
   private votedFor: NodeId | null
-  private leaderId: NodeId | null
-  private role: Role = 'unattached'
+  /** What the role holds of its own; replaced whole, by `reset` only. */
+  private state: RoleState = { role: 'unattached', electionDeadlineTick: 0, fetch: null }
 
   // The log as positions only.
   private logStart: number
@@ -95,34 +82,18 @@ export class RaftCore {
 
   // Time.
   private nowTicks = 0
-  private electionDeadlineTick = 0
-  private fetchDeadlineTick = 0
+  /**
+   * When a leader last spoke to us (not a hint): pre-votes are refused for a fetch timeout
+   * after it. Kept across roles: following a leader again on a hint does not reset it.
+   */
   private lastLeaderContactTick = Number.NEGATIVE_INFINITY
 
-  // Follower / observer fetching.
-  /**
-   * The outstanding fetch. A fetch re-sent only to report a newer flushed offset supersedes
-   * the earlier ones without invalidating them: they asked for the same offset, so any of
-   * their answers is still good. Only answers for the current log end are accepted.
-   */
-  private inflightFetch: { ids: number[]; sentAtTick: number; fetchOffset: number } | null = null
+  // Fetching (ids and the observer's contact cursor run on across roles).
   private nextFetchId = 1
   private bootstrapCursor = 0
-  private download: SnapshotDownload | null = null
 
-  // Elections.
-  private tally: VoteTally | null = null
   /** Bug switch bookkeeping: a granted vote this epoch that was never persisted. */
   private unpersistedVote = false
-
-  // Leader.
-  private progress: ProgressTracker | null = null
-  private readonly parked = new Map<NodeId, ParkedFetch>()
-  private lastBeginQuorumTick = 0
-  /** Where this leader's LeaderChange landed (null until appended): its epoch commits with it. */
-  private leaderChangeOffset: number | null = null
-  /** A leadership transfer waiting for its target to catch up; proposals wait meanwhile. */
-  private transfer: { target: NodeId; deadlineTick: number } | null = null
 
   // Output.
   private messages: Message[] = []
@@ -149,7 +120,6 @@ export class RaftCore {
     this.isVoter = this.voters.has(cfg.id)
     this.epoch = persisted?.epoch ?? 0
     this.votedFor = persisted?.votedFor ?? null
-    this.leaderId = null
     this.logStart = log.logStart
     this.logEnd = log.logEnd
     this.flushedEnd = log.flushedEnd
@@ -168,13 +138,14 @@ export class RaftCore {
   tick(): void {
     this.assertNotInReady()
     this.nowTicks++
-    switch (this.role) {
+    const s = this.state
+    switch (s.role) {
       case 'leader':
-        return this.tickLeader()
+        return this.tickLeader(s)
       case 'follower':
-        return this.tickFollower()
+        return this.tickFollower(s)
       default:
-        return this.tickElection()
+        return this.tickElection(s)
     }
   }
 
@@ -206,10 +177,11 @@ export class RaftCore {
   /** Leader: may the shell append one client batch stamped with the returned epoch? */
   propose(): ProposeResult {
     this.assertNotInReady()
-    if (this.role !== 'leader') {
+    const s = this.state
+    if (s.role !== 'leader') {
       return { ok: false, reason: 'notLeader', leaderId: this.leaderId, epoch: this.epoch }
     }
-    if (this.transfer !== null) return { ok: false, reason: 'transferring', leaderId: this.id, epoch: this.epoch }
+    if (s.transfer !== null) return { ok: false, reason: 'transferring', leaderId: this.id, epoch: this.epoch }
     // Client data goes after the LeaderChange batch, which opens the epoch in the cache.
     if (this.epochs.latestEpoch() !== this.epoch || this.pendingAppends.length > 0) {
       return { ok: false, reason: 'leaderNotReady', leaderId: this.id, epoch: this.epoch }
@@ -228,15 +200,16 @@ export class RaftCore {
     this.assertNotInReady()
     assert(Number.isSafeInteger(logEnd) && logEnd >= this.logEnd, 'log end moved backwards')
     const kind = this.pendingAppends.shift() ?? 'client'
-    if (kind === 'client') assert(this.role === 'leader', 'client append on a non-leader')
+    if (kind === 'client') assert(this.state.role === 'leader', 'client append on a non-leader')
     for (const s of range.epochStarts ?? []) {
       assert(s.startOffset >= this.logEnd && s.startOffset < logEnd, 'epoch start outside append')
       assert(s.epoch <= this.epoch, 'appended an epoch from the future')
       this.epochs.assign(s.epoch, s.startOffset)
     }
-    if (kind === 'leaderChange' && this.role === 'leader') {
+    const s = this.state
+    if (kind === 'leaderChange' && s.role === 'leader') {
       assert(this.epochs.latestEpoch() === this.epoch, 'a LeaderChange must open the leader epoch')
-      this.leaderChangeOffset = this.logEnd
+      s.leaderChangeOffset = this.logEnd
     }
     if (kind === 'client') {
       // The leader's own data is always stamped with its current epoch.
@@ -251,13 +224,18 @@ export class RaftCore {
     this.logEnd = logEnd
     if (voterSets.length > 0) this.votersChanged()
     if (kind === 'fetched') this.raiseHighWatermark(Math.min(this.pendingLeaderHw, this.logEnd))
-    if (this.role === 'follower' && this.pendingAppends.length === 0 && this.inflightFetch === null) {
+    // The role read afresh: a voter change may have ended a leadership or a campaign.
+    const after = this.state
+    if (after.role === 'follower' && this.pendingAppends.length === 0 && after.fetch === null) {
       this.sendFetch()
     }
-    if (this.role === 'leader') {
+    if (after.role === 'leader') {
       this.maybeAdvanceLeaderHw()
-      this.completeParked(false)
-      this.maybeCompleteTransfer()
+      const still = this.state // a removed leader may have resigned
+      if (still.role === 'leader') {
+        this.completeParked(still, false)
+        this.maybeCompleteTransfer()
+      }
     }
   }
 
@@ -267,9 +245,10 @@ export class RaftCore {
     const next = Math.min(offset, this.logEnd)
     if (next <= this.flushedEnd) return
     this.flushedEnd = next
-    if (this.role === 'leader') this.maybeAdvanceLeaderHw()
+    if (this.state.role === 'leader') this.maybeAdvanceLeaderHw()
     // Tell the leader at once: its HW waits on our flush, not on our next data.
-    if (this.role === 'follower' && this.inflightFetch !== null && this.pendingAppends.length === 0) {
+    const s = this.state
+    if (s.role === 'follower' && s.fetch !== null && this.pendingAppends.length === 0) {
       this.sendFetch()
     }
   }
@@ -277,7 +256,7 @@ export class RaftCore {
   /** Start a pre-vote now (tests, operator-triggered elections). */
   campaign(): void {
     this.assertNotInReady()
-    if (this.mayCampaign() && this.role !== 'leader') this.becomeProspective()
+    if (this.mayCampaign() && this.state.role !== 'leader') this.becomeProspective()
   }
 
   /**
@@ -286,7 +265,8 @@ export class RaftCore {
    */
   resign(): void {
     this.assertNotInReady()
-    if (this.role === 'leader') this.resignLeadership()
+    const s = this.state
+    if (s.role === 'leader') this.resignLeadership(s)
   }
 
   /**
@@ -297,12 +277,13 @@ export class RaftCore {
    */
   transferLeadership(target: NodeId): TransferResult {
     this.assertNotInReady()
-    if (this.role !== 'leader') return { ok: false, reason: 'notLeader', leaderId: this.leaderId }
+    const s = this.state
+    if (s.role !== 'leader') return { ok: false, reason: 'notLeader', leaderId: this.leaderId }
     if (target === this.id) return { ok: false, reason: 'self', leaderId: this.id }
     if (!this.voters.has(target)) return { ok: false, reason: 'notVoter', leaderId: this.id }
-    if (this.transfer !== null) return { ok: false, reason: 'inProgress', leaderId: this.id }
+    if (s.transfer !== null) return { ok: false, reason: 'inProgress', leaderId: this.id }
     const timeout = this.cfg.transferTimeoutTicks ?? 2 * this.cfg.electionTimeoutTicks
-    this.transfer = { target, deadlineTick: this.nowTicks + timeout }
+    s.transfer = { target, deadlineTick: this.nowTicks + timeout }
     this.maybeCompleteTransfer()
     return { ok: true }
   }
@@ -312,9 +293,10 @@ export class RaftCore {
     this.assertNotInReady()
     if (this.voters.has(id)) return this.refuseChange('alreadyVoter')
     if (this.voters.size >= VOTERS_MAX) return this.refuseChange('tooManyVoters')
+    const s = this.state
     const caughtUp =
-      this.progress !== null && this.progress.recentlyHeard(id, this.nowTicks, this.cfg.fetchTimeoutTicks) &&
-      this.progress.fetchOffsetOf(id)! >= this.highWatermark
+      s.role === 'leader' && s.progress.recentlyHeard(id, this.nowTicks, this.cfg.fetchTimeoutTicks) &&
+      (s.progress.fetchOffsetOf(id) ?? -1) >= this.highWatermark
     return this.changeVoters([...this.voters, id], caughtUp ? null : 'notCaughtUp')
   }
 
@@ -380,7 +362,7 @@ export class RaftCore {
       messages: this.messages,
       highWatermark: this.hwDirty ? this.highWatermark : null,
       leadership: this.leadershipDirty
-        ? { role: this.role, epoch: this.epoch, leaderId: this.leaderId }
+        ? { role: this.state.role, epoch: this.epoch, leaderId: this.leaderId }
         : null,
       voters: this.votersDirty ? [...this.voters] : null,
     }
@@ -396,10 +378,11 @@ export class RaftCore {
   }
 
   status(): Status {
+    const s = this.state
     return {
       id: this.id,
       voter: this.isVoter,
-      role: this.role,
+      role: s.role,
       epoch: this.epoch,
       votedFor: this.votedFor,
       leaderId: this.leaderId,
@@ -411,7 +394,7 @@ export class RaftCore {
       logStartEpoch: this.epochs.logStartEpoch,
       voters: [...this.voters],
       snapshot: this.snapshot,
-      transferTarget: this.transfer?.target ?? null,
+      transferTarget: s.role === 'leader' ? (s.transfer?.target ?? null) : null,
     }
   }
 
@@ -424,112 +407,118 @@ export class RaftCore {
   }
 
   leadership(): Leadership {
-    return { role: this.role, epoch: this.epoch, leaderId: this.leaderId }
+    return { role: this.state.role, epoch: this.epoch, leaderId: this.leaderId }
+  }
+
+  /** The leader this node knows of (itself when leading), from its role. */
+  private get leaderId(): NodeId | null {
+    return leaderOf(this.state, this.id)
   }
 
   // ---------------------------------------------------------------- ticks
 
-  private tickLeader(): void {
-    for (const [id, p] of this.parked) {
+  private tickLeader(s: Leader): void {
+    for (const [id, p] of s.parked) {
       if (this.nowTicks - p.parkedAtTick >= this.cfg.fetchMaxWaitTicks) {
-        this.parked.delete(id)
+        s.parked.delete(id)
         this.respondRecords(p.request)
       }
     }
-    const progress = this.progress!
-    if (!progress.heardFromMajority(this.nowTicks, this.cfg.fetchTimeoutTicks)) {
-      return this.resignLeadership() // check-quorum: we may be the minority side of a partition
+    if (!s.progress.heardFromMajority(this.nowTicks, this.cfg.fetchTimeoutTicks)) {
+      return this.resignLeadership(s) // check-quorum: we may be the minority side of a partition
     }
-    if (this.transfer !== null && this.nowTicks >= this.transfer.deadlineTick) this.transfer = null // back to normal
-    if (this.nowTicks - this.lastBeginQuorumTick >= this.cfg.beginQuorumRetryTicks) {
-      this.lastBeginQuorumTick = this.nowTicks
-      for (const id of progress.votersNotFetched()) this.send({ type: 'beginQuorumEpoch', from: this.id, to: id, epoch: this.epoch })
+    if (s.transfer !== null && this.nowTicks >= s.transfer.deadlineTick) s.transfer = null // back to normal
+    if (this.nowTicks - s.lastBeginQuorumTick >= this.cfg.beginQuorumRetryTicks) {
+      s.lastBeginQuorumTick = this.nowTicks
+      for (const id of s.progress.votersNotFetched()) this.send({ type: 'beginQuorumEpoch', from: this.id, to: id, epoch: this.epoch })
     }
   }
 
-  private tickFollower(): void {
-    if (this.nowTicks >= this.fetchDeadlineTick) {
+  private tickFollower(s: Follower): void {
+    if (this.nowTicks >= s.fetchDeadlineTick) {
       // The leader is silent: voters campaign, observers look for it again.
       if (this.mayCampaign()) return this.becomeProspective()
-      return this.becomeUnattached(this.epoch)
-    }
-    if (this.download !== null) {
-      if (this.nowTicks - this.download.sentAtTick >= this.cfg.fetchRetryTicks) this.sendSnapshotFetch()
+      this.becomeUnattached(this.epoch)
       return
     }
-    const f = this.inflightFetch
+    if (s.download !== null) {
+      if (this.nowTicks - s.download.sentAtTick >= this.cfg.fetchRetryTicks) this.sendSnapshotFetch(s, s.download)
+      return
+    }
+    const f = s.fetch
     const stuck = f !== null && this.nowTicks - f.sentAtTick >= this.cfg.fetchRetryTicks
     if ((f === null || stuck) && this.pendingAppends.length === 0) this.sendFetch()
   }
 
-  private tickElection(): void {
+  private tickElection(s: Unattached | Prospective | Candidate): void {
     if (!this.mayCampaign()) {
       // An observer finds the leader by asking voters in turn; any answer carries a hint.
-      const f = this.inflightFetch
+      const f = s.fetch
       if (f === null || this.nowTicks - f.sentAtTick >= this.cfg.fetchRetryTicks) this.sendFetch()
       return
     }
-    if (this.nowTicks >= this.electionDeadlineTick) this.becomeProspective()
+    if (this.nowTicks >= s.electionDeadlineTick) this.becomeProspective()
   }
 
   // ---------------------------------------------------------------- transitions
 
-  private becomeUnattached(epoch: number): void {
+  /**
+   * The one place a role's state is replaced (etcd's `reset`): everything the old role held
+   * goes with it. Marks the leadership (and the persisted leader) changed if they did.
+   */
+  private reset(next: RoleState): void {
+    const leaderId = leaderOf(next, this.id)
+    if (this.state.role !== next.role || this.leaderId !== leaderId) this.leadershipDirty = true
+    if (this.leaderId !== leaderId) this.quorumDirty = true
+    this.state = next
+  }
+
+  private becomeUnattached(epoch: number): Unattached {
     assert(epoch >= this.epoch, 'epoch regressed')
     if (epoch > this.epoch) this.enterEpoch(epoch)
-    this.leaveLeadership()
-    this.setRole('unattached', null)
-    this.electionDeadlineTick = this.nowTicks + this.randomElectionTicks()
-    this.inflightFetch = null
-    this.download = null
+    const next: Unattached = { role: 'unattached', electionDeadlineTick: this.nowTicks + this.randomElectionTicks(), fetch: null }
+    this.reset(next)
+    return next
   }
 
   /** `heardFromLeader`: the leader itself spoke (not a hint), which refuses pre-votes for a while. */
   private becomeFollower(epoch: number, leaderId: NodeId, heardFromLeader = false): void {
     assert(epoch >= this.epoch && leaderId !== this.id, 'bad follower transition')
-    assert(this.role !== 'leader' || epoch > this.epoch, 'two leaders in one epoch')
+    assert(this.state.role !== 'leader' || epoch > this.epoch, 'two leaders in one epoch')
     if (epoch > this.epoch) this.enterEpoch(epoch)
-    this.leaveLeadership()
-    this.setRole('follower', leaderId)
-    this.fetchDeadlineTick = this.nowTicks + this.followerTimeoutTicks()
+    this.reset({ role: 'follower', leaderId, fetchDeadlineTick: this.nowTicks + this.followerTimeoutTicks(), fetch: null, download: null })
     if (heardFromLeader) this.lastLeaderContactTick = this.nowTicks
-    this.inflightFetch = null
-    this.download = null
     if (this.pendingAppends.length === 0) this.sendFetch()
   }
 
   /** KIP-996: ask whether we could win before disturbing anyone with a new epoch. */
   private becomeProspective(): void {
     assert(this.mayCampaign(), 'observer campaigning')
-    this.leaveLeadership()
-    this.setRole('prospective', null)
-    this.inflightFetch = null
-    this.download = null
-    this.electionDeadlineTick = this.nowTicks + this.randomElectionTicks()
-    this.tally = new VoteTally(this.voters)
-    this.tally.record(this.id, true)
-    if (this.tally.won()) return this.becomeCandidate()
+    const tally = new VoteTally(this.voters)
+    this.reset({ role: 'prospective', electionDeadlineTick: this.nowTicks + this.randomElectionTicks(), tally, fetch: null })
+    tally.record(this.id, true)
+    if (tally.won()) return this.becomeCandidate()
     this.requestVotes(true)
   }
 
   private becomeCandidate(): void {
+    const prospective = this.state
+    assert(prospective.role === 'prospective', 'candidate without a pre-vote')
     this.enterEpoch(this.epoch + 1)
     this.votedFor = this.id
-    this.setRole('candidate', null)
-    this.electionDeadlineTick = this.nowTicks + this.randomElectionTicks()
-    this.tally = new VoteTally(this.voters)
-    this.tally.record(this.id, true)
-    if (this.tally.won()) return this.becomeLeader()
+    const tally = new VoteTally(this.voters)
+    this.reset({ role: 'candidate', electionDeadlineTick: this.nowTicks + this.randomElectionTicks(), tally, fetch: prospective.fetch })
+    tally.record(this.id, true)
+    if (tally.won()) return this.becomeLeader()
     this.requestVotes(false)
   }
 
   private becomeLeader(): void {
-    assert(this.role === 'candidate' && this.votedFor === this.id, 'leader without winning')
-    this.setRole('leader', this.id)
-    this.tally = null
-    this.progress = new ProgressTracker(this.id, [...this.voters], this.nowTicks)
-    this.lastBeginQuorumTick = this.nowTicks
-    this.leaderChangeOffset = null
+    assert(this.state.role === 'candidate' && this.votedFor === this.id, 'leader without winning')
+    this.reset({
+      role: 'leader', progress: new ProgressTracker(this.id, [...this.voters], this.nowTicks), parked: new Map(),
+      lastBeginQuorumTick: this.nowTicks, leaderChangeOffset: null, transfer: null,
+    })
     this.pushPendingAppend('leaderChange')
     this.directive({ kind: 'appendLeaderChange', epoch: this.epoch, voters: [...this.voters] })
     for (const v of this.voters) {
@@ -537,8 +526,8 @@ export class RaftCore {
     }
   }
 
-  private resignLeadership(first: NodeId | null = null): void {
-    const successors = this.progress!.successors()
+  private resignLeadership(leader: Leader, first: NodeId | null = null): void {
+    const successors = leader.progress.successors()
     if (first !== null) successors.sort((a, b) => Number(b === first) - Number(a === first))
     this.becomeUnattached(this.epoch)
     for (const v of this.voters) {
@@ -555,22 +544,6 @@ export class RaftCore {
     this.unpersistedVote = false
     this.quorumDirty = true
     this.leadershipDirty = true
-  }
-
-  private setRole(role: Role, leaderId: NodeId | null): void {
-    if (this.role !== role || this.leaderId !== leaderId) this.leadershipDirty = true
-    if (this.leaderId !== leaderId) this.quorumDirty = true
-    this.role = role
-    this.leaderId = leaderId
-    if (role !== 'prospective' && role !== 'candidate') this.tally = null
-  }
-
-  private leaveLeadership(): void {
-    if (this.role !== 'leader') return
-    // Parked fetchers will retry and learn the new state from whoever answers.
-    this.parked.clear()
-    this.progress = null
-    this.transfer = null
   }
 
   // ---------------------------------------------------------------- epochs
@@ -640,9 +613,9 @@ export class RaftCore {
   }
 
   private handlePreVote(m: VoteRequest): void {
+    const role = this.state.role
     const leaderAlive =
-      this.role === 'leader' ||
-      (this.role === 'follower' && this.nowTicks - this.lastLeaderContactTick < this.cfg.fetchTimeoutTicks)
+      role === 'leader' || (role === 'follower' && this.nowTicks - this.lastLeaderContactTick < this.cfg.fetchTimeoutTicks)
     const logOk = this.bugs.preVoteSkipsLogCheck === true || this.logUpToDate(m)
     // Like votes, pre-votes do not consult our voter set (see handleVote).
     const granted = m.epoch > this.epoch && logOk && !leaderAlive
@@ -656,88 +629,94 @@ export class RaftCore {
    * win even if our log has not caught up with it. Only the candidate's own set counts votes.
    */
   private handleVote(m: VoteRequest): void {
+    const s = this.state
     const free = this.votedFor === null || this.votedFor === m.from
-    const granted =
-      free && this.leaderId === null &&
-      this.role !== 'leader' && this.role !== 'candidate' && this.logUpToDate(m)
+    // No leader known and not campaigning for ourselves.
+    const undecided = s.role === 'unattached' || s.role === 'prospective'
+    const granted = free && undecided && this.logUpToDate(m)
     if (granted && this.votedFor === null) {
       this.votedFor = m.from
       if (this.bugs.forgetVotePersist === true) this.unpersistedVote = true
       this.quorumDirty = true
-      this.setRole('unattached', null) // a prospective that votes for another gives up
-      this.electionDeadlineTick = this.nowTicks + this.randomElectionTicks()
+      // A prospective that votes for another gives up; an outstanding fetch carries over.
+      this.reset({ role: 'unattached', electionDeadlineTick: this.nowTicks + this.randomElectionTicks(), fetch: s.fetch })
     }
     this.send({ type: 'voteResponse', from: this.id, to: m.from, epoch: this.epoch, preVote: false, granted, leaderId: this.leaderId })
   }
 
   private handleVoteResponse(m: VoteResponse): void {
+    const s = this.state
     if (m.preVote) {
-      if (this.role !== 'prospective' || m.epoch !== (m.granted ? this.epoch + 1 : this.epoch)) return
-      this.tally!.record(m.from, m.granted)
-      if (this.tally!.won()) return this.becomeCandidate()
+      if (s.role !== 'prospective' || m.epoch !== (m.granted ? this.epoch + 1 : this.epoch)) return
+      s.tally.record(m.from, m.granted)
+      if (s.tally.won()) return this.becomeCandidate()
       // A rejection naming this epoch's leader: follow it instead of campaigning.
       if (!m.granted && m.leaderId !== null && m.leaderId !== this.id) this.becomeFollower(this.epoch, m.leaderId)
       return
     }
-    if (this.role !== 'candidate') return
-    this.tally!.record(m.from, m.granted)
-    if (this.tally!.won()) this.becomeLeader()
+    if (s.role !== 'candidate') return
+    s.tally.record(m.from, m.granted)
+    if (s.tally.won()) this.becomeLeader()
   }
 
   private handleBeginQuorumEpoch(from: NodeId): void {
-    assert(this.role !== 'leader', `two leaders (${this.id}, ${from}) in epoch ${this.epoch}`)
-    if (this.role !== 'follower' || this.leaderId !== from) this.becomeFollower(this.epoch, from, true)
+    const s = this.state
+    assert(s.role !== 'leader', `two leaders (${this.id}, ${from}) in epoch ${this.epoch}`)
+    if (s.role !== 'follower' || s.leaderId !== from) this.becomeFollower(this.epoch, from, true)
   }
 
   private handleEndQuorumEpoch(m: EndQuorumEpoch): void {
-    if (this.role === 'leader' || (this.leaderId !== null && this.leaderId !== m.from)) return
-    this.becomeUnattached(this.epoch)
+    if (this.state.role === 'leader' || (this.leaderId !== null && this.leaderId !== m.from)) return
+    const unattached = this.becomeUnattached(this.epoch)
     // The best-placed successor campaigns at once; the others wait a normal timeout.
-    if (m.preferredSuccessors[0] === this.id) this.electionDeadlineTick = this.nowTicks + 1
+    if (m.preferredSuccessors[0] === this.id) unattached.electionDeadlineTick = this.nowTicks + 1
   }
 
   // ---------------------------------------------------------------- leader: fetch path
 
   private handleFetch(m: FetchRequest): void {
-    if (this.role !== 'leader') return this.send(notLeader(this.id, m, this.epoch, this.leaderId))
+    const s = this.state
+    if (s.role !== 'leader') return this.send(notLeader(this.id, m, this.epoch, this.leaderId))
     const end = this.epochs.endOffsetFor(m.lastFetchedEpoch, this.logEnd)
     // Behind our log start, or diverging somewhere below it: only a fresh start helps.
-    if (m.fetchOffset < this.logStart || end === null) return this.startOver(m)
+    if (m.fetchOffset < this.logStart || end === null) return this.startOver(s, m)
     if (end.epoch !== m.lastFetchedEpoch || end.endOffset < m.fetchOffset) {
       // Still contact for check-quorum: the follower is alive, just behind a divergence.
-      this.progress!.observe(m.from, 0, 0, this.nowTicks)
+      s.progress.observe(m.from, 0, 0, this.nowTicks)
       return this.send({
         ...responseBase(this.id, m, this.epoch), kind: 'diverging', highWatermark: this.highWatermark,
         divergingEpoch: end.epoch, divergingEndOffset: Math.min(end.endOffset, m.fetchOffset),
       })
     }
-    if (!this.progress!.observe(m.from, m.fetchOffset, m.flushedOffset, this.nowTicks)) {
+    if (!s.progress.observe(m.from, m.fetchOffset, m.flushedOffset, this.nowTicks)) {
       return this.send(notLeader(this.id, m, this.epoch, null)) // observer slots are full
     }
     if (m.fetchOffset < this.logEnd) this.respondRecords(m)
     else {
       // Nothing to send: park until data arrives, the HW moves, or the wait runs out.
-      this.parked.delete(m.from)
-      assert(this.parked.size < PARKED_FETCHES_MAX, 'parked fetches overflow')
-      this.parked.set(m.from, { request: m, parkedAtTick: this.nowTicks })
+      s.parked.delete(m.from)
+      assert(s.parked.size < PARKED_FETCHES_MAX, 'parked fetches overflow')
+      s.parked.set(m.from, { request: m, parkedAtTick: this.nowTicks })
     }
     this.maybeAdvanceLeaderHw()
-    if (m.from === this.transfer?.target) this.maybeCompleteTransfer()
+    const after = this.state // a removed leader may have resigned
+    if (after.role === 'leader' && m.from === after.transfer?.target) this.maybeCompleteTransfer()
   }
 
   /** The follower must drop its log and start at ours: from the snapshot, or (data partitions) empty. */
-  private startOver(m: FetchRequest): void {
-    if (!this.progress!.observe(m.from, 0, 0, this.nowTicks)) return this.send(notLeader(this.id, m, this.epoch, null))
+  private startOver(s: Leader, m: FetchRequest): void {
+    if (!s.progress.observe(m.from, 0, 0, this.nowTicks)) return this.send(notLeader(this.id, m, this.epoch, null))
     const base = { ...responseBase(this.id, m, this.epoch), highWatermark: this.highWatermark, voters: this.history.at(this.logStart - 1) }
     if (this.snapshot !== null) return this.send({ ...base, kind: 'snapshot', snapshot: this.snapshot })
     this.send({ ...base, kind: 'outOfRange', logStart: this.logStart, logStartEpoch: this.epochs.logStartEpoch })
   }
 
   private handleFetchSnapshot(m: FetchSnapshotRequest): void {
-    if (this.role !== 'leader') {
+    const leader = this.state
+    if (leader.role !== 'leader') {
       return this.send(snapshotResponseBase(this.id, m, this.epoch, { kind: 'notLeader', leaderId: this.leaderId }))
     }
-    this.progress!.touch(m.from, this.nowTicks)
+    leader.progress.touch(m.from, this.nowTicks)
     const s = this.snapshot
     if (s === null || !sameSnapshot(s, m.snapshotId) || m.position < 0 || m.position >= s.sizeBytes) {
       return this.send(snapshotResponseBase(this.id, m, this.epoch, { kind: 'notFound' }))
@@ -761,10 +740,10 @@ export class RaftCore {
   }
 
   /** Answers parked fetches: all of them (the HW moved) or those that now have data. */
-  private completeParked(all: boolean): void {
-    for (const [id, p] of this.parked) {
+  private completeParked(s: Leader, all: boolean): void {
+    for (const [id, p] of s.parked) {
       if (all || p.request.fetchOffset < this.logEnd) {
-        this.parked.delete(id)
+        s.parked.delete(id)
         this.respondRecords(p.request)
       }
     }
@@ -775,19 +754,20 @@ export class RaftCore {
    * entry of the current epoch (our LeaderChange): earlier epochs commit only through it.
    */
   private maybeAdvanceLeaderHw(): void {
-    if (this.role !== 'leader') return
+    const s = this.state
+    if (s.role !== 'leader') return
     // Not the epoch cache's start of our epoch: a log-start move may clamp that to the log start.
-    const epochStart = this.leaderChangeOffset
+    const epochStart = s.leaderChangeOffset
     const figure8 = this.bugs.commitByCountingReplicas === true
     if (epochStart === null && !figure8) return
-    const candidate = this.progress!.quorumOffset(this.flushedEnd, this.logEnd, this.bugs)
-    if (!figure8 && candidate <= epochStart!) return
+    const candidate = s.progress.quorumOffset(this.flushedEnd, this.logEnd, this.bugs)
+    if (!figure8 && epochStart !== null && candidate <= epochStart) return
     if (candidate > this.highWatermark) {
       this.raiseHighWatermark(candidate)
-      this.completeParked(true)
+      this.completeParked(s, true)
     }
     // A leader that removed itself leads until the removal commits, then hands over.
-    if (!this.isVoter && this.history.latestOffset() < this.highWatermark) this.resignLeadership()
+    if (!this.isVoter && this.history.latestOffset() < this.highWatermark) this.resignLeadership(s)
   }
 
   /**
@@ -795,25 +775,27 @@ export class RaftCore {
    * rather than compute it from the epoch cache, whose start of the epoch a log-start move clamps.
    */
   epochCommitted(): boolean {
-    return this.leaderChangeOffset !== null && this.highWatermark > this.leaderChangeOffset
+    const s = this.state
+    return s.role === 'leader' && s.leaderChangeOffset !== null && this.highWatermark > s.leaderChangeOffset
   }
 
   private refuseChange(reason: VoterChangeRefusal): VoterChangeResult {
-    return { ok: false, reason: this.role === 'leader' ? reason : 'notLeader', leaderId: this.leaderId }
+    return { ok: false, reason: this.state.role === 'leader' ? reason : 'notLeader', leaderId: this.leaderId }
   }
 
   /** Appends a voter record for `next` unless a rule of one-change-at-a-time refuses it. */
   private changeVoters(next: readonly NodeId[], refusal: VoterChangeRefusal | null): VoterChangeResult {
-    if (this.role !== 'leader') return this.refuseChange('notLeader')
+    const s = this.state
+    if (s.role !== 'leader') return this.refuseChange('notLeader')
     // Raft's single-server changes are safe only once the leader committed its own epoch (a
     // change left uncommitted by an earlier leader may otherwise still win against ours)...
     const epochReady = this.epochCommitted() || this.bugs.changeVotersBeforeEpochCommit === true
     if (!epochReady || this.pendingAppends.length > 0) return this.refuseChange('leaderNotReady')
     // ...and with at most one uncommitted change: two would let sets two voters apart decide.
     const uncommitted = this.history.latestOffset() >= this.highWatermark && this.bugs.changeVotersBeforeCommit !== true
-    if (uncommitted || this.transfer !== null) return this.refuseChange('changeInProgress')
+    if (uncommitted || s.transfer !== null) return this.refuseChange('changeInProgress')
     if (refusal !== null) return this.refuseChange(refusal)
-    if (!this.reachable(next)) return this.refuseChange('wouldLoseQuorum')
+    if (!this.reachable(s, next)) return this.refuseChange('wouldLoseQuorum')
     this.pushPendingAppend('voters')
     const voters = [...next].sort((a, b) => a - b)
     this.directive({ kind: 'appendVoters', epoch: this.epoch, voters })
@@ -838,28 +820,30 @@ export class RaftCore {
     this.voters = new Set(next)
     this.isVoter = this.voters.has(this.id)
     this.votersDirty = true
-    if (this.role === 'leader') {
-      this.progress!.setVoters(next, this.nowTicks)
-      if (this.transfer !== null && !this.voters.has(this.transfer.target)) this.transfer = null
+    const s = this.state
+    if (s.role === 'leader') {
+      s.progress.setVoters(next, this.nowTicks)
+      if (s.transfer !== null && !this.voters.has(s.transfer.target)) s.transfer = null
       this.maybeAdvanceLeaderHw()
-    } else if (this.role === 'prospective' || this.role === 'candidate') {
+    } else if (s.role === 'prospective' || s.role === 'candidate') {
       this.becomeUnattached(this.epoch) // the tally counted another voter set
     }
   }
 
   /** Would a majority of `voters` (this leader, if one, and those heard from lately) be there to commit? */
-  private reachable(voters: readonly NodeId[]): boolean {
+  private reachable(s: Leader, voters: readonly NodeId[]): boolean {
     let alive = 0
     for (const v of voters) {
-      if (v === this.id || this.progress!.recentlyHeard(v, this.nowTicks, this.cfg.fetchTimeoutTicks)) alive++
+      if (v === this.id || s.progress.recentlyHeard(v, this.nowTicks, this.cfg.fetchTimeoutTicks)) alive++
     }
     return alive >= majority(voters.length)
   }
 
   private maybeCompleteTransfer(): void {
-    const t = this.transfer
-    if (t === null || this.role !== 'leader' || this.pendingAppends.length > 0) return
-    if ((this.progress!.fetchOffsetOf(t.target) ?? -1) >= this.logEnd) this.resignLeadership(t.target)
+    const s = this.state
+    if (s.role !== 'leader' || s.transfer === null || this.pendingAppends.length > 0) return
+    const target = s.transfer.target
+    if ((s.progress.fetchOffsetOf(target) ?? -1) >= this.logEnd) this.resignLeadership(s, target)
   }
 
   private moveLogStart(offset: number): void {
@@ -878,17 +862,19 @@ export class RaftCore {
   // ---------------------------------------------------------------- follower: fetch path
 
   private sendFetch(): void {
-    if (this.download !== null) return this.sendSnapshotFetch()
-    const to = this.fetchTarget()
+    const s = this.state
+    assert(s.role !== 'leader', 'a leader does not fetch')
+    if (s.role === 'follower' && s.download !== null) return this.sendSnapshotFetch(s, s.download)
+    const to = this.fetchTarget(s)
     if (to === null) return
     const id = this.nextFetchId++
-    const prior = this.inflightFetch
+    const prior = s.fetch
     if (prior !== null && prior.fetchOffset === this.logEnd) {
       if (prior.ids.length >= FETCH_IDS_VALID_MAX) prior.ids.shift()
       prior.ids.push(id)
       prior.sentAtTick = this.nowTicks
     } else {
-      this.inflightFetch = { ids: [id], sentAtTick: this.nowTicks, fetchOffset: this.logEnd }
+      s.fetch = { ids: [id], sentAtTick: this.nowTicks, fetchOffset: this.logEnd }
     }
     this.send({
       type: 'fetch', from: this.id, to, epoch: this.epoch, fetchId: id, fetchOffset: this.logEnd,
@@ -896,34 +882,35 @@ export class RaftCore {
     })
   }
 
-  private fetchTarget(): NodeId | null {
-    if (this.role === 'follower') return this.leaderId
+  private fetchTarget(s: Follower | Unattached | Prospective | Candidate): NodeId | null {
+    if (s.role === 'follower') return s.leaderId
     if (this.mayCampaign()) return null
     const contacts = (this.cfg.observerContacts ?? [...this.voters]).filter((id) => id !== this.id)
     return contacts.length === 0 ? null : contacts[this.bootstrapCursor++ % contacts.length]
   }
 
   private handleFetchResponse(m: FetchResponse): void {
-    if (this.role !== 'follower') {
+    const s = this.state
+    if (s.role !== 'follower') {
       // Only this epoch's leader answers with data: follow it.
-      if (m.kind !== 'notLeader' && this.role !== 'leader') this.becomeFollower(this.epoch, m.from, true)
-      else if (m.kind === 'notLeader' && m.leaderId !== null && m.leaderId !== this.id && this.role === 'unattached') {
+      if (m.kind !== 'notLeader' && s.role !== 'leader') this.becomeFollower(this.epoch, m.from, true)
+      else if (m.kind === 'notLeader' && m.leaderId !== null && m.leaderId !== this.id && s.role === 'unattached') {
         this.becomeFollower(this.epoch, m.leaderId)
       }
       return
     }
-    const f = this.inflightFetch
+    const f = s.fetch
     // Ids restart with the process, so an answer to a pre-crash fetch may carry a current
     // id: it is only good if it asked for the offset we are asking for now.
     const current = f !== null && f.ids.includes(m.fetchId) && m.fetchOffset === f.fetchOffset && f.fetchOffset === this.logEnd
-    if (!current || m.from !== this.leaderId) return // stale or duplicate
-    this.inflightFetch = null
+    if (!current || m.from !== s.leaderId) return // stale or duplicate
+    s.fetch = null
     if (m.kind === 'notLeader') {
       if (m.leaderId === null) this.becomeUnattached(this.epoch) // our leader resigned
       return
     }
     this.lastLeaderContactTick = this.nowTicks
-    this.fetchDeadlineTick = this.nowTicks + this.followerTimeoutTicks()
+    s.fetchDeadlineTick = this.nowTicks + this.followerTimeoutTicks()
     assert(m.fetchOffset === this.logEnd, 'log changed under an outstanding fetch')
     switch (m.kind) {
       case 'records':
@@ -943,8 +930,8 @@ export class RaftCore {
         this.raiseHighWatermark(Math.min(m.highWatermark, this.logEnd))
         return this.sendFetch()
       case 'snapshot':
-        this.download = { snapshot: m.snapshot, voters: m.voters, position: 0, sentAtTick: this.nowTicks }
-        return this.sendSnapshotFetch()
+        s.download = { snapshot: m.snapshot, voters: m.voters, position: 0, sentAtTick: this.nowTicks }
+        return this.sendSnapshotFetch(s, s.download)
     }
   }
 
@@ -957,39 +944,39 @@ export class RaftCore {
     this.votersChanged()
   }
 
-  private sendSnapshotFetch(): void {
-    const d = this.download!
+  private sendSnapshotFetch(s: Follower, d: SnapshotDownload): void {
     d.sentAtTick = this.nowTicks
     const snapshotId = { endOffset: d.snapshot.endOffset, epoch: d.snapshot.epoch }
-    this.send({ type: 'fetchSnapshot', from: this.id, to: this.leaderId!, epoch: this.epoch, snapshotId, position: d.position, maxBytes: this.cfg.fetchMaxBytes })
+    this.send({ type: 'fetchSnapshot', from: this.id, to: s.leaderId, epoch: this.epoch, snapshotId, position: d.position, maxBytes: this.cfg.fetchMaxBytes })
   }
 
   private handleFetchSnapshotResponse(m: FetchSnapshotResponse): void {
-    if (this.role !== 'follower') {
-      if (m.kind !== 'notLeader' && this.role !== 'leader') this.becomeFollower(this.epoch, m.from, true)
+    const s = this.state
+    if (s.role !== 'follower') {
+      if (m.kind !== 'notLeader' && s.role !== 'leader') this.becomeFollower(this.epoch, m.from, true)
       return
     }
-    const d = this.download
-    if (d === null || m.from !== this.leaderId || !sameSnapshot(d.snapshot, m.snapshotId) || m.position !== d.position) return // stale
+    const d = s.download
+    if (d === null || m.from !== s.leaderId || !sameSnapshot(d.snapshot, m.snapshotId) || m.position !== d.position) return // stale
     if (m.kind === 'notLeader') {
-      this.download = null
+      s.download = null
       if (m.leaderId === null) this.becomeUnattached(this.epoch)
       return
     }
     this.lastLeaderContactTick = this.nowTicks
-    this.fetchDeadlineTick = this.nowTicks + this.followerTimeoutTicks()
+    s.fetchDeadlineTick = this.nowTicks + this.followerTimeoutTicks()
     if (m.kind === 'notFound') {
-      this.download = null // the leader moved on to a newer snapshot: ask again
+      s.download = null // the leader moved on to a newer snapshot: ask again
       return this.sendFetch()
     }
     if (m.chunk === null || !(m.length >= 1) || m.position + m.length > d.snapshot.sizeBytes || m.sizeBytes !== d.snapshot.sizeBytes) {
-      this.download = null // a malformed chunk: start over rather than install something wrong
+      s.download = null // a malformed chunk: start over rather than install something wrong
       return this.sendFetch()
     }
     this.directive({ kind: 'writeSnapshotChunk', snapshotId: m.snapshotId, position: m.position, chunk: m.chunk })
     d.position += m.length
-    if (d.position < d.snapshot.sizeBytes) return this.sendSnapshotFetch()
-    this.download = null
+    if (d.position < d.snapshot.sizeBytes) return this.sendSnapshotFetch(s, d)
+    s.download = null
     this.directive({ kind: 'installSnapshot', snapshot: d.snapshot, voters: d.voters })
     this.resetTo(d.snapshot.endOffset, d.snapshot.epoch, d.voters)
     this.snapshot = d.snapshot
