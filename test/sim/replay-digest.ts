@@ -14,13 +14,21 @@ function bytesAsHex(_key: string, value: unknown): unknown {
   return value instanceof Uint8Array ? Buffer.from(value).toString('hex') : value
 }
 
-// Serialized at once: the shell fills responses (records, chunks) after ready() returns.
+// Only calls from outside the core count (how the core calls itself is what a refactor may
+// change), serialized at once: the shell fills responses (records, chunks) after ready().
 const hooked = ['ready', 'propose', 'transferLeadership', 'addVoter', 'removeVoter', 'epochCommitted'] as const
+let depth = 0
 for (const name of hooked) {
   const original = RaftCore.prototype[name] as (...args: unknown[]) => unknown
   ;(RaftCore.prototype as unknown as Record<string, unknown>)[name] = function (this: RaftCore, ...args: unknown[]) {
-    const result = original.apply(this, args)
-    coreHash.update(`${name}(${JSON.stringify(args)})=${JSON.stringify(result, bytesAsHex)}\n`)
+    depth++
+    let result: unknown
+    try {
+      result = original.apply(this, args)
+    } finally {
+      depth--
+    }
+    if (depth === 0) coreHash.update(`${name}(${JSON.stringify(args)})=${JSON.stringify(result, bytesAsHex)}\n`)
     return result
   }
 }
