@@ -5,16 +5,30 @@
 // record bytes. RaftCore is the public face: it checks each input and hands it to the module
 // whose job it is (README.md has the table); the state they share is node.ts's.
 import { assert } from './assert.js'
-import { becomeFollower, handleFetchResponse, handleFetchSnapshotResponse, lookForLeader, retryFetch, sendFetch } from './follower-fetch.js'
-import { advanceLeaderHw, completeParked, epochCommitted, handleFetch, notLeader, tickLeader } from './leader-fetch.js'
+import { becomeProspective, tickElection, tickFollower } from './elections.js'
+import { becomeFollower, sendFetch } from './follower-fetch.js'
+import { advanceLeaderHw, completeParked, epochCommitted, tickLeader } from './leader-fetch.js'
 import { READY_DIRECTIVES_MAX, READY_MESSAGES_MAX, UNCOMMITTED_OFFSETS_MAX } from './limits.js'
 import { RaftNode } from './node.js'
-import { ProgressTracker } from './progress.js'
-import { VoteTally } from './quorum.js'
-import type { Candidate, Follower, Prospective, Unattached } from './roles.js'
-import { handleFetchSnapshot, snapshotResponseBase } from './snapshot-download.js'
+import { step } from './step.js'
 import { completeTransferIfCaughtUp, startTransfer } from './transfer.js'
-import type { AppendedRange, EndQuorumEpoch, EpochStart, Leadership, LogView, Message, NodeId, ProposeResult, QuorumState, RaftConfig, Ready, SnapshotInfo, Status, TransferResult, VoterChangeResult, VoteRequest, VoteResponse, VoterSetAt } from './types.js'
+import type {
+  AppendedRange,
+  EpochStart,
+  Leadership,
+  LogView,
+  Message,
+  NodeId,
+  ProposeResult,
+  QuorumState,
+  RaftConfig,
+  Ready,
+  SnapshotInfo,
+  Status,
+  TransferResult,
+  VoterChangeResult,
+  VoterSetAt,
+} from './types.js'
 import { addVoter, mayCampaign, removeVoter, votersChanged } from './voter-changes.js'
 
 export class RaftCore {
@@ -22,7 +36,8 @@ export class RaftCore {
   private inReady = false
 
   constructor(cfg: RaftConfig, persisted: QuorumState | null, log: LogView) {
-    const n = (this.node = new RaftNode(cfg, persisted, log))
+    this.node = new RaftNode(cfg, persisted, log)
+    const n = this.node
     const lastLeader = persisted?.leaderId ?? null
     // A restarted leader does not resume leading: it waits out an election timeout.
     if (lastLeader !== null && lastLeader !== n.id) becomeFollower(n, n.epoch, lastLeader)
@@ -286,207 +301,4 @@ export class RaftCore {
   private assertNotInReady(): void {
     assert(!this.inReady, 'input between ready() and advance()')
   }
-}
-
-// -------------------------------------------------------------- step
-// A message in: its epoch decides first (a newer one moves this node there, an older one is
-// refused), then its type routes it to the module that handles it.
-function step(n: RaftNode, m: Message): void {
-  if (m.to !== n.id || m.from === n.id) return
-  if (m.epoch > n.epoch && !acceptHigherEpoch(n, m)) return
-  if (m.epoch < n.epoch) return rejectStale(n, m)
-  switch (m.type) {
-    case 'vote':
-      return m.preVote ? handlePreVote(n, m) : handleVote(n, m)
-    case 'voteResponse':
-      return handleVoteResponse(n, m)
-    case 'beginQuorumEpoch':
-      return handleBeginQuorumEpoch(n, m.from)
-    case 'endQuorumEpoch':
-      return handleEndQuorumEpoch(n, m)
-    case 'fetch':
-      return handleFetch(n, m)
-    case 'fetchResponse':
-      return handleFetchResponse(n, m)
-    case 'fetchSnapshot':
-      return handleFetchSnapshot(n, m)
-    case 'fetchSnapshotResponse':
-      return handleFetchSnapshotResponse(n, m)
-  }
-}
-
-/** A message from a newer epoch: move there first (or just answer, for a pre-vote). */
-function acceptHigherEpoch(n: RaftNode, m: Message): boolean {
-  switch (m.type) {
-    case 'vote':
-      if (m.preVote) {
-        handlePreVote(n, m) // a pre-vote never changes the receiver's state
-        return false
-      }
-      n.becomeUnattached(m.epoch)
-      return true
-    case 'voteResponse':
-      if (m.preVote && m.granted) return true // granted pre-votes carry the proposed epoch
-      adoptEpoch(n, m.epoch, m.leaderId)
-      return false
-    case 'beginQuorumEpoch':
-      becomeFollower(n, m.epoch, m.from, true)
-      return false
-    case 'endQuorumEpoch':
-      n.becomeUnattached(m.epoch)
-      return true
-    case 'fetch':
-    case 'fetchSnapshot':
-      n.becomeUnattached(m.epoch)
-      return true
-    case 'fetchResponse':
-    case 'fetchSnapshotResponse':
-      if (m.kind === 'notLeader') adoptEpoch(n, m.epoch, m.leaderId)
-      else becomeFollower(n, m.epoch, m.from, true)
-      return false
-  }
-}
-
-function adoptEpoch(n: RaftNode, epoch: number, leaderId: NodeId | null): void {
-  if (leaderId !== null && leaderId !== n.id) becomeFollower(n, epoch, leaderId)
-  else n.becomeUnattached(epoch)
-}
-
-function rejectStale(n: RaftNode, m: Message): void {
-  if (m.type === 'vote') {
-    n.send({ type: 'voteResponse', from: n.id, to: m.from, epoch: n.epoch, preVote: m.preVote, granted: false, leaderId: n.leaderId })
-  } else if (m.type === 'fetch') {
-    n.send(notLeader(n.id, m, n.epoch, n.leaderId))
-  } else if (m.type === 'fetchSnapshot') {
-    n.send(snapshotResponseBase(n.id, m, n.epoch, { kind: 'notLeader', leaderId: n.leaderId }))
-  }
-  // Stale responses and leader notices are dropped: their epoch is over.
-}
-
-// -------------------------------------------------------------- elections
-// Elections (KIP-595 with KIP-996's pre-vote): the timers that start them, pre-votes and
-// votes asked and granted, tallies, and the transitions to prospective, candidate and leader;
-// BeginQuorumEpoch and EndQuorumEpoch, the notices that end them.
-function tickFollower(n: RaftNode, s: Follower): void {
-  if (n.nowTicks >= s.fetchDeadlineTick) {
-    // The leader is silent: voters campaign, observers look for it again.
-    if (mayCampaign(n)) return becomeProspective(n)
-    n.becomeUnattached(n.epoch)
-    return
-  }
-  retryFetch(n, s)
-}
-
-function tickElection(n: RaftNode, s: Unattached | Prospective | Candidate): void {
-  if (!mayCampaign(n)) return lookForLeader(n, s)
-  if (n.nowTicks >= s.electionDeadlineTick) becomeProspective(n)
-}
-
-/** KIP-996: ask whether we could win before disturbing anyone with a new epoch. */
-function becomeProspective(n: RaftNode): void {
-  assert(mayCampaign(n), 'observer campaigning')
-  const tally = new VoteTally(n.voters)
-  n.reset({ role: 'prospective', electionDeadlineTick: n.nowTicks + n.randomElectionTicks(), tally, fetch: null })
-  tally.record(n.id, true)
-  if (tally.won()) return becomeCandidate(n)
-  requestVotes(n, true)
-}
-
-function becomeCandidate(n: RaftNode): void {
-  const prospective = n.state
-  assert(prospective.role === 'prospective', 'candidate without a pre-vote')
-  n.enterEpoch(n.epoch + 1)
-  n.votedFor = n.id
-  const tally = new VoteTally(n.voters)
-  n.reset({ role: 'candidate', electionDeadlineTick: n.nowTicks + n.randomElectionTicks(), tally, fetch: prospective.fetch })
-  tally.record(n.id, true)
-  if (tally.won()) return becomeLeader(n)
-  requestVotes(n, false)
-}
-
-function becomeLeader(n: RaftNode): void {
-  assert(n.state.role === 'candidate' && n.votedFor === n.id, 'leader without winning')
-  n.reset({
-    role: 'leader', progress: new ProgressTracker(n.id, [...n.voters], n.nowTicks), parked: new Map(),
-    lastBeginQuorumTick: n.nowTicks, leaderChangeOffset: null, transfer: null,
-  })
-  n.pushPendingAppend('leaderChange')
-  n.directive({ kind: 'appendLeaderChange', epoch: n.epoch, voters: [...n.voters] })
-  for (const v of n.voters) {
-    if (v !== n.id) n.send({ type: 'beginQuorumEpoch', from: n.id, to: v, epoch: n.epoch })
-  }
-}
-
-function requestVotes(n: RaftNode, preVote: boolean): void {
-  const epoch = preVote ? n.epoch + 1 : n.epoch
-  for (const v of n.voters) {
-    if (v === n.id) continue
-    n.send({ type: 'vote', from: n.id, to: v, epoch, preVote, lastEpoch: n.epochs.latestEpoch(), logEnd: n.logEnd })
-  }
-}
-
-/** Raft's election restriction: the candidate's log is at least as up to date as ours. */
-function logUpToDate(n: RaftNode, m: VoteRequest): boolean {
-  const lastEpoch = n.epochs.latestEpoch()
-  return m.lastEpoch > lastEpoch || (m.lastEpoch === lastEpoch && m.logEnd >= n.logEnd)
-}
-
-function handlePreVote(n: RaftNode, m: VoteRequest): void {
-  const role = n.state.role
-  const leaderAlive =
-    role === 'leader' || (role === 'follower' && n.nowTicks - n.lastLeaderContactTick < n.cfg.fetchTimeoutTicks)
-  const logOk = n.bugs.preVoteSkipsLogCheck === true || logUpToDate(n, m)
-  // Like votes, pre-votes do not consult our voter set (see handleVote).
-  const granted = m.epoch > n.epoch && logOk && !leaderAlive
-  const epoch = granted ? m.epoch : n.epoch
-  n.send({ type: 'voteResponse', from: n.id, to: m.from, epoch, preVote: true, granted, leaderId: n.leaderId })
-}
-
-/**
- * Votes are granted without consulting our voter set (Raft dissertation §4.1): sets in
- * force differ while a change spreads, and a candidate whose set needs us must be able to
- * win even if our log has not caught up with it. Only the candidate's own set counts votes.
- */
-function handleVote(n: RaftNode, m: VoteRequest): void {
-  const s = n.state
-  const free = n.votedFor === null || n.votedFor === m.from
-  // No leader known and not campaigning for ourselves.
-  const undecided = s.role === 'unattached' || s.role === 'prospective'
-  const granted = free && undecided && logUpToDate(n, m)
-  if (granted && n.votedFor === null) {
-    n.votedFor = m.from
-    if (n.bugs.forgetVotePersist === true) n.unpersistedVote = true
-    n.quorumDirty = true
-    // A prospective that votes for another gives up; an outstanding fetch carries over.
-    n.reset({ role: 'unattached', electionDeadlineTick: n.nowTicks + n.randomElectionTicks(), fetch: s.fetch })
-  }
-  n.send({ type: 'voteResponse', from: n.id, to: m.from, epoch: n.epoch, preVote: false, granted, leaderId: n.leaderId })
-}
-
-function handleVoteResponse(n: RaftNode, m: VoteResponse): void {
-  const s = n.state
-  if (m.preVote) {
-    if (s.role !== 'prospective' || m.epoch !== (m.granted ? n.epoch + 1 : n.epoch)) return
-    s.tally.record(m.from, m.granted)
-    if (s.tally.won()) return becomeCandidate(n)
-    // A rejection naming this epoch's leader: follow it instead of campaigning.
-    if (!m.granted && m.leaderId !== null && m.leaderId !== n.id) becomeFollower(n, n.epoch, m.leaderId)
-    return
-  }
-  if (s.role !== 'candidate') return
-  s.tally.record(m.from, m.granted)
-  if (s.tally.won()) becomeLeader(n)
-}
-
-function handleBeginQuorumEpoch(n: RaftNode, from: NodeId): void {
-  const s = n.state
-  assert(s.role !== 'leader', `two leaders (${n.id}, ${from}) in epoch ${n.epoch}`)
-  if (s.role !== 'follower' || s.leaderId !== from) becomeFollower(n, n.epoch, from, true)
-}
-
-function handleEndQuorumEpoch(n: RaftNode, m: EndQuorumEpoch): void {
-  if (n.state.role === 'leader' || (n.leaderId !== null && n.leaderId !== m.from)) return
-  const unattached = n.becomeUnattached(n.epoch)
-  // The best-placed successor campaigns at once; the others wait a normal timeout.
-  if (m.preferredSuccessors[0] === n.id) unattached.electionDeadlineTick = n.nowTicks + 1
 }

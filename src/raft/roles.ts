@@ -1,5 +1,5 @@
 // What each role holds of its own, and nothing else. The core keeps one of these at a time
-// and replaces it whole on every transition (RaftCore's `reset`, as etcd's `reset(term)`), so
+// and replaces it whole on every transition (node.ts's `reset`, as etcd's `reset(term)`), so
 // nothing a role kept can outlive it: a follower's download, a candidate's tally, a leader's
 // replica progress and parked fetches are gone the moment the role is.
 import type { ProgressTracker } from './progress.js'

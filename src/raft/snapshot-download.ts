@@ -1,7 +1,8 @@
 // Snapshot download (KIP-630), both ends: the leader serves its latest snapshot in chunks of
 // at most fetchMaxBytes; a follower sent to it asks for successive positions (one chunk
 // outstanding, retried on its tick), writes each into a pending file and installs the whole.
-// The follower's fetch path (follower-fetch.ts) decides when a download starts and ends.
+// The follower's fetch path (follower-fetch.ts) checks each answer is the leader's, for the
+// chunk asked, before handing it here.
 import type { RaftNode } from './node.js'
 import type { Follower, SnapshotDownload } from './roles.js'
 import type { FetchSnapshotRequest, NodeId, SnapshotChunk, SnapshotId, SnapshotInfo, SnapshotNotFound } from './types.js'
