@@ -9,7 +9,7 @@ import { leaderOf, type Leader, type RoleState, type Unattached } from './roles.
 import type { BugSwitches, Directive, LogView, Message, NodeId, QuorumState, RaftConfig, SnapshotInfo } from './types.js'
 import { VoterHistory } from './voter-set.js'
 
-/** What an append the core asked for (or a client batch, when none is pending) brings. */
+/** Appends the core asked for and waits to hear of, in order (any other append is a client batch). */
 export type PendingAppend = 'fetched' | 'leaderChange' | 'voters'
 
 const NO_BUGS: BugSwitches = {}
