@@ -152,6 +152,15 @@ t.test('voter changes: one at a time, from a committed epoch, to caught-up obser
   t.same(core.removeVoter(3), { ok: true, voters: [1, 2, 4] })
 })
 
+t.test('a leader that steps down keeps nothing of its leadership', async (t) => {
+  const core = committedLeader()
+  t.equal(core.epochCommitted(), true, 'its LeaderChange is below the HW')
+  core.resign()
+  t.match(drain(core).leadership, { role: 'unattached' })
+  t.equal(core.epochCommitted(), false, 'the epoch it committed is no answer for a node that no longer leads')
+  t.match(core.propose(), { ok: false, reason: 'notLeader' })
+})
+
 t.test('a voter change is refused for the last voter, unknown voters and a full set', async (t) => {
   const single = new RaftCore(config(1, [1]), null, EMPTY)
   single.campaign()
