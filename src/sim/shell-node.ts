@@ -2,15 +2,18 @@
 // the simulated file layer (power cuts with torn tails, slow and failing fsyncs) and virtual
 // time. The simulator follows the real log in a shadow SimLog of chain hashes, kept in step
 // through the shell's observer and compared with the log whenever the replica is idle; the
-// checker reads it exactly as it reads the stand-in shell's log.
+// checker reads it exactly as it reads the stand-in shell's log. In the state-machine log mode
+// each process also runs a key-value state machine (kv-state-machine.ts) that the shell drives.
 import { readBatchHeader, splitBatches, type Codec } from '../codec/index.js'
 import type { Logger } from '../broker/log.js'
 import { CONTROL_LEADER_CHANGE, CONTROL_VOTERS, controlType, parseVoters } from '../broker/partition/control-records.js'
 import { PartitionReplica, type ReplicaOptions } from '../broker/partition/replica.js'
+import type { SnapshotPolicy } from '../broker/partition/state-machine.js'
 import { assert } from '../raft/assert.js'
-import type { Message, NodeId, Status, VoteRequest, VoteResponse } from '../raft/types.js'
+import type { Message, NodeId, SnapshotId, Status, VoteRequest, VoteResponse } from '../raft/types.js'
 import { SimFileLayer, type AppendInfo, type LogConfig } from '../storage/index.js'
 import type { Checker, CheckedNode } from './checker.js'
+import { KvStateMachine } from './kv-state-machine.js'
 import type { Prng } from './prng.js'
 import { SimLog, votersPayload } from './sim-log.js'
 import type { VirtualProcess, VirtualTime } from './virtual-time.js'
@@ -23,6 +26,8 @@ export interface ShellNodeConfig {
   /** Chance an fsync is slow, and how slow it may be (virtual ms); others take 0–2 ms. */
   readonly slowFsyncRate: number
   readonly slowFsyncMaxMs: number
+  /** A state-machine log (snapshots on this policy) instead of a data partition. */
+  readonly snapshotPolicy?: SnapshotPolicy
 }
 
 export interface ShellHooks {
@@ -30,13 +35,34 @@ export interface ShellHooks {
   send(m: Message): void
   log(line: string): void
   /** Counts an event for the run's statistics. */
-  counted(what: 'reopens' | 'logResets'): void
+  counted(what: 'reopens' | 'logResets' | 'snapshotsTaken' | 'snapshotsInstalled'): void
   /** Whether an fsync should fail now (an I/O error: the shell must reopen). */
   fsyncFails(): boolean
 }
 
 /** What a leader's outOfRange answer stands for: the chain hash of its prefix below its log start. */
 const outOfRangeChains = new WeakMap<Message, number>()
+
+/**
+ * What each snapshot of a run stands for: the chain hash of the prefix below its end, by its
+ * identity (endOffset, epoch), which by log matching names one prefix. Set where it is taken
+ * (and checked there to be the committed prefix); a follower that installs it starts its
+ * shadow log there.
+ */
+export class SnapshotChains {
+  private readonly chains = new Map<string, number>()
+
+  set(id: SnapshotId, chain: number): void {
+    const key = `${id.endOffset}:${id.epoch}`
+    const prior = this.chains.get(key)
+    assert(prior === undefined || prior === chain, `two snapshots ${key} of different prefixes`)
+    this.chains.set(key, chain)
+  }
+
+  get(id: SnapshotId): number | undefined {
+    return this.chains.get(`${id.endOffset}:${id.epoch}`)
+  }
+}
 
 /** What is known of the prefix below a log start: its last record's epoch, chain hash and voter set. */
 interface Base {
@@ -94,6 +120,8 @@ export class ShellNode implements CheckedNode {
   tickRate = 1
   /** A safety violation seen inside a replica callback, rethrown by the simulation after the step. */
   violation: Error | null = null
+  /** State-machine log mode: the running process's state machine (null while down). */
+  machine: KvStateMachine | null = null
   private readonly disk: SimFileLayer
   private process: VirtualProcess | null = null
   private starting = false
@@ -116,6 +144,7 @@ export class ShellNode implements CheckedNode {
     private readonly time: VirtualTime,
     private readonly codec: Codec,
     private readonly hooks: ShellHooks,
+    private readonly snapshotChains = new SnapshotChains(),
   ) {
     this.disk = new SimFileLayer({ syncDelay: () => this.fsyncDelay() })
     this.disk.failSync = () => this.hooks.fsyncFails()
@@ -148,6 +177,7 @@ export class ShellNode implements CheckedNode {
     this.process = process
     this.starting = true
     this.stale = true
+    const machine = this.config.snapshotPolicy === undefined ? null : new KvStateMachine(this.id)
     const options: ReplicaOptions = {
       dir: '/data/p0',
       nodeId: this.id,
@@ -176,13 +206,20 @@ export class ShellNode implements CheckedNode {
           this.hooks.counted('reopens')
           this.hooks.log(`n${this.id} REOPENED (${why})`)
         },
+        snapshotting: (snapshot, voters) => this.guard(() => this.onSnapshotting(snapshot, voters)),
+        snapshotInstalled: (snapshot) => {
+          this.hooks.counted('snapshotsInstalled')
+          this.hooks.log(`n${this.id} installed snapshot ${snapshot.endOffset}:${snapshot.epoch} (${snapshot.sizeBytes} bytes)`)
+        },
       },
+      ...(machine === null ? {} : { stateMachine: { machine, snapshotPolicy: this.config.snapshotPolicy } }),
     }
     void this.disk.mkdirp('/data').then(() => PartitionReplica.open(options)).then(
       (replica) => {
         this.starting = false
         if (this.process !== process) return replica.abandon() // crashed while opening
         this.replica = replica
+        this.machine = machine
         this.incarnation++
       },
       (err: unknown) => {
@@ -196,6 +233,7 @@ export class ShellNode implements CheckedNode {
   crash(): void {
     this.replica?.abandon()
     this.replica = null
+    this.machine = null
     this.process?.kill()
     this.process = null
     this.starting = false
@@ -208,6 +246,11 @@ export class ShellNode implements CheckedNode {
     if (m.type === 'fetchResponse' && m.kind === 'outOfRange') {
       const chain = outOfRangeChains.get(m)
       if (chain !== undefined) this.resets.set(m.logStart, { epoch: m.logStartEpoch, chain, voters: m.voters })
+    }
+    if (m.type === 'fetchResponse' && m.kind === 'snapshot') {
+      // Installing it resets the log to its end, on the prefix it was taken from.
+      const chain = this.snapshotChains.get(m.snapshot)
+      if (chain !== undefined) this.resets.set(m.snapshot.endOffset, { epoch: m.snapshot.epoch, chain, voters: m.voters })
     }
     if (m.type === 'vote') this.voteRequests.set(`${m.from}:${m.epoch}:${m.preVote}`, m)
     void r.receive(m)
@@ -275,6 +318,21 @@ export class ShellNode implements CheckedNode {
       const e = this.log.appendLocal(r.epoch, r.payload, r.voters)
       this.hooks.checker.appendedEntry(this.id, e, this.log)
     }
+  }
+
+  /**
+   * A snapshot about to be written here: it must hold the committed prefix below its end (as
+   * the shadow has it; a shadow not yet read again after a reopen, as the checker has it).
+   */
+  private onSnapshotting(s: SnapshotId, voters: readonly NodeId[]): void {
+    this.hooks.counted('snapshotsTaken')
+    if (!this.stale) this.hooks.checker.catchUp(this, s.endOffset) // its HW may have passed the end this step
+    const chain = this.stale ? this.hooks.checker.committed(s.endOffset - 1) : this.log.chainAt(s.endOffset - 1)
+    assert(chain !== undefined, `node ${this.id} snapshots ${s.endOffset}:${s.epoch}, a prefix the simulator does not know`)
+    this.hooks.checker.snapshot(this.id, { ...s, chain, sizeBytes: 0 }, 'taken')
+    this.snapshotChains.set(s, chain)
+    this.bases.set(s.endOffset - 1, { epoch: s.epoch, chain, voters })
+    this.hooks.log(`n${this.id} snapshots ${s.endOffset}:${s.epoch}`)
   }
 
   private onReset(logStart: number, epoch: number, voters: readonly NodeId[]): void {
