@@ -73,6 +73,7 @@ t.test('a download is not durable until installed, and restarts from position 0'
   store.writePending(0, parts[0])
   store.writePending(32, parts[1])
   t.throws(() => store.writePending(96, parts[3]), { code: 'INVALID_ARGUMENT' }, 'a chunk past the end of the download is refused')
+  await fs.syncDir(DIR) // its name may reach the disk (another file's creation in the directory, say)
   fs.powerCut({ random: Math.random })
   const afterCut = await open(fs.session())
   t.equal(afterCut.latest?.snapshot.endOffset, 10, 'the previous snapshot stands')
