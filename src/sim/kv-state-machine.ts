@@ -48,7 +48,8 @@ export class KvStateMachine implements StateMachine {
   applies = 0
   restores = 0
 
-  constructor(private readonly nodeId: number) {}
+  /** `ignoreRestore` (tests of the checker): keep the old state where a snapshot should replace it. */
+  constructor(private readonly nodeId: number, private readonly bug?: 'ignoreRestore') {}
 
   apply(batch: CommittedBatch): void {
     if (batch.baseOffset < this.state.end) {
@@ -66,6 +67,10 @@ export class KvStateMachine implements StateMachine {
 
   restore(bytes: Uint8Array | null, endOffset: number): void {
     this.restores++
+    if (this.bug === 'ignoreRestore') {
+      this.state.end = endOffset
+      return
+    }
     if (bytes === null) {
       this.state = emptyKvState()
       return

@@ -28,6 +28,8 @@ export interface ShellNodeConfig {
   readonly slowFsyncMaxMs: number
   /** A state-machine log (snapshots on this policy) instead of a data partition. */
   readonly snapshotPolicy?: SnapshotPolicy
+  /** A state machine that ignores restores (shows the state check has teeth). */
+  readonly machineBug?: 'ignoreRestore'
 }
 
 export interface ShellHooks {
@@ -177,7 +179,7 @@ export class ShellNode implements CheckedNode {
     this.process = process
     this.starting = true
     this.stale = true
-    const machine = this.config.snapshotPolicy === undefined ? null : new KvStateMachine(this.id)
+    const machine = this.config.snapshotPolicy === undefined ? null : new KvStateMachine(this.id, this.config.machineBug)
     const options: ReplicaOptions = {
       dir: '/data/p0',
       nodeId: this.id,

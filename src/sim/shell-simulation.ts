@@ -70,6 +70,8 @@ export interface ShellSimParams {
 export interface ShellSimOptions extends SimOptions {
   /** Run a state-machine log (snapshots, a state machine) instead of a data partition. */
   readonly stateMachine?: boolean
+  /** Test-only: the state machine ignores restores (the state check must catch it). */
+  readonly machineBug?: 'ignoreRestore'
 }
 
 /** State-machine log mode's own figures. */
@@ -219,6 +221,7 @@ class ShellSimulation {
       slowFsyncRate: p.slowFsyncRate,
       slowFsyncMaxMs: p.slowFsyncMaxMs,
       snapshotPolicy: p.snapshotPolicy,
+      machineBug: opts.machineBug,
     }
     const hooks = {
       checker: this.checker,
