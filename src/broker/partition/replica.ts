@@ -176,8 +176,9 @@ export class PartitionReplica {
   }
 
   /**
-   * State-machine log: offsets below this are applied to the state machine (always at or below
-   * the high watermark). 0 for a data partition, and while offline.
+   * State-machine log: offsets below this are applied to the state machine, all committed (right
+   * after opening it is the snapshot's end while the HW, relearned, may still be lower). 0 for a
+   * data partition, and while offline.
    */
   get appliedOffset(): number {
     return this.opened?.sm?.appliedEnd ?? 0

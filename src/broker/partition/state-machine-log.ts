@@ -161,5 +161,6 @@ function votersAt(sets: readonly VoterSetAt[], offset: number): readonly NodeId[
 }
 
 function sameVoters(a: readonly NodeId[], b: readonly NodeId[]): boolean {
-  return a.length === b.length && [...a].sort((x, y) => x - y).every((v, i) => v === [...b].sort((x, y) => x - y)[i])
+  const sorted = (ids: readonly NodeId[]) => [...ids].sort((x, y) => x - y).join()
+  return sorted(a) === sorted(b)
 }
