@@ -176,6 +176,29 @@ t.test('a power cut at any point of an install leaves a consistent replica that 
   }
 })
 
+t.test('a power cut at any point while a snapshot is taken loses nothing committed and applies nothing twice', async (t) => {
+  const seen = new Set<number>()
+  for (let k = 0; k < 24; k++) {
+    const { c, machines } = await start(t, { voters: 1 }, 10)
+    const leader = await c.electLeader()
+    for (let i = 0; i < 9; i++) void c.produce(leader, 1, null, `v${i}`).catch(() => undefined)
+    for (let i = 0; i < k; i++) await turn()
+    const committed = leader.highWatermark
+    c.crash(1, true)
+    const reopened = await c.open(1)
+    const machine = machines.get(1)!
+    const logStart = reopened.log.logStartOffset
+    seen.add(logStart)
+    t.equal(machine.end, logStart, `cut after ${k} turns: the state machine holds the snapshot's state (log start ${logStart})`)
+    await c.until('leading again, everything applied', () => reopened.leaderReady && reopened.appliedOffset === reopened.highWatermark)
+    const got = values(machine)
+    t.same(got, expected(got.length), 'a prefix of what was produced, each value once')
+    t.ok(got.length + 1 >= committed, `nothing committed before the cut (${committed}) is lost (${got.length + 1} offsets applied)`)
+    await c.stopAll()
+  }
+  t.same([...seen].sort((a, b) => a - b), [0, 10], 'cuts landed both before and after the snapshot took effect')
+})
+
 t.test('a restart loads the snapshot and replays the tail, applying nothing twice', async (t) => {
   const { c, machines } = await start(t, { voters: 1 }, 10)
   const leader = await c.electLeader()
