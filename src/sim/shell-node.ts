@@ -129,6 +129,8 @@ export class ShellNode implements CheckedNode {
   private starting = false
   /** The shadow must be read again from the log (after a restart or a reopen). */
   private stale = true
+  /** Bumped by every observer event: a reread during which it moved saw a log in motion. */
+  private generation = 0
   /** Bases of every log start this node has had (a crash may bring an older one back). */
   private readonly bases = new Map<number, Base>([[-1, { epoch: 0, chain: 0, voters: null }]])
   /** The outOfRange answers delivered here, by log start: what a reset to it starts from. */
@@ -179,6 +181,7 @@ export class ShellNode implements CheckedNode {
     this.process = process
     this.starting = true
     this.stale = true
+    this.generation++
     const machine = this.config.snapshotPolicy === undefined ? null : new KvStateMachine(this.id, this.config.machineBug)
     const options: ReplicaOptions = {
       dir: '/data/p0',
@@ -199,14 +202,18 @@ export class ShellNode implements CheckedNode {
           if (!this.stale) this.log.truncate(logEnd)
         }),
         resetting: (logStart) => {
+          this.generation++
           this.resetTarget = logStart
         },
         reset: (logStart, epoch, voters) => this.guard(() => this.onReset(logStart, epoch, voters)),
         reopened: (why) => {
+          this.generation++
           this.incarnation++
           this.stale = true
           this.hooks.counted('reopens')
           this.hooks.log(`n${this.id} REOPENED (${why})`)
+          // As at a start (below); here the replica's task goes on meanwhile, which the read detects.
+          if (machine !== null) this.rereadSoon()
         },
         snapshotting: (snapshot, voters) => this.guard(() => this.onSnapshotting(snapshot, voters)),
         snapshotInstalled: (snapshot) => {
@@ -223,6 +230,11 @@ export class ShellNode implements CheckedNode {
         this.replica = replica
         this.machine = machine
         this.incarnation++
+        // A state-machine log may commit and snapshot in the very step it comes up (a lone
+        // voter does), and a snapshot needs the shadow: read it now. Nothing else runs until
+        // this chain of microtasks ends (the replica's pending work waits on virtual timers),
+        // so the log holds still meanwhile. (Data partitions read it at the step's end, as before.)
+        if (machine !== null) this.rereadSoon()
       },
       (err: unknown) => {
         this.starting = false
@@ -236,6 +248,7 @@ export class ShellNode implements CheckedNode {
     this.replica?.abandon()
     this.replica = null
     this.machine = null
+    this.generation++
     this.process?.kill()
     this.process = null
     this.starting = false
@@ -273,7 +286,7 @@ export class ShellNode implements CheckedNode {
     if (r !== null) this.log.durableEnd = r.log.flushedOffset
     if (r === null || !r.online || !r.idle) return
     const log = r.log
-    if (this.stale) await this.reread()
+    if (this.stale && !(await this.reread())) return
     if (log.logStartOffset > this.log.start) {
       this.hooks.checker.catchUp(this, log.logStartOffset)
       this.log.advanceStart(log.logStartOffset)
@@ -285,8 +298,16 @@ export class ShellNode implements CheckedNode {
     }
   }
 
+  /** Reads the shadow again now, not at the step's end; a failure is reported after the step. */
+  private rereadSoon(): void {
+    this.reread().catch((err: unknown) => {
+      this.violation ??= err as Error
+    })
+  }
+
   /** Runs a checker callback inside a replica callback: a violation must not look like a disk error to the shell. */
   private guard(fn: () => void): void {
+    this.generation++
     try {
       fn()
     } catch (err) {
@@ -323,15 +344,18 @@ export class ShellNode implements CheckedNode {
   }
 
   /**
-   * A snapshot about to be written here: it must hold the committed prefix below its end (as
-   * the shadow has it; a shadow not yet read again after a reopen, as the checker has it).
+   * A snapshot about to be written here: it must hold the committed prefix below its end. Its
+   * prefix is the shadow's, or — a shadow not yet read again after a restart — the one every log
+   * that holds its last entry (same offset and epoch) has; the check that it is committed then
+   * waits for the checker to learn that (the node's state is compared with it anyway).
    */
   private onSnapshotting(s: SnapshotId, voters: readonly NodeId[]): void {
     this.hooks.counted('snapshotsTaken')
-    if (!this.stale) this.hooks.checker.catchUp(this, s.endOffset) // its HW may have passed the end this step
-    const chain = this.stale ? this.hooks.checker.committed(s.endOffset - 1) : this.log.chainAt(s.endOffset - 1)
-    assert(chain !== undefined, `node ${this.id} snapshots ${s.endOffset}:${s.epoch}, a prefix the simulator does not know`)
-    this.hooks.checker.snapshot(this.id, { ...s, chain, sizeBytes: 0 }, 'taken')
+    const checker = this.hooks.checker
+    if (!this.stale) checker.catchUp(this, s.endOffset) // its HW may have passed the end this step
+    const chain = this.stale ? checker.chainOf(s.endOffset - 1, s.epoch) : this.log.chainAt(s.endOffset - 1)
+    assert(chain !== undefined, `node ${this.id} snapshots ${s.endOffset}:${s.epoch}, a prefix no log was seen to hold`)
+    if (!this.stale || checker.committed(s.endOffset - 1) !== undefined) checker.snapshot(this.id, { ...s, chain, sizeBytes: 0 }, 'taken')
     this.snapshotChains.set(s, chain)
     this.bases.set(s.endOffset - 1, { epoch: s.epoch, chain, voters })
     this.hooks.log(`n${this.id} snapshots ${s.endOffset}:${s.epoch}`)
@@ -348,39 +372,50 @@ export class ShellNode implements CheckedNode {
     this.log.reset(logStart, epoch, chain, voters)
   }
 
-  /** Reads the whole log again (after a restart or reopen), from the base known for its start. */
-  private async reread(): Promise<void> {
+  /**
+   * Reads the whole log again (after a restart or reopen), from the base known for its start.
+   * Returns false, and the shadow stays stale, if the log changed while it was being read (an
+   * observer event came meanwhile: only possible for a read started inside a replica's task).
+   */
+  private async reread(): Promise<boolean> {
+    const generation = this.generation
     const log = this.replica!.log
     const start = log.logStartOffset
-    let base: Base | undefined
-    if (this.resetTarget === start) {
-      // A reset that reached the disk but did not finish (a failure, then a reopen, or a crash):
-      // the log starts on the leader's prefix, whatever this log held below it before.
-      base = this.resets.get(start)
-      assert(base !== undefined, `node ${this.id} reset to ${start} without the outOfRange answer that asked for it`)
-      this.hooks.checker.reset(this.id, start, log.logStartEpoch, base.chain)
-      this.bases.set(start - 1, base)
-    } else {
-      base = this.baseAt(start)
-      assert(base !== undefined, `node ${this.id} reopened with a log start ${start} the simulator never saw`)
-    }
-    this.resetTarget = null
+    // A reset that reached the disk but did not finish (a failure, then a reopen, or a crash):
+    // the log starts on the leader's prefix, whatever this log held below it before.
+    const resumed = this.resetTarget === start
+    const base = resumed ? this.resets.get(start) : this.baseAt(start)
+    assert(base !== undefined, resumed
+      ? `node ${this.id} reset to ${start} without the outOfRange answer that asked for it`
+      : `node ${this.id} reopened with a log start ${start} the simulator never saw`)
     const fresh = new SimLog()
     fresh.start = fresh.durableEnd = start
     fresh.baseEpoch = base.epoch
     fresh.baseChain = base.chain
     fresh.baseVoters = base.voters
-    for (let from = start; from < log.logEndOffset;) {
-      const { bytes, nextOffset } = await log.read(from, 1 << 20)
-      assert(bytes.length > 0, 'an empty read inside the log')
-      for (const r of recordsIn(this.codec, bytes)) {
-        assert(r.offset === fresh.end, `node ${this.id} holds a gap at ${fresh.end}`)
-        this.hooks.checker.appendedEntry(this.id, fresh.appendLocal(r.epoch, r.payload, r.voters), fresh)
+    try {
+      for (let from = start; from < log.logEndOffset;) {
+        const { bytes, nextOffset } = await log.read(from, 1 << 20)
+        assert(bytes.length > 0, 'an empty read inside the log')
+        for (const r of recordsIn(this.codec, bytes)) {
+          assert(r.offset === fresh.end, `node ${this.id} holds a gap at ${fresh.end}`)
+          this.hooks.checker.appendedEntry(this.id, fresh.appendLocal(r.epoch, r.payload, r.voters), fresh)
+        }
+        from = nextOffset
       }
-      from = nextOffset
+    } catch (err) {
+      if (this.generation !== generation) return false
+      throw err
     }
+    if (this.generation !== generation) return false
+    if (resumed) {
+      this.hooks.checker.reset(this.id, start, log.logStartEpoch, base.chain)
+      this.bases.set(start - 1, base)
+    }
+    this.resetTarget = null
     this.log = fresh
     this.stale = false
+    return true
   }
 
   private baseAt(start: number): Base | undefined {
