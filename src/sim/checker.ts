@@ -70,6 +70,11 @@ export class Checker {
     return this.committedChains[offset]
   }
 
+  /** Chain hash of the prefix ending at (offset, epoch), if any node ever appended that entry. */
+  chainOf(offset: number, epoch: number): number | undefined {
+    return this.chainAt.get(offset * EPOCH_KEY_SPAN + epoch)
+  }
+
   /**
    * Log matching: two entries with the same offset and epoch have identical prefixes. And
    * KIP-853's one voter at a time: a voter record changes the set in force by exactly one.

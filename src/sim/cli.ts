@@ -1,7 +1,8 @@
 // `npm run sim -- --seeds N [--from S]` runs many seeds; `--seed S` replays one with a trace.
 // `--mode shell` runs the real replica shell (shell-simulation.ts) instead of the core with its
-// stand-in shell (simulation.ts); each mode has its own seeds. `--bug NAME` re-introduces a known
-// bug (see BUG_NAMES) to watch the checker catch it.
+// stand-in shell (simulation.ts); each mode has its own seeds. `--mode shell --state-machine` runs
+// the real shell on a state-machine log (snapshots, a key-value state machine), with seeds of its
+// own again. `--bug NAME` re-introduces a known bug (see BUG_NAMES) to watch the checker catch it.
 import type { BugSwitches } from '../raft/types.js'
 import { runShellSeed } from './shell-simulation.js'
 import { runSeed } from './simulation.js'
@@ -36,8 +37,9 @@ function parseArgs(argv: readonly string[]): Map<string, string> {
   return args
 }
 
-function replayCommand(mode: Mode, seed: number, bug: string | undefined, steps: number | undefined): string {
-  return `npm run sim -- ${mode === 'shell' ? '--mode shell ' : ''}--seed ${seed}${bug ? ` --bug ${bug}` : ''}${steps ? ` --steps ${steps}` : ''}`
+function replayCommand(mode: Mode, stateMachine: boolean, seed: number, bug: string | undefined, steps: number | undefined): string {
+  const how = mode === 'shell' ? `--mode shell ${stateMachine ? '--state-machine ' : ''}` : ''
+  return `npm run sim -- ${how}--seed ${seed}${bug ? ` --bug ${bug}` : ''}${steps ? ` --steps ${steps}` : ''}`
 }
 
 async function main(): Promise<number> {
@@ -52,11 +54,16 @@ async function main(): Promise<number> {
     console.error(`unknown mode ${mode}; one of ${MODES.join(', ')}`)
     return 2
   }
+  const stateMachine = args.has('state-machine')
+  if (stateMachine && mode !== 'shell') {
+    console.error('--state-machine runs the real shell: add --mode shell')
+    return 2
+  }
   const bugs: BugSwitches | undefined = bug === undefined ? undefined : { [bug]: true }
   const steps = args.has('steps') ? Number(args.get('steps')) : undefined
   const tailLines = Number(args.get('trace-lines') ?? 80)
   const run = (seed: number, trace = false): Promise<Outcome> =>
-    mode === 'shell' ? runShellSeed({ seed, bugs, safetySteps: steps, trace }) : Promise.resolve(runSeed({ seed, bugs, safetySteps: steps, trace }))
+    mode === 'shell' ? runShellSeed({ seed, bugs, safetySteps: steps, trace, stateMachine }) : Promise.resolve(runSeed({ seed, bugs, safetySteps: steps, trace }))
 
   if (args.has('seed')) {
     const seed = Number(args.get('seed'))
@@ -78,7 +85,7 @@ async function main(): Promise<number> {
     if (!r.ok) {
       failures++
       console.log(`seed ${seed}: FAILED in ${r.phase}: ${r.failure}`)
-      console.log(`  replay: ${replayCommand(mode, seed, bug, steps)}`)
+      console.log(`  replay: ${replayCommand(mode, stateMachine, seed, bug, steps)}`)
       if (stopOnFailure) {
         const t = await run(seed, true)
         console.log('  last steps of the trace:')
@@ -93,7 +100,7 @@ async function main(): Promise<number> {
     }
   }
   const secs = (performance.now() - started) / 1000
-  console.log(`done (${mode}): seeds ${from}..${from + count - 1}, ${failures} failed, ${secs.toFixed(1)} s, ${(count / secs).toFixed(1)} seeds/s`)
+  console.log(`done (${mode}${stateMachine ? ', state-machine log' : ''}): seeds ${from}..${from + count - 1}, ${failures} failed, ${secs.toFixed(1)} s, ${(count / secs).toFixed(1)} seeds/s`)
   return failures === 0 ? 0 : 1
 }
 

@@ -2,15 +2,18 @@
 // the simulated file layer (power cuts with torn tails, slow and failing fsyncs) and virtual
 // time. The simulator follows the real log in a shadow SimLog of chain hashes, kept in step
 // through the shell's observer and compared with the log whenever the replica is idle; the
-// checker reads it exactly as it reads the stand-in shell's log.
+// checker reads it exactly as it reads the stand-in shell's log. In the state-machine log mode
+// each process also runs a key-value state machine (kv-state-machine.ts) that the shell drives.
 import { readBatchHeader, splitBatches, type Codec } from '../codec/index.js'
 import type { Logger } from '../broker/log.js'
 import { CONTROL_LEADER_CHANGE, CONTROL_VOTERS, controlType, parseVoters } from '../broker/partition/control-records.js'
 import { PartitionReplica, type ReplicaOptions } from '../broker/partition/replica.js'
+import type { SnapshotPolicy } from '../broker/partition/state-machine.js'
 import { assert } from '../raft/assert.js'
-import type { Message, NodeId, Status, VoteRequest, VoteResponse } from '../raft/types.js'
+import type { Message, NodeId, SnapshotId, Status, VoteRequest, VoteResponse } from '../raft/types.js'
 import { SimFileLayer, type AppendInfo, type LogConfig } from '../storage/index.js'
 import type { Checker, CheckedNode } from './checker.js'
+import { KvStateMachine } from './kv-state-machine.js'
 import type { Prng } from './prng.js'
 import { SimLog, votersPayload } from './sim-log.js'
 import type { VirtualProcess, VirtualTime } from './virtual-time.js'
@@ -23,6 +26,10 @@ export interface ShellNodeConfig {
   /** Chance an fsync is slow, and how slow it may be (virtual ms); others take 0–2 ms. */
   readonly slowFsyncRate: number
   readonly slowFsyncMaxMs: number
+  /** A state-machine log (snapshots on this policy) instead of a data partition. */
+  readonly snapshotPolicy?: SnapshotPolicy
+  /** A state machine that ignores restores (shows the state check has teeth). */
+  readonly machineBug?: 'ignoreRestore'
 }
 
 export interface ShellHooks {
@@ -30,13 +37,34 @@ export interface ShellHooks {
   send(m: Message): void
   log(line: string): void
   /** Counts an event for the run's statistics. */
-  counted(what: 'reopens' | 'logResets'): void
+  counted(what: 'reopens' | 'logResets' | 'snapshotsTaken' | 'snapshotsInstalled'): void
   /** Whether an fsync should fail now (an I/O error: the shell must reopen). */
   fsyncFails(): boolean
 }
 
 /** What a leader's outOfRange answer stands for: the chain hash of its prefix below its log start. */
 const outOfRangeChains = new WeakMap<Message, number>()
+
+/**
+ * What each snapshot of a run stands for: the chain hash of the prefix below its end, by its
+ * identity (endOffset, epoch), which by log matching names one prefix. Set where it is taken
+ * (and checked there to be the committed prefix); a follower that installs it starts its
+ * shadow log there.
+ */
+export class SnapshotChains {
+  private readonly chains = new Map<string, number>()
+
+  set(id: SnapshotId, chain: number): void {
+    const key = `${id.endOffset}:${id.epoch}`
+    const prior = this.chains.get(key)
+    assert(prior === undefined || prior === chain, `two snapshots ${key} of different prefixes`)
+    this.chains.set(key, chain)
+  }
+
+  get(id: SnapshotId): number | undefined {
+    return this.chains.get(`${id.endOffset}:${id.epoch}`)
+  }
+}
 
 /** What is known of the prefix below a log start: its last record's epoch, chain hash and voter set. */
 interface Base {
@@ -94,11 +122,15 @@ export class ShellNode implements CheckedNode {
   tickRate = 1
   /** A safety violation seen inside a replica callback, rethrown by the simulation after the step. */
   violation: Error | null = null
+  /** State-machine log mode: the running process's state machine (null while down). */
+  machine: KvStateMachine | null = null
   private readonly disk: SimFileLayer
   private process: VirtualProcess | null = null
   private starting = false
   /** The shadow must be read again from the log (after a restart or a reopen). */
   private stale = true
+  /** Bumped by every observer event: a reread during which it moved saw a log in motion. */
+  private generation = 0
   /** Bases of every log start this node has had (a crash may bring an older one back). */
   private readonly bases = new Map<number, Base>([[-1, { epoch: 0, chain: 0, voters: null }]])
   /** The outOfRange answers delivered here, by log start: what a reset to it starts from. */
@@ -116,6 +148,7 @@ export class ShellNode implements CheckedNode {
     private readonly time: VirtualTime,
     private readonly codec: Codec,
     private readonly hooks: ShellHooks,
+    private readonly snapshotChains = new SnapshotChains(),
   ) {
     this.disk = new SimFileLayer({ syncDelay: () => this.fsyncDelay() })
     this.disk.failSync = () => this.hooks.fsyncFails()
@@ -148,6 +181,8 @@ export class ShellNode implements CheckedNode {
     this.process = process
     this.starting = true
     this.stale = true
+    this.generation++
+    const machine = this.config.snapshotPolicy === undefined ? null : new KvStateMachine(this.id, this.config.machineBug)
     const options: ReplicaOptions = {
       dir: '/data/p0',
       nodeId: this.id,
@@ -167,23 +202,39 @@ export class ShellNode implements CheckedNode {
           if (!this.stale) this.log.truncate(logEnd)
         }),
         resetting: (logStart) => {
+          this.generation++
           this.resetTarget = logStart
         },
         reset: (logStart, epoch, voters) => this.guard(() => this.onReset(logStart, epoch, voters)),
         reopened: (why) => {
+          this.generation++
           this.incarnation++
           this.stale = true
           this.hooks.counted('reopens')
           this.hooks.log(`n${this.id} REOPENED (${why})`)
+          // As at a start (below); here the replica's task goes on meanwhile, which the read detects.
+          if (machine !== null) this.rereadSoon()
+        },
+        snapshotting: (snapshot, voters) => this.guard(() => this.onSnapshotting(snapshot, voters)),
+        snapshotInstalled: (snapshot) => {
+          this.hooks.counted('snapshotsInstalled')
+          this.hooks.log(`n${this.id} installed snapshot ${snapshot.endOffset}:${snapshot.epoch} (${snapshot.sizeBytes} bytes)`)
         },
       },
+      ...(machine === null ? {} : { stateMachine: { machine, snapshotPolicy: this.config.snapshotPolicy } }),
     }
     void this.disk.mkdirp('/data').then(() => PartitionReplica.open(options)).then(
       (replica) => {
         this.starting = false
         if (this.process !== process) return replica.abandon() // crashed while opening
         this.replica = replica
+        this.machine = machine
         this.incarnation++
+        // A state-machine log may commit and snapshot in the very step it comes up (a lone
+        // voter does), and a snapshot needs the shadow: read it now. Nothing else runs until
+        // this chain of microtasks ends (the replica's pending work waits on virtual timers),
+        // so the log holds still meanwhile. (Data partitions read it at the step's end, as before.)
+        if (machine !== null) this.rereadSoon()
       },
       (err: unknown) => {
         this.starting = false
@@ -196,6 +247,8 @@ export class ShellNode implements CheckedNode {
   crash(): void {
     this.replica?.abandon()
     this.replica = null
+    this.machine = null
+    this.generation++
     this.process?.kill()
     this.process = null
     this.starting = false
@@ -208,6 +261,11 @@ export class ShellNode implements CheckedNode {
     if (m.type === 'fetchResponse' && m.kind === 'outOfRange') {
       const chain = outOfRangeChains.get(m)
       if (chain !== undefined) this.resets.set(m.logStart, { epoch: m.logStartEpoch, chain, voters: m.voters })
+    }
+    if (m.type === 'fetchResponse' && m.kind === 'snapshot') {
+      // Installing it resets the log to its end, on the prefix it was taken from.
+      const chain = this.snapshotChains.get(m.snapshot)
+      if (chain !== undefined) this.resets.set(m.snapshot.endOffset, { epoch: m.snapshot.epoch, chain, voters: m.voters })
     }
     if (m.type === 'vote') this.voteRequests.set(`${m.from}:${m.epoch}:${m.preVote}`, m)
     void r.receive(m)
@@ -228,7 +286,7 @@ export class ShellNode implements CheckedNode {
     if (r !== null) this.log.durableEnd = r.log.flushedOffset
     if (r === null || !r.online || !r.idle) return
     const log = r.log
-    if (this.stale) await this.reread()
+    if (this.stale && !(await this.reread())) return
     if (log.logStartOffset > this.log.start) {
       this.hooks.checker.catchUp(this, log.logStartOffset)
       this.log.advanceStart(log.logStartOffset)
@@ -240,8 +298,16 @@ export class ShellNode implements CheckedNode {
     }
   }
 
+  /** Reads the shadow again now, not at the step's end; a failure is reported after the step. */
+  private rereadSoon(): void {
+    this.reread().catch((err: unknown) => {
+      this.violation ??= err as Error
+    })
+  }
+
   /** Runs a checker callback inside a replica callback: a violation must not look like a disk error to the shell. */
   private guard(fn: () => void): void {
+    this.generation++
     try {
       fn()
     } catch (err) {
@@ -277,6 +343,24 @@ export class ShellNode implements CheckedNode {
     }
   }
 
+  /**
+   * A snapshot about to be written here: it must hold the committed prefix below its end. Its
+   * prefix is the shadow's, or — a shadow not yet read again after a restart — the one every log
+   * that holds its last entry (same offset and epoch) has; the check that it is committed then
+   * waits for the checker to learn that (the node's state is compared with it anyway).
+   */
+  private onSnapshotting(s: SnapshotId, voters: readonly NodeId[]): void {
+    this.hooks.counted('snapshotsTaken')
+    const checker = this.hooks.checker
+    if (!this.stale) checker.catchUp(this, s.endOffset) // its HW may have passed the end this step
+    const chain = this.stale ? checker.chainOf(s.endOffset - 1, s.epoch) : this.log.chainAt(s.endOffset - 1)
+    assert(chain !== undefined, `node ${this.id} snapshots ${s.endOffset}:${s.epoch}, a prefix no log was seen to hold`)
+    if (!this.stale || checker.committed(s.endOffset - 1) !== undefined) checker.snapshot(this.id, { ...s, chain, sizeBytes: 0 }, 'taken')
+    this.snapshotChains.set(s, chain)
+    this.bases.set(s.endOffset - 1, { epoch: s.epoch, chain, voters })
+    this.hooks.log(`n${this.id} snapshots ${s.endOffset}:${s.epoch}`)
+  }
+
   private onReset(logStart: number, epoch: number, voters: readonly NodeId[]): void {
     this.resetTarget = null
     const chain = this.resets.get(logStart)?.chain
@@ -288,39 +372,50 @@ export class ShellNode implements CheckedNode {
     this.log.reset(logStart, epoch, chain, voters)
   }
 
-  /** Reads the whole log again (after a restart or reopen), from the base known for its start. */
-  private async reread(): Promise<void> {
+  /**
+   * Reads the whole log again (after a restart or reopen), from the base known for its start.
+   * Returns false, and the shadow stays stale, if the log changed while it was being read (an
+   * observer event came meanwhile: only possible for a read started inside a replica's task).
+   */
+  private async reread(): Promise<boolean> {
+    const generation = this.generation
     const log = this.replica!.log
     const start = log.logStartOffset
-    let base: Base | undefined
-    if (this.resetTarget === start) {
-      // A reset that reached the disk but did not finish (a failure, then a reopen, or a crash):
-      // the log starts on the leader's prefix, whatever this log held below it before.
-      base = this.resets.get(start)
-      assert(base !== undefined, `node ${this.id} reset to ${start} without the outOfRange answer that asked for it`)
-      this.hooks.checker.reset(this.id, start, log.logStartEpoch, base.chain)
-      this.bases.set(start - 1, base)
-    } else {
-      base = this.baseAt(start)
-      assert(base !== undefined, `node ${this.id} reopened with a log start ${start} the simulator never saw`)
-    }
-    this.resetTarget = null
+    // A reset that reached the disk but did not finish (a failure, then a reopen, or a crash):
+    // the log starts on the leader's prefix, whatever this log held below it before.
+    const resumed = this.resetTarget === start
+    const base = resumed ? this.resets.get(start) : this.baseAt(start)
+    assert(base !== undefined, resumed
+      ? `node ${this.id} reset to ${start} without the outOfRange answer that asked for it`
+      : `node ${this.id} reopened with a log start ${start} the simulator never saw`)
     const fresh = new SimLog()
     fresh.start = fresh.durableEnd = start
     fresh.baseEpoch = base.epoch
     fresh.baseChain = base.chain
     fresh.baseVoters = base.voters
-    for (let from = start; from < log.logEndOffset;) {
-      const { bytes, nextOffset } = await log.read(from, 1 << 20)
-      assert(bytes.length > 0, 'an empty read inside the log')
-      for (const r of recordsIn(this.codec, bytes)) {
-        assert(r.offset === fresh.end, `node ${this.id} holds a gap at ${fresh.end}`)
-        this.hooks.checker.appendedEntry(this.id, fresh.appendLocal(r.epoch, r.payload, r.voters), fresh)
+    try {
+      for (let from = start; from < log.logEndOffset;) {
+        const { bytes, nextOffset } = await log.read(from, 1 << 20)
+        assert(bytes.length > 0, 'an empty read inside the log')
+        for (const r of recordsIn(this.codec, bytes)) {
+          assert(r.offset === fresh.end, `node ${this.id} holds a gap at ${fresh.end}`)
+          this.hooks.checker.appendedEntry(this.id, fresh.appendLocal(r.epoch, r.payload, r.voters), fresh)
+        }
+        from = nextOffset
       }
-      from = nextOffset
+    } catch (err) {
+      if (this.generation !== generation) return false
+      throw err
     }
+    if (this.generation !== generation) return false
+    if (resumed) {
+      this.hooks.checker.reset(this.id, start, log.logStartEpoch, base.chain)
+      this.bases.set(start - 1, base)
+    }
+    this.resetTarget = null
     this.log = fresh
     this.stale = false
+    return true
   }
 
   private baseAt(start: number): Base | undefined {

@@ -6,16 +6,25 @@
 // broker's cleaner applies retention on random replicas; operators change voters and transfer
 // leadership. The checker of the stand-in mode runs after every step, and every acknowledged
 // write must turn out committed. Then a liveness phase heals everything and demands a commit.
+//
+// With `stateMachine` the log is a state-machine log instead (the metadata log's shape): no
+// retention; each process runs a key-value state machine the shell drives, snapshots on a small
+// policy, and followers behind a leader's snapshot install it (sometimes an observer joins late,
+// with an empty disk). After every step each idle node's state must equal the fold of the
+// committed prefix up to what it applied; after healing, every node must apply the probe and
+// hold exactly the committed state.
 import { loadCodec, type Codec } from '../codec/index.js'
 import { FETCH_MAX_BYTES_DEFAULT } from '../raft/limits.js'
 import type { Message } from '../raft/types.js'
+import type { SnapshotPolicy } from '../broker/partition/state-machine.js'
 import { resolveConfig } from '../storage/index.js'
-import { Checker } from './checker.js'
+import { Checker, SafetyViolation } from './checker.js'
 import { settle } from './event-loop.js'
 import { formatLog, formatMessage } from './format.js'
 import { CLIENT_ACK_TIMEOUT_MS, CLIENT_UNCOMMITTED_MAX, SETTLE_ROUNDS_MAX, TRACE_LINES_MAX } from './limits.js'
+import { CommittedKvStates, describeKvState, sameKvState } from './kv-state-machine.js'
 import { Prng } from './prng.js'
-import { payloadValue, ShellNode, type ShellNodeConfig } from './shell-node.js'
+import { payloadValue, ShellNode, SnapshotChains, type ShellNodeConfig } from './shell-node.js'
 import { SimNetwork, type PartitionKind } from './sim-network.js'
 import { LIVENESS_STEPS_BASE, LIVENESS_STEPS_PER_LAG_OFFSET, type SimOptions } from './simulation.js'
 import { VirtualTime } from './virtual-time.js'
@@ -52,6 +61,25 @@ export interface ShellSimParams {
   slowFsyncMaxMs: number
   /** Chance an fsync fails (EIO): the shell must reopen from disk. */
   fsyncFailRate: number
+  /** State-machine log mode: when the shell snapshots. */
+  snapshotPolicy?: SnapshotPolicy
+  /** State-machine log mode: the last node (an observer) starts with an empty disk at this step. */
+  lateJoinStep?: number
+}
+
+export interface ShellSimOptions extends SimOptions {
+  /** Run a state-machine log (snapshots, a state machine) instead of a data partition. */
+  readonly stateMachine?: boolean
+  /** Test-only: the state machine ignores restores (the state check must catch it). */
+  readonly machineBug?: 'ignoreRestore'
+}
+
+/** State-machine log mode's own figures. */
+export interface StateMachineStats {
+  snapshotsTaken: number
+  snapshotsInstalled: number
+  /** Node-steps whose state was compared with the committed prefix. */
+  statesChecked: number
 }
 
 export interface ShellSimStats {
@@ -68,6 +96,7 @@ export interface ShellSimStats {
   /** Node-steps with the node running, and those of them checked (idle, core and log in step). */
   nodeSteps: number
   nodeStepsChecked: number
+  stateMachine?: StateMachineStats
 }
 
 export interface ShellSimResult {
@@ -89,7 +118,7 @@ interface Ack {
 
 let codecLoaded: Codec | null = null
 
-export async function runShellSeed(opts: SimOptions): Promise<ShellSimResult> {
+export async function runShellSeed(opts: ShellSimOptions): Promise<ShellSimResult> {
   codecLoaded ??= await loadCodec()
   return new ShellSimulation(opts, codecLoaded).run()
 }
@@ -128,6 +157,20 @@ function drawParams(rng: Prng): ShellSimParams {
   }
 }
 
+/** The state-machine log mode's draws, after the shared ones (so data-partition seeds replay as before). */
+function drawStateMachineParams(rng: Prng, p: ShellSimParams): void {
+  p.retention = false
+  p.snapshotPolicy = {
+    everyRecords: 3 + rng.int(30),
+    everyBytes: rng.chance(0.3) ? 300 + rng.int(3000) : 1 << 30,
+  }
+  if (rng.chance(0.5)) {
+    p.observers++
+    p.tickRates.push(rng.range(0.75, 1.25))
+    p.lateJoinStep = 50 + rng.int(SHELL_SAFETY_STEPS_DEFAULT - 50)
+  }
+}
+
 const PARTITION_KINDS: readonly PartitionKind[] = ['symmetric', 'asymmetric', 'bridge', 'isolate']
 
 class ShellSimulation {
@@ -150,15 +193,20 @@ class ShellSimulation {
   private readonly counts = {
     crashes: 0, acked: 0, logStartMoves: 0, logResets: 0, reopens: 0, voterChanges: 0, transfers: 0, nodeSteps: 0, nodeStepsChecked: 0,
   }
+  private readonly smCounts: StateMachineStats = { snapshotsTaken: 0, snapshotsInstalled: 0, statesChecked: 0 }
+  /** State-machine log mode: the state every node must hold, by how far it applied. */
+  private readonly committedStates: CommittedKvStates | null
 
-  constructor(private readonly opts: SimOptions, private readonly codec: Codec) {
+  constructor(private readonly opts: ShellSimOptions, private readonly codec: Codec) {
     this.rng = new Prng(opts.seed)
     this.params = drawParams(this.rng)
+    if (opts.stateMachine === true) drawStateMachineParams(this.rng, this.params)
     this.tracing = opts.trace === true
     const p = this.params
     this.net = new SimNetwork(this.rng.fork(), { lossRate: p.lossRate, duplicateRate: p.duplicateRate, delayMinTicks: 1, delayMaxTicks: p.delayMaxTicks })
     const voters = Array.from({ length: p.voters }, (_, i) => i + 1)
     this.checker = new Checker(voters)
+    this.committedStates = opts.stateMachine === true ? new CommittedKvStates(this.checker) : null
     const config: ShellNodeConfig = {
       bootstrapVoters: voters,
       logConfig: resolveConfig({
@@ -172,16 +220,22 @@ class ShellSimulation {
       },
       slowFsyncRate: p.slowFsyncRate,
       slowFsyncMaxMs: p.slowFsyncMaxMs,
+      snapshotPolicy: p.snapshotPolicy,
+      machineBug: opts.machineBug,
     }
     const hooks = {
       checker: this.checker,
       send: (m: Message) => this.send(m),
       log: (line: string) => this.log(line),
-      counted: (what: 'reopens' | 'logResets') => this.counts[what]++,
+      counted: (what: 'reopens' | 'logResets' | 'snapshotsTaken' | 'snapshotsInstalled') => {
+        if (what === 'snapshotsTaken' || what === 'snapshotsInstalled') this.smCounts[what]++
+        else this.counts[what]++
+      },
       fsyncFails: () => this.phase === 'safety' && this.rng.chance(this.params.fsyncFailRate),
     }
+    const snapshotChains = new SnapshotChains()
     for (let id = 1; id <= p.voters + p.observers; id++) {
-      const node = new ShellNode(id, config, this.rng.fork(), this.time, codec, hooks)
+      const node = new ShellNode(id, config, this.rng.fork(), this.time, codec, hooks, snapshotChains)
       node.tickRate = p.tickRates[id - 1]
       this.nodes.push(node)
     }
@@ -191,7 +245,7 @@ class ShellSimulation {
     let failure: string | null = null
     try {
       if (this.tracing) this.log(`params ${JSON.stringify({ ...this.params, tickRates: this.params.tickRates.map((r) => +r.toFixed(2)) })}`)
-      for (const n of this.nodes) n.start()
+      for (const n of this.nodes) if (!this.joinsLater(n)) n.start()
       await this.settleAll()
       const safetySteps = this.opts.safetySteps ?? SHELL_SAFETY_STEPS_DEFAULT
       while (this.now < safetySteps) await this.step(true)
@@ -207,8 +261,17 @@ class ShellSimulation {
     for (const n of this.nodes) maxEpoch = Math.max(maxEpoch, n.log.entries.reduce((m, e) => Math.max(m, e.epoch), n.log.baseEpoch))
     return {
       seed: this.opts.seed, ok: failure === null, failure, phase: this.phase, steps: this.now, params: this.params, trace: this.trace,
-      stats: { messages: this.net.sent, maxEpoch, committed: this.checker.committedEnd, ...this.counts },
+      stats: {
+        messages: this.net.sent, maxEpoch, committed: this.checker.committedEnd, ...this.counts,
+        ...(this.committedStates === null ? {} : { stateMachine: { ...this.smCounts } }),
+      },
     }
+  }
+
+  /** The late joiner, before its step. */
+  private joinsLater(n: ShellNode): boolean {
+    const at = this.params.lateJoinStep
+    return at !== undefined && n.id === this.nodes.length && this.phase === 'safety' && this.now < at
   }
 
   /** Heal every fault, then demand that a leader commits a fresh proposal within the bound. */
@@ -224,7 +287,7 @@ class ShellSimulation {
     while (this.now < deadline) {
       await this.step(false)
       if (probe !== null && probe.offset !== null && this.checker.committedEnd > probe.offset) {
-        if (this.checker.committedPayload(probe.offset) === probe.payload) return null
+        if (this.checker.committedPayload(probe.offset) === probe.payload) return this.committedStates === null ? null : this.converge(probe.offset + 1, deadline)
         probe = null // the probe was lost in a failover; propose again
       }
       const leader = this.currentLeader()
@@ -241,6 +304,47 @@ class ShellSimulation {
       }
     }
     return `liveness: no proposal committed within ${bound} steps after healing`
+  }
+
+  /**
+   * State-machine log mode, after healing: every node applies the committed prefix up to `end`
+   * (far-behind ones by installing a snapshot) and then holds exactly the committed state.
+   */
+  private async converge(end: number, deadline: number): Promise<string | null> {
+    const behind = () => this.nodes.filter((n) => !n.settled || n.replica!.appliedOffset < end)
+    while (behind().length > 0) {
+      if (this.now >= deadline) {
+        const lagging = behind().map((n) => `n${n.id} ${n.replica === null ? 'down' : `applied ${n.replica.appliedOffset}`}`)
+        return `liveness: not every node applied the probe at ${end - 1} in time (${lagging.join(', ')})`
+      }
+      await this.step(false)
+    }
+    for (const n of this.nodes) {
+      const applied = n.replica!.appliedOffset
+      const want = this.committedStates!.stateAt(applied)
+      if (!sameKvState(n.machine!.state, want)) {
+        return `state-machine convergence: n${n.id} applied up to ${applied} holds ${describeKvState(n.machine!.state)}; the committed prefix gives ${describeKvState(want)}`
+      }
+    }
+    this.log(`liveness: every node applied the committed prefix up to ${end} and holds its state`)
+    return null
+  }
+
+  /** State-machine safety on the application's side: each idle node's state is the committed prefix's. */
+  private checkStates(): void {
+    const expected = this.committedStates
+    if (expected === null) return
+    for (const n of this.nodes) {
+      if (!n.settled || n.machine === null) continue
+      const applied = n.replica!.appliedOffset
+      const state = n.machine.state
+      const want = expected.summaryAt(applied)
+      if (want === null) throw new SafetyViolation(`state-machine safety: n${n.id} applied up to ${applied}, beyond what is committed (${this.checker.committedEnd})`)
+      if (state.end > applied || state.count !== want.count || state.digest !== want.digest) {
+        throw new SafetyViolation(`state-machine safety: n${n.id} applied up to ${applied} holds ${describeKvState(state)}; the committed prefix gives ${want.count} records, digest ${want.digest}`)
+      }
+      this.smCounts.statesChecked++
+    }
   }
 
   private currentLeader(): ShellNode | null {
@@ -282,6 +386,7 @@ class ShellSimulation {
       if (n.settled) this.counts.nodeStepsChecked++
     }
     this.checker.afterStep(this.nodes)
+    this.checkStates()
     const ackFailure = this.checkAcks(false)
     if (ackFailure !== null) throw new Error(ackFailure)
     if (faults) this.crashLeadersAtFaultPoints()
@@ -306,7 +411,11 @@ class ShellSimulation {
       const pool = leaders.length > 0 && this.rng.chance(p.leaderCrashShare) ? leaders : up
       if (pool.length > 0) this.crash(pool[this.rng.int(pool.length)], 'random')
     }
-    for (const n of this.nodes) if (!n.up && !n.busy && this.rng.chance(p.restartRate)) this.restart(n)
+    for (const n of this.nodes) if (!n.up && !n.busy && !this.joinsLater(n) && this.rng.chance(p.restartRate)) this.restart(n)
+    if (p.lateJoinStep === this.now) {
+      const n = this.nodes[this.nodes.length - 1]
+      if (!n.up && !n.busy) this.restart(n)
+    }
     if (this.rng.chance(p.partitionRate)) {
       if (this.net.partition !== 'none' && this.rng.chance(0.5)) {
         this.net.heal()

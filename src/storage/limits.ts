@@ -29,6 +29,12 @@ export const EPOCH_CACHE_ENTRIES_MAX = 100_000
 /** Largest small file (checkpoint, quorum state) the atomic writer and reader handle. */
 export const SMALL_FILE_BYTES_MAX = 16 * 1024 * 1024
 
+/**
+ * Largest state-machine snapshot file (the metadata log's): it is read whole to load and to
+ * check a download, so it must fit in memory several times over.
+ */
+export const SNAPSHOT_BYTES_MAX = 256 * 1024 * 1024
+
 /** Most distinct keys one compaction pass maps; beyond it the pass stops at a segment edge. */
 export const COMPACTION_KEYS_MAX = 4_000_000
 

@@ -1,10 +1,12 @@
 // The simulator's second mode in CI: the real replica shell (PartitionReplica over the simulated
-// file layer and network), a slice of seeds, all clean, plus replay and a bug switch it must catch.
-// Longer runs: `npm run sim -- --mode shell --seeds N`.
+// file layer and network), a slice of seeds, all clean, plus replay and a bug switch it must catch;
+// the same for its state-machine log variant (snapshots and a key-value state machine), which
+// shares the slice's time. Longer runs: `npm run sim -- --mode shell [--state-machine] --seeds N`.
 import t from 'tap'
 import { runShellSeed } from '../../src/sim/shell-simulation.js'
 
-const CI_SEEDS = 150
+const CI_SEEDS = 110
+const STATE_MACHINE_CI_SEEDS = 40
 
 t.test(`shell seeds 1..${CI_SEEDS} pass the safety checker, the acks=all check and the liveness phase`, async (t) => {
   const failures: string[] = []
@@ -45,4 +47,43 @@ t.test('the checker has teeth in this mode too: counting fetch positions toward 
     if (!r.ok) caught = r.failure
   }
   t.match(caught, /commit quorum|leader completeness|state-machine safety|acks=all/)
+})
+
+t.test(`state-machine log seeds 1..${STATE_MACHINE_CI_SEEDS}: every idle node's state is the committed prefix's, and all converge after healing`, async (t) => {
+  const failures: string[] = []
+  const total = { committed: 0, crashes: 0, reopens: 0, voterChanges: 0, nodeSteps: 0, snapshotsTaken: 0, snapshotsInstalled: 0, statesChecked: 0 }
+  let lateJoiners = 0
+  for (let seed = 1; seed <= STATE_MACHINE_CI_SEEDS && failures.length < 3; seed++) {
+    const r = await runShellSeed({ seed, stateMachine: true })
+    const stats = { ...r.stats, ...r.stats.stateMachine! }
+    for (const k of Object.keys(total) as (keyof typeof total)[]) total[k] += stats[k]
+    if (r.params.lateJoinStep !== undefined) lateJoiners++
+    if (!r.ok) failures.push(`seed ${seed} (${r.phase}): ${r.failure} — replay: npm run sim -- --mode shell --state-machine --seed ${seed}`)
+  }
+  t.same(failures, [])
+  t.ok(total.committed > STATE_MACHINE_CI_SEEDS * 20, `committed ${total.committed} records`)
+  t.ok(total.snapshotsTaken > STATE_MACHINE_CI_SEEDS * 5, `${total.snapshotsTaken} snapshots taken`)
+  t.ok(total.snapshotsInstalled > STATE_MACHINE_CI_SEEDS, `${total.snapshotsInstalled} snapshots installed by followers behind the leader's`)
+  t.ok(lateJoiners > STATE_MACHINE_CI_SEEDS / 4, `${lateJoiners} seeds with an observer joining late on an empty disk`)
+  t.ok(total.crashes > STATE_MACHINE_CI_SEEDS, `${total.crashes} power cuts`)
+  t.ok(total.reopens > STATE_MACHINE_CI_SEEDS / 20, `${total.reopens} reopens after a failed fsync`)
+  t.ok(total.voterChanges > STATE_MACHINE_CI_SEEDS / 5, `${total.voterChanges} voter changes`)
+  t.ok(total.statesChecked > 0.8 * total.nodeSteps, `states compared with the committed prefix on ${total.statesChecked} of ${total.nodeSteps} running node-steps`)
+})
+
+t.test('a state-machine log seed replays exactly', async (t) => {
+  const a = await runShellSeed({ seed: 4242, trace: true, stateMachine: true })
+  const b = await runShellSeed({ seed: 4242, trace: true, stateMachine: true })
+  t.ok(a.trace.some((line) => line.includes('installed snapshot')), 'the seed installs a snapshot')
+  t.same(a.trace, b.trace)
+  t.same(a.stats, b.stats)
+})
+
+t.test('the state check has teeth: a state machine that ignores restores is caught', async (t) => {
+  let caught: string | null = null
+  for (let seed = 1; seed <= 20 && caught === null; seed++) {
+    const r = await runShellSeed({ seed, stateMachine: true, machineBug: 'ignoreRestore' })
+    if (!r.ok) caught = r.failure
+  }
+  t.match(caught, /state-machine (safety|convergence)/)
 })

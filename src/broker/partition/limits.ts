@@ -14,3 +14,14 @@ export const REOPEN_RETRY_TICKS = 50
 export const READ_BUFFER_BYTES = 1024 * 1024 + FETCH_FRAME_HEADROOM_BYTES
 /** Read buffers one broker keeps: this many fetches read without allocating at once. */
 export const READ_BUFFERS_MAX = 16
+/**
+ * A state-machine log snapshots its state after this many offsets applied since the latest
+ * snapshot (or SNAPSHOT_EVERY_BYTES_DEFAULT, whichever comes first). Many records, never a
+ * timer: a leader serves only its latest snapshot, so snapshotting faster than a far-behind
+ * follower downloads would starve it.
+ */
+export const SNAPSHOT_EVERY_RECORDS_DEFAULT = 100_000
+/** ... or after this many batch bytes applied (Kafka's metadata.log.max.record.bytes.between.snapshots). */
+export const SNAPSHOT_EVERY_BYTES_DEFAULT = 20 * 1024 * 1024
+/** Bytes of committed batches read at once to apply them to a state machine. */
+export const APPLY_READ_BYTES = 1024 * 1024

@@ -1,6 +1,7 @@
 // Carries out the core's directives against the partition log: appends (a new leader's
 // LeaderChange, a voter record, a leader's bytes on a follower), reads for fetch answers,
-// truncation and the reset of a follower behind the leader's log start. Whatever the core
+// truncation and the reset of a follower behind the leader's log start; the snapshot directives
+// go to the state-machine log (state-machine-log.ts), which data partitions lack. Whatever the core
 // assumed and the log did not do (a truncation that ended elsewhere, a reset that did not land)
 // throws: the replica then reopens from disk.
 import type { Codec } from '../../codec/index.js'
@@ -9,6 +10,7 @@ import type { PartitionLog, Timers } from '../../storage/index.js'
 import { leaderChangeBatch, voterRecordsIn, votersBatch } from './control-records.js'
 import type { Opened } from './replica-disk.js'
 import type { ReplicaObserver } from './replica.js'
+import type { StateMachineLog } from './state-machine-log.js'
 import { fitToLog, withRecord } from './voter-sets.js'
 
 /** An append a directive made, to report to the core after advance(). */
@@ -74,10 +76,20 @@ export async function executeDirective(ctx: DirectiveContext, o: Opened, d: Dire
       await resetLog(ctx, o, d.logStart, d.logStartEpoch, d.voters)
       return null
     case 'attachSnapshotChunk':
+      d.response.chunk = stateMachineLog(o, d.kind).readChunk(d.snapshotId, d.position, d.length)
+      return null
     case 'writeSnapshotChunk':
+      stateMachineLog(o, d.kind).writeChunk(d)
+      return null
     case 'installSnapshot':
-      throw new Error(`data partitions have no snapshots (${d.kind})`)
+      await stateMachineLog(o, d.kind).install(ctx, o, d)
+      return null
   }
+}
+
+function stateMachineLog(o: Opened, kind: string): StateMachineLog {
+  if (o.sm === null) throw new Error(`data partitions have no snapshots (${kind})`)
+  return o.sm
 }
 
 /**
@@ -86,7 +98,7 @@ export async function executeDirective(ctx: DirectiveContext, o: Opened, d: Dire
  * it stands, then the new set written beside the old one (its entry lies past the empty log's
  * end until the reset lands), then the log reset to its new start.
  */
-async function resetLog(ctx: DirectiveContext, o: Opened, logStart: number, logStartEpoch: number, voters: readonly NodeId[]): Promise<void> {
+export async function resetLog(ctx: DirectiveContext, o: Opened, logStart: number, logStartEpoch: number, voters: readonly NodeId[]): Promise<void> {
   const log = o.log
   ctx.observer?.resetting?.(logStart)
   if (log.logEndOffset > log.logStartOffset) await log.truncateTo(log.logStartOffset)

@@ -1,7 +1,8 @@
 // What a partition replica keeps on disk and how it opens from it: the partition log, the
 // quorum state (quorum-state.json: epoch, vote, leader) and the voter sets (voter-sets.ts),
-// from which it builds a Raft core. Used at start and whenever the replica reopens after a
-// failure, so that the core always starts from what storage holds.
+// from which it builds a Raft core; for a state-machine log also the latest snapshot, loaded into
+// the state machine (state-machine-log.ts). Used at start and whenever the replica reopens
+// after a failure, so that the core always starts from what storage holds.
 import { join } from 'node:path'
 import type { Codec } from '../../codec/index.js'
 import { RaftCore } from '../../raft/core.js'
@@ -9,6 +10,7 @@ import { FETCH_MAX_BYTES_DEFAULT } from '../../raft/limits.js'
 import type { QuorumState, VoterSetAt } from '../../raft/types.js'
 import { NodeFileLayer, PartitionLog, readSmallFile, writeFileAtomic, type FileLayer } from '../../storage/index.js'
 import type { ReplicaOptions } from './replica.js'
+import { StateMachineLog } from './state-machine-log.js'
 import { fitToLog, loadVoterSets, sameSets, saveVoterSets } from './voter-sets.js'
 
 export const QUORUM_STATE_FILE = 'quorum-state.json'
@@ -19,6 +21,8 @@ export interface Opened {
   readonly core: RaftCore
   /** The voter set at the log start and each voter record in the log, as on disk. */
   voterSets: VoterSetAt[]
+  /** A state-machine log's state machine and snapshots (null: a data partition). */
+  readonly sm: StateMachineLog | null
 }
 
 const defaultFs = new NodeFileLayer()
@@ -39,6 +43,8 @@ export async function openFromDisk(options: ReplicaOptions, codec: Codec): Promi
   const log = await PartitionLog.open({ dir: options.dir, config: options.logConfig, fs, codec, timers: options.timers })
   try {
     const crc = (b: Uint8Array) => codec.crc32c(b)
+    const opened = options.stateMachine === undefined ? null : await StateMachineLog.open(log, fs, options.dir, codec, options.stateMachine)
+    const snapshot = opened?.snapshot ?? null
     const saved = readSmallFile(fs, join(options.dir, QUORUM_STATE_FILE))
     const quorum = saved === null ? null : (JSON.parse(new TextDecoder().decode(saved)) as QuorumState)
     // A new partition's voters come from config, once; then from the file.
@@ -46,6 +52,8 @@ export async function openFromDisk(options: ReplicaOptions, codec: Codec): Promi
     const initial = loaded ?? [{ offset: log.logStartOffset - 1, voters: [...options.voters] }]
     let voterSets = fitToLog(initial, log.logStartOffset, log.logEndOffset)
     if (voterSets.length === 0) voterSets = [{ offset: log.logStartOffset - 1, voters: [...options.voters] }]
+    // The snapshot names the set at its end; the file may still describe a log it replaced.
+    if (snapshot !== null) voterSets = [{ offset: snapshot.endOffset - 1, voters: [...snapshot.voters] }, ...voterSets.filter((s) => s.offset >= snapshot.endOffset)]
     if (loaded === null || !sameSets(loaded, voterSets)) await saveVoterSets(fs, options.dir, voterSets, crc)
     const e = options.electionTimeoutTicks
     const core = new RaftCore(
@@ -69,9 +77,10 @@ export async function openFromDisk(options: ReplicaOptions, codec: Codec): Promi
         epochs: log.epochEntries(),
         logStartEpoch: log.logStartEpoch,
         voterSets,
+        snapshot: snapshot === null ? null : { endOffset: snapshot.endOffset, epoch: snapshot.epoch, sizeBytes: snapshot.sizeBytes },
       },
     )
-    return { log, core, voterSets }
+    return { log, core, voterSets, sm: opened?.sm ?? null }
   } catch (err) {
     await log.close().catch(() => undefined)
     throw err

@@ -10,11 +10,13 @@
 //
 // Beside the log (docs/storage.md): quorum-state.json (epoch, vote, leader), voter-sets (the
 // voter set at the log start and every voter record in the log); the log start's epoch is the
-// log's own (log-start-offset).
+// log's own (log-start-offset). A state-machine log (the metadata log: options.stateMachine)
+// also keeps snapshots there, and its committed records drive a state machine
+// (state-machine-log.ts); a data partition has neither.
 import { loadCodec, type Codec } from '../../codec/index.js'
 import { ErrorCode } from '../../protocol/index.js'
 import type {
-  Leadership, Message, NodeId, QuorumState, RaftConfig, Ready, Status, TransferResult, VoterChangeResult, VoterSetAt,
+  Leadership, Message, NodeId, QuorumState, RaftConfig, Ready, SnapshotId, SnapshotInfo, Status, TransferResult, VoterChangeResult, VoterSetAt,
 } from '../../raft/types.js'
 import {
   Serial, StorageError, systemTimers, type AppendInfo, type FileLayer, type LogConfig, type PartitionLog, type Timers,
@@ -25,6 +27,8 @@ import { CORE_INPUTS_QUEUED_MAX, READY_ROUNDS_MAX, REOPEN_RETRY_TICKS } from './
 import { executeDirective, type Append, type DirectiveContext } from './log-directives.js'
 import { ReplicaError } from './replica-error.js'
 import { filesOf, openFromDisk, saveQuorumState, type Opened } from './replica-disk.js'
+import type { StateMachineOptions } from './state-machine.js'
+import type { StateMachineLog } from './state-machine-log.js'
 import { fitToLog, sameSets, saveVoterSets } from './voter-sets.js'
 
 export interface ReplicaOptions {
@@ -47,6 +51,12 @@ export interface ReplicaOptions {
     'fetchTimeoutTicks' | 'fetchMaxWaitTicks' | 'fetchRetryTicks' | 'beginQuorumRetryTicks' | 'fetchMaxBytes' | 'observerContacts' | 'bugs'>>
   /** Told about every change to the log (the simulator's checker follows the log with it). */
   observer?: ReplicaObserver
+  /**
+   * Makes this a state-machine log (the metadata log): committed records drive the machine,
+   * snapshots bound the log, followers behind the log start install the leader's snapshot.
+   * Absent: a data partition (retention moves the log start; no snapshots).
+   */
+  stateMachine?: StateMachineOptions
 }
 
 /** What the shell did to its log, as it happens. */
@@ -63,6 +73,13 @@ export interface ReplicaObserver {
   reset?(logStart: number, logStartEpoch: number, voters: readonly NodeId[]): void
   /** The replica reopened from disk (after a failure, or a retry while offline). */
   reopened?(why: string): void
+  /**
+   * A state-machine log is about to write a snapshot of its state below `snapshot.endOffset`,
+   * with `voters` in force there (a crash may leave it durable, or not); then the log start moves there.
+   */
+  snapshotting?(snapshot: SnapshotId, voters: readonly NodeId[]): void
+  /** A downloaded snapshot was installed: the log starts empty at its end, the state machine holds it. */
+  snapshotInstalled?(snapshot: SnapshotInfo): void
 }
 
 /** A failure that is the request's (bad input, a refused proposal): the log was not touched. */
@@ -156,6 +173,15 @@ export class PartitionReplica {
   /** False after a failure it could not reopen from (it retries every REOPEN_RETRY_TICKS ticks). */
   get online(): boolean {
     return this.opened !== null
+  }
+
+  /**
+   * State-machine log: offsets below this are applied to the state machine, all committed (right
+   * after opening it is the snapshot's end while the HW, relearned, may still be lower). 0 for a
+   * data partition, and while offline.
+   */
+  get appliedOffset(): number {
+    return this.opened?.sm?.appliedEnd ?? 0
   }
 
   /** No input is queued or running (the simulator checks core against log only then). */
@@ -270,12 +296,14 @@ export class PartitionReplica {
   }
 
   /**
-   * Retention and compaction below the high watermark, on leaders and followers alike.
+   * Retention and compaction below the high watermark, on leaders and followers alike (data
+   * partitions only).
    * Retention deletes only what the core also knows to be flushed, and runs as one input so
    * the core learns the new log start before it answers any fetch. Compaction keeps offsets
    * (and the log start), so it runs outside the queue and appends go on meanwhile.
    */
   async cleanLog(): Promise<void> {
+    if (this.options.stateMachine !== undefined) return // its snapshots bound it
     const policy = this.log.config.cleanupPolicy
     if (policy !== 'compact') await this.run('retention', (o) => this.applyRetention(o))
     if (policy !== 'delete') await this.log.compact(this.hw)
@@ -370,6 +398,15 @@ export class PartitionReplica {
       for (const a of appends) o.core.appended(a.logEnd, a.range)
       for (const a of appends) this.trackFlush(o.log, a.logEnd)
     }
+    if (o.sm !== null) await this.advanceStateMachine(o, o.sm)
+  }
+
+  /** Applies what the HW committed; a snapshot when the policy asks (its Readies, if any, follow). */
+  private async advanceStateMachine(o: Opened, sm: StateMachineLog): Promise<void> {
+    await sm.applyCommitted(o.log, this.hw)
+    if (!sm.snapshotDue(o.log)) return
+    await sm.takeSnapshot(this.directiveContext, o)
+    await this.drain(o)
   }
 
   private async execute(o: Opened, rd: Ready): Promise<Append[]> {

@@ -4,7 +4,8 @@
 // be told to fail its next write or fsync. Time moves only when the test ticks.
 import { loadCodec, type RecordInput } from '../../../src/codec/index.js'
 import type { Logger } from '../../../src/broker/log.js'
-import { PartitionReplica, type ReplicaOptions } from '../../../src/broker/partition/replica.js'
+import { PartitionReplica, type ReplicaObserver, type ReplicaOptions } from '../../../src/broker/partition/replica.js'
+import type { StateMachineOptions } from '../../../src/broker/partition/state-machine.js'
 import type { Message, NodeId } from '../../../src/raft/types.js'
 import { resolveConfig, SimFileLayer, type FileHandle, type FileLayer, type LogConfig } from '../../../src/storage/index.js'
 
@@ -91,6 +92,11 @@ export interface ClusterOptions {
   observers?: number
   logConfig?: Partial<LogConfig>
   electionTimeoutTicks?: number
+  /** Overrides of core settings (a small fetchMaxBytes makes snapshot downloads take many chunks). */
+  raft?: ReplicaOptions['raft']
+  /** A state-machine log: each node's machine (asked again at every open, as a new process would). */
+  stateMachine?: (id: NodeId) => StateMachineOptions
+  observer?: (id: NodeId) => ReplicaObserver
 }
 
 export class Cluster {
@@ -146,6 +152,9 @@ export class Cluster {
       },
       fs: files,
       logger,
+      raft: this.options.raft,
+      stateMachine: this.options.stateMachine?.(id),
+      observer: this.options.observer?.(id),
     }
   }
 
@@ -165,6 +174,13 @@ export class Cluster {
     const r = this.replicas.get(id)
     this.replicas.delete(id)
     await r?.close()
+  }
+
+  /** Node `id` dies at once (SIGKILL); with `powerCut` its disk also loses what was not fsynced. */
+  crash(id: NodeId, powerCut: boolean): void {
+    this.replicas.get(id)?.abandon()
+    this.replicas.delete(id)
+    if (powerCut) this.disks.get(id)!.powerCut({ random: Math.random })
   }
 
   async stopAll(): Promise<void> {
