@@ -185,9 +185,7 @@ class Delta {
     if (leader !== -1) checkBrokerId(leader, 'a leader')
     checkInt(leaderEpoch, 0, INT32_MAX, 'a leader epoch')
     if (leader !== -1 && !current.replicas.includes(leader)) fail(`broker ${leader} is not a replica of ${topic.name}-${partition} (replicas: ${current.replicas.join(', ')})`)
-    // Older knowledge loses; within one epoch only "who leads" may follow "nobody known".
-    const newer = leaderEpoch > current.leaderEpoch || (leaderEpoch === current.leaderEpoch && current.leader === -1 && leader !== -1)
-    if (!newer) return
+    if (!leaderIsNews(current, { leader, leaderEpoch })) return
     this.topicToChange(topicId).partitionStates[partition] = Object.freeze({ replicas: current.replicas, leader, leaderEpoch })
   }
 
@@ -211,6 +209,13 @@ class Delta {
     if (r.firstId + r.size - 1 > PRODUCER_ID_MAX) fail(`producer ids end at ${PRODUCER_ID_MAX}`)
     this.producerIds = Object.freeze({ brokerId: r.brokerId, firstId: r.firstId, size: r.size })
   }
+}
+
+type Leadership = Pick<PartitionImage, 'leader' | 'leaderEpoch'>
+
+/** Whether a report says more than what is recorded: a newer epoch, or who leads an epoch recorded without a leader. */
+export function leaderIsNews(recorded: Leadership, report: Leadership): boolean {
+  return report.leaderEpoch > recorded.leaderEpoch || (report.leaderEpoch === recorded.leaderEpoch && recorded.leader === -1 && report.leader !== -1)
 }
 
 function freezeTopic(t: WorkingTopic): TopicImage {

@@ -7,7 +7,7 @@ import { replay, type ImageParts, type MetadataChanges } from './delta.js'
 import type { BrokerRegistration, MetadataRecord } from './records.js'
 import type { TopicConfigs } from './topic-config.js'
 
-export { MetadataError, type MetadataChanges } from './delta.js'
+export { leaderIsNews, MetadataError, type MetadataChanges } from './delta.js'
 export type { BrokerRegistration, MetadataRecord } from './records.js'
 
 export interface BrokerImage extends BrokerRegistration {
