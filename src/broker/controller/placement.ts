@@ -1,9 +1,12 @@
-// Where a new topic's replicas go. Each replica, in preferred order, goes to the broker that
-// does not hold the partition yet — on a rack the partition does not use yet, while one is
-// left — and holds the fewest replicas of this topic in that position (the first position is
-// leadership), then the fewest of this topic, then the fewest in the cluster, then has the lowest
-// id. So a topic's leaders and replicas spread evenly over the brokers and racks it is given,
-// and new topics fill the emptiest brokers. Deterministic: same inputs, same placement.
+// Where a new topic's replicas go. Each replica, in preferred order, goes to a broker that does
+// not hold the partition yet — on a rack the partition does not use yet, while one is left —
+// chosen by the fewest of: for the leader (first) position, leaders of this topic, then replicas
+// of this topic; for the other positions, replicas of this topic, then replicas in that
+// position; then replicas in the cluster; then the lowest id. A last pass moves follower
+// replicas from the most to the least loaded brokers where the greedy pass left them two
+// apart. So a topic's leaders and replicas spread evenly (within one) over the brokers and racks
+// it is given, and new topics fill the emptiest brokers. Deterministic: same inputs, same
+// placement.
 import type { MetadataImage } from '../../metadata/image.js'
 
 export interface PlacementBroker {
@@ -51,11 +54,56 @@ export function placeReplicas(image: MetadataImage, brokers: readonly PlacementB
     }
     placement.push(replicas)
   }
+  evenOut(placement, candidates)
   return placement
 }
 
+/**
+ * The greedy pass can leave a broker two replicas above another (the last partitions have few
+ * choices left). Moves follower replicas from the most loaded brokers to the least loaded while
+ * the partition keeps as many racks: leaders, and their evenness, stay. Each move narrows the
+ * spread, so the loop ends; it is bounded by the replica count besides.
+ */
+function evenOut(placement: number[][], candidates: readonly Candidate[]): void {
+  const rackOf = new Map(candidates.map((c) => [c.brokerId, c.rack]))
+  const rackCount = (ids: readonly number[]) => new Set(ids.map((id) => rackOf.get(id))).size
+  for (let moves = placement.length * candidates.length; moves > 0; moves--) {
+    const loads = candidates.map((c) => c.topicReplicas)
+    const [low, high] = [Math.min(...loads), Math.max(...loads)]
+    if (high - low <= 1) return
+    const move = findMove(placement, candidates, low, high, rackCount)
+    if (!move) return
+    const { replicas, position, from, to } = move
+    replicas[position] = to.brokerId
+    from.topicReplicas--
+    from.topicByPosition[position]--
+    to.topicReplicas++
+    to.topicByPosition[position]++
+  }
+}
+
+function findMove(
+  placement: number[][], candidates: readonly Candidate[], low: number, high: number, rackCount: (ids: readonly number[]) => number,
+): { replicas: number[]; position: number; from: Candidate; to: Candidate } | null {
+  const least = candidates.filter((c) => c.topicReplicas === low)
+  const most = new Map(candidates.filter((c) => c.topicReplicas === high).map((c) => [c.brokerId, c]))
+  for (const replicas of placement) {
+    for (let position = 1; position < replicas.length; position++) {
+      const from = most.get(replicas[position])
+      if (!from) continue
+      const racks = rackCount(replicas)
+      const to = least.find((c) => !replicas.includes(c.brokerId) && rackCount(replicas.map((id, i) => (i === position ? c.brokerId : id))) >= racks)
+      if (to) return { replicas, position, from, to }
+    }
+  }
+  return null
+}
+
 function leastLoaded(candidates: readonly Candidate[], position: number): Candidate {
-  const key = (c: Candidate) => [c.topicByPosition[position], c.topicReplicas, c.clusterReplicas, c.brokerId]
+  const key = (c: Candidate) =>
+    position === 0
+      ? [c.topicByPosition[0], c.topicReplicas, c.clusterReplicas, c.brokerId]
+      : [c.topicReplicas, c.topicByPosition[position], c.clusterReplicas, c.brokerId]
   let best = candidates[0]
   let bestKey = key(best)
   for (const c of candidates.slice(1)) {
