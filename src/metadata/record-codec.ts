@@ -1,9 +1,10 @@
 // Metadata records and snapshots as bytes (proto/bitacora.proto, "Metadata records"): one
-// MetadataRecord per value of the metadata log, a MetadataSnapshot for a snapshot. Decoding
-// checks the shape only (a known record type, ids of 16 bytes); whether a record fits the image
-// is the image's to say.
+// MetadataRecord per value of the metadata log; a MetadataSnapshot, compact, for an image.
+// Decoding checks the shape only (a known record type, ids of 16 bytes, columns that add up);
+// whether a record fits the image is the image's to say.
 import { bitacora } from '../protocol/index.js'
 import { MetadataError } from './delta.js'
+import type { MetadataImage } from './image.js'
 import type { MetadataRecord } from './records.js'
 import { UUID_BYTES, uuidBytes, uuidHex } from './uuid.js'
 
@@ -18,20 +19,64 @@ export function decodeRecord(bytes: Uint8Array): MetadataRecord {
   return fromProto(decode(() => bitacora.MetadataRecord.decode(bytes), 'a metadata record'))
 }
 
-export function encodeSnapshot(records: readonly MetadataRecord[]): Uint8Array {
-  return bitacora.MetadataSnapshot.encode({ records: records.map(toProto) }).finish()
+/** The image as a snapshot (proto MetadataSnapshot: compact, one message per topic). */
+export function encodeSnapshot(image: MetadataImage): Uint8Array {
+  return bitacora.MetadataSnapshot.encode({
+    brokers: image.brokers.map((b) => ({ brokerId: b.brokerId, incarnationId: uuidBytes(b.incarnationId), url: b.url, rack: b.rack, directoryId: uuidBytes(b.directoryId) })),
+    unfencedBrokerIds: image.brokers.filter((b) => !b.fenced).map((b) => b.brokerId),
+    topics: image.topics.map((t) => ({
+      name: t.name,
+      topicId: uuidBytes(t.id),
+      replicaCounts: t.partitionStates.map((p) => p.replicas.length),
+      replicas: t.partitionStates.flatMap((p) => p.replicas),
+      leaders: t.partitionStates.map((p) => p.leader),
+      leaderEpochs: t.partitionStates.map((p) => p.leaderEpoch),
+      configs: t.configs,
+    })),
+    producerIds: image.producerIds,
+    features: image.features.map(({ name, level }) => ({ name, level })),
+  }).finish()
 }
 
-/** Throws MetadataError naming the problem (and the record) when `bytes` are not a snapshot. */
+/**
+ * The records a snapshot stands for: those `MetadataImage.toRecords()` gives for the image it
+ * was encoded from (apply them to an empty image to rebuild it). Throws MetadataError naming
+ * the problem when `bytes` are not a snapshot.
+ */
 export function decodeSnapshot(bytes: Uint8Array): MetadataRecord[] {
   const snapshot = decode(() => bitacora.MetadataSnapshot.decode(bytes), 'a metadata snapshot')
-  return snapshot.records.map((r, i) => {
-    try {
-      return fromProto(r)
-    } catch (err) {
-      throw new MetadataError(`snapshot record ${i + 1} of ${snapshot.records.length}: ${(err as Error).message}`)
-    }
-  })
+  const records: MetadataRecord[] = []
+  const unfenced = new Set(snapshot.unfencedBrokerIds)
+  for (const b of snapshot.brokers as bitacora.MetadataRecord.BrokerRegistration[]) {
+    records.push({ type: 'brokerRegistration', brokerId: b.brokerId, incarnationId: uuid(b.incarnationId, 'incarnation id'), url: b.url, rack: b.rack, directoryId: uuid(b.directoryId, 'directory id') })
+    if (unfenced.has(b.brokerId)) records.push({ type: 'unfenceBroker', brokerId: b.brokerId })
+  }
+  for (const t of snapshot.topics as bitacora.MetadataSnapshot.TopicState[]) topicRecords(t, records)
+  const block = snapshot.producerIds as bitacora.MetadataRecord.ProducerIdBlock | null
+  if (block) records.push({ type: 'producerIdBlock', brokerId: block.brokerId, firstId: block.firstId, size: block.size })
+  for (const f of snapshot.features as bitacora.MetadataRecord.FeatureLevel[]) records.push({ type: 'featureLevel', name: f.name, level: f.level })
+  return records
+}
+
+/** A topic of a snapshot as its records, appended to `out`. */
+function topicRecords(t: bitacora.MetadataSnapshot.TopicState, out: MetadataRecord[]): void {
+  const topicId = uuid(t.topicId)
+  const partitions = t.replicaCounts.length
+  if (t.leaders.length !== partitions || t.leaderEpochs.length !== partitions) {
+    throw new MetadataError(`snapshot of topic "${t.name}": ${partitions} partitions but ${t.leaders.length} leaders and ${t.leaderEpochs.length} epochs`)
+  }
+  out.push({ type: 'topic', name: t.name, topicId })
+  let at = 0
+  for (let index = 0; index < partitions; index++) {
+    const count = t.replicaCounts[index]
+    if (count < 0 || at + count > t.replicas.length) throw new MetadataError(`snapshot of topic "${t.name}": partition ${index}'s replicas run past the ${t.replicas.length} listed`)
+    out.push({ type: 'partition', topicId, index, replicas: t.replicas.slice(at, at + count) })
+    at += count
+    const leaderEpoch = t.leaderEpochs[index]
+    if (leaderEpoch >= 0) out.push({ type: 'partitionLeader', topicId, partition: index, leader: t.leaders[index], leaderEpoch })
+  }
+  if (at !== t.replicas.length) throw new MetadataError(`snapshot of topic "${t.name}": ${t.replicas.length - at} replicas belong to no partition`)
+  for (const key of Object.keys(t.configs).sort()) out.push({ type: 'topicConfigSet', topicId, key, value: t.configs[key] })
 }
 
 function decode<T>(f: () => T, what: string): T {
