@@ -2,7 +2,8 @@
 //   codec → protocol → storage → raft → metadata → broker → cli
 // the client uses only codec and protocol (it bundles for browsers), inside the broker
 // partition ← controller ← api ← net (wiring at the top may use any), and the pure cores
-// (raft, metadata) do no I/O, read no clock and draw no ambient randomness. The simulator
+// (raft, metadata, and the controller's decisions in broker/controller) do no I/O, read no clock
+// and draw no ambient randomness. The simulator
 // (sim) runs the raft core and the real replica shell (broker/partition): it may import them,
 // nothing imports it, and it is as deterministic as the cores (no clock, timers or randomness).
 import t from 'tap'
@@ -43,6 +44,16 @@ const IO_IMPORTS = /^(node:)?(fs|fs\/promises|net|tls|http|https|ws|timers|timer
 const AMBIENT_CALLS = /\bDate\b|Math\.random|setTimeout|setInterval|setImmediate|performance\.now|process\.hrtime/
 /** Storage modules a pure core may import: constants, and the leader-epoch cache (pure, shared with the log). */
 const PURE_STORAGE_MODULES = new Set(['storage/limits.ts', 'storage/epoch-cache.ts'])
+/** The controller's decisions: pure like the cores, beside the shell that does their I/O. */
+const PURE_CONTROLLER_MODULES = new Set(
+  ['state', 'membership', 'topic-decisions', 'placement', 'reports', 'limits'].map((f) => `broker/controller/${f}.ts`),
+)
+
+/** Why a pure controller module may not import `to` (src-relative), or null. */
+function pureControllerImportProblem(to: string): string | null {
+  const pure = PURE_CONTROLLER_MODULES.has(to) || /^(metadata|protocol)\//.test(to) || to === 'raft/limits.ts'
+  return pure ? null : `imports ${to} (the controller's decisions are pure: metadata, protocol, raft/limits and each other only)`
+}
 
 function files(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -73,7 +84,7 @@ for (const f of all) {
   for (const spec of importsOf(f.abs)) {
     const to = target(f.abs, spec)
     if (to === null) {
-      if (DETERMINISTIC.includes(folder) && IO_IMPORTS.test(spec)) problems.push(`imports ${spec} (a pure core or the simulator does no I/O)`)
+      if ((DETERMINISTIC.includes(folder) || PURE_CONTROLLER_MODULES.has(f.rel)) && IO_IMPORTS.test(spec)) problems.push(`imports ${spec} (a pure core or the simulator does no I/O)`)
       if (folder === 'client' && spec.startsWith('node:') && !f.rel.endsWith('client/node.ts')) problems.push(`imports ${spec} (the client bundles for browsers)`)
       continue
     }
@@ -81,12 +92,16 @@ for (const f of all) {
     if (toFolder !== folder && !MAY_IMPORT[folder]?.includes(toFolder)) problems.push(`imports ${to} (${folder} may not use ${toFolder})`)
     if (['raft', 'metadata'].includes(folder) && toFolder === 'storage' && !PURE_STORAGE_MODULES.has(to)) problems.push(`imports ${to} (a pure core may use only pure storage modules)`)
     if (folder === 'sim' && toFolder === 'broker' && !SIM_BROKER_MODULES.test(to)) problems.push(`imports ${to} (the simulator uses only broker/partition)`)
+    if (PURE_CONTROLLER_MODULES.has(f.rel)) {
+      const problem = pureControllerImportProblem(to)
+      if (problem) problems.push(problem)
+    }
     const fromBrokerSub = folder === 'broker' && sub in BROKER_MAY_IMPORT ? sub : null
     if (fromBrokerSub && toFolder === 'broker' && toSub in BROKER_MAY_IMPORT && toSub !== fromBrokerSub && !BROKER_MAY_IMPORT[fromBrokerSub].includes(toSub)) {
       problems.push(`imports ${to} (broker/${fromBrokerSub} may not use broker/${toSub})`)
     }
   }
-  if (DETERMINISTIC.includes(folder) && !AMBIENT_EXEMPT.has(f.rel)) {
+  if ((DETERMINISTIC.includes(folder) || PURE_CONTROLLER_MODULES.has(f.rel)) && !AMBIENT_EXEMPT.has(f.rel)) {
     const ambient = AMBIENT_CALLS.exec(withoutComments(readFileSync(f.abs, 'utf8')))
     if (ambient) problems.push(`uses ${ambient[0]} (clock and randomness are injected into a pure core and the simulator)`)
   }
@@ -101,4 +116,8 @@ t.test('the check catches what it is for', async (t) => {
   t.notOk(MAY_IMPORT.raft.includes('broker'), 'raft may not import the broker')
   t.notOk(Object.values(MAY_IMPORT).some((allowed) => allowed.includes('sim')), 'nothing imports the simulator')
   t.ok(SIM_BROKER_MODULES.test('broker/partition/replica.ts') && !SIM_BROKER_MODULES.test('broker/net/listener.ts'))
+  for (const rel of PURE_CONTROLLER_MODULES) t.ok(all.some((f) => f.rel === rel), `${rel} exists (the pure list names real files)`)
+  t.match(pureControllerImportProblem('broker/controller/topic-admin.ts'), /are pure/, 'the one-node admin does I/O: not for a pure decision')
+  t.match(pureControllerImportProblem('storage/index.ts'), /are pure/)
+  t.equal(pureControllerImportProblem('metadata/image.ts'), null)
 })

@@ -39,7 +39,7 @@ export class Broker {
     let replicas: ReplicaManager | null = null
     try {
       listener = await listen({ ...config, health: () => ({ brokerId: config.brokerId, clusterId: dataDir.identity.clusterId }) }, log)
-      const store = loadStore(fs, config.dataDir)
+      const store = loadStore(fs, config.dataDir, config.brokerId)
       replicas = new ReplicaManager(config.dataDir, config.brokerId, config.tickMs, config.logCleanupIntervalMs, log, fs)
       await replicas.openAll(store.image.topics).catch((err) => {
         throw startupError(`cannot open the partitions in ${config.dataDir}`, err)
@@ -69,9 +69,9 @@ export class Broker {
   }
 }
 
-function loadStore(fs: NodeFileLayer, dataDir: string): MetadataStore {
+function loadStore(fs: NodeFileLayer, dataDir: string, nodeId: number): MetadataStore {
   try {
-    return MetadataStore.load(fs, dataDir)
+    return MetadataStore.load(fs, dataDir, nodeId)
   } catch (err) {
     throw startupError(`cannot read the topics of ${dataDir}`, err)
   }

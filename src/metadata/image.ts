@@ -1,78 +1,142 @@
-// The metadata image: the topics the cluster holds, immutable, and the records that change it
-// (Kafka's MetadataImage and MetadataDelta, applied in one step). Pure: the one-node store
-// persists the image today; the controller quorum will replay __cluster_metadata into it.
-// Readers keep the image they were given, so none sees a half-applied batch of records.
+// The metadata image: brokers, topics with their partitions and configs, producer ids and
+// features, immutable (Kafka's MetadataImage). Replaying a batch of committed records yields the
+// next image and what changed (delta.ts); readers keep the image they were given, so none sees a
+// half-applied batch. `toRecords()` is a snapshot: the records that rebuild an equal image.
+// Pure: no I/O, no clock.
+import { replay, type ImageParts, type MetadataChanges } from './delta.js'
+import type { BrokerRegistration, MetadataRecord } from './records.js'
 import type { TopicConfigs } from './topic-config.js'
 
-export interface TopicImage {
+export { leaderIsNews, MetadataError, type MetadataChanges } from './delta.js'
+export type { BrokerRegistration, MetadataRecord } from './records.js'
+
+export interface BrokerImage extends BrokerRegistration {
+  /** Fenced brokers lead no data partition and get no new replicas. */
+  readonly fenced: boolean
+}
+
+export interface PartitionImage {
+  /** In preferred order: the first is the preferred leader. */
+  readonly replicas: readonly number[]
+  /** As last reported by the partition's Raft group: -1 when none is known. */
+  readonly leader: number
+  /** -1 until a leader is reported. */
+  readonly leaderEpoch: number
+}
+
+/** A topic as the one-node broker's topics.json holds it, and as CreateTopics asks for it. */
+export interface TopicSpec {
   readonly name: string
   /** 32 lowercase hex digits (a random UUID without dashes): what partitions are keyed by on disk. */
   readonly id: string
+  /** The partition count. */
   readonly partitions: number
   /** Overrides of the topic config defaults (topic-config.ts). */
   readonly configs: TopicConfigs
 }
 
-export type MetadataRecord =
-  | { readonly type: 'topic'; readonly topic: TopicImage }
-  | { readonly type: 'removeTopic'; readonly id: string }
-  /** Replaces a topic's config overrides. */
-  | { readonly type: 'topicConfigs'; readonly id: string; readonly configs: TopicConfigs }
-
-/** A record that does not fit the image it is applied to: a bug in the writer, or a corrupt log. */
-export class MetadataError extends Error {
-  override name = 'MetadataError'
+export interface TopicImage extends TopicSpec {
+  /** One per partition, by index. */
+  readonly partitionStates: readonly PartitionImage[]
 }
 
+export interface ProducerIdBlock {
+  readonly brokerId: number
+  readonly firstId: number
+  readonly size: number
+}
+
+const byKey = <T>(key: (x: T) => string | number) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0)
+
 export class MetadataImage {
-  static readonly EMPTY = new MetadataImage(new Map())
+  static readonly EMPTY = new MetadataImage({
+    brokers: new Map(), topicsById: new Map(), topicIdsByName: new Map(), producerIds: null, features: new Map(),
+  })
 
-  private sorted: readonly TopicImage[] | null = null
+  private sortedTopics: readonly TopicImage[] | null = null
+  private sortedBrokers: readonly BrokerImage[] | null = null
 
-  private constructor(private readonly byName: ReadonlyMap<string, TopicImage>) {}
+  private constructor(private readonly parts: ImageParts) {}
 
   topic(name: string): TopicImage | undefined {
-    return this.byName.get(name)
+    const id = this.parts.topicIdsByName.get(name)
+    return id === undefined ? undefined : this.parts.topicsById.get(id)
+  }
+
+  topicById(id: string): TopicImage | undefined {
+    return this.parts.topicsById.get(id)
   }
 
   /** Every topic, by name. */
   get topics(): readonly TopicImage[] {
-    this.sorted ??= [...this.byName.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-    return this.sorted
+    this.sortedTopics ??= [...this.parts.topicsById.values()].sort(byKey((t) => t.name))
+    return this.sortedTopics
   }
 
   get topicCount(): number {
-    return this.byName.size
+    return this.parts.topicsById.size
   }
 
-  /** The image after `records`, in order; this image is unchanged. */
+  broker(id: number): BrokerImage | undefined {
+    return this.parts.brokers.get(id)
+  }
+
+  /** Every registered broker, by id. */
+  get brokers(): readonly BrokerImage[] {
+    this.sortedBrokers ??= [...this.parts.brokers.values()].sort(byKey((b) => b.brokerId))
+    return this.sortedBrokers
+  }
+
+  /** The last block of producer ids handed out, or null. */
+  get producerIds(): ProducerIdBlock | null {
+    return this.parts.producerIds
+  }
+
+  /** The first producer id not handed out yet. */
+  get nextProducerId(): number {
+    const last = this.parts.producerIds
+    return last === null ? 0 : last.firstId + last.size
+  }
+
+  /** A feature's level: 0 when off. */
+  featureLevel(name: string): number {
+    return this.parts.features.get(name) ?? 0
+  }
+
+  /** Features that are on, by name. */
+  get features(): ReadonlyArray<{ readonly name: string; readonly level: number }> {
+    return [...this.parts.features].map(([name, level]) => ({ name, level })).sort(byKey((f) => f.name))
+  }
+
+  /** The image after `records`, in order; this image is unchanged. Throws MetadataError, applying nothing, if one does not fit. */
   apply(records: readonly MetadataRecord[]): MetadataImage {
-    const next = new Map(this.byName)
-    const nameOf = new Map([...next.values()].map((t) => [t.id, t.name]))
-    const known = (id: string): string => {
-      const name = nameOf.get(id)
-      if (name === undefined) throw new MetadataError(`no topic has id ${id}`)
-      return name
+    return this.replay(records).image
+  }
+
+  /** As apply, and what the batch changed. */
+  replay(records: readonly MetadataRecord[]): { image: MetadataImage; changes: MetadataChanges } {
+    const { parts, changes } = replay(this.parts, records)
+    return { image: new MetadataImage(parts), changes }
+  }
+
+  /** A snapshot: records that, applied to EMPTY, rebuild an image equal to this one. */
+  toRecords(): MetadataRecord[] {
+    const records: MetadataRecord[] = []
+    for (const { fenced, ...registration } of this.brokers) {
+      records.push({ type: 'brokerRegistration', ...registration })
+      if (!fenced) records.push({ type: 'unfenceBroker', brokerId: registration.brokerId })
     }
-    for (const r of records) {
-      switch (r.type) {
-        case 'topic':
-          if (next.has(r.topic.name)) throw new MetadataError(`topic "${r.topic.name}" already exists`)
-          if (nameOf.has(r.topic.id)) throw new MetadataError(`topic id ${r.topic.id} is taken`)
-          next.set(r.topic.name, r.topic)
-          nameOf.set(r.topic.id, r.topic.name)
-          break
-        case 'removeTopic':
-          next.delete(known(r.id))
-          nameOf.delete(r.id)
-          break
-        case 'topicConfigs': {
-          const name = known(r.id)
-          next.set(name, { ...next.get(name)!, configs: r.configs })
-          break
-        }
-      }
+    for (const topic of this.topics) {
+      const topicId = topic.id
+      records.push({ type: 'topic', name: topic.name, topicId })
+      topic.partitionStates.forEach(({ replicas, leader, leaderEpoch }, index) => {
+        records.push({ type: 'partition', topicId, index, replicas })
+        if (leaderEpoch >= 0) records.push({ type: 'partitionLeader', topicId, partition: index, leader, leaderEpoch })
+      })
+      for (const key of Object.keys(topic.configs).sort()) records.push({ type: 'topicConfigSet', topicId, key, value: topic.configs[key] })
     }
-    return new MetadataImage(next)
+    if (this.parts.producerIds) records.push({ type: 'producerIdBlock', ...this.parts.producerIds })
+    for (const { name, level } of this.features) records.push({ type: 'featureLevel', name, level })
+    return records
   }
 }

@@ -51,6 +51,9 @@ const TABLE: Record<ErrorName, ErrorInfo> = {
   FRAME_TOO_LARGE: { retriable: false, message: 'the frame is larger than the broker accepts' },
   TOO_MANY_IN_FLIGHT: { retriable: true, message: 'too many requests in flight on this connection' },
   HANDSHAKE_REQUIRED: { retriable: false, message: 'send a handshake before any other request' },
+  NOT_CONTROLLER: { retriable: true, message: 'this node is not the active controller; retry at the current one' },
+  DUPLICATE_BROKER_REGISTRATION: { retriable: false, message: 'another live process is registered under this broker id; give this one another --id' },
+  BROKER_ID_NOT_REGISTERED: { retriable: false, message: 'the controller knows no registration of this broker id and incarnation; register again' },
 }
 
 export function errorName(code: ErrorCode): ErrorName {

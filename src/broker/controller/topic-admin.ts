@@ -1,7 +1,8 @@
 // Topic creation, deletion and config changes on the one-node cluster, one at a time and all
 // or nothing: a topic exists (in the metadata image) exactly when its partitions do (on disk).
 // The controller quorum will take this over; handlers keep calling the same three methods.
-import type { MetadataImage, TopicImage } from '../../metadata/image.js'
+import type { MetadataImage, TopicImage, TopicSpec } from '../../metadata/image.js'
+import { configChangeRecords } from '../../metadata/records.js'
 import type { TopicConfigs } from '../../metadata/topic-config.js'
 import { ErrorCode } from '../../protocol/index.js'
 import { ADMIN_QUEUED_MAX } from '../limits.js'
@@ -33,12 +34,14 @@ export class TopicAdmin {
   }
 
   /** Opens the topic's replicas, then records the topic; if either fails, neither remains. */
-  create(topic: TopicImage): Promise<void> {
+  create(spec: TopicSpec): Promise<void> {
     return this.serial.run(async () => {
-      if (this.store.image.topic(topic.name)) throw new TopicAdminError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic "${topic.name}" already exists`)
+      if (this.store.image.topic(spec.name)) throw new TopicAdminError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic "${spec.name}" already exists`)
+      const records = this.store.newTopicRecords(spec)
+      const topic = this.store.image.apply(records).topic(spec.name)!
       await this.replicas.create(topic)
       try {
-        await this.store.apply([{ type: 'topic', topic }])
+        await this.store.apply(records)
       } catch (err) {
         await this.replicas.delete(topic)
         throw err
@@ -51,7 +54,7 @@ export class TopicAdmin {
     return this.serial.run(async () => {
       const topic = this.store.image.topic(name)
       if (!topic) throw new TopicAdminError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no topic named "${name}"`)
-      await this.store.apply([{ type: 'removeTopic', id: topic.id }])
+      await this.store.apply([{ type: 'removeTopic', topicId: topic.id }])
       await this.replicas.delete(topic)
       return topic
     })
@@ -62,7 +65,7 @@ export class TopicAdmin {
     return this.serial.run(async () => {
       const topic = this.store.image.topic(name)
       if (!topic) throw new TopicAdminError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no topic named "${name}"`)
-      await this.store.apply([{ type: 'topicConfigs', id: topic.id, configs }])
+      await this.store.apply(configChangeRecords(topic.id, topic.configs, configs))
     })
   }
 }

@@ -29,7 +29,7 @@ function setUp(t: Test) {
   const dataDir = mkdtempSync(join(tmpdir(), 'bitacora-admin-'))
   const fs = new FailingFileLayer()
   const replicas = new ReplicaManager(dataDir, 0, 50, 60_000, quietLog, fs)
-  const store = MetadataStore.load(fs, dataDir)
+  const store = MetadataStore.load(fs, dataDir, 0)
   const admin = new TopicAdmin(store, replicas)
   t.teardown(async () => {
     await replicas.closeAll()
@@ -60,5 +60,5 @@ t.test('a metadata write that fails: the new partitions are closed and removed',
   t.same(readdirSync(dataDir).filter((d) => d.startsWith('c')), [])
   t.equal(admin.image.topic('u'), undefined)
   t.equal(replicas.partition('u', 0), undefined)
-  t.same(MetadataStore.load(fs, dataDir).image.topics, [], 'nothing was recorded')
+  t.same(MetadataStore.load(fs, dataDir, 0).image.topics, [], 'nothing was recorded')
 })

@@ -1,0 +1,47 @@
+// Records and images as short lines of text, for logs and for scenario scripts.
+import type { MetadataImage } from './image.js'
+import type { MetadataRecord } from './records.js'
+
+export function formatRecord(r: MetadataRecord): string {
+  switch (r.type) {
+    case 'brokerRegistration':
+      return `broker ${r.brokerId} registered incarnation=${r.incarnationId} url=${r.url}${r.rack ? ` rack=${r.rack}` : ''} directory=${r.directoryId}`
+    case 'fenceBroker':
+      return `broker ${r.brokerId} fenced`
+    case 'unfenceBroker':
+      return `broker ${r.brokerId} unfenced`
+    case 'topic':
+      return `topic ${r.name} id=${r.topicId}`
+    case 'partition':
+      return `partition ${r.topicId}/${r.index} replicas=${r.replicas.join(',')}`
+    case 'partitionLeader':
+      return `leader ${r.topicId}/${r.partition} leader=${r.leader} epoch=${r.leaderEpoch}`
+    case 'topicConfigSet':
+      return `config ${r.topicId} ${r.key}=${r.value}`
+    case 'topicConfigRemoved':
+      return `config ${r.topicId} ${r.key} removed`
+    case 'removeTopic':
+      return `remove topic ${r.topicId}`
+    case 'producerIdBlock':
+      return `producer ids ${r.firstId}..${r.firstId + r.size - 1} to broker ${r.brokerId}`
+    case 'featureLevel':
+      return `feature ${r.name}=${r.level}`
+  }
+}
+
+/** One line per broker, topic, partition, producer id block and feature. */
+export function formatImage(image: MetadataImage): string[] {
+  const lines: string[] = []
+  for (const b of image.brokers) {
+    lines.push(`broker ${b.brokerId} ${b.fenced ? 'fenced' : 'unfenced'} url=${b.url}${b.rack ? ` rack=${b.rack}` : ''} incarnation=${b.incarnationId}`)
+  }
+  for (const t of image.topics) {
+    const configs = Object.keys(t.configs).sort().map((k) => ` ${k}=${t.configs[k]}`).join('')
+    lines.push(`topic ${t.name} id=${t.id}${configs}`)
+    t.partitionStates.forEach((p, i) => lines.push(`  ${t.name}/${i} replicas=${p.replicas.join(',')} leader=${p.leader} epoch=${p.leaderEpoch}`))
+  }
+  const block = image.producerIds
+  if (block) lines.push(`producer ids next=${image.nextProducerId} (last block ${block.firstId}..${block.firstId + block.size - 1} to broker ${block.brokerId})`)
+  for (const f of image.features) lines.push(`feature ${f.name}=${f.level}`)
+  return lines
+}
