@@ -47,6 +47,8 @@ export interface PeerLinkStats {
   readonly messagesSent: number
   readonly bytesSent: number
   readonly queued: number
+  /** Bytes sent to the socket and not yet on the wire (a slow peer's backlog). */
+  readonly unsentBytes: number
   readonly dropped: Readonly<Record<DropReason, number>>
 }
 
@@ -89,7 +91,7 @@ export class PeerLink {
     return {
       node: this.o.node, url: this.o.url, state: this.state.kind, connects: this.connects, failures: this.failures,
       framesSent: this.framesSent, messagesSent: this.messagesSent, bytesSent: this.bytesSent, queued: this.queue.length,
-      dropped: { ...this.dropped },
+      unsentBytes: this.state.kind === 'open' ? this.state.ws.bufferedAmount : 0, dropped: { ...this.dropped },
     }
   }
 
