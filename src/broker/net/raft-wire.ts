@@ -312,12 +312,21 @@ function malformed(message: string): never {
 // ---- Topic ids: 32 hex digits in the broker, 16 bytes on the wire
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
-const TOPIC_ID_HEX = /^[0-9a-f]{32}$/
+
+/** The value of a lowercase hex digit's char code, or -1. (No regex or substrings: this runs per message sent.) */
+function hexDigit(c: number): number {
+  return c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1
+}
 
 function topicIdBytes(hex: string): Uint8Array {
-  if (typeof hex !== 'string' || !TOPIC_ID_HEX.test(hex)) unencodable(`topic id ${String(hex)} is not 32 lowercase hex digits`)
+  if (typeof hex !== 'string' || hex.length !== 2 * TOPIC_ID_BYTES) unencodable(`topic id ${String(hex)} is not 32 lowercase hex digits`)
   const out = new Uint8Array(TOPIC_ID_BYTES)
-  for (let i = 0; i < TOPIC_ID_BYTES; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16)
+  for (let i = 0; i < TOPIC_ID_BYTES; i++) {
+    const hi = hexDigit(hex.charCodeAt(2 * i))
+    const lo = hexDigit(hex.charCodeAt(2 * i + 1))
+    if (hi < 0 || lo < 0) unencodable(`topic id ${hex} is not 32 lowercase hex digits`)
+    out[i] = (hi << 4) | lo
+  }
   return out
 }
 
