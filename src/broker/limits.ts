@@ -61,3 +61,38 @@ export const ADMIN_QUEUED_MAX = 1024
 export const SWEEP_INTERVAL_MS_MAX = 1000
 /** At most one log line per kind of refused connection per this interval (the rest are counted). */
 export const REFUSAL_LOG_INTERVAL_MS = 10_000
+
+// ---- Between brokers: the peer links carrying Raft frames (net/peer-*.ts)
+
+export interface PeerLimits {
+  /** Frames queued for one peer (while its connection opens, or within one event-loop turn); more are dropped. */
+  queuedFramesMax: number
+  /** Bytes of frames queued for one peer; more are dropped (Raft re-sends what it still needs). */
+  queuedBytesMax: number
+  /** Bytes one (topic, partition) may have queued for one peer, so one busy partition cannot crowd out the rest. */
+  pairQueuedBytesMax: number
+  /** Unsent bytes on a peer's socket past which new frames to it are dropped (a slow or stalled peer). */
+  sendBufferBytesMax: number
+  /** TCP connect, WebSocket upgrade and peer handshake must finish within this. */
+  connectTimeoutMs: number
+  /** Back-off between attempts to reach a peer: doubles per failure from min to max, jittered (half to all of it). */
+  reconnectBackoffMsMin: number
+  reconnectBackoffMsMax: number
+}
+
+export const DEFAULT_PEER_LIMITS: PeerLimits = {
+  queuedFramesMax: 100_000, // 1,000 partitions x a few messages each, with room
+  queuedBytesMax: 64 * 1024 * 1024, // 64 fetch responses of the core's 1 MiB default
+  pairQueuedBytesMax: 4 * 1024 * 1024,
+  sendBufferBytesMax: 16 * 1024 * 1024,
+  connectTimeoutMs: 10_000,
+  reconnectBackoffMsMin: 100,
+  reconnectBackoffMsMax: 5_000, // well under an election timeout: a restarted peer is back in time to vote
+}
+
+/** Largest answer a peer link reads (handshake answers and errors only: raft frames are never answered). */
+export const PEER_RESPONSE_BYTES_MAX = 64 * 1024
+/** Closing the peer links waits this long for queued frames (a resigning leader's EndQuorumEpoch) to leave. */
+export const PEER_CLOSE_TIMEOUT_MS = 2_000
+/** Repeating peer warnings (drops, unreachable peers, malformed frames): at most one line per kind per interval. */
+export const PEER_WARNING_INTERVAL_MS = 10_000

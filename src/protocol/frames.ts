@@ -9,7 +9,10 @@ export type Request = bitacora.Request
 export type Response = bitacora.Response
 export type RequestProps = bitacora.Request.$Properties
 export type ResponseProps = bitacora.Response.$Properties
-export type ApiName = NonNullable<bitacora.Request['api']>
+/** Every API a Request may carry. */
+export type RequestApiName = NonNullable<bitacora.Request['api']>
+/** The APIs answered by a Response of the same name: all but the one-way `raft` between brokers. */
+export type ApiName = RequestApiName & keyof bitacora.Response
 
 export class FrameError extends Error {
   override name = 'FrameError'

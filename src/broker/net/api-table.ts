@@ -1,7 +1,7 @@
 // The one API dispatch table: for each API the broker serves, its handler, given only the
 // parts of the broker it uses. The handshake announces exactly the table's APIs.
 import type { Codec } from '../../codec/index.js'
-import type { ApiName, Request, ResponseProps } from '../../protocol/index.js'
+import type { Request, RequestApiName, ResponseProps } from '../../protocol/index.js'
 import { alterConfigs } from '../api/alter-configs.js'
 import { createTopics } from '../api/create-topics.js'
 import { deleteTopics } from '../api/delete-topics.js'
@@ -16,6 +16,7 @@ import type { BrokerLimits } from '../limits.js'
 import type { AppendOrder } from '../partition/append-order.js'
 import type { ReadLease } from '../partition/read-buffers.js'
 import type { PartitionLookup } from '../partition/replica-manager.js'
+import type { RaftReceiver } from './peer-receiver.js'
 
 /** What a request may use of the connection it came on. */
 export interface RequestScope {
@@ -25,11 +26,13 @@ export interface RequestScope {
   readonly appendOrder: AppendOrder
   /** Read buffers the request borrows; released once its response is on the socket. */
   readonly lease: ReadLease
+  /** The broker node the connection's handshake proved it is (peer-admission.ts), or null: a client. */
+  readonly peer: number | null
 }
 
-/** Runs one request; null means no response (produce with acks=0). */
+/** Runs one request; null means no response (produce with acks=0, raft frames). */
 export type ApiHandler = (request: Request, scope: RequestScope) => Promise<ResponseProps | null> | ResponseProps | null
-export type ApiTable = ReadonlyMap<ApiName, ApiHandler>
+export type ApiTable = ReadonlyMap<RequestApiName, ApiHandler>
 
 export interface BrokerParts {
   readonly brokerId: number
@@ -40,12 +43,14 @@ export interface BrokerParts {
   readonly admin: TopicAdmin
   readonly partitions: PartitionLookup
   readonly codec: Codec
+  /** Where raft frames from peer brokers go (net/peer-transport.ts); unset, the broker serves no `raft` API. */
+  readonly raft?: RaftReceiver
 }
 
 export function apiTable(b: BrokerParts): ApiTable {
   const image = () => b.admin.image
   let apis: readonly string[] = []
-  const table = new Map<ApiName, ApiHandler>([
+  const table = new Map<RequestApiName, ApiHandler>([
     ['handshake', (r) => ({ handshake: handshake({ brokerId: b.brokerId, clusterId: b.clusterId, limits: b.limits, apis }, r.handshake!) })],
     ['metadata', (r) => ({ metadata: metadata({ ...b, image }, r.metadata!) })],
     ['createTopics', async (r) => ({ createTopics: await createTopics(b, r.createTopics!) })],
@@ -59,6 +64,15 @@ export function apiTable(b: BrokerParts): ApiTable {
     ['fetch', async (r, scope) => ({ fetch: await fetch(b, r.fetch!, scope.closed, scope.lease) })],
     ['listOffsets', async (r) => ({ listOffsets: await listOffsets(b.partitions, r.listOffsets!) })],
   ])
+  const raft = b.raft
+  if (raft !== undefined) {
+    // One way: the session lets only a proven peer's frames through (session.ts).
+    table.set('raft', (r, scope) => {
+      if (scope.peer === null) throw new Error('raft frames reached the handler on a connection that proved no peer')
+      raft.receive(scope.peer, r.raft!)
+      return null
+    })
+  }
   apis = [...table.keys()]
   return table
 }

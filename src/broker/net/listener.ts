@@ -125,7 +125,8 @@ export async function listen(o: ListenOptions, log: Logger): Promise<Listener> {
       return refuse(403, `origin ${origin} is not allowed (start the broker with --allow-origin ${origin})`, 'origin')
     }
     const options = sessionOptions
-    wss.handleUpgrade(req, socket, head, (ws) => (conn.session = new Session(ws, options, log)))
+    const upgrade = { origin, remote: conn.ip, refusals }
+    wss.handleUpgrade(req, socket, head, (ws) => (conn.session = new Session(ws, options, log, upgrade)))
   })
 
   const sweepMs = Math.max(10, Math.min(SWEEP_INTERVAL_MS_MAX, Math.floor(Math.min(limits.handshakeTimeoutMs, limits.idleTimeoutMs) / 4)))

@@ -1,7 +1,12 @@
 // One client connection: decodes request frames, requires the handshake first, bounds the
 // requests in flight, dispatches to handlers, and back-pressures a slow reader by pausing its
 // socket while its unsent output is over the limit. A bad frame costs an error response, not
-// the connection; a broken peer costs only its own connection.
+// the connection; a broken peer costs only its own connection. A connection whose handshake
+// proves it is another broker of the cluster (peer-admission.ts) may also send raft frames:
+// one way, handled in arrival order outside the in-flight bound. Raft frames on any other
+// connection, and a refused peer handshake, get an error and close the connection (1008): the
+// sender is a misconfigured broker or not a broker at all, and answering each of its frames
+// would only multiply its traffic.
 import type { WebSocket } from 'ws'
 import {
   decodeRequest, encodeResponse, ErrorCode, FrameError, wireError, type Request, type ResponseProps,
@@ -11,12 +16,24 @@ import type { Logger } from '../log.js'
 import { AppendOrder } from '../partition/append-order.js'
 import { ReadLease, type ReadBufferPool } from '../partition/read-buffers.js'
 import type { ApiTable, RequestScope } from './api-table.js'
+import { admitPeer, type PeerAdmissionOptions } from './peer-admission.js'
+import type { RefusalLog } from './refusal-log.js'
 
 export interface SessionOptions {
   readonly apis: ApiTable
   readonly limits: Pick<BrokerLimits, 'frameBytesMax' | 'inFlightRequestsMax' | 'sendBufferBytesMax' | 'fetchResponseBytesMax'>
   /** Buffers fetches read into (api/fetch.ts). */
   readonly readBuffers: ReadBufferPool
+  /** This broker's cluster and node id, to admit peer brokers by; unset, peer handshakes are refused. */
+  readonly peers?: PeerAdmissionOptions
+}
+
+/** What the listener knows of a connection from its WebSocket upgrade. */
+export interface Upgrade {
+  /** The Origin header, sent by every browser and by nothing else we serve. */
+  readonly origin: string | undefined
+  readonly remote: string
+  readonly refusals: RefusalLog
 }
 
 export class Session {
@@ -30,11 +47,14 @@ export class Session {
   private fetchBytesExecuting = 0
   private readonly appendOrder = new AppendOrder()
   private readonly closed = new AbortController()
+  /** The broker node this connection proved to be, or null (a client). */
+  private peer: number | null = null
 
   constructor(
     private readonly ws: WebSocket,
     private readonly options: SessionOptions,
     private readonly log: Logger,
+    private readonly upgrade: Upgrade,
   ) {
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary))
     ws.on('close', () => this.closed.abort())
@@ -70,6 +90,7 @@ export class Session {
       return
     }
     const correlationId = request.correlationId
+    if (request.api === 'raft') return this.onRaftFrames(request)
     if (!this.handshakeDone && request.api !== 'handshake') {
       this.send({ correlationId, error: wireError(ErrorCode.HANDSHAKE_REQUIRED) })
       return
@@ -81,7 +102,15 @@ export class Session {
       })
       return
     }
-    if (request.api === 'handshake') this.handshakeDone = true
+    if (request.api === 'handshake') {
+      const peer = request.handshake!.peer
+      if (peer != null) {
+        const verdict = admitPeer(this.options.peers, peer, this.upgrade.origin)
+        if (!verdict.admitted) return this.refusePeer(correlationId, verdict.code, verdict.reason)
+        this.peer = verdict.nodeId
+      }
+      this.handshakeDone = true
+    }
     this.inFlight++
     this.waiting.push(request)
     this.startWaiting()
@@ -109,7 +138,7 @@ export class Session {
       this.waiting.splice(i, 1)
       this.fetchBytesExecuting += fetchBytes
       const lease = new ReadLease(this.options.readBuffers)
-      this.dispatch(request, { closed: this.closed.signal, appendOrder: this.appendOrder, lease })
+      this.dispatch(request, { closed: this.closed.signal, appendOrder: this.appendOrder, lease, peer: this.peer })
         .then((response) => {
           if (response !== null) this.send({ correlationId: request.correlationId, ...response }, lease)
           else lease.release()
@@ -128,7 +157,31 @@ export class Session {
     }
   }
 
-  /** Runs one request; null means no response (produce with acks=0). */
+  /** Raft frames: only from a proven peer, handed on at once and never answered. */
+  private onRaftFrames(request: Request): void {
+    if (this.peer === null) {
+      return this.refusePeer(0, ErrorCode.POLICY_VIOLATION, 'raft frames are accepted only from a broker of this cluster, after a handshake with `peer`')
+    }
+    const handler = this.options.apis.get('raft')
+    if (handler === undefined) return this.send({ correlationId: 0, error: wireError(ErrorCode.INVALID_REQUEST, 'this broker does not serve the raft API') })
+    const lease = new ReadLease(this.options.readBuffers)
+    try {
+      void handler(request, { closed: this.closed.signal, appendOrder: this.appendOrder, lease, peer: this.peer })
+    } catch (err) {
+      this.log.error('raft frames failed', { peer: this.peer, error: (err as Error).stack ?? String(err) })
+    } finally {
+      lease.release()
+    }
+  }
+
+  /** Logs the refusal (rate-limited), tells the sender why, and closes the connection. */
+  private refusePeer(correlationId: number, code: ErrorCode, reason: string): void {
+    this.upgrade.refusals.refused('peer', { reason, remote: this.upgrade.remote, origin: this.upgrade.origin })
+    this.send({ correlationId, error: wireError(code, reason) })
+    this.ws.close(1008, 'refused as a peer broker; see the error frame')
+  }
+
+  /** Runs one request; null means no response (produce with acks=0, raft frames). */
   private async dispatch(r: Request, scope: RequestScope): Promise<ResponseProps | null> {
     const handler = this.options.apis.get(r.api!)
     if (handler === undefined) return { error: wireError(ErrorCode.INVALID_REQUEST, `this broker does not serve the ${String(r.api)} API`) }

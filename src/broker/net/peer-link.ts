@@ -1,0 +1,241 @@
+// One outbound connection to one peer broker, carrying Raft frames one way. Opened on first
+// use and proven with a peer handshake (our cluster id and node id); the answer must come from
+// the node we meant, in our cluster, or the attempt fails. After a failure the link waits a
+// jittered, doubling back-off before it tries again, and only if frames are waiting. Frames
+// queued in one event-loop turn leave together on setImmediate, packed into as few WebSocket
+// messages as the peer's frame limit (from its handshake answer) allows. Frames are dropped
+// and counted, never buffered without bound: over the queue's limits, while the peer's socket
+// holds more than sendBufferBytesMax unsent bytes, and when the connection fails.
+import WebSocket from 'ws'
+import { decodeResponse, encodeRequest, errorName, PROTOCOL_VERSION, type Response } from '../../protocol/index.js'
+import type { NodeId } from '../../raft/types.js'
+import { PEER_CLOSE_TIMEOUT_MS, PEER_RESPONSE_BYTES_MAX, type PeerLimits } from '../limits.js'
+import type { Logger } from '../log.js'
+import { fitsOneMessage, packRaftFrames } from './peer-envelope.js'
+import { DROP_REASONS, PeerQueue, type DropReason } from './peer-queue.js'
+import type { PeerWarnings } from './peer-warnings.js'
+
+export interface PeerLinkOptions {
+  readonly self: NodeId
+  readonly clusterId: string
+  readonly node: NodeId
+  readonly url: string
+  readonly limits: PeerLimits
+  readonly log: Logger
+  readonly warnings: PeerWarnings
+  /** The link's open connection closed (not called for attempts that never opened, nor on close()). */
+  readonly closed: (node: NodeId, reason: string) => void
+}
+
+type LinkState =
+  | { readonly kind: 'idle' }
+  | { readonly kind: 'connecting'; readonly ws: WebSocket; readonly deadline: NodeJS.Timeout }
+  | { readonly kind: 'open'; readonly ws: WebSocket; readonly messageBytesMax: number }
+  | { readonly kind: 'backoff'; readonly timer: NodeJS.Timeout }
+  | { readonly kind: 'closed' }
+
+export interface PeerLinkStats {
+  readonly node: NodeId
+  readonly url: string
+  readonly state: LinkState['kind']
+  /** Peer handshakes that succeeded. */
+  readonly connects: number
+  /** Attempts that failed since the last success. */
+  readonly failures: number
+  readonly framesSent: number
+  /** The WebSocket messages those frames left in. */
+  readonly messagesSent: number
+  readonly bytesSent: number
+  readonly queued: number
+  /** Bytes sent to the socket and not yet on the wire (a slow peer's backlog). */
+  readonly unsentBytes: number
+  readonly dropped: Readonly<Record<DropReason, number>>
+}
+
+const HANDSHAKE_CORRELATION_ID = 1
+
+export class PeerLink {
+  private state: LinkState = { kind: 'idle' }
+  private readonly queue: PeerQueue
+  private flushScheduled = false
+  private connects = 0
+  private failures = 0
+  private framesSent = 0
+  private messagesSent = 0
+  private bytesSent = 0
+  private readonly dropped = Object.fromEntries(DROP_REASONS.map((r) => [r, 0])) as Record<DropReason, number>
+
+  constructor(private readonly o: PeerLinkOptions) {
+    this.queue = new PeerQueue(o.limits)
+  }
+
+  get url(): string {
+    return this.o.url
+  }
+
+  /** Queues one encoded frame of partition `pair` (any string naming it) for the next flush. */
+  send(pair: string, frame: Uint8Array): void {
+    const s = this.state
+    if (s.kind === 'closed') return this.drop('closed')
+    if (s.kind === 'open') {
+      if (s.ws.bufferedAmount > this.o.limits.sendBufferBytesMax) return this.drop('slowPeer')
+      if (!fitsOneMessage(frame.length, this.o.self, this.o.node, s.messageBytesMax)) return this.drop('tooLarge')
+    }
+    const refused = this.queue.offer(pair, frame)
+    if (refused !== null) return this.drop(refused)
+    if (s.kind === 'open') this.scheduleFlush()
+    else if (s.kind === 'idle') this.connect()
+  }
+
+  stats(): PeerLinkStats {
+    return {
+      node: this.o.node, url: this.o.url, state: this.state.kind, connects: this.connects, failures: this.failures,
+      framesSent: this.framesSent, messagesSent: this.messagesSent, bytesSent: this.bytesSent, queued: this.queue.length,
+      unsentBytes: this.state.kind === 'open' ? this.state.ws.bufferedAmount : 0, dropped: { ...this.dropped },
+    }
+  }
+
+  /** Sends what is queued (a resigning leader's EndQuorumEpoch), then closes; frames sent later are dropped. */
+  async close(): Promise<void> {
+    const s = this.state
+    this.state = { kind: 'closed' }
+    if (s.kind === 'backoff') clearTimeout(s.timer)
+    if (s.kind === 'connecting') {
+      clearTimeout(s.deadline)
+      s.ws.terminate()
+    }
+    if (s.kind === 'open') {
+      this.sendQueued(s.ws, s.messageBytesMax)
+      await closeWithin(s.ws, PEER_CLOSE_TIMEOUT_MS)
+    }
+    this.drop('closed', this.queue.takeAll().length)
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return
+    this.flushScheduled = true
+    setImmediate(() => {
+      this.flushScheduled = false
+      const s = this.state
+      if (s.kind === 'open') this.sendQueued(s.ws, s.messageBytesMax)
+    })
+  }
+
+  private sendQueued(ws: WebSocket, messageBytesMax: number): void {
+    const queued = this.queue.takeAll()
+    // Frames queued before the peer's frame limit was known may not fit it.
+    const frames = queued.filter((f) => fitsOneMessage(f.length, this.o.self, this.o.node, messageBytesMax))
+    this.drop('tooLarge', queued.length - frames.length)
+    for (const message of packRaftFrames(this.o.self, this.o.node, frames, messageBytesMax)) {
+      ws.send(message, { binary: true })
+      this.messagesSent++
+      this.bytesSent += message.length
+    }
+    this.framesSent += frames.length
+  }
+
+  private connect(): void {
+    const { url, limits } = this.o
+    const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: PEER_RESPONSE_BYTES_MAX, handshakeTimeout: limits.connectTimeoutMs })
+    const deadline = setTimeout(() => this.lost(ws, `no peer handshake within ${limits.connectTimeoutMs} ms`), limits.connectTimeoutMs).unref()
+    this.state = { kind: 'connecting', ws, deadline }
+    let error = ''
+    ws.on('open', () => {
+      const peer = { clusterId: this.o.clusterId, nodeId: this.o.self }
+      ws.send(encodeRequest({ correlationId: HANDSHAKE_CORRELATION_ID, handshake: { protocolVersion: PROTOCOL_VERSION, clientId: `broker-${this.o.self}`, clientSoftware: 'bitacora-broker', peer } }))
+    })
+    ws.on('message', (data, isBinary) => this.onAnswer(ws, data as Buffer, isBinary))
+    ws.on('error', (err) => (error = err.message))
+    ws.on('close', (code, reason) => this.lost(ws, reason.length > 0 ? `closed (${code}): ${reason.toString()}` : error || `closed (${code})`))
+  }
+
+  /** The peer's answers: its handshake, or an error about frames it refused (raft frames are never answered). */
+  private onAnswer(ws: WebSocket, data: Buffer, isBinary: boolean): void {
+    const s = this.state
+    if ((s.kind !== 'connecting' && s.kind !== 'open') || s.ws !== ws) return
+    let answer: Response
+    try {
+      if (!isBinary) throw new Error('a text message')
+      answer = decodeResponse(data, PEER_RESPONSE_BYTES_MAX)
+    } catch (err) {
+      return this.lost(ws, `answered with an undecodable frame (${(err as Error).message})`)
+    }
+    if (s.kind === 'open') {
+      const error = answer.error
+      this.o.warnings.warn(`answer:${this.o.node}`, 'peer answered with an error', { node: this.o.node, code: error ? errorName(error.code ?? 0) : null, error: error?.message })
+      return
+    }
+    const refusal = handshakeRefusal(answer, this.o.clusterId, this.o.node)
+    if (refusal !== null) return this.lost(ws, refusal)
+    clearTimeout(s.deadline)
+    this.state = { kind: 'open', ws, messageBytesMax: answer.handshake!.maxFrameBytes ?? 0 }
+    this.o.log.info('peer connected', { node: this.o.node, url: this.o.url, failedAttempts: this.failures })
+    this.failures = 0
+    this.connects++
+    this.scheduleFlush()
+  }
+
+  /** The connection failed, or closed: drop what it would have carried and back off. */
+  private lost(ws: WebSocket, reason: string): void {
+    const s = this.state
+    if ((s.kind !== 'connecting' && s.kind !== 'open') || s.ws !== ws) return // an old socket's last events
+    if (s.kind === 'connecting') clearTimeout(s.deadline)
+    ws.terminate()
+    this.drop('unreachable', this.queue.takeAll().length)
+    this.failures++
+    const delayMs = backoffMs(this.failures, this.o.limits)
+    this.state = { kind: 'backoff', timer: setTimeout(() => this.retry(), delayMs).unref() }
+    const fields = { node: this.o.node, url: this.o.url, reason, retryInMs: Math.round(delayMs) }
+    if (s.kind === 'open') {
+      this.o.log.warn('peer connection closed', fields)
+      this.o.closed(this.o.node, reason)
+    } else {
+      this.o.warnings.warn(`unreachable:${this.o.node}`, 'peer unreachable', { ...fields, failedAttempts: this.failures })
+    }
+  }
+
+  /** Back-off over: try again if frames wait, else connect on the next one. */
+  private retry(): void {
+    if (this.state.kind !== 'backoff') return
+    if (this.queue.length > 0) this.connect()
+    else this.state = { kind: 'idle' }
+  }
+
+  private drop(reason: DropReason, frames = 1): void {
+    if (frames === 0) return
+    this.dropped[reason] += frames
+    // Drops on a failed connection or a closed transport follow an event logged already.
+    if (reason === 'unreachable' || reason === 'closed') return
+    this.o.warnings.warn(`drop:${this.o.node}:${reason}`, 'raft frames to a peer dropped', { node: this.o.node, reason, frames, droppedSoFar: this.dropped[reason] })
+  }
+}
+
+/** Why a peer handshake answer does not admit us to the node we meant, or null. */
+function handshakeRefusal(answer: Response, clusterId: string, node: NodeId): string | null {
+  if (answer.error != null) return `refused the peer handshake: ${errorName(answer.error.code ?? 0)}: ${answer.error.message}`
+  const h = answer.handshake
+  if (h == null) return 'answered the peer handshake with something else'
+  if (h.clusterId !== clusterId) return `is a broker of cluster ${h.clusterId}, not of this one (${clusterId})`
+  if (h.brokerId !== node) return `is broker ${h.brokerId}, not node ${node}: check the peer URLs`
+  if (!((h.maxFrameBytes ?? 0) > 0)) return 'announced no frame limit'
+  return null
+}
+
+/** Doubling from min per failure up to max, jittered to half to all of it so peers do not retry in step. */
+function backoffMs(failures: number, limits: Pick<PeerLimits, 'reconnectBackoffMsMin' | 'reconnectBackoffMsMax'>): number {
+  const base = Math.min(limits.reconnectBackoffMsMax, limits.reconnectBackoffMsMin * 2 ** Math.min(failures - 1, 30))
+  return base / 2 + (Math.random() * base) / 2
+}
+
+/** Closes with a close frame after the queued data; a peer that does not answer it in time is cut off. */
+function closeWithin(ws: WebSocket, timeoutMs: number): Promise<void> {
+  if (ws.readyState === WebSocket.CLOSED) return Promise.resolve()
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => ws.terminate(), timeoutMs).unref()
+    ws.once('close', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+    ws.close(1001, 'broker stopping')
+  })
+}

@@ -1,0 +1,340 @@
+// Raft messages on the wire: the core's Message <-> one RaftFrame (proto), tagged with its
+// partition's (topic id, partition). Record bytes and snapshot chunks travel as `bytes`, as
+// the shell attached them. Decoding checks every field the Message needs, so a frame from a
+// buggy or hostile peer is refused whole with a RaftWireError, never handed on half-built.
+// `from` and `to` travel once per RaftFrames envelope, checked by the receiver (peer-receiver.ts).
+import { bitacora } from '../../protocol/index.js'
+import type { FetchResponse, FetchSnapshotResponse, Message, NodeId, SnapshotId } from '../../raft/types.js'
+
+type Frame = bitacora.RaftFrame.$Properties
+type FetchResponseFrame = bitacora.RaftFetchResponse.$Properties
+type SnapshotResponseFrame = bitacora.RaftFetchSnapshotResponse.$Properties
+
+export type RaftWireErrorCode =
+  /** A received frame is not a message the core could take (missing, mistyped or out-of-range fields). */
+  | 'RAFT_FRAME_MALFORMED'
+  /** A message to send cannot be put on the wire (a shell bug: bad topic id, records not attached). */
+  | 'RAFT_MESSAGE_UNENCODABLE'
+
+export class RaftWireError extends Error {
+  override name = 'RaftWireError'
+  constructor(readonly code: RaftWireErrorCode, message: string) {
+    super(message)
+  }
+}
+
+/** One message for one partition's Raft group. */
+export interface PartitionMessage {
+  /** 32 lowercase hex digits, as the metadata image keys topics. */
+  readonly topicId: string
+  readonly partition: number
+  readonly message: Message
+}
+
+const TOPIC_ID_BYTES = 16
+const INT32_MAX = 0x7fffffff
+/** Node id of "no leader" on the wire (proto3 has no null). */
+const NO_NODE = -1
+
+// ---- Message -> frame
+
+/** The wire form of `message`, for the Raft group of (topicId, partition). */
+export function encodeRaftFrame(topicId: string, partition: number, message: Message): Uint8Array {
+  return bitacora.RaftFrame.encode(toRaftFrame(topicId, partition, message)).finish()
+}
+
+export function toRaftFrame(topicId: string, partition: number, m: Message): Frame {
+  if (!Number.isInteger(partition) || partition < 0 || partition > INT32_MAX) unencodable(`partition ${partition} is not an int32 >= 0`)
+  const frame: Frame = { topicId: topicIdBytes(topicId), partition, epoch: m.epoch }
+  switch (m.type) {
+    case 'vote':
+      frame.vote = { preVote: m.preVote, lastEpoch: m.lastEpoch, logEnd: m.logEnd }
+      break
+    case 'voteResponse':
+      frame.voteResponse = { preVote: m.preVote, granted: m.granted, leaderId: m.leaderId ?? NO_NODE }
+      break
+    case 'beginQuorumEpoch':
+      frame.beginQuorumEpoch = {}
+      break
+    case 'endQuorumEpoch':
+      frame.endQuorumEpoch = { preferredSuccessors: [...m.preferredSuccessors] }
+      break
+    case 'fetch':
+      frame.fetch = { fetchId: m.fetchId, fetchOffset: m.fetchOffset, lastFetchedEpoch: m.lastFetchedEpoch, flushedOffset: m.flushedOffset, maxBytes: m.maxBytes }
+      break
+    case 'fetchResponse':
+      frame.fetchResponse = fetchResponseFrame(m)
+      break
+    case 'fetchSnapshot':
+      frame.fetchSnapshot = { snapshotId: snapshotIdFrame(m.snapshotId), position: m.position, maxBytes: m.maxBytes }
+      break
+    case 'fetchSnapshotResponse':
+      frame.fetchSnapshotResponse = snapshotResponseFrame(m)
+      break
+  }
+  return frame
+}
+
+function fetchResponseFrame(m: FetchResponse): FetchResponseFrame {
+  const base = { fetchId: m.fetchId, fetchOffset: m.fetchOffset }
+  switch (m.kind) {
+    case 'records': {
+      const records = recordBytes(m.records, 'a fetch response')
+      // No records and empty records are one thing on the wire (the shell attaches null for an empty read).
+      return { ...base, highWatermark: m.highWatermark, records: records === null || records.length === 0 ? {} : { records } }
+    }
+    case 'diverging':
+      return { ...base, highWatermark: m.highWatermark, diverging: { divergingEpoch: m.divergingEpoch, divergingEndOffset: m.divergingEndOffset } }
+    case 'outOfRange':
+      return { ...base, highWatermark: m.highWatermark, outOfRange: { logStart: m.logStart, logStartEpoch: m.logStartEpoch, voters: [...m.voters] } }
+    case 'snapshot': {
+      const s = m.snapshot
+      return { ...base, highWatermark: m.highWatermark, snapshot: { snapshotId: snapshotIdFrame(s), sizeBytes: s.sizeBytes, voters: [...m.voters] } }
+    }
+    case 'notLeader':
+      return { ...base, notLeader: { leaderId: m.leaderId ?? NO_NODE } }
+  }
+}
+
+function snapshotResponseFrame(m: FetchSnapshotResponse): SnapshotResponseFrame {
+  const base = { snapshotId: snapshotIdFrame(m.snapshotId), position: m.position }
+  switch (m.kind) {
+    case 'chunk': {
+      const chunk = recordBytes(m.chunk, 'a snapshot chunk')
+      if (chunk === null || chunk.length !== m.length || m.length === 0) {
+        unencodable(`a snapshot chunk of length ${m.length} carries ${chunk === null ? 'no bytes' : `${chunk.length} bytes`} (attachSnapshotChunk not carried out?)`)
+      }
+      return { ...base, chunk: { sizeBytes: m.sizeBytes, chunk } }
+    }
+    case 'notFound':
+      return { ...base, notFound: {} }
+    case 'notLeader':
+      return { ...base, notLeader: { leaderId: m.leaderId ?? NO_NODE } }
+  }
+}
+
+const snapshotIdFrame = (s: SnapshotId) => ({ endOffset: s.endOffset, epoch: s.epoch })
+
+function recordBytes(records: unknown, what: string): Uint8Array | null {
+  if (records === null || records instanceof Uint8Array) return records
+  return unencodable(`${what} carries records that are not bytes`)
+}
+
+function unencodable(message: string): never {
+  throw new RaftWireError('RAFT_MESSAGE_UNENCODABLE', message)
+}
+
+// ---- frame -> Message
+
+/**
+ * The message a received frame carries, from `from` to `to` (the envelope's, already checked
+ * against the connection). Throws RaftWireError (RAFT_FRAME_MALFORMED) naming the bad field.
+ */
+export function fromRaftFrame(frame: Frame, from: NodeId, to: NodeId): PartitionMessage {
+  const f = object(frame, 'frame')
+  const topicId = topicIdHex(f.topicId)
+  const partition = int32(f.partition, 'partition')
+  const epoch = int32(f.epoch, 'epoch')
+  const base = { from, to, epoch }
+  let message: Message
+  switch (kindOf(f, FRAME_KINDS, 'message')) {
+    case 'vote': {
+      const v = object(f.vote, 'vote')
+      message = { type: 'vote', ...base, preVote: bool(v.preVote, 'vote.preVote'), lastEpoch: int32(v.lastEpoch, 'vote.lastEpoch'), logEnd: offset(v.logEnd, 'vote.logEnd') }
+      break
+    }
+    case 'voteResponse': {
+      const v = object(f.voteResponse, 'voteResponse')
+      message = {
+        type: 'voteResponse', ...base, preVote: bool(v.preVote, 'voteResponse.preVote'), granted: bool(v.granted, 'voteResponse.granted'),
+        leaderId: leaderId(v.leaderId, 'voteResponse.leaderId'),
+      }
+      break
+    }
+    case 'beginQuorumEpoch':
+      object(f.beginQuorumEpoch, 'beginQuorumEpoch')
+      message = { type: 'beginQuorumEpoch', ...base }
+      break
+    case 'endQuorumEpoch':
+      message = { type: 'endQuorumEpoch', ...base, preferredSuccessors: nodeIds(object(f.endQuorumEpoch, 'endQuorumEpoch').preferredSuccessors, 'endQuorumEpoch.preferredSuccessors', false) }
+      break
+    case 'fetch': {
+      const v = object(f.fetch, 'fetch')
+      message = {
+        type: 'fetch', ...base, fetchId: offset(v.fetchId, 'fetch.fetchId'), fetchOffset: offset(v.fetchOffset, 'fetch.fetchOffset'),
+        lastFetchedEpoch: int32(v.lastFetchedEpoch, 'fetch.lastFetchedEpoch'), flushedOffset: offset(v.flushedOffset, 'fetch.flushedOffset'),
+        maxBytes: int32(v.maxBytes, 'fetch.maxBytes'),
+      }
+      break
+    }
+    case 'fetchResponse':
+      message = fetchResponseOf(object(f.fetchResponse, 'fetchResponse'), base)
+      break
+    case 'fetchSnapshot': {
+      const v = object(f.fetchSnapshot, 'fetchSnapshot')
+      message = {
+        type: 'fetchSnapshot', ...base, snapshotId: snapshotIdOf(v.snapshotId, 'fetchSnapshot.snapshotId'),
+        position: offset(v.position, 'fetchSnapshot.position'), maxBytes: int32(v.maxBytes, 'fetchSnapshot.maxBytes'),
+      }
+      break
+    }
+    case 'fetchSnapshotResponse':
+      message = snapshotResponseOf(object(f.fetchSnapshotResponse, 'fetchSnapshotResponse'), base)
+      break
+  }
+  return { topicId, partition, message }
+}
+
+interface Base {
+  readonly from: NodeId
+  readonly to: NodeId
+  readonly epoch: number
+}
+
+const FRAME_KINDS = ['vote', 'voteResponse', 'beginQuorumEpoch', 'endQuorumEpoch', 'fetch', 'fetchResponse', 'fetchSnapshot', 'fetchSnapshotResponse'] as const
+const FETCH_RESPONSE_KINDS = ['records', 'diverging', 'outOfRange', 'snapshot', 'notLeader'] as const
+const SNAPSHOT_RESPONSE_KINDS = ['chunk', 'notFound', 'notLeader'] as const
+
+function fetchResponseOf(v: FetchResponseFrame, b: Base): FetchResponse {
+  const base = { type: 'fetchResponse' as const, ...b, fetchId: offset(v.fetchId, 'fetchResponse.fetchId'), fetchOffset: offset(v.fetchOffset, 'fetchResponse.fetchOffset') }
+  const kind = kindOf(v, FETCH_RESPONSE_KINDS, 'fetchResponse kind')
+  if (kind === 'notLeader') return { ...base, kind, leaderId: leaderId(object(v.notLeader, 'fetchResponse.notLeader').leaderId, 'fetchResponse.notLeader.leaderId') }
+  const highWatermark = offset(v.highWatermark, 'fetchResponse.highWatermark')
+  switch (kind) {
+    case 'records': {
+      const records = object(v.records, 'fetchResponse.records').records
+      return { ...base, kind, highWatermark, records: records == null || (records instanceof Uint8Array && records.length === 0) ? null : bytes(records, 'fetchResponse.records.records') }
+    }
+    case 'diverging': {
+      const d = object(v.diverging, 'fetchResponse.diverging')
+      return { ...base, kind, highWatermark, divergingEpoch: int32(d.divergingEpoch, 'diverging.divergingEpoch'), divergingEndOffset: offset(d.divergingEndOffset, 'diverging.divergingEndOffset') }
+    }
+    case 'outOfRange': {
+      const o = object(v.outOfRange, 'fetchResponse.outOfRange')
+      return {
+        ...base, kind, highWatermark, logStart: offset(o.logStart, 'outOfRange.logStart'), logStartEpoch: int32(o.logStartEpoch, 'outOfRange.logStartEpoch'),
+        voters: nodeIds(o.voters, 'outOfRange.voters', true),
+      }
+    }
+    case 'snapshot': {
+      const s = object(v.snapshot, 'fetchResponse.snapshot')
+      const id = snapshotIdOf(s.snapshotId, 'snapshot.snapshotId')
+      return { ...base, kind, highWatermark, snapshot: { ...id, sizeBytes: offset(s.sizeBytes, 'snapshot.sizeBytes') }, voters: nodeIds(s.voters, 'snapshot.voters', true) }
+    }
+  }
+}
+
+function snapshotResponseOf(v: SnapshotResponseFrame, b: Base): FetchSnapshotResponse {
+  const base = {
+    type: 'fetchSnapshotResponse' as const, ...b, snapshotId: snapshotIdOf(v.snapshotId, 'fetchSnapshotResponse.snapshotId'),
+    position: offset(v.position, 'fetchSnapshotResponse.position'),
+  }
+  switch (kindOf(v, SNAPSHOT_RESPONSE_KINDS, 'fetchSnapshotResponse kind')) {
+    case 'chunk': {
+      const c = object(v.chunk, 'fetchSnapshotResponse.chunk')
+      const chunk = bytes(c.chunk, 'chunk.chunk')
+      if (chunk.length === 0) malformed('chunk.chunk is empty (a snapshot chunk has at least one byte)')
+      return { ...base, kind: 'chunk', sizeBytes: offset(c.sizeBytes, 'chunk.sizeBytes'), length: chunk.length, chunk }
+    }
+    case 'notFound':
+      return { ...base, kind: 'notFound' }
+    case 'notLeader':
+      return { ...base, kind: 'notLeader', leaderId: leaderId(object(v.notLeader, 'fetchSnapshotResponse.notLeader').leaderId, 'fetchSnapshotResponse.notLeader.leaderId') }
+  }
+}
+
+/** The one field of `kinds` that is set: none or several is a malformed frame. */
+function kindOf<K extends string>(v: object, kinds: readonly K[], what: string): K {
+  let found: K | null = null
+  for (const k of kinds) {
+    if ((v as Record<string, unknown>)[k] == null) continue
+    if (found !== null) malformed(`${what}: both ${found} and ${k} are set`)
+    found = k
+  }
+  return found ?? malformed(`${what} is missing (none of ${kinds.join(', ')})`)
+}
+
+// Field readers. Absent scalars are proto3's defaults (0, false); anything else of the wrong
+// type or range is refused by name.
+
+function int32(v: unknown, field: string): number {
+  const n = v ?? 0
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > INT32_MAX) malformed(`${field} is ${String(n)}, not an int32 >= 0`)
+  return n as number
+}
+
+/** An offset, position, size or id: an integer in [0, 2^53). */
+function offset(v: unknown, field: string): number {
+  const n = v ?? 0
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 0) malformed(`${field} is ${String(n)}, not an integer in [0, 2^53)`)
+  return n as number
+}
+
+function bool(v: unknown, field: string): boolean {
+  const b = v ?? false
+  if (typeof b !== 'boolean') malformed(`${field} is ${String(b)}, not a boolean`)
+  return b as boolean
+}
+
+function leaderId(v: unknown, field: string): NodeId | null {
+  return v === NO_NODE ? null : int32(v, field)
+}
+
+function nodeIds(v: unknown, field: string, nonEmpty: boolean): NodeId[] {
+  const list = v ?? []
+  if (!Array.isArray(list)) malformed(`${field} is not a list`)
+  const ids = (list as unknown[]).map((id, i) => int32(id, `${field}[${i}]`))
+  if (nonEmpty && ids.length === 0) malformed(`${field} is empty`)
+  if (new Set(ids).size !== ids.length) malformed(`${field} names a node twice (${ids.join(', ')})`)
+  return ids
+}
+
+function object<T>(v: T | null | undefined, field: string): T {
+  if (v === null || v === undefined) malformed(`${field} is missing`)
+  if (typeof v !== 'object' || Array.isArray(v) || v instanceof Uint8Array) malformed(`${field} is not a message`)
+  return v as T
+}
+
+function bytes(v: unknown, field: string): Uint8Array {
+  if (!(v instanceof Uint8Array)) malformed(`${field} is not bytes`)
+  return v as Uint8Array
+}
+
+function snapshotIdOf(v: bitacora.RaftSnapshotId.$Properties | null | undefined, field: string): SnapshotId {
+  const s = object(v, field)
+  return { endOffset: offset(s.endOffset, `${field}.endOffset`), epoch: int32(s.epoch, `${field}.epoch`) }
+}
+
+function malformed(message: string): never {
+  throw new RaftWireError('RAFT_FRAME_MALFORMED', `raft frame: ${message}`)
+}
+
+// ---- Topic ids: 32 hex digits in the broker, 16 bytes on the wire
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'))
+
+/** The value of a lowercase hex digit's char code, or -1. (No regex or substrings: this runs per message sent.) */
+function hexDigit(c: number): number {
+  return c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1
+}
+
+function topicIdBytes(hex: string): Uint8Array {
+  if (typeof hex !== 'string' || hex.length !== 2 * TOPIC_ID_BYTES) unencodable(`topic id ${String(hex)} is not 32 lowercase hex digits`)
+  const out = new Uint8Array(TOPIC_ID_BYTES)
+  for (let i = 0; i < TOPIC_ID_BYTES; i++) {
+    const hi = hexDigit(hex.charCodeAt(2 * i))
+    const lo = hexDigit(hex.charCodeAt(2 * i + 1))
+    if (hi < 0 || lo < 0) unencodable(`topic id ${hex} is not 32 lowercase hex digits`)
+    out[i] = (hi << 4) | lo
+  }
+  return out
+}
+
+function topicIdHex(v: unknown): string {
+  if (!(v instanceof Uint8Array) || v.length !== TOPIC_ID_BYTES) {
+    malformed(`topicId is ${v instanceof Uint8Array ? `${v.length} bytes` : 'missing'}, not ${TOPIC_ID_BYTES}`)
+  }
+  let hex = ''
+  for (let i = 0; i < TOPIC_ID_BYTES; i++) hex += HEX[(v as Uint8Array)[i]]
+  return hex
+}

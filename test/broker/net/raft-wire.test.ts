@@ -1,0 +1,208 @@
+// Every kind of the core's Message crosses the wire exactly (through the real envelope and the
+// real request decoder), and a malformed frame — a missing part, a field of the wrong type or
+// range, several kinds at once, garbage bytes — is refused with a RaftWireError naming the
+// field, never a crash or a half-built Message.
+import t, { type Test } from 'tap'
+import fc from 'fast-check'
+import { isDeepStrictEqual } from 'node:util'
+import { bitacora, decodeRequest, FrameError } from '../../../src/protocol/index.js'
+import type { Message } from '../../../src/raft/types.js'
+import { packRaftFrames } from '../../../src/broker/net/peer-envelope.js'
+import { encodeRaftFrame, fromRaftFrame, RaftWireError, toRaftFrame, type PartitionMessage } from '../../../src/broker/net/raft-wire.js'
+
+const INT32_MAX = 0x7fffffff
+const node = fc.integer({ min: 0, max: INT32_MAX })
+const epoch = fc.integer({ min: 0, max: INT32_MAX })
+const offset = fc.oneof(fc.integer({ min: 0, max: 1_000_000 }), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }))
+const leader = fc.option(node, { nil: null })
+const bytes = fc.uint8Array({ minLength: 1, maxLength: 300 })
+const voters = fc.uniqueArray(node, { minLength: 1, maxLength: 7 })
+const snapshotId = fc.record({ endOffset: offset, epoch })
+const topicId = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => Buffer.from(b).toString('hex'))
+
+function messageOf(from: number, to: number): fc.Arbitrary<Message> {
+  const base = { from: fc.constant(from), to: fc.constant(to), epoch }
+  const fetchResponse = { ...base, type: fc.constant('fetchResponse' as const), fetchId: offset, fetchOffset: offset }
+  const snapshotResponse = { ...base, type: fc.constant('fetchSnapshotResponse' as const), snapshotId, position: offset }
+  return fc.oneof(
+    fc.record({ ...base, type: fc.constant('vote' as const), preVote: fc.boolean(), lastEpoch: epoch, logEnd: offset }),
+    fc.record({ ...base, type: fc.constant('voteResponse' as const), preVote: fc.boolean(), granted: fc.boolean(), leaderId: leader }),
+    fc.record({ ...base, type: fc.constant('beginQuorumEpoch' as const) }),
+    fc.record({ ...base, type: fc.constant('endQuorumEpoch' as const), preferredSuccessors: fc.uniqueArray(node, { maxLength: 5 }) }),
+    fc.record({
+      ...base, type: fc.constant('fetch' as const), fetchId: offset, fetchOffset: offset, lastFetchedEpoch: epoch, flushedOffset: offset,
+      maxBytes: fc.integer({ min: 0, max: INT32_MAX }),
+    }),
+    fc.record({ ...fetchResponse, kind: fc.constant('records' as const), highWatermark: offset, records: fc.option(bytes, { nil: null }) }),
+    fc.record({ ...fetchResponse, kind: fc.constant('diverging' as const), highWatermark: offset, divergingEpoch: epoch, divergingEndOffset: offset }),
+    fc.record({ ...fetchResponse, kind: fc.constant('outOfRange' as const), highWatermark: offset, logStart: offset, logStartEpoch: epoch, voters }),
+    fc.record({
+      ...fetchResponse, kind: fc.constant('snapshot' as const), highWatermark: offset,
+      snapshot: fc.record({ endOffset: offset, epoch, sizeBytes: offset }), voters,
+    }),
+    fc.record({ ...fetchResponse, kind: fc.constant('notLeader' as const), leaderId: leader }),
+    fc.record({ ...base, type: fc.constant('fetchSnapshot' as const), snapshotId, position: offset, maxBytes: fc.integer({ min: 0, max: INT32_MAX }) }),
+    fc.record({ ...snapshotResponse, kind: fc.constant('chunk' as const), sizeBytes: offset, chunk: bytes }).map((m) => ({ ...m, length: m.chunk.length })),
+    fc.record({ ...snapshotResponse, kind: fc.constant('notFound' as const) }),
+    fc.record({ ...snapshotResponse, kind: fc.constant('notLeader' as const), leaderId: leader }),
+  )
+}
+
+const envelope = fc.tuple(node, node).chain(([from, to]) =>
+  fc.record({
+    from: fc.constant(from),
+    to: fc.constant(to),
+    items: fc.array(fc.record({ topicId, partition: fc.integer({ min: 0, max: INT32_MAX }), message: messageOf(from, to) }), { minLength: 1, maxLength: 8 }),
+  }),
+)
+
+/** Byte fields as plain Uint8Arrays (the decoder's are Buffers, views into the frame). */
+function plain(v: unknown): unknown {
+  if (v instanceof Uint8Array) return Uint8Array.from(v)
+  if (Array.isArray(v)) return v.map(plain)
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]))
+  return v
+}
+
+/** What the receiving broker gets from one WebSocket message. */
+function receive(bytes: Uint8Array, from: number, to: number): PartitionMessage[] {
+  const request = decodeRequest(bytes, 1 << 30)
+  if (request.api !== 'raft') throw new Error(`decoded a ${request.api} request`)
+  if (request.correlationId !== 0) throw new Error(`raft frames carry correlation id ${request.correlationId}`)
+  if ((request.raft!.from ?? 0) !== from || (request.raft!.to ?? 0) !== to) throw new Error('the envelope lost from or to')
+  return request.raft!.frames!.map((f) => fromRaftFrame(f, from, to))
+}
+
+t.test('every message kind round-trips exactly through the wire', async (t) => {
+  const kinds = new Set<string>()
+  fc.assert(
+    fc.property(envelope, ({ from, to, items }) => {
+      const frames = items.map((i) => encodeRaftFrame(i.topicId, i.partition, i.message))
+      const [message, ...more] = packRaftFrames(from, to, frames, 1 << 30)
+      if (more.length > 0) return false
+      const back = receive(message, from, to)
+      for (const i of items) kinds.add(`${i.message.type}/${'kind' in i.message ? i.message.kind : ''}`)
+      return isDeepStrictEqual(plain(back), plain(items))
+    }),
+    { numRuns: 2000 },
+  )
+  t.equal(kinds.size, 14, `all 14 kinds were generated (${[...kinds].join(', ')})`)
+})
+
+t.test('records travel as the bytes the shell attached; empty records and none are one thing', async (t) => {
+  const records = Uint8Array.from([1, 2, 3, 4])
+  const m: Message = { type: 'fetchResponse', from: 1, to: 2, epoch: 3, fetchId: 9, fetchOffset: 10, kind: 'records', highWatermark: 8, records }
+  const [got] = receive(packRaftFrames(1, 2, [encodeRaftFrame('00'.repeat(16), 0, m)], 1 << 20)[0], 1, 2)
+  t.same([...(got.message as { records: Uint8Array }).records], [1, 2, 3, 4])
+  const empty = { ...m, records: new Uint8Array(0) }
+  const [none] = receive(packRaftFrames(1, 2, [encodeRaftFrame('00'.repeat(16), 0, empty)], 1 << 20)[0], 1, 2)
+  t.equal((none.message as { records: unknown }).records, null)
+})
+
+t.test('a message the shell did not finish cannot be sent', async (t) => {
+  const base = { from: 1, to: 2, epoch: 3 }
+  const chunk: Message = { ...base, type: 'fetchSnapshotResponse', snapshotId: { endOffset: 5, epoch: 1 }, position: 0, kind: 'chunk', sizeBytes: 10, length: 4, chunk: null }
+  t.throws(() => encodeRaftFrame('00'.repeat(16), 0, chunk), { name: 'RaftWireError', code: 'RAFT_MESSAGE_UNENCODABLE', message: /no bytes.*attachSnapshotChunk/ })
+  t.throws(() => encodeRaftFrame('00'.repeat(16), 0, { ...chunk, chunk: new Uint8Array(3) } as Message), { code: 'RAFT_MESSAGE_UNENCODABLE', message: /length 4 carries 3 bytes/ })
+  const records: Message = { ...base, type: 'fetchResponse', fetchId: 1, fetchOffset: 0, kind: 'records', highWatermark: 0, records: 'not bytes' }
+  t.throws(() => encodeRaftFrame('00'.repeat(16), 0, records), { code: 'RAFT_MESSAGE_UNENCODABLE', message: /not bytes/ })
+  const vote: Message = { ...base, type: 'beginQuorumEpoch' }
+  t.throws(() => encodeRaftFrame('TOPIC', 0, vote), { code: 'RAFT_MESSAGE_UNENCODABLE', message: /topic id TOPIC is not 32 lowercase hex/ })
+  t.throws(() => encodeRaftFrame('00'.repeat(16), -1, vote), { code: 'RAFT_MESSAGE_UNENCODABLE', message: /partition -1/ })
+})
+
+/** Refused as malformed, with a message naming `field`. */
+function refused(t: Test, frame: unknown, field: RegExp, what: string): void {
+  t.throws(() => fromRaftFrame(frame as bitacora.RaftFrame.$Properties, 1, 2), { name: 'RaftWireError', code: 'RAFT_FRAME_MALFORMED', message: field }, what)
+}
+
+const TOPIC = new Uint8Array(16)
+
+t.test('missing parts are refused by name', async (t) => {
+  refused(t, { topicId: TOPIC, partition: 0, epoch: 1 }, /message is missing/, 'no message kind')
+  refused(t, { partition: 0, epoch: 1, beginQuorumEpoch: {} }, /topicId is missing, not 16/, 'no topic id')
+  refused(t, { topicId: new Uint8Array(15), beginQuorumEpoch: {} }, /topicId is 15 bytes, not 16/, 'short topic id')
+  refused(t, { topicId: TOPIC, beginQuorumEpoch: {}, vote: {} }, /both vote and beginQuorumEpoch|both beginQuorumEpoch and vote/, 'two kinds')
+  refused(t, { topicId: TOPIC, fetchResponse: { fetchId: 1 } }, /fetchResponse kind is missing/, 'fetch response without a kind')
+  refused(t, { topicId: TOPIC, fetchResponse: { records: {}, notLeader: {} } }, /both records and notLeader/, 'fetch response of two kinds')
+  refused(t, { topicId: TOPIC, fetchSnapshot: { position: 0 } }, /fetchSnapshot\.snapshotId is missing/, 'no snapshot id')
+  refused(t, { topicId: TOPIC, fetchSnapshotResponse: { snapshotId: {}, chunk: { sizeBytes: 3 } } }, /chunk\.chunk is not bytes/, 'chunk without bytes')
+  refused(t, { topicId: TOPIC, fetchSnapshotResponse: { snapshotId: {}, chunk: { chunk: new Uint8Array(0) } } }, /chunk\.chunk is empty/, 'empty chunk')
+  refused(t, { topicId: TOPIC, fetchResponse: { outOfRange: { logStart: 5 } } }, /outOfRange\.voters is empty/, 'no voters')
+  refused(t, { topicId: TOPIC, fetchResponse: { snapshot: { voters: [1] } } }, /snapshot\.snapshotId is missing/, 'snapshot without id')
+  refused(t, { topicId: TOPIC, fetchResponse: { outOfRange: { voters: [1, 2, 1] } } }, /names a node twice/, 'a voter twice')
+})
+
+/** Values no field of any type may hold. */
+const poison = fc.constantFrom<unknown>(-2, 2 ** 53, 1.5, Number.NaN, '7', true, {}, [1], new Uint8Array(2))
+
+/** The paths of every leaf (scalar, bytes or list element) of a frame object. */
+function leaves(v: unknown, path: string[] = []): string[][] {
+  if (v instanceof Uint8Array || v === null || typeof v !== 'object') return [path]
+  const entries = Array.isArray(v) ? v.map((x, i) => [String(i), x] as const) : Object.entries(v)
+  return entries.length === 0 ? [] : entries.flatMap(([k, x]) => leaves(x, [...path, k]))
+}
+
+function withLeaf(v: unknown, path: readonly string[], value: unknown): unknown {
+  if (path.length === 0) return value
+  const [k, ...rest] = path
+  if (Array.isArray(v)) return v.map((x, i) => (String(i) === k ? withLeaf(x, rest, value) : x))
+  return { ...(v as object), [k]: withLeaf((v as Record<string, unknown>)[k], rest, value) }
+}
+
+t.test('a field of the wrong type or out of range is refused by name, whatever the kind', async (t) => {
+  let checked = 0
+  fc.assert(
+    fc.property(topicId, messageOf(1, 2), poison, fc.nat(), (id, m, bad, pick) => {
+      const frame = toRaftFrame(id, 0, m)
+      const paths = leaves(frame)
+      const path = paths[pick % paths.length]
+      const leaf = path.reduce<unknown>((v, k) => (v as Record<string, unknown>)[k], frame)
+      // Some poisons fit some fields: true a boolean, any bytes a records or chunk field.
+      if (typeof leaf === 'boolean' && bad === true) return
+      if (bad instanceof Uint8Array && path.at(-1) !== 'topicId' && path.some((k) => k === 'records' || k === 'chunk')) return
+      const named = path.filter((k) => !/^\d+$/.test(k)).at(-1)!
+      try {
+        fromRaftFrame(withLeaf(frame, path, bad) as bitacora.RaftFrame.$Properties, 1, 2)
+      } catch (err) {
+        checked++
+        return err instanceof RaftWireError && err.code === 'RAFT_FRAME_MALFORMED' && err.message.includes(named)
+      }
+      return false
+    }),
+    { numRuns: 3000 },
+  )
+  t.ok(checked > 2000, `${checked} poisoned frames refused`)
+})
+
+t.test('garbage and damaged frames are refused with typed errors, never a crash', async (t) => {
+  const valid = fc.tuple(envelope, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 })).map(([e, flips]) => {
+    const bytes = packRaftFrames(e.from, e.to, e.items.map((i) => encodeRaftFrame(i.topicId, i.partition, i.message)), 1 << 30)[0]
+    for (const [at, value] of flips) bytes[at % bytes.length] = value
+    return bytes
+  })
+  const garbage = fc.uint8Array({ maxLength: 400 }).map((b) => Uint8Array.from([0xf2, 0x01, b.length & 0x7f, ...b]))
+  let decoded = 0
+  fc.assert(
+    fc.property(fc.oneof(valid, garbage), (bytes) => {
+      let request: bitacora.Request
+      try {
+        request = decodeRequest(bytes, 1 << 20)
+      } catch (err) {
+        return err instanceof FrameError
+      }
+      for (const frame of request.raft?.frames ?? []) {
+        try {
+          const { message } = fromRaftFrame(frame, 1, 2)
+          decoded++
+          if (message.from !== 1 || message.to !== 2 || typeof message.type !== 'string') return false
+        } catch (err) {
+          if (!(err instanceof RaftWireError)) return false
+        }
+      }
+      return true
+    }),
+    { numRuns: 3000 },
+  )
+  t.ok(decoded > 0, `${decoded} damaged frames still made whole messages`)
+})
