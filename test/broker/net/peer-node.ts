@@ -67,7 +67,7 @@ export async function startPeerNode(o: PeerNodeOptions): Promise<PeerNode> {
     log,
   )
   const replicas = new ReplicaManager(dataDir, o.nodeId, 50, 60_000, log, fs)
-  const admin = new TopicAdmin(MetadataStore.load(fs, dataDir), replicas)
+  const admin = new TopicAdmin(MetadataStore.load(fs, dataDir, o.nodeId), replicas)
   const delivered: PartitionMessage[] = []
   const peerClosed: { node: NodeId; reason: string }[] = []
   const transport = new PeerTransport({
