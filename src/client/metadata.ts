@@ -1,7 +1,9 @@
 // The client's view of the cluster: brokers by id, and for each topic of interest its
 // partitions and their leaders. Pure (no I/O, time passed in) so routing is testable.
 // Leader hints from NOT_LEADER_OR_FOLLOWER answers update single partitions between full
-// refreshes; errors mark a topic stale so the next use refreshes it.
+// refreshes; errors mark a topic stale so the next use refreshes it. In a cluster any node may
+// answer from an image that lags: a partition's answer with an older leader epoch than the one
+// cached (same topic id) is ignored, as Kafka's client does (KIP-320).
 import type { bitacora } from '../protocol/index.js'
 import { BitacoraError } from './errors.js'
 import { errorFromWire } from './errors.js'
@@ -11,6 +13,8 @@ export interface BrokerAddress {
   id: number
   url: string
   rack: string
+  /** Registered, but its lease expired (or it has not caught up): it leads nothing for now. */
+  fenced: boolean
 }
 
 export interface PartitionInfo {
@@ -49,7 +53,7 @@ export class MetadataCache {
     if (response.brokers && response.brokers.length > 0) {
       this.brokers.clear()
       for (const b of response.brokers) {
-        this.brokers.set(b.id ?? 0, { id: b.id ?? 0, url: b.url ?? '', rack: b.rack ?? '' })
+        this.brokers.set(b.id ?? 0, { id: b.id ?? 0, url: b.url ?? '', rack: b.rack ?? '', fenced: b.fenced ?? false })
       }
     }
     this.clusterId = response.clusterId ?? this.clusterId
@@ -57,8 +61,9 @@ export class MetadataCache {
     this.updatedAt = now
     for (const t of response.topics ?? []) {
       const name = t.name ?? ''
-      if (!this.topics.has(name) && this.topics.size >= this.topicsMax) this.evictOldest()
-      this.topics.set(name, topicInfo(t, now))
+      const known = this.topics.get(name)
+      if (known === undefined && this.topics.size >= this.topicsMax) this.evictOldest()
+      this.topics.set(name, keepNewerLeaders(known, topicInfo(t, now)))
     }
   }
 
@@ -147,6 +152,28 @@ function availableOf(partitions: readonly PartitionInfo[]): number[] {
   const out: number[] = []
   for (const p of partitions) if (p.leader >= 0) out.push(p.partition)
   return out
+}
+
+/**
+ * `fresh`, except that a partition whose leader epoch is older than the one `known` has (the
+ * same topic: same id and partition count) keeps the known leader: the node that answered had
+ * not heard of the newer election yet.
+ */
+function keepNewerLeaders(known: TopicInfo | undefined, fresh: TopicInfo): TopicInfo {
+  if (known === undefined || !sameBytes(known.topicId, fresh.topicId) || known.partitions.length !== fresh.partitions.length) return fresh
+  let kept = false
+  fresh.partitions = fresh.partitions.map((p, i) => {
+    const old = known.partitions[i]
+    if (p.leaderEpoch >= old.leaderEpoch) return p
+    kept = true
+    return old
+  })
+  if (kept) fresh.available = availableOf(fresh.partitions)
+  return fresh
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i])
 }
 
 function topicInfo(t: bitacora.ITopicMetadata, now: number): TopicInfo {

@@ -76,6 +76,35 @@ t.test('a later response replaces topics; brokers are replaced only by a non-emp
   t.equal(cache.broker(3)?.url, 'ws://c:3')
 })
 
+t.test('an answer with an older leader epoch for a partition is ignored; a re-created topic is taken whole', async (t) => {
+  const cache = new MetadataCache(60_000)
+  cache.update(response([events]), 0)
+  const lagging: bitacora.ITopicMetadata = {
+    ...events,
+    partitions: [
+      { index: 0, leaderId: 3, leaderEpoch: 3, replicas: [1, 2, 3] }, // older than 4: a node that missed the election
+      { index: 1, leaderId: 3, leaderEpoch: 6, replicas: [1, 2, 3] }, // newer than 5
+      { index: 2, leaderId: 2, leaderEpoch: 9, replicas: [1, 2, 3] }, // same epoch: the answer wins
+    ],
+  }
+  cache.update(response([lagging]), 10)
+  t.equal(cache.leaderOf('events', 0), 1, 'the older answer did not move partition 0')
+  t.equal(cache.topic('events')!.partitions[0].leaderEpoch, 4)
+  t.equal(cache.leaderOf('events', 1), 3)
+  t.equal(cache.leaderOf('events', 2), 2)
+  t.same(cache.availablePartitions('events'), [0, 1, 2])
+  const recreated = { ...lagging, topicId: new Uint8Array(16).fill(8) }
+  cache.update(response([recreated]), 20)
+  t.equal(cache.leaderOf('events', 0), 3, 'a new topic id starts over: its epochs are its own')
+})
+
+t.test('brokers carry their fenced state', async (t) => {
+  const cache = new MetadataCache(60_000)
+  cache.update({ brokers: [{ id: 1, url: 'ws://a:1' }, { id: 2, url: 'ws://b:2', fenced: true }] }, 0)
+  t.equal(cache.broker(1)?.fenced, false)
+  t.equal(cache.broker(2)?.fenced, true)
+})
+
 t.test('holes in the partition list become leaderless partitions', async (t) => {
   const cache = new MetadataCache(60_000)
   cache.update(response([{ name: 'holey', partitions: [{ index: 2, leaderId: 1 }] }]), 0)
