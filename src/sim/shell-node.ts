@@ -213,7 +213,9 @@ export class ShellNode implements CheckedNode {
           this.hooks.counted('reopens')
           this.hooks.log(`n${this.id} REOPENED (${why})`)
           // As at a start (below); here the replica's task goes on meanwhile, which the read detects.
-          if (machine !== null) this.rereadSoon()
+          // A reopen inside PartitionReplica.open (a failure while starting) comes before there is
+          // a replica to read: the start's own read follows once open() returns.
+          if (machine !== null && this.replica !== null) this.rereadSoon()
         },
         snapshotting: (snapshot, voters) => this.guard(() => this.onSnapshotting(snapshot, voters)),
         snapshotInstalled: (snapshot) => {
