@@ -105,3 +105,15 @@ export const PEER_REQUEST_TIMEOUT_MS_MAX = 300_000
 export const PEER_CLOSE_TIMEOUT_MS = 2_000
 /** Repeating peer warnings (drops, unreachable peers, malformed frames): at most one line per kind per interval. */
 export const PEER_WARNING_INTERVAL_MS = 10_000
+
+// ---- Requests to the active controller (net/controller-channel.ts)
+
+/**
+ * While a request waits for the controller's answer, the channel checks this often whether the
+ * metadata quorum now names another controller, and if so sends the request there (a controller
+ * that stopped without closing its connections, SIGSTOP, never answers).
+ */
+export const CONTROLLER_WATCH_INTERVAL_MS = 100
+/** Back-off between attempts (NOT_CONTROLLER, unreachable, connection lost, none known): doubling from min to max. */
+export const CONTROLLER_RETRY_BACKOFF_MS_MIN = 50
+export const CONTROLLER_RETRY_BACKOFF_MS_MAX = 1_000

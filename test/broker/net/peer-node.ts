@@ -57,6 +57,8 @@ export interface PeerNode {
   /** onPeerClosed calls. */
   readonly peerClosed: { node: NodeId; reason: string }[]
   readonly logs: LogLine[]
+  /** The logger writing `logs`. */
+  readonly log: Logger
   stop(): Promise<void>
 }
 
@@ -100,7 +102,7 @@ export async function startPeerNode(o: PeerNodeOptions): Promise<PeerNode> {
   const served = new Map([...apis, ...(o.handlers ?? [])])
   listener.serve({ apis: served, limits, readBuffers: new ReadBufferPool(), peers: { clusterId: o.clusterId, nodeId: o.nodeId } })
   return {
-    nodeId: o.nodeId, url: listener.url, port: listener.port, transport, delivered, raftRequests: () => raftRequests, peerClosed, logs,
+    nodeId: o.nodeId, url: listener.url, port: listener.port, transport, delivered, raftRequests: () => raftRequests, peerClosed, logs, log,
     stop: async () => {
       await transport.close()
       await listener.close()
