@@ -14,7 +14,8 @@ import { MetadataStore } from '../../../src/broker/controller/metadata-store.js'
 import { TopicAdmin } from '../../../src/broker/controller/topic-admin.js'
 import { DEFAULT_LIMITS, type BrokerLimits, type PeerLimits } from '../../../src/broker/limits.js'
 import type { Logger } from '../../../src/broker/log.js'
-import { apiTable, type ApiHandler } from '../../../src/broker/net/api-table.js'
+import type { Membership } from '../../../src/broker/api/broker-registration.js'
+import { apiTable, type ApiHandler, type ApiTable } from '../../../src/broker/net/api-table.js'
 import { listen } from '../../../src/broker/net/listener.js'
 import { PeerTransport } from '../../../src/broker/net/peer-transport.js'
 import type { PartitionMessage } from '../../../src/broker/net/raft-wire.js'
@@ -37,6 +38,8 @@ export interface PeerNodeOptions {
   readonly topics?: ReadonlySet<string>
   /** API handlers added to (or replacing those of) the broker's table. */
   readonly handlers?: ReadonlyMap<RequestApiName, ApiHandler>
+  /** Serves BrokerRegistration and BrokerHeartbeat with this (controller/membership-service.ts). */
+  readonly membership?: Membership
 }
 
 export interface LogLine {
@@ -59,6 +62,8 @@ export interface PeerNode {
   readonly logs: LogLine[]
   /** The logger writing `logs`. */
   readonly log: Logger
+  /** The API table the node serves. */
+  readonly apis: ApiTable
   stop(): Promise<void>
 }
 
@@ -91,7 +96,7 @@ export async function startPeerNode(o: PeerNodeOptions): Promise<PeerNode> {
   let raftRequests = 0
   const apis = apiTable({
     brokerId: o.nodeId, clusterId: o.clusterId, url: listener.url, defaultPartitions: 1, limits, admin, partitions: replicas,
-    codec: await loadCodec(),
+    codec: await loadCodec(), membership: o.membership,
     raft: {
       receive: (from, frames) => {
         raftRequests++
@@ -102,7 +107,7 @@ export async function startPeerNode(o: PeerNodeOptions): Promise<PeerNode> {
   const served = new Map([...apis, ...(o.handlers ?? [])])
   listener.serve({ apis: served, limits, readBuffers: new ReadBufferPool(), peers: { clusterId: o.clusterId, nodeId: o.nodeId } })
   return {
-    nodeId: o.nodeId, url: listener.url, port: listener.port, transport, delivered, raftRequests: () => raftRequests, peerClosed, logs, log,
+    nodeId: o.nodeId, url: listener.url, port: listener.port, transport, delivered, raftRequests: () => raftRequests, peerClosed, logs, log, apis: served,
     stop: async () => {
       await transport.close()
       await listener.close()
