@@ -16,8 +16,12 @@ export const PENDING_BATCHES_MAX = UNCOMMITTED_OFFSETS_MAX
 
 // ---- Broker membership: the active controller's shell (membership-service.ts) and each broker's lifecycle (lifecycle.ts)
 
-/** A registration or heartbeat whose records do not commit within this is answered REQUEST_TIMED_OUT (the broker tries again): far longer than a healthy commit, well under a lease. */
-export const MEMBERSHIP_ANSWER_TIMEOUT_MS = 5_000
+/**
+ * A registration or heartbeat whose records do not commit within this is answered
+ * REQUEST_TIMED_OUT (the broker tries again): far longer than a healthy commit, and shorter than
+ * the broker's own wait (MEMBERSHIP_REQUEST_TIMEOUT_MS), so the broker hears why.
+ */
+export const MEMBERSHIP_ANSWER_TIMEOUT_MS = 3_000
 /** After a lease-expiry decision failed, the next one waits this long (never a busy loop). */
 export const LEASE_EXPIRY_RETRY_MS = 500
 /** A broker's registration or heartbeat gives up on the controller after this (the controller channel's deadline): two fit in a default lease. */

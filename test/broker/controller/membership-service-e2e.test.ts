@@ -25,7 +25,7 @@ interface ClusterNode {
   readonly channel: ControllerChannel
   /** What onFencedChange told, with when. */
   readonly fencedChanges: Array<{ fenced: boolean; reason: string; atMs: number }>
-  /** The controller this node's channel asks for (the quorum's leader unless the test cuts the node off). */
+  /** Set by a test: this node's channel knows no controller, so its requests time out (the quorum's leader otherwise). */
   cutOff: boolean
   stop(): Promise<void>
 }
