@@ -46,7 +46,7 @@ const AMBIENT_CALLS = /\bDate\b|Math\.random|setTimeout|setInterval|setImmediate
 const PURE_STORAGE_MODULES = new Set(['storage/limits.ts', 'storage/epoch-cache.ts'])
 /** The controller's decisions: pure like the cores, beside the shell that does their I/O. */
 const PURE_CONTROLLER_MODULES = new Set(
-  ['state', 'membership', 'topic-decisions', 'placement', 'reports', 'limits'].map((f) => `broker/controller/${f}.ts`),
+  ['state', 'membership', 'topic-decisions', 'placement', 'reports', 'limits', 'lifecycle-state'].map((f) => `broker/controller/${f}.ts`),
 )
 
 /** Why a pure controller module may not import `to` (src-relative), or null. */

@@ -62,7 +62,7 @@ export const SWEEP_INTERVAL_MS_MAX = 1000
 /** At most one log line per kind of refused connection per this interval (the rest are counted). */
 export const REFUSAL_LOG_INTERVAL_MS = 10_000
 
-// ---- Between brokers: the peer links carrying Raft frames (net/peer-*.ts)
+// ---- Between brokers: the peer links carrying Raft frames and requests (net/peer-*.ts)
 
 export interface PeerLimits {
   /** Frames queued for one peer (while its connection opens, or within one event-loop turn); more are dropped. */
@@ -78,6 +78,8 @@ export interface PeerLimits {
   /** Back-off between attempts to reach a peer: doubles per failure from min to max, jittered (half to all of it). */
   reconnectBackoffMsMin: number
   reconnectBackoffMsMax: number
+  /** Requests to one peer waiting for answers (sent, or queued while connecting); more are refused at once (PEER_REQUESTS_FULL). */
+  requestsInFlightMax: number
 }
 
 export const DEFAULT_PEER_LIMITS: PeerLimits = {
@@ -88,11 +90,30 @@ export const DEFAULT_PEER_LIMITS: PeerLimits = {
   connectTimeoutMs: 10_000,
   reconnectBackoffMsMin: 100,
   reconnectBackoffMsMax: 5_000, // well under an election timeout: a restarted peer is back in time to vote
+  requestsInFlightMax: 128, // half a broker's default per-connection limit (256): a peer never hits TOO_MANY_IN_FLIGHT
 }
 
-/** Largest answer a peer link reads (handshake answers and errors only: raft frames are never answered). */
-export const PEER_RESPONSE_BYTES_MAX = 64 * 1024
+/**
+ * Largest answer a peer link reads (raft frames are never answered): handshakes, errors and
+ * answers to requests forwarded to the controller, of which the largest is a CreateTopics
+ * result for 1,000 topics (names of up to 249 characters, an error message each): under 1 MiB.
+ */
+export const PEER_RESPONSE_BYTES_MAX = 4 * 1024 * 1024
+/** The longest timeout a request to a peer may have (a caller's bug past it). */
+export const PEER_REQUEST_TIMEOUT_MS_MAX = 300_000
 /** Closing the peer links waits this long for queued frames (a resigning leader's EndQuorumEpoch) to leave. */
 export const PEER_CLOSE_TIMEOUT_MS = 2_000
 /** Repeating peer warnings (drops, unreachable peers, malformed frames): at most one line per kind per interval. */
 export const PEER_WARNING_INTERVAL_MS = 10_000
+
+// ---- Requests to the active controller (net/controller-channel.ts)
+
+/**
+ * While a request waits for the controller's answer, the channel checks this often whether the
+ * metadata quorum now names another controller, and if so sends the request there (a controller
+ * that stopped without closing its connections, SIGSTOP, never answers).
+ */
+export const CONTROLLER_WATCH_INTERVAL_MS = 100
+/** Back-off between attempts (NOT_CONTROLLER, unreachable, connection lost, none known): doubling from min to max. */
+export const CONTROLLER_RETRY_BACKOFF_MS_MIN = 50
+export const CONTROLLER_RETRY_BACKOFF_MS_MAX = 1_000

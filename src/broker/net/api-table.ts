@@ -3,6 +3,8 @@
 import type { Codec } from '../../codec/index.js'
 import type { Request, RequestApiName, ResponseProps } from '../../protocol/index.js'
 import { alterConfigs } from '../api/alter-configs.js'
+import { brokerHeartbeat } from '../api/broker-heartbeat.js'
+import { brokerRegistration, type Membership } from '../api/broker-registration.js'
 import { createTopics } from '../api/create-topics.js'
 import { deleteTopics } from '../api/delete-topics.js'
 import { describeConfigs } from '../api/describe-configs.js'
@@ -45,6 +47,8 @@ export interface BrokerParts {
   readonly codec: Codec
   /** Where raft frames from peer brokers go (net/peer-transport.ts); unset, the broker serves no `raft` API. */
   readonly raft?: RaftReceiver
+  /** Broker registrations and heartbeats (controller/membership-service.ts); unset, the broker serves neither API. */
+  readonly membership?: Membership
 }
 
 export function apiTable(b: BrokerParts): ApiTable {
@@ -72,6 +76,12 @@ export function apiTable(b: BrokerParts): ApiTable {
       raft.receive(scope.peer, r.raft!)
       return null
     })
+  }
+  const membership = b.membership
+  if (membership !== undefined) {
+    // Peer connections only: the handlers refuse clients (scope.peer null) and other nodes' ids.
+    table.set('brokerRegistration', (r, scope) => brokerRegistration(membership, r.brokerRegistration!, scope.peer))
+    table.set('brokerHeartbeat', (r, scope) => brokerHeartbeat(membership, r.brokerHeartbeat!, scope.peer))
   }
   apis = [...table.keys()]
   return table

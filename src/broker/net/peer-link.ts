@@ -1,18 +1,25 @@
-// One outbound connection to one peer broker, carrying Raft frames one way. Opened on first
-// use and proven with a peer handshake (our cluster id and node id); the answer must come from
-// the node we meant, in our cluster, or the attempt fails. After a failure the link waits a
-// jittered, doubling back-off before it tries again, and only if frames are waiting. Frames
-// queued in one event-loop turn leave together on setImmediate, packed into as few WebSocket
-// messages as the peer's frame limit (from its handshake answer) allows. Frames are dropped
-// and counted, never buffered without bound: over the queue's limits, while the peer's socket
-// holds more than sendBufferBytesMax unsent bytes, and when the connection fails.
+// One outbound connection to one peer broker, carrying Raft frames one way and requests that
+// are answered. Opened on first use and proven with a peer handshake (our cluster id and node
+// id); the answer must come from the node we meant, in our cluster, or the attempt fails. After
+// a failure the link waits a jittered, doubling back-off before it tries again, and only if
+// frames are waiting. Frames queued in one event-loop turn leave together on setImmediate,
+// packed into as few WebSocket messages as the peer's frame limit (from its handshake answer)
+// allows. Frames are dropped and counted, never buffered without bound: over the queue's
+// limits, while the peer's socket holds more than sendBufferBytesMax unsent bytes, and when the
+// connection fails.
+//
+// Requests (`request`) leave at once, each in its own message, and their answers are matched
+// by correlation id (peer-requests.ts). A request never waits out a back-off: it fails at once
+// with PEER_UNREACHABLE, as it does when the connection fails to open, and PEER_CONNECTION_LOST
+// when the connection closes after it was sent; the caller decides where to try again.
 import WebSocket from 'ws'
-import { decodeResponse, encodeRequest, errorName, PROTOCOL_VERSION, type Response } from '../../protocol/index.js'
+import { decodeResponse, encodeRequest, errorName, PROTOCOL_VERSION, type ApiName, type RequestProps, type Response } from '../../protocol/index.js'
 import type { NodeId } from '../../raft/types.js'
 import { PEER_CLOSE_TIMEOUT_MS, PEER_RESPONSE_BYTES_MAX, type PeerLimits } from '../limits.js'
 import type { Logger } from '../log.js'
 import { fitsOneMessage, packRaftFrames } from './peer-envelope.js'
 import { DROP_REASONS, PeerQueue, type DropReason } from './peer-queue.js'
+import { PeerRequestError, PendingRequests, type PeerRequestBody } from './peer-requests.js'
 import type { PeerWarnings } from './peer-warnings.js'
 
 export interface PeerLinkOptions {
@@ -31,7 +38,7 @@ type LinkState =
   | { readonly kind: 'idle' }
   | { readonly kind: 'connecting'; readonly ws: WebSocket; readonly deadline: NodeJS.Timeout }
   | { readonly kind: 'open'; readonly ws: WebSocket; readonly messageBytesMax: number }
-  | { readonly kind: 'backoff'; readonly timer: NodeJS.Timeout }
+  | { readonly kind: 'backoff'; readonly timer: NodeJS.Timeout; readonly reason: string }
   | { readonly kind: 'closed' }
 
 export interface PeerLinkStats {
@@ -50,6 +57,14 @@ export interface PeerLinkStats {
   /** Bytes sent to the socket and not yet on the wire (a slow peer's backlog). */
   readonly unsentBytes: number
   readonly dropped: Readonly<Record<DropReason, number>>
+  readonly requestsSent: number
+  readonly requestsAnswered: number
+  /** Requests that failed: refused, timed out, or lost with the connection. */
+  readonly requestsFailed: number
+  /** Requests waiting for answers now. */
+  readonly requestsWaiting: number
+  /** Answers that came after their request had timed out. */
+  readonly lateAnswers: number
 }
 
 const HANDSHAKE_CORRELATION_ID = 1
@@ -57,6 +72,10 @@ const HANDSHAKE_CORRELATION_ID = 1
 export class PeerLink {
   private state: LinkState = { kind: 'idle' }
   private readonly queue: PeerQueue
+  private readonly requests: PendingRequests
+  private requestsSent = 0
+  private requestsAnswered = 0
+  private requestsFailed = 0
   private flushScheduled = false
   private connects = 0
   private failures = 0
@@ -67,6 +86,7 @@ export class PeerLink {
 
   constructor(private readonly o: PeerLinkOptions) {
     this.queue = new PeerQueue(o.limits)
+    this.requests = new PendingRequests(o.node, o.limits.requestsInFlightMax)
   }
 
   get url(): string {
@@ -87,18 +107,52 @@ export class PeerLink {
     else if (s.kind === 'idle') this.connect()
   }
 
+  /**
+   * Sends a request of `api` and resolves with the peer's answer (which may carry an error), or
+   * rejects with a PeerRequestError: at once when the link cannot take it, else when
+   * `timeoutMs` passes or the connection closes first. Never both, never neither.
+   */
+  request<A extends ApiName>(api: A, body: PeerRequestBody<A>, timeoutMs: number): Promise<Response> {
+    const s = this.state
+    if (s.kind === 'closed') return this.refuse(new PeerRequestError('PEER_LINK_CLOSED', this.o.node, `the link to node ${this.o.node} is closed (this broker is stopping)`))
+    if (s.kind === 'backoff') return this.refuse(new PeerRequestError('PEER_UNREACHABLE', this.o.node, `node ${this.o.node} at ${this.o.url} is unreachable: ${s.reason}`))
+    const encode = (correlationId: number) => encodeRequest({ correlationId, [api]: body } as RequestProps)
+    const answer = this.requests.add(api, encode, timeoutMs).then(
+      (response) => {
+        this.requestsAnswered++
+        return response
+      },
+      (err: unknown) => {
+        this.requestsFailed++
+        throw err
+      },
+    )
+    if (s.kind === 'open') this.sendRequests(s.ws, s.messageBytesMax)
+    else if (s.kind === 'idle') this.connect()
+    return answer
+  }
+
   stats(): PeerLinkStats {
     return {
       node: this.o.node, url: this.o.url, state: this.state.kind, connects: this.connects, failures: this.failures,
       framesSent: this.framesSent, messagesSent: this.messagesSent, bytesSent: this.bytesSent, queued: this.queue.length,
       unsentBytes: this.state.kind === 'open' ? this.state.ws.bufferedAmount : 0, dropped: { ...this.dropped },
+      requestsSent: this.requestsSent, requestsAnswered: this.requestsAnswered, requestsFailed: this.requestsFailed,
+      requestsWaiting: this.requests.size, lateAnswers: this.requests.lateAnswers,
     }
   }
 
-  /** Sends what is queued (a resigning leader's EndQuorumEpoch), then closes; frames sent later are dropped. */
-  async close(): Promise<void> {
+  /**
+   * Sends what is queued (a resigning leader's EndQuorumEpoch), then closes; frames sent later
+   * are dropped, and requests made later fail with PEER_LINK_CLOSED. Requests waiting fail
+   * with PEER_LINK_CLOSED too, or, when the link closes because the peer left the peer list or
+   * moved (`peerGone`), as if the connection were lost (retriable).
+   */
+  async close(peerGone?: string): Promise<void> {
     const s = this.state
     this.state = { kind: 'closed' }
+    if (peerGone === undefined) this.requests.failAll(() => new PeerRequestError('PEER_LINK_CLOSED', this.o.node, `the link to node ${this.o.node} closed (this broker is stopping)`))
+    else this.failRequests(peerGone)
     if (s.kind === 'backoff') clearTimeout(s.timer)
     if (s.kind === 'connecting') {
       clearTimeout(s.deadline)
@@ -134,6 +188,29 @@ export class PeerLink {
     this.framesSent += frames.length
   }
 
+  /** Puts requests not yet sent on the wire, or fails those that cannot go. */
+  private sendRequests(ws: WebSocket, messageBytesMax: number): void {
+    for (const [id, frame] of this.requests.unsent()) {
+      if (frame.length > messageBytesMax) {
+        this.requests.fail(id, new PeerRequestError('PEER_REQUEST_TOO_LARGE', this.o.node, `a ${frame.length}-byte request is over node ${this.o.node}'s ${messageBytesMax}-byte frame limit`))
+      } else if (ws.bufferedAmount > this.o.limits.sendBufferBytesMax) {
+        this.requests.fail(id, new PeerRequestError('PEER_SLOW', this.o.node, `node ${this.o.node} has ${ws.bufferedAmount} bytes unsent on its socket (not reading)`))
+      } else {
+        ws.send(frame, { binary: true })
+        this.requests.sent(id)
+        this.requestsSent++
+        this.messagesSent++
+        this.bytesSent += frame.length
+      }
+    }
+  }
+
+  /** A request refused before it was taken: counted as failed. */
+  private refuse(err: PeerRequestError): Promise<never> {
+    this.requestsFailed++
+    return Promise.reject(err)
+  }
+
   private connect(): void {
     const { url, limits } = this.o
     const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: PEER_RESPONSE_BYTES_MAX, handshakeTimeout: limits.connectTimeoutMs })
@@ -149,7 +226,7 @@ export class PeerLink {
     ws.on('close', (code, reason) => this.lost(ws, reason.length > 0 ? `closed (${code}): ${reason.toString()}` : error || `closed (${code})`))
   }
 
-  /** The peer's answers: its handshake, or an error about frames it refused (raft frames are never answered). */
+  /** The peer's answers: its handshake, answers to requests, or an error about frames it refused (raft frames are never answered). */
   private onAnswer(ws: WebSocket, data: Buffer, isBinary: boolean): void {
     const s = this.state
     if ((s.kind !== 'connecting' && s.kind !== 'open') || s.ws !== ws) return
@@ -161,6 +238,7 @@ export class PeerLink {
       return this.lost(ws, `answered with an undecodable frame (${(err as Error).message})`)
     }
     if (s.kind === 'open') {
+      if (answer.correlationId !== 0) return void this.requests.answered(answer)
       const error = answer.error
       this.o.warnings.warn(`answer:${this.o.node}`, 'peer answered with an error', { node: this.o.node, code: error ? errorName(error.code ?? 0) : null, error: error?.message })
       return
@@ -172,6 +250,7 @@ export class PeerLink {
     this.o.log.info('peer connected', { node: this.o.node, url: this.o.url, failedAttempts: this.failures })
     this.failures = 0
     this.connects++
+    this.sendRequests(ws, this.state.messageBytesMax)
     this.scheduleFlush()
   }
 
@@ -182,9 +261,10 @@ export class PeerLink {
     if (s.kind === 'connecting') clearTimeout(s.deadline)
     ws.terminate()
     this.drop('unreachable', this.queue.takeAll().length)
+    this.failRequests(reason)
     this.failures++
     const delayMs = backoffMs(this.failures, this.o.limits)
-    this.state = { kind: 'backoff', timer: setTimeout(() => this.retry(), delayMs).unref() }
+    this.state = { kind: 'backoff', timer: setTimeout(() => this.retry(), delayMs).unref(), reason }
     const fields = { node: this.o.node, url: this.o.url, reason, retryInMs: Math.round(delayMs) }
     if (s.kind === 'open') {
       this.o.log.warn('peer connection closed', fields)
@@ -192,6 +272,14 @@ export class PeerLink {
     } else {
       this.o.warnings.warn(`unreachable:${this.o.node}`, 'peer unreachable', { ...fields, failedAttempts: this.failures })
     }
+  }
+
+  /** Fails every waiting request, as lost with the connection (sent) or never sent. */
+  private failRequests(reason: string): void {
+    const node = this.o.node
+    this.requests.failAll((sent) =>
+      sent ? new PeerRequestError('PEER_CONNECTION_LOST', node, `the connection to node ${node} was lost after the request was sent (${reason}); it may or may not have been carried out`)
+      : new PeerRequestError('PEER_UNREACHABLE', node, `node ${node} at ${this.o.url} is unreachable: ${reason}`))
   }
 
   /** Back-off over: try again if frames wait, else connect on the next one. */

@@ -3,12 +3,14 @@
 // peers (through the `raft` API handler) checked and routed to the caller's replicas. The
 // caller wires it twice: `send` from each replica's Ready, and `receive` as the broker's
 // RaftReceiver (api-table.ts). Messages may be lost, never buffered without bound: Raft
-// re-sends what it still needs.
-import type { bitacora } from '../../protocol/index.js'
+// re-sends what it still needs. The same links carry requests that are answered (`request`:
+// registration and heartbeats to the controller, and requests forwarded to it).
+import type { ApiName, bitacora, Response } from '../../protocol/index.js'
 import type { Message, NodeId } from '../../raft/types.js'
 import { DEFAULT_PEER_LIMITS, type PeerLimits } from '../limits.js'
 import type { Logger } from '../log.js'
 import { PeerLink, type PeerLinkStats } from './peer-link.js'
+import { PeerRequestError, type PeerRequestBody } from './peer-requests.js'
 import { RaftFrameReceiver, type RaftReceiver, type RaftRouter, type ReceiverStats } from './peer-receiver.js'
 import { PeerWarnings } from './peer-warnings.js'
 import { encodeRaftFrame } from './raft-wire.js'
@@ -80,6 +82,19 @@ export class PeerTransport implements RaftReceiver {
     link.send(`${topicId}/${partition}`, frame)
   }
 
+  /**
+   * Sends a request of `api` to peer `to` over its link (PeerLink.request): resolves with the
+   * answer, or rejects with a PeerRequestError (PEER_UNKNOWN_NODE for a node with no URL).
+   * Requests to this node itself are the caller's to run (there is no link to itself).
+   */
+  request<A extends ApiName>(to: NodeId, api: A, body: PeerRequestBody<A>, timeoutMs: number): Promise<Response> {
+    if (to === this.o.nodeId) throw new Error(`a ${api} request to this node itself (${to}) sent to the peer transport`)
+    if (this.closed) return Promise.reject(new PeerRequestError('PEER_LINK_CLOSED', to, 'the peer transport is closed (this broker is stopping)'))
+    const link = this.link(to)
+    if (link === null) return Promise.reject(new PeerRequestError('PEER_UNKNOWN_NODE', to, `no URL is known for node ${to} (known: ${[...this.urls.keys()].join(', ') || 'none'})`))
+    return link.request(api, body, timeoutMs)
+  }
+
   /** The `raft` API handler's entry: frames from peer `from`, as its session proved it. */
   receive(from: NodeId, frames: bitacora.RaftFrames.$Properties): void {
     if (!this.closed) this.receiver.receive(from, frames)
@@ -91,7 +106,8 @@ export class PeerTransport implements RaftReceiver {
     for (const [node, link] of this.links) {
       if (peers.get(node) === link.url) continue
       this.links.delete(node)
-      void link.close()
+      const now = peers.get(node)
+      void link.close(now === undefined ? `node ${node} left the peer list` : `node ${node} moved to ${now}`)
     }
   }
 

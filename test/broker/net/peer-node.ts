@@ -2,8 +2,10 @@
 // as broker.ts builds them, plus a PeerTransport wired as a clustered broker will wire it (its
 // receiver behind the `raft` API, peers admitted by cluster id). The router records what
 // arrives instead of driving replicas, and the `raft` handler counts the requests it gets: one
-// per WebSocket message, so a test can see how frames were coalesced.
+// per WebSocket message, so a test can see how frames were coalesced. A test may add or replace
+// API handlers (`handlers`) to answer peer requests as it needs.
 import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
@@ -12,12 +14,14 @@ import { MetadataStore } from '../../../src/broker/controller/metadata-store.js'
 import { TopicAdmin } from '../../../src/broker/controller/topic-admin.js'
 import { DEFAULT_LIMITS, type BrokerLimits, type PeerLimits } from '../../../src/broker/limits.js'
 import type { Logger } from '../../../src/broker/log.js'
-import { apiTable } from '../../../src/broker/net/api-table.js'
+import type { Membership } from '../../../src/broker/api/broker-registration.js'
+import { apiTable, type ApiHandler, type ApiTable } from '../../../src/broker/net/api-table.js'
 import { listen } from '../../../src/broker/net/listener.js'
 import { PeerTransport } from '../../../src/broker/net/peer-transport.js'
 import type { PartitionMessage } from '../../../src/broker/net/raft-wire.js'
 import { ReadBufferPool } from '../../../src/broker/partition/read-buffers.js'
 import { ReplicaManager } from '../../../src/broker/partition/replica-manager.js'
+import type { RequestApiName } from '../../../src/protocol/index.js'
 import type { Message, NodeId } from '../../../src/raft/types.js'
 import { NodeFileLayer } from '../../../src/storage/index.js'
 
@@ -32,6 +36,10 @@ export interface PeerNodeOptions {
   readonly peerLimits?: Partial<PeerLimits>
   /** Topic ids the router has replicas of; default: any. */
   readonly topics?: ReadonlySet<string>
+  /** API handlers added to (or replacing those of) the broker's table. */
+  readonly handlers?: ReadonlyMap<RequestApiName, ApiHandler>
+  /** Serves BrokerRegistration and BrokerHeartbeat with this (controller/membership-service.ts). */
+  readonly membership?: Membership
 }
 
 export interface LogLine {
@@ -52,6 +60,10 @@ export interface PeerNode {
   /** onPeerClosed calls. */
   readonly peerClosed: { node: NodeId; reason: string }[]
   readonly logs: LogLine[]
+  /** The logger writing `logs`. */
+  readonly log: Logger
+  /** The API table the node serves. */
+  readonly apis: ApiTable
   stop(): Promise<void>
 }
 
@@ -84,7 +96,7 @@ export async function startPeerNode(o: PeerNodeOptions): Promise<PeerNode> {
   let raftRequests = 0
   const apis = apiTable({
     brokerId: o.nodeId, clusterId: o.clusterId, url: listener.url, defaultPartitions: 1, limits, admin, partitions: replicas,
-    codec: await loadCodec(),
+    codec: await loadCodec(), membership: o.membership,
     raft: {
       receive: (from, frames) => {
         raftRequests++
@@ -92,9 +104,10 @@ export async function startPeerNode(o: PeerNodeOptions): Promise<PeerNode> {
       },
     },
   })
-  listener.serve({ apis, limits, readBuffers: new ReadBufferPool(), peers: { clusterId: o.clusterId, nodeId: o.nodeId } })
+  const served = new Map([...apis, ...(o.handlers ?? [])])
+  listener.serve({ apis: served, limits, readBuffers: new ReadBufferPool(), peers: { clusterId: o.clusterId, nodeId: o.nodeId } })
   return {
-    nodeId: o.nodeId, url: listener.url, port: listener.port, transport, delivered, raftRequests: () => raftRequests, peerClosed, logs,
+    nodeId: o.nodeId, url: listener.url, port: listener.port, transport, delivered, raftRequests: () => raftRequests, peerClosed, logs, log, apis: served,
     stop: async () => {
       await transport.close()
       await listener.close()
@@ -111,6 +124,15 @@ export async function waitFor(condition: () => boolean, what: string, timeoutMs 
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 10))
   }
+}
+
+/** A loopback port nothing listens on (for a while). */
+export async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const port = (server.address() as { port: number }).port
+  await new Promise((resolve) => server.close(resolve))
+  return port
 }
 
 export const TOPIC = 'a1'.repeat(16)

@@ -3,9 +3,8 @@
 // reconnected, an unreachable peer costing a bounded queue, and messages to self, to unknown
 // partitions and on close.
 import t, { type Test } from 'tap'
-import { createServer } from 'node:net'
 import type { Message } from '../../../src/raft/types.js'
-import { fetchMessage, recordsMessage, sameMessages, startPeerNode, TOPIC, waitFor, type PeerNode, type PeerNodeOptions } from './peer-node.js'
+import { fetchMessage, freePort, recordsMessage, sameMessages, startPeerNode, TOPIC, waitFor, type PeerNode, type PeerNodeOptions } from './peer-node.js'
 
 const CLUSTER = 'peer-test-cluster'
 
@@ -86,15 +85,6 @@ t.test('a peer restarted on the same URL is reconnected and delivery resumes; it
   t.equal(a.peerClosed.length, 1, 'failed attempts are not reported as closes, only the open connection that closed')
   t.ok(a.logs.some((l) => l.msg === 'peer connection closed') && a.logs.some((l) => l.msg === 'peer unreachable'), 'both were logged')
 })
-
-/** A loopback port nothing listens on (for a while). */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as { port: number }).port
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
 
 t.test('a peer down for a while loses frames but the queue stays within its limits; it is reached once up', async (t) => {
   const port = await freePort()
