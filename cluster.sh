@@ -224,7 +224,8 @@ wait_ready() {
     if answer=$(node "$BIN" cluster describe --json -b "$(running_urls)" 2>&1); then
       waiting=$(printf '%s' "$answer" | node -e "$WAITING_FOR_JS" "$(state nodes)" "$WAIT_FOR_REGISTRATION")
     else
-      waiting="an answer from the cluster (${answer#bitacora: })"
+      # The reason without the URL of whichever node answered, so it is shown once, not per node.
+      waiting="an answer from the cluster ($(printf '%s' "${answer#bitacora: }" | sed -E 's/[A-Za-z]+ request to wss?:[^ ]*: //'))"
     fi
     [ -n "$waiting" ] || return 0
     if [ "$waiting" != "$shown" ]; then
@@ -323,18 +324,23 @@ cmd_status() {
 }
 
 cmd_down() {
-  local id stopped=() stuck=()
+  local id pid ids=() pids=() stopped=() stuck=() deadline=$(( SECONDS + STOP_TIMEOUT_S )) i
   need_cluster
   for (( id = 1; id <= $(state nodes); id++ )); do
-    local pid
     pid=$(node_pid "$id")
     [ -n "$pid" ] || continue
+    ids+=("$id")
+    pids+=("$pid")
     kill -TERM "$pid" 2>/dev/null || true
-    kill -CONT "$pid" 2>/dev/null || true
+    kill -CONT "$pid" 2>/dev/null || true # a stopped node must run to stop
   done
-  for (( id = 1; id <= $(state nodes); id++ )); do
-    [ -n "$(node_pid "$id")" ] || continue
-    if stop_node "$id" "$STOP_TIMEOUT_S"; then stopped+=("$id"); else stuck+=("$id"); fi
+  for i in "${!ids[@]}"; do
+    if wait_gone "${pids[i]}" $(( deadline > SECONDS ? deadline - SECONDS : 0 )); then
+      rm -f "$(node_dir "${ids[i]}")/pid"
+      stopped+=("${ids[i]}")
+    else
+      stuck+=("${ids[i]}")
+    fi
   done
   (( ${#stuck[@]} == 0 )) || die "nodes ${stuck[*]} did not stop within ${STOP_TIMEOUT_S} s; ./cluster.sh kill ID ends one"
   if (( ${#stopped[@]} == 0 )); then say "no node was running"; else say "stopped nodes ${stopped[*]}"; fi
