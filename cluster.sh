@@ -129,10 +129,14 @@ running_nodes() {
 # Whether something accepts connections on the port (bash's /dev/tcp: no extra tool needed).
 port_taken() { (exec 3<>"/dev/tcp/$HOST/$1") 2>/dev/null; }
 
+# Whether process $1 still runs: an exited one may linger as a zombie until whoever inherited
+# it reaps it, and kill -0 still finds that.
+is_alive() { [[ $(ps -o stat= -p "$1" 2>/dev/null) == [!Z]* ]]; }
+
 # Waits up to $2 seconds for process $1 to be gone; false if it is still there.
 wait_gone() {
   local pid=$1 deadline=$(( SECONDS + $2 ))
-  while kill -0 "$pid" 2>/dev/null; do
+  while is_alive "$pid"; do
     (( SECONDS < deadline )) || return 1
     sleep 0.1
   done
@@ -152,7 +156,7 @@ start_node() {
   echo "$pid" >"$dir/pid"
   deadline=$(( SECONDS + START_TIMEOUT_S ))
   until grep -q 'listening on' < <(tail -c "+$from" "$log"); do
-    if ! kill -0 "$pid" 2>/dev/null; then
+    if ! is_alive "$pid"; then
       rm -f "$dir/pid"
       printf 'cluster.sh: node %s did not start: %s\n' "$id" "$(tail -c "+$from" "$log" | tail -n 3)" >&2
       return 1
@@ -273,7 +277,7 @@ cmd_up() {
   echo "$n" >"$CLUSTER_DIR/nodes"
   build_if_needed
   if [ ! -f "$CLUSTER_DIR/cluster-id" ]; then
-    node "$BIN" format --random-cluster-id >"$CLUSTER_DIR/cluster-id.new"
+    node "$BIN" format --random-cluster-id >"$CLUSTER_DIR/cluster-id.new" || die "cannot make a cluster id with $BIN (see above)"
     mv "$CLUSTER_DIR/cluster-id.new" "$CLUSTER_DIR/cluster-id"
   fi
   say "starting $n nodes of cluster $(state cluster-id) (controller voters: $(voter_list))"

@@ -78,10 +78,10 @@ async function cluster(t: Test, nodes = 3): Promise<Cluster> {
   return { dir, base, run, pids }
 }
 
+/** Whether the process runs: not gone, and not a zombie (it exited; whoever inherited it reaps it later). */
 const alive = (pid: number) => {
   try {
-    process.kill(pid, 0)
-    return true
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '')[0] !== 'Z'
   } catch {
     return false
   }
