@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that tests and benchmarks need, when absent. Idempotent.
-# Usage: scripts/setup-system.sh [group...]   groups: browser, peers, lz4, netns, shells (default: all)
+# Usage: scripts/setup-system.sh [group...]   groups: browser, peers, lz4, netns, shells, lint (default: all)
 # Fails loudly (non-zero, naming the package) when something cannot be installed: a test that
 # needs a tool must never silently skip because the tool is missing.
 set -euo pipefail
@@ -11,6 +11,7 @@ declare -A GROUP_PACKAGES=(
   [lz4]="lz4"
   [netns]="iproute2"
   [shells]="zsh"
+  [lint]="shellcheck"
 )
 # The command each package provides, to check for presence without dpkg queries.
 declare -A PACKAGE_COMMAND=(
@@ -20,10 +21,11 @@ declare -A PACKAGE_COMMAND=(
   [lz4]="lz4"
   [iproute2]="ip"
   [zsh]="zsh"
+  [shellcheck]="shellcheck"
 )
 
 groups=("$@")
-[ ${#groups[@]} -eq 0 ] && groups=(browser peers lz4 netns shells)
+[ ${#groups[@]} -eq 0 ] && groups=(browser peers lz4 netns shells lint)
 
 missing=()
 for group in "${groups[@]}"; do

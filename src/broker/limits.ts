@@ -55,6 +55,13 @@ export const PRODUCE_TIMEOUT_MS_DEFAULT = 30_000
 export const PRODUCE_TIMEOUT_MS_MAX = 300_000
 /** How long CreateTopics waits for new partitions' leaders when the request names no timeout. */
 export const CREATE_READY_TIMEOUT_MS = 10_000
+/**
+ * AddVoter: how long the new voter may take to catch up as an observer when the request names
+ * no time (KIP-853 adds it only once caught up), and the most a request may ask for. A node
+ * that does not catch up in time is refused; the quorum never waits on it.
+ */
+export const ADD_VOTER_TIMEOUT_MS_DEFAULT = 60_000
+export const ADD_VOTER_TIMEOUT_MS_MAX = 600_000
 /** Topic creations, deletions and config changes waiting their turn. */
 export const ADMIN_QUEUED_MAX = 1024
 /** The connection deadline sweep runs this often at most (and at least every quarter of the shortest timeout). */

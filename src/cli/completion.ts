@@ -1,13 +1,15 @@
 // `bitacora completion bash|zsh`: prints a shell completion script. The words come from the
 // commands' own flag tables, so the script completes exactly the flags the parser accepts:
-// subcommands, flags (long and kcat's short ones), the values of flags with a fixed set, and
-// files for --client-config. Static: no `bitacora` process runs on each TAB.
+// subcommands, flags (long and kcat's short ones), the values of flags with a fixed set, files
+// for --client-config and directories for --data-dir. Static: no `bitacora` process runs on each TAB.
 import { BROKER_USAGE } from '../broker/config.js'
 import { shortOf, type FlagSpec } from './args.js'
 import { ACKS_CHOICES, COMPRESSION_CHOICES } from './client-config.js'
+import { CLUSTER_SPECS } from './cluster.js'
 import { CONSUME_SPEC } from './consume.js'
 import { UsageError } from './errors.js'
 import { ENCODINGS } from './format.js'
+import { FORMAT_SPEC } from './format-dir.js'
 import { PERF_SPEC } from './perf.js'
 import { PRODUCE_SPEC } from './produce.js'
 import { TOPICS_SPECS } from './topics.js'
@@ -18,7 +20,7 @@ Prints a completion script for the shell. To load it:
   bash   source <(bitacora completion bash)     (or save it in ~/.local/share/bash-completion/completions/bitacora)
   zsh    source <(bitacora completion zsh)      (in ~/.zshrc)`
 
-export const COMMANDS = ['broker', 'topics', 'produce', 'consume', 'perf', 'completion', 'version', 'help'] as const
+export const COMMANDS = ['broker', 'format', 'cluster', 'topics', 'produce', 'consume', 'perf', 'completion', 'version', 'help'] as const
 const TOP_FLAGS = ['-h', '--help', '-V', '--version']
 
 /** Flags with a fixed set of values, and their values. */
@@ -55,6 +57,9 @@ function levels(): Level[] {
   return [
     { path: [], words: [...COMMANDS, ...TOP_FLAGS] },
     { path: ['broker'], words: brokerFlags() },
+    { path: ['format'], words: flagWords(FORMAT_SPEC) },
+    { path: ['cluster'], words: [...Object.keys(CLUSTER_SPECS), '-h', '--help'] },
+    ...sub('cluster', CLUSTER_SPECS),
     { path: ['topics'], words: [...Object.keys(TOPICS_SPECS), '-h', '--help'] },
     ...sub('topics', TOPICS_SPECS),
     { path: ['produce'], words: flagWords(PRODUCE_SPEC) },
@@ -84,6 +89,7 @@ _bitacora() {
   case "$prev" in
 ${values.join('\n')}
     --client-config) COMPREPLY=( $(compgen -f -- "$cur") ); return ;;
+    --data-dir) COMPREPLY=( $(compgen -d -- "$cur") ); return ;;
   esac
   # The command words typed so far: those before the cursor up to the first flag.
   for (( i = 1; i < COMP_CWORD; i++ )); do

@@ -8,6 +8,8 @@ const USAGE = `usage: bitacora <command> [options]
 
 commands:
   broker      run a broker (bitacora broker --help)
+  format      prepare a node's data directory with a cluster id, or make one (bitacora format --help)
+  cluster     describe the controller quorum, add and remove voters (bitacora cluster --help)
   topics      create, list, describe, delete, alter topics (bitacora topics --help)
   produce     write stdin lines to a topic, one record each (bitacora produce --help)
   consume     print a topic's records (bitacora consume --help)
@@ -16,7 +18,7 @@ commands:
   version     print the version (also -V, --version)
   help        print this help (also -h, --help)
 
-Client commands (topics, produce, consume, perf) take:
+Client commands (cluster, topics, produce, consume, perf) take:
   -b, --bootstrap-server URL[,URL...]  the brokers (default $BITACORA_BROKERS, else the profile's,
                                        else ws://127.0.0.1:9092/)
   --client-config FILE                 a JSON file of named profiles of settings (default $BITACORA_CLIENT_CONFIG)
@@ -37,6 +39,10 @@ async function main(argv: string[]): Promise<number> {
     // Loaded on demand: a client command need not load the broker, nor the broker the client.
     case 'broker':
       return (await import('./broker.js')).brokerCommand(rest)
+    case 'format':
+      return (await import('./format-dir.js')).formatCommand(rest)
+    case 'cluster':
+      return (await import('./cluster.js')).clusterCommand(rest)
     case 'topics':
       return (await import('./topics.js')).topicsCommand(rest)
     case 'produce':

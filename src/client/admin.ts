@@ -1,4 +1,4 @@
-// Topic and configuration administration. Requests go to any reachable broker (brokers
+// Topic, configuration and controller-quorum administration (quorum-admin.ts). Requests go to any reachable broker (brokers
 // forward to the controller) and are retried with back-off on retriable failures of the
 // request as a whole, each call within apiTimeoutMs, retries and connection attempts included;
 // per-topic and per-resource errors come back in the results.
@@ -9,6 +9,7 @@ import { Deadline, EXPIRED, giveUp } from './deadline.js'
 import { BitacoraError, ClientError, errorFromWire, isRetriableError } from './errors.js'
 import { API_TIMEOUT_MS_DEFAULT } from './limits.js'
 import { EARLIEST, LATEST, listOffsets, type OffsetAnswer } from './offsets.js'
+import { QuorumAdmin, type QuorumDescription } from './quorum-admin.js'
 import { Sleeper } from './sleep.js'
 import { TopicRouter } from './topic-router.js'
 import type { ApiName } from '../protocol/index.js'
@@ -72,6 +73,7 @@ export class Admin {
   private readonly retry: RetryPolicy
   private readonly sleeper = new Sleeper()
   private readonly router: TopicRouter
+  private readonly quorum: QuorumAdmin
   private readonly apiTimeoutMs: number
   private closed = false
 
@@ -82,6 +84,7 @@ export class Admin {
     this.retry = new RetryPolicy(options.retry, random)
     this.apiTimeoutMs = options.apiTimeoutMs ?? API_TIMEOUT_MS_DEFAULT
     this.router = new TopicRouter(cluster, this.retry, this.sleeper, () => this.closed)
+    this.quorum = new QuorumAdmin(cluster, this.retry, this.sleeper, () => this.closed, this.apiTimeoutMs, requestTimeoutMs)
   }
 
   async createTopics(topics: readonly NewTopic[], options: { validateOnly?: boolean; timeoutMs?: number } = {}): Promise<TopicResult[]> {
@@ -144,6 +147,24 @@ export class Admin {
       validateOnly: options.validateOnly ?? false,
     })
     return (response.results ?? []).map((r) => ({ resource: resourceOf(r.resource), error: errorFromWire(r.error, `alter configs of ${r.resource?.name}`) }))
+  }
+
+  /** The controller quorum: leader, epoch, high watermark, voters and observers with their lag, brokers. */
+  describeQuorum(): Promise<QuorumDescription> {
+    return this.quorum.describeQuorum()
+  }
+
+  /**
+   * Makes node `nodeId`, listening at `url`, a controller voter once it has caught up (within
+   * `timeoutMs`, default 60 s); resolves with the voter ids then in force.
+   */
+  addVoter(nodeId: number, url: string, options: { timeoutMs?: number } = {}): Promise<number[]> {
+    return this.quorum.addVoter(nodeId, url, options)
+  }
+
+  /** Takes node `nodeId` out of the controller voters; resolves with the voter ids then in force. */
+  removeVoter(nodeId: number): Promise<number[]> {
+    return this.quorum.removeVoter(nodeId)
   }
 
   close(): void {

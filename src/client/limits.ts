@@ -32,6 +32,12 @@ export const REFUSAL_BODY_BYTES_MAX = 1024
  * iterator throws. Kafka's default.api.timeout.ms.
  */
 export const API_TIMEOUT_MS_DEFAULT = 60_000
+/**
+ * addVoter: how long the new voter may take to catch up as an observer, unless the call says
+ * (sent to the controller, which refuses the node past it); the call itself may take this plus
+ * requestTimeoutMs.
+ */
+export const ADD_VOTER_TIMEOUT_MS_DEFAULT = 60_000
 /** Correlation ids wrap below 2^31 so they stay positive in every language. */
 export const CORRELATION_ID_MAX = 0x7fffffff
 

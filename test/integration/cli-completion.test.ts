@@ -2,7 +2,7 @@
 // installed) and asked for completions as the shell would ask, through COMP_WORDS/COMP_CWORD.
 import t from 'tap'
 import { spawnSync } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { tempDataDir } from './broker-process.js'
 
@@ -44,7 +44,7 @@ t.test('bash: subcommands, flags per command, values, files', async (t) => {
     ['bitacora', 'completion', ''],
     ['bitacora', 'topics', 'create', '-'],
   ])
-  t.strictSame(top, ['broker', 'topics', 'produce', 'consume', 'perf', 'completion', 'version', 'help'])
+  t.strictSame(top, ['broker', 'format', 'cluster', 'topics', 'produce', 'consume', 'perf', 'completion', 'version', 'help'])
   t.strictSame(to, ['topics'])
   t.strictSame(topics, ['create', 'list', 'describe', 'delete', 'alter'])
   t.ok(create.includes('--partitions') && create.includes('--if-not-exists') && create.includes('--bootstrap-server'), create.join(' '))
@@ -59,12 +59,31 @@ t.test('bash: subcommands, flags per command, values, files', async (t) => {
   t.ok(createDash.includes('-b') && createDash.includes('-h') && !createDash.includes('-o'), 'kcat letters where the command has the flag')
 })
 
+t.test('bash: cluster and format', async (t) => {
+  const dir = tempDataDir(t)
+  const file = script('bash', dir)
+  mkdirSync(join(dir, 'node-1'))
+  const [cluster, describe, addVoter, format, dataDir] = bashComplete(file, [
+    ['bitacora', 'cluster', ''],
+    ['bitacora', 'cluster', 'describe', '-'],
+    ['bitacora', 'cluster', 'add-voter', '4', 'ws://127.0.0.1:9095/', '--t'],
+    ['bitacora', 'format', '--'],
+    ['bitacora', 'format', '--data-dir', join(dir, 'no')],
+  ])
+  t.strictSame(cluster, ['describe', 'add-voter', 'remove-voter'])
+  t.ok(describe.includes('--json') && describe.includes('-J') && describe.includes('-b'), describe.join(' '))
+  t.notOk(describe.includes('--timeout-ms'), 'only the flags of cluster describe')
+  t.strictSame(addVoter, ['--timeout-ms'])
+  t.strictSame(format, ['--help', '--data-dir', '--id', '--cluster-id', '--random-cluster-id'])
+  t.strictSame(dataDir, [join(dir, 'node-1')], 'directories for --data-dir')
+})
+
 t.test('bash: every flag offered is documented in the command\'s help', async (t) => {
   const file = script('bash', tempDataDir(t))
-  const levels = [['produce', 't'], ['consume', 't'], ['topics', 'create'], ['topics', 'list'], ['topics', 'describe'], ['perf', 'consume']]
+  const levels = [['produce', 't'], ['consume', 't'], ['topics', 'create'], ['topics', 'list'], ['topics', 'describe'], ['perf', 'consume'], ['cluster', 'describe'], ['cluster', 'add-voter'], ['format', '']]
   const offered = bashComplete(file, levels.map((l) => ['bitacora', ...l, '-']))
   levels.forEach((level, i) => {
-    const help = spawnSync(process.execPath, [BIN, level[0], ...(level[0] === 'topics' || level[0] === 'perf' ? [] : [level[1]]), '--help'], { encoding: 'utf8' }).stdout
+    const help = spawnSync(process.execPath, [BIN, level[0], ...(['topics', 'perf', 'cluster', 'format'].includes(level[0]) ? [] : [level[1]]), '--help'], { encoding: 'utf8' }).stdout
     const flags = offered[i].filter((f) => f !== '-h' && f !== '--help')
     t.ok(flags.length > 3, `${level.join(' ')}: flags offered`)
     for (const flag of flags) t.ok(help.includes(flag), `${level.join(' ')}: ${flag} is in its help`)

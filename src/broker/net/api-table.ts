@@ -2,17 +2,21 @@
 // parts of the broker it uses. The handshake announces exactly the table's APIs.
 import type { Codec } from '../../codec/index.js'
 import type { Request, RequestApiName, ResponseProps } from '../../protocol/index.js'
+import { addVoter } from '../api/add-voter.js'
 import { alterConfigs } from '../api/alter-configs.js'
 import { brokerHeartbeat } from '../api/broker-heartbeat.js'
 import { brokerRegistration, type Membership } from '../api/broker-registration.js'
 import { createTopics } from '../api/create-topics.js'
 import { deleteTopics } from '../api/delete-topics.js'
 import { describeConfigs } from '../api/describe-configs.js'
+import { describeQuorum } from '../api/describe-quorum.js'
 import { fetch } from '../api/fetch.js'
 import { handshake } from '../api/handshake.js'
 import { listOffsets } from '../api/list-offsets.js'
 import { metadata } from '../api/metadata.js'
 import { produce } from '../api/produce.js'
+import { removeVoter } from '../api/remove-voter.js'
+import type { ControllerQuorum } from '../controller/quorum.js'
 import type { TopicAdmin } from '../controller/topic-admin.js'
 import type { BrokerLimits } from '../limits.js'
 import type { AppendOrder } from '../partition/append-order.js'
@@ -49,6 +53,8 @@ export interface BrokerParts {
   readonly raft?: RaftReceiver
   /** Broker registrations and heartbeats (controller/membership-service.ts); unset, the broker serves neither API. */
   readonly membership?: Membership
+  /** The `__cluster_metadata` quorum this node hosts; unset, the quorum APIs answer that there is none. */
+  readonly quorum?: ControllerQuorum
 }
 
 export function apiTable(b: BrokerParts): ApiTable {
@@ -67,6 +73,9 @@ export function apiTable(b: BrokerParts): ApiTable {
     }],
     ['fetch', async (r, scope) => ({ fetch: await fetch(b, r.fetch!, scope.closed, scope.lease) })],
     ['listOffsets', async (r) => ({ listOffsets: await listOffsets(b.partitions, r.listOffsets!) })],
+    ['describeQuorum', () => describeQuorum({ clusterId: b.clusterId, quorum: b.quorum, registeredBrokers: () => image().brokers })],
+    ['addVoter', (r) => addVoter(b.quorum, r.addVoter!)],
+    ['removeVoter', (r) => removeVoter(b.quorum, r.removeVoter!)],
   ])
   const raft = b.raft
   if (raft !== undefined) {

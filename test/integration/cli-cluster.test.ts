@@ -1,0 +1,100 @@
+// `bitacora cluster …` and `bitacora format` against real broker processes, run as a user runs
+// them (the built CLI as a child process). The one-node-quorum test needs brokers that take
+// --controller-voters; on a build without them it is skipped, naming why, and the test of what
+// such a build answers runs instead.
+import t, { type Test } from 'tap'
+import { spawn, spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { startBroker, tempDataDir } from './broker-process.js'
+
+const BIN = new URL('../../dist/cli/main.js', import.meta.url).pathname
+
+interface Run {
+  status: number | null
+  stdout: string
+  stderr: string
+}
+
+function cli(args: string[]): Promise<Run> {
+  const { BITACORA_BROKERS: _, BITACORA_CLIENT_CONFIG: _c, BITACORA_PROFILE: _p, ...env } = process.env
+  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.on('data', (d) => (stdout += d))
+  child.stderr.on('data', (d) => (stderr += d))
+  const guard = setTimeout(() => child.kill('SIGKILL'), 60_000)
+  return new Promise((resolve) => child.once('close', (status) => {
+    clearTimeout(guard)
+    resolve({ status, stdout, stderr })
+  }))
+}
+
+/** One line on stderr, prefixed, no stack trace, and the expected exit code. */
+function failsWith(t: Test, r: Run, code: number, pattern: RegExp) {
+  t.equal(r.status, code, `exit code ${code}`)
+  const lines = r.stderr.trimEnd().split('\n')
+  t.equal(lines.length, 1, `one line on stderr: ${r.stderr}`)
+  t.match(lines[0], /^bitacora: /)
+  t.match(lines[0], pattern)
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+const brokerHelp = spawnSync(process.execPath, [BIN, 'broker', '--help'], { encoding: 'utf8' }).stdout
+const hasQuorum = brokerHelp.includes('--controller-voters')
+
+t.test('a node formatted by bitacora format starts with that cluster id; its directory is then refused to others', async (t) => {
+  const dir = join(tempDataDir(t), 'node-1')
+  const id = (await cli(['format', '--random-cluster-id'])).stdout.trim()
+  const formatted = await cli(['format', '--data-dir', dir, '--id', '1', '--cluster-id', id])
+  t.equal(formatted.status, 0, formatted.stderr)
+  t.match(formatted.stdout, `data directory ${dir}: node 1 of cluster ${id} (directory id `)
+  const broker = await startBroker(t, { dataDir: dir, args: ['--id', '1'] })
+  const health = await (await fetch(broker.url.replace('ws:', 'http:') + 'health')).json() as { clusterId: string; brokerId: number }
+  t.match(health, { clusterId: id, brokerId: 1 }, 'the cluster id came from the directory')
+  failsWith(t, await cli(['format', '--data-dir', dir, '--id', '1', '--cluster-id', id]), 1, new RegExp(`format: data directory .* is in use by another process \\(pid ${broker.child.pid}\\)`))
+  await broker.stop()
+  failsWith(t, await cli(['format', '--data-dir', dir, '--id', '2', '--cluster-id', id]), 1, /belongs to node 1 \(meta.properties\); start it with --id 1, or give node 2 its own --data-dir/)
+  failsWith(t, await cli(['format', '--data-dir', dir, '--id', '1', '--cluster-id', 'other']), 1, new RegExp(`belongs to cluster ${id}, not other`))
+  t.match(readFileSync(join(dir, 'meta.properties'), 'utf8'), `cluster.id=${id}\n`, 'unchanged')
+  failsWith(t, await cli(['format', '--data-dir', dir, '--id', '1']), 2, /format: missing --cluster-id/)
+})
+
+t.test('a broker without a controller quorum answers cluster commands with what to do (exit 1)', { skip: hasQuorum && 'every broker hosts a quorum in this build' }, async (t) => {
+  const broker = await startBroker(t)
+  for (const args of [['describe'], ['add-voter', '2', 'ws://127.0.0.1:9/'], ['remove-voter', '1']]) {
+    failsWith(t, await cli(['cluster', ...args, '-b', broker.url]), 1, /^bitacora: INVALID_REQUEST: .*this node runs no controller quorum.*start the cluster's nodes with --controller-voters/)
+  }
+})
+
+t.test('a one-node quorum: describe, the last voter kept, an unreachable node refused without blocking the quorum', { skip: !hasQuorum && 'the broker has no --controller-voters yet (the controller quorum is not merged)' }, async (t) => {
+  const port = await freePort()
+  const url = `ws://127.0.0.1:${port}/`
+  const id = (await cli(['format', '--random-cluster-id'])).stdout.trim()
+  const broker = await startBroker(t, { args: ['--id', '1', '--port', String(port), '--cluster-id', id, '--controller-voters', `1@ws://127.0.0.1:${port}`] })
+  t.equal(broker.url, url)
+  const json = await cli(['cluster', 'describe', '--json', '-b', url])
+  t.equal(json.status, 0, json.stderr)
+  const d = JSON.parse(json.stdout) as { clusterId: string; leaderId: number; answeredBy: number; voters: Array<{ nodeId: number; lag: number }> }
+  t.match(d, { clusterId: id, leaderId: 1, answeredBy: 1 })
+  t.strictSame(d.voters.map((v) => [v.nodeId, v.lag]), [[1, 0]])
+  const text = await cli(['cluster', 'describe', '-b', url])
+  t.equal(text.status, 0, text.stderr)
+  t.match(text.stdout, `ClusterId:        ${id}\nLeaderId:         1\n`)
+  t.match(text.stdout, /\n1 +ws:\/\/127\.0\.0\.1:\d+\/ +\d+ +0 +\d+ +Leader\n/)
+
+  failsWith(t, await cli(['cluster', 'remove-voter', '1', '-b', url]), 1, /^bitacora: INVALID_REQUEST: /)
+  const unreachable = `ws://127.0.0.1:${await freePort()}/`
+  failsWith(t, await cli(['cluster', 'add-voter', '2', unreachable, '--timeout-ms', '3000', '-b', url]), 1, /^bitacora: REQUEST_TIMED_OUT: /)
+  const after = await cli(['cluster', 'describe', '--json', '-b', url])
+  t.equal(after.status, 0, after.stderr)
+  t.strictSame((JSON.parse(after.stdout) as typeof d).voters.map((v) => v.nodeId), [1], 'the voters did not change, and the quorum still answers')
+})
