@@ -164,7 +164,10 @@ class Simulation {
       observerContacts: Array.from({ length: p.voters + p.observers }, (_, i) => i + 1),
     }
     const hooks = {
-      send: (m: Message) => this.send(m),
+      send: (m: Message) => {
+        this.checker.sent(this.nodes[m.from - 1], m)
+        this.send(m)
+      },
       appendedEntry: this.checker.appendedEntry.bind(this.checker),
       voteGranted: (voter: number, req: VoteRequest, lastEpoch: number, logEnd: number) => {
         this.checker.voteGranted(voter, req, lastEpoch, logEnd)
