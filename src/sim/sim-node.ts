@@ -86,9 +86,11 @@ export class SimNode implements CheckedNode {
   }
 
   /** Fences or unfences the node (kept across restarts, as a broker's registration state is). */
-  setFenced(fenced: boolean): void {
+  setFenced(fenced: boolean, now: number): void {
     this.fenced = fenced
-    this.core?.setFenced(fenced)
+    if (this.core === null) return
+    this.core.setFenced(fenced)
+    this.pump(now)
   }
 
   /** Loses everything not flushed (and any partial snapshot); the persisted quorum state survives. */

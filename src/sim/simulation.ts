@@ -4,6 +4,7 @@
 import { Prng } from './prng.js'
 import type { BugSwitches, Leadership, Message, VoteRequest } from '../raft/types.js'
 import { Checker } from './checker.js'
+import { ALL_FENCED_STEPS, Fencing, type FenceParams } from './fencing.js'
 import { formatLog, formatMessage } from './format.js'
 import { SIM_ENTRY_BYTES, type SimSnapshot } from './sim-log.js'
 import { SimNetwork, type PartitionKind } from './sim-network.js'
@@ -22,6 +23,8 @@ export interface SimOptions {
   readonly bugs?: BugSwitches
   readonly safetySteps?: number
   readonly trace?: boolean
+  /** Fence and unfence nodes in the seeds that draw it (default true; false: no seed fences). */
+  readonly fencing?: boolean
 }
 
 export interface SimParams {
@@ -61,6 +64,8 @@ export interface SimResult {
   readonly steps: number
   readonly params: SimParams
   readonly trace: readonly string[]
+  /** The seed's fence events (null: it fences nothing). */
+  readonly fencing: FenceParams | null
   readonly stats: SimStats
 }
 
@@ -75,6 +80,8 @@ export interface SimStats {
   logResets: number
   voterChanges: number
   transfers: number
+  /** Fence and unfence events (only in seeds that fence). */
+  fences?: number
 }
 
 /** How a seed's log moves its start: never, by retention (data partition) or by snapshots (state machine). */
@@ -142,6 +149,8 @@ class Simulation {
   private crashes = 0
   private readonly counts = { logStartMoves: 0, snapshotsInstalled: 0, logResets: 0, voterChanges: 0, transfers: 0 }
   private phase: 'safety' | 'liveness' = 'safety'
+  /** This seed's fence events (null: it fences nothing). */
+  private readonly fencing: Fencing | null
   /** Nodes to crash at the end of this step (targeted fault points). */
   private readonly crashSoon = new Set<number>()
   private readonly leaderHw = new Map<number, number>()
@@ -151,6 +160,7 @@ class Simulation {
   constructor(private readonly opts: SimOptions) {
     this.rng = new Prng(opts.seed)
     this.params = drawParams(this.rng)
+    this.fencing = Fencing.draw(opts.seed, opts.fencing !== false)
     this.tracing = opts.trace === true
     const p = this.params
     this.net = new SimNetwork(this.rng.fork(), {
@@ -199,6 +209,7 @@ class Simulation {
     let failure: string | null = null
     try {
       if (this.tracing) this.log(`params ${JSON.stringify({ ...this.params, tickRates: this.params.tickRates.map((r) => +r.toFixed(2)) })}`)
+      if (this.tracing && this.fencing !== null) this.log(`fencing ${JSON.stringify(this.fencing.params)}`)
       for (const n of this.nodes) n.start(this.now)
       const safetySteps = this.opts.safetySteps ?? SAFETY_STEPS_DEFAULT
       while (this.now < safetySteps) this.step(true)
@@ -212,8 +223,11 @@ class Simulation {
     for (const n of this.nodes) maxEpoch = Math.max(maxEpoch, n.persisted?.epoch ?? 0)
     return {
       seed: this.opts.seed, ok: failure === null, failure, phase: this.phase, steps: this.now, params: this.params,
-      trace: this.trace,
-      stats: { messages: this.net.sent, crashes: this.crashes, maxEpoch, committed: this.checker.committedEnd, ...this.counts },
+      trace: this.trace, fencing: this.fencing?.params ?? null,
+      stats: {
+        messages: this.net.sent, crashes: this.crashes, maxEpoch, committed: this.checker.committedEnd, ...this.counts,
+        ...(this.fencing === null ? {} : { fences: this.fencing.events }),
+      },
     }
   }
 
@@ -223,6 +237,8 @@ class Simulation {
     this.net.faults = { lossRate: 0, duplicateRate: 0, delayMinTicks: 1, delayMaxTicks: 2 }
     for (const n of this.nodes) if (!n.up) this.restart(n)
     this.log('liveness: healed network, restarted every node')
+    const fenceFailure = this.fenceForLiveness()
+    if (fenceFailure !== null) return fenceFailure
     const ends = this.nodes.map((n) => n.log.end)
     const bound = LIVENESS_STEPS_BASE + LIVENESS_STEPS_PER_LAG_OFFSET * (Math.max(...ends) - Math.min(...ends))
     const deadline = this.now + bound
@@ -246,6 +262,33 @@ class Simulation {
     return `liveness: no proposal committed within ${bound} steps after healing`
   }
 
+  /**
+   * Fencing seeds: maybe every node fenced for a while first (nobody may lead: a leader would
+   * be fenced, which the checker forbids, but this says what it means), then at most a minority
+   * of every voter set stays fenced while the liveness phase demands its commit.
+   */
+  private fenceForLiveness(): string | null {
+    const f = this.fencing
+    if (f === null) return null
+    if (f.params.allFenced) {
+      f.fenceAll(this.nodes.map((n) => this.fenceable(n)))
+      this.log('liveness: every node fenced')
+      for (let i = 0; i < ALL_FENCED_STEPS; i++) {
+        this.step(false)
+        const leader = this.currentLeader()
+        if (leader !== null) return `fence: n${leader.id} leads epoch ${leader.core!.status().epoch} while every node is fenced`
+      }
+    }
+    const smallest = Math.min(...this.nodes.map((n) => n.core!.status().voters.length))
+    this.log(f.keepMinority(this.nodes.map((n) => this.fenceable(n)), smallest))
+    return null
+  }
+
+  /** A node as the fence events see it (they pass the step's time along). */
+  private fenceable(n: SimNode) {
+    return { id: n.id, fenced: n.fenced, setFenced: (fenced: boolean) => n.setFenced(fenced, this.now) }
+  }
+
   private currentLeader(): SimNode | null {
     let best: SimNode | null = null
     for (const n of this.nodes) {
@@ -260,6 +303,10 @@ class Simulation {
     this.now++
     if (faults) this.injectFaults()
     if (faults) this.injectOperations()
+    if (faults && this.fencing !== null) {
+      const event = this.fencing.step(this.nodes.map((n) => this.fenceable(n)))
+      if (event !== null) this.log(event)
+    }
     if (faults && this.rng.chance(this.params.proposeRate)) this.proposeSomewhere()
     for (const m of this.net.due(this.now)) {
       const to = this.nodes[m.to - 1]

@@ -87,9 +87,9 @@ export class ScriptCluster {
       case 'resign':
         return this.each(args, (n) => n.core!.resign())
       case 'fence':
-        return this.each(args, (n) => n.setFenced(true))
+        return this.each(args, (n) => n.setFenced(true, 0))
       case 'unfence':
-        return this.each(args, (n) => n.setFenced(false))
+        return this.each(args, (n) => n.setFenced(false, 0))
       case 'tick': {
         const [who, countText] = args
         const count = Number(countText ?? 1)
