@@ -216,7 +216,8 @@ export class ShellNode implements CheckedNode {
           this.hooks.counted('reopens')
           this.hooks.log(`n${this.id} REOPENED (${why})`)
           // As at a start (below); here the replica's task goes on meanwhile, which the read detects.
-          if (machine !== null) this.rereadSoon()
+          // A reopen while the replica is still opening (its first input failed) is read once it is.
+          if (machine !== null && this.replica !== null) this.rereadSoon()
         },
         snapshotting: (snapshot, voters) => this.guard(() => this.onSnapshotting(snapshot, voters)),
         snapshotInstalled: (snapshot) => {
