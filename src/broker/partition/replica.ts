@@ -46,7 +46,10 @@ export interface ReplicaOptions {
   timers?: Timers
   /** Where the replica says why it reopened or went offline (default: JSON lines on stderr). */
   logger?: Logger
-  /** Overrides of the core settings derived from electionTimeoutTicks (tests, the simulator). */
+  /**
+   * The core's other timings (the broker gives every one: raft-timing.ts); any left out is derived
+   * from electionTimeoutTicks by replica-disk.ts's compact ratios (tests, the simulator).
+   */
   raft?: Partial<Pick<RaftConfig,
     'fetchTimeoutTicks' | 'fetchMaxWaitTicks' | 'fetchRetryTicks' | 'beginQuorumRetryTicks' | 'fetchMaxBytes' | 'observerContacts' | 'bugs'>>
   /** Told about every change to the log (the simulator's checker follows the log with it). */
