@@ -4,7 +4,7 @@
 import { Prng } from './prng.js'
 import type { BugSwitches, Leadership, Message, VoteRequest } from '../raft/types.js'
 import { Checker } from './checker.js'
-import { ALL_FENCED_STEPS, Fencing, type FenceParams } from './fencing.js'
+import { ALL_FENCED_STEPS, Fencing, type FenceableNode, type FenceParams } from './fencing.js'
 import { formatLog, formatMessage } from './format.js'
 import { SIM_ENTRY_BYTES, type SimSnapshot } from './sim-log.js'
 import { SimNetwork, type PartitionKind } from './sim-network.js'
@@ -151,6 +151,8 @@ class Simulation {
   private phase: 'safety' | 'liveness' = 'safety'
   /** This seed's fence events (null: it fences nothing). */
   private readonly fencing: Fencing | null
+  /** The nodes as the fence events see them (setting a fence drains the node's Ready at the step's time). */
+  private readonly fenceables: FenceableNode[] = []
   /** Nodes to crash at the end of this step (targeted fault points). */
   private readonly crashSoon = new Set<number>()
   private readonly leaderHw = new Map<number, number>()
@@ -202,6 +204,13 @@ class Simulation {
       const node = new SimNode(id, { config, flushDelayMaxTicks: p.flushDelayMaxTicks }, this.rng.fork(), hooks)
       node.tickRate = p.tickRates[id - 1]
       this.nodes.push(node)
+      this.fenceables.push({
+        id,
+        get fenced() {
+          return node.fenced
+        },
+        setFenced: (fenced) => node.setFenced(fenced, this.now),
+      })
     }
   }
 
@@ -271,7 +280,7 @@ class Simulation {
     const f = this.fencing
     if (f === null) return null
     if (f.params.allFenced) {
-      f.fenceAll(this.nodes.map((n) => this.fenceable(n)))
+      f.fenceAll(this.fenceables)
       this.log('liveness: every node fenced')
       for (let i = 0; i < ALL_FENCED_STEPS; i++) {
         this.step(false)
@@ -280,14 +289,10 @@ class Simulation {
       }
     }
     const smallest = Math.min(...this.nodes.map((n) => n.core!.status().voters.length))
-    this.log(f.keepMinority(this.nodes.map((n) => this.fenceable(n)), smallest))
+    this.log(f.keepMinority(this.fenceables, smallest))
     return null
   }
 
-  /** A node as the fence events see it (they pass the step's time along). */
-  private fenceable(n: SimNode) {
-    return { id: n.id, fenced: n.fenced, setFenced: (fenced: boolean) => n.setFenced(fenced, this.now) }
-  }
 
   private currentLeader(): SimNode | null {
     let best: SimNode | null = null
@@ -304,7 +309,7 @@ class Simulation {
     if (faults) this.injectFaults()
     if (faults) this.injectOperations()
     if (faults && this.fencing !== null) {
-      const event = this.fencing.step(this.nodes.map((n) => this.fenceable(n)))
+      const event = this.fencing.step(this.fenceables)
       if (event !== null) this.log(event)
     }
     if (faults && this.rng.chance(this.params.proposeRate)) this.proposeSomewhere()
