@@ -223,7 +223,7 @@ export class PartitionReplica {
       return this.run('tick', () => undefined).catch(() => undefined) // carries out the Ready
     }
     this.ticksOwed++
-    if (this.tickQueued) return Promise.resolve()
+    if (this.tickQueued) return DONE
     this.tickQueued = true
     return this.inputs.run(() => this.onTicks()).catch(() => {
       this.tickQueued = false
