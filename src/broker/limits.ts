@@ -124,3 +124,45 @@ export const CONTROLLER_WATCH_INTERVAL_MS = 100
 /** Back-off between attempts (NOT_CONTROLLER, unreachable, connection lost, none known): doubling from min to max. */
 export const CONTROLLER_RETRY_BACKOFF_MS_MIN = 50
 export const CONTROLLER_RETRY_BACKOFF_MS_MAX = 1_000
+
+// ---- Raft timing of the broker's replicas (issue 17: timeouts for real networks)
+
+/**
+ * How long the broker's Raft groups wait, in milliseconds; partition/raft-timing.ts turns them
+ * into ticks of the broker's tick loop (`tick-ms`). Peers share one WebSocket per pair of brokers
+ * and one event loop drives every replica, so a busy turn, a GC pause or a long queue of frames
+ * must not look like a dead peer: timeouts are seconds, not hundreds of milliseconds.
+ */
+export interface RaftTiming {
+  /** A follower that heard nothing from its leader this long pre-votes; a leader that heard from no majority resigns (check-quorum). */
+  fetchTimeoutMs: number
+  /** The random part: a follower campaigns after fetch timeout + [0, this), a campaign retries after [this, 2 x this). */
+  electionTimeoutMs: number
+  /** How long a leader parks a follower's fetch that has nothing new (answered at once when data or the HW moves). */
+  fetchMaxWaitMs: number
+  /** A follower re-sends an unanswered fetch after this (> the parked wait plus a round trip). */
+  fetchRetryMs: number
+  /** A new leader re-sends BeginQuorumEpoch to voters that have not fetched from it, this often. */
+  beginQuorumRetryMs: number
+}
+
+export const DEFAULT_RAFT_TIMING: RaftTiming = {
+  // Three parked-fetch round trips lost before a follower gives up on its leader: a fetch retried
+  // at 1 s and 2 s (fetchRetryMs) still answers in time. Kafka's controller.quorum.fetch.timeout.ms is 2 s.
+  fetchTimeoutMs: 3_000,
+  // After the fetch timeout, spreads followers' campaigns over 1.5 s, so the first usually finds the
+  // others willing rather than a split vote; wide against a busy turn of the event loop.
+  electionTimeoutMs: 1_500,
+  // The top of issue 17's 250-500 ms: an idle follower costs one fetch round trip per 500 ms, so
+  // 1,000 idle partitions cost a few thousand small frames a second, coalesced per peer. Kafka's
+  // replica.fetch.wait.max.ms is 500 ms too.
+  fetchMaxWaitMs: 500,
+  // Twice the parked wait: a parked fetch comes back first, a lost one is re-sent well before the timeout.
+  fetchRetryMs: 1_000,
+  // One parked wait: a voter that missed the first notice learns its leader long before it would campaign.
+  beginQuorumRetryMs: 500,
+}
+
+/** Tests may shorten the timing, but not below what 2 shared cores can hold (issue 17): a fetch timeout of 1.5 s. */
+export const RAFT_FETCH_TIMEOUT_MS_MIN = 1_500
+

@@ -1,11 +1,12 @@
 // The replicated-log core: KRaft-shaped Raft (KIP-595 + pre-vote KIP-996, snapshots KIP-630,
 // voter changes KIP-853) as a pure state machine. Inputs: tick, receive, propose, appended,
-// flushed, snapshotTaken, advanceLogStart (and campaign, resign, transferLeadership, addVoter,
-// removeVoter). Outputs: ready() / advance(). No I/O, no clock, no randomness of its own, no
+// flushed, snapshotTaken, advanceLogStart (and campaign, resign, setFenced, transferLeadership,
+// addVoter, removeVoter). Outputs: ready() / advance(). No I/O, no clock, no randomness of its own, no
 // record bytes. RaftCore is the public face: it checks each input and hands it to the module
 // whose job it is (README.md has the table); the state they share is node.ts's.
 import { assert } from './assert.js'
 import { becomeProspective, tickElection, tickFollower } from './elections.js'
+import { setFenced } from './fence.js'
 import { becomeFollower, sendFetch } from './follower-fetch.js'
 import { advanceLeaderHw, completeParked, epochCommitted, tickLeader } from './leader-fetch.js'
 import { READY_DIRECTIVES_MAX, READY_MESSAGES_MAX, UNCOMMITTED_OFFSETS_MAX } from './limits.js'
@@ -161,6 +162,17 @@ export class RaftCore {
   }
 
   /**
+   * Fence (a broker whose lease expired) or unfence this node. While fenced it leads nothing and
+   * starts no pre-vote or election — timers, `campaign()`, EndQuorumEpoch or a transfer naming
+   * it — and a leader resigns at once (EndQuorumEpoch); it still votes, fetches and follows.
+   * Unfencing restores the normal timers. Data partitions only, never the metadata log.
+   */
+  setFenced(fenced: boolean): void {
+    this.assertNotInReady()
+    setFenced(this.node, fenced)
+  }
+
+  /**
    * Leader: hand leadership to `target`. Proposals are refused (`transferring`) until the
    * target has fetched up to the log end; then the leader resigns naming it first among the
    * preferred successors, and it campaigns at once. If the target has not caught up within
@@ -282,6 +294,7 @@ export class RaftCore {
       voters: [...n.voters],
       snapshot: n.snapshot,
       transferTarget: s.role === 'leader' ? (s.transfer?.target ?? null) : null,
+      fenced: n.fenced,
     }
   }
 

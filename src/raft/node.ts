@@ -28,6 +28,11 @@ export class RaftNode {
   votedFor: NodeId | null
   /** Bug switch bookkeeping: a granted vote this epoch that was never persisted. */
   unpersistedVote = false
+  /**
+   * Fenced (fence.ts): leads nothing and starts no campaign until unfenced; still votes, fetches
+   * and follows. The broker's state, not persisted: a shell re-applies it to every core it builds.
+   */
+  fenced = false
   /** What the role holds of its own; replaced whole, by `reset` only. */
   state: RoleState = { role: 'unattached', electionDeadlineTick: 0, fetch: null }
 

@@ -81,6 +81,8 @@ export interface BugSwitches {
   readonly changeVotersBeforeEpochCommit?: boolean
   /** Keep counting a removed voter's flushed offset toward the HW while it still fetches. */
   readonly countRemovedVoter?: boolean
+  /** Take note of the fence but go on leading and campaigning as if unfenced. */
+  readonly ignoreFence?: boolean
 }
 
 export interface RaftConfig {
@@ -426,4 +428,6 @@ export interface Status {
   readonly snapshot: SnapshotInfo | null
   /** Leader: the voter a transfer is handing leadership to, while it catches up. */
   readonly transferTarget: NodeId | null
+  /** Fenced (`setFenced`): it leads nothing and starts no campaign until unfenced. */
+  readonly fenced: boolean
 }

@@ -64,8 +64,10 @@ function reachable(n: RaftNode, s: Leader, voters: readonly NodeId[]): boolean {
  * removed. Otherwise a removal that survives only in removed nodes' logs could leave no one
  * able to win: the remaining voters' logs are behind theirs. Such a candidate counts votes
  * of its new set only, never its own, and if it wins it leads until its removal commits.
+ * A fenced node (fence.ts) campaigns for nothing: like an observer, it looks for the leader.
  */
 export function mayCampaign(n: RaftNode): boolean {
+  if (n.fenced && n.bugs.ignoreFence !== true) return false
   if (n.isVoter) return true
   return n.history.latestOffset() >= n.highWatermark && (n.history.previous()?.includes(n.id) ?? false)
 }

@@ -2,7 +2,7 @@
 // shell events that could break them. Each check names the property it guards.
 import { majority } from '../raft/quorum.js'
 import { differByOne } from '../raft/voter-set.js'
-import type { Status, VoteRequest } from '../raft/types.js'
+import type { Message, Status, VoteRequest } from '../raft/types.js'
 import type { SimEntry, SimLog, SimSnapshot } from './sim-log.js'
 
 /**
@@ -108,6 +108,18 @@ export class Checker {
     this.realVotes.set(key, req.from)
   }
 
+  /**
+   * The fence: a fenced node starts no candidacy (no pre-vote or vote request of its own) and
+   * does not lead (no BeginQuorumEpoch). `m` is a message `node` is sending.
+   */
+  sent(node: CheckedNode, m: Message): void {
+    if (m.type !== 'vote' && m.type !== 'beginQuorumEpoch') return
+    const s = node.status()
+    if (!s.fenced) return
+    const act = m.type === 'vote' ? `asks ${m.to} for a ${m.preVote ? 'pre-vote' : 'vote'}` : `tells ${m.to} it leads`
+    fail('fence', `fenced node ${node.id} ${act} in epoch ${m.epoch}`)
+  }
+
   /** A leader never deletes its own entries; nobody deletes what it applied. */
   truncating(node: CheckedNode, offset: number): void {
     const s = node.status()
@@ -183,6 +195,7 @@ export class Checker {
     this.hwSeen.set(n.id, { incarnation: n.incarnation, hw: s.highWatermark })
     this.apply(n, s.epoch, s.highWatermark)
     this.checkVoters(n, s.voters)
+    if (s.fenced && s.role !== 'follower' && s.role !== 'unattached') fail('fence', `fenced node ${n.id} is ${s.role} in epoch ${s.epoch}`)
     if (s.role === 'leader') this.checkLeader(n, s.epoch)
   }
 

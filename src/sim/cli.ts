@@ -9,7 +9,7 @@ import { runSeed } from './simulation.js'
 
 export const BUG_NAMES = [
   'commitByCountingReplicas', 'forgetVotePersist', 'countFetchPosition', 'preVoteSkipsLogCheck', 'changeVotersBeforeCommit', 'changeVotersBeforeEpochCommit',
-  'countRemovedVoter',
+  'countRemovedVoter', 'ignoreFence',
 ] as const
 
 const MODES = ['stand-in', 'shell'] as const

@@ -124,6 +124,8 @@ export class ShellNode implements CheckedNode {
   violation: Error | null = null
   /** State-machine log mode: the running process's state machine (null while down). */
   machine: KvStateMachine | null = null
+  /** The broker's fence (its lease expired): kept across restarts, given to every replica it opens. */
+  fenced = false
   private readonly disk: SimFileLayer
   private process: VirtualProcess | null = null
   private starting = false
@@ -195,6 +197,7 @@ export class ShellNode implements CheckedNode {
       timers: process.timers,
       logger: this.logger,
       raft: this.config.raft,
+      fenced: this.fenced,
       observer: {
         appended: (bytes, info) => this.guard(() => this.onAppended(bytes, info)),
         truncating: (offset) => this.guard(() => this.hooks.checker.truncating(this, offset)),
@@ -213,8 +216,7 @@ export class ShellNode implements CheckedNode {
           this.hooks.counted('reopens')
           this.hooks.log(`n${this.id} REOPENED (${why})`)
           // As at a start (below); here the replica's task goes on meanwhile, which the read detects.
-          // A reopen inside PartitionReplica.open (a failure while starting) comes before there is
-          // a replica to read: the start's own read follows once open() returns.
+          // A reopen while the replica is still opening (its first input failed) is read once it is.
           if (machine !== null && this.replica !== null) this.rereadSoon()
         },
         snapshotting: (snapshot, voters) => this.guard(() => this.onSnapshotting(snapshot, voters)),
@@ -232,6 +234,7 @@ export class ShellNode implements CheckedNode {
         this.replica = replica
         this.machine = machine
         this.incarnation++
+        if (this.fenced !== options.fenced) void replica.setFenced(this.fenced) // changed while it opened
         // A state-machine log may commit and snapshot in the very step it comes up (a lone
         // voter does), and a snapshot needs the shadow: read it now. Nothing else runs until
         // this chain of microtasks ends (the replica's pending work waits on virtual timers),
@@ -277,6 +280,12 @@ export class ShellNode implements CheckedNode {
     void this.replica?.tick()
   }
 
+  /** Fences or unfences the broker: its replica now (a queued input), and every one it opens later. */
+  setFenced(fenced: boolean): void {
+    this.fenced = fenced
+    void this.replica?.setFenced(fenced)
+  }
+
   /**
    * Brings the shadow in step with the log once the replica is idle (read again after a restart
    * or reopen; the log start moved by retention), and checks that they agree.
@@ -318,6 +327,13 @@ export class ShellNode implements CheckedNode {
   }
 
   private onSend(m: Message): void {
+    if (this.replica !== null && this.replica.online) {
+      try {
+        this.hooks.checker.sent(this, m) // no guard(): a send leaves the log as it was
+      } catch (err) {
+        this.violation ??= err as Error
+      }
+    }
     if (m.type === 'fetchResponse' && m.kind === 'outOfRange' && !this.stale) {
       const chain = this.log.chainAt(m.logStart - 1)
       if (chain !== undefined) outOfRangeChains.set(m, chain)

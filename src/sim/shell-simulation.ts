@@ -19,6 +19,7 @@ import type { Message } from '../raft/types.js'
 import type { SnapshotPolicy } from '../broker/partition/state-machine.js'
 import { resolveConfig } from '../storage/index.js'
 import { Checker, SafetyViolation } from './checker.js'
+import { ALL_FENCED_STEPS, Fencing, type FenceParams } from './fencing.js'
 import { settle } from './event-loop.js'
 import { formatLog, formatMessage } from './format.js'
 import { CLIENT_ACK_TIMEOUT_MS, CLIENT_UNCOMMITTED_MAX, SETTLE_ROUNDS_MAX, TRACE_LINES_MAX } from './limits.js'
@@ -33,6 +34,8 @@ import { VirtualTime } from './virtual-time.js'
 export const SHELL_SAFETY_STEPS_DEFAULT = 500
 /** Virtual milliseconds per step (one tick of an undrifted clock). */
 export const STEP_MS = 10
+/** Steps the liveness phase waits for restarted nodes to open before it picks whom to keep fenced. */
+const FENCE_START_STEPS_MAX = 20
 
 export interface ShellSimParams {
   voters: number
@@ -97,6 +100,8 @@ export interface ShellSimStats {
   nodeSteps: number
   nodeStepsChecked: number
   stateMachine?: StateMachineStats
+  /** Fence and unfence events (only in seeds that fence). */
+  fences?: number
 }
 
 export interface ShellSimResult {
@@ -107,6 +112,8 @@ export interface ShellSimResult {
   readonly steps: number
   readonly params: ShellSimParams
   readonly trace: readonly string[]
+  /** The seed's fence events (null: it fences nothing). */
+  readonly fencing: FenceParams | null
   readonly stats: ShellSimStats
 }
 
@@ -196,11 +203,14 @@ class ShellSimulation {
   private readonly smCounts: StateMachineStats = { snapshotsTaken: 0, snapshotsInstalled: 0, statesChecked: 0 }
   /** State-machine log mode: the state every node must hold, by how far it applied. */
   private readonly committedStates: CommittedKvStates | null
+  /** This seed's fence events (null: it fences nothing). */
+  private readonly fencing: Fencing | null
 
   constructor(private readonly opts: ShellSimOptions, private readonly codec: Codec) {
     this.rng = new Prng(opts.seed)
     this.params = drawParams(this.rng)
     if (opts.stateMachine === true) drawStateMachineParams(this.rng, this.params)
+    this.fencing = Fencing.draw(opts.seed, opts.fencing !== false)
     this.tracing = opts.trace === true
     const p = this.params
     this.net = new SimNetwork(this.rng.fork(), { lossRate: p.lossRate, duplicateRate: p.duplicateRate, delayMinTicks: 1, delayMaxTicks: p.delayMaxTicks })
@@ -245,6 +255,7 @@ class ShellSimulation {
     let failure: string | null = null
     try {
       if (this.tracing) this.log(`params ${JSON.stringify({ ...this.params, tickRates: this.params.tickRates.map((r) => +r.toFixed(2)) })}`)
+      if (this.tracing && this.fencing !== null) this.log(`fencing ${JSON.stringify(this.fencing.params)}`)
       for (const n of this.nodes) if (!this.joinsLater(n)) n.start()
       await this.settleAll()
       const safetySteps = this.opts.safetySteps ?? SHELL_SAFETY_STEPS_DEFAULT
@@ -260,10 +271,11 @@ class ShellSimulation {
     let maxEpoch = 0
     for (const n of this.nodes) maxEpoch = Math.max(maxEpoch, n.log.entries.reduce((m, e) => Math.max(m, e.epoch), n.log.baseEpoch))
     return {
-      seed: this.opts.seed, ok: failure === null, failure, phase: this.phase, steps: this.now, params: this.params, trace: this.trace,
+      seed: this.opts.seed, ok: failure === null, failure, phase: this.phase, steps: this.now, params: this.params, trace: this.trace, fencing: this.fencing?.params ?? null,
       stats: {
         messages: this.net.sent, maxEpoch, committed: this.checker.committedEnd, ...this.counts,
         ...(this.committedStates === null ? {} : { stateMachine: { ...this.smCounts } }),
+        ...(this.fencing === null ? {} : { fences: this.fencing.events }),
       },
     }
   }
@@ -280,6 +292,8 @@ class ShellSimulation {
     this.net.faults = { lossRate: 0, duplicateRate: 0, delayMinTicks: 1, delayMaxTicks: 2 }
     for (const n of this.nodes) if (!n.up && !n.busy) n.start()
     this.log('liveness: healed network, restarted every node')
+    const fenceFailure = await this.fenceForLiveness()
+    if (fenceFailure !== null) return fenceFailure
     const ends = this.nodes.map((n) => n.log.end)
     const bound = LIVENESS_STEPS_BASE + LIVENESS_STEPS_PER_LAG_OFFSET * (Math.max(...ends) - Math.min(...ends))
     const deadline = this.now + bound
@@ -347,6 +361,29 @@ class ShellSimulation {
     }
   }
 
+  /**
+   * Fencing seeds: maybe every node fenced for a while first (then nobody may lead), then at most
+   * a minority of every voter set stays fenced while the liveness phase demands its commit.
+   */
+  private async fenceForLiveness(): Promise<string | null> {
+    const f = this.fencing
+    if (f === null) return null
+    if (f.params.allFenced) {
+      f.fenceAll(this.nodes)
+      this.log('liveness: every node fenced')
+      // A fence is a queued input here, taken up once the replica's earlier inputs are done (the
+      // checker's rule holds from then on): by the window's end, nobody may lead.
+      for (let i = 0; i < ALL_FENCED_STEPS; i++) await this.step(false)
+      const leader = this.currentLeader()
+      if (leader !== null) return `fence: n${leader.id} leads epoch ${leader.replica!.leaderEpoch} after every node was fenced`
+    }
+    // Every node up (restarts open asynchronously), so every voter set in force is seen.
+    for (let i = 0; i < FENCE_START_STEPS_MAX && this.nodes.some((n) => !n.up); i++) await this.step(false)
+    const sets = this.nodes.filter((n) => n.replica?.online === true).map((n) => n.replica!.status().voters.length)
+    this.log(f.keepMinority(this.nodes, sets.length === 0 ? 1 : Math.min(...sets)))
+    return null
+  }
+
   private currentLeader(): ShellNode | null {
     let best: ShellNode | null = null
     for (const n of this.nodes) {
@@ -361,6 +398,10 @@ class ShellSimulation {
     this.time.advanceTo(this.now * STEP_MS)
     if (faults) this.injectFaults()
     if (faults) this.injectOperations()
+    if (faults && this.fencing !== null) {
+      const event = this.fencing.step(this.nodes)
+      if (event !== null) this.log(event)
+    }
     if (faults && this.rng.chance(this.params.proposeRate)) this.proposeSomewhere()
     for (const m of this.net.due(this.now)) {
       const to = this.nodes[m.to - 1]

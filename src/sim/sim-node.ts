@@ -49,6 +49,8 @@ export class SimNode implements CheckedNode {
   /** Fractional ticks owed (clock drift: a fast clock accrues more than one per step). */
   tickDebt = 0
   tickRate = 1
+  /** The broker's fence (its lease expired): applied to every core this node starts, until lifted. */
+  fenced = false
   /** A snapshot being downloaded: not durable, so a crash loses it. */
   private pendingSnapshot: { snapshot: SimSnapshot; received: number } | null = null
   /** The message being delivered (its outOfRange chain is what a reset starts from). */
@@ -79,6 +81,15 @@ export class SimNode implements CheckedNode {
     this.incarnation++
     const cfg: RaftConfig = { ...this.opts.config, id: this.id, random: (b) => this.rng.int(b) }
     this.core = new RaftCore(cfg, this.persisted, this.log.view())
+    if (this.fenced) this.core.setFenced(true)
+    this.pump(now)
+  }
+
+  /** Fences or unfences the node (kept across restarts, as a broker's registration state is). */
+  setFenced(fenced: boolean, now: number): void {
+    this.fenced = fenced
+    if (this.core === null) return
+    this.core.setFenced(fenced)
     this.pump(now)
   }
 

@@ -4,6 +4,7 @@
 import { Prng } from './prng.js'
 import type { BugSwitches, Leadership, Message, VoteRequest } from '../raft/types.js'
 import { Checker } from './checker.js'
+import { ALL_FENCED_STEPS, Fencing, type FenceableNode, type FenceParams } from './fencing.js'
 import { formatLog, formatMessage } from './format.js'
 import { SIM_ENTRY_BYTES, type SimSnapshot } from './sim-log.js'
 import { SimNetwork, type PartitionKind } from './sim-network.js'
@@ -22,6 +23,8 @@ export interface SimOptions {
   readonly bugs?: BugSwitches
   readonly safetySteps?: number
   readonly trace?: boolean
+  /** Fence and unfence nodes in the seeds that draw it (default true; false: no seed fences). */
+  readonly fencing?: boolean
 }
 
 export interface SimParams {
@@ -61,6 +64,8 @@ export interface SimResult {
   readonly steps: number
   readonly params: SimParams
   readonly trace: readonly string[]
+  /** The seed's fence events (null: it fences nothing). */
+  readonly fencing: FenceParams | null
   readonly stats: SimStats
 }
 
@@ -75,6 +80,8 @@ export interface SimStats {
   logResets: number
   voterChanges: number
   transfers: number
+  /** Fence and unfence events (only in seeds that fence). */
+  fences?: number
 }
 
 /** How a seed's log moves its start: never, by retention (data partition) or by snapshots (state machine). */
@@ -142,6 +149,10 @@ class Simulation {
   private crashes = 0
   private readonly counts = { logStartMoves: 0, snapshotsInstalled: 0, logResets: 0, voterChanges: 0, transfers: 0 }
   private phase: 'safety' | 'liveness' = 'safety'
+  /** This seed's fence events (null: it fences nothing). */
+  private readonly fencing: Fencing | null
+  /** The nodes as the fence events see them (setting a fence drains the node's Ready at the step's time). */
+  private readonly fenceables: FenceableNode[] = []
   /** Nodes to crash at the end of this step (targeted fault points). */
   private readonly crashSoon = new Set<number>()
   private readonly leaderHw = new Map<number, number>()
@@ -151,6 +162,7 @@ class Simulation {
   constructor(private readonly opts: SimOptions) {
     this.rng = new Prng(opts.seed)
     this.params = drawParams(this.rng)
+    this.fencing = Fencing.draw(opts.seed, opts.fencing !== false)
     this.tracing = opts.trace === true
     const p = this.params
     this.net = new SimNetwork(this.rng.fork(), {
@@ -164,7 +176,10 @@ class Simulation {
       observerContacts: Array.from({ length: p.voters + p.observers }, (_, i) => i + 1),
     }
     const hooks = {
-      send: (m: Message) => this.send(m),
+      send: (m: Message) => {
+        this.checker.sent(this.nodes[m.from - 1], m)
+        this.send(m)
+      },
       appendedEntry: this.checker.appendedEntry.bind(this.checker),
       voteGranted: (voter: number, req: VoteRequest, lastEpoch: number, logEnd: number) => {
         this.checker.voteGranted(voter, req, lastEpoch, logEnd)
@@ -189,6 +204,13 @@ class Simulation {
       const node = new SimNode(id, { config, flushDelayMaxTicks: p.flushDelayMaxTicks }, this.rng.fork(), hooks)
       node.tickRate = p.tickRates[id - 1]
       this.nodes.push(node)
+      this.fenceables.push({
+        id,
+        get fenced() {
+          return node.fenced
+        },
+        setFenced: (fenced) => node.setFenced(fenced, this.now),
+      })
     }
   }
 
@@ -196,6 +218,7 @@ class Simulation {
     let failure: string | null = null
     try {
       if (this.tracing) this.log(`params ${JSON.stringify({ ...this.params, tickRates: this.params.tickRates.map((r) => +r.toFixed(2)) })}`)
+      if (this.tracing && this.fencing !== null) this.log(`fencing ${JSON.stringify(this.fencing.params)}`)
       for (const n of this.nodes) n.start(this.now)
       const safetySteps = this.opts.safetySteps ?? SAFETY_STEPS_DEFAULT
       while (this.now < safetySteps) this.step(true)
@@ -209,8 +232,11 @@ class Simulation {
     for (const n of this.nodes) maxEpoch = Math.max(maxEpoch, n.persisted?.epoch ?? 0)
     return {
       seed: this.opts.seed, ok: failure === null, failure, phase: this.phase, steps: this.now, params: this.params,
-      trace: this.trace,
-      stats: { messages: this.net.sent, crashes: this.crashes, maxEpoch, committed: this.checker.committedEnd, ...this.counts },
+      trace: this.trace, fencing: this.fencing?.params ?? null,
+      stats: {
+        messages: this.net.sent, crashes: this.crashes, maxEpoch, committed: this.checker.committedEnd, ...this.counts,
+        ...(this.fencing === null ? {} : { fences: this.fencing.events }),
+      },
     }
   }
 
@@ -220,6 +246,8 @@ class Simulation {
     this.net.faults = { lossRate: 0, duplicateRate: 0, delayMinTicks: 1, delayMaxTicks: 2 }
     for (const n of this.nodes) if (!n.up) this.restart(n)
     this.log('liveness: healed network, restarted every node')
+    const fenceFailure = this.fenceForLiveness()
+    if (fenceFailure !== null) return fenceFailure
     const ends = this.nodes.map((n) => n.log.end)
     const bound = LIVENESS_STEPS_BASE + LIVENESS_STEPS_PER_LAG_OFFSET * (Math.max(...ends) - Math.min(...ends))
     const deadline = this.now + bound
@@ -243,6 +271,29 @@ class Simulation {
     return `liveness: no proposal committed within ${bound} steps after healing`
   }
 
+  /**
+   * Fencing seeds: maybe every node fenced for a while first (nobody may lead: a leader would
+   * be fenced, which the checker forbids, but this says what it means), then at most a minority
+   * of every voter set stays fenced while the liveness phase demands its commit.
+   */
+  private fenceForLiveness(): string | null {
+    const f = this.fencing
+    if (f === null) return null
+    if (f.params.allFenced) {
+      f.fenceAll(this.fenceables)
+      this.log('liveness: every node fenced')
+      for (let i = 0; i < ALL_FENCED_STEPS; i++) {
+        this.step(false)
+        const leader = this.currentLeader()
+        if (leader !== null) return `fence: n${leader.id} leads epoch ${leader.core!.status().epoch} while every node is fenced`
+      }
+    }
+    const smallest = Math.min(...this.nodes.map((n) => n.core!.status().voters.length))
+    this.log(f.keepMinority(this.fenceables, smallest))
+    return null
+  }
+
+
   private currentLeader(): SimNode | null {
     let best: SimNode | null = null
     for (const n of this.nodes) {
@@ -257,6 +308,10 @@ class Simulation {
     this.now++
     if (faults) this.injectFaults()
     if (faults) this.injectOperations()
+    if (faults && this.fencing !== null) {
+      const event = this.fencing.step(this.fenceables)
+      if (event !== null) this.log(event)
+    }
     if (faults && this.rng.chance(this.params.proposeRate)) this.proposeSomewhere()
     for (const m of this.net.due(this.now)) {
       const to = this.nodes[m.to - 1]

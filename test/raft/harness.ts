@@ -86,6 +86,10 @@ export class ScriptCluster {
         return this.each(args, (n) => n.core!.campaign())
       case 'resign':
         return this.each(args, (n) => n.core!.resign())
+      case 'fence':
+        return this.each(args, (n) => n.setFenced(true, 0))
+      case 'unfence':
+        return this.each(args, (n) => n.setFenced(false, 0))
       case 'tick': {
         const [who, countText] = args
         const count = Number(countText ?? 1)
@@ -160,6 +164,7 @@ export class ScriptCluster {
     }
     const hooks = {
       send: (m: Message) => {
+        this.guard(() => this.checker.sent(this.nodes[m.from - 1], m))()
         if (!this.cut.has(`${m.from}->${m.to}`)) this.queue.push(m)
       },
       appendedEntry: this.guard((node: number, e: SimEntry, log: SimLog) => this.checker.appendedEntry(node, e, log)),
@@ -278,7 +283,7 @@ export class ScriptCluster {
   private statusLine(n: SimNode): string {
     if (!n.up) return `n${n.id}: down log=[${formatLog(n.log.entries)}]`
     const s = n.core!.status()
-    const kind = s.voter ? '' : ' observer'
+    const kind = `${s.voter ? '' : ' observer'}${s.fenced ? ' fenced' : ''}`
     // Shown only where they say something: voter changes, log-start moves, snapshots.
     const voters = n.log.voterRecords().length > 0 ? ` voters=${s.voters.join(',')}` : ''
     const start = s.logStart > 0 ? ` start=${s.logStart}` : ''

@@ -13,6 +13,8 @@ const cases: [keyof BugSwitches, RegExp][] = [
   // loss follows when that check is off, within a few dozen seeds).
   ['changeVotersBeforeCommit', new RegExp(`one voter change in flight|election safety|${dataLoss.source}`)],
   ['countRemovedVoter', dataLoss],
+  // A core that notes the fence but goes on campaigning and leading.
+  ['ignoreFence', /^SafetyViolation: fence:/],
 ]
 
 for (const [bug, expected] of cases) {

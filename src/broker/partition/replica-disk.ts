@@ -55,6 +55,7 @@ export async function openFromDisk(options: ReplicaOptions, codec: Codec): Promi
     // The snapshot names the set at its end; the file may still describe a log it replaced.
     if (snapshot !== null) voterSets = [{ offset: snapshot.endOffset - 1, voters: [...snapshot.voters] }, ...voterSets.filter((s) => s.offset >= snapshot.endOffset)]
     if (loaded === null || !sameSets(loaded, voterSets)) await saveVoterSets(fs, options.dir, voterSets, crc)
+    // The broker passes every timing (raft-timing.ts); these compact ratios serve tests that give one.
     const e = options.electionTimeoutTicks
     const core = new RaftCore(
       {

@@ -6,10 +6,8 @@ import { NodeFileLayer, type FileLayer } from '../../storage/index.js'
 import type { Logger } from '../log.js'
 import { logConfigOf } from './log-config.js'
 import { finishInterruptedDeletes, migrateLegacyDirs, partitionDir, removePartitionDir } from './partition-dir.js'
+import { raftTicks } from './raft-timing.js'
 import { PartitionReplica } from './replica.js'
-
-/** Election timeout of single-voter groups, in ticks: they elect on the first. */
-const ELECTION_TIMEOUT_TICKS = 10
 
 /** What request handlers need of the replicas: the one for a partition, if this broker holds it. */
 export interface PartitionLookup {
@@ -101,6 +99,8 @@ export class ReplicaManager implements PartitionLookup {
   /** Opens every partition of `topic`; on failure closes the ones opened and rethrows. */
   private async openReplicas(topic: TopicImage): Promise<PartitionReplica[]> {
     const list: PartitionReplica[] = []
+    // Real-network timeouts (limits.ts, DEFAULT_RAFT_TIMING); a lone voter elects itself on opening.
+    const timing = raftTicks(this.tickMs)
     try {
       for (let p = 0; p < topic.partitions; p++) {
         list.push(
@@ -109,7 +109,7 @@ export class ReplicaManager implements PartitionLookup {
             nodeId: this.nodeId,
             voters: [this.nodeId],
             logConfig: logConfigOf(topic.configs),
-            electionTimeoutTicks: ELECTION_TIMEOUT_TICKS,
+            ...timing,
             random: (bound) => Math.floor(Math.random() * bound),
             fs: this.fs,
             logger: this.log,

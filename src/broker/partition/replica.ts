@@ -46,11 +46,16 @@ export interface ReplicaOptions {
   timers?: Timers
   /** Where the replica says why it reopened or went offline (default: JSON lines on stderr). */
   logger?: Logger
-  /** Overrides of the core settings derived from electionTimeoutTicks (tests, the simulator). */
+  /**
+   * The core's other timings (the broker gives every one: raft-timing.ts); any left out is derived
+   * from electionTimeoutTicks by replica-disk.ts's compact ratios (tests, the simulator).
+   */
   raft?: Partial<Pick<RaftConfig,
     'fetchTimeoutTicks' | 'fetchMaxWaitTicks' | 'fetchRetryTicks' | 'beginQuorumRetryTicks' | 'fetchMaxBytes' | 'observerContacts' | 'bugs'>>
   /** Told about every change to the log (the simulator's checker follows the log with it). */
   observer?: ReplicaObserver
+  /** Opens fenced (see `setFenced`); default false. */
+  fenced?: boolean
   /**
    * Makes this a state-machine log (the metadata log): committed records drive the machine,
    * snapshots bound the log, followers behind the log start install the leader's snapshot.
@@ -82,6 +87,8 @@ export interface ReplicaObserver {
   snapshotInstalled?(snapshot: SnapshotInfo): void
 }
 
+const DONE: Promise<void> = Promise.resolve()
+
 /** A failure that is the request's (bad input, a refused proposal): the log was not touched. */
 function isRequestError(err: unknown): boolean {
   if (err instanceof ReplicaError) return true
@@ -106,6 +113,10 @@ export class PartitionReplica {
   private readonly crc: (b: Uint8Array) => number
   private closed = false
   private ticksOwed = 0
+  /** The broker's fence as last set: applied to every core this replica builds. */
+  private fenced: boolean
+  /** A fence that could not be queued (a full queue): the next tick applies it. */
+  private fenceOwed = false
   private tickQueued = false
   private flushNoticeQueued = false
   private offlineTicks = 0
@@ -119,6 +130,7 @@ export class PartitionReplica {
   ) {
     this.opened = opened
     this.lastLog = opened.log
+    this.fenced = options.fenced ?? false
     this.leadership = opened.core.leadership()
     this.timers = options.timers ?? systemTimers
     this.logger = options.logger ?? jsonLogger({ partition: options.dir })
@@ -196,10 +208,22 @@ export class PartitionReplica {
 
   // ---------------------------------------------------------------- inputs
 
-  /** One unit of time. Never rejects; ticks owed while the queue is full are made up later. */
+  /**
+   * One unit of time. Never rejects; ticks owed while the queue is full are made up later. An
+   * idle replica (no input queued or running, so its core is between Readies) is ticked here and
+   * now, and queues a task only if the tick produced work: 1,000 idle partitions must not cost
+   * 1,000 queued tasks a tick (issues 17 and 18).
+   */
   tick(): Promise<void> {
+    const o = this.opened
+    if (o !== null && this.inputs.size === 0 && !this.closed && !this.fenceOwed) {
+      o.core.tick()
+      o.core.flushed(o.log.flushedOffset) // a flush notice lost to a full queue is made up here
+      if (!o.core.hasReady()) return DONE
+      return this.run('tick', () => undefined).catch(() => undefined) // carries out the Ready
+    }
     this.ticksOwed++
-    if (this.tickQueued) return Promise.resolve()
+    if (this.tickQueued) return DONE
     this.tickQueued = true
     return this.inputs.run(() => this.onTicks()).catch(() => {
       this.tickQueued = false
@@ -296,6 +320,21 @@ export class PartitionReplica {
   }
 
   /**
+   * Fences (the broker's heartbeat lease expired) or unfences this replica: while fenced it
+   * leads nothing and starts no campaign, and a leader resigns at once (src/raft/fence.ts); it
+   * still votes, fetches and follows. The broker's state, not the log's: kept across reopens,
+   * never persisted. Data partitions only, never the metadata log: a cluster whose brokers were
+   * all fenced could elect no controller to unfence them. Never rejects: a fence that cannot be
+   * queued is applied by the next tick.
+   */
+  setFenced(fenced: boolean): Promise<void> {
+    this.fenced = fenced
+    return this.run(fenced ? 'fence' : 'unfence', (o) => this.applyFence(o)).catch(() => {
+      this.fenceOwed = true // or offline or closed: reopening applies it anyway
+    })
+  }
+
+  /**
    * Retention and compaction below the high watermark, on leaders and followers alike (data
    * partitions only).
    * Retention deletes only what the core also knows to be flushed, and runs as one input so
@@ -382,6 +421,7 @@ export class PartitionReplica {
       return this.reopen('retry after a failure')
     }
     await this.step('tick', (o) => {
+      if (this.fenceOwed) this.applyFence(o)
       for (let i = 0; i < ticks; i++) o.core.tick()
       o.core.flushed(o.log.flushedOffset) // a flush notice lost to a full queue is made up here
     }).catch(() => undefined)
@@ -444,7 +484,16 @@ export class PartitionReplica {
     this.epochCommitted = this.leadership.role === 'leader' && o.core.epochCommitted()
   }
 
+  /** Gives the core the broker's fence; an unfenced lone voter elects itself at once, as at start. */
+  private applyFence(o: Opened): void {
+    this.fenceOwed = false
+    const was = o.core.status().fenced
+    o.core.setFenced(this.fenced)
+    if (was && !this.fenced) this.startCore(o)
+  }
+
   private startCore(o: Opened): void {
+    o.core.setFenced(this.fenced)
     const voters = o.core.status().voters
     if (voters.length === 1 && voters[0] === this.options.nodeId) o.core.campaign()
   }
