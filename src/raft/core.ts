@@ -282,6 +282,7 @@ export class RaftCore {
       voters: [...n.voters],
       snapshot: n.snapshot,
       transferTarget: s.role === 'leader' ? (s.transfer?.target ?? null) : null,
+      progress: s.role === 'leader' ? s.progress.replicaProgress(n.nowTicks) : null,
     }
   }
 
