@@ -47,3 +47,5 @@ export const CONTROLLER_QUEUED_MAX = 1_024
 export const VOTER_CHANGE_TIMEOUT_MS_DEFAULT = 30_000
 /** How often a voter change waiting for a new voter to catch up (or for the previous change to commit) asks the core again. */
 export const VOTER_CHANGE_RETRY_MS = 100
+/** How long DeleteTopics and AlterConfigs wait for their records to commit when the request names no timeout. */
+export const ADMIN_COMMIT_TIMEOUT_MS_DEFAULT = 10_000

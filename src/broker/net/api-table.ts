@@ -11,6 +11,7 @@ import { handshake } from '../api/handshake.js'
 import { listOffsets } from '../api/list-offsets.js'
 import { metadata } from '../api/metadata.js'
 import { produce } from '../api/produce.js'
+import type { ClusterView } from '../controller/cluster-view.js'
 import type { TopicAdmin } from '../controller/topic-admin.js'
 import type { BrokerLimits } from '../limits.js'
 import type { AppendOrder } from '../partition/append-order.js'
@@ -38,9 +39,10 @@ export interface BrokerParts {
   readonly brokerId: number
   readonly clusterId: string
   readonly url: string
-  readonly defaultPartitions: number
   readonly limits: BrokerLimits
   readonly admin: TopicAdmin
+  /** The cluster as Metadata answers it (the committed metadata image, brokers, the controller). */
+  readonly cluster: ClusterView
   readonly partitions: PartitionLookup
   readonly codec: Codec
   /** Where raft frames from peer brokers go (net/peer-transport.ts); unset, the broker serves no `raft` API. */
@@ -52,7 +54,7 @@ export function apiTable(b: BrokerParts): ApiTable {
   let apis: readonly string[] = []
   const table = new Map<RequestApiName, ApiHandler>([
     ['handshake', (r) => ({ handshake: handshake({ brokerId: b.brokerId, clusterId: b.clusterId, limits: b.limits, apis }, r.handshake!) })],
-    ['metadata', (r) => ({ metadata: metadata({ ...b, image }, r.metadata!) })],
+    ['metadata', (r) => ({ metadata: metadata(b, r.metadata!) })],
     ['createTopics', async (r) => ({ createTopics: await createTopics(b, r.createTopics!) })],
     ['deleteTopics', async (r) => ({ deleteTopics: await deleteTopics(b.admin, r.deleteTopics!) })],
     ['describeConfigs', (r) => ({ describeConfigs: describeConfigs(b.admin.image, b.limits, r.describeConfigs!) })],

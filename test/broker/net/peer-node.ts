@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import { loadCodec } from '../../../src/codec/index.js'
-import { MetadataStore } from '../../../src/broker/controller/metadata-store.js'
+import { ActiveController } from '../../../src/broker/controller/active-controller.js'
+import { ClusterView } from '../../../src/broker/controller/cluster-view.js'
+import { MetadataNode } from '../../../src/broker/controller/metadata-node.js'
+import { NodeDirectory } from '../../../src/broker/controller/node-directory.js'
 import { TopicAdmin } from '../../../src/broker/controller/topic-admin.js'
 import { DEFAULT_LIMITS, type BrokerLimits, type PeerLimits } from '../../../src/broker/limits.js'
 import type { Logger } from '../../../src/broker/log.js'
@@ -67,7 +70,15 @@ export async function startPeerNode(o: PeerNodeOptions): Promise<PeerNode> {
     log,
   )
   const replicas = new ReplicaManager(dataDir, o.nodeId, 50, 60_000, log, fs)
-  const admin = new TopicAdmin(MetadataStore.load(fs, dataDir, o.nodeId), replicas)
+  // A one-node metadata quorum of its own (the node's admin and Metadata answers need one).
+  const metadata = await MetadataNode.open({ dataDir, nodeId: o.nodeId, voters: undefined, tickMs: 50, send: () => undefined, log, fs })
+  const codec = await loadCodec()
+  const controller = new ActiveController({
+    node: metadata, codec, log, urlOf: () => undefined,
+    config: { leaseMs: 9000, defaultPartitions: 1, defaultReplicationFactor: 1, partitionsPerTopicMax: 1024, topicsMax: 1000, producerIdBlockSize: 1000 },
+  })
+  metadata.subscribe((u) => void replicas.reconcile(u))
+  const admin = new TopicAdmin(metadata, controller, replicas)
   const delivered: PartitionMessage[] = []
   const peerClosed: { node: NodeId; reason: string }[] = []
   const transport = new PeerTransport({
@@ -83,8 +94,8 @@ export async function startPeerNode(o: PeerNodeOptions): Promise<PeerNode> {
   })
   let raftRequests = 0
   const apis = apiTable({
-    brokerId: o.nodeId, clusterId: o.clusterId, url: listener.url, defaultPartitions: 1, limits, admin, partitions: replicas,
-    codec: await loadCodec(),
+    brokerId: o.nodeId, clusterId: o.clusterId, url: listener.url, limits, admin, partitions: replicas,
+    cluster: new ClusterView(metadata, new NodeDirectory(o.nodeId, listener.url, undefined)), codec,
     raft: {
       receive: (from, frames) => {
         raftRequests++
@@ -99,6 +110,7 @@ export async function startPeerNode(o: PeerNodeOptions): Promise<PeerNode> {
       await transport.close()
       await listener.close()
       await replicas.closeAll()
+      await metadata.close()
       rmSync(dataDir, { recursive: true, force: true })
     },
   }
