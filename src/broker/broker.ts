@@ -13,6 +13,7 @@ import { ActiveController } from './controller/active-controller.js'
 import { ClusterView } from './controller/cluster-view.js'
 import { BROKER_LEASE_MS_DEFAULT, METADATA_PARTITION, METADATA_STARTUP_TIMEOUT_MS, METADATA_TOPIC_ID, PRODUCER_ID_BLOCK_SIZE } from './controller/limits.js'
 import { MetadataNode } from './controller/metadata-node.js'
+import { MetadataQuorum } from './controller/metadata-quorum.js'
 import { NodeDirectory } from './controller/node-directory.js'
 import { TopicAdmin } from './controller/topic-admin.js'
 import { readLegacyTopics, upgradeLegacyTopics } from './controller/topics-upgrade.js'
@@ -112,7 +113,7 @@ export class Broker {
       const cluster = new ClusterView(node, directory)
       const apis = apiTable({
         brokerId: config.brokerId, clusterId, url: listener.url, limits: config.limits, admin: new TopicAdmin(node, controller, manager), cluster,
-        partitions: manager, codec, raft: peers,
+        quorum: new MetadataQuorum(node, directory), partitions: manager, codec, raft: peers,
       })
       listener.serve({ apis, limits: config.limits, readBuffers: new ReadBufferPool(), peers: { clusterId, nodeId: config.brokerId } })
       log.info('broker started', {

@@ -12,6 +12,7 @@ import { listOffsets } from '../api/list-offsets.js'
 import { metadata } from '../api/metadata.js'
 import { produce } from '../api/produce.js'
 import type { ClusterView } from '../controller/cluster-view.js'
+import type { ControllerQuorum } from '../controller/quorum.js'
 import type { TopicAdmin } from '../controller/topic-admin.js'
 import type { BrokerLimits } from '../limits.js'
 import type { AppendOrder } from '../partition/append-order.js'
@@ -43,6 +44,8 @@ export interface BrokerParts {
   readonly admin: TopicAdmin
   /** The cluster as Metadata answers it (the committed metadata image, brokers, the controller). */
   readonly cluster: ClusterView
+  /** The metadata quorum (for DescribeQuorum, AddVoter, RemoveVoter). */
+  readonly quorum: ControllerQuorum
   readonly partitions: PartitionLookup
   readonly codec: Codec
   /** Where raft frames from peer brokers go (net/peer-transport.ts); unset, the broker serves no `raft` API. */

@@ -9,6 +9,8 @@ import { join } from 'node:path'
 import { loadCodec } from '../../../src/codec/index.js'
 import { ActiveController } from '../../../src/broker/controller/active-controller.js'
 import { MetadataNode, type ImageUpdate, type MetadataNodeOptions } from '../../../src/broker/controller/metadata-node.js'
+import { MetadataQuorum } from '../../../src/broker/controller/metadata-quorum.js'
+import { NodeDirectory } from '../../../src/broker/controller/node-directory.js'
 import type { ControllerConfig } from '../../../src/broker/controller/state.js'
 import { TopicAdmin } from '../../../src/broker/controller/topic-admin.js'
 import type { Logger } from '../../../src/broker/log.js'
@@ -29,6 +31,7 @@ export interface Member {
   readonly controller: ActiveController
   readonly admin: TopicAdmin
   readonly replicas: ReplicaManager
+  readonly quorum: MetadataQuorum
   readonly updates: ImageUpdate[]
 }
 
@@ -66,7 +69,9 @@ export class MetadataCluster {
   }
 
   async start(id: number, extra: Partial<MetadataNodeOptions> = {}): Promise<Member> {
-    const node = await MetadataNode.open(this.options(id, extra))
+    const options = this.options(id, extra)
+    const node = await MetadataNode.open(options)
+    const directory = new NodeDirectory(id, `ws://127.0.0.1:${9000 + id}/`, options.voters)
     const controller = new ActiveController({ node, codec, log: this.log, urlOf: (n) => `ws://127.0.0.1:${9000 + n}/`, config: CONTROLLER_CONFIG })
     const replicas = new ReplicaManager(this.dirs.get(id)!, id, 10, 60_000, this.log, this.fs)
     await replicas.prepare()
@@ -77,7 +82,7 @@ export class MetadataCluster {
     })
     replicas.start()
     node.start()
-    const member = { node, controller, admin: new TopicAdmin(node, controller, replicas), replicas, updates }
+    const member = { node, controller, admin: new TopicAdmin(node, controller, replicas), replicas, quorum: new MetadataQuorum(node, directory), updates }
     this.members.set(id, member)
     return member
   }

@@ -11,6 +11,7 @@ import { loadCodec } from '../../../src/codec/index.js'
 import { ActiveController } from '../../../src/broker/controller/active-controller.js'
 import { ClusterView } from '../../../src/broker/controller/cluster-view.js'
 import { MetadataNode } from '../../../src/broker/controller/metadata-node.js'
+import { MetadataQuorum } from '../../../src/broker/controller/metadata-quorum.js'
 import { NodeDirectory } from '../../../src/broker/controller/node-directory.js'
 import { TopicAdmin } from '../../../src/broker/controller/topic-admin.js'
 import { DEFAULT_LIMITS, type BrokerLimits, type PeerLimits } from '../../../src/broker/limits.js'
@@ -93,9 +94,10 @@ export async function startPeerNode(o: PeerNodeOptions): Promise<PeerNode> {
     onPeerClosed: (node, reason) => void peerClosed.push({ node, reason }),
   })
   let raftRequests = 0
+  const directory = new NodeDirectory(o.nodeId, listener.url, undefined)
   const apis = apiTable({
     brokerId: o.nodeId, clusterId: o.clusterId, url: listener.url, limits, admin, partitions: replicas,
-    cluster: new ClusterView(metadata, new NodeDirectory(o.nodeId, listener.url, undefined)), codec,
+    cluster: new ClusterView(metadata, directory), quorum: new MetadataQuorum(metadata, directory), codec,
     raft: {
       receive: (from, frames) => {
         raftRequests++
