@@ -76,6 +76,7 @@ export class Broker {
 
       const node = await MetadataNode.open({
         dataDir: config.dataDir, nodeId: config.brokerId, voters: config.controllerVoters, tickMs: config.tickMs, log, fs,
+        snapshotEveryRecords: config.metadataSnapshotRecords,
         send: (m) => send(METADATA_TOPIC_ID, METADATA_PARTITION, m),
       }).catch((err) => {
         throw startupError(`cannot open the metadata log in ${config.dataDir}`, err)

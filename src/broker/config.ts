@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs'
 import { parseControllerVoters, type ControllerVoter } from './controller/voter-list.js'
 import { DEFAULT_LIMITS, type BrokerLimits } from './limits.js'
+import { SNAPSHOT_EVERY_RECORDS_DEFAULT } from './partition/limits.js'
 
 export interface BrokerConfig {
   brokerId: number
@@ -30,6 +31,8 @@ export interface BrokerConfig {
   tickMs: number
   /** How often retention and compaction run over the broker's partitions. */
   logCleanupIntervalMs: number
+  /** The metadata log is snapshotted after this many records (Kafka's metadata.log.max.record.bytes.between.snapshots, in records). */
+  metadataSnapshotRecords: number
   limits: BrokerLimits
 }
 
@@ -44,6 +47,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   defaultPartitions: 1,
   tickMs: 50,
   logCleanupIntervalMs: 30_000,
+  metadataSnapshotRecords: SNAPSHOT_EVERY_RECORDS_DEFAULT,
   limits: DEFAULT_LIMITS,
 }
 
@@ -80,6 +84,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'default-partitions', field: 'defaultPartitions', kind: int(1), doc: 'partitions of a topic created without a count' },
   { name: 'tick-ms', field: 'tickMs', kind: int(1), doc: 'the Raft tick' },
   { name: 'log-cleanup-interval-ms', field: 'logCleanupIntervalMs', kind: int(10), doc: 'how often retention and compaction run' },
+  { name: 'metadata-snapshot-records', field: 'metadataSnapshotRecords', kind: int(1), doc: 'snapshot the metadata log after this many records (a restart replays the snapshot and the records since)' },
   { name: 'max-frame-bytes', field: limit('frameBytesMax'), kind: int(1024), doc: 'largest WebSocket message (request frame)' },
   { name: 'max-batch-bytes', field: limit('batchBytesMax'), kind: int(61), doc: "largest record batch, for topics without max.message.bytes (Kafka's message.max.bytes)" },
   { name: 'max-decompressed-bytes', field: limit('decompressedBytesMax'), kind: int(1024), doc: 'largest records section of a compressed batch once decompressed' },
