@@ -69,8 +69,6 @@ export class MetadataNode {
 
   private constructor(
     readonly nodeId: NodeId,
-    /** The bootstrap voter ids (the log's own set may differ since: see status()). */
-    readonly bootstrapVoters: readonly NodeId[],
     /** True when started without --controller-voters: a one-node cluster. */
     readonly standalone: boolean,
     private readonly machine: MetadataStateMachine,
@@ -105,7 +103,7 @@ export class MetadataNode {
       logger: o.log,
       stateMachine: { machine, snapshotPolicy: o.snapshotEveryRecords === undefined ? undefined : { everyRecords: o.snapshotEveryRecords } },
     })
-    node = new MetadataNode(o.nodeId, voters, o.voters === undefined, machine, replica, o.tickMs)
+    node = new MetadataNode(o.nodeId, o.voters === undefined, machine, replica, o.tickMs)
     replica.onHighWatermark(() => node!.highWatermarkMoved())
     return node
   }
@@ -161,10 +159,6 @@ export class MetadataNode {
     return new Promise((resolve) => this.caughtUpWaiters.push(resolve))
   }
 
-  get isCaughtUp(): boolean {
-    return this.caughtUpOnce
-  }
-
   // ---------------------------------------------------------------- the quorum
 
   /** The active controller (the metadata log's leader), if this node knows one. */
@@ -183,11 +177,7 @@ export class MetadataNode {
     void this.replica.receive(m)
   }
 
-  /** Converts milliseconds to this node's ticks (rounded up). */
-  ticksOf(ms: number): number {
-    return Math.max(1, Math.ceil(ms / this.tickMs))
-  }
-
+  /** The tick's length (the core counts time in ticks). */
   get tickIntervalMs(): number {
     return this.tickMs
   }
