@@ -5,6 +5,7 @@
 // one listener. Any failure on the way undoes what was done and says why in one line
 // (StartupError). Stop: partition replicas first (leaders resign and logs close, flushing
 // everything appended), then the metadata replica, the peer links, the listener, the lock.
+import { join } from 'node:path'
 import { loadCodec } from '../codec/index.js'
 import type { Message } from '../raft/types.js'
 import { NodeFileLayer } from '../storage/index.js'
@@ -47,6 +48,7 @@ export class Broker {
 
   static async start(config: BrokerConfig, log: Logger = jsonLogger({ broker: config.brokerId })): Promise<Broker> {
     const fs = new NodeFileLayer()
+    checkClusterIdGiven(fs, config)
     const dataDir = await openDataDir(fs, config.dataDir, { nodeId: config.brokerId, clusterId: config.clusterId })
     const clusterId = dataDir.identity.clusterId
     let listener: Listener | null = null
@@ -139,6 +141,18 @@ export class Broker {
     await this.dataDir.release()
     this.log.info('broker stopped')
   }
+}
+
+/**
+ * A node of a cluster needs the cluster's id before its first start: a new data directory would
+ * otherwise make up its own, and peers refuse a node of another cluster (silently, to the user).
+ */
+function checkClusterIdGiven(fs: NodeFileLayer, config: BrokerConfig): void {
+  const others = (config.controllerVoters ?? []).filter((v) => v.id !== config.brokerId)
+  if (others.length === 0 || config.clusterId !== undefined || fs.exists(join(config.dataDir, 'meta.properties'))) return // meta.properties: data-dir.ts
+  throw new StartupError(
+    `--controller-voters names other nodes (${others.map((v) => v.id).join(', ')}) and ${config.dataDir} belongs to no cluster yet: give every node the same --cluster-id (any new UUID) on its first start`,
+  )
 }
 
 async function waitCaughtUp(node: MetadataNode, dataDir: string): Promise<void> {

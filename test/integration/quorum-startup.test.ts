@@ -4,7 +4,7 @@
 // log started with exits 1 (a startup refusal) and leaves the directory as it was.
 import t, { type Test } from 'tap'
 import { spawn } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startBroker, tempDataDir } from './broker-process.js'
 
@@ -57,4 +57,12 @@ t.test('a voter list other than the one the data directory started with: exit 1,
   t.equal(readFileSync(bootstrap, 'utf8'), recorded, 'the recorded voters are unchanged')
   const again = await startBroker(t, { dataDir: alone.dataDir, args: ['--id', '1'] })
   t.match(again.url, /^ws:\/\//, 'started as first started, it runs')
+})
+
+t.test('a first start into a cluster without --cluster-id: exit 1, one line, no data directory written', async (t) => {
+  const dir = join(tempDataDir(t), 'new')
+  const r = await runBroker(['--port', '0', '--data-dir', dir, '--id', '1', '--controller-voters', '1@ws://127.0.0.1:9092,2@ws://127.0.0.1:9093'])
+  t.equal(r.code, 1)
+  oneLine(t, r, /^bitacora broker: --controller-voters names other nodes \(2\) and .*new belongs to no cluster yet: give every node the same --cluster-id/)
+  t.notOk(existsSync(dir), 'nothing written')
 })
