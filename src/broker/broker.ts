@@ -106,7 +106,8 @@ export class Broker {
       let first: Promise<ReconcileFailure[]> | null = null
       node.subscribe((u) => {
         const reconciled = manager.reconcile(u)
-        first ??= reconciled
+        if (first === null) first = reconciled // its failures fail the start
+        else reconciled.catch((err: unknown) => log.error('reconciling partitions with the metadata image failed', { error: (err as Error).message }))
       })
       const failed = await first!
       if (failed.length > 0) throw startupError(`cannot open the partitions in ${config.dataDir}`, failed[0].error)
