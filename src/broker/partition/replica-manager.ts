@@ -135,6 +135,7 @@ export class ReplicaManager implements PartitionLookup {
    */
   removeStrays(): Promise<void> {
     return this.reconciling.run(async () => {
+      if (this.closed) return
       for (const name of this.fs.list(this.dataDir)) {
         const m = PARTITION_DIR.exec(name)
         if (m === null || this.replica(m[1], Number(m[2])) !== undefined || this.assignedHere(this.latest.topicById(m[1]), Number(m[2]))) continue
