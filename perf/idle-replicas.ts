@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Logger } from '../src/broker/log.js'
+import { MetadataImage, type MetadataRecord } from '../src/metadata/image.js'
 import { ReplicaManager } from '../src/broker/partition/replica-manager.js'
 
 const args = new Map<string, string>()
@@ -53,7 +54,12 @@ async function main(): Promise<void> {
   })
   try {
     const opening = performance.now()
-    await manager.create({ name: 'idle', id: 'a1'.repeat(16), partitions: REPLICAS, configs: {}, partitionStates: [] })
+    // The image a one-node cluster's controller would commit: one topic, every partition here.
+    const topicId = 'a1'.repeat(16)
+    const records: MetadataRecord[] = [{ type: 'topic', name: 'idle', topicId }]
+    for (let index = 0; index < REPLICAS; index++) records.push({ type: 'partition', topicId, index, replicas: [1] })
+    const failures = await manager.reconcile({ image: MetadataImage.EMPTY.apply(records), changes: null })
+    if (failures.length > 0) throw new Error(`${failures.length} partitions failed to open: ${failures[0].error.message}`)
     for (let p = 0; p < REPLICAS; p++) {
       if (manager.partition('idle', p)?.isLeader !== true) throw new Error(`partition ${p} has no leader after opening`)
     }

@@ -1,25 +1,39 @@
 // A broker process. Start: lock the data directory, listen (so a taken port fails before
-// anything opens), open the partition replicas, then serve. Any failure on the way undoes
-// what was done and says why in one line (StartupError). Stop: replicas first (leaders resign
-// and logs close, flushing everything appended), then the listener, then the lock.
+// anything opens), open this node's replica of the metadata log (a controller voter or an
+// observer; alone, it leads at once and upgrades a one-node release's topics.json), reconcile
+// the partition replicas with the committed metadata image, then serve clients and peers on the
+// one listener. Any failure on the way undoes what was done and says why in one line
+// (StartupError). Stop: partition replicas first (leaders resign and logs close, flushing
+// everything appended), then the metadata replica, the peer links, the listener, the lock.
+import { join } from 'node:path'
 import { loadCodec } from '../codec/index.js'
+import type { Message } from '../raft/types.js'
 import { NodeFileLayer } from '../storage/index.js'
 import type { BrokerConfig } from './config.js'
-import { MetadataStore } from './controller/metadata-store.js'
+import { ActiveController } from './controller/active-controller.js'
+import { ClusterView } from './controller/cluster-view.js'
+import { BROKER_LEASE_MS_DEFAULT, METADATA_PARTITION, METADATA_STARTUP_TIMEOUT_MS, METADATA_TOPIC_ID, PRODUCER_ID_BLOCK_SIZE } from './controller/limits.js'
+import { MetadataNode } from './controller/metadata-node.js'
+import { MetadataQuorum } from './controller/metadata-quorum.js'
+import { NodeDirectory } from './controller/node-directory.js'
 import { TopicAdmin } from './controller/topic-admin.js'
+import { readLegacyTopics, upgradeLegacyTopics } from './controller/topics-upgrade.js'
 import { openDataDir, type DataDir } from './data-dir.js'
 import { jsonLogger, type Logger } from './log.js'
 import { apiTable } from './net/api-table.js'
 import { listen, type Listener } from './net/listener.js'
+import { PeerTransport } from './net/peer-transport.js'
 import { ReadBufferPool } from './partition/read-buffers.js'
-import { ReplicaManager } from './partition/replica-manager.js'
-import { startupError } from './startup-error.js'
+import { ReplicaManager, type ReconcileFailure } from './partition/replica-manager.js'
+import { StartupError, startupError } from './startup-error.js'
 
 export class Broker {
   private constructor(
     readonly config: BrokerConfig,
     private readonly dataDir: DataDir,
     private readonly listener: Listener,
+    private readonly transport: PeerTransport,
+    private readonly metadata: MetadataNode,
     private readonly replicas: ReplicaManager,
     private readonly log: Logger,
   ) {}
@@ -34,27 +48,86 @@ export class Broker {
 
   static async start(config: BrokerConfig, log: Logger = jsonLogger({ broker: config.brokerId })): Promise<Broker> {
     const fs = new NodeFileLayer()
+    checkClusterIdGiven(fs, config)
     const dataDir = await openDataDir(fs, config.dataDir, { nodeId: config.brokerId, clusterId: config.clusterId })
+    const clusterId = dataDir.identity.clusterId
     let listener: Listener | null = null
+    let transport: PeerTransport | null = null
+    let metadata: MetadataNode | null = null
     let replicas: ReplicaManager | null = null
     try {
-      listener = await listen({ ...config, health: () => ({ brokerId: config.brokerId, clusterId: dataDir.identity.clusterId }) }, log)
-      const store = loadStore(fs, config.dataDir, config.brokerId)
-      replicas = new ReplicaManager(config.dataDir, config.brokerId, config.tickMs, config.logCleanupIntervalMs, log, fs)
-      await replicas.openAll(store.image.topics).catch((err) => {
-        throw startupError(`cannot open the partitions in ${config.dataDir}`, err)
+      listener = await listen({ ...config, health: () => ({ brokerId: config.brokerId, clusterId }) }, log)
+      const legacyTopics = readLegacyTopics(fs, config.dataDir)
+      if (legacyTopics !== null && config.controllerVoters !== undefined) {
+        throw new StartupError(`${config.dataDir} holds topics.json of a one-node release: start this node once without --controller-voters so it upgrades them into its metadata log`)
+      }
+      const directory = new NodeDirectory(config.brokerId, listener.url, config.controllerVoters)
+      const peers = new PeerTransport({
+        nodeId: config.brokerId, clusterId, peers: directory.all, log,
+        router: {
+          deliver: (topicId, partition, m) => {
+            if (topicId === METADATA_TOPIC_ID && partition === METADATA_PARTITION) return metadata !== null && (metadata.receive(m), true)
+            const r = replicas?.replica(topicId, partition)
+            return r !== undefined && (void r.receive(m), true)
+          },
+        },
       })
-      replicas.start()
-      const admin = new TopicAdmin(store, replicas)
+      transport = peers
+      directory.onChange((urls) => peers.setPeers(urls))
+      const send = (topicId: string, partition: number, m: Message) => peers.send(m.to, topicId, partition, m)
+
+      const node = await MetadataNode.open({
+        dataDir: config.dataDir, nodeId: config.brokerId, voters: config.controllerVoters, tickMs: config.tickMs, log, fs,
+        snapshotEveryRecords: config.metadataSnapshotRecords,
+        send: (m) => send(METADATA_TOPIC_ID, METADATA_PARTITION, m),
+      }).catch((err) => {
+        throw startupError(`cannot open the metadata log in ${config.dataDir}`, err)
+      })
+      metadata = node
+      node.subscribe((u) => directory.setImage(u.image))
+      const codec = await loadCodec()
+      const controller = new ActiveController({
+        node, codec, log, urlOf: (id) => directory.urlOf(id),
+        config: {
+          leaseMs: BROKER_LEASE_MS_DEFAULT, defaultPartitions: config.defaultPartitions, defaultReplicationFactor: 1,
+          partitionsPerTopicMax: config.limits.partitionsPerTopicMax, topicsMax: config.limits.topicsMax, producerIdBlockSize: PRODUCER_ID_BLOCK_SIZE,
+        },
+      })
+      node.start()
+      if (node.standalone) {
+        // Alone, it leads its metadata log at once: wait for that, so the first Metadata answer is complete.
+        await waitCaughtUp(node, config.dataDir)
+        if (legacyTopics !== null) await upgradeLegacyTopics(fs, config.dataDir, legacyTopics, node, controller, log)
+      }
+
+      const manager = new ReplicaManager(config.dataDir, config.brokerId, config.tickMs, config.logCleanupIntervalMs, log, fs, send)
+      replicas = manager
+      await manager.prepare()
+      let first: Promise<ReconcileFailure[]> | null = null
+      node.subscribe((u) => {
+        const reconciled = manager.reconcile(u)
+        if (first === null) first = reconciled // its failures fail the start
+        else reconciled.catch((err: unknown) => log.error('reconciling partitions with the metadata image failed', { error: (err as Error).message }))
+      })
+      const failed = await first!
+      if (failed.length > 0) throw startupError(`cannot open the partitions in ${config.dataDir}`, failed[0].error)
+      void node.caughtUp().then(() => manager.removeStrays()).catch((err: unknown) => log.error('removing stray partition directories failed', { error: (err as Error).message }))
+      manager.start()
+
+      const cluster = new ClusterView(node, directory)
       const apis = apiTable({
-        brokerId: config.brokerId, clusterId: dataDir.identity.clusterId, url: listener.url, defaultPartitions: config.defaultPartitions,
-        limits: config.limits, admin, partitions: replicas, codec: await loadCodec(),
+        brokerId: config.brokerId, clusterId, url: listener.url, limits: config.limits, admin: new TopicAdmin(node, controller, manager), cluster,
+        quorum: new MetadataQuorum(node, directory), partitions: manager, codec, raft: peers,
       })
-      listener.serve({ apis, limits: config.limits, readBuffers: new ReadBufferPool() })
-      log.info('broker started', { url: listener.url, dataDir: config.dataDir, topics: store.image.topicCount })
-      return new Broker(config, dataDir, listener, replicas, log)
+      listener.serve({ apis, limits: config.limits, readBuffers: new ReadBufferPool(), peers: { clusterId, nodeId: config.brokerId } })
+      log.info('broker started', {
+        url: listener.url, dataDir: config.dataDir, topics: node.image.topicCount, voters: node.replica.status().voters, controller: node.controllerId,
+      })
+      return new Broker(config, dataDir, listener, peers, node, manager, log)
     } catch (err) {
       await replicas?.closeAll().catch(() => undefined)
+      await metadata?.close().catch(() => undefined)
+      await transport?.close().catch(() => undefined)
       await listener?.close()
       await dataDir.release()
       throw err
@@ -63,16 +136,37 @@ export class Broker {
 
   async stop(): Promise<void> {
     await this.replicas.closeAll()
+    await this.metadata.close()
+    await this.transport.close()
     await this.listener.close()
     await this.dataDir.release()
     this.log.info('broker stopped')
   }
 }
 
-function loadStore(fs: NodeFileLayer, dataDir: string, nodeId: number): MetadataStore {
+/**
+ * A node of a cluster needs the cluster's id before its first start: a new data directory would
+ * otherwise make up its own, and peers refuse a node of another cluster (silently, to the user).
+ */
+function checkClusterIdGiven(fs: NodeFileLayer, config: BrokerConfig): void {
+  const others = (config.controllerVoters ?? []).filter((v) => v.id !== config.brokerId)
+  if (others.length === 0 || config.clusterId !== undefined || fs.exists(join(config.dataDir, 'meta.properties'))) return // meta.properties: data-dir.ts
+  throw new StartupError(
+    `--controller-voters names other nodes (${others.map((v) => v.id).join(', ')}) and ${config.dataDir} belongs to no cluster yet: give every node the same --cluster-id (any new UUID) on its first start`,
+  )
+}
+
+async function waitCaughtUp(node: MetadataNode, dataDir: string): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new StartupError(`the metadata log in ${dataDir} did not open within ${METADATA_STARTUP_TIMEOUT_MS} ms (its disk is too slow, or it failed: see the log above)`)),
+      METADATA_STARTUP_TIMEOUT_MS,
+    )
+  })
   try {
-    return MetadataStore.load(fs, dataDir, nodeId)
-  } catch (err) {
-    throw startupError(`cannot read the topics of ${dataDir}`, err)
+    await Promise.race([node.caughtUp(), timedOut])
+  } finally {
+    clearTimeout(timer)
   }
 }

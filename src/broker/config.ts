@@ -3,12 +3,19 @@
 // before: defaults, the JSON config file (`--config FILE`), then flags. `bitacora broker --help`
 // lists every setting with its default (generated from SETTINGS below).
 import { readFileSync } from 'node:fs'
+import { parseControllerVoters, type ControllerVoter } from './controller/voter-list.js'
 import { DEFAULT_LIMITS, type BrokerLimits } from './limits.js'
+import { SNAPSHOT_EVERY_RECORDS_DEFAULT } from './partition/limits.js'
 
 export interface BrokerConfig {
   brokerId: number
   /** The cluster this node belongs to; absent: the data directory's, or a new one on first use. */
   clusterId?: string
+  /**
+   * The metadata quorum's bootstrap voters (used while the metadata log is empty); absent: this
+   * node alone is the one voter (a one-node cluster).
+   */
+  controllerVoters?: readonly ControllerVoter[]
   host: string
   /** 0 picks a free port (printed on start). */
   port: number
@@ -24,6 +31,8 @@ export interface BrokerConfig {
   tickMs: number
   /** How often retention and compaction run over the broker's partitions. */
   logCleanupIntervalMs: number
+  /** The metadata log is snapshotted after this many records (Kafka's metadata.log.max.record.bytes.between.snapshots, in records). */
+  metadataSnapshotRecords: number
   limits: BrokerLimits
 }
 
@@ -38,6 +47,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   defaultPartitions: 1,
   tickMs: 50,
   logCleanupIntervalMs: 30_000,
+  metadataSnapshotRecords: SNAPSHOT_EVERY_RECORDS_DEFAULT,
   limits: DEFAULT_LIMITS,
 }
 
@@ -46,7 +56,7 @@ export class ConfigError extends Error {
 }
 
 type TopField = Exclude<keyof BrokerConfig, 'limits'>
-type Kind = { type: 'int'; min: number; max?: number } | { type: 'string' } | { type: 'list' } | { type: 'flag' }
+type Kind = { type: 'int'; min: number; max?: number } | { type: 'string' } | { type: 'list' } | { type: 'flag' } | { type: 'voters' }
 
 /** One setting: its name, where it goes in BrokerConfig, its type and what it does. */
 interface Setting {
@@ -64,6 +74,7 @@ const limit = (name: keyof BrokerLimits) => ({ limit: name })
 export const SETTINGS: readonly Setting[] = [
   { name: 'id', field: 'brokerId', kind: int(0), doc: 'broker id' },
   { name: 'cluster-id', field: 'clusterId', kind: { type: 'string' }, doc: "the cluster this node belongs to (default: the data directory's, or a new one)" },
+  { name: 'controller-voters', field: 'controllerVoters', kind: { type: 'voters' }, doc: 'the metadata quorum to bootstrap: ID@ws://HOST:PORT,… (default: this node alone); needs --id' },
   { name: 'host', field: 'host', kind: { type: 'string' }, doc: 'listen address' },
   { name: 'port', field: 'port', kind: int(0, 65535), doc: 'listen port; 0 picks a free one' },
   { name: 'data-dir', field: 'dataDir', kind: { type: 'string' }, doc: 'where partition logs live (one broker per directory)' },
@@ -73,6 +84,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'default-partitions', field: 'defaultPartitions', kind: int(1), doc: 'partitions of a topic created without a count' },
   { name: 'tick-ms', field: 'tickMs', kind: int(1), doc: 'the Raft tick' },
   { name: 'log-cleanup-interval-ms', field: 'logCleanupIntervalMs', kind: int(10), doc: 'how often retention and compaction run' },
+  { name: 'metadata-snapshot-records', field: 'metadataSnapshotRecords', kind: int(1), doc: 'snapshot the metadata log after this many records (a restart replays the snapshot and the records since)' },
   { name: 'max-frame-bytes', field: limit('frameBytesMax'), kind: int(1024), doc: 'largest WebSocket message (request frame)' },
   { name: 'max-batch-bytes', field: limit('batchBytesMax'), kind: int(61), doc: "largest record batch, for topics without max.message.bytes (Kafka's message.max.bytes)" },
   { name: 'max-decompressed-bytes', field: limit('decompressedBytesMax'), kind: int(1024), doc: 'largest records section of a compressed batch once decompressed' },
@@ -99,9 +111,9 @@ export const BROKER_USAGE = `usage: bitacora broker [options]
   --config FILE                  a JSON object of settings, keyed by the names below without '--'
                                  (e.g. {"port": 9093, "max-connections": 100}); flags override it
 ${SETTINGS.map((s) => {
-  const arg = s.kind.type === 'int' ? ' N' : s.kind.type === 'flag' ? '' : s.kind.type === 'list' ? ' ORIGIN' : ' VALUE'
+  const arg = s.kind.type === 'int' ? ' N' : s.kind.type === 'flag' ? '' : s.kind.type === 'list' ? ' ORIGIN' : s.kind.type === 'voters' ? ' LIST' : ' VALUE'
   const d = defaultOf(s)
-  const shown = s.kind.type === 'flag' || (Array.isArray(d) && d.length === 0) ? '' : ` (default ${d})`
+  const shown = s.kind.type === 'flag' || d === undefined || (Array.isArray(d) && d.length === 0) ? '' : ` (default ${d})`
   return `  ${`--${s.name}${arg}`.padEnd(30)} ${s.doc}${shown}`
 }).join('\n')}`
 
@@ -138,12 +150,24 @@ export function parseBrokerArgs(argv: readonly string[]): BrokerConfig {
       given.set(s, parseValue(s, takeValue(), `--${name}`))
     }
   }
-  if (configFile !== undefined) for (const [s, value] of readConfigFile(configFile)) assign(config, s, value)
+  const fromFile = configFile === undefined ? [] : readConfigFile(configFile)
+  for (const [s, value] of fromFile) assign(config, s, value)
   for (const [s, value] of given) assign(config, s, value)
+  const idGiven = given.has(BY_NAME.get('id')!) || fromFile.some(([s]) => s.name === 'id')
+  if (config.controllerVoters !== undefined && !idGiven) {
+    throw new ConfigError(`--controller-voters needs --id: which of the nodes ${config.controllerVoters.map((v) => v.id).join(', ')} (or another, to follow as a broker only) is this one?`)
+  }
   return validateConfig(config)
 }
 
 function parseValue(s: Setting, text: string, where: string): unknown {
+  if (s.kind.type === 'voters') {
+    try {
+      return parseControllerVoters(text)
+    } catch (err) {
+      throw new ConfigError(where === '--controller-voters' ? (err as Error).message : `${where}: ${(err as Error).message.replace(/^--controller-voters: /, '')}`)
+    }
+  }
   if (s.kind.type !== 'int') return text
   const n = Number(text)
   if (text.trim() === '' || !Number.isInteger(n) || n < s.kind.min || (s.kind.max !== undefined && n > s.kind.max)) {
@@ -187,6 +211,9 @@ function readConfigFile(path: string): Array<[Setting, unknown]> {
       case 'string':
         if (typeof value !== 'string') throw new ConfigError(`${where} must be a string`)
         return [s, value]
+      case 'voters':
+        if (typeof value !== 'string') throw new ConfigError(`${where} must be a string: "ID@URL,ID@URL,…"`)
+        return [s, parseValue(s, value, where)]
       case 'int':
         return [s, parseValue(s, typeof value === 'number' ? String(value) : `${JSON.stringify(value)}`, where)]
     }

@@ -295,6 +295,7 @@ export class RaftCore {
       snapshot: n.snapshot,
       transferTarget: s.role === 'leader' ? (s.transfer?.target ?? null) : null,
       fenced: n.fenced,
+      progress: s.role === 'leader' ? s.progress.replicaProgress(n.nowTicks) : null,
     }
   }
 

@@ -5,7 +5,7 @@
 import { assert } from './assert.js'
 import { OBSERVERS_MAX } from './limits.js'
 import { majority, quorumValue } from './quorum.js'
-import type { NodeId } from './types.js'
+import type { NodeId, ReplicaProgress } from './types.js'
 
 interface Replica {
   fetchOffset: number
@@ -102,6 +102,16 @@ export class ProgressTracker {
 
   votersNotFetched(): NodeId[] {
     return [...this.voters].filter((id) => !this.replicas.get(id)!.fetchedThisEpoch)
+  }
+
+  /** Each replica but the leader, by id (what DescribeQuorum shows). */
+  replicaProgress(nowTicks: number): ReplicaProgress[] {
+    return [...this.replicas].sort(([a], [b]) => a - b).map(([id, r]) => ({
+      id,
+      voter: this.voters.has(id),
+      fetchOffset: r.fetchedThisEpoch ? r.fetchOffset : -1,
+      ticksSinceFetch: r.fetchedThisEpoch ? nowTicks - r.lastFetchTick : -1,
+    }))
   }
 
   /** Voters ordered by how far they fetched, best first: successors for a graceful resign. */

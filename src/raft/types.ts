@@ -430,4 +430,16 @@ export interface Status {
   readonly transferTarget: NodeId | null
   /** Fenced (`setFenced`): it leads nothing and starts no campaign until unfenced. */
   readonly fenced: boolean
+  /** Leader: what it has heard from each other replica (voters and observers) this epoch; null otherwise. */
+  readonly progress: readonly ReplicaProgress[] | null
+}
+
+/** A leader's view of one other replica, from its fetches in this epoch. */
+export interface ReplicaProgress {
+  readonly id: NodeId
+  readonly voter: boolean
+  /** Where its last fetch asked to read from (its log end); -1: it has not fetched this epoch. */
+  readonly fetchOffset: number
+  /** Ticks since its last fetch; -1: it has not fetched this epoch. */
+  readonly ticksSinceFetch: number
 }

@@ -18,10 +18,14 @@ const file = (body: unknown) => {
 t.test('every setting: the same name as flag and as file key, listed in --help', async (t) => {
   for (const s of SETTINGS) {
     t.match(BROKER_USAGE, `--${s.name}`, `--${s.name} is in the help`)
-    const value = s.kind.type === 'int' ? String(s.name === 'max-frame-bytes' ? 4 << 20 : Math.max(s.kind.min, 4096)) : s.kind.type === 'list' ? 'http://a.example' : 'x'
-    const fromFlag = s.kind.type === 'flag' ? parseBrokerArgs([`--${s.name}`]) : parseBrokerArgs([`--${s.name}`, value])
+    const value = s.kind.type === 'int' ? String(s.name === 'max-frame-bytes' ? 4 << 20 : Math.max(s.kind.min, 4096))
+      : s.kind.type === 'list' ? 'http://a.example'
+      : s.kind.type === 'voters' ? '1@ws://127.0.0.1:9092'
+      : 'x'
+    const id = s.kind.type === 'voters' ? ['--id', '1'] : [] // a voter list needs --id
+    const fromFlag = s.kind.type === 'flag' ? parseBrokerArgs([`--${s.name}`]) : parseBrokerArgs([`--${s.name}`, value, ...id])
     const fileValue = s.kind.type === 'int' ? Number(value) : s.kind.type === 'list' ? [value] : s.kind.type === 'flag' ? true : value
-    const fromFile = parseBrokerArgs(['--config', file({ [s.name]: fileValue })])
+    const fromFile = parseBrokerArgs(['--config', file({ [s.name]: fileValue }), ...id])
     t.same(fromFile, fromFlag, `--${s.name} and "${s.name}" set the same thing`)
     t.notSame(fromFlag, DEFAULT_CONFIG, `--${s.name} changes something`)
   }
@@ -56,4 +60,34 @@ t.test('mistakes say what is wrong, in the names the user knows', async (t) => {
   ]
   for (const [argv, pattern] of cases) t.throws(() => parseBrokerArgs(argv), { name: 'ConfigError', message: pattern }, argv.join(' '))
   t.type(new ConfigError('x'), Error)
+})
+
+t.test('--controller-voters: the bootstrap voters, each ID@URL; mistakes name the entry and what is wrong', async (t) => {
+  const c = parseBrokerArgs(['--id', '2', '--controller-voters', '1@ws://127.0.0.1:9092, 2@ws://localhost:9093/,3@wss://[::1]:9094'])
+  t.same(c.controllerVoters, [
+    { id: 1, url: 'ws://127.0.0.1:9092/' },
+    { id: 2, url: 'ws://localhost:9093/' },
+    { id: 3, url: 'wss://[::1]:9094/' },
+  ], 'URLs normalized to ws://host:port/')
+  t.equal(c.brokerId, 2)
+  t.equal(parseBrokerArgs([]).controllerVoters, undefined, 'absent: this node alone')
+  t.same(parseBrokerArgs(['--config', file({ id: 4, 'controller-voters': '1@ws://127.0.0.1:9092' })]).controllerVoters, [{ id: 1, url: 'ws://127.0.0.1:9092/' }],
+    'from the config file, where --id may come from too')
+  const cases: Array<[string[], RegExp]> = [
+    [['--controller-voters', '1@ws://127.0.0.1:9092'], /--controller-voters needs --id: which of the nodes 1 \(or another, to follow as a broker only\) is this one\?/],
+    [['--id', '1', '--controller-voters', ''], /expected ID@URL,ID@URL/],
+    [['--id', '1', '--controller-voters', 'ws://127.0.0.1:9092'], /'ws:\/\/127.0.0.1:9092' is not ID@URL/],
+    [['--id', '1', '--controller-voters', 'one@ws://127.0.0.1:9092'], /the node id 'one' is not an integer in \[0, 2147483647\]/],
+    [['--id', '1', '--controller-voters', '-1@ws://127.0.0.1:9092'], /the node id '-1' is not an integer/],
+    [['--id', '1', '--controller-voters', '1@ws://127.0.0.1:9092,1@ws://127.0.0.1:9093'], /node 1 is listed twice \(ws:\/\/127.0.0.1:9092\/ and ws:\/\/127.0.0.1:9093\/\)/],
+    [['--id', '1', '--controller-voters', '1@ws://127.0.0.1:9092,2@ws://127.0.0.1:9092/'], /nodes 1 and 2 have the same URL ws:\/\/127.0.0.1:9092\//],
+    [['--id', '1', '--controller-voters', '1@http://127.0.0.1:9092'], /'1@http:\/\/127.0.0.1:9092': the scheme is http, not ws or wss/],
+    [['--id', '1', '--controller-voters', '1@ws//127.0.0.1:9092'], /'ws\/\/127.0.0.1:9092' is not a URL/],
+    [['--id', '1', '--controller-voters', '1@ws://127.0.0.1:9092/kafka'], /has a path, query or fragment/],
+    [['--id', '1', '--controller-voters', '1@ws://u:p@127.0.0.1:9092'], /carries credentials/],
+    [['--id', '1', '--controller-voters', Array.from({ length: 8 }, (_, i) => `${i}@ws://127.0.0.1:${9000 + i}`).join(',')], /at most 7 voters, got 8/],
+    [['--config', file({ id: 1, 'controller-voters': ['1@ws://127.0.0.1:9092'] })], /"controller-voters" must be a string: "ID@URL,ID@URL,…"/],
+    [['--config', file({ id: 1, 'controller-voters': '1@ftp://x:1' })], /"controller-voters": '1@ftp:\/\/x:1': the scheme is ftp/],
+  ]
+  for (const [argv, pattern] of cases) t.throws(() => parseBrokerArgs(argv), { name: 'ConfigError', message: pattern }, argv.join(' '))
 })

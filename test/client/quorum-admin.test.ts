@@ -102,16 +102,6 @@ t.test('with no controller for the whole bound, NOT_CONTROLLER ends the call at 
   t.ok(Date.now() - started < 5_000, `bounded (${Date.now() - started} ms)`)
 })
 
-t.test('a node without a quorum says so at once', async (t) => {
-  const node = await listenNode(1)
-  t.teardown(() => node.stop())
-  await node.serve(undefined)
-  const err = await client(t, node.url).admin().describeQuorum().catch((e: unknown) => e)
-  t.type(err, BitacoraError)
-  t.equal((err as BitacoraError).code, 'INVALID_REQUEST')
-  t.match((err as Error).message, 'this node runs no controller quorum')
-})
-
 t.test('bad arguments are INVALID_ARGUMENT before any request', async (t) => {
   const admin = client(t, 'ws://127.0.0.1:9/').admin()
   const cases: Array<[() => Promise<unknown>, RegExp]> = [

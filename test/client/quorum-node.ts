@@ -6,7 +6,10 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadCodec } from '../../src/codec/index.js'
-import { MetadataStore } from '../../src/broker/controller/metadata-store.js'
+import { ActiveController } from '../../src/broker/controller/active-controller.js'
+import { ClusterView } from '../../src/broker/controller/cluster-view.js'
+import { MetadataNode } from '../../src/broker/controller/metadata-node.js'
+import { NodeDirectory } from '../../src/broker/controller/node-directory.js'
 import type { ControllerQuorum } from '../../src/broker/controller/quorum.js'
 import { TopicAdmin } from '../../src/broker/controller/topic-admin.js'
 import { DEFAULT_LIMITS } from '../../src/broker/limits.js'
@@ -19,8 +22,8 @@ import { NodeFileLayer } from '../../src/storage/index.js'
 
 export interface QuorumNode {
   readonly url: string
-  /** Starts serving, with `quorum` behind the quorum APIs (none: the node has no quorum). */
-  serve(quorum: ControllerQuorum | undefined): Promise<void>
+  /** Starts serving, with `quorum` behind the quorum APIs. */
+  serve(quorum: ControllerQuorum): Promise<void>
   stop(): Promise<void>
 }
 
@@ -35,18 +38,29 @@ export async function listenNode(nodeId: number, clusterId = 'quorum-test'): Pro
     quiet,
   )
   const replicas = new ReplicaManager(dataDir, nodeId, 50, 60_000, quiet, fs)
+  // The node's own metadata (topics, Metadata answers) is a real one-node quorum; the quorum
+  // APIs are served by the `quorum` the test passes.
+  const metadata = await MetadataNode.open({ dataDir, nodeId, voters: undefined, tickMs: 50, send: () => undefined, log: quiet, fs })
+  const codec = await loadCodec()
+  const controller = new ActiveController({
+    node: metadata, codec, log: quiet, urlOf: () => undefined,
+    config: { leaseMs: 9000, defaultPartitions: 1, defaultReplicationFactor: 1, partitionsPerTopicMax: 1024, topicsMax: 1000, producerIdBlockSize: 1000 },
+  })
+  metadata.subscribe((u) => void replicas.reconcile(u))
+  const admin = new TopicAdmin(metadata, controller, replicas)
+  const directory = new NodeDirectory(nodeId, listener.url, undefined)
   return {
     url: listener.url,
     serve: async (quorum) => {
-      const admin = new TopicAdmin(MetadataStore.load(fs, dataDir, nodeId), replicas)
       const apis = apiTable({
-        brokerId: nodeId, clusterId, url: listener.url, defaultPartitions: 1, limits, admin, partitions: replicas, codec: await loadCodec(), quorum,
+        brokerId: nodeId, clusterId, url: listener.url, limits, admin, partitions: replicas, cluster: new ClusterView(metadata, directory), codec, quorum,
       })
       listener.serve({ apis, limits, readBuffers: new ReadBufferPool() })
     },
     stop: async () => {
       await listener.close()
       await replicas.closeAll()
+      await metadata.close()
       rmSync(dataDir, { recursive: true, force: true })
     },
   }

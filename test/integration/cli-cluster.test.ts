@@ -1,9 +1,7 @@
 // `bitacora cluster …` and `bitacora format` against real broker processes, run as a user runs
-// them (the built CLI as a child process). The one-node-quorum test needs brokers that take
-// --controller-voters; on a build without them it is skipped, naming why, and the test of what
-// such a build answers runs instead.
+// them (the built CLI as a child process).
 import t, { type Test } from 'tap'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
@@ -48,9 +46,6 @@ async function freePort(): Promise<number> {
   return port
 }
 
-const brokerHelp = spawnSync(process.execPath, [BIN, 'broker', '--help'], { encoding: 'utf8' }).stdout
-const hasQuorum = brokerHelp.includes('--controller-voters')
-
 t.test('a node formatted by bitacora format starts with that cluster id; its directory is then refused to others', async (t) => {
   const dir = join(tempDataDir(t), 'node-1')
   const id = (await cli(['format', '--random-cluster-id'])).stdout.trim()
@@ -68,14 +63,7 @@ t.test('a node formatted by bitacora format starts with that cluster id; its dir
   failsWith(t, await cli(['format', '--data-dir', dir, '--id', '1']), 2, /format: missing --cluster-id/)
 })
 
-t.test('a broker without a controller quorum answers cluster commands with what to do (exit 1)', { skip: hasQuorum && 'every broker hosts a quorum in this build' }, async (t) => {
-  const broker = await startBroker(t)
-  for (const args of [['describe'], ['add-voter', '2', 'ws://127.0.0.1:9/'], ['remove-voter', '1']]) {
-    failsWith(t, await cli(['cluster', ...args, '-b', broker.url]), 1, /^bitacora: INVALID_REQUEST: .*this node runs no controller quorum.*start the cluster's nodes with --controller-voters/)
-  }
-})
-
-t.test('a one-node quorum: describe, the last voter kept, an unreachable node refused without blocking the quorum', { skip: !hasQuorum && 'the broker has no --controller-voters yet (the controller quorum is not merged)' }, async (t) => {
+t.test('a one-node quorum: describe, the last voter kept, an unreachable node refused without blocking the quorum', async (t) => {
   const port = await freePort()
   const url = `ws://127.0.0.1:${port}/`
   const id = (await cli(['format', '--random-cluster-id'])).stdout.trim()

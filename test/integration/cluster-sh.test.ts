@@ -1,8 +1,6 @@
 // ./cluster.sh, run as a user runs it, on loopback ports chosen free at run time (passed by
 // BITACORA_BASE_PORT) with its state in a temporary directory (BITACORA_CLUSTER_DIR). Every node
 // a test starts is stopped by its teardown (./cluster.sh down, then SIGKILL of any pid left).
-// The whole-cluster test needs brokers that take --controller-voters; on a build without them it
-// is skipped, naming why, and everything else runs.
 import t, { type Test } from 'tap'
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
@@ -162,10 +160,7 @@ t.test('clean removes what cluster.sh made and nothing else', async (t) => {
   t.strictSame(readdirSync(c.dir), ['notes.txt'])
 })
 
-const brokerHelp = spawnSync(process.execPath, [BIN, 'broker', '--help'], { encoding: 'utf8' }).stdout
-const noQuorum = brokerHelp.includes('--controller-voters') ? false : 'the broker has no --controller-voters yet (the controller quorum is not merged)'
-
-t.test('up 3, status, kill/stop/cont/restart, logs, down, clean', { skip: noQuorum }, async (t) => {
+t.test('up 3, status, kill/stop/cont/restart, logs, down, clean', async (t) => {
   const c = await cluster(t, 3)
   const urls = [0, 1, 2].map((i) => `ws://127.0.0.1:${c.base + i}/`)
   const up = await c.run('up', '3')

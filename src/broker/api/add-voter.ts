@@ -5,12 +5,11 @@
 import { bitacora, ErrorCode, wireError } from '../../protocol/index.js'
 import type { ControllerQuorum } from '../controller/quorum.js'
 import { ADD_VOTER_TIMEOUT_MS_DEFAULT, ADD_VOTER_TIMEOUT_MS_MAX } from '../limits.js'
-import { noQuorum, quorumRefusal } from './quorum-refusal.js'
+import { quorumRefusal } from './quorum-refusal.js'
 
 export async function addVoter(
-  quorum: ControllerQuorum | undefined, req: bitacora.IAddVoterRequest,
+  quorum: ControllerQuorum, req: bitacora.IAddVoterRequest,
 ): Promise<{ addVoter: bitacora.IAddVoterResponse } | { error: bitacora.IError }> {
-  if (quorum === undefined) return { error: noQuorum('AddVoter') }
   const nodeId = req.nodeId ?? 0
   if (nodeId < 0) return { error: wireError(ErrorCode.INVALID_REQUEST, `AddVoter: node id must be >= 0, got ${nodeId}`) }
   const url = voterUrl(req.url ?? '')

@@ -1,35 +1,44 @@
-// AlterConfigs: sets and resets a topic's config overrides, validated as a whole first.
-import { checkTopicConfigs, TOPIC_CONFIGS } from '../../metadata/topic-config.js'
+// AlterConfigs: sets and resets a topic's config overrides through the active controller (each
+// change validated whole there and committed to the metadata log before the answer). What only
+// this broker knows — its frame limit — is checked here first.
 import { bitacora, ErrorCode, wireError } from '../../protocol/index.js'
-import { TopicAdminError, type TopicAdmin } from '../controller/topic-admin.js'
+import { ADMIN_COMMIT_TIMEOUT_MS_DEFAULT } from '../controller/limits.js'
+import { ControllerRequestError, type ConfigChange, type TopicAdmin } from '../controller/topic-admin.js'
 import { isWireError, resolveTopicResource } from './config-resource.js'
 import { topicLimitProblem, type TopicLimits } from './topic-limits.js'
 
 export async function alterConfigs(
-  admin: Pick<TopicAdmin, 'image' | 'setConfigs'>, limits: TopicLimits, req: bitacora.IAlterConfigsRequest,
+  admin: Pick<TopicAdmin, 'image' | 'alterConfigs'>, limits: TopicLimits, req: bitacora.IAlterConfigsRequest,
 ): Promise<bitacora.IAlterConfigsResponse> {
-  const results: bitacora.AlterConfigsResponse.IResult[] = []
-  for (const target of req.resources ?? []) {
+  const targets = req.resources ?? []
+  const errors: Array<bitacora.IError | null> = []
+  const changes: ConfigChange[] = []
+  for (const target of targets) {
     const topic = resolveTopicResource(admin.image, target.resource)
     if (isWireError(topic)) {
-      results.push({ resource: target.resource, error: topic })
+      errors.push(topic)
       continue
     }
-    const next: Record<string, string> = { ...topic.configs, ...Object.fromEntries(Object.entries(target.set ?? {})) }
-    const unknownReset = (target.reset ?? []).find((k) => !TOPIC_CONFIGS.some((e) => e.name === k))
+    const set = Object.fromEntries(Object.entries(target.set ?? {}))
+    const next: Record<string, string> = { ...topic.configs, ...set }
     for (const key of target.reset ?? []) delete next[key]
-    const bad = unknownReset ? `unknown topic config '${unknownReset}'` : (checkTopicConfigs(next) ?? topicLimitProblem(next, limits))
-    if (bad) {
-      results.push({ resource: target.resource, error: wireError(ErrorCode.INVALID_CONFIG, bad) })
-      continue
-    }
-    try {
-      if (!req.validateOnly) await admin.setConfigs(topic.name, next)
-      results.push({ resource: target.resource, error: null })
-    } catch (err) {
-      const error = err instanceof TopicAdminError ? wireError(err.code, err.message) : wireError(ErrorCode.UNKNOWN_SERVER_ERROR, (err as Error).message)
-      results.push({ resource: target.resource, error })
-    }
+    const problem = topicLimitProblem(next, limits)
+    errors.push(problem === null ? null : wireError(ErrorCode.INVALID_CONFIG, problem))
+    if (problem === null) changes.push({ topic: topic.name, set, reset: target.reset ?? [] })
   }
-  return { results }
+  let outcomes
+  try {
+    outcomes = changes.length === 0 ? [] : await admin.alterConfigs({ changes, validateOnly: req.validateOnly === true }, ADMIN_COMMIT_TIMEOUT_MS_DEFAULT)
+  } catch (err) {
+    if (!(err instanceof ControllerRequestError)) throw err
+    outcomes = changes.map((c) => ({ name: c.topic, topicId: null, error: { code: err.code, message: err.message } }))
+  }
+  let next = 0
+  return {
+    results: targets.map((target, i) => {
+      if (errors[i] !== null) return { resource: target.resource, error: errors[i] }
+      const o = outcomes[next++]
+      return { resource: target.resource, error: o.error ? wireError(o.error.code, o.error.message) : null }
+    }),
+  }
 }

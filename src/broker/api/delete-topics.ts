@@ -1,18 +1,19 @@
-// DeleteTopics: each named topic is forgotten, then its data removed.
-import { bitacora, ErrorCode, wireError } from '../../protocol/index.js'
-import { TopicAdminError, type TopicAdmin } from '../controller/topic-admin.js'
+// DeleteTopics: each named topic removed through the active controller (committed to the
+// metadata log before the answer; this broker's partitions of it are deleted by then).
+import { bitacora, wireError } from '../../protocol/index.js'
+import { ControllerRequestError, type TopicAdmin } from '../controller/topic-admin.js'
+import { ADMIN_COMMIT_TIMEOUT_MS_DEFAULT } from '../controller/limits.js'
 import { topicIdBytes } from './topic-id.js'
 
-export async function deleteTopics(admin: Pick<TopicAdmin, 'delete'>, req: bitacora.IDeleteTopicsRequest): Promise<bitacora.IDeleteTopicsResponse> {
-  const results: bitacora.ITopicResult[] = []
-  for (const name of req.names ?? []) {
-    try {
-      const topic = await admin.delete(name)
-      results.push({ name, topicId: topicIdBytes(topic.id), error: null })
-    } catch (err) {
-      const error = err instanceof TopicAdminError ? wireError(err.code, err.message) : wireError(ErrorCode.UNKNOWN_SERVER_ERROR, (err as Error).message)
-      results.push({ name, error })
+export async function deleteTopics(admin: Pick<TopicAdmin, 'deleteTopics'>, req: bitacora.IDeleteTopicsRequest): Promise<bitacora.IDeleteTopicsResponse> {
+  const names = req.names ?? []
+  try {
+    const outcomes = await admin.deleteTopics(names, req.timeoutMs || ADMIN_COMMIT_TIMEOUT_MS_DEFAULT)
+    return {
+      topics: outcomes.map((o) => (o.error ? { name: o.name, error: wireError(o.error.code, o.error.message) } : { name: o.name, topicId: topicIdBytes(o.topicId!), error: null })),
     }
+  } catch (err) {
+    if (!(err instanceof ControllerRequestError)) throw err
+    return { topics: names.map((name) => ({ name, error: wireError(err.code, err.message) })) }
   }
-  return { topics: results }
 }

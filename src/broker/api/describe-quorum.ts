@@ -6,12 +6,11 @@
 import type { BrokerImage } from '../../metadata/image.js'
 import type { bitacora } from '../../protocol/index.js'
 import type { ControllerQuorum, QuorumReplicaStatus } from '../controller/quorum.js'
-import { noQuorum } from './quorum-refusal.js'
 
 export interface DescribeQuorumDeps {
   readonly clusterId: string
   /** Absent on a node built without a quorum: the answer is an error saying so. */
-  readonly quorum: ControllerQuorum | undefined
+  readonly quorum: ControllerQuorum
   /**
    * The hook for brokers: those registered in the metadata image, with their fenced state
    * (empty until brokers register with the controller).
@@ -20,7 +19,6 @@ export interface DescribeQuorumDeps {
 }
 
 export function describeQuorum(deps: DescribeQuorumDeps): { describeQuorum: bitacora.IDescribeQuorumResponse } | { error: bitacora.IError } {
-  if (deps.quorum === undefined) return { error: noQuorum('DescribeQuorum') }
   const status = deps.quorum.status()
   return {
     describeQuorum: {

@@ -1,13 +1,8 @@
-// What DescribeQuorum, AddVoter and RemoveVoter answer when they cannot do their job: no quorum
-// on this node, or the quorum's own refusal (QuorumError) with its code and message. These
+// What DescribeQuorum, AddVoter and RemoveVoter answer when they cannot do their job: the
+// quorum's own refusal (QuorumError) with its code and message. These
 // responses have no error field of their own, so the refusal is the response's top-level error.
 import { bitacora, ErrorCode, wireError } from '../../protocol/index.js'
 import { QuorumError, type ControllerQuorum } from '../controller/quorum.js'
-
-/** The answer of a node that hosts no controller quorum (the broker was built without one). */
-export function noQuorum(api: string): bitacora.IError {
-  return wireError(ErrorCode.INVALID_REQUEST, `${api}: this node runs no controller quorum, so it has no voters to describe or change; start the cluster's nodes with --controller-voters (./cluster.sh does)`)
-}
 
 /**
  * The wire error for a QuorumError: its code and message; for NOT_CONTROLLER, the message also

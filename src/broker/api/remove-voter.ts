@@ -3,12 +3,11 @@
 // set then in force.
 import { bitacora, ErrorCode, wireError } from '../../protocol/index.js'
 import type { ControllerQuorum } from '../controller/quorum.js'
-import { noQuorum, quorumRefusal } from './quorum-refusal.js'
+import { quorumRefusal } from './quorum-refusal.js'
 
 export async function removeVoter(
-  quorum: ControllerQuorum | undefined, req: bitacora.IRemoveVoterRequest,
+  quorum: ControllerQuorum, req: bitacora.IRemoveVoterRequest,
 ): Promise<{ removeVoter: bitacora.IRemoveVoterResponse } | { error: bitacora.IError }> {
-  if (quorum === undefined) return { error: noQuorum('RemoveVoter') }
   const nodeId = req.nodeId ?? 0
   if (nodeId < 0) return { error: wireError(ErrorCode.INVALID_REQUEST, `RemoveVoter: node id must be >= 0, got ${nodeId}`) }
   try {

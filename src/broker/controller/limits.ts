@@ -31,3 +31,39 @@ export const FENCED_HEARTBEAT_INTERVAL_MS = 200
 /** After a failed registration or heartbeat a broker tries again after a back-off doubling from min to max (at most a heartbeat interval for heartbeats). */
 export const MEMBERSHIP_RETRY_BACKOFF_MS_MIN = 100
 export const MEMBERSHIP_RETRY_BACKOFF_MS_MAX = 5_000
+
+// ---- The metadata quorum (__cluster_metadata on every node: metadata-node.ts)
+
+/** The metadata log's topic id (Kafka's too: the UUID 00…01) and its one partition. */
+export const METADATA_TOPIC_ID = '00000000000000000000000000000001'
+export const METADATA_PARTITION = 0
+/** Its directory under the data directory. */
+export const METADATA_DIR_NAME = '__cluster_metadata-0'
+/**
+ * Timeouts of the metadata quorum, for real networks and a busy event loop (Kafka's KRaft
+ * defaults): an election waits 1–2 s (the base, randomized up to twice it), a follower that
+ * has not fetched successfully for 2 s campaigns and a leader not heard from by a majority for
+ * 2 s resigns (check-quorum), and a leader parks a follower's fetch up to 500 ms. Converted to
+ * ticks of the broker's --tick-ms.
+ */
+export const METADATA_ELECTION_TIMEOUT_MS = 1_000
+export const METADATA_FETCH_TIMEOUT_MS = 2_000
+export const METADATA_FETCH_MAX_WAIT_MS = 500
+/** An unanswered fetch is sent again after this (longer than a parked fetch waits). */
+export const METADATA_FETCH_RETRY_MS = 1_000
+/** A new leader repeats BeginQuorumEpoch to voters that have not fetched, this often. */
+export const METADATA_BEGIN_QUORUM_RETRY_MS = 1_000
+/** Voters in --controller-voters (the Raft core's own limit). */
+export { VOTERS_MAX as CONTROLLER_VOTERS_MAX } from '../../raft/limits.js'
+/** Largest batch of records one decision appends: it must fit a follower's fetch (the core's 1 MiB default). */
+export const METADATA_BATCH_BYTES_MAX = 1024 * 1024
+/** How long a standalone node waits at start to lead its metadata log and replay it (it needs no peer: a disk-bound wait). */
+export const METADATA_STARTUP_TIMEOUT_MS = 60_000
+/** Admin requests (create, delete, alter) waiting for the active controller's turn; more are refused as busy. */
+export const CONTROLLER_QUEUED_MAX = 1_024
+/** A voter change's wait for its record to commit, and for a removal's turn, when the caller names no timeout. */
+export const VOTER_CHANGE_TIMEOUT_MS_DEFAULT = 30_000
+/** How often a voter change waiting for a new voter to catch up (or for the previous change to commit) asks the core again. */
+export const VOTER_CHANGE_RETRY_MS = 100
+/** How long DeleteTopics and AlterConfigs wait for their records to commit when the request names no timeout. */
+export const ADMIN_COMMIT_TIMEOUT_MS_DEFAULT = 10_000

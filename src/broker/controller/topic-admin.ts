@@ -1,71 +1,77 @@
-// Topic creation, deletion and config changes on the one-node cluster, one at a time and all
-// or nothing: a topic exists (in the metadata image) exactly when its partitions do (on disk).
-// The controller quorum will take this over; handlers keep calling the same three methods.
-import type { MetadataImage, TopicImage, TopicSpec } from '../../metadata/image.js'
-import { configChangeRecords } from '../../metadata/records.js'
-import type { TopicConfigs } from '../../metadata/topic-config.js'
+// Topic administration through the metadata log: what the CreateTopics, DeleteTopics and
+// AlterConfigs handlers call. On the active controller each request becomes one decision
+// (topic-decisions.ts) whose records are appended and committed before it answers; then this
+// node's replicas are reconciled with the image that holds them, so a created topic's local
+// partitions exist and a deleted one's are gone when the answer leaves. Any other node answers
+// NOT_CONTROLLER naming the controller (forwarding comes with the next step).
+import type { MetadataImage } from '../../metadata/image.js'
 import { ErrorCode } from '../../protocol/index.js'
-import { ADMIN_QUEUED_MAX } from '../limits.js'
 import type { ReplicaManager } from '../partition/replica-manager.js'
-import { Serial } from '../../storage/index.js'
-import type { MetadataStore } from './metadata-store.js'
+import type { ActiveController } from './active-controller.js'
+import type { MetadataNode } from './metadata-node.js'
+import {
+  alterConfigs, createTopics, deleteTopics, type AlterConfigsRequest, type CreatableTopic, type CreateTopicsRequest, type TopicOutcome,
+} from './topic-decisions.js'
 
-/** An admin request refused by the cluster's state (the wire code to answer). */
-export class TopicAdminError extends Error {
-  override name = 'TopicAdminError'
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message)
-  }
-}
+export { ControllerRequestError } from './request-error.js'
+export type { CreatableTopic, ConfigChange, TopicOutcome } from './topic-decisions.js'
 
 export class TopicAdmin {
-  private readonly serial = new Serial(ADMIN_QUEUED_MAX)
-
   constructor(
-    private readonly store: MetadataStore,
-    private readonly replicas: ReplicaManager,
+    private readonly node: MetadataNode,
+    private readonly controller: ActiveController,
+    private readonly replicas: Pick<ReplicaManager, 'reconciled' | 'replica'>,
   ) {}
 
+  /** This node's committed image. */
   get image(): MetadataImage {
-    return this.store.image
+    return this.node.image
   }
 
-  /** Opens the topic's replicas, then records the topic; if either fails, neither remains. */
-  create(spec: TopicSpec): Promise<void> {
-    return this.serial.run(async () => {
-      if (this.store.image.topic(spec.name)) throw new TopicAdminError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic "${spec.name}" already exists`)
-      const records = this.store.newTopicRecords(spec)
-      const topic = this.store.image.apply(records).topic(spec.name)!
-      await this.replicas.create(topic)
-      try {
-        await this.store.apply(records)
-      } catch (err) {
-        await this.replicas.delete(topic)
-        throw err
-      }
-    })
+  /** Creates each valid topic (one outcome per topic, in order). Rejects with a ControllerRequestError when the request as a whole fails. */
+  async createTopics(req: CreateTopicsRequest, timeoutMs: number): Promise<TopicOutcome[]> {
+    // Data partitions have one replica in this release; replicated ones come with the next.
+    const replicated = (t: CreatableTopic) => t.replicationFactor > 1
+    const single = req.topics.filter((t) => !replicated(t))
+    const decided = await this.decideCreate({ ...req, topics: single }, timeoutMs)
+    let next = 0
+    return req.topics.map((t) => replicated(t)
+      ? {
+          name: t.name, topicId: null,
+          error: { code: ErrorCode.INVALID_REPLICATION_FACTOR, message: `replication factor ${t.replicationFactor}: data partitions have one replica in this release (replication across brokers comes next); use 1` },
+        }
+      : decided[next++])
   }
 
-  /** Forgets the topic first (a crash then leaves only directories to remove), then deletes its data. */
-  delete(name: string): Promise<TopicImage> {
-    return this.serial.run(async () => {
-      const topic = this.store.image.topic(name)
-      if (!topic) throw new TopicAdminError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no topic named "${name}"`)
-      await this.store.apply([{ type: 'removeTopic', topicId: topic.id }])
-      await this.replicas.delete(topic)
-      return topic
-    })
+  async deleteTopics(names: readonly string[], timeoutMs: number): Promise<TopicOutcome[]> {
+    const outcomes = await this.controller.decide((s, ctx) => deleteTopics(s, { names }, ctx), timeoutMs)
+    await this.replicas.reconciled()
+    return [...outcomes]
   }
 
-  /** Replaces a topic's config overrides (replicas pick up log configs when reopened). */
-  setConfigs(name: string, configs: TopicConfigs): Promise<void> {
-    return this.serial.run(async () => {
-      const topic = this.store.image.topic(name)
-      if (!topic) throw new TopicAdminError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no topic named "${name}"`)
-      await this.store.apply(configChangeRecords(topic.id, topic.configs, configs))
-    })
+  async alterConfigs(req: AlterConfigsRequest, timeoutMs: number): Promise<TopicOutcome[]> {
+    return [...(await this.controller.decide((s, ctx) => alterConfigs(s, req, ctx), timeoutMs))]
+  }
+
+  private async decideCreate(req: CreateTopicsRequest, timeoutMs: number): Promise<TopicOutcome[]> {
+    if (req.topics.length === 0) return []
+    const outcomes = await this.controller.decide((s, ctx) => createTopics(s, req, ctx), timeoutMs)
+    await this.replicas.reconciled()
+    return outcomes.map((o) => (o.error === null && o.topicId !== null ? this.checkOpened(o.name, o.topicId) : o))
+  }
+
+  /** A created topic's outcome, or why it is not usable here: partitions assigned to this broker that failed to open. */
+  private checkOpened(name: string, topicId: string): TopicOutcome {
+    const topic = this.node.image.topicById(topicId)
+    const self = this.node.nodeId
+    const missing = (topic?.partitionStates ?? []).flatMap((p, i) => (p.replicas.includes(self) && this.replicas.replica(topicId, i) === undefined ? [i] : []))
+    if (topic === undefined || missing.length === 0) return { name, topicId, error: null }
+    return {
+      name, topicId,
+      error: {
+        code: ErrorCode.KAFKA_STORAGE_ERROR,
+        message: `topic "${name}" was created, but its partitions ${missing.join(', ')} could not be opened on broker ${self} (its log says why); they are opened again with the next metadata change`,
+      },
+    }
   }
 }

@@ -16,6 +16,7 @@ import { listOffsets } from '../api/list-offsets.js'
 import { metadata } from '../api/metadata.js'
 import { produce } from '../api/produce.js'
 import { removeVoter } from '../api/remove-voter.js'
+import type { ClusterView } from '../controller/cluster-view.js'
 import type { ControllerQuorum } from '../controller/quorum.js'
 import type { TopicAdmin } from '../controller/topic-admin.js'
 import type { BrokerLimits } from '../limits.js'
@@ -44,17 +45,18 @@ export interface BrokerParts {
   readonly brokerId: number
   readonly clusterId: string
   readonly url: string
-  readonly defaultPartitions: number
   readonly limits: BrokerLimits
   readonly admin: TopicAdmin
+  /** The cluster as Metadata answers it (the committed metadata image, brokers, the controller). */
+  readonly cluster: ClusterView
+  /** The metadata quorum (for DescribeQuorum, AddVoter, RemoveVoter). */
+  readonly quorum: ControllerQuorum
   readonly partitions: PartitionLookup
   readonly codec: Codec
   /** Where raft frames from peer brokers go (net/peer-transport.ts); unset, the broker serves no `raft` API. */
   readonly raft?: RaftReceiver
   /** Broker registrations and heartbeats (controller/membership-service.ts); unset, the broker serves neither API. */
   readonly membership?: Membership
-  /** The `__cluster_metadata` quorum this node hosts; unset, the quorum APIs answer that there is none. */
-  readonly quorum?: ControllerQuorum
 }
 
 export function apiTable(b: BrokerParts): ApiTable {
@@ -62,7 +64,7 @@ export function apiTable(b: BrokerParts): ApiTable {
   let apis: readonly string[] = []
   const table = new Map<RequestApiName, ApiHandler>([
     ['handshake', (r) => ({ handshake: handshake({ brokerId: b.brokerId, clusterId: b.clusterId, limits: b.limits, apis }, r.handshake!) })],
-    ['metadata', (r) => ({ metadata: metadata({ ...b, image }, r.metadata!) })],
+    ['metadata', (r) => ({ metadata: metadata(b, r.metadata!) })],
     ['createTopics', async (r) => ({ createTopics: await createTopics(b, r.createTopics!) })],
     ['deleteTopics', async (r) => ({ deleteTopics: await deleteTopics(b.admin, r.deleteTopics!) })],
     ['describeConfigs', (r) => ({ describeConfigs: describeConfigs(b.admin.image, b.limits, r.describeConfigs!) })],

@@ -1,24 +1,64 @@
-// The broker's partition replicas: opens them for the topics it holds, creates and deletes
-// them with their topics, ticks their Raft cores on one timer and cleans their logs on another.
-import type { TopicImage } from '../../metadata/image.js'
-import type { NodeId } from '../../raft/types.js'
-import { NodeFileLayer, type FileLayer } from '../../storage/index.js'
+// The broker's partition replicas, keyed by topic id: it holds exactly the partitions the
+// metadata image assigns to this broker, reconciling with each new image (Kafka's replica
+// manager as a metadata publisher) — opening the new ones, closing and deleting those whose
+// topic was removed or that are no longer assigned here — one reconciliation at a time, the
+// newest image winning when several arrive meanwhile. A topic deleted and re-created under the
+// same name has a new id, so its partitions never meet the old ones' data. It ticks the
+// replicas' Raft cores on one timer and cleans their logs on another.
+import { join } from 'node:path'
+import { MetadataImage, type MetadataChanges, type TopicImage } from '../../metadata/image.js'
+import type { Message, NodeId } from '../../raft/types.js'
+import { NodeFileLayer, Serial, type FileLayer } from '../../storage/index.js'
 import type { Logger } from '../log.js'
 import { logConfigOf } from './log-config.js'
 import { finishInterruptedDeletes, migrateLegacyDirs, partitionDir, removePartitionDir } from './partition-dir.js'
 import { raftTicks } from './raft-timing.js'
 import { PartitionReplica } from './replica.js'
 
+/** A partition directory of the topic-id layout: `<topic id>-<partition>`. */
+const PARTITION_DIR = /^([0-9a-f]{32})-(\d+)$/
+
 /** What request handlers need of the replicas: the one for a partition, if this broker holds it. */
 export interface PartitionLookup {
   partition(topic: string, index: number): PartitionReplica | undefined
 }
 
+/** A new committed image to reconcile with (the metadata node's ImageUpdate). */
+export interface ImageToReconcile {
+  readonly image: MetadataImage
+  /** What changed since the previous image; null: anything may have (diff the whole image). */
+  readonly changes: MetadataChanges | null
+}
+
+/** A partition that failed to open or to be deleted in a reconciliation. */
+export interface ReconcileFailure {
+  readonly topicId: string
+  readonly partition: number
+  readonly error: Error
+}
+
+/** Images waiting to be reconciled, folded into one: the newest image, and every topic touched since. */
+interface PendingImage {
+  image: MetadataImage
+  /** Null: diff every topic. */
+  touched: Set<string> | null
+}
+
 export class ReplicaManager implements PartitionLookup {
+  /** Hosted replicas by topic id, in partition order (what the tick loop and the cleaner walk). */
   private readonly replicas = new Map<string, PartitionReplica[]>()
+  /** The same replicas by topic id and partition. */
+  private readonly byTopic = new Map<string, Map<number, PartitionReplica>>()
   private timer: ReturnType<typeof setInterval> | null = null
   private cleanerTimer: ReturnType<typeof setInterval> | null = null
   private cleaning = false
+  /** The newest image handed in (names resolve through it: a re-created name never finds the old topic). */
+  private latest: MetadataImage = MetadataImage.EMPTY
+  private pending: PendingImage | null = null
+  /** Topics a reconciliation failed on: tried again with the next image. */
+  private failedTopicIds = new Set<string>()
+  private readonly reconciling = new Serial(Infinity) // at most one queued: pending images fold into one
+  private closed = false
 
   constructor(
     private readonly dataDir: string,
@@ -27,6 +67,8 @@ export class ReplicaManager implements PartitionLookup {
     private readonly logCleanupIntervalMs: number,
     private readonly log: Logger,
     private readonly fs: FileLayer = new NodeFileLayer(),
+    /** Where a data partition's Raft messages to other brokers go (the peer transport). */
+    private readonly send: (topicId: string, partition: number, m: Message) => void = () => undefined,
   ) {}
 
   start(): void {
@@ -48,79 +90,147 @@ export class ReplicaManager implements PartitionLookup {
   }
 
   partition(topic: string, index: number): PartitionReplica | undefined {
-    return this.replicas.get(topic)?.[index]
+    const id = this.latest.topic(topic)?.id
+    return id === undefined ? undefined : this.replica(id, index)
   }
 
-  /** Opens the replicas of every topic the broker holds (at start), after finishing interrupted deletes. */
-  async openAll(topics: readonly TopicImage[]): Promise<void> {
+  /** The replica of (topic id, partition), if this broker holds it (the Raft router's lookup). */
+  replica(topicId: string, partition: number): PartitionReplica | undefined {
+    return this.byTopic.get(topicId)?.get(partition)
+  }
+
+  /** Finishes deletions a crash interrupted; call once, before the first reconciliation. */
+  async prepare(): Promise<void> {
     await finishInterruptedDeletes(this.fs, this.dataDir)
-    for (const topic of topics) {
-      await migrateLegacyDirs(this.fs, this.dataDir, topic)
-      this.replicas.set(topic.name, await this.openReplicas(topic))
-    }
   }
 
   /**
-   * Creates a new topic's replicas, all or nothing: if any partition fails to open, the ones
-   * opened are closed and every directory made for the topic is removed.
+   * Reconciles with `update` after any reconciliation under way (images arriving meanwhile fold
+   * into one). Resolves with the partitions that failed (logged too; retried with the next image).
    */
-  async create(topic: TopicImage): Promise<void> {
-    try {
-      this.replicas.set(topic.name, await this.openReplicas(topic))
-    } catch (err) {
-      await this.removeDirs(topic)
-      throw err
+  reconcile(update: ImageToReconcile): Promise<ReconcileFailure[]> {
+    this.latest = update.image
+    const queued = this.pending !== null
+    const touched = update.changes === null ? null : new Set([...update.changes.changedTopicIds, ...update.changes.removedTopics.map((t) => t.id)])
+    if (this.pending === null) this.pending = { image: update.image, touched }
+    else {
+      this.pending.image = update.image
+      if (touched === null || this.pending.touched === null) this.pending.touched = null
+      else for (const id of touched) this.pending.touched.add(id)
     }
+    if (queued) return this.reconciling.idle().then(() => [])
+    return this.reconciling.run(() => this.reconcilePending())
   }
 
-  /** Closes a topic's replicas and deletes their data. */
-  async delete(topic: TopicImage): Promise<void> {
-    await this.close(topic.name)
-    await this.removeDirs(topic)
+  /** Resolves once every image handed in so far is reconciled. */
+  reconciled(): Promise<void> {
+    return this.reconciling.idle()
+  }
+
+  /**
+   * Deletes partition directories of the topic-id layout that the image does not assign to this
+   * broker: topics removed while it was away. Only once the image is caught up with the metadata
+   * log (else a topic created since its last snapshot would look like a stray).
+   */
+  removeStrays(): Promise<void> {
+    return this.reconciling.run(async () => {
+      if (this.closed) return
+      for (const name of this.fs.list(this.dataDir)) {
+        const m = PARTITION_DIR.exec(name)
+        if (m === null || this.replica(m[1], Number(m[2])) !== undefined || this.assignedHere(this.latest.topicById(m[1]), Number(m[2]))) continue
+        this.log.info('removing a stray partition directory: its topic no longer exists or it is not assigned here', { dir: name })
+        await removePartitionDir(this.fs, join(this.dataDir, name))
+      }
+    })
   }
 
   async closeAll(): Promise<void> {
+    this.closed = true
     if (this.timer) clearInterval(this.timer)
     if (this.cleanerTimer) clearInterval(this.cleanerTimer)
     this.timer = this.cleanerTimer = null
-    await Promise.all([...this.replicas.keys()].map((name) => this.close(name)))
+    await this.reconciling.idle()
+    await Promise.all([...this.replicas.values()].flat().map((r) => r.close()))
+    this.byTopic.clear()
+    this.replicas.clear()
   }
 
-  private async close(topicName: string): Promise<void> {
-    const list = this.replicas.get(topicName) ?? []
-    this.replicas.delete(topicName)
-    await Promise.all(list.map((r) => r.close()))
-  }
+  // ---------------------------------------------------------------- reconciling
 
-  private async removeDirs(topic: TopicImage): Promise<void> {
-    for (let p = 0; p < topic.partitions; p++) await removePartitionDir(this.fs, partitionDir(this.dataDir, topic.id, p))
-  }
-
-  /** Opens every partition of `topic`; on failure closes the ones opened and rethrows. */
-  private async openReplicas(topic: TopicImage): Promise<PartitionReplica[]> {
-    const list: PartitionReplica[] = []
-    // Real-network timeouts (limits.ts, DEFAULT_RAFT_TIMING); a lone voter elects itself on opening.
-    const timing = raftTicks(this.tickMs)
-    try {
-      for (let p = 0; p < topic.partitions; p++) {
-        list.push(
-          await PartitionReplica.open({
-            dir: partitionDir(this.dataDir, topic.id, p),
-            nodeId: this.nodeId,
-            voters: [this.nodeId],
-            logConfig: logConfigOf(topic.configs),
-            ...timing,
-            random: (bound) => Math.floor(Math.random() * bound),
-            fs: this.fs,
-            logger: this.log,
-          }),
-        )
-      }
-    } catch (err) {
-      await Promise.allSettled(list.map((r) => r.close()))
-      throw err
+  private async reconcilePending(): Promise<ReconcileFailure[]> {
+    const p = this.pending
+    this.pending = null
+    if (p === null || this.closed) return []
+    const failures: ReconcileFailure[] = []
+    const topicIds = p.touched ?? new Set([...p.image.topics.map((t) => t.id), ...this.replicas.keys()])
+    for (const id of this.failedTopicIds) topicIds.add(id)
+    for (const id of topicIds) await this.reconcileTopic(id, p.image.topicById(id), failures)
+    this.failedTopicIds = new Set(failures.map((f) => f.topicId))
+    for (const f of failures) {
+      this.log.error('partition replica not reconciled with the metadata image; retried with the next image', { topicId: f.topicId, partition: f.partition, error: f.error.message })
     }
-    return list
+    return failures
+  }
+
+  /** Makes the replicas held of topic `id` those `topic` (undefined: removed) assigns here. */
+  private async reconcileTopic(id: string, topic: TopicImage | undefined, failures: ReconcileFailure[]): Promise<void> {
+    const held = this.byTopic.get(id) ?? new Map<number, PartitionReplica>()
+    try {
+      for (const [p, r] of [...held]) {
+        if (this.assignedHere(topic, p)) continue
+        held.delete(p)
+        try {
+          await r.close()
+          await removePartitionDir(this.fs, partitionDir(this.dataDir, id, p))
+        } catch (err) {
+          failures.push({ topicId: id, partition: p, error: err as Error })
+        }
+      }
+      if (topic === undefined) return
+      let migrated = false
+      for (let p = 0; p < topic.partitions; p++) {
+        if (!this.assignedHere(topic, p) || held.has(p)) continue
+        try {
+          if (!migrated) await migrateLegacyDirs(this.fs, this.dataDir, topic)
+          migrated = true
+          held.set(p, await this.open(topic, p))
+        } catch (err) {
+          failures.push({ topicId: id, partition: p, error: err as Error })
+        }
+      }
+    } finally {
+      this.setHeld(id, held)
+    }
+  }
+
+  /** Records the replicas held of a topic (in partition order for the tick loop and the cleaner). */
+  private setHeld(topicId: string, held: Map<number, PartitionReplica>): void {
+    if (held.size === 0) {
+      this.byTopic.delete(topicId)
+      this.replicas.delete(topicId)
+      return
+    }
+    this.byTopic.set(topicId, held)
+    this.replicas.set(topicId, [...held].sort(([a], [b]) => a - b).map(([, r]) => r))
+  }
+
+  private assignedHere(topic: TopicImage | undefined, partition: number): boolean {
+    return topic?.partitionStates[partition]?.replicas.includes(this.nodeId) ?? false
+  }
+
+  private open(topic: TopicImage, partition: number): Promise<PartitionReplica> {
+    return PartitionReplica.open({
+      dir: partitionDir(this.dataDir, topic.id, partition),
+      nodeId: this.nodeId,
+      voters: topic.partitionStates[partition].replicas,
+      logConfig: logConfigOf(topic.configs),
+      // Real-network timeouts (limits.ts, DEFAULT_RAFT_TIMING); a lone voter elects itself on opening.
+      ...raftTicks(this.tickMs),
+      send: (m) => this.send(topic.id, partition, m),
+      random: (bound) => Math.floor(Math.random() * bound),
+      fs: this.fs,
+      logger: this.log,
+    })
   }
 }
 
@@ -135,7 +245,7 @@ export async function cleanLogs(replicas: ReadonlyMap<string, readonly Partition
       try {
         await r.cleanLog()
       } catch (err) {
-        log.warn('log cleanup failed', { topic, partition: index, error: (err as Error).message })
+        log.warn('log cleanup failed', { topic, replica: index, error: (err as Error).message })
       }
     }
   }

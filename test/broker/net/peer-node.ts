@@ -10,7 +10,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import { loadCodec } from '../../../src/codec/index.js'
-import { MetadataStore } from '../../../src/broker/controller/metadata-store.js'
+import { ActiveController } from '../../../src/broker/controller/active-controller.js'
+import { ClusterView } from '../../../src/broker/controller/cluster-view.js'
+import { MetadataNode } from '../../../src/broker/controller/metadata-node.js'
+import { MetadataQuorum } from '../../../src/broker/controller/metadata-quorum.js'
+import { NodeDirectory } from '../../../src/broker/controller/node-directory.js'
 import { TopicAdmin } from '../../../src/broker/controller/topic-admin.js'
 import { DEFAULT_LIMITS, type BrokerLimits, type PeerLimits } from '../../../src/broker/limits.js'
 import type { Logger } from '../../../src/broker/log.js'
@@ -79,7 +83,15 @@ export async function startPeerNode(o: PeerNodeOptions): Promise<PeerNode> {
     log,
   )
   const replicas = new ReplicaManager(dataDir, o.nodeId, 50, 60_000, log, fs)
-  const admin = new TopicAdmin(MetadataStore.load(fs, dataDir, o.nodeId), replicas)
+  // A one-node metadata quorum of its own (the node's admin and Metadata answers need one).
+  const metadata = await MetadataNode.open({ dataDir, nodeId: o.nodeId, voters: undefined, tickMs: 50, send: () => undefined, log, fs })
+  const codec = await loadCodec()
+  const controller = new ActiveController({
+    node: metadata, codec, log, urlOf: () => undefined,
+    config: { leaseMs: 9000, defaultPartitions: 1, defaultReplicationFactor: 1, partitionsPerTopicMax: 1024, topicsMax: 1000, producerIdBlockSize: 1000 },
+  })
+  metadata.subscribe((u) => void replicas.reconcile(u))
+  const admin = new TopicAdmin(metadata, controller, replicas)
   const delivered: PartitionMessage[] = []
   const peerClosed: { node: NodeId; reason: string }[] = []
   const transport = new PeerTransport({
@@ -94,9 +106,10 @@ export async function startPeerNode(o: PeerNodeOptions): Promise<PeerNode> {
     onPeerClosed: (node, reason) => void peerClosed.push({ node, reason }),
   })
   let raftRequests = 0
+  const directory = new NodeDirectory(o.nodeId, listener.url, undefined)
   const apis = apiTable({
-    brokerId: o.nodeId, clusterId: o.clusterId, url: listener.url, defaultPartitions: 1, limits, admin, partitions: replicas,
-    codec: await loadCodec(), membership: o.membership,
+    brokerId: o.nodeId, clusterId: o.clusterId, url: listener.url, limits, admin, partitions: replicas,
+    cluster: new ClusterView(metadata, directory), quorum: new MetadataQuorum(metadata, directory), codec, membership: o.membership,
     raft: {
       receive: (from, frames) => {
         raftRequests++
@@ -112,6 +125,7 @@ export async function startPeerNode(o: PeerNodeOptions): Promise<PeerNode> {
       await transport.close()
       await listener.close()
       await replicas.closeAll()
+      await metadata.close()
       rmSync(dataDir, { recursive: true, force: true })
     },
   }

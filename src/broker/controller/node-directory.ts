@@ -1,0 +1,73 @@
+// Where each node of the cluster listens: what the peer transport connects to and what Metadata
+// answers list. Sources, each overriding the one before: the --controller-voters list, URLs
+// given to add-voter on this node, and broker registrations in the metadata image (the next
+// step: then every node learns every URL from the log). This node's own URL is its listener's
+// unless the voter list names it (peers reach it there: a proxy, say).
+import type { MetadataImage } from '../../metadata/image.js'
+import type { NodeId } from '../../raft/types.js'
+import type { ControllerVoter } from './voter-list.js'
+
+export class NodeDirectory {
+  private readonly fromList: ReadonlyMap<NodeId, string>
+  private readonly learned = new Map<NodeId, string>()
+  private registered: ReadonlyMap<NodeId, string> = new Map()
+  private urls: ReadonlyMap<NodeId, string>
+  private readonly listeners = new Set<(peers: ReadonlyMap<NodeId, string>) => void>()
+
+  constructor(
+    readonly selfId: NodeId,
+    private readonly listenerUrl: string,
+    voters: readonly ControllerVoter[] | undefined,
+  ) {
+    this.fromList = new Map((voters ?? []).map((v) => [v.id, v.url]))
+    this.urls = this.merge()
+  }
+
+  /** Every node with a known URL, this one included. */
+  get all(): ReadonlyMap<NodeId, string> {
+    return this.urls
+  }
+
+  urlOf(id: NodeId): string | undefined {
+    return this.urls.get(id)
+  }
+
+  /** Remembers a URL given for a node (add-voter), unless a registration says otherwise. */
+  learn(id: NodeId, url: string): void {
+    if (this.learned.get(id) === url) return
+    this.learned.set(id, url)
+    this.update()
+  }
+
+  /** A publisher of the metadata image: registered brokers' URLs. */
+  setImage(image: MetadataImage): void {
+    const registered = new Map(image.brokers.map((b) => [b.brokerId, b.url]))
+    if (sameMap(registered, this.registered)) return
+    this.registered = registered
+    this.update()
+  }
+
+  /** Called with every node's URL whenever one changes. */
+  onChange(listener: (peers: ReadonlyMap<NodeId, string>) => void): void {
+    this.listeners.add(listener)
+  }
+
+  private update(): void {
+    const next = this.merge()
+    if (sameMap(next, this.urls)) return
+    this.urls = next
+    for (const listener of this.listeners) listener(next)
+  }
+
+  private merge(): Map<NodeId, string> {
+    const urls = new Map([...this.fromList, ...this.learned, ...this.registered])
+    if (!urls.has(this.selfId)) urls.set(this.selfId, this.listenerUrl)
+    return urls
+  }
+}
+
+function sameMap(a: ReadonlyMap<NodeId, string>, b: ReadonlyMap<NodeId, string>): boolean {
+  if (a.size !== b.size) return false
+  for (const [k, v] of a) if (b.get(k) !== v) return false
+  return true
+}
