@@ -140,7 +140,7 @@ t.test('other errors are the caller’s: passed on at once, not retried', async 
   const two = await controllerNode(t, 2)
   const { controller, channel } = await sender(t, [two])
   controller.id = 2
-  const answer = await channel.send('describeQuorum', {}, 5_000) // node 2 does not serve it
+  const answer = await channel.send('addVoter', { nodeId: -1, url: 'ws://127.0.0.1:9/' }, 5_000) // refused as malformed
   t.equal(errorName(answer.error?.code ?? 0), 'INVALID_REQUEST')
   t.equal(channel.stats().retries, 0)
 })

@@ -79,9 +79,10 @@ t.test('requests and raft frames share the one connection', async (t) => {
 t.test('an answer carrying an error resolves (the caller reads it); an API the peer does not serve is one', async (t) => {
   const peer = await node(t, { nodeId: 2 })
   const a = await node(t, { nodeId: 1, peers: new Map([[2, peer.url]]) })
-  const answer = await a.transport.request(2, 'describeQuorum', {}, 5_000)
+  // Node 2 runs no membership service, so it serves no BrokerHeartbeat.
+  const answer = await a.transport.request(2, 'brokerHeartbeat', {}, 5_000)
   t.equal(errorName(answer.error?.code ?? ErrorCode.NONE), 'INVALID_REQUEST')
-  t.match(answer.error?.message, /does not serve the describeQuorum API/)
+  t.match(answer.error?.message, /does not serve the brokerHeartbeat API/)
 })
 
 t.test('a request not answered in time fails PEER_REQUEST_TIMED_OUT; its late answer is counted and dropped', async (t) => {
