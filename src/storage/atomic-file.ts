@@ -13,7 +13,14 @@ export async function writeFileAtomic(fs: FileLayer, path: string, bytes: Uint8A
     throw new StorageError('LIMIT_EXCEEDED', `${basename(path)}: ${bytes.length} bytes is over the ${SMALL_FILE_BYTES_MAX}-byte small-file limit`)
   }
   const temp = path + TEMP_SUFFIX
-  const h = fs.open(temp, { create: true })
+  await writeDurably(fs, temp, bytes)
+  fs.rename(temp, path)
+  await fs.syncDir(dirname(path))
+}
+
+/** Writes `bytes` as the whole content of `path` (created if missing) and fsyncs it. */
+export async function writeDurably(fs: FileLayer, path: string, bytes: Uint8Array): Promise<void> {
+  const h = fs.open(path, { create: true })
   try {
     h.truncate(0)
     h.write(bytes, 0)
@@ -21,8 +28,6 @@ export async function writeFileAtomic(fs: FileLayer, path: string, bytes: Uint8A
   } finally {
     h.close()
   }
-  fs.rename(temp, path)
-  await fs.syncDir(dirname(path))
 }
 
 /** Reads a small file, or null if it does not exist. */

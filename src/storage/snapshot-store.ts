@@ -9,7 +9,7 @@
 //     n × u32 voter id, u32 state length, state bytes, u32 crc32c of everything before it
 //   download.snapshot.part          a download in progress: never durable, deleted on open
 import { join } from 'node:path'
-import { TEMP_SUFFIX } from './atomic-file.js'
+import { TEMP_SUFFIX, writeDurably } from './atomic-file.js'
 import { StorageError } from './errors.js'
 import type { FileLayer } from './file-layer.js'
 import { SNAPSHOT_BYTES_MAX } from './limits.js'
@@ -144,14 +144,7 @@ export class SnapshotStore {
   async write(key: SnapshotKey, voters: readonly number[], state: Uint8Array): Promise<StoredSnapshot> {
     const bytes = encodeSnapshot(key, voters, state, this.crc32c)
     const temp = join(this.dir, snapshotFileName(key) + TEMP_SUFFIX)
-    const h = this.fs.open(temp, { create: true })
-    try {
-      h.truncate(0)
-      h.write(bytes, 0)
-      await h.sync()
-    } finally {
-      h.close()
-    }
+    await writeDurably(this.fs, temp, bytes)
     return this.makeLatest(temp, { ...key, sizeBytes: bytes.length, voters: [...voters] })
   }
 
