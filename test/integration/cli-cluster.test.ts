@@ -1,50 +1,12 @@
 // `bitacora cluster …` and `bitacora format` against real broker processes, run as a user runs
 // them (the built CLI as a child process).
-import t, { type Test } from 'tap'
-import { spawn } from 'node:child_process'
+import t from 'tap'
 import { readFileSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
+import { failsWith, freePort, runCli } from './cli-process.js'
 import { startBroker, tempDataDir } from './broker-process.js'
 
-const BIN = new URL('../../dist/cli/main.js', import.meta.url).pathname
-
-interface Run {
-  status: number | null
-  stdout: string
-  stderr: string
-}
-
-function cli(args: string[]): Promise<Run> {
-  const { BITACORA_BROKERS: _, BITACORA_CLIENT_CONFIG: _c, BITACORA_PROFILE: _p, ...env } = process.env
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d) => (stdout += d))
-  child.stderr.on('data', (d) => (stderr += d))
-  const guard = setTimeout(() => child.kill('SIGKILL'), 60_000)
-  return new Promise((resolve) => child.once('close', (status) => {
-    clearTimeout(guard)
-    resolve({ status, stdout, stderr })
-  }))
-}
-
-/** One line on stderr, prefixed, no stack trace, and the expected exit code. */
-function failsWith(t: Test, r: Run, code: number, pattern: RegExp) {
-  t.equal(r.status, code, `exit code ${code}`)
-  const lines = r.stderr.trimEnd().split('\n')
-  t.equal(lines.length, 1, `one line on stderr: ${r.stderr}`)
-  t.match(lines[0], /^bitacora: /)
-  t.match(lines[0], pattern)
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
-}
+const cli = (args: string[]) => runCli(args, { timeoutMs: 60_000 })
 
 t.test('a node formatted by bitacora format starts with that cluster id; its directory is then refused to others', async (t) => {
   const dir = join(tempDataDir(t), 'node-1')

@@ -1,48 +1,14 @@
 // `bitacora produce` and `bitacora consume` against one real broker process: stdin lines in,
 // formatted records out, offsets and partitions, limits, signals and closed pipes, errors.
-import t, { type Test } from 'tap'
+import t from 'tap'
 import { spawn } from 'node:child_process'
 import { createClient } from '../../src/client/node.js'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startBroker, tempDataDir } from './broker-process.js'
+import { BIN, failsWith, runCli } from './cli-process.js'
 
-const BIN = new URL('../../dist/cli/main.js', import.meta.url).pathname
-
-interface Run {
-  status: number | null
-  stdout: string
-  /** stdout as bytes (not decoded). */
-  bytes: Buffer
-  stderr: string
-  ms: number
-}
-
-function cli(args: string[], input: string | Uint8Array = ''): Promise<Run> {
-  const { BITACORA_BROKERS: _, BITACORA_CLIENT_CONFIG: _c, BITACORA_PROFILE: _p, ...env } = process.env
-  const started = Date.now()
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] })
-  const out: Buffer[] = []
-  let stderr = ''
-  child.stdout.on('data', (d: Buffer) => out.push(d))
-  child.stderr.on('data', (d) => (stderr += d))
-  child.stdin.on('error', () => {}) // a command that fails early stops reading
-  child.stdin.end(input)
-  const guard = setTimeout(() => child.kill('SIGKILL'), 30_000)
-  return new Promise((resolve) => child.once('close', (status) => {
-    clearTimeout(guard)
-    const bytes = Buffer.concat(out)
-    resolve({ status, stdout: bytes.toString(), bytes, stderr, ms: Date.now() - started })
-  }))
-}
-
-function failsWith(t: Test, r: Run, code: number, pattern: RegExp) {
-  t.equal(r.status, code, `exit code ${code}`)
-  const lines = r.stderr.trimEnd().split('\n')
-  t.equal(lines.length, 1, `one line on stderr: ${r.stderr}`)
-  t.match(lines[0], /^bitacora: /)
-  t.match(lines[0], pattern)
-}
+const cli = (args: string[], input: string | Uint8Array = '') => runCli(args, { input })
 
 const lines = (s: string) => s.split('\n').filter((l) => l.length > 0)
 

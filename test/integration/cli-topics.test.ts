@@ -1,53 +1,18 @@
 // `bitacora topics ...` against one real broker process, run as a user would (the built CLI
 // as a child process), plus the error paths every client command shares.
 import t, { type Test } from 'tap'
-import { spawn } from 'node:child_process'
-import { createServer } from 'node:net'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startBroker, tempDataDir } from './broker-process.js'
+import { failsWith as failsWithOneLine, freePort, runCli, type CliRun } from './cli-process.js'
 import { CONNECT_WAIT_MS } from '../../src/cli/limits.js'
 
-const BIN = new URL('../../dist/cli/main.js', import.meta.url).pathname
+const cli = (args: string[], env: Record<string, string> = {}, input = '') => runCli(args, { env, input })
 
-interface Run {
-  status: number | null
-  stdout: string
-  stderr: string
-}
-
-/** Runs the CLI; BITACORA_* settings come only from `env` (never from the caller's shell). */
-function cli(args: string[], env: Record<string, string> = {}, input = ''): Promise<Run> {
-  const { BITACORA_BROKERS: _, BITACORA_CLIENT_CONFIG: _c, BITACORA_PROFILE: _p, ...inherited } = process.env
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...inherited, ...env }, stdio: ['pipe', 'pipe', 'pipe'] })
-  child.stdin.end(input)
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d) => (stdout += d))
-  child.stderr.on('data', (d) => (stderr += d))
-  const guard = setTimeout(() => child.kill('SIGKILL'), 30_000)
-  return new Promise((resolve) => child.once('close', (status) => {
-    clearTimeout(guard)
-    resolve({ status, stdout, stderr })
-  }))
-}
-
-/** One line on stderr, prefixed, no stack trace, and the expected exit code. */
-function failsWith(t: Test, r: Run, code: number, pattern: RegExp) {
-  t.equal(r.status, code, `exit code ${code}`)
-  const lines = r.stderr.trimEnd().split('\n')
-  t.equal(lines.length, 1, `one line on stderr: ${r.stderr}`)
-  t.match(lines[0], /^bitacora: /)
-  t.match(lines[0], pattern)
+/** As failsWith, and nothing on stdout. */
+function failsWith(t: Test, r: CliRun, code: number, pattern: RegExp) {
+  failsWithOneLine(t, r, code, pattern)
   t.equal(r.stdout, '', 'nothing on stdout')
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as { port: number }
-  await new Promise((resolve) => server.close(resolve))
-  return port
 }
 
 t.test('topics', async (t) => {

@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { chromium } from 'playwright-core'
 import { startBroker } from './broker-process.js'
+import { freePort } from './cli-process.js'
 
 t.setTimeout(300_000)
 
@@ -90,15 +91,6 @@ function tempDir(t: Test, prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix))
   t.teardown(() => rmSync(dir, { recursive: true, force: true }))
   return dir
-}
-
-/** A free loopback port (listened on, then closed). */
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const port = (server.address() as AddressInfo).port
-  await new Promise<void>((resolve) => server.close(() => resolve()))
-  return port
 }
 
 const all = snippets()
