@@ -9,55 +9,6 @@ import { SimNode } from '../../src/sim/sim-node.js'
 import { Prng } from '../../src/sim/prng.js'
 import type { BugSwitches, Message, VoteRequest, VoterChangeResult } from '../../src/raft/types.js'
 
-export interface Block {
-  readonly command: string
-  readonly expected: string | null
-  readonly line: number
-}
-
-/** Splits a script into blocks: `command` lines, each optionally followed by `----` and output. */
-export function parseScript(text: string): Block[] {
-  const lines = text.split('\n')
-  const blocks: Block[] = []
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i].trim()
-    if (line === '' || line.startsWith('#')) continue
-    if (lines[i + 1]?.trim() === '----') {
-      const out: string[] = []
-      let j = i + 2
-      while (j < lines.length && lines[j].trim() !== '') out.push(lines[j++])
-      blocks.push({ command: line, expected: out.join('\n'), line: i + 1 })
-      i = j
-    } else {
-      blocks.push({ command: line, expected: null, line: i + 1 })
-    }
-  }
-  return blocks
-}
-
-/** Renders blocks back to script text with the given outputs (the rewrite flag). */
-export function renderScript(text: string, outputs: ReadonlyMap<number, string>): string {
-  const lines = text.split('\n')
-  const out: string[] = []
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]
-    const produced = outputs.get(i + 1)
-    const hasBlock = lines[i + 1]?.trim() === '----'
-    if (line.trim() === '' || line.trim().startsWith('#') || (produced === undefined && !hasBlock)) {
-      out.push(line)
-      continue
-    }
-    out.push(line)
-    let j = i + 1
-    if (hasBlock) {
-      j = i + 2
-      while (j < lines.length && lines[j].trim() !== '') j++
-    }
-    if (produced !== undefined && produced !== '') out.push('----', ...produced.split('\n'))
-    i = j - 1
-  }
-  return out.join('\n')
-}
 
 export class ScriptCluster {
   nodes: SimNode[] = []

@@ -26,7 +26,6 @@ import { ControllerState, type ControllerConfig, type Decision, type DecisionCon
 import { alterConfigs, createTopics, deleteTopics, type TopicOutcome } from '../../../src/broker/controller/topic-decisions.js'
 import { errorName } from '../../../src/protocol/index.js'
 
-export { parseScript, renderScript } from '../../raft/harness.js'
 
 const DEFAULT_CONFIG: ControllerConfig = {
   leaseMs: 9000, defaultPartitions: 1, defaultReplicationFactor: 1, partitionsPerTopicMax: 1024, topicsMax: 10_000, producerIdBlockSize: 1000,

@@ -10,12 +10,11 @@
 //   answer CODE at=MS                     its error (an ErrorCode name; retriable as the error table says)
 //   stop
 import t from 'tap'
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { LifecycleState, type LifecycleConfig, type LifecycleOutput } from '../../../src/broker/controller/lifecycle-state.js'
 import { ErrorCode, errorName, isRetriable } from '../../../src/protocol/index.js'
-import { parseScript, renderScript } from './harness.js'
+import { runScriptFiles } from '../../script-files.js'
 
 class LifecycleScript {
   private config: LifecycleConfig = { heartbeatIntervalMs: 2000, fencedHeartbeatIntervalMs: 200, leaseMs: 9000, retryBackoffMsMin: 100, retryBackoffMsMax: 5000 }
@@ -95,20 +94,4 @@ class LifecycleScript {
   }
 }
 
-const dir = join(dirname(fileURLToPath(import.meta.url)), 'lifecycle-scripts')
-const rewrite = process.env.REWRITE === '1'
-
-for (const file of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
-  t.test(file, async (t) => {
-    const path = join(dir, file)
-    const text = readFileSync(path, 'utf8')
-    const script = new LifecycleScript()
-    const outputs = new Map<number, string>()
-    for (const block of parseScript(text)) {
-      const got = script.run(block.command)
-      outputs.set(block.line, got)
-      if (!rewrite) t.equal(got, block.expected ?? '', `${file}:${block.line} ${block.command}`)
-    }
-    if (rewrite) writeFileSync(path, renderScript(text, outputs))
-  })
-}
+runScriptFiles(t, join(dirname(fileURLToPath(import.meta.url)), 'lifecycle-scripts'), () => new LifecycleScript())
