@@ -1,5 +1,4 @@
-// A script-driven harness in the manner of etcd's testdata/: each block is a command,
-// optionally followed by `----` and the output it must produce. The cluster is the
+// What the Raft core's scenario scripts (test/script-files.ts) run against. The cluster is the
 // simulator's (same shells, same checker) with a hand-cranked FIFO network, no faults
 // unless a command asks, and time that moves only on `tick`.
 import { Checker } from '../../src/sim/checker.js'
@@ -8,7 +7,6 @@ import { SIM_ENTRY_BYTES, type SimEntry, type SimLog, type SimSnapshot } from '.
 import { SimNode } from '../../src/sim/sim-node.js'
 import { Prng } from '../../src/sim/prng.js'
 import type { BugSwitches, Message, VoteRequest, VoterChangeResult } from '../../src/raft/types.js'
-
 
 export class ScriptCluster {
   nodes: SimNode[] = []
