@@ -25,6 +25,7 @@ import { formatLog, formatMessage } from './format.js'
 import { CLIENT_ACK_TIMEOUT_MS, CLIENT_UNCOMMITTED_MAX, SETTLE_ROUNDS_MAX, TRACE_LINES_MAX } from './limits.js'
 import { CommittedKvStates, describeKvState, sameKvState } from './kv-state-machine.js'
 import { Prng } from './prng.js'
+import { drawFaultRates, type FaultRates } from './fault-rates.js'
 import { payloadValue, ShellNode, SnapshotChains, type ShellNodeConfig } from './shell-node.js'
 import { SimNetwork, type PartitionKind } from './sim-network.js'
 import { LIVENESS_STEPS_BASE, LIVENESS_STEPS_PER_LAG_OFFSET, type SimOptions } from './simulation.js'
@@ -37,19 +38,9 @@ export const STEP_MS = 10
 /** Steps the liveness phase waits for restarted nodes to open before it picks whom to keep fenced. */
 const FENCE_START_STEPS_MAX = 20
 
-export interface ShellSimParams {
+export interface ShellSimParams extends FaultRates {
   voters: number
   observers: number
-  lossRate: number
-  duplicateRate: number
-  delayMaxTicks: number
-  crashRate: number
-  crashAfterVoteRate: number
-  crashAfterCommitRate: number
-  crashNewLeaderRate: number
-  leaderCrashShare: number
-  restartRate: number
-  partitionRate: number
   proposeRate: number
   fetchMaxBytes: number
   tickRates: number[]
@@ -139,16 +130,7 @@ function drawParams(rng: Prng): ShellSimParams {
   return {
     voters,
     observers,
-    lossRate: rng.chance(0.3) ? 0 : rng.range(0, 0.2),
-    duplicateRate: rng.range(0, 0.05),
-    delayMaxTicks: 1 + rng.int(4),
-    crashRate: rng.range(0, 0.02),
-    crashAfterVoteRate: rng.chance(0.5) ? 0 : rng.range(0, 0.3),
-    crashAfterCommitRate: rng.chance(0.5) ? 0 : rng.range(0, 0.3),
-    crashNewLeaderRate: rng.chance(0.3) ? 0 : rng.range(0.2, 0.9),
-    leaderCrashShare: rng.range(0, 0.8),
-    restartRate: rng.range(0.02, 0.3),
-    partitionRate: rng.range(0, 0.012),
+    ...drawFaultRates(rng),
     proposeRate: rng.range(0.05, 0.4),
     fetchMaxBytes: rng.chance(0.5) ? 100 + rng.int(200) : 300 + rng.int(2000),
     tickRates,

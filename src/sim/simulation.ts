@@ -2,6 +2,7 @@
 // duplication, partitions, crashes, restarts, clock drift, client load), checked after
 // every step, then a liveness phase that heals everything and demands a commit in time.
 import { Prng } from './prng.js'
+import { drawFaultRates, type FaultRates } from './fault-rates.js'
 import type { BugSwitches, Leadership, Message, VoteRequest } from '../raft/types.js'
 import { Checker } from './checker.js'
 import { ALL_FENCED_STEPS, Fencing, type FenceableNode, type FenceParams } from './fencing.js'
@@ -27,23 +28,9 @@ export interface SimOptions {
   readonly fencing?: boolean
 }
 
-export interface SimParams {
+export interface SimParams extends FaultRates {
   voters: number
   observers: number
-  lossRate: number
-  duplicateRate: number
-  delayMaxTicks: number
-  crashRate: number
-  /** Extra crash chance for a node that just granted a vote (crash between vote and election). */
-  crashAfterVoteRate: number
-  /** Chance a leader crashes in the step its HW advanced (commit, then lose the leader). */
-  crashAfterCommitRate: number
-  /** Chance a new leader crashes once its LeaderChange is on its own disk, before the epoch commits (Figure 8). */
-  crashNewLeaderRate: number
-  /** Share of crashes aimed at a leader (leaders crashing mid-replication make failovers). */
-  leaderCrashShare: number
-  restartRate: number
-  partitionRate: number
   flushDelayMaxTicks: number
   proposeRate: number
   fetchMaxBytes: number
@@ -103,16 +90,7 @@ function drawParams(rng: Prng): SimParams {
   return {
     voters,
     observers,
-    lossRate: rng.chance(0.3) ? 0 : rng.range(0, 0.2),
-    duplicateRate: rng.range(0, 0.05),
-    delayMaxTicks: 1 + rng.int(4),
-    crashRate: rng.range(0, 0.02),
-    crashAfterVoteRate: rng.chance(0.5) ? 0 : rng.range(0, 0.3),
-    crashAfterCommitRate: rng.chance(0.5) ? 0 : rng.range(0, 0.3),
-    crashNewLeaderRate: rng.chance(0.3) ? 0 : rng.range(0.2, 0.9),
-    leaderCrashShare: rng.range(0, 0.8),
-    restartRate: rng.range(0.02, 0.3),
-    partitionRate: rng.range(0, 0.012),
+    ...drawFaultRates(rng),
     flushDelayMaxTicks: 1 + rng.int(8),
     proposeRate: rng.range(0.02, 0.3),
     fetchMaxBytes: SIM_ENTRY_BYTES * (rng.chance(0.5) ? 1 : 2 + rng.int(9)),
