@@ -2,34 +2,19 @@
 // taken, an address that does not exist, a data directory that cannot be one. Each refusal is
 // one line on stderr naming the cause, a non-zero exit, and nothing written.
 import t, { type Test } from 'tap'
-import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { loadCodec } from '../../src/codec/index.js'
 import { connect, startBroker, tempDataDir } from './broker-process.js'
+import { runCli } from './cli-process.js'
 
-const BIN = new URL('../../dist/cli/main.js', import.meta.url).pathname
 const codec = await loadCodec()
 /** How long a refused start may take: it must not hang. */
 const REFUSAL_MS_MAX = 10_000
 
 /** Runs `bitacora broker ARGS` to its exit (killed past REFUSAL_MS_MAX). */
-function runBroker(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
-  const started = Date.now()
-  const child = spawn(process.execPath, [BIN, 'broker', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d) => (stdout += d))
-  child.stderr.on('data', (d) => (stderr += d))
-  const timer = setTimeout(() => child.kill('SIGKILL'), REFUSAL_MS_MAX)
-  return new Promise((resolve) =>
-    child.once('exit', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr, ms: Date.now() - started })
-    }),
-  )
-}
+const runBroker = (args: string[]) => runCli(['broker', ...args], { timeoutMs: REFUSAL_MS_MAX })
 
 /** Every file under `dir` with its size and modification time. */
 function snapshot(dir: string): string[] {
@@ -56,7 +41,7 @@ t.test('a second broker on a data directory in use refuses, writes nothing, and 
   const before = snapshot(first.dataDir)
 
   const second = await runBroker(['--port', '0', '--data-dir', first.dataDir])
-  t.equal(second.code, 1, 'exit code 1')
+  t.equal(second.status, 1, 'exit code 1')
   oneLine(t, second.stderr, new RegExp(`data directory .* is in use by another process \\(pid ${first.child.pid}\\)`))
   t.equal(second.stdout, '', 'it never said it was listening')
   t.same(snapshot(first.dataDir), before, 'the second broker wrote nothing')
@@ -91,7 +76,7 @@ t.test('a taken port: one line naming the address and the cause, exit 1, data di
   const port = (blocker.address() as AddressInfo).port
   const dataDir = tempDataDir(t)
   const r = await runBroker(['--port', String(port), '--data-dir', dataDir])
-  t.equal(r.code, 1)
+  t.equal(r.status, 1)
   t.ok(r.ms < REFUSAL_MS_MAX, `exited in ${r.ms} ms`)
   oneLine(t, r.stderr, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: .*in use.*EADDRINUSE`))
   t.same(readdirSync(dataDir).filter((f) => f !== 'meta.properties'), [], 'no topics, no lock left behind')
@@ -102,15 +87,15 @@ t.test('a taken port: one line naming the address and the cause, exit 1, data di
 
 t.test('an address that is not one, and a data directory that is a file: one line each', async (t) => {
   const bad = await runBroker(['--port', '0', '--host', '256.1.1.1', '--data-dir', tempDataDir(t)])
-  t.equal(bad.code, 1)
+  t.equal(bad.status, 1)
   oneLine(t, bad.stderr, /cannot listen on 256\.1\.1\.1:0: /)
   const file = join(tempDataDir(t), 'not-a-dir')
   writeFileSync(file, 'x')
   const notDir = await runBroker(['--port', '0', '--data-dir', file])
-  t.equal(notDir.code, 1)
+  t.equal(notDir.status, 1)
   oneLine(t, notDir.stderr, /cannot create data directory .*not-a-dir: .*(EEXIST|ENOTDIR)/)
   const under = await runBroker(['--port', '0', '--data-dir', join(file, 'sub')])
-  t.equal(under.code, 1)
+  t.equal(under.status, 1)
   oneLine(t, under.stderr, /cannot create data directory .*not-a-dir\/sub: .*ENOTDIR/)
 })
 
@@ -119,10 +104,10 @@ t.test('a bad config file or flag: one line, exit 2', async (t) => {
   const file = join(dir, 'broker.json')
   writeFileSync(file, JSON.stringify({ maxConnections: 10 }))
   const r = await runBroker(['--config', file, '--data-dir', dir])
-  t.equal(r.code, 2)
+  t.equal(r.status, 2)
   oneLine(t, r.stderr, /unknown setting 'maxConnections'; did you mean 'max-connections'\?/)
   const flag = await runBroker(['--max-batch-bytes', '20000000', '--data-dir', dir])
-  t.equal(flag.code, 2)
+  t.equal(flag.status, 2)
   oneLine(t, flag.stderr, /--max-batch-bytes \(20000000\) must leave 1024 bytes of room in --max-frame-bytes/)
 })
 
@@ -136,10 +121,10 @@ t.test("a node refuses another node's or another cluster's data directory, havin
   const before = snapshot(first.dataDir)
 
   const otherNode = await runBroker(['--port', '0', '--data-dir', first.dataDir, '--id', '2'])
-  t.equal(otherNode.code, 1)
+  t.equal(otherNode.status, 1)
   oneLine(t, otherNode.stderr, /belongs to node 1 \(meta\.properties\); start it with --id 1, or give node 2 its own --data-dir/)
   const otherCluster = await runBroker(['--port', '0', '--data-dir', first.dataDir, '--id', '1', '--cluster-id', 'another-cluster'])
-  t.equal(otherCluster.code, 1)
+  t.equal(otherCluster.status, 1)
   oneLine(t, otherCluster.stderr, new RegExp(`belongs to cluster ${clusterId}, not another-cluster`))
   t.same(snapshot(first.dataDir), before, 'neither wrote anything')
 

@@ -3,26 +3,15 @@
 // like every flag mistake; a list that disagrees with the voters the data directory's metadata
 // log started with exits 1 (a startup refusal) and leaves the directory as it was.
 import t, { type Test } from 'tap'
-import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startBroker, tempDataDir } from './broker-process.js'
+import { runCli } from './cli-process.js'
 
-const BIN = new URL('../../dist/cli/main.js', import.meta.url).pathname
 const REFUSAL_MS_MAX = 10_000
 
-function runBroker(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, 'broker', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-  let stdout = ''
-  let stderr = ''
-  child.stdout.on('data', (d) => (stdout += d))
-  child.stderr.on('data', (d) => (stderr += d))
-  const timer = setTimeout(() => child.kill('SIGKILL'), REFUSAL_MS_MAX)
-  return new Promise((resolve) => child.once('exit', (code) => {
-    clearTimeout(timer)
-    resolve({ code, stdout, stderr })
-  }))
-}
+/** Runs `bitacora broker ARGS` to its exit (killed past REFUSAL_MS_MAX). */
+const runBroker = (args: string[]) => runCli(['broker', ...args], { timeoutMs: REFUSAL_MS_MAX })
 
 function oneLine(t: Test, r: { stdout: string; stderr: string }, pattern: RegExp) {
   const lines = r.stderr.trim().split('\n')
@@ -41,7 +30,7 @@ t.test('flag mistakes: exit 2, one line naming the entry and the problem', async
   ]
   for (const [args, pattern] of cases) {
     const r = await runBroker(['--port', '0', '--data-dir', dir, ...args])
-    t.equal(r.code, 2, args.join(' '))
+    t.equal(r.status, 2, args.join(' '))
     oneLine(t, r, pattern)
   }
 })
@@ -52,7 +41,7 @@ t.test('a voter list other than the one the data directory started with: exit 1,
   const bootstrap = join(alone.dataDir, '__cluster_metadata-0', 'bootstrap-voters.json')
   const recorded = readFileSync(bootstrap, 'utf8')
   const r = await runBroker(['--port', '0', '--data-dir', alone.dataDir, '--id', '1', '--controller-voters', '1@ws://127.0.0.1:9092,2@ws://127.0.0.1:9093'])
-  t.equal(r.code, 1)
+  t.equal(r.status, 1)
   oneLine(t, r, /^bitacora broker: this start gives --controller-voters naming nodes 1, 2, but the metadata log in .* was started without --controller-voters \(node 1 alone\); start the node with its original list/)
   t.equal(readFileSync(bootstrap, 'utf8'), recorded, 'the recorded voters are unchanged')
   const again = await startBroker(t, { dataDir: alone.dataDir, args: ['--id', '1'] })
@@ -62,7 +51,7 @@ t.test('a voter list other than the one the data directory started with: exit 1,
 t.test('a first start into a cluster without --cluster-id: exit 1, one line, no data directory written', async (t) => {
   const dir = join(tempDataDir(t), 'new')
   const r = await runBroker(['--port', '0', '--data-dir', dir, '--id', '1', '--controller-voters', '1@ws://127.0.0.1:9092,2@ws://127.0.0.1:9093'])
-  t.equal(r.code, 1)
+  t.equal(r.status, 1)
   oneLine(t, r, /^bitacora broker: --controller-voters names other nodes \(2\) and .*new belongs to no cluster yet: give every node the same --cluster-id/)
   t.notOk(existsSync(dir), 'nothing written')
 })
