@@ -32,8 +32,8 @@ const SNIPPET_TIMEOUT_MS = 60_000
 
 /** Snippets run elsewhere in a bounded form, by their first line: the test that runs them. */
 const COVERED: Record<string, string> = {
-  'npm install && npm run bench:micro   # install, build, run the main job (today: the codec benchmark)':
-    'test/integration/perf-quick.test.ts (npm run perf -- --quick runs the micro-benchmarks)',
+  'npm install && ./cluster.sh up   # install, build, start a 3-node cluster on ws://127.0.0.1:9092-9094/':
+    'test/integration/cluster-sh.test.ts (./cluster.sh up 3, status, kill, stop, cont, restart, down on free ports)',
   'npm run sim -- --seeds 10000      # seeds 1..10000': 'test/sim/sim.test.ts and test/sim/shell-sim.test.ts (seeded slices of both modes)',
   'npm run sim -- --seeds 100000            # seeds 1..100000 (add --from S, --keep-going)': 'test/sim/sim.test.ts and test/sim/shell-sim.test.ts',
   'npm run perf                 # installs nats-server and redis-server, builds, runs everything (8–11 min), writes perf/results/':
