@@ -6,7 +6,7 @@ import { bitacora } from '../protocol/index.js'
 import { RetryPolicy, type RetryOptions } from './backoff.js'
 import type { Cluster } from './cluster.js'
 import { Deadline, EXPIRED, giveUp } from './deadline.js'
-import { BitacoraError, ClientError, errorFromWire, isRetriableError } from './errors.js'
+import { BitacoraError, ClientError, errorFromWire, isErrorCode, isRetriableError } from './errors.js'
 import { API_TIMEOUT_MS_DEFAULT } from './limits.js'
 import { EARLIEST, LATEST, listOffsets, type OffsetAnswer } from './offsets.js'
 import { QuorumAdmin, type QuorumDescription } from './quorum-admin.js'
@@ -194,9 +194,37 @@ export class Admin {
   }
 
   private async attempt<K extends ApiName>(api: K, body: RequestBody<K>): Promise<ResponseBody<K>> {
-    const broker = await this.cluster.anyBroker()
-    return broker.request(api, body)
+    if (!CONTROLLER_APIS.has(api)) return (await this.cluster.anyBroker()).request(api, body)
+    // Straight to the active controller when metadata names one (any node would forward it).
+    const controller = this.cluster.brokerById(this.cluster.metadata.controllerId)
+    let refused: unknown
+    try {
+      const response = await (controller ?? (await this.cluster.anyBroker())).request(api, body)
+      refused = notControllerError(response)
+      if (refused === null) return response
+    } catch (err) {
+      if (!isErrorCode(err, 'NOT_CONTROLLER')) throw err
+      refused = err
+    }
+    // Learn who the controller is now; the retry (call's back-off) goes there.
+    await this.cluster.refreshMetadata().catch(() => undefined)
+    throw refused
   }
+}
+
+/** Requests the active controller decides; a node that is not it may answer NOT_CONTROLLER. */
+const CONTROLLER_APIS: ReadonlySet<ApiName> = new Set(['createTopics', 'deleteTopics', 'alterConfigs'])
+
+/** A NOT_CONTROLLER answer (for the request, or for any of its topics or resources), or null. */
+function notControllerError(response: object): BitacoraError | null {
+  const items = [
+    ...((response as { topics?: { error?: bitacora.IError | null }[] }).topics ?? []),
+    ...((response as { results?: { error?: bitacora.IError | null }[] }).results ?? []),
+  ]
+  for (const item of items) {
+    if (item.error?.code === bitacora.ErrorCode.NOT_CONTROLLER) return errorFromWire(item.error, 'the node asked is not the active controller')
+  }
+  return null
 }
 
 function topicResults(topics: bitacora.ITopicResult[] | null | undefined): TopicResult[] {
