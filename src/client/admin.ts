@@ -1,7 +1,8 @@
-// Topic, configuration and controller-quorum administration (quorum-admin.ts). Requests go to any reachable broker (brokers
-// forward to the controller) and are retried with back-off on retriable failures of the
-// request as a whole, each call within apiTimeoutMs, retries and connection attempts included;
-// per-topic and per-resource errors come back in the results.
+// Topic, configuration and controller-quorum administration (quorum-admin.ts). Topic and config
+// changes go to the active controller when metadata names one, else to any reachable broker;
+// reads go to any broker. Retriable failures of the request as a whole (NOT_CONTROLLER among
+// them) are retried with back-off, each call within apiTimeoutMs, retries and connection
+// attempts included; per-topic and per-resource errors come back in the results.
 import { bitacora } from '../protocol/index.js'
 import { RetryPolicy, type RetryOptions } from './backoff.js'
 import type { Cluster } from './cluster.js'
