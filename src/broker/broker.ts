@@ -2,9 +2,13 @@
 // anything opens), open this node's replica of the metadata log (a controller voter or an
 // observer; alone, it leads at once and upgrades a one-node release's topics.json), reconcile
 // the partition replicas with the committed metadata image, then serve clients and peers on the
-// one listener. Any failure on the way undoes what was done and says why in one line
-// (StartupError). Stop: partition replicas first (leaders resign and logs close, flushing
-// everything appended), then the metadata replica, the peer links, the listener, the lock.
+// one listener and register with the active controller (BrokerLifecycle, through the controller
+// channel), heartbeating from then on. Every node also runs the membership service, which
+// answers registrations and heartbeats while it is the active controller. Alone, a node waits
+// until it has unfenced itself, so it serves at once. Any failure on the way undoes what was
+// done and says why in one line (StartupError). Stop: membership first (no more heartbeats),
+// then partition replicas (leaders resign and logs close, flushing everything appended), the
+// metadata replica, the peer links, the listener, the lock.
 import { join } from 'node:path'
 import { loadCodec } from '../codec/index.js'
 import type { Message } from '../raft/types.js'
@@ -12,7 +16,10 @@ import { NodeFileLayer } from '../storage/index.js'
 import type { BrokerConfig } from './config.js'
 import { ActiveController } from './controller/active-controller.js'
 import { ClusterView } from './controller/cluster-view.js'
-import { BROKER_LEASE_MS_DEFAULT, METADATA_PARTITION, METADATA_STARTUP_TIMEOUT_MS, METADATA_TOPIC_ID, PRODUCER_ID_BLOCK_SIZE } from './controller/limits.js'
+import { BrokerLifecycle } from './controller/lifecycle.js'
+import { METADATA_PARTITION, METADATA_STARTUP_TIMEOUT_MS, METADATA_TOPIC_ID, PRODUCER_ID_BLOCK_SIZE } from './controller/limits.js'
+import { registrationProblem } from './controller/membership.js'
+import { MembershipService } from './controller/membership-service.js'
 import { MetadataNode } from './controller/metadata-node.js'
 import { MetadataQuorum } from './controller/metadata-quorum.js'
 import { NodeDirectory } from './controller/node-directory.js'
@@ -20,12 +27,21 @@ import { TopicAdmin } from './controller/topic-admin.js'
 import { readLegacyTopics, upgradeLegacyTopics } from './controller/topics-upgrade.js'
 import { openDataDir, type DataDir } from './data-dir.js'
 import { jsonLogger, type Logger } from './log.js'
-import { apiTable } from './net/api-table.js'
+import type { Membership } from './api/broker-registration.js'
+import { apiTable, type ApiTable } from './net/api-table.js'
+import { ControllerChannel, localController } from './net/controller-channel.js'
 import { listen, type Listener } from './net/listener.js'
 import { PeerTransport } from './net/peer-transport.js'
 import { ReadBufferPool } from './partition/read-buffers.js'
 import { ReplicaManager, type ReconcileFailure } from './partition/replica-manager.js'
 import { StartupError, startupError } from './startup-error.js'
+
+/** This broker's part in membership: its lifecycle, its way to the controller, and the service it runs should it be the controller. */
+interface MembershipParts {
+  readonly service: MembershipService
+  readonly channel: ControllerChannel
+  readonly lifecycle: BrokerLifecycle
+}
 
 export class Broker {
   private constructor(
@@ -35,6 +51,7 @@ export class Broker {
     private readonly transport: PeerTransport,
     private readonly metadata: MetadataNode,
     private readonly replicas: ReplicaManager,
+    private readonly membership: MembershipParts,
     private readonly log: Logger,
   ) {}
 
@@ -55,6 +72,7 @@ export class Broker {
     let transport: PeerTransport | null = null
     let metadata: MetadataNode | null = null
     let replicas: ReplicaManager | null = null
+    let membership: MembershipParts | null = null
     try {
       listener = await listen({ ...config, health: () => ({ brokerId: config.brokerId, clusterId }) }, log)
       const legacyTopics = readLegacyTopics(fs, config.dataDir)
@@ -89,7 +107,7 @@ export class Broker {
       const controller = new ActiveController({
         node, codec, log, urlOf: (id) => directory.urlOf(id),
         config: {
-          leaseMs: BROKER_LEASE_MS_DEFAULT, defaultPartitions: config.defaultPartitions, defaultReplicationFactor: 1,
+          leaseMs: config.brokerSessionTimeoutMs, defaultPartitions: config.defaultPartitions, defaultReplicationFactor: 1,
           partitionsPerTopicMax: config.limits.partitionsPerTopicMax, topicsMax: config.limits.topicsMax, producerIdBlockSize: PRODUCER_ID_BLOCK_SIZE,
         },
       })
@@ -99,6 +117,20 @@ export class Broker {
         await waitCaughtUp(node, config.dataDir)
         if (legacyTopics !== null) await upgradeLegacyTopics(fs, config.dataDir, legacyTopics, node, controller, log)
       }
+
+      const service = new MembershipService({ controller, log })
+      const readBuffers = new ReadBufferPool()
+      let apis: ApiTable | null = null
+      const channel = new ControllerChannel({
+        self: config.brokerId, controllerId: () => node.controllerId, contacts: () => node.voters, peers, log,
+        local: (request) => localController(apis!, config.brokerId, readBuffers)(request),
+      })
+      const lifecycle = new BrokerLifecycle({
+        identity: { brokerId: config.brokerId, url: directory.urlOf(config.brokerId)!, rack: '', directoryId: dataDir.identity.directoryId },
+        controller: channel, metadataOffset: () => node.imageOffset, log,
+        heartbeatIntervalMs: config.brokerHeartbeatIntervalMs, leaseMs: config.brokerSessionTimeoutMs,
+      })
+      membership = { service, channel, lifecycle }
 
       const manager = new ReplicaManager(config.dataDir, config.brokerId, config.tickMs, config.logCleanupIntervalMs, log, fs, send)
       replicas = manager
@@ -114,17 +146,20 @@ export class Broker {
       void node.caughtUp().then(() => manager.removeStrays()).catch((err: unknown) => log.error('removing stray partition directories failed', { error: (err as Error).message }))
       manager.start()
 
-      const cluster = new ClusterView(node, directory)
-      const apis = apiTable({
-        brokerId: config.brokerId, clusterId, url: listener.url, limits: config.limits, admin: new TopicAdmin(node, controller, manager), cluster,
-        quorum: new MetadataQuorum(node, directory), partitions: manager, codec, raft: peers,
+      apis = apiTable({
+        brokerId: config.brokerId, clusterId, url: listener.url, limits: config.limits, admin: new TopicAdmin(node, controller, manager), cluster: new ClusterView(node),
+        quorum: new MetadataQuorum(node, directory), partitions: manager, codec, raft: peers, membership: learningUrls(service, directory),
       })
-      listener.serve({ apis, limits: config.limits, readBuffers: new ReadBufferPool(), peers: { clusterId, nodeId: config.brokerId } })
+      listener.serve({ apis, limits: config.limits, readBuffers, peers: { clusterId, nodeId: config.brokerId } })
+      lifecycle.start()
+      // Alone, it is its own controller: unfenced moments after it registered.
+      if (node.standalone) await within(unfenced(lifecycle), `${config.dataDir}: this node did not register with itself and unfence`)
       log.info('broker started', {
         url: listener.url, dataDir: config.dataDir, topics: node.image.topicCount, voters: node.replica.status().voters, controller: node.controllerId,
       })
-      return new Broker(config, dataDir, listener, peers, node, manager, log)
+      return new Broker(config, dataDir, listener, peers, node, manager, membership, log)
     } catch (err) {
+      if (membership !== null) stopMembership(membership)
       await replicas?.closeAll().catch(() => undefined)
       await metadata?.close().catch(() => undefined)
       await transport?.close().catch(() => undefined)
@@ -135,6 +170,7 @@ export class Broker {
   }
 
   async stop(): Promise<void> {
+    stopMembership(this.membership)
     await this.replicas.closeAll()
     await this.metadata.close()
     await this.transport.close()
@@ -156,17 +192,54 @@ function checkClusterIdGiven(fs: NodeFileLayer, config: BrokerConfig): void {
   )
 }
 
-async function waitCaughtUp(node: MetadataNode, dataDir: string): Promise<void> {
+function waitCaughtUp(node: MetadataNode, dataDir: string): Promise<void> {
+  return within(node.caughtUp(), `the metadata log in ${dataDir} did not open`)
+}
+
+/** `promise`, or a StartupError saying `what` once METADATA_STARTUP_TIMEOUT_MS passed. */
+async function within(promise: Promise<void>, what: string): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new StartupError(`the metadata log in ${dataDir} did not open within ${METADATA_STARTUP_TIMEOUT_MS} ms (its disk is too slow, or it failed: see the log above)`)),
+      () => reject(new StartupError(`${what} within ${METADATA_STARTUP_TIMEOUT_MS} ms (its disk is too slow, or it failed: see the log above)`)),
       METADATA_STARTUP_TIMEOUT_MS,
     )
   })
   try {
-    await Promise.race([node.caughtUp(), timedOut])
+    await Promise.race([promise, timedOut])
   } finally {
     clearTimeout(timer)
   }
+}
+
+function unfenced(lifecycle: BrokerLifecycle): Promise<void> {
+  if (!lifecycle.fenced) return Promise.resolve()
+  return new Promise((resolve) => {
+    const off = lifecycle.onFencedChange((fenced) => {
+      if (fenced) return
+      off()
+      resolve()
+    })
+  })
+}
+
+/**
+ * The membership service as the API handlers serve it, remembering where a registering node
+ * listens even before its registration commits: a voter that does not lead can then answer that
+ * node's fetches, and so tell it the controller (net/controller-channel.ts: contacts).
+ */
+function learningUrls(service: MembershipService, directory: NodeDirectory): Membership {
+  return {
+    register: (req) => {
+      if (registrationProblem(req) === null) directory.learn(req.brokerId, req.url)
+      return service.register(req)
+    },
+    heartbeat: (req) => service.heartbeat(req),
+  }
+}
+
+function stopMembership(m: MembershipParts): void {
+  m.lifecycle.stop()
+  m.channel.close()
+  m.service.close()
 }

@@ -166,6 +166,15 @@ export class MetadataNode {
     return this.replica.leaderId
   }
 
+  /** The metadata quorum's voters as this node knows them (none while its replica is offline). */
+  get voters(): readonly NodeId[] {
+    try {
+      return this.replica.status().voters
+    } catch {
+      return []
+    }
+  }
+
   /** Called on every tick of this node (the active controller follows leadership with it). */
   onTick(listener: () => void): () => void {
     this.tickListeners.add(listener)

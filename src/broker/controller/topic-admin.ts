@@ -44,18 +44,18 @@ export class TopicAdmin {
   }
 
   async deleteTopics(names: readonly string[], timeoutMs: number): Promise<TopicOutcome[]> {
-    const outcomes = await this.controller.decide((s, ctx) => deleteTopics(s, { names }, ctx), timeoutMs)
+    const outcomes = await this.controller.submit((s, ctx) => deleteTopics(s, { names }, ctx), timeoutMs)
     await this.replicas.reconciled()
     return [...outcomes]
   }
 
   async alterConfigs(req: AlterConfigsRequest, timeoutMs: number): Promise<TopicOutcome[]> {
-    return [...(await this.controller.decide((s, ctx) => alterConfigs(s, req, ctx), timeoutMs))]
+    return [...(await this.controller.submit((s, ctx) => alterConfigs(s, req, ctx), timeoutMs))]
   }
 
   private async decideCreate(req: CreateTopicsRequest, timeoutMs: number): Promise<TopicOutcome[]> {
     if (req.topics.length === 0) return []
-    const outcomes = await this.controller.decide((s, ctx) => createTopics(s, req, ctx), timeoutMs)
+    const outcomes = await this.controller.submit((s, ctx) => createTopics(s, req, ctx), timeoutMs)
     await this.replicas.reconciled()
     return outcomes.map((o) => (o.error === null && o.topicId !== null ? this.checkOpened(o.name, o.topicId) : o))
   }
