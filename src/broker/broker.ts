@@ -1,7 +1,8 @@
 // A broker process. Start: lock the data directory, listen (so a taken port fails before
 // anything opens), open this node's replica of the metadata log (a controller voter or an
 // observer; alone, it leads at once and upgrades a one-node release's topics.json), reconcile
-// the partition replicas with the committed metadata image, then serve clients and peers on the
+// the partition replicas with the committed metadata image — fenced: a broker leads no data
+// partition until the active controller has unfenced it —, then serve clients and peers on the
 // one listener and register with the active controller (BrokerLifecycle, through the controller
 // channel), heartbeating from then on. Every node also runs the membership service, which
 // answers registrations and heartbeats while it is the active controller. Alone, a node waits
@@ -134,6 +135,9 @@ export class Broker {
 
       const manager = new ReplicaManager(config.dataDir, config.brokerId, config.tickMs, config.logCleanupIntervalMs, log, fs, send)
       replicas = manager
+      // Fenced until the controller says otherwise: its data partitions open fenced.
+      manager.setFenced(lifecycle.fenced)
+      lifecycle.onFencedChange((fenced) => manager.setFenced(fenced))
       await manager.prepare()
       let first: Promise<ReconcileFailure[]> | null = null
       node.subscribe((u) => {
