@@ -152,7 +152,7 @@ export class Broker {
 
       apis = apiTable({
         brokerId: config.brokerId, clusterId, url: listener.url, limits: config.limits, admin: new TopicAdmin(node, controller, manager), cluster: new ClusterView(node),
-        quorum: new MetadataQuorum(node, directory), partitions: manager, codec, raft: peers, membership: learningUrls(service, directory),
+        quorum: new MetadataQuorum(node, directory), partitions: manager, codec, raft: peers, membership: learningUrls(service, directory), toController: channel,
       })
       listener.serve({ apis, limits: config.limits, readBuffers, peers: { clusterId, nodeId: config.brokerId } })
       lifecycle.start()

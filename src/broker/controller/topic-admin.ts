@@ -3,7 +3,8 @@
 // (topic-decisions.ts) whose records are appended and committed before it answers; then this
 // node's replicas are reconciled with the image that holds them, so a created topic's local
 // partitions exist and a deleted one's are gone when the answer leaves. Any other node answers
-// NOT_CONTROLLER naming the controller (forwarding comes with the next step).
+// NOT_CONTROLLER naming the controller; a node that forwarded a client's request there waits
+// with `seen` until its own image and replicas show the change.
 import type { MetadataImage } from '../../metadata/image.js'
 import { ErrorCode } from '../../protocol/index.js'
 import type { ReplicaManager } from '../partition/replica-manager.js'
@@ -26,6 +27,20 @@ export class TopicAdmin {
   /** This node's committed image. */
   get image(): MetadataImage {
     return this.node.image
+  }
+
+  get nodeId(): number {
+    return this.node.nodeId
+  }
+
+  /**
+   * Resolves true once this node's image satisfies `shows` and its replicas are reconciled with
+   * it (a change committed by the controller has reached this node); false after `timeoutMs`.
+   */
+  async seen(shows: (image: MetadataImage) => boolean, timeoutMs: number): Promise<boolean> {
+    if (!(await this.node.waitUntil(shows, timeoutMs))) return false
+    await this.replicas.reconciled()
+    return true
   }
 
   /** Creates each valid topic (one outcome per topic, in order). Rejects with a ControllerRequestError when the request as a whole fails. */
