@@ -5,8 +5,8 @@
 // partition until the active controller has unfenced it —, then serve clients and peers on the
 // one listener and register with the active controller (BrokerLifecycle, through the controller
 // channel), heartbeating from then on. Every node also runs the membership service, which
-// answers registrations and heartbeats while it is the active controller. Alone, a node waits
-// until it has unfenced itself, so it serves at once. Any failure on the way undoes what was
+// answers registrations and heartbeats while it is the active controller. Alone, a node serves
+// only once it has registered with itself and unfenced, so its first client finds it ready. Any failure on the way undoes what was
 // done and says why in one line (StartupError). Stop: membership first (no more heartbeats),
 // then partition replicas (leaders resign and logs close, flushing everything appended), the
 // metadata replica, the peer links, the listener, the lock.
@@ -154,10 +154,17 @@ export class Broker {
         brokerId: config.brokerId, clusterId, url: listener.url, limits: config.limits, admin: new TopicAdmin(node, controller, manager), cluster: new ClusterView(node),
         quorum: new MetadataQuorum(node, directory), partitions: manager, codec, raft: peers, membership: learningUrls(service, directory), toController: channel,
       })
-      listener.serve({ apis, limits: config.limits, readBuffers, peers: { clusterId, nodeId: config.brokerId } })
-      lifecycle.start()
-      // Alone, it is its own controller: unfenced moments after it registered.
-      if (node.standalone) await within(unfenced(lifecycle), `${config.dataDir}: this node did not register with itself and unfence`)
+      const sessions = { apis, limits: config.limits, readBuffers, peers: { clusterId, nodeId: config.brokerId } }
+      if (node.standalone) {
+        // Alone, it is its own controller: it registers with itself (through its own handlers, no
+        // listener needed) and serves once unfenced, so its first client finds it ready.
+        lifecycle.start()
+        await within(unfenced(lifecycle), `${config.dataDir}: this node did not register with itself and unfence`)
+        listener.serve(sessions)
+      } else {
+        listener.serve(sessions) // peers register here, and answer its own registration
+        lifecycle.start()
+      }
       log.info('broker started', {
         url: listener.url, dataDir: config.dataDir, topics: node.image.topicCount, voters: node.replica.status().voters, controller: node.controllerId,
       })

@@ -22,7 +22,7 @@ t.test('every node, the broker-only one included, is registered and unfenced in 
 })
 
 t.test('SIGSTOP a broker past its lease: fenced in every other node\'s Metadata, and placed on no more; SIGCONT: it catches up and is unfenced, and leads its partitions again', async (t) => {
-  const created = await c.createTopic(1, 'spread', 4)
+  const created = await c.createTopic(4, 'spread', 4) // node 4 answers once it shows the topic and leads its partition
   t.equal(created.error, null)
   const hostedBy4 = (await c.metadata(4, ['spread'])).topics![0].partitions!.find((p) => p.replicas![0] === 4)!
   t.ok(hostedBy4, 'node 4 hosts one of its partitions')

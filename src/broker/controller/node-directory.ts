@@ -3,7 +3,7 @@
 // add-voter, or carried by a registration a node sent here before it was committed), and broker
 // registrations in the metadata image, from which every node learns every registered URL.
 // This node's own URL is its listener's unless the voter list names it (peers reach it there:
-// a proxy, say).
+// a proxy, say) — never what the image says: that may be an earlier run's, on another port.
 import type { MetadataImage } from '../../metadata/image.js'
 import type { NodeId } from '../../raft/types.js'
 import type { ControllerVoter } from './voter-list.js'
@@ -62,7 +62,8 @@ export class NodeDirectory {
 
   private merge(): Map<NodeId, string> {
     const urls = new Map([...this.fromList, ...this.learned, ...this.registered])
-    if (!urls.has(this.selfId)) urls.set(this.selfId, this.listenerUrl)
+    // Never this node's registration of an earlier run: it may have listened elsewhere then.
+    urls.set(this.selfId, this.fromList.get(this.selfId) ?? this.listenerUrl)
     return urls
   }
 }
