@@ -9,17 +9,16 @@
 // have a leader —, so the client's next request here sees it.
 import type { MetadataImage } from '../../metadata/image.js'
 import { uuidHex } from '../../metadata/uuid.js'
-import { bitacora, ErrorCode, wireError, type ApiName, type ResponseProps } from '../../protocol/index.js'
+import { bitacora, ErrorCode, wireError, type ApiName, type RequestProps, type ResponseProps } from '../../protocol/index.js'
 import { ADMIN_COMMIT_TIMEOUT_MS_DEFAULT } from '../controller/limits.js'
 import type { TopicAdmin } from '../controller/topic-admin.js'
 import { CREATE_READY_TIMEOUT_MS, FORWARD_TIMEOUT_MARGIN_MS } from '../limits.js'
-import type { PeerRequestBody } from '../net/peer-requests.js'
 import type { PartitionLookup } from '../partition/replica-manager.js'
 import { adminTimeoutMs, leadersHere } from './create-topics.js'
 
-/** The way to the active controller (ControllerChannel): resolves with its answer or an error saying why none came. */
+/** The way to the active controller (net/controller-channel.ts): resolves with its answer or an error saying why none came. */
 export interface ToController {
-  send<A extends ApiName>(api: A, body: PeerRequestBody<A>, timeoutMs: number): Promise<ResponseProps>
+  send<A extends ApiName>(api: A, body: NonNullable<RequestProps[A]>, timeoutMs: number): Promise<ResponseProps>
 }
 
 export interface ForwardingDeps {
@@ -58,7 +57,7 @@ export async function forwardAlterConfigs(deps: ForwardingDeps, req: bitacora.IA
   // AlterConfigs names no timeout: the controller commits within its default, and the margin is this node's.
   const timeoutMs = ADMIN_COMMIT_TIMEOUT_MS_DEFAULT + FORWARD_TIMEOUT_MARGIN_MS
   const deadline = Date.now() + timeoutMs
-  const response = await deps.controller.send('alterConfigs', req as PeerRequestBody<'alterConfigs'>, timeoutMs)
+  const response = await deps.controller.send('alterConfigs', req, timeoutMs)
   const error = failure(response)
   if (error !== null) return { results: (req.resources ?? []).map((r) => ({ resource: r.resource, error })) }
   const results = response.alterConfigs?.results ?? []
