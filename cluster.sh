@@ -21,10 +21,6 @@ STOP_TIMEOUT_S=30      # a node stopping cleanly flushes and closes its logs
 KILL_TIMEOUT_S=5       # SIGKILL is immediate; this only bounds the wait for the kernel
 POLL_S=1               # between readiness checks (each runs the CLI once)
 LOG_LINES=100          # what `logs ID` shows
-# Whether `up` also waits for every broker to be registered and unfenced. Off until brokers
-# register with the controller (issue 17, registration and heartbeats): until then the
-# controller lists none, and `up` would wait for nothing that can happen.
-WAIT_FOR_REGISTRATION=false
 
 usage() {
   cat <<EOF
@@ -32,8 +28,9 @@ usage: ./cluster.sh <command> [args]
 
   up [N]         start a cluster of N nodes (default $NODES_DEFAULT, at most $NODES_MAX): nodes 1..min(N,$VOTERS_MAX) are
                  controller voters and brokers, the rest brokers only; builds first if dist/ is
-                 missing or older than the sources; waits until a controller is elected and every
-                 node has caught up with the metadata log (at most ${UP_TIMEOUT_S} s)
+                 missing or older than the sources; waits until a controller is elected, every
+                 node has caught up with the metadata log, and every broker is registered and
+                 unfenced (at most ${UP_TIMEOUT_S} s)
   status         each node's state, pid and URL, then the quorum (bitacora cluster describe);
                  exit 0 only if every node runs
   down           stop every node (SIGTERM), waiting up to ${STOP_TIMEOUT_S} s; names any that did not stop
@@ -199,7 +196,7 @@ build_if_needed() {
 # `bitacora cluster describe --json` on stdin.
 # shellcheck disable=SC2016 # JavaScript: its ${...} are template literals, not shell expansions
 WAITING_FOR_JS='
-const [nodes, registration] = process.argv.slice(1)
+const [nodes] = process.argv.slice(1)
 let d
 try { d = JSON.parse(require("fs").readFileSync(0, "utf8")) } catch { console.log("an answer from the cluster"); process.exit(0) }
 const ids = (what, list) => `${what}${list.length === 1 ? "" : "s"} ${list.join(", ")}`
@@ -211,14 +208,12 @@ for (let id = 1; id <= Number(nodes); id++) if (!replicas.some((r) => r.nodeId =
 if (absent.length > 0) { console.log(`${ids("node", absent)} to join the metadata quorum`); process.exit(0) }
 const behind = replicas.filter((r) => r.lag !== 0).map((r) => `${r.nodeId} (lag ${r.lag < 0 ? "unknown" : r.lag})`)
 if (behind.length > 0) { console.log(`${ids("node", behind)} to catch up with the metadata log`); process.exit(0) }
-if (registration === "true") {
-  const unready = []
-  for (let id = 1; id <= Number(nodes); id++) {
-    const b = d.brokers.find((x) => x.id === id)
-    if (!b || b.fenced) unready.push(`${id} (${b ? "fenced" : "not registered"})`)
-  }
-  if (unready.length > 0) console.log(`${ids("broker", unready)} to register and be unfenced`)
+const unready = []
+for (let id = 1; id <= Number(nodes); id++) {
+  const b = d.brokers.find((x) => x.id === id)
+  if (!b || b.fenced) unready.push(`${id} (${b ? "fenced" : "not registered"})`)
 }
+if (unready.length > 0) console.log(`${ids("broker", unready)} to register and be unfenced`)
 '
 
 # Waits until the cluster is ready, printing what it waits for each time that changes.
@@ -226,7 +221,7 @@ wait_ready() {
   local deadline=$(( SECONDS + UP_TIMEOUT_S )) answer waiting='' shown=''
   while :; do
     if answer=$(node "$BIN" cluster describe --json -b "$(running_urls)" 2>&1); then
-      waiting=$(printf '%s' "$answer" | node -e "$WAITING_FOR_JS" "$(state nodes)" "$WAIT_FOR_REGISTRATION")
+      waiting=$(printf '%s' "$answer" | node -e "$WAITING_FOR_JS" "$(state nodes)")
     else
       # The reason without the URL of whichever node answered, so it is shown once, not per node.
       waiting="an answer from the cluster ($(printf '%s' "${answer#bitacora: }" | sed -E 's/[A-Za-z]+ request to wss?:[^ ]*: //'))"
@@ -293,7 +288,7 @@ cmd_up() {
       die "stopped the nodes started; fix the cause above and run ./cluster.sh up again"
     fi
   done
-  say "waiting until a controller is elected and every node has caught up (at most ${UP_TIMEOUT_S} s)..."
+  say "waiting until a controller is elected, every node has caught up and every broker is registered and unfenced (at most ${UP_TIMEOUT_S} s)..."
   wait_ready
   say "ready in $(( SECONDS - started )) s:"
   for (( id = 1; id <= n; id++ )); do

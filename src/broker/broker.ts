@@ -1,10 +1,15 @@
 // A broker process. Start: lock the data directory, listen (so a taken port fails before
 // anything opens), open this node's replica of the metadata log (a controller voter or an
 // observer; alone, it leads at once and upgrades a one-node release's topics.json), reconcile
-// the partition replicas with the committed metadata image, then serve clients and peers on the
-// one listener. Any failure on the way undoes what was done and says why in one line
-// (StartupError). Stop: partition replicas first (leaders resign and logs close, flushing
-// everything appended), then the metadata replica, the peer links, the listener, the lock.
+// the partition replicas with the committed metadata image — fenced: a broker leads no data
+// partition until the active controller has unfenced it —, then serve clients and peers on the
+// one listener and register with the active controller (BrokerLifecycle, through the controller
+// channel), heartbeating from then on. Every node also runs the membership service, which
+// answers registrations and heartbeats while it is the active controller. Alone, a node serves
+// only once it has registered with itself and unfenced, so its first client finds it ready. Any failure on the way undoes what was
+// done and says why in one line (StartupError). Stop: membership first (no more heartbeats),
+// then partition replicas (leaders resign and logs close, flushing everything appended), the
+// metadata replica, the peer links, the listener, the lock.
 import { join } from 'node:path'
 import { loadCodec } from '../codec/index.js'
 import type { Message } from '../raft/types.js'
@@ -12,7 +17,10 @@ import { NodeFileLayer } from '../storage/index.js'
 import type { BrokerConfig } from './config.js'
 import { ActiveController } from './controller/active-controller.js'
 import { ClusterView } from './controller/cluster-view.js'
-import { BROKER_LEASE_MS_DEFAULT, METADATA_PARTITION, METADATA_STARTUP_TIMEOUT_MS, METADATA_TOPIC_ID, PRODUCER_ID_BLOCK_SIZE } from './controller/limits.js'
+import { BrokerLifecycle } from './controller/lifecycle.js'
+import { METADATA_PARTITION, METADATA_STARTUP_TIMEOUT_MS, METADATA_TOPIC_ID, PRODUCER_ID_BLOCK_SIZE } from './controller/limits.js'
+import { registrationProblem } from './controller/membership.js'
+import { MembershipService } from './controller/membership-service.js'
 import { MetadataNode } from './controller/metadata-node.js'
 import { MetadataQuorum } from './controller/metadata-quorum.js'
 import { NodeDirectory } from './controller/node-directory.js'
@@ -20,12 +28,21 @@ import { TopicAdmin } from './controller/topic-admin.js'
 import { readLegacyTopics, upgradeLegacyTopics } from './controller/topics-upgrade.js'
 import { openDataDir, type DataDir } from './data-dir.js'
 import { jsonLogger, type Logger } from './log.js'
-import { apiTable } from './net/api-table.js'
+import type { Membership } from './api/broker-registration.js'
+import { apiTable, type ApiTable } from './net/api-table.js'
+import { ControllerChannel, localController } from './net/controller-channel.js'
 import { listen, type Listener } from './net/listener.js'
 import { PeerTransport } from './net/peer-transport.js'
 import { ReadBufferPool } from './partition/read-buffers.js'
 import { ReplicaManager, type ReconcileFailure } from './partition/replica-manager.js'
 import { StartupError, startupError } from './startup-error.js'
+
+/** This broker's part in membership: its lifecycle, its way to the controller, and the service it runs should it be the controller. */
+interface MembershipParts {
+  readonly service: MembershipService
+  readonly channel: ControllerChannel
+  readonly lifecycle: BrokerLifecycle
+}
 
 export class Broker {
   private constructor(
@@ -35,6 +52,7 @@ export class Broker {
     private readonly transport: PeerTransport,
     private readonly metadata: MetadataNode,
     private readonly replicas: ReplicaManager,
+    private readonly membership: MembershipParts,
     private readonly log: Logger,
   ) {}
 
@@ -55,6 +73,7 @@ export class Broker {
     let transport: PeerTransport | null = null
     let metadata: MetadataNode | null = null
     let replicas: ReplicaManager | null = null
+    let membership: MembershipParts | null = null
     try {
       listener = await listen({ ...config, health: () => ({ brokerId: config.brokerId, clusterId }) }, log)
       const legacyTopics = readLegacyTopics(fs, config.dataDir)
@@ -89,7 +108,7 @@ export class Broker {
       const controller = new ActiveController({
         node, codec, log, urlOf: (id) => directory.urlOf(id),
         config: {
-          leaseMs: BROKER_LEASE_MS_DEFAULT, defaultPartitions: config.defaultPartitions, defaultReplicationFactor: 1,
+          leaseMs: config.brokerSessionTimeoutMs, defaultPartitions: config.defaultPartitions, defaultReplicationFactor: 1,
           partitionsPerTopicMax: config.limits.partitionsPerTopicMax, topicsMax: config.limits.topicsMax, producerIdBlockSize: PRODUCER_ID_BLOCK_SIZE,
         },
       })
@@ -100,8 +119,25 @@ export class Broker {
         if (legacyTopics !== null) await upgradeLegacyTopics(fs, config.dataDir, legacyTopics, node, controller, log)
       }
 
+      const service = new MembershipService({ controller, log })
+      const readBuffers = new ReadBufferPool()
+      let apis: ApiTable | null = null
+      const channel = new ControllerChannel({
+        self: config.brokerId, controllerId: () => node.controllerId, contacts: () => node.voters, peers, log,
+        local: (request) => localController(apis!, config.brokerId, readBuffers)(request),
+      })
+      const lifecycle = new BrokerLifecycle({
+        identity: { brokerId: config.brokerId, url: directory.urlOf(config.brokerId)!, rack: '', directoryId: dataDir.identity.directoryId },
+        controller: channel, metadataOffset: () => node.imageOffset, log,
+        heartbeatIntervalMs: config.brokerHeartbeatIntervalMs, leaseMs: config.brokerSessionTimeoutMs,
+      })
+      membership = { service, channel, lifecycle }
+
       const manager = new ReplicaManager(config.dataDir, config.brokerId, config.tickMs, config.logCleanupIntervalMs, log, fs, send)
       replicas = manager
+      // Fenced until the controller says otherwise: its data partitions open fenced.
+      manager.setFenced(lifecycle.fenced)
+      lifecycle.onFencedChange((fenced) => manager.setFenced(fenced))
       await manager.prepare()
       let first: Promise<ReconcileFailure[]> | null = null
       node.subscribe((u) => {
@@ -114,17 +150,27 @@ export class Broker {
       void node.caughtUp().then(() => manager.removeStrays()).catch((err: unknown) => log.error('removing stray partition directories failed', { error: (err as Error).message }))
       manager.start()
 
-      const cluster = new ClusterView(node, directory)
-      const apis = apiTable({
-        brokerId: config.brokerId, clusterId, url: listener.url, limits: config.limits, admin: new TopicAdmin(node, controller, manager), cluster,
-        quorum: new MetadataQuorum(node, directory), partitions: manager, codec, raft: peers,
+      apis = apiTable({
+        brokerId: config.brokerId, clusterId, url: listener.url, limits: config.limits, admin: new TopicAdmin(node, controller, manager), cluster: new ClusterView(node),
+        quorum: new MetadataQuorum(node, directory), partitions: manager, codec, raft: peers, membership: learningUrls(service, directory), toController: channel,
       })
-      listener.serve({ apis, limits: config.limits, readBuffers: new ReadBufferPool(), peers: { clusterId, nodeId: config.brokerId } })
+      const sessions = { apis, limits: config.limits, readBuffers, peers: { clusterId, nodeId: config.brokerId } }
+      if (node.standalone) {
+        // Alone, it is its own controller: it registers with itself (through its own handlers, no
+        // listener needed) and serves once unfenced, so its first client finds it ready.
+        lifecycle.start()
+        await within(unfenced(lifecycle), `${config.dataDir}: this node did not register with itself and unfence`)
+        listener.serve(sessions)
+      } else {
+        listener.serve(sessions) // peers register here, and answer its own registration
+        lifecycle.start()
+      }
       log.info('broker started', {
         url: listener.url, dataDir: config.dataDir, topics: node.image.topicCount, voters: node.replica.status().voters, controller: node.controllerId,
       })
-      return new Broker(config, dataDir, listener, peers, node, manager, log)
+      return new Broker(config, dataDir, listener, peers, node, manager, membership, log)
     } catch (err) {
+      if (membership !== null) stopMembership(membership)
       await replicas?.closeAll().catch(() => undefined)
       await metadata?.close().catch(() => undefined)
       await transport?.close().catch(() => undefined)
@@ -135,6 +181,7 @@ export class Broker {
   }
 
   async stop(): Promise<void> {
+    stopMembership(this.membership)
     await this.replicas.closeAll()
     await this.metadata.close()
     await this.transport.close()
@@ -156,17 +203,54 @@ function checkClusterIdGiven(fs: NodeFileLayer, config: BrokerConfig): void {
   )
 }
 
-async function waitCaughtUp(node: MetadataNode, dataDir: string): Promise<void> {
+function waitCaughtUp(node: MetadataNode, dataDir: string): Promise<void> {
+  return within(node.caughtUp(), `the metadata log in ${dataDir} did not open`)
+}
+
+/** `promise`, or a StartupError saying `what` once METADATA_STARTUP_TIMEOUT_MS passed. */
+async function within(promise: Promise<void>, what: string): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(
-      () => reject(new StartupError(`the metadata log in ${dataDir} did not open within ${METADATA_STARTUP_TIMEOUT_MS} ms (its disk is too slow, or it failed: see the log above)`)),
+      () => reject(new StartupError(`${what} within ${METADATA_STARTUP_TIMEOUT_MS} ms (its disk is too slow, or it failed: see the log above)`)),
       METADATA_STARTUP_TIMEOUT_MS,
     )
   })
   try {
-    await Promise.race([node.caughtUp(), timedOut])
+    await Promise.race([promise, timedOut])
   } finally {
     clearTimeout(timer)
   }
+}
+
+function unfenced(lifecycle: BrokerLifecycle): Promise<void> {
+  if (!lifecycle.fenced) return Promise.resolve()
+  return new Promise((resolve) => {
+    const off = lifecycle.onFencedChange((fenced) => {
+      if (fenced) return
+      off()
+      resolve()
+    })
+  })
+}
+
+/**
+ * The membership service as the API handlers serve it, remembering where a registering node
+ * listens even before its registration commits: a voter that does not lead can then answer that
+ * node's fetches, and so tell it the controller (net/controller-channel.ts: contacts).
+ */
+function learningUrls(service: MembershipService, directory: NodeDirectory): Membership {
+  return {
+    register: (req) => {
+      if (registrationProblem(req) === null) directory.learn(req.brokerId, req.url)
+      return service.register(req)
+    },
+    heartbeat: (req) => service.heartbeat(req),
+  }
+}
+
+function stopMembership(m: MembershipParts): void {
+  m.lifecycle.stop()
+  m.channel.close()
+  m.service.close()
 }

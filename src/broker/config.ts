@@ -3,6 +3,9 @@
 // before: defaults, the JSON config file (`--config FILE`), then flags. `bitacora broker --help`
 // lists every setting with its default (generated from SETTINGS below).
 import { readFileSync } from 'node:fs'
+import {
+  BROKER_LEASE_MS_DEFAULT, BROKER_LEASE_MS_MIN, HEARTBEAT_INTERVAL_MS_DEFAULT, HEARTBEAT_INTERVAL_MS_MIN,
+} from './controller/limits.js'
 import { parseControllerVoters, type ControllerVoter } from './controller/voter-list.js'
 import { DEFAULT_LIMITS, type BrokerLimits } from './limits.js'
 import { SNAPSHOT_EVERY_RECORDS_DEFAULT } from './partition/limits.js'
@@ -33,6 +36,14 @@ export interface BrokerConfig {
   logCleanupIntervalMs: number
   /** The metadata log is snapshotted after this many records (Kafka's metadata.log.max.record.bytes.between.snapshots, in records). */
   metadataSnapshotRecords: number
+  /** How often this broker heartbeats the active controller (Kafka's broker.heartbeat.interval.ms). */
+  brokerHeartbeatIntervalMs: number
+  /**
+   * A broker's lease (Kafka's broker.session.timeout.ms): the active controller fences a broker
+   * not heard from for this long, and a broker fences itself when its own runs out. Every node
+   * of a cluster should use the same value: a node uses its own both ways.
+   */
+  brokerSessionTimeoutMs: number
   limits: BrokerLimits
 }
 
@@ -48,6 +59,8 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   tickMs: 50,
   logCleanupIntervalMs: 30_000,
   metadataSnapshotRecords: SNAPSHOT_EVERY_RECORDS_DEFAULT,
+  brokerHeartbeatIntervalMs: HEARTBEAT_INTERVAL_MS_DEFAULT,
+  brokerSessionTimeoutMs: BROKER_LEASE_MS_DEFAULT,
   limits: DEFAULT_LIMITS,
 }
 
@@ -85,6 +98,11 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'tick-ms', field: 'tickMs', kind: int(1), doc: 'the Raft tick' },
   { name: 'log-cleanup-interval-ms', field: 'logCleanupIntervalMs', kind: int(10), doc: 'how often retention and compaction run' },
   { name: 'metadata-snapshot-records', field: 'metadataSnapshotRecords', kind: int(1), doc: 'snapshot the metadata log after this many records (a restart replays the snapshot and the records since)' },
+  { name: 'broker-heartbeat-interval-ms', field: 'brokerHeartbeatIntervalMs', kind: int(HEARTBEAT_INTERVAL_MS_MIN), doc: 'how often this broker heartbeats the active controller' },
+  {
+    name: 'broker-session-timeout-ms', field: 'brokerSessionTimeoutMs', kind: int(BROKER_LEASE_MS_MIN),
+    doc: 'a broker not heard from this long is fenced (leads no partition); over twice the heartbeat interval, the same on every node',
+  },
   { name: 'max-frame-bytes', field: limit('frameBytesMax'), kind: int(1024), doc: 'largest WebSocket message (request frame)' },
   { name: 'max-batch-bytes', field: limit('batchBytesMax'), kind: int(61), doc: "largest record batch, for topics without max.message.bytes (Kafka's message.max.bytes)" },
   { name: 'max-decompressed-bytes', field: limit('decompressedBytesMax'), kind: int(1024), doc: 'largest records section of a compressed batch once decompressed' },
@@ -236,6 +254,11 @@ function suggestion(key: string): string {
 
 /** Checks what no single setting can: how settings relate. */
 export function validateConfig(c: BrokerConfig): BrokerConfig {
+  if (c.brokerSessionTimeoutMs <= 2 * c.brokerHeartbeatIntervalMs) {
+    throw new ConfigError(
+      `--broker-session-timeout-ms (${c.brokerSessionTimeoutMs}) must be over twice --broker-heartbeat-interval-ms (${c.brokerHeartbeatIntervalMs}): a lease must outlast a lost heartbeat`,
+    )
+  }
   if (c.limits.batchBytesMax + FRAME_OVERHEAD_BYTES > c.limits.frameBytesMax) {
     throw new ConfigError(
       `--max-batch-bytes (${c.limits.batchBytesMax}) must leave ${FRAME_OVERHEAD_BYTES} bytes of room in --max-frame-bytes (${c.limits.frameBytesMax})`,

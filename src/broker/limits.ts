@@ -55,6 +55,14 @@ export const PRODUCE_TIMEOUT_MS_DEFAULT = 30_000
 export const PRODUCE_TIMEOUT_MS_MAX = 300_000
 /** How long CreateTopics waits for new partitions' leaders when the request names no timeout. */
 export const CREATE_READY_TIMEOUT_MS = 10_000
+/** The longest an admin request (create, delete, alter) may wait; a longer timeout asked for is cut to this (a forwarded one must fit a peer request's bound). */
+export const ADMIN_TIMEOUT_MS_MAX = 300_000
+/**
+ * A node forwarding an admin request to the active controller gives it the request's timeout
+ * less this, so the controller's own answer (done, or not committed in time) comes back before
+ * the forwarding node's deadline and the client hears which.
+ */
+export const FORWARD_TIMEOUT_MARGIN_MS = 500
 /**
  * AddVoter: how long the new voter may take to catch up as an observer when the request names
  * no time (KIP-853 adds it only once caught up), and the most a request may ask for. A node

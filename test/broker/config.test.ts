@@ -57,6 +57,11 @@ t.test('mistakes say what is wrong, in the names the user knows', async (t) => {
     [['--max-conections', '3'], /unknown option '--max-conections'/],
     [['stray'], /unexpected argument 'stray'/],
     [['--max-batch-bytes', '20000000'], /--max-batch-bytes \(20000000\) must leave 1024 bytes of room in --max-frame-bytes/],
+    // Membership times: not below what 2 shared cores hold, and a lease that outlasts a lost heartbeat.
+    [['--broker-heartbeat-interval-ms', '499'], /--broker-heartbeat-interval-ms: expected an integer >= 500, got '499'/],
+    [['--broker-session-timeout-ms', '2999'], /--broker-session-timeout-ms: expected an integer >= 3000, got '2999'/],
+    [['--broker-session-timeout-ms', '4000'], /--broker-session-timeout-ms \(4000\) must be over twice --broker-heartbeat-interval-ms \(2000\)/],
+    [['--broker-heartbeat-interval-ms', '5000'], /--broker-session-timeout-ms \(9000\) must be over twice --broker-heartbeat-interval-ms \(5000\)/],
   ]
   for (const [argv, pattern] of cases) t.throws(() => parseBrokerArgs(argv), { name: 'ConfigError', message: pattern }, argv.join(' '))
   t.type(new ConfigError('x'), Error)

@@ -9,7 +9,6 @@ import { loadCodec } from '../../src/codec/index.js'
 import { ActiveController } from '../../src/broker/controller/active-controller.js'
 import { ClusterView } from '../../src/broker/controller/cluster-view.js'
 import { MetadataNode } from '../../src/broker/controller/metadata-node.js'
-import { NodeDirectory } from '../../src/broker/controller/node-directory.js'
 import type { ControllerQuorum } from '../../src/broker/controller/quorum.js'
 import { TopicAdmin } from '../../src/broker/controller/topic-admin.js'
 import { DEFAULT_LIMITS } from '../../src/broker/limits.js'
@@ -48,12 +47,11 @@ export async function listenNode(nodeId: number, clusterId = 'quorum-test'): Pro
   })
   metadata.subscribe((u) => void replicas.reconcile(u))
   const admin = new TopicAdmin(metadata, controller, replicas)
-  const directory = new NodeDirectory(nodeId, listener.url, undefined)
   return {
     url: listener.url,
     serve: async (quorum) => {
       const apis = apiTable({
-        brokerId: nodeId, clusterId, url: listener.url, limits, admin, partitions: replicas, cluster: new ClusterView(metadata, directory), codec, quorum,
+        brokerId: nodeId, clusterId, url: listener.url, limits, admin, partitions: replicas, cluster: new ClusterView(metadata), codec, quorum,
       })
       listener.serve({ apis, limits, readBuffers: new ReadBufferPool() })
     },

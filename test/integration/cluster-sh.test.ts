@@ -165,7 +165,7 @@ t.test('up 3, status, kill/stop/cont/restart, logs, down, clean', async (t) => {
   const urls = [0, 1, 2].map((i) => `ws://127.0.0.1:${c.base + i}/`)
   const up = await c.run('up', '3')
   t.equal(up.status, 0, `up: ${up.stdout}\n${up.stderr}`)
-  t.match(up.stdout, /waiting until a controller is elected and every node has caught up/)
+  t.match(up.stdout, /waiting until a controller is elected, every node has caught up and every broker is registered and unfenced/)
   t.match(up.stdout, /ready in \d+ s:/)
   for (const [i, url] of urls.entries()) t.match(up.stdout, new RegExp(`node ${i + 1}  ${url}  controller voter \\+ broker  pid \\d+`))
   t.match(up.stdout, `export BITACORA_BROKERS=${urls.join(',')}`)
@@ -173,14 +173,17 @@ t.test('up 3, status, kill/stop/cont/restart, logs, down, clean', async (t) => {
   const pids = c.pids()
   t.equal(pids.length, 3)
 
-  // What up waited for holds: one leader, three voters, every one caught up.
+  // What up waited for holds: one leader, three voters, every one caught up, every broker registered and unfenced.
   const describe = spawnSync(process.execPath, [BIN, 'cluster', 'describe', '--json', '-b', urls.join(',')], { encoding: 'utf8' })
   t.equal(describe.status, 0, describe.stderr)
-  const d = JSON.parse(describe.stdout) as { clusterId: string; leaderId: number; voters: Array<{ nodeId: number; lag: number }>; observers: unknown[] }
+  const d = JSON.parse(describe.stdout) as {
+    clusterId: string; leaderId: number; voters: Array<{ nodeId: number; lag: number }>; observers: unknown[]; brokers: Array<{ id: number; url: string; fenced: boolean }>
+  }
   t.equal(d.clusterId, clusterId)
   t.ok(d.leaderId >= 1 && d.leaderId <= 3, `leader ${d.leaderId}`)
   t.strictSame(d.voters.map((v) => [v.nodeId, v.lag]).sort(), [[1, 0], [2, 0], [3, 0]])
   t.strictSame(d.observers, [])
+  t.strictSame(d.brokers.map((b) => [b.id, b.url, b.fenced]), urls.map((url, i) => [i + 1, url, false]), 'every broker registered, at its URL, and unfenced')
 
   const again = await c.run('up')
   t.equal(again.status, 0)

@@ -85,8 +85,26 @@ export class ProcessCluster {
     return p
   }
 
+  /** Starts every node, and waits until each is a registered, unfenced broker (as ./cluster.sh up does). */
   async startAll(): Promise<void> {
     await Promise.all(this.ids.map((id) => this.start(id)))
+    await this.ready()
+  }
+
+  /** Waits until every node of `ids` lists each of them as a registered, unfenced broker. */
+  async ready(ids: readonly number[] = [...this.processes.keys()], timeoutMs = 60_000): Promise<void> {
+    await until(`brokers ${ids.join(', ')} to be registered and unfenced on each of them`, async () => {
+      for (const id of ids) {
+        const brokers = (await this.metadata(id)).brokers ?? []
+        if (!ids.every((b) => brokers.some((x) => x.id === b && !x.fenced))) return false
+      }
+      return true
+    }, timeoutMs)
+  }
+
+  /** The brokers node `id` lists, as "ID fenced|unfenced", by id. */
+  async brokers(id: number): Promise<string[]> {
+    return ((await this.metadata(id)).brokers ?? []).map((b) => `${b.id} ${b.fenced ? 'fenced' : 'unfenced'}`)
   }
 
   /** SIGKILL (a crash) or SIGTERM (a clean stop), and wait for the exit. */

@@ -1,6 +1,7 @@
-// AlterConfigs: sets and resets a topic's config overrides through the active controller (each
-// change validated whole there and committed to the metadata log before the answer). What only
-// this broker knows — its frame limit — is checked here first.
+// AlterConfigs on the active controller: sets and resets a topic's config overrides (each change
+// validated whole and committed to the metadata log before the answer). What only this broker
+// knows — its frame limit — is checked first. Elsewhere the request fails whole with
+// NOT_CONTROLLER (clients' requests are forwarded: forward-admin.ts).
 import { bitacora, ErrorCode, wireError } from '../../protocol/index.js'
 import { ADMIN_COMMIT_TIMEOUT_MS_DEFAULT } from '../controller/limits.js'
 import { ControllerRequestError, type ConfigChange, type TopicAdmin } from '../controller/topic-admin.js'
@@ -30,7 +31,7 @@ export async function alterConfigs(
   try {
     outcomes = changes.length === 0 ? [] : await admin.alterConfigs({ changes, validateOnly: req.validateOnly === true }, ADMIN_COMMIT_TIMEOUT_MS_DEFAULT)
   } catch (err) {
-    if (!(err instanceof ControllerRequestError)) throw err
+    if (!(err instanceof ControllerRequestError) || err.code === ErrorCode.NOT_CONTROLLER) throw err
     outcomes = changes.map((c) => ({ name: c.topic, topicId: null, error: { code: err.code, message: err.message } }))
   }
   let next = 0

@@ -4,24 +4,25 @@
 // (committedTo), and drops its state the moment it stops leading. Decisions run one at a time
 // (Kafka's controller event queue): each is checked against every record appended so far,
 // committed or not, its records are appended as one batch, and the caller is answered only
-// once that batch is committed and in this node's image — never earlier. Waiting for the commit
-// does not hold the queue: the next decision sees the pending records.
+// once that batch — or, for a decision without records, everything appended before it — is
+// committed and in this node's image, never earlier. Waiting for the commit does not hold the
+// queue: the next decision sees the pending records. Every decision of the controller runs
+// here, on one ControllerState: topics (TopicAdmin), membership (the ControllerLog this class
+// implements for membership-service.ts) and the topics.json upgrade.
 import { randomUUID } from 'node:crypto'
 import type { Codec } from '../../codec/index.js'
-import type { MetadataImage, MetadataRecord } from '../../metadata/image.js'
+import type { MetadataRecord } from '../../metadata/image.js'
 import { encodeRecord } from '../../metadata/record-codec.js'
 import { ErrorCode } from '../../protocol/index.js'
 import type { NodeId } from '../../raft/types.js'
 import { Serial } from '../../storage/index.js'
 import type { Logger } from '../log.js'
 import { ReplicaError } from '../partition/replica-error.js'
-import { CONTROLLER_QUEUED_MAX, METADATA_BATCH_BYTES_MAX } from './limits.js'
+import { CONTROLLER_DECISION_TIMEOUT_MS, CONTROLLER_QUEUED_MAX, METADATA_BATCH_BYTES_MAX } from './limits.js'
+import type { ControllerLog, Decided } from './membership-service.js'
 import type { MetadataNode } from './metadata-node.js'
 import { ControllerRequestError } from './request-error.js'
 import { ControllerState, type ControllerConfig, type Decision, type DecisionContext } from './state.js'
-
-/** Until brokers register, the ids and directories of the brokers the controller places on (never in the log). */
-const UNREGISTERED_UUID = '0'.repeat(32)
 
 export interface ActiveControllerOptions {
   readonly node: MetadataNode
@@ -32,34 +33,40 @@ export interface ActiveControllerOptions {
   readonly log: Logger
 }
 
-export class ActiveController {
+export class ActiveController implements ControllerLog {
   private state: ControllerState | null = null
   private epoch = -1
   private readonly queue = new Serial(CONTROLLER_QUEUED_MAX, (max) =>
     new ControllerRequestError(ErrorCode.THROTTLING_QUOTA_EXCEEDED, `the controller has ${max} requests waiting; retry shortly`))
   private readonly changed = new Set<() => void>()
+  private readonly activeListeners = new Set<(active: boolean) => void>()
 
   constructor(private readonly o: ActiveControllerOptions) {
     o.node.onTick(() => this.refresh())
     o.node.replica.onHighWatermark(() => this.refresh())
   }
 
-  /** True while this node is the active controller. */
-  get active(): boolean {
-    return this.state !== null
+  /** The controller's state while this node is the active controller, else null (ControllerLog). */
+  active(): ControllerState | null {
+    return this.state
+  }
+
+  /** Calls `listener` whenever this node becomes, or stops being, the active controller (ControllerLog). */
+  onActiveChange(listener: (active: boolean) => void): void {
+    this.activeListeners.add(listener)
   }
 
   /**
-   * Runs `decision` as the active controller and resolves with its answer once its records are
-   * committed and in this node's image. Rejects with a ControllerRequestError: the decision's
-   * refusal, NOT_CONTROLLER (this node does not lead, or stopped leading before the records
-   * committed: they may or may not take effect), or REQUEST_TIMED_OUT (not committed within
-   * `timeoutMs`: the outcome is unknown).
+   * Runs `decision` as the active controller and resolves with its answer once its records (or
+   * those appended before it) are committed and in this node's image. Rejects with a
+   * ControllerRequestError: the decision's refusal, NOT_CONTROLLER (this node does not lead, or
+   * stopped leading before the records committed: they may or may not take effect), or
+   * REQUEST_TIMED_OUT (not committed within `timeoutMs`: the outcome is unknown).
    */
-  async decide<A>(decision: (state: ControllerState, ctx: DecisionContext) => Decision<A>, timeoutMs: number): Promise<A> {
+  async submit<A>(decision: (state: ControllerState, ctx: DecisionContext) => Decision<A>, timeoutMs: number): Promise<A> {
     const deadline = Date.now() + timeoutMs
     const { answer, end } = await this.queue.run(() => this.decideAndAppend(decision, deadline))
-    if (end === null) return answer
+    if (end <= this.o.node.replica.highWatermark && end <= this.o.node.imageOffset) return answer
     try {
       await this.o.node.replica.committed(end, Math.max(1, deadline - Date.now()))
     } catch (err) {
@@ -75,6 +82,17 @@ export class ActiveController {
     return answer
   }
 
+  /** submit() as the ControllerLog contract has it: never rejects, every failure is the answer. */
+  async decide<A>(decision: (state: ControllerState, ctx: DecisionContext) => Decision<A>, timeoutMs = CONTROLLER_DECISION_TIMEOUT_MS): Promise<Decided<A>> {
+    try {
+      return { ok: true, answer: await this.submit(decision, timeoutMs) }
+    } catch (err) {
+      if (err instanceof ControllerRequestError) return { ok: false, error: { code: err.code, message: err.message } }
+      this.o.log.error('a controller decision failed', { error: (err as Error).stack ?? String(err) })
+      return { ok: false, error: { code: ErrorCode.UNKNOWN_SERVER_ERROR, message: `the controller failed: ${(err as Error).message}` } }
+    }
+  }
+
   /** A NOT_CONTROLLER error that names the active controller, when this node knows it. */
   notController(why?: string): ControllerRequestError {
     const leader = this.o.node.controllerId
@@ -87,7 +105,7 @@ export class ActiveController {
 
   private async decideAndAppend<A>(
     decision: (state: ControllerState, ctx: DecisionContext) => Decision<A>, deadline: number,
-  ): Promise<{ answer: A; end: number | null }> {
+  ): Promise<{ answer: A; end: number }> {
     await this.waitActive(deadline)
     const state = this.state!
     const epoch = this.epoch
@@ -97,7 +115,9 @@ export class ActiveController {
     if (!d.ok) throw new ControllerRequestError(d.error.code, d.error.message)
     if (d.records.length === 0) {
       this.state = d.next
-      return { answer: d.answer, end: null }
+      // Answered once the records appended before it commit (control batches after them hold nothing of the image).
+      const last = d.next.pending.at(-1)
+      return { answer: d.answer, end: last === undefined ? 0 : last.startOffset + last.records.length }
     }
     const batch = this.encode(d.records)
     let info
@@ -155,29 +175,14 @@ export class ActiveController {
     } else if (this.state !== null && this.epoch === r.leaderEpoch) {
       this.state = this.state.committedTo(r.highWatermark)
     } else if (r.appliedOffset >= r.highWatermark) {
-      this.state = ControllerState.elected(this.o.config, this.placementView(this.o.node.image), r.appliedOffset, Date.now())
+      this.state = ControllerState.elected(this.o.config, this.o.node.image, r.appliedOffset, Date.now())
       this.epoch = r.leaderEpoch
       this.o.log.info('this node is the active controller', { epoch: this.epoch, metadataOffset: r.appliedOffset })
     } else {
       this.state = null
     }
-    if ((before === null) !== (this.state === null) || r.isLeader === false) for (const wake of [...this.changed]) wake()
-  }
-
-  /**
-   * Until brokers register (the next step), the controller places replicas on the voters of the
-   * metadata quorum: each voter not registered joins the controller's own view as an unfenced
-   * broker. Nothing of this view is appended to the log.
-   */
-  private placementView(image: MetadataImage): MetadataImage {
-    const records: MetadataRecord[] = []
-    for (const id of this.o.node.replica.status().voters) {
-      if (image.broker(id) !== undefined) continue
-      records.push(
-        { type: 'brokerRegistration', brokerId: id, incarnationId: UNREGISTERED_UUID, url: this.o.urlOf(id) ?? `node-${id}`, rack: '', directoryId: UNREGISTERED_UUID },
-        { type: 'unfenceBroker', brokerId: id },
-      )
-    }
-    return image.apply(records)
+    const turned = (before === null) !== (this.state === null)
+    if (turned || r.isLeader === false) for (const wake of [...this.changed]) wake()
+    if (turned) for (const listener of this.activeListeners) listener(this.state !== null)
   }
 }

@@ -1,10 +1,9 @@
 // The cluster as this node answers Metadata: the committed image, the active controller, and
-// the brokers — registered ones from the image (with their fenced state), then every other
-// node whose URL is known (the controller voters, until brokers register), this one included.
+// the brokers registered in the image, with their fenced state (a node that has not registered
+// yet is no broker clients should use).
 import type { MetadataImage } from '../../metadata/image.js'
 import type { NodeId } from '../../raft/types.js'
 import type { MetadataNode } from './metadata-node.js'
-import type { NodeDirectory } from './node-directory.js'
 
 export interface BrokerEndpoint {
   readonly id: NodeId
@@ -14,10 +13,7 @@ export interface BrokerEndpoint {
 }
 
 export class ClusterView {
-  constructor(
-    private readonly node: MetadataNode,
-    private readonly directory: NodeDirectory,
-  ) {}
+  constructor(private readonly node: MetadataNode) {}
 
   get image(): MetadataImage {
     return this.node.image
@@ -29,9 +25,6 @@ export class ClusterView {
 
   /** By id. */
   brokers(): BrokerEndpoint[] {
-    const image = this.node.image
-    const out: BrokerEndpoint[] = image.brokers.map((b) => ({ id: b.brokerId, url: b.url, rack: b.rack, fenced: b.fenced }))
-    for (const [id, url] of this.directory.all) if (image.broker(id) === undefined) out.push({ id, url, rack: '', fenced: false })
-    return out.sort((a, b) => a.id - b.id)
+    return this.node.image.brokers.map((b) => ({ id: b.brokerId, url: b.url, rack: b.rack, fenced: b.fenced })).sort((a, b) => a.id - b.id)
   }
 }

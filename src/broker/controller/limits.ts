@@ -5,6 +5,13 @@ import { UNCOMMITTED_OFFSETS_MAX } from '../../raft/limits.js'
 export const HEARTBEAT_INTERVAL_MS_DEFAULT = 2_000
 /** A broker not heard from for this long is fenced (Kafka's broker.session.timeout.ms). */
 export const BROKER_LEASE_MS_DEFAULT = 9_000
+/**
+ * The shortest heartbeat interval and lease a broker may be configured with: what 2 shared cores
+ * hold (a busy event loop, a GC pause, a parked fetch), so a live broker is never fenced for
+ * being slow. The lease must also hold two heartbeats (config.ts checks lease > 2 x interval).
+ */
+export const HEARTBEAT_INTERVAL_MS_MIN = 500
+export const BROKER_LEASE_MS_MIN = 3_000
 /** Producer ids handed to a broker at a time (Kafka's block size). */
 export const PRODUCER_ID_BLOCK_SIZE = 1_000
 /** Leader reports in one request: a broker restarting with this many partitions sends several. */
@@ -22,6 +29,8 @@ export const PENDING_BATCHES_MAX = UNCOMMITTED_OFFSETS_MAX
  * the broker's own wait (MEMBERSHIP_REQUEST_TIMEOUT_MS), so the broker hears why.
  */
 export const MEMBERSHIP_ANSWER_TIMEOUT_MS = 3_000
+/** A membership decision (the ControllerLog's decide) gives up waiting for its commit after this: no longer than the service waits to answer. */
+export const CONTROLLER_DECISION_TIMEOUT_MS = MEMBERSHIP_ANSWER_TIMEOUT_MS
 /** After a lease-expiry decision failed, the next one waits this long (never a busy loop). */
 export const LEASE_EXPIRY_RETRY_MS = 500
 /** A broker's registration or heartbeat gives up on the controller after this (the controller channel's deadline): two fit in a default lease. */

@@ -77,7 +77,8 @@ export function expireLeases(state: ControllerState, ctx: DecisionContext): Deci
   return state.decided(expired.map((b) => b.brokerId), records, ctx, leases)
 }
 
-function registrationProblem(r: RegisterRequest): string | null {
+/** Why a registration is malformed (named for the broker to fix), or null. */
+export function registrationProblem(r: RegisterRequest): string | null {
   if (!Number.isInteger(r.brokerId) || r.brokerId < 0 || r.brokerId > INT32_MAX) return `a broker id must be an integer in [0, ${INT32_MAX}], got ${r.brokerId}`
   if (!isUuidHex(r.incarnationId)) return `an incarnation id must be 32 lowercase hex digits, got "${r.incarnationId}"`
   if (!isUuidHex(r.directoryId)) return `a directory id must be 32 lowercase hex digits, got "${r.directoryId}"`

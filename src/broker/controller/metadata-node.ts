@@ -149,6 +149,23 @@ export class MetadataNode {
     })
   }
 
+  /** Resolves true once the image satisfies `shows` (checked now and with each new image); false after `timeoutMs`. */
+  waitUntil(shows: (image: MetadataImage) => boolean, timeoutMs: number): Promise<boolean> {
+    if (shows(this.machine.image)) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const watch = (u: ImageUpdate) => {
+        if (shows(u.image)) finish(true)
+      }
+      const finish = (ok: boolean) => {
+        clearTimeout(timer)
+        this.publishers.delete(watch)
+        resolve(ok)
+      }
+      const timer = setTimeout(() => finish(false), timeoutMs)
+      this.publishers.add(watch)
+    })
+  }
+
   /**
    * Resolves once this node has replayed the log up to a high watermark it learned since it
    * started (from the leader, or as leader itself): its image then holds everything committed
@@ -164,6 +181,15 @@ export class MetadataNode {
   /** The active controller (the metadata log's leader), if this node knows one. */
   get controllerId(): NodeId | null {
     return this.replica.leaderId
+  }
+
+  /** The metadata quorum's voters as this node knows them (none while its replica is offline). */
+  get voters(): readonly NodeId[] {
+    try {
+      return this.replica.status().voters
+    } catch {
+      return []
+    }
   }
 
   /** Called on every tick of this node (the active controller follows leadership with it). */

@@ -1,8 +1,9 @@
-// Where each node of the cluster listens: what the peer transport connects to and what Metadata
-// answers list. Sources, each overriding the one before: the --controller-voters list, URLs
-// given to add-voter on this node, and broker registrations in the metadata image (the next
-// step: then every node learns every URL from the log). This node's own URL is its listener's
-// unless the voter list names it (peers reach it there: a proxy, say).
+// Where each node of the cluster listens: what the peer transport connects to. Sources, each
+// overriding the one before: the --controller-voters list, URLs heard on this node (given to
+// add-voter, or carried by a registration a node sent here before it was committed), and broker
+// registrations in the metadata image, from which every node learns every registered URL.
+// This node's own URL is its listener's unless the voter list names it (peers reach it there:
+// a proxy, say) — never what the image says: that may be an earlier run's, on another port.
 import type { MetadataImage } from '../../metadata/image.js'
 import type { NodeId } from '../../raft/types.js'
 import type { ControllerVoter } from './voter-list.js'
@@ -32,7 +33,7 @@ export class NodeDirectory {
     return this.urls.get(id)
   }
 
-  /** Remembers a URL given for a node (add-voter), unless a registration says otherwise. */
+  /** Remembers a URL heard for a node (add-voter, a registration not yet committed), unless a committed registration says otherwise. */
   learn(id: NodeId, url: string): void {
     if (this.learned.get(id) === url) return
     this.learned.set(id, url)
@@ -61,7 +62,8 @@ export class NodeDirectory {
 
   private merge(): Map<NodeId, string> {
     const urls = new Map([...this.fromList, ...this.learned, ...this.registered])
-    if (!urls.has(this.selfId)) urls.set(this.selfId, this.listenerUrl)
+    // Never this node's registration of an earlier run: it may have listened elsewhere then.
+    urls.set(this.selfId, this.fromList.get(this.selfId) ?? this.listenerUrl)
     return urls
   }
 }

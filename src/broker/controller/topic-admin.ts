@@ -3,7 +3,8 @@
 // (topic-decisions.ts) whose records are appended and committed before it answers; then this
 // node's replicas are reconciled with the image that holds them, so a created topic's local
 // partitions exist and a deleted one's are gone when the answer leaves. Any other node answers
-// NOT_CONTROLLER naming the controller (forwarding comes with the next step).
+// NOT_CONTROLLER naming the controller; a node that forwarded a client's request there waits
+// with `seen` until its own image and replicas show the change.
 import type { MetadataImage } from '../../metadata/image.js'
 import { ErrorCode } from '../../protocol/index.js'
 import type { ReplicaManager } from '../partition/replica-manager.js'
@@ -28,6 +29,20 @@ export class TopicAdmin {
     return this.node.image
   }
 
+  get nodeId(): number {
+    return this.node.nodeId
+  }
+
+  /**
+   * Resolves true once this node's image satisfies `shows` and its replicas are reconciled with
+   * it (a change committed by the controller has reached this node); false after `timeoutMs`.
+   */
+  async seen(shows: (image: MetadataImage) => boolean, timeoutMs: number): Promise<boolean> {
+    if (!(await this.node.waitUntil(shows, timeoutMs))) return false
+    await this.replicas.reconciled()
+    return true
+  }
+
   /** Creates each valid topic (one outcome per topic, in order). Rejects with a ControllerRequestError when the request as a whole fails. */
   async createTopics(req: CreateTopicsRequest, timeoutMs: number): Promise<TopicOutcome[]> {
     // Data partitions have one replica in this release; replicated ones come with the next.
@@ -44,18 +59,18 @@ export class TopicAdmin {
   }
 
   async deleteTopics(names: readonly string[], timeoutMs: number): Promise<TopicOutcome[]> {
-    const outcomes = await this.controller.decide((s, ctx) => deleteTopics(s, { names }, ctx), timeoutMs)
+    const outcomes = await this.controller.submit((s, ctx) => deleteTopics(s, { names }, ctx), timeoutMs)
     await this.replicas.reconciled()
     return [...outcomes]
   }
 
   async alterConfigs(req: AlterConfigsRequest, timeoutMs: number): Promise<TopicOutcome[]> {
-    return [...(await this.controller.decide((s, ctx) => alterConfigs(s, req, ctx), timeoutMs))]
+    return [...(await this.controller.submit((s, ctx) => alterConfigs(s, req, ctx), timeoutMs))]
   }
 
   private async decideCreate(req: CreateTopicsRequest, timeoutMs: number): Promise<TopicOutcome[]> {
     if (req.topics.length === 0) return []
-    const outcomes = await this.controller.decide((s, ctx) => createTopics(s, req, ctx), timeoutMs)
+    const outcomes = await this.controller.submit((s, ctx) => createTopics(s, req, ctx), timeoutMs)
     await this.replicas.reconciled()
     return outcomes.map((o) => (o.error === null && o.topicId !== null ? this.checkOpened(o.name, o.topicId) : o))
   }

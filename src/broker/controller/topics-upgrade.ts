@@ -55,7 +55,7 @@ export async function upgradeLegacyTopics(
   }
   for (const records of batches(missing.map((t) => newTopicRecords(t, Array.from({ length: t.partitions }, () => [node.nodeId]))))) {
     try {
-      await controller.decide((state, ctx) => state.decided(null, records, ctx), METADATA_STARTUP_TIMEOUT_MS)
+      await controller.submit((state, ctx) => state.decided(null, records, ctx), METADATA_STARTUP_TIMEOUT_MS)
     } catch (err) {
       throw new StartupError(`cannot upgrade ${join(dataDir, LEGACY_TOPICS_FILE)} into the metadata log: ${(err as Error).message}`)
     }

@@ -1,7 +1,10 @@
 // The one API dispatch table: for each API the broker serves, its handler, given only the
-// parts of the broker it uses. The handshake announces exactly the table's APIs.
+// parts of the broker it uses. The handshake announces exactly the table's APIs. Admin requests
+// (create, delete, alter) from clients are forwarded to the active controller (forward-admin.ts);
+// one from a peer was forwarded here already and runs here, answered NOT_CONTROLLER as a whole
+// when this node is not the controller, for the forwarding node to try the next.
 import type { Codec } from '../../codec/index.js'
-import type { Request, RequestApiName, ResponseProps } from '../../protocol/index.js'
+import { ErrorCode, wireError, type Request, type RequestApiName, type ResponseProps } from '../../protocol/index.js'
 import { addVoter } from '../api/add-voter.js'
 import { alterConfigs } from '../api/alter-configs.js'
 import { brokerHeartbeat } from '../api/broker-heartbeat.js'
@@ -11,6 +14,7 @@ import { deleteTopics } from '../api/delete-topics.js'
 import { describeConfigs } from '../api/describe-configs.js'
 import { describeQuorum } from '../api/describe-quorum.js'
 import { fetch } from '../api/fetch.js'
+import { forwardAlterConfigs, forwardCreateTopics, forwardDeleteTopics, type ForwardingDeps, type ToController } from '../api/forward-admin.js'
 import { handshake } from '../api/handshake.js'
 import { listOffsets } from '../api/list-offsets.js'
 import { metadata } from '../api/metadata.js'
@@ -18,7 +22,7 @@ import { produce } from '../api/produce.js'
 import { removeVoter } from '../api/remove-voter.js'
 import type { ClusterView } from '../controller/cluster-view.js'
 import type { ControllerQuorum } from '../controller/quorum.js'
-import type { TopicAdmin } from '../controller/topic-admin.js'
+import { ControllerRequestError, type TopicAdmin } from '../controller/topic-admin.js'
 import type { BrokerLimits } from '../limits.js'
 import type { AppendOrder } from '../partition/append-order.js'
 import type { ReadLease } from '../partition/read-buffers.js'
@@ -57,18 +61,30 @@ export interface BrokerParts {
   readonly raft?: RaftReceiver
   /** Broker registrations and heartbeats (controller/membership-service.ts); unset, the broker serves neither API. */
   readonly membership?: Membership
+  /** Where clients' admin requests go (the controller channel); unset, they run on this node, as a peer's do. */
+  readonly toController?: ToController
 }
 
 export function apiTable(b: BrokerParts): ApiTable {
   const image = () => b.admin.image
+  const forwarding: ForwardingDeps | null = b.toController === undefined ? null : { controller: b.toController, admin: b.admin, partitions: b.partitions }
+  /** A client's admin request goes to the controller; a peer's (forwarded already) runs here. */
+  const admin = (scope: RequestScope, forward: (f: ForwardingDeps) => Promise<ResponseProps>, here: () => Promise<ResponseProps>) =>
+    forwarding !== null && scope.peer === null ? forward(forwarding) : onController(here)
   let apis: readonly string[] = []
   const table = new Map<RequestApiName, ApiHandler>([
     ['handshake', (r) => ({ handshake: handshake({ brokerId: b.brokerId, clusterId: b.clusterId, limits: b.limits, apis }, r.handshake!) })],
     ['metadata', (r) => ({ metadata: metadata(b, r.metadata!) })],
-    ['createTopics', async (r) => ({ createTopics: await createTopics(b, r.createTopics!) })],
-    ['deleteTopics', async (r) => ({ deleteTopics: await deleteTopics(b.admin, r.deleteTopics!) })],
+    ['createTopics', (r, scope) => admin(scope,
+      async (f) => ({ createTopics: await forwardCreateTopics(f, r.createTopics!) }),
+      async () => ({ createTopics: await createTopics(b, r.createTopics!) }))],
+    ['deleteTopics', (r, scope) => admin(scope,
+      async (f) => ({ deleteTopics: await forwardDeleteTopics(f, r.deleteTopics!) }),
+      async () => ({ deleteTopics: await deleteTopics(b.admin, r.deleteTopics!) }))],
     ['describeConfigs', (r) => ({ describeConfigs: describeConfigs(b.admin.image, b.limits, r.describeConfigs!) })],
-    ['alterConfigs', async (r) => ({ alterConfigs: await alterConfigs(b.admin, b.limits, r.alterConfigs!) })],
+    ['alterConfigs', (r, scope) => admin(scope,
+      async (f) => ({ alterConfigs: await forwardAlterConfigs(f, r.alterConfigs!) }),
+      async () => ({ alterConfigs: await alterConfigs(b.admin, b.limits, r.alterConfigs!) }))],
     ['produce', async (r, scope) => {
       const response = await produce({ ...b, image }, r.produce!, scope.appendOrder)
       return r.produce!.acks === 0 ? null : { produce: response }
@@ -96,4 +112,14 @@ export function apiTable(b: BrokerParts): ApiTable {
   }
   apis = [...table.keys()]
   return table
+}
+
+/** Runs an admin request as the controller: a node that is not answers NOT_CONTROLLER for the whole request. */
+async function onController(run: () => Promise<ResponseProps>): Promise<ResponseProps> {
+  try {
+    return await run()
+  } catch (err) {
+    if (err instanceof ControllerRequestError && err.code === ErrorCode.NOT_CONTROLLER) return { error: wireError(err.code, err.message) }
+    throw err
+  }
 }

@@ -6,6 +6,10 @@
 // while the request waits (a controller stopped without closing its connections never answers).
 // All of it within the caller's deadline, past which the answer is REQUEST_TIMED_OUT: the outcome
 // is then unknown, as a request lost with a dying controller may still commit under the next.
+// While no controller is known, requests go to the `contacts` (the quorum's voters) in turn: a
+// broker that is not a voter learns the leader only from voters' answers to its fetches, which
+// they can send once they know where it listens — and its registration, answered NOT_CONTROLLER
+// by a voter that does not lead, tells that voter.
 //
 // Generic over the Request oneof: registration and heartbeats (controller/lifecycle.ts) and the
 // admin requests any node forwards. `send` always resolves with a Response: the controller's
@@ -35,6 +39,8 @@ export interface ControllerChannelOptions {
   readonly self: NodeId
   /** The active controller as this node knows it, or null while none is known. */
   readonly controllerId: () => NodeId | null
+  /** Nodes to ask in turn while no controller is known (the metadata quorum's voters); default none: wait for one. */
+  readonly contacts?: () => readonly NodeId[]
   readonly peers: PeerRequester
   readonly local: LocalController
   readonly log: Logger
@@ -65,6 +71,8 @@ export class ControllerChannel {
   private sends = 0
   private retries = 0
   private timedOut = 0
+  /** The next of the contacts to ask. */
+  private contactCursor = 0
 
   constructor(private readonly o: ControllerChannelOptions) {
     this.warnings = new PeerWarnings(o.log)
@@ -84,7 +92,7 @@ export class ControllerChannel {
       if (this.closing.signal.aborted) return stopping()
       const remainingMs = deadline - Date.now()
       if (remainingMs <= 0) break
-      const target = this.o.controllerId()
+      const target = this.o.controllerId() ?? this.nextContact()
       if (target !== null) {
         if (attempts++ > 0) this.retries++
         const attempt = await this.attempt(target, api, body, remainingMs)
@@ -107,6 +115,13 @@ export class ControllerChannel {
     const message = `no answer from the active controller within ${timeoutMs} ms (${attempts} attempt${attempts === 1 ? '' : 's'}; last: ${last}); the ${api} request may or may not have been carried out`
     this.warnings.warn(`controller-timeout:${api}`, 'request to the controller timed out', { api, timeoutMs, attempts, last })
     return { error: wireError(ErrorCode.REQUEST_TIMED_OUT, message) }
+  }
+
+  /** The next contact other than this node, or null: none. */
+  private nextContact(): NodeId | null {
+    const others = (this.o.contacts?.() ?? []).filter((id) => id !== this.o.self)
+    if (others.length === 0) return null
+    return others[this.contactCursor++ % others.length]
   }
 
   stats(): ControllerChannelStats {

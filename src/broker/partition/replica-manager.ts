@@ -4,7 +4,10 @@
 // topic was removed or that are no longer assigned here — one reconciliation at a time, the
 // newest image winning when several arrive meanwhile. A topic deleted and re-created under the
 // same name has a new id, so its partitions never meet the old ones' data. It ticks the
-// replicas' Raft cores on one timer and cleans their logs on another.
+// replicas' Raft cores on one timer and cleans their logs on another. It carries the broker's
+// fence (controller/lifecycle.ts) to every data replica, those opened later included: a fenced
+// broker leads no data partition and campaigns for none (the metadata log is not here, and is
+// never fenced).
 import { join } from 'node:path'
 import { MetadataImage, type MetadataChanges, type TopicImage } from '../../metadata/image.js'
 import type { Message, NodeId } from '../../raft/types.js'
@@ -59,6 +62,7 @@ export class ReplicaManager implements PartitionLookup {
   private failedTopicIds = new Set<string>()
   private readonly reconciling = new Serial(Infinity) // at most one queued: pending images fold into one
   private closed = false
+  private fenced = false
 
   constructor(
     private readonly dataDir: string,
@@ -97,6 +101,17 @@ export class ReplicaManager implements PartitionLookup {
   /** The replica of (topic id, partition), if this broker holds it (the Raft router's lookup). */
   replica(topicId: string, partition: number): PartitionReplica | undefined {
     return this.byTopic.get(topicId)?.get(partition)
+  }
+
+  /**
+   * Fences (the broker's lease ran out, or the controller says so) or unfences every data
+   * replica of this broker: a fenced leader resigns (EndQuorumEpoch), and no replica campaigns
+   * until unfenced. Replicas opened meanwhile open as the switch stands.
+   */
+  setFenced(fenced: boolean): void {
+    if (this.fenced === fenced) return
+    this.fenced = fenced
+    for (const list of this.replicas.values()) for (const r of list) void r.setFenced(fenced)
   }
 
   /** Finishes deletions a crash interrupted; call once, before the first reconciliation. */
@@ -218,8 +233,9 @@ export class ReplicaManager implements PartitionLookup {
     return topic?.partitionStates[partition]?.replicas.includes(this.nodeId) ?? false
   }
 
-  private open(topic: TopicImage, partition: number): Promise<PartitionReplica> {
-    return PartitionReplica.open({
+  private async open(topic: TopicImage, partition: number): Promise<PartitionReplica> {
+    const fenced = this.fenced
+    const replica = await PartitionReplica.open({
       dir: partitionDir(this.dataDir, topic.id, partition),
       nodeId: this.nodeId,
       voters: topic.partitionStates[partition].replicas,
@@ -230,7 +246,10 @@ export class ReplicaManager implements PartitionLookup {
       random: (bound) => Math.floor(Math.random() * bound),
       fs: this.fs,
       logger: this.log,
+      fenced,
     })
+    if (this.fenced !== fenced) void replica.setFenced(this.fenced) // switched while it opened
+    return replica
   }
 }
 

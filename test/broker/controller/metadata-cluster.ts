@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadCodec } from '../../../src/codec/index.js'
 import { ActiveController } from '../../../src/broker/controller/active-controller.js'
+import { heartbeat, register } from '../../../src/broker/controller/membership.js'
 import { MetadataNode, type ImageUpdate, type MetadataNodeOptions } from '../../../src/broker/controller/metadata-node.js'
 import { MetadataQuorum } from '../../../src/broker/controller/metadata-quorum.js'
 import { NodeDirectory } from '../../../src/broker/controller/node-directory.js'
@@ -40,6 +41,8 @@ export class MetadataCluster {
   readonly dirs = new Map<number, string>()
   /** Nodes cut off: messages from and to them are dropped. */
   readonly cut = new Set<number>()
+  /** The controller's settings for nodes started from now on. */
+  controllerConfig: ControllerConfig = CONTROLLER_CONFIG
 
   constructor(
     t: Test,
@@ -72,7 +75,7 @@ export class MetadataCluster {
     const options = this.options(id, extra)
     const node = await MetadataNode.open(options)
     const directory = new NodeDirectory(id, `ws://127.0.0.1:${9000 + id}/`, options.voters)
-    const controller = new ActiveController({ node, codec, log: this.log, urlOf: (n) => `ws://127.0.0.1:${9000 + n}/`, config: CONTROLLER_CONFIG })
+    const controller = new ActiveController({ node, codec, log: this.log, urlOf: (n) => `ws://127.0.0.1:${9000 + n}/`, config: this.controllerConfig })
     const replicas = new ReplicaManager(this.dirs.get(id)!, id, 10, 60_000, this.log, this.fs)
     await replicas.prepare()
     const updates: ImageUpdate[] = []
@@ -97,6 +100,24 @@ export class MetadataCluster {
 
   get(id: number): Member {
     return this.members.get(id)!
+  }
+
+  /**
+   * Registers members as brokers and unfences them (the controller places replicas only on
+   * those), through the active controller's own decisions (membership.ts): what each broker's
+   * lifecycle does over the network, without its lease timer (these tests are not about leases).
+   */
+  async registerBrokers(ids: readonly number[] = [...this.members.keys()]): Promise<void> {
+    for (const id of ids) {
+      const leader = this.leader()
+      if (leader === undefined) throw new Error('registering brokers needs an active controller')
+      const incarnationId = id.toString(16).padStart(32, '0')
+      const registration = { brokerId: id, incarnationId, url: `ws://127.0.0.1:${9000 + id}/`, rack: '', directoryId: (0xd00 + id).toString(16).padStart(32, '0') }
+      await leader.controller.submit((s, ctx) => register(s, registration, ctx), 5_000)
+      const member = this.get(id)
+      if (!(await member.node.waitForImage(leader.node.imageOffset, 5_000))) throw new Error(`node ${id} did not replay its registration`)
+      await leader.controller.submit((s, ctx) => heartbeat(s, { brokerId: id, incarnationId, metadataOffset: member.node.imageOffset }, ctx), 5_000)
+    }
   }
 
   /** The node that leads with its epoch committed, if one does. */

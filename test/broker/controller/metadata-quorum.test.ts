@@ -12,7 +12,7 @@ const url = (id: number) => `ws://127.0.0.1:${9000 + id}/`
 t.test('status: the leader sees every voter and observer; the others know the leader and their own log', async (t) => {
   const c = new MetadataCluster(t, [1, 2, 3])
   for (const id of [1, 2, 3, 4]) await c.start(id)
-  await waitFor(() => c.leader()?.controller.active === true, 'an active controller')
+  await waitFor(() => (c.leader()?.controller.active() ?? null) !== null, 'an active controller')
   const leader = c.leader()!
   const id = leader.node.nodeId
   await waitFor(() => {
@@ -41,7 +41,8 @@ t.test('status: the leader sees every voter and observer; the others know the le
 t.test('add-voter: an observer that caught up becomes a voter; an unreachable node times out without blocking the quorum; remove-voter; a restart keeps the log\'s set', async (t) => {
   const c = new MetadataCluster(t, [1, 2, 3])
   for (const id of [1, 2, 3, 4]) await c.start(id)
-  await waitFor(() => c.leader()?.controller.active === true, 'an active controller')
+  await waitFor(() => (c.leader()?.controller.active() ?? null) !== null, 'an active controller')
+  await c.registerBrokers([1])
   const leader = c.leader()!
 
   const stuck = leader.quorum.addVoter(9, url(9), 600).then(() => null, (e: unknown) => e)
@@ -62,7 +63,7 @@ t.test('add-voter: an observer that caught up becomes a voter; an unreachable no
   const back = await c.start(restarted) // the original --controller-voters 1,2,3
   t.same(back.node.replica.status().voters, [1, 2, 3, 4], 'restarted with its original flags, the voter set in the log wins')
 
-  await waitFor(() => c.leader()?.controller.active === true, 'an active controller')
+  await waitFor(() => (c.leader()?.controller.active() ?? null) !== null, 'an active controller')
   t.same(await c.leader()!.quorum.removeVoter(4), [1, 2, 3], 'removed again')
   await t.rejects(c.leader()!.quorum.removeVoter(7), { code: 'INVALID_REQUEST', message: /node 7 is not a voter \(voters: 1, 2, 3\)/ })
 })

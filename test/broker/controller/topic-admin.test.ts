@@ -28,6 +28,7 @@ t.test('a lone node: created when committed with its partitions open; deleted wi
   const c = new MetadataCluster(t, undefined)
   const { node, admin, replicas } = await c.start(0)
   await node.caughtUp()
+  await c.registerBrokers()
   const [created] = await admin.createTopics(create('orders', 3), 5_000)
   t.equal(created.error, null)
   const id = created.topicId!
@@ -58,6 +59,7 @@ t.test('two creates of one name at once: one topic, the other refused; configs a
   const c = new MetadataCluster(t, undefined)
   const { node, admin } = await c.start(0)
   await node.caughtUp()
+  await c.registerBrokers()
   const both = await Promise.all([admin.createTopics(create('twin'), 5_000), admin.createTopics(create('twin'), 5_000)])
   const errors = both.map(([o]) => o.error?.code ?? null).sort()
   t.same(errors, [null, ErrorCode.TOPIC_ALREADY_EXISTS].sort(), 'the second is checked against the first, uncommitted')
@@ -73,6 +75,7 @@ t.test('a partition that fails to open: the topic is committed, the answer says 
   const c = new MetadataCluster(t, undefined, fs)
   const { node, admin, replicas } = await c.start(0)
   await node.caughtUp()
+  await c.registerBrokers()
   fs.failMkdir = (dir) => dir.endsWith('-2')
   const [created] = await admin.createTopics(create('flaky', 4), 5_000)
   t.match(created.error, { code: ErrorCode.KAFKA_STORAGE_ERROR, message: /topic "flaky" was created, but its partitions 2 could not be opened on broker 0/ })
@@ -87,7 +90,8 @@ t.test('a partition that fails to open: the topic is committed, the answer says 
 t.test('three voters: only the controller takes changes, answered when committed; every node then has them; a new controller after the old one stops', async (t) => {
   const c = new MetadataCluster(t, [1, 2, 3])
   for (const id of [1, 2, 3]) await c.start(id)
-  await waitFor(() => c.leader()?.controller.active === true, 'an active controller')
+  await waitFor(() => (c.leader()?.controller.active() ?? null) !== null, 'an active controller')
+  await c.registerBrokers()
   const leader = c.leader()!
   const follower = [...c.members.values()].find((m) => m !== leader)!
   await waitFor(() => follower.node.controllerId === leader.node.nodeId, 'the follower to know the controller')
@@ -102,7 +106,7 @@ t.test('three voters: only the controller takes changes, answered when committed
     await waitFor(() => m.node.image.topic('events') !== undefined, `node ${m.node.nodeId} to have the topic`)
   }
   const placed = leader.node.image.topic('events')!.partitionStates.map((p) => p.replicas)
-  t.same(placed.flat().sort(), [1, 2, 3], 'one replica each, placed over the voters')
+  t.same(placed.flat().sort(), [1, 2, 3], 'one replica each, placed over the registered brokers')
   for (const m of c.members.values()) {
     const held = [0, 1, 2].filter((p) => m.replicas.partition('events', p) !== undefined)
     await waitFor(() => [0, 1, 2].filter((p) => m.replicas.partition('events', p) !== undefined).length === 1, `node ${m.node.nodeId} to hold one partition`)
@@ -110,7 +114,7 @@ t.test('three voters: only the controller takes changes, answered when committed
   }
 
   await c.stop(leader.node.nodeId)
-  await waitFor(() => c.leader()?.controller.active === true, 'a new active controller', 20_000)
+  await waitFor(() => (c.leader()?.controller.active() ?? null) !== null, 'a new active controller', 20_000)
   const next = c.leader()!
   t.not(next.node.nodeId, leader.node.nodeId)
   const [after] = await next.admin.createTopics(create('after-failover'), 5_000)
@@ -121,7 +125,8 @@ t.test('three voters: only the controller takes changes, answered when committed
 t.test('no quorum: a change is never answered as done; once the quorum is back a retry finds one topic', async (t) => {
   const c = new MetadataCluster(t, [1, 2, 3])
   for (const id of [1, 2, 3]) await c.start(id)
-  await waitFor(() => c.leader()?.controller.active === true, 'an active controller')
+  await waitFor(() => (c.leader()?.controller.active() ?? null) !== null, 'an active controller')
+  await c.registerBrokers()
   const leader = c.leader()!
   const others = [...c.members.keys()].filter((id) => id !== leader.node.nodeId)
   for (const id of others) c.cut.add(id)
@@ -134,13 +139,14 @@ t.test('no quorum: a change is never answered as done; once the quorum is back a
   let outcome = null
   for (const deadline = Date.now() + 20_000; outcome === null && Date.now() < deadline; ) {
     const m = c.leader()
-    if (m === undefined || !m.controller.active) {
+    if (m === undefined || m.controller.active() === null) {
       await new Promise((resolve) => setTimeout(resolve, 20))
       continue
     }
     outcome = (await m.admin.createTopics(create('maybe'), 2_000).catch(() => [null]))[0]
   }
   t.ok(outcome !== null && (outcome.error === null || outcome.error.code === ErrorCode.TOPIC_ALREADY_EXISTS), 'success, or it had committed after all')
+  for (const m of c.members.values()) await waitFor(() => m.node.image.topic('maybe') !== undefined, `node ${m.node.nodeId} to have the topic`)
   const ids = new Set([...c.members.values()].map((m) => m.node.image.topic('maybe')?.id))
   t.equal(ids.size, 1, 'one topic id')
 })

@@ -36,13 +36,13 @@ async function controllerNode(t: Test, nodeId: number, port = 0): Promise<Contro
 }
 
 /** Node 1 with a channel to whichever node `controller.id` names. */
-async function sender(t: Test, peers: readonly ControllerNode[], extra: ReadonlyMap<number, string> = new Map()) {
+async function sender(t: Test, peers: readonly ControllerNode[], extra: ReadonlyMap<number, string> = new Map(), contacts?: readonly number[]) {
   const controller: { id: number | null } = { id: null }
   const own = await controllerNode(t, 1)
   own.node.transport.setPeers(new Map([...peers.map((p): [number, string] => [p.node.nodeId, p.node.url]), ...extra]))
   const apis = new Map<RequestApiName, ApiHandler>([['metadata', async (_r, scope) => ({ metadata: { controllerId: 1, clusterId: `local, peer ${scope.peer}` } })]])
   const channel = new ControllerChannel({
-    self: 1, controllerId: () => controller.id, peers: own.node.transport, local: localController(apis, 1, new ReadBufferPool()), log: own.node.log,
+    self: 1, controllerId: () => controller.id, contacts: contacts && (() => contacts), peers: own.node.transport, local: localController(apis, 1, new ReadBufferPool()), log: own.node.log,
   })
   t.teardown(() => channel.close())
   return { controller, channel, own }
@@ -113,6 +113,22 @@ t.test('no controller known: the channel waits for one, and answers REQUEST_TIME
   t.equal(errorName(answer.error?.code ?? 0), 'REQUEST_TIMED_OUT')
   t.match(answer.error?.message, /within 600 ms \(0 attempts; last: no active controller is known/)
   t.ok(tookMs >= 590 && tookMs < 1_500, `at the deadline (${tookMs} ms)`)
+})
+
+t.test('no controller known, with contacts: they are asked in turn (never this node) until one answers or a controller is named', async (t) => {
+  const [two, three] = [await controllerNode(t, 2), await controllerNode(t, 3)]
+  const { controller, channel } = await sender(t, [two, three], new Map(), [1, 2, 3])
+  two.mode = 'notController'
+  t.equal(answeredBy(await channel.send('metadata', {}, 5_000)), 3, 'node 2 refused, node 3 answered')
+  t.same([two.got, three.got], [[1], [1]], 'each contact asked once, in turn')
+
+  three.mode = 'notController'
+  setTimeout(() => {
+    controller.id = 2
+    two.mode = 'answer'
+  }, 300)
+  t.equal(answeredBy(await channel.send('metadata', {}, 5_000)), 2, 'the contacts refuse until the quorum names node 2')
+  t.ok(three.got.length >= 2, `node 3 was asked meanwhile (${three.got.length} times)`)
 })
 
 t.test('an unreachable controller: retried until the deadline, then REQUEST_TIMED_OUT naming the last failure', async (t) => {

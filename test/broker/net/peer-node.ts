@@ -109,7 +109,7 @@ export async function startPeerNode(o: PeerNodeOptions): Promise<PeerNode> {
   const directory = new NodeDirectory(o.nodeId, listener.url, undefined)
   const apis = apiTable({
     brokerId: o.nodeId, clusterId: o.clusterId, url: listener.url, limits, admin, partitions: replicas,
-    cluster: new ClusterView(metadata, directory), quorum: new MetadataQuorum(metadata, directory), codec, membership: o.membership,
+    cluster: new ClusterView(metadata), quorum: new MetadataQuorum(metadata, directory), codec, membership: o.membership,
     raft: {
       receive: (from, frames) => {
         raftRequests++
