@@ -30,7 +30,7 @@ import { openDataDir, type DataDir } from './data-dir.js'
 import { jsonLogger, type Logger } from './log.js'
 import type { Membership } from './api/broker-registration.js'
 import { apiTable, type ApiTable } from './net/api-table.js'
-import { ControllerChannel, localController } from './net/controller-channel.js'
+import { ControllerChannel, localController, type LocalController } from './net/controller-channel.js'
 import { listen, type Listener } from './net/listener.js'
 import { PeerTransport } from './net/peer-transport.js'
 import { ReadBufferPool } from './partition/read-buffers.js'
@@ -119,19 +119,10 @@ export class Broker {
         if (legacyTopics !== null) await upgradeLegacyTopics(fs, config.dataDir, legacyTopics, node, controller, log)
       }
 
-      const service = new MembershipService({ controller, log })
       const readBuffers = new ReadBufferPool()
       let apis: ApiTable | null = null
-      const channel = new ControllerChannel({
-        self: config.brokerId, controllerId: () => node.controllerId, contacts: () => node.voters, peers, log,
-        local: (request) => localController(apis!, config.brokerId, readBuffers)(request),
-      })
-      const lifecycle = new BrokerLifecycle({
-        identity: { brokerId: config.brokerId, url: directory.urlOf(config.brokerId)!, rack: '', directoryId: dataDir.identity.directoryId },
-        controller: channel, metadataOffset: () => node.imageOffset, log,
-        heartbeatIntervalMs: config.brokerHeartbeatIntervalMs, leaseMs: config.brokerSessionTimeoutMs,
-      })
-      membership = { service, channel, lifecycle }
+      membership = membershipParts(config, dataDir.identity.directoryId, node, controller, directory, peers, () => localController(apis!, config.brokerId, readBuffers), log)
+      const { service, channel, lifecycle } = membership
 
       const manager = new ReplicaManager(config.dataDir, config.brokerId, config.tickMs, config.logCleanupIntervalMs, log, fs, send)
       replicas = manager
@@ -247,6 +238,26 @@ function learningUrls(service: MembershipService, directory: NodeDirectory): Mem
     },
     heartbeat: (req) => service.heartbeat(req),
   }
+}
+
+/**
+ * This broker's membership, not started: the service it runs should it be the controller, and
+ * its lifecycle, which registers and heartbeats through the channel to whichever node is the
+ * controller (`local()`: its own API table, for when that is this node).
+ */
+function membershipParts(
+  config: BrokerConfig, directoryId: string, node: MetadataNode, controller: ActiveController, directory: NodeDirectory, peers: PeerTransport,
+  local: () => LocalController, log: Logger,
+): MembershipParts {
+  const channel = new ControllerChannel({
+    self: config.brokerId, controllerId: () => node.controllerId, contacts: () => node.voters, peers, log, local: (request) => local()(request),
+  })
+  const lifecycle = new BrokerLifecycle({
+    identity: { brokerId: config.brokerId, url: directory.urlOf(config.brokerId)!, rack: '', directoryId },
+    controller: channel, metadataOffset: () => node.imageOffset, log,
+    heartbeatIntervalMs: config.brokerHeartbeatIntervalMs, leaseMs: config.brokerSessionTimeoutMs,
+  })
+  return { service: new MembershipService({ controller, log }), channel, lifecycle }
 }
 
 function stopMembership(m: MembershipParts): void {

@@ -3,7 +3,8 @@
 // node's own handler when it is the controller. It is sent again — to whichever node is named
 // then, after a short doubling back-off — when the answer is NOT_CONTROLLER, when the peer is
 // unreachable or the connection is lost, and at once when the quorum names another controller
-// while the request waits (a controller stopped without closing its connections never answers).
+// while the request waits (a controller stopped without closing its connections never answers)
+// or while it backs off (a new controller is worth asking now, not a back-off later).
 // All of it within the caller's deadline, past which the answer is REQUEST_TIMED_OUT: the outcome
 // is then unknown, as a request lost with a dying controller may still commit under the next.
 // While no controller is known, requests go to the `contacts` (the quorum's voters) in turn: a
@@ -109,7 +110,7 @@ export class ControllerChannel {
         last = 'no active controller is known (an election may be under way)'
       }
       failures++
-      await this.pause(Math.min(backoffMs(failures), deadline - Date.now()))
+      await this.pause(Math.min(backoffMs(failures), deadline - Date.now()), target)
     }
     this.timedOut++
     const message = `no answer from the active controller within ${timeoutMs} ms (${attempts} attempt${attempts === 1 ? '' : 's'}; last: ${last}); the ${api} request may or may not have been carried out`
@@ -177,13 +178,19 @@ export class ControllerChannel {
     }
   }
 
-  private pause(ms: number): Promise<void> {
+  /** Waits out a back-off, ended early by close or by the quorum naming a controller other than `tried` (a new one is worth asking at once). */
+  private pause(ms: number, tried: NodeId | null): Promise<void> {
     if (ms <= 0 || this.closing.signal.aborted) return Promise.resolve()
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms)
+      const watch = setInterval(() => {
+        const now = this.o.controllerId()
+        if (now !== null && now !== tried) done()
+      }, CONTROLLER_WATCH_INTERVAL_MS)
       const signal = this.closing.signal
       function done() {
         clearTimeout(timer)
+        clearInterval(watch)
         signal.removeEventListener('abort', done)
         resolve()
       }

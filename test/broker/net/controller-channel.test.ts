@@ -88,6 +88,20 @@ t.test('a controller that dies with the request in flight: the request is answer
   t.same(three.got, [1])
 })
 
+t.test('a request backing off from an unreachable controller goes to a newly named one at once, not after its back-off', async (t) => {
+  const port = await freePort()
+  const three = await controllerNode(t, 3)
+  const { controller, channel } = await sender(t, [three], new Map([[2, `ws://127.0.0.1:${port}/`]]))
+  controller.id = 2
+  const answer = channel.send('metadata', {}, 10_000)
+  // Five failed tries back off 50 + 100 + 200 + 400 + 800 ms: the next pause is a whole second.
+  await waitFor(() => channel.stats().retries >= 5, 'five retries at the unreachable node 2', 5_000)
+  const namedAt = Date.now()
+  controller.id = 3
+  t.equal(answeredBy(await answer), 3)
+  t.ok(Date.now() - namedAt < 600, `answered ${Date.now() - namedAt} ms after node 3 was named (the back-off was up to 1,000 ms)`)
+})
+
 t.test('a controller that stops answering but keeps its connection: the request moves to the next one named', async (t) => {
   const [two, three] = [await controllerNode(t, 2), await controllerNode(t, 3)]
   const { controller, channel } = await sender(t, [two, three])

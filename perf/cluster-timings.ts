@@ -1,0 +1,143 @@
+// Cluster timings with real broker processes on loopback (issue 17's figures). Run it under the
+// process-test lock on a shared machine: flock /tmp/bitacora-process-tests.lock npx tsx ...
+//
+//   up        ./cluster.sh up 3 until it says ready (a controller elected, every broker
+//             registered and unfenced), wall time; each run on a fresh cluster directory
+//   failover  SIGKILL of the active controller -> the next successful CreateTopics, sent to a
+//             survivor (which forwards it to whichever node is the controller); the killed node
+//             is restarted and the cluster ready again before the next round
+//   idle      CPU seconds (user + system, /proc/PID/stat) of each broker process of a 3-node
+//             cluster with no topics, over an idle window after it is ready
+//
+//   npx tsx perf/cluster-timings.ts [--only up|failover|idle] [--up-runs 3] [--failovers 10] [--idle-seconds 60]
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { ProcessCluster, until } from '../test/integration/quorum-nodes.js'
+
+const args = new Map<string, string>()
+for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1])
+const ONLY = args.get('only')
+const UP_RUNS = Number(args.get('up-runs') ?? 3)
+const FAILOVERS = Number(args.get('failovers') ?? 10)
+const IDLE_SECONDS = Number(args.get('idle-seconds') ?? 60)
+const ROOT = new URL('../', import.meta.url).pathname
+/** Clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ: 100 on Linux). */
+const USER_HZ = 100
+
+/** Teardown callbacks, run in reverse at the end (ProcessCluster registers its processes here). */
+class Teardowns {
+  private readonly fns: Array<() => unknown> = []
+  teardown(fn: () => unknown): void {
+    this.fns.push(fn)
+  }
+  async run(): Promise<void> {
+    for (const fn of this.fns.reverse()) await fn()
+  }
+}
+
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+function cluster(script: string[], env: NodeJS.ProcessEnv): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('bash', [join(ROOT, 'cluster.sh'), ...script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    child.once('exit', (status) => resolve({ status, stdout, stderr }))
+  })
+}
+
+async function upTimes(): Promise<void> {
+  const times: number[] = []
+  for (let run = 1; run <= UP_RUNS; run++) {
+    const dir = mkdtempSync(join(tmpdir(), 'bitacora-up-'))
+    const [base] = await consecutiveFreePorts(3)
+    const env = { ...process.env, BITACORA_CLUSTER_DIR: dir, BITACORA_BASE_PORT: String(base) }
+    try {
+      const started = Date.now()
+      const up = await cluster(['up', '3'], env)
+      const ms = Date.now() - started
+      if (up.status !== 0) throw new Error(`cluster.sh up failed: ${up.stderr}`)
+      times.push(ms)
+      console.log(`up run ${run}: ready in ${ms} ms`)
+    } finally {
+      await cluster(['down'], env)
+      rmSync(dir, { recursive: true, force: true })
+    }
+  }
+  console.log(`up: median ${median(times)} ms, worst ${Math.max(...times)} ms (${UP_RUNS} runs)`)
+}
+
+/** A base port whose next `n` ports are free now. */
+async function consecutiveFreePorts(n: number): Promise<number[]> {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const base = 20_000 + Math.floor(Math.random() * 40_000)
+    const ports = Array.from({ length: n }, (_, i) => base + i)
+    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return ports
+  }
+  throw new Error(`no ${n} consecutive free ports`)
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer()
+    s.once('error', () => resolve(false))
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
+  })
+}
+
+async function failovers(): Promise<void> {
+  const t = new Teardowns()
+  try {
+    const c = await ProcessCluster.create(t, [1, 2, 3])
+    await c.startAll()
+    const times: number[] = []
+    for (let round = 1; round <= FAILOVERS; round++) {
+      const controller = await c.controller([1, 2, 3])
+      const survivor = c.ids.find((id) => id !== controller)!
+      const killedAt = Date.now()
+      await c.stop(controller, 'SIGKILL')
+      await until('a create through a survivor', async () => {
+        const r = await c.createTopic(survivor, `after-failover-${round}`)
+        return r.error == null
+      }, 60_000)
+      const ms = Date.now() - killedAt
+      times.push(ms)
+      console.log(`failover ${round}: node ${controller} killed, next successful CreateTopics (through node ${survivor}) after ${ms} ms`)
+      await c.start(controller)
+      await c.ready()
+    }
+    console.log(`failover: median ${median(times)} ms, worst ${Math.max(...times)} ms (${FAILOVERS} rounds)`)
+  } finally {
+    await t.run()
+  }
+}
+
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / USER_HZ // utime, stime: fields 14 and 15 of stat
+}
+
+async function idle(): Promise<void> {
+  const t = new Teardowns()
+  try {
+    const c = await ProcessCluster.create(t, [1, 2, 3])
+    await c.startAll()
+    await new Promise((resolve) => setTimeout(resolve, 5_000)) // past the start's JIT and first snapshots
+    const pids = c.ids.map((id) => [id, c.processes.get(id)!.child.pid!] as const)
+    const before = pids.map(([, pid]) => cpuSeconds(pid))
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000))
+    const used = pids.map(([id, pid], i) => [id, cpuSeconds(pid) - before[i]] as const)
+    for (const [id, s] of used) console.log(`idle: node ${id} used ${s.toFixed(2)} CPU s in ${IDLE_SECONDS} s (${((s / IDLE_SECONDS) * 100).toFixed(1)} % of a core)`)
+  } finally {
+    await t.run()
+  }
+}
+
+if (ONLY === undefined || ONLY === 'up') await upTimes()
+if (ONLY === undefined || ONLY === 'failover') await failovers()
+if (ONLY === undefined || ONLY === 'idle') await idle()
