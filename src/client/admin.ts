@@ -6,11 +6,12 @@
 import { bitacora } from '../protocol/index.js'
 import { RetryPolicy, type RetryOptions } from './backoff.js'
 import type { Cluster } from './cluster.js'
-import { Deadline, EXPIRED, giveUp } from './deadline.js'
-import { BitacoraError, ClientError, errorFromWire, isErrorCode, isRetriableError } from './errors.js'
+import { Deadline } from './deadline.js'
+import { BitacoraError, errorFromWire, isErrorCode, isRetriableError } from './errors.js'
 import { API_TIMEOUT_MS_DEFAULT } from './limits.js'
 import { EARLIEST, LATEST, listOffsets, type OffsetAnswer } from './offsets.js'
 import { QuorumAdmin, type QuorumDescription } from './quorum-admin.js'
+import { retryUntil } from './retry-until.js'
 import { Sleeper } from './sleep.js'
 import { TopicRouter } from './topic-router.js'
 import type { ApiName } from '../protocol/index.js'
@@ -173,25 +174,10 @@ export class Admin {
     this.sleeper.wakeAll()
   }
 
-  private async call<K extends ApiName>(api: K, body: RequestBody<K>): Promise<ResponseBody<K>> {
+  private call<K extends ApiName>(api: K, body: RequestBody<K>): Promise<ResponseBody<K>> {
     const deadline = Deadline.after(this.apiTimeoutMs, 'apiTimeoutMs', this.cluster.now())
-    let last: unknown
-    for (let failures = 1; ; failures++) {
-      if (this.closed) throw new ClientError('CLIENT_CLOSED', `admin closed during ${api}`)
-      let result: ResponseBody<K> | typeof EXPIRED
-      try {
-        result = await deadline.race(this.attempt(api, body), this.cluster.now())
-      } catch (err) {
-        if (!isRetriableError(err)) throw err
-        last = err
-        const delay = this.retry.nextDelayMs(err, failures, this.cluster.now(), deadline.at)
-        if (delay === null) throw giveUp(api, `(${failures} attempts, ${deadline.bound})`, err)
-        await this.sleeper.sleep(delay)
-        continue
-      }
-      if (result === EXPIRED) throw deadline.expired(api, last)
-      return result
-    }
+    const loop = { now: () => this.cluster.now(), retry: this.retry, sleeper: this.sleeper, isClosed: () => this.closed }
+    return retryUntil(loop, api, deadline, isRetriableError, () => this.attempt(api, body))
   }
 
   private async attempt<K extends ApiName>(api: K, body: RequestBody<K>): Promise<ResponseBody<K>> {

@@ -12,9 +12,10 @@ import type { bitacora } from '../protocol/index.js'
 import type { RetryPolicy } from './backoff.js'
 import type { Broker } from './broker.js'
 import type { Cluster } from './cluster.js'
-import { Deadline, EXPIRED, giveUp } from './deadline.js'
+import { Deadline } from './deadline.js'
 import { BitacoraError, ClientError, isErrorCode, isRetriableError } from './errors.js'
 import { ADD_VOTER_TIMEOUT_MS_DEFAULT, intOption } from './limits.js'
+import { retryUntil } from './retry-until.js'
 import type { Sleeper } from './sleep.js'
 
 export interface QuorumReplica {
@@ -126,24 +127,9 @@ export class QuorumAdmin {
     }
   }
 
-  private async run<T>(what: string, deadline: Deadline, retriable: (err: unknown) => boolean, attempt: () => Promise<T>): Promise<T> {
-    let last: unknown
-    for (let failures = 1; ; failures++) {
-      if (this.isClosed()) throw new ClientError('CLIENT_CLOSED', `admin closed during ${what}`)
-      let result: T | typeof EXPIRED
-      try {
-        result = await deadline.race(attempt(), this.cluster.now())
-      } catch (err) {
-        if (!retriable(err)) throw err
-        last = err
-        const delay = this.retry.nextDelayMs(err, failures, this.cluster.now(), deadline.at)
-        if (delay === null) throw giveUp(what, `(${failures} attempts, ${deadline.bound})`, err)
-        await this.sleeper.sleep(delay)
-        continue
-      }
-      if (result === EXPIRED) throw deadline.expired(what, last)
-      return result
-    }
+  private run<T>(what: string, deadline: Deadline, retriable: (err: unknown) => boolean, attempt: () => Promise<T>): Promise<T> {
+    const loop = { now: () => this.cluster.now(), retry: this.retry, sleeper: this.sleeper, isClosed: this.isClosed }
+    return retryUntil(loop, what, deadline, retriable, attempt)
   }
 }
 
