@@ -44,14 +44,18 @@ const IO_IMPORTS = /^(node:)?(fs|fs\/promises|net|tls|http|https|ws|timers|timer
 const AMBIENT_CALLS = /\bDate\b|Math\.random|setTimeout|setInterval|setImmediate|performance\.now|process\.hrtime/
 /** Storage modules a pure core may import: constants, and the leader-epoch cache (pure, shared with the log). */
 const PURE_STORAGE_MODULES = new Set(['storage/limits.ts', 'storage/epoch-cache.ts'])
-/** The controller's decisions: pure like the cores, beside the shell that does their I/O. */
-const PURE_CONTROLLER_MODULES = new Set(
-  ['state', 'membership', 'topic-decisions', 'placement', 'reports', 'limits', 'lifecycle-state'].map((f) => `broker/controller/${f}.ts`),
-)
+/** The control plane's decisions (broker/controller/decisions/): pure like the cores, beside the shells that do their I/O. */
+const isPureController = (rel: string) => rel.startsWith('broker/controller/decisions/')
+/** Inside the controller: each folder and the folders it may import from (every node's side never needs the active controller's). */
+const CONTROLLER_MAY_IMPORT: Record<string, readonly string[]> = {
+  decisions: [],
+  node: ['decisions'],
+  active: ['decisions', 'node'],
+}
 
 /** Why a pure controller module may not import `to` (src-relative), or null. */
 function pureControllerImportProblem(to: string): string | null {
-  const pure = PURE_CONTROLLER_MODULES.has(to) || /^(metadata|protocol)\//.test(to) || to === 'raft/limits.ts'
+  const pure = isPureController(to) || /^(metadata|protocol)\//.test(to) || to === 'raft/limits.ts'
   return pure ? null : `imports ${to} (the controller's decisions are pure: metadata, protocol, raft/limits and each other only)`
 }
 
@@ -84,7 +88,7 @@ for (const f of all) {
   for (const spec of importsOf(f.abs)) {
     const to = target(f.abs, spec)
     if (to === null) {
-      if ((DETERMINISTIC.includes(folder) || PURE_CONTROLLER_MODULES.has(f.rel)) && IO_IMPORTS.test(spec)) problems.push(`imports ${spec} (a pure core or the simulator does no I/O)`)
+      if ((DETERMINISTIC.includes(folder) || isPureController(f.rel)) && IO_IMPORTS.test(spec)) problems.push(`imports ${spec} (a pure core or the simulator does no I/O)`)
       if (folder === 'client' && spec.startsWith('node:') && !f.rel.endsWith('client/node.ts')) problems.push(`imports ${spec} (the client bundles for browsers)`)
       continue
     }
@@ -92,16 +96,21 @@ for (const f of all) {
     if (toFolder !== folder && !MAY_IMPORT[folder]?.includes(toFolder)) problems.push(`imports ${to} (${folder} may not use ${toFolder})`)
     if (['raft', 'metadata'].includes(folder) && toFolder === 'storage' && !PURE_STORAGE_MODULES.has(to)) problems.push(`imports ${to} (a pure core may use only pure storage modules)`)
     if (folder === 'sim' && toFolder === 'broker' && !SIM_BROKER_MODULES.test(to)) problems.push(`imports ${to} (the simulator uses only broker/partition)`)
-    if (PURE_CONTROLLER_MODULES.has(f.rel)) {
+    if (isPureController(f.rel)) {
       const problem = pureControllerImportProblem(to)
       if (problem) problems.push(problem)
+    }
+    const fromControllerPart = folder === 'broker' && sub === 'controller' ? f.rel.split('/')[2] : null
+    const toControllerPart = toFolder === 'broker' && toSub === 'controller' ? to.split('/')[2] : null
+    if (fromControllerPart && toControllerPart && toControllerPart !== fromControllerPart && !CONTROLLER_MAY_IMPORT[fromControllerPart]?.includes(toControllerPart)) {
+      problems.push(`imports ${to} (broker/controller/${fromControllerPart} may not use broker/controller/${toControllerPart})`)
     }
     const fromBrokerSub = folder === 'broker' && sub in BROKER_MAY_IMPORT ? sub : null
     if (fromBrokerSub && toFolder === 'broker' && toSub in BROKER_MAY_IMPORT && toSub !== fromBrokerSub && !BROKER_MAY_IMPORT[fromBrokerSub].includes(toSub)) {
       problems.push(`imports ${to} (broker/${fromBrokerSub} may not use broker/${toSub})`)
     }
   }
-  if ((DETERMINISTIC.includes(folder) || PURE_CONTROLLER_MODULES.has(f.rel)) && !AMBIENT_EXEMPT.has(f.rel)) {
+  if ((DETERMINISTIC.includes(folder) || isPureController(f.rel)) && !AMBIENT_EXEMPT.has(f.rel)) {
     const ambient = AMBIENT_CALLS.exec(withoutComments(readFileSync(f.abs, 'utf8')))
     if (ambient) problems.push(`uses ${ambient[0]} (clock and randomness are injected into a pure core and the simulator)`)
   }
@@ -116,8 +125,11 @@ t.test('the check catches what it is for', async (t) => {
   t.notOk(MAY_IMPORT.raft.includes('broker'), 'raft may not import the broker')
   t.notOk(Object.values(MAY_IMPORT).some((allowed) => allowed.includes('sim')), 'nothing imports the simulator')
   t.ok(SIM_BROKER_MODULES.test('broker/partition/replica.ts') && !SIM_BROKER_MODULES.test('broker/net/listener.ts'))
-  for (const rel of PURE_CONTROLLER_MODULES) t.ok(all.some((f) => f.rel === rel), `${rel} exists (the pure list names real files)`)
-  t.match(pureControllerImportProblem('broker/controller/topic-admin.ts'), /are pure/, 'the one-node admin does I/O: not for a pure decision')
+  t.ok(all.filter((f) => isPureController(f.rel)).length >= 7, 'the pure decisions are where the rule looks')
+  for (const f of all.filter((f) => f.rel.startsWith('broker/controller/'))) {
+    t.ok(f.rel.split('/')[2] in CONTROLLER_MAY_IMPORT, `${f.rel} is in a controller folder the layering knows`)
+  }
+  t.match(pureControllerImportProblem('broker/controller/active/topic-admin.ts'), /are pure/, 'the one-node admin does I/O: not for a pure decision')
   t.match(pureControllerImportProblem('storage/index.ts'), /are pure/)
   t.equal(pureControllerImportProblem('metadata/image.ts'), null)
 })

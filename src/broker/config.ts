@@ -5,8 +5,8 @@
 import { readFileSync } from 'node:fs'
 import {
   BROKER_LEASE_MS_DEFAULT, BROKER_LEASE_MS_MIN, HEARTBEAT_INTERVAL_MS_DEFAULT, HEARTBEAT_INTERVAL_MS_MIN,
-} from './controller/limits.js'
-import { parseControllerVoters, type ControllerVoter } from './controller/voter-list.js'
+} from './controller/decisions/limits.js'
+import { parseControllerVoters, type ControllerVoter } from './controller/node/voter-list.js'
 import { DEFAULT_LIMITS, type BrokerLimits } from './limits.js'
 import { SNAPSHOT_EVERY_RECORDS_DEFAULT } from './partition/limits.js'
 

@@ -3,7 +3,7 @@
 // the answer is the voter set then in force. A node that does not catch up in time is refused
 // (REQUEST_TIMED_OUT) and the quorum goes on without it.
 import { bitacora, ErrorCode, wireError } from '../../protocol/index.js'
-import type { ControllerQuorum } from '../controller/quorum.js'
+import type { ControllerQuorum } from '../controller/node/quorum.js'
 import { ADD_VOTER_TIMEOUT_MS_DEFAULT, ADD_VOTER_TIMEOUT_MS_MAX } from '../limits.js'
 import { quorumRefusal } from './quorum-refusal.js'
 

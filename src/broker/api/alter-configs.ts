@@ -3,8 +3,8 @@
 // knows — its frame limit — is checked first. Elsewhere the request fails whole with
 // NOT_CONTROLLER (clients' requests are forwarded: forward-admin.ts).
 import { bitacora, ErrorCode, wireError } from '../../protocol/index.js'
-import { ADMIN_COMMIT_TIMEOUT_MS_DEFAULT } from '../controller/limits.js'
-import { ControllerRequestError, type ConfigChange, type TopicAdmin } from '../controller/topic-admin.js'
+import { ADMIN_COMMIT_TIMEOUT_MS_DEFAULT } from '../controller/decisions/limits.js'
+import { ControllerRequestError, type ConfigChange, type TopicAdmin } from '../controller/active/topic-admin.js'
 import { isWireError, resolveTopicResource } from './config-resource.js'
 import { topicLimitProblem, type TopicLimits } from './topic-limits.js'
 

@@ -1,10 +1,10 @@
 // BrokerRegistration (Request 31): a broker of the cluster registers with the active controller
-// (controller/membership-service.ts), which answers once the registration is committed. Only on
+// (controller/active/membership-service.ts), which answers once the registration is committed. Only on
 // a peer connection, and only for the node that connection's handshake proved: no client, and
 // no broker for another.
 import { UUID_BYTES, uuidHex } from '../../metadata/uuid.js'
 import { ErrorCode, wireError, type bitacora, type ResponseProps } from '../../protocol/index.js'
-import type { MembershipResult, MembershipService } from '../controller/membership-service.js'
+import type { MembershipResult, MembershipService } from '../controller/active/membership-service.js'
 
 /** What the membership APIs use of the controller. */
 export type Membership = Pick<MembershipService, 'register' | 'heartbeat'>

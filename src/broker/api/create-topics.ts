@@ -5,7 +5,7 @@
 // requests reach the controller through forward-admin.ts.
 import { checkTopicConfigs, type TopicConfigs } from '../../metadata/topic-config.js'
 import { bitacora, ErrorCode, wireError } from '../../protocol/index.js'
-import { ControllerRequestError, type CreatableTopic, type TopicAdmin, type TopicOutcome } from '../controller/topic-admin.js'
+import { ControllerRequestError, type CreatableTopic, type TopicAdmin, type TopicOutcome } from '../controller/active/topic-admin.js'
 import { ADMIN_TIMEOUT_MS_MAX, CREATE_READY_TIMEOUT_MS, type BrokerLimits } from '../limits.js'
 import type { PartitionLookup } from '../partition/replica-manager.js'
 import { topicIdBytes } from './topic-id.js'

@@ -2,8 +2,8 @@
 // log before the answer; this broker's partitions of it are deleted by then). Elsewhere the
 // request fails whole with NOT_CONTROLLER (clients' requests are forwarded: forward-admin.ts).
 import { bitacora, ErrorCode, wireError } from '../../protocol/index.js'
-import { ControllerRequestError, type TopicAdmin } from '../controller/topic-admin.js'
-import { ADMIN_COMMIT_TIMEOUT_MS_DEFAULT } from '../controller/limits.js'
+import { ControllerRequestError, type TopicAdmin } from '../controller/active/topic-admin.js'
+import { ADMIN_COMMIT_TIMEOUT_MS_DEFAULT } from '../controller/decisions/limits.js'
 import { adminTimeoutMs } from './create-topics.js'
 import { topicIdBytes } from './topic-id.js'
 

@@ -5,7 +5,7 @@
 // positions (elsewhere they are -1), so a client wanting them asks the leader it names.
 import type { BrokerImage } from '../../metadata/image.js'
 import type { bitacora } from '../../protocol/index.js'
-import type { ControllerQuorum, QuorumReplicaStatus } from '../controller/quorum.js'
+import type { ControllerQuorum, QuorumReplicaStatus } from '../controller/node/quorum.js'
 
 export interface DescribeQuorumDeps {
   readonly clusterId: string

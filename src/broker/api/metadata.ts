@@ -3,7 +3,7 @@
 // broker hosts, its own Raft state wins when its leader epoch is newer than the image's.
 import type { PartitionImage } from '../../metadata/image.js'
 import { bitacora, ErrorCode, wireError } from '../../protocol/index.js'
-import type { ClusterView } from '../controller/cluster-view.js'
+import type { ClusterView } from '../controller/node/cluster-view.js'
 import type { PartitionReplica } from '../partition/replica.js'
 import type { PartitionLookup } from '../partition/replica-manager.js'
 import { topicIdBytes } from './topic-id.js'

@@ -2,7 +2,7 @@
 // quorum's own refusal (QuorumError) with its code and message. These
 // responses have no error field of their own, so the refusal is the response's top-level error.
 import { bitacora, ErrorCode, wireError } from '../../protocol/index.js'
-import { QuorumError, type ControllerQuorum } from '../controller/quorum.js'
+import { QuorumError, type ControllerQuorum } from '../controller/node/quorum.js'
 
 /**
  * The wire error for a QuorumError: its code and message; for NOT_CONTROLLER, the message also

@@ -2,7 +2,7 @@
 // the active controller does it; removing the last voter is refused. The answer is the voter
 // set then in force.
 import { bitacora, ErrorCode, wireError } from '../../protocol/index.js'
-import type { ControllerQuorum } from '../controller/quorum.js'
+import type { ControllerQuorum } from '../controller/node/quorum.js'
 import { quorumRefusal } from './quorum-refusal.js'
 
 export async function removeVoter(

@@ -20,9 +20,9 @@ import { listOffsets } from '../api/list-offsets.js'
 import { metadata } from '../api/metadata.js'
 import { produce } from '../api/produce.js'
 import { removeVoter } from '../api/remove-voter.js'
-import type { ClusterView } from '../controller/cluster-view.js'
-import type { ControllerQuorum } from '../controller/quorum.js'
-import { ControllerRequestError, type TopicAdmin } from '../controller/topic-admin.js'
+import type { ClusterView } from '../controller/node/cluster-view.js'
+import type { ControllerQuorum } from '../controller/node/quorum.js'
+import { ControllerRequestError, type TopicAdmin } from '../controller/active/topic-admin.js'
 import type { BrokerLimits } from '../limits.js'
 import type { AppendOrder } from '../partition/append-order.js'
 import type { ReadLease } from '../partition/read-buffers.js'
@@ -59,7 +59,7 @@ export interface BrokerParts {
   readonly codec: Codec
   /** Where raft frames from peer brokers go (net/peer-transport.ts); unset, the broker serves no `raft` API. */
   readonly raft?: RaftReceiver
-  /** Broker registrations and heartbeats (controller/membership-service.ts); unset, the broker serves neither API. */
+  /** Broker registrations and heartbeats (controller/active/membership-service.ts); unset, the broker serves neither API. */
   readonly membership?: Membership
   /** Where clients' admin requests go (the controller channel); unset, they run on this node, as a peer's do. */
   readonly toController?: ToController

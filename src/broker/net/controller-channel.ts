@@ -12,7 +12,7 @@
 // they can send once they know where it listens — and its registration, answered NOT_CONTROLLER
 // by a voter that does not lead, tells that voter.
 //
-// Generic over the Request oneof: registration and heartbeats (controller/lifecycle.ts) and the
+// Generic over the Request oneof: registration and heartbeats (controller/node/lifecycle.ts) and the
 // admin requests any node forwards. `send` always resolves with a Response: the controller's
 // answer (any error but NOT_CONTROLLER is the caller's to read), or an error saying why none
 // came. It never rejects.

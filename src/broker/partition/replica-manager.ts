@@ -5,7 +5,7 @@
 // newest image winning when several arrive meanwhile. A topic deleted and re-created under the
 // same name has a new id, so its partitions never meet the old ones' data. It ticks the
 // replicas' Raft cores on one timer and cleans their logs on another. It carries the broker's
-// fence (controller/lifecycle.ts) to every data replica, those opened later included: a fenced
+// fence (controller/node/lifecycle.ts) to every data replica, those opened later included: a fenced
 // broker leads no data partition and campaigns for none (the metadata log is not here, and is
 // never fenced).
 import { join } from 'node:path'

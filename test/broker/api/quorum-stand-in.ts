@@ -3,7 +3,7 @@
 // Raft underneath. A voter set, a leader, observers with their lag; add-voter waits for the
 // node to catch up as an observer (`catchUp`) within its time; one change at a time; the last
 // voter cannot go; a node that is not the leader refuses changes with NOT_CONTROLLER.
-import { QuorumError, type ControllerQuorum, type QuorumReplicaStatus, type QuorumStatus } from '../../../src/broker/controller/quorum.js'
+import { QuorumError, type ControllerQuorum, type QuorumReplicaStatus, type QuorumStatus } from '../../../src/broker/controller/node/quorum.js'
 import type { NodeId } from '../../../src/raft/types.js'
 
 export interface StandInOptions {

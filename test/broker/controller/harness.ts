@@ -20,10 +20,10 @@
 // Every command takes at=MS (the clock moves forward to MS first).
 import { MetadataImage, type MetadataRecord } from '../../../src/metadata/image.js'
 import { formatImage, formatRecord } from '../../../src/metadata/format.js'
-import { expireLeases, heartbeat, register } from '../../../src/broker/controller/membership.js'
-import { allocateProducerIds, reportLeaders, type LeaderReport } from '../../../src/broker/controller/reports.js'
-import { ControllerState, type ControllerConfig, type Decision, type DecisionContext } from '../../../src/broker/controller/state.js'
-import { alterConfigs, createTopics, deleteTopics, type TopicOutcome } from '../../../src/broker/controller/topic-decisions.js'
+import { expireLeases, heartbeat, register } from '../../../src/broker/controller/decisions/membership.js'
+import { allocateProducerIds, reportLeaders, type LeaderReport } from '../../../src/broker/controller/decisions/reports.js'
+import { ControllerState, type ControllerConfig, type Decision, type DecisionContext } from '../../../src/broker/controller/decisions/state.js'
+import { alterConfigs, createTopics, deleteTopics, type TopicOutcome } from '../../../src/broker/controller/decisions/topic-decisions.js'
 import { errorName } from '../../../src/protocol/index.js'
 
 

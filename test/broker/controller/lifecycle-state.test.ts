@@ -1,4 +1,4 @@
-// A broker's lifecycle decisions (src/broker/controller/lifecycle-state.ts) as scenario scripts
+// A broker's lifecycle decisions (src/broker/controller/decisions/lifecycle-state.ts) as scenario scripts
 // in lifecycle-scripts/*.txt, in the manner of the controller's: each command feeds the pure
 // core one input at a time MS and prints what it asked for, then when it next wants to wake.
 // REWRITE=1 regenerates expected outputs after an understood change (review the diff!).
@@ -12,7 +12,7 @@
 import t from 'tap'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { LifecycleState, type LifecycleConfig, type LifecycleOutput } from '../../../src/broker/controller/lifecycle-state.js'
+import { LifecycleState, type LifecycleConfig, type LifecycleOutput } from '../../../src/broker/controller/decisions/lifecycle-state.js'
 import { ErrorCode, errorName, isRetriable } from '../../../src/protocol/index.js'
 import { runScriptFiles } from '../../script-files.js'
 

@@ -5,7 +5,7 @@
 // for what was appended before it; replicas are placed only on registered, unfenced brokers;
 // leases run out into fencing, and a new controller gives fresh ones.
 import t, { type Test } from 'tap'
-import { MembershipService, type MembershipResult } from '../../../src/broker/controller/membership-service.js'
+import { MembershipService, type MembershipResult } from '../../../src/broker/controller/active/membership-service.js'
 import { ErrorCode, errorName } from '../../../src/protocol/index.js'
 import { CONTROLLER_CONFIG, MetadataCluster, type Member } from './metadata-cluster.js'
 import { quietLog, waitFor } from './wait.js'

@@ -5,8 +5,8 @@
 // shortened, never below what 2 shared cores hold: heartbeats every 500 ms, leases of 3 s.
 import t, { type Test } from 'tap'
 import WebSocket from 'ws'
-import { BrokerLifecycle } from '../../../src/broker/controller/lifecycle.js'
-import { MembershipService } from '../../../src/broker/controller/membership-service.js'
+import { BrokerLifecycle } from '../../../src/broker/controller/node/lifecycle.js'
+import { MembershipService } from '../../../src/broker/controller/active/membership-service.js'
 import { ControllerChannel, localController } from '../../../src/broker/net/controller-channel.js'
 import { ReadBufferPool } from '../../../src/broker/partition/read-buffers.js'
 import { uuidBytes } from '../../../src/metadata/uuid.js'

@@ -7,8 +7,8 @@
 // starts from ControllerState.elected. Commits happen a turn after an append (`autoCommit`), or
 // only when the test calls commit().
 import { MetadataImage, type MetadataRecord } from '../../../src/metadata/image.js'
-import type { ControllerLog, Decided } from '../../../src/broker/controller/membership-service.js'
-import { ControllerState, type ControllerConfig, type Decision, type DecisionContext } from '../../../src/broker/controller/state.js'
+import type { ControllerLog, Decided } from '../../../src/broker/controller/active/membership-service.js'
+import { ControllerState, type ControllerConfig, type Decision, type DecisionContext } from '../../../src/broker/controller/decisions/state.js'
 import { ErrorCode } from '../../../src/protocol/index.js'
 
 export const MEMBERSHIP_TEST_CONFIG: ControllerConfig = {

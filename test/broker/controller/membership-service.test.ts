@@ -3,7 +3,7 @@
 // a newly elected controller fences no one before a full lease of its own; a controller that
 // loses its place or cannot commit in time says so.
 import t, { type Test } from 'tap'
-import { MembershipService, type MembershipResult } from '../../../src/broker/controller/membership-service.js'
+import { MembershipService, type MembershipResult } from '../../../src/broker/controller/active/membership-service.js'
 import type { Logger } from '../../../src/broker/log.js'
 import { errorName } from '../../../src/protocol/index.js'
 import { waitFor } from '../net/peer-node.js'

@@ -5,8 +5,8 @@
 // voter list other than the one the log started with is refused before anything opens.
 import t from 'tap'
 import { join } from 'node:path'
-import { METADATA_DIR_NAME } from '../../../src/broker/controller/limits.js'
-import { MetadataNode } from '../../../src/broker/controller/metadata-node.js'
+import { METADATA_DIR_NAME } from '../../../src/broker/controller/decisions/limits.js'
+import { MetadataNode } from '../../../src/broker/controller/node/metadata-node.js'
 import { encodeRecord, encodeSnapshot } from '../../../src/metadata/record-codec.js'
 import type { MetadataRecord } from '../../../src/metadata/image.js'
 import { NodeFileLayer } from '../../../src/storage/index.js'

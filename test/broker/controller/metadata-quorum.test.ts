@@ -3,7 +3,7 @@
 // observer; one that never does times out without holding up the quorum; the last voter is
 // never removed; a restart with the original flags keeps the voter set the log recorded.
 import t from 'tap'
-import { QuorumError } from '../../../src/broker/controller/quorum.js'
+import { QuorumError } from '../../../src/broker/controller/node/quorum.js'
 import { MetadataCluster } from './metadata-cluster.js'
 import { waitFor } from './wait.js'
 

@@ -3,7 +3,7 @@
 // earlier run's registration: a broker restarted on another port registers where it listens now.
 import t from 'tap'
 import { MetadataImage } from '../../../src/metadata/image.js'
-import { NodeDirectory } from '../../../src/broker/controller/node-directory.js'
+import { NodeDirectory } from '../../../src/broker/controller/node/node-directory.js'
 
 const registered = (...brokers: Array<[number, string]>) => MetadataImage.EMPTY.apply(brokers.map(([brokerId, url]) => ({
   type: 'brokerRegistration' as const, brokerId, incarnationId: 'ab'.repeat(16), url, rack: '', directoryId: 'cd'.repeat(16),

@@ -2,7 +2,7 @@
 // evenly, racks spread when there are several.
 import t from 'tap'
 import fc from 'fast-check'
-import { placeReplicas } from '../../../src/broker/controller/placement.js'
+import { placeReplicas } from '../../../src/broker/controller/decisions/placement.js'
 import { MetadataImage } from '../../../src/metadata/image.js'
 import { newTopicRecords } from '../../../src/metadata/records.js'
 

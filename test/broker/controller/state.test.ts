@@ -1,11 +1,11 @@
 // The controller state's bookkeeping, beyond the scenario scripts: pending batches commit in
 // order, the next lease expiry for the shell's timer, and the shell's mistakes caught.
 import t from 'tap'
-import { heartbeat, register } from '../../../src/broker/controller/membership.js'
-import { ControllerAssertionError, ControllerState, type ControllerConfig } from '../../../src/broker/controller/state.js'
-import { alterConfigs, createTopics, deleteTopics } from '../../../src/broker/controller/topic-decisions.js'
-import { reportLeaders } from '../../../src/broker/controller/reports.js'
-import { ADMIN_ITEMS_PER_REQUEST_MAX, LEADER_REPORTS_PER_REQUEST_MAX } from '../../../src/broker/controller/limits.js'
+import { heartbeat, register } from '../../../src/broker/controller/decisions/membership.js'
+import { ControllerAssertionError, ControllerState, type ControllerConfig } from '../../../src/broker/controller/decisions/state.js'
+import { alterConfigs, createTopics, deleteTopics } from '../../../src/broker/controller/decisions/topic-decisions.js'
+import { reportLeaders } from '../../../src/broker/controller/decisions/reports.js'
+import { ADMIN_ITEMS_PER_REQUEST_MAX, LEADER_REPORTS_PER_REQUEST_MAX } from '../../../src/broker/controller/decisions/limits.js'
 import { ErrorCode } from '../../../src/protocol/index.js'
 import { MetadataImage } from '../../../src/metadata/image.js'
 

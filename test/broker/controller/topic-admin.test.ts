@@ -6,7 +6,7 @@
 import t from 'tap'
 import { existsSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
-import { ControllerRequestError } from '../../../src/broker/controller/topic-admin.js'
+import { ControllerRequestError } from '../../../src/broker/controller/active/topic-admin.js'
 import { ErrorCode } from '../../../src/protocol/index.js'
 import { NodeFileLayer } from '../../../src/storage/index.js'
 import { codec, MetadataCluster } from './metadata-cluster.js'

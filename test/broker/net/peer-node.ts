@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
 import { loadCodec } from '../../../src/codec/index.js'
-import { ActiveController } from '../../../src/broker/controller/active-controller.js'
-import { ClusterView } from '../../../src/broker/controller/cluster-view.js'
-import { MetadataNode } from '../../../src/broker/controller/metadata-node.js'
-import { MetadataQuorum } from '../../../src/broker/controller/metadata-quorum.js'
-import { NodeDirectory } from '../../../src/broker/controller/node-directory.js'
-import { TopicAdmin } from '../../../src/broker/controller/topic-admin.js'
+import { ActiveController } from '../../../src/broker/controller/active/active-controller.js'
+import { ClusterView } from '../../../src/broker/controller/node/cluster-view.js'
+import { MetadataNode } from '../../../src/broker/controller/node/metadata-node.js'
+import { MetadataQuorum } from '../../../src/broker/controller/node/metadata-quorum.js'
+import { NodeDirectory } from '../../../src/broker/controller/node/node-directory.js'
+import { TopicAdmin } from '../../../src/broker/controller/active/topic-admin.js'
 import { DEFAULT_LIMITS, type BrokerLimits, type PeerLimits } from '../../../src/broker/limits.js'
 import type { Logger } from '../../../src/broker/log.js'
 import type { Membership } from '../../../src/broker/api/broker-registration.js'
@@ -42,7 +42,7 @@ export interface PeerNodeOptions {
   readonly topics?: ReadonlySet<string>
   /** API handlers added to (or replacing those of) the broker's table. */
   readonly handlers?: ReadonlyMap<RequestApiName, ApiHandler>
-  /** Serves BrokerRegistration and BrokerHeartbeat with this (controller/membership-service.ts). */
+  /** Serves BrokerRegistration and BrokerHeartbeat with this (controller/active/membership-service.ts). */
   readonly membership?: Membership
 }
 

@@ -7,7 +7,7 @@
 // apart. So a topic's leaders and replicas spread evenly (within one) over the brokers and racks
 // it is given, and new topics fill the emptiest brokers. Deterministic: same inputs, same
 // placement.
-import type { MetadataImage } from '../../metadata/image.js'
+import type { MetadataImage } from '../../../metadata/image.js'
 
 export interface PlacementBroker {
   readonly brokerId: number

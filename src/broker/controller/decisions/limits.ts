@@ -1,5 +1,5 @@
 // Named limits and defaults of the active controller's decisions (state.ts and its siblings).
-import { UNCOMMITTED_OFFSETS_MAX } from '../../raft/limits.js'
+import { UNCOMMITTED_OFFSETS_MAX } from '../../../raft/limits.js'
 
 /** A broker heartbeats this often by default (Kafka's broker.heartbeat.interval.ms). */
 export const HEARTBEAT_INTERVAL_MS_DEFAULT = 2_000
@@ -63,7 +63,7 @@ export const METADATA_FETCH_RETRY_MS = 1_000
 /** A new leader repeats BeginQuorumEpoch to voters that have not fetched, this often. */
 export const METADATA_BEGIN_QUORUM_RETRY_MS = 1_000
 /** Voters in --controller-voters (the Raft core's own limit). */
-export { VOTERS_MAX as CONTROLLER_VOTERS_MAX } from '../../raft/limits.js'
+export { VOTERS_MAX as CONTROLLER_VOTERS_MAX } from '../../../raft/limits.js'
 /** Largest batch of records one decision appends: it must fit a follower's fetch (the core's 1 MiB default). */
 export const METADATA_BATCH_BYTES_MAX = 1024 * 1024
 /** How long a standalone node waits at start to lead its metadata log and replay it (it needs no peer: a disk-bound wait). */

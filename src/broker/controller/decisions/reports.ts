@@ -1,9 +1,9 @@
 // What brokers report to the active controller and ask of it besides membership and topics:
 // partition leaders (elected inside each partition's Raft group; recorded so every node can
 // answer Metadata) and blocks of producer ids. Pure (state.ts).
-import { leaderIsNews, type MetadataRecord } from '../../metadata/image.js'
-import { PRODUCER_ID_MAX } from '../../metadata/limits.js'
-import { ErrorCode } from '../../protocol/index.js'
+import { leaderIsNews, type MetadataRecord } from '../../../metadata/image.js'
+import { PRODUCER_ID_MAX } from '../../../metadata/limits.js'
+import { ErrorCode } from '../../../protocol/index.js'
 import { LEADER_REPORTS_PER_REQUEST_MAX } from './limits.js'
 import { refused, type ControllerState, type Decision, type DecisionContext } from './state.js'
 

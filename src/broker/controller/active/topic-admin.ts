@@ -5,17 +5,17 @@
 // partitions exist and a deleted one's are gone when the answer leaves. Any other node answers
 // NOT_CONTROLLER naming the controller; a node that forwarded a client's request there waits
 // with `seen` until its own image and replicas show the change.
-import type { MetadataImage } from '../../metadata/image.js'
-import { ErrorCode } from '../../protocol/index.js'
-import type { ReplicaManager } from '../partition/replica-manager.js'
+import type { MetadataImage } from '../../../metadata/image.js'
+import { ErrorCode } from '../../../protocol/index.js'
+import type { ReplicaManager } from '../../partition/replica-manager.js'
 import type { ActiveController } from './active-controller.js'
-import type { MetadataNode } from './metadata-node.js'
+import type { MetadataNode } from '../node/metadata-node.js'
 import {
   alterConfigs, createTopics, deleteTopics, type AlterConfigsRequest, type CreatableTopic, type CreateTopicsRequest, type TopicOutcome,
-} from './topic-decisions.js'
+} from '../decisions/topic-decisions.js'
 
 export { ControllerRequestError } from './request-error.js'
-export type { CreatableTopic, ConfigChange, TopicOutcome } from './topic-decisions.js'
+export type { CreatableTopic, ConfigChange, TopicOutcome } from '../decisions/topic-decisions.js'
 
 export class TopicAdmin {
   constructor(

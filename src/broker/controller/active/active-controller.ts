@@ -10,19 +10,19 @@
 // here, on one ControllerState: topics (TopicAdmin), membership (the ControllerLog this class
 // implements for membership-service.ts) and the topics.json upgrade.
 import { randomUUID } from 'node:crypto'
-import type { Codec } from '../../codec/index.js'
-import type { MetadataRecord } from '../../metadata/image.js'
-import { encodeRecord } from '../../metadata/record-codec.js'
-import { ErrorCode } from '../../protocol/index.js'
-import type { NodeId } from '../../raft/types.js'
-import { Serial } from '../../storage/index.js'
-import type { Logger } from '../log.js'
-import { ReplicaError } from '../partition/replica-error.js'
-import { CONTROLLER_DECISION_TIMEOUT_MS, CONTROLLER_QUEUED_MAX, METADATA_BATCH_BYTES_MAX } from './limits.js'
+import type { Codec } from '../../../codec/index.js'
+import type { MetadataRecord } from '../../../metadata/image.js'
+import { encodeRecord } from '../../../metadata/record-codec.js'
+import { ErrorCode } from '../../../protocol/index.js'
+import type { NodeId } from '../../../raft/types.js'
+import { Serial } from '../../../storage/index.js'
+import type { Logger } from '../../log.js'
+import { ReplicaError } from '../../partition/replica-error.js'
+import { CONTROLLER_DECISION_TIMEOUT_MS, CONTROLLER_QUEUED_MAX, METADATA_BATCH_BYTES_MAX } from '../decisions/limits.js'
 import type { ControllerLog, Decided } from './membership-service.js'
-import type { MetadataNode } from './metadata-node.js'
+import type { MetadataNode } from '../node/metadata-node.js'
 import { ControllerRequestError } from './request-error.js'
-import { ControllerState, type ControllerConfig, type Decision, type DecisionContext } from './state.js'
+import { ControllerState, type ControllerConfig, type Decision, type DecisionContext } from '../decisions/state.js'
 
 export interface ActiveControllerOptions {
   readonly node: MetadataNode

@@ -9,10 +9,10 @@
 // one bad record cannot stop a node from following the log. The active controller checks its
 // records against the image before appending them, so this is a bug or a damaged log, never
 // a user's input.
-import { MetadataImage, MetadataError, type MetadataChanges, type MetadataRecord } from '../../metadata/image.js'
-import { decodeRecord, decodeSnapshot, encodeSnapshot } from '../../metadata/record-codec.js'
-import type { Logger } from '../log.js'
-import type { CommittedBatch, StateMachine } from '../partition/state-machine.js'
+import { MetadataImage, MetadataError, type MetadataChanges, type MetadataRecord } from '../../../metadata/image.js'
+import { decodeRecord, decodeSnapshot, encodeSnapshot } from '../../../metadata/record-codec.js'
+import type { Logger } from '../../log.js'
+import type { CommittedBatch, StateMachine } from '../../partition/state-machine.js'
 
 /** A new committed image: `offset` is the end of the log it holds (exclusive). */
 export interface ImageUpdate {

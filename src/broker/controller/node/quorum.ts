@@ -2,7 +2,7 @@
 // group every node hosts: a voter on controller nodes, an observer on the others). The API
 // handlers (describe-quorum, add-voter, remove-voter, metadata) take this, not the quorum's
 // implementation, so they stay small and testable against a real one-node quorum.
-import type { NodeId } from '../../raft/types.js'
+import type { NodeId } from '../../../raft/types.js'
 
 /** One replica of the metadata log, as the active controller sees it. */
 export interface QuorumReplicaStatus {

@@ -1,9 +1,9 @@
 // Broker membership, decided by the active controller: registration, heartbeats (lease renewal,
 // unfencing once caught up) and lease expiry (fencing). Pure (state.ts).
-import type { BrokerRegistration, MetadataRecord } from '../../metadata/image.js'
-import { BROKER_URL_CHARS_MAX, INT32_MAX, RACK_CHARS_MAX } from '../../metadata/limits.js'
-import { isUuidHex } from '../../metadata/uuid.js'
-import { ErrorCode } from '../../protocol/index.js'
+import type { BrokerRegistration, MetadataRecord } from '../../../metadata/image.js'
+import { BROKER_URL_CHARS_MAX, INT32_MAX, RACK_CHARS_MAX } from '../../../metadata/limits.js'
+import { isUuidHex } from '../../../metadata/uuid.js'
+import { ErrorCode } from '../../../protocol/index.js'
 import { refused, type BrokerLease, type ControllerState, type DecisionContext, type Decision } from './state.js'
 
 export type RegisterRequest = BrokerRegistration

@@ -2,12 +2,12 @@
 // one-node broker does, replicas placed over the unfenced brokers), DeleteTopics, AlterConfigs.
 // Each topic or resource of a request succeeds or fails on its own; a name is checked against
 // the records appended but not committed too. Pure (state.ts).
-import type { MetadataImage, MetadataRecord } from '../../metadata/image.js'
-import { REPLICAS_PER_PARTITION_MAX } from '../../metadata/limits.js'
-import { configChangeRecords, newTopicRecords } from '../../metadata/records.js'
-import { checkTopicConfigs, TOPIC_CONFIGS, type TopicConfigs } from '../../metadata/topic-config.js'
-import { topicNameProblem } from '../../metadata/topic-name.js'
-import { ErrorCode } from '../../protocol/index.js'
+import type { MetadataImage, MetadataRecord } from '../../../metadata/image.js'
+import { REPLICAS_PER_PARTITION_MAX } from '../../../metadata/limits.js'
+import { configChangeRecords, newTopicRecords } from '../../../metadata/records.js'
+import { checkTopicConfigs, TOPIC_CONFIGS, type TopicConfigs } from '../../../metadata/topic-config.js'
+import { topicNameProblem } from '../../../metadata/topic-name.js'
+import { ErrorCode } from '../../../protocol/index.js'
 import { ADMIN_ITEMS_PER_REQUEST_MAX } from './limits.js'
 import { placeReplicas } from './placement.js'
 import { refused, type ControllerError, type ControllerState, type Decision, type DecisionContext } from './state.js'

@@ -1,8 +1,8 @@
 // The cluster as this node answers Metadata: the committed image, the active controller, and
 // the brokers registered in the image, with their fenced state (a node that has not registered
 // yet is no broker clients should use).
-import type { MetadataImage } from '../../metadata/image.js'
-import type { NodeId } from '../../raft/types.js'
+import type { MetadataImage } from '../../../metadata/image.js'
+import type { NodeId } from '../../../raft/types.js'
 import type { MetadataNode } from './metadata-node.js'
 
 export interface BrokerEndpoint {

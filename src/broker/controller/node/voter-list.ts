@@ -1,7 +1,7 @@
 // `--controller-voters 1@ws://127.0.0.1:9092,2@ws://127.0.0.1:9093,…`: the metadata quorum's
 // bootstrap voters, each a node id and the URL of its listener (the one its clients use). Used
 // only while the metadata log is empty; after that the voter set recorded in the log wins.
-import { CONTROLLER_VOTERS_MAX } from './limits.js'
+import { CONTROLLER_VOTERS_MAX } from '../decisions/limits.js'
 
 export interface ControllerVoter {
   readonly id: number

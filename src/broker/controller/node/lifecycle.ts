@@ -6,14 +6,14 @@
 // when its own lease ran out. A fenced broker neither leads nor campaigns for data partitions
 // (the listener sets the Raft cores' fence switch); the metadata log is never fenced.
 import { randomUUID } from 'node:crypto'
-import { uuidBytes } from '../../metadata/uuid.js'
-import { ErrorCode, errorName, isRetriable, type bitacora, type ResponseProps } from '../../protocol/index.js'
-import type { Logger } from '../log.js'
+import { uuidBytes } from '../../../metadata/uuid.js'
+import { ErrorCode, errorName, isRetriable, type bitacora, type ResponseProps } from '../../../protocol/index.js'
+import type { Logger } from '../../log.js'
 import {
   BROKER_LEASE_MS_DEFAULT, FENCED_HEARTBEAT_INTERVAL_MS, HEARTBEAT_INTERVAL_MS_DEFAULT, MEMBERSHIP_REQUEST_TIMEOUT_MS,
   MEMBERSHIP_RETRY_BACKOFF_MS_MAX, MEMBERSHIP_RETRY_BACKOFF_MS_MIN,
-} from './limits.js'
-import { LifecycleState, type LifecycleAnswer, type LifecycleOutput, type LifecycleStatus } from './lifecycle-state.js'
+} from '../decisions/limits.js'
+import { LifecycleState, type LifecycleAnswer, type LifecycleOutput, type LifecycleStatus } from '../decisions/lifecycle-state.js'
 
 /** Who this broker is, as it registers. */
 export interface BrokerIdentity {

@@ -5,8 +5,8 @@
 // while a list that names other nodes (a typo, another cluster's list, a one-node broker
 // restarted into a cluster) is refused before anything is opened.
 import { join } from 'node:path'
-import { readSmallFile, writeFileAtomic, type FileLayer } from '../../storage/index.js'
-import { StartupError } from '../startup-error.js'
+import { readSmallFile, writeFileAtomic, type FileLayer } from '../../../storage/index.js'
+import { StartupError } from '../../startup-error.js'
 import type { ControllerVoter } from './voter-list.js'
 
 const FILE = 'bootstrap-voters.json'

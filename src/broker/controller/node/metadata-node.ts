@@ -8,16 +8,16 @@
 // It ticks its own replica on a timer of --tick-ms, with the metadata quorum's timeouts for
 // real networks (limits.ts), and sends its Raft messages through `send` (the peer transport).
 import { join } from 'node:path'
-import type { MetadataImage } from '../../metadata/image.js'
-import type { Message, NodeId } from '../../raft/types.js'
-import { resolveConfig, type FileLayer } from '../../storage/index.js'
-import type { Logger } from '../log.js'
-import { PartitionReplica } from '../partition/replica.js'
+import type { MetadataImage } from '../../../metadata/image.js'
+import type { Message, NodeId } from '../../../raft/types.js'
+import { resolveConfig, type FileLayer } from '../../../storage/index.js'
+import type { Logger } from '../../log.js'
+import { PartitionReplica } from '../../partition/replica.js'
 import { checkBootstrapVoters } from './bootstrap-voters.js'
 import {
   METADATA_BEGIN_QUORUM_RETRY_MS, METADATA_DIR_NAME, METADATA_ELECTION_TIMEOUT_MS, METADATA_FETCH_MAX_WAIT_MS, METADATA_FETCH_RETRY_MS,
   METADATA_FETCH_TIMEOUT_MS,
-} from './limits.js'
+} from '../decisions/limits.js'
 import { MetadataStateMachine, type ImageUpdate } from './metadata-state-machine.js'
 import type { ControllerVoter } from './voter-list.js'
 

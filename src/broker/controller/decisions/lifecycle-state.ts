@@ -10,7 +10,7 @@
 // request at a time; a failed one is tried again after a doubling back-off (at most a heartbeat
 // interval for heartbeats, so a lease holds several tries). BROKER_ID_NOT_REGISTERED sends the
 // broker back to registering.
-import { ErrorCode } from '../../protocol/index.js'
+import { ErrorCode } from '../../../protocol/index.js'
 
 export interface LifecycleConfig {
   /** Between heartbeats while unfenced. */

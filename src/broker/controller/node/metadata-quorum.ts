@@ -4,10 +4,10 @@
 // must first have caught up as an observer — the leader learns its URL here so it can answer
 // its fetches — and the core refuses, never blocks, while it has not; this shell asks again
 // until the caller's deadline. Each change is answered once its record is committed.
-import { ErrorCode } from '../../protocol/index.js'
-import type { NodeId, ReplicaProgress, Status, VoterChangeResult } from '../../raft/types.js'
-import type { ReplicaError } from '../partition/replica-error.js'
-import { CONTROLLER_VOTERS_MAX, VOTER_CHANGE_RETRY_MS, VOTER_CHANGE_TIMEOUT_MS_DEFAULT } from './limits.js'
+import { ErrorCode } from '../../../protocol/index.js'
+import type { NodeId, ReplicaProgress, Status, VoterChangeResult } from '../../../raft/types.js'
+import type { ReplicaError } from '../../partition/replica-error.js'
+import { CONTROLLER_VOTERS_MAX, VOTER_CHANGE_RETRY_MS, VOTER_CHANGE_TIMEOUT_MS_DEFAULT } from '../decisions/limits.js'
 import type { MetadataNode } from './metadata-node.js'
 import type { NodeDirectory } from './node-directory.js'
 import { QuorumError, type ControllerQuorum, type QuorumReplicaStatus, type QuorumStatus } from './quorum.js'

@@ -5,15 +5,15 @@
 // is renamed (kept for the record, never read again). A crash in between is safe: topics the
 // log already holds are not written twice, and the rename happens on the next start.
 import { join } from 'node:path'
-import type { MetadataRecord, TopicSpec } from '../../metadata/image.js'
-import { encodeRecord } from '../../metadata/record-codec.js'
-import { newTopicRecords } from '../../metadata/records.js'
-import { readSmallFile, type FileLayer } from '../../storage/index.js'
-import type { Logger } from '../log.js'
-import { StartupError } from '../startup-error.js'
+import type { MetadataRecord, TopicSpec } from '../../../metadata/image.js'
+import { encodeRecord } from '../../../metadata/record-codec.js'
+import { newTopicRecords } from '../../../metadata/records.js'
+import { readSmallFile, type FileLayer } from '../../../storage/index.js'
+import type { Logger } from '../../log.js'
+import { StartupError } from '../../startup-error.js'
 import type { ActiveController } from './active-controller.js'
-import { METADATA_BATCH_BYTES_MAX, METADATA_STARTUP_TIMEOUT_MS } from './limits.js'
-import type { MetadataNode } from './metadata-node.js'
+import { METADATA_BATCH_BYTES_MAX, METADATA_STARTUP_TIMEOUT_MS } from '../decisions/limits.js'
+import type { MetadataNode } from '../node/metadata-node.js'
 
 export const LEGACY_TOPICS_FILE = 'topics.json'
 /** What topics.json becomes once upgraded. */

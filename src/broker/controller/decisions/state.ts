@@ -9,8 +9,8 @@
 // refused (leadership lost) it keeps nothing. Decisions: membership.ts (register, heartbeat,
 // lease expiry), topic-decisions.ts (create, delete, alter configs), reports.ts (leader
 // reports, producer ids).
-import { MetadataImage, type MetadataRecord } from '../../metadata/image.js'
-import type { ErrorCode } from '../../protocol/index.js'
+import { MetadataImage, type MetadataRecord } from '../../../metadata/image.js'
+import type { ErrorCode } from '../../../protocol/index.js'
 import { PENDING_BATCHES_MAX } from './limits.js'
 
 export interface ControllerConfig {

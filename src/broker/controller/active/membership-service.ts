@@ -10,11 +10,11 @@
 // The controller's state and the metadata log are not this module's: every decision of the
 // controller (membership, topics, reports) must be checked against one state, so one shell owns
 // it and runs decisions in turn — the ControllerLog below, which the metadata quorum implements.
-import { ErrorCode } from '../../protocol/index.js'
-import type { Logger } from '../log.js'
-import { LEASE_EXPIRY_RETRY_MS, MEMBERSHIP_ANSWER_TIMEOUT_MS } from './limits.js'
-import { expireLeases, heartbeat, register, type HeartbeatRequest, type MembershipAnswer, type RegisterRequest } from './membership.js'
-import type { ControllerError, ControllerState, Decision, DecisionContext } from './state.js'
+import { ErrorCode } from '../../../protocol/index.js'
+import type { Logger } from '../../log.js'
+import { LEASE_EXPIRY_RETRY_MS, MEMBERSHIP_ANSWER_TIMEOUT_MS } from '../decisions/limits.js'
+import { expireLeases, heartbeat, register, type HeartbeatRequest, type MembershipAnswer, type RegisterRequest } from '../decisions/membership.js'
+import type { ControllerError, ControllerState, Decision, DecisionContext } from '../decisions/state.js'
 
 /** A decision's outcome once carried out: its answer, or why not. */
 export type Decided<A> = { readonly ok: true; readonly answer: A } | { readonly ok: false; readonly error: ControllerError }

@@ -4,8 +4,8 @@
 // registrations in the metadata image, from which every node learns every registered URL.
 // This node's own URL is its listener's unless the voter list names it (peers reach it there:
 // a proxy, say) — never what the image says: that may be an earlier run's, on another port.
-import type { MetadataImage } from '../../metadata/image.js'
-import type { NodeId } from '../../raft/types.js'
+import type { MetadataImage } from '../../../metadata/image.js'
+import type { NodeId } from '../../../raft/types.js'
 import type { ControllerVoter } from './voter-list.js'
 
 export class NodeDirectory {
