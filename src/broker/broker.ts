@@ -4,7 +4,8 @@
 // the partition replicas with the committed metadata image — fenced: a broker leads no data
 // partition until the active controller has unfenced it —, then serve clients and peers on the
 // one listener and register with the active controller (BrokerLifecycle, through the controller
-// channel), heartbeating from then on. Every node also runs the membership service, which
+// channel), heartbeating from then on, and report the data partitions it leads (to each new
+// controller again). Every node also runs the membership service, which
 // answers registrations and heartbeats while it is the active controller. Alone, a node serves
 // only once it has registered with itself and unfenced, so its first client finds it ready. Any failure on the way undoes what was
 // done and says why in one line (StartupError). Stop: membership first (no more heartbeats),
@@ -20,6 +21,8 @@ import { ClusterView } from './controller/node/cluster-view.js'
 import { BrokerLifecycle } from './controller/node/lifecycle.js'
 import { METADATA_PARTITION, METADATA_STARTUP_TIMEOUT_MS, METADATA_TOPIC_ID, PRODUCER_ID_BLOCK_SIZE } from './controller/decisions/limits.js'
 import { registrationProblem } from './controller/decisions/membership.js'
+import { reportLeaders } from './controller/decisions/reports.js'
+import { LeaderReporter } from './controller/node/leader-reporter.js'
 import { MembershipService } from './controller/active/membership-service.js'
 import { MetadataNode } from './controller/node/metadata-node.js'
 import { MetadataQuorum } from './controller/node/metadata-quorum.js'
@@ -42,6 +45,8 @@ interface MembershipParts {
   readonly service: MembershipService
   readonly channel: ControllerChannel
   readonly lifecycle: BrokerLifecycle
+  /** Reports the data partitions this broker leads to the controller. */
+  readonly reporter: LeaderReporter
 }
 
 export class Broker {
@@ -122,13 +127,15 @@ export class Broker {
       const readBuffers = new ReadBufferPool()
       let apis: ApiTable | null = null
       membership = membershipParts(config, dataDir.identity.directoryId, node, controller, directory, peers, () => localController(apis!, config.brokerId, readBuffers), log)
-      const { service, channel, lifecycle } = membership
+      const { service, channel, lifecycle, reporter } = membership
 
       const manager = new ReplicaManager(config.dataDir, config.brokerId, config.tickMs, config.logCleanupIntervalMs, log, fs, send)
       replicas = manager
       // Fenced until the controller says otherwise: its data partitions open fenced.
       manager.setFenced(lifecycle.fenced)
       lifecycle.onFencedChange((fenced) => manager.setFenced(fenced))
+      manager.onLeader((led) => reporter.led(led))
+      reportToEachNewController(node, reporter, manager)
       await manager.prepare()
       let first: Promise<ReconcileFailure[]> | null = null
       node.subscribe((u) => {
@@ -144,6 +151,7 @@ export class Broker {
       apis = apiTable({
         brokerId: config.brokerId, clusterId, url: listener.url, limits: config.limits, admin: new TopicAdmin(node, controller, manager), cluster: new ClusterView(node),
         quorum: new MetadataQuorum(node, directory), partitions: manager, codec, raft: peers, membership: learningUrls(service, directory), toController: channel,
+        leaders: { report: (reports) => controller.decide((state, ctx) => reportLeaders(state, reports, ctx)) },
       })
       const sessions = { apis, limits: config.limits, readBuffers, peers: { clusterId, nodeId: config.brokerId } }
       if (node.standalone) {
@@ -257,10 +265,22 @@ function membershipParts(
     controller: channel, metadataOffset: () => node.imageOffset, log,
     heartbeatIntervalMs: config.brokerHeartbeatIntervalMs, leaseMs: config.brokerSessionTimeoutMs,
   })
-  return { service: new MembershipService({ controller, log }), channel, lifecycle }
+  const reporter = new LeaderReporter({ brokerId: config.brokerId, controller: channel, image: () => node.image, log })
+  return { service: new MembershipService({ controller, log }), channel, lifecycle, reporter }
+}
+
+/** Every leadership of this broker is reported again to each new controller (controller/node/leader-reporter.ts says why). */
+function reportToEachNewController(node: MetadataNode, reporter: LeaderReporter, replicas: ReplicaManager): void {
+  let reportedToEpoch = -1
+  node.replica.onLeadershipChange((l) => {
+    if (l.leaderId === null || l.epoch <= reportedToEpoch) return
+    reportedToEpoch = l.epoch
+    reporter.resendAll(replicas.led())
+  })
 }
 
 function stopMembership(m: MembershipParts): void {
+  m.reporter.close()
   m.lifecycle.stop()
   m.channel.close()
   m.service.close()

@@ -27,3 +27,27 @@ t.test('admin calls bootstrapped from a node that is not the controller reach th
   await until('the node the client reads from to drop the topic', async () => (await admin.describeTopics()).length === 0)
   t.pass('no topic left')
 })
+
+t.test('every node names each partition leader in the epoch its leader reported, again after the leader restarts', async (t) => {
+  const leaders = async (n: number) => (await c.metadata(n, ['reported'])).topics![0].partitions ?? []
+  const created = await c.createTopic(c.ids[0], 'reported', 6)
+  t.equal(created.error ?? null, null)
+  const before = await until('every node to show every partition led by its replica in a reported epoch', async () => {
+    const views = await Promise.all(c.ids.map(leaders))
+    const settled = views.every((ps) => ps.length === 6 && ps.every((p) => p.leaderId === p.replicas![0] && (p.leaderEpoch ?? -1) >= 1))
+    return settled && views[0]
+  })
+  const host = before[0].replicas![0]
+  const hosted = before.filter((p) => p.replicas![0] === host).map((p) => [p.index ?? 0, p.leaderEpoch ?? 0] as const)
+  await c.stop(host)
+  await c.start(host)
+  const others = c.ids.filter((id) => id !== host)
+  await until(`nodes ${others.join(', ')} to show node ${host}'s partitions in the epochs it won after restarting`, async () => {
+    const views = await Promise.all(others.map(leaders))
+    return views.every((ps) => hosted.every(([index, epoch]) => {
+      const p = ps.find((q) => (q.index ?? 0) === index)
+      return p !== undefined && p.leaderId === host && (p.leaderEpoch ?? 0) > epoch
+    }))
+  })
+  t.pass(`node ${host}'s ${hosted.length} partitions reported again in new epochs`)
+})

@@ -44,9 +44,9 @@ export function metadata(deps: MetadataDeps, req: bitacora.IMetadataRequest): bi
 }
 
 /**
- * The newer of the image's leader and the hosted replica's own. A partition of one replica that
- * no leader has been reported for yet (reports come with the next step) is led by that replica
- * if by anyone: its epoch is not known here (-1).
+ * The newer of the image's leader and the hosted replica's own. A partition of one replica whose
+ * leader's report is not recorded yet (moments after it was created; controller/node/
+ * leader-reporter.ts) is led by that replica if by anyone: its epoch is not known here (-1).
  */
 function leaderOf(p: PartitionImage, hosted: PartitionReplica | undefined): { leaderId: number; leaderEpoch: number } {
   if (hosted !== undefined && hosted.leaderEpoch > p.leaderEpoch) return { leaderId: hosted.leaderId ?? -1, leaderEpoch: hosted.leaderEpoch }

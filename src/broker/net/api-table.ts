@@ -16,6 +16,7 @@ import { describeQuorum } from '../api/describe-quorum.js'
 import { fetch } from '../api/fetch.js'
 import { forwardAlterConfigs, forwardCreateTopics, forwardDeleteTopics, type ForwardingDeps, type ToController } from '../api/forward-admin.js'
 import { handshake } from '../api/handshake.js'
+import { leaderReports, type LeaderReports } from '../api/leader-reports.js'
 import { listOffsets } from '../api/list-offsets.js'
 import { metadata } from '../api/metadata.js'
 import { produce } from '../api/produce.js'
@@ -61,6 +62,8 @@ export interface BrokerParts {
   readonly raft?: RaftReceiver
   /** Broker registrations and heartbeats (controller/active/membership-service.ts); unset, the broker serves neither API. */
   readonly membership?: Membership
+  /** Partition leaders reported by brokers (controller/decisions/reports.ts); unset, the broker does not serve the API. */
+  readonly leaders?: LeaderReports
   /** Where clients' admin requests go (the controller channel); unset, they run on this node, as a peer's do. */
   readonly toController?: ToController
 }
@@ -110,6 +113,8 @@ export function apiTable(b: BrokerParts): ApiTable {
     table.set('brokerRegistration', (r, scope) => brokerRegistration(membership, r.brokerRegistration!, scope.peer))
     table.set('brokerHeartbeat', (r, scope) => brokerHeartbeat(membership, r.brokerHeartbeat!, scope.peer))
   }
+  const leaders = b.leaders
+  if (leaders !== undefined) table.set('leaderReports', (r, scope) => leaderReports(leaders, r.leaderReports!, scope.peer))
   apis = [...table.keys()]
   return table
 }

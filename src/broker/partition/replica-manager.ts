@@ -33,6 +33,13 @@ export interface ImageToReconcile {
   readonly changes: MetadataChanges | null
 }
 
+/** A data partition this broker leads, in a leader epoch (what it reports to the controller). */
+export interface LedPartition {
+  readonly topicId: string
+  readonly partition: number
+  readonly leaderEpoch: number
+}
+
 /** A partition that failed to open or to be deleted in a reconciliation. */
 export interface ReconcileFailure {
   readonly topicId: string
@@ -63,6 +70,7 @@ export class ReplicaManager implements PartitionLookup {
   private readonly reconciling = new Serial(Infinity) // at most one queued: pending images fold into one
   private closed = false
   private fenced = false
+  private readonly leaderListeners = new Set<(led: LedPartition) => void>()
 
   constructor(
     private readonly dataDir: string,
@@ -112,6 +120,19 @@ export class ReplicaManager implements PartitionLookup {
     if (this.fenced === fenced) return
     this.fenced = fenced
     for (const list of this.replicas.values()) for (const r of list) void r.setFenced(fenced)
+  }
+
+  /** Calls `listener` each time a replica of this broker becomes leader (of a new epoch). */
+  onLeader(listener: (led: LedPartition) => void): () => void {
+    this.leaderListeners.add(listener)
+    return () => this.leaderListeners.delete(listener)
+  }
+
+  /** The partitions this broker leads now. */
+  *led(): Iterable<LedPartition> {
+    for (const [topicId, held] of this.byTopic) {
+      for (const [partition, r] of held) if (r.isLeader) yield { topicId, partition, leaderEpoch: r.leaderEpoch }
+    }
   }
 
   /** Finishes deletions a crash interrupted; call once, before the first reconciliation. */
@@ -249,6 +270,17 @@ export class ReplicaManager implements PartitionLookup {
       fenced,
     })
     if (this.fenced !== fenced) void replica.setFenced(this.fenced) // switched while it opened
+    const tell = (leaderEpoch: number) => {
+      for (const listener of this.leaderListeners) listener({ topicId: topic.id, partition, leaderEpoch })
+    }
+    replica.onLeadershipChange((l) => {
+      if (l.role === 'leader') tell(l.epoch)
+    })
+    if (replica.isLeader) tell(replica.leaderEpoch) // a lone voter elected itself while opening
+    else if (replica.leaderEpoch === 0 && topic.partitionStates[partition].replicas[0] === this.nodeId) {
+      // A new partition's preferred replica: no leader has ever been elected, so campaign now rather than wait out an election timeout.
+      void replica.campaign()
+    }
     return replica
   }
 }

@@ -108,6 +108,7 @@ export class PartitionReplica {
   private readonly waiters: CommitWaiters
   private readonly directiveContext: DirectiveContext
   private readonly hwListeners = new Set<() => void>()
+  private readonly leadershipListeners = new Set<(leadership: Leadership) => void>()
   private readonly timers: Timers
   private readonly logger: Logger
   private readonly crc: (b: Uint8Array) => number
@@ -304,6 +305,12 @@ export class PartitionReplica {
     return () => this.hwListeners.delete(listener)
   }
 
+  /** Called (synchronously) whenever the core reports a new role, epoch or leader (e.g. to report a leadership to the controller). */
+  onLeadershipChange(listener: (leadership: Leadership) => void): () => void {
+    this.leadershipListeners.add(listener)
+    return () => this.leadershipListeners.delete(listener)
+  }
+
   /** Leader: add `id` (an observer that caught up) to the voter set, by a voter record. */
   addVoter(id: NodeId): Promise<VoterChangeResult> {
     return this.run('addVoter', (o) => o.core.addVoter(id))
@@ -346,6 +353,13 @@ export class PartitionReplica {
     const policy = this.log.config.cleanupPolicy
     if (policy !== 'compact') await this.run('retention', (o) => this.applyRetention(o))
     if (policy !== 'delete') await this.log.compact(this.hw)
+  }
+
+  /** Starts a pre-vote now (a new partition's preferred replica need not wait out an election timeout); fenced, it does nothing. */
+  campaign(): Promise<void> {
+    return this.run('campaign', (o) => o.core.campaign()).catch((err: unknown) => {
+      if (!(err instanceof ReplicaError)) throw err // closed or offline: nothing to campaign for
+    })
   }
 
   /**
@@ -482,6 +496,7 @@ export class PartitionReplica {
     }
     if (rd.highWatermark !== null) this.advanceHighWatermark(rd.highWatermark)
     this.epochCommitted = this.leadership.role === 'leader' && o.core.epochCommitted()
+    if (rd.leadership !== null) for (const listener of this.leadershipListeners) listener(rd.leadership)
   }
 
   /** Gives the core the broker's fence; an unfenced lone voter elects itself at once, as at start. */

@@ -16,6 +16,10 @@ export const BROKER_LEASE_MS_MIN = 3_000
 export const PRODUCER_ID_BLOCK_SIZE = 1_000
 /** Leader reports in one request: a broker restarting with this many partitions sends several. */
 export const LEADER_REPORTS_PER_REQUEST_MAX = 10_000
+/** A broker's leader reports give up on the controller after this (the controller channel's deadline); what was not recorded is sent again. */
+export const LEADER_REPORT_TIMEOUT_MS = 10_000
+/** After a failed leader report a broker sends again after this (the channel retried within the deadline already). */
+export const LEADER_REPORT_RETRY_MS = 1_000
 /** Topics (create, delete) or config resources in one admin request. */
 export const ADMIN_ITEMS_PER_REQUEST_MAX = 1_000
 /** Batches appended and not yet committed: the Raft core refuses proposals past this many offsets, and a batch takes one at least. */
