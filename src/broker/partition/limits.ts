@@ -25,3 +25,11 @@ export const SNAPSHOT_EVERY_RECORDS_DEFAULT = 100_000
 export const SNAPSHOT_EVERY_BYTES_DEFAULT = 20 * 1024 * 1024
 /** Bytes of committed batches read at once to apply them to a state machine. */
 export const APPLY_READ_BYTES = 1024 * 1024
+/**
+ * A new partition's preferred replica campaigns when it opens, and again this often while no
+ * leader is known (its first pre-vote is lost if the other replicas have not opened yet: each
+ * broker opens the partition when it replays the record), for at most PREFERRED_CAMPAIGN_MS;
+ * after that the ordinary election timers decide.
+ */
+export const PREFERRED_CAMPAIGN_EVERY_MS = 100
+export const PREFERRED_CAMPAIGN_MS = 5_000

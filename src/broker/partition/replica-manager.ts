@@ -13,6 +13,7 @@ import { MetadataImage, type MetadataChanges, type TopicImage } from '../../meta
 import type { Message, NodeId } from '../../raft/types.js'
 import { NodeFileLayer, Serial, type FileLayer } from '../../storage/index.js'
 import type { Logger } from '../log.js'
+import { PREFERRED_CAMPAIGN_EVERY_MS, PREFERRED_CAMPAIGN_MS } from './limits.js'
 import { logConfigOf } from './log-config.js'
 import { finishInterruptedDeletes, migrateLegacyDirs, partitionDir, removePartitionDir } from './partition-dir.js'
 import { raftTicks } from './raft-timing.js'
@@ -71,6 +72,8 @@ export class ReplicaManager implements PartitionLookup {
   private closed = false
   private fenced = false
   private readonly leaderListeners = new Set<(led: LedPartition) => void>()
+  /** New partitions whose preferred replica this broker holds, campaigning until a leader is known: each with the ticks it has left. */
+  private readonly campaigning = new Map<PartitionReplica, { readonly topicId: string; readonly partition: number; ticksLeft: number }>()
 
   constructor(
     private readonly dataDir: string,
@@ -84,10 +87,23 @@ export class ReplicaManager implements PartitionLookup {
   ) {}
 
   start(): void {
+    let ticks = 0
+    const campaignEvery = Math.max(1, Math.round(PREFERRED_CAMPAIGN_EVERY_MS / this.tickMs))
     this.timer ??= setInterval(() => {
       for (const list of this.replicas.values()) for (const r of list) void r.tick()
+      if (++ticks % campaignEvery === 0) this.campaignAgain(campaignEvery)
     }, this.tickMs)
     this.cleanerTimer ??= setInterval(() => void this.cleanLogs(), this.logCleanupIntervalMs)
+  }
+
+  /** The new partitions' preferred replicas campaign again while they know no leader (limits.ts says why). */
+  private campaignAgain(ticksSince: number): void {
+    for (const [r, c] of this.campaigning) {
+      c.ticksLeft -= ticksSince
+      const done = r.leaderId !== null || r.leaderEpoch > 0 || c.ticksLeft < 0 || this.replica(c.topicId, c.partition) !== r
+      if (done) this.campaigning.delete(r)
+      else void r.campaign()
+    }
   }
 
   /** One cleaner pass over every replica (a pass already running is not doubled). */
@@ -189,6 +205,7 @@ export class ReplicaManager implements PartitionLookup {
     await Promise.all([...this.replicas.values()].flat().map((r) => r.close()))
     this.byTopic.clear()
     this.replicas.clear()
+    this.campaigning.clear()
   }
 
   // ---------------------------------------------------------------- reconciling
@@ -280,6 +297,7 @@ export class ReplicaManager implements PartitionLookup {
     else if (replica.leaderEpoch === 0 && topic.partitionStates[partition].replicas[0] === this.nodeId) {
       // A new partition's preferred replica: no leader has ever been elected, so campaign now rather than wait out an election timeout.
       void replica.campaign()
+      this.campaigning.set(replica, { topicId: topic.id, partition, ticksLeft: Math.round(PREFERRED_CAMPAIGN_MS / this.tickMs) })
     }
     return replica
   }
