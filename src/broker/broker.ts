@@ -149,7 +149,7 @@ export class Broker {
       manager.start()
 
       apis = apiTable({
-        brokerId: config.brokerId, clusterId, url: listener.url, limits: config.limits, admin: new TopicAdmin(node, controller, manager), cluster: new ClusterView(node),
+        brokerId: config.brokerId, clusterId, url: listener.url, limits: config.limits, admin: new TopicAdmin(node, controller, manager), cluster: new ClusterView(node, lifecycle),
         quorum: new MetadataQuorum(node, directory), partitions: manager, codec, raft: peers, membership: learningUrls(service, directory), toController: channel,
         leaders: { report: (reports) => controller.decide((state, ctx) => reportLeaders(state, reports, ctx)) },
       })
@@ -261,7 +261,7 @@ function membershipParts(
     self: config.brokerId, controllerId: () => node.controllerId, contacts: () => node.voters, peers, log, local: (request) => local()(request),
   })
   const lifecycle = new BrokerLifecycle({
-    identity: { brokerId: config.brokerId, url: directory.urlOf(config.brokerId)!, rack: '', directoryId },
+    identity: { brokerId: config.brokerId, url: directory.urlOf(config.brokerId)!, rack: config.rack, directoryId },
     controller: channel, metadataOffset: () => node.imageOffset, log,
     heartbeatIntervalMs: config.brokerHeartbeatIntervalMs, leaseMs: config.brokerSessionTimeoutMs,
   })

@@ -7,6 +7,7 @@ import {
   BROKER_LEASE_MS_DEFAULT, BROKER_LEASE_MS_MIN, HEARTBEAT_INTERVAL_MS_DEFAULT, HEARTBEAT_INTERVAL_MS_MIN,
 } from './controller/decisions/limits.js'
 import { parseControllerVoters, type ControllerVoter } from './controller/node/voter-list.js'
+import { RACK_CHARS_MAX } from '../metadata/limits.js'
 import { DEFAULT_LIMITS, type BrokerLimits } from './limits.js'
 import { SNAPSHOT_EVERY_RECORDS_DEFAULT } from './partition/limits.js'
 
@@ -44,6 +45,8 @@ export interface BrokerConfig {
    * of a cluster should use the same value: a node uses its own both ways.
    */
   brokerSessionTimeoutMs: number
+  /** The rack (or zone) this broker is in ('' for none): replicas of a partition go to different racks while there are any (Kafka's broker.rack). */
+  rack: string
   limits: BrokerLimits
 }
 
@@ -61,6 +64,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   metadataSnapshotRecords: SNAPSHOT_EVERY_RECORDS_DEFAULT,
   brokerHeartbeatIntervalMs: HEARTBEAT_INTERVAL_MS_DEFAULT,
   brokerSessionTimeoutMs: BROKER_LEASE_MS_DEFAULT,
+  rack: '',
   limits: DEFAULT_LIMITS,
 }
 
@@ -88,6 +92,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'id', field: 'brokerId', kind: int(0), doc: 'broker id' },
   { name: 'cluster-id', field: 'clusterId', kind: { type: 'string' }, doc: "the cluster this node belongs to (default: the data directory's, or a new one)" },
   { name: 'controller-voters', field: 'controllerVoters', kind: { type: 'voters' }, doc: 'the metadata quorum to bootstrap: ID@ws://HOST:PORT,… (default: this node alone); needs --id' },
+  { name: 'rack', field: 'rack', kind: { type: 'string' }, doc: "this broker's rack or zone: a partition's replicas go to different racks while there are any" },
   { name: 'host', field: 'host', kind: { type: 'string' }, doc: 'listen address' },
   { name: 'port', field: 'port', kind: int(0, 65535), doc: 'listen port; 0 picks a free one' },
   { name: 'data-dir', field: 'dataDir', kind: { type: 'string' }, doc: 'where partition logs live (one broker per directory)' },
@@ -259,6 +264,9 @@ export function validateConfig(c: BrokerConfig): BrokerConfig {
       `--broker-session-timeout-ms (${c.brokerSessionTimeoutMs}) must be over twice --broker-heartbeat-interval-ms (${c.brokerHeartbeatIntervalMs}): a lease must outlast a lost heartbeat`,
     )
   }
+  const rackProblem = c.rack.length > RACK_CHARS_MAX ? `at most ${RACK_CHARS_MAX} characters, got ${c.rack.length}`
+    : /[^\x21-\x7e]/.test(c.rack) ? 'printable ASCII without spaces (e.g. us-east-1a)' : null
+  if (rackProblem !== null) throw new ConfigError(`--rack ${JSON.stringify(c.rack.slice(0, 40))}: a rack name must be ${rackProblem}`)
   if (c.limits.batchBytesMax + FRAME_OVERHEAD_BYTES > c.limits.frameBytesMax) {
     throw new ConfigError(
       `--max-batch-bytes (${c.limits.batchBytesMax}) must leave ${FRAME_OVERHEAD_BYTES} bytes of room in --max-frame-bytes (${c.limits.frameBytesMax})`,

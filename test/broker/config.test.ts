@@ -39,6 +39,12 @@ t.test('flags override the file; the file overrides defaults', async (t) => {
   t.equal(c.limits.frameBytesMax, DEFAULT_CONFIG.limits.frameBytesMax)
 })
 
+t.test('--rack: where this broker is, sent with its registration', async (t) => {
+  t.equal(parseBrokerArgs([]).rack, '', 'none by default')
+  t.equal(parseBrokerArgs(['--rack', 'eu-west-1a']).rack, 'eu-west-1a')
+  t.equal(parseBrokerArgs(['--config', file({ rack: 'r2' })]).rack, 'r2')
+})
+
 t.test('mistakes say what is wrong, in the names the user knows', async (t) => {
   const cases: Array<[string[], RegExp]> = [
     [['--config', file({ maxConnections: 5 })], /unknown setting 'maxConnections'; did you mean 'max-connections'\?/],
@@ -62,6 +68,9 @@ t.test('mistakes say what is wrong, in the names the user knows', async (t) => {
     [['--broker-session-timeout-ms', '2999'], /--broker-session-timeout-ms: expected an integer >= 3000, got '2999'/],
     [['--broker-session-timeout-ms', '4000'], /--broker-session-timeout-ms \(4000\) must be over twice --broker-heartbeat-interval-ms \(2000\)/],
     [['--broker-heartbeat-interval-ms', '5000'], /--broker-session-timeout-ms \(9000\) must be over twice --broker-heartbeat-interval-ms \(5000\)/],
+    [['--rack', 'us east'], /--rack "us east": a rack name must be printable ASCII without spaces/],
+    [['--rack', 'r'.repeat(256)], /a rack name must be at most 255 characters, got 256/],
+    [['--config', file({ rack: 3 })], /"rack" must be a string/],
   ]
   for (const [argv, pattern] of cases) t.throws(() => parseBrokerArgs(argv), { name: 'ConfigError', message: pattern }, argv.join(' '))
   t.type(new ConfigError('x'), Error)

@@ -1,12 +1,21 @@
 // The Node client against a three-node quorum, bootstrapped from a node that is not the active
 // controller: its admin calls reach the controller (a NOT_CONTROLLER answer sends the retry
-// there, as Kafka's admin client does), and it learns every node from Metadata. One cluster.
+// there, as Kafka's admin client does), and it learns every node from Metadata, with their racks
+// and each partition's leader in the epoch its leader reported. One cluster.
 import t from 'tap'
 import { createClient } from '../../src/client/node.js'
 import { ProcessCluster, until } from './quorum-nodes.js'
 
 const c = await ProcessCluster.create(t, [1, 2, 3])
+for (const id of c.ids) c.nodeArgs.set(id, ['--rack', `rack-${id}`])
 await c.startAll()
+
+t.test('every node lists every broker with the rack it was started with', async (t) => {
+  for (const n of c.ids) {
+    const brokers = (await c.metadata(n)).brokers ?? []
+    t.same(brokers.map((b) => [b.id, b.rack]).sort(), c.ids.map((id) => [id, `rack-${id}`]), `node ${n}`)
+  }
+})
 
 t.test('admin calls bootstrapped from a node that is not the controller reach the controller', async (t) => {
   const controller = await c.controller([1, 2, 3])

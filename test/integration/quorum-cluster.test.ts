@@ -4,8 +4,11 @@
 // answered only once committed, after which that node shows the change at once and every node
 // soon; with two of three voters killed a create answers a retriable timeout, never success,
 // and a retry after their restart finds one topic; when the controller is SIGKILLed another is
-// elected and takes creates. One cluster for the whole file.
+// elected and takes creates; a topic deleted and re-created while a node that held its data was
+// down never serves the old data on that node. One cluster for the whole file.
 import t from 'tap'
+import { existsSync, readdirSync } from 'node:fs'
+import { loadCodec, splitBatches } from '../../src/codec/index.js'
 import { bitacora, ErrorCode } from '../../src/protocol/index.js'
 import { ProcessCluster, until } from './quorum-nodes.js'
 
@@ -99,4 +102,52 @@ t.test('SIGKILL the controller: a create sent through a survivor at once is retr
   t.pass('the restarted node has every topic, with the same ids and replicas')
   await c.ready()
   t.pass('and it registered again, and is unfenced')
+})
+
+t.test('delete and re-create a topic while a node holding its data is down: back, it serves none of the old data and keeps none of its files', async (t) => {
+  const codec = await loadCodec()
+  const controller = await c.controller([1, 2, 3])
+  const old = await c.createTopic(controller, 'reborn', 3)
+  t.equal(old.error, null)
+  await c.ready()
+  const placed = (await c.metadata(controller, ['reborn'])).topics![0].partitions!
+  const away = c.ids.find((id) => id !== controller && placed.some((p) => p.replicas![0] === id))!
+  const index = placed.find((p) => p.replicas![0] === away)!.index ?? 0
+  const batch = codec.encodeBatch(['old-1', 'old-2'].map((v) => ({ value: new TextEncoder().encode(v) })))
+  const produced = await until(`node ${away} to take the old records`, async () => {
+    const r = await c.call(away, { produce: { acks: -1, timeoutMs: 5_000, topics: [{ name: 'reborn', partitions: [{ index, records: batch }] }] } })
+    return r.produce!.topics![0].partitions![0].error == null
+  })
+  t.ok(produced, `old records written to reborn/${index} on node ${away}`)
+  const oldDir = `${hex(old.topicId)}-${index}`
+  t.ok(existsSync(`${c.dataDirs.get(away)}/${oldDir}`), 'the old partition is on its disk')
+
+  await c.stop(away, 'SIGKILL')
+  const survivor = c.ids.find((id) => id !== away)!
+  t.equal((await c.call(survivor, { deleteTopics: { names: ['reborn'], timeoutMs: 10_000 } })).deleteTopics!.topics![0].error, null, 'deleted while it was down')
+  const reborn = await c.createTopic(survivor, 'reborn', 3)
+  t.equal(reborn.error, null, 're-created under the same name')
+  t.not(hex(reborn.topicId), hex(old.topicId), 'with a new id')
+
+  await c.start(away)
+  await c.ready()
+  await until(`node ${away} to show the new topic id`, async () => hex((await c.metadata(away, ['reborn'])).topics![0].topicId) === hex(reborn.topicId))
+  await until(`node ${away} to delete the old partition's files`, async () => !readdirSync(c.dataDirs.get(away)!).includes(oldDir))
+  const values: string[] = []
+  for (const p of (await c.metadata(away, ['reborn'])).topics![0].partitions!) {
+    const leader = await until(`reborn/${p.index ?? 0} to have a leader`, async () => {
+      const q = (await c.metadata(away, ['reborn'])).topics![0].partitions!.find((x) => (x.index ?? 0) === (p.index ?? 0))!
+      return (q.leaderId ?? -1) >= 0 ? q.leaderId! : null
+    })
+    const r = await c.call(leader, { fetch: { maxWaitMs: 0, topics: [{ name: 'reborn', partitions: [{ index: p.index ?? 0, fetchOffset: 0 }] }] } })
+    const part = r.fetch!.topics![0].partitions![0]
+    t.equal(part.error ?? null, null, `reborn/${p.index ?? 0} answers a fetch on node ${leader}`)
+    if (part.records?.length) {
+      for (const [s, e] of splitBatches(part.records, true)) {
+        const b = codec.decodeBatch(part.records.subarray(s, e))
+        if (!b.header.control) values.push(...b.records.map((x) => new TextDecoder().decode(x.value!)))
+      }
+    }
+  }
+  t.same(values, [], 'no partition of the new topic serves a record of the old one')
 })

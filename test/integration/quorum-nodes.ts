@@ -46,6 +46,8 @@ export class ProcessCluster {
   readonly ports = new Map<number, number>()
   readonly dataDirs = new Map<number, string>()
   readonly processes = new Map<number, BrokerProcess>()
+  /** Flags for one node only (after the shared ones), e.g. its --rack. */
+  readonly nodeArgs = new Map<number, readonly string[]>()
 
   private constructor(
     private readonly t: Teardown,
@@ -79,7 +81,7 @@ export class ProcessCluster {
   async start(id: number): Promise<BrokerProcess> {
     const p = await startBroker(this.t, {
       dataDir: this.dataDirs.get(id),
-      args: ['--port', String(this.ports.get(id)), '--id', String(id), '--cluster-id', this.clusterId, '--controller-voters', this.votersFlag, ...this.extraArgs],
+      args: ['--port', String(this.ports.get(id)), '--id', String(id), '--cluster-id', this.clusterId, '--controller-voters', this.votersFlag, ...this.extraArgs, ...(this.nodeArgs.get(id) ?? [])],
     })
     this.processes.set(id, p)
     return p

@@ -68,3 +68,17 @@ t.test('restart every node: the image is rebuilt from snapshot + tail and equals
     return v.length === 2 ? v : null
   }), ['a', 'b'], `node ${host} still holds topic-2/0's records`)
 })
+
+t.test('a node restarted without a quorum answers for itself as fenced, though its image shows it unfenced from before', async (t) => {
+  await c.ready()
+  for (const id of c.ids) await c.stop(id, 'SIGTERM')
+  await c.start(1) // alone: no controller, so it cannot register again
+  const self = await until('node 1 to answer Metadata', async () => ((await c.metadata(1)).brokers ?? []).find((b) => b.id === 1))
+  t.equal(self.fenced, true, 'node 1 is fenced in its own answer')
+  const others = ((await c.metadata(1)).brokers ?? []).filter((b) => b.id !== 1)
+  t.same(others.map((b) => [b.id, b.fenced]), [[2, false], [3, false]], 'the image still shows the others as it last knew them')
+  await c.start(2)
+  await c.start(3)
+  await c.ready()
+  t.pass('registered and unfenced again once a controller is elected')
+})
