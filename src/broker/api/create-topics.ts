@@ -55,10 +55,13 @@ async function answer(deps: CreateTopicsDeps, o: TopicOutcome, deadline: number)
   return { name: o.name, topicId: topicIdBytes(o.topicId), error: await leadersHere(deps, o.name, o.topicId, deadline) }
 }
 
-/** Null once every partition of the topic hosted on this broker has a leader; the error to answer if not by `deadline`. */
+/**
+ * Null once every partition of the topic hosted on this broker has a leader it can name (itself,
+ * ready for writes, or another replica it follows); the error to answer if not by `deadline`.
+ */
 export async function leadersHere(deps: { readonly admin: Pick<TopicAdmin, 'image' | 'nodeId'>; readonly partitions: PartitionLookup }, name: string, topicId: string, deadline: number): Promise<bitacora.IError | null> {
   const partitions = deps.admin.image.topicById(topicId)?.partitions ?? 0
   const hosted = Array.from({ length: partitions }, (_, p) => deps.partitions.partition(name, p)).filter((r) => r !== undefined)
-  const ready = await Promise.all(hosted.map((r) => r.waitLeaderReady(Math.max(0, deadline - Date.now()))))
+  const ready = await Promise.all(hosted.map((r) => r.waitLeaderKnown(Math.max(0, deadline - Date.now()))))
   return ready.every(Boolean) ? null : wireError(ErrorCode.REQUEST_TIMED_OUT, `topic "${name}" was created; some of its partitions on broker ${deps.admin.nodeId} have no leader yet`)
 }

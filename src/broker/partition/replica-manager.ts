@@ -73,7 +73,7 @@ export class ReplicaManager implements PartitionLookup {
   private fenced = false
   private readonly leaderListeners = new Set<(led: LedPartition) => void>()
   /** New partitions whose preferred replica this broker holds, campaigning until a leader is known: each with the ticks it has left. */
-  private readonly campaigning = new Map<PartitionReplica, { readonly topicId: string; readonly partition: number; ticksLeft: number }>()
+  private readonly campaigning = new Map<PartitionReplica, { ticksLeft: number }>()
 
   constructor(
     private readonly dataDir: string,
@@ -100,7 +100,7 @@ export class ReplicaManager implements PartitionLookup {
   private campaignAgain(ticksSince: number): void {
     for (const [r, c] of this.campaigning) {
       c.ticksLeft -= ticksSince
-      const done = r.leaderId !== null || r.leaderEpoch > 0 || c.ticksLeft < 0 || this.replica(c.topicId, c.partition) !== r
+      const done = r.leaderId !== null || r.leaderEpoch > 0 || c.ticksLeft < 0 || !r.online
       if (done) this.campaigning.delete(r)
       else void r.campaign()
     }
@@ -232,6 +232,7 @@ export class ReplicaManager implements PartitionLookup {
       for (const [p, r] of [...held]) {
         if (this.assignedHere(topic, p)) continue
         held.delete(p)
+        this.campaigning.delete(r)
         try {
           await r.close()
           await removePartitionDir(this.fs, partitionDir(this.dataDir, id, p))
@@ -297,7 +298,7 @@ export class ReplicaManager implements PartitionLookup {
     else if (replica.leaderEpoch === 0 && topic.partitionStates[partition].replicas[0] === this.nodeId) {
       // A new partition's preferred replica: no leader has ever been elected, so campaign now rather than wait out an election timeout.
       void replica.campaign()
-      this.campaigning.set(replica, { topicId: topic.id, partition, ticksLeft: Math.round(PREFERRED_CAMPAIGN_MS / this.tickMs) })
+      this.campaigning.set(replica, { ticksLeft: Math.round(PREFERRED_CAMPAIGN_MS / this.tickMs) })
     }
     return replica
   }

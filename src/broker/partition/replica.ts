@@ -280,18 +280,24 @@ export class PartitionReplica {
     return this.waiters.wait(offset, epoch, timeoutMs)
   }
 
-  /** Resolves true once leaderReady, or false after timeoutMs. */
-  async waitLeaderReady(timeoutMs: number): Promise<boolean> {
+  /**
+   * Resolves true once the partition has a leader this replica can name: itself, ready to take
+   * writes (leaderReady), or another replica it follows; false after timeoutMs.
+   */
+  async waitLeaderKnown(timeoutMs: number): Promise<boolean> {
     const deadline = this.timers.now() + timeoutMs
-    while (!this.leaderReady) {
+    const known = () => this.leaderReady || (this.leadership.leaderId !== null && this.leadership.leaderId !== this.options.nodeId)
+    while (!known()) {
       const left = deadline - this.timers.now()
       if (left <= 0 || this.closed) return false
       await new Promise<void>((resolve) => {
         const cancel = this.timers.after(Math.min(50, left), done)
-        const off = this.onHighWatermark(done)
+        const offHw = this.onHighWatermark(done)
+        const offLeader = this.onLeadershipChange(done)
         function done() {
           cancel()
-          off()
+          offHw()
+          offLeader()
           resolve()
         }
       })

@@ -15,7 +15,7 @@ import { quietLog, waitFor } from '../controller/wait.js'
 
 const TICK_MS = 10
 const NODES = [1, 2, 3]
-const PARTITIONS = 6
+const PARTITIONS = 30
 const TOPIC_ID = 'd1'.repeat(16)
 
 const managers = new Map<number, ReplicaManager>()

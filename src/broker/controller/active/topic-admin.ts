@@ -11,7 +11,7 @@ import type { ReplicaManager } from '../../partition/replica-manager.js'
 import type { ActiveController } from './active-controller.js'
 import type { MetadataNode } from '../node/metadata-node.js'
 import {
-  alterConfigs, createTopics, deleteTopics, type AlterConfigsRequest, type CreatableTopic, type CreateTopicsRequest, type TopicOutcome,
+  alterConfigs, createTopics, deleteTopics, type AlterConfigsRequest, type CreateTopicsRequest, type TopicOutcome,
 } from '../decisions/topic-decisions.js'
 
 export { ControllerRequestError } from './request-error.js'
@@ -44,18 +44,8 @@ export class TopicAdmin {
   }
 
   /** Creates each valid topic (one outcome per topic, in order). Rejects with a ControllerRequestError when the request as a whole fails. */
-  async createTopics(req: CreateTopicsRequest, timeoutMs: number): Promise<TopicOutcome[]> {
-    // Data partitions have one replica in this release; replicated ones come with the next.
-    const replicated = (t: CreatableTopic) => t.replicationFactor > 1
-    const single = req.topics.filter((t) => !replicated(t))
-    const decided = await this.decideCreate({ ...req, topics: single }, timeoutMs)
-    let next = 0
-    return req.topics.map((t) => replicated(t)
-      ? {
-          name: t.name, topicId: null,
-          error: { code: ErrorCode.INVALID_REPLICATION_FACTOR, message: `replication factor ${t.replicationFactor}: data partitions have one replica in this release (replication across brokers comes next); use 1` },
-        }
-      : decided[next++])
+  createTopics(req: CreateTopicsRequest, timeoutMs: number): Promise<TopicOutcome[]> {
+    return this.decideCreate(req, timeoutMs)
   }
 
   async deleteTopics(names: readonly string[], timeoutMs: number): Promise<TopicOutcome[]> {
