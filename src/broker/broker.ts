@@ -113,7 +113,7 @@ export class Broker {
       const controller = new ActiveController({
         node, codec, log, urlOf: (id) => directory.urlOf(id),
         config: {
-          leaseMs: config.brokerSessionTimeoutMs, defaultPartitions: config.defaultPartitions, defaultReplicationFactor: 1,
+          leaseMs: config.brokerSessionTimeoutMs, defaultPartitions: config.defaultPartitions, defaultReplicationFactor: config.defaultReplicationFactor,
           partitionsPerTopicMax: config.limits.partitionsPerTopicMax, topicsMax: config.limits.topicsMax, producerIdBlockSize: PRODUCER_ID_BLOCK_SIZE,
         },
       })

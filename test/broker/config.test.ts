@@ -18,7 +18,7 @@ const file = (body: unknown) => {
 t.test('every setting: the same name as flag and as file key, listed in --help', async (t) => {
   for (const s of SETTINGS) {
     t.match(BROKER_USAGE, `--${s.name}`, `--${s.name} is in the help`)
-    const value = s.kind.type === 'int' ? String(s.name === 'max-frame-bytes' ? 4 << 20 : Math.max(s.kind.min, 4096))
+    const value = s.kind.type === 'int' ? String(s.name === 'max-frame-bytes' ? 4 << 20 : Math.min(Math.max(s.kind.min, 4096), s.kind.max ?? Infinity))
       : s.kind.type === 'list' ? 'http://a.example'
       : s.kind.type === 'voters' ? '1@ws://127.0.0.1:9092'
       : 'x'
@@ -37,6 +37,12 @@ t.test('flags override the file; the file overrides defaults', async (t) => {
   t.equal(c.limits.connectionsMax, 10)
   t.same(c.allowedOrigins, ['http://a.example'])
   t.equal(c.limits.frameBytesMax, DEFAULT_CONFIG.limits.frameBytesMax)
+})
+
+t.test('--default-replication-factor: replicas of a topic created without a factor (as Kafka, 1 unless set)', async (t) => {
+  t.equal(parseBrokerArgs([]).defaultReplicationFactor, 1)
+  t.equal(parseBrokerArgs(['--default-replication-factor', '3']).defaultReplicationFactor, 3)
+  t.throws(() => parseBrokerArgs(['--default-replication-factor', '0']), { message: /--default-replication-factor: expected an integer in \[1, 16\], got '0'/ })
 })
 
 t.test('--rack: where this broker is, sent with its registration', async (t) => {
