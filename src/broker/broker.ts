@@ -23,6 +23,9 @@ import { METADATA_PARTITION, METADATA_STARTUP_TIMEOUT_MS, METADATA_TOPIC_ID, PRO
 import { registrationProblem } from './controller/decisions/membership.js'
 import { reportLeaders } from './controller/decisions/reports.js'
 import { LeaderReporter } from './controller/node/leader-reporter.js'
+import { PreferredLeaders } from './controller/node/preferred-leaders.js'
+import { LeaderBalancer } from './controller/active/leader-balancer.js'
+import { transferLeaderships } from './partition/leadership-transfer.js'
 import { MembershipService } from './controller/active/membership-service.js'
 import { MetadataNode } from './controller/node/metadata-node.js'
 import { MetadataQuorum } from './controller/node/metadata-quorum.js'
@@ -58,6 +61,7 @@ export class Broker {
     private readonly metadata: MetadataNode,
     private readonly replicas: ReplicaManager,
     private readonly membership: MembershipParts,
+    private readonly balancer: LeaderBalancer,
     private readonly log: Logger,
   ) {}
 
@@ -79,6 +83,7 @@ export class Broker {
     let metadata: MetadataNode | null = null
     let replicas: ReplicaManager | null = null
     let membership: MembershipParts | null = null
+    let balancer: LeaderBalancer | null = null
     try {
       listener = await listen({ ...config, health: () => ({ brokerId: config.brokerId, clusterId }) }, log)
       const legacyTopics = readLegacyTopics(fs, config.dataDir)
@@ -147,11 +152,17 @@ export class Broker {
       if (failed.length > 0) throw startupError(`cannot open the partitions in ${config.dataDir}`, failed[0].error)
       void node.caughtUp().then(() => manager.removeStrays()).catch((err: unknown) => log.error('removing stray partition directories failed', { error: (err as Error).message }))
       manager.start()
+      const preferredLeaders = new PreferredLeaders({
+        self: config.brokerId, image: () => node.image, waitUntil: (shows, ms) => node.waitUntil(shows, ms), peers,
+        local: (transfers, ms) => transferLeaderships(manager, transfers, ms),
+      })
+      const leaderBalancer = new LeaderBalancer({ controller, image: () => node.image, leaders: preferredLeaders, afterMs: config.leaderRebalanceAfterMs, log })
+      balancer = leaderBalancer
 
       apis = apiTable({
         brokerId: config.brokerId, clusterId, url: listener.url, limits: config.limits, admin: new TopicAdmin(node, controller, manager), cluster: new ClusterView(node, lifecycle),
         quorum: new MetadataQuorum(node, directory), partitions: manager, codec, raft: peers, membership: learningUrls(service, directory), toController: channel,
-        leaders: { report: (reports) => controller.decide((state, ctx) => reportLeaders(state, reports, ctx)) },
+        leaders: { report: (reports) => controller.decide((state, ctx) => reportLeaders(state, reports, ctx)) }, preferredLeaders,
       })
       const sessions = { apis, limits: config.limits, readBuffers, peers: { clusterId, nodeId: config.brokerId } }
       if (node.standalone) {
@@ -167,8 +178,9 @@ export class Broker {
       log.info('broker started', {
         url: listener.url, dataDir: config.dataDir, topics: node.image.topicCount, voters: node.replica.status().voters, controller: node.controllerId,
       })
-      return new Broker(config, dataDir, listener, peers, node, manager, membership, log)
+      return new Broker(config, dataDir, listener, peers, node, manager, membership, leaderBalancer, log)
     } catch (err) {
+      balancer?.close()
       if (membership !== null) stopMembership(membership)
       await replicas?.closeAll().catch(() => undefined)
       await metadata?.close().catch(() => undefined)
@@ -180,6 +192,7 @@ export class Broker {
   }
 
   async stop(): Promise<void> {
+    this.balancer.close()
     stopMembership(this.membership)
     await this.replicas.closeAll()
     await this.metadata.close()

@@ -4,7 +4,7 @@
 // lists every setting with its default (generated from SETTINGS below).
 import { readFileSync } from 'node:fs'
 import {
-  BROKER_LEASE_MS_DEFAULT, BROKER_LEASE_MS_MIN, HEARTBEAT_INTERVAL_MS_DEFAULT, HEARTBEAT_INTERVAL_MS_MIN,
+  BROKER_LEASE_MS_DEFAULT, BROKER_LEASE_MS_MIN, HEARTBEAT_INTERVAL_MS_DEFAULT, HEARTBEAT_INTERVAL_MS_MIN, LEADER_REBALANCE_AFTER_MS_DEFAULT,
 } from './controller/decisions/limits.js'
 import { parseControllerVoters, type ControllerVoter } from './controller/node/voter-list.js'
 import { RACK_CHARS_MAX, REPLICAS_PER_PARTITION_MAX } from '../metadata/limits.js'
@@ -47,6 +47,8 @@ export interface BrokerConfig {
    * of a cluster should use the same value: a node uses its own both ways.
    */
   brokerSessionTimeoutMs: number
+  /** The active controller hands a partition's leadership back to its preferred replica once another has led it this long; 0: never on its own. */
+  leaderRebalanceAfterMs: number
   /** The rack (or zone) this broker is in ('' for none): replicas of a partition go to different racks while there are any (Kafka's broker.rack). */
   rack: string
   limits: BrokerLimits
@@ -68,6 +70,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   brokerHeartbeatIntervalMs: HEARTBEAT_INTERVAL_MS_DEFAULT,
   brokerSessionTimeoutMs: BROKER_LEASE_MS_DEFAULT,
   rack: '',
+  leaderRebalanceAfterMs: LEADER_REBALANCE_AFTER_MS_DEFAULT,
   limits: DEFAULT_LIMITS,
 }
 
@@ -111,6 +114,10 @@ export const SETTINGS: readonly Setting[] = [
   {
     name: 'broker-session-timeout-ms', field: 'brokerSessionTimeoutMs', kind: int(BROKER_LEASE_MS_MIN),
     doc: 'a broker not heard from this long is fenced (leads no partition); over twice the heartbeat interval, the same on every node',
+  },
+  {
+    name: 'leader-rebalance-after-ms', field: 'leaderRebalanceAfterMs', kind: int(0),
+    doc: "hand a partition's leadership back to its preferred replica once another has led it this long (0: only when asked: bitacora topics rebalance-leaders)",
   },
   { name: 'max-frame-bytes', field: limit('frameBytesMax'), kind: int(1024), doc: 'largest WebSocket message (request frame)' },
   { name: 'max-batch-bytes', field: limit('batchBytesMax'), kind: int(61), doc: "largest record batch, for topics without max.message.bytes (Kafka's message.max.bytes)" },

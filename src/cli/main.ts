@@ -10,7 +10,7 @@ commands:
   broker      run a broker (bitacora broker --help)
   format      prepare a node's data directory with a cluster id, or make one (bitacora format --help)
   cluster     describe the controller quorum, add and remove voters (bitacora cluster --help)
-  topics      create, list, describe, delete, alter topics (bitacora topics --help)
+  topics      create, list, describe, delete, alter topics; rebalance leaders (bitacora topics --help)
   produce     write stdin lines to a topic, one record each (bitacora produce --help)
   consume     print a topic's records (bitacora consume --help)
   perf        Kafka-style perf tools: produce, consume, e2e (bitacora perf --help)

@@ -1,4 +1,4 @@
-// `bitacora topics create|list|describe|delete|alter`: topic administration over the
+// `bitacora topics create|list|describe|delete|alter|rebalance-leaders`: topic administration over the
 // client's Admin. Results go to stdout; a per-topic refusal from the broker is an error.
 import type { Client, ConfigEntry, TopicDescription } from '../client/node.js'
 import { intFlag, keyValues, positionals } from './args.js'
@@ -6,13 +6,14 @@ import { CLIENT_FLAGS, parseClientFlags } from './client-config.js'
 import { CLIENT_HELP, bootstrapServers, withClient } from './connect.js'
 import { OperationalError, UsageError } from './errors.js'
 
-export const TOPICS_USAGE = `usage: bitacora topics <create|list|describe|delete|alter> [options]
+export const TOPICS_USAGE = `usage: bitacora topics <create|list|describe|delete|alter|rebalance-leaders> [options]
 
   bitacora topics create TOPIC [--partitions N] [--replication-factor N] [--config K=V]... [--if-not-exists]
   bitacora topics list [--exclude-internal] [--json]
   bitacora topics describe [TOPIC...] [--all-configs] [--json]
   bitacora topics delete TOPIC [--if-exists]
   bitacora topics alter TOPIC [--set K=V]... [--reset K]...
+  bitacora topics rebalance-leaders [TOPIC...]   hand leaderships back to preferred replicas (all topics by default)
 
 options:
   --partitions N           partition count (default: the broker's --default-partitions)
@@ -34,6 +35,7 @@ export const TOPICS_SPECS = {
   describe: { ...CLIENT_FLAGS, 'all-configs': 'boolean', json: 'boolean' },
   delete: { ...CLIENT_FLAGS, 'if-exists': 'boolean' },
   alter: { ...CLIENT_FLAGS, set: 'list', reset: 'list' },
+  'rebalance-leaders': { ...CLIENT_FLAGS },
 } as const
 
 type Print = (line: string) => void
@@ -47,6 +49,7 @@ export async function topicsCommand(argv: string[], print: Print = stdout): Prom
     case 'describe': return describe(rest, print)
     case 'delete': return remove(rest, print)
     case 'alter': return alter(rest, print)
+    case 'rebalance-leaders': return rebalanceLeaders(rest, print)
     case undefined:
       console.error(TOPICS_USAGE)
       return 2
@@ -56,7 +59,7 @@ export async function topicsCommand(argv: string[], print: Print = stdout): Prom
       print(TOPICS_USAGE)
       return 0
     default:
-      throw new UsageError(`topics: unknown subcommand '${sub}' (create, list, describe, delete, alter)`)
+      throw new UsageError(`topics: unknown subcommand '${sub}' (create, list, describe, delete, alter, rebalance-leaders)`)
   }
 }
 
@@ -130,6 +133,27 @@ async function remove(argv: string[], print: Print): Promise<number> {
     }
     if (result?.error) throw result.error
     print(`deleted topic ${topic}`)
+    return 0
+  })
+}
+
+/** Preferred leader election (Kafka's kafka-leader-election --election-type preferred): one line per partition; exit 1 if any could not move. */
+async function rebalanceLeaders(argv: string[], print: Print): Promise<number> {
+  const { flags, positionals: names } = parseClientFlags('topics rebalance-leaders', argv, TOPICS_SPECS['rebalance-leaders'])
+  if (help(flags, print)) return 0
+  return withClient(bootstrapServers(flags['bootstrap-server']), async (client) => {
+    const results = await client.admin().electPreferredLeaders(names.map((topic) => ({ topic })))
+    let failed = 0
+    for (const r of results) {
+      const where = `${r.topic}/${r.partition}`
+      if (r.error === null) print(`${where}: moved to its preferred replica`)
+      else if (r.error.code === 'ELECTION_NOT_NEEDED') print(`${where}: its preferred replica leads already`)
+      else {
+        failed++
+        print(`${where}: not moved: ${r.error.code}: ${r.error.message}`)
+      }
+    }
+    if (failed > 0) throw new OperationalError(`${failed} of ${results.length} partitions were not moved (above: why)`)
     return 0
   })
 }

@@ -64,6 +64,14 @@ export interface ConfigResult {
 
 export type OffsetSpec = 'earliest' | 'latest' | { timestamp: number }
 
+/** A preferred election's outcome for one partition: error null once its preferred replica leads. */
+export interface ElectionResult {
+  topic: string
+  partition: number
+  /** ELECTION_NOT_NEEDED: it led already; PREFERRED_LEADER_NOT_AVAILABLE: it cannot lead now (fenced, not registered). */
+  error: BitacoraError | null
+}
+
 const RESOURCE_TYPES: Record<ResourceType, bitacora.ConfigResourceType> = {
   topic: bitacora.ConfigResourceType.TOPIC,
   broker: bitacora.ConfigResourceType.BROKER,
@@ -149,6 +157,22 @@ export class Admin {
       validateOnly: options.validateOnly ?? false,
     })
     return (response.results ?? []).map((r) => ({ resource: resourceOf(r.resource), error: errorFromWire(r.error, `alter configs of ${r.resource?.name}`) }))
+  }
+
+  /**
+   * Hands partitions' leadership back to their preferred replicas (each partition's first), as
+   * Kafka's preferred leader election: the named partitions of each topic given (all of a
+   * topic's when it names none), or every partition of every topic when no topic is given. The
+   * cluster also does this on its own once an imbalance has lasted a while
+   * (--leader-rebalance-after-ms). Resolves with one result per partition.
+   */
+  async electPreferredLeaders(topics: ReadonlyArray<{ topic: string; partitions?: readonly number[] }> = [], options: { timeoutMs?: number } = {}): Promise<ElectionResult[]> {
+    const response = await this.call('electLeaders', {
+      topics: topics.map((t) => ({ name: t.topic, partitions: [...(t.partitions ?? [])] })), timeoutMs: options.timeoutMs ?? this.requestTimeoutMs,
+    })
+    return (response.results ?? []).map((r) => ({
+      topic: r.topic ?? '', partition: r.partition ?? 0, error: errorFromWire(r.error, `preferred leader of ${r.topic}/${r.partition ?? 0}`),
+    }))
   }
 
   /** The controller quorum: leader, epoch, high watermark, voters and observers with their lag, brokers. */

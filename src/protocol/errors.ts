@@ -40,6 +40,8 @@ const TABLE: Record<ErrorName, ErrorInfo> = {
   INVALID_CONFIG: { retriable: false, message: 'a configuration value is invalid' },
   UNSUPPORTED_FOR_MESSAGE_FORMAT: { retriable: false, message: 'only RecordBatch v2 (magic 2) is supported' },
   KAFKA_STORAGE_ERROR: { retriable: true, message: 'the broker could not read or write its log' },
+  PREFERRED_LEADER_NOT_AVAILABLE: { retriable: true, message: 'the preferred replica cannot lead now (fenced, or not registered)' },
+  ELECTION_NOT_NEEDED: { retriable: false, message: 'the preferred replica leads already' },
   UNKNOWN_TOPIC_ID: { retriable: true, message: 'no topic has that id' },
   FENCED_LEADER_EPOCH: { retriable: true, message: 'the leader epoch in the request is older than the current one' },
   UNKNOWN_LEADER_EPOCH: { retriable: true, message: 'the leader epoch in the request is newer than the broker knows' },

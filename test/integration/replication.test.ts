@@ -2,14 +2,18 @@
 // broker processes is one Raft group per partition over the three. Records produced with
 // acks=all while the partition's leader is SIGKILLed are all there afterwards — each at the
 // offset its acknowledgement gave, in order — read from the new leader, and again once the killed
-// broker is back and has caught up. One cluster for the whole file.
+// broker is back and has caught up. A broker back from a restart leads its preferred partitions
+// again: at once with `bitacora topics rebalance-leaders`, and on its own after
+// --leader-rebalance-after-ms. One cluster for the whole file.
 import t from 'tap'
 import { createClient, type RecordMetadata } from '../../src/client/node.js'
+import { runCli } from './cli-process.js'
 import { ProcessCluster, until } from './quorum-nodes.js'
 
 const TOPIC = 'replicated'
 const RECORDS = 400
-const c = await ProcessCluster.create(t, [1, 2, 3])
+const REBALANCE_AFTER_MS = 3_000
+const c = await ProcessCluster.create(t, [1, 2, 3], [1, 2, 3], ['--leader-rebalance-after-ms', String(REBALANCE_AFTER_MS)])
 await c.startAll()
 
 /** The leader every node names for the partition, once they agree on one. */
@@ -92,4 +96,34 @@ t.test('SIGKILL the leader under acks=all load: every acknowledged record is rea
   await c.start(leader)
   await c.ready()
   check(await readAll(lastOffset), 'with every broker back')
+})
+
+t.test('a broker back from a restart leads its preferred partitions again: at once when asked, and on its own after a while', async (t) => {
+  const topic = 'balanced'
+  const client = createClient({ brokers: c.ids.map((id) => c.url(id)), clientId: 'replication-balance' })
+  t.teardown(() => client.close())
+  const [created] = await client.admin().createTopics([{ topic, partitions: 3, replicationFactor: 3 }])
+  t.equal(created.error, null)
+  const leaders = async (from: number) => ((await c.metadata(from, [topic])).topics![0].partitions ?? []).map((p) => [p.leaderId ?? -1, p.replicas![0]] as const)
+  const balanced = async (from: number) => (await leaders(from)).every(([leader, preferred]) => leader === preferred)
+  await until('every partition to be led by its preferred replica', async () => (await Promise.all(c.ids.map(balanced))).every(Boolean))
+  const away = c.ids[0]
+  const others = c.ids.filter((id) => id !== away)
+
+  const restart = async () => {
+    await c.stop(away, 'SIGTERM')
+    await until(`node ${away}'s partitions to be led by others`, async () => (await leaders(others[0])).every(([leader]) => leader >= 0 && leader !== away))
+    await c.start(away)
+    await c.ready()
+  }
+
+  await restart()
+  const asked = await runCli(['topics', 'rebalance-leaders', topic, '-b', c.url(others[0])])
+  t.equal(asked.status, 0, `rebalance-leaders: ${asked.stdout}${asked.stderr}`)
+  t.match(asked.stdout, new RegExp(`${topic}/\\d: (moved to its preferred replica|its preferred replica leads already)`))
+  t.ok(await balanced(others[0]), 'when it answers, every partition is led by its preferred replica')
+
+  await restart()
+  await until(`node ${away} to lead its preferred partitions again on its own`, async () => balanced(others[1]))
+  t.pass('the active controller handed them back without being asked')
 })

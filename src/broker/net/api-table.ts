@@ -13,6 +13,7 @@ import { createTopics } from '../api/create-topics.js'
 import { deleteTopics } from '../api/delete-topics.js'
 import { describeConfigs } from '../api/describe-configs.js'
 import { describeQuorum } from '../api/describe-quorum.js'
+import { electLeaders } from '../api/elect-leaders.js'
 import { fetch } from '../api/fetch.js'
 import { forwardAlterConfigs, forwardCreateTopics, forwardDeleteTopics, type ForwardingDeps, type ToController } from '../api/forward-admin.js'
 import { handshake } from '../api/handshake.js'
@@ -21,7 +22,9 @@ import { listOffsets } from '../api/list-offsets.js'
 import { metadata } from '../api/metadata.js'
 import { produce } from '../api/produce.js'
 import { removeVoter } from '../api/remove-voter.js'
+import { transferLeaders } from '../api/transfer-leaders.js'
 import type { ClusterView } from '../controller/node/cluster-view.js'
+import type { PreferredLeaders } from '../controller/node/preferred-leaders.js'
 import type { ControllerQuorum } from '../controller/node/quorum.js'
 import { ControllerRequestError, type TopicAdmin } from '../controller/active/topic-admin.js'
 import type { BrokerLimits } from '../limits.js'
@@ -62,6 +65,8 @@ export interface BrokerParts {
   readonly raft?: RaftReceiver
   /** Broker registrations and heartbeats (controller/active/membership-service.ts); unset, the broker serves neither API. */
   readonly membership?: Membership
+  /** Preferred leader elections (ElectLeaders); unset, the broker does not serve the API. */
+  readonly preferredLeaders?: Pick<PreferredLeaders, 'elect'>
   /** Partition leaders reported by brokers (controller/decisions/reports.ts); unset, the broker does not serve the API. */
   readonly leaders?: LeaderReports
   /** Where clients' admin requests go (the controller channel); unset, they run on this node, as a peer's do. */
@@ -97,7 +102,11 @@ export function apiTable(b: BrokerParts): ApiTable {
     ['describeQuorum', () => describeQuorum({ clusterId: b.clusterId, quorum: b.quorum, registeredBrokers: () => image().brokers })],
     ['addVoter', (r) => addVoter(b.quorum, r.addVoter!)],
     ['removeVoter', (r) => removeVoter(b.quorum, r.removeVoter!)],
+    // Peer connections only: the handler refuses clients.
+    ['transferLeaders', (r, scope) => transferLeaders(b.partitions, r.transferLeaders!, scope.peer)],
   ])
+  const preferred = b.preferredLeaders
+  if (preferred !== undefined) table.set('electLeaders', async (r) => ({ electLeaders: await electLeaders(preferred, r.electLeaders!) }))
   const raft = b.raft
   if (raft !== undefined) {
     // One way: the session lets only a proven peer's frames through (session.ts).

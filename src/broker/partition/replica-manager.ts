@@ -25,6 +25,8 @@ const PARTITION_DIR = /^([0-9a-f]{32})-(\d+)$/
 /** What request handlers need of the replicas: the one for a partition, if this broker holds it. */
 export interface PartitionLookup {
   partition(topic: string, index: number): PartitionReplica | undefined
+  /** By topic id (a name may have been re-created since the caller looked). */
+  replica(topicId: string, partition: number): PartitionReplica | undefined
 }
 
 /** A new committed image to reconcile with (the metadata node's ImageUpdate). */

@@ -311,6 +311,13 @@ export class PartitionReplica {
     return () => this.hwListeners.delete(listener)
   }
 
+  /** Leader: whether replica `id` fetched within the fetch timeout (it is up and following); false off the leader role. */
+  hearsFrom(id: NodeId): boolean {
+    const progress = this.opened?.core.status().progress?.find((p) => p.id === id)
+    const fetchTimeoutTicks = this.options.raft?.fetchTimeoutTicks ?? this.options.electionTimeoutTicks // as replica-disk.ts
+    return progress !== undefined && progress.ticksSinceFetch >= 0 && progress.ticksSinceFetch <= fetchTimeoutTicks
+  }
+
   /** Called (synchronously) whenever the core reports a new role, epoch or leader (e.g. to report a leadership to the controller). */
   onLeadershipChange(listener: (leadership: Leadership) => void): () => void {
     this.leadershipListeners.add(listener)

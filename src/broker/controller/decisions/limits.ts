@@ -20,6 +20,19 @@ export const LEADER_REPORTS_PER_REQUEST_MAX = 10_000
 export const LEADER_REPORT_TIMEOUT_MS = 10_000
 /** After a failed leader report a broker sends again after this (the channel retried within the deadline already). */
 export const LEADER_REPORT_RETRY_MS = 1_000
+/**
+ * Leadership balance: by default the active controller hands a partition's leadership back to its
+ * preferred replica once another replica has led it for 30 s (long enough that a broker
+ * restarting is back and caught up, short enough that a returning broker soon carries its share).
+ */
+export const LEADER_REBALANCE_AFTER_MS_DEFAULT = 30_000
+/** The balancer looks this often at most (and at least every half of the rebalance delay). */
+export const LEADER_BALANCE_CHECK_MS_MAX = 5_000
+export const LEADER_BALANCE_CHECK_MS_MIN = 500
+/** How long one preferred election may take (a transfer waits for its target to catch up), by default and at most. */
+export const ELECT_LEADERS_TIMEOUT_MS_DEFAULT = 30_000
+/** A TransferLeaders answer gets this long on top of the transfers' own bound to arrive. */
+export const TRANSFER_ANSWER_MARGIN_MS = 1_000
 /** Topics (create, delete) or config resources in one admin request. */
 export const ADMIN_ITEMS_PER_REQUEST_MAX = 1_000
 /** Batches appended and not yet committed: the Raft core refuses proposals past this many offsets, and a batch takes one at least. */
