@@ -18,6 +18,7 @@ import { ControllerState, type ControllerConfig, type Decision, type DecisionCon
 import { alterConfigs, createTopics, deleteTopics, type CreatableTopic } from '../broker/controller/decisions/topic-decisions.js'
 import type { PartitionReplica } from '../broker/partition/replica.js'
 import type { MetadataImage, MetadataRecord } from '../metadata/image.js'
+import type { MetadataBug } from './metadata-machine.js'
 import type { Prng } from './prng.js'
 
 /** Topic names the workload draws from: few, so creates clash and deleted names come back. */
@@ -87,11 +88,13 @@ class ControllerShell {
   busy = false
   takeovers = 0
 
-  constructor(readonly node: ControllerNode, private readonly config: ControllerConfig, private readonly hooks: ControllerHooks) {}
+  constructor(readonly node: ControllerNode, private readonly config: ControllerConfig, private readonly hooks: ControllerHooks, private readonly bug?: MetadataBug) {}
 
   /** As ActiveController.refresh: follow leadership and the HW. */
   refresh(replica: PartitionReplica | null): void {
-    if (replica === null || !replica.leaderReady) {
+    // The bug: lead as soon as elected, before the epoch (and every earlier record) is committed.
+    const leading = this.bug === 'takeOverBeforeEpochCommit' ? replica?.isLeader === true : replica?.leaderReady === true
+    if (replica === null || !leading) {
       this.state = null
     } else if (this.state !== null && this.epoch === replica.leaderEpoch) {
       this.state = this.state.committedTo(replica.highWatermark)
@@ -145,7 +148,7 @@ export class MetadataWorkload {
   private readonly brokers: SimBroker[] = []
   requests = 0
 
-  constructor(private readonly rng: Prng, private readonly params: MetadataWorkloadParams, private readonly hooks: ControllerHooks) {
+  constructor(private readonly rng: Prng, private readonly params: MetadataWorkloadParams, private readonly hooks: ControllerHooks, private readonly bug?: MetadataBug) {
     for (let id = 1; id <= params.brokers; id++) {
       this.brokers.push({ id, incarnationId: this.uuid(), directoryId: this.uuid(), rack: RACKS[this.rng.int(RACKS.length)], registered: false })
     }
@@ -167,7 +170,7 @@ export class MetadataWorkload {
       }
       let entry = this.shells.get(n.id)
       if (entry === undefined || entry.replica !== replica) {
-        entry = { replica, shell: new ControllerShell(n, this.params.config, this.hooks) }
+        entry = { replica, shell: new ControllerShell(n, this.params.config, this.hooks, this.bug) }
         this.shells.set(n.id, entry)
       }
       entry.shell.refresh(replica)

@@ -21,6 +21,8 @@ export const METADATA_BUG_NAMES = [
   'snapshotDropsConfigs',
   /** The active controller publishes its own records to its image on append, before they commit. */
   'applyBeforeCommit',
+  /** A new active controller takes over once elected, before its epoch commits: its state lacks earlier epochs' uncommitted records. */
+  'takeOverBeforeEpochCommit',
 ] as const
 export type MetadataBug = (typeof METADATA_BUG_NAMES)[number]
 

@@ -71,7 +71,7 @@ export class MetadataMode {
         if (n.replica === replica) this.machineOf(n).publishEarly(a.records, a.nextOffset)
         replica.committed(a.nextOffset, CLIENT_ACK_TIMEOUT_MS).then(() => hooks.acked(a.firstOffset, ids), () => undefined)
       },
-    })
+    }, bug)
   }
 
   /** A new process's metadata state machine. */
