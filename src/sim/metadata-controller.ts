@@ -19,11 +19,13 @@ import { alterConfigs, createTopics, deleteTopics, type CreatableTopic } from '.
 import type { PartitionReplica } from '../broker/partition/replica.js'
 import type { MetadataImage, MetadataRecord } from '../metadata/image.js'
 import type { MetadataBug } from './metadata-machine.js'
+import { CONTROLLER_QUEUE_MAX } from './limits.js'
 import type { Prng } from './prng.js'
 
 /** Topic names the workload draws from: few, so creates clash and deleted names come back. */
 const TOPIC_NAMES = ['orders', 'payments', 'clicks', 'audit', 'logs', 'metrics', 'events', 'users']
 const RACKS = ['', 'r1', 'r2']
+const LEASE_EXPIRY = 'lease expiry'
 
 export interface MetadataWorkloadParams {
   readonly config: ControllerConfig
@@ -45,13 +47,12 @@ export function drawWorkloadParams(rng: Prng, nodes: number): MetadataWorkloadPa
   }
 }
 
-/** A simulated broker: the registration it last sent. */
+/** A simulated broker: the registration it sends. */
 interface SimBroker {
   readonly id: number
   incarnationId: string
   directoryId: string
   rack: string
-  registered: boolean
 }
 
 /** What the controller needs of its node. */
@@ -76,19 +77,38 @@ export interface ControllerHooks {
   nowMs(): number
   /** Encodes records as the controller's batch (tagging payload ids); returns the first id. */
   encode(records: readonly MetadataRecord[]): { bytes: Uint8Array; firstPayload: number }
+  /** A controller's callback threw: the run fails with it after the step. */
+  failed(err: Error): void
   /** The batch landed in the log (acks=all on it follows). */
   appended(a: Appended, firstPayload: number, replica: PartitionReplica): void
+}
+
+export interface WorkloadCounts {
+  /** Requests sent to an active controller. */
+  requests: number
+  /** Times a node became the active controller (its state rebuilt from its image). */
+  takeovers: number
+  /** Requests turned away: the controller's queue was full, or it stopped being the active controller first. */
+  dropped: number
 }
 
 /** One node's active-controller shell (the state lives only while the node leads). */
 class ControllerShell {
   state: ControllerState | null = null
   epoch = -1
-  /** A decision's append is under way (decisions run one at a time). */
-  busy = false
-  takeovers = 0
+  /** A decision's append is under way (decisions run one at a time, the rest wait in the queue). */
+  private busy = false
+  private readonly queue: Array<{ what: string; decision: (state: ControllerState, ctx: DecisionContext) => Decision<unknown> }> = []
 
-  constructor(readonly node: ControllerNode, private readonly config: ControllerConfig, private readonly hooks: ControllerHooks, private readonly bug?: MetadataBug) {}
+  constructor(
+    readonly node: ControllerNode,
+    private readonly config: ControllerConfig,
+    private readonly hooks: ControllerHooks,
+    /** Fresh UUIDs from the seed's PRNG (the real shell's randomUUID). */
+    private readonly newUuid: () => string,
+    private readonly counts: WorkloadCounts,
+    private readonly bug?: MetadataBug,
+  ) {}
 
   /** As ActiveController.refresh: follow leadership and the HW. */
   refresh(replica: PartitionReplica | null): void {
@@ -96,25 +116,51 @@ class ControllerShell {
     const leading = this.bug === 'takeOverBeforeEpochCommit' ? replica?.isLeader === true : replica?.leaderReady === true
     if (replica === null || !leading) {
       this.state = null
+      this.counts.dropped += this.queue.length // answered NOT_CONTROLLER
+      this.queue.length = 0
     } else if (this.state !== null && this.epoch === replica.leaderEpoch) {
       this.state = this.state.committedTo(replica.highWatermark)
     } else if (replica.appliedOffset >= replica.highWatermark) {
       this.state = ControllerState.elected(this.config, this.node.image(), replica.appliedOffset, this.hooks.nowMs())
       this.epoch = replica.leaderEpoch
-      this.takeovers++
+      this.counts.takeovers++
       this.hooks.log(`n${this.node.id} is the active controller (epoch ${this.epoch}, metadata offset ${replica.appliedOffset})`)
     } else {
       this.state = null
     }
   }
 
+  /**
+   * Queues a decision (the active controller's event queue); it runs once those before it
+   * appended. The lease timer's decision is queued once at a time.
+   */
+  submit(what: string, decision: (state: ControllerState, ctx: DecisionContext) => Decision<unknown>): void {
+    if (what === LEASE_EXPIRY && this.queue.some((q) => q.what === LEASE_EXPIRY)) return
+    if (this.queue.length >= CONTROLLER_QUEUE_MAX) {
+      this.counts.dropped++
+      return
+    }
+    this.queue.push({ what, decision })
+    this.next()
+  }
+
+  private next(): void {
+    while (!this.busy && this.queue.length > 0) {
+      const { what, decision } = this.queue.shift()!
+      this.run(what, decision)
+    }
+  }
+
   /** As ActiveController.decideAndAppend, without the wait for the commit (the simulator checks acks). */
-  run<A>(what: string, decision: (state: ControllerState, ctx: DecisionContext) => Decision<A>, newUuid: () => string): void {
+  private run(what: string, decision: (state: ControllerState, ctx: DecisionContext) => Decision<unknown>): void {
     const replica = this.node.replica
     const state = this.state
-    if (replica === null || state === null || this.busy) return
+    if (replica === null || state === null) {
+      this.counts.dropped++
+      return
+    }
     const epoch = this.epoch
-    const ctx: DecisionContext = { nowMs: this.hooks.nowMs(), logEnd: replica.status().logEnd, newUuid }
+    const ctx: DecisionContext = { nowMs: this.hooks.nowMs(), logEnd: replica.status().logEnd, newUuid: this.newUuid }
     const d = decision(state, ctx)
     if (!d.ok) {
       this.hooks.log(`n${this.node.id} controller refuses ${what}: ${d.error.code} ${d.error.message}`)
@@ -127,17 +173,20 @@ class ControllerShell {
     const { bytes, firstPayload } = this.hooks.encode(d.records)
     this.busy = true
     replica.appendValidated(bytes).then((info) => {
-      this.busy = false
       this.hooks.log(`n${this.node.id} controller appends ${what}: ${d.records.length} records at ${info.firstOffset} (payloads ${firstPayload}..${firstPayload + d.records.length - 1})`)
       const current = this.state
       if (current !== null && this.epoch === epoch) {
+        // Throws (ControllerAssertionError, MetadataError) if the records no longer fit: a bug the run reports.
         const redone = current.decided(d.answer, d.records, { ...ctx, logEnd: info.firstOffset }, d.next.leases)
         if (redone.ok) this.state = redone.next
       }
       this.hooks.appended({ node: this.node.id, firstOffset: info.firstOffset, nextOffset: info.nextOffset, records: d.records }, firstPayload, replica)
-    }, () => {
-      this.busy = false // leadership lost, or the log refused: nothing was changed
-    })
+    }, () => undefined) // leadership lost, or the log refused: nothing was changed
+      .catch((err: unknown) => this.hooks.failed(err as Error))
+      .finally(() => {
+        this.busy = false // the next decision sees this one's records (the real shell's Serial queue)
+        this.next()
+      })
   }
 }
 
@@ -146,19 +195,14 @@ export class MetadataWorkload {
   /** Each running node's shell, with the replica (process) it belongs to. */
   private readonly shells = new Map<number, { replica: PartitionReplica; shell: ControllerShell }>()
   private readonly brokers: SimBroker[] = []
-  requests = 0
+  readonly counts: WorkloadCounts = { requests: 0, takeovers: 0, dropped: 0 }
 
   constructor(private readonly rng: Prng, private readonly params: MetadataWorkloadParams, private readonly hooks: ControllerHooks, private readonly bug?: MetadataBug) {
     for (let id = 1; id <= params.brokers; id++) {
-      this.brokers.push({ id, incarnationId: this.uuid(), directoryId: this.uuid(), rack: RACKS[this.rng.int(RACKS.length)], registered: false })
+      this.brokers.push({ id, incarnationId: this.uuid(), directoryId: this.uuid(), rack: RACKS[this.rng.int(RACKS.length)] })
     }
   }
 
-  get takeovers(): number {
-    let n = 0
-    for (const s of this.shells.values()) n += s.shell.takeovers
-    return n
-  }
 
   /** Each running node's shell follows its replica; a node that restarted starts with none. */
   refresh(nodes: readonly ControllerNode[]): void {
@@ -170,7 +214,7 @@ export class MetadataWorkload {
       }
       let entry = this.shells.get(n.id)
       if (entry === undefined || entry.replica !== replica) {
-        entry = { replica, shell: new ControllerShell(n, this.params.config, this.hooks, this.bug) }
+        entry = { replica, shell: new ControllerShell(n, this.params.config, this.hooks, () => this.uuid(), this.counts, this.bug) }
         this.shells.set(n.id, entry)
       }
       entry.shell.refresh(replica)
@@ -181,7 +225,7 @@ export class MetadataWorkload {
   expireDue(): void {
     for (const { shell } of this.shells.values()) {
       const due = shell.state?.nextLeaseExpiryMs()
-      if (due !== null && due !== undefined && due <= this.hooks.nowMs()) shell.run('lease expiry', (s, ctx) => expireLeases(s, ctx), () => this.uuid())
+      if (due !== null && due !== undefined && due <= this.hooks.nowMs()) shell.submit(LEASE_EXPIRY, (s, ctx) => expireLeases(s, ctx))
     }
   }
 
@@ -190,37 +234,46 @@ export class MetadataWorkload {
     const active = [...this.shells.values()].map((e) => e.shell).filter((s) => s.state !== null)
     if (active.length === 0) return
     active.sort((a, b) => b.epoch - a.epoch)
+    // Sometimes a deposed controller that does not know it yet (its appends must never commit).
     const shell = active.length > 1 && this.rng.chance(0.2) ? active[1 + this.rng.int(active.length - 1)] : active[0]
     const latest = shell.state!.latest
-    this.requests++
+    this.counts.requests++
     const w = this.rng.int(100)
-    if (w < 12) this.register(shell)
-    else if (w < 40) this.heartbeat(shell, appliedOf)
+    if (w < 40) this.membership(shell, latest, appliedOf)
     else if (w < 58) this.createTopics(shell)
-    else if (w < 66) shell.run('DeleteTopics', (s, ctx) => deleteTopics(s, { names: this.someNames(1 + this.rng.int(2), latest) }, ctx), () => this.uuid())
-    else if (w < 76) this.alterConfigs(shell, latest)
-    else if (w < 94) shell.run('leader reports', (s, ctx) => reportLeaders(s, this.leaderReports(latest), ctx), () => this.uuid())
-    else {
+    else if (w < 66) {
+      const names = this.someNames(1 + this.rng.int(2), latest)
+      shell.submit('DeleteTopics', (s, ctx) => deleteTopics(s, { names }, ctx))
+    } else if (w < 76) this.alterConfigs(shell, latest)
+    else if (w < 94) {
+      const reports = this.leaderReports(latest)
+      shell.submit('leader reports', (s, ctx) => reportLeaders(s, reports, ctx))
+    } else {
       const b = this.brokers[this.rng.int(this.brokers.length)]
-      shell.run(`producer ids for ${b.id}`, (s, ctx) => allocateProducerIds(s, { brokerId: b.id, incarnationId: b.incarnationId }, ctx), () => this.uuid())
+      const req = { brokerId: b.id, incarnationId: b.incarnationId }
+      shell.submit(`producer ids for ${b.id}`, (s, ctx) => allocateProducerIds(s, req, ctx))
     }
   }
 
-  private register(shell: ControllerShell): void {
+  /**
+   * A broker's heartbeat, as its lifecycle sends it: a broker the controller does not know by
+   * its incarnation registers instead (as it does on BROKER_ID_NOT_REGISTERED), and sometimes
+   * restarts (a new incarnation), with a wiped disk now and then (a new directory).
+   */
+  private membership(shell: ControllerShell, latest: MetadataImage, appliedOf: (brokerId: number) => number): void {
     const b = this.brokers[this.rng.int(this.brokers.length)]
-    if (b.registered && this.rng.chance(0.7)) b.incarnationId = this.uuid() // a restart
-    if (this.rng.chance(0.1)) b.directoryId = this.uuid() // a wiped disk
-    if (this.rng.chance(0.1)) b.rack = RACKS[this.rng.int(RACKS.length)]
-    b.registered = true
-    const req = { brokerId: b.id, incarnationId: b.incarnationId, url: `ws://127.0.0.1:${9091 + b.id}/`, rack: b.rack, directoryId: b.directoryId }
-    shell.run(`registration of ${b.id}`, (s, ctx) => register(s, req, ctx), () => this.uuid())
-  }
-
-  private heartbeat(shell: ControllerShell, appliedOf: (brokerId: number) => number): void {
-    const b = this.brokers[this.rng.int(this.brokers.length)]
-    const incarnationId = this.rng.chance(0.05) ? this.uuid() : b.incarnationId
-    const req = { brokerId: b.id, incarnationId, metadataOffset: appliedOf(b.id) }
-    shell.run(`heartbeat of ${b.id}`, (s, ctx) => heartbeat(s, req, ctx), () => this.uuid())
+    const restart = this.rng.chance(0.08)
+    if (restart) b.incarnationId = this.uuid()
+    if (restart && this.rng.chance(0.2)) b.directoryId = this.uuid()
+    if (restart && this.rng.chance(0.2)) b.rack = RACKS[this.rng.int(RACKS.length)]
+    if (latest.broker(b.id)?.incarnationId !== b.incarnationId) {
+      const req = { brokerId: b.id, incarnationId: b.incarnationId, url: `ws://127.0.0.1:${9091 + b.id}/`, rack: b.rack, directoryId: b.directoryId }
+      shell.submit(`registration of ${b.id}`, (s, ctx) => register(s, req, ctx))
+      return
+    }
+    // A stray heartbeat of an old incarnation now and then (refused: register again).
+    const req = { brokerId: b.id, incarnationId: this.rng.chance(0.05) ? this.uuid() : b.incarnationId, metadataOffset: appliedOf(b.id) }
+    shell.submit(`heartbeat of ${b.id}`, (s, ctx) => heartbeat(s, req, ctx))
   }
 
   private createTopics(shell: ControllerShell): void {
@@ -230,7 +283,8 @@ export class MetadataWorkload {
       replicationFactor: this.rng.chance(0.6) ? 0 : 1 + this.rng.int(3),
       configs: this.someConfigs(),
     }))
-    shell.run('CreateTopics', (s, ctx) => createTopics(s, { topics, validateOnly: this.rng.chance(0.1) }, ctx), () => this.uuid())
+    const validateOnly = this.rng.chance(0.1)
+    shell.submit('CreateTopics', (s, ctx) => createTopics(s, { topics, validateOnly }, ctx))
   }
 
   private alterConfigs(shell: ControllerShell, latest: MetadataImage): void {
@@ -238,7 +292,8 @@ export class MetadataWorkload {
       const keys = [...Object.keys(latest.topic(topic)?.configs ?? {}), this.rng.chance(0.1) ? 'no.such.key' : 'flush.ms']
       return { topic, set: this.someConfigs(), reset: keys.filter(() => this.rng.chance(0.4)) }
     })
-    shell.run('AlterConfigs', (s, ctx) => alterConfigs(s, { changes, validateOnly: this.rng.chance(0.1) }, ctx), () => this.uuid())
+    const validateOnly = this.rng.chance(0.1)
+    shell.submit('AlterConfigs', (s, ctx) => alterConfigs(s, { changes, validateOnly }, ctx))
   }
 
   /** 1–6 reports: mostly news (a newer epoch, a replica as leader), some stale, some about no partition. */

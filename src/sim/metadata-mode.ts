@@ -10,6 +10,7 @@
 import type { Codec } from '../codec/index.js'
 import type { Logger } from '../broker/log.js'
 import type { PartitionReplica } from '../broker/partition/replica.js'
+import type { SnapshotPolicy } from '../broker/partition/state-machine.js'
 import type { MetadataImage, MetadataRecord } from '../metadata/image.js'
 import { encodeRecord } from '../metadata/record-codec.js'
 import { SafetyViolation, type Checker } from './checker.js'
@@ -21,8 +22,9 @@ import type { ShellNode } from './shell-node.js'
 import { payloadValue } from './shell-node.js'
 
 export interface MetadataModeStats {
-  /** Requests sent to an active controller, and batches it appended. */
+  /** Requests sent to active controllers, those turned away (queue full, or leadership lost first), batches appended. */
   requests: number
+  dropped: number
   batches: number
   /** Times a node became the active controller (rebuilding its state from its image). */
   takeovers: number
@@ -50,20 +52,32 @@ export interface MetadataModeHooks {
 
 export class MetadataMode {
   readonly params: MetadataWorkloadParams
+  /**
+   * Snapshots more often than the kv mode's policy: a metadata seed commits fewer records (one
+   * decision at a time, many refused), and snapshots, log deletion below them and their
+   * downloads must happen in most seeds.
+   */
+  readonly snapshotPolicy: SnapshotPolicy
   private readonly payloads = new MetadataPayloads()
   private readonly committed: CommittedImages
   private readonly workload: MetadataWorkload
   /** The process (replica) each node's image was last checked under: a new one is a restart. */
   private readonly checkedReplica = new Map<number, PartitionReplica>()
   private readonly counts = { batches: 0, imagesChecked: 0, restartsRebuilt: 0 }
+  /** An error inside a controller's callback, thrown after the step. */
+  private failure: Error | null = null
 
   constructor(rng: Prng, nodes: number, private readonly codec: Codec, private readonly hooks: MetadataModeHooks, private readonly bug?: MetadataBug) {
     this.params = drawWorkloadParams(rng, nodes)
+    this.snapshotPolicy = { everyRecords: 2 + rng.int(14), everyBytes: rng.chance(0.3) ? 200 + rng.int(1500) : 1 << 30 }
     this.committed = new CommittedImages(hooks.checker, this.payloads)
     this.workload = new MetadataWorkload(rng.fork(), this.params, {
       log: (line) => hooks.log(line),
       nowMs: () => hooks.nowMs(),
       encode: (records) => this.encode(records),
+      failed: (err) => {
+        this.failure ??= err
+      },
       appended: (a, firstPayload, replica) => {
         this.counts.batches++
         const ids = a.records.map((_, i) => firstPayload + i)
@@ -105,6 +119,7 @@ export class MetadataMode {
 
   /** Image safety: each idle node's image is the committed prefix's, up to what it applied. */
   checkImages(nodes: readonly ShellNode[]): void {
+    if (this.failure !== null) throw this.failure
     for (const n of nodes) {
       if (!n.settled || n.machine === null) continue
       const replica = n.replica!
@@ -149,7 +164,7 @@ export class MetadataMode {
       // the run failed on it already (the figures need not fail again)
     }
     return {
-      requests: this.workload.requests, batches: this.counts.batches, takeovers: this.workload.takeovers,
+      ...this.workload.counts, batches: this.counts.batches,
       imagesChecked: this.counts.imagesChecked, restartsRebuilt: this.counts.restartsRebuilt,
       topics: last?.topicCount ?? 0, brokers: last?.brokers.length ?? 0, records: { ...this.committed.recordsByType },
     }

@@ -215,6 +215,7 @@ class ShellSimulation {
           this.acks.push({ firstOffset, payloads })
         },
       }, opts.metadataBug)
+      this.params.snapshotPolicy = this.metadata.snapshotPolicy
     }
     this.fencing = Fencing.draw(opts.seed, opts.fencing !== false)
     this.tracing = opts.trace === true

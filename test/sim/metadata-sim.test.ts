@@ -28,13 +28,13 @@ t.test(`metadata seeds 1..${CI_SEEDS}: every idle node's image is the committed 
   }
   t.same(failures, [])
   // The slice must exercise the image, the controller and the shell, not idle.
-  t.ok(total.batches > CI_SEEDS * 4, `${total.batches} batches appended by active controllers`)
-  t.ok(total.takeovers > CI_SEEDS, `${total.takeovers} takeovers by a new active controller (its state rebuilt from its image)`)
-  t.ok(total.acked > CI_SEEDS * 3, `${total.acked} controller batches acknowledged once committed, each checked against what committed`)
+  t.ok(total.batches > CI_SEEDS * 8, `${total.batches} batches appended by active controllers`)
+  t.ok(total.takeovers > CI_SEEDS * 2, `${total.takeovers} takeovers by a new active controller (its state rebuilt from its image)`)
+  t.ok(total.acked > CI_SEEDS * 6, `${total.acked} controller batches acknowledged once committed, each checked against what committed`)
   const types = ['brokerRegistration', 'fenceBroker', 'unfenceBroker', 'topic', 'partition', 'partitionLeader', 'topicConfigSet', 'topicConfigRemoved', 'removeTopic', 'producerIdBlock', 'featureLevel']
   for (const type of types) t.ok((records[type] ?? 0) > 0, `${records[type] ?? 0} committed ${type} records`)
-  t.ok(total.snapshotsTaken > CI_SEEDS * 3, `${total.snapshotsTaken} snapshots of the image taken`)
-  t.ok(total.snapshotsInstalled > CI_SEEDS / 2, `${total.snapshotsInstalled} snapshots downloaded by lagging or late nodes`)
+  t.ok(total.snapshotsTaken > CI_SEEDS * 6, `${total.snapshotsTaken} snapshots of the image taken`)
+  t.ok(total.snapshotsInstalled > CI_SEEDS, `${total.snapshotsInstalled} snapshots downloaded by lagging or late nodes`)
   t.ok(lateJoiners > CI_SEEDS / 4, `${lateJoiners} seeds with an observer joining late on an empty disk`)
   t.ok(total.restartsRebuilt > CI_SEEDS, `${total.restartsRebuilt} restarted nodes rebuilt their image from snapshot + tail`)
   t.ok(total.imagesChecked > 0.8 * total.nodeSteps, `images compared with the committed prefix's on ${total.imagesChecked} of ${total.nodeSteps} running node-steps`)
