@@ -110,6 +110,11 @@ class ControllerShell {
     private readonly bug?: MetadataBug,
   ) {}
 
+  /** No decision is running or waiting: its state holds every record it appended. */
+  get idle(): boolean {
+    return !this.busy && this.queue.length === 0
+  }
+
   /** As ActiveController.refresh: follow leadership and the HW. */
   refresh(replica: PartitionReplica | null): void {
     // The bug: lead as soon as elected, before the epoch (and every earlier record) is committed.
@@ -219,6 +224,13 @@ export class MetadataWorkload {
       }
       entry.shell.refresh(replica)
     }
+  }
+
+  /** The active controllers (by node id) with their state, as of now. */
+  actives(): Array<{ nodeId: number; epoch: number; state: ControllerState; idle: boolean }> {
+    const out: Array<{ nodeId: number; epoch: number; state: ControllerState; idle: boolean }> = []
+    for (const [nodeId, { shell }] of this.shells) if (shell.state !== null) out.push({ nodeId, epoch: shell.epoch, state: shell.state, idle: shell.idle })
+    return out
   }
 
   /** The lease timer of every active controller: fence brokers whose lease ran out. */

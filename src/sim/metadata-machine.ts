@@ -112,6 +112,35 @@ export class SimMetadataMachine implements StateMachine {
 }
 
 /**
+ * `base` with the batches of `payloads` (a log's records from a batch boundary on) replayed
+ * onto it; an error names what does not fit (a batch cut short, or a misfit).
+ */
+export function foldPayloads(base: MetadataImage, payloads: readonly number[], registry: MetadataPayloads): MetadataImage | string {
+  let image = base
+  for (let i = 0; i < payloads.length;) {
+    if (payloads[i] <= 0) {
+      i++
+      continue
+    }
+    const first = registry.get(payloads[i])
+    if (first === undefined || first.batchFirst !== payloads[i]) return `payload ${payloads[i]} does not start a batch the simulator wrote`
+    const records: MetadataRecord[] = []
+    for (let k = 0; k < first.batchSize; k++) {
+      if (payloads[i + k] !== first.batchFirst + k) return `the batch of payloads ${first.batchFirst}.. is cut short`
+      records.push(registry.get(first.batchFirst + k)!.record)
+    }
+    try {
+      image = image.apply(records)
+    } catch (err) {
+      if (!(err instanceof MetadataError)) throw err
+      return `the batch of payloads ${first.batchFirst}.. does not fit (${err.message})`
+    }
+    i += first.batchSize
+  }
+  return image
+}
+
+/**
  * The image of the committed prefix below each offset, folded from what the checker learned is
  * committed: batches replayed whole, in log order, control records skipped. A committed batch
  * that does not fit the image is a violation here (the real state machine skips it on every node

@@ -4,7 +4,9 @@
 // - image safety, after every step: each idle node's image is the image of the committed prefix
 //   it applied (never a record past the HW, never an uncommitted batch, every batch whole);
 //   a node just restarted from a power cut rebuilds it from snapshot + tail;
-// - controller consistency: every committed batch fits the committed image before it;
+// - controller consistency: every committed batch fits the committed image before it; and an
+//   idle active controller's state is its own log's image (committed prefix + its pending
+//   batches), so it decides against exactly what it appended;
 // - image convergence, after healing: every node applied the probe and all images are
 //   identical (record-codec's snapshot bytes), and equal the committed prefix's.
 import type { Codec } from '../codec/index.js'
@@ -16,7 +18,7 @@ import { encodeRecord } from '../metadata/record-codec.js'
 import { SafetyViolation, type Checker } from './checker.js'
 import { CLIENT_ACK_TIMEOUT_MS } from './limits.js'
 import { MetadataWorkload, drawWorkloadParams, type ControllerNode, type MetadataWorkloadParams } from './metadata-controller.js'
-import { CommittedImages, describeImage, imageEncoding, MetadataPayloads, SimMetadataMachine, type MetadataBug } from './metadata-machine.js'
+import { CommittedImages, describeImage, foldPayloads, imageEncoding, MetadataPayloads, SimMetadataMachine, type MetadataBug } from './metadata-machine.js'
 import type { Prng } from './prng.js'
 import type { ShellNode } from './shell-node.js'
 import { payloadValue } from './shell-node.js'
@@ -30,6 +32,8 @@ export interface MetadataModeStats {
   takeovers: number
   /** Node-steps whose image was compared with the committed prefix's. */
   imagesChecked: number
+  /** Steps where an active controller's state was compared with its log's image. */
+  controllersChecked: number
   /** Power-cut restarts whose rebuilt image (snapshot + tail) was checked. */
   restartsRebuilt: number
   /** Topics and brokers in the last committed image (0 when the committed prefix ends inside a batch). */
@@ -63,7 +67,9 @@ export class MetadataMode {
   private readonly workload: MetadataWorkload
   /** The process (replica) each node's image was last checked under: a new one is a restart. */
   private readonly checkedReplica = new Map<number, PartitionReplica>()
-  private readonly counts = { batches: 0, imagesChecked: 0, restartsRebuilt: 0 }
+  private readonly counts = { batches: 0, imagesChecked: 0, restartsRebuilt: 0, controllersChecked: 0 }
+  /** The liveness phase appended a probe (controller states no longer cover their logs). */
+  private probed = false
   /** An error inside a controller's callback, thrown after the step. */
   private failure: Error | null = null
 
@@ -105,6 +111,7 @@ export class MetadataMode {
 
   /** The liveness probe: a feature-level record (fits any image), one per payload. */
   probeBatch(): { bytes: Uint8Array; firstPayload: number } {
+    this.probed = true
     return this.encode([{ type: 'featureLevel', name: 'sim.probe', level: 1 }])
   }
 
@@ -137,6 +144,32 @@ export class MetadataMode {
         if (before !== undefined && applied > 0) this.counts.restartsRebuilt++ // its first check after a restart
       }
     }
+    this.checkControllers(nodes)
+  }
+
+  /**
+   * Controller consistency on the leader's side: an idle active controller that still leads its
+   * epoch decides against the image of its whole log — the committed prefix below its HW, then
+   * the batches above it (its own, appended and not yet committed).
+   */
+  private checkControllers(nodes: readonly ShellNode[]): void {
+    if (this.probed) return // the liveness probe is appended beside the controller, which does not know it
+    for (const a of this.workload.actives()) {
+      const n = nodes[a.nodeId - 1]
+      const r = n.replica
+      if (!a.idle || !n.settled || r === null || !r.leaderReady || r.leaderEpoch !== a.epoch) continue
+      const hw = r.highWatermark
+      const base = this.committed.imageAt(hw)
+      if (base === null) continue // its HW ran ahead of what the checker learned: next step
+      const tail: number[] = []
+      for (let o = hw; o < n.log.end; o++) tail.push(n.log.entryAt(o).payload)
+      const want = foldPayloads(base, tail, this.payloads)
+      if (typeof want === 'string') throw new SafetyViolation(`controller consistency: n${n.id}'s log above its HW ${hw}: ${want}`)
+      if (imageEncoding(a.state.latest) !== imageEncoding(want)) {
+        throw new SafetyViolation(`controller consistency: n${n.id}, active controller of epoch ${a.epoch}, decides against ${describeImage(a.state.latest)}; its log [0, ${n.log.end}) gives ${describeImage(want)}`)
+      }
+      this.counts.controllersChecked++
+    }
   }
 
   /** After healing, once every node applied up to `end`: all images identical, and the committed prefix's. */
@@ -165,7 +198,7 @@ export class MetadataMode {
     }
     return {
       ...this.workload.counts, batches: this.counts.batches,
-      imagesChecked: this.counts.imagesChecked, restartsRebuilt: this.counts.restartsRebuilt,
+      imagesChecked: this.counts.imagesChecked, restartsRebuilt: this.counts.restartsRebuilt, controllersChecked: this.counts.controllersChecked,
       topics: last?.topicCount ?? 0, brokers: last?.brokers.length ?? 0, records: { ...this.committed.recordsByType },
     }
   }

@@ -14,7 +14,7 @@ const CI_SEEDS = 30
 
 t.test(`metadata seeds 1..${CI_SEEDS}: every idle node's image is the committed prefix's, and all are identical after healing`, async (t) => {
   const failures: string[] = []
-  const total = { committed: 0, crashes: 0, nodeSteps: 0, snapshotsTaken: 0, snapshotsInstalled: 0, batches: 0, takeovers: 0, imagesChecked: 0, restartsRebuilt: 0, acked: 0 }
+  const total = { committed: 0, crashes: 0, nodeSteps: 0, snapshotsTaken: 0, snapshotsInstalled: 0, batches: 0, takeovers: 0, imagesChecked: 0, restartsRebuilt: 0, acked: 0, controllersChecked: 0 }
   const records: Record<string, number> = {}
   let lateJoiners = 0
   for (let seed = 1; seed <= CI_SEEDS && failures.length < 3; seed++) {
@@ -37,6 +37,7 @@ t.test(`metadata seeds 1..${CI_SEEDS}: every idle node's image is the committed 
   t.ok(total.snapshotsInstalled > CI_SEEDS, `${total.snapshotsInstalled} snapshots downloaded by lagging or late nodes`)
   t.ok(lateJoiners > CI_SEEDS / 4, `${lateJoiners} seeds with an observer joining late on an empty disk`)
   t.ok(total.restartsRebuilt > CI_SEEDS, `${total.restartsRebuilt} restarted nodes rebuilt their image from snapshot + tail`)
+  t.ok(total.controllersChecked > CI_SEEDS * 50, `an idle active controller's state compared with its log's image ${total.controllersChecked} times`)
   t.ok(total.imagesChecked > 0.8 * total.nodeSteps, `images compared with the committed prefix's on ${total.imagesChecked} of ${total.nodeSteps} running node-steps`)
 })
 
