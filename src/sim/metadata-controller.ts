@@ -2,9 +2,12 @@
 // controller's real pure decisions (decisions/), with the simulator's clock and PRNG in place of
 // Date.now and randomUUID. It takes over once its leader epoch is committed and everything
 // committed is in its node's image (ControllerState.elected from that image), follows the high
-// watermark (committedTo), drops its state when it stops leading, and runs one decision at a
-// time: checked against committed + pending records, appended as one batch, the state kept
-// (re-decided at the offset the batch landed at) only once the append succeeded.
+// watermark (committedTo), drops its state (and its queue) when it stops leading, and runs
+// queued decisions one at a time: each checked against committed + pending records, appended as
+// one batch, the state kept (re-decided at the offset the batch landed at) only once the append
+// succeeded, and only then the next decided. (The real shell's randomUUID, Date.now and timers
+// keep it out of the simulator: this mirrors its refresh and decideAndAppend, and the rule that
+// an idle controller's state is its log's image, metadata-mode.ts, checks the mirror.)
 //
 // The workload: requests a cluster's brokers and operators send, drawn with the seed's PRNG —
 // registrations (restarts with a new incarnation, sometimes a wiped directory), heartbeats
