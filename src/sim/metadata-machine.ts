@@ -67,7 +67,7 @@ export function describeImage(image: MetadataImage): string {
 
 /** A node's metadata state machine, and the bugs it can be switched to. */
 export class SimMetadataMachine implements StateMachine {
-  readonly inner: MetadataStateMachine
+  private readonly inner: MetadataStateMachine
   /** applyBeforeCommit: offsets below this are in the image already (published at append). */
   private publishedEnd = 0
   private early: MetadataImage | null = null
