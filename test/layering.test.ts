@@ -5,7 +5,9 @@
 // (raft, metadata, and the controller's decisions in broker/controller) do no I/O, read no clock
 // and draw no ambient randomness. The simulator
 // (sim) runs the raft core and the real replica shell (broker/partition): it may import them,
-// nothing imports it, and it is as deterministic as the cores (no clock, timers or randomness).
+// nothing imports it, and it is as deterministic as the cores (no clock, timers or randomness);
+// it also runs the controller's decisions and the metadata image's state machine, which are held
+// to the same determinism.
 import t from 'tap'
 import { readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
@@ -23,10 +25,12 @@ const MAY_IMPORT: Record<string, readonly string[]> = {
   broker: ['codec', 'protocol', 'storage', 'raft', 'metadata'],
   client: ['codec', 'protocol'],
   cli: ['codec', 'protocol', 'storage', 'raft', 'metadata', 'broker', 'client'],
-  sim: ['codec', 'protocol', 'storage', 'raft', 'broker'], // of the broker: partition/ and the logger type only
+  sim: ['codec', 'protocol', 'storage', 'raft', 'metadata', 'broker'], // of the broker: SIM_BROKER_MODULES only
 }
-/** What the simulator may use of the broker. */
-const SIM_BROKER_MODULES = /^broker\/(partition\/[^/]+|log)\.ts$/
+/** What the simulator may use of the broker: partition/, the logger type, the controller's decisions and the metadata state machine. */
+const SIM_BROKER_MODULES = /^broker\/(partition\/[^/]+|log|controller\/decisions\/[^/]+|controller\/node\/metadata-state-machine)\.ts$/
+/** Broker modules outside the pure decisions that the simulator runs, so held to determinism too. */
+const SIM_DETERMINISTIC = new Set(['broker/controller/node/metadata-state-machine.ts'])
 /** Folders held to determinism, and the files in them allowed one reason to touch time or the event loop. */
 const DETERMINISTIC = ['raft', 'metadata', 'sim']
 const AMBIENT_EXEMPT = new Set([
@@ -95,7 +99,7 @@ for (const f of all) {
     const [toFolder, toSub] = to.split('/')
     if (toFolder !== folder && !MAY_IMPORT[folder]?.includes(toFolder)) problems.push(`imports ${to} (${folder} may not use ${toFolder})`)
     if (['raft', 'metadata'].includes(folder) && toFolder === 'storage' && !PURE_STORAGE_MODULES.has(to)) problems.push(`imports ${to} (a pure core may use only pure storage modules)`)
-    if (folder === 'sim' && toFolder === 'broker' && !SIM_BROKER_MODULES.test(to)) problems.push(`imports ${to} (the simulator uses only broker/partition)`)
+    if (folder === 'sim' && toFolder === 'broker' && !SIM_BROKER_MODULES.test(to)) problems.push(`imports ${to} (the simulator uses only broker/partition, the controller's decisions and the metadata state machine)`)
     if (isPureController(f.rel)) {
       const problem = pureControllerImportProblem(to)
       if (problem) problems.push(problem)
@@ -110,7 +114,10 @@ for (const f of all) {
       problems.push(`imports ${to} (broker/${fromBrokerSub} may not use broker/${toSub})`)
     }
   }
-  if ((DETERMINISTIC.includes(folder) || isPureController(f.rel)) && !AMBIENT_EXEMPT.has(f.rel)) {
+  if (SIM_DETERMINISTIC.has(f.rel)) {
+    for (const spec of importsOf(f.abs)) if (IO_IMPORTS.test(spec)) problems.push(`imports ${spec} (the simulator runs it: no I/O)`)
+  }
+  if ((DETERMINISTIC.includes(folder) || isPureController(f.rel) || SIM_DETERMINISTIC.has(f.rel)) && !AMBIENT_EXEMPT.has(f.rel)) {
     const ambient = AMBIENT_CALLS.exec(withoutComments(readFileSync(f.abs, 'utf8')))
     if (ambient) problems.push(`uses ${ambient[0]} (clock and randomness are injected into a pure core and the simulator)`)
   }
@@ -125,6 +132,9 @@ t.test('the check catches what it is for', async (t) => {
   t.notOk(MAY_IMPORT.raft.includes('broker'), 'raft may not import the broker')
   t.notOk(Object.values(MAY_IMPORT).some((allowed) => allowed.includes('sim')), 'nothing imports the simulator')
   t.ok(SIM_BROKER_MODULES.test('broker/partition/replica.ts') && !SIM_BROKER_MODULES.test('broker/net/listener.ts'))
+  t.ok(SIM_BROKER_MODULES.test('broker/controller/decisions/state.ts') && SIM_BROKER_MODULES.test('broker/controller/node/metadata-state-machine.ts'))
+  t.notOk(SIM_BROKER_MODULES.test('broker/controller/active/active-controller.ts') || SIM_BROKER_MODULES.test('broker/controller/node/metadata-node.ts'), 'the controller shells do I/O: not for the simulator')
+  for (const rel of SIM_DETERMINISTIC) t.ok(all.some((f) => f.rel === rel), `${rel} exists`)
   t.ok(all.filter((f) => isPureController(f.rel)).length >= 7, 'the pure decisions are where the rule looks')
   for (const f of all.filter((f) => f.rel.startsWith('broker/controller/'))) {
     t.ok(f.rel.split('/')[2] in CONTROLLER_MAY_IMPORT, `${f.rel} is in a controller folder the layering knows`)

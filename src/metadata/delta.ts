@@ -219,8 +219,10 @@ export function leaderIsNews(recorded: Leadership, report: Leadership): boolean 
 }
 
 function freezeTopic(t: WorkingTopic): TopicImage {
-  // fromEntries defines keys (a key "__proto__" stays a key, never a prototype).
-  const configs = Object.freeze(Object.fromEntries(Object.entries(t.configs)))
+  // fromEntries defines keys (a key "__proto__" stays a key, never a prototype). In key order, so
+  // equal images are equal in every view, whatever order keys were set in: a snapshot's bytes
+  // (record-codec writes the configs map in this order) are a function of the image alone.
+  const configs = Object.freeze(Object.fromEntries(Object.entries(t.configs).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))))
   return Object.freeze({ name: t.name, id: t.id, partitions: t.partitionStates.length, partitionStates: Object.freeze(t.partitionStates), configs })
 }
 

@@ -12,3 +12,5 @@ export const CLIENT_ACK_TIMEOUT_MS = 2_000
 export const VIRTUAL_TIMERS_MAX = 100_000
 /** Promise-settling rounds in one simulated step before the simulator calls the run stuck. */
 export const SETTLE_ROUNDS_MAX = 100_000
+/** Decisions waiting for a simulated active controller's turn; more are turned away (its CONTROLLER_QUEUED_MAX, scaled to the simulated load). */
+export const CONTROLLER_QUEUE_MAX = 8

@@ -8,7 +8,7 @@ import { readBatchHeader, splitBatches, type Codec } from '../codec/index.js'
 import type { Logger } from '../broker/log.js'
 import { CONTROL_LEADER_CHANGE, CONTROL_VOTERS, controlType, parseVoters } from '../broker/partition/control-records.js'
 import { PartitionReplica, type ReplicaOptions } from '../broker/partition/replica.js'
-import type { SnapshotPolicy } from '../broker/partition/state-machine.js'
+import type { SnapshotPolicy, StateMachine } from '../broker/partition/state-machine.js'
 import { assert } from '../raft/assert.js'
 import type { Message, NodeId, SnapshotId, Status, VoteRequest, VoteResponse } from '../raft/types.js'
 import { SimFileLayer, type AppendInfo, type LogConfig } from '../storage/index.js'
@@ -30,6 +30,8 @@ export interface ShellNodeConfig {
   readonly snapshotPolicy?: SnapshotPolicy
   /** A state machine that ignores restores (shows the state check has teeth). */
   readonly machineBug?: 'ignoreRestore'
+  /** The metadata mode's state machine for each process start, instead of the key-value one. */
+  readonly createMachine?: (log: Logger) => StateMachine
 }
 
 export interface ShellHooks {
@@ -89,14 +91,18 @@ export function payloadValue(payload: number): Uint8Array {
   return encoder.encode(String(payload))
 }
 
-/** The records of concatenated batches, with the payload ids the stand-in shell would give them. */
+/**
+ * The records of concatenated batches, with the payload ids the stand-in shell would give them:
+ * a client record's value, or its key where it has one (the metadata mode's records hold a
+ * MetadataRecord as their value and their payload id as their key).
+ */
 export function recordsIn(codec: Codec, bytes: Uint8Array): Appended[] {
   const out: Appended[] = []
   for (const [start, end] of splitBatches(bytes)) {
     const h = readBatchHeader(bytes, start)
     for (const r of codec.decodeBatch(bytes.subarray(start, end), { contiguous: false }).records) {
       if (!h.control) {
-        out.push({ offset: r.offset, epoch: h.partitionLeaderEpoch, payload: Number(decoder.decode(r.value!)) })
+        out.push({ offset: r.offset, epoch: h.partitionLeaderEpoch, payload: Number(decoder.decode(r.key ?? r.value!)) })
         continue
       }
       const type = controlType(r.key)
@@ -123,7 +129,7 @@ export class ShellNode implements CheckedNode {
   /** A safety violation seen inside a replica callback, rethrown by the simulation after the step. */
   violation: Error | null = null
   /** State-machine log mode: the running process's state machine (null while down). */
-  machine: KvStateMachine | null = null
+  machine: StateMachine | null = null
   /** The broker's fence (its lease expired): kept across restarts, given to every replica it opens. */
   fenced = false
   private readonly disk: SimFileLayer
@@ -184,7 +190,7 @@ export class ShellNode implements CheckedNode {
     this.starting = true
     this.stale = true
     this.generation++
-    const machine = this.config.snapshotPolicy === undefined ? null : new KvStateMachine(this.id, this.config.machineBug)
+    const machine = this.config.snapshotPolicy === undefined ? null : this.config.createMachine?.(this.logger) ?? new KvStateMachine(this.id, this.config.machineBug)
     const options: ReplicaOptions = {
       dir: '/data/p0',
       nodeId: this.id,

@@ -12,7 +12,8 @@
 // policy, and followers behind a leader's snapshot install it (sometimes an observer joins late,
 // with an empty disk). After every step each idle node's state must equal the fold of the
 // committed prefix up to what it applied; after healing, every node must apply the probe and
-// hold exactly the committed state.
+// hold exactly the committed state. With `stateMachine: 'metadata'` that state machine is the
+// broker's metadata image, written by the active controller's real decisions (metadata-mode.ts).
 import { loadCodec, type Codec } from '../codec/index.js'
 import { FETCH_MAX_BYTES_DEFAULT } from '../raft/limits.js'
 import type { Message } from '../raft/types.js'
@@ -23,7 +24,9 @@ import { ALL_FENCED_STEPS, Fencing, type FenceParams } from './fencing.js'
 import { settle } from './event-loop.js'
 import { formatLog, formatMessage } from './format.js'
 import { CLIENT_ACK_TIMEOUT_MS, CLIENT_UNCOMMITTED_MAX, SETTLE_ROUNDS_MAX, TRACE_LINES_MAX } from './limits.js'
-import { CommittedKvStates, describeKvState, sameKvState } from './kv-state-machine.js'
+import { CommittedKvStates, describeKvState, sameKvState, type KvStateMachine } from './kv-state-machine.js'
+import type { MetadataBug } from './metadata-machine.js'
+import { MetadataMode, type MetadataModeStats } from './metadata-mode.js'
 import { Prng } from './prng.js'
 import { drawFaultRates, type FaultRates } from './fault-rates.js'
 import { payloadValue, ShellNode, SnapshotChains, type ShellNodeConfig } from './shell-node.js'
@@ -62,10 +65,12 @@ export interface ShellSimParams extends FaultRates {
 }
 
 export interface ShellSimOptions extends SimOptions {
-  /** Run a state-machine log (snapshots, a state machine) instead of a data partition. */
-  readonly stateMachine?: boolean
+  /** Run a state-machine log (snapshots, a state machine) instead of a data partition: true for the key-value machine, 'metadata' for the metadata image. */
+  readonly stateMachine?: boolean | 'metadata'
   /** Test-only: the state machine ignores restores (the state check must catch it). */
   readonly machineBug?: 'ignoreRestore'
+  /** The metadata mode's bug switches (metadata-machine.ts). */
+  readonly metadataBug?: MetadataBug
 }
 
 /** State-machine log mode's own figures. */
@@ -74,6 +79,8 @@ export interface StateMachineStats {
   snapshotsInstalled: number
   /** Node-steps whose state was compared with the committed prefix. */
   statesChecked: number
+  /** The metadata mode's figures. */
+  metadata?: MetadataModeStats
 }
 
 export interface ShellSimStats {
@@ -187,17 +194,33 @@ class ShellSimulation {
   private readonly committedStates: CommittedKvStates | null
   /** This seed's fence events (null: it fences nothing). */
   private readonly fencing: Fencing | null
+  /** The metadata mode: its workload and image checks (null in the other modes). */
+  private readonly metadata: MetadataMode | null = null
 
   constructor(private readonly opts: ShellSimOptions, private readonly codec: Codec) {
     this.rng = new Prng(opts.seed)
     this.params = drawParams(this.rng)
-    if (opts.stateMachine === true) drawStateMachineParams(this.rng, this.params)
+    if (opts.stateMachine === true || opts.stateMachine === 'metadata') drawStateMachineParams(this.rng, this.params)
+    const voters = Array.from({ length: this.params.voters }, (_, i) => i + 1)
+    this.checker = new Checker(voters)
+    if (opts.stateMachine === 'metadata') {
+      this.metadata = new MetadataMode(this.rng.fork(), this.params.voters + this.params.observers, codec, {
+        checker: this.checker,
+        log: (line) => this.log(line),
+        nowMs: () => this.time.now,
+        nextPayload: () => this.nextPayload++,
+        node: (id) => this.nodes[id - 1],
+        acked: (firstOffset, payloads) => {
+          this.counts.acked++
+          this.acks.push({ firstOffset, payloads })
+        },
+      }, opts.metadataBug)
+      this.params.snapshotPolicy = this.metadata.snapshotPolicy
+    }
     this.fencing = Fencing.draw(opts.seed, opts.fencing !== false)
     this.tracing = opts.trace === true
     const p = this.params
     this.net = new SimNetwork(this.rng.fork(), { lossRate: p.lossRate, duplicateRate: p.duplicateRate, delayMinTicks: 1, delayMaxTicks: p.delayMaxTicks })
-    const voters = Array.from({ length: p.voters }, (_, i) => i + 1)
-    this.checker = new Checker(voters)
     this.committedStates = opts.stateMachine === true ? new CommittedKvStates(this.checker) : null
     const config: ShellNodeConfig = {
       bootstrapVoters: voters,
@@ -214,6 +237,7 @@ class ShellSimulation {
       slowFsyncMaxMs: p.slowFsyncMaxMs,
       snapshotPolicy: p.snapshotPolicy,
       machineBug: opts.machineBug,
+      createMachine: this.metadata === null ? undefined : (log) => this.metadata!.createMachine(log),
     }
     const hooks = {
       checker: this.checker,
@@ -256,7 +280,7 @@ class ShellSimulation {
       seed: this.opts.seed, ok: failure === null, failure, phase: this.phase, steps: this.now, params: this.params, trace: this.trace, fencing: this.fencing?.params ?? null,
       stats: {
         messages: this.net.sent, maxEpoch, committed: this.checker.committedEnd, ...this.counts,
-        ...(this.committedStates === null ? {} : { stateMachine: { ...this.smCounts } }),
+        ...(this.committedStates === null && this.metadata === null ? {} : { stateMachine: { ...this.smCounts, ...(this.metadata === null ? {} : { metadata: this.metadata.stats() }) } }),
         ...(this.fencing === null ? {} : { fences: this.fencing.events }),
       },
     }
@@ -283,15 +307,15 @@ class ShellSimulation {
     while (this.now < deadline) {
       await this.step(false)
       if (probe !== null && probe.offset !== null && this.checker.committedEnd > probe.offset) {
-        if (this.checker.committedPayload(probe.offset) === probe.payload) return this.committedStates === null ? null : this.converge(probe.offset + 1, deadline)
+        if (this.checker.committedPayload(probe.offset) === probe.payload) return this.committedStates === null && this.metadata === null ? null : this.converge(probe.offset + 1, deadline)
         probe = null // the probe was lost in a failover; propose again
       }
       const leader = this.currentLeader()
       if (leader !== null && leader.replica!.leaderReady && (probe === null || probe.node !== leader || probe.epoch !== leader.replica!.leaderEpoch)) {
-        const payload = this.nextPayload++
+        const { payload, bytes } = this.probeBatch()
         const p: { node: ShellNode; epoch: number; payload: number; offset: number | null } = { node: leader, epoch: leader.replica!.leaderEpoch, payload, offset: null }
         probe = p
-        leader.replica!.appendValidated(this.batch([payload])).then((info) => {
+        leader.replica!.appendValidated(bytes).then((info) => {
           p.offset = info.firstOffset
           this.log(`liveness probe: payload ${payload} at n${leader.id} offset ${info.firstOffset}`)
         }, () => {
@@ -307,19 +331,25 @@ class ShellSimulation {
    * (far-behind ones by installing a snapshot) and then holds exactly the committed state.
    */
   private async converge(end: number, deadline: number): Promise<string | null> {
-    const behind = () => this.nodes.filter((n) => !n.settled || n.replica!.appliedOffset < end)
+    // The metadata mode compares images with each other: every node applies all that is committed
+    // (decisions queued before healing may still commit after the probe).
+    const target = () => (this.metadata === null ? end : Math.max(end, this.checker.committedEnd))
+    const behind = () => this.nodes.filter((n) => !n.settled || n.replica!.appliedOffset < target())
     while (behind().length > 0) {
       if (this.now >= deadline) {
         const lagging = behind().map((n) => `n${n.id} ${n.replica === null ? 'down' : `applied ${n.replica.appliedOffset}`}`)
-        return `liveness: not every node applied the probe at ${end - 1} in time (${lagging.join(', ')})`
+        return `liveness: not every node applied the probe at ${end - 1}${target() > end ? ` and the committed prefix up to ${target()}` : ''} in time (${lagging.join(', ')})`
       }
       await this.step(false)
     }
-    for (const n of this.nodes) {
+    const imageFailure = this.metadata?.converged(this.nodes) ?? null
+    if (imageFailure !== null) return imageFailure
+    for (const n of this.committedStates === null ? [] : this.nodes) {
       const applied = n.replica!.appliedOffset
       const want = this.committedStates!.stateAt(applied)
-      if (!sameKvState(n.machine!.state, want)) {
-        return `state-machine convergence: n${n.id} applied up to ${applied} holds ${describeKvState(n.machine!.state)}; the committed prefix gives ${describeKvState(want)}`
+      const state = (n.machine as KvStateMachine).state
+      if (!sameKvState(state, want)) {
+        return `state-machine convergence: n${n.id} applied up to ${applied} holds ${describeKvState(state)}; the committed prefix gives ${describeKvState(want)}`
       }
     }
     this.log(`liveness: every node applied the committed prefix up to ${end} and holds its state`)
@@ -328,12 +358,13 @@ class ShellSimulation {
 
   /** State-machine safety on the application's side: each idle node's state is the committed prefix's. */
   private checkStates(): void {
+    this.metadata?.checkImages(this.nodes)
     const expected = this.committedStates
     if (expected === null) return
     for (const n of this.nodes) {
       if (!n.settled || n.machine === null) continue
       const applied = n.replica!.appliedOffset
-      const state = n.machine.state
+      const state = (n.machine as KvStateMachine).state
       const want = expected.summaryAt(applied)
       if (want === null) throw new SafetyViolation(`state-machine safety: n${n.id} applied up to ${applied}, beyond what is committed (${this.checker.committedEnd})`)
       if (state.end > applied || state.count !== want.count || state.digest !== want.digest) {
@@ -384,7 +415,8 @@ class ShellSimulation {
       const event = this.fencing.step(this.nodes)
       if (event !== null) this.log(event)
     }
-    if (faults && this.rng.chance(this.params.proposeRate)) this.proposeSomewhere()
+    if (this.metadata !== null) this.metadata.beforeStep(this.nodes, faults, this.params.proposeRate, this.rng)
+    else if (faults && this.rng.chance(this.params.proposeRate)) this.proposeSomewhere()
     for (const m of this.net.due(this.now)) {
       const to = this.nodes[m.to - 1]
       if (to === undefined || !to.up) continue
@@ -558,6 +590,16 @@ class ShellSimulation {
         })
       },
     ).catch(() => undefined)
+  }
+
+  /** The liveness phase's probe: one client record, or in the metadata mode one metadata record. */
+  private probeBatch(): { payload: number; bytes: Uint8Array } {
+    if (this.metadata !== null) {
+      const { bytes, firstPayload } = this.metadata.probeBatch()
+      return { payload: firstPayload, bytes }
+    }
+    const payload = this.nextPayload++
+    return { payload, bytes: this.batch([payload]) }
   }
 
   private batch(payloads: readonly number[]): Uint8Array {
