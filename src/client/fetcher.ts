@@ -26,6 +26,7 @@ import { Deadline, giveUp } from './deadline.js'
 import { BitacoraError, ClientError, errorFromWire, isRetriableError } from './errors.js'
 import { FetchedBatch } from './fetched-batch.js'
 import { FETCH_PARTITION_BYTES_CEILING, WAITING_ANSWERS_PER_BROKER_MAX } from './limits.js'
+import { hintOf } from './metadata.js'
 import { decodePartition, scanPartition, type PartitionScan } from './position.js'
 
 export interface PartitionState {
@@ -353,8 +354,8 @@ export class Fetcher {
     const topics = new Map<string, bitacora.FetchRequest.IPartitionFetch[]>()
     for (const { state: s, offset } of asked) {
       const partitions = topics.get(s.topic) ?? []
-      const leaderEpoch = this.cluster.metadata.topic(s.topic)?.partitions[s.partition]?.leaderEpoch ?? -1
-      partitions.push({ index: s.partition, fetchOffset: offset, partitionMaxBytes: s.maxBytes, currentLeaderEpoch: leaderEpoch })
+      const currentLeaderEpoch = this.cluster.metadata.leaderEpochOf(s.topic, s.partition)
+      partitions.push({ index: s.partition, fetchOffset: offset, partitionMaxBytes: s.maxBytes, currentLeaderEpoch })
       topics.set(s.topic, partitions)
     }
     return {
@@ -375,8 +376,8 @@ export class Fetcher {
     }
     if (err.code === 'OFFSET_OUT_OF_RANGE') {
       if (s.generation === generation) this.outOfRange.push(s)
-    } else if (err.code === 'NOT_LEADER_OR_FOLLOWER' && this.cluster.metadata.applyLeaderHint(s.topic, s.partition, data.leaderHint ?? -1, leader)) {
-      // Redirected: the next round goes to the hinted leader.
+    } else if ((err.code === 'NOT_LEADER_OR_FOLLOWER' || err.code === 'FENCED_LEADER_EPOCH') && this.cluster.metadata.applyLeaderHint(s.topic, s.partition, hintOf(data))) {
+      // Redirected: the next round goes to the hinted leader, in its epoch, from the same position.
     } else if (isRetriableError(err)) {
       const now = this.cluster.now()
       this.backOff(s, now, err, now)

@@ -10,6 +10,7 @@ import { RetryPolicy } from '../../src/client/backoff.js'
 import type { Cluster } from '../../src/client/cluster.js'
 import { Consumer } from '../../src/client/consumer.js'
 import { Fetcher, type PartitionState } from '../../src/client/fetcher.js'
+import type { LeaderHint } from '../../src/client/metadata.js'
 import { loadCodec, readBatchHeader } from '../../src/codec/index.js'
 import { bitacora, ErrorCode } from '../../src/protocol/index.js'
 
@@ -42,7 +43,7 @@ function harness() {
     now: () => Date.now(),
     brokerById: () => broker,
     ensureTopics: async () => undefined,
-    metadata: { leaderOf: () => 1, needsRefresh: () => false, topic: () => undefined, markStale: () => undefined, applyLeaderHint: () => false },
+    metadata: { leaderOf: () => 1, leaderEpochOf: () => -1, needsRefresh: () => false, topic: () => undefined, markStale: () => undefined, applyLeaderHint: () => false },
   } as unknown as Cluster
   const fetcher = new Fetcher(cluster, codec, new RetryPolicy(), { maxWaitMs: 100, minBytes: 1, maxBytes: 1 << 20, requestTimeoutMs: 1000, apiTimeoutMs: 60_000 })
   return { fetcher, asked, inFlightMax: () => inFlightMax }
@@ -65,14 +66,14 @@ async function nextAnswer(fetcher: Fetcher, s: PartitionState, first?: Promise<u
 function twoBrokers(
   brokerFor: (id: number) => unknown,
   leaderOf: (topic: string, partition: number) => number,
-  applyLeaderHint: (topic: string, partition: number, hint: number) => boolean,
+  applyLeaderHint: (topic: string, partition: number, hint: LeaderHint) => boolean,
 ): Cluster {
   const brokers = new Map([[1, brokerFor(1)], [2, brokerFor(2)]])
   return {
     now: () => Date.now(),
     brokerById: (id: number) => brokers.get(id),
     ensureTopics: async () => undefined,
-    metadata: { leaderOf, applyLeaderHint, needsRefresh: () => false, topic: () => undefined, markStale: () => undefined },
+    metadata: { leaderOf, leaderEpochOf: () => -1, applyLeaderHint, needsRefresh: () => false, topic: () => undefined, markStale: () => undefined },
   } as unknown as Cluster
 }
 
@@ -187,7 +188,7 @@ t.test('answers of two brokers handed out out of order across a leader move: the
         asked.push(entry)
       }),
   })
-  const cluster = twoBrokers(brokerFor, () => leader, (_topic, _partition, hint) => (hint !== leader && hint > 0 ? ((leader = hint), true) : false))
+  const cluster = twoBrokers(brokerFor, () => leader, (_topic, _partition, { leaderId: hint }) => (hint !== leader && hint > 0 ? ((leader = hint), true) : false))
   let release!: () => void
   const gate = new Promise<void>((resolve) => (release = resolve))
   const slowGzip = Object.create(codec, {
@@ -269,7 +270,7 @@ t.test('while one broker keeps answers coming, a partition whose leader moved to
       return { topics: [{ name: 't', partitions }] }
     },
   })
-  const cluster = twoBrokers(brokerFor, (_t, p) => known.get(p)!, (_t, p, hint) => (hint > 0 && known.get(p) !== hint ? (known.set(p, hint), true) : false))
+  const cluster = twoBrokers(brokerFor, (_t, p) => known.get(p)!, (_t, p, { leaderId: hint }) => (hint > 0 && known.get(p) !== hint ? (known.set(p, hint), true) : false))
   const consumer = new Consumer(cluster, codec, { maxWaitMs: 100 }, 1000)
   consumer.assign([{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }])
   consumer.seek('t', 0, 0)
