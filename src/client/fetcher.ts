@@ -275,7 +275,7 @@ export class Fetcher {
       const broker = this.cluster.brokerById(leader)
       if (broker === undefined) throw new ClientError('CONNECTION_FAILED', `no address for leader ${leader}`)
       const response = await broker.request('fetch', this.request(asked), { timeoutMs: this.options.requestTimeoutMs + this.options.maxWaitMs })
-      scans = this.scanAll(leader, asked, response)
+      scans = this.scanAll(asked, response)
     } catch (err) {
       if (!isRetriableError(err)) this.fatal ??= err as Error
       else for (const s of group) this.backOff(s, this.cluster.now(), err, startedAt)
@@ -332,12 +332,12 @@ export class Fetcher {
 
   /** Per partition: errors handled, batch headers read, the fetch position moved past what arrived. */
   private scanAll(
-    leader: number, asked: Array<{ state: PartitionState; offset: number; generation: number }>, response: bitacora.IFetchResponse,
+    asked: Array<{ state: PartitionState; offset: number; generation: number }>, response: bitacora.IFetchResponse,
   ): Array<{ a: (typeof asked)[number]; data: bitacora.FetchResponse.IPartitionData; scan: PartitionScan }> {
     const out = []
     for (const a of asked) {
       const data = response.topics?.find((t) => t.name === a.state.topic)?.partitions?.find((p) => (p.index ?? 0) === a.state.partition)
-      if (data === undefined || !this.accepted(leader, a.state, a.offset, a.generation, data)) continue
+      if (data === undefined || !this.accepted(a.state, a.offset, a.generation, data)) continue
       const scan = scanPartition(a.offset, data.records ?? new Uint8Array(0))
       const s = a.state
       if (scan.neededBytes > s.maxBytes) s.maxBytes = Math.min(FETCH_PARTITION_BYTES_CEILING, Math.max(scan.neededBytes, s.maxBytes * 2))
@@ -367,7 +367,7 @@ export class Fetcher {
   }
 
   /** False (and handled) when the partition's answer is an error. */
-  private accepted(leader: number, s: PartitionState, offset: number, generation: number, data: bitacora.FetchResponse.IPartitionData): boolean {
+  private accepted(s: PartitionState, offset: number, generation: number, data: bitacora.FetchResponse.IPartitionData): boolean {
     const err = errorFromWire(data.error, `fetch ${s.topic}/${s.partition} at ${offset}`)
     if (!err) {
       s.failures = 0
