@@ -43,7 +43,7 @@ export class Cluster {
     let broker = this.pool.get(url)
     if (broker === undefined) {
       const backoff = new Backoff({ initialMs: RECONNECT_BACKOFF_INITIAL_MS, maxMs: RECONNECT_BACKOFF_MAX_MS }, this.random)
-      broker = new Broker(url, this.options.connection, backoff, this.contact)
+      broker = new Broker(url, this.options.connection, backoff, this.contact, this.now)
       this.pool.set(url, broker)
     }
     return broker
@@ -56,19 +56,28 @@ export class Cluster {
   }
 
   /**
-   * Any reachable broker: a connected one if there is one, else each known URL (metadata
-   * brokers, then seeds) in random order until one connects. Fails with NO_BROKER_AVAILABLE
-   * (retriable) naming the last failure, or with that failure itself when every URL failed in a
-   * way retrying cannot mend (CONNECTION_REFUSED).
+   * Any reachable broker, for Metadata and admin calls, spread over the known ones (metadata
+   * brokers and seeds, as Kafka's least-loaded node): first those neither backing off after a
+   * failure nor fenced, connected ones before the rest, the least loaded first, ties in random
+   * order; then fenced ones; last those backing off, soonest back first (connecting to one
+   * waits out its back-off). Each is tried in turn until one connects. Fails with
+   * NO_BROKER_AVAILABLE (retriable) naming the last failure, or with that failure itself when
+   * every URL failed in a way retrying cannot mend (CONNECTION_REFUSED).
    */
   async anyBroker(): Promise<Broker> {
-    for (const b of this.pool.values()) if (b.isConnected) return b
+    const fenced = new Set(this.metadata.brokerList().filter((b) => b.fenced).map((b) => b.url))
     const urls = [...new Set([...this.metadata.brokerList().map((b) => b.url), ...this.options.brokers])]
     shuffle(urls, this.random)
+    const now = this.now()
+    const candidates = urls.map((url) => {
+      const broker = this.brokerAt(url)
+      const backingOffUntil = broker.backingOffUntil > now ? broker.backingOffUntil : 0
+      return { broker, rank: [backingOffUntil, fenced.has(url) ? 1 : 0, broker.isConnected ? 0 : 1, broker.load] }
+    })
+    candidates.sort((a, b) => compareRanks(a.rank, b.rank)) // stable: ties keep the random order
     let last: unknown
     let retriable = false
-    for (const url of urls) {
-      const broker = this.brokerAt(url)
+    for (const { broker } of candidates) {
       try {
         await broker.connect()
         return broker
@@ -129,7 +138,10 @@ export class Cluster {
       const broker = await this.anyBroker()
       // With no topic of interest yet the list is empty, which asks for every topic: fine for
       // discovery, and the cache bounds how many it keeps.
-      const response = await broker.request('metadata', { topics: [...this.interest] })
+      const response = await broker.request('metadata', { topics: [...this.interest] }).catch((err: unknown) => {
+        if (isRetriableError(err)) broker.reportFailure() // the next refresh asks another broker first
+        throw err
+      })
       this.metadata.update(response, this.now())
       if (!this.refreshAgain) break
     }
@@ -141,4 +153,10 @@ function shuffle<T>(items: T[], random: () => number): void {
     const j = Math.floor(random() * (i + 1))
     ;[items[i], items[j]] = [items[j], items[i]]
   }
+}
+
+/** Lexicographic order of two equally long lists of numbers. */
+function compareRanks(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i] - b[i]
+  return 0
 }

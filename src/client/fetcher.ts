@@ -26,6 +26,7 @@ import { Deadline, giveUp } from './deadline.js'
 import { BitacoraError, ClientError, errorFromWire, isRetriableError } from './errors.js'
 import { FetchedBatch } from './fetched-batch.js'
 import { FETCH_PARTITION_BYTES_CEILING, WAITING_ANSWERS_PER_BROKER_MAX } from './limits.js'
+import { hintOf } from './metadata.js'
 import { decodePartition, scanPartition, type PartitionScan } from './position.js'
 
 export interface PartitionState {
@@ -274,7 +275,7 @@ export class Fetcher {
       const broker = this.cluster.brokerById(leader)
       if (broker === undefined) throw new ClientError('CONNECTION_FAILED', `no address for leader ${leader}`)
       const response = await broker.request('fetch', this.request(asked), { timeoutMs: this.options.requestTimeoutMs + this.options.maxWaitMs })
-      scans = this.scanAll(leader, asked, response)
+      scans = this.scanAll(asked, response)
     } catch (err) {
       if (!isRetriableError(err)) this.fatal ??= err as Error
       else for (const s of group) this.backOff(s, this.cluster.now(), err, startedAt)
@@ -331,12 +332,12 @@ export class Fetcher {
 
   /** Per partition: errors handled, batch headers read, the fetch position moved past what arrived. */
   private scanAll(
-    leader: number, asked: Array<{ state: PartitionState; offset: number; generation: number }>, response: bitacora.IFetchResponse,
+    asked: Array<{ state: PartitionState; offset: number; generation: number }>, response: bitacora.IFetchResponse,
   ): Array<{ a: (typeof asked)[number]; data: bitacora.FetchResponse.IPartitionData; scan: PartitionScan }> {
     const out = []
     for (const a of asked) {
       const data = response.topics?.find((t) => t.name === a.state.topic)?.partitions?.find((p) => (p.index ?? 0) === a.state.partition)
-      if (data === undefined || !this.accepted(leader, a.state, a.offset, a.generation, data)) continue
+      if (data === undefined || !this.accepted(a.state, a.offset, a.generation, data)) continue
       const scan = scanPartition(a.offset, data.records ?? new Uint8Array(0))
       const s = a.state
       if (scan.neededBytes > s.maxBytes) s.maxBytes = Math.min(FETCH_PARTITION_BYTES_CEILING, Math.max(scan.neededBytes, s.maxBytes * 2))
@@ -353,8 +354,8 @@ export class Fetcher {
     const topics = new Map<string, bitacora.FetchRequest.IPartitionFetch[]>()
     for (const { state: s, offset } of asked) {
       const partitions = topics.get(s.topic) ?? []
-      const leaderEpoch = this.cluster.metadata.topic(s.topic)?.partitions[s.partition]?.leaderEpoch ?? -1
-      partitions.push({ index: s.partition, fetchOffset: offset, partitionMaxBytes: s.maxBytes, currentLeaderEpoch: leaderEpoch })
+      const currentLeaderEpoch = this.cluster.metadata.leaderEpochOf(s.topic, s.partition)
+      partitions.push({ index: s.partition, fetchOffset: offset, partitionMaxBytes: s.maxBytes, currentLeaderEpoch })
       topics.set(s.topic, partitions)
     }
     return {
@@ -366,7 +367,7 @@ export class Fetcher {
   }
 
   /** False (and handled) when the partition's answer is an error. */
-  private accepted(leader: number, s: PartitionState, offset: number, generation: number, data: bitacora.FetchResponse.IPartitionData): boolean {
+  private accepted(s: PartitionState, offset: number, generation: number, data: bitacora.FetchResponse.IPartitionData): boolean {
     const err = errorFromWire(data.error, `fetch ${s.topic}/${s.partition} at ${offset}`)
     if (!err) {
       s.failures = 0
@@ -375,8 +376,8 @@ export class Fetcher {
     }
     if (err.code === 'OFFSET_OUT_OF_RANGE') {
       if (s.generation === generation) this.outOfRange.push(s)
-    } else if (err.code === 'NOT_LEADER_OR_FOLLOWER' && this.cluster.metadata.applyLeaderHint(s.topic, s.partition, data.leaderHint ?? -1, leader)) {
-      // Redirected: the next round goes to the hinted leader.
+    } else if ((err.code === 'NOT_LEADER_OR_FOLLOWER' || err.code === 'FENCED_LEADER_EPOCH') && this.cluster.metadata.applyLeaderHint(s.topic, s.partition, hintOf(data))) {
+      // Redirected: the next round goes to the hinted leader, in its epoch, from the same position.
     } else if (isRetriableError(err)) {
       const now = this.cluster.now()
       this.backOff(s, now, err, now)

@@ -1,9 +1,11 @@
 // The client's view of the cluster: brokers by id, and for each topic of interest its
 // partitions and their leaders. Pure (no I/O, time passed in) so routing is testable.
-// Leader hints from NOT_LEADER_OR_FOLLOWER answers update single partitions between full
-// refreshes; errors mark a topic stale so the next use refreshes it. In a cluster any node may
-// answer from an image that lags: a partition's answer with an older leader epoch than the one
-// cached (same topic id) is ignored, as Kafka's client does (KIP-320).
+// Leader hints from NOT_LEADER_OR_FOLLOWER and FENCED_LEADER_EPOCH answers update single
+// partitions between full refreshes; errors mark a topic stale so the next use refreshes it.
+// One rule for both, by leader epoch (KIP-320, KIP-951): the cache never goes back to an older
+// epoch. In a cluster any node may answer from an image that lags, so a Metadata answer's
+// partition with an older epoch than the one cached (same topic id) is ignored; a hint is taken
+// only when its epoch is newer (an epoch has one leader: an equal one tells nothing new).
 import type { bitacora } from '../protocol/index.js'
 import { BitacoraError } from './errors.js'
 import { errorFromWire } from './errors.js'
@@ -110,19 +112,28 @@ export class MetadataCache {
   }
 
   /**
-   * Applies a leader hint from a NOT_LEADER_OR_FOLLOWER answer. Returns true when it names a
-   * known broker other than the one that answered, i.e. a redirect worth trying at once.
+   * Applies a leader hint (a broker's NOT_LEADER_OR_FOLLOWER or FENCED_LEADER_EPOCH answer).
+   * Returns true when the cache took it: a known broker leading in an epoch newer than the
+   * cached one, worth trying at once (it may be the broker that answered, in its new epoch).
+   * Otherwise the topic is marked stale, for a refresh.
    */
-  applyLeaderHint(topic: string, partition: number, hint: number, answeredBy: number): boolean {
-    const p = this.topics.get(topic)?.partitions[partition]
-    if (p === undefined) return false
-    if (hint < 0 || hint === answeredBy || !this.brokers.has(hint)) {
+  applyLeaderHint(topic: string, partition: number, hint: LeaderHint): boolean {
+    const t = this.topics.get(topic)
+    const p = t?.partitions[partition]
+    if (t === undefined || p === undefined) return false
+    if (hint.leaderId < 0 || !this.brokers.has(hint.leaderId) || leaderEpochOrder(hint.leaderEpoch, p.leaderEpoch) <= 0) {
       this.markStale(topic)
       return false
     }
-    p.leader = hint
-    this.topics.get(topic)!.available = availableOf(this.topics.get(topic)!.partitions)
+    p.leader = hint.leaderId
+    p.leaderEpoch = hint.leaderEpoch!
+    t.available = availableOf(t.partitions)
     return true
+  }
+
+  /** The leader epoch cached for a partition: what requests to its leader carry (-1: unknown). */
+  leaderEpochOf(topic: string, partition: number): number {
+    return this.topics.get(topic)?.partitions[partition]?.leaderEpoch ?? -1
   }
 
   /** True after an error marked the topic stale, until a refresh brings it again. */
@@ -148,6 +159,28 @@ export class MetadataCache {
 
 const NONE: readonly number[] = []
 
+/** A broker's word on a partition's leader; `leaderEpoch` null from brokers that send none. */
+export interface LeaderHint {
+  leaderId: number
+  leaderEpoch: number | null
+}
+
+export const NO_HINT: LeaderHint = Object.freeze({ leaderId: -1, leaderEpoch: null })
+
+/** The hint in a partition's answer (absent fields: none). */
+export function hintOf(answer: { leaderHint?: number | null; leaderHintEpoch?: number | null } | undefined): LeaderHint {
+  return { leaderId: answer?.leaderHint ?? -1, leaderEpoch: answer?.leaderHintEpoch ?? null }
+}
+
+/**
+ * The one rule for a leader the cache is offered: how its epoch compares with the cached one
+ * (-1 older, 0 the same, 1 newer). An offer without an epoch is never newer.
+ */
+function leaderEpochOrder(offered: number | null, cached: number): -1 | 0 | 1 {
+  if (offered === null) return cached < 0 ? 0 : -1
+  return offered < cached ? -1 : offered === cached ? 0 : 1
+}
+
 function availableOf(partitions: readonly PartitionInfo[]): number[] {
   const out: number[] = []
   for (const p of partitions) if (p.leader >= 0) out.push(p.partition)
@@ -164,7 +197,7 @@ function keepNewerLeaders(known: TopicInfo | undefined, fresh: TopicInfo): Topic
   let kept = false
   fresh.partitions = fresh.partitions.map((p, i) => {
     const old = known.partitions[i]
-    if (p.leaderEpoch >= old.leaderEpoch) return p
+    if (leaderEpochOrder(p.leaderEpoch, old.leaderEpoch) >= 0) return p
     kept = true
     return old
   })

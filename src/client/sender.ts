@@ -16,6 +16,7 @@ import type { Cluster } from './cluster.js'
 import type { FrameEncoder } from './connection.js'
 import { ClientError, errorFromWire, isErrorCode, isRetriableError } from './errors.js'
 import { ENCODED_SPARES_BYTES_MAX, ENCODED_SPARES_MAX } from './limits.js'
+import { hintOf, NO_HINT, type LeaderHint } from './metadata.js'
 
 export type Acks = 0 | 1 | -1
 
@@ -206,10 +207,10 @@ export class Sender {
         return
       }
       const response = await broker.requestFrame('produce', frame, { timeoutMs: this.options.requestTimeoutMs + this.options.ackTimeoutMs })
-      await this.handleResponse(leader, ready, response)
+      await this.handleResponse(ready, response)
     } catch (err) {
       // In reverse: a partition's batches re-enter its queue head first to last, in order.
-      for (let i = batches.length - 1; i >= 0; i--) if (!batches[i].settled) this.failed(batches[i], err as Error, leader, -1)
+      for (let i = batches.length - 1; i >= 0; i--) if (!batches[i].settled) this.failed(batches[i], err as Error, NO_HINT)
     } finally {
       this.inFlight.set(leader, this.inFlight.get(leader)! - 1)
       if (alone) for (const key of alone) this.aloneInFlight.delete(key)
@@ -242,13 +243,13 @@ export class Sender {
     return ready
   }
 
-  private async handleResponse(leader: number, batches: ProducerBatch[], response: bitacora.IProduceResponse): Promise<void> {
+  private async handleResponse(batches: ProducerBatch[], response: bitacora.IProduceResponse): Promise<void> {
     const results = new Map<string, bitacora.ProduceResponse.IPartitionResult>()
     for (const t of response.topics ?? []) for (const p of t.partitions ?? []) results.set(`${p.index ?? 0}:${t.name}`, p)
     // A partition's batches were appended together, in order: the first at baseOffset, each
     // next one after the records of those before it.
     const nextOffset = new Map<string, number>()
-    const failures: Array<{ b: ProducerBatch; err: Error; hint: number }> = []
+    const failures: Array<{ b: ProducerBatch; err: Error; hint: LeaderHint }> = []
     for (const b of batches) {
       const key = `${b.partition}:${b.topic}`
       const r = results.get(key)
@@ -256,7 +257,7 @@ export class Sender {
         ? new ClientError('PROTOCOL_ERROR', `produce response has no result for ${b.topic}/${b.partition}`)
         : errorFromWire(r.error, `produce to ${b.topic}/${b.partition}`)
       if (err) {
-        failures.push({ b, err, hint: r?.leaderHint ?? -1 })
+        failures.push({ b, err, hint: hintOf(r) })
         continue
       }
       const base = nextOffset.get(key) ?? r!.baseOffset ?? -1
@@ -271,7 +272,7 @@ export class Sender {
       const { b, err, hint } = failures[i]
       const withOthers = batchesOf.get(`${b.partition}:${b.topic}`)! > 1
       if (isErrorCode(err, 'MESSAGE_TOO_LARGE') && (withOthers || b.recordCount > 1)) await this.retrySmaller(b, err, withOthers)
-      else this.failed(b, err, leader, hint)
+      else this.failed(b, err, hint)
     }
   }
 
@@ -307,14 +308,14 @@ export class Sender {
   }
 
   /** A failed attempt: redirect, retry after back-off (metadata refreshed meanwhile), or fail the batch for good. */
-  private failed(b: ProducerBatch, err: Error, leader: number, leaderHint: number): void {
+  private failed(b: ProducerBatch, err: Error, leaderHint: LeaderHint): void {
     b.attempts++
     b.lastError = err
     const now = this.cluster.now()
     const code = (err as { code?: string }).code
     if (code === 'NOT_LEADER_OR_FOLLOWER' && b.attempts <= this.retry.retries) {
-      if (this.cluster.metadata.applyLeaderHint(b.topic, b.partition, leaderHint, leader)) {
-        this.accumulator.reenqueue(b, now) // the hint names the leader: go there at once
+      if (this.cluster.metadata.applyLeaderHint(b.topic, b.partition, leaderHint)) {
+        this.accumulator.reenqueue(b, now) // the hint names a newer leader: go there at once
         return
       }
     }

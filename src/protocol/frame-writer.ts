@@ -225,7 +225,7 @@ function fetchPartitionSize(p: FetchPartition, message: Uint8Array | null): numb
   }
   n += int64Field(p.highWatermark) + int64Field(p.logStartOffset)
   if (present(p.records)) n += lenField(p.records.length)
-  return n + int32Field(p.leaderHint)
+  return n + int32Field(p.leaderHint) + (present(p.leaderHintEpoch) ? 1 + int32Size(p.leaderHintEpoch) : 0)
 }
 
 function writeFetchPartition(o: Out, p: FetchPartition, message: Uint8Array | null): void {
@@ -254,6 +254,10 @@ function writeFetchPartition(o: Out, p: FetchPartition, message: Uint8Array | nu
   if (present(p.leaderHint) && p.leaderHint !== 0) {
     o.byte(0x30)
     o.int32(p.leaderHint)
+  }
+  if (present(p.leaderHintEpoch)) { // optional: written even when 0
+    o.byte(0x38)
+    o.int32(p.leaderHintEpoch)
   }
 }
 
@@ -319,7 +323,7 @@ function inPlace(topics: readonly bitacora.FetchResponse.ITopicData[], total: nu
   const partitions = topics.at(-1)?.partitions ?? []
   const last = partitions.at(-1)
   const records = last?.records
-  if (!present(records) || records.length === 0 || (present(last!.leaderHint) && last!.leaderHint !== 0)) return null
+  if (!present(records) || records.length === 0 || (present(last!.leaderHint) && last!.leaderHint !== 0) || present(last!.leaderHintEpoch)) return null
   const before = total - records.length
   if (before > records.byteOffset) return null
   return new Uint8Array(records.buffer, records.byteOffset - before, total)

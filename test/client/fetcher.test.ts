@@ -10,6 +10,7 @@ import { RetryPolicy } from '../../src/client/backoff.js'
 import type { Cluster } from '../../src/client/cluster.js'
 import { Consumer } from '../../src/client/consumer.js'
 import { Fetcher, type PartitionState } from '../../src/client/fetcher.js'
+import { MetadataCache, type LeaderHint } from '../../src/client/metadata.js'
 import { loadCodec, readBatchHeader } from '../../src/codec/index.js'
 import { bitacora, ErrorCode } from '../../src/protocol/index.js'
 
@@ -42,7 +43,7 @@ function harness() {
     now: () => Date.now(),
     brokerById: () => broker,
     ensureTopics: async () => undefined,
-    metadata: { leaderOf: () => 1, needsRefresh: () => false, topic: () => undefined, markStale: () => undefined, applyLeaderHint: () => false },
+    metadata: { leaderOf: () => 1, leaderEpochOf: () => -1, needsRefresh: () => false, topic: () => undefined, markStale: () => undefined, applyLeaderHint: () => false },
   } as unknown as Cluster
   const fetcher = new Fetcher(cluster, codec, new RetryPolicy(), { maxWaitMs: 100, minBytes: 1, maxBytes: 1 << 20, requestTimeoutMs: 1000, apiTimeoutMs: 60_000 })
   return { fetcher, asked, inFlightMax: () => inFlightMax }
@@ -65,14 +66,14 @@ async function nextAnswer(fetcher: Fetcher, s: PartitionState, first?: Promise<u
 function twoBrokers(
   brokerFor: (id: number) => unknown,
   leaderOf: (topic: string, partition: number) => number,
-  applyLeaderHint: (topic: string, partition: number, hint: number) => boolean,
+  applyLeaderHint: (topic: string, partition: number, hint: LeaderHint) => boolean,
 ): Cluster {
   const brokers = new Map([[1, brokerFor(1)], [2, brokerFor(2)]])
   return {
     now: () => Date.now(),
     brokerById: (id: number) => brokers.get(id),
     ensureTopics: async () => undefined,
-    metadata: { leaderOf, applyLeaderHint, needsRefresh: () => false, topic: () => undefined, markStale: () => undefined },
+    metadata: { leaderOf, leaderEpochOf: () => -1, applyLeaderHint, needsRefresh: () => false, topic: () => undefined, markStale: () => undefined },
   } as unknown as Cluster
 }
 
@@ -187,7 +188,7 @@ t.test('answers of two brokers handed out out of order across a leader move: the
         asked.push(entry)
       }),
   })
-  const cluster = twoBrokers(brokerFor, () => leader, (_topic, _partition, hint) => (hint !== leader && hint > 0 ? ((leader = hint), true) : false))
+  const cluster = twoBrokers(brokerFor, () => leader, (_topic, _partition, { leaderId: hint }) => (hint !== leader && hint > 0 ? ((leader = hint), true) : false))
   let release!: () => void
   const gate = new Promise<void>((resolve) => (release = resolve))
   const slowGzip = Object.create(codec, {
@@ -269,7 +270,7 @@ t.test('while one broker keeps answers coming, a partition whose leader moved to
       return { topics: [{ name: 't', partitions }] }
     },
   })
-  const cluster = twoBrokers(brokerFor, (_t, p) => known.get(p)!, (_t, p, hint) => (hint > 0 && known.get(p) !== hint ? (known.set(p, hint), true) : false))
+  const cluster = twoBrokers(brokerFor, (_t, p) => known.get(p)!, (_t, p, { leaderId: hint }) => (hint > 0 && known.get(p) !== hint ? (known.set(p, hint), true) : false))
   const consumer = new Consumer(cluster, codec, { maxWaitMs: 100 }, 1000)
   consumer.assign([{ topic: 't', partition: 0 }, { topic: 't', partition: 1 }])
   consumer.seek('t', 0, 0)
@@ -285,4 +286,37 @@ t.test('while one broker keeps answers coming, a partition whose leader moved to
   clearTimeout(stop)
   consumer.close()
   t.ok(delivered[1] >= 300, `partition 1 kept being read after its leader moved (${delivered[1]} records; broker 2 asked ${asked.get(2)} times)`)
+})
+
+t.test('a fetch fenced by a newer leader epoch goes again at once, carrying that epoch, from the same position', async (t) => {
+  // The real metadata cache; the broker replaced at Broker.request, as above.
+  const metadata = new MetadataCache(60_000)
+  metadata.update({
+    brokers: [{ id: 1, url: 'ws://127.0.0.1:1/' }],
+    topics: [{ name: 't', topicId: new Uint8Array(16).fill(1), partitions: [{ index: 0, leaderId: 1, leaderEpoch: 3 }] }],
+  }, Date.now())
+  const asked: Array<{ fetchOffset: number; epoch: number | null | undefined; answer: (p: bitacora.FetchResponse.IPartitionData) => void }> = []
+  const broker = {
+    request: (_api: string, body: bitacora.IFetchRequest) =>
+      new Promise<bitacora.IFetchResponse>((resolve) => {
+        const p = body.topics![0].partitions![0]
+        asked.push({ fetchOffset: p.fetchOffset!, epoch: p.currentLeaderEpoch, answer: (a) => resolve({ topics: [{ name: 't', partitions: [{ index: 0, error: null, highWatermark: 10, ...a }] }] }) })
+      }),
+  }
+  const cluster = { now: () => Date.now(), brokerById: () => broker, ensureTopics: async () => undefined, metadata } as unknown as Cluster
+  // A back-off would outlast the test: only a redirect goes again in time.
+  const fetcher = new Fetcher(cluster, codec, new RetryPolicy({ initialMs: 60_000, maxMs: 60_000 }), { maxWaitMs: 100, minBytes: 1, maxBytes: 1 << 20, requestTimeoutMs: 1000, apiTimeoutMs: 120_000 })
+  const s = state(5)
+  const first = fetcher.next([s])
+  await settle()
+  t.same(asked.map((a) => [a.fetchOffset, a.epoch]), [[5, 3]], 'the fetch carries the epoch the cache knows')
+  asked[0].answer({ error: { code: ErrorCode.FENCED_LEADER_EPOCH }, leaderHint: 1, leaderHintEpoch: 4 })
+  t.same(await first, [], 'nothing to hand out')
+  const second = fetcher.next([s])
+  await settle()
+  t.same(asked.map((a) => [a.fetchOffset, a.epoch]), [[5, 3], [5, 4]], 'again at once, in the new epoch, from the position')
+  asked[1].answer({ records: batch(5, 5) })
+  const got = await nextAnswer(fetcher, s, second)
+  t.same([got[0].fromOffset, got[0].nextOffset], [5, 10])
+  t.equal(metadata.needsRefresh('t', Date.now()), false, 'the hint spared a metadata round trip')
 })

@@ -64,6 +64,7 @@ t.test('fetch frames: byte for byte what protobufjs writes, null fields left out
     logStartOffset: fc.option(int64, { nil: undefined }),
     records: fc.option(fc.uint8Array({ maxLength: 400 }), { nil: undefined }),
     leaderHint: fc.option(int32, { nil: undefined }),
+    leaderHintEpoch: fc.option(int32, { nil: undefined }), // optional: written even when 0
   }, { requiredKeys: [] })
   const fetch = fc.record({ topics: fc.array(fc.record({ name: fc.option(name, { nil: undefined }), partitions: fc.array(partition, { maxLength: 3 }) }, { requiredKeys: ['partitions'] }), { maxLength: 3 }) })
   fc.assert(
@@ -92,6 +93,8 @@ t.test('fetch frames written in place in front of the last records: the same byt
     logStartOffset: fc.option(int64, { nil: undefined }),
     records: fc.option(placed, { nil: undefined }),
     leaderHint: fc.option(fc.constantFrom(0, 2), { nil: undefined }),
+    // Mostly absent, as on every answer that is not a NOT_LEADER one.
+    leaderHintEpoch: fc.oneof({ arbitrary: fc.constant(undefined), weight: 5 }, { arbitrary: fc.constantFrom(0, 7), weight: 1 }),
   }, { requiredKeys: [] })
   const fetch = fc.record({ topics: fc.array(fc.record({ name: fc.option(name, { nil: undefined }), partitions: fc.array(partition, { maxLength: 3 }) }), { maxLength: 3 }) })
   let inPlace = 0
@@ -103,7 +106,7 @@ t.test('fetch frames written in place in front of the last records: the same byt
       const lastRecords = last?.records
       const before = lastRecords ? Uint8Array.from(lastRecords) : null
       const ours = writeFetchResponse(correlationId, body, { lastRecordsHaveHeadroom: true })
-      const fits = lastRecords !== undefined && !last!.leaderHint && ours.length - lastRecords.length <= lastRecords.byteOffset
+      const fits = lastRecords !== undefined && !last!.leaderHint && last!.leaderHintEpoch === undefined && ours.length - lastRecords.length <= lastRecords.byteOffset
       if (fits) inPlace++
       else copied++
       const wroteInPlace = lastRecords !== undefined && ours.buffer === lastRecords.buffer
@@ -118,7 +121,7 @@ t.test('fetch frames written in place in front of the last records: the same byt
 t.test('a fetch frame decodes with its stored bytes and int64 fields intact', async (t) => {
   const records = new Uint8Array(100_000).map((_, i) => i & 0xff)
   const frame = writeFetchResponse(3, {
-    topics: [{ name: 't', partitions: [{ index: 0, error: null, highWatermark: 2 ** 52 + 1, logStartOffset: -1, records }, { index: 1, error: { code: 6, message: 'not the leader' }, leaderHint: 2 }] }],
+    topics: [{ name: 't', partitions: [{ index: 0, error: null, highWatermark: 2 ** 52 + 1, logStartOffset: -1, records }, { index: 1, error: { code: 6, message: 'not the leader' }, leaderHint: 2, leaderHintEpoch: 0 }] }],
   })
   const res = decodeResponse(frame, MAX)
   t.equal(res.correlationId, 3)
@@ -129,4 +132,5 @@ t.test('a fetch frame decodes with its stored bytes and int64 fields intact', as
   t.ok(same(p0.records!, records))
   t.equal(p1.error!.code, 6)
   t.equal(p1.leaderHint, 2)
+  t.equal(p1.leaderHintEpoch, 0, 'an epoch of 0 is kept, not taken for absent')
 })

@@ -1,6 +1,7 @@
 // Fetch: stored batches returned exactly as stored, below the high watermark, with long-poll
 // (max_wait_ms / min_bytes). A fetch between the high watermark and the log end is empty,
 // never OFFSET_OUT_OF_RANGE (KIP-207): after a failover the new leader's HW may trail.
+// A fetch that names the leader epoch its client knows is fenced by it (leader-epoch.ts).
 // Each partition's batches are read with free room before them in a buffer of their own
 // (borrowed from the broker's pool through `lease`), so the response frame can be written in
 // front of the last partition's instead of copying them; the caller releases the lease once
@@ -10,7 +11,7 @@ import type { BrokerLimits } from '../limits.js'
 import type { ReadLease } from '../partition/read-buffers.js'
 import type { PartitionLookup } from '../partition/replica-manager.js'
 import type { PartitionReplica } from '../partition/replica.js'
-import { toPartitionFailure } from './partition-errors.js'
+import { failureOf, fenceByEpoch, notLeader, type RequestedEpoch } from './leader-epoch.js'
 
 type PartitionData = bitacora.FetchResponse.IPartitionData
 
@@ -25,6 +26,7 @@ interface Slot {
   replica: PartitionReplica | undefined
   fetchOffset: number
   maxBytes: number
+  currentLeaderEpoch: RequestedEpoch
 }
 
 export async function fetch(
@@ -41,6 +43,7 @@ export async function fetch(
       replica: deps.partitions.partition(t.name ?? '', p.index ?? 0),
       fetchOffset: p.fetchOffset ?? 0,
       maxBytes: Math.min(p.partitionMaxBytes || maxBytes, maxBytes),
+      currentLeaderEpoch: p.currentLeaderEpoch,
     })),
   )
   let result = await readAll(slots, maxBytes, lease)
@@ -78,9 +81,9 @@ async function readPartition(s: Slot, maxBytes: number, first: boolean, lease: R
   const r = s.replica
   if (!r) return { index: s.index, error: wireError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${s.topic}-${s.index} on this broker`) }
   const base = { index: s.index, highWatermark: r.highWatermark, logStartOffset: r.log.logStartOffset }
-  if (!r.isLeader) {
-    return { ...base, error: wireError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'this broker does not lead the partition'), leaderHint: r.leaderId ?? -1 }
-  }
+  const fenced = fenceByEpoch(r, s.currentLeaderEpoch)
+  if (fenced) return { ...base, ...fenced }
+  if (!r.isLeader) return { ...base, ...notLeader(r) }
   if (s.fetchOffset < r.log.logStartOffset || s.fetchOffset > r.log.logEndOffset) {
     return {
       ...base,
@@ -97,8 +100,7 @@ async function readPartition(s: Slot, maxBytes: number, first: boolean, lease: R
     return { ...base, error: null, records: read.bytes }
   } catch (err) {
     if (buffer !== undefined) lease.giveBack(buffer)
-    const { error, leaderHint } = toPartitionFailure(err)
-    return { ...base, error, leaderHint }
+    return { ...base, ...failureOf(r, err) }
   }
 }
 

@@ -1,9 +1,10 @@
 // ListOffsets: earliest (-2), latest (-1: the high watermark), or the first offset whose
 // timestamp is at or after a time. Retriable OFFSET_NOT_AVAILABLE while a new leader's high
-// watermark is still behind the start of its epoch.
+// watermark is still behind the start of its epoch. Fenced by the client's leader epoch and
+// answering NOT_LEADER_OR_FOLLOWER with a hint, as Fetch (leader-epoch.ts).
 import { bitacora, ErrorCode, wireError } from '../../protocol/index.js'
 import type { PartitionLookup } from '../partition/replica-manager.js'
-import { toPartitionFailure } from './partition-errors.js'
+import { failureOf, fenceByEpoch, notLeader } from './leader-epoch.js'
 
 const EARLIEST = -2
 const LATEST = -1
@@ -25,7 +26,9 @@ async function listPartition(
   const index = p.index ?? 0
   const r = partitions.partition(topic, index)
   if (!r) return { index, error: wireError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${topic}-${index} on this broker`), offset: -1 }
-  if (!r.isLeader) return { index, error: wireError(ErrorCode.NOT_LEADER_OR_FOLLOWER), offset: -1 }
+  const fenced = fenceByEpoch(r, p.currentLeaderEpoch)
+  if (fenced) return { index, offset: -1, ...fenced }
+  if (!r.isLeader) return { index, offset: -1, ...notLeader(r) }
   if (!r.leaderReady) {
     return { index, error: wireError(ErrorCode.OFFSET_NOT_AVAILABLE), offset: -1 }
   }
@@ -39,6 +42,6 @@ async function listPartition(
     if (found === null || found.offset >= r.highWatermark) return { ...ok, offset: -1 }
     return { ...ok, offset: found.offset, timestamp: found.timestamp }
   } catch (err) {
-    return { index, error: toPartitionFailure(err).error, offset: -1 }
+    return { index, offset: -1, ...failureOf(r, err) }
   }
 }

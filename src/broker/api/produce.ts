@@ -7,7 +7,7 @@ import { bitacora, ErrorCode, wireError } from '../../protocol/index.js'
 import { PRODUCE_TIMEOUT_MS_DEFAULT, PRODUCE_TIMEOUT_MS_MAX, type BrokerLimits } from '../limits.js'
 import type { AppendOrder } from '../partition/append-order.js'
 import type { PartitionLookup } from '../partition/replica-manager.js'
-import { toPartitionFailure } from './partition-errors.js'
+import { failureOf } from './leader-epoch.js'
 import { batchLimit } from './topic-limits.js'
 
 type PartitionResult = bitacora.ProduceResponse.IPartitionResult
@@ -59,8 +59,7 @@ async function producePartition(
     return { index, error: null, baseOffset: info.firstOffset, logAppendTimeMs: -1, logStartOffset: replica.log.logStartOffset }
   } catch (err) {
     if (err instanceof Refused) return { index, error: err.error, baseOffset: -1 }
-    const { error, leaderHint } = toPartitionFailure(err)
-    return { index, error, baseOffset: -1, leaderHint }
+    return { index, baseOffset: -1, ...failureOf(replica, err) }
   }
 }
 
