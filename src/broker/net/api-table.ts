@@ -30,7 +30,7 @@ import { ControllerRequestError, type TopicAdmin } from '../controller/active/to
 import type { BrokerLimits } from '../limits.js'
 import type { AppendOrder } from '../partition/append-order.js'
 import type { ReadLease } from '../partition/read-buffers.js'
-import type { PartitionLookup } from '../partition/replica-manager.js'
+import type { ReplicaLookup } from '../partition/replica-manager.js'
 import type { RaftReceiver } from './peer-receiver.js'
 
 /** What a request may use of the connection it came on. */
@@ -59,7 +59,7 @@ export interface BrokerParts {
   readonly cluster: ClusterView
   /** The metadata quorum (for DescribeQuorum, AddVoter, RemoveVoter). */
   readonly quorum: ControllerQuorum
-  readonly partitions: PartitionLookup
+  readonly partitions: ReplicaLookup
   readonly codec: Codec
   /** Where raft frames from peer brokers go (net/peer-transport.ts); unset, the broker serves no `raft` API. */
   readonly raft?: RaftReceiver

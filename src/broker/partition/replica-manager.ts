@@ -25,7 +25,10 @@ const PARTITION_DIR = /^([0-9a-f]{32})-(\d+)$/
 /** What request handlers need of the replicas: the one for a partition, if this broker holds it. */
 export interface PartitionLookup {
   partition(topic: string, index: number): PartitionReplica | undefined
-  /** By topic id (a name may have been re-created since the caller looked). */
+}
+
+/** ... and by topic id (a name may have been re-created since the caller looked). */
+export interface ReplicaLookup extends PartitionLookup {
   replica(topicId: string, partition: number): PartitionReplica | undefined
 }
 
@@ -57,7 +60,7 @@ interface PendingImage {
   touched: Set<string> | null
 }
 
-export class ReplicaManager implements PartitionLookup {
+export class ReplicaManager implements ReplicaLookup {
   /** Hosted replicas by topic id, in partition order (what the tick loop and the cleaner walk). */
   private readonly replicas = new Map<string, PartitionReplica[]>()
   /** The same replicas by topic id and partition. */
