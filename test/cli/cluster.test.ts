@@ -111,7 +111,7 @@ t.test('add-voter asked of a follower: made at the controller, HOST:PORT taken a
   t.strictSame(await run(['remove-voter', '4', '-b', q.url(G)]), { code: 0, lines: ['node 4 is no longer a voter; voters: 1, 2, 3'] })
 })
 
-t.test('the controller\'s refusals are operational errors (exit 1) with its message; the last voter is kept', async (t) => {
+t.test('the controller\'s refusals are operational errors (exit 1) with its message; the leader can go, the last voter cannot', async (t) => {
   const unreachable = `ws://127.0.0.1:${await freePort()}/`
   const cases: Array<[string[], RegExp]> = [
     [['remove-voter', '7'], /^INVALID_REQUEST: .*: cannot remove node 7: node 7 is not a voter \(voters: 1, 2, 3\)$/],
@@ -122,16 +122,22 @@ t.test('the controller\'s refusals are operational errors (exit 1) with its mess
     const err = await run([...argv, '-b', q.url(F)]).catch((e: unknown) => e)
     t.match(failureOf(err), { exitCode: 1, message }, argv.join(' '))
   }
-  // Down to one voter: the two followers go (they follow on as observers); the leader cannot.
-  t.strictSame(await run(['remove-voter', String(F), '-b', q.url(L)]), { code: 0, lines: [`node ${F} is no longer a voter; voters: ${[L, G].sort().join(', ')}`] })
-  t.strictSame(await run(['remove-voter', String(G), '-b', q.url(L)]), { code: 0, lines: [`node ${G} is no longer a voter; voters: ${L}`] })
-  const err = await run(['remove-voter', String(L), '-b', q.url(F)]).catch((e: unknown) => e)
-  t.match(failureOf(err), { exitCode: 1, message: new RegExp(`^INVALID_REQUEST: .*: cannot remove node ${L}: node ${L} is the last voter: a quorum cannot be left without one$`) })
+  // Down to one voter: the leader itself goes first (it resigns once its removal commits and
+  // another leads), then a follower; the last one cannot go. Each removed node follows on as an observer.
+  t.strictSame(await run(['remove-voter', String(L), '-b', q.url(F)]), { code: 0, lines: [`node ${L} is no longer a voter; voters: ${F}, ${G}`] })
+  const next = (await until('another leader', async () => {
+    const d = await q.describe(F)
+    return d.leaderId === F || d.leaderId === G ? d : null
+  })).leaderId
+  const other = next === F ? G : F
+  t.strictSame(await run(['remove-voter', String(other), '-b', q.url(L)]), { code: 0, lines: [`node ${other} is no longer a voter; voters: ${next}`] })
+  const err = await run(['remove-voter', String(next), '-b', q.url(other)]).catch((e: unknown) => e)
+  t.match(failureOf(err), { exitCode: 1, message: new RegExp(`^INVALID_REQUEST: .*: cannot remove node ${next}: node ${next} is the last voter: a quorum cannot be left without one$`) })
   const d = await until('the removed voters to fetch as observers', async () => {
-    const d = await q.describe(L)
-    return [F, G, 4].every((id) => d.observers.some((o) => o.nodeId === id && o.lag === 0)) ? d : null
+    const d = await q.describe(next)
+    return [L, other, 4].every((id) => d.observers.some((o) => o.nodeId === id && o.lag === 0)) ? d : null
   })
-  t.strictSame(d.voters.map((v) => v.nodeId), [L])
+  t.strictSame(d.voters.map((v) => v.nodeId), [next])
 })
 
 t.test('usage errors exit 2 before any connection', async (t) => {
