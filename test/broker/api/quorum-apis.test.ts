@@ -147,10 +147,19 @@ t.test('with no leader elected: DescribeQuorum says -1 and no position; a change
   })
 })
 
-t.test('RemoveVoter of the last voter: INVALID_REQUEST naming why', async (t) => {
+t.test('a one-node quorum: DescribeQuorum of its one voter; RemoveVoter of the last voter is INVALID_REQUEST naming why', async (t) => {
   const one = new MetadataCluster(t, undefined)
   const m = await one.start(0)
   await m.node.caughtUp()
+  const { epoch, logEnd } = m.node.replica.status()
+  t.ok(epoch >= 1 && logEnd >= 1, `epoch ${epoch}, log end ${logEnd}`)
+  await waitFor(() => m.node.replica.highWatermark === logEnd, 'its log committed')
+  t.strictSame(answer(m), {
+    describeQuorum: {
+      clusterId: 'c1', leaderId: 0, leaderEpoch: epoch, highWatermark: logEnd,
+      voters: [{ nodeId: 0, url: url(0), logEndOffset: logEnd, lastFetchMsAgo: 0, lag: 0 }], observers: [], brokers: [],
+    },
+  })
   t.strictSame(await removeVoter(m.quorum, { nodeId: 0 }), {
     error: { code: ErrorCode.INVALID_REQUEST, message: 'cannot remove node 0: node 0 is the last voter: a quorum cannot be left without one' },
   })
