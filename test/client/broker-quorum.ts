@@ -14,7 +14,9 @@ import { DEFAULT_CONFIG } from '../../src/broker/config.js'
 import { parseControllerVoters } from '../../src/broker/controller/node/voter-list.js'
 import { createClient, type QuorumDescription } from '../../src/client/node.js'
 import { quietLog } from '../broker/controller/wait.js'
-import { freePorts } from '../integration/quorum-nodes.js'
+import { freePorts, until } from '../integration/quorum-nodes.js'
+
+export { until }
 
 export class BrokerQuorum {
   readonly clusterId = randomUUID()
@@ -89,21 +91,5 @@ export class BrokerQuorum {
       const caughtUp = d.leaderId === d.answeredBy && running.every((id) => replicas.some((r) => r.nodeId === id && r.lag === 0))
       return registered && caughtUp ? d : null
     }, timeoutMs)
-  }
-}
-
-/** Waits for `condition` (polled every 20 ms) to give a value; fails naming `what` after `timeoutMs`. */
-export async function until<T>(what: string, condition: () => Promise<T | null | false>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  let last: unknown = null
-  for (;;) {
-    try {
-      const v = await condition()
-      if (v !== null && v !== false) return v
-    } catch (err) {
-      last = err
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`)
-    await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }
