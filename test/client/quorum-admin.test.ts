@@ -72,15 +72,16 @@ t.test('addVoter of a node nobody runs: the controller\'s REQUEST_TIMED_OUT with
   const url = `ws://127.0.0.1:${await freePort()}/`
   const c = client(t, q.url(F), { apiTimeoutMs: 10_000 })
   const started = Date.now()
-  const adding = failure(c.admin().addVoter(5, url, { timeoutMs: 1_500 }))
+  let answered = false
+  const adding = failure(c.admin().addVoter(5, url, { timeoutMs: 3_000 })).finally(() => (answered = true))
   const [created] = await c.admin().createTopics([{ topic: 'meanwhile', partitions: 1 }])
   t.equal(created.error, null, 'a topic is created while node 5 is awaited')
-  t.ok(Date.now() - started < 1_500, `and before node 5's time ran out (${Date.now() - started} ms)`)
+  t.notOk(answered, 'before the add-voter is answered')
   const err = await adding
   const took = Date.now() - started
   t.equal(err.code, 'REQUEST_TIMED_OUT')
-  t.match(err.message, `cannot add node 5 (${url}) within 1500 ms: node 5 has not fetched from this leader: is it running at ${url}`)
-  t.ok(took >= 1_400 && took < 4_000, `after its time to catch up, not retried (${took} ms)`)
+  t.match(err.message, `cannot add node 5 (${url}) within 3000 ms: node 5 has not fetched from this leader: is it running at ${url}`)
+  t.ok(took >= 2_900 && took < 6_000, `after its time to catch up, and not retried: that would take another 3000 ms (${took} ms)`)
   t.strictSame((await c.admin().describeQuorum()).voters.map((v) => v.nodeId), [1, 2, 3], 'the voters did not change')
 })
 
