@@ -65,14 +65,21 @@ export class QuorumAdmin {
     const deadline = Deadline.after(this.apiTimeoutMs, 'apiTimeoutMs', this.cluster.now())
     return this.run('describe quorum', deadline, isRetriableError, async () => {
       const broker = await this.cluster.anyBroker()
-      const answer = description(await broker.request('describeQuorum', {}), broker)
-      const leader = answer.leaderId === answer.answeredBy ? null : this.leaderOf(answer)
-      if (leader === null) return answer
-      try {
-        return description(await leader.request('describeQuorum', {}), leader)
-      } catch (err) {
-        if (!isRetriableError(err)) throw err
-        return answer // the leader is out of reach: what this node knows is still the truth it has
+      const ask = async () => description(await broker.request('describeQuorum', {}), broker)
+      let answer = await ask()
+      // Each leader named is tried once (so at most one per voter). One out of reach is asked
+      // again of the node: a stalled leader holds the call for up to connectTimeoutMs, long enough
+      // for the quorum to elect another, and the first answer would be that old.
+      for (const tried = new Set<number>(); ;) {
+        const leader = answer.leaderId === answer.answeredBy || tried.has(answer.leaderId) ? null : this.leaderOf(answer)
+        if (leader === null) return answer // no other leader to ask: what this node knows is the truth it has
+        tried.add(answer.leaderId)
+        try {
+          return description(await leader.request('describeQuorum', {}), leader)
+        } catch (err) {
+          if (!isRetriableError(err)) throw err
+          answer = await ask()
+        }
       }
     })
   }

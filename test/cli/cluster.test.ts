@@ -1,25 +1,16 @@
 // `bitacora cluster describe|add-voter|remove-voter` in process, against real nodes (listener,
 // sessions, API table, WebSockets) whose quorum is the stand-in until the real one runs in a
 // broker: what each prints, its usage errors (exit 2) and operational ones (exit 1).
-import t, { type Test } from 'tap'
+// `bitacora cluster describe|add-voter|remove-voter` in process, against real brokers sharing one
+// metadata quorum (in this process, over real WebSockets: test/client/broker-quorum.ts): voters
+// 1-3 and node 4, a broker only. What each prints, its usage errors (exit 2) and operational
+// ones (exit 1). One cluster for the file, its tests in order: the last shrinks it to one voter.
+import t from 'tap'
 import { clusterCommand, describeText } from '../../src/cli/cluster.js'
 import { failureOf, UsageError } from '../../src/cli/errors.js'
 import type { QuorumDescription } from '../../src/client/node.js'
-import { QuorumStandIn } from '../broker/api/quorum-stand-in.js'
-import { listenNode, type QuorumNode } from '../client/quorum-node.js'
-
-async function cluster(t: Test, n: number, leaderId: number | null) {
-  const nodes: QuorumNode[] = []
-  for (let id = 1; id <= n; id++) {
-    const node = await listenNode(id, 'c-test')
-    t.teardown(() => node.stop())
-    nodes.push(node)
-  }
-  const voters = new Map(nodes.map((node, i) => [i + 1, node.url]))
-  const quorums = nodes.map((_, i) => new QuorumStandIn({ nodeId: i + 1, voters, leaderId, leaderEpoch: 3, highWatermark: 57 }))
-  for (const [i, node] of nodes.entries()) await node.serve(quorums[i])
-  return { nodes, quorums }
-}
+import { BrokerQuorum, until } from '../client/broker-quorum.js'
+import { freePort } from '../integration/cli-process.js'
 
 async function run(argv: string[]): Promise<{ code: number; lines: string[] }> {
   const lines: string[] = []
@@ -27,14 +18,58 @@ async function run(argv: string[]): Promise<{ code: number; lines: string[] }> {
   return { code, lines }
 }
 
+const q = await BrokerQuorum.create(t, [1, 2, 3, 4], [1, 2, 3])
+await q.startAll()
+const L = (await q.ready()).leaderId
+const [F, G] = [1, 2, 3].filter((id) => id !== L) // followers
+
 t.test('describe: status, then replicas leader first, then brokers', async (t) => {
-  const { nodes, quorums } = await cluster(t, 3, 2)
-  quorums[1].observe(4, 'ws://127.0.0.1:9/', 7)
-  const { code, lines } = await run(['describe', '-b', nodes[0].url])
+  const { code, lines } = await run(['describe', '-b', q.url(F)])
   t.equal(code, 0)
-  const [u1, u2, u3] = nodes.map((n) => n.url)
-  const w = u1.length
-  t.strictSame(lines, [
+  const w = q.url(1).length // every URL has a five-digit port
+  const row = (id: number, status: string) => new RegExp(`^${id}       ${q.url(id)}  \\d+ +\\d+ +\\d+ +${status}$`)
+  const expected: Array<string | RegExp> = [
+    `ClusterId:        ${q.clusterId}`,
+    `LeaderId:         ${L}`,
+    /^LeaderEpoch:      [1-9]\d*$/,
+    /^HighWatermark:    [1-9]\d*$/,
+    /^MaxFollowerLag:   \d+$/,
+    'CurrentVoters:    [1,2,3]',
+    'CurrentObservers: [4]',
+    '',
+    `NodeId  ${'Url'.padEnd(w)}  LogEndOffset  Lag  LastFetchMsAgo  Status`,
+    row(L, 'Leader'),
+    row(F, 'Follower'),
+    row(G, 'Follower'),
+    row(4, 'Observer'),
+    '',
+    `BrokerId  ${'Url'.padEnd(w)}  Rack  Fenced`,
+    ...[1, 2, 3, 4].map((id) => `${id}         ${q.url(id)}  -     false`),
+  ]
+  t.equal(lines.length, expected.length, 'as many lines as expected')
+  expected.forEach((e, i) => (typeof e === 'string' ? t.equal(lines[i], e) : t.match(lines[i], e)))
+})
+
+t.test('describe --json: the whole description, as the client gives it, from the leader', async (t) => {
+  const { code, lines } = await run(['describe', '--json', '-b', q.url(G)])
+  t.equal(code, 0)
+  t.equal(lines.length, 1)
+  const d = JSON.parse(lines[0]) as QuorumDescription
+  t.match(d, { clusterId: q.clusterId, leaderId: L, answeredBy: L })
+  t.strictSame(d.voters.map((v) => [v.nodeId, v.url]), [1, 2, 3].map((id) => [id, q.url(id)]))
+  t.strictSame(d.observers.map((v) => [v.nodeId, v.url]), [[4, q.url(4)]])
+  t.ok([...d.voters, ...d.observers].every((r) => r.logEndOffset >= 0 && r.lag >= 0), 'every position known')
+  t.strictSame(d.brokers, [1, 2, 3, 4].map((id) => ({ id, url: q.url(id), rack: '', fenced: false })))
+})
+
+t.test('describe, formatted: columns padded to the widest cell, the leader first', async (t) => {
+  const d: QuorumDescription = {
+    clusterId: 'c-test', leaderId: 2, leaderEpoch: 3, highWatermark: 57, answeredBy: 2,
+    voters: [1, 2, 3].map((id) => ({ nodeId: id, url: `ws://127.0.0.1:909${id + 1}/`, logEndOffset: 57, lastFetchMsAgo: id === 2 ? 0 : 120, lag: 0 })),
+    observers: [{ nodeId: 4, url: 'ws://127.0.0.1:9/', logEndOffset: 50, lastFetchMsAgo: 120, lag: 7 }],
+    brokers: [],
+  }
+  t.strictSame(describeText(d), [
     'ClusterId:        c-test',
     'LeaderId:         2',
     'LeaderEpoch:      3',
@@ -43,24 +78,16 @@ t.test('describe: status, then replicas leader first, then brokers', async (t) =
     'CurrentVoters:    [1,2,3]',
     'CurrentObservers: [4]',
     '',
-    `NodeId  ${'Url'.padEnd(w)}  LogEndOffset  Lag  LastFetchMsAgo  Status`,
-    `2       ${u2.padEnd(w)}  57            0    0               Leader`,
-    `1       ${u1.padEnd(w)}  57            0    120             Follower`,
-    `3       ${u3.padEnd(w)}  57            0    120             Follower`,
-    `4       ${'ws://127.0.0.1:9/'.padEnd(w)}  50            7    120             Observer`,
+    'NodeId  Url                   LogEndOffset  Lag  LastFetchMsAgo  Status',
+    '2       ws://127.0.0.1:9093/  57            0    0               Leader',
+    '1       ws://127.0.0.1:9092/  57            0    120             Follower',
+    '3       ws://127.0.0.1:9094/  57            0    120             Follower',
+    '4       ws://127.0.0.1:9/     50            7    120             Observer',
     '',
     'Brokers: none registered',
   ])
-})
-
-t.test('describe --json: the whole description, as the client gives it', async (t) => {
-  const { nodes } = await cluster(t, 2, 1)
-  const { code, lines } = await run(['describe', '--json', '-b', nodes[1].url])
-  t.equal(code, 0)
-  t.equal(lines.length, 1)
-  const d = JSON.parse(lines[0]) as QuorumDescription
-  t.match(d, { clusterId: 'c-test', leaderId: 1, leaderEpoch: 3, highWatermark: 57, answeredBy: 1, observers: [], brokers: [] })
-  t.strictSame(d.voters.map((v) => [v.nodeId, v.url, v.logEndOffset, v.lag]), [[1, nodes[0].url, 57, 0], [2, nodes[1].url, 57, 0]])
+  const unreachable = describeText({ ...d, answeredBy: 1, voters: d.voters.map((v) => ({ ...v, lag: -1 })) })
+  t.equal(unreachable[7], "(answered by node 1: the leader could not be reached; only the leader knows the replicas' positions)")
 })
 
 t.test('describe of a quorum without a leader, from a follower, says so', async (t) => {
@@ -77,28 +104,40 @@ t.test('describe of a quorum without a leader, from a follower, says so', async 
   t.strictSame(lines.slice(-2), ['BrokerId  Url        Rack  Fenced', '3         ws://h:1/  -     true'])
 })
 
-t.test('add-voter asked of a follower: made at the controller; remove-voter likewise', async (t) => {
-  const { nodes, quorums } = await cluster(t, 3, 3)
-  quorums[2].observe(4, 'ws://127.0.0.1:9/', 0)
-  t.strictSame(await run(['add-voter', '4', '127.0.0.1:9', '--timeout-ms', '2000', '-b', nodes[0].url]), {
+t.test('add-voter asked of a follower: made at the controller, HOST:PORT taken as ws://HOST:PORT/; remove-voter likewise', async (t) => {
+  t.strictSame(await run(['add-voter', '4', q.url(4).slice('ws://'.length, -1), '--timeout-ms', '5000', '-b', q.url(F)]), {
     code: 0, lines: ['node 4 is a voter now; voters: 1, 2, 3, 4'],
   })
-  t.strictSame(quorums[2].addVoterCalls, [{ nodeId: 4, url: 'ws://127.0.0.1:9/', timeoutMs: 2000 }], 'host:port became the ws:// URL')
-  t.strictSame(await run(['remove-voter', '1', '-b', nodes[1].url]), { code: 0, lines: ['node 1 is no longer a voter; voters: 2, 3, 4'] })
+  t.strictSame(await run(['remove-voter', '4', '-b', q.url(G)]), { code: 0, lines: ['node 4 is no longer a voter; voters: 1, 2, 3'] })
 })
 
-t.test('the controller\'s refusals are operational errors (exit 1) with its message', async (t) => {
-  const { nodes } = await cluster(t, 1, 1)
+t.test('the controller\'s refusals are operational errors (exit 1) with its message; the leader can go, the last voter cannot', async (t) => {
+  const unreachable = `ws://127.0.0.1:${await freePort()}/`
   const cases: Array<[string[], RegExp]> = [
-    [['remove-voter', '1'], /INVALID_REQUEST: .*node 1 is the last voter; a quorum needs one/],
-    [['remove-voter', '7'], /node 7 is not a voter/],
-    [['add-voter', '1', 'ws://127.0.0.1:9/'], /node 1 is already a voter/],
-    [['add-voter', '5', 'ws://127.0.0.1:9/', '--timeout-ms', '30'], /REQUEST_TIMED_OUT: .*node 5 did not catch up within 30 ms; it stays an observer/],
+    [['remove-voter', '7'], /^INVALID_REQUEST: .*: cannot remove node 7: node 7 is not a voter \(voters: 1, 2, 3\)$/],
+    [['add-voter', String(L), q.url(L)], new RegExp(`^INVALID_REQUEST: .*: cannot add node ${L} \\(${q.url(L)}\\): node ${L} is a voter already$`)],
+    [['add-voter', '5', unreachable, '--timeout-ms', '30'], new RegExp(`^REQUEST_TIMED_OUT: .*: cannot add node 5 \\(${unreachable}\\) within 30 ms: node 5 has not fetched from this leader: is it running at ${unreachable}, started with --id 5 and this cluster's --controller-voters\\? It stays an observer; nothing was changed$`)],
   ]
   for (const [argv, message] of cases) {
-    const err = await run([...argv, '-b', nodes[0].url]).catch((e: unknown) => e)
+    const err = await run([...argv, '-b', q.url(F)]).catch((e: unknown) => e)
     t.match(failureOf(err), { exitCode: 1, message }, argv.join(' '))
   }
+  // Down to one voter: the leader itself goes first (it resigns once its removal commits and
+  // another leads), then a follower; the last one cannot go. Each removed node follows on as an observer.
+  t.strictSame(await run(['remove-voter', String(L), '-b', q.url(F)]), { code: 0, lines: [`node ${L} is no longer a voter; voters: ${F}, ${G}`] })
+  const next = (await until('another leader', async () => {
+    const d = await q.describe(F)
+    return d.leaderId === F || d.leaderId === G ? d : null
+  })).leaderId
+  const other = next === F ? G : F
+  t.strictSame(await run(['remove-voter', String(other), '-b', q.url(L)]), { code: 0, lines: [`node ${other} is no longer a voter; voters: ${next}`] })
+  const err = await run(['remove-voter', String(next), '-b', q.url(other)]).catch((e: unknown) => e)
+  t.match(failureOf(err), { exitCode: 1, message: new RegExp(`^INVALID_REQUEST: .*: cannot remove node ${next}: node ${next} is the last voter: a quorum cannot be left without one$`) })
+  const d = await until('the removed voters to fetch as observers', async () => {
+    const d = await q.describe(next)
+    return [L, other, 4].every((id) => d.observers.some((o) => o.nodeId === id && o.lag === 0)) ? d : null
+  })
+  t.strictSame(d.voters.map((v) => v.nodeId), [next])
 })
 
 t.test('usage errors exit 2 before any connection', async (t) => {

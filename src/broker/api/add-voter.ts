@@ -21,7 +21,7 @@ export async function addVoter(
   try {
     return { addVoter: { voters: [...(await quorum.addVoter(nodeId, url, timeoutMs))] } }
   } catch (err) {
-    return { error: quorumRefusal(err, quorum) }
+    return { error: quorumRefusal(err) }
   }
 }
 

@@ -13,6 +13,6 @@ export async function removeVoter(
   try {
     return { removeVoter: { voters: [...(await quorum.removeVoter(nodeId))] } }
   } catch (err) {
-    return { error: quorumRefusal(err, quorum) }
+    return { error: quorumRefusal(err) }
   }
 }

@@ -81,6 +81,7 @@ export class MetadataCluster {
     const updates: ImageUpdate[] = []
     node.subscribe((u) => {
       updates.push(u)
+      directory.setImage(u.image) // registered brokers' URLs, as broker.ts wires it
       void replicas.reconcile(u)
     })
     replicas.start()
