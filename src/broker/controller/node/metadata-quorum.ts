@@ -103,9 +103,10 @@ export class MetadataQuorum implements ControllerQuorum {
       await replica.committed(end, Math.max(1, deadline - Date.now()))
     } catch (err) {
       // A removed leader resigns as its removal commits: the waiter fails, the HW has passed it.
+      // Appended but not seen committed, whatever the cause (a deadline, or leadership lost): the outcome
+      // is unknown, as the record may commit under the next leader. Never NOT_CONTROLLER, which a client retries as "not made".
       if (replica.highWatermark < end) {
-        const code = (err as ReplicaError).code === ErrorCode.REQUEST_TIMED_OUT ? 'REQUEST_TIMED_OUT' : 'NOT_CONTROLLER'
-        throw new QuorumError(code, `${what}: the voter record was appended but not seen committed (${(err as Error).message}); it may still take effect: check the quorum`, this.node.controllerId)
+        throw new QuorumError('REQUEST_TIMED_OUT', `${what}: the voter record was appended but not seen committed (${(err as Error).message}); it may still take effect: check the quorum`, this.node.controllerId)
       }
     }
     return voters
