@@ -13,6 +13,7 @@ commands:
   topics      create, list, describe, delete, alter topics (bitacora topics --help)
   produce     write stdin lines to a topic, one record each (bitacora produce --help)
   consume     print a topic's records (bitacora consume --help)
+  log         dump a partition's batches from a data directory, offline (bitacora log --help)
   perf        Kafka-style perf tools: produce, consume, e2e (bitacora perf --help)
   completion  print a bash or zsh completion script (bitacora completion --help)
   version     print the version (also -V, --version)
@@ -49,6 +50,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./produce.js')).produceCommand(rest)
     case 'consume':
       return (await import('./consume.js')).consumeCommand(rest)
+    case 'log':
+      return (await import('./log-dump.js')).logCommand(rest)
     case 'perf':
       return (await import('./perf.js')).perfCommand(rest)
     case 'completion':
