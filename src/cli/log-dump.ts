@@ -142,7 +142,7 @@ async function pick(fs: ReadOnlyFileLayer, codec: Codec, dir: string, selection:
   const chosen = fs.list(dir)
     .map((entry) => nameOf(join(dir, entry), entry, names.image))
     .filter((n) => n.topicId !== null && (wantedId === undefined || n.topicId === wantedId) && (selection.partition === undefined || n.partition === selection.partition))
-    .sort((a, b) => (a.topic ?? `~${a.topicId}`).localeCompare(b.topic ?? `~${b.topicId}`) || a.topicId!.localeCompare(b.topicId!) || a.partition! - b.partition!)
+    .sort(byName)
   // Names can be missing (a topic deleted, or created past what this node's metadata log holds): say where they come from.
   if (chosen.some((n) => n.topic === null)) console.error(`log dump: some topic names are unknown: ${names.source}`)
   if (chosen.length === 0 && (wantedId !== undefined || selection.partition !== undefined)) {
@@ -150,6 +150,13 @@ async function pick(fs: ReadOnlyFileLayer, codec: Codec, dir: string, selection:
     throw new OperationalError(`log dump: ${dir} holds no partition directory of ${what} (this node holds no replica of it?)`)
   }
   return chosen
+}
+
+/** Named topics by name (code points, not a locale: the order must not depend on the machine), then unnamed ones by id; partitions in order. */
+function byName(a: PartitionName, b: PartitionName): number {
+  const key = (n: PartitionName) => `${n.topic === null ? 1 : 0} ${n.topic ?? ''} ${n.topicId}`
+  const [ka, kb] = [key(a), key(b)]
+  return ka < kb ? -1 : ka > kb ? 1 : a.partition! - b.partition!
 }
 
 /** What a directory entry's name says of the partition it holds. */

@@ -187,12 +187,17 @@ export function hex(crc: number): string {
   return (crc >>> 0).toString(16).padStart(8, '0')
 }
 
-/** Why the walk of a segment stopped before its end, as a finding. */
+/**
+ * Why the walk of a segment stopped before its end, as a finding. In the active segment a batch
+ * cut off, or anything after a good batch, is what a crash mid-write leaves (recovery truncates
+ * it); a first batch that is not one at all, or a closed segment that stops making sense, is not.
+ */
 function stopFinding(segment: SegmentFile, active: boolean, position: number, size: number, error: string): Finding {
   const left = `${size - position} bytes from byte ${position} not read`
-  return active
+  const torn = active && (position > 0 || /cut off|truncated header/.test(error))
+  return torn
     ? { kind: 'torn-tail', segment: segment.file, position, message: `${segment.file} ${error}; ${left} (recovery truncates them; a running broker may be mid-write)` }
-    : { kind: 'corrupt-segment', segment: segment.file, position, message: `${segment.file} ${error}; ${left} (a closed segment: lost data, never served)` }
+    : { kind: 'corrupt-segment', segment: segment.file, position, message: `${segment.file} ${error}; ${left} (${active ? 'not a segment of RecordBatch v2 batches' : 'a closed segment: lost data, never served'})` }
 }
 
 async function decodeRecords(codec: Codec, bytes: Uint8Array): Promise<readonly DecodedRecord[] | { error: string }> {

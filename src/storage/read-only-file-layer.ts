@@ -67,8 +67,8 @@ export class ReadOnlyFileLayer implements FileLayer {
     return refuse(`mkdir ${dir}`)
   }
 
-  rename(from: string): void {
-    refuse(`rename ${from}`)
+  rename(from: string, to: string): void {
+    refuse(`rename ${from} to ${to}`)
   }
 
   remove(path: string): void {
