@@ -27,7 +27,8 @@ Client commands (cluster, topics, produce, consume, perf) take:
 A setting is a flag's value: the flag wins, then the environment, then the profile, then the default.
 Short flags follow kcat: -b brokers, -t topic, -p partition, -o offset, -k key, -K key separator,
 -e exit at end, -c count, -f format, -J JSON, -H header, -z compression, -V version.
-Exit codes: 0 success, 1 operational error (unknown topic, unreachable broker, ...), 2 usage error.`
+Exit codes: 0 success, 1 operational error (unknown topic, unreachable broker, ...), 2 usage error;
+log dump: 3 when it found something wrong on disk.`
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
