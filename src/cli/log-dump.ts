@@ -4,7 +4,6 @@
 // directory. Reads only (a read-only file layer: nothing can write), so it is safe on a running
 // broker's directory; what it finds wrong (a torn tail, a bad CRC, a damaged checkpoint) is
 // reported where it is and sets exit code 3, never fixed.
-import { once } from 'node:events'
 import { statSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
 import { loadCodec, type Codec } from '../codec/index.js'
@@ -192,8 +191,19 @@ function dirKind(fs: ReadOnlyFileLayer, dir: string): 'partition' | 'data' {
 async function writeStdout(lines: readonly string[]): Promise<boolean> {
   const out = process.stdout
   if (out.destroyed) return false
-  if (!out.write(lines.join('\n') + '\n')) {
-    await Promise.race([once(out, 'drain'), once(out, 'close')]).catch(() => undefined)
-  }
+  if (!out.write(lines.join('\n') + '\n')) await drainedOrClosed(out)
   return !out.destroyed
+}
+
+/** Resolves once `out` drains or closes, leaving no listener behind (a dump waits thousands of times). */
+function drainedOrClosed(out: NodeJS.WritableStream): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      out.off('drain', done)
+      out.off('close', done)
+      resolve()
+    }
+    out.on('drain', done)
+    out.on('close', done)
+  })
 }
