@@ -127,59 +127,75 @@ export async function dumpPartition(
   fs: FileLayer, dir: string, facts: PartitionFacts, codec: Codec, options: DumpOptions,
   emit: (event: DumpEvent) => Promise<boolean>,
 ): Promise<DumpSummary> {
-  const counts = { batches: 0, records: 0, crcMismatches: 0, findings: 0 }
-  let nextOffset: number | null = null
-  let reading = true
-  const send = async (event: DumpEvent) => {
-    if (reading) reading = await emit(event)
-  }
-  const find = (finding: Finding) => {
-    counts.findings++
-    return send({ type: 'finding', finding })
-  }
+  const walk: Walk = { codec, options, counts: { batches: 0, records: 0, crcMismatches: 0, findings: 0 }, nextOffset: null, reading: true, emit }
   for (const [i, segment] of facts.segments.entries()) {
-    if (!reading) break
+    if (!walk.reading) break
     const active = i === facts.segments.length - 1
-    await send({ type: 'segment', segment, active })
+    await send(walk, { type: 'segment', segment, active })
     const file = openOrReason(fs, join(dir, segment.file))
     if (typeof file === 'string') {
-      await find({ kind: 'unreadable', segment: segment.file, message: `${segment.file}: ${file}` })
+      await find(walk, { kind: 'unreadable', segment: segment.file, message: `${segment.file}: ${file}` })
       continue
     }
     try {
-      // The size now: bytes a running broker appends from here on are not read.
-      const walk = walkBatches(file, 0, file.size(), segment.baseOffset)
-      for (let step = walk.next(); reading; step = walk.next()) {
-        if (step.done) {
-          if (step.value.error !== undefined) await find(stopFinding(segment, active, step.value.endPosition, file.size(), step.value.error))
-          break
-        }
-        const { header, bytes, position } = step.value
-        if (options.maxOffset !== undefined && header.nextOffset > options.maxOffset) {
-          return { ...counts, nextOffset, stoppedAtMaxOffset: true }
-        }
-        const computedCrc = codec.crc32c(bytes.subarray(CRC_START, header.sizeBytes))
-        const crcOk = computedCrc === header.crc
-        // Records of a batch whose CRC fails are not believed (the decoder refuses them too).
-        const records = !options.records ? undefined : crcOk ? await decodeRecords(codec, bytes) : { error: 'not decoded: the CRC does not match' }
-        counts.batches++
-        counts.records += header.recordCount
-        nextOffset = header.nextOffset
-        await send({ type: 'batch', batch: { segment: segment.file, position, header, computedCrc, records } })
-        if (!crcOk) {
-          counts.crcMismatches++
-          const why = active ? ' (in the active segment: recovery truncates from here)' : ' (in a closed segment: lost data, never served)'
-          await find({ kind: 'crc-mismatch', segment: segment.file, position, message: `batch at offset ${header.baseOffset} (byte ${position}): stored CRC ${hex(header.crc)}, computed ${hex(computedCrc)}${why}` })
-        }
-        if (crcOk && records !== undefined && 'error' in records) {
-          await find({ kind: 'bad-records', segment: segment.file, position, message: `batch at offset ${header.baseOffset} (byte ${position}): records do not decode: ${records.error}` })
-        }
-      }
+      if (await dumpSegment(walk, file, segment, active) === 'max-offset') return { ...walk.counts, nextOffset: walk.nextOffset, stoppedAtMaxOffset: true }
     } finally {
       file.close()
     }
   }
-  return { ...counts, nextOffset, stoppedAtMaxOffset: false }
+  return { ...walk.counts, nextOffset: walk.nextOffset, stoppedAtMaxOffset: false }
+}
+
+/** One dump's state as it walks the segments. */
+interface Walk {
+  readonly codec: Codec
+  readonly options: DumpOptions
+  readonly counts: { batches: number; records: number; crcMismatches: number; findings: number }
+  nextOffset: number | null
+  /** False once `emit` said the reader has gone. */
+  reading: boolean
+  readonly emit: (event: DumpEvent) => Promise<boolean>
+}
+
+async function send(walk: Walk, event: DumpEvent): Promise<void> {
+  if (walk.reading) walk.reading = await walk.emit(event)
+}
+
+function find(walk: Walk, finding: Finding): Promise<void> {
+  walk.counts.findings++
+  return send(walk, { type: 'finding', finding })
+}
+
+/** The batches of one segment; 'max-offset' when the walk stopped there. */
+async function dumpSegment(walk: Walk, file: FileHandle, segment: SegmentFile, active: boolean): Promise<'end' | 'max-offset'> {
+  // The size now: bytes a running broker appends from here on are not read.
+  const size = file.size()
+  const batches = walkBatches(file, 0, size, segment.baseOffset)
+  for (let step = batches.next(); walk.reading; step = batches.next()) {
+    if (step.done) {
+      if (step.value.error !== undefined) await find(walk, stopFinding(segment, active, step.value.endPosition, size, step.value.error))
+      break
+    }
+    const { header, bytes, position } = step.value
+    if (walk.options.maxOffset !== undefined && header.nextOffset > walk.options.maxOffset) return 'max-offset'
+    const computedCrc = walk.codec.crc32c(bytes.subarray(CRC_START, header.sizeBytes))
+    const crcOk = computedCrc === header.crc
+    // Records of a batch whose CRC fails are not believed (the decoder refuses them too).
+    const records = !walk.options.records ? undefined : crcOk ? await decodeRecords(walk.codec, bytes) : { error: 'not decoded: the CRC does not match' }
+    walk.counts.batches++
+    walk.counts.records += header.recordCount
+    walk.nextOffset = header.nextOffset
+    await send(walk, { type: 'batch', batch: { segment: segment.file, position, header, computedCrc, records } })
+    const at = `batch at offset ${header.baseOffset} (byte ${position})`
+    if (!crcOk) {
+      walk.counts.crcMismatches++
+      const why = active ? 'in the active segment: recovery truncates from here' : 'in a closed segment: lost data, never served'
+      await find(walk, { kind: 'crc-mismatch', segment: segment.file, position, message: `${at}: stored CRC ${hex(header.crc)}, computed ${hex(computedCrc)} (${why})` })
+    } else if (records !== undefined && 'error' in records) {
+      await find(walk, { kind: 'bad-records', segment: segment.file, position, message: `${at}: records do not decode: ${records.error}` })
+    }
+  }
+  return 'end'
 }
 
 /** A CRC as 8 hex digits. */

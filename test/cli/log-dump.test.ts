@@ -3,14 +3,15 @@
 // batches), then damaged the ways disks and crashes damage it. The dump must report every field,
 // find what is wrong where it is, never write, and give the same output for the same bytes.
 import t, { type Test } from 'tap'
-import { copyFileSync, mkdirSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import type { RecordInput } from '../../src/codec/index.js'
+import { BATCH_HEADER, BATCH_HEADER_BYTES, type RecordInput } from '../../src/codec/index.js'
 import { failureOf, OperationalError, UsageError } from '../../src/cli/errors.js'
 import { EXIT_FINDINGS, logCommand } from '../../src/cli/log-dump.js'
 import { MetadataImage } from '../../src/metadata/image.js'
 import { encodeRecord, encodeSnapshot } from '../../src/metadata/record-codec.js'
 import { NodeFileLayer, SnapshotStore } from '../../src/storage/index.js'
+import { dumpPartition, partitionFacts, type DumpEvent } from '../../src/storage/dump.js'
 import { ReadOnlyFileLayer } from '../../src/storage/read-only-file-layer.js'
 import { codec, open, tempDir } from '../storage/helpers.js'
 
@@ -192,6 +193,51 @@ t.test('a segment that is not ours, and a damaged checkpoint', async (t) => {
     { kind: 'corrupt-segment', position: 0, message: /at byte 0: .*not a segment of RecordBatch v2 batches/ },
   ])
   t.equal(ofType(objects, 'batch').length, 0)
+})
+
+t.test('a batch whose CRC holds but whose records do not decode: bad-records with --records, nothing without', async (t) => {
+  const dir = await partition(t)
+  const [segment] = segmentsOf(dir)
+  const path = join(dir, segment)
+  const bytes = readFileSync(path)
+  // The first batch's first record length becomes -64 (zigzag 0x7f), then the CRC is made to match again.
+  bytes[BATCH_HEADER_BYTES] = 0x7f
+  const size = bytes.readInt32BE(BATCH_HEADER.batchLength.at) + BATCH_HEADER.partitionLeaderEpoch.at
+  bytes.writeUInt32BE(codec.crc32c(bytes.subarray(BATCH_HEADER.attributes.at, size)), BATCH_HEADER.crc.at)
+  writeFileSync(path, bytes)
+  const plain = await dumpJson([dir])
+  t.equal(plain.code, 0, 'framing and CRC hold: nothing found without decoding')
+  const decoded = await dumpJson([dir, '--records'])
+  t.equal(decoded.code, EXIT_FINDINGS)
+  t.match(ofType(decoded.objects, 'batch')[0], { crcOk: true, recordsError: /RECORD|record/ })
+  t.match(ofType(decoded.objects, 'finding'), [{ kind: 'bad-records', position: 0, message: /offset 0 .*records do not decode/ }])
+  t.equal(ofType(decoded.objects, 'record')[0].offset, 2, 'the other batches\' records are there')
+})
+
+t.test('a segment deleted while the dump runs (retention on a running broker): unreadable, the rest dumped', async (t) => {
+  const dir = await partition(t)
+  const fs = new ReadOnlyFileLayer()
+  const facts = partitionFacts(fs, dir, (b) => codec.crc32c(b))
+  const [first, ...rest] = facts.segments
+  rmSync(join(dir, first.file))
+  const events: DumpEvent[] = []
+  const summary = await dumpPartition(fs, dir, facts, codec, {}, async (e) => {
+    events.push(e)
+    return true
+  })
+  t.match(events.filter((e) => e.type === 'finding'), [{ finding: { kind: 'unreadable', segment: first.file, message: /gone since it was listed/ } }])
+  t.equal(events.filter((e) => e.type === 'segment').length, rest.length + 1)
+  t.match(summary, { findings: 1, nextOffset: 27 })
+  const firstLeft = events.find((e) => e.type === 'batch')
+  t.equal(firstLeft?.type === 'batch' && firstLeft.batch.header.baseOffset, rest[0].baseOffset, 'the walk goes on with the next segment')
+})
+
+t.test('a reader that goes away ends the walk', async (t) => {
+  const dir = await partition(t)
+  const fs = new ReadOnlyFileLayer()
+  let seen = 0
+  await dumpPartition(fs, dir, partitionFacts(fs, dir, (b) => codec.crc32c(b)), codec, {}, async () => ++seen < 3)
+  t.equal(seen, 3, 'nothing is emitted after emit said false')
 })
 
 t.test('--max-offset: two replicas compare equal up to it, whatever lies past it', async (t) => {
