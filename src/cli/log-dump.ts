@@ -50,7 +50,7 @@ export const LOG_SPECS = {
 /** A partition directory of a data directory: `<topic id>-<partition>` (partition-dir.ts). */
 const PARTITION_DIR = /^([0-9a-f]{32})-(\d+)$/
 /** What only a partition directory holds. */
-const PARTITION_FILE = /^(\d{20}\.log|leader-epoch-checkpoint|log-start-offset)$/
+const PARTITION_FILE = /^(\d{20}\.log|leader-epoch-checkpoint|log-start-offset|quorum-state\.json|voter-sets)$/
 const METADATA_TOPIC = '__cluster_metadata'
 
 type Write = (lines: readonly string[]) => Promise<boolean>

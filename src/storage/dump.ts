@@ -95,11 +95,17 @@ export interface DumpOptions {
   readonly maxOffset?: number
 }
 
-/** The segments and checkpoints of partition directory `dir`. Throws only when `dir` cannot be listed. */
+/** The segments and checkpoints of partition directory `dir`; what cannot be read is a finding. */
 export function partitionFacts(fs: FileLayer, dir: string, crc32c: (b: Uint8Array) => number): PartitionFacts {
   const findings: Finding[] = []
   const segments: SegmentFile[] = []
-  for (const file of fs.list(dir).sort()) {
+  let files: string[]
+  try {
+    files = fs.list(dir).sort()
+  } catch (err) {
+    return { segments, logStart: null, leaderEpochs: null, findings: [{ kind: 'unreadable', message: `${dir}: ${reason(err)}` }] }
+  }
+  for (const file of files) {
     const m = SEGMENT_NAME.exec(file)
     if (m === null) continue
     const size = sizeOf(fs, join(dir, file))

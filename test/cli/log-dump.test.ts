@@ -232,6 +232,21 @@ t.test('a segment deleted while the dump runs (retention on a running broker): u
   t.equal(firstLeft?.type === 'batch' && firstLeft.batch.header.baseOffset, rest[0].baseOffset, 'the walk goes on with the next segment')
 })
 
+t.test('a partition directory that cannot be listed is a finding, and the others are dumped', async (t) => {
+  const data = tempDir(t)
+  writeFileSync(join(data, 'meta.properties'), 'version=1\n')
+  const good = join(data, `${TOPIC_ID}-0`)
+  mkdirSync(good)
+  await writePartition(good)
+  // A file where a partition directory should be: listing it fails (ENOTDIR), as a directory without read permission would (EACCES; root reads those anyway).
+  writeFileSync(join(data, `${TOPIC_ID}-1`), 'not a directory')
+  const { code, objects } = await dumpJson([data])
+  t.equal(code, EXIT_FINDINGS)
+  t.strictSame(ofType(objects, 'partition').map((p) => [p.partition, (p.segments as unknown[]).length > 0]), [[0, true], [1, false]])
+  t.match(ofType(objects, 'finding'), [{ kind: 'unreadable', message: /-1: ENOTDIR/ }])
+  t.match(ofType(objects, 'end'), [{ batches: 14 }, { batches: 0, nextOffset: null }])
+})
+
 t.test('a reader that goes away ends the walk', async (t) => {
   const dir = await partition(t)
   const fs = new ReadOnlyFileLayer()
