@@ -145,6 +145,9 @@ export async function dumpPartition(
     }
     try {
       if (await dumpSegment(walk, file, segment, active) === 'max-offset') return { ...walk.counts, nextOffset: walk.nextOffset, stoppedAtMaxOffset: true }
+    } catch (err) {
+      // A read that fails (EIO from a failing disk) ends this segment, not the dump.
+      await find(walk, { kind: 'unreadable', segment: segment.file, message: `${segment.file}: ${reason(err)}` })
     } finally {
       file.close()
     }

@@ -247,6 +247,16 @@ t.test('a partition directory that cannot be listed is a finding, and the others
   t.match(ofType(objects, 'end'), [{ batches: 14 }, { batches: 0, nextOffset: null }])
 })
 
+t.test('a segment whose reads fail is unreadable, and the walk goes on', async (t) => {
+  const dir = await partition(t)
+  // A directory under a segment's name: it opens, and every read of it fails (EISDIR), as reads of a failing disk do (EIO).
+  mkdirSync(join(dir, '00000000000000000001.log'))
+  const { code, objects } = await dumpJson([dir])
+  t.equal(code, EXIT_FINDINGS)
+  t.match(ofType(objects, 'finding'), [{ kind: 'unreadable', segment: '00000000000000000001.log', message: /EISDIR/ }])
+  t.equal(ofType(objects, 'batch').length, 14, 'every batch of the other segments')
+})
+
 t.test('a reader that goes away ends the walk', async (t) => {
   const dir = await partition(t)
   const fs = new ReadOnlyFileLayer()
