@@ -4,6 +4,9 @@
 // `record` line depends only on the batch's bytes, never on where they lie on disk, so the dumps
 // of two replicas compare line by line up to an offset.
 import type { DecodedRecord } from '../codec/index.js'
+import { formatRecord } from '../metadata/format.js'
+import { MetadataError } from '../metadata/image.js'
+import { decodeRecord } from '../metadata/record-codec.js'
 import { hex, type DumpedBatch, type DumpSummary, type Finding, type PartitionFacts, type SegmentFile } from '../storage/dump.js'
 import { jsonField, utf8Text } from './format.js'
 
@@ -20,7 +23,8 @@ export interface PartitionName {
 export interface DumpFormat {
   partition(name: PartitionName, facts: PartitionFacts): string[]
   segment(segment: SegmentFile, active: boolean): string[]
-  batch(batch: DumpedBatch): string[]
+  /** `metadata`: the batch is the metadata log's, whose record values are metadata records (decoded beside them). */
+  batch(batch: DumpedBatch, metadata: boolean): string[]
   finding(finding: Finding): string[]
   end(name: PartitionName, summary: DumpSummary): string[]
 }
@@ -34,7 +38,7 @@ export const JSON_FORMAT: DumpFormat = {
     segments: facts.segments.map((s) => ({ file: s.file, baseOffset: s.baseOffset, sizeBytes: s.sizeBytes })),
   }),
   segment: (s, active) => json({ type: 'segment', file: s.file, baseOffset: s.baseOffset, sizeBytes: s.sizeBytes, active }),
-  batch: (b) => {
+  batch: (b, metadata) => {
     const h = b.header
     const lines = json({
       type: 'batch', baseOffset: h.baseOffset, lastOffset: h.nextOffset - 1, recordCount: h.recordCount,
@@ -44,14 +48,14 @@ export const JSON_FORMAT: DumpFormat = {
       crc: hex(h.crc), computedCrc: hex(b.computedCrc), crcOk: h.crc === b.computedCrc,
       ...(b.records !== undefined && 'error' in b.records ? { recordsError: b.records.error } : {}),
     })
-    if (b.records !== undefined && !('error' in b.records)) for (const r of b.records) lines.push(jsonRecord(r))
+    if (b.records !== undefined && !('error' in b.records)) for (const r of b.records) lines.push(jsonRecord(r, metadata && !h.control))
     return lines
   },
   finding: (f) => json({ type: 'finding', kind: f.kind, segment: f.segment ?? null, position: f.position ?? null, message: f.message }),
   end: (name, s) => json({ type: 'end', dir: name.dir, ...s }),
 }
 
-function jsonRecord(r: DecodedRecord): string {
+function jsonRecord(r: DecodedRecord, metadata: boolean): string {
   const key = jsonField(r.key, 'utf8')
   const value = jsonField(r.value, 'utf8')
   return JSON.stringify({
@@ -62,7 +66,19 @@ function jsonRecord(r: DecodedRecord): string {
       const v = jsonField(h.value, 'utf8')
       return { key: h.key, value: v.text, ...(v.encoding ? { valueEncoding: v.encoding } : {}) }
     }),
+    ...(metadata ? { metadataRecord: metadataRecord(r.value) } : {}),
   })
+}
+
+/** A metadata log record's value as one line of text (metadata/format.ts), or why it is not one. */
+function metadataRecord(value: Uint8Array | null): string {
+  if (value === null) return 'not a metadata record: no value'
+  try {
+    return formatRecord(decodeRecord(value))
+  } catch (err) {
+    if (err instanceof MetadataError) return `not a metadata record: ${err.message}`
+    throw err
+  }
 }
 
 export const TEXT_FORMAT: DumpFormat = {
@@ -76,7 +92,7 @@ export const TEXT_FORMAT: DumpFormat = {
     ]
   },
   segment: (s, active) => [`segment ${s.file}: base offset ${s.baseOffset}, ${s.sizeBytes} bytes${active ? ' (active: a running broker may be writing it)' : ''}`],
-  batch: (b) => {
+  batch: (b, metadata) => {
     const h = b.header
     const ok = h.crc === b.computedCrc
     const lines = [
@@ -88,7 +104,7 @@ export const TEXT_FORMAT: DumpFormat = {
     ]
     if (b.records !== undefined) {
       if ('error' in b.records) lines.push(`| records: ${b.records.error}`)
-      else for (const r of b.records) lines.push(textRecord(r))
+      else for (const r of b.records) lines.push(textRecord(r, metadata && !h.control))
     }
     return lines
   },
@@ -111,7 +127,8 @@ function textBytes(b: Uint8Array | null): string {
   return text !== null ? JSON.stringify(text) : `base64:${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64')}`
 }
 
-function textRecord(r: DecodedRecord): string {
+function textRecord(r: DecodedRecord, metadata: boolean): string {
   const headers = r.headers.length === 0 ? '' : ` headers: ${r.headers.map((h) => `${JSON.stringify(h.key)}=${textBytes(h.value)}`).join(',')}`
-  return `| offset: ${r.offset} timestamp: ${r.timestamp} key: ${textBytes(r.key)} value: ${textBytes(r.value)}${headers}`
+  const decoded = metadata ? ` metadata: ${metadataRecord(r.value)}` : ''
+  return `| offset: ${r.offset} timestamp: ${r.timestamp} key: ${textBytes(r.key)} value: ${textBytes(r.value)}${headers}${decoded}`
 }

@@ -30,7 +30,7 @@ options:
   --topic-id HEX      the partitions of the topic with this id (32 hex digits)
   -p, --partition N   partition N only (of every topic, or of the topic picked)
   --records           each record too: offset, timestamp, key, value, headers (text if UTF-8,
-                      else base64, named)
+                      else base64, named); in the metadata log, the metadata record decoded
   --max-offset N      stop before the first batch holding an offset >= N (give a high watermark
                       to dump what is committed)
   -J, --json          one JSON object per line: partition, segment, batch, record, finding, end
@@ -103,17 +103,18 @@ async function dump(argv: string[], write: Write): Promise<number> {
     if (!(await write(format.partition(name, facts)))) return 0
     for (const f of facts.findings) if (!(await write(format.finding(f)))) return 0
     let open = true
-    const summary = await dumpPartition(fs, name.dir, facts, codec, { records: flags.records, maxOffset }, async (event) => (open = await write(linesOf(format, event))))
+    const metadata = name.topicId === METADATA_TOPIC_ID
+    const summary = await dumpPartition(fs, name.dir, facts, codec, { records: flags.records, maxOffset }, async (event) => (open = await write(linesOf(format, event, metadata))))
     if (!open || !(await write(format.end(name, summary)))) return 0
     found += summary.findings
   }
   return found > 0 ? EXIT_FINDINGS : 0
 }
 
-function linesOf(format: DumpFormat, event: DumpEvent): string[] {
+function linesOf(format: DumpFormat, event: DumpEvent, metadata: boolean): string[] {
   switch (event.type) {
     case 'segment': return format.segment(event.segment, event.active)
-    case 'batch': return format.batch(event.batch)
+    case 'batch': return format.batch(event.batch, metadata)
     case 'finding': return format.finding(event.finding)
   }
 }
