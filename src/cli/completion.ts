@@ -10,6 +10,7 @@ import { CONSUME_SPEC } from './consume.js'
 import { UsageError } from './errors.js'
 import { ENCODINGS } from './format.js'
 import { FORMAT_SPEC } from './format-dir.js'
+import { LOG_SPECS } from './log-dump.js'
 import { PERF_SPEC } from './perf.js'
 import { PRODUCE_SPEC } from './produce.js'
 import { TOPICS_SPECS } from './topics.js'
@@ -20,7 +21,7 @@ Prints a completion script for the shell. To load it:
   bash   source <(bitacora completion bash)     (or save it in ~/.local/share/bash-completion/completions/bitacora)
   zsh    source <(bitacora completion zsh)      (in ~/.zshrc)`
 
-export const COMMANDS = ['broker', 'format', 'cluster', 'topics', 'produce', 'consume', 'perf', 'completion', 'version', 'help'] as const
+export const COMMANDS = ['broker', 'format', 'cluster', 'topics', 'produce', 'consume', 'log', 'perf', 'completion', 'version', 'help'] as const
 const TOP_FLAGS = ['-h', '--help', '-V', '--version']
 
 /** Flags with a fixed set of values, and their values. */
@@ -64,6 +65,8 @@ function levels(): Level[] {
     ...sub('topics', TOPICS_SPECS),
     { path: ['produce'], words: flagWords(PRODUCE_SPEC) },
     { path: ['consume'], words: flagWords(CONSUME_SPEC) },
+    { path: ['log'], words: [...Object.keys(LOG_SPECS), '-h', '--help'] },
+    ...sub('log', LOG_SPECS),
     { path: ['perf'], words: ['produce', 'consume', 'e2e', '-h', '--help'] },
     ...sub('perf', { produce: PERF_SPEC, consume: PERF_SPEC, e2e: PERF_SPEC }),
     { path: ['completion'], words: ['bash', 'zsh'] },

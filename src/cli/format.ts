@@ -112,7 +112,7 @@ export function keySeparatorFormat(separator: string): string {
  * A field for JSON: text in `encoding`; bytes asked for as UTF-8 that are not valid UTF-8 go
  * base64. `encoding` is absent for UTF-8 text and names the encoding otherwise.
  */
-function jsonField(bytes: Uint8Array | null, encoding: Encoding): { text: string | null; encoding?: 'base64' | 'hex' } {
+export function jsonField(bytes: Uint8Array | null, encoding: Encoding): { text: string | null; encoding?: 'base64' | 'hex' } {
   if (bytes === null) return { text: null }
   if (encoding !== 'utf8') return { text: binaryText(bytes, encoding), encoding }
   const strict = utf8Text(bytes)

@@ -13,6 +13,7 @@ commands:
   topics      create, list, describe, delete, alter topics; rebalance leaders (bitacora topics --help)
   produce     write stdin lines to a topic, one record each (bitacora produce --help)
   consume     print a topic's records (bitacora consume --help)
+  log         dump a partition's batches from a data directory, offline (bitacora log --help)
   perf        Kafka-style perf tools: produce, consume, e2e (bitacora perf --help)
   completion  print a bash or zsh completion script (bitacora completion --help)
   version     print the version (also -V, --version)
@@ -26,7 +27,8 @@ Client commands (cluster, topics, produce, consume, perf) take:
 A setting is a flag's value: the flag wins, then the environment, then the profile, then the default.
 Short flags follow kcat: -b brokers, -t topic, -p partition, -o offset, -k key, -K key separator,
 -e exit at end, -c count, -f format, -J JSON, -H header, -z compression, -V version.
-Exit codes: 0 success, 1 operational error (unknown topic, unreachable broker, ...), 2 usage error.`
+Exit codes: 0 success, 1 operational error (unknown topic, unreachable broker, ...), 2 usage error;
+log dump: 3 when it found something wrong on disk.`
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
@@ -49,6 +51,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./produce.js')).produceCommand(rest)
     case 'consume':
       return (await import('./consume.js')).consumeCommand(rest)
+    case 'log':
+      return (await import('./log-dump.js')).logCommand(rest)
     case 'perf':
       return (await import('./perf.js')).perfCommand(rest)
     case 'completion':

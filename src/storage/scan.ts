@@ -1,6 +1,9 @@
-// Walks the batches of a segment file in order, reading in bounded chunks, checking each batch
-// with the given check. Stops at the first batch that fails (or is cut off by `endPosition`)
-// and says where the good bytes end: recovery truncates there, index rebuilds stop there.
+// Walks the batches of a segment file in order, reading in bounded chunks. `walkBatches` yields
+// each batch whose framing holds and stops at the first that does not (or is cut off by
+// `endPosition`, or goes back in offsets), saying where the good bytes end; `scanFile` also
+// checks each batch with the given check and stops at the first that fails: recovery truncates
+// there, index rebuilds stop there. The log dump walks with `walkBatches` and checks each batch
+// itself, going on past a bad CRC.
 import type { BatchHeader } from '../codec/index.js'
 import { BATCH_HEADER_BYTES } from '../codec/index.js'
 import { assert } from './errors.js'
@@ -11,7 +14,7 @@ import { checkFraming } from './batch-check.js'
 export interface ScannedBatch {
   position: number
   header: BatchHeader
-  /** The batch's bytes: a view valid only during the callback. */
+  /** The batch's bytes: a view valid only until the walk goes on (during scanFile's callback). */
   bytes: Uint8Array
 }
 
@@ -27,10 +30,16 @@ export interface ScanResult {
 
 export type BatchCheck = (bytes: Uint8Array) => BatchHeader | string
 
-export function scanFile(
+/**
+ * Yields the batches of file[startPosition, endPosition) whose framing holds, in order, and
+ * returns where and why the walk ended. At most SCAN_CHUNK_BYTES (or one batch, if larger) is
+ * held at once. `stopAt(batch)`, when it says so, ends the walk before that batch is counted
+ * (scanFile's failed check).
+ */
+export function* walkBatches(
   file: FileHandle, startPosition: number, endPosition: number, startOffset: number,
-  check: BatchCheck, onBatch: (b: ScannedBatch) => void,
-): ScanResult {
+  stopAt: (b: ScannedBatch) => string | undefined = () => undefined,
+): Generator<ScannedBatch, ScanResult, void> {
   let buf = new Uint8Array(Math.min(SCAN_CHUNK_BYTES, Math.max(BATCH_HEADER_BYTES, endPosition - startPosition)))
   let bufStart = startPosition
   let bufLen = 0
@@ -55,13 +64,30 @@ export function scanFile(
     assert(header.sizeBytes <= STORED_BATCH_BYTES_MAX, 'framing bounds the size')
     fill(header.sizeBytes)
     const at = pos - bufStart
-    const bytes = buf.subarray(at, at + header.sizeBytes)
-    const checked = check(bytes)
-    if (typeof checked === 'string') return stop(`at byte ${pos}: ${checked}`)
-    onBatch({ position: pos, header: checked, bytes })
+    const batch = { position: pos, header, bytes: buf.subarray(at, at + header.sizeBytes) }
+    const failed = stopAt(batch)
+    if (failed !== undefined) return stop(`at byte ${pos}: ${failed}`)
+    yield batch
     pos += header.sizeBytes
     nextOffset = header.nextOffset
     batches++
   }
   return stop()
+}
+
+export function scanFile(
+  file: FileHandle, startPosition: number, endPosition: number, startOffset: number,
+  check: BatchCheck, onBatch: (b: ScannedBatch) => void,
+): ScanResult {
+  const walk = walkBatches(file, startPosition, endPosition, startOffset, (b) => {
+    const checked = check(b.bytes)
+    if (typeof checked === 'string') return checked
+    b.header = checked
+    return undefined
+  })
+  for (;;) {
+    const next = walk.next()
+    if (next.done) return next.value
+    onBatch(next.value)
+  }
 }
