@@ -134,7 +134,7 @@ async function runShell(t: Test, s: Snippet): Promise<void> {
     `PATH=${JSON.stringify(join(cwd, '.bin'))}:$PATH`,
     // Stop what the snippet left running and wait for it (a broker stops cleanly on SIGTERM),
     // keeping the snippet's own exit status.
-    'trap \'status=$?; kill $(jobs -p) 2>/dev/null; wait; exit $status\' EXIT',
+    'trap \'status=$?; kill $(jobs -p) 2>/dev/null || true; wait; exit $status\' EXIT',
   ].join('\n')
   const r = await run('bash', ['-c', `${prelude}\n${s.code}\n`], { cwd, env: { BITACORA_BROKERS: `ws://127.0.0.1:${port}/`, npm_config_loglevel: 'error' } })
   t.equal(r.status, 0, `exit 0\n--- stdout\n${r.stdout}\n--- stderr\n${r.stderr}`)
