@@ -133,13 +133,14 @@ export const CONTROLLER_WATCH_INTERVAL_MS = 100
 export const CONTROLLER_RETRY_BACKOFF_MS_MIN = 50
 export const CONTROLLER_RETRY_BACKOFF_MS_MAX = 1_000
 
-// ---- Raft timing of the broker's replicas (issue 17: timeouts for real networks)
+// ---- Raft timing: the one table every Raft group of the broker takes its timing from
 
 /**
- * How long the broker's Raft groups wait, in milliseconds; partition/raft-timing.ts turns them
- * into ticks of the broker's tick loop (`tick-ms`). Peers share one WebSocket per pair of brokers
- * and one event loop drives every replica, so a busy turn, a GC pause or a long queue of frames
- * must not look like a dead peer: timeouts are seconds, not hundreds of milliseconds.
+ * How long a Raft group waits, in milliseconds; partition/raft-timing.ts turns it into ticks of
+ * the broker's tick loop (`tick-ms`) and refuses a timing the core could not keep. Peers share
+ * one WebSocket per pair of brokers and one event loop drives every replica, so a busy turn, a
+ * GC pause or a long queue of frames must not look like a dead peer: timeouts are seconds, not
+ * hundreds of milliseconds.
  */
 export interface RaftTiming {
   /** A follower that heard nothing from its leader this long pre-votes; a leader that heard from no majority resigns (check-quorum). */
@@ -154,9 +155,10 @@ export interface RaftTiming {
   beginQuorumRetryMs: number
 }
 
-export const DEFAULT_RAFT_TIMING: RaftTiming = {
+/** Every Raft group's timing (data partitions, thousands of groups on one event loop, take it as is). */
+const PARTITION_RAFT_TIMING: RaftTiming = {
   // Three parked-fetch round trips lost before a follower gives up on its leader: a fetch retried
-  // at 1 s and 2 s (fetchRetryMs) still answers in time. Kafka's controller.quorum.fetch.timeout.ms is 2 s.
+  // at 1 s and 2 s (fetchRetryMs) still answers in time, even with 1,000 partitions' frames queued.
   fetchTimeoutMs: 3_000,
   // After the fetch timeout, spreads followers' campaigns over 1.5 s, so the first usually finds the
   // others willing rather than a split vote; wide against a busy turn of the event loop.
@@ -171,6 +173,21 @@ export const DEFAULT_RAFT_TIMING: RaftTiming = {
   beginQuorumRetryMs: 500,
 }
 
+/**
+ * The timing of every Raft group in the broker: `partition` for data partitions, `metadata` for
+ * `__cluster_metadata`, which differs only in the entries it names, each with its reason.
+ */
+export const RAFT_TIMING: { readonly partition: RaftTiming; readonly metadata: RaftTiming } = {
+  partition: PARTITION_RAFT_TIMING,
+  metadata: {
+    ...PARTITION_RAFT_TIMING,
+    // Kafka's KRaft defaults (controller.quorum.fetch.timeout.ms 2 s, election 1 s): one group per
+    // node, so its timers cost nothing, while every admin request and broker fencing waits on
+    // its failover. Still above the 1.5 s floor a busy 2-core machine holds (RAFT_FETCH_TIMEOUT_MS_MIN).
+    fetchTimeoutMs: 2_000,
+    electionTimeoutMs: 1_000,
+  },
+}
+
 /** Tests may shorten the timing, but not below what 2 shared cores can hold (issue 17): a fetch timeout of 1.5 s. */
 export const RAFT_FETCH_TIMEOUT_MS_MIN = 1_500
-

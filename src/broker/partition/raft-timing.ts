@@ -1,10 +1,11 @@
-// The broker's Raft timing (limits.ts: RaftTiming, in milliseconds) as the core counts it: in
-// ticks of the broker's one tick loop. Every setting is named and converted on its own, never
+// The broker's Raft timing (limits.ts: RAFT_TIMING, one table for every Raft group, in
+// milliseconds) as the core counts it: in ticks of the broker's tick loop. Data partitions and
+// the metadata quorum both come through here, so the checks below hold for every group. Every setting is named and converted on its own, never
 // derived from another by a hidden ratio; a timing the core could not keep (a parked fetch that
 // outlasts the retry, a fetch timeout shorter than 2 shared cores can hold, a tick coarser than
 // the parked wait) is refused with an error naming the setting.
 import type { RaftConfig } from '../../raft/types.js'
-import { DEFAULT_RAFT_TIMING, RAFT_FETCH_TIMEOUT_MS_MIN, type RaftTiming } from '../limits.js'
+import { RAFT_FETCH_TIMEOUT_MS_MIN, RAFT_TIMING, type RaftTiming } from '../limits.js'
 
 /** What a replica's core takes of the timing (ReplicaOptions: electionTimeoutTicks and the rest under `raft`). */
 export interface RaftTicks {
@@ -17,7 +18,7 @@ export class RaftTimingError extends Error {
 }
 
 /** `timing` in ticks of `tickMs` (rounded to the nearest tick, at least one). Throws RaftTimingError. */
-export function raftTicks(tickMs: number, timing: RaftTiming = DEFAULT_RAFT_TIMING): RaftTicks {
+export function raftTicks(tickMs: number, timing: RaftTiming = RAFT_TIMING.partition): RaftTicks {
   check(Number.isSafeInteger(tickMs) && tickMs >= 1, `the Raft tick must be a whole number of milliseconds >= 1 (got ${tickMs})`)
   for (const [name, ms] of Object.entries(timing)) {
     check(Number.isSafeInteger(ms) && ms >= 1, `Raft timing ${name} must be a whole number of milliseconds >= 1 (got ${ms})`)

@@ -240,7 +240,7 @@ export class ReplicaManager implements PartitionLookup {
       nodeId: this.nodeId,
       voters: topic.partitionStates[partition].replicas,
       logConfig: logConfigOf(topic.configs),
-      // Real-network timeouts (limits.ts, DEFAULT_RAFT_TIMING); a lone voter elects itself on opening.
+      // Real-network timeouts (limits.ts, RAFT_TIMING.partition); a lone voter elects itself on opening.
       ...raftTicks(this.tickMs),
       send: (m) => this.send(topic.id, partition, m),
       random: (bound) => Math.floor(Math.random() * bound),
