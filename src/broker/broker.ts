@@ -90,6 +90,11 @@ export class Broker {
             return r !== undefined && (void r.receive(m), true)
           },
         },
+        // A closed link to a group's leader (a killed process closes its sockets at once) starts its election early.
+        onPeerClosed: (node) => {
+          void metadata?.replica.leaderUnreachable(node)
+          replicas?.leaderUnreachable(node)
+        },
       })
       transport = peers
       directory.onChange((urls) => peers.setPeers(urls))

@@ -140,7 +140,8 @@ export const CONTROLLER_RETRY_BACKOFF_MS_MAX = 1_000
  * the broker's tick loop (`tick-ms`) and refuses a timing the core could not keep. Peers share
  * one WebSocket per pair of brokers and one event loop drives every replica, so a busy turn, a
  * GC pause or a long queue of frames must not look like a dead peer: timeouts are seconds, not
- * hundreds of milliseconds.
+ * hundreds of milliseconds. A leader whose process died is noticed sooner than by its silence: its
+ * peer links close, and a follower pre-votes within `leaderLinkDropMs`.
  */
 export interface RaftTiming {
   /** A follower that heard nothing from its leader this long pre-votes; a leader that heard from no majority resigns (check-quorum). */
@@ -153,6 +154,8 @@ export interface RaftTiming {
   fetchRetryMs: number
   /** A new leader re-sends BeginQuorumEpoch to voters that have not fetched from it, this often. */
   beginQuorumRetryMs: number
+  /** After the peer link to its leader closed, a follower pre-votes within (0, this], at random so followers do not collide. */
+  leaderLinkDropMs: number
 }
 
 /** Every Raft group's timing (data partitions, thousands of groups on one event loop, take it as is). */
@@ -171,6 +174,11 @@ const PARTITION_RAFT_TIMING: RaftTiming = {
   fetchRetryMs: 1_000,
   // One parked wait: a voter that missed the first notice learns its leader long before it would campaign.
   beginQuorumRetryMs: 500,
+  // A closed link is news, not a guess, so no reason to wait long: 300 ms spreads the followers'
+  // pre-votes over six 50 ms ticks of unaligned clocks, so two rarely land within one loopback
+  // round trip of each other (a split vote), and a failover still takes well under a second.
+  // A leader that lives on is not disturbed: its followers refuse the pre-vote (KIP-996).
+  leaderLinkDropMs: 300,
 }
 
 /**

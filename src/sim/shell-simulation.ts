@@ -20,6 +20,7 @@ import type { SnapshotPolicy } from '../broker/partition/state-machine.js'
 import { resolveConfig } from '../storage/index.js'
 import { Checker, SafetyViolation } from './checker.js'
 import { ALL_FENCED_STEPS, Fencing, type FenceParams } from './fencing.js'
+import { LinkDrops, type LinkDropParams } from './link-drops.js'
 import { settle } from './event-loop.js'
 import { formatLog, formatMessage } from './format.js'
 import { CLIENT_ACK_TIMEOUT_MS, CLIENT_UNCOMMITTED_MAX, SETTLE_ROUNDS_MAX, TRACE_LINES_MAX } from './limits.js'
@@ -93,6 +94,8 @@ export interface ShellSimStats {
   stateMachine?: StateMachineStats
   /** Fence and unfence events (only in seeds that fence). */
   fences?: number
+  /** Link-drop notices handed to nodes (only in seeds that draw them). */
+  linkDrops?: number
 }
 
 export interface ShellSimResult {
@@ -105,6 +108,8 @@ export interface ShellSimResult {
   readonly trace: readonly string[]
   /** The seed's fence events (null: it fences nothing). */
   readonly fencing: FenceParams | null
+  /** The seed's link-drop events (null: it has none). */
+  readonly linkDrops: LinkDropParams | null
   readonly stats: ShellSimStats
 }
 
@@ -187,12 +192,15 @@ class ShellSimulation {
   private readonly committedStates: CommittedKvStates | null
   /** This seed's fence events (null: it fences nothing). */
   private readonly fencing: Fencing | null
+  /** This seed's link-drop events (null: it has none). */
+  private readonly linkDrops: LinkDrops | null
 
   constructor(private readonly opts: ShellSimOptions, private readonly codec: Codec) {
     this.rng = new Prng(opts.seed)
     this.params = drawParams(this.rng)
     if (opts.stateMachine === true) drawStateMachineParams(this.rng, this.params)
     this.fencing = Fencing.draw(opts.seed, opts.fencing !== false)
+    this.linkDrops = LinkDrops.draw(opts.seed, opts.linkDrops !== false)
     this.tracing = opts.trace === true
     const p = this.params
     this.net = new SimNetwork(this.rng.fork(), { lossRate: p.lossRate, duplicateRate: p.duplicateRate, delayMinTicks: 1, delayMaxTicks: p.delayMaxTicks })
@@ -206,7 +214,7 @@ class ShellSimulation {
       }),
       electionTimeoutTicks: 10,
       raft: {
-        fetchTimeoutTicks: 20, fetchMaxWaitTicks: 4, fetchRetryTicks: 6, beginQuorumRetryTicks: 4,
+        fetchTimeoutTicks: 20, fetchMaxWaitTicks: 4, fetchRetryTicks: 6, beginQuorumRetryTicks: 4, leaderLinkDropTicks: 3,
         fetchMaxBytes: Math.min(p.fetchMaxBytes, FETCH_MAX_BYTES_DEFAULT), bugs: opts.bugs,
         observerContacts: Array.from({ length: p.voters + p.observers }, (_, i) => i + 1),
       },
@@ -238,6 +246,7 @@ class ShellSimulation {
     try {
       if (this.tracing) this.log(`params ${JSON.stringify({ ...this.params, tickRates: this.params.tickRates.map((r) => +r.toFixed(2)) })}`)
       if (this.tracing && this.fencing !== null) this.log(`fencing ${JSON.stringify(this.fencing.params)}`)
+      if (this.tracing && this.linkDrops !== null) this.log(`link drops ${JSON.stringify(this.linkDrops.params)}`)
       for (const n of this.nodes) if (!this.joinsLater(n)) n.start()
       await this.settleAll()
       const safetySteps = this.opts.safetySteps ?? SHELL_SAFETY_STEPS_DEFAULT
@@ -253,11 +262,12 @@ class ShellSimulation {
     let maxEpoch = 0
     for (const n of this.nodes) maxEpoch = Math.max(maxEpoch, n.log.entries.reduce((m, e) => Math.max(m, e.epoch), n.log.baseEpoch))
     return {
-      seed: this.opts.seed, ok: failure === null, failure, phase: this.phase, steps: this.now, params: this.params, trace: this.trace, fencing: this.fencing?.params ?? null,
+      seed: this.opts.seed, ok: failure === null, failure, phase: this.phase, steps: this.now, params: this.params, trace: this.trace, fencing: this.fencing?.params ?? null, linkDrops: this.linkDrops?.params ?? null,
       stats: {
         messages: this.net.sent, maxEpoch, committed: this.checker.committedEnd, ...this.counts,
         ...(this.committedStates === null ? {} : { stateMachine: { ...this.smCounts } }),
         ...(this.fencing === null ? {} : { fences: this.fencing.events }),
+        ...(this.linkDrops === null ? {} : { linkDrops: this.linkDrops.events }),
       },
     }
   }
@@ -382,6 +392,10 @@ class ShellSimulation {
     if (faults) this.injectOperations()
     if (faults && this.fencing !== null) {
       const event = this.fencing.step(this.nodes)
+      if (event !== null) this.log(event)
+    }
+    if (faults && this.linkDrops !== null) {
+      const event = this.linkDrops.step(this.nodes)
       if (event !== null) this.log(event)
     }
     if (faults && this.rng.chance(this.params.proposeRate)) this.proposeSomewhere()
@@ -533,6 +547,8 @@ class ShellSimulation {
     this.counts.crashes++
     n.crash()
     this.log(`n${n.id} CRASH ${why} (durable log end ${n.log.durableEnd})`)
+    const heard = this.phase === 'safety' ? (this.linkDrops?.crashed(n.id, this.nodes) ?? null) : null
+    if (heard !== null) this.log(heard)
   }
 
   private restart(n: ShellNode): void {

@@ -10,7 +10,7 @@ import { RAFT_FETCH_TIMEOUT_MS_MIN, RAFT_TIMING, type RaftTiming } from '../limi
 /** What a replica's core takes of the timing (ReplicaOptions: electionTimeoutTicks and the rest under `raft`). */
 export interface RaftTicks {
   readonly electionTimeoutTicks: number
-  readonly raft: Pick<RaftConfig, 'fetchTimeoutTicks' | 'fetchMaxWaitTicks' | 'fetchRetryTicks' | 'beginQuorumRetryTicks'>
+  readonly raft: Pick<RaftConfig, 'fetchTimeoutTicks' | 'fetchMaxWaitTicks' | 'fetchRetryTicks' | 'beginQuorumRetryTicks' | 'leaderLinkDropTicks'>
 }
 
 export class RaftTimingError extends Error {
@@ -29,6 +29,7 @@ export function raftTicks(tickMs: number, timing: RaftTiming = RAFT_TIMING.parti
   check(t.fetchMaxWaitMs >= 2 * tickMs,
     `the Raft tick (${tickMs} ms) is too coarse to park a fetch for ${t.fetchMaxWaitMs} ms: use a tick of at most ${Math.floor(t.fetchMaxWaitMs / 2)} ms`)
   check(t.fetchRetryMs > t.fetchMaxWaitMs, `Raft fetchRetryMs ${t.fetchRetryMs} must exceed fetchMaxWaitMs ${t.fetchMaxWaitMs}: a parked fetch answers before its retry`)
+  check(t.leaderLinkDropMs < t.fetchTimeoutMs, `Raft leaderLinkDropMs ${t.leaderLinkDropMs} must be below fetchTimeoutMs ${t.fetchTimeoutMs}: a closed link to the leader is meant to start the election sooner`)
   check(t.fetchRetryMs < t.fetchTimeoutMs, `Raft fetchRetryMs ${t.fetchRetryMs} must be below fetchTimeoutMs ${t.fetchTimeoutMs}: a lost fetch is retried before the leader is given up`)
   const ticks = (ms: number) => Math.max(1, Math.round(ms / tickMs))
   const fetchMaxWaitTicks = ticks(t.fetchMaxWaitMs)
@@ -40,6 +41,7 @@ export function raftTicks(tickMs: number, timing: RaftTiming = RAFT_TIMING.parti
       // Rounding must not bring the retry down to the parked wait.
       fetchRetryTicks: Math.max(fetchMaxWaitTicks + 1, ticks(t.fetchRetryMs)),
       beginQuorumRetryTicks: ticks(t.beginQuorumRetryMs),
+      leaderLinkDropTicks: ticks(t.leaderLinkDropMs),
     },
   }
 }

@@ -114,6 +114,11 @@ export class ReplicaManager implements PartitionLookup {
     for (const list of this.replicas.values()) for (const r of list) void r.setFenced(fenced)
   }
 
+  /** The peer link to `node` closed: each replica it leads may elect a successor early (PartitionReplica.leaderUnreachable). */
+  leaderUnreachable(node: NodeId): void {
+    for (const list of this.replicas.values()) for (const r of list) if (r.leaderId === node) void r.leaderUnreachable(node)
+  }
+
   /** Finishes deletions a crash interrupted; call once, before the first reconciliation. */
   async prepare(): Promise<void> {
     await finishInterruptedDeletes(this.fs, this.dataDir)

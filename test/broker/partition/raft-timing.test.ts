@@ -21,13 +21,14 @@ for (const [group, timing] of Object.entries(RAFT_TIMING) as [string, RaftTiming
     t.ok(ms(raft.fetchMaxWaitTicks) >= 250 && ms(raft.fetchMaxWaitTicks) <= 500, `parked fetch ${ms(raft.fetchMaxWaitTicks)} ms`)
     t.ok(raft.fetchRetryTicks > raft.fetchMaxWaitTicks && raft.fetchRetryTicks < raft.fetchTimeoutTicks, 'a retry after the parked wait, before the timeout')
     t.ok(raft.beginQuorumRetryTicks < electionTimeoutTicks, 'BeginQuorumEpoch re-sent within an election timeout')
+    t.ok(ms(raft.leaderLinkDropTicks!) < 1_000 && raft.leaderLinkDropTicks! >= 2, `a closed link to the leader starts a pre-vote within ${ms(raft.leaderLinkDropTicks!)} ms, spread over ticks`)
   })
 }
 
 t.test('each setting converts on its own, to the nearest tick, and the retry stays above the parked wait', async (t) => {
-  t.same(raftTicks(100, { ...RAFT_TIMING.partition, fetchTimeoutMs: 2_000, electionTimeoutMs: 1_250, fetchMaxWaitMs: 480, fetchRetryMs: 520, beginQuorumRetryMs: 260 }), {
+  t.same(raftTicks(100, { ...RAFT_TIMING.partition, fetchTimeoutMs: 2_000, electionTimeoutMs: 1_250, fetchMaxWaitMs: 480, fetchRetryMs: 520, beginQuorumRetryMs: 260, leaderLinkDropMs: 340 }), {
     electionTimeoutTicks: 13,
-    raft: { fetchTimeoutTicks: 20, fetchMaxWaitTicks: 5, fetchRetryTicks: 6, beginQuorumRetryTicks: 3 },
+    raft: { fetchTimeoutTicks: 20, fetchMaxWaitTicks: 5, fetchRetryTicks: 6, beginQuorumRetryTicks: 3, leaderLinkDropTicks: 3 },
   })
 })
 
@@ -36,6 +37,7 @@ t.test('a timing the core could not keep is refused, naming the setting', async 
   t.throws(() => raftTicks(TICK_MS, { ...d, fetchTimeoutMs: RAFT_FETCH_TIMEOUT_MS_MIN - 1 }), new RaftTimingError(`Raft fetchTimeoutMs ${RAFT_FETCH_TIMEOUT_MS_MIN - 1} is below 1500 ms, shorter than a busy broker can be relied on to answer`))
   t.throws(() => raftTicks(300), { name: 'RaftTimingError', message: /tick \(300 ms\) is too coarse to park a fetch for 500 ms: use a tick of at most 250 ms/ })
   t.throws(() => raftTicks(TICK_MS, { ...d, fetchRetryMs: 500 }), { message: /fetchRetryMs 500 must exceed fetchMaxWaitMs 500/ })
+  t.throws(() => raftTicks(TICK_MS, { ...d, leaderLinkDropMs: 3_000 }), { message: /leaderLinkDropMs 3000 must be below fetchTimeoutMs 3000/ })
   t.throws(() => raftTicks(TICK_MS, { ...d, fetchRetryMs: 3_000 }), { message: /fetchRetryMs 3000 must be below fetchTimeoutMs 3000/ })
   t.throws(() => raftTicks(TICK_MS, { ...d, electionTimeoutMs: Number.NaN }), { message: /electionTimeoutMs must be a whole number of milliseconds >= 1 \(got NaN\)/ })
   t.throws(() => raftTicks(0), { message: /tick must be a whole number of milliseconds >= 1 \(got 0\)/ })
@@ -68,5 +70,23 @@ t.test('with the broker timing, followers of a leader that died wait out the fet
   t.ok(ticks >= fetchTimeoutTicks, `no election before the fetch timeout: a new leader after ${ticks * TICK_MS} ms`)
   // Pre-vote and vote take a few ticks of message turns; the random part is below one election timeout.
   t.ok(ticks <= fetchTimeoutTicks + 2 * timing.electionTimeoutTicks, `elected within ${ticks * TICK_MS} ms`)
+  t.not(c.leaderId(), dead)
+})
+
+t.test("with the broker timing, followers told that their leader's link closed elect a successor within leaderLinkDropMs, not the fetch timeout", async (t) => {
+  const timing = raftTicks(TICK_MS)
+  const c = await Cluster.start({ voters: 3, electionTimeoutTicks: timing.electionTimeoutTicks, raft: timing.raft })
+  t.teardown(() => c.stopAll())
+  await c.electLeader()
+  const dead = c.leaderId()!
+  c.crash(dead, false) // no EndQuorumEpoch: a SIGKILL, whose closed sockets the peer transport reports
+  for (const [id, r] of c.replicas) if (id !== dead) await r.leaderUnreachable(dead)
+  let ticks = 0
+  while (c.leader() === undefined && ticks < 1_000) {
+    await c.tick()
+    ticks++
+  }
+  const { leaderLinkDropTicks, fetchTimeoutTicks } = timing.raft
+  t.ok(ticks <= leaderLinkDropTicks! + 5, `elected after ${ticks * TICK_MS} ms (link drop ${leaderLinkDropTicks! * TICK_MS} ms, fetch timeout ${fetchTimeoutTicks * TICK_MS} ms)`)
   t.not(c.leaderId(), dead)
 })
