@@ -116,6 +116,12 @@ export const DEFAULT_PEER_LIMITS: PeerLimits = {
 export const PEER_RESPONSE_BYTES_MAX = 4 * 1024 * 1024
 /** The longest timeout a request to a peer may have (a caller's bug past it). */
 export const PEER_REQUEST_TIMEOUT_MS_MAX = 300_000
+/**
+ * A broker stopping (SIGTERM) hands the metadata leadership over and has the controller fence it
+ * (controlled shutdown) within this, then closes whatever happened: a few commits' time on a
+ * healthy cluster, and a bound on a broken one (a SIGKILL skips it all).
+ */
+export const CONTROLLED_SHUTDOWN_TIMEOUT_MS = 5_000
 /** Closing the peer links waits this long for queued frames (a resigning leader's EndQuorumEpoch) to leave. */
 export const PEER_CLOSE_TIMEOUT_MS = 2_000
 /** Repeating peer warnings (drops, unreachable peers, malformed frames): at most one line per kind per interval. */
