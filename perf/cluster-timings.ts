@@ -6,15 +6,19 @@
 //   failover  SIGKILL of the active controller -> the next successful CreateTopics, sent to a
 //             survivor (which forwards it to whichever node is the controller); the killed node
 //             is restarted and the cluster ready again before the next round
+//   shutdown  SIGTERM of the active controller (a controlled shutdown) -> the next successful
+//             CreateTopics through a survivor, and -> the stopped broker shown fenced by every
+//             survivor; restarted and ready again before the next round
 //   idle      CPU seconds (user + system, /proc/PID/stat) of each broker process of a 3-node
 //             cluster with no topics, over an idle window after it is ready
 //
-//   npx tsx perf/cluster-timings.ts [--only up|failover|idle] [--up-runs 3] [--failovers 10] [--idle-seconds 60]
+//   npx tsx perf/cluster-timings.ts [--only up|failover|shutdown|idle] [--up-runs 3] [--failovers 10] [--idle-seconds 60]
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { ErrorCode } from '../src/protocol/index.js'
 import { ProcessCluster, until } from '../test/integration/quorum-nodes.js'
 
 const args = new Map<string, string>()
@@ -101,10 +105,7 @@ async function failovers(): Promise<void> {
       const survivor = c.ids.find((id) => id !== controller)!
       const killedAt = Date.now()
       await c.stop(controller, 'SIGKILL')
-      await until('a create through a survivor', async () => {
-        const r = await c.createTopic(survivor, `after-failover-${round}`)
-        return r.error == null
-      }, 60_000)
+      await createUntilDone(c, survivor, `after-failover-${round}`)
       const ms = Date.now() - killedAt
       times.push(ms)
       console.log(`failover ${round}: node ${controller} killed, next successful CreateTopics (through node ${survivor}) after ${ms} ms`)
@@ -115,6 +116,55 @@ async function failovers(): Promise<void> {
   } finally {
     await t.run()
   }
+}
+
+async function shutdowns(): Promise<void> {
+  const t = new Teardowns()
+  try {
+    const c = await ProcessCluster.create(t, [1, 2, 3])
+    await c.startAll()
+    const creates: number[] = []
+    const fences: number[] = []
+    for (let round = 1; round <= FAILOVERS; round++) {
+      const controller = await c.controller([1, 2, 3])
+      const survivors = c.ids.filter((id) => id !== controller)
+      const signalledAt = Date.now()
+      const exited = c.stop(controller, 'SIGTERM')
+      const created = createUntilDone(c, survivors[0], `after-shutdown-${round}`).then(() => Date.now() - signalledAt)
+      const fenced = until('every survivor to show it fenced', async () => {
+        for (const id of survivors) if (!(await c.brokers(id)).includes(`${controller} fenced`)) return null
+        return Date.now() - signalledAt
+      }, 60_000)
+      const [createMs, fencedMs] = await Promise.all([created, fenced, exited])
+      creates.push(createMs)
+      fences.push(fencedMs)
+      console.log(`shutdown ${round}: node ${controller} sent SIGTERM, next successful CreateTopics (through node ${survivors[0]}) after ${createMs} ms, fenced in every survivor's Metadata after ${fencedMs} ms`)
+      await c.start(controller)
+      await c.ready()
+    }
+    console.log(`shutdown -> CreateTopics: median ${median(creates)} ms, worst ${Math.max(...creates)} ms (${FAILOVERS} rounds)`)
+    console.log(`shutdown -> fenced everywhere: median ${median(fences)} ms, worst ${Math.max(...fences)} ms (${FAILOVERS} rounds)`)
+  } finally {
+    await t.run()
+  }
+}
+
+/**
+ * CreateTopics of `name` through node `id` until it took effect: answered done, or
+ * TOPIC_ALREADY_EXISTS — an earlier try committed though its answer was lost with the controller
+ * that appended it (REQUEST_TIMED_OUT, "outcome unknown"), as a client retrying sees it.
+ */
+async function createUntilDone(c: ProcessCluster, id: number, name: string): Promise<void> {
+  let last = 'none'
+  await until(`CreateTopics ${name} through node ${id}`, async () => {
+    const r = await c.createTopic(id, name)
+    const code = r.error?.code ?? ErrorCode.NONE
+    last = `${code}: ${r.error?.message ?? ''}`
+    if (code === ErrorCode.TOPIC_ALREADY_EXISTS) console.log(`  ${name}: TOPIC_ALREADY_EXISTS on a retry (an earlier try committed)`)
+    return code === ErrorCode.NONE || code === ErrorCode.TOPIC_ALREADY_EXISTS
+  }, 60_000).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}; the last answer: ${last}`)
+  })
 }
 
 function cpuSeconds(pid: number): number {
@@ -140,4 +190,5 @@ async function idle(): Promise<void> {
 
 if (ONLY === undefined || ONLY === 'up') await upTimes()
 if (ONLY === undefined || ONLY === 'failover') await failovers()
+if (ONLY === undefined || ONLY === 'shutdown') await shutdowns()
 if (ONLY === undefined || ONLY === 'idle') await idle()

@@ -8,8 +8,9 @@
 // controller again). Every node also runs the membership service, which
 // answers registrations and heartbeats while it is the active controller. Alone, a node serves
 // only once it has registered with itself and unfenced, so its first client finds it ready. Any failure on the way undoes what was
-// done and says why in one line (StartupError). Stop: membership first (no more heartbeats),
-// then partition replicas (leaders resign and logs close, flushing everything appended), the
+// done and says why in one line (StartupError). Stop: a controlled shutdown first (the metadata
+// leadership handed to a caught-up voter, the controller told so it fences this broker at once;
+// bounded), membership (no more heartbeats), then partition replicas (leaders resign and logs close, flushing everything appended), the
 // metadata replica, the peer links, the listener, the lock.
 import { join } from 'node:path'
 import { loadCodec } from '../codec/index.js'
@@ -18,6 +19,7 @@ import { NodeFileLayer } from '../storage/index.js'
 import type { BrokerConfig } from './config.js'
 import { ActiveController } from './controller/active/active-controller.js'
 import { ClusterView } from './controller/node/cluster-view.js'
+import { controlledShutdown } from './controller/node/controlled-shutdown.js'
 import { BrokerLifecycle } from './controller/node/lifecycle.js'
 import { METADATA_PARTITION, METADATA_STARTUP_TIMEOUT_MS, METADATA_TOPIC_ID, PRODUCER_ID_BLOCK_SIZE } from './controller/decisions/limits.js'
 import { registrationProblem } from './controller/decisions/membership.js'
@@ -33,6 +35,7 @@ import { NodeDirectory } from './controller/node/node-directory.js'
 import { TopicAdmin } from './controller/active/topic-admin.js'
 import { readLegacyTopics, upgradeLegacyTopics } from './controller/active/topics-upgrade.js'
 import { openDataDir, type DataDir } from './data-dir.js'
+import { CONTROLLED_SHUTDOWN_TIMEOUT_MS } from './limits.js'
 import { jsonLogger, type Logger } from './log.js'
 import type { Membership } from './api/broker-registration.js'
 import { apiTable, type ApiTable } from './net/api-table.js'
@@ -99,6 +102,11 @@ export class Broker {
             const r = replicas?.replica(topicId, partition)
             return r !== undefined && (void r.receive(m), true)
           },
+        },
+        // A closed link to a group's leader (a killed process closes its sockets at once) starts its election early.
+        onPeerClosed: (node) => {
+          void metadata?.replica.leaderUnreachable(node)
+          replicas?.leaderUnreachable(node)
         },
       })
       transport = peers
@@ -192,6 +200,8 @@ export class Broker {
   }
 
   async stop(): Promise<void> {
+    const linkOpen = (node: number) => this.transport.stats().links.some((l) => l.node === node && l.state === 'open')
+    await controlledShutdown({ metadata: this.metadata, lifecycle: this.membership.lifecycle, log: this.log, linkOpen }, CONTROLLED_SHUTDOWN_TIMEOUT_MS)
     this.balancer.close()
     stopMembership(this.membership)
     await this.replicas.closeAll()

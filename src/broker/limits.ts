@@ -116,6 +116,12 @@ export const DEFAULT_PEER_LIMITS: PeerLimits = {
 export const PEER_RESPONSE_BYTES_MAX = 4 * 1024 * 1024
 /** The longest timeout a request to a peer may have (a caller's bug past it). */
 export const PEER_REQUEST_TIMEOUT_MS_MAX = 300_000
+/**
+ * A broker stopping (SIGTERM) hands the metadata leadership over and has the controller fence it
+ * (controlled shutdown) within this, then closes whatever happened: a few commits' time on a
+ * healthy cluster, and a bound on a broken one (a SIGKILL skips it all).
+ */
+export const CONTROLLED_SHUTDOWN_TIMEOUT_MS = 5_000
 /** Closing the peer links waits this long for queued frames (a resigning leader's EndQuorumEpoch) to leave. */
 export const PEER_CLOSE_TIMEOUT_MS = 2_000
 /** Repeating peer warnings (drops, unreachable peers, malformed frames): at most one line per kind per interval. */
@@ -133,13 +139,15 @@ export const CONTROLLER_WATCH_INTERVAL_MS = 100
 export const CONTROLLER_RETRY_BACKOFF_MS_MIN = 50
 export const CONTROLLER_RETRY_BACKOFF_MS_MAX = 1_000
 
-// ---- Raft timing of the broker's replicas (issue 17: timeouts for real networks)
+// ---- Raft timing: the one table every Raft group of the broker takes its timing from
 
 /**
- * How long the broker's Raft groups wait, in milliseconds; partition/raft-timing.ts turns them
- * into ticks of the broker's tick loop (`tick-ms`). Peers share one WebSocket per pair of brokers
- * and one event loop drives every replica, so a busy turn, a GC pause or a long queue of frames
- * must not look like a dead peer: timeouts are seconds, not hundreds of milliseconds.
+ * How long a Raft group waits, in milliseconds; partition/raft-timing.ts turns it into ticks of
+ * the broker's tick loop (`tick-ms`) and refuses a timing the core could not keep. Peers share
+ * one WebSocket per pair of brokers and one event loop drives every replica, so a busy turn, a
+ * GC pause or a long queue of frames must not look like a dead peer: timeouts are seconds, not
+ * hundreds of milliseconds. A leader whose process died is noticed sooner than by its silence: its
+ * peer links close, and a follower pre-votes within `leaderLinkDropMs`.
  */
 export interface RaftTiming {
   /** A follower that heard nothing from its leader this long pre-votes; a leader that heard from no majority resigns (check-quorum). */
@@ -152,11 +160,14 @@ export interface RaftTiming {
   fetchRetryMs: number
   /** A new leader re-sends BeginQuorumEpoch to voters that have not fetched from it, this often. */
   beginQuorumRetryMs: number
+  /** After the peer link to its leader closed, a follower pre-votes within (0, this], at random so followers do not collide. */
+  leaderLinkDropMs: number
 }
 
-export const DEFAULT_RAFT_TIMING: RaftTiming = {
+/** Every Raft group's timing (data partitions, thousands of groups on one event loop, take it as is). */
+const PARTITION_RAFT_TIMING: RaftTiming = {
   // Three parked-fetch round trips lost before a follower gives up on its leader: a fetch retried
-  // at 1 s and 2 s (fetchRetryMs) still answers in time. Kafka's controller.quorum.fetch.timeout.ms is 2 s.
+  // at 1 s and 2 s (fetchRetryMs) still answers in time, even with 1,000 partitions' frames queued.
   fetchTimeoutMs: 3_000,
   // After the fetch timeout, spreads followers' campaigns over 1.5 s, so the first usually finds the
   // others willing rather than a split vote; wide against a busy turn of the event loop.
@@ -169,8 +180,28 @@ export const DEFAULT_RAFT_TIMING: RaftTiming = {
   fetchRetryMs: 1_000,
   // One parked wait: a voter that missed the first notice learns its leader long before it would campaign.
   beginQuorumRetryMs: 500,
+  // A closed link is news, not a guess, so no reason to wait long: 300 ms spreads the followers'
+  // pre-votes over six 50 ms ticks of unaligned clocks, so two rarely land within one loopback
+  // round trip of each other (a split vote), and a failover still takes well under a second.
+  // A leader that lives on is not disturbed: its followers refuse the pre-vote (KIP-996).
+  leaderLinkDropMs: 300,
+}
+
+/**
+ * The timing of every Raft group in the broker: `partition` for data partitions, `metadata` for
+ * `__cluster_metadata`, which differs only in the entries it names, each with its reason.
+ */
+export const RAFT_TIMING: { readonly partition: RaftTiming; readonly metadata: RaftTiming } = {
+  partition: PARTITION_RAFT_TIMING,
+  metadata: {
+    ...PARTITION_RAFT_TIMING,
+    // Kafka's KRaft defaults (controller.quorum.fetch.timeout.ms 2 s, election 1 s): one group per
+    // node, so its timers cost nothing, while every admin request and broker fencing waits on
+    // its failover. Still above the 1.5 s floor a busy 2-core machine holds (RAFT_FETCH_TIMEOUT_MS_MIN).
+    fetchTimeoutMs: 2_000,
+    electionTimeoutMs: 1_000,
+  },
 }
 
 /** Tests may shorten the timing, but not below what 2 shared cores can hold (issue 17): a fetch timeout of 1.5 s. */
 export const RAFT_FETCH_TIMEOUT_MS_MIN = 1_500
-

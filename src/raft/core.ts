@@ -1,11 +1,11 @@
 // The replicated-log core: KRaft-shaped Raft (KIP-595 + pre-vote KIP-996, snapshots KIP-630,
 // voter changes KIP-853) as a pure state machine. Inputs: tick, receive, propose, appended,
 // flushed, snapshotTaken, advanceLogStart (and campaign, resign, setFenced, transferLeadership,
-// addVoter, removeVoter). Outputs: ready() / advance(). No I/O, no clock, no randomness of its own, no
+// addVoter, removeVoter, leaderUnreachable). Outputs: ready() / advance(). No I/O, no clock, no randomness of its own, no
 // record bytes. RaftCore is the public face: it checks each input and hands it to the module
 // whose job it is (README.md has the table); the state they share is node.ts's.
 import { assert } from './assert.js'
-import { becomeProspective, tickElection, tickFollower } from './elections.js'
+import { becomeProspective, leaderUnreachable, tickElection, tickFollower } from './elections.js'
 import { setFenced } from './fence.js'
 import { becomeFollower, sendFetch } from './follower-fetch.js'
 import { advanceLeaderHw, completeParked, epochCommitted, tickLeader } from './leader-fetch.js'
@@ -149,6 +149,17 @@ export class RaftCore {
   campaign(): void {
     this.assertNotInReady()
     if (mayCampaign(this.node) && this.node.state.role !== 'leader') becomeProspective(this.node)
+  }
+
+  /**
+   * The link to `node` closed (the broker's transport says so). If it is this node's leader,
+   * pre-vote after a short random delay (`leaderLinkDropTicks`) rather than the fetch timeout,
+   * and grant others' pre-votes meanwhile; any other node: nothing. A leader that lives on still
+   * wins: the voters that hear from it refuse the pre-vote (KIP-996).
+   */
+  leaderUnreachable(node: NodeId): void {
+    this.assertNotInReady()
+    leaderUnreachable(this.node, node)
   }
 
   /**

@@ -20,6 +20,21 @@ export function tickFollower(n: RaftNode, s: Follower): void {
   retryFetch(n, s)
 }
 
+/**
+ * The transport says the link to `node` closed (a killed process closes its sockets at once). A
+ * follower of `node` stops counting its leader as alive — it grants pre-votes now — and
+ * pre-votes itself after a short random delay instead of the fetch timeout. Harmless if the
+ * leader lives on (a link that merely flapped): voters still hearing from it refuse the pre-vote
+ * and name it, and an answer from it in the meantime puts the deadline back.
+ */
+export function leaderUnreachable(n: RaftNode, node: NodeId): void {
+  const s = n.state
+  if (s.role !== 'follower' || s.leaderId !== node) return
+  n.lastLeaderContactTick = Number.NEGATIVE_INFINITY
+  const delay = 1 + n.cfg.random(n.cfg.leaderLinkDropTicks ?? n.cfg.electionTimeoutTicks)
+  s.fetchDeadlineTick = Math.min(s.fetchDeadlineTick, n.nowTicks + delay)
+}
+
 export function tickElection(n: RaftNode, s: Unattached | Prospective | Candidate): void {
   if (!mayCampaign(n)) return lookForLeader(n, s)
   if (n.nowTicks >= s.electionDeadlineTick) becomeProspective(n)

@@ -110,6 +110,11 @@ export interface RaftConfig {
   readonly observerContacts?: readonly NodeId[]
   /** How long a leadership transfer may wait for its target to catch up (default: 2 election timeouts). */
   readonly transferTimeoutTicks?: number
+  /**
+   * After `leaderUnreachable` names its leader, a follower pre-votes within [1, this] ticks, at
+   * random so that followers told at once do not collide (default: electionTimeoutTicks).
+   */
+  readonly leaderLinkDropTicks?: number
   /** Injected randomness: a uniform integer in [0, bound). */
   readonly random: (bound: number) => number
   readonly bugs?: BugSwitches

@@ -286,6 +286,16 @@ export class ShellNode implements CheckedNode {
     void this.replica?.tick()
   }
 
+  /** Leads its group (the link drops aim flaps at leaders first). */
+  get leading(): boolean {
+    return this.replica?.isLeader === true
+  }
+
+  /** The transport says the link to `peer` closed (link-drops.ts): a queued input, as a peer transport's notice is. */
+  linkDown(peer: number): void {
+    void this.replica?.leaderUnreachable(peer)
+  }
+
   /** Fences or unfences the broker: its replica now (a queued input), and every one it opens later. */
   setFenced(fenced: boolean): void {
     this.fenced = fenced

@@ -21,6 +21,7 @@ import type { SnapshotPolicy } from '../broker/partition/state-machine.js'
 import { resolveConfig } from '../storage/index.js'
 import { Checker, SafetyViolation } from './checker.js'
 import { ALL_FENCED_STEPS, Fencing, type FenceParams } from './fencing.js'
+import { LinkDrops, type LinkDropParams } from './link-drops.js'
 import { settle } from './event-loop.js'
 import { formatLog, formatMessage } from './format.js'
 import { CLIENT_ACK_TIMEOUT_MS, CLIENT_UNCOMMITTED_MAX, SETTLE_ROUNDS_MAX, TRACE_LINES_MAX } from './limits.js'
@@ -100,6 +101,8 @@ export interface ShellSimStats {
   stateMachine?: StateMachineStats
   /** Fence and unfence events (only in seeds that fence). */
   fences?: number
+  /** Link-drop notices handed to nodes (only in seeds that draw them). */
+  linkDrops?: number
 }
 
 export interface ShellSimResult {
@@ -112,6 +115,8 @@ export interface ShellSimResult {
   readonly trace: readonly string[]
   /** The seed's fence events (null: it fences nothing). */
   readonly fencing: FenceParams | null
+  /** The seed's link-drop events (null: it has none). */
+  readonly linkDrops: LinkDropParams | null
   readonly stats: ShellSimStats
 }
 
@@ -196,6 +201,8 @@ class ShellSimulation {
   private readonly fencing: Fencing | null
   /** The metadata mode: its workload and image checks (null in the other modes). */
   private readonly metadata: MetadataMode | null = null
+  /** This seed's link-drop events (null: it has none). */
+  private readonly linkDrops: LinkDrops | null
 
   constructor(private readonly opts: ShellSimOptions, private readonly codec: Codec) {
     this.rng = new Prng(opts.seed)
@@ -218,6 +225,7 @@ class ShellSimulation {
       this.params.snapshotPolicy = this.metadata.snapshotPolicy
     }
     this.fencing = Fencing.draw(opts.seed, opts.fencing !== false)
+    this.linkDrops = LinkDrops.draw(opts.seed, opts.linkDrops !== false)
     this.tracing = opts.trace === true
     const p = this.params
     this.net = new SimNetwork(this.rng.fork(), { lossRate: p.lossRate, duplicateRate: p.duplicateRate, delayMinTicks: 1, delayMaxTicks: p.delayMaxTicks })
@@ -229,7 +237,7 @@ class ShellSimulation {
       }),
       electionTimeoutTicks: 10,
       raft: {
-        fetchTimeoutTicks: 20, fetchMaxWaitTicks: 4, fetchRetryTicks: 6, beginQuorumRetryTicks: 4,
+        fetchTimeoutTicks: 20, fetchMaxWaitTicks: 4, fetchRetryTicks: 6, beginQuorumRetryTicks: 4, leaderLinkDropTicks: 3,
         fetchMaxBytes: Math.min(p.fetchMaxBytes, FETCH_MAX_BYTES_DEFAULT), bugs: opts.bugs,
         observerContacts: Array.from({ length: p.voters + p.observers }, (_, i) => i + 1),
       },
@@ -262,6 +270,7 @@ class ShellSimulation {
     try {
       if (this.tracing) this.log(`params ${JSON.stringify({ ...this.params, tickRates: this.params.tickRates.map((r) => +r.toFixed(2)) })}`)
       if (this.tracing && this.fencing !== null) this.log(`fencing ${JSON.stringify(this.fencing.params)}`)
+      if (this.tracing && this.linkDrops !== null) this.log(`link drops ${JSON.stringify(this.linkDrops.params)}`)
       for (const n of this.nodes) if (!this.joinsLater(n)) n.start()
       await this.settleAll()
       const safetySteps = this.opts.safetySteps ?? SHELL_SAFETY_STEPS_DEFAULT
@@ -277,11 +286,12 @@ class ShellSimulation {
     let maxEpoch = 0
     for (const n of this.nodes) maxEpoch = Math.max(maxEpoch, n.log.entries.reduce((m, e) => Math.max(m, e.epoch), n.log.baseEpoch))
     return {
-      seed: this.opts.seed, ok: failure === null, failure, phase: this.phase, steps: this.now, params: this.params, trace: this.trace, fencing: this.fencing?.params ?? null,
+      seed: this.opts.seed, ok: failure === null, failure, phase: this.phase, steps: this.now, params: this.params, trace: this.trace, fencing: this.fencing?.params ?? null, linkDrops: this.linkDrops?.params ?? null,
       stats: {
         messages: this.net.sent, maxEpoch, committed: this.checker.committedEnd, ...this.counts,
         ...(this.committedStates === null && this.metadata === null ? {} : { stateMachine: { ...this.smCounts, ...(this.metadata === null ? {} : { metadata: this.metadata.stats() }) } }),
         ...(this.fencing === null ? {} : { fences: this.fencing.events }),
+        ...(this.linkDrops === null ? {} : { linkDrops: this.linkDrops.events }),
       },
     }
   }
@@ -413,6 +423,10 @@ class ShellSimulation {
     if (faults) this.injectOperations()
     if (faults && this.fencing !== null) {
       const event = this.fencing.step(this.nodes)
+      if (event !== null) this.log(event)
+    }
+    if (faults && this.linkDrops !== null) {
+      const event = this.linkDrops.step(this.nodes)
       if (event !== null) this.log(event)
     }
     if (this.metadata !== null) this.metadata.beforeStep(this.nodes, faults, this.params.proposeRate, this.rng)
@@ -565,6 +579,8 @@ class ShellSimulation {
     this.counts.crashes++
     n.crash()
     this.log(`n${n.id} CRASH ${why} (durable log end ${n.log.durableEnd})`)
+    const heard = this.phase === 'safety' ? (this.linkDrops?.crashed(n.id, this.nodes) ?? null) : null
+    if (heard !== null) this.log(heard)
   }
 
   private restart(n: ShellNode): void {

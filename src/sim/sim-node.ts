@@ -93,6 +93,12 @@ export class SimNode implements CheckedNode {
     this.pump(now)
   }
 
+  /** The transport says the link to `peer` closed (link-drops.ts): the core may pre-vote early. */
+  linkDown(peer: number, now: number): void {
+    this.core!.leaderUnreachable(peer)
+    this.pump(now)
+  }
+
   /** Loses everything not flushed (and any partial snapshot); the persisted quorum state survives. */
   crash(): void {
     this.core = null

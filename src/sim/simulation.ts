@@ -7,6 +7,7 @@ import type { BugSwitches, Leadership, Message, VoteRequest } from '../raft/type
 import { Checker } from './checker.js'
 import { ALL_FENCED_STEPS, Fencing, type FenceableNode, type FenceParams } from './fencing.js'
 import { formatLog, formatMessage } from './format.js'
+import { LinkDrops, type LinkDropNode, type LinkDropParams } from './link-drops.js'
 import { SIM_ENTRY_BYTES, type SimSnapshot } from './sim-log.js'
 import { SimNetwork, type PartitionKind } from './sim-network.js'
 import { SimNode } from './sim-node.js'
@@ -26,6 +27,8 @@ export interface SimOptions {
   readonly trace?: boolean
   /** Fence and unfence nodes in the seeds that draw it (default true; false: no seed fences). */
   readonly fencing?: boolean
+  /** Report crashes and link flaps to other nodes in the seeds that draw it (default true; false: none does). */
+  readonly linkDrops?: boolean
 }
 
 export interface SimParams extends FaultRates {
@@ -53,6 +56,8 @@ export interface SimResult {
   readonly trace: readonly string[]
   /** The seed's fence events (null: it fences nothing). */
   readonly fencing: FenceParams | null
+  /** The seed's link-drop events (null: it has none). */
+  readonly linkDrops: LinkDropParams | null
   readonly stats: SimStats
 }
 
@@ -69,6 +74,8 @@ export interface SimStats {
   transfers: number
   /** Fence and unfence events (only in seeds that fence). */
   fences?: number
+  /** Link-drop notices handed to nodes (only in seeds that draw them). */
+  linkDrops?: number
 }
 
 /** How a seed's log moves its start: never, by retention (data partition) or by snapshots (state machine). */
@@ -129,6 +136,10 @@ class Simulation {
   private phase: 'safety' | 'liveness' = 'safety'
   /** This seed's fence events (null: it fences nothing). */
   private readonly fencing: Fencing | null
+  /** This seed's link-drop events (null: it has none). */
+  private readonly linkDrops: LinkDrops | null
+  /** The nodes as the link drops see them (a notice drains the node's Ready at the step's time). */
+  private readonly linkables: LinkDropNode[] = []
   /** The nodes as the fence events see them (setting a fence drains the node's Ready at the step's time). */
   private readonly fenceables: FenceableNode[] = []
   /** Nodes to crash at the end of this step (targeted fault points). */
@@ -141,6 +152,7 @@ class Simulation {
     this.rng = new Prng(opts.seed)
     this.params = drawParams(this.rng)
     this.fencing = Fencing.draw(opts.seed, opts.fencing !== false)
+    this.linkDrops = LinkDrops.draw(opts.seed, opts.linkDrops !== false)
     this.tracing = opts.trace === true
     const p = this.params
     this.net = new SimNetwork(this.rng.fork(), {
@@ -150,7 +162,7 @@ class Simulation {
     this.checker = new Checker(voters)
     const config = {
       voters, electionTimeoutTicks: 10, fetchTimeoutTicks: 20, fetchMaxWaitTicks: 4, fetchRetryTicks: 6,
-      beginQuorumRetryTicks: 4, fetchMaxBytes: p.fetchMaxBytes, bugs: opts.bugs,
+      beginQuorumRetryTicks: 4, leaderLinkDropTicks: 3, fetchMaxBytes: p.fetchMaxBytes, bugs: opts.bugs,
       observerContacts: Array.from({ length: p.voters + p.observers }, (_, i) => i + 1),
     }
     const hooks = {
@@ -189,6 +201,16 @@ class Simulation {
         },
         setFenced: (fenced) => node.setFenced(fenced, this.now),
       })
+      this.linkables.push({
+        id,
+        get up() {
+          return node.up
+        },
+        get leading() {
+          return node.up && node.core!.status().role === 'leader'
+        },
+        linkDown: (peer) => node.linkDown(peer, this.now),
+      })
     }
   }
 
@@ -197,6 +219,7 @@ class Simulation {
     try {
       if (this.tracing) this.log(`params ${JSON.stringify({ ...this.params, tickRates: this.params.tickRates.map((r) => +r.toFixed(2)) })}`)
       if (this.tracing && this.fencing !== null) this.log(`fencing ${JSON.stringify(this.fencing.params)}`)
+      if (this.tracing && this.linkDrops !== null) this.log(`link drops ${JSON.stringify(this.linkDrops.params)}`)
       for (const n of this.nodes) n.start(this.now)
       const safetySteps = this.opts.safetySteps ?? SAFETY_STEPS_DEFAULT
       while (this.now < safetySteps) this.step(true)
@@ -210,10 +233,11 @@ class Simulation {
     for (const n of this.nodes) maxEpoch = Math.max(maxEpoch, n.persisted?.epoch ?? 0)
     return {
       seed: this.opts.seed, ok: failure === null, failure, phase: this.phase, steps: this.now, params: this.params,
-      trace: this.trace, fencing: this.fencing?.params ?? null,
+      trace: this.trace, fencing: this.fencing?.params ?? null, linkDrops: this.linkDrops?.params ?? null,
       stats: {
         messages: this.net.sent, crashes: this.crashes, maxEpoch, committed: this.checker.committedEnd, ...this.counts,
         ...(this.fencing === null ? {} : { fences: this.fencing.events }),
+        ...(this.linkDrops === null ? {} : { linkDrops: this.linkDrops.events }),
       },
     }
   }
@@ -288,6 +312,10 @@ class Simulation {
     if (faults) this.injectOperations()
     if (faults && this.fencing !== null) {
       const event = this.fencing.step(this.fenceables)
+      if (event !== null) this.log(event)
+    }
+    if (faults && this.linkDrops !== null) {
+      const event = this.linkDrops.step(this.linkables)
       if (event !== null) this.log(event)
     }
     if (faults && this.rng.chance(this.params.proposeRate)) this.proposeSomewhere()
@@ -417,6 +445,8 @@ class Simulation {
     this.crashes++
     n.crash()
     this.log(`n${n.id} CRASH ${why} (durable log end ${n.log.end})`)
+    const heard = this.phase === 'safety' ? (this.linkDrops?.crashed(n.id, this.linkables) ?? null) : null
+    if (heard !== null) this.log(heard)
   }
 
   private restart(n: SimNode): void {

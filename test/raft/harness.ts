@@ -39,6 +39,11 @@ export class ScriptCluster {
         return this.each(args, (n) => n.setFenced(true, 0))
       case 'unfence':
         return this.each(args, (n) => n.setFenced(false, 0))
+      case 'link-down': {
+        // `link-down D N...`: nodes N hear that their link to node D closed (leaderUnreachable).
+        const [dead, ...who] = args
+        return this.each(who, (n) => n.core!.leaderUnreachable(Number(dead)))
+      }
       case 'tick': {
         const [who, countText] = args
         const count = Number(countText ?? 1)

@@ -9,6 +9,8 @@ export async function brokerHeartbeat(membership: Membership, req: bitacora.IBro
   const brokerId = req.brokerId ?? 0
   const refusal = membershipRefusal('heartbeat', brokerId, peer) ?? uuidRefusal('incarnation_id', req.incarnationId)
   if (refusal !== null) return refusal
-  const result = await membership.heartbeat({ brokerId, incarnationId: uuidHex(req.incarnationId!), metadataOffset: req.metadataOffset ?? 0 })
+  const result = await membership.heartbeat({
+    brokerId, incarnationId: uuidHex(req.incarnationId!), metadataOffset: req.metadataOffset ?? 0, wantShutDown: req.wantShutDown === true,
+  })
   return membershipAnswer(result, (fenced) => ({ brokerHeartbeat: { fenced } }))
 }

@@ -156,6 +156,11 @@ export class ReplicaManager implements ReplicaLookup {
     }
   }
 
+  /** The peer link to `node` closed: each replica it leads may elect a successor early (PartitionReplica.leaderUnreachable). */
+  leaderUnreachable(node: NodeId): void {
+    for (const list of this.replicas.values()) for (const r of list) if (r.leaderId === node) void r.leaderUnreachable(node)
+  }
+
   /** Finishes deletions a crash interrupted; call once, before the first reconciliation. */
   async prepare(): Promise<void> {
     await finishInterruptedDeletes(this.fs, this.dataDir)
@@ -284,7 +289,7 @@ export class ReplicaManager implements ReplicaLookup {
       nodeId: this.nodeId,
       voters: topic.partitionStates[partition].replicas,
       logConfig: logConfigOf(topic.configs),
-      // Real-network timeouts (limits.ts, DEFAULT_RAFT_TIMING); a lone voter elects itself on opening.
+      // Real-network timeouts (limits.ts, RAFT_TIMING.partition); a lone voter elects itself on opening.
       ...raftTicks(this.tickMs),
       send: (m) => this.send(topic.id, partition, m),
       random: (bound) => Math.floor(Math.random() * bound),

@@ -51,7 +51,7 @@ export interface ReplicaOptions {
    * from electionTimeoutTicks by replica-disk.ts's compact ratios (tests, the simulator).
    */
   raft?: Partial<Pick<RaftConfig,
-    'fetchTimeoutTicks' | 'fetchMaxWaitTicks' | 'fetchRetryTicks' | 'beginQuorumRetryTicks' | 'fetchMaxBytes' | 'observerContacts' | 'bugs'>>
+    'fetchTimeoutTicks' | 'fetchMaxWaitTicks' | 'fetchRetryTicks' | 'beginQuorumRetryTicks' | 'leaderLinkDropTicks' | 'fetchMaxBytes' | 'observerContacts' | 'bugs'>>
   /** Told about every change to the log (the simulator's checker follows the log with it). */
   observer?: ReplicaObserver
   /** Opens fenced (see `setFenced`); default false. */
@@ -352,6 +352,16 @@ export class PartitionReplica {
     return this.run(fenced ? 'fence' : 'unfence', (o) => this.applyFence(o)).catch(() => {
       this.fenceOwed = true // or offline or closed: reopening applies it anyway
     })
+  }
+
+  /**
+   * The peer link to `node` closed (the transport's onPeerClosed): if it leads this partition, a
+   * follower pre-votes after a short random delay instead of its fetch timeout (the core's
+   * `leaderUnreachable`). Never rejects: a notice that cannot be queued is dropped (the fetch
+   * timeout still covers it).
+   */
+  leaderUnreachable(node: NodeId): Promise<void> {
+    return this.run('leaderUnreachable', (o) => o.core.leaderUnreachable(node)).catch(() => undefined)
   }
 
   /**

@@ -93,6 +93,21 @@ t.test('a second live process under one id is refused DUPLICATE_BROKER_REGISTRAT
   t.equal(outcome(await s.register(registration(5))), 'unfenced', 'a retry of the same registration changes nothing')
 })
 
+t.test('a broker shutting down (wantShutDown) is fenced at once, its lease ended: another directory may take its id, and it registers afresh', async (t) => {
+  const quorum = new MemoryMetadataQuorum()
+  quorum.elect(1)
+  const { service: s } = service(t, quorum, 1)
+  await join(s, quorum, 5)
+  await join(s, quorum, 6)
+  const asked = Date.now()
+  t.equal(outcome(await s.heartbeat({ ...beat(quorum, 5), wantShutDown: true })), 'fenced')
+  t.ok(Date.now() - asked < LEASE_MS / 2, 'answered long before its lease would have run out')
+  t.equal(quorum.committed.broker(5)?.fenced, true, 'fenced in the committed image, for every node to answer')
+  t.equal(quorum.committed.broker(6)?.fenced, false, 'the others are not')
+  t.equal(outcome(await s.register(registration(5, 7, 8))), 'fenced', 'its id is free at once for a process on another directory')
+  t.equal(outcome(await s.heartbeat({ ...beat(quorum, 5, 7), wantShutDown: true })), 'fenced', 'a shutdown of a fenced broker appends nothing and stays fenced')
+})
+
 t.test('a broker that stops heartbeating is fenced when its lease runs out, not before; one that heartbeats is not', async (t) => {
   const quorum = new MemoryMetadataQuorum()
   quorum.elect(1)

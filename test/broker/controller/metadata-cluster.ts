@@ -14,6 +14,7 @@ import { MetadataQuorum } from '../../../src/broker/controller/node/metadata-quo
 import { NodeDirectory } from '../../../src/broker/controller/node/node-directory.js'
 import type { ControllerConfig } from '../../../src/broker/controller/decisions/state.js'
 import { TopicAdmin } from '../../../src/broker/controller/active/topic-admin.js'
+import { RAFT_FETCH_TIMEOUT_MS_MIN } from '../../../src/broker/limits.js'
 import type { Logger } from '../../../src/broker/log.js'
 import { ReplicaManager } from '../../../src/broker/partition/replica-manager.js'
 import type { Message } from '../../../src/raft/types.js'
@@ -21,8 +22,8 @@ import { NodeFileLayer, type FileLayer } from '../../../src/storage/index.js'
 import { quietLog } from './wait.js'
 
 export const codec = await loadCodec()
-/** Short timeouts for an in-process cluster (a real one uses seconds). */
-export const FAST = { election: 100, fetch: 400, fetchMaxWait: 50, fetchRetry: 100, beginQuorumRetry: 100 }
+/** Short timeouts for an in-process cluster (a real one uses seconds), but never a fetch timeout below the floor every Raft timing keeps. */
+export const FAST = { electionTimeoutMs: 100, fetchTimeoutMs: RAFT_FETCH_TIMEOUT_MS_MIN, fetchMaxWaitMs: 50, fetchRetryMs: 100, beginQuorumRetryMs: 100 }
 export const CONTROLLER_CONFIG: ControllerConfig = {
   leaseMs: 9000, defaultPartitions: 1, defaultReplicationFactor: 1, partitionsPerTopicMax: 1024, topicsMax: 1000, producerIdBlockSize: 1000,
 }
@@ -59,7 +60,7 @@ export class MetadataCluster {
   options(id: number, extra: Partial<MetadataNodeOptions> = {}): MetadataNodeOptions {
     if (!this.dirs.has(id)) this.dirs.set(id, mkdtempSync(join(tmpdir(), `bitacora-meta-${id}-`)))
     return {
-      dataDir: this.dirs.get(id)!, nodeId: id, tickMs: 10, fs: this.fs, log: this.log, timeoutsMs: FAST,
+      dataDir: this.dirs.get(id)!, nodeId: id, tickMs: 10, fs: this.fs, log: this.log, timing: FAST,
       voters: this.voters?.map((v) => ({ id: v, url: `ws://127.0.0.1:${9000 + v}/` })),
       send: (m: Message) => {
         if (this.cut.has(m.from) || this.cut.has(m.to)) return

@@ -65,20 +65,7 @@ export const METADATA_TOPIC_ID = '00000000000000000000000000000001'
 export const METADATA_PARTITION = 0
 /** Its directory under the data directory. */
 export const METADATA_DIR_NAME = '__cluster_metadata-0'
-/**
- * Timeouts of the metadata quorum, for real networks and a busy event loop (Kafka's KRaft
- * defaults): an election waits 1–2 s (the base, randomized up to twice it), a follower that
- * has not fetched successfully for 2 s campaigns and a leader not heard from by a majority for
- * 2 s resigns (check-quorum), and a leader parks a follower's fetch up to 500 ms. Converted to
- * ticks of the broker's --tick-ms.
- */
-export const METADATA_ELECTION_TIMEOUT_MS = 1_000
-export const METADATA_FETCH_TIMEOUT_MS = 2_000
-export const METADATA_FETCH_MAX_WAIT_MS = 500
-/** An unanswered fetch is sent again after this (longer than a parked fetch waits). */
-export const METADATA_FETCH_RETRY_MS = 1_000
-/** A new leader repeats BeginQuorumEpoch to voters that have not fetched, this often. */
-export const METADATA_BEGIN_QUORUM_RETRY_MS = 1_000
+/** The metadata quorum's Raft timing is an entry of the broker's one table: RAFT_TIMING.metadata in src/broker/limits.ts. */
 /** Voters in --controller-voters (the Raft core's own limit). */
 export { VOTERS_MAX as CONTROLLER_VOTERS_MAX } from '../../../raft/limits.js'
 /** Largest batch of records one decision appends: it must fit a follower's fetch (the core's 1 MiB default). */

@@ -13,6 +13,8 @@ export interface HeartbeatRequest {
   readonly incarnationId: string
   /** How far the broker has replayed the metadata log (exclusive end). */
   readonly metadataOffset: number
+  /** Controlled shutdown: the broker is stopping (Kafka's wantShutDown). */
+  readonly wantShutDown?: boolean
 }
 
 /** Whether the broker is fenced once the decision's records are committed. */
@@ -49,7 +51,12 @@ export function register(state: ControllerState, req: RegisterRequest, ctx: Deci
   return state.decided({ fenced: true }, [{ type: 'brokerRegistration', brokerId, incarnationId, url, rack, directoryId }], ctx, renewed)
 }
 
-/** Renews the broker's lease; unfences it once it has replayed past the record that fenced it. */
+/**
+ * Renews the broker's lease; unfences it once it has replayed past the record that fenced it. A
+ * broker shutting down (wantShutDown) is fenced at once and its lease ended, so clients move
+ * away now rather than when the lease would have run out, and another process (another data
+ * directory) may take its id at once; it registers afresh when it starts again.
+ */
 export function heartbeat(state: ControllerState, req: HeartbeatRequest, ctx: DecisionContext): Decision<MembershipAnswer> {
   if (!Number.isSafeInteger(req.metadataOffset) || req.metadataOffset < 0) {
     return refused(ErrorCode.INVALID_REQUEST, `a heartbeat's metadata offset must be a non-negative integer, got ${req.metadataOffset}`)
@@ -59,6 +66,11 @@ export function heartbeat(state: ControllerState, req: HeartbeatRequest, ctx: De
   if (!broker || !lease || broker.incarnationId !== req.incarnationId) {
     const known = broker ? ` (it is registered with incarnation ${broker.incarnationId})` : ''
     return refused(ErrorCode.BROKER_ID_NOT_REGISTERED, `broker ${req.brokerId} with incarnation ${req.incarnationId} is not registered${known}; register again`)
+  }
+  if (req.wantShutDown === true) {
+    const ended = new Map(state.leases).set(req.brokerId, { expiresAtMs: ctx.nowMs, catchUpOffset: ctx.logEnd + 1 })
+    const records: MetadataRecord[] = broker.fenced ? [] : [{ type: 'fenceBroker', brokerId: req.brokerId }]
+    return state.decided({ fenced: true }, records, ctx, ended)
   }
   const renewed = new Map(state.leases).set(req.brokerId, { ...lease, expiresAtMs: ctx.nowMs + state.config.leaseMs })
   if (broker.fenced && req.metadataOffset >= lease.catchUpOffset) {

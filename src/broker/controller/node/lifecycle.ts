@@ -88,6 +88,27 @@ export class BrokerLifecycle {
     return { ...this.core.status(), incarnationId: this.incarnationId }
   }
 
+  /**
+   * Controlled shutdown (Kafka's): stops heartbeating, then tells the controller this broker is
+   * going (a heartbeat with wantShutDown), which fences it at once rather than when its lease
+   * runs out. Resolves true once the controller committed that, false if this broker was not
+   * registered or no answer came within `timeoutMs`. Never rejects.
+   */
+  async shutDown(timeoutMs: number): Promise<boolean> {
+    const registered = this.core.status().phase === 'registered'
+    this.stop()
+    if (!registered) return false
+    const { brokerId } = this.o.identity
+    const body = { brokerId, incarnationId: uuidBytes(this.incarnationId), metadataOffset: this.o.metadataOffset(), wantShutDown: true }
+    const response = await this.o.controller.send('brokerHeartbeat', body, timeoutMs).catch((err: unknown) => ({
+      error: { code: ErrorCode.UNKNOWN_SERVER_ERROR, message: (err as Error).message },
+    }))
+    const answer = lifecycleAnswer(response, 'brokerHeartbeat')
+    if (answer.ok) this.o.log.info('the controller fenced this broker for its shutdown', { brokerId })
+    else this.o.log.warn('the controller did not confirm the shutdown; its lease will fence this broker', { brokerId, code: errorName(answer.code), error: answer.message })
+    return answer.ok
+  }
+
   /** No more requests; an answer on its way is ignored. The fenced state stays as it was. */
   stop(): void {
     this.core.stop()

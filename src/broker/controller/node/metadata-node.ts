@@ -5,19 +5,19 @@
 // publisher): the replica manager reconciles local partitions, caches swap their image.
 // Publishers are called inside the replica's input task and must not block.
 //
-// It ticks its own replica on a timer of --tick-ms, with the metadata quorum's timeouts for
-// real networks (limits.ts), and sends its Raft messages through `send` (the peer transport).
+// It ticks its own replica on a timer of --tick-ms, with the metadata quorum's entry of the
+// broker's one Raft timing table (RAFT_TIMING.metadata in ../../limits.ts), and sends its Raft
+// messages through `send` (the peer transport).
 import { join } from 'node:path'
 import type { MetadataImage } from '../../../metadata/image.js'
 import type { Message, NodeId } from '../../../raft/types.js'
 import { resolveConfig, type FileLayer } from '../../../storage/index.js'
 import type { Logger } from '../../log.js'
+import { RAFT_TIMING, type RaftTiming } from '../../limits.js'
+import { raftTicks } from '../../partition/raft-timing.js'
 import { PartitionReplica } from '../../partition/replica.js'
 import { checkBootstrapVoters } from './bootstrap-voters.js'
-import {
-  METADATA_BEGIN_QUORUM_RETRY_MS, METADATA_DIR_NAME, METADATA_ELECTION_TIMEOUT_MS, METADATA_FETCH_MAX_WAIT_MS, METADATA_FETCH_RETRY_MS,
-  METADATA_FETCH_TIMEOUT_MS,
-} from '../decisions/limits.js'
+import { METADATA_DIR_NAME } from '../decisions/limits.js'
 import { MetadataStateMachine, type ImageUpdate } from './metadata-state-machine.js'
 import type { ControllerVoter } from './voter-list.js'
 
@@ -36,26 +36,10 @@ export interface MetadataNodeOptions {
   readonly send: (m: Message) => void
   readonly log: Logger
   readonly fs: FileLayer
-  /** Overrides of the timeouts (tests); default: limits.ts. */
-  readonly timeoutsMs?: Partial<MetadataTimeouts>
+  /** Overrides of RAFT_TIMING.metadata (tests), checked as every Raft timing is (raft-timing.ts: never below its floor). */
+  readonly timing?: Partial<RaftTiming>
   /** Snapshot policy overrides (tests). */
   readonly snapshotEveryRecords?: number
-}
-
-export interface MetadataTimeouts {
-  readonly election: number
-  readonly fetch: number
-  readonly fetchMaxWait: number
-  readonly fetchRetry: number
-  readonly beginQuorumRetry: number
-}
-
-const DEFAULT_TIMEOUTS: MetadataTimeouts = {
-  election: METADATA_ELECTION_TIMEOUT_MS,
-  fetch: METADATA_FETCH_TIMEOUT_MS,
-  fetchMaxWait: METADATA_FETCH_MAX_WAIT_MS,
-  fetchRetry: METADATA_FETCH_RETRY_MS,
-  beginQuorumRetry: METADATA_BEGIN_QUORUM_RETRY_MS,
 }
 
 export class MetadataNode {
@@ -80,8 +64,7 @@ export class MetadataNode {
   static async open(o: MetadataNodeOptions): Promise<MetadataNode> {
     const dir = join(o.dataDir, METADATA_DIR_NAME)
     const voters = await checkBootstrapVoters(o.fs, dir, o.nodeId, o.voters)
-    const t = { ...DEFAULT_TIMEOUTS, ...o.timeoutsMs }
-    const ticks = (ms: number) => Math.max(1, Math.ceil(ms / o.tickMs))
+    const timing = raftTicks(o.tickMs, { ...RAFT_TIMING.metadata, ...o.timing })
     let node: MetadataNode | null = null
     // While opening, the snapshot's image is restored before anyone can subscribe (subscribe hands it over).
     const machine = new MetadataStateMachine(o.log, (update) => node?.published(update))
@@ -90,13 +73,7 @@ export class MetadataNode {
       nodeId: o.nodeId,
       voters,
       logConfig: resolveConfig({}),
-      electionTimeoutTicks: ticks(t.election),
-      raft: {
-        fetchTimeoutTicks: ticks(t.fetch),
-        fetchMaxWaitTicks: ticks(t.fetchMaxWait),
-        fetchRetryTicks: Math.max(ticks(t.fetchRetry), ticks(t.fetchMaxWait) + 1),
-        beginQuorumRetryTicks: ticks(t.beginQuorumRetry),
-      },
+      ...timing,
       send: o.send,
       random: (bound) => Math.floor(Math.random() * bound),
       fs: o.fs,
