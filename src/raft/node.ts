@@ -83,7 +83,7 @@ export class RaftNode {
     this.cfg = cfg
     this.bugs = cfg.bugs ?? NO_BUGS
     this.id = cfg.id
-    this.directoryId = this.bugs.ignoreDirectoryIds === true ? undefined : cfg.directoryId
+    this.directoryId = cfg.directoryId
     this.history = new VoterHistory(cfg.voters, log.voterSets ?? [], log.logStart)
     // A voter record beyond the log end was lost with an unflushed tail.
     this.history.truncateFrom(log.logEnd)

@@ -24,7 +24,7 @@ export function addVoter(n: RaftNode, id: NodeId): VoterChangeResult {
   const caughtUp =
     s.role === 'leader' && s.progress.recentlyHeard(id, n.nowTicks, n.cfg.fetchTimeoutTicks) &&
     (s.progress.fetchOffsetOf(id) ?? -1) >= n.highWatermark
-  const directoryId = s.role === 'leader' && n.bugs.ignoreDirectoryIds !== true ? s.progress.directoryOf(id) : undefined
+  const directoryId = s.role === 'leader' ? s.progress.directoryOf(id) : undefined
   const dirs = knownDirectories({ ...n.voterDirectories, [id]: directoryId })
   return changeVoters(n, [...n.voters, id], dirs, caughtUp ? null : 'notCaughtUp')
 }
@@ -45,7 +45,7 @@ export function removeVoter(n: RaftNode, id: NodeId): VoterChangeResult {
  */
 export function learnVoterDirectories(n: RaftNode): void {
   const s = n.state
-  if (s.role !== 'leader' || n.voters.size < 2 || n.bugs.ignoreDirectoryIds === true) return
+  if (s.role !== 'leader' || n.voters.size < 2) return
   const learned = s.progress.learnedDirectories()
   if (learned === null) return
   const own = n.voters.has(n.id) && n.directoryId !== undefined ? { [n.id]: n.directoryId } : {}

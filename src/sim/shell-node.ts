@@ -387,7 +387,7 @@ export class ShellNode implements CheckedNode {
     this.hooks.log(`n${this.id} reset: log starts over at ${logStart} (epoch ${epoch} below it)`)
     this.hooks.checker.reset(this.id, logStart, epoch, chain)
     this.bases.set(logStart - 1, { epoch, chain, voters })
-    this.log.reset(logStart, epoch, chain, voters)
+    this.log.reset(logStart, epoch, chain, voters, undefined)
   }
 
   /**
