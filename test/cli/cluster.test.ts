@@ -43,11 +43,11 @@ t.test('describe: status, then replicas leader first, then brokers', async (t) =
     'CurrentVoters:    [1,2,3]',
     'CurrentObservers: [4]',
     '',
-    `NodeId  ${'Url'.padEnd(w)}  LogEndOffset  Lag  LastFetchMsAgo  Status`,
-    `2       ${u2.padEnd(w)}  57            0    0               Leader`,
-    `1       ${u1.padEnd(w)}  57            0    120             Follower`,
-    `3       ${u3.padEnd(w)}  57            0    120             Follower`,
-    `4       ${'ws://127.0.0.1:9/'.padEnd(w)}  50            7    120             Observer`,
+    `NodeId  DirectoryId  ${'Url'.padEnd(w)}  LogEndOffset  Lag  LastFetchMsAgo  Status`,
+    `2       unknown      ${u2.padEnd(w)}  57            0    0               Leader`,
+    `1       unknown      ${u1.padEnd(w)}  57            0    120             Follower`,
+    `3       unknown      ${u3.padEnd(w)}  57            0    120             Follower`,
+    `4       unknown      ${'ws://127.0.0.1:9/'.padEnd(w)}  50            7    120             Observer`,
     '',
     'Brokers: none registered',
   ])
@@ -66,14 +66,15 @@ t.test('describe --json: the whole description, as the client gives it', async (
 t.test('describe of a quorum without a leader, from a follower, says so', async (t) => {
   const d: QuorumDescription = {
     clusterId: 'c', leaderId: -1, leaderEpoch: 2, highWatermark: 9, answeredBy: 3,
-    voters: [{ nodeId: 3, url: 'ws://h:1/', logEndOffset: -1, lastFetchMsAgo: -1, lag: -1 }], observers: [],
+    voters: [{ nodeId: 3, url: 'ws://h:1/', logEndOffset: -1, lastFetchMsAgo: -1, lag: -1, directoryId: 'Zx4rCQ' }], observers: [],
     brokers: [{ id: 3, url: 'ws://h:1/', rack: '', fenced: true }],
   }
   const lines = describeText(d)
   t.equal(lines[1], 'LeaderId:         none (no controller elected)')
   t.equal(lines[4], 'MaxFollowerLag:   unknown')
   t.equal(lines[7], "(answered by node 3; only the leader knows the replicas' positions)")
-  t.equal(lines[10], '3       ws://h:1/  unknown       unknown  unknown         Follower')
+  t.equal(lines[9], 'NodeId  DirectoryId  Url        LogEndOffset  Lag      LastFetchMsAgo  Status')
+  t.equal(lines[10], '3       Zx4rCQ       ws://h:1/  unknown       unknown  unknown         Follower', 'the voter\'s directory id as recorded')
   t.strictSame(lines.slice(-2), ['BrokerId  Url        Rack  Fenced', '3         ws://h:1/  -     true'])
 })
 
