@@ -48,7 +48,7 @@ export function learnVoterDirectories(n: RaftNode): void {
   if (s.role !== 'leader' || n.voters.size < 2) return
   const learned = s.progress.learnedDirectories()
   if (learned === null) return
-  const own = n.voters.has(n.id) && n.directoryId !== undefined ? { [n.id]: n.directoryId } : {}
+  const own = n.voters.has(n.id) && n.voterDirectories[n.id] === undefined ? { [n.id]: n.directoryId } : {}
   const dirs = knownDirectories({ ...n.voterDirectories, ...learned, ...own })
   if (sameDirectories(dirs, n.voterDirectories)) return
   changeVoters(n, [...n.voters], dirs, null)
