@@ -46,6 +46,7 @@ export function removeVoter(n: RaftNode, id: NodeId): VoterChangeResult {
 export function learnVoterDirectories(n: RaftNode): void {
   const s = n.state
   if (s.role !== 'leader' || n.voters.size < 2) return
+  if (Object.keys(n.voterDirectories).length === n.voters.size) return // all known: the usual case, on every fetch
   const learned = s.progress.learnedDirectories()
   if (learned === null) return
   const own = n.voters.has(n.id) && n.voterDirectories[n.id] === undefined ? { [n.id]: n.directoryId } : {}
