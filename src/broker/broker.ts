@@ -114,7 +114,7 @@ export class Broker {
       const send = (topicId: string, partition: number, m: Message) => peers.send(m.to, topicId, partition, m)
 
       const node = await MetadataNode.open({
-        dataDir: config.dataDir, nodeId: config.brokerId, voters: config.controllerVoters, tickMs: config.tickMs, log, fs,
+        dataDir: config.dataDir, nodeId: config.brokerId, directoryId: dataDir.identity.directoryId, voters: config.controllerVoters, tickMs: config.tickMs, log, fs,
         snapshotEveryRecords: config.metadataSnapshotRecords,
         send: (m) => send(METADATA_TOPIC_ID, METADATA_PARTITION, m),
       }).catch((err) => {

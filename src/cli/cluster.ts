@@ -149,8 +149,10 @@ export function describeText(d: QuorumDescription): string[] {
     ...d.observers.map((r) => [r, role(r, false)] as const),
   ].sort(([a, ra], [b, rb]) => rank(ra) - rank(rb) || a.nodeId - b.nodeId)
   lines.push('', ...table([
-    ['NodeId', 'Url', 'LogEndOffset', 'Lag', 'LastFetchMsAgo', 'Status'],
-    ...replicas.map(([r, status]) => [String(r.nodeId), r.url || 'unknown', known(r.logEndOffset), known(r.lag), known(r.lastFetchMsAgo), status]),
+    ['NodeId', 'DirectoryId', 'Url', 'LogEndOffset', 'Lag', 'LastFetchMsAgo', 'Status'],
+    ...replicas.map(([r, status]) => [
+      String(r.nodeId), r.directoryId || 'unknown', r.url || 'unknown', known(r.logEndOffset), known(r.lag), known(r.lastFetchMsAgo), status,
+    ]),
   ]))
   lines.push('')
   if (d.brokers.length === 0) lines.push('Brokers: none registered')

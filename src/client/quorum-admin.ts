@@ -28,6 +28,8 @@ export interface QuorumReplica {
   lastFetchMsAgo: number
   /** The leader's log end minus this replica's; 0 for the leader; -1: not known. */
   lag: number
+  /** KIP-853: a voter's as recorded, an observer's as its fetches carry it; '' when not known. */
+  directoryId: string
 }
 
 export interface QuorumBroker {
@@ -156,6 +158,7 @@ function checkNodeId(nodeId: number): void {
 function description(r: bitacora.IDescribeQuorumResponse, answeredBy: Broker): QuorumDescription {
   const replica = (q: bitacora.IQuorumReplica): QuorumReplica => ({
     nodeId: q.nodeId ?? 0, url: q.url ?? '', logEndOffset: q.logEndOffset ?? -1, lastFetchMsAgo: q.lastFetchMsAgo ?? -1, lag: q.lag ?? -1,
+    directoryId: q.directoryId ?? '',
   })
   return {
     clusterId: r.clusterId ?? '',

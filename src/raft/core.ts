@@ -114,7 +114,7 @@ export class RaftCore {
     assert(kind !== 'voters' || voterSets.length === 1, 'a voter record append must report its voter set')
     for (const v of voterSets) {
       assert(v.offset >= n.logEnd && v.offset < logEnd, 'voter record outside append')
-      n.history.record(v.offset, v.voters)
+      n.history.record(v.offset, v.voters, v.directoryIds)
     }
     n.logEnd = logEnd
     if (voterSets.length > 0) votersChanged(n)
@@ -194,13 +194,16 @@ export class RaftCore {
     return startTransfer(this.node, target)
   }
 
-  /** Leader: add `id` (an observer that has caught up) to the voter set. */
+  /**
+   * Leader: add `id` (an observer that has caught up) to the voter set, with the directory id
+   * its fetches carried (KIP-853: a node whose disk was wiped joins as the new replica it is).
+   */
   addVoter(id: NodeId): VoterChangeResult {
     this.assertNotInReady()
     return addVoter(this.node, id)
   }
 
-  /** Leader: remove `id` from the voter set; a removed leader resigns once the change commits. */
+  /** Leader: remove the voter `id` (whatever its directory id); a removed leader resigns once the change commits. */
   removeVoter(id: NodeId): VoterChangeResult {
     this.assertNotInReady()
     return removeVoter(this.node, id)
@@ -291,6 +294,7 @@ export class RaftCore {
     const s = n.state
     return {
       id: n.id,
+      directoryId: n.directoryId,
       voter: n.isVoter,
       role: s.role,
       epoch: n.epoch,
@@ -303,6 +307,7 @@ export class RaftCore {
       lastEpoch: n.epochs.latestEpoch(),
       logStartEpoch: n.epochs.logStartEpoch,
       voters: [...n.voters],
+      voterDirectoryIds: n.voterDirectories,
       snapshot: n.snapshot,
       transferTarget: s.role === 'leader' ? (s.transfer?.target ?? null) : null,
       fenced: n.fenced,

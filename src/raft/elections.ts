@@ -45,7 +45,8 @@ export function becomeProspective(n: RaftNode): void {
   assert(mayCampaign(n), 'observer campaigning')
   const tally = new VoteTally(n.voters)
   n.reset({ role: 'prospective', electionDeadlineTick: n.nowTicks + n.randomElectionTicks(), tally, fetch: null })
-  tally.record(n.id, true)
+  // Not a voter's vote unless this replica is the voter (a removed one, or a wiped one under its id, is not).
+  if (n.isVoter) tally.record(n.id, true)
   if (tally.won()) return becomeCandidate(n)
   requestVotes(n, true)
 }
@@ -57,7 +58,7 @@ function becomeCandidate(n: RaftNode): void {
   n.votedFor = n.id
   const tally = new VoteTally(n.voters)
   n.reset({ role: 'candidate', electionDeadlineTick: n.nowTicks + n.randomElectionTicks(), tally, fetch: prospective.fetch })
-  tally.record(n.id, true)
+  if (n.isVoter) tally.record(n.id, true)
   if (tally.won()) return becomeLeader(n)
   requestVotes(n, false)
 }
@@ -65,21 +66,30 @@ function becomeCandidate(n: RaftNode): void {
 function becomeLeader(n: RaftNode): void {
   assert(n.state.role === 'candidate' && n.votedFor === n.id, 'leader without winning')
   n.reset({
-    role: 'leader', progress: new ProgressTracker(n.id, [...n.voters], n.nowTicks), parked: new Map(),
-    lastBeginQuorumTick: n.nowTicks, leaderChangeOffset: null, transfer: null,
+    role: 'leader',
+    progress: new ProgressTracker(n.id, [...n.voters], n.voterDirectories, n.isVoter, n.nowTicks, n.bugs.ignoreDirectoryIds === true),
+    parked: new Map(), lastBeginQuorumTick: n.nowTicks, leaderChangeOffset: null, transfer: null,
   })
   n.pushPendingAppend('leaderChange')
   n.directive({ kind: 'appendLeaderChange', epoch: n.epoch, voters: [...n.voters] })
   for (const v of n.voters) {
-    if (v !== n.id) n.send({ type: 'beginQuorumEpoch', from: n.id, to: v, epoch: n.epoch })
+    if (v !== n.id) sendBeginQuorumEpoch(n, v)
   }
+}
+
+/** "I lead this epoch", addressed to the voter (id, recorded directory id): another replica of that id ignores it. */
+export function sendBeginQuorumEpoch(n: RaftNode, to: NodeId): void {
+  n.send({ type: 'beginQuorumEpoch', from: n.id, to, epoch: n.epoch, voterDirectoryId: n.voterDirectories[to] })
 }
 
 function requestVotes(n: RaftNode, preVote: boolean): void {
   const epoch = preVote ? n.epoch + 1 : n.epoch
   for (const v of n.voters) {
     if (v === n.id) continue
-    n.send({ type: 'vote', from: n.id, to: v, epoch, preVote, lastEpoch: n.epochs.latestEpoch(), logEnd: n.logEnd })
+    n.send({
+      type: 'vote', from: n.id, to: v, epoch, preVote, lastEpoch: n.epochs.latestEpoch(), logEnd: n.logEnd,
+      candidateDirectoryId: n.directoryId, voterDirectoryId: n.voterDirectories[v],
+    })
   }
 }
 

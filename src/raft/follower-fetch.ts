@@ -42,6 +42,7 @@ export function sendFetch(n: RaftNode): void {
   n.send({
     type: 'fetch', from: n.id, to, epoch: n.epoch, fetchId: id, fetchOffset: n.logEnd,
     lastFetchedEpoch: n.epochs.latestEpoch(), flushedOffset: n.flushedEnd, maxBytes: n.cfg.fetchMaxBytes,
+    replicaDirectoryId: n.directoryId,
   })
 }
 
@@ -104,13 +105,13 @@ export function handleFetchResponse(n: RaftNode, m: FetchResponse): void {
       truncateDivergent(n, m.divergingEpoch, m.divergingEndOffset)
       return sendFetch(n)
     case 'outOfRange':
-      n.directive({ kind: 'resetLog', logStart: m.logStart, logStartEpoch: m.logStartEpoch, voters: m.voters })
-      n.restartLog(m.logStart, m.logStartEpoch, m.voters)
+      n.directive({ kind: 'resetLog', logStart: m.logStart, logStartEpoch: m.logStartEpoch, voters: m.voters, directoryIds: m.directoryIds })
+      n.restartLog(m.logStart, m.logStartEpoch, m.voters, m.directoryIds)
       votersChanged(n)
       n.raiseHighWatermark(Math.min(m.highWatermark, n.logEnd))
       return sendFetch(n)
     case 'snapshot':
-      return startDownload(n, s, m.snapshot, m.voters)
+      return startDownload(n, s, m.snapshot, m.voters, m.directoryIds)
   }
 }
 

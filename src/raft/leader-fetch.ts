@@ -3,10 +3,12 @@
 // the high watermark the followers' flushed offsets move, and the leader's tick (check-quorum,
 // BeginQuorumEpoch re-sent to voters that have not fetched).
 import { assert } from './assert.js'
+import { sendBeginQuorumEpoch } from './elections.js'
 import { PARKED_FETCHES_MAX } from './limits.js'
 import type { RaftNode } from './node.js'
 import type { Leader } from './roles.js'
 import { completeTransferIfCaughtUp, expireTransfer } from './transfer.js'
+import { learnVoterDirectories } from './voter-changes.js'
 import type { FetchRecords, FetchRequest, FetchResponse, NodeId } from './types.js'
 
 export function handleFetch(n: RaftNode, m: FetchRequest): void {
@@ -17,13 +19,13 @@ export function handleFetch(n: RaftNode, m: FetchRequest): void {
   if (m.fetchOffset < n.logStart || end === null) return startOver(n, s, m)
   if (end.epoch !== m.lastFetchedEpoch || end.endOffset < m.fetchOffset) {
     // Still contact for check-quorum: the follower is alive, just behind a divergence.
-    s.progress.observe(m.from, 0, 0, n.nowTicks)
+    s.progress.observe(m.from, m.replicaDirectoryId, 0, 0, n.nowTicks)
     return n.send({
       ...responseBase(n.id, m, n.epoch), kind: 'diverging', highWatermark: n.highWatermark,
       divergingEpoch: end.epoch, divergingEndOffset: Math.min(end.endOffset, m.fetchOffset),
     })
   }
-  if (!s.progress.observe(m.from, m.fetchOffset, m.flushedOffset, n.nowTicks)) {
+  if (!s.progress.observe(m.from, m.replicaDirectoryId, m.fetchOffset, m.flushedOffset, n.nowTicks)) {
     return n.send(notLeader(n.id, m, n.epoch, null)) // observer slots are full
   }
   if (m.fetchOffset < n.logEnd) respondRecords(n, m)
@@ -36,12 +38,16 @@ export function handleFetch(n: RaftNode, m: FetchRequest): void {
   advanceLeaderHw(n)
   const after = n.state // a removed leader may have resigned
   if (after.role === 'leader' && m.from === after.transfer?.target) completeTransferIfCaughtUp(n)
+  learnVoterDirectories(n)
 }
 
 /** The follower must drop its log and start at ours: from the snapshot, or (data partitions) empty. */
 function startOver(n: RaftNode, s: Leader, m: FetchRequest): void {
-  if (!s.progress.observe(m.from, 0, 0, n.nowTicks)) return n.send(notLeader(n.id, m, n.epoch, null))
-  const base = { ...responseBase(n.id, m, n.epoch), highWatermark: n.highWatermark, voters: n.history.at(n.logStart - 1) }
+  if (!s.progress.observe(m.from, m.replicaDirectoryId, 0, 0, n.nowTicks)) return n.send(notLeader(n.id, m, n.epoch, null))
+  const at = n.logStart - 1
+  const base = {
+    ...responseBase(n.id, m, n.epoch), highWatermark: n.highWatermark, voters: n.history.at(at), directoryIds: n.history.directoriesAt(at),
+  }
   if (n.snapshot !== null) return n.send({ ...base, kind: 'snapshot', snapshot: n.snapshot })
   n.send({ ...base, kind: 'outOfRange', logStart: n.logStart, logStartEpoch: n.epochs.logStartEpoch })
 }
@@ -108,7 +114,7 @@ export function tickLeader(n: RaftNode, s: Leader): void {
   expireTransfer(n, s)
   if (n.nowTicks - s.lastBeginQuorumTick >= n.cfg.beginQuorumRetryTicks) {
     s.lastBeginQuorumTick = n.nowTicks
-    for (const id of s.progress.votersNotFetched()) n.send({ type: 'beginQuorumEpoch', from: n.id, to: id, epoch: n.epoch })
+    for (const id of s.progress.votersNotFetched()) sendBeginQuorumEpoch(n, id)
   }
 }
 

@@ -6,8 +6,10 @@ import { assert } from './assert.js'
 import { EpochCache } from '../storage/epoch-cache.js'
 import { PENDING_APPENDS_MAX } from './limits.js'
 import { leaderOf, type Leader, type RoleState, type Unattached } from './roles.js'
-import type { BugSwitches, Directive, LogView, Message, NodeId, QuorumState, RaftConfig, SnapshotInfo } from './types.js'
-import { VoterHistory } from './voter-set.js'
+import type {
+  BugSwitches, DirectoryId, Directive, LogView, Message, NodeId, QuorumState, RaftConfig, SnapshotInfo, VoterDirectories,
+} from './types.js'
+import { isVoterKey, VoterHistory } from './voter-set.js'
 
 /** Appends the core asked for and waits to hear of, in order (any other append is a client batch). */
 export type PendingAppend = 'fetched' | 'leaderChange' | 'voters'
@@ -18,9 +20,13 @@ export class RaftNode {
   readonly cfg: RaftConfig
   readonly bugs: BugSwitches
   readonly id: NodeId
-  /** The voter set along the log; the one in force is mirrored in `voters` / `isVoter`. */
+  /** This replica's directory id (undefined: unknown); with `id`, its KIP-853 replica key. */
+  readonly directoryId: DirectoryId | undefined
+  /** The voter set along the log; the one in force is mirrored in `voters`, `voterDirectories` and `isVoter`. */
   readonly history: VoterHistory
   voters: ReadonlySet<NodeId>
+  voterDirectories: VoterDirectories
+  /** This replica is a member of the set in force: its id is, with a matching directory id. */
   isVoter: boolean
 
   // Quorum state (persisted; the leader is the role's).
@@ -77,11 +83,13 @@ export class RaftNode {
     this.cfg = cfg
     this.bugs = cfg.bugs ?? NO_BUGS
     this.id = cfg.id
+    this.directoryId = cfg.directoryId
     this.history = new VoterHistory(cfg.voters, log.voterSets ?? [], log.logStart)
     // A voter record beyond the log end was lost with an unflushed tail.
     this.history.truncateFrom(log.logEnd)
     this.voters = new Set(this.history.current())
-    this.isVoter = this.voters.has(cfg.id)
+    this.voterDirectories = this.history.currentDirectories()
+    this.isVoter = this.isVoterKey(cfg.id, this.directoryId)
     this.epoch = persisted?.epoch ?? 0
     this.votedFor = persisted?.votedFor ?? null
     this.logStart = log.logStart
@@ -91,6 +99,12 @@ export class RaftNode {
     this.epochs = new EpochCache(log.epochs, log.logStartEpoch ?? snapshot?.epoch ?? 0)
     assert(this.epochs.latestEpoch() <= this.epoch || persisted === null, 'log is ahead of quorum state')
     if (persisted === null) this.epoch = this.epochs.latestEpoch()
+  }
+
+  /** Is the replica (id, directoryId) a member of the set in force? (KIP-853; unknown matches.) */
+  isVoterKey(id: NodeId, directoryId: DirectoryId | undefined): boolean {
+    if (this.bugs.ignoreDirectoryIds === true) return this.voters.has(id)
+    return isVoterKey(this.voters, this.voterDirectories, id, directoryId)
   }
 
   /** The leader this node knows of (itself when leading), from its role. */
@@ -159,11 +173,11 @@ export class RaftNode {
    * An empty log at `logStart` (everything below it is committed, so the HW may be no higher).
    * The voter set in force may change: the caller tells voter-changes.
    */
-  restartLog(logStart: number, logStartEpoch: number, voters: readonly NodeId[]): void {
+  restartLog(logStart: number, logStartEpoch: number, voters: readonly NodeId[], directoryIds: VoterDirectories | undefined): void {
     assert(this.highWatermark <= logStart, `resetting below the HW (${logStart} < ${this.highWatermark})`)
     this.logStart = this.logEnd = this.flushedEnd = logStart
     this.epochs.reset(logStartEpoch)
-    this.history.reset(logStart, voters)
+    this.history.reset(logStart, voters, directoryIds)
   }
 
   pushPendingAppend(kind: PendingAppend): void {

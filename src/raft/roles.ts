@@ -4,7 +4,7 @@
 // replica progress and parked fetches are gone the moment the role is.
 import type { ProgressTracker } from './progress.js'
 import type { VoteTally } from './quorum.js'
-import type { FetchRequest, NodeId, SnapshotInfo } from './types.js'
+import type { FetchRequest, NodeId, SnapshotInfo, VoterDirectories } from './types.js'
 
 export type RoleState = Leader | Follower | Unattached | Prospective | Candidate
 
@@ -74,6 +74,7 @@ export interface InflightFetch {
 export interface SnapshotDownload {
   readonly snapshot: SnapshotInfo
   readonly voters: readonly NodeId[]
+  readonly directoryIds: VoterDirectories | undefined
   position: number
   sentAtTick: number
 }

@@ -5,7 +5,7 @@
 // chunk asked, before handing it here.
 import type { RaftNode } from './node.js'
 import type { Follower, SnapshotDownload } from './roles.js'
-import type { FetchSnapshotRequest, NodeId, SnapshotChunk, SnapshotId, SnapshotInfo, SnapshotNotFound } from './types.js'
+import type { FetchSnapshotRequest, NodeId, SnapshotChunk, SnapshotId, SnapshotInfo, SnapshotNotFound, VoterDirectories } from './types.js'
 import { votersChanged } from './voter-changes.js'
 
 /** Leader: the bytes of its latest snapshot at the asked position, or notFound if it moved on. */
@@ -14,7 +14,7 @@ export function handleFetchSnapshot(n: RaftNode, m: FetchSnapshotRequest): void 
   if (leader.role !== 'leader') {
     return n.send(snapshotResponseBase(n.id, m, n.epoch, { kind: 'notLeader', leaderId: n.leaderId }))
   }
-  leader.progress.touch(m.from, n.nowTicks)
+  leader.progress.touch(m.from, m.replicaDirectoryId, n.nowTicks)
   const s = n.snapshot
   if (s === null || !sameSnapshot(s, m.snapshotId) || m.position < 0 || m.position >= s.sizeBytes) {
     return n.send(snapshotResponseBase(n.id, m, n.epoch, { kind: 'notFound' }))
@@ -26,8 +26,8 @@ export function handleFetchSnapshot(n: RaftNode, m: FetchSnapshotRequest): void 
 }
 
 /** Follower: the leader answered a fetch with this snapshot; download it from the start. */
-export function startDownload(n: RaftNode, s: Follower, snapshot: SnapshotInfo, voters: readonly NodeId[]): void {
-  s.download = { snapshot, voters, position: 0, sentAtTick: n.nowTicks }
+export function startDownload(n: RaftNode, s: Follower, snapshot: SnapshotInfo, voters: readonly NodeId[], directoryIds: VoterDirectories | undefined): void {
+  s.download = { snapshot, voters, directoryIds, position: 0, sentAtTick: n.nowTicks }
   requestChunk(n, s, s.download)
 }
 
@@ -35,7 +35,10 @@ export function startDownload(n: RaftNode, s: Follower, snapshot: SnapshotInfo, 
 export function requestChunk(n: RaftNode, s: Follower, d: SnapshotDownload): void {
   d.sentAtTick = n.nowTicks
   const snapshotId = { endOffset: d.snapshot.endOffset, epoch: d.snapshot.epoch }
-  n.send({ type: 'fetchSnapshot', from: n.id, to: s.leaderId, epoch: n.epoch, snapshotId, position: d.position, maxBytes: n.cfg.fetchMaxBytes })
+  n.send({
+    type: 'fetchSnapshot', from: n.id, to: s.leaderId, epoch: n.epoch, snapshotId, position: d.position, maxBytes: n.cfg.fetchMaxBytes,
+    replicaDirectoryId: n.directoryId,
+  })
 }
 
 /** Is `m` the answer for the chunk the download is waiting on (same snapshot, same position)? */
@@ -65,8 +68,8 @@ export function takeChunk(n: RaftNode, s: Follower, d: SnapshotDownload, m: Snap
     return true
   }
   s.download = null
-  n.directive({ kind: 'installSnapshot', snapshot: d.snapshot, voters: d.voters })
-  n.restartLog(d.snapshot.endOffset, d.snapshot.epoch, d.voters)
+  n.directive({ kind: 'installSnapshot', snapshot: d.snapshot, voters: d.voters, directoryIds: d.directoryIds })
+  n.restartLog(d.snapshot.endOffset, d.snapshot.epoch, d.voters, d.directoryIds)
   votersChanged(n)
   n.snapshot = d.snapshot
   n.raiseHighWatermark(d.snapshot.endOffset) // a snapshot holds committed state only

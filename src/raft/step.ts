@@ -5,10 +5,13 @@ import { becomeFollower, handleFetchResponse, handleFetchSnapshotResponse } from
 import { handleFetch, notLeader } from './leader-fetch.js'
 import type { RaftNode } from './node.js'
 import { handleFetchSnapshot, snapshotResponseBase } from './snapshot-download.js'
-import type { Message, NodeId } from './types.js'
+import type { DirectoryId, Message, NodeId } from './types.js'
 
 export function step(n: RaftNode, m: Message): void {
   if (m.to !== n.id || m.from === n.id) return
+  // KIP-853: addressed to the voter (our id, another directory id) — the replica this node was
+  // before its disk was wiped. It is not that voter: it neither votes nor follows as one.
+  if ((m.type === 'vote' || m.type === 'beginQuorumEpoch') && !addressedToThisReplica(n, m.voterDirectoryId)) return
   if (m.epoch > n.epoch && !acceptHigherEpoch(n, m)) return
   if (m.epoch < n.epoch) return rejectStale(n, m)
   switch (m.type) {
@@ -61,6 +64,11 @@ function acceptHigherEpoch(n: RaftNode, m: Message): boolean {
       else becomeFollower(n, m.epoch, m.from, true)
       return false
   }
+}
+
+function addressedToThisReplica(n: RaftNode, voterDirectoryId: DirectoryId | undefined): boolean {
+  if (n.bugs.ignoreDirectoryIds === true) return true
+  return voterDirectoryId === undefined || n.directoryId === undefined || voterDirectoryId === n.directoryId
 }
 
 function adoptEpoch(n: RaftNode, epoch: number, leaderId: NodeId | null): void {

@@ -6,6 +6,16 @@ import type { EpochStart } from '../storage/epoch-cache.js'
 
 export type NodeId = number
 
+/**
+ * A replica's directory id (KIP-853): created fresh with its data directory (meta.properties), so
+ * a node whose disk was wiped comes back as another replica, (id, new directory id). A voter is
+ * the pair; `undefined` means unknown (a bootstrap voter list carries none) and matches any.
+ */
+export type DirectoryId = string
+
+/** The known directory ids of a voter set's members, by node id; a member absent here has an unknown one. */
+export type VoterDirectories = Readonly<Record<NodeId, DirectoryId>>
+
 /** The shell's record bytes (e.g. a Uint8Array of batches). The core only passes it along. */
 export type Records = unknown
 
@@ -24,6 +34,8 @@ export type { EpochStart }
 export interface VoterSetAt {
   readonly offset: number
   readonly voters: readonly NodeId[]
+  /** The voters' directory ids, where known (undefined: none known). */
+  readonly directoryIds?: VoterDirectories
 }
 
 /**
@@ -83,10 +95,17 @@ export interface BugSwitches {
   readonly countRemovedVoter?: boolean
   /** Take note of the fence but go on leading and campaigning as if unfenced. */
   readonly ignoreFence?: boolean
+  /** Treat voters as plain node ids: a wiped node (new directory id) counts, votes and campaigns as the voter it was. */
+  readonly ignoreDirectoryIds?: boolean
 }
 
 export interface RaftConfig {
   readonly id: NodeId
+  /**
+   * This replica's directory id (KIP-853). Absent: unknown, as for a node that predates them;
+   * it then matches whatever directory id the voter set records for `id`.
+   */
+  readonly directoryId?: DirectoryId
   /**
    * The bootstrap voter set, in force until the log holds a voter record. A node not in the
    * set in force is an observer (replicates, never votes or leads).
@@ -134,6 +153,9 @@ export interface VoteRequest extends MessageBase {
   readonly preVote: boolean
   readonly lastEpoch: number
   readonly logEnd: number
+  readonly candidateDirectoryId?: DirectoryId
+  /** The directory id the candidate's voter set records for the receiver: a replica with another one refuses. */
+  readonly voterDirectoryId?: DirectoryId
 }
 
 /** `epoch` is the requested epoch when granted, else the responder's epoch. */
@@ -147,6 +169,8 @@ export interface VoteResponse extends MessageBase {
 /** From a new leader to every voter: "I lead `epoch`; fetch from me." */
 export interface BeginQuorumEpoch extends MessageBase {
   readonly type: 'beginQuorumEpoch'
+  /** The directory id the leader's voter set records for the receiver: a replica with another one ignores it. */
+  readonly voterDirectoryId?: DirectoryId
 }
 
 /** From a resigning leader: start an election now, preferring these successors in order. */
@@ -163,6 +187,8 @@ export interface FetchRequest extends MessageBase {
   readonly lastFetchedEpoch: number
   readonly flushedOffset: number
   readonly maxBytes: number
+  /** The fetching replica's directory id: the leader counts the fetch for a voter only if it matches. */
+  readonly replicaDirectoryId?: DirectoryId
 }
 
 export type FetchResponse =
@@ -204,6 +230,7 @@ export interface FetchOutOfRange extends FetchResponseBase {
   readonly logStart: number
   readonly logStartEpoch: number
   readonly voters: readonly NodeId[]
+  readonly directoryIds?: VoterDirectories
 }
 
 /** As outOfRange, for a state-machine log: fetch this snapshot (FetchSnapshot), then go on from its end. */
@@ -212,6 +239,7 @@ export interface FetchSnapshotNeeded extends FetchResponseBase {
   readonly highWatermark: number
   readonly snapshot: SnapshotInfo
   readonly voters: readonly NodeId[]
+  readonly directoryIds?: VoterDirectories
 }
 
 /** The receiver does not lead `epoch`; `leaderId` is its hint (null if unknown). */
@@ -226,6 +254,7 @@ export interface FetchSnapshotRequest extends MessageBase {
   readonly snapshotId: SnapshotId
   readonly position: number
   readonly maxBytes: number
+  readonly replicaDirectoryId?: DirectoryId
 }
 
 export type FetchSnapshotResponse = SnapshotChunk | SnapshotNotFound | SnapshotNotLeader
@@ -303,6 +332,7 @@ export interface ResetLog {
   readonly logStart: number
   readonly logStartEpoch: number
   readonly voters: readonly NodeId[]
+  readonly directoryIds?: VoterDirectories
 }
 
 /** Leader: append a voter-set control record (`voters` in force from it on) stamped with `epoch`. */
@@ -310,6 +340,7 @@ export interface AppendVoters {
   readonly kind: 'appendVoters'
   readonly epoch: number
   readonly voters: readonly NodeId[]
+  readonly directoryIds?: VoterDirectories
 }
 
 /** Leader: read bytes [position, position + length) of snapshot `snapshotId` into `response.chunk`. */
@@ -341,6 +372,7 @@ export interface InstallSnapshot {
   readonly kind: 'installSnapshot'
   readonly snapshot: SnapshotInfo
   readonly voters: readonly NodeId[]
+  readonly directoryIds?: VoterDirectories
 }
 
 export type Directive =
@@ -418,6 +450,8 @@ export type TransferResult =
 
 export interface Status {
   readonly id: NodeId
+  readonly directoryId: DirectoryId | undefined
+  /** In the set in force with a matching directory id (a wiped node whose id is there is not). */
   readonly voter: boolean
   readonly role: Role
   readonly epoch: number
@@ -430,6 +464,8 @@ export interface Status {
   readonly lastEpoch: number
   readonly logStartEpoch: number
   readonly voters: readonly NodeId[]
+  /** The directory ids the set in force records for its voters (where known). */
+  readonly voterDirectoryIds: VoterDirectories
   readonly snapshot: SnapshotInfo | null
   /** Leader: the voter a transfer is handing leadership to, while it catches up. */
   readonly transferTarget: NodeId | null
@@ -442,6 +478,8 @@ export interface Status {
 /** A leader's view of one other replica, from its fetches in this epoch. */
 export interface ReplicaProgress {
   readonly id: NodeId
+  /** The directory id its fetches carried (undefined: none, or it has not fetched). */
+  readonly directoryId: DirectoryId | undefined
   readonly voter: boolean
   /** Where its last fetch asked to read from (its log end); -1: it has not fetched this epoch. */
   readonly fetchOffset: number

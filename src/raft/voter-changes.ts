@@ -1,15 +1,22 @@
 // Voter changes (KIP-853, Raft dissertation §4.1): the leader's rules for adding and removing
 // one voter at a time, who may campaign while a removal is uncommitted, and what follows when
-// the voter set in force changes (a record appended, truncated away, or reset).
+// the voter set in force changes (a record appended, truncated away, or reset). A voter is a
+// replica key (id, directory id): an added voter is recorded with the directory id its fetches
+// carried, and a leader that has heard every voter's directory id records those the set lacks.
 import { advanceLeaderHw, epochCommitted } from './leader-fetch.js'
 import { VOTERS_MAX } from './limits.js'
 import type { RaftNode } from './node.js'
 import { majority } from './quorum.js'
 import type { Leader } from './roles.js'
 import { dropTransferToNonVoter } from './transfer.js'
-import type { NodeId, VoterChangeRefusal, VoterChangeResult } from './types.js'
+import type { NodeId, VoterChangeRefusal, VoterChangeResult, VoterDirectories } from './types.js'
+import { isVoterKey, knownDirectories, sameDirectories } from './voter-set.js'
 
-/** Leader: add `id` (an observer that has caught up) to the voter set. */
+/**
+ * Leader: add `id` (an observer that has caught up) to the voter set, as the replica whose
+ * fetches it heard: with the directory id they carried (a node whose disk was wiped is added
+ * under its new one).
+ */
 export function addVoter(n: RaftNode, id: NodeId): VoterChangeResult {
   if (n.voters.has(id)) return refuse(n, 'alreadyVoter')
   if (n.voters.size >= VOTERS_MAX) return refuse(n, 'tooManyVoters')
@@ -17,14 +24,35 @@ export function addVoter(n: RaftNode, id: NodeId): VoterChangeResult {
   const caughtUp =
     s.role === 'leader' && s.progress.recentlyHeard(id, n.nowTicks, n.cfg.fetchTimeoutTicks) &&
     (s.progress.fetchOffsetOf(id) ?? -1) >= n.highWatermark
-  return changeVoters(n, [...n.voters, id], caughtUp ? null : 'notCaughtUp')
+  const directoryId = s.role === 'leader' ? s.progress.directoryOf(id) : undefined
+  const dirs = knownDirectories({ ...n.voterDirectories, [id]: directoryId })
+  return changeVoters(n, [...n.voters, id], dirs, caughtUp ? null : 'notCaughtUp')
 }
 
-/** Leader: remove `id` from the voter set; a removed leader resigns once the change commits. */
+/** Leader: remove `id` (whatever its directory id) from the voter set; a removed leader resigns once the change commits. */
 export function removeVoter(n: RaftNode, id: NodeId): VoterChangeResult {
   if (!n.voters.has(id)) return refuse(n, 'notVoter')
   if (n.voters.size === 1) return refuse(n, 'lastVoter')
-  return changeVoters(n, [...n.voters].filter((v) => v !== id), null)
+  return changeVoters(n, [...n.voters].filter((v) => v !== id), knownDirectories({ ...n.voterDirectories, [id]: undefined }), null)
+}
+
+/**
+ * Leader: once every voter's fetches carried a directory id and the set in force lacks some
+ * (a bootstrap list names none), record them, as KIP-853's kraft.version upgrade does: from then
+ * on a voter whose disk was wiped is no longer taken for the voter it was. Not for a lone
+ * voter, which has no one to be protected from (and whose data partition's offsets it would
+ * shift); quietly later when a change or transfer is under way.
+ */
+export function learnVoterDirectories(n: RaftNode): void {
+  const s = n.state
+  if (s.role !== 'leader' || n.voters.size < 2) return
+  if (Object.keys(n.voterDirectories).length === n.voters.size) return // all known: the usual case, on every fetch
+  const learned = s.progress.learnedDirectories()
+  if (learned === null) return
+  const own = n.voters.has(n.id) && n.voterDirectories[n.id] === undefined ? { [n.id]: n.directoryId } : {}
+  const dirs = knownDirectories({ ...n.voterDirectories, ...learned, ...own })
+  if (sameDirectories(dirs, n.voterDirectories)) return
+  changeVoters(n, [...n.voters], dirs, null)
 }
 
 function refuse(n: RaftNode, reason: VoterChangeRefusal): VoterChangeResult {
@@ -32,7 +60,7 @@ function refuse(n: RaftNode, reason: VoterChangeRefusal): VoterChangeResult {
 }
 
 /** Appends a voter record for `next` unless a rule of one-change-at-a-time refuses it. */
-function changeVoters(n: RaftNode, next: readonly NodeId[], refusal: VoterChangeRefusal | null): VoterChangeResult {
+function changeVoters(n: RaftNode, next: readonly NodeId[], directoryIds: VoterDirectories | undefined, refusal: VoterChangeRefusal | null): VoterChangeResult {
   const s = n.state
   if (s.role !== 'leader') return refuse(n, 'notLeader')
   // Raft's single-server changes are safe only once the leader committed its own epoch (a
@@ -46,7 +74,7 @@ function changeVoters(n: RaftNode, next: readonly NodeId[], refusal: VoterChange
   if (!reachable(n, s, next)) return refuse(n, 'wouldLoseQuorum')
   n.pushPendingAppend('voters')
   const voters = [...next].sort((a, b) => a - b)
-  n.directive({ kind: 'appendVoters', epoch: n.epoch, voters })
+  n.directive({ kind: 'appendVoters', epoch: n.epoch, voters, directoryIds })
   return { ok: true, voters }
 }
 
@@ -69,22 +97,29 @@ function reachable(n: RaftNode, s: Leader, voters: readonly NodeId[]): boolean {
 export function mayCampaign(n: RaftNode): boolean {
   if (n.fenced && n.bugs.ignoreFence !== true) return false
   if (n.isVoter) return true
-  return n.history.latestOffset() >= n.highWatermark && (n.history.previous()?.includes(n.id) ?? false)
+  const previous = n.history.previous()
+  if (previous === null || n.history.latestOffset() < n.highWatermark) return false
+  return n.bugs.ignoreDirectoryIds === true ? previous.voters.includes(n.id)
+    : isVoterKey(new Set(previous.voters), previous.directoryIds ?? {}, n.id, n.directoryId)
 }
 
 /** The voter set in force may have changed (a record appended, truncated away, or reset). */
 export function votersChanged(n: RaftNode): void {
   const next = n.history.current()
-  if (next.length === n.voters.size && next.every((v) => n.voters.has(v))) return
+  const dirs = n.history.currentDirectories()
+  const sameIds = next.length === n.voters.size && next.every((v) => n.voters.has(v))
+  if (sameIds && sameDirectories(dirs, n.voterDirectories)) return
   n.voters = new Set(next)
-  n.isVoter = n.voters.has(n.id)
+  n.voterDirectories = dirs
+  const wasVoter = n.isVoter
+  n.isVoter = n.isVoterKey(n.id, n.directoryId)
   n.votersDirty = true
   const s = n.state
   if (s.role === 'leader') {
-    s.progress.setVoters(next, n.nowTicks)
+    s.progress.setVoters(next, dirs, n.isVoter, n.nowTicks)
     dropTransferToNonVoter(n, s)
     advanceLeaderHw(n)
-  } else if (s.role === 'prospective' || s.role === 'candidate') {
+  } else if ((s.role === 'prospective' || s.role === 'candidate') && (!sameIds || wasVoter !== n.isVoter)) {
     n.becomeUnattached(n.epoch) // the tally counted another voter set
   }
 }

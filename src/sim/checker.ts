@@ -1,8 +1,8 @@
 // Safety checker: Raft's invariants, asserted after every simulation step and on the
 // shell events that could break them. Each check names the property it guards.
 import { majority } from '../raft/quorum.js'
-import { differByOne } from '../raft/voter-set.js'
-import type { Message, Status, VoteRequest } from '../raft/types.js'
+import { differByOne, learnsDirectories } from '../raft/voter-set.js'
+import type { Message, Status, VoterSetAt, VoteRequest } from '../raft/types.js'
 import type { SimEntry, SimLog, SimSnapshot } from './sim-log.js'
 
 /**
@@ -16,6 +16,8 @@ export interface CheckedNode {
   /** Bumped by every restart (and every reopen of the real shell): HW and applied checks restart. */
   readonly incarnation: number
   readonly log: SimLog
+  /** Its directory id (a new one after its disk was wiped), if the simulation gives them. */
+  readonly directoryId?: string
   /** The core's view. */
   status(): Status
   /** No Ready is half carried out: core and log are in step, the per-node checks apply. */
@@ -24,6 +26,16 @@ export interface CheckedNode {
 
 export class SafetyViolation extends Error {
   override name = 'SafetyViolation'
+}
+
+/** A member of `set` whose node now has another directory id than the recorded one (its disk was wiped). */
+export function isLostVoter(set: VoterSetAt, n: CheckedNode | undefined): boolean {
+  const recorded = set.directoryIds?.[n?.id ?? -1]
+  return n !== undefined && recorded !== undefined && n.directoryId !== undefined && n.directoryId !== recorded
+}
+
+function formatSet(set: VoterSetAt): string {
+  return set.voters.map((v) => (set.directoryIds?.[v] === undefined ? `${v}` : `${v}@${set.directoryIds[v]}`)).join(',')
 }
 
 function fail(property: string, detail: string): never {
@@ -35,10 +47,10 @@ const EPOCH_KEY_SPAN = 1 << 20
 
 export class Checker {
   /** The voter set in force at the end of the committed prefix. */
-  private committedVoters: readonly number[]
+  private committedVoters: VoterSetAt
 
   constructor(private readonly bootstrapVoters: readonly number[]) {
-    this.committedVoters = bootstrapVoters
+    this.committedVoters = { offset: -1, voters: bootstrapVoters }
   }
 
   private readonly leaderOfEpoch = new Map<number, number>()
@@ -77,7 +89,8 @@ export class Checker {
 
   /**
    * Log matching: two entries with the same offset and epoch have identical prefixes. And
-   * KIP-853's one voter at a time: a voter record changes the set in force by exactly one.
+   * KIP-853's one voter at a time: a voter record changes the set in force by exactly one, or
+   * only learns directory ids it lacked.
    */
   appendedEntry(node: number, e: SimEntry, log: SimLog): void {
     if (e.epoch >= EPOCH_KEY_SPAN) fail('simulator limit', `epoch ${e.epoch} too large`)
@@ -86,21 +99,25 @@ export class Checker {
     if (prior === undefined) this.chainAt.set(key, e.chain)
     else if (prior !== e.chain) fail('log matching', `node ${node} offset ${e.offset} epoch ${e.epoch} has a different prefix`)
     if (e.voters === undefined) return
-    const before = log.votersAt(e.offset - 1) ?? this.bootstrapVoters
-    if (!differByOne(before, e.voters)) {
-      fail('one voter at a time', `node ${node} offset ${e.offset} changes voters ${before.join(',')} to ${e.voters.join(',')}`)
+    const before = log.voterSetAt(e.offset - 1) ?? { offset: -1, voters: this.bootstrapVoters }
+    const after = { offset: e.offset, voters: e.voters, directoryIds: e.directoryIds }
+    if (!differByOne(before.voters, e.voters) && !learnsDirectories(before, after)) {
+      fail('one voter at a time', `node ${node} offset ${e.offset} changes voters ${formatSet(before)} to ${formatSet(after)}`)
     }
   }
 
-  /** Election restriction and vote uniqueness (one vote per voter per epoch, even across crashes). */
-  voteGranted(voter: number, req: VoteRequest, lastEpoch: number, logEnd: number): void {
+  /**
+   * Election restriction and vote uniqueness (one vote per voter per epoch, even across crashes;
+   * a replica whose disk was wiped is another replica, with another directory id).
+   */
+  voteGranted(voter: number, req: VoteRequest, lastEpoch: number, logEnd: number, voterDirectoryId?: string): void {
     const upToDate = req.lastEpoch > lastEpoch || (req.lastEpoch === lastEpoch && req.logEnd >= logEnd)
     if (!upToDate) {
       fail('election restriction', `node ${voter} granted a ${req.preVote ? 'pre-vote' : 'vote'} in epoch ${req.epoch} to ${req.from} ` +
         `whose log (${req.lastEpoch}, ${req.logEnd}) is behind its own (${lastEpoch}, ${logEnd})`)
     }
     if (req.preVote) return
-    const key = `${voter}:${req.epoch}`
+    const key = `${voter}/${voterDirectoryId ?? ''}:${req.epoch}`
     const prior = this.realVotes.get(key)
     if (prior !== undefined && prior !== req.from) {
       fail('vote uniqueness', `node ${voter} voted for ${prior} and ${req.from} in epoch ${req.epoch}`)
@@ -166,19 +183,34 @@ export class Checker {
    * Commit quorum: the committed prefix is durable on so many members of the committed voter
    * set that every majority of it holds the prefix, so no candidate lacking it can be elected
    * (voters refuse logs behind their own). One change at a time keeps this true across voter
-   * changes; counting a removed voter toward the HW breaks it.
+   * changes; counting a removed voter toward the HW breaks it. A voter whose disk was wiped
+   * (its node now has another directory id than the one recorded) is lost, not missing: no
+   * majority can count it any more (it refuses what is addressed to it), so whether a candidate
+   * lacking the prefix can win is the leader-completeness check's to see.
    */
   private checkCommitQuorum(nodes: readonly CheckedNode[]): void {
     const end = this.committedEnd
     if (end === 0) return
     let missing = 0
-    for (const id of this.committedVoters) {
+    for (const id of this.committedVoters.voters) {
       const n = nodes[id - 1]
+      if (n !== undefined && isLostVoter(this.committedVoters, n)) continue
       if (n === undefined || n.log.durableEnd < end) missing++
     }
-    if (missing >= majority(this.committedVoters.length)) {
-      fail('commit quorum', `offsets below ${end} are committed but ${missing} of voters ${this.committedVoters.join(',')} lack them on disk`)
+    if (missing >= majority(this.committedVoters.voters.length)) {
+      fail('commit quorum', `offsets below ${end} are committed but ${missing} of voters ${formatSet(this.committedVoters)} lack them on disk`)
     }
+  }
+
+  /** The committed voter set knows every voter's directory id, and none of them was wiped. */
+  committedVotersIntact(nodes: readonly CheckedNode[]): boolean {
+    const set = this.committedVoters
+    return set.voters.every((id) => set.directoryIds?.[id] !== undefined && !isLostVoter(set, nodes[id - 1]))
+  }
+
+  /** The voter set in force at the committed end. */
+  committedVoterSet(): VoterSetAt {
+    return this.committedVoters
   }
 
   private checkNode(n: CheckedNode): void {
@@ -222,7 +254,7 @@ export class Checker {
         this.committedChains.push(chain)
         this.committedEpochs.push(e.epoch)
         this.committedPayloads.push(e.payload)
-        this.committedVoters = e.voters ?? this.committedVoters
+        if (e.voters !== undefined) this.committedVoters = { offset: e.offset, voters: e.voters, directoryIds: e.directoryIds }
       } else if (this.committedChains[o] !== chain) fail('state-machine safety', `node ${n.id} applied a different entry at committed offset ${o}`)
     }
     if (hw > a.end) {

@@ -6,15 +6,15 @@ export function formatMessage(m: Message): string {
   const head = `${m.from}->${m.to} e${m.epoch}`
   switch (m.type) {
     case 'vote':
-      return `${head} ${m.preVote ? 'PreVote' : 'Vote'}(last=${m.lastEpoch}@${m.logEnd})`
+      return `${head} ${m.preVote ? 'PreVote' : 'Vote'}(last=${m.lastEpoch}@${m.logEnd}${m.voterDirectoryId !== undefined ? ` to=${m.voterDirectoryId}` : ''})`
     case 'voteResponse':
       return `${head} ${m.preVote ? 'PreVoteResp' : 'VoteResp'}(${m.granted ? 'granted' : 'rejected'}${m.leaderId !== null ? ` leader=${m.leaderId}` : ''})`
     case 'beginQuorumEpoch':
-      return `${head} BeginQuorumEpoch`
+      return `${head} BeginQuorumEpoch${m.voterDirectoryId !== undefined ? `(to=${m.voterDirectoryId})` : ''}`
     case 'endQuorumEpoch':
       return `${head} EndQuorumEpoch(successors=${m.preferredSuccessors.join(',')})`
     case 'fetch':
-      return `${head} Fetch#${m.fetchId}(offset=${m.fetchOffset} lastEpoch=${m.lastFetchedEpoch} flushed=${m.flushedOffset})`
+      return `${head} Fetch#${m.fetchId}(offset=${m.fetchOffset} lastEpoch=${m.lastFetchedEpoch} flushed=${m.flushedOffset}${m.replicaDirectoryId !== undefined ? ` dir=${m.replicaDirectoryId}` : ''})`
     case 'fetchResponse': {
       const base = `${head} FetchResp#${m.fetchId}`
       switch (m.kind) {
@@ -52,7 +52,11 @@ export function formatMessage(m: Message): string {
   return `${head} ?`
 }
 
-/** A log as `epoch:payload` per offset; control records print as `epoch:LC` and `epoch:V{voters}`. */
+/** A log as `epoch:payload` per offset; control records print as `epoch:LC` and `epoch:V{voters}` (`id@directory` where known). */
 export function formatLog(entries: readonly SimEntry[]): string {
-  return entries.map((e) => `${e.epoch}:${e.voters !== undefined ? `V{${e.voters.join(',')}}` : e.payload < 0 ? 'LC' : e.payload}`).join(' ')
+  return entries.map((e) => `${e.epoch}:${e.voters !== undefined ? `V{${formatVoters(e.voters, e.directoryIds)}}` : e.payload < 0 ? 'LC' : e.payload}`).join(' ')
+}
+
+export function formatVoters(voters: readonly number[], directoryIds: Readonly<Record<number, string>> | undefined): string {
+  return voters.map((v) => (directoryIds?.[v] === undefined ? `${v}` : `${v}@${directoryIds[v]}`)).join(',')
 }

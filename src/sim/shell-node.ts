@@ -6,11 +6,11 @@
 // each process also runs a key-value state machine (kv-state-machine.ts) that the shell drives.
 import { readBatchHeader, splitBatches, type Codec } from '../codec/index.js'
 import type { Logger } from '../broker/log.js'
-import { CONTROL_LEADER_CHANGE, CONTROL_VOTERS, controlType, parseVoters } from '../broker/partition/control-records.js'
+import { CONTROL_LEADER_CHANGE, CONTROL_VOTERS, controlType, parseVoterRecord } from '../broker/partition/control-records.js'
 import { PartitionReplica, type ReplicaOptions } from '../broker/partition/replica.js'
 import type { SnapshotPolicy, StateMachine } from '../broker/partition/state-machine.js'
 import { assert } from '../raft/assert.js'
-import type { Message, NodeId, SnapshotId, Status, VoteRequest, VoteResponse } from '../raft/types.js'
+import type { Message, NodeId, SnapshotId, Status, VoteRequest, VoteResponse, VoterDirectories } from '../raft/types.js'
 import { SimFileLayer, type AppendInfo, type LogConfig } from '../storage/index.js'
 import type { Checker, CheckedNode } from './checker.js'
 import { KvStateMachine } from './kv-state-machine.js'
@@ -32,6 +32,8 @@ export interface ShellNodeConfig {
   readonly machineBug?: 'ignoreRestore'
   /** The metadata mode's state machine for each process start, instead of the key-value one. */
   readonly createMachine?: (log: Logger) => StateMachine
+  /** Give the replica a directory id (d<id>.<wipes>): KIP-853's replica keys, and disks that can be wiped. */
+  readonly directoryIds?: boolean
 }
 
 export interface ShellHooks {
@@ -81,6 +83,7 @@ interface Appended {
   readonly epoch: number
   readonly payload: number
   readonly voters?: readonly NodeId[]
+  readonly directoryIds?: VoterDirectories
 }
 
 const encoder = new TextEncoder()
@@ -107,8 +110,8 @@ export function recordsIn(codec: Codec, bytes: Uint8Array): Appended[] {
       }
       const type = controlType(r.key)
       if (type === CONTROL_VOTERS) {
-        const voters = parseVoters(r.value)
-        out.push({ offset: r.offset, epoch: h.partitionLeaderEpoch, payload: votersPayload(voters), voters })
+        const { voters, directoryIds } = parseVoterRecord(r.value)
+        out.push({ offset: r.offset, epoch: h.partitionLeaderEpoch, payload: votersPayload(voters), voters, ...(directoryIds === undefined ? {} : { directoryIds }) })
       } else {
         assert(type === CONTROL_LEADER_CHANGE, `unexpected control record type ${type}`)
         out.push({ offset: r.offset, epoch: h.partitionLeaderEpoch, payload: -h.partitionLeaderEpoch })
@@ -132,7 +135,9 @@ export class ShellNode implements CheckedNode {
   machine: StateMachine | null = null
   /** The broker's fence (its lease expired): kept across restarts, given to every replica it opens. */
   fenced = false
-  private readonly disk: SimFileLayer
+  /** Times the disk was wiped: each wipe gives the node a new directory id. */
+  wipes = 0
+  private disk: SimFileLayer
   private process: VirtualProcess | null = null
   private starting = false
   /** The shadow must be read again from the log (after a restart or a reopen). */
@@ -158,14 +163,42 @@ export class ShellNode implements CheckedNode {
     private readonly hooks: ShellHooks,
     private readonly snapshotChains = new SnapshotChains(),
   ) {
-    this.disk = new SimFileLayer({ syncDelay: () => this.fsyncDelay() })
-    this.disk.failSync = () => this.hooks.fsyncFails()
+    this.disk = this.emptyDisk()
     const line = (level: string) => (msg: string, fields?: Record<string, unknown>) => this.hooks.log(`n${id} ${level} ${msg} ${JSON.stringify(fields ?? {})}`)
     this.logger = { info: line('info'), warn: line('warn'), error: line('error') }
   }
 
   get up(): boolean {
     return this.replica !== null
+  }
+
+  /** This replica's directory id, if the simulation gives them (a new one after each wipe). */
+  get directoryId(): string | undefined {
+    return this.config.directoryIds === true ? `d${this.id}.${this.wipes}` : undefined
+  }
+
+  /**
+   * The disk is wiped (the node is down): a new, empty disk, so the node starts as a new replica
+   * with a new directory id (KIP-853). The shadow starts empty too.
+   */
+  wipe(): void {
+    assert(this.replica === null && !this.starting, 'wipe of a running node')
+    this.disk = this.emptyDisk()
+    this.log = new SimLog()
+    this.bases.clear()
+    this.bases.set(-1, { epoch: 0, chain: 0, voters: null })
+    this.resets.clear()
+    this.resetTarget = null
+    this.voteRequests.clear()
+    this.stale = true
+    this.generation++
+    this.wipes++
+  }
+
+  private emptyDisk(): SimFileLayer {
+    const disk = new SimFileLayer({ syncDelay: () => this.fsyncDelay() })
+    disk.failSync = () => this.hooks.fsyncFails()
+    return disk
   }
 
   get busy(): boolean {
@@ -194,6 +227,7 @@ export class ShellNode implements CheckedNode {
     const options: ReplicaOptions = {
       dir: '/data/p0',
       nodeId: this.id,
+      directoryId: this.directoryId,
       voters: this.config.bootstrapVoters,
       logConfig: this.config.logConfig,
       electionTimeoutTicks: this.config.electionTimeoutTicks,
@@ -363,7 +397,7 @@ export class ShellNode implements CheckedNode {
     const req = this.voteRequests.get(`${m.to}:${m.epoch}:${m.preVote}`)
     assert(req !== undefined, `node ${this.id} granted a vote nobody asked for`)
     const s = this.replica!.status() // a vote changes no log: this is the log it decided on
-    this.hooks.checker.voteGranted(this.id, req, s.lastEpoch, s.logEnd)
+    this.hooks.checker.voteGranted(this.id, req, s.lastEpoch, s.logEnd, this.directoryId)
   }
 
   private onAppended(bytes: Uint8Array, info: AppendInfo): void {
@@ -372,7 +406,7 @@ export class ShellNode implements CheckedNode {
     assert(records.length > 0 && records[0].offset === info.firstOffset, 'appended records do not start where the log says')
     for (const r of records) {
       assert(r.offset === this.log.end, `node ${this.id} appended offset ${r.offset} at log end ${this.log.end} (a gap)`)
-      const e = this.log.appendLocal(r.epoch, r.payload, r.voters)
+      const e = this.log.appendLocal(r.epoch, r.payload, r.voters, r.directoryIds)
       this.hooks.checker.appendedEntry(this.id, e, this.log)
     }
   }
@@ -403,7 +437,7 @@ export class ShellNode implements CheckedNode {
     this.hooks.log(`n${this.id} reset: log starts over at ${logStart} (epoch ${epoch} below it)`)
     this.hooks.checker.reset(this.id, logStart, epoch, chain)
     this.bases.set(logStart - 1, { epoch, chain, voters })
-    this.log.reset(logStart, epoch, chain, voters)
+    this.log.reset(logStart, epoch, chain, voters, undefined)
   }
 
   /**
@@ -433,7 +467,7 @@ export class ShellNode implements CheckedNode {
         assert(bytes.length > 0, 'an empty read inside the log')
         for (const r of recordsIn(this.codec, bytes)) {
           assert(r.offset === fresh.end, `node ${this.id} holds a gap at ${fresh.end}`)
-          this.hooks.checker.appendedEntry(this.id, fresh.appendLocal(r.epoch, r.payload, r.voters), fresh)
+          this.hooks.checker.appendedEntry(this.id, fresh.appendLocal(r.epoch, r.payload, r.voters, r.directoryIds), fresh)
         }
         from = nextOffset
       }

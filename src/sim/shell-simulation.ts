@@ -19,7 +19,7 @@ import { FETCH_MAX_BYTES_DEFAULT } from '../raft/limits.js'
 import type { Message } from '../raft/types.js'
 import type { SnapshotPolicy } from '../broker/partition/state-machine.js'
 import { resolveConfig } from '../storage/index.js'
-import { Checker, SafetyViolation } from './checker.js'
+import { Checker, isLostVoter, SafetyViolation } from './checker.js'
 import { ALL_FENCED_STEPS, Fencing, type FenceParams } from './fencing.js'
 import { LinkDrops, type LinkDropParams } from './link-drops.js'
 import { settle } from './event-loop.js'
@@ -34,6 +34,7 @@ import { payloadValue, ShellNode, SnapshotChains, type ShellNodeConfig } from '.
 import { SimNetwork, type PartitionKind } from './sim-network.js'
 import { LIVENESS_STEPS_BASE, LIVENESS_STEPS_PER_LAG_OFFSET, type SimOptions } from './simulation.js'
 import { VirtualTime } from './virtual-time.js'
+import { Wipes } from './wipes.js'
 
 /** Steps of the fault-injecting safety phase (fewer than the stand-in's: a step costs more here). */
 export const SHELL_SAFETY_STEPS_DEFAULT = 500
@@ -103,6 +104,8 @@ export interface ShellSimStats {
   fences?: number
   /** Link-drop notices handed to nodes (only in seeds that draw them). */
   linkDrops?: number
+  /** Disks wiped (only in seeds that wipe). */
+  wipes?: number
 }
 
 export interface ShellSimResult {
@@ -203,6 +206,8 @@ class ShellSimulation {
   private readonly metadata: MetadataMode | null = null
   /** This seed's link-drop events (null: it has none). */
   private readonly linkDrops: LinkDrops | null
+  /** This seed's disk wipes (null: it wipes nothing; never in a seed that fences). */
+  private readonly wipes: Wipes | null
 
   constructor(private readonly opts: ShellSimOptions, private readonly codec: Codec) {
     this.rng = new Prng(opts.seed)
@@ -226,6 +231,8 @@ class ShellSimulation {
     }
     this.fencing = Fencing.draw(opts.seed, opts.fencing !== false)
     this.linkDrops = LinkDrops.draw(opts.seed, opts.linkDrops !== false)
+    // A lost voter and a fenced minority together could leave no majority for the liveness phase.
+    this.wipes = this.fencing === null ? Wipes.draw(opts.seed, opts.wipes !== false) : null
     this.tracing = opts.trace === true
     const p = this.params
     this.net = new SimNetwork(this.rng.fork(), { lossRate: p.lossRate, duplicateRate: p.duplicateRate, delayMinTicks: 1, delayMaxTicks: p.delayMaxTicks })
@@ -246,6 +253,7 @@ class ShellSimulation {
       snapshotPolicy: p.snapshotPolicy,
       machineBug: opts.machineBug,
       createMachine: this.metadata === null ? undefined : (log) => this.metadata!.createMachine(log),
+      directoryIds: this.wipes !== null,
     }
     const hooks = {
       checker: this.checker,
@@ -271,6 +279,7 @@ class ShellSimulation {
       if (this.tracing) this.log(`params ${JSON.stringify({ ...this.params, tickRates: this.params.tickRates.map((r) => +r.toFixed(2)) })}`)
       if (this.tracing && this.fencing !== null) this.log(`fencing ${JSON.stringify(this.fencing.params)}`)
       if (this.tracing && this.linkDrops !== null) this.log(`link drops ${JSON.stringify(this.linkDrops.params)}`)
+      if (this.tracing && this.wipes !== null) this.log(`wipes ${JSON.stringify(this.wipes.params)}`)
       for (const n of this.nodes) if (!this.joinsLater(n)) n.start()
       await this.settleAll()
       const safetySteps = this.opts.safetySteps ?? SHELL_SAFETY_STEPS_DEFAULT
@@ -292,6 +301,7 @@ class ShellSimulation {
         ...(this.committedStates === null && this.metadata === null ? {} : { stateMachine: { ...this.smCounts, ...(this.metadata === null ? {} : { metadata: this.metadata.stats() }) } }),
         ...(this.fencing === null ? {} : { fences: this.fencing.events }),
         ...(this.linkDrops === null ? {} : { linkDrops: this.linkDrops.events }),
+        ...(this.wipes === null ? {} : { wipes: this.wipes.events }),
       },
     }
   }
@@ -429,6 +439,7 @@ class ShellSimulation {
       const event = this.linkDrops.step(this.nodes)
       if (event !== null) this.log(event)
     }
+    if (faults && this.wipes !== null) this.wipeSomeVoter(this.wipes)
     if (this.metadata !== null) this.metadata.beforeStep(this.nodes, faults, this.params.proposeRate, this.rng)
     else if (faults && this.rng.chance(this.params.proposeRate)) this.proposeSomewhere()
     for (const m of this.net.due(this.now)) {
@@ -525,10 +536,14 @@ class ShellSimulation {
     const leader = this.currentLeader()
     if (leader === null) return
     const r = leader.replica!
-    const voters = r.status().voters
+    const s = r.status()
+    const voters = s.voters
     const others = this.nodes.filter((n) => !voters.includes(n.id)).map((n) => n.id)
     const remove = others.length === 0 || voters.length >= 5 || (voters.length > 2 ? this.rng.chance(0.5) : voters.length > 1 && this.rng.chance(0.1))
-    const target = remove ? voters[this.rng.int(voters.length)] : others[this.rng.int(others.length)]
+    // While a wiped voter is lost, an operator removes that one (to add the new replica back), no other.
+    const lost = voters.filter((v) => isLostVoter({ offset: 0, voters, directoryIds: s.voterDirectoryIds }, this.nodes[v - 1]))
+    const removable = lost.length > 0 ? lost : voters
+    const target = remove ? removable[this.rng.int(removable.length)] : others[this.rng.int(others.length)]
     const change = remove ? r.removeVoter(target) : r.addVoter(target)
     change.then((result) => {
       this.log(`n${leader.id} ${remove ? 'remove' : 'add'} voter ${target}: ${result.ok ? `voters ${result.voters.join(',')}` : result.reason}`)
@@ -572,6 +587,18 @@ class ShellSimulation {
         if (this.rng.chance(p.crashNewLeaderRate)) this.crashSoon.add(n.id)
       }
     }
+  }
+
+  /** A voter loses its whole disk (when it may: wipes.ts, and every node idle or down); it comes back on a later restart. */
+  private wipeSomeVoter(wipes: Wipes): void {
+    if (!this.nodes.every((n) => n.settled || (!n.up && !n.busy))) return
+    const bootstrap = this.nodes.slice(0, this.params.voters).map((n) => n.id)
+    const id = wipes.pick(this.checker.committedVoterSet(), this.checker.committedVotersIntact(this.nodes), this.nodes, bootstrap)
+    if (id === null) return
+    const n = this.nodes[id - 1]
+    this.crash(n, 'to wipe its disk')
+    n.wipe()
+    this.log(`n${id} DISK WIPED: it returns as directory ${n.directoryId}`)
   }
 
   private crash(n: ShellNode, why: string): void {

@@ -4,7 +4,7 @@
 // only the durable prefix. The log start, its epoch, chain and voter set, and the latest
 // snapshot are durable as soon as they change (a real shell writes them atomically).
 import { assert } from '../raft/assert.js'
-import type { AppendedRange, EpochStart, LogView, NodeId, SnapshotInfo, VoterSetAt } from '../raft/types.js'
+import type { AppendedRange, EpochStart, LogView, NodeId, SnapshotInfo, VoterDirectories, VoterSetAt } from '../raft/types.js'
 
 export interface SimEntry {
   readonly offset: number
@@ -13,8 +13,9 @@ export interface SimEntry {
   readonly payload: number
   /** Hash of this entry and every entry before it. */
   readonly chain: number
-  /** The voter set a voter record puts in force. */
+  /** The voter set a voter record puts in force, and its voters' directory ids where known. */
   readonly voters?: readonly NodeId[]
+  readonly directoryIds?: VoterDirectories
 }
 
 /** A simulated state-machine snapshot: the committed prefix below endOffset, as its chain hash. */
@@ -55,6 +56,7 @@ export class SimLog {
   baseChain = 0
   /** The voter set in force at start (null: the bootstrap set). */
   baseVoters: readonly NodeId[] | null = null
+  baseDirectories: VoterDirectories | undefined = undefined
   entries: SimEntry[] = []
   /** Offsets of the voter records in `entries`, ascending (kept so voter checks stay cheap). */
   private voterOffsets: number[] = []
@@ -83,8 +85,10 @@ export class SimLog {
     return this.entries.length === 0 ? this.baseChain : this.entries[this.entries.length - 1].chain
   }
 
-  appendLocal(epoch: number, payload: number, voters?: readonly NodeId[]): SimEntry {
-    const e: SimEntry = { offset: this.end, epoch, payload, chain: chainHash(this.lastChain(), epoch, payload), ...(voters ? { voters } : {}) }
+  appendLocal(epoch: number, payload: number, voters?: readonly NodeId[], directoryIds?: VoterDirectories): SimEntry {
+    const e: SimEntry = {
+      offset: this.end, epoch, payload, chain: chainHash(this.lastChain(), epoch, payload), ...(voters ? { voters } : {}), ...(directoryIds ? { directoryIds } : {}),
+    }
     this.entries.push(e)
     if (voters !== undefined) this.voterOffsets.push(e.offset)
     return e
@@ -98,10 +102,10 @@ export class SimLog {
     let lastEpoch = this.entries.length === 0 ? this.baseEpoch : this.entries[this.entries.length - 1].epoch
     for (const e of fetched) {
       assert(e.offset === this.end, 'gap in fetched entries')
-      const mine = this.appendLocal(e.epoch, e.payload, e.voters)
+      const mine = this.appendLocal(e.epoch, e.payload, e.voters, e.directoryIds)
       assert(mine.chain === e.chain, 'fetched entries do not extend our prefix')
       if (e.epoch !== lastEpoch) epochStarts.push({ epoch: e.epoch, startOffset: e.offset })
-      if (e.voters !== undefined) voterSets.push({ offset: e.offset, voters: e.voters })
+      if (e.voters !== undefined) voterSets.push(voterSetOf(e))
       lastEpoch = e.epoch
     }
     return { epochStarts, voterSets }
@@ -126,7 +130,9 @@ export class SimLog {
   advanceStart(offset: number): void {
     assert(offset > this.start && offset <= this.end, `log start ${offset} outside (${this.start}, ${this.end}]`)
     const last = this.entryAt(offset - 1)
-    this.baseVoters = this.votersAt(offset - 1)
+    const base = this.voterSetAt(offset - 1)
+    this.baseVoters = base?.voters ?? null
+    this.baseDirectories = base?.directoryIds
     this.baseEpoch = last.epoch
     this.baseChain = last.chain
     this.entries = this.entries.slice(offset - this.start)
@@ -144,36 +150,59 @@ export class SimLog {
   }
 
   /** Starts over empty at `offset`, below which the (committed) prefix has chain `chain`. */
-  reset(offset: number, epoch: number, chain: number, voters: readonly NodeId[]): void {
+  reset(offset: number, epoch: number, chain: number, voters: readonly NodeId[], directoryIds: VoterDirectories | undefined): void {
     this.entries = []
     this.voterOffsets = []
     this.start = this.durableEnd = offset
     this.baseEpoch = epoch
     this.baseChain = chain
     this.baseVoters = voters
+    this.baseDirectories = directoryIds
     this.flushTarget = null
   }
 
-  installSnapshot(s: SimSnapshot, voters: readonly NodeId[]): void {
+  installSnapshot(s: SimSnapshot, voters: readonly NodeId[], directoryIds: VoterDirectories | undefined): void {
     this.snapshot = s
-    this.reset(s.endOffset, s.epoch, s.chain, voters)
+    this.reset(s.endOffset, s.epoch, s.chain, voters, directoryIds)
+  }
+
+  /** The disk is wiped: nothing of this log is left, as on a new node's empty data dir. */
+  wipe(): void {
+    this.start = this.baseEpoch = this.baseChain = this.durableEnd = this.flushDoneAt = 0
+    this.baseVoters = null
+    this.baseDirectories = undefined
+    this.entries = []
+    this.voterOffsets = []
+    this.snapshot = null
+    this.flushTarget = null
   }
 
   /** The voter records still in the log, with the set in force at its start first. */
   voterRecords(): VoterSetAt[] {
-    const out: VoterSetAt[] = this.baseVoters === null ? [] : [{ offset: this.start - 1, voters: this.baseVoters }]
-    for (const o of this.voterOffsets) out.push({ offset: o, voters: this.entryAt(o).voters! })
+    const out: VoterSetAt[] = this.baseVoters === null ? [] : [this.baseSet()!]
+    for (const o of this.voterOffsets) out.push(voterSetOf(this.entryAt(o)))
     return out
   }
 
   /** The set in force once the record at `offset` is appended (null: the bootstrap set). */
   votersAt(offset: number): readonly NodeId[] | null {
-    let v = this.baseVoters
+    return this.voterSetAt(offset)?.voters ?? null
+  }
+
+  /** As votersAt, with the set's directory ids. */
+  voterSetAt(offset: number): VoterSetAt | null {
+    let v = this.baseSet()
     for (const o of this.voterOffsets) {
       if (o > offset) break
-      v = this.entryAt(o).voters!
+      v = voterSetOf(this.entryAt(o))
     }
     return v
+  }
+
+  private baseSet(): VoterSetAt | null {
+    if (this.baseVoters === null) return null
+    const base = { offset: this.start - 1, voters: this.baseVoters }
+    return this.baseDirectories === undefined ? base : { ...base, directoryIds: this.baseDirectories }
   }
 
   private dropVoterOffsetsFrom(end: number): void {
@@ -207,6 +236,11 @@ export class SimLog {
       logStartEpoch: this.baseEpoch, voterSets: this.voterRecords(), snapshot,
     }
   }
+}
+
+function voterSetOf(e: SimEntry): VoterSetAt {
+  const set = { offset: e.offset, voters: e.voters! }
+  return e.directoryIds === undefined ? set : { ...set, directoryIds: e.directoryIds }
 }
 
 /** Rebuilds the epoch cache from entries (a real shell persists it beside the log). */

@@ -4,7 +4,7 @@
 import { assert } from '../raft/assert.js'
 import { RaftCore } from '../raft/core.js'
 import type { Prng } from './prng.js'
-import type { AppendedRange, Directive, Message, QuorumState, RaftConfig, Ready, Status, VoteRequest } from '../raft/types.js'
+import type { AppendedRange, Directive, Message, QuorumState, RaftConfig, Ready, Status, VoteRequest, VoterDirectories } from '../raft/types.js'
 import type { CheckedNode } from './checker.js'
 import { SimLog, votersPayload, type SimEntry, type SimSnapshot } from './sim-log.js'
 
@@ -13,7 +13,7 @@ export interface NodeHooks {
   /** Every entry that lands in any log, just after it landed (log-matching check). */
   appendedEntry(node: number, e: SimEntry, log: SimLog): void
   /** A granted (pre-)vote, with the voter's log as it was when the request arrived. */
-  voteGranted(voter: number, req: VoteRequest, voterLastEpoch: number, voterLogEnd: number): void
+  voteGranted(voter: number, req: VoteRequest, voterLastEpoch: number, voterLogEnd: number, voterDirectoryId?: string): void
   /** The shell is about to delete entries of the log. */
   truncating(node: number, offset: number): void
   /** A snapshot was taken here or installed from the leader (it must hold the committed prefix). */
@@ -23,8 +23,10 @@ export interface NodeHooks {
 }
 
 export interface SimNodeOptions {
-  readonly config: Omit<RaftConfig, 'random' | 'id'>
+  readonly config: Omit<RaftConfig, 'random' | 'id' | 'directoryId'>
   readonly flushDelayMaxTicks: number
+  /** Give each replica a directory id (d<id>.<wipes>): KIP-853's replica keys, and disks that can be wiped. */
+  readonly directoryIds?: boolean
 }
 
 /**
@@ -51,6 +53,8 @@ export class SimNode implements CheckedNode {
   tickRate = 1
   /** The broker's fence (its lease expired): applied to every core this node starts, until lifted. */
   fenced = false
+  /** Times the disk was wiped: each wipe gives the node a new directory id. */
+  wipes = 0
   /** A snapshot being downloaded: not durable, so a crash loses it. */
   private pendingSnapshot: { snapshot: SimSnapshot; received: number } | null = null
   /** The message being delivered (its outOfRange chain is what a reset starts from). */
@@ -79,7 +83,7 @@ export class SimNode implements CheckedNode {
   start(now: number): void {
     assert(this.core === null, 'start of a running node')
     this.incarnation++
-    const cfg: RaftConfig = { ...this.opts.config, id: this.id, random: (b) => this.rng.int(b) }
+    const cfg: RaftConfig = { ...this.opts.config, id: this.id, directoryId: this.directoryId, random: (b) => this.rng.int(b) }
     this.core = new RaftCore(cfg, this.persisted, this.log.view())
     if (this.fenced) this.core.setFenced(true)
     this.pump(now)
@@ -97,6 +101,23 @@ export class SimNode implements CheckedNode {
   linkDown(peer: number, now: number): void {
     this.core!.leaderUnreachable(peer)
     this.pump(now)
+  }
+
+  /** This replica's directory id, if the simulation gives them (a new one after each wipe). */
+  get directoryId(): string | undefined {
+    return this.opts.directoryIds === true ? `d${this.id}.${this.wipes}` : undefined
+  }
+
+  /**
+   * The disk is wiped (the node is down): log, snapshot and quorum state are gone, and the node
+   * will start as a new replica, with a new directory id (KIP-853).
+   */
+  wipe(): void {
+    assert(this.core === null, 'wipe of a running node')
+    this.log.wipe()
+    this.persisted = null
+    this.pendingSnapshot = null
+    this.wipes++
   }
 
   /** Loses everything not flushed (and any partial snapshot); the persisted quorum state survives. */
@@ -179,7 +200,7 @@ export class SimNode implements CheckedNode {
       const appends = this.execute(rd, now)
       for (const m of rd.messages) {
         if (voteReq !== undefined && m.type === 'voteResponse' && m.granted && m.to === voteReq.from && m.preVote === voteReq.preVote) {
-          this.hooks.voteGranted(this.id, voteReq, voterLastEpoch, voterLogEnd)
+          this.hooks.voteGranted(this.id, voteReq, voterLastEpoch, voterLogEnd, this.directoryId)
         }
         if (m.type === 'fetchResponse' && m.kind === 'outOfRange') outOfRangeChains.set(m, this.log.chainAt(m.logStart - 1)!)
         this.hooks.send(m)
@@ -207,8 +228,8 @@ export class SimNode implements CheckedNode {
         return { epochStarts: [{ epoch: d.epoch, startOffset: e.offset }] }
       }
       case 'appendVoters': {
-        const e = this.appendOwn(d.epoch, votersPayload(d.voters), d.voters)
-        return { voterSets: [{ offset: e.offset, voters: d.voters }] }
+        const e = this.appendOwn(d.epoch, votersPayload(d.voters), d.voters, d.directoryIds)
+        return { voterSets: [{ offset: e.offset, voters: d.voters, directoryIds: d.directoryIds }] }
       }
       case 'appendFetched': {
         const from = this.log.end
@@ -229,7 +250,7 @@ export class SimNode implements CheckedNode {
         const chain = this.delivering === null ? undefined : outOfRangeChains.get(this.delivering)
         assert(chain !== undefined, 'a reset without the outOfRange answer that asked for it')
         this.hooks.resetting(this.id, d.logStart, d.logStartEpoch, chain)
-        this.log.reset(d.logStart, d.logStartEpoch, chain, d.voters)
+        this.log.reset(d.logStart, d.logStartEpoch, chain, d.voters, d.directoryIds)
         return null
       }
       case 'attachSnapshotChunk': {
@@ -253,14 +274,14 @@ export class SimNode implements CheckedNode {
         assert(p !== null && p.received === d.snapshot.sizeBytes && p.snapshot.endOffset === d.snapshot.endOffset, 'installing an incomplete snapshot')
         this.pendingSnapshot = null
         this.hooks.snapshot(this.id, p.snapshot, 'installed')
-        this.log.installSnapshot(p.snapshot, d.voters)
+        this.log.installSnapshot(p.snapshot, d.voters, d.directoryIds)
         return null
       }
     }
   }
 
-  private appendOwn(epoch: number, payload: number, voters?: readonly number[]): SimEntry {
-    const e = this.log.appendLocal(epoch, payload, voters)
+  private appendOwn(epoch: number, payload: number, voters?: readonly number[], directoryIds?: VoterDirectories): SimEntry {
+    const e = this.log.appendLocal(epoch, payload, voters, directoryIds)
     this.hooks.appendedEntry(this.id, e, this.log)
     return e
   }

@@ -4,7 +4,7 @@
 import { Prng } from './prng.js'
 import { drawFaultRates, type FaultRates } from './fault-rates.js'
 import type { BugSwitches, Leadership, Message, VoteRequest } from '../raft/types.js'
-import { Checker } from './checker.js'
+import { Checker, isLostVoter } from './checker.js'
 import { ALL_FENCED_STEPS, Fencing, type FenceableNode, type FenceParams } from './fencing.js'
 import { formatLog, formatMessage } from './format.js'
 import { LinkDrops, type LinkDropNode, type LinkDropParams } from './link-drops.js'
@@ -12,6 +12,7 @@ import { SIM_ENTRY_BYTES, type SimSnapshot } from './sim-log.js'
 import { SimNetwork, type PartitionKind } from './sim-network.js'
 import { SimNode } from './sim-node.js'
 import { CLIENT_UNCOMMITTED_MAX, TRACE_LINES_MAX } from './limits.js'
+import { Wipes } from './wipes.js'
 
 /** Steps of the fault-injecting safety phase. */
 export const SAFETY_STEPS_DEFAULT = 1000
@@ -29,6 +30,8 @@ export interface SimOptions {
   readonly fencing?: boolean
   /** Report crashes and link flaps to other nodes in the seeds that draw it (default true; false: none does). */
   readonly linkDrops?: boolean
+  /** Wipe voters' disks in the seeds that draw it (default true; false: no seed wipes). */
+  readonly wipes?: boolean
 }
 
 export interface SimParams extends FaultRates {
@@ -76,6 +79,8 @@ export interface SimStats {
   fences?: number
   /** Link-drop notices handed to nodes (only in seeds that draw them). */
   linkDrops?: number
+  /** Disks wiped (only in seeds that wipe). */
+  wipes?: number
 }
 
 /** How a seed's log moves its start: never, by retention (data partition) or by snapshots (state machine). */
@@ -140,6 +145,8 @@ class Simulation {
   private readonly linkDrops: LinkDrops | null
   /** The nodes as the link drops see them (a notice drains the node's Ready at the step's time). */
   private readonly linkables: LinkDropNode[] = []
+  /** This seed's disk wipes (null: it wipes nothing; never in a seed that fences). */
+  private readonly wipes: Wipes | null
   /** The nodes as the fence events see them (setting a fence drains the node's Ready at the step's time). */
   private readonly fenceables: FenceableNode[] = []
   /** Nodes to crash at the end of this step (targeted fault points). */
@@ -153,6 +160,8 @@ class Simulation {
     this.params = drawParams(this.rng)
     this.fencing = Fencing.draw(opts.seed, opts.fencing !== false)
     this.linkDrops = LinkDrops.draw(opts.seed, opts.linkDrops !== false)
+    // A lost voter and a fenced minority together could leave no majority for the liveness phase.
+    this.wipes = this.fencing === null ? Wipes.draw(opts.seed, opts.wipes !== false) : null
     this.tracing = opts.trace === true
     const p = this.params
     this.net = new SimNetwork(this.rng.fork(), {
@@ -171,8 +180,8 @@ class Simulation {
         this.send(m)
       },
       appendedEntry: this.checker.appendedEntry.bind(this.checker),
-      voteGranted: (voter: number, req: VoteRequest, lastEpoch: number, logEnd: number) => {
-        this.checker.voteGranted(voter, req, lastEpoch, logEnd)
+      voteGranted: (voter: number, req: VoteRequest, lastEpoch: number, logEnd: number, voterDirectoryId?: string) => {
+        this.checker.voteGranted(voter, req, lastEpoch, logEnd, voterDirectoryId)
         if (!req.preVote && this.phase === 'safety' && this.rng.chance(this.params.crashAfterVoteRate)) this.crashSoon.add(voter)
       },
       truncating: (id: number, offset: number) => {
@@ -191,7 +200,7 @@ class Simulation {
       },
     }
     for (let id = 1; id <= p.voters + p.observers; id++) {
-      const node = new SimNode(id, { config, flushDelayMaxTicks: p.flushDelayMaxTicks }, this.rng.fork(), hooks)
+      const node = new SimNode(id, { config, flushDelayMaxTicks: p.flushDelayMaxTicks, directoryIds: this.wipes !== null }, this.rng.fork(), hooks)
       node.tickRate = p.tickRates[id - 1]
       this.nodes.push(node)
       this.fenceables.push({
@@ -220,6 +229,7 @@ class Simulation {
       if (this.tracing) this.log(`params ${JSON.stringify({ ...this.params, tickRates: this.params.tickRates.map((r) => +r.toFixed(2)) })}`)
       if (this.tracing && this.fencing !== null) this.log(`fencing ${JSON.stringify(this.fencing.params)}`)
       if (this.tracing && this.linkDrops !== null) this.log(`link drops ${JSON.stringify(this.linkDrops.params)}`)
+      if (this.tracing && this.wipes !== null) this.log(`wipes ${JSON.stringify(this.wipes.params)}`)
       for (const n of this.nodes) n.start(this.now)
       const safetySteps = this.opts.safetySteps ?? SAFETY_STEPS_DEFAULT
       while (this.now < safetySteps) this.step(true)
@@ -238,6 +248,7 @@ class Simulation {
         messages: this.net.sent, crashes: this.crashes, maxEpoch, committed: this.checker.committedEnd, ...this.counts,
         ...(this.fencing === null ? {} : { fences: this.fencing.events }),
         ...(this.linkDrops === null ? {} : { linkDrops: this.linkDrops.events }),
+        ...(this.wipes === null ? {} : { wipes: this.wipes.events }),
       },
     }
   }
@@ -318,6 +329,7 @@ class Simulation {
       const event = this.linkDrops.step(this.linkables)
       if (event !== null) this.log(event)
     }
+    if (faults && this.wipes !== null) this.wipeSomeVoter(this.wipes)
     if (faults && this.rng.chance(this.params.proposeRate)) this.proposeSomewhere()
     for (const m of this.net.due(this.now)) {
       const to = this.nodes[m.to - 1]
@@ -398,10 +410,14 @@ class Simulation {
   private changeVoters(): void {
     const leader = this.currentLeader()
     if (leader === null) return
-    const voters = leader.core!.status().voters
+    const s = leader.core!.status()
+    const voters = s.voters
     const others = this.nodes.filter((n) => !voters.includes(n.id)).map((n) => n.id)
     const remove = others.length === 0 || voters.length >= 5 || (voters.length > 2 ? this.rng.chance(0.5) : voters.length > 1 && this.rng.chance(0.1))
-    const target = remove ? voters[this.rng.int(voters.length)] : others[this.rng.int(others.length)]
+    // While a wiped voter is lost, an operator removes that one (to add the new replica back), no other.
+    const lost = voters.filter((v) => isLostVoter({ offset: 0, voters, directoryIds: s.voterDirectoryIds }, this.nodes[v - 1]))
+    const removable = lost.length > 0 ? lost : voters
+    const target = remove ? removable[this.rng.int(removable.length)] : others[this.rng.int(others.length)]
     const r = leader.control(this.now, (c) => (remove ? c.removeVoter(target) : c.addVoter(target)))
     this.log(`n${leader.id} ${remove ? 'remove' : 'add'} voter ${target}: ${r.ok ? `voters ${r.voters.join(',')}` : r.reason}`)
     if (!r.ok) return
@@ -438,6 +454,17 @@ class Simulation {
         if (this.rng.chance(p.crashNewLeaderRate)) this.crashSoon.add(n.id)
       }
     }
+  }
+
+  /** A voter loses its whole disk (when it may: wipes.ts); it comes back on a later restart. */
+  private wipeSomeVoter(wipes: Wipes): void {
+    const committed = this.checker.committedVoterSet()
+    const id = wipes.pick(committed, this.checker.committedVotersIntact(this.nodes), this.nodes, this.nodes.slice(0, this.params.voters).map((n) => n.id))
+    if (id === null) return
+    const n = this.nodes[id - 1]
+    this.crash(n, 'to wipe its disk')
+    n.wipe()
+    this.log(`n${id} DISK WIPED: it returns as directory ${n.directoryId}`)
   }
 
   private crash(n: SimNode, why: string): void {

@@ -27,7 +27,8 @@ t.test('describe: status, then replicas leader first, then brokers', async (t) =
   const { code, lines } = await run(['describe', '-b', q.url(F)])
   t.equal(code, 0)
   const w = q.url(1).length // every URL has a five-digit port
-  const row = (id: number, status: string) => new RegExp(`^${id}       ${q.url(id)}  \\d+ +\\d+ +\\d+ +${status}$`)
+  // Each replica's directory id (meta.properties), as the leader learned it from its fetches.
+  const row = (id: number, status: string) => new RegExp(`^${id}       \\S+ +${q.url(id)}  \\d+ +\\d+ +\\d+ +${status}$`)
   const expected: Array<string | RegExp> = [
     `ClusterId:        ${q.clusterId}`,
     `LeaderId:         ${L}`,
@@ -37,7 +38,7 @@ t.test('describe: status, then replicas leader first, then brokers', async (t) =
     'CurrentVoters:    [1,2,3]',
     'CurrentObservers: [4]',
     '',
-    `NodeId  ${'Url'.padEnd(w)}  LogEndOffset  Lag  LastFetchMsAgo  Status`,
+    new RegExp(`^NodeId  DirectoryId +${'Url'.padEnd(w)}  LogEndOffset  Lag  LastFetchMsAgo  Status$`),
     row(L, 'Leader'),
     row(F, 'Follower'),
     row(G, 'Follower'),
@@ -65,8 +66,8 @@ t.test('describe --json: the whole description, as the client gives it, from the
 t.test('describe, formatted: columns padded to the widest cell, the leader first', async (t) => {
   const d: QuorumDescription = {
     clusterId: 'c-test', leaderId: 2, leaderEpoch: 3, highWatermark: 57, answeredBy: 2,
-    voters: [1, 2, 3].map((id) => ({ nodeId: id, url: `ws://127.0.0.1:909${id + 1}/`, logEndOffset: 57, lastFetchMsAgo: id === 2 ? 0 : 120, lag: 0 })),
-    observers: [{ nodeId: 4, url: 'ws://127.0.0.1:9/', logEndOffset: 50, lastFetchMsAgo: 120, lag: 7 }],
+    voters: [1, 2, 3].map((id) => ({ nodeId: id, url: `ws://127.0.0.1:909${id + 1}/`, logEndOffset: 57, lastFetchMsAgo: id === 2 ? 0 : 120, lag: 0, directoryId: '' })),
+    observers: [{ nodeId: 4, url: 'ws://127.0.0.1:9/', logEndOffset: 50, lastFetchMsAgo: 120, lag: 7, directoryId: '' }],
     brokers: [],
   }
   t.strictSame(describeText(d), [
@@ -78,11 +79,11 @@ t.test('describe, formatted: columns padded to the widest cell, the leader first
     'CurrentVoters:    [1,2,3]',
     'CurrentObservers: [4]',
     '',
-    'NodeId  Url                   LogEndOffset  Lag  LastFetchMsAgo  Status',
-    '2       ws://127.0.0.1:9093/  57            0    0               Leader',
-    '1       ws://127.0.0.1:9092/  57            0    120             Follower',
-    '3       ws://127.0.0.1:9094/  57            0    120             Follower',
-    '4       ws://127.0.0.1:9/     50            7    120             Observer',
+    'NodeId  DirectoryId  Url                   LogEndOffset  Lag  LastFetchMsAgo  Status',
+    '2       unknown      ws://127.0.0.1:9093/  57            0    0               Leader',
+    '1       unknown      ws://127.0.0.1:9092/  57            0    120             Follower',
+    '3       unknown      ws://127.0.0.1:9094/  57            0    120             Follower',
+    '4       unknown      ws://127.0.0.1:9/     50            7    120             Observer',
     '',
     'Brokers: none registered',
   ])
@@ -93,14 +94,15 @@ t.test('describe, formatted: columns padded to the widest cell, the leader first
 t.test('describe of a quorum without a leader, from a follower, says so', async (t) => {
   const d: QuorumDescription = {
     clusterId: 'c', leaderId: -1, leaderEpoch: 2, highWatermark: 9, answeredBy: 3,
-    voters: [{ nodeId: 3, url: 'ws://h:1/', logEndOffset: -1, lastFetchMsAgo: -1, lag: -1 }], observers: [],
+    voters: [{ nodeId: 3, url: 'ws://h:1/', logEndOffset: -1, lastFetchMsAgo: -1, lag: -1, directoryId: 'Zx4rCQ' }], observers: [],
     brokers: [{ id: 3, url: 'ws://h:1/', rack: '', fenced: true }],
   }
   const lines = describeText(d)
   t.equal(lines[1], 'LeaderId:         none (no controller elected)')
   t.equal(lines[4], 'MaxFollowerLag:   unknown')
   t.equal(lines[7], "(answered by node 3; only the leader knows the replicas' positions)")
-  t.equal(lines[10], '3       ws://h:1/  unknown       unknown  unknown         Follower')
+  t.equal(lines[9], 'NodeId  DirectoryId  Url        LogEndOffset  Lag      LastFetchMsAgo  Status')
+  t.equal(lines[10], '3       Zx4rCQ       ws://h:1/  unknown       unknown  unknown         Follower', 'the voter\'s directory id as recorded')
   t.strictSame(lines.slice(-2), ['BrokerId  Url        Rack  Fenced', '3         ws://h:1/  -     true'])
 })
 

@@ -39,7 +39,7 @@ t.test('a one-node quorum: describe, the last voter kept, an unreachable node re
   const text = await cli(['cluster', 'describe', '-b', url])
   t.equal(text.status, 0, text.stderr)
   t.match(text.stdout, `ClusterId:        ${id}\nLeaderId:         1\n`)
-  t.match(text.stdout, /\n1 +ws:\/\/127\.0\.0\.1:\d+\/ +\d+ +0 +\d+ +Leader\n/)
+  t.match(text.stdout, /\n1 +[0-9a-f-]{36} +ws:\/\/127\.0\.0\.1:\d+\/ +\d+ +0 +\d+ +Leader\n/, "a lone voter with its directory id")
 
   failsWith(t, await cli(['cluster', 'remove-voter', '1', '-b', url]), 1, /^bitacora: INVALID_REQUEST: /)
   const unreachable = `ws://127.0.0.1:${await freePort()}/`

@@ -2,7 +2,7 @@
 // simulator's (same shells, same checker) with a hand-cranked FIFO network, no faults
 // unless a command asks, and time that moves only on `tick`.
 import { Checker } from '../../src/sim/checker.js'
-import { formatLog, formatMessage } from '../../src/sim/format.js'
+import { formatLog, formatMessage, formatVoters } from '../../src/sim/format.js'
 import { SIM_ENTRY_BYTES, type SimEntry, type SimLog, type SimSnapshot } from '../../src/sim/sim-log.js'
 import { SimNode } from '../../src/sim/sim-node.js'
 import { Prng } from '../../src/sim/prng.js'
@@ -77,6 +77,12 @@ export class ScriptCluster {
         return this.each(args, (n) => n.crash())
       case 'restart':
         return this.each(args, (n) => n.start(0), true)
+      case 'wipe':
+        // A crash that loses the whole disk: the node comes back (restart) as a new replica.
+        return this.each(args, (n) => {
+          n.crash()
+          n.wipe()
+        }, true)
       case 'status':
         return this.nodes.map((n) => this.statusLine(n)).join('\n')
       case 'snapshot':
@@ -109,6 +115,7 @@ export class ScriptCluster {
     const voters = Number(opts.get('voters') ?? 3)
     const observers = Number(opts.get('observers') ?? 0)
     const bug = opts.get('bug')
+    const directoryIds = opts.get('dirs') === 'on'
     const bugs: BugSwitches | undefined = bug === undefined ? undefined : { [bug]: true }
     const config = {
       voters: Array.from({ length: voters }, (_, i) => i + 1),
@@ -122,7 +129,7 @@ export class ScriptCluster {
         if (!this.cut.has(`${m.from}->${m.to}`)) this.queue.push(m)
       },
       appendedEntry: this.guard((node: number, e: SimEntry, log: SimLog) => this.checker.appendedEntry(node, e, log)),
-      voteGranted: this.guard((voter: number, req: VoteRequest, le: number, end: number) => this.checker.voteGranted(voter, req, le, end)),
+      voteGranted: this.guard((voter: number, req: VoteRequest, le: number, end: number, dir?: string) => this.checker.voteGranted(voter, req, le, end, dir)),
       truncating: this.guard((id: number, offset: number) => this.checker.truncating(this.nodes[id - 1], offset)),
       snapshot: this.guard((id: number, s: SimSnapshot, how: 'taken' | 'installed') => this.checker.snapshot(id, s, how)),
       resetting: this.guard((id: number, logStart: number, epoch: number, chain: number) => this.checker.reset(id, logStart, epoch, chain)),
@@ -133,7 +140,7 @@ export class ScriptCluster {
     this.cut.clear()
     for (let id = 1; id <= voters + observers; id++) {
       // Election timeouts are fixed (base + id - 1) so scripts count ticks exactly.
-      const node = new SimNode(id, { config, flushDelayMaxTicks: 1 }, new FixedRandom(id), hooks)
+      const node = new SimNode(id, { config, flushDelayMaxTicks: 1, directoryIds }, new FixedRandom(id), hooks)
       this.nodes.push(node)
     }
     for (const n of this.nodes) n.start(0)
@@ -239,10 +246,11 @@ export class ScriptCluster {
     const s = n.core!.status()
     const kind = `${s.voter ? '' : ' observer'}${s.fenced ? ' fenced' : ''}`
     // Shown only where they say something: voter changes, log-start moves, snapshots.
-    const voters = n.log.voterRecords().length > 0 ? ` voters=${s.voters.join(',')}` : ''
+    const voters = n.log.voterRecords().length > 0 ? ` voters=${formatVoters(s.voters, s.voterDirectoryIds)}` : ''
+    const dir = s.directoryId !== undefined ? ` dir=${s.directoryId}` : ''
     const start = s.logStart > 0 ? ` start=${s.logStart}` : ''
     const snapshot = s.snapshot !== null ? ` snapshot=${s.snapshot.endOffset}@${s.snapshot.epoch}` : ''
-    return `n${n.id}:${kind} ${s.role} e${s.epoch} voted=${s.votedFor ?? '-'} leader=${s.leaderId ?? '-'} hw=${s.highWatermark} ` +
+    return `n${n.id}${dir}:${kind} ${s.role} e${s.epoch} voted=${s.votedFor ?? '-'} leader=${s.leaderId ?? '-'} hw=${s.highWatermark} ` +
       `flushed=${s.flushedEnd}${voters}${start}${snapshot} log=[${formatLog(n.log.entries)}]`
   }
 }

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { differByOne, VoterHistory } from '../../src/raft/voter-set.js'
+import { differByOne, isVoterKey, learnsDirectories, VoterHistory } from '../../src/raft/voter-set.js'
 
 t.test('the set in force follows the log: appended records apply, truncated ones roll back', async (t) => {
   const h = new VoterHistory([1, 2, 3], [], 0)
@@ -8,7 +8,7 @@ t.test('the set in force follows the log: appended records apply, truncated ones
   t.equal(h.previous(), null)
   h.record(5, [4, 1, 2, 3])
   t.same(h.current(), [1, 2, 3, 4], 'in force as soon as appended, kept sorted')
-  t.same(h.previous(), [1, 2, 3])
+  t.same(h.previous()?.voters, [1, 2, 3])
   h.record(9, [1, 2, 4])
   t.same(h.at(4), [1, 2, 3])
   t.same(h.at(5), [1, 2, 3, 4], 'a record is under its own set')
@@ -42,4 +42,28 @@ t.test('differByOne', async (t) => {
   t.notOk(differByOne([1, 2, 3], [1, 2, 3]), 'no change is not a change')
   t.notOk(differByOne([1, 2, 3], [1, 2, 4]), 'a swap is two changes')
   t.notOk(differByOne([1, 2, 3], [1, 2, 3, 4, 5]))
+})
+
+t.test('directory ids travel with each set: recorded, rolled back, reset; unknown ones match any', async (t) => {
+  const h = new VoterHistory([1, 2, 3], [], 0)
+  t.same(h.currentDirectories(), {}, 'a bootstrap list knows none')
+  h.record(4, [1, 2, 3], { 1: 'a', 2: 'b', 3: 'c' })
+  t.same(h.currentDirectories(), { 1: 'a', 2: 'b', 3: 'c' })
+  t.equal(h.directoriesAt(3), undefined)
+  h.truncateFrom(4)
+  t.same(h.currentDirectories(), {}, 'truncating the record brings back unknown ones')
+  h.reset(10, [1, 2], { 2: 'b' })
+  t.same(h.snapshot(), [{ offset: 9, voters: [1, 2], directoryIds: { 2: 'b' } }])
+  t.throws(() => h.record(11, [1, 2], { 5: 'x' }), /not a voter/)
+  const voters = new Set([1, 2, 3])
+  t.ok(isVoterKey(voters, { 2: 'b' }, 2, 'b'))
+  t.notOk(isVoterKey(voters, { 2: 'b' }, 2, 'wiped'), 'another directory id is another replica')
+  t.ok(isVoterKey(voters, { 2: 'b' }, 1, 'anything'), 'unknown recorded matches any')
+  t.ok(isVoterKey(voters, { 2: 'b' }, 2, undefined), 'unknown own matches any')
+  t.notOk(isVoterKey(voters, {}, 4, undefined), 'not a voter by id')
+  const plain = { offset: -1, voters: [1, 2, 3] }
+  t.ok(learnsDirectories(plain, { offset: 4, voters: [1, 2, 3], directoryIds: { 1: 'a' } }))
+  t.notOk(learnsDirectories(plain, { offset: 4, voters: [1, 2, 3] }), 'learns nothing')
+  t.notOk(learnsDirectories({ ...plain, directoryIds: { 1: 'a' } }, { offset: 4, voters: [1, 2, 3], directoryIds: { 1: 'z', 2: 'b' } }), 'changes one')
+  t.notOk(learnsDirectories(plain, { offset: 4, voters: [1, 2], directoryIds: { 1: 'a' } }), 'changes the voters')
 })

@@ -3,7 +3,8 @@
 // every answer to propose / transferLeadership / addVoter / removeVoter / epochCommitted).
 // Compare two runs' output byte for byte. `--fencing off`: no seed fences any node (compares with
 // a run from before the fence events existed; seeds that draw no fencing replay as before anyway).
-//   npx tsx test/sim/replay-digest.ts [--mode stand-in|shell] [--seeds N] [--from S] [--fencing off]
+// `--wipes off` likewise: no seed wipes a disk (nor gives its nodes directory ids).
+//   npx tsx test/sim/replay-digest.ts [--mode stand-in|shell] [--seeds N] [--from S] [--fencing off] [--wipes off]
 import { createHash, type Hash } from 'node:crypto'
 import { RaftCore } from '../../src/raft/core.js'
 import { runShellSeed } from '../../src/sim/shell-simulation.js'
@@ -44,10 +45,11 @@ const mode = arg(argv, 'mode', 'stand-in')
 const count = Number(arg(argv, 'seeds', '1500'))
 const from = Number(arg(argv, 'from', '1'))
 const fencing = arg(argv, 'fencing', 'on') !== 'off'
+const wipes = arg(argv, 'wipes', 'on') !== 'off'
 const all = createHash('sha256')
 for (let seed = from; seed < from + count; seed++) {
   coreHash = createHash('sha256')
-  const r = mode === 'shell' ? await runShellSeed({ seed, trace: true, fencing }) : runSeed({ seed, trace: true, fencing })
+  const r = mode === 'shell' ? await runShellSeed({ seed, trace: true, fencing, wipes }) : runSeed({ seed, trace: true, fencing, wipes })
   const trace = createHash('sha256').update(r.trace.join('\n')).digest('hex').slice(0, 16)
   const line = `${seed} ${r.ok ? 'ok' : `FAILED(${r.failure})`} ${r.phase} ${r.steps} ${JSON.stringify(r.stats)} trace=${trace} core=${coreHash.digest('hex').slice(0, 16)}`
   all.update(line + '\n')

@@ -62,6 +62,15 @@ t.test('the checker has teeth in this mode too: counting fetch positions toward 
   t.match(caught, /commit quorum|leader completeness|state-machine safety|acks=all/)
 })
 
+t.test('disk wipes in this mode: a core that takes voters for plain ids lets a wiped voter elect a leader lacking committed data', async (t) => {
+  // Seed 577 wipes a voter's disk (its first such seed under the bug, found by scanning 600).
+  const fine = await runShellSeed({ seed: 577 })
+  t.ok(fine.ok, fine.failure ?? 'the correct core passes it')
+  t.ok((fine.stats.wipes ?? 0) > 0, 'a disk was wiped')
+  const buggy = await runShellSeed({ seed: 577, bugs: { ignoreDirectoryIds: true } })
+  t.match(buggy.failure, /leader completeness|commit quorum|state-machine safety|acks=all/)
+})
+
 t.test(`state-machine log seeds 1..${STATE_MACHINE_CI_SEEDS}: every idle node's state is the committed prefix's, and all converge after healing`, async (t) => {
   const failures: string[] = []
   const total = { committed: 0, crashes: 0, reopens: 0, voterChanges: 0, nodeSteps: 0, snapshotsTaken: 0, snapshotsInstalled: 0, statesChecked: 0 }

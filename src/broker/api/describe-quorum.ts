@@ -34,5 +34,6 @@ export function describeQuorum(deps: DescribeQuorumDeps): { describeQuorum: bita
 }
 
 function replica(r: QuorumReplicaStatus): bitacora.IQuorumReplica {
-  return { nodeId: r.nodeId, url: r.url, logEndOffset: r.logEndOffset, lastFetchMsAgo: r.lastFetchMsAgo, lag: r.lag }
+  const known = r.directoryId === undefined || r.directoryId === '' ? {} : { directoryId: r.directoryId }
+  return { nodeId: r.nodeId, url: r.url, logEndOffset: r.logEndOffset, lastFetchMsAgo: r.lastFetchMsAgo, lag: r.lag, ...known }
 }

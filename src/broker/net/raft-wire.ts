@@ -4,7 +4,7 @@
 // buggy or hostile peer is refused whole with a RaftWireError, never handed on half-built.
 // `from` and `to` travel once per RaftFrames envelope, checked by the receiver (peer-receiver.ts).
 import { bitacora } from '../../protocol/index.js'
-import type { FetchResponse, FetchSnapshotResponse, Message, NodeId, SnapshotId } from '../../raft/types.js'
+import type { DirectoryId, FetchResponse, FetchSnapshotResponse, Message, NodeId, SnapshotId, VoterDirectories } from '../../raft/types.js'
 
 type Frame = bitacora.RaftFrame.$Properties
 type FetchResponseFrame = bitacora.RaftFetchResponse.$Properties
@@ -32,6 +32,8 @@ export interface PartitionMessage {
 }
 
 const TOPIC_ID_BYTES = 16
+/** Longest directory id accepted (a UUID is 36 characters). */
+const DIRECTORY_ID_MAX_CHARS = 64
 const INT32_MAX = 0x7fffffff
 /** Node id of "no leader" on the wire (proto3 has no null). */
 const NO_NODE = -1
@@ -48,25 +50,31 @@ export function toRaftFrame(topicId: string, partition: number, m: Message): Fra
   const frame: Frame = { topicId: topicIdBytes(topicId), partition, epoch: m.epoch }
   switch (m.type) {
     case 'vote':
-      frame.vote = { preVote: m.preVote, lastEpoch: m.lastEpoch, logEnd: m.logEnd }
+      frame.vote = {
+        preVote: m.preVote, lastEpoch: m.lastEpoch, logEnd: m.logEnd,
+        candidateDirectoryId: m.candidateDirectoryId ?? '', voterDirectoryId: m.voterDirectoryId ?? '',
+      }
       break
     case 'voteResponse':
       frame.voteResponse = { preVote: m.preVote, granted: m.granted, leaderId: m.leaderId ?? NO_NODE }
       break
     case 'beginQuorumEpoch':
-      frame.beginQuorumEpoch = {}
+      frame.beginQuorumEpoch = { voterDirectoryId: m.voterDirectoryId ?? '' }
       break
     case 'endQuorumEpoch':
       frame.endQuorumEpoch = { preferredSuccessors: [...m.preferredSuccessors] }
       break
     case 'fetch':
-      frame.fetch = { fetchId: m.fetchId, fetchOffset: m.fetchOffset, lastFetchedEpoch: m.lastFetchedEpoch, flushedOffset: m.flushedOffset, maxBytes: m.maxBytes }
+      frame.fetch = {
+        fetchId: m.fetchId, fetchOffset: m.fetchOffset, lastFetchedEpoch: m.lastFetchedEpoch, flushedOffset: m.flushedOffset, maxBytes: m.maxBytes,
+        replicaDirectoryId: m.replicaDirectoryId ?? '',
+      }
       break
     case 'fetchResponse':
       frame.fetchResponse = fetchResponseFrame(m)
       break
     case 'fetchSnapshot':
-      frame.fetchSnapshot = { snapshotId: snapshotIdFrame(m.snapshotId), position: m.position, maxBytes: m.maxBytes }
+      frame.fetchSnapshot = { snapshotId: snapshotIdFrame(m.snapshotId), position: m.position, maxBytes: m.maxBytes, replicaDirectoryId: m.replicaDirectoryId ?? '' }
       break
     case 'fetchSnapshotResponse':
       frame.fetchSnapshotResponse = snapshotResponseFrame(m)
@@ -86,10 +94,16 @@ function fetchResponseFrame(m: FetchResponse): FetchResponseFrame {
     case 'diverging':
       return { ...base, highWatermark: m.highWatermark, diverging: { divergingEpoch: m.divergingEpoch, divergingEndOffset: m.divergingEndOffset } }
     case 'outOfRange':
-      return { ...base, highWatermark: m.highWatermark, outOfRange: { logStart: m.logStart, logStartEpoch: m.logStartEpoch, voters: [...m.voters] } }
+      return {
+        ...base, highWatermark: m.highWatermark,
+        outOfRange: { logStart: m.logStart, logStartEpoch: m.logStartEpoch, voters: [...m.voters], voterDirectoryIds: directoryList(m.voters, m.directoryIds) },
+      }
     case 'snapshot': {
       const s = m.snapshot
-      return { ...base, highWatermark: m.highWatermark, snapshot: { snapshotId: snapshotIdFrame(s), sizeBytes: s.sizeBytes, voters: [...m.voters] } }
+      return {
+        ...base, highWatermark: m.highWatermark,
+        snapshot: { snapshotId: snapshotIdFrame(s), sizeBytes: s.sizeBytes, voters: [...m.voters], voterDirectoryIds: directoryList(m.voters, m.directoryIds) },
+      }
     }
     case 'notLeader':
       return { ...base, notLeader: { leaderId: m.leaderId ?? NO_NODE } }
@@ -114,6 +128,11 @@ function snapshotResponseFrame(m: FetchSnapshotResponse): SnapshotResponseFrame 
 }
 
 const snapshotIdFrame = (s: SnapshotId) => ({ endOffset: s.endOffset, epoch: s.epoch })
+
+/** One directory id per voter ("" where unknown), or an empty list when none is known. */
+function directoryList(voters: readonly NodeId[], dirs: VoterDirectories | undefined): string[] {
+  return dirs === undefined ? [] : voters.map((v) => dirs[v] ?? '')
+}
 
 function recordBytes(records: unknown, what: string): Uint8Array | null {
   if (records === null || records instanceof Uint8Array) return records
@@ -140,7 +159,11 @@ export function fromRaftFrame(frame: Frame, from: NodeId, to: NodeId): Partition
   switch (kindOf(f, FRAME_KINDS, 'message')) {
     case 'vote': {
       const v = object(f.vote, 'vote')
-      message = { type: 'vote', ...base, preVote: bool(v.preVote, 'vote.preVote'), lastEpoch: int32(v.lastEpoch, 'vote.lastEpoch'), logEnd: offset(v.logEnd, 'vote.logEnd') }
+      message = {
+        type: 'vote', ...base, preVote: bool(v.preVote, 'vote.preVote'), lastEpoch: int32(v.lastEpoch, 'vote.lastEpoch'), logEnd: offset(v.logEnd, 'vote.logEnd'),
+        ...present('candidateDirectoryId', directoryId(v.candidateDirectoryId, 'vote.candidateDirectoryId')),
+        ...present('voterDirectoryId', directoryId(v.voterDirectoryId, 'vote.voterDirectoryId')),
+      }
       break
     }
     case 'voteResponse': {
@@ -151,10 +174,11 @@ export function fromRaftFrame(frame: Frame, from: NodeId, to: NodeId): Partition
       }
       break
     }
-    case 'beginQuorumEpoch':
-      object(f.beginQuorumEpoch, 'beginQuorumEpoch')
-      message = { type: 'beginQuorumEpoch', ...base }
+    case 'beginQuorumEpoch': {
+      const v = object(f.beginQuorumEpoch, 'beginQuorumEpoch')
+      message = { type: 'beginQuorumEpoch', ...base, ...present('voterDirectoryId', directoryId(v.voterDirectoryId, 'beginQuorumEpoch.voterDirectoryId')) }
       break
+    }
     case 'endQuorumEpoch':
       message = { type: 'endQuorumEpoch', ...base, preferredSuccessors: nodeIds(object(f.endQuorumEpoch, 'endQuorumEpoch').preferredSuccessors, 'endQuorumEpoch.preferredSuccessors', false) }
       break
@@ -163,7 +187,7 @@ export function fromRaftFrame(frame: Frame, from: NodeId, to: NodeId): Partition
       message = {
         type: 'fetch', ...base, fetchId: offset(v.fetchId, 'fetch.fetchId'), fetchOffset: offset(v.fetchOffset, 'fetch.fetchOffset'),
         lastFetchedEpoch: int32(v.lastFetchedEpoch, 'fetch.lastFetchedEpoch'), flushedOffset: offset(v.flushedOffset, 'fetch.flushedOffset'),
-        maxBytes: int32(v.maxBytes, 'fetch.maxBytes'),
+        maxBytes: int32(v.maxBytes, 'fetch.maxBytes'), ...present('replicaDirectoryId', directoryId(v.replicaDirectoryId, 'fetch.replicaDirectoryId')),
       }
       break
     }
@@ -175,6 +199,7 @@ export function fromRaftFrame(frame: Frame, from: NodeId, to: NodeId): Partition
       message = {
         type: 'fetchSnapshot', ...base, snapshotId: snapshotIdOf(v.snapshotId, 'fetchSnapshot.snapshotId'),
         position: offset(v.position, 'fetchSnapshot.position'), maxBytes: int32(v.maxBytes, 'fetchSnapshot.maxBytes'),
+        ...present('replicaDirectoryId', directoryId(v.replicaDirectoryId, 'fetchSnapshot.replicaDirectoryId')),
       }
       break
     }
@@ -211,15 +236,20 @@ function fetchResponseOf(v: FetchResponseFrame, b: Base): FetchResponse {
     }
     case 'outOfRange': {
       const o = object(v.outOfRange, 'fetchResponse.outOfRange')
+      const voters = nodeIds(o.voters, 'outOfRange.voters', true)
       return {
         ...base, kind, highWatermark, logStart: offset(o.logStart, 'outOfRange.logStart'), logStartEpoch: int32(o.logStartEpoch, 'outOfRange.logStartEpoch'),
-        voters: nodeIds(o.voters, 'outOfRange.voters', true),
+        voters, ...present('directoryIds', voterDirectories(voters, o.voterDirectoryIds, 'outOfRange.voterDirectoryIds')),
       }
     }
     case 'snapshot': {
       const s = object(v.snapshot, 'fetchResponse.snapshot')
       const id = snapshotIdOf(s.snapshotId, 'snapshot.snapshotId')
-      return { ...base, kind, highWatermark, snapshot: { ...id, sizeBytes: offset(s.sizeBytes, 'snapshot.sizeBytes') }, voters: nodeIds(s.voters, 'snapshot.voters', true) }
+      const voters = nodeIds(s.voters, 'snapshot.voters', true)
+      return {
+        ...base, kind, highWatermark, snapshot: { ...id, sizeBytes: offset(s.sizeBytes, 'snapshot.sizeBytes') }, voters,
+        ...present('directoryIds', voterDirectories(voters, s.voterDirectoryIds, 'snapshot.voterDirectoryIds')),
+      }
     }
   }
 }
@@ -287,6 +317,33 @@ function nodeIds(v: unknown, field: string, nonEmpty: boolean): NodeId[] {
   if (nonEmpty && ids.length === 0) malformed(`${field} is empty`)
   if (new Set(ids).size !== ids.length) malformed(`${field} names a node twice (${ids.join(', ')})`)
   return ids
+}
+
+/** `{ [key]: value }`, or nothing for an unknown (undefined) value: a decoded message has no undefined fields. */
+function present<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V }
+}
+
+/** A directory id: "" (proto3's default) is unknown. */
+function directoryId(v: unknown, field: string): DirectoryId | undefined {
+  const s = v ?? ''
+  if (typeof s !== 'string' || s.length > DIRECTORY_ID_MAX_CHARS) malformed(`${field} is not a directory id (text of at most ${DIRECTORY_ID_MAX_CHARS} characters)`)
+  return s === '' ? undefined : (s as string)
+}
+
+/** One directory id per voter, or none at all. */
+function voterDirectories(voters: readonly NodeId[], v: unknown, field: string): VoterDirectories | undefined {
+  const list = v ?? []
+  if (!Array.isArray(list)) malformed(`${field} is not a list`)
+  const ids = list as unknown[]
+  if (ids.length === 0) return undefined
+  if (ids.length !== voters.length) malformed(`${field} has ${ids.length} entries for ${voters.length} voters`)
+  const out: Record<NodeId, DirectoryId> = {}
+  ids.forEach((d, i) => {
+    const dir = directoryId(d, `${field}[${i}]`)
+    if (dir !== undefined) out[voters[i]] = dir
+  })
+  return Object.keys(out).length === 0 ? undefined : out
 }
 
 function object<T>(v: T | null | undefined, field: string): T {

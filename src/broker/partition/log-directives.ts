@@ -5,13 +5,13 @@
 // assumed and the log did not do (a truncation that ended elsewhere, a reset that did not land)
 // throws: the replica then reopens from disk.
 import type { Codec } from '../../codec/index.js'
-import type { AppendedRange, Directive, EpochStart, NodeId, VoterSetAt } from '../../raft/types.js'
+import type { AppendedRange, Directive, EpochStart, NodeId, VoterDirectories, VoterSetAt } from '../../raft/types.js'
 import type { PartitionLog, Timers } from '../../storage/index.js'
 import { leaderChangeBatch, voterRecordsIn, votersBatch } from './control-records.js'
 import type { Opened } from './replica-disk.js'
 import type { ReplicaObserver } from './replica.js'
 import type { StateMachineLog } from './state-machine-log.js'
-import { fitToLog, withRecord } from './voter-sets.js'
+import { fitToLog, voterSet, withRecord } from './voter-sets.js'
 
 /** An append a directive made, to report to the core after advance(). */
 export interface Append {
@@ -40,11 +40,11 @@ export async function executeDirective(ctx: DirectiveContext, o: Opened, d: Dire
     case 'appendVoters': {
       const offset = log.logEndOffset
       // The entry first: a record on disk must never lack it (voter-sets.ts).
-      await ctx.saveVoterSets(o, withRecord(o.voterSets, offset, d.voters))
-      const bytes = votersBatch(ctx.codec, d.epoch, d.voters, ctx.timers.now())
+      await ctx.saveVoterSets(o, withRecord(o.voterSets, offset, d.voters, d.directoryIds))
+      const bytes = votersBatch(ctx.codec, d.epoch, d.voters, d.directoryIds, ctx.timers.now())
       const info = await log.appendAsLeader(bytes, d.epoch)
       ctx.observer?.appended?.(bytes, info)
-      return { logEnd: info.nextOffset, range: { epochStarts: epochStartsFrom(log, offset), voterSets: [{ offset, voters: d.voters }] } }
+      return { logEnd: info.nextOffset, range: { epochStarts: epochStartsFrom(log, offset), voterSets: [voterSet(offset, d.voters, d.directoryIds)] } }
     }
     case 'appendFetched': {
       const before = log.logEndOffset
@@ -73,7 +73,7 @@ export async function executeDirective(ctx: DirectiveContext, o: Opened, d: Dire
       return null
     }
     case 'resetLog':
-      await resetLog(ctx, o, d.logStart, d.logStartEpoch, d.voters)
+      await resetLog(ctx, o, d.logStart, d.logStartEpoch, d.voters, d.directoryIds)
       return null
     case 'attachSnapshotChunk':
       d.response.chunk = stateMachineLog(o, d.kind).readChunk(d.snapshotId, d.position, d.length)
@@ -98,13 +98,15 @@ function stateMachineLog(o: Opened, kind: string): StateMachineLog {
  * it stands, then the new set written beside the old one (its entry lies past the empty log's
  * end until the reset lands), then the log reset to its new start.
  */
-export async function resetLog(ctx: DirectiveContext, o: Opened, logStart: number, logStartEpoch: number, voters: readonly NodeId[]): Promise<void> {
+export async function resetLog(
+  ctx: DirectiveContext, o: Opened, logStart: number, logStartEpoch: number, voters: readonly NodeId[], directoryIds: VoterDirectories | undefined,
+): Promise<void> {
   const log = o.log
   ctx.observer?.resetting?.(logStart)
   if (log.logEndOffset > log.logStartOffset) await log.truncateTo(log.logStartOffset)
   const emptied = fitToLog(o.voterSets, log.logStartOffset, log.logEndOffset)
   const base = emptied[emptied.length - 1]
-  const entry = { offset: logStart - 1, voters: [...voters] }
+  const entry = voterSet(logStart - 1, voters, directoryIds)
   await ctx.saveVoterSets(o, base !== undefined && base.offset < entry.offset ? [...emptied, entry] : [entry])
   await log.truncateFullyAndStartAt(logStart, logStartEpoch)
   o.voterSets = [entry]

@@ -11,7 +11,7 @@ import type { QuorumState, VoterSetAt } from '../../raft/types.js'
 import { NodeFileLayer, PartitionLog, readSmallFile, writeFileAtomic, type FileLayer } from '../../storage/index.js'
 import type { ReplicaOptions } from './replica.js'
 import { StateMachineLog } from './state-machine-log.js'
-import { fitToLog, loadVoterSets, sameSets, saveVoterSets } from './voter-sets.js'
+import { fitToLog, loadVoterSets, sameSets, saveVoterSets, voterSet } from './voter-sets.js'
 
 export const QUORUM_STATE_FILE = 'quorum-state.json'
 
@@ -52,14 +52,21 @@ export async function openFromDisk(options: ReplicaOptions, codec: Codec): Promi
     const initial = loaded ?? [{ offset: log.logStartOffset - 1, voters: [...options.voters] }]
     let voterSets = fitToLog(initial, log.logStartOffset, log.logEndOffset)
     if (voterSets.length === 0) voterSets = [{ offset: log.logStartOffset - 1, voters: [...options.voters] }]
-    // The snapshot names the set at its end; the file may still describe a log it replaced.
-    if (snapshot !== null) voterSets = [{ offset: snapshot.endOffset - 1, voters: [...snapshot.voters] }, ...voterSets.filter((s) => s.offset >= snapshot.endOffset)]
+    // The snapshot names the set at its end; the file may still describe a log it replaced. The
+    // snapshot holds voter ids only: their directory ids come from the file when it names that set.
+    if (snapshot !== null) {
+      const end = snapshot.endOffset
+      const filed = [...voterSets].reverse().find((s) => s.offset < end)
+      const dirs = filed !== undefined && filed.voters.join() === [...snapshot.voters].sort((a, b) => a - b).join() ? filed.directoryIds : undefined
+      voterSets = [voterSet(end - 1, snapshot.voters, dirs), ...voterSets.filter((s) => s.offset >= end)]
+    }
     if (loaded === null || !sameSets(loaded, voterSets)) await saveVoterSets(fs, options.dir, voterSets, crc)
     // The broker passes every timing (raft-timing.ts); these compact ratios serve tests that give one.
     const e = options.electionTimeoutTicks
     const core = new RaftCore(
       {
         id: options.nodeId,
+        directoryId: options.directoryId,
         voters: voterSets[0].voters,
         electionTimeoutTicks: e,
         fetchTimeoutTicks: e,

@@ -34,6 +34,11 @@ import { fitToLog, sameSets, saveVoterSets } from './voter-sets.js'
 export interface ReplicaOptions {
   dir: string
   nodeId: NodeId
+  /**
+   * This node's directory id (meta.properties): with the node id, the replica's key (KIP-853), so
+   * a node whose disk was wiped is not taken for the voter it was. Absent: unknown (matches any).
+   */
+  directoryId?: string
   /** The voter set a new partition starts with; one that exists keeps its own (voter-sets). */
   voters: readonly NodeId[]
   logConfig: LogConfig

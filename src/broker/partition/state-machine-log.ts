@@ -130,7 +130,7 @@ export class StateMachineLog {
     if (!sameVoters(loaded.snapshot.voters, d.voters)) {
       throw new Error(`the downloaded snapshot names voters ${loaded.snapshot.voters.join(',')}, the leader named ${d.voters.join(',')}`)
     }
-    await resetLog(ctx, o, d.snapshot.endOffset, d.snapshot.epoch, d.voters)
+    await resetLog(ctx, o, d.snapshot.endOffset, d.snapshot.epoch, d.voters, d.directoryIds)
     this.machine.restore(loaded.state, d.snapshot.endOffset)
     this.applied = d.snapshot.endOffset
     this.recordsSinceSnapshot = this.bytesSinceSnapshot = 0

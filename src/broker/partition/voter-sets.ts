@@ -8,14 +8,15 @@
 // and an entry at or past the log end is dropped on open (its record was never made durable, or
 // was truncated away). So every voter record on disk has its entry here, and an entry inside the
 // log is a record of the log. Written atomically and checksummed. Format (docs/storage.md):
-//   bitacora-voter-sets 1
+//   bitacora-voter-sets 1           (2 when a directory id is known: then <id>@<directory id>)
 //   <count>
 //   <offset> <id>,<id>,...     (offsets increase; the first is at or below log start - 1)
 //   crc32c <8 hex digits>
 import { join } from 'node:path'
-import type { NodeId, VoterSetAt } from '../../raft/types.js'
+import type { NodeId, VoterDirectories, VoterSetAt } from '../../raft/types.js'
+import { sameDirectories } from '../../raft/voter-set.js'
 import {
-  decodeCheckedText, encodeCheckedText, parseCount, readSmallFile, StorageError, writeFileAtomic, type FileLayer,
+  decodeVersionedText, encodeCheckedText, parseCount, readSmallFile, StorageError, writeFileAtomic, type FileLayer,
 } from '../../storage/index.js'
 import { VOTER_SETS_MAX } from '../../raft/limits.js'
 
@@ -25,11 +26,14 @@ const MAGIC = 'bitacora-voter-sets'
 type Crc = (bytes: Uint8Array) => number
 
 export function encodeVoterSets(sets: readonly VoterSetAt[], crc32c: Crc): Uint8Array {
-  return encodeCheckedText(MAGIC, [String(sets.length), ...sets.map((s) => `${s.offset} ${s.voters.join(',')}`)], crc32c)
+  // Version 1 while no directory id is known, so a file without them reads as it always did.
+  const version = sets.some((s) => s.directoryIds !== undefined) ? 2 : 1
+  const voter = (s: VoterSetAt, id: NodeId) => (s.directoryIds?.[id] === undefined ? `${id}` : `${id}@${s.directoryIds[id]}`)
+  return encodeCheckedText(MAGIC, [String(sets.length), ...sets.map((s) => `${s.offset} ${s.voters.map((id) => voter(s, id)).join(',')}`)], crc32c, version)
 }
 
 export function decodeVoterSets(bytes: Uint8Array, crc32c: Crc): VoterSetAt[] {
-  const lines = decodeCheckedText(MAGIC, bytes, crc32c, VOTER_SETS_FILE)
+  const { lines } = decodeVersionedText(MAGIC, [1, 2], bytes, crc32c, VOTER_SETS_FILE)
   const count = parseCount(lines[0], `${VOTER_SETS_FILE} count`)
   const damaged = (why: string) => new StorageError('CORRUPT_FILE', `${VOTER_SETS_FILE} is damaged: ${why}`)
   if (count < 1 || count > VOTER_SETS_MAX || lines.length !== count + 1) throw damaged(`declares ${count} entries, holds ${lines.length - 1}`)
@@ -38,9 +42,17 @@ export function decodeVoterSets(bytes: Uint8Array, crc32c: Crc): VoterSetAt[] {
     const [offsetText, idsText, extra] = lines[i].split(' ')
     if (extra !== undefined || idsText === undefined) throw damaged(`line "${lines[i]}"`)
     const offset = parseCount(offsetText, `${VOTER_SETS_FILE} offset`, -1)
-    const voters = idsText.split(',').map((id) => parseCount(id, `${VOTER_SETS_FILE} voter`))
+    const voters: NodeId[] = []
+    const dirs: Record<NodeId, string> = {}
+    for (const token of idsText.split(',')) {
+      const [idText, dir, more] = token.split('@')
+      if (more !== undefined || dir === '') throw damaged(`voter "${token}"`)
+      const id = parseCount(idText, `${VOTER_SETS_FILE} voter`)
+      voters.push(id)
+      if (dir !== undefined) dirs[id] = dir
+    }
     if (sets.length > 0 && offset <= sets[sets.length - 1].offset) throw damaged(`offsets do not increase at line ${i}`)
-    sets.push({ offset, voters })
+    sets.push(Object.keys(dirs).length === 0 ? { offset, voters } : { offset, voters, directoryIds: dirs })
   }
   return sets
 }
@@ -67,12 +79,18 @@ export function fitToLog(sets: readonly VoterSetAt[], logStart: number, logEnd: 
 }
 
 /** The sets after appending a voter record at `offset` (after every entry). */
-export function withRecord(sets: readonly VoterSetAt[], offset: number, voters: readonly NodeId[]): VoterSetAt[] {
+export function withRecord(sets: readonly VoterSetAt[], offset: number, voters: readonly NodeId[], directoryIds?: VoterDirectories): VoterSetAt[] {
   const last = sets[sets.length - 1]
   if (last !== undefined && offset <= last.offset) throw new Error(`voter record at ${offset} is not after ${last.offset}`)
-  return [...sets, { offset, voters: [...voters] }]
+  return [...sets, voterSet(offset, voters, directoryIds)]
+}
+
+/** One entry (without a directoryIds field when none is known). */
+export function voterSet(offset: number, voters: readonly NodeId[], directoryIds: VoterDirectories | undefined): VoterSetAt {
+  return directoryIds === undefined ? { offset, voters: [...voters] } : { offset, voters: [...voters], directoryIds }
 }
 
 export function sameSets(a: readonly VoterSetAt[], b: readonly VoterSetAt[]): boolean {
-  return a.length === b.length && a.every((s, i) => s.offset === b[i].offset && s.voters.join() === b[i].voters.join())
+  return a.length === b.length &&
+    a.every((s, i) => s.offset === b[i].offset && s.voters.join() === b[i].voters.join() && sameDirectories(s.directoryIds, b[i].directoryIds))
 }

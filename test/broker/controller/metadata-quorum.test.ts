@@ -3,6 +3,9 @@
 // observer; one that never does times out without holding up the quorum; the last voter is
 // never removed; a restart with the original flags keeps the voter set the log recorded.
 import t from 'tap'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { QuorumError } from '../../../src/broker/controller/node/quorum.js'
 import { MetadataCluster } from './metadata-cluster.js'
 import { waitFor } from './wait.js'
@@ -32,7 +35,7 @@ t.test('status: the leader sees every voter and observer; the others know the le
   const follower = c.get(id === 1 ? 2 : 1)
   const f = follower.quorum.status()
   t.equal(f.leaderId, id, 'a follower knows the leader')
-  t.same(f.voters.find((v) => v.nodeId === id), { nodeId: id, url: url(id), logEndOffset: -1, lastFetchMsAgo: -1, lag: -1 }, 'but not its position')
+  t.match(f.voters.find((v) => v.nodeId === id), { nodeId: id, url: url(id), logEndOffset: -1, lastFetchMsAgo: -1, lag: -1 }, 'but not its position')
   t.equal(f.voters.find((v) => v.nodeId === follower.node.nodeId)?.logEndOffset, follower.node.replica.status().logEnd, 'its own log end it knows')
   await t.rejects(follower.quorum.addVoter(4, url(4), 1_000), { name: 'QuorumError', code: 'NOT_CONTROLLER', controllerId: id, message: new RegExp(`the active controller is node ${id} at ${url(id)}`) })
   await t.rejects(follower.quorum.removeVoter(3), { code: 'NOT_CONTROLLER' })
@@ -74,4 +77,26 @@ t.test('remove-voter never removes the last voter', async (t) => {
   await node.caughtUp()
   await t.rejects(quorum.removeVoter(0), { code: 'INVALID_REQUEST', message: /node 0 is the last voter/ })
   t.same(quorum.status().voters.map((v) => v.nodeId), [0])
+})
+
+t.test('KIP-853: a voter whose data dir was wiped returns as an observer under its id; removed and added again, it votes with its new directory id', async (t) => {
+  const c = new MetadataCluster(t, [1, 2, 3])
+  for (const id of [1, 2, 3]) await c.start(id, { directoryId: `dir-${id}-0` })
+  await waitFor(() => (c.leader()?.controller.active() ?? null) !== null, 'an active controller')
+  const leader = c.leader()!
+  const recorded = () => leader.quorum.status().voters.map((v) => `${v.nodeId}@${v.directoryId}`)
+  await waitFor(() => recorded().join() === '1@dir-1-0,2@dir-2-0,3@dir-3-0', 'the leader to record every voter\'s directory id')
+  const wiped = [1, 2, 3].find((id) => id !== leader.node.nodeId)!
+  await c.stop(wiped)
+  const freshDir = mkdtempSync(join(tmpdir(), `bitacora-meta-wiped-${wiped}-`))
+  t.teardown(() => rmSync(freshDir, { recursive: true, force: true }))
+  await c.start(wiped, { dataDir: freshDir, directoryId: `dir-${wiped}-1` })
+  await waitFor(() => leader.quorum.status().observers.some((o) => o.nodeId === wiped && o.lag === 0), `the wiped node ${wiped} to catch up as an observer`)
+  t.same(recorded(), ['1@dir-1-0', '2@dir-2-0', '3@dir-3-0'], 'the voter set still names the old replica')
+  t.match(leader.quorum.status().observers, [{ nodeId: wiped, directoryId: `dir-${wiped}-1` }], 'the new replica is an observer with its own directory id')
+  t.equal(c.get(wiped).node.replica.status().voter, false, 'and knows it is not the voter')
+  t.same(await leader.quorum.removeVoter(wiped), [1, 2, 3].filter((id) => id !== wiped))
+  t.same(await leader.quorum.addVoter(wiped, url(wiped), 10_000), [1, 2, 3], 'added again')
+  t.ok(recorded().includes(`${wiped}@dir-${wiped}-1`), 'under its new directory id')
+  await waitFor(() => c.get(wiped).node.replica.status().voter, `node ${wiped} to see itself a voter`)
 })

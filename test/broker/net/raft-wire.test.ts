@@ -19,29 +19,40 @@ const bytes = fc.uint8Array({ minLength: 1, maxLength: 300 })
 const voters = fc.uniqueArray(node, { minLength: 1, maxLength: 7 })
 const snapshotId = fc.record({ endOffset: offset, epoch })
 const topicId = fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => Buffer.from(b).toString('hex'))
+const directoryId = fc.uuid()
+/** Optional directory-id fields (absent: unknown). */
+const dirs = <K extends string>(...keys: K[]) => fc.record(Object.fromEntries(keys.map((k) => [k, directoryId])) as Record<K, fc.Arbitrary<string>>, { requiredKeys: [] })
+/** Directory ids for some of `voters` (or none at all). */
+function withVoterDirectories<T extends { voters: number[] }>(m: T): fc.Arbitrary<T> {
+  return fc.option(fc.array(fc.option(directoryId, { nil: undefined }), { minLength: m.voters.length, maxLength: m.voters.length }), { nil: undefined }).map((ids) => {
+    const known = Object.fromEntries((ids ?? []).flatMap((d, i) => (d === undefined ? [] : [[m.voters[i], d]])))
+    return Object.keys(known).length === 0 ? m : { ...m, directoryIds: known }
+  })
+}
 
 function messageOf(from: number, to: number): fc.Arbitrary<Message> {
   const base = { from: fc.constant(from), to: fc.constant(to), epoch }
   const fetchResponse = { ...base, type: fc.constant('fetchResponse' as const), fetchId: offset, fetchOffset: offset }
   const snapshotResponse = { ...base, type: fc.constant('fetchSnapshotResponse' as const), snapshotId, position: offset }
   return fc.oneof(
-    fc.record({ ...base, type: fc.constant('vote' as const), preVote: fc.boolean(), lastEpoch: epoch, logEnd: offset }),
+    fc.tuple(fc.record({ ...base, type: fc.constant('vote' as const), preVote: fc.boolean(), lastEpoch: epoch, logEnd: offset }), dirs('candidateDirectoryId', 'voterDirectoryId')).map(([m, d]) => ({ ...m, ...d })),
     fc.record({ ...base, type: fc.constant('voteResponse' as const), preVote: fc.boolean(), granted: fc.boolean(), leaderId: leader }),
-    fc.record({ ...base, type: fc.constant('beginQuorumEpoch' as const) }),
+    fc.tuple(fc.record({ ...base, type: fc.constant('beginQuorumEpoch' as const) }), dirs('voterDirectoryId')).map(([m, d]) => ({ ...m, ...d })),
     fc.record({ ...base, type: fc.constant('endQuorumEpoch' as const), preferredSuccessors: fc.uniqueArray(node, { maxLength: 5 }) }),
-    fc.record({
+    fc.tuple(fc.record({
       ...base, type: fc.constant('fetch' as const), fetchId: offset, fetchOffset: offset, lastFetchedEpoch: epoch, flushedOffset: offset,
       maxBytes: fc.integer({ min: 0, max: INT32_MAX }),
-    }),
+    }), dirs('replicaDirectoryId')).map(([m, d]) => ({ ...m, ...d })),
     fc.record({ ...fetchResponse, kind: fc.constant('records' as const), highWatermark: offset, records: fc.option(bytes, { nil: null }) }),
     fc.record({ ...fetchResponse, kind: fc.constant('diverging' as const), highWatermark: offset, divergingEpoch: epoch, divergingEndOffset: offset }),
-    fc.record({ ...fetchResponse, kind: fc.constant('outOfRange' as const), highWatermark: offset, logStart: offset, logStartEpoch: epoch, voters }),
+    fc.record({ ...fetchResponse, kind: fc.constant('outOfRange' as const), highWatermark: offset, logStart: offset, logStartEpoch: epoch, voters }).chain(withVoterDirectories),
     fc.record({
       ...fetchResponse, kind: fc.constant('snapshot' as const), highWatermark: offset,
       snapshot: fc.record({ endOffset: offset, epoch, sizeBytes: offset }), voters,
-    }),
+    }).chain(withVoterDirectories),
     fc.record({ ...fetchResponse, kind: fc.constant('notLeader' as const), leaderId: leader }),
-    fc.record({ ...base, type: fc.constant('fetchSnapshot' as const), snapshotId, position: offset, maxBytes: fc.integer({ min: 0, max: INT32_MAX }) }),
+    fc.tuple(fc.record({ ...base, type: fc.constant('fetchSnapshot' as const), snapshotId, position: offset, maxBytes: fc.integer({ min: 0, max: INT32_MAX }) }), dirs('replicaDirectoryId'))
+      .map(([m, d]) => ({ ...m, ...d })),
     fc.record({ ...snapshotResponse, kind: fc.constant('chunk' as const), sizeBytes: offset, chunk: bytes }).map((m) => ({ ...m, length: m.chunk.length })),
     fc.record({ ...snapshotResponse, kind: fc.constant('notFound' as const) }),
     fc.record({ ...snapshotResponse, kind: fc.constant('notLeader' as const), leaderId: leader }),
@@ -56,11 +67,11 @@ const envelope = fc.tuple(node, node).chain(([from, to]) =>
   }),
 )
 
-/** Byte fields as plain Uint8Arrays (the decoder's are Buffers, views into the frame). */
+/** Byte fields as plain Uint8Arrays (the decoder's are Buffers, views into the frame); absent and undefined fields alike. */
 function plain(v: unknown): unknown {
   if (v instanceof Uint8Array) return Uint8Array.from(v)
   if (Array.isArray(v)) return v.map(plain)
-  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]))
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, plain(x)]))
   return v
 }
 
@@ -131,7 +142,23 @@ t.test('missing parts are refused by name', async (t) => {
   refused(t, { topicId: TOPIC, fetchResponse: { outOfRange: { logStart: 5 } } }, /outOfRange\.voters is empty/, 'no voters')
   refused(t, { topicId: TOPIC, fetchResponse: { snapshot: { voters: [1] } } }, /snapshot\.snapshotId is missing/, 'snapshot without id')
   refused(t, { topicId: TOPIC, fetchResponse: { outOfRange: { voters: [1, 2, 1] } } }, /names a node twice/, 'a voter twice')
+  refused(t, { topicId: TOPIC, fetch: { replicaDirectoryId: 'x'.repeat(65) } }, /fetch\.replicaDirectoryId is not a directory id/, 'a directory id too long')
+  refused(t, { topicId: TOPIC, fetchResponse: { outOfRange: { voters: [1, 2], voterDirectoryIds: ['a'] } } }, /voterDirectoryIds has 1 entries for 2 voters/, 'directory ids not one per voter')
 })
+
+t.test('directory ids: "" on the wire is unknown, and a voter list may name some of them', async (t) => {
+  const m: Message = {
+    type: 'fetchResponse', from: 1, to: 2, epoch: 3, fetchId: 4, fetchOffset: 5, kind: 'outOfRange', highWatermark: 5, logStart: 5, logStartEpoch: 2,
+    voters: [1, 2, 3], directoryIds: { 1: 'a', 3: 'c' },
+  }
+  const frame = toRaftFrame(TOPIC_HEX, 0, m)
+  t.same(frame.fetchResponse?.outOfRange?.voterDirectoryIds, ['a', '', 'c'])
+  t.same(fromRaftFrame(frame, 1, 2).message, m)
+  const fetch = fromRaftFrame(toRaftFrame(TOPIC_HEX, 0, { type: 'fetch', from: 2, to: 1, epoch: 3, fetchId: 1, fetchOffset: 0, lastFetchedEpoch: 0, flushedOffset: 0, maxBytes: 9 }), 2, 1).message
+  t.equal(fetch.type === 'fetch' ? fetch.replicaDirectoryId : 'not a fetch', undefined, 'no directory id sent: unknown')
+})
+
+const TOPIC_HEX = '00'.repeat(16)
 
 /** Values no field of any type may hold. */
 const poison = fc.constantFrom<unknown>(-2, 2 ** 53, 1.5, Number.NaN, '7', true, {}, [1], new Uint8Array(2))
@@ -160,6 +187,7 @@ t.test('a field of the wrong type or out of range is refused by name, whatever t
       const leaf = path.reduce<unknown>((v, k) => (v as Record<string, unknown>)[k], frame)
       // Some poisons fit some fields: true a boolean, any bytes a records or chunk field.
       if (typeof leaf === 'boolean' && bad === true) return
+      if (typeof leaf === 'string' && typeof bad === 'string') return // any short text is a directory id
       if (bad instanceof Uint8Array && path.at(-1) !== 'topicId' && path.some((k) => k === 'records' || k === 'chunk')) return
       const named = path.filter((k) => !/^\d+$/.test(k)).at(-1)!
       try {

@@ -29,6 +29,11 @@ export type ImagePublisher = (update: ImageUpdate) => void
 export interface MetadataNodeOptions {
   readonly dataDir: string
   readonly nodeId: NodeId
+  /**
+   * The data dir's directory id (meta.properties): this node's metadata replica is (nodeId,
+   * directoryId), so after a wiped disk it is a new replica, never the voter it was (KIP-853).
+   */
+  readonly directoryId?: string
   /** --controller-voters; undefined: this node alone is the one voter. */
   readonly voters: readonly ControllerVoter[] | undefined
   readonly tickMs: number
@@ -71,6 +76,7 @@ export class MetadataNode {
     const replica = await PartitionReplica.open({
       dir,
       nodeId: o.nodeId,
+      directoryId: o.directoryId,
       voters,
       logConfig: resolveConfig({}),
       ...timing,

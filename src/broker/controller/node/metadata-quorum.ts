@@ -32,14 +32,16 @@ export class MetadataQuorum implements ControllerQuorum {
     } catch {
       return { leaderId: null, leaderEpoch: -1, highWatermark: -1, voters: [], observers: [] } // offline after a storage failure
     }
-    const progress = new Map((s.progress ?? []).map((p) => [p.id, p]))
-    const replica = (id: NodeId) => this.replicaStatus(s, id, progress.get(id))
+    // A voter is (id, directory id): an observer may share a voter's id (that node's disk was wiped).
+    const progress = s.progress ?? []
+    const voterProgress = new Map(progress.filter((p) => p.voter).map((p) => [p.id, p]))
+    const voterDirectory = (id: NodeId) => s.voterDirectoryIds[id] ?? (id === s.id && s.voter ? s.directoryId : undefined)
     return {
       leaderId: s.leaderId,
       leaderEpoch: s.epoch,
       highWatermark: s.highWatermark,
-      voters: s.voters.map(replica),
-      observers: [...progress.values()].filter((p) => !s.voters.includes(p.id)).map((p) => replica(p.id)),
+      voters: s.voters.map((id) => this.replicaStatus(s, id, voterProgress.get(id), voterDirectory(id))),
+      observers: progress.filter((p) => !p.voter).map((p) => this.replicaStatus(s, p.id, p, p.directoryId)),
     }
   }
 
@@ -131,11 +133,16 @@ export class MetadataQuorum implements ControllerQuorum {
     return `node ${nodeId} has not caught up (it fetched up to ${p.fetchOffset} of ${s.highWatermark} committed); it stays an observer`
   }
 
-  private replicaStatus(s: Status, id: NodeId, p: ReplicaProgress | undefined): QuorumReplicaStatus {
+  private replicaStatus(s: Status, id: NodeId, p: ReplicaProgress | undefined, directory: string | undefined): QuorumReplicaStatus {
     const url = this.directory.urlOf(id) ?? ''
-    if (id === s.id) return { nodeId: id, url, logEndOffset: s.logEnd, lastFetchMsAgo: s.role === 'leader' ? 0 : -1, lag: s.role === 'leader' ? 0 : -1 }
-    if (s.role !== 'leader' || p === undefined || p.fetchOffset < 0) return { nodeId: id, url, logEndOffset: -1, lastFetchMsAgo: -1, lag: -1 }
-    return { nodeId: id, url, logEndOffset: p.fetchOffset, lastFetchMsAgo: p.ticksSinceFetch * this.node.tickIntervalMs, lag: Math.max(0, s.logEnd - p.fetchOffset) }
+    const directoryId = directory ?? ''
+    if (id === s.id && p === undefined) {
+      return { nodeId: id, url, directoryId, logEndOffset: s.logEnd, lastFetchMsAgo: s.role === 'leader' ? 0 : -1, lag: s.role === 'leader' ? 0 : -1 }
+    }
+    if (s.role !== 'leader' || p === undefined || p.fetchOffset < 0) return { nodeId: id, url, directoryId, logEndOffset: -1, lastFetchMsAgo: -1, lag: -1 }
+    return {
+      nodeId: id, url, directoryId, logEndOffset: p.fetchOffset, lastFetchMsAgo: p.ticksSinceFetch * this.node.tickIntervalMs, lag: Math.max(0, s.logEnd - p.fetchOffset),
+    }
   }
 }
 

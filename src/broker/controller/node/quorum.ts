@@ -15,6 +15,8 @@ export interface QuorumReplicaStatus {
   readonly lastFetchMsAgo: number
   /** The leader's log end minus this replica's; 0 for the leader; -1: not known. */
   readonly lag: number
+  /** KIP-853: a voter's as the voter set records it, an observer's as its fetches carry it; '' if not known. */
+  readonly directoryId?: string
 }
 
 export interface QuorumStatus {

@@ -1,0 +1,60 @@
+// Disk wipes of a simulated cluster (issue 17, KIP-853): a node loses its whole disk — log,
+// snapshot, quorum state — and comes back with a new directory id, a new replica that must
+// catch up and be added, never the voter it was. Seeds that wipe give every node a directory
+// id; the leader records them in the voter set (the bootstrap set knows none), and only then may
+// a voter be wiped: while a voter set that a node may campaign under still lacks one, a wiped
+// voter is indistinguishable from the old one (KIP-853's bootstrap gap, not a bug to catch). At
+// most one voter is lost at a time, in sets of three or more, so a majority stays to go on. The
+// draws come from a stream of their own, so a seed that wipes nothing replays as before.
+import type { VoterSetAt } from '../raft/types.js'
+import type { CheckedNode } from './checker.js'
+import { Prng } from './prng.js'
+
+/** Offset of the wipe stream's seed from the run's (apart from the fence stream's). */
+const WIPE_STREAM = 0x31be_0000_0000
+
+export interface WipeParams {
+  /** Chance per safety step that a voter's disk is wiped (when it may be). */
+  readonly rate: number
+}
+
+export class Wipes {
+  /** Disks wiped so far. */
+  events = 0
+
+  private constructor(readonly params: WipeParams, private readonly rng: Prng) {}
+
+  /** This seed's wipes, or null when it wipes nothing (most seeds, and every fencing seed). */
+  static draw(seed: number, enabled: boolean): Wipes | null {
+    if (!enabled) return null
+    const rng = new Prng(seed + WIPE_STREAM)
+    if (!rng.chance(0.3)) return null
+    return new Wipes({ rate: rng.range(0.002, 0.01) }, rng)
+  }
+
+  /** Safety phase: the voter of `committed` to wipe this step, or null. */
+  pick(committed: VoterSetAt, intact: boolean, nodes: readonly CheckedNode[], bootstrap: readonly number[]): number | null {
+    if (!this.rng.chance(this.params.rate)) return null
+    if (!intact || committed.voters.length < 3 || !nodes.every((n) => knowsEveryVoter(n, bootstrap))) return null
+    this.events++
+    return committed.voters[this.rng.int(committed.voters.length)]
+  }
+}
+
+/**
+ * Every voter set `n` may campaign under — the one in force on its disk (what a restart brings
+ * back) and, if it runs, in its core — records the directory id of each of its voters; and every
+ * set in force on it has three voters or more (an uncommitted removal may still shrink the
+ * committed set to two, which one lost voter would leave without a majority).
+ */
+function knowsEveryVoter(n: CheckedNode, bootstrap: readonly number[]): boolean {
+  const durable = n.log.voterSetAt(n.log.durableEnd - 1) ?? { offset: -1, voters: bootstrap }
+  if (!complete(n.id, durable.voters, durable.directoryIds)) return false
+  if (!n.up) return true
+  const s = n.status()
+  return complete(n.id, s.voters, s.voterDirectoryIds)
+}
+
+function complete(id: number, voters: readonly number[], dirs: Readonly<Record<number, string>> | undefined): boolean {
+  return voters.length >= 3 && (!voters.includes(id) || voters.every((v) => dirs?.[v] !== undefined))
+}
