@@ -83,6 +83,13 @@ function rejectStale(n: RaftNode, m: Message): void {
     n.send(notLeader(n.id, m, n.epoch, n.leaderId))
   } else if (m.type === 'fetchSnapshot') {
     n.send(snapshotResponseBase(n.id, m, n.epoch, { kind: 'notLeader', leaderId: n.leaderId }))
+  } else if (m.type === 'beginQuorumEpoch' && addressedToThisReplica(n, m.voterDirectoryId)) {
+    // A leader of an older epoch asking this voter to follow: tell it the epoch is over, or it
+    // leads on without this voter, which — past its own failed candidacy — can never rejoin (its
+    // pre-votes are refused for the live leader, whose notices it drops). KRaft answers
+    // BeginQuorumEpoch with FENCED_LEADER_EPOCH and the newer epoch; our one-way frames carry that
+    // as an EndQuorumEpoch of this node's epoch, which moves the old leader there, to an election.
+    n.send({ type: 'endQuorumEpoch', from: n.id, to: m.from, epoch: n.epoch, preferredSuccessors: [] })
   }
-  // Stale responses and leader notices are dropped: their epoch is over.
+  // Other stale responses and notices are dropped: their epoch is over.
 }

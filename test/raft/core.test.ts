@@ -272,3 +272,20 @@ t.test('a snapshot covering the leader\'s own LeaderChange does not make its epo
   t.equal(core.status().logStart, 1)
   t.same(core.removeVoter(3), { ok: true, voters: [1, 2] })
 })
+
+t.test('a voter past a failed candidacy tells the leader of an older epoch that its epoch is over, so it can rejoin', async (t) => {
+  // Node 3 raised its epoch to 6 campaigning and lost; node 2 leads epoch 5 and keeps asking it to follow.
+  const voter = new RaftCore(config(3, [1, 2, 3]), { epoch: 6, votedFor: 3, leaderId: null }, EMPTY)
+  voter.receive({ type: 'beginQuorumEpoch', from: 2, to: 3, epoch: 5 })
+  t.match(drain(voter).messages, [{ type: 'endQuorumEpoch', from: 3, to: 2, epoch: 6 }], 'the notice is answered with the newer epoch (simulator seed 321 hung forever without it)')
+
+  const leader = new RaftCore(config(2, [1, 2, 3]), null, EMPTY)
+  leader.campaign()
+  leader.receive({ type: 'voteResponse', from: 1, to: 2, epoch: 1, preVote: true, granted: true, leaderId: null })
+  leader.receive({ type: 'voteResponse', from: 1, to: 2, epoch: 1, preVote: false, granted: true, leaderId: null })
+  drain(leader)
+  t.equal(leader.status().role, 'leader')
+  leader.receive({ type: 'endQuorumEpoch', from: 3, to: 2, epoch: 6, preferredSuccessors: [] })
+  drain(leader)
+  t.match(leader.status(), { role: 'unattached', epoch: 6 }, 'the old leader moves to the newer epoch, where an election follows')
+})
