@@ -142,7 +142,7 @@ export class Broker {
       membership = membershipParts(config, dataDir.identity.directoryId, node, controller, directory, peers, () => localController(apis!, config.brokerId, readBuffers), log)
       const { service, channel, lifecycle, reporter } = membership
 
-      const manager = new ReplicaManager(config.dataDir, config.brokerId, config.tickMs, config.logCleanupIntervalMs, log, fs, send)
+      const manager = new ReplicaManager(config.dataDir, config.brokerId, config.tickMs, config.logCleanupIntervalMs, log, fs, send, dataDir.identity.directoryId)
       replicas = manager
       // Fenced until the controller says otherwise: its data partitions open fenced.
       manager.setFenced(lifecycle.fenced)

@@ -89,6 +89,8 @@ export class ReplicaManager implements ReplicaLookup {
     private readonly fs: FileLayer = new NodeFileLayer(),
     /** Where a data partition's Raft messages to other brokers go (the peer transport). */
     private readonly send: (topicId: string, partition: number, m: Message) => void = () => undefined,
+    /** This broker's data directory id (meta.properties): its replicas are voters as (broker id, directory id), KIP-853. */
+    private readonly directoryId?: string,
   ) {}
 
   start(): void {
@@ -287,6 +289,7 @@ export class ReplicaManager implements ReplicaLookup {
     const replica = await PartitionReplica.open({
       dir: partitionDir(this.dataDir, topic.id, partition),
       nodeId: this.nodeId,
+      directoryId: this.directoryId,
       voters: topic.partitionStates[partition].replicas,
       logConfig: logConfigOf(topic.configs),
       // Real-network timeouts (limits.ts, RAFT_TIMING.partition); a lone voter elects itself on opening.

@@ -2,7 +2,8 @@
 // campaigns as soon as it opens, so it — not whichever replica times out first — leads the first
 // epoch; and each leadership won is told to the manager's listeners (what the broker reports to
 // the controller: controller/node/leader-reporter.ts). Three managers, as three brokers, on real
-// files, their replicas' Raft messages passed between them in process.
+// files, their replicas' Raft messages passed between them in process; each replica is a voter as
+// (broker id, its data directory id), as KIP-853's.
 import t from 'tap'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -18,12 +19,13 @@ const NODES = [1, 2, 3]
 const PARTITIONS = 30
 const TOPIC_ID = 'd1'.repeat(16)
 
+const directoryOf = (node: number) => `${node}`.repeat(32)
 const managers = new Map<number, ReplicaManager>()
 const led = new Map<number, LedPartition[]>(NODES.map((n) => [n, []]))
 for (const node of NODES) {
   const dir = mkdtempSync(join(tmpdir(), `bitacora-leaders-${node}-`))
   const send = (topicId: string, partition: number, m: Message) => void managers.get(m.to)?.replica(topicId, partition)?.receive(m)
-  const m = new ReplicaManager(dir, node, TICK_MS, 60_000, quietLog, undefined, send)
+  const m = new ReplicaManager(dir, node, TICK_MS, 60_000, quietLog, undefined, send, directoryOf(node))
   m.onLeader((l) => led.get(node)!.push(l))
   managers.set(node, m)
   t.teardown(async () => {
@@ -48,4 +50,7 @@ t.test('each new partition is led by its preferred replica in the first epoch, a
     t.same(led.get(node)!.sort((a, b) => a.partition - b.partition), expected, `node ${node}'s listeners heard of each leadership it won`)
     t.same([...managers.get(node)!.led()].sort((a, b) => a.partition - b.partition), expected, `and node ${node} lists them`)
   }
+  const leader = managers.get(replicas[0][0])!.replica(TOPIC_ID, 0)!
+  await waitFor(() => Object.keys(leader.status().voterDirectoryIds).length === 3, 'the leader to record every voter\'s directory id')
+  t.same(leader.status().voterDirectoryIds, Object.fromEntries(NODES.map((n) => [n, directoryOf(n)])), 'each replica is a voter as (broker id, its data directory id)')
 })
