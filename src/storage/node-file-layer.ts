@@ -26,13 +26,7 @@ class NodeFileHandle implements FileHandle {
   }
 
   read(into: Uint8Array, position: number): number {
-    let done = 0
-    while (done < into.length) {
-      const n = fs.readSync(this.fd, into, done, into.length - done, position + done)
-      if (n === 0) break
-      done += n
-    }
-    return done
+    return readFully(this.fd, into, position)
   }
 
   write(bytes: Uint8Array, position: number): void {
@@ -99,4 +93,15 @@ export class NodeFileLayer implements FileLayer {
       fs.closeSync(fd)
     }
   }
+}
+
+/** Reads into `into` from `position` until it is full or the file ends; the bytes read. */
+export function readFully(fd: number, into: Uint8Array, position: number): number {
+  let done = 0
+  while (done < into.length) {
+    const n = fs.readSync(fd, into, done, into.length - done, position + done)
+    if (n === 0) break
+    done += n
+  }
+  return done
 }

@@ -3,6 +3,7 @@
 // through it, so nothing it does (or a bug in it) can write there.
 import * as fs from 'node:fs'
 import type { FileHandle, FileLayer } from './file-layer.js'
+import { readFully } from './node-file-layer.js'
 
 /** A write through this layer is a bug in its caller, never bad input: an assertion, as errors.ts's. */
 const refuse = (what: string): never => {
@@ -21,13 +22,7 @@ class ReadOnlyFileHandle implements FileHandle {
   }
 
   read(into: Uint8Array, position: number): number {
-    let done = 0
-    while (done < into.length) {
-      const n = fs.readSync(this.fd, into, done, into.length - done, position + done)
-      if (n === 0) break
-      done += n
-    }
-    return done
+    return readFully(this.fd, into, position)
   }
 
   write(): void {
