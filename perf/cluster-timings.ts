@@ -11,13 +11,19 @@
 //             survivor; restarted and ready again before the next round
 //   idle      CPU seconds (user + system, /proc/PID/stat) of each broker process of a 3-node
 //             cluster with no topics, over an idle window after it is ready
+//   partition-failover (issue 18; not in the default set)
+//             a partition with 3 replicas under acks=all writes (one in flight, as fast as they
+//             are acknowledged): SIGKILL of its leader -> the first acknowledgement of a write
+//             sent after the kill; the killed broker restarted and the cluster ready before the
+//             next round (leadership is not moved back: --leader-rebalance-after-ms 0)
 //
-//   npx tsx perf/cluster-timings.ts [--only up|failover|shutdown|idle] [--up-runs 3] [--failovers 10] [--idle-seconds 60]
+//   npx tsx perf/cluster-timings.ts [--only up|failover|shutdown|idle|partition-failover] [--up-runs 3] [--failovers 10] [--idle-seconds 60]
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { createClient } from '../src/client/node.js'
 import { ErrorCode } from '../src/protocol/index.js'
 import { ProcessCluster, until } from '../test/integration/quorum-nodes.js'
 
@@ -188,6 +194,58 @@ async function idle(): Promise<void> {
   }
 }
 
+async function partitionFailovers(): Promise<void> {
+  const t = new Teardowns()
+  try {
+    const c = await ProcessCluster.create(t, [1, 2, 3], [1, 2, 3], ['--leader-rebalance-after-ms', '0'])
+    await c.startAll()
+    const client = createClient({ brokers: c.ids.map((id) => c.url(id)), clientId: 'partition-failover' })
+    t.teardown(() => client.close())
+    const [created] = await client.admin().createTopics([{ topic: 'failover', partitions: 1, replicationFactor: 3 }])
+    if (created.error) throw created.error
+    const producer = await client.producer({ acks: 'all', lingerMs: 0 })
+    t.teardown(() => producer.close())
+    /** When each write was sent and acknowledged (ms since the epoch), in order. */
+    const acks: Array<{ sent: number; acked: number }> = []
+    let writing = true
+    const writer = (async () => {
+      for (let i = 0; writing; i++) {
+        const sent = Date.now()
+        try {
+          await producer.send({ topic: 'failover', partition: 0, value: `w-${i}` })
+          acks.push({ sent, acked: Date.now() })
+        } catch (err) {
+          console.log(`  write ${i} failed after the producer's retries: ${(err as Error).message}`)
+        }
+      }
+    })()
+    const times: number[] = []
+    for (let round = 1; round <= FAILOVERS; round++) {
+      const leader = await until('one leader named by every node', async () => {
+        const named = await Promise.all(c.ids.map(async (id) => (await c.metadata(id, ['failover'])).topics![0].partitions![0].leaderId ?? -1))
+        return named.every((l) => l === named[0]) && named[0] >= 0 ? named[0] : null
+      })
+      await until('writes acknowledged by this leader', async () => acks.length > 0 && Date.now() - acks[acks.length - 1].acked < 200)
+      const killedAt = Date.now()
+      await c.stop(leader, 'SIGKILL')
+      const first = await until('a write sent after the kill to be acknowledged', async () => acks.find((a) => a.sent > killedAt), 60_000)
+      const ms = first.acked - killedAt
+      times.push(ms)
+      console.log(`partition failover ${round}: leader ${leader} killed, first acknowledged write after ${ms} ms`)
+      await c.start(leader)
+      await c.ready()
+    }
+    writing = false
+    await writer
+    const sorted = [...times].sort((a, b) => a - b)
+    const p99 = sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)]
+    console.log(`partition failover: median ${median(times)} ms, p99 ${p99} ms, worst ${sorted[sorted.length - 1]} ms (${FAILOVERS} kills)`)
+  } finally {
+    await t.run()
+  }
+}
+
+if (ONLY === 'partition-failover') await partitionFailovers()
 if (ONLY === undefined || ONLY === 'up') await upTimes()
 if (ONLY === undefined || ONLY === 'failover') await failovers()
 if (ONLY === undefined || ONLY === 'shutdown') await shutdowns()
