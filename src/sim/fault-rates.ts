@@ -1,6 +1,6 @@
 // The network and crash faults both simulators draw per seed, in one order (a seed's draws must
 // not move when either simulator changes what it draws around them).
-import type { Prng } from './prng.js'
+import { Prng } from './prng.js'
 
 export interface FaultRates {
   lossRate: number
@@ -32,4 +32,15 @@ export function drawFaultRates(rng: Prng): FaultRates {
     restartRate: rng.range(0.02, 0.3),
     partitionRate: rng.range(0, 0.012),
   }
+}
+
+/**
+ * The generator of an optional fault kind on its own stream (so seeds that draw none replay as
+ * before the kind existed): null when the kind is disabled or this seed does not draw it (`share`
+ * of the seeds do); else the stream, ready for the kind's parameters.
+ */
+export function optionalFaultStream(seed: number, stream: number, enabled: boolean, share: number): Prng | null {
+  if (!enabled) return null
+  const rng = new Prng(seed + stream)
+  return rng.chance(share) ? rng : null
 }

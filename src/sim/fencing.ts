@@ -5,7 +5,8 @@
 // keeps at most a minority of every voter set fenced and still demands a commit. The draws come
 // from a stream of their own, so a seed that fences nothing replays exactly as before fencing
 // existed (test/sim/replay-digest.ts --fencing off compares).
-import { Prng } from './prng.js'
+import { optionalFaultStream } from './fault-rates.js'
+import type { Prng } from './prng.js'
 
 /** Offset of the fence stream's seed from the run's (any large constant keeps the streams apart). */
 const FENCE_STREAM = 0x5eed_0000_0000
@@ -34,9 +35,8 @@ export class Fencing {
 
   /** This seed's fencing, or null when it fences nothing (half of the seeds, or all when disabled). */
   static draw(seed: number, enabled: boolean): Fencing | null {
-    if (!enabled) return null
-    const rng = new Prng(seed + FENCE_STREAM)
-    if (!rng.chance(0.5)) return null
+    const rng = optionalFaultStream(seed, FENCE_STREAM, enabled, 0.5)
+    if (rng === null) return null
     return new Fencing({ toggleRate: rng.range(0.002, 0.03), allFenced: rng.chance(0.25) }, rng)
   }
 

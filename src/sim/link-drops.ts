@@ -5,7 +5,8 @@
 // miss it: no link was open); a live node's links may also just flap, reported to some nodes
 // while it goes on leading. The existing checker rules hold throughout. The draws come from a
 // stream of their own, so a seed that draws no link drops replays exactly as before they existed.
-import { Prng } from './prng.js'
+import { optionalFaultStream } from './fault-rates.js'
+import type { Prng } from './prng.js'
 
 /** Offset of the link-drop stream's seed from the run's (apart from the fence stream's). */
 const LINK_DROP_STREAM = 0x11d0_0000_0000
@@ -37,9 +38,8 @@ export class LinkDrops {
 
   /** This seed's link drops, or null when it has none (half of the seeds, or all when disabled). */
   static draw(seed: number, enabled: boolean): LinkDrops | null {
-    if (!enabled) return null
-    const rng = new Prng(seed + LINK_DROP_STREAM)
-    if (!rng.chance(0.5)) return null
+    const rng = optionalFaultStream(seed, LINK_DROP_STREAM, enabled, 0.5)
+    if (rng === null) return null
     return new LinkDrops({ crashNoticeRate: rng.range(0.5, 1), flapRate: rng.range(0, 0.02), leaderShare: rng.range(0.3, 1) }, rng)
   }
 

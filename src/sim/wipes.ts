@@ -8,7 +8,8 @@
 // draws come from a stream of their own, so a seed that wipes nothing replays as before.
 import type { VoterSetAt } from '../raft/types.js'
 import type { CheckedNode } from './checker.js'
-import { Prng } from './prng.js'
+import { optionalFaultStream } from './fault-rates.js'
+import type { Prng } from './prng.js'
 
 /** Offset of the wipe stream's seed from the run's (apart from the fence stream's). */
 const WIPE_STREAM = 0x31be_0000_0000
@@ -26,9 +27,8 @@ export class Wipes {
 
   /** This seed's wipes, or null when it wipes nothing (most seeds, and every fencing seed). */
   static draw(seed: number, enabled: boolean): Wipes | null {
-    if (!enabled) return null
-    const rng = new Prng(seed + WIPE_STREAM)
-    if (!rng.chance(0.3)) return null
+    const rng = optionalFaultStream(seed, WIPE_STREAM, enabled, 0.3)
+    if (rng === null) return null
     return new Wipes({ rate: rng.range(0.002, 0.01) }, rng)
   }
 
