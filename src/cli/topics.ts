@@ -150,7 +150,7 @@ async function rebalanceLeaders(argv: string[], print: Print): Promise<number> {
       else if (r.error.code === 'ELECTION_NOT_NEEDED') print(`${where}: its preferred replica leads already`)
       else {
         failed++
-        print(`${where}: not moved: ${r.error.code}: ${r.error.message}`)
+        print(`${where}: not moved: ${r.error.message}`) // the message starts with its code
       }
     }
     if (failed > 0) throw new OperationalError(`${failed} of ${results.length} partitions were not moved (above: why)`)
