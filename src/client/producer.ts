@@ -41,7 +41,7 @@ export interface ProducerOptions {
   maxBlockMs?: number
   deliveryTimeoutMs?: number
   requestBytesMax?: number
-  /** Produce requests in flight per broker. Above 1, a retried batch may land after a later one. */
+  /** Produce requests in flight per broker. Above 1, a retried batch may land after a later one; at 1 never, across leader changes too (as Kafka). */
   maxInFlightRequests?: number
   ackTimeoutMs?: number
   retry?: RetryOptions

@@ -95,11 +95,13 @@ export class Sender {
   /** Batches that wait for metadata: the refresh's end runs the sender, not a timer. */
   private readonly unroutable = (topic: string, partition: number) => this.routeOf(topic, partition) < 0
   /**
-   * Partitions with a batch in flight that goes alone (retried after a too-large refusal): the
-   * rest of the partition waits for its answer, so a batch split again is not overtaken.
+   * Partitions whose other batches wait for the answer to one in flight: a batch that goes alone
+   * (retried after a too-large refusal), so a batch split again is not overtaken; and with
+   * inFlightMax 1 every partition in a request (Kafka's ordering guarantee), so a batch sent to a
+   * new leader cannot overtake one still out to the old leader and retried after it.
    */
-  private readonly aloneInFlight = new Set<string>()
-  private readonly paused = (topic: string, partition: number) => this.aloneInFlight.size > 0 && this.aloneInFlight.has(`${partition}:${topic}`)
+  private readonly mutedInFlight = new Set<string>()
+  private readonly paused = (topic: string, partition: number) => this.mutedInFlight.size > 0 && this.mutedInFlight.has(`${partition}:${topic}`)
   /** Batches that wait for an event (metadata, an answer) rather than a time. */
   private readonly waiting = (topic: string, partition: number) => this.paused(topic, partition) || this.unroutable(topic, partition)
 
@@ -192,9 +194,10 @@ export class Sender {
 
   private async send(leader: number, batches: ProducerBatch[]): Promise<void> {
     this.inFlight.set(leader, (this.inFlight.get(leader) ?? 0) + 1)
-    let alone: string[] | undefined
-    for (const b of batches) if (b.sendAlone) (alone ??= []).push(`${b.partition}:${b.topic}`)
-    if (alone) for (const key of alone) this.aloneInFlight.add(key)
+    const muteAll = this.options.inFlightMax === 1
+    let muted: string[] | undefined
+    for (const b of batches) if (muteAll || b.sendAlone) (muted ??= []).push(`${b.partition}:${b.topic}`)
+    if (muted) for (const key of muted) this.mutedInFlight.add(key)
     try {
       const ready = await this.encodeAll(batches)
       if (ready.length === 0) return
@@ -213,7 +216,7 @@ export class Sender {
       for (let i = batches.length - 1; i >= 0; i--) if (!batches[i].settled) this.failed(batches[i], err as Error, NO_HINT)
     } finally {
       this.inFlight.set(leader, this.inFlight.get(leader)! - 1)
-      if (alone) for (const key of alone) this.aloneInFlight.delete(key)
+      if (muted) for (const key of muted) this.mutedInFlight.delete(key)
       this.wake()
     }
   }
