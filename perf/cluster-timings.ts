@@ -17,9 +17,17 @@
 //             sent after the kill; the killed broker restarted and the cluster ready before the
 //             next round (leadership is not moved back: --leader-rebalance-after-ms 0)
 //
-//   npx tsx perf/cluster-timings.ts [--only up|failover|shutdown|idle|partition-failover] [--up-runs 3] [--failovers 10] [--idle-seconds 60]
+//   scale (issue 18; not in the default set)
+//             one topic of --partitions (1,000) partitions, RF=3, on 3 brokers: creation -> every
+//             partition's leader named by every node (Metadata); then CPU seconds, RSS (VmRSS) and
+//             open file descriptors of each broker over --idle-seconds idle; then all three
+//             stopped (SIGTERM, then in a second round SIGKILL) and started again -> every
+//             leader named by every node again, with the fsyncs each broker issued from its
+//             start until then (its "broker stopping" log line: read at the SIGTERM that follows)
+//
+//   npx tsx perf/cluster-timings.ts [--only up|failover|shutdown|idle|partition-failover|scale] [--up-runs 3] [--failovers 10] [--idle-seconds 60] [--partitions 1000]
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -33,6 +41,9 @@ const ONLY = args.get('only')
 const UP_RUNS = Number(args.get('up-runs') ?? 3)
 const FAILOVERS = Number(args.get('failovers') ?? 10)
 const IDLE_SECONDS = Number(args.get('idle-seconds') ?? 60)
+const PARTITIONS = Number(args.get('partitions') ?? 1000)
+/** How long the scale mode waits for every leader (the target is 30 s; the wait is longer, to measure a miss). */
+const SCALE_LEADERS_WAIT_MS = 180_000
 const ROOT = new URL('../', import.meta.url).pathname
 /** Clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ: 100 on Linux). */
 const USER_HZ = 100
@@ -194,6 +205,82 @@ async function idle(): Promise<void> {
   }
 }
 
+/** Resident set size of a process in MB (/proc/PID/status VmRSS). */
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m === null ? Number.NaN : Number(m[1]) / 1024
+}
+
+function openFds(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length
+}
+
+/** Waits until every node names a leader for each of the topic's `partitions` partitions; ms taken since `from`. */
+async function allLeadersKnown(c: ProcessCluster, topic: string, partitions: number, from: number): Promise<number> {
+  let missing = partitions
+  return until(`every node to name a leader for each of ${topic}'s ${partitions} partitions`, async () => {
+    let worst = 0
+    for (const id of c.ids) {
+      const t = (await c.metadata(id, [topic])).topics?.[0]
+      const named = (t?.partitions ?? []).filter((p) => (p.leaderId ?? -1) >= 0).length
+      worst = Math.max(worst, partitions - named)
+    }
+    if (worst !== missing) console.log(`  ${((Date.now() - from) / 1000).toFixed(1)} s: ${worst} partitions without a leader on some node`)
+    missing = worst
+    return worst === 0 ? Date.now() - from : null
+  }, SCALE_LEADERS_WAIT_MS)
+}
+
+/** Stops every node with `signal`, starts them all again, and waits for every leader; prints the fsyncs each issued until then. */
+async function restartAll(c: ProcessCluster, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+  await Promise.all(c.ids.map((id) => c.stop(id, signal)))
+  const started = Date.now()
+  await Promise.all(c.ids.map((id) => c.start(id)))
+  const ms = await allLeadersKnown(c, 'scale', PARTITIONS, started)
+  console.log(`scale: after ${signal} of all three, every leader named by every node ${ms} ms after starting them`)
+  await reportFsyncs(c, `since the restart after ${signal}`)
+}
+
+/** SIGTERMs every node and prints the fsyncs each counted from its start to the stop (its "broker stopping" line). */
+async function reportFsyncs(c: ProcessCluster, what: string): Promise<void> {
+  const procs = c.ids.map((id) => [id, c.processes.get(id)!] as const)
+  await Promise.all(c.ids.map((id) => c.stop(id, 'SIGTERM')))
+  for (const [id, p] of procs) {
+    const m = /"msg":"broker stopping".*?"fsyncs":(\d+)/.exec(p.stderr())
+    console.log(`scale: node ${id} fsyncs ${what}: ${m === null ? 'unknown (no "broker stopping" line)' : m[1]}`)
+  }
+}
+
+async function scale(): Promise<void> {
+  const t = new Teardowns()
+  try {
+    const c = await ProcessCluster.create(t, [1, 2, 3])
+    await c.startAll()
+    const client = createClient({ brokers: c.ids.map((id) => c.url(id)), clientId: 'scale' })
+    const createdAt = Date.now()
+    const [created] = await client.admin().createTopics([{ topic: 'scale', partitions: PARTITIONS, replicationFactor: 3 }], { timeoutMs: 120_000 })
+    await client.close()
+    if (created.error) throw created.error
+    console.log(`scale: CreateTopics of ${PARTITIONS} partitions answered after ${Date.now() - createdAt} ms`)
+    const ms = await allLeadersKnown(c, 'scale', PARTITIONS, createdAt)
+    console.log(`scale: every leader named by every node ${ms} ms after CreateTopics was sent`)
+    await new Promise((resolve) => setTimeout(resolve, 10_000)) // past the creation's catch-up and JIT
+    const pids = c.ids.map((id) => [id, c.processes.get(id)!.child.pid!] as const)
+    const before = pids.map(([, pid]) => cpuSeconds(pid))
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000))
+    for (const [i, [id, pid]] of pids.entries()) {
+      const s = cpuSeconds(pid) - before[i]
+      console.log(`scale: idle node ${id}: ${s.toFixed(2)} CPU s in ${IDLE_SECONDS} s (${((s / IDLE_SECONDS) * 100).toFixed(1)} % of a core), RSS ${rssMb(pid).toFixed(0)} MB, ${openFds(pid)} open fds`)
+    }
+    await restartAll(c, 'SIGTERM')
+    await Promise.all(c.ids.map((id) => c.start(id)))
+    await allLeadersKnown(c, 'scale', PARTITIONS, Date.now())
+    await restartAll(c, 'SIGKILL')
+  } finally {
+    await t.run()
+  }
+}
+
 async function partitionFailovers(): Promise<void> {
   const t = new Teardowns()
   try {
@@ -246,6 +333,7 @@ async function partitionFailovers(): Promise<void> {
 }
 
 if (ONLY === 'partition-failover') await partitionFailovers()
+if (ONLY === 'scale') await scale()
 if (ONLY === undefined || ONLY === 'up') await upTimes()
 if (ONLY === undefined || ONLY === 'failover') await failovers()
 if (ONLY === undefined || ONLY === 'shutdown') await shutdowns()

@@ -145,6 +145,11 @@ export class ReplicaManager implements ReplicaLookup {
     for (const list of this.replicas.values()) for (const r of list) void r.setFenced(fenced)
   }
 
+  /** fsyncs this broker's file layer issued since it started (undefined: the layer does not count them). */
+  get fsyncCount(): number | undefined {
+    return this.fs.fsyncCount
+  }
+
   /** Calls `listener` each time a replica of this broker becomes leader (of a new epoch). */
   onLeader(listener: (led: LedPartition) => void): () => void {
     this.leaderListeners.add(listener)
