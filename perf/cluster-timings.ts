@@ -215,19 +215,26 @@ function openFds(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length
 }
 
-/** Waits until every node names a leader for each of the topic's `partitions` partitions; ms taken since `from`. */
+/**
+ * Waits until each of the topic's partitions has a leader that serves (ListOffsets(latest) answers
+ * without an error there: it leads and its epoch is committed) and that every node's Metadata
+ * names; the ms taken since `from`. (Metadata alone would not do after a restart: it names the
+ * leaders recorded before it until the new ones report.)
+ */
 async function allLeadersKnown(c: ProcessCluster, topic: string, partitions: number, from: number): Promise<number> {
-  let missing = partitions
-  return until(`every node to name a leader for each of ${topic}'s ${partitions} partitions`, async () => {
-    let worst = 0
+  const indexes = Array.from({ length: partitions }, (_, p) => p)
+  let missing = -1
+  return until(`a serving leader named by every node for each of ${topic}'s ${partitions} partitions`, async () => {
+    const serving = new Map<number, number>() // partition -> the node serving it
     for (const id of c.ids) {
-      const t = (await c.metadata(id, [topic])).topics?.[0]
-      const named = (t?.partitions ?? []).filter((p) => (p.leaderId ?? -1) >= 0).length
-      worst = Math.max(worst, partitions - named)
+      const r = await c.call(id, { listOffsets: { topics: [{ name: topic, partitions: indexes.map((index) => ({ index, timestamp: -1 })) }] } })
+      for (const p of r.listOffsets?.topics?.[0]?.partitions ?? []) if ((p.error?.code ?? 0) === 0) serving.set(p.index ?? 0, id)
     }
-    if (worst !== missing) console.log(`  ${((Date.now() - from) / 1000).toFixed(1)} s: ${worst} partitions without a leader on some node`)
-    missing = worst
-    return worst === 0 ? Date.now() - from : null
+    const named = await Promise.all(c.ids.map(async (id) => (await c.metadata(id, [topic])).topics?.[0]?.partitions ?? []))
+    const led = indexes.filter((p) => serving.has(p) && named.every((ps) => ps.find((x) => (x.index ?? 0) === p)?.leaderId === serving.get(p))).length
+    if (partitions - led !== missing) console.log(`  ${((Date.now() - from) / 1000).toFixed(1)} s: ${partitions - led} partitions without a serving leader named by every node`)
+    missing = partitions - led
+    return missing === 0 ? Date.now() - from : null
   }, SCALE_LEADERS_WAIT_MS)
 }
 
