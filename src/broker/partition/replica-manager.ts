@@ -9,6 +9,7 @@
 // broker leads no data partition and campaigns for none (the metadata log is not here, and is
 // never fenced).
 import { join } from 'node:path'
+import { loadCodec } from '../../codec/index.js'
 import { MetadataImage, type MetadataChanges, type TopicImage } from '../../metadata/image.js'
 import type { Message, NodeId } from '../../raft/types.js'
 import { NodeFileLayer, Serial, type FileLayer } from '../../storage/index.js'
@@ -17,6 +18,7 @@ import { PREFERRED_CAMPAIGN_EVERY_MS, PREFERRED_CAMPAIGN_MS } from './limits.js'
 import { logConfigOf } from './log-config.js'
 import { finishInterruptedDeletes, migrateLegacyDirs, partitionDir, removePartitionDir } from './partition-dir.js'
 import { raftTicks } from './raft-timing.js'
+import { QuorumStateStore } from './quorum-state-store.js'
 import { PartitionReplica } from './replica.js'
 
 /** A partition directory of the topic-id layout: `<topic id>-<partition>`. */
@@ -79,6 +81,8 @@ export class ReplicaManager implements ReplicaLookup {
   private readonly leaderListeners = new Set<(led: LedPartition) => void>()
   /** New partitions whose preferred replica this broker holds, campaigning until a leader is known: each with the ticks it has left. */
   private readonly campaigning = new Map<PartitionReplica, { ticksLeft: number }>()
+  /** Every replica's quorum state, written as one group commit (null until prepare(): each replica then keeps its own file). */
+  private quorumStates: QuorumStateStore | null = null
 
   constructor(
     private readonly dataDir: string,
@@ -168,9 +172,14 @@ export class ReplicaManager implements ReplicaLookup {
     for (const list of this.replicas.values()) for (const r of list) if (r.leaderId === node) void r.leaderUnreachable(node)
   }
 
-  /** Finishes deletions a crash interrupted; call once, before the first reconciliation. */
+  /**
+   * Finishes deletions a crash interrupted and opens the replicas' shared quorum-state store;
+   * call once, before the first reconciliation.
+   */
   async prepare(): Promise<void> {
     await finishInterruptedDeletes(this.fs, this.dataDir)
+    const codec = await loadCodec()
+    this.quorumStates = QuorumStateStore.open(this.fs, this.dataDir, (b) => codec.crc32c(b))
   }
 
   /**
@@ -302,6 +311,7 @@ export class ReplicaManager implements ReplicaLookup {
       send: (m) => this.send(topic.id, partition, m),
       random: (bound) => Math.floor(Math.random() * bound),
       fs: this.fs,
+      quorumStates: this.quorumStates ?? undefined,
       logger: this.log,
       fenced,
     })

@@ -25,6 +25,7 @@ import { jsonLogger, type Logger } from '../log.js'
 import { CommitWaiters } from './commit-waiters.js'
 import { CORE_INPUTS_QUEUED_MAX, READY_ROUNDS_MAX, REOPEN_RETRY_TICKS } from './limits.js'
 import { executeDirective, type Append, type DirectiveContext } from './log-directives.js'
+import type { QuorumStateStore } from './quorum-state-store.js'
 import { ReplicaError } from './replica-error.js'
 import { filesOf, openFromDisk, saveQuorumState, type Opened } from './replica-disk.js'
 import type { StateMachineOptions } from './state-machine.js'
@@ -59,6 +60,11 @@ export interface ReplicaOptions {
     'fetchTimeoutTicks' | 'fetchMaxWaitTicks' | 'fetchRetryTicks' | 'beginQuorumRetryTicks' | 'leaderLinkDropTicks' | 'fetchMaxBytes' | 'observerContacts' | 'bugs'>>
   /** Told about every change to the log (the simulator's checker follows the log with it). */
   observer?: ReplicaObserver
+  /**
+   * The broker's shared quorum-state store (quorum-state-store.ts), in the directory above `dir`;
+   * absent: the partition's own quorum-state.json (the metadata log, tests, the simulator).
+   */
+  quorumStates?: QuorumStateStore
   /** Opens fenced (see `setFenced`); default false. */
   fenced?: boolean
   /**
