@@ -27,7 +27,7 @@
 //
 //   npx tsx perf/cluster-timings.ts [--only up|failover|shutdown|idle|partition-failover|scale] [--up-runs 3] [--failovers 10] [--idle-seconds 60] [--partitions 1000]
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -43,7 +43,7 @@ const FAILOVERS = Number(args.get('failovers') ?? 10)
 const IDLE_SECONDS = Number(args.get('idle-seconds') ?? 60)
 const PARTITIONS = Number(args.get('partitions') ?? 1000)
 /** How long the scale mode waits for every leader (the target is 30 s; the wait is longer, to measure a miss). */
-const SCALE_LEADERS_WAIT_MS = 180_000
+const SCALE_LEADERS_WAIT_MS = Number(args.get('leaders-wait-s') ?? 180) * 1000
 const ROOT = new URL('../', import.meta.url).pathname
 /** Clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ: 100 on Linux). */
 const USER_HZ = 100
@@ -224,18 +224,29 @@ function openFds(pid: number): number {
 async function allLeadersKnown(c: ProcessCluster, topic: string, partitions: number, from: number): Promise<number> {
   const indexes = Array.from({ length: partitions }, (_, p) => p)
   let missing = -1
+  let example = ''
   return until(`a serving leader named by every node for each of ${topic}'s ${partitions} partitions`, async () => {
     const serving = new Map<number, number>() // partition -> the node serving it
+    const answers = new Map<number, string[]>() // partition -> each node's ListOffsets answer
     for (const id of c.ids) {
       const r = await c.call(id, { listOffsets: { topics: [{ name: topic, partitions: indexes.map((index) => ({ index, timestamp: -1 })) }] } })
-      for (const p of r.listOffsets?.topics?.[0]?.partitions ?? []) if ((p.error?.code ?? 0) === 0) serving.set(p.index ?? 0, id)
+      for (const p of r.listOffsets?.topics?.[0]?.partitions ?? []) {
+        const code = p.error?.code ?? 0
+        if (code === 0) serving.set(p.index ?? 0, id)
+        answers.set(p.index ?? 0, [...(answers.get(p.index ?? 0) ?? []), `node ${id}: ${code === 0 ? `serves, epoch ${p.leaderEpoch}` : `${ErrorCode[code]} (hint ${p.leaderHint})`}`])
+      }
     }
     const named = await Promise.all(c.ids.map(async (id) => (await c.metadata(id, [topic])).topics?.[0]?.partitions ?? []))
-    const led = indexes.filter((p) => serving.has(p) && named.every((ps) => ps.find((x) => (x.index ?? 0) === p)?.leaderId === serving.get(p))).length
-    if (partitions - led !== missing) console.log(`  ${((Date.now() - from) / 1000).toFixed(1)} s: ${partitions - led} partitions without a serving leader named by every node`)
-    missing = partitions - led
+    const namedOf = (p: number) => named.map((ps) => ps.find((x) => (x.index ?? 0) === p))
+    const unled = indexes.filter((p) => !serving.has(p) || !namedOf(p).every((x) => x?.leaderId === serving.get(p)))
+    if (unled.length !== missing) console.log(`  ${((Date.now() - from) / 1000).toFixed(1)} s: ${unled.length} partitions without a serving leader named by every node`)
+    missing = unled.length
+    const p = unled[0]
+    if (p !== undefined) example = `partition ${p}: ${answers.get(p)?.join('; ')}; Metadata names ${namedOf(p).map((x) => `${x?.leaderId}@${x?.leaderEpoch}`).join(', ')}`
     return missing === 0 ? Date.now() - from : null
-  }, SCALE_LEADERS_WAIT_MS)
+  }, SCALE_LEADERS_WAIT_MS).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}; e.g. ${example}`)
+  })
 }
 
 /** Stops every node with `signal`, starts them all again, and waits for every leader; prints the fsyncs each issued until then. */
@@ -260,8 +271,8 @@ async function reportFsyncs(c: ProcessCluster, what: string): Promise<void> {
 
 async function scale(): Promise<void> {
   const t = new Teardowns()
+  const c = await ProcessCluster.create(t, [1, 2, 3])
   try {
-    const c = await ProcessCluster.create(t, [1, 2, 3])
     await c.startAll()
     const client = createClient({ brokers: c.ids.map((id) => c.url(id)), clientId: 'scale' })
     const createdAt = Date.now()
@@ -283,6 +294,10 @@ async function scale(): Promise<void> {
     await Promise.all(c.ids.map((id) => c.start(id)))
     await allLeadersKnown(c, 'scale', PARTITIONS, Date.now())
     await restartAll(c, 'SIGKILL')
+  } catch (err) {
+    for (const [id, p] of c.processes) writeFileSync(join(tmpdir(), `bitacora-scale-node-${id}.log`), p.stderr())
+    console.log(`scale: failed; each running broker's log is in ${join(tmpdir(), 'bitacora-scale-node-ID.log')}`)
+    throw err
   } finally {
     await t.run()
   }
