@@ -280,6 +280,9 @@ export class ReplicaManager implements ReplicaLookup {
       await inParallel(toOpen, PARTITION_OPENS_IN_PARALLEL_MAX, async (p) => {
         try {
           held.set(p, await this.open(topic, p))
+          // Held at once, not when the whole topic is open: the fence switch and the tick loop
+          // must reach it meanwhile (a replica opened fenced missed an unfencing for good).
+          this.setHeld(id, held)
         } catch (err) {
           failures.push({ topicId: id, partition: p, error: err as Error })
         }
