@@ -39,3 +39,8 @@ export const PREFERRED_CAMPAIGN_MS = 5_000
  * queue and the thread pool (4 threads) without holding more than this many half-open logs.
  */
 export const PARTITION_OPENS_IN_PARALLEL_MAX = 32
+/**
+ * Descriptors a broker needs besides one per partition it holds (sockets, the metadata log, a
+ * segment being rolled, snapshots): below partitions + this, the manager warns about ulimit -n.
+ */
+export const OPEN_FILES_HEADROOM = 256

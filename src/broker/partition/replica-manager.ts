@@ -14,8 +14,9 @@ import { MetadataImage, type MetadataChanges, type TopicImage } from '../../meta
 import type { Message, NodeId } from '../../raft/types.js'
 import { NodeFileLayer, Serial, type FileLayer } from '../../storage/index.js'
 import type { Logger } from '../log.js'
-import { PARTITION_OPENS_IN_PARALLEL_MAX, PREFERRED_CAMPAIGN_EVERY_MS, PREFERRED_CAMPAIGN_MS } from './limits.js'
+import { OPEN_FILES_HEADROOM, PARTITION_OPENS_IN_PARALLEL_MAX, PREFERRED_CAMPAIGN_EVERY_MS, PREFERRED_CAMPAIGN_MS } from './limits.js'
 import { logConfigOf } from './log-config.js'
+import { ownOpenFilesLimit } from './open-files.js'
 import { finishInterruptedDeletes, migrateLegacyDirs, partitionDir, removePartitionDir } from './partition-dir.js'
 import { raftTicks } from './raft-timing.js'
 import { QuorumStateStore } from './quorum-state-store.js'
@@ -81,6 +82,9 @@ export class ReplicaManager implements ReplicaLookup {
   private readonly leaderListeners = new Set<(led: LedPartition) => void>()
   /** New partitions whose preferred replica this broker holds, campaigning until a leader is known: each with the ticks it has left. */
   private readonly campaigning = new Map<PartitionReplica, { ticksLeft: number }>()
+  /** The process's open-file limit (null: unknown or unlimited), and whether the manager warned that it is too low. */
+  private readonly openFilesLimit = ownOpenFilesLimit()
+  private warnedOpenFiles = false
   /** Every replica's quorum state, written as one group commit (null until prepare(): each replica then keeps its own file). */
   private quorumStates: QuorumStateStore | null = null
 
@@ -245,10 +249,23 @@ export class ReplicaManager implements ReplicaLookup {
     for (const id of this.failedTopicIds) topicIds.add(id)
     for (const id of topicIds) await this.reconcileTopic(id, p.image.topicById(id), failures)
     this.failedTopicIds = new Set(failures.map((f) => f.topicId))
+    this.checkOpenFilesLimit()
     for (const f of failures) {
       this.log.error('partition replica not reconciled with the metadata image; retried with the next image', { topicId: f.topicId, partition: f.partition, error: f.error.message })
     }
     return failures
+  }
+
+  /** Warns once when the partitions held need more descriptors (one each, plus headroom) than the process may open. */
+  private checkOpenFilesLimit(): void {
+    if (this.openFilesLimit === null || this.warnedOpenFiles) return
+    let held = 0
+    for (const list of this.replicas.values()) held += list.length
+    if (held + OPEN_FILES_HEADROOM <= this.openFilesLimit) return
+    this.warnedOpenFiles = true
+    this.log.warn('the open-file limit is too low for the partitions this broker holds: raise ulimit -n, or partitions will fail to open (EMFILE)', {
+      partitions: held, openFilesLimit: this.openFilesLimit, needs: held + OPEN_FILES_HEADROOM,
+    })
   }
 
   /** Makes the replicas held of topic `id` those `topic` (undefined: removed) assigns here. */
