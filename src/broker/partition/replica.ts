@@ -242,8 +242,22 @@ export class PartitionReplica {
     })
   }
 
-  /** A message from a peer. Never rejects: one that cannot be queued is dropped (peers retry). */
+  /**
+   * A message from a peer. Never rejects: one that cannot be queued is dropped (peers retry). As
+   * a tick, an idle replica takes it here and now and queues a task only for the Ready it produced:
+   * a leader parks its followers' fetches, 1,333 a second per broker with 1,000 idle RF=3 partitions.
+   */
   receive(m: Message): Promise<void> {
+    const o = this.opened
+    if (o !== null && this.inputs.size === 0 && !this.closed && !this.fenceOwed) {
+      try {
+        o.core.receive(m)
+      } catch (err) {
+        return this.run('receive', () => Promise.reject(err)).catch(() => undefined) // reopens, as a queued input's failure does
+      }
+      if (!o.core.hasReady()) return DONE
+      return this.run('receive', () => undefined).catch(() => undefined) // carries out the Ready
+    }
     return this.run('receive', (o) => o.core.receive(m)).catch(() => undefined)
   }
 
