@@ -264,8 +264,8 @@ async function reportFsyncs(c: ProcessCluster, what: string): Promise<void> {
   const procs = c.ids.map((id) => [id, c.processes.get(id)!] as const)
   await Promise.all(c.ids.map((id) => c.stop(id, 'SIGTERM')))
   for (const [id, p] of procs) {
-    const m = /"msg":"broker stopping".*?"fsyncs":(\d+)/.exec(p.stderr())
-    console.log(`scale: node ${id} fsyncs ${what}: ${m === null ? 'unknown (no "broker stopping" line)' : m[1]}`)
+    const m = /"msg":"broker stopping".*?"fsyncs":(\d+),"quorumStateWrites":(\d+)/.exec(p.stderr())
+    console.log(`scale: node ${id} fsyncs ${what}: ${m === null ? 'unknown (no "broker stopping" line)' : `${m[1]}, of which quorum-state file writes ${m[2]} (2 fsyncs each)`}`)
   }
 }
 

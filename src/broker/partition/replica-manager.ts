@@ -158,6 +158,11 @@ export class ReplicaManager implements ReplicaLookup {
     return this.fs.fsyncCount
   }
 
+  /** Writes of the shared quorum-state file since it opened (two fsyncs each). */
+  get quorumStateWrites(): number {
+    return this.quorumStates?.batches ?? 0
+  }
+
   /** Calls `listener` each time a replica of this broker becomes leader (of a new epoch). */
   onLeader(listener: (led: LedPartition) => void): () => void {
     this.leaderListeners.add(listener)
