@@ -17,9 +17,17 @@
 //             sent after the kill; the killed broker restarted and the cluster ready before the
 //             next round (leadership is not moved back: --leader-rebalance-after-ms 0)
 //
-//   npx tsx perf/cluster-timings.ts [--only up|failover|shutdown|idle|partition-failover] [--up-runs 3] [--failovers 10] [--idle-seconds 60]
+//   scale (issue 18; not in the default set)
+//             one topic of --partitions (1,000) partitions, RF=3, on 3 brokers: creation -> every
+//             partition's leader named by every node (Metadata); then CPU seconds, RSS (VmRSS) and
+//             open file descriptors of each broker over --idle-seconds idle; then all three
+//             stopped (SIGTERM, then in a second round SIGKILL) and started again -> every
+//             leader named by every node again, with the fsyncs each broker issued from its
+//             start until then (its "broker stopping" log line: read at the SIGTERM that follows)
+//
+//   npx tsx perf/cluster-timings.ts [--only up|failover|shutdown|idle|partition-failover|scale] [--up-runs 3] [--failovers 10] [--idle-seconds 60] [--partitions 1000]
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -33,6 +41,9 @@ const ONLY = args.get('only')
 const UP_RUNS = Number(args.get('up-runs') ?? 3)
 const FAILOVERS = Number(args.get('failovers') ?? 10)
 const IDLE_SECONDS = Number(args.get('idle-seconds') ?? 60)
+const PARTITIONS = Number(args.get('partitions') ?? 1000)
+/** How long the scale mode waits for every leader (the target is 30 s; the wait is longer, to measure a miss). */
+const SCALE_LEADERS_WAIT_MS = Number(args.get('leaders-wait-s') ?? 180) * 1000
 const ROOT = new URL('../', import.meta.url).pathname
 /** Clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ: 100 on Linux). */
 const USER_HZ = 100
@@ -194,6 +205,104 @@ async function idle(): Promise<void> {
   }
 }
 
+/** Resident set size of a process in MB (/proc/PID/status VmRSS). */
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+  return m === null ? Number.NaN : Number(m[1]) / 1024
+}
+
+function openFds(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length
+}
+
+/**
+ * Waits until each of the topic's partitions has a leader that serves (ListOffsets(latest) answers
+ * without an error there: it leads and its epoch is committed) and that every node's Metadata
+ * names; the ms taken since `from`. (Metadata alone would not do after a restart: it names the
+ * leaders recorded before it until the new ones report.)
+ */
+async function allLeadersKnown(c: ProcessCluster, topic: string, partitions: number, from: number): Promise<number> {
+  const indexes = Array.from({ length: partitions }, (_, p) => p)
+  let missing = -1
+  let example = ''
+  return until(`a serving leader named by every node for each of ${topic}'s ${partitions} partitions`, async () => {
+    const serving = new Map<number, number>() // partition -> the node serving it
+    const answers = new Map<number, string[]>() // partition -> each node's ListOffsets answer
+    for (const id of c.ids) {
+      const r = await c.call(id, { listOffsets: { topics: [{ name: topic, partitions: indexes.map((index) => ({ index, timestamp: -1 })) }] } })
+      for (const p of r.listOffsets?.topics?.[0]?.partitions ?? []) {
+        const code = p.error?.code ?? 0
+        if (code === 0) serving.set(p.index ?? 0, id)
+        answers.set(p.index ?? 0, [...(answers.get(p.index ?? 0) ?? []), `node ${id}: ${code === 0 ? `serves, epoch ${p.leaderEpoch}` : `${ErrorCode[code]} (hint ${p.leaderHint})`}`])
+      }
+    }
+    const named = await Promise.all(c.ids.map(async (id) => (await c.metadata(id, [topic])).topics?.[0]?.partitions ?? []))
+    const namedOf = (p: number) => named.map((ps) => ps.find((x) => (x.index ?? 0) === p))
+    const unled = indexes.filter((p) => !serving.has(p) || !namedOf(p).every((x) => x?.leaderId === serving.get(p)))
+    if (unled.length !== missing) console.log(`  ${((Date.now() - from) / 1000).toFixed(1)} s: ${unled.length} partitions without a serving leader named by every node`)
+    missing = unled.length
+    const p = unled[0]
+    if (p !== undefined) example = `partition ${p}: ${answers.get(p)?.join('; ')}; Metadata names ${namedOf(p).map((x) => `${x?.leaderId}@${x?.leaderEpoch}`).join(', ')}`
+    return missing === 0 ? Date.now() - from : null
+  }, SCALE_LEADERS_WAIT_MS).catch((err: unknown) => {
+    throw new Error(`${(err as Error).message}; e.g. ${example}`)
+  })
+}
+
+/** Stops every node with `signal`, starts them all again, and waits for every leader; prints the fsyncs each issued until then. */
+async function restartAll(c: ProcessCluster, signal: 'SIGTERM' | 'SIGKILL'): Promise<void> {
+  await Promise.all(c.ids.map((id) => c.stop(id, signal)))
+  const started = Date.now()
+  await Promise.all(c.ids.map((id) => c.start(id)))
+  const ms = await allLeadersKnown(c, 'scale', PARTITIONS, started)
+  console.log(`scale: after ${signal} of all three, every leader named by every node ${ms} ms after starting them`)
+  await reportFsyncs(c, `since the restart after ${signal}`)
+}
+
+/** SIGTERMs every node and prints the fsyncs each counted from its start to the stop (its "broker stopping" line). */
+async function reportFsyncs(c: ProcessCluster, what: string): Promise<void> {
+  const procs = c.ids.map((id) => [id, c.processes.get(id)!] as const)
+  await Promise.all(c.ids.map((id) => c.stop(id, 'SIGTERM')))
+  for (const [id, p] of procs) {
+    const m = /"msg":"broker stopping".*?"fsyncs":(\d+),"quorumStateWrites":(\d+)/.exec(p.stderr())
+    console.log(`scale: node ${id} fsyncs ${what}: ${m === null ? 'unknown (no "broker stopping" line)' : `${m[1]}, of which quorum-state file writes ${m[2]} (2 fsyncs each)`}`)
+  }
+}
+
+async function scale(): Promise<void> {
+  const t = new Teardowns()
+  const c = await ProcessCluster.create(t, [1, 2, 3])
+  try {
+    await c.startAll()
+    const client = createClient({ brokers: c.ids.map((id) => c.url(id)), clientId: 'scale' })
+    const createdAt = Date.now()
+    const [created] = await client.admin().createTopics([{ topic: 'scale', partitions: PARTITIONS, replicationFactor: 3 }], { timeoutMs: 120_000 })
+    await client.close()
+    if (created.error) throw created.error
+    console.log(`scale: CreateTopics of ${PARTITIONS} partitions answered after ${Date.now() - createdAt} ms`)
+    const ms = await allLeadersKnown(c, 'scale', PARTITIONS, createdAt)
+    console.log(`scale: every leader named by every node ${ms} ms after CreateTopics was sent`)
+    await new Promise((resolve) => setTimeout(resolve, 10_000)) // past the creation's catch-up and JIT
+    const pids = c.ids.map((id) => [id, c.processes.get(id)!.child.pid!] as const)
+    const before = pids.map(([, pid]) => cpuSeconds(pid))
+    await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000))
+    for (const [i, [id, pid]] of pids.entries()) {
+      const s = cpuSeconds(pid) - before[i]
+      console.log(`scale: idle node ${id}: ${s.toFixed(2)} CPU s in ${IDLE_SECONDS} s (${((s / IDLE_SECONDS) * 100).toFixed(1)} % of a core), RSS ${rssMb(pid).toFixed(0)} MB, ${openFds(pid)} open fds`)
+    }
+    await restartAll(c, 'SIGTERM')
+    await Promise.all(c.ids.map((id) => c.start(id)))
+    await allLeadersKnown(c, 'scale', PARTITIONS, Date.now())
+    await restartAll(c, 'SIGKILL')
+  } catch (err) {
+    for (const [id, p] of c.processes) writeFileSync(join(tmpdir(), `bitacora-scale-node-${id}.log`), p.stderr())
+    console.log(`scale: failed; each running broker's log is in ${join(tmpdir(), 'bitacora-scale-node-ID.log')}`)
+    throw err
+  } finally {
+    await t.run()
+  }
+}
+
 async function partitionFailovers(): Promise<void> {
   const t = new Teardowns()
   try {
@@ -246,6 +355,7 @@ async function partitionFailovers(): Promise<void> {
 }
 
 if (ONLY === 'partition-failover') await partitionFailovers()
+if (ONLY === 'scale') await scale()
 if (ONLY === undefined || ONLY === 'up') await upTimes()
 if (ONLY === undefined || ONLY === 'failover') await failovers()
 if (ONLY === undefined || ONLY === 'shutdown') await shutdowns()

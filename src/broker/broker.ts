@@ -200,6 +200,7 @@ export class Broker {
   }
 
   async stop(): Promise<void> {
+    this.log.info('broker stopping', { fsyncs: this.replicas.fsyncCount, quorumStateWrites: this.replicas.quorumStateWrites }) // perf/cluster-timings.ts --only scale reads them
     const linkOpen = (node: number) => this.transport.stats().links.some((l) => l.node === node && l.state === 'open')
     await controlledShutdown({ metadata: this.metadata, lifecycle: this.membership.lifecycle, log: this.log, linkOpen }, CONTROLLED_SHUTDOWN_TIMEOUT_MS)
     this.balancer.close()

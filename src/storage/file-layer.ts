@@ -36,6 +36,8 @@ export interface FileLayer {
   remove(path: string): void
   /** Makes creations, renames and removals in `dir` durable (fsync of the directory). */
   syncDir(dir: string): Promise<void>
+  /** fsyncs issued so far (files and directories), where the layer counts them. */
+  readonly fsyncCount?: number
 }
 
 /** Reads a whole (small) file. */

@@ -33,3 +33,14 @@ export const APPLY_READ_BYTES = 1024 * 1024
  */
 export const PREFERRED_CAMPAIGN_EVERY_MS = 100
 export const PREFERRED_CAMPAIGN_MS = 5_000
+/**
+ * Partitions a reconciliation opens at once. Opening waits on a few fsyncs (its directory, its
+ * voter set): one at a time, 1,000 new partitions took over 20 s; many at once share the disk's
+ * queue and the thread pool (4 threads) without holding more than this many half-open logs.
+ */
+export const PARTITION_OPENS_IN_PARALLEL_MAX = 32
+/**
+ * Descriptors a broker needs besides one per partition it holds (sockets, the metadata log, a
+ * segment being rolled, snapshots): below partitions + this, the manager warns about ulimit -n.
+ */
+export const OPEN_FILES_HEADROOM = 256

@@ -3,7 +3,7 @@
 // from which it builds a Raft core; for a state-machine log also the latest snapshot, loaded into
 // the state machine (state-machine-log.ts). Used at start and whenever the replica reopens
 // after a failure, so that the core always starts from what storage holds.
-import { join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import type { Codec } from '../../codec/index.js'
 import { RaftCore } from '../../raft/core.js'
 import { FETCH_MAX_BYTES_DEFAULT } from '../../raft/limits.js'
@@ -31,9 +31,30 @@ export function filesOf(options: ReplicaOptions): FileLayer {
   return options.fs ?? defaultFs
 }
 
-/** Written atomically (temp, fsync, rename, directory fsync) before anything of its Ready leaves. */
+/**
+ * Written atomically before anything of its Ready leaves: into the broker's shared store (one
+ * group commit for every partition writing in the same turn: quorum-state-store.ts) when the
+ * replica has one, else into the partition's own quorum-state.json (temp, fsync, rename, directory fsync).
+ */
 export function saveQuorumState(options: ReplicaOptions, state: QuorumState): Promise<void> {
+  if (options.quorumStates !== undefined) return options.quorumStates.save(storeKey(options), state)
   return writeFileAtomic(filesOf(options), join(options.dir, QUORUM_STATE_FILE), new TextEncoder().encode(JSON.stringify(state)))
+}
+
+/** The quorum state on disk: the shared store's entry, else (a partition of an older release, or no store) the partition's own file. */
+function loadQuorumState(options: ReplicaOptions, fs: FileLayer): QuorumState | null {
+  const stored = options.quorumStates?.get(storeKey(options))
+  if (stored !== undefined) return stored
+  const saved = readSmallFile(fs, join(options.dir, QUORUM_STATE_FILE))
+  return saved === null ? null : (JSON.parse(new TextDecoder().decode(saved)) as QuorumState)
+}
+
+/** A partition's key in the store: its directory's name (the store lives in the directory above). */
+function storeKey(options: ReplicaOptions): string {
+  if (options.quorumStates !== undefined && options.quorumStates.dir !== dirname(options.dir)) {
+    throw new Error(`${options.dir} is not in the quorum-state store's directory ${options.quorumStates.dir}`) // a wiring bug
+  }
+  return basename(options.dir)
 }
 
 /** Opens the log and what lies beside it, and builds a core from them. */
@@ -45,8 +66,7 @@ export async function openFromDisk(options: ReplicaOptions, codec: Codec): Promi
     const crc = (b: Uint8Array) => codec.crc32c(b)
     const opened = options.stateMachine === undefined ? null : await StateMachineLog.open(log, fs, options.dir, codec, options.stateMachine)
     const snapshot = opened?.snapshot ?? null
-    const saved = readSmallFile(fs, join(options.dir, QUORUM_STATE_FILE))
-    const quorum = saved === null ? null : (JSON.parse(new TextDecoder().decode(saved)) as QuorumState)
+    const quorum = loadQuorumState(options, fs)
     // A new partition's voters come from config, once; then from the file.
     const loaded = loadVoterSets(fs, options.dir, crc)
     const initial = loaded ?? [{ offset: log.logStartOffset - 1, voters: [...options.voters] }]

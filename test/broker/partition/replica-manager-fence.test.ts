@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { MetadataImage } from '../../../src/metadata/image.js'
 import { newTopicRecords } from '../../../src/metadata/records.js'
 import { ReplicaManager } from '../../../src/broker/partition/replica-manager.js'
+import { NodeFileLayer } from '../../../src/storage/index.js'
 import { quietLog, waitFor } from '../controller/wait.js'
 
 const SELF = 1
@@ -80,6 +81,33 @@ t.test('switched while a partition is opening: it ends up as the switch stands',
   m.setFenced(false) // while the eight open, one after the other
   await reconciled
   const all = Array.from({ length: 8 }, (_, p) => m.partition('racing', p)!)
+  await waitFor(() => all.every((r) => r.leaderReady), 'every partition leads')
+  t.ok(all.every((r) => !r.status().fenced))
+})
+
+t.test('unfenced once some of a topic\'s partitions opened and others are still opening: every one ends up unfenced', async (t) => {
+  // The switch comes as partition 40's directory is made: partitions opened before it were not yet
+  // among the replicas the manager fences and unfences (issue 18: 1,000 partitions after a
+  // restart, a quarter stayed fenced, leaderless, for good).
+  const PARTITIONS = 48
+  let m: ReplicaManager | null = null
+  class UnfenceAt40 extends NodeFileLayer {
+    override async mkdirp(dir: string): Promise<void> {
+      await super.mkdirp(dir)
+      if (dir.endsWith('-40')) m!.setFenced(false)
+    }
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'bitacora-fence-'))
+  m = new ReplicaManager(dir, SELF, TICK_MS, 60_000, quietLog, new UnfenceAt40())
+  t.teardown(async () => {
+    await m!.closeAll()
+    rmSync(dir, { recursive: true, force: true })
+  })
+  await m.prepare()
+  m.start()
+  m.setFenced(true)
+  await m.reconcile({ image: topic(MetadataImage.EMPTY, 'late', 'd1'.repeat(16), PARTITIONS), changes: null })
+  const all = Array.from({ length: PARTITIONS }, (_, p) => m!.partition('late', p)!)
   await waitFor(() => all.every((r) => r.leaderReady), 'every partition leads')
   t.ok(all.every((r) => !r.status().fenced))
 })
