@@ -9,7 +9,7 @@
 // broker leads no data partition and campaigns for none (the metadata log is not here, and is
 // never fenced).
 import { join } from 'node:path'
-import { MetadataImage, type MetadataChanges, type TopicImage } from '../../metadata/image.js'
+import { MetadataImage, type MetadataChanges, type PartitionImage, type TopicImage } from '../../metadata/image.js'
 import type { Message, NodeId } from '../../raft/types.js'
 import { NodeFileLayer, Serial, type FileLayer } from '../../storage/index.js'
 import type { Logger } from '../log.js'
@@ -290,7 +290,7 @@ export class ReplicaManager implements ReplicaLookup {
       dir: partitionDir(this.dataDir, topic.id, partition),
       nodeId: this.nodeId,
       directoryId: this.directoryId,
-      voters: topic.partitionStates[partition].replicas,
+      voters: initialVoters(topic.partitionStates[partition]),
       logConfig: logConfigOf(topic.configs),
       // Real-network timeouts (limits.ts, RAFT_TIMING.partition); a lone voter elects itself on opening.
       ...raftTicks(this.tickMs),
@@ -308,13 +308,22 @@ export class ReplicaManager implements ReplicaLookup {
       if (l.role === 'leader') tell(l.epoch)
     })
     if (replica.isLeader) tell(replica.leaderEpoch) // a lone voter elected itself while opening
-    else if (replica.leaderEpoch === 0 && topic.partitionStates[partition].replicas[0] === this.nodeId) {
+    else if (replica.leaderEpoch === 0 && topic.partitionStates[partition].replicas[0] === this.nodeId && initialVoters(topic.partitionStates[partition]).includes(this.nodeId)) {
       // A new partition's preferred replica: no leader has ever been elected, so campaign now rather than wait out an election timeout.
       void replica.campaign()
       this.campaigning.set(replica, { ticksLeft: Math.round(PREFERRED_CAMPAIGN_MS / this.tickMs) })
     }
     return replica
   }
+}
+
+/**
+ * The voters a replica new on this broker starts with (one that exists keeps its own): the
+ * partition's replicas, less those a reassignment is adding — a new replica of a move is an
+ * observer until the leader adds it, and must never take itself for a voter.
+ */
+export function initialVoters(p: PartitionImage): readonly number[] {
+  return p.reassignment === undefined ? p.replicas : p.replicas.filter((id) => !p.reassignment!.adding.includes(id))
 }
 
 /**

@@ -1,6 +1,6 @@
 // Partition reassignment, decided by the active controller (Kafka's AlterPartitionReassignments).
-// A move is recorded in the partition's metadata: `replicas` holds the old replicas and the new
-// ones together (old first, so the preferred leader stays put while it moves), with the replicas
+// A move is recorded in the partition's metadata: `replicas` holds the new replicas and the old
+// ones together (the target first, in its order, as Kafka does), with the replicas
 // being added and those being removed; the target is replicas less removing. Every broker named
 // hosts a replica meanwhile (new ones catch up as observers). The partition's leader changes its
 // Raft group's voters one at a time toward the target (reassignment-steps.ts) and, once its
@@ -78,7 +78,8 @@ function reassignmentRecord(image: MetadataImage, r: ReassignPartition): { recor
     // The same brokers: only the preferred order may change, and no voter has to.
     return { record: r.replicas.join() === p.replicas.join() ? null : { ...base, replicas: r.replicas, adding: [], removing: [] } }
   }
-  return { record: { ...base, replicas: [...p.replicas, ...adding], adding, removing } }
+  // Kafka's order: the target first (its first is the preferred leader from now on), then those leaving.
+  return { record: { ...base, replicas: [...r.replicas, ...removing], adding, removing } }
 }
 
 /** Why `target` cannot be a partition's replicas (it now has `p.replicas`), or null. */
