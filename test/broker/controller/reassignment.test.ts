@@ -14,7 +14,7 @@ const CONFIG = { leaseMs: 9_000, defaultPartitions: 1, defaultReplicationFactor:
 
 function state(brokers = [1, 2, 3, 4]): ControllerState {
   const records: MetadataRecord[] = brokers.map((brokerId) => ({
-    type: 'brokerRegistration', brokerId, incarnationId: `${brokerId}`.repeat(32), url: `ws://127.0.0.1:${9091 + brokerId}/`, rack: '', directoryId: `${brokerId + 4}`.repeat(32),
+    type: 'brokerRegistration', brokerId, incarnationId: `${brokerId}`.repeat(32), url: `ws://127.0.0.1:${9091 + brokerId}/`, rack: '', directoryId: (brokerId + 100).toString(16).repeat(16),
   }))
   records.push({ type: 'topic', name: 'orders', topicId: ID }, { type: 'partition', topicId: ID, index: 0, replicas: [1, 2, 3] })
   records.push({ type: 'partitionLeader', topicId: ID, partition: 0, leader: 1, leaderEpoch: 4 })
@@ -47,6 +47,14 @@ t.test('bad targets are refused one by one with typed errors; the valid ones are
   t.match(answer([1, 2, 9]), { code: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: /broker 9 is not registered/ })
   t.match(answer([]), { code: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: /1\.\.16 replicas, 0 were given/ })
   t.match(answer(Array.from({ length: 17 }, (_, i) => i + 1)), { code: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: /17 were given/ })
+  const eight = [1, 2, 3, 4, 5, 6, 7, 8]
+  const wide = (replicas: number[]) => {
+    const d = alterPartitionReassignments(state(eight), [{ topic: 'orders', partition: 0, replicas }], ctx())
+    if (!d.ok) throw new Error(d.error.message)
+    return d.answer[0].error
+  }
+  t.match(wide([4, 5, 6, 7, 8]), { code: ErrorCode.INVALID_REPLICA_ASSIGNMENT, message: /together \(8\) would exceed 7, the most voters/ }, 'old and new together must fit a Raft group')
+  t.equal(wide([3, 4, 5, 6, 7]), null, '7 together fit')
   const d = alterPartitionReassignments(state(), [
     { topic: 'orders', partition: 0, replicas: [1, 2, 9] },
     { topic: 'orders', partition: 0, replicas: [1, 2, 4] },

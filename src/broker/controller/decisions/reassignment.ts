@@ -11,6 +11,7 @@
 import { targetReplicas, type MetadataImage, type MetadataRecord, type PartitionImage } from '../../../metadata/image.js'
 import { REPLICAS_PER_PARTITION_MAX } from '../../../metadata/limits.js'
 import { ErrorCode } from '../../../protocol/index.js'
+import { VOTERS_MAX } from '../../../raft/limits.js'
 import { ADMIN_ITEMS_PER_REQUEST_MAX } from './limits.js'
 import { refused, type ControllerError, type ControllerState, type Decision, type DecisionContext } from './state.js'
 
@@ -88,8 +89,9 @@ function targetProblem(image: MetadataImage, p: PartitionImage, target: readonly
   if (new Set(target).size !== target.length) return `replicas [${target.join(', ')}] name a broker twice`
   const unknown = target.filter((id) => image.broker(id) === undefined)
   if (unknown.length > 0) return `broker${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not registered`
+  // Every new replica is a voter before any old one leaves: old and new together must fit a Raft group.
   const union = new Set([...p.replicas, ...target]).size
-  if (union > REPLICAS_PER_PARTITION_MAX) return `old and new replicas together (${union}) would exceed ${REPLICAS_PER_PARTITION_MAX}, the most a partition may have during a move; move in two steps`
+  if (union > VOTERS_MAX) return `old and new replicas together (${union}) would exceed ${VOTERS_MAX}, the most voters a partition's Raft group holds during the move; move in two steps`
   return null
 }
 
