@@ -159,3 +159,34 @@ t.test('a move waiting on a broker that is down shows in describe, survives a SI
   t.equal(read.status, 0, read.stderr)
   t.equal(read.stdout.split('\n').filter((l) => l.startsWith('v')).length, 500, 'every record is there')
 })
+
+t.test('a move that waits on a broker that is down is cancelled: the partition goes back to the brokers it started on', async (t) => {
+  const topic = 'moved-back'
+  const client = createClient({ brokers: [1, 2, 3, 4].map((id) => c.url(id)), clientId: 'reassign-cancel' })
+  t.teardown(() => client.close())
+  const [created] = await client.admin().createTopics([{ topic, partitions: 1, replicationFactor: 3 }])
+  t.equal(created.error, null)
+  await until('the partition to have a leader', async () => ((await partitionOf(1, topic)).leaderId ?? -1) >= 0)
+  const before = (await partitionOf(1, topic)).replicas!
+  const absent = [1, 2, 3, 4].find((id) => !before.includes(id))!
+  await c.stop(absent, 'SIGTERM')
+  const up = [1, 2, 3, 4].filter((id) => id !== absent)
+  const asked = await runCli(['topics', 'reassign', topic, '-p', '0', '--replicas', [absent, ...before.slice(1)].join(','), '--timeout-ms', '1000', '-b', c.url(up[0])])
+  t.equal(asked.status, 1, 'the wait times out: the new broker is down')
+  t.match(asked.stderr, new RegExp(`${topic}/0 is still moving after 1000 ms \\(adding ${absent}, removing ${before[0]}\\).*--cancel\` reverses it`))
+  const cancelled = await runCli(['topics', 'reassign', topic, '-p', '0', '--cancel', '-b', c.url(up[1])])
+  t.equal(cancelled.status, 0, `${cancelled.stdout}${cancelled.stderr}`)
+  t.match(cancelled.stdout, new RegExp(`${topic}/0: cancelling the move \\(going back\\)\\n(.*\\n)*${topic}/0: replicas [0-9,]+, leader \\d\\n$`))
+  for (const id of up) {
+    const p = await until(`node ${id} to show no move`, async () => {
+      const p = await partitionOf(id, topic)
+      return (p.addingReplicas ?? []).length === 0 && (p.removingReplicas ?? []).length === 0 ? p : null
+    })
+    t.same([...p.replicas!].sort(), [...before].sort(), `node ${id}: back on ${before.join(',')}`)
+  }
+  const nothing = await runCli(['topics', 'reassign', topic, '-p', '0', '--cancel', '-b', c.url(up[0])])
+  t.equal(nothing.status, 1)
+  t.match(nothing.stderr, /not being reassigned: nothing to cancel/)
+  await c.start(absent)
+  await c.ready()
+})
