@@ -95,3 +95,23 @@ t.test('a partition moves from {1,2,3} to {2,3,4} one voter at a time; broker 1 
   t.notOk(existsSync(partitionDir(dataDirs.get(1)!, TOPIC_ID, 0)), 'and its directory is gone')
   t.ok(completions.at(-1)?.endsWith('completed'), `completed once (${completions.join('; ')})`)
 })
+
+t.test('a partition of one replica moves to another broker: the new one is added, the old one hands over and leaves', async (t) => {
+  const single = 'f3'.repeat(16)
+  await publish(newTopicRecords({ name: 'single', id: single, configs: {} }, [[3]]))
+  const replica = (node: number) => managers.get(node)!.replica(single, 0)
+  await waitFor(() => replica(3)?.leaderReady === true, 'broker 3, its only replica, to lead')
+  const codec = await loadCodec()
+  await replica(3)!.appendValidated(codec.encodeBatch([{ key: null, value: new TextEncoder().encode('only') }]))
+  const written = replica(3)!.status().logEnd
+  await publish([{ type: 'partitionReassignment', topicId: single, partition: 0, replicas: [1, 3], adding: [1], removing: [3] }])
+  await waitFor(() => image.topicById(single)!.partitionStates[0].reassignment === undefined, 'the move to be recorded as over', 30_000)
+  await Promise.all([...managers.values()].map((m) => m.reconciled()))
+  t.same(image.topicById(single)!.partitionStates[0].replicas, [1])
+  const moved = replica(1)!
+  await waitFor(() => moved.leaderReady, 'broker 1 to lead it alone')
+  t.same(moved.status().voters, [1])
+  t.ok(moved.highWatermark >= written, 'with the record written before the move committed')
+  t.equal(replica(3), undefined, 'broker 3 no longer hosts it')
+  t.notOk(existsSync(partitionDir(dataDirs.get(3)!, single, 0)))
+})

@@ -104,6 +104,7 @@ export class PartitionMover {
       brokerId: this.o.brokerId, topicId: uuidBytes(m.topicId), partition: m.partition, leaderEpoch: r.leaderEpoch, voters: [...voters],
     }, REASSIGN_COMPLETE_TIMEOUT_MS)
     const code = response.error?.code ?? ErrorCode.NONE
+    if (code === ErrorCode.NONE || code === ErrorCode.NO_REASSIGNMENT_IN_PROGRESS) this.waitLogged.delete(`${m.topicId}/${m.partition}`)
     if (code === ErrorCode.NONE) this.o.log.info('partition move complete', { ...where, replicas: voters })
     else if (code !== ErrorCode.NO_REASSIGNMENT_IN_PROGRESS) {
       this.o.log.warn('the controller did not complete a partition move; asking again', { ...where, code: errorName(code), error: response.error?.message ?? '' })
