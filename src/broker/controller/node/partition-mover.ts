@@ -31,6 +31,14 @@ export interface PartitionMoverOptions {
   readonly log: Logger
 }
 
+/** A partition being moved, and where to. */
+interface Move {
+  readonly topicId: string
+  readonly name: string
+  readonly partition: number
+  readonly target: readonly NodeId[]
+}
+
 export class PartitionMover {
   /** Partitions (`topicId/partition`) with a step under way. */
   private readonly busy = new Set<string>()
@@ -38,6 +46,8 @@ export class PartitionMover {
   private readonly waitLogged = new Map<string, number>()
   private timer: NodeJS.Timeout | null = null
   private closed = false
+  /** The moves of the image last looked at. */
+  private seen: { image: MetadataImage | null; moves: readonly Move[] } = { image: null, moves: [] }
 
   constructor(private readonly o: PartitionMoverOptions) {}
 
@@ -54,22 +64,32 @@ export class PartitionMover {
   /** One look at every partition being moved: a step for each one this broker leads and has none under way. */
   round(): void {
     if (this.closed) return
-    const image = this.o.image()
-    for (const topic of image.topics) {
-      topic.partitionStates.forEach((p, partition) => {
-        if (p.reassignment === undefined) return
-        const key = `${topic.id}/${partition}`
-        const replica = this.o.replica(topic.id, partition)
-        if (this.busy.has(key) || replica === undefined || !replica.leaderReady) return
-        this.busy.add(key)
-        void this.step(replica, { topicId: topic.id, name: topic.name, partition, target: targetReplicas(p) })
-          .catch((err: unknown) => this.o.log.warn('a partition move step failed; tried again next round', { topic: topic.name, partition, error: (err as Error).message }))
-          .finally(() => this.busy.delete(key))
-      })
+    for (const m of this.moving()) {
+      const key = `${m.topicId}/${m.partition}`
+      const replica = this.o.replica(m.topicId, m.partition)
+      if (this.busy.has(key) || replica === undefined || !replica.leaderReady) continue
+      this.busy.add(key)
+      void this.step(replica, m)
+        .catch((err: unknown) => this.o.log.warn('a partition move step failed; tried again next round', { topic: m.name, partition: m.partition, error: (err as Error).message }))
+        .finally(() => this.busy.delete(key))
     }
   }
 
-  private async step(r: PartitionReplica, m: { topicId: string; name: string; partition: number; target: readonly NodeId[] }): Promise<void> {
+  /** The partitions the image shows being moved (looked up again only when the image changes: an idle cluster's rounds cost nothing). */
+  private moving(): readonly Move[] {
+    const image = this.o.image()
+    if (image === this.seen.image) return this.seen.moves
+    const moves: Move[] = []
+    for (const topic of image.topics) {
+      topic.partitionStates.forEach((p, partition) => {
+        if (p.reassignment !== undefined) moves.push({ topicId: topic.id, name: topic.name, partition, target: targetReplicas(p) })
+      })
+    }
+    this.seen = { image, moves }
+    return moves
+  }
+
+  private async step(r: PartitionReplica, m: Move): Promise<void> {
     const s = r.status()
     const step = nextReassignStep({
       self: this.o.brokerId, voters: s.voters, committed: true, target: m.target,
