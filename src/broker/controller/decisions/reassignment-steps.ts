@@ -4,7 +4,7 @@
 // voter first, so the group never waits out an election), then, once the voters in force are the
 // target and committed, tell the controller. Adding before removing keeps the group at least
 // as large as either set, so it never runs on fewer replicas than it had. Pure: the shell
-// (node/partition-mover.ts) carries out the step and asks again.
+// (node/partition-mover.ts) carries out the step, waits for its record to commit, and asks again.
 
 type NodeId = number
 
@@ -27,10 +27,8 @@ export type ReassignStep =
 export interface MoveView {
   /** The leader (this node). */
   readonly self: NodeId
-  /** The voter set in force (the latest voter record, committed or not). */
+  /** The voter set in force: committed (the shell waits for each change it makes to commit, and a leader's epoch commits earlier ones). */
   readonly voters: readonly NodeId[]
-  /** Whether everything up to the log end, the latest voter record with it, is committed. */
-  readonly committed: boolean
   readonly target: readonly NodeId[]
   /** The leader's view of the other replicas (voters and observers) this epoch. */
   readonly progress: readonly ReplicaSeen[]
@@ -40,7 +38,6 @@ export interface MoveView {
 }
 
 export function nextReassignStep(v: MoveView): ReassignStep {
-  if (!v.committed) return { kind: 'wait', why: 'the last change is not committed yet' }
   const adding = v.target.filter((id) => !v.voters.includes(id))
   if (adding.length > 0) {
     const ready = adding.find((id) => caughtUp(v, id))

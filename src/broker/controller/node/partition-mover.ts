@@ -92,7 +92,7 @@ export class PartitionMover {
   private async step(r: PartitionReplica, m: Move): Promise<void> {
     const s = r.status()
     const step = nextReassignStep({
-      self: this.o.brokerId, voters: s.voters, committed: true, target: m.target,
+      self: this.o.brokerId, voters: s.voters, target: m.target,
       progress: s.progress ?? [], highWatermark: s.highWatermark, recentTicks: r.fetchTimeoutTicks,
     })
     const where = { topic: m.name, partition: m.partition }
