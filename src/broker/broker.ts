@@ -25,6 +25,8 @@ import { METADATA_PARTITION, METADATA_STARTUP_TIMEOUT_MS, METADATA_TOPIC_ID, PRO
 import { registrationProblem } from './controller/decisions/membership.js'
 import { reportLeaders } from './controller/decisions/reports.js'
 import { LeaderReporter } from './controller/node/leader-reporter.js'
+import { PartitionMover } from './controller/node/partition-mover.js'
+import { alterPartitionReassignments, completeReassignment } from './controller/decisions/reassignment.js'
 import { PreferredLeaders } from './controller/node/preferred-leaders.js'
 import { LeaderBalancer } from './controller/active/leader-balancer.js'
 import { transferLeaderships } from './partition/leadership-transfer.js'
@@ -65,6 +67,7 @@ export class Broker {
     private readonly replicas: ReplicaManager,
     private readonly membership: MembershipParts,
     private readonly balancer: LeaderBalancer,
+    private readonly mover: PartitionMover,
     private readonly log: Logger,
   ) {}
 
@@ -87,6 +90,7 @@ export class Broker {
     let replicas: ReplicaManager | null = null
     let membership: MembershipParts | null = null
     let balancer: LeaderBalancer | null = null
+    let mover: PartitionMover | null = null
     try {
       listener = await listen({ ...config, health: () => ({ brokerId: config.brokerId, clusterId }) }, log)
       const legacyTopics = readLegacyTopics(fs, config.dataDir)
@@ -171,7 +175,14 @@ export class Broker {
         brokerId: config.brokerId, clusterId, url: listener.url, limits: config.limits, admin: new TopicAdmin(node, controller, manager), cluster: new ClusterView(node, lifecycle),
         quorum: new MetadataQuorum(node, directory), partitions: manager, codec, raft: peers, membership: learningUrls(service, directory), toController: channel,
         leaders: { report: (reports) => controller.decide((state, ctx) => reportLeaders(state, reports, ctx)) }, preferredLeaders,
+        reassignments: {
+          alter: (partitions, ms) => controller.submit((state, ctx) => alterPartitionReassignments(state, partitions, ctx), ms),
+          complete: (req) => controller.decide((state, ctx) => completeReassignment(state, req, ctx)),
+        },
       })
+      mover = new PartitionMover({ brokerId: config.brokerId, image: () => node.image, replica: (t, p) => manager.replica(t, p), controller: channel, log })
+      node.subscribe(() => mover?.round())
+      mover.start()
       const sessions = { apis, limits: config.limits, readBuffers, peers: { clusterId, nodeId: config.brokerId } }
       if (node.standalone) {
         // Alone, it is its own controller: it registers with itself (through its own handlers, no
@@ -186,9 +197,10 @@ export class Broker {
       log.info('broker started', {
         url: listener.url, dataDir: config.dataDir, topics: node.image.topicCount, voters: node.replica.status().voters, controller: node.controllerId,
       })
-      return new Broker(config, dataDir, listener, peers, node, manager, membership, leaderBalancer, log)
+      return new Broker(config, dataDir, listener, peers, node, manager, membership, leaderBalancer, mover, log)
     } catch (err) {
       balancer?.close()
+      mover?.close()
       if (membership !== null) stopMembership(membership)
       await replicas?.closeAll().catch(() => undefined)
       await metadata?.close().catch(() => undefined)
@@ -204,6 +216,7 @@ export class Broker {
     const linkOpen = (node: number) => this.transport.stats().links.some((l) => l.node === node && l.state === 'open')
     await controlledShutdown({ metadata: this.metadata, lifecycle: this.membership.lifecycle, log: this.log, linkOpen }, CONTROLLED_SHUTDOWN_TIMEOUT_MS)
     this.balancer.close()
+    this.mover.close()
     stopMembership(this.membership)
     await this.replicas.closeAll()
     await this.metadata.close()

@@ -34,3 +34,7 @@ export const PERF_CONSUME_IDLE_MS_DEFAULT = 10_000
  */
 export const CONNECT_WAIT_MS = 5_000
 export const CONNECT_RETRY_MS = 100
+
+/** topics reassign: how long it follows a move by default (a large partition's new replicas copy its whole log first), and how often it looks. */
+export const REASSIGN_WAIT_MS_DEFAULT = 300_000
+export const REASSIGN_POLL_MS = 500

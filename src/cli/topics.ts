@@ -1,12 +1,13 @@
-// `bitacora topics create|list|describe|delete|alter|rebalance-leaders`: topic administration over the
+// `bitacora topics create|list|describe|delete|alter|rebalance-leaders|reassign`: topic administration over the
 // client's Admin. Results go to stdout; a per-topic refusal from the broker is an error.
-import type { Client, ConfigEntry, TopicDescription } from '../client/node.js'
+import type { Client, ConfigEntry, PartitionInfo, TopicDescription } from '../client/node.js'
 import { intFlag, keyValues, positionals } from './args.js'
 import { CLIENT_FLAGS, parseClientFlags } from './client-config.js'
 import { CLIENT_HELP, bootstrapServers, withClient } from './connect.js'
 import { OperationalError, UsageError } from './errors.js'
+import { REASSIGN_FLAGS, reassign } from './topics-reassign.js'
 
-export const TOPICS_USAGE = `usage: bitacora topics <create|list|describe|delete|alter|rebalance-leaders> [options]
+export const TOPICS_USAGE = `usage: bitacora topics <create|list|describe|delete|alter|rebalance-leaders|reassign> [options]
 
   bitacora topics create TOPIC [--partitions N] [--replication-factor N] [--config K=V]... [--if-not-exists]
   bitacora topics list [--exclude-internal] [--json]
@@ -14,6 +15,7 @@ export const TOPICS_USAGE = `usage: bitacora topics <create|list|describe|delete
   bitacora topics delete TOPIC [--if-exists]
   bitacora topics alter TOPIC [--set K=V]... [--reset K]...
   bitacora topics rebalance-leaders [TOPIC...]   hand leaderships back to preferred replicas (all topics by default)
+  bitacora topics reassign TOPIC --partition P --replicas ID,ID,... [--no-wait] [--timeout-ms N]   move a partition (--cancel: reverse the move)
 
 options:
   --partitions N           partition count (default: the broker's --default-partitions)
@@ -36,6 +38,7 @@ export const TOPICS_SPECS = {
   delete: { ...CLIENT_FLAGS, 'if-exists': 'boolean' },
   alter: { ...CLIENT_FLAGS, set: 'list', reset: 'list' },
   'rebalance-leaders': { ...CLIENT_FLAGS },
+  reassign: REASSIGN_FLAGS,
 } as const
 
 type Print = (line: string) => void
@@ -50,6 +53,7 @@ export async function topicsCommand(argv: string[], print: Print = stdout): Prom
     case 'delete': return remove(rest, print)
     case 'alter': return alter(rest, print)
     case 'rebalance-leaders': return rebalanceLeaders(rest, print)
+    case 'reassign': return reassign(rest, print)
     case undefined:
       console.error(TOPICS_USAGE)
       return 2
@@ -59,7 +63,7 @@ export async function topicsCommand(argv: string[], print: Print = stdout): Prom
       print(TOPICS_USAGE)
       return 0
     default:
-      throw new UsageError(`topics: unknown subcommand '${sub}' (create, list, describe, delete, alter, rebalance-leaders)`)
+      throw new UsageError(`topics: unknown subcommand '${sub}' (create, list, describe, delete, alter, rebalance-leaders, reassign)`)
   }
 }
 
@@ -212,9 +216,21 @@ export function describeText(t: TopicDescription, configs: readonly ConfigEntry[
     const o = offsets.get(p.partition)
     const error = p.error ? `\tError: ${p.error.code}` : ''
     lines.push(`\tTopic: ${t.topic}\tPartition: ${p.partition}\tLeader: ${leader}\tLeaderEpoch: ${p.leaderEpoch}\tReplicas: ${p.replicas.join(',')}`
-      + `\tIsr: ${p.inSyncReplicas.join(',')}\tLogStartOffset: ${o?.logStart ?? 'unknown'}\tHighWatermark: ${o?.highWatermark ?? 'unknown'}${error}`)
+      + `\tIsr: ${p.inSyncReplicas.join(',')}\tLogStartOffset: ${o?.logStart ?? 'unknown'}\tHighWatermark: ${o?.highWatermark ?? 'unknown'}${movingText(p)}${error}`)
   }
   return lines
+}
+
+/** A move in progress as Kafka's describe shows it ("\tAdding Replicas: 4\tRemoving Replicas: 1"); nothing when none is. */
+function movingText(p: PartitionInfo): string {
+  if (p.addingReplicas === undefined && p.removingReplicas === undefined) return ''
+  return `\tAdding Replicas: ${(p.addingReplicas ?? []).join(',')}\tRemoving Replicas: ${(p.removingReplicas ?? []).join(',')}`
+}
+
+/** The same in --json: addingReplicas / removingReplicas, only while a move is under way. */
+function movingJson(p: PartitionInfo): { addingReplicas?: number[]; removingReplicas?: number[] } {
+  if (p.addingReplicas === undefined && p.removingReplicas === undefined) return {}
+  return { addingReplicas: p.addingReplicas ?? [], removingReplicas: p.removingReplicas ?? [] }
 }
 
 export function describeJson(t: TopicDescription, configs: readonly ConfigEntry[], offsets: ReadonlyMap<number, PartitionOffsets> = new Map()) {
@@ -226,6 +242,7 @@ export function describeJson(t: TopicDescription, configs: readonly ConfigEntry[
       partition: p.partition, leader: p.leader, leaderEpoch: p.leaderEpoch, replicas: p.replicas, isr: p.inSyncReplicas,
       logStartOffset: offsets.get(p.partition)?.logStart ?? null, highWatermark: offsets.get(p.partition)?.highWatermark ?? null,
       error: p.error?.code ?? null,
+      ...movingJson(p),
     })),
     configs: Object.fromEntries(configs.map((c) => [c.name, c.value])),
     overrides: configs.filter((c) => !c.isDefault).map((c) => c.name),

@@ -65,6 +65,13 @@ export interface ConfigResult {
 export type OffsetSpec = 'earliest' | 'latest' | { timestamp: number }
 
 /** A preferred election's outcome for one partition: error null once its preferred replica leads. */
+export interface ReassignmentResult {
+  topic: string
+  partition: number
+  /** Null: the move (or its cancel) is recorded. */
+  error: BitacoraError | null
+}
+
 export interface ElectionResult {
   topic: string
   partition: number
@@ -120,6 +127,7 @@ export class Admin {
       const partitions: PartitionInfo[] = (t.partitions ?? []).map((p) => ({
         partition: p.index ?? 0, leader: p.leaderId ?? -1, leaderEpoch: p.leaderEpoch ?? -1,
         replicas: p.replicas ?? [], inSyncReplicas: p.inSyncReplicas ?? [], error: errorFromWire(p.error),
+        ...(p.addingReplicas?.length || p.removingReplicas?.length ? { addingReplicas: p.addingReplicas ?? [], removingReplicas: p.removingReplicas ?? [] } : {}),
       })).sort((a, b) => a.partition - b.partition)
       return { topic: t.name ?? '', topicId: hex(t.topicId), internal: t.internal ?? false, partitions, error: errorFromWire(t.error, `topic ${t.name}`) }
     })
@@ -172,6 +180,30 @@ export class Admin {
     })
     return (response.results ?? []).map((r) => ({
       topic: r.topic ?? '', partition: r.partition ?? 0, error: errorFromWire(r.error, `preferred leader of ${r.topic}/${r.partition ?? 0}`),
+    }))
+  }
+
+  /**
+   * Moves partitions to new replicas (`replicas`, in preferred order), or cancels the move in
+   * progress (`replicas: null`: back to the brokers it started on), as Kafka's
+   * alterPartitionReassignments. Resolves with one result per partition once each move is
+   * recorded; the move itself goes on in the cluster, one voter at a time: describeTopics shows
+   * its addingReplicas / removingReplicas until it is over.
+   */
+  async alterPartitionReassignments(
+    partitions: ReadonlyArray<{ topic: string; partition: number; replicas: readonly number[] | null }>, options: { timeoutMs?: number } = {},
+  ): Promise<ReassignmentResult[]> {
+    const byTopic = new Map<string, Array<{ partition: number; replicas: number[]; cancel: boolean }>>()
+    for (const p of partitions) {
+      const list = byTopic.get(p.topic) ?? []
+      list.push({ partition: p.partition, replicas: [...(p.replicas ?? [])], cancel: p.replicas === null })
+      byTopic.set(p.topic, list)
+    }
+    const response = await this.call('alterPartitionReassignments', {
+      topics: [...byTopic].map(([name, list]) => ({ name, partitions: list })), timeoutMs: options.timeoutMs ?? this.requestTimeoutMs,
+    })
+    return (response.results ?? []).map((r) => ({
+      topic: r.topic ?? '', partition: r.partition ?? 0, error: errorFromWire(r.error, `reassignment of ${r.topic}/${r.partition ?? 0}`),
     }))
   }
 

@@ -6,7 +6,7 @@ export { Producer, type ProducerOptions } from './producer.js'
 export { Consumer, type ConsumerOptions, type FetchedBatch, type OffsetReset, type SeekTarget, type TopicPartition } from './consumer.js'
 export {
   Admin, type ConfigEntry, type ConfigResource, type ConfigResult, type NewTopic, type OffsetSpec, type ResourceType,
-  type ElectionResult, type TopicDescription, type TopicResult,
+  type ElectionResult, type ReassignmentResult, type TopicDescription, type TopicResult,
 } from './admin.js'
 export type { OffsetAnswer } from './offsets.js'
 export type { QuorumBroker, QuorumDescription, QuorumReplica } from './quorum-admin.js'

@@ -27,6 +27,9 @@ export interface PartitionInfo {
   replicas: number[]
   inSyncReplicas: number[]
   error: BitacoraError | null
+  /** While a reassignment moves the partition (describeTopics only): the replicas it adds and those it removes. */
+  addingReplicas?: number[]
+  removingReplicas?: number[]
 }
 
 export interface TopicInfo {

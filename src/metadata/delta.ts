@@ -5,7 +5,7 @@
 // leader reports for one topic costs one copy of its partitions, not 1,000.
 import type { BrokerImage, PartitionImage, ProducerIdBlock, TopicImage } from './image.js'
 import { BROKER_URL_CHARS_MAX, CONFIG_VALUE_CHARS_MAX, INT32_MAX, NAME_CHARS_MAX, PRODUCER_ID_MAX, RACK_CHARS_MAX, REPLICAS_PER_PARTITION_MAX } from './limits.js'
-import type { MetadataRecord } from './records.js'
+import type { MetadataRecord, ReplicaAssignment } from './records.js'
 import { topicNameProblem } from './topic-name.js'
 import { isUuidHex } from './uuid.js'
 
@@ -90,6 +90,8 @@ class Delta {
         return this.addPartition(r.topicId, r.index, r.replicas)
       case 'partitionLeader':
         return this.reportLeader(r.topicId, r.partition, r.leader, r.leaderEpoch)
+      case 'partitionReassignment':
+        return this.reassign(r.topicId, r.partition, r)
       case 'topicConfigSet': {
         checkConfigKey(r.key)
         if (r.value.length > CONFIG_VALUE_CHARS_MAX) fail(`config ${r.key}: a value must be at most ${CONFIG_VALUE_CHARS_MAX} characters`)
@@ -172,9 +174,7 @@ class Delta {
   private addPartition(topicId: string, index: number, replicas: readonly number[]): void {
     const topic = this.topicToChange(topicId)
     if (index !== topic.partitionStates.length) fail(`topic "${topic.name}" has ${topic.partitionStates.length} partitions: its next is ${topic.partitionStates.length}, not ${index}`)
-    if (replicas.length === 0 || replicas.length > REPLICAS_PER_PARTITION_MAX) fail(`a partition has 1..${REPLICAS_PER_PARTITION_MAX} replicas, got ${replicas.length}`)
-    for (const id of replicas) checkBrokerId(id, 'a replica')
-    if (new Set(replicas).size !== replicas.length) fail(`replicas [${replicas.join(', ')}] name a broker twice`)
+    checkReplicas(replicas)
     topic.partitionStates.push(Object.freeze({ replicas: Object.freeze([...replicas]), leader: -1, leaderEpoch: -1 }))
   }
 
@@ -186,7 +186,28 @@ class Delta {
     checkInt(leaderEpoch, 0, INT32_MAX, 'a leader epoch')
     if (leader !== -1 && !current.replicas.includes(leader)) fail(`broker ${leader} is not a replica of ${topic.name}-${partition} (replicas: ${current.replicas.join(', ')})`)
     if (!leaderIsNews(current, { leader, leaderEpoch })) return
-    this.topicToChange(topicId).partitionStates[partition] = Object.freeze({ replicas: current.replicas, leader, leaderEpoch })
+    this.topicToChange(topicId).partitionStates[partition] = Object.freeze({ ...current, leader, leaderEpoch })
+  }
+
+  /** A partition's replicas change (a reassignment starts, reverses or ends); a recorded leader no longer among them is forgotten. */
+  private reassign(topicId: string, partition: number, a: ReplicaAssignment): void {
+    const topic = this.topicToChange(topicId)
+    const current = topic.partitionStates[partition] ?? fail(`topic "${topic.name}" has no partition ${partition} (it has ${topic.partitionStates.length})`)
+    checkReplicas(a.replicas)
+    for (const [what, list] of [['adding', a.adding], ['removing', a.removing]] as const) {
+      const stray = list.find((id) => !a.replicas.includes(id))
+      if (stray !== undefined) fail(`${what} names broker ${stray}, not among the replicas [${a.replicas.join(', ')}]`)
+      if (new Set(list).size !== list.length) fail(`${what} [${list.join(', ')}] names a broker twice`)
+    }
+    const both = a.adding.find((id) => a.removing.includes(id))
+    if (both !== undefined) fail(`broker ${both} is both added and removed`)
+    if (a.removing.length === a.replicas.length) fail('a reassignment may not remove every replica')
+    const leader = a.replicas.includes(current.leader) ? current.leader : -1
+    const moving = a.adding.length > 0 || a.removing.length > 0
+    topic.partitionStates[partition] = Object.freeze({
+      replicas: Object.freeze([...a.replicas]), leader, leaderEpoch: current.leaderEpoch,
+      ...(moving ? { reassignment: Object.freeze({ adding: Object.freeze([...a.adding]), removing: Object.freeze([...a.removing]) }) } : {}),
+    })
   }
 
   private removeTopic(id: string): void {
@@ -232,6 +253,12 @@ function fail(message: string): never {
 
 function checkInt(n: number, min: number, max: number, what: string): void {
   if (!Number.isSafeInteger(n) || n < min || n > max) fail(`${what} must be an integer in [${min}, ${max}], got ${n}`)
+}
+
+function checkReplicas(replicas: readonly number[]): void {
+  if (replicas.length === 0 || replicas.length > REPLICAS_PER_PARTITION_MAX) fail(`a partition has 1..${REPLICAS_PER_PARTITION_MAX} replicas, got ${replicas.length}`)
+  for (const id of replicas) checkBrokerId(id, 'a replica')
+  if (new Set(replicas).size !== replicas.length) fail(`replicas [${replicas.join(', ')}] name a broker twice`)
 }
 
 function checkBrokerId(id: number, what: string): void {

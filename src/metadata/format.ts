@@ -1,5 +1,5 @@
 // Records and images as short lines of text, for logs and for scenario scripts.
-import type { MetadataImage } from './image.js'
+import type { MetadataImage, PartitionImage } from './image.js'
 import type { MetadataRecord } from './records.js'
 
 export function formatRecord(r: MetadataRecord): string {
@@ -26,7 +26,14 @@ export function formatRecord(r: MetadataRecord): string {
       return `producer ids ${r.firstId}..${r.firstId + r.size - 1} to broker ${r.brokerId}`
     case 'featureLevel':
       return `feature ${r.name}=${r.level}`
+    case 'partitionReassignment':
+      return `reassign ${r.topicId}/${r.partition} replicas=${r.replicas.join(',')} adding=${r.adding.join(',')} removing=${r.removing.join(',')}`
   }
+}
+
+/** A partition's move in progress, if any, as " adding=… removing=…" (nothing otherwise, so lines of images without moves are unchanged). */
+function moving(p: PartitionImage): string {
+  return p.reassignment === undefined ? '' : ` adding=${p.reassignment.adding.join(',')} removing=${p.reassignment.removing.join(',')}`
 }
 
 /** One line per broker, topic, partition, producer id block and feature. */
@@ -38,7 +45,7 @@ export function formatImage(image: MetadataImage): string[] {
   for (const t of image.topics) {
     const configs = Object.keys(t.configs).sort().map((k) => ` ${k}=${t.configs[k]}`).join('')
     lines.push(`topic ${t.name} id=${t.id}${configs}`)
-    t.partitionStates.forEach((p, i) => lines.push(`  ${t.name}/${i} replicas=${p.replicas.join(',')} leader=${p.leader} epoch=${p.leaderEpoch}`))
+    t.partitionStates.forEach((p, i) => lines.push(`  ${t.name}/${i} replicas=${p.replicas.join(',')} leader=${p.leader} epoch=${p.leaderEpoch}${moving(p)}`))
   }
   const block = image.producerIds
   if (block) lines.push(`producer ids next=${image.nextProducerId} (last block ${block.firstId}..${block.firstId + block.size - 1} to broker ${block.brokerId})`)

@@ -22,6 +22,16 @@ export interface PartitionImage {
   readonly leader: number
   /** -1 until a leader is reported. */
   readonly leaderEpoch: number
+  /**
+   * Present only while a reassignment moves the partition (`replicas` then holds old and new
+   * together): the replicas being added and those being removed; the target is replicas less removing.
+   */
+  readonly reassignment?: { readonly adding: readonly number[]; readonly removing: readonly number[] }
+}
+
+/** The replicas a partition is moving to (its replicas when no move is under way). */
+export function targetReplicas(p: PartitionImage): readonly number[] {
+  return p.reassignment === undefined ? p.replicas : p.replicas.filter((r) => !p.reassignment!.removing.includes(r))
 }
 
 /** A topic as the one-node broker's topics.json holds it, and as CreateTopics asks for it. */
@@ -129,8 +139,9 @@ export class MetadataImage {
     for (const topic of this.topics) {
       const topicId = topic.id
       records.push({ type: 'topic', name: topic.name, topicId })
-      topic.partitionStates.forEach(({ replicas, leader, leaderEpoch }, index) => {
+      topic.partitionStates.forEach(({ replicas, leader, leaderEpoch, reassignment }, index) => {
         records.push({ type: 'partition', topicId, index, replicas })
+        if (reassignment) records.push({ type: 'partitionReassignment', topicId, partition: index, replicas, ...reassignment })
         if (leaderEpoch >= 0) records.push({ type: 'partitionLeader', topicId, partition: index, leader, leaderEpoch })
       })
       for (const key of Object.keys(topic.configs).sort()) records.push({ type: 'topicConfigSet', topicId, key, value: topic.configs[key] })

@@ -32,6 +32,9 @@ export function encodeSnapshot(image: MetadataImage): Uint8Array {
       leaders: t.partitionStates.map((p) => p.leader),
       leaderEpochs: t.partitionStates.map((p) => p.leaderEpoch),
       configs: t.configs,
+      reassignments: t.partitionStates.flatMap((p, partition) => (p.reassignment === undefined ? [] : [
+        { partition, replicas: [...p.replicas], addingReplicas: [...p.reassignment.adding], removingReplicas: [...p.reassignment.removing] },
+      ])),
     })),
     producerIds: image.producerIds,
     features: image.features.map(({ name, level }) => ({ name, level })),
@@ -66,11 +69,14 @@ function topicRecords(t: bitacora.MetadataSnapshot.TopicState, out: MetadataReco
     throw new MetadataError(`snapshot of topic "${t.name}": ${partitions} partitions but ${t.leaders.length} leaders and ${t.leaderEpochs.length} epochs`)
   }
   out.push({ type: 'topic', name: t.name, topicId })
+  const reassignments = new Map((t.reassignments as bitacora.MetadataRecord.PartitionReassignment[]).map((r) => [r.partition, r]))
   let at = 0
   for (let index = 0; index < partitions; index++) {
     const count = t.replicaCounts[index]
     if (count < 0 || at + count > t.replicas.length) throw new MetadataError(`snapshot of topic "${t.name}": partition ${index}'s replicas run past the ${t.replicas.length} listed`)
     out.push({ type: 'partition', topicId, index, replicas: t.replicas.slice(at, at + count) })
+    const moving = reassignments.get(index)
+    if (moving !== undefined) out.push(reassignmentRecord(moving, topicId))
     at += count
     const leaderEpoch = t.leaderEpochs[index]
     if (leaderEpoch >= 0) out.push({ type: 'partitionLeader', topicId, partition: index, leader: t.leaders[index], leaderEpoch })
@@ -111,6 +117,8 @@ function toProto(r: MetadataRecord): Pb {
       return { producerIdBlock: { brokerId: r.brokerId, firstId: r.firstId, size: r.size } }
     case 'featureLevel':
       return { featureLevel: { name: r.name, level: r.level } }
+    case 'partitionReassignment':
+      return { partitionReassignment: { topicId: uuidBytes(r.topicId), partition: r.partition, replicas: [...r.replicas], addingReplicas: [...r.adding], removingReplicas: [...r.removing] } }
   }
 }
 
@@ -156,9 +164,15 @@ function fromProto(m: bitacora.MetadataRecord): MetadataRecord {
       const f = m.featureLevel as InstanceType<typeof pb.FeatureLevel>
       return { type: 'featureLevel', name: f.name, level: f.level }
     }
+    case 'partitionReassignment':
+      return reassignmentRecord(m.partitionReassignment as InstanceType<typeof pb.PartitionReassignment>)
     default:
       throw new MetadataError('a metadata record of no type this node knows (written by a newer version?)')
   }
+}
+
+function reassignmentRecord(r: bitacora.MetadataRecord.PartitionReassignment, topicId = uuid(r.topicId)): MetadataRecord {
+  return { type: 'partitionReassignment', topicId, partition: r.partition, replicas: r.replicas, adding: r.addingReplicas, removing: r.removingReplicas }
 }
 
 function uuid(bytes: Uint8Array, what = 'topic id'): string {

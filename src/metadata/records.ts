@@ -15,6 +15,13 @@ export interface BrokerRegistration {
   readonly directoryId: string
 }
 
+/** A partition's replicas, and while a reassignment moves it, those it adds and removes (both subsets of replicas). */
+export interface ReplicaAssignment {
+  readonly replicas: readonly number[]
+  readonly adding: readonly number[]
+  readonly removing: readonly number[]
+}
+
 export type MetadataRecord =
   | ({ readonly type: 'brokerRegistration' } & BrokerRegistration)
   | { readonly type: 'fenceBroker'; readonly brokerId: number }
@@ -24,6 +31,12 @@ export type MetadataRecord =
   | { readonly type: 'partition'; readonly topicId: string; readonly index: number; readonly replicas: readonly number[] }
   /** leader -1: none known in that epoch. */
   | { readonly type: 'partitionLeader'; readonly topicId: string; readonly partition: number; readonly leader: number; readonly leaderEpoch: number }
+  /**
+   * A partition's replicas change (reassignment): during a move `replicas` holds old and new
+   * together, `adding` and `removing` the difference (the target is replicas less removing);
+   * once it is over, the final replicas and both empty.
+   */
+  | ({ readonly type: 'partitionReassignment'; readonly topicId: string; readonly partition: number } & ReplicaAssignment)
   | { readonly type: 'topicConfigSet'; readonly topicId: string; readonly key: string; readonly value: string }
   | { readonly type: 'topicConfigRemoved'; readonly topicId: string; readonly key: string }
   | { readonly type: 'removeTopic'; readonly topicId: string }

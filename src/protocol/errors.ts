@@ -56,6 +56,9 @@ const TABLE: Record<ErrorName, ErrorInfo> = {
   NOT_CONTROLLER: { retriable: true, message: 'this node is not the active controller; retry at the current one' },
   DUPLICATE_BROKER_REGISTRATION: { retriable: false, message: 'another live process is registered under this broker id; give this one another --id' },
   BROKER_ID_NOT_REGISTERED: { retriable: false, message: 'the controller knows no registration of this broker id and incarnation; register again' },
+  INVALID_REPLICA_ASSIGNMENT: { retriable: false, message: 'the replica assignment is invalid (a broker named twice or not registered, or too many)' },
+  REASSIGNMENT_IN_PROGRESS: { retriable: false, message: 'the partition is being reassigned already; wait for it, or cancel it first' },
+  NO_REASSIGNMENT_IN_PROGRESS: { retriable: false, message: 'no reassignment of the partition is in progress' },
 }
 
 export function errorName(code: ErrorCode): ErrorName {

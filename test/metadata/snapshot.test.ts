@@ -21,7 +21,7 @@ function contents(image: MetadataImage) {
 }
 
 /** Raw material for one record; `record` turns it into one that fits the image (or null). */
-const step = fc.tuple(fc.nat(11), fc.nat(1000), fc.nat(1000), fc.nat(1000))
+const step = fc.tuple(fc.nat(12), fc.nat(1000), fc.nat(1000), fc.nat(1000))
 type Step = [number, number, number, number]
 
 /** A record that fits `image`, chosen by `s` (a history generator, not a fuzzer: misfits are tested elsewhere). */
@@ -53,6 +53,17 @@ function record(image: MetadataImage, [kind, a, b, c]: Step, fresh: () => string
       return topic ? { type: 'topicConfigRemoved', topicId: topic.id, key: ['retention.ms', 'cleanup.policy', 'x'][b % 3] } : null
     case 8:
       return topic && c % 3 === 0 ? { type: 'removeTopic', topicId: topic.id } : null
+    case 12: {
+      // A reassignment: one broker added (if new), the first replica removed (if others stay), or the move ended.
+      if (!topic || topic.partitions === 0) return null
+      const partition = b % topic.partitions
+      const p = topic.partitionStates[partition]
+      const added = c % 5
+      const replicas = p.replicas.includes(added) ? [...p.replicas] : [...p.replicas, added]
+      const adding = p.replicas.includes(added) || b % 3 === 0 ? [] : [added]
+      const removing = c % 2 === 1 && replicas.length > 1 && replicas[0] !== added ? [replicas[0]] : []
+      return { type: 'partitionReassignment', topicId: topic.id, partition, replicas, adding, removing }
+    }
     case 9:
       return { type: 'producerIdBlock', brokerId: a % 5, firstId: image.nextProducerId + (b % 3), size: 1 + c }
     default:
@@ -119,6 +130,7 @@ t.test('every record type survives its bytes', async (t) => {
     { type: 'removeTopic', topicId: 'ff'.repeat(16) },
     { type: 'producerIdBlock', brokerId: 2, firstId: 2 ** 52, size: 1000 },
     { type: 'featureLevel', name: 'metadata.version', level: 0 },
+    { type: 'partitionReassignment', topicId: id(0xabcdef), partition: 7, replicas: [3, 1, 2, 4], adding: [4], removing: [3] },
   ]
   for (const r of records) t.same(decodeRecord(encodeRecord(r)), r, r.type)
 })
@@ -126,7 +138,7 @@ t.test('every record type survives its bytes', async (t) => {
 t.test('bytes that are not a record are refused with a MetadataError naming the problem', async (t) => {
   t.throws(() => decodeRecord(Uint8Array.of(0x0a, 0x05, 0x08)), { name: 'MetadataError', message: /not a metadata record/ }, 'truncated')
   t.throws(() => decodeRecord(new Uint8Array(0)), { name: 'MetadataError', message: /no type this node knows/ }, 'an empty record')
-  const unknownField = Uint8Array.of(0x60, 0x01) // field 12, varint: a record type of a newer version
+  const unknownField = Uint8Array.of(0x78, 0x01) // field 15, varint: a record type of a newer version
   t.throws(() => decodeRecord(unknownField), { name: 'MetadataError', message: /newer version/ })
   const shortId = bitacora.MetadataRecord.encode({ removeTopic: { topicId: new Uint8Array(15) } }).finish()
   t.throws(() => decodeRecord(shortId), { name: 'MetadataError', message: /topic id must be 16 bytes, got 15/ })

@@ -36,6 +36,7 @@ export function metadata(deps: MetadataDeps, req: bitacora.IMetadataRequest): bi
             replicas: [...p.replicas],
             inSyncReplicas: [...p.replicas],
             error: leaderId < 0 ? wireError(ErrorCode.LEADER_NOT_AVAILABLE) : null,
+            ...movingReplicas(p),
           }
         }),
       }
@@ -52,4 +53,9 @@ function leaderOf(p: PartitionImage, hosted: PartitionReplica | undefined): { le
   if (hosted !== undefined && hosted.leaderEpoch > p.leaderEpoch) return { leaderId: hosted.leaderId ?? -1, leaderEpoch: hosted.leaderEpoch }
   if (p.leaderEpoch < 0 && hosted === undefined && p.replicas.length === 1) return { leaderId: p.replicas[0], leaderEpoch: -1 }
   return { leaderId: p.leader, leaderEpoch: p.leaderEpoch }
+}
+
+/** A partition's move in progress (Adding / Removing in `topics describe`): nothing when none is. */
+function movingReplicas(p: PartitionImage): Pick<bitacora.IPartitionMetadata, 'addingReplicas' | 'removingReplicas'> {
+  return p.reassignment === undefined ? {} : { addingReplicas: [...p.reassignment.adding], removingReplicas: [...p.reassignment.removing] }
 }

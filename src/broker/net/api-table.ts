@@ -7,6 +7,8 @@ import type { Codec } from '../../codec/index.js'
 import { ErrorCode, wireError, type Request, type RequestApiName, type ResponseProps } from '../../protocol/index.js'
 import { addVoter } from '../api/add-voter.js'
 import { alterConfigs } from '../api/alter-configs.js'
+import { alterPartitionReassignments, forwardPartitionReassignments, type Reassignments } from '../api/alter-partition-reassignments.js'
+import { completeReassignment, type ReassignmentCompletions } from '../api/complete-reassignment.js'
 import { brokerHeartbeat } from '../api/broker-heartbeat.js'
 import { brokerRegistration, type Membership } from '../api/broker-registration.js'
 import { createTopics } from '../api/create-topics.js'
@@ -69,6 +71,8 @@ export interface BrokerParts {
   readonly preferredLeaders?: Pick<PreferredLeaders, 'elect'>
   /** Partition leaders reported by brokers (controller/decisions/reports.ts); unset, the broker does not serve the API. */
   readonly leaders?: LeaderReports
+  /** Partition moves, decided and completed by the active controller (controller/decisions/reassignment.ts); unset, the broker serves neither API. */
+  readonly reassignments?: Reassignments & ReassignmentCompletions
   /** Where clients' admin requests go (the controller channel); unset, they run on this node, as a peer's do. */
   readonly toController?: ToController
 }
@@ -124,6 +128,14 @@ export function apiTable(b: BrokerParts): ApiTable {
   }
   const leaders = b.leaders
   if (leaders !== undefined) table.set('leaderReports', (r, scope) => leaderReports(leaders, r.leaderReports!, scope.peer))
+  const reassignments = b.reassignments
+  if (reassignments !== undefined) {
+    table.set('alterPartitionReassignments', (r, scope) => admin(scope,
+      async (f) => ({ alterPartitionReassignments: await forwardPartitionReassignments(f, r.alterPartitionReassignments!) }),
+      async () => ({ alterPartitionReassignments: await alterPartitionReassignments(reassignments, r.alterPartitionReassignments!) })))
+    // Peer connections only: the handler refuses clients and other nodes' ids.
+    table.set('completeReassignment', (r, scope) => completeReassignment(reassignments, r.completeReassignment!, scope.peer))
+  }
   apis = [...table.keys()]
   return table
 }

@@ -10,7 +10,7 @@
 // never fenced).
 import { join } from 'node:path'
 import { loadCodec } from '../../codec/index.js'
-import { MetadataImage, type MetadataChanges, type TopicImage } from '../../metadata/image.js'
+import { MetadataImage, type MetadataChanges, type PartitionImage, type TopicImage } from '../../metadata/image.js'
 import type { Message, NodeId } from '../../raft/types.js'
 import { NodeFileLayer, Serial, type FileLayer } from '../../storage/index.js'
 import type { Logger } from '../log.js'
@@ -340,7 +340,7 @@ export class ReplicaManager implements ReplicaLookup {
       dir: partitionDir(this.dataDir, topic.id, partition),
       nodeId: this.nodeId,
       directoryId: this.directoryId,
-      voters: topic.partitionStates[partition].replicas,
+      voters: initialVoters(topic.partitionStates[partition]),
       logConfig: logConfigOf(topic.configs),
       // Real-network timeouts (limits.ts, RAFT_TIMING.partition); a lone voter elects itself on opening.
       ...raftTicks(this.tickMs),
@@ -359,7 +359,7 @@ export class ReplicaManager implements ReplicaLookup {
       if (l.role === 'leader') tell(l.epoch)
     })
     if (replica.isLeader) tell(replica.leaderEpoch) // a lone voter elected itself while opening
-    else if (replica.leaderEpoch === 0 && topic.partitionStates[partition].replicas[0] === this.nodeId) {
+    else if (replica.leaderEpoch === 0 && topic.partitionStates[partition].replicas[0] === this.nodeId && initialVoters(topic.partitionStates[partition]).includes(this.nodeId)) {
       // A new partition's preferred replica: no leader has ever been elected, so campaign now rather than wait out an election timeout.
       void replica.campaign()
       this.campaigning.set(replica, { ticksLeft: Math.round(PREFERRED_CAMPAIGN_MS / this.tickMs) })
@@ -375,6 +375,15 @@ async function inParallel<T>(items: readonly T[], max: number, fn: (item: T) => 
     while (next < items.length) await fn(items[next++])
   }
   await Promise.all(Array.from({ length: Math.min(max, items.length) }, worker))
+}
+
+/**
+ * The voters a replica new on this broker starts with (one that exists keeps its own): the
+ * partition's replicas, less those a reassignment is adding — a new replica of a move is an
+ * observer until the leader adds it, and must never take itself for a voter.
+ */
+export function initialVoters(p: PartitionImage): readonly number[] {
+  return p.reassignment === undefined ? p.replicas : p.replicas.filter((id) => !p.reassignment!.adding.includes(id))
 }
 
 /**

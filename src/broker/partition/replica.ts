@@ -339,8 +339,12 @@ export class PartitionReplica {
   /** Leader: whether replica `id` fetched within the fetch timeout (it is up and following); false off the leader role. */
   hearsFrom(id: NodeId): boolean {
     const progress = this.opened?.core.status().progress?.find((p) => p.id === id)
-    const fetchTimeoutTicks = this.options.raft?.fetchTimeoutTicks ?? this.options.electionTimeoutTicks // as replica-disk.ts
-    return progress !== undefined && progress.ticksSinceFetch >= 0 && progress.ticksSinceFetch <= fetchTimeoutTicks
+    return progress !== undefined && progress.ticksSinceFetch >= 0 && progress.ticksSinceFetch <= this.fetchTimeoutTicks
+  }
+
+  /** The core's fetch timeout in ticks: a replica not heard from for longer is not following. */
+  get fetchTimeoutTicks(): number {
+    return this.options.raft?.fetchTimeoutTicks ?? this.options.electionTimeoutTicks // as replica-disk.ts
   }
 
   /** Called (synchronously) whenever the core reports a new role, epoch or leader (e.g. to report a leadership to the controller). */

@@ -80,3 +80,14 @@ export const VOTER_CHANGE_TIMEOUT_MS_DEFAULT = 30_000
 export const VOTER_CHANGE_RETRY_MS = 100
 /** How long DeleteTopics and AlterConfigs wait for their records to commit when the request names no timeout. */
 export const ADMIN_COMMIT_TIMEOUT_MS_DEFAULT = 10_000
+
+// ---- Partition reassignment (decisions/reassignment.ts, node/partition-mover.ts)
+
+/** A leader looks at the partitions it is moving this often (and at each new image): one voter step each, at most. */
+export const REASSIGN_STEP_INTERVAL_MS = 250
+/** A voter change waits this long for its record to commit; then the step is tried again (from the voters then in force). */
+export const REASSIGN_COMMIT_TIMEOUT_MS = 10_000
+/** A leader's completion request gives up on the controller after this (the controller channel's deadline); it is sent again next round. */
+export const REASSIGN_COMPLETE_TIMEOUT_MS = 10_000
+/** A move that waits (a new replica down or behind) says why in the log at most this often. */
+export const REASSIGN_WAIT_LOG_MS = 10_000
