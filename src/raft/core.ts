@@ -200,7 +200,7 @@ export class RaftCore {
   /** The shell CRC-checked the whole log (a `verifyLog` directive, or a background scrub): all good. */
   logVerified(): void {
     this.assertNotInReady()
-    logVerified(this.node)
+    logVerified(this.node, becomeProspective)
   }
 
   /**

@@ -16,7 +16,7 @@
 import { assert } from './assert.js'
 import { sendFetch } from './follower-fetch.js'
 import type { RaftNode } from './node.js'
-import { votersChanged } from './voter-changes.js'
+import { mayCampaign, votersChanged } from './voter-changes.js'
 
 /** Damage at `offset` (the first bad batch): truncate there and refuse votes until repaired. */
 export function logDamaged(n: RaftNode, offset: number): void {
@@ -42,10 +42,15 @@ export function logDamaged(n: RaftNode, offset: number): void {
   }
 }
 
-/** The shell checked the whole log and found every batch good. */
-export function logVerified(n: RaftNode): void {
+/**
+ * The shell checked the whole log and found every batch good. A campaign that waited for the
+ * check goes ahead now (the shell answers within the same input, so nothing changed meanwhile).
+ */
+export function logVerified(n: RaftNode, campaign: (n: RaftNode) => void): void {
+  const waiting = n.logCheckRequested
   n.logUnverified = false
   n.logCheckRequested = false
+  if (waiting && mayCampaign(n) && n.state.role !== 'leader') campaign(n)
 }
 
 /** May this node grant a vote or pre-vote? Not while its log is damaged. */
