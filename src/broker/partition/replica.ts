@@ -19,11 +19,13 @@ import type {
   Leadership, Message, NodeId, QuorumState, RaftConfig, Ready, SnapshotId, SnapshotInfo, Status, TransferResult, VoterChangeResult, VoterSetAt,
 } from '../../raft/types.js'
 import {
-  Serial, StorageError, systemTimers, type AppendInfo, type FileLayer, type LogConfig, type PartitionLog, type Timers,
+  Serial, StorageError, systemTimers, type AppendInfo, type CorruptRange, type FileLayer, type LogConfig, type PartitionLog, type Timers,
+  type VerifyResult,
 } from '../../storage/index.js'
 import { jsonLogger, type Logger } from '../log.js'
 import { CommitWaiters } from './commit-waiters.js'
-import { CORE_INPUTS_QUEUED_MAX, READY_ROUNDS_MAX, REOPEN_RETRY_TICKS } from './limits.js'
+import { CORE_INPUTS_QUEUED_MAX, READY_ROUNDS_MAX, REOPEN_RETRY_TICKS, SCRUB_STEP_BYTES, VERIFY_STEP_BYTES } from './limits.js'
+import { clearRepairEnd, loadRepairEnd, saveRepairEnd, scrubBudgetFor, type ScrubBudget } from './log-damage.js'
 import { executeDirective, type Append, type DirectiveContext } from './log-directives.js'
 import { ReplicaError } from './replica-error.js'
 import { filesOf, openFromDisk, saveQuorumState, type Opened } from './replica-disk.js'
@@ -61,6 +63,13 @@ export interface ReplicaOptions {
   observer?: ReplicaObserver
   /** Opens fenced (see `setFenced`); default false. */
   fenced?: boolean
+  /**
+   * Damage handling (log-damage.ts): false turns off the background scrub and the check before a
+   * campaign (a log opened after a clean stop is then trusted until read). Default true.
+   */
+  verifyLogs?: boolean
+  /** The broker-wide scrub rate (default: the one shared by every replica on these timers). */
+  scrubBudget?: ScrubBudget
   /**
    * Makes this a state-machine log (the metadata log): committed records drive the machine,
    * snapshots bound the log, followers behind the log start install the leader's snapshot.
@@ -128,6 +137,13 @@ export class PartitionReplica {
   private offlineTicks = 0
   /** The log instance the API last saw (kept while offline: it answers LOG_CLOSED). */
   private lastLog: PartitionLog
+  /** Damage (log-damage.ts): part of the log not yet CRC-checked since open, so the scrub goes on. */
+  private unverified = false
+  private scrubQueued = false
+  /** damaged.json exists: removed once the core says the log is repaired. */
+  private repairPending = false
+  private damagedRanges = 0
+  private stopWatchingDamage: () => void = () => undefined
 
   private constructor(
     private readonly options: ReplicaOptions,
@@ -154,6 +170,7 @@ export class PartitionReplica {
     const codec = await loadCodec()
     const replica = new PartitionReplica(options, codec, await openFromDisk(options, codec))
     await replica.run('start', (o) => replica.startCore(o))
+    if (replica.opened !== null) replica.watchDamage(replica.opened)
     return replica
   }
 
@@ -207,6 +224,16 @@ export class PartitionReplica {
     return this.inputs.size === 0
   }
 
+  /**
+   * Damage to this replica's log (log-damage.ts): ranges found since start (a counter), the log
+   * end it must reach again before it votes or leads (null: not damaged), and whether part of the
+   * log is still unchecked since open (the scrub is going on).
+   */
+  damage(): { rangesFound: number; damagedUntil: number | null; unverified: boolean } {
+    const damagedUntil = this.opened?.core.status().damagedUntil ?? null
+    return { rangesFound: this.damagedRanges, damagedUntil, unverified: this.unverified }
+  }
+
   /** The core's view (positions, role, voters). Throws while offline. */
   status(): Status {
     return this.current().core.status()
@@ -222,6 +249,7 @@ export class PartitionReplica {
    */
   tick(): Promise<void> {
     const o = this.opened
+    if (this.unverified && !this.scrubQueued && o !== null) this.scrub()
     if (o !== null && this.inputs.size === 0 && !this.closed && !this.fenceOwed) {
       o.core.tick()
       o.core.flushed(o.log.flushedOffset) // a flush notice lost to a full queue is made up here
@@ -474,12 +502,14 @@ export class PartitionReplica {
     for (let rounds = 0; o.core.hasReady(); rounds++) {
       if (rounds >= READY_ROUNDS_MAX) throw new Error(`the core produced more than ${READY_ROUNDS_MAX} Readies for one input`)
       const rd = o.core.ready()
-      const appends = await this.execute(o, rd)
+      const { appends, verdict } = await this.execute(o, rd)
       this.publish(o, rd)
       o.core.advance()
       for (const a of appends) o.core.appended(a.logEnd, a.range)
       for (const a of appends) this.trackFlush(o.log, a.logEnd)
+      if (verdict !== null) this.logChecked(o, verdict)
     }
+    if (this.repairPending) await this.noteRepaired(o)
     if (o.sm !== null) await this.advanceStateMachine(o, o.sm)
   }
 
@@ -491,15 +521,101 @@ export class PartitionReplica {
     await this.drain(o)
   }
 
-  private async execute(o: Opened, rd: Ready): Promise<Append[]> {
+  private async execute(o: Opened, rd: Ready): Promise<{ appends: Append[]; verdict: VerifyResult | null }> {
     if (rd.quorumState !== null) await this.saveQuorumState(rd.quorumState)
     const appends: Append[] = []
+    let verdict: VerifyResult | null = null
+    const withheld = new Set<Message>()
     for (const d of rd.directives) {
-      const a = await executeDirective(this.directiveContext, o, d)
-      if (a !== null) appends.push(a)
+      if (d.kind === 'verifyLog') {
+        verdict = await this.verifyWhole(o)
+        continue
+      }
+      try {
+        const a = await executeDirective(this.directiveContext, o, d)
+        if (a !== null) appends.push(a)
+      } catch (err) {
+        // A follower's fetch that reaches a damaged batch here: withhold the answer (an empty one
+        // would say "nothing past your end"); the damage is being handled (watchDamage).
+        if (d.kind !== 'attachRecords' || !(err instanceof StorageError) || err.code !== 'CORRUPT_DATA') throw err
+        withheld.add(d.response)
+      }
     }
-    for (const m of rd.messages) this.options.send?.(m)
-    return appends
+    for (const m of rd.messages) if (!withheld.has(m)) this.options.send?.(m)
+    return { appends, verdict }
+  }
+
+  // ---------------------------------------------------------------- damage (log-damage.ts)
+
+  /** Listens for damage the log finds from now on, and acts on what recovery found. */
+  private watchDamage(o: Opened): void {
+    this.stopWatchingDamage()
+    if (this.options.stateMachine !== undefined || this.options.verifyLogs === false) return
+    const log = o.log
+    this.stopWatchingDamage = log.onDamage((range) => this.damageFound(log, range))
+    this.unverified = !log.fullyVerified
+    this.repairPending = o.core.status().damagedUntil !== null || loadRepairEnd(filesOf(this.options), this.options.dir) !== null
+    for (const range of log.unreadableRanges()) this.damageFound(log, range)
+  }
+
+  /** Once per damaged range: say it, count it, and (with other voters to fetch from) truncate and re-fetch. */
+  private damageFound(log: PartitionLog, range: CorruptRange): void {
+    this.damagedRanges++
+    const voters = this.opened?.core.status().voters.length ?? 0
+    const fields = { dir: this.options.dir, startOffset: range.startOffset, endOffset: range.endOffset, segment: range.segmentBaseOffset, reason: range.reason }
+    if (voters < 2) {
+      this.logger.error('damaged log: a lone voter cannot re-replicate it; the damaged range stays unreadable (CORRUPT_DATA)', fields)
+      return
+    }
+    this.logger.warn('damaged log: truncating to the last good batch and re-fetching from the leader; no vote, campaign or leadership until repaired', fields)
+    void this.run('damaged', (o) => this.truncateDamaged(o, log, range)).catch(() => undefined)
+  }
+
+  private async truncateDamaged(o: Opened, foundIn: PartitionLog, range: CorruptRange): Promise<void> {
+    const s = o.core.status()
+    // Truncated away already (a second report, or an earlier damage below it); a reopened log
+    // forgot the range (recovery does not scan closed segments): act on it anyway.
+    const gone = o.log === foundIn && !o.log.unreadableRanges().some((r) => r.startOffset === range.startOffset)
+    if (gone || range.startOffset < s.logStart || range.startOffset >= s.logEnd) return
+    await saveRepairEnd(filesOf(this.options), this.options.dir, Math.max(s.damagedUntil ?? 0, s.logEnd))
+    this.repairPending = true
+    this.unverified = true // the kept part of the damaged segment: the scrub finds out
+    o.core.logDamaged(range.startOffset)
+  }
+
+  /** The check before a campaign: every unchecked batch, a step per event-loop turn. */
+  private async verifyWhole(o: Opened): Promise<VerifyResult> {
+    for (;;) {
+      const r = await o.log.verify(VERIFY_STEP_BYTES)
+      if (r.done || r.damage !== null) return r
+    }
+  }
+
+  /** A check's or a scrub's outcome, to the core (damage reaches it through damageFound). */
+  private logChecked(o: Opened, r: VerifyResult): void {
+    if (!r.done) return
+    this.unverified = false
+    o.core.logVerified()
+  }
+
+  /** One rate-limited scrub step (SCRUB_BYTES_PER_SECOND across the broker). */
+  private scrub(): void {
+    const bytes = (this.options.scrubBudget ?? scrubBudgetFor(this.timers)).take(SCRUB_STEP_BYTES, this.timers)
+    if (bytes === 0) return
+    this.scrubQueued = true
+    void this.run('scrub', async (o) => this.logChecked(o, await o.log.verify(bytes)))
+      .catch(() => undefined)
+      .finally(() => {
+        this.scrubQueued = false
+      })
+  }
+
+  /** The core says the log is repaired: damaged.json goes. */
+  private async noteRepaired(o: Opened): Promise<void> {
+    if (o.core.status().damagedUntil !== null) return
+    this.repairPending = false
+    await clearRepairEnd(filesOf(this.options), this.options.dir)
+    this.logger.info('damaged log repaired: re-fetched past the damaged range; it votes and may lead again', { dir: this.options.dir, logEnd: o.log.logEndOffset })
   }
 
   /** Retention below what the core knows to be committed and flushed; the core learns the new start. */
@@ -608,6 +724,7 @@ export class PartitionReplica {
     try {
       this.startCore(o)
       await this.drain(o)
+      this.watchDamage(o)
     } catch (err) {
       // Failing again at once: stay offline until the next retry rather than loop.
       this.logger.error('partition replica offline: it failed again after reopening', { dir: this.options.dir, error: messageOf(err) })
