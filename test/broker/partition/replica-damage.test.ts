@@ -73,3 +73,30 @@ t.test('found by the check before a campaign: a transfer to the damaged replica 
   t.same(ledWhileDamaged, [], 'it never led while damaged')
   t.equal(c.logs.get(damagedId)!.lines.filter((l) => l.msg.startsWith('damaged log: truncating')).length, 1, 'the damage was logged once')
 })
+
+t.test('a replica restarted before its repair still refuses to vote: the bar is on disk (damaged.json)', async (t) => {
+  const c = await start(t)
+  const leader = await fill(c)
+  const leaderId = c.leaderId()!
+  const damagedId = c.ids.find((id) => id !== leaderId)!
+  await c.stop(damagedId)
+  const flippedAt = flipInClosedSegment(c, damagedId)
+  const end = leader.log.logEndOffset
+  // Nothing reaches the damaged replica from the leader: it cannot re-fetch, so it stays damaged.
+  c.route = (m) => (m.from === leaderId && m.to === damagedId ? 'drop' : 'deliver')
+  const first = await PartitionReplica.open(c.replicaOptions(damagedId))
+  c.replicas.set(damagedId, first)
+  await c.until('the scrub to find the damage and truncate', () => first.damage().damagedUntil !== null && first.idle)
+  t.equal(first.damage().damagedUntil, end, 'damaged until the old log end')
+  t.equal(first.log.logEndOffset, flippedAt, 'truncated to the last good batch')
+  await c.stop(damagedId)
+
+  const again = await PartitionReplica.open(c.replicaOptions(damagedId))
+  c.replicas.set(damagedId, again)
+  t.equal(again.damage().damagedUntil, end, 'still damaged after a restart')
+  t.equal(again.status().damagedUntil, end, 'and the core knows it')
+  c.route = () => 'deliver'
+  await c.until('repaired once the leader is heard', () => again.damage().damagedUntil === null && again.log.logEndOffset === c.leader()?.log.logEndOffset)
+  t.notOk(c.disks.get(damagedId)!.session().exists(`${c.dir(damagedId)}/${DAMAGE_FILE}`), 'the bar is removed once repaired')
+  t.same(await c.bytes(damagedId, 0), await c.bytes(c.leaderId()!, 0), 'byte for byte the leader\'s log')
+})
