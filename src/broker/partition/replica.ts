@@ -19,13 +19,12 @@ import type {
   Leadership, Message, NodeId, QuorumState, RaftConfig, Ready, SnapshotId, SnapshotInfo, Status, TransferResult, VoterChangeResult, VoterSetAt,
 } from '../../raft/types.js'
 import {
-  Serial, StorageError, systemTimers, type AppendInfo, type CorruptRange, type FileLayer, type LogConfig, type PartitionLog, type Timers,
-  type VerifyResult,
+  Serial, StorageError, systemTimers, type AppendInfo, type FileLayer, type LogConfig, type PartitionLog, type Timers, type VerifyResult,
 } from '../../storage/index.js'
 import { jsonLogger, type Logger } from '../log.js'
 import { CommitWaiters } from './commit-waiters.js'
-import { CORE_INPUTS_QUEUED_MAX, READY_ROUNDS_MAX, REOPEN_RETRY_TICKS, SCRUB_STEP_BYTES, VERIFY_STEP_BYTES } from './limits.js'
-import { clearRepairEnd, loadRepairEnd, saveRepairEnd, scrubBudgetFor, type ScrubBudget } from './log-damage.js'
+import { CORE_INPUTS_QUEUED_MAX, READY_ROUNDS_MAX, REOPEN_RETRY_TICKS } from './limits.js'
+import { LogDamage, type ScrubBudget } from './log-damage.js'
 import { executeDirective, type Append, type DirectiveContext } from './log-directives.js'
 import { ReplicaError } from './replica-error.js'
 import { filesOf, openFromDisk, saveQuorumState, type Opened } from './replica-disk.js'
@@ -137,13 +136,8 @@ export class PartitionReplica {
   private offlineTicks = 0
   /** The log instance the API last saw (kept while offline: it answers LOG_CLOSED). */
   private lastLog: PartitionLog
-  /** Damage (log-damage.ts): part of the log not yet CRC-checked since open, so the scrub goes on. */
-  private unverified = false
-  private scrubQueued = false
-  /** damaged.json exists: removed once the core says the log is repaired. */
-  private repairPending = false
-  private damagedRanges = 0
-  private stopWatchingDamage: () => void = () => undefined
+  /** Finding and repairing damage to the log (scrub, check before a campaign, truncation). */
+  private readonly logDamage: LogDamage
 
   private constructor(
     private readonly options: ReplicaOptions,
@@ -162,6 +156,11 @@ export class PartitionReplica {
       codec, nodeId: options.nodeId, timers: this.timers, observer: options.observer,
       saveVoterSets: (o, sets) => this.saveVoterSets(o, sets),
     }
+    this.logDamage = new LogDamage({
+      dir: options.dir, fs: filesOf(options), logger: this.logger, timers: this.timers, scrubBudget: options.scrubBudget,
+      enabled: options.stateMachine === undefined && options.verifyLogs !== false,
+      run: (what, fn) => this.run(what, fn),
+    })
     this.inputs = new Serial(CORE_INPUTS_QUEUED_MAX, (max) =>
       new ReplicaError(ErrorCode.THROTTLING_QUOTA_EXCEEDED, `partition ${options.dir} is busy: ${max} inputs are queued; retry shortly`))
   }
@@ -170,7 +169,7 @@ export class PartitionReplica {
     const codec = await loadCodec()
     const replica = new PartitionReplica(options, codec, await openFromDisk(options, codec))
     await replica.run('start', (o) => replica.startCore(o))
-    if (replica.opened !== null) replica.watchDamage(replica.opened)
+    if (replica.opened !== null) replica.logDamage.watch(replica.opened)
     return replica
   }
 
@@ -230,8 +229,7 @@ export class PartitionReplica {
    * log is still unchecked since open (the scrub is going on).
    */
   damage(): { rangesFound: number; damagedUntil: number | null; unverified: boolean } {
-    const damagedUntil = this.opened?.core.status().damagedUntil ?? null
-    return { rangesFound: this.damagedRanges, damagedUntil, unverified: this.unverified }
+    return this.logDamage.state(this.opened)
   }
 
   /** The core's view (positions, role, voters). Throws while offline. */
@@ -249,7 +247,7 @@ export class PartitionReplica {
    */
   tick(): Promise<void> {
     const o = this.opened
-    if (this.unverified && !this.scrubQueued && o !== null) this.scrub()
+    if (o !== null) this.logDamage.onTick()
     if (o !== null && this.inputs.size === 0 && !this.closed && !this.fenceOwed) {
       o.core.tick()
       o.core.flushed(o.log.flushedOffset) // a flush notice lost to a full queue is made up here
@@ -507,9 +505,9 @@ export class PartitionReplica {
       o.core.advance()
       for (const a of appends) o.core.appended(a.logEnd, a.range)
       for (const a of appends) this.trackFlush(o.log, a.logEnd)
-      if (verdict !== null) this.logChecked(o, verdict)
+      if (verdict !== null) this.logDamage.checked(o, verdict)
     }
-    if (this.repairPending) await this.noteRepaired(o)
+    await this.logDamage.afterDrain(o)
     if (o.sm !== null) await this.advanceStateMachine(o, o.sm)
   }
 
@@ -528,7 +526,7 @@ export class PartitionReplica {
     const withheld = new Set<Message>()
     for (const d of rd.directives) {
       if (d.kind === 'verifyLog') {
-        verdict = await this.verifyWhole(o)
+        verdict = await this.logDamage.verifyWhole(o)
         continue
       }
       try {
@@ -543,79 +541,6 @@ export class PartitionReplica {
     }
     for (const m of rd.messages) if (!withheld.has(m)) this.options.send?.(m)
     return { appends, verdict }
-  }
-
-  // ---------------------------------------------------------------- damage (log-damage.ts)
-
-  /** Listens for damage the log finds from now on, and acts on what recovery found. */
-  private watchDamage(o: Opened): void {
-    this.stopWatchingDamage()
-    if (this.options.stateMachine !== undefined || this.options.verifyLogs === false) return
-    const log = o.log
-    this.stopWatchingDamage = log.onDamage((range) => this.damageFound(log, range))
-    this.unverified = !log.fullyVerified
-    this.repairPending = o.core.status().damagedUntil !== null || loadRepairEnd(filesOf(this.options), this.options.dir) !== null
-    for (const range of log.unreadableRanges()) this.damageFound(log, range)
-  }
-
-  /** Once per damaged range: say it, count it, and (with other voters to fetch from) truncate and re-fetch. */
-  private damageFound(log: PartitionLog, range: CorruptRange): void {
-    this.damagedRanges++
-    const voters = this.opened?.core.status().voters.length ?? 0
-    const fields = { dir: this.options.dir, startOffset: range.startOffset, endOffset: range.endOffset, segment: range.segmentBaseOffset, reason: range.reason }
-    if (voters < 2) {
-      this.logger.error('damaged log: a lone voter cannot re-replicate it; the damaged range stays unreadable (CORRUPT_DATA)', fields)
-      return
-    }
-    this.logger.warn('damaged log: truncating to the last good batch and re-fetching from the leader; no vote, campaign or leadership until repaired', fields)
-    void this.run('damaged', (o) => this.truncateDamaged(o, log, range)).catch(() => undefined)
-  }
-
-  private async truncateDamaged(o: Opened, foundIn: PartitionLog, range: CorruptRange): Promise<void> {
-    const s = o.core.status()
-    // Truncated away already (a second report, or an earlier damage below it); a reopened log
-    // forgot the range (recovery does not scan closed segments): act on it anyway.
-    const gone = o.log === foundIn && !o.log.unreadableRanges().some((r) => r.startOffset === range.startOffset)
-    if (gone || range.startOffset < s.logStart || range.startOffset >= s.logEnd) return
-    await saveRepairEnd(filesOf(this.options), this.options.dir, Math.max(s.damagedUntil ?? 0, s.logEnd))
-    this.repairPending = true
-    this.unverified = true // the kept part of the damaged segment: the scrub finds out
-    o.core.logDamaged(range.startOffset)
-  }
-
-  /** The check before a campaign: every unchecked batch, a step per event-loop turn. */
-  private async verifyWhole(o: Opened): Promise<VerifyResult> {
-    for (;;) {
-      const r = await o.log.verify(VERIFY_STEP_BYTES)
-      if (r.done || r.damage !== null) return r
-    }
-  }
-
-  /** A check's or a scrub's outcome, to the core (damage reaches it through damageFound). */
-  private logChecked(o: Opened, r: VerifyResult): void {
-    if (!r.done) return
-    this.unverified = false
-    o.core.logVerified()
-  }
-
-  /** One rate-limited scrub step (SCRUB_BYTES_PER_SECOND across the broker). */
-  private scrub(): void {
-    const bytes = (this.options.scrubBudget ?? scrubBudgetFor(this.timers)).take(SCRUB_STEP_BYTES, this.timers)
-    if (bytes === 0) return
-    this.scrubQueued = true
-    void this.run('scrub', async (o) => this.logChecked(o, await o.log.verify(bytes)))
-      .catch(() => undefined)
-      .finally(() => {
-        this.scrubQueued = false
-      })
-  }
-
-  /** The core says the log is repaired: damaged.json goes. */
-  private async noteRepaired(o: Opened): Promise<void> {
-    if (o.core.status().damagedUntil !== null) return
-    this.repairPending = false
-    await clearRepairEnd(filesOf(this.options), this.options.dir)
-    this.logger.info('damaged log repaired: re-fetched past the damaged range; it votes and may lead again', { dir: this.options.dir, logEnd: o.log.logEndOffset })
   }
 
   /** Retention below what the core knows to be committed and flushed; the core learns the new start. */
@@ -724,7 +649,7 @@ export class PartitionReplica {
     try {
       this.startCore(o)
       await this.drain(o)
-      this.watchDamage(o)
+      this.logDamage.watch(o)
     } catch (err) {
       // Failing again at once: stay offline until the next retry rather than loop.
       this.logger.error('partition replica offline: it failed again after reopening', { dir: this.options.dir, error: messageOf(err) })
