@@ -6,6 +6,7 @@
 // whose job it is (README.md has the table); the state they share is node.ts's.
 import { assert } from './assert.js'
 import { becomeProspective, leaderUnreachable, tickElection, tickFollower } from './elections.js'
+import { checkRepaired, logDamaged, logVerified } from './damage.js'
 import { setFenced } from './fence.js'
 import { becomeFollower, sendFetch } from './follower-fetch.js'
 import { advanceLeaderHw, completeParked, epochCommitted, tickLeader } from './leader-fetch.js'
@@ -117,6 +118,7 @@ export class RaftCore {
       n.history.record(v.offset, v.voters, v.directoryIds)
     }
     n.logEnd = logEnd
+    checkRepaired(n, false)
     if (voterSets.length > 0) votersChanged(n)
     if (kind === 'fetched') n.raiseHighWatermark(Math.min(n.pendingLeaderHw, n.logEnd))
     // The role read afresh: a voter change may have ended a leadership or a campaign.
@@ -181,6 +183,24 @@ export class RaftCore {
   setFenced(fenced: boolean): void {
     this.assertNotInReady()
     setFenced(this.node, fenced)
+  }
+
+  /**
+   * The shell found a bad batch at `offset` (a CRC that fails, on a read, a scrub or a check):
+   * truncate there (a `truncate` directive, below the HW if need be: a majority holds those
+   * records) and neither vote nor campaign until the log end is back where it was or the node
+   * caught up with a leader; a leader resigns first (damage.ts). Data partitions with other
+   * voters only: a lone voter's damage cannot be re-replicated.
+   */
+  logDamaged(offset: number): void {
+    this.assertNotInReady()
+    logDamaged(this.node, offset)
+  }
+
+  /** The shell CRC-checked the whole log (a `verifyLog` directive, or a background scrub): all good. */
+  logVerified(): void {
+    this.assertNotInReady()
+    logVerified(this.node, becomeProspective)
   }
 
   /**
@@ -311,6 +331,8 @@ export class RaftCore {
       snapshot: n.snapshot,
       transferTarget: s.role === 'leader' ? (s.transfer?.target ?? null) : null,
       fenced: n.fenced,
+      damagedUntil: n.damagedUntil,
+      logUnverified: n.logUnverified,
       progress: s.role === 'leader' ? s.progress.replicaProgress(n.nowTicks) : null,
     }
   }

@@ -2,6 +2,7 @@
 // votes asked and granted, tallies, and the transitions to prospective, candidate and leader;
 // BeginQuorumEpoch and EndQuorumEpoch, the notices that end them.
 import { assert } from './assert.js'
+import { awaitingLogCheck, mayVote } from './damage.js'
 import { becomeFollower, lookForLeader, retryFetch } from './follower-fetch.js'
 import type { RaftNode } from './node.js'
 import { ProgressTracker } from './progress.js'
@@ -43,6 +44,7 @@ export function tickElection(n: RaftNode, s: Unattached | Prospective | Candidat
 /** KIP-996: ask whether we could win before disturbing anyone with a new epoch. */
 export function becomeProspective(n: RaftNode): void {
   assert(mayCampaign(n), 'observer campaigning')
+  if (awaitingLogCheck(n)) return // an unverified log is checked first (damage.ts)
   const tally = new VoteTally(n.voters)
   n.reset({ role: 'prospective', electionDeadlineTick: n.nowTicks + n.randomElectionTicks(), tally, fetch: null })
   // Not a voter's vote unless this replica is the voter (a removed one, or a wiped one under its id, is not).
@@ -105,7 +107,7 @@ export function handlePreVote(n: RaftNode, m: VoteRequest): void {
     role === 'leader' || (role === 'follower' && n.nowTicks - n.lastLeaderContactTick < n.cfg.fetchTimeoutTicks)
   const logOk = n.bugs.preVoteSkipsLogCheck === true || logUpToDate(n, m)
   // Like votes, pre-votes do not consult our voter set (see handleVote).
-  const granted = m.epoch > n.epoch && logOk && !leaderAlive
+  const granted = m.epoch > n.epoch && logOk && !leaderAlive && mayVote(n)
   const epoch = granted ? m.epoch : n.epoch
   n.send({ type: 'voteResponse', from: n.id, to: m.from, epoch, preVote: true, granted, leaderId: n.leaderId })
 }
@@ -120,7 +122,7 @@ export function handleVote(n: RaftNode, m: VoteRequest): void {
   const free = n.votedFor === null || n.votedFor === m.from
   // No leader known and not campaigning for ourselves.
   const undecided = s.role === 'unattached' || s.role === 'prospective'
-  const granted = free && undecided && logUpToDate(n, m)
+  const granted = free && undecided && logUpToDate(n, m) && mayVote(n)
   if (granted && n.votedFor === null) {
     n.votedFor = m.from
     if (n.bugs.forgetVotePersist === true) n.unpersistedVote = true

@@ -3,6 +3,7 @@
 // records, truncate at a divergence, start over at the leader's log start, or download its
 // snapshot (snapshot-download.ts).
 import { assert } from './assert.js'
+import { checkRepaired } from './damage.js'
 import { FETCH_IDS_VALID_MAX } from './limits.js'
 import type { RaftNode } from './node.js'
 import type { Candidate, Follower, Prospective, Unattached } from './roles.js'
@@ -95,6 +96,7 @@ export function handleFetchResponse(n: RaftNode, m: FetchResponse): void {
   switch (m.kind) {
     case 'records':
       if (m.records === null) {
+        checkRepaired(n, m.highWatermark <= n.logEnd) // nothing past our end: we hold what the leader does
         n.raiseHighWatermark(Math.min(m.highWatermark, n.logEnd))
         return sendFetch(n)
       }

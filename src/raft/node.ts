@@ -39,6 +39,16 @@ export class RaftNode {
    * and follows. The broker's state, not persisted: a shell re-applies it to every core it builds.
    */
   fenced = false
+  /**
+   * Damaged (damage.ts): the log was truncated below what it held, at a bad batch; it neither
+   * votes nor campaigns until its log end reaches this offset again (or it caught up with a
+   * leader). Null: not damaged.
+   */
+  damagedUntil: number | null = null
+  /** Closed segments were opened without a CRC scan: the shell checks them before a campaign. */
+  logUnverified = false
+  /** A `verifyLog` directive is out and not yet answered. */
+  logCheckRequested = false
   /** What the role holds of its own; replaced whole, by `reset` only. */
   state: RoleState = { role: 'unattached', electionDeadlineTick: 0, fetch: null }
 
@@ -97,6 +107,9 @@ export class RaftNode {
     this.flushedEnd = log.flushedEnd
     this.snapshot = snapshot
     this.epochs = new EpochCache(log.epochs, log.logStartEpoch ?? snapshot?.epoch ?? 0)
+    this.logUnverified = log.unverified ?? false
+    this.damagedUntil = log.damagedUntil ?? null
+    if (this.damagedUntil !== null && this.logEnd >= this.damagedUntil) this.damagedUntil = null
     assert(this.epochs.latestEpoch() <= this.epoch || persisted === null, 'log is ahead of quorum state')
     if (persisted === null) this.epoch = this.epochs.latestEpoch()
   }

@@ -70,6 +70,10 @@ export interface LogView {
   readonly voterSets?: readonly VoterSetAt[]
   /** The latest snapshot of a state-machine log (then `logStart` is its end offset). */
   readonly snapshot?: SnapshotInfo | null
+  /** Some closed segments were opened without a CRC check: verify before campaigning (damage.ts). */
+  readonly unverified?: boolean
+  /** A damaged log not yet repaired: it neither votes nor campaigns below this log end (damage.ts). */
+  readonly damagedUntil?: number | null
 }
 
 export type Role = 'unattached' | 'follower' | 'prospective' | 'candidate' | 'leader'
@@ -375,6 +379,14 @@ export interface InstallSnapshot {
   readonly directoryIds?: VoterDirectories
 }
 
+/**
+ * Check every batch of the log not yet verified (CRC), then answer with `logVerified()` or
+ * `logDamaged(offset)` after `advance()`: the node wants to campaign (damage.ts).
+ */
+export interface VerifyLog {
+  readonly kind: 'verifyLog'
+}
+
 export type Directive =
   | AppendLeaderChange
   | AppendFetched
@@ -385,6 +397,7 @@ export type Directive =
   | AttachSnapshotChunk
   | WriteSnapshotChunk
   | InstallSnapshot
+  | VerifyLog
 
 export interface Leadership {
   readonly role: Role
@@ -471,6 +484,10 @@ export interface Status {
   readonly transferTarget: NodeId | null
   /** Fenced (`setFenced`): it leads nothing and starts no campaign until unfenced. */
   readonly fenced: boolean
+  /** Damaged (`logDamaged`): no vote, no campaign until the log end reaches this again; null: not damaged. */
+  readonly damagedUntil: number | null
+  /** Part of the log was never CRC-checked since it was opened: checked before a campaign. */
+  readonly logUnverified: boolean
   /** Leader: what it has heard from each other replica (voters and observers) this epoch; null otherwise. */
   readonly progress: readonly ReplicaProgress[] | null
 }

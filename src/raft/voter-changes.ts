@@ -96,6 +96,7 @@ function reachable(n: RaftNode, s: Leader, voters: readonly NodeId[]): boolean {
  */
 export function mayCampaign(n: RaftNode): boolean {
   if (n.fenced && n.bugs.ignoreFence !== true) return false
+  if (n.damagedUntil !== null) return false // damage.ts: not until repaired
   if (n.isVoter) return true
   const previous = n.history.previous()
   if (previous === null || n.history.latestOffset() < n.highWatermark) return false

@@ -269,6 +269,8 @@ export class SimNode implements CheckedNode {
         p.received += c.length
         return null
       }
+      case 'verifyLog':
+        throw new Error('the simulated log is never opened unverified')
       case 'installSnapshot': {
         const p = this.pendingSnapshot
         assert(p !== null && p.received === d.snapshot.sizeBytes && p.snapshot.endOffset === d.snapshot.endOffset, 'installing an incomplete snapshot')

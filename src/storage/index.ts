@@ -1,5 +1,5 @@
 // Public surface of the storage engine.
-export { PartitionLog, type AppendInfo, type LogStats, type OpenLogOptions, type ReadResult, type RetentionResult } from './partition-log.js'
+export { PartitionLog, type AppendInfo, type LogStats, type OpenLogOptions, type ReadResult, type RetentionResult, type VerifyResult } from './partition-log.js'
 export { resolveConfig, type CleanupPolicy, type FlushPolicy, type LogConfig } from './config.js'
 export { StorageError, type StorageErrorCode } from './errors.js'
 export type { FileHandle, FileLayer } from './file-layer.js'

@@ -5,7 +5,7 @@
 import {
   CodecError, loadCodec, readBatchHeader, splitBatches, stampBatch, type BatchHeader, type Codec,
 } from '../codec/index.js'
-import { checkFraming, checkStored } from './batch-check.js'
+import { checkCrc, checkFraming, checkStored } from './batch-check.js'
 import { compact, type CleanerHost, type CompactionResult } from './compaction.js'
 import { Coalescer } from './coalescer.js'
 import { resolveConfig, type LogConfig } from './config.js'
@@ -17,6 +17,7 @@ import { READ_BYTES_MAX, READ_HEADROOM_BYTES_MAX, SEGMENT_RELATIVE_OFFSET_MAX, U
 import { saveLogStart } from './log-start-checkpoint.js'
 import { NodeFileLayer } from './node-file-layer.js'
 import { recoverLog, type CorruptRange, type RecoveryReport } from './recovery.js'
+import { walkBatches } from './scan.js'
 import { planRetention } from './retention.js'
 import { INDEX_SUFFIX, LOG_SUFFIX, Segment, TIME_INDEX_SUFFIX } from './segment.js'
 import { Serial } from './serial.js'
@@ -68,6 +69,16 @@ export interface LogStats {
   corruptionsDetected: number
 }
 
+/** What one `verify` step checked (a scrub or a check before a campaign). */
+export interface VerifyResult {
+  /** Batch bytes CRC-checked by this step. */
+  checkedBytes: number
+  /** Every batch of the log has been checked since it was opened (or written). */
+  done: boolean
+  /** The first bad batch found by this step (also reported to `onDamage` listeners), or null. */
+  damage: CorruptRange | null
+}
+
 export interface RetentionResult {
   deletedSegments: number
   deletedBytes: number
@@ -92,6 +103,7 @@ export class PartitionLog {
   private compaction: Promise<CompactionResult> | null = null
   private corruptionsDetected: number
   private readonly corrupt: CorruptRange[]
+  private readonly damageListeners = new Set<(range: CorruptRange) => void>()
 
   private constructor(
     readonly dir: string,
@@ -184,6 +196,68 @@ export class PartitionLog {
   /** Damaged ranges found so far (never served; truncating below them heals the log). */
   unreadableRanges(): readonly CorruptRange[] {
     return this.corrupt
+  }
+
+  /**
+   * Called (synchronously) for each damaged range found from now on: by a read, `verify`, or a
+   * scrub. The ones recovery found are in `unreadableRanges()` already.
+   */
+  onDamage(listener: (range: CorruptRange) => void): () => void {
+    this.damageListeners.add(listener)
+    return () => this.damageListeners.delete(listener)
+  }
+
+  /** False while some batch was never CRC-checked since open (closed segments loaded with their index). */
+  get fullyVerified(): boolean {
+    return this.segments.every((s) => s.verifiedTo >= Math.min(s.size, s.unreadableFrom))
+  }
+
+  /**
+   * CRC-checks up to about `maxBytes` of batches not yet verified, oldest first, and stops at
+   * the first bad one (recorded as unreadable, as a read would). A scrub calls it a chunk at a
+   * time; a check before a campaign calls it until `done` or `damage`. Runs between mutations.
+   */
+  async verify(maxBytes: number): Promise<VerifyResult> {
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new StorageError('INVALID_ARGUMENT', `maxBytes ${maxBytes} is not a safe integer >= 1`)
+    return this.exclusive(async () => {
+      let checkedBytes = 0
+      for (let i = 0; i < this.segments.length && checkedBytes < maxBytes; i++) {
+        const seg = this.segments[i]
+        const limit = Math.min(seg.size, seg.unreadableFrom)
+        if (seg.verifiedTo >= limit) continue
+        const from = seg.verifiedTo
+        const walk = walkBatches(seg.file, from, limit, this.offsetAtPosition(seg, from), (b) => {
+          if (checkedBytes > 0 && checkedBytes + b.header.sizeBytes > maxBytes) return 'budget' // not a failure: resume here
+          const checked = checkCrc(this.codec, b.bytes)
+          return typeof checked === 'string' ? checked : undefined
+        })
+        let next = walk.next()
+        for (; !next.done; next = walk.next()) {
+          checkedBytes += next.value.header.sizeBytes
+          seg.verifiedTo = next.value.position + next.value.header.sizeBytes
+        }
+        const end = next.value
+        if (end.error === undefined || end.error.endsWith(': budget')) continue
+        this.markCorrupt(i, end.endPosition, end.nextOffset, end.error)
+        return { checkedBytes, done: false, damage: this.corruptRangeAt(end.nextOffset) ?? null }
+      }
+      return { checkedBytes, done: this.fullyVerified, damage: null }
+    })
+  }
+
+  /** Offset of the batch at `position` (a batch boundary): read from the headers before it. */
+  private offsetAtPosition(seg: Segment, position: number): number {
+    const h = seg.headerAt(position)
+    if (typeof h !== 'string') return h.baseOffset
+    let offset = seg.baseOffset
+    let at = 0
+    while (at < position) {
+      const before = seg.headerAt(at)
+      assert(typeof before !== 'string', 'batches below verifiedTo were checked')
+      offset = before.nextOffset
+      at += before.sizeBytes
+    }
+    return offset
   }
 
   stats(): LogStats {
@@ -528,8 +602,10 @@ export class PartitionLog {
     const endOffset = next === undefined ? this.logEndOffset : next.baseOffset
     if (this.corruptRangeAt(offset) !== undefined) return
     if (this.corrupt.length >= UNREADABLE_RANGES_MAX) this.corrupt.shift()
-    this.corrupt.push({ startOffset: offset, endOffset, segmentBaseOffset: seg.baseOffset, reason })
+    const range = { startOffset: offset, endOffset, segmentBaseOffset: seg.baseOffset, reason }
+    this.corrupt.push(range)
     this.corruptionsDetected++
+    for (const listener of this.damageListeners) listener(range)
   }
 
   /**

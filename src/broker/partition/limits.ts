@@ -44,3 +44,13 @@ export const PARTITION_OPENS_IN_PARALLEL_MAX = 32
  * segment being rolled, snapshots): below partitions + this, the manager warns about ulimit -n.
  */
 export const OPEN_FILES_HEADROOM = 256
+/**
+ * Background scrub (log-damage.ts): batch bytes a broker CRC-checks per second, across all its
+ * partitions, in closed segments opened without a check (after a clean stop). Low enough that a
+ * restart's scrub costs little of the disk and a core; the check before a campaign is not limited.
+ */
+export const SCRUB_BYTES_PER_SECOND = 32 * 1024 * 1024
+/** Most bytes one scrub step checks (one queued input of one replica; the read is synchronous). */
+export const SCRUB_STEP_BYTES = 1024 * 1024
+/** Bytes the check before a campaign reads between two turns of the event loop. */
+export const VERIFY_STEP_BYTES = 4 * 1024 * 1024

@@ -84,6 +84,8 @@ export async function executeDirective(ctx: DirectiveContext, o: Opened, d: Dire
     case 'installSnapshot':
       await stateMachineLog(o, d.kind).install(ctx, o, d)
       return null
+    case 'verifyLog':
+      throw new Error('verifyLog is carried out by the replica (replica.ts), not here')
   }
 }
 

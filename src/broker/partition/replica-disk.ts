@@ -10,6 +10,7 @@ import { FETCH_MAX_BYTES_DEFAULT } from '../../raft/limits.js'
 import type { QuorumState, VoterSetAt } from '../../raft/types.js'
 import { NodeFileLayer, PartitionLog, readSmallFile, writeFileAtomic, type FileLayer } from '../../storage/index.js'
 import type { ReplicaOptions } from './replica.js'
+import { loadRepairEnd } from './log-damage.js'
 import { StateMachineLog } from './state-machine-log.js'
 import { fitToLog, loadVoterSets, sameSets, saveVoterSets, voterSet } from './voter-sets.js'
 
@@ -55,6 +56,12 @@ function storeKey(options: ReplicaOptions): string {
     throw new Error(`${options.dir} is not in the quorum-state store's directory ${options.quorumStates.dir}`) // a wiring bug
   }
   return basename(options.dir)
+}
+
+/** A data partition's damage state for the core (log-damage.ts); the metadata log has none. */
+function damageView(options: ReplicaOptions, log: PartitionLog, fs: FileLayer): { unverified: boolean; damagedUntil: number | null } {
+  if (options.stateMachine !== undefined || options.verifyLogs === false) return { unverified: false, damagedUntil: null }
+  return { unverified: !log.fullyVerified, damagedUntil: loadRepairEnd(fs, options.dir) }
 }
 
 /** Opens the log and what lies beside it, and builds a core from them. */
@@ -106,6 +113,7 @@ export async function openFromDisk(options: ReplicaOptions, codec: Codec): Promi
         logStartEpoch: log.logStartEpoch,
         voterSets,
         snapshot: snapshot === null ? null : { endOffset: snapshot.endOffset, epoch: snapshot.epoch, sizeBytes: snapshot.sizeBytes },
+        ...damageView(options, log, fs),
       },
     )
     return { log, core, voterSets, sm: opened?.sm ?? null }

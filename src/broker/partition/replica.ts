@@ -19,11 +19,12 @@ import type {
   Leadership, Message, NodeId, QuorumState, RaftConfig, Ready, SnapshotId, SnapshotInfo, Status, TransferResult, VoterChangeResult, VoterSetAt,
 } from '../../raft/types.js'
 import {
-  Serial, StorageError, systemTimers, type AppendInfo, type FileLayer, type LogConfig, type PartitionLog, type Timers,
+  Serial, StorageError, systemTimers, type AppendInfo, type FileLayer, type LogConfig, type PartitionLog, type Timers, type VerifyResult,
 } from '../../storage/index.js'
 import { jsonLogger, type Logger } from '../log.js'
 import { CommitWaiters } from './commit-waiters.js'
 import { CORE_INPUTS_QUEUED_MAX, READY_ROUNDS_MAX, REOPEN_RETRY_TICKS } from './limits.js'
+import { LogDamage, type ScrubBudget } from './log-damage.js'
 import { executeDirective, type Append, type DirectiveContext } from './log-directives.js'
 import type { QuorumStateStore } from './quorum-state-store.js'
 import { ReplicaError } from './replica-error.js'
@@ -67,6 +68,13 @@ export interface ReplicaOptions {
   quorumStates?: QuorumStateStore
   /** Opens fenced (see `setFenced`); default false. */
   fenced?: boolean
+  /**
+   * Damage handling (log-damage.ts): false turns off the background scrub and the check before a
+   * campaign (a log opened after a clean stop is then trusted until read). Default true.
+   */
+  verifyLogs?: boolean
+  /** The broker-wide scrub rate (default: the one shared by every replica on these timers). */
+  scrubBudget?: ScrubBudget
   /**
    * Makes this a state-machine log (the metadata log): committed records drive the machine,
    * snapshots bound the log, followers behind the log start install the leader's snapshot.
@@ -134,6 +142,8 @@ export class PartitionReplica {
   private offlineTicks = 0
   /** The log instance the API last saw (kept while offline: it answers LOG_CLOSED). */
   private lastLog: PartitionLog
+  /** Finding and repairing damage to the log (scrub, check before a campaign, truncation). */
+  private readonly logDamage: LogDamage
 
   private constructor(
     private readonly options: ReplicaOptions,
@@ -152,6 +162,11 @@ export class PartitionReplica {
       codec, nodeId: options.nodeId, timers: this.timers, observer: options.observer,
       saveVoterSets: (o, sets) => this.saveVoterSets(o, sets),
     }
+    this.logDamage = new LogDamage({
+      dir: options.dir, fs: filesOf(options), logger: this.logger, timers: this.timers, scrubBudget: options.scrubBudget,
+      enabled: options.stateMachine === undefined && options.verifyLogs !== false,
+      run: (what, fn) => this.run(what, fn),
+    })
     this.inputs = new Serial(CORE_INPUTS_QUEUED_MAX, (max) =>
       new ReplicaError(ErrorCode.THROTTLING_QUOTA_EXCEEDED, `partition ${options.dir} is busy: ${max} inputs are queued; retry shortly`))
   }
@@ -160,6 +175,7 @@ export class PartitionReplica {
     const codec = await loadCodec()
     const replica = new PartitionReplica(options, codec, await openFromDisk(options, codec))
     await replica.run('start', (o) => replica.startCore(o))
+    if (replica.opened !== null) replica.logDamage.watch(replica.opened)
     return replica
   }
 
@@ -213,6 +229,15 @@ export class PartitionReplica {
     return this.inputs.size === 0
   }
 
+  /**
+   * Damage to this replica's log (log-damage.ts): ranges found since start (a counter), the log
+   * end it must reach again before it votes or leads (null: not damaged), and whether part of the
+   * log is still unchecked since open (the scrub is going on).
+   */
+  damage(): { rangesFound: number; damagedUntil: number | null; unverified: boolean } {
+    return this.logDamage.state(this.opened)
+  }
+
   /** The core's view (positions, role, voters). Throws while offline. */
   status(): Status {
     return this.current().core.status()
@@ -228,6 +253,7 @@ export class PartitionReplica {
    */
   tick(): Promise<void> {
     const o = this.opened
+    if (o !== null) this.logDamage.onTick()
     if (o !== null && this.inputs.size === 0 && !this.closed && !this.fenceOwed) {
       o.core.tick()
       o.core.flushed(o.log.flushedOffset) // a flush notice lost to a full queue is made up here
@@ -498,12 +524,14 @@ export class PartitionReplica {
     for (let rounds = 0; o.core.hasReady(); rounds++) {
       if (rounds >= READY_ROUNDS_MAX) throw new Error(`the core produced more than ${READY_ROUNDS_MAX} Readies for one input`)
       const rd = o.core.ready()
-      const appends = await this.execute(o, rd)
+      const { appends, verdict } = await this.execute(o, rd)
       this.publish(o, rd)
       o.core.advance()
       for (const a of appends) o.core.appended(a.logEnd, a.range)
       for (const a of appends) this.trackFlush(o.log, a.logEnd)
+      if (verdict !== null) this.logDamage.checked(o, verdict)
     }
+    await this.logDamage.afterDrain(o)
     if (o.sm !== null) await this.advanceStateMachine(o, o.sm)
   }
 
@@ -515,15 +543,28 @@ export class PartitionReplica {
     await this.drain(o)
   }
 
-  private async execute(o: Opened, rd: Ready): Promise<Append[]> {
+  private async execute(o: Opened, rd: Ready): Promise<{ appends: Append[]; verdict: VerifyResult | null }> {
     if (rd.quorumState !== null) await this.saveQuorumState(rd.quorumState)
     const appends: Append[] = []
+    let verdict: VerifyResult | null = null
+    const withheld = new Set<Message>()
     for (const d of rd.directives) {
-      const a = await executeDirective(this.directiveContext, o, d)
-      if (a !== null) appends.push(a)
+      if (d.kind === 'verifyLog') {
+        verdict = await this.logDamage.verifyWhole(o)
+        continue
+      }
+      try {
+        const a = await executeDirective(this.directiveContext, o, d)
+        if (a !== null) appends.push(a)
+      } catch (err) {
+        // A follower's fetch that reaches a damaged batch here: withhold the answer (an empty one
+        // would say "nothing past your end"); the damage is being handled (watchDamage).
+        if (d.kind !== 'attachRecords' || !(err instanceof StorageError) || err.code !== 'CORRUPT_DATA') throw err
+        withheld.add(d.response)
+      }
     }
-    for (const m of rd.messages) this.options.send?.(m)
-    return appends
+    for (const m of rd.messages) if (!withheld.has(m)) this.options.send?.(m)
+    return { appends, verdict }
   }
 
   /** Retention below what the core knows to be committed and flushed; the core learns the new start. */
@@ -632,6 +673,7 @@ export class PartitionReplica {
     try {
       this.startCore(o)
       await this.drain(o)
+      this.logDamage.watch(o)
     } catch (err) {
       // Failing again at once: stay offline until the next retry rather than loop.
       this.logger.error('partition replica offline: it failed again after reopening', { dir: this.options.dir, error: messageOf(err) })
