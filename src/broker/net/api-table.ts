@@ -29,6 +29,7 @@ import type { ControllerQuorum } from '../controller/node/quorum.js'
 import { ControllerRequestError, type TopicAdmin } from '../controller/active/topic-admin.js'
 import type { BrokerLimits } from '../limits.js'
 import type { AppendOrder } from '../partition/append-order.js'
+import type { InSyncReplicas } from '../partition/isr.js'
 import type { ReadLease } from '../partition/read-buffers.js'
 import type { ReplicaLookup } from '../partition/replica-manager.js'
 import type { RaftReceiver } from './peer-receiver.js'
@@ -60,6 +61,8 @@ export interface BrokerParts {
   /** The metadata quorum (for DescribeQuorum, AddVoter, RemoveVoter). */
   readonly quorum: ControllerQuorum
   readonly partitions: ReplicaLookup
+  /** The ISR of the partitions this broker leads (produce: min.insync.replicas). */
+  readonly isr: Pick<InSyncReplicas, 'of'>
   readonly codec: Codec
   /** Where raft frames from peer brokers go (net/peer-transport.ts); unset, the broker serves no `raft` API. */
   readonly raft?: RaftReceiver
