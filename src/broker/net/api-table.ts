@@ -13,6 +13,7 @@ import { createTopics } from '../api/create-topics.js'
 import { deleteTopics } from '../api/delete-topics.js'
 import { describeConfigs } from '../api/describe-configs.js'
 import { describeQuorum } from '../api/describe-quorum.js'
+import { describeReplicas } from '../api/describe-replicas.js'
 import { electLeaders } from '../api/elect-leaders.js'
 import { fetch } from '../api/fetch.js'
 import { forwardAlterConfigs, forwardCreateTopics, forwardDeleteTopics, type ForwardingDeps, type ToController } from '../api/forward-admin.js'
@@ -62,7 +63,7 @@ export interface BrokerParts {
   readonly quorum: ControllerQuorum
   readonly partitions: ReplicaLookup
   /** The ISR of the partitions this broker leads (produce: min.insync.replicas). */
-  readonly isr: Pick<InSyncReplicas, 'of'>
+  readonly isr: Pick<InSyncReplicas, 'of' | 'tickMs'>
   readonly codec: Codec
   /** Where raft frames from peer brokers go (net/peer-transport.ts); unset, the broker serves no `raft` API. */
   readonly raft?: RaftReceiver
@@ -102,7 +103,9 @@ export function apiTable(b: BrokerParts): ApiTable {
     }],
     ['fetch', async (r, scope) => ({ fetch: await fetch(b, r.fetch!, scope.closed, scope.lease) })],
     ['listOffsets', async (r) => ({ listOffsets: await listOffsets(b.partitions, r.listOffsets!) })],
-    ['describeQuorum', () => describeQuorum({ clusterId: b.clusterId, quorum: b.quorum, registeredBrokers: () => image().brokers })],
+    ['describeQuorum', (r) => (r.describeQuorum?.topics ?? []).length > 0
+      ? describeReplicas({ image, partitions: b.partitions, isr: b.isr }, r.describeQuorum!)
+      : describeQuorum({ clusterId: b.clusterId, quorum: b.quorum, registeredBrokers: () => image().brokers })],
     ['addVoter', (r) => addVoter(b.quorum, r.addVoter!)],
     ['removeVoter', (r) => removeVoter(b.quorum, r.removeVoter!)],
     // Peer connections only: the handler refuses clients.

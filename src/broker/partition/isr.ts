@@ -39,7 +39,8 @@ export class InSyncReplicas {
   constructor(
     private readonly replicas: ReplicaLookup & { led(): Iterable<LedPartition> },
     private readonly image: () => MetadataImage,
-    private readonly tickMs: number,
+    /** The broker's Raft tick (the core counts lag in ticks). */
+    readonly tickMs: number,
   ) {}
 
   /** The ISR (ascending) of a partition this broker leads; null when it leads it not (or holds no replica of it). */
