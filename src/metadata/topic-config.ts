@@ -26,8 +26,10 @@ export const TOPIC_CONFIGS: readonly TopicConfigEntry[] = [
   // Kafka's default is 30 s (raised from 10 s by KIP-537 for JVM pauses and slow fetchers). Ours is
   // 10 s: Node has no long stop-the-world pauses, a live follower re-fetches at least every 500 ms
   // (the parked wait), and check-quorum already gives up on silent followers after 3 s; a shorter
-  // lag time makes min.insync.replicas refuse writes sooner once a replica is gone.
-  { name: 'replica.lag.time.max.ms', defaultValue: '10000', doc: "a replica stays in sync while its flush reached the leader's log end within this time", check: isInt(100, 3_600_000) },
+  // lag time makes min.insync.replicas refuse writes sooner once a replica is gone. At least 1 s:
+  // an idle follower that is caught up proves it once per parked fetch (500 ms), so a shorter lag
+  // would drop healthy followers between two fetches.
+  { name: 'replica.lag.time.max.ms', defaultValue: '10000', doc: "a replica stays in sync while its flush reached the leader's log end within this time", check: isInt(1_000, 3_600_000) },
   { name: 'flush.policy', defaultValue: 'always', doc: 'always: fsync before acknowledging (group commit); interval: fsync every flush.ms, faster, a power cut may lose acknowledged acks=1 data', check: oneOf('always', 'interval') },
   { name: 'flush.ms', defaultValue: '1000', doc: 'fsync interval for flush.policy=interval', check: isInt(1) },
   { name: 'delete.retention.ms', defaultValue: '86400000', doc: 'how long compaction keeps tombstones', check: isInt(0) },
