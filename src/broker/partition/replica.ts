@@ -484,6 +484,9 @@ export class PartitionReplica {
       for (const a of appends) o.core.appended(a.logEnd, a.range)
       for (const a of appends) this.trackFlush(o.log, a.logEnd)
     }
+    // A follower's fetch may report a flush that satisfies a min.insync.replicas waiter though
+    // the HW did not move, and its fetch may be parked without a Ready: checked after every input.
+    if (this.waiters.waitingOnFlushes) this.waiters.release(this.hw, this.flushedOn())
     if (o.sm !== null) await this.advanceStateMachine(o, o.sm)
   }
 
@@ -527,8 +530,6 @@ export class PartitionReplica {
       }
     }
     if (rd.highWatermark !== null) this.advanceHighWatermark(rd.highWatermark)
-    // A follower's flush may satisfy a min.insync.replicas waiter though the HW did not move.
-    else if (this.waiters.waitingOnFlushes) this.waiters.release(this.hw, this.flushedOn())
     this.epochCommitted = this.leadership.role === 'leader' && o.core.epochCommitted()
     if (rd.leadership !== null) for (const listener of this.leadershipListeners) listener(rd.leadership)
   }
