@@ -13,7 +13,7 @@ import type { PartitionReplica } from '../../../src/broker/partition/replica.js'
 import { MetadataImage } from '../../../src/metadata/image.js'
 import { newTopicRecords } from '../../../src/metadata/records.js'
 import { ErrorCode } from '../../../src/protocol/index.js'
-import { Cluster, codec } from './cluster.js'
+import { Cluster, codec, turn } from './cluster.js'
 
 const TICK_MS = 50
 const LAG_MS = 1_000
@@ -90,6 +90,20 @@ t.test('acks=all with min.insync.replicas=3 waits for all three flushes: the HW 
   await c.until('released once the third flushed it', () => released)
   await waiting
   t.ok(await leader.committed(info.nextOffset, 1_000, 3).then(() => true), 'a later wait for the same offset resolves at once')
+})
+
+t.test('min.insync.replicas=3: the last flush report releases the wait at once, though its fetch is parked without a Ready', async (t) => {
+  // A long parked wait: without the check after every input, the wait would end only when the
+  // third replica's parked fetch expires (50 ticks) and its answer makes a Ready.
+  const c = await Cluster.start({ voters: 3, raft: { fetchMaxWaitTicks: 50, fetchRetryTicks: 60 }, electionTimeoutTicks: 100 })
+  t.teardown(() => c.stopAll())
+  const leader = await c.electLeader()
+  await c.until('every follower fetched the log end', () => leader.status().progress!.every((p) => p.fetchOffset === leader.log.logEndOffset))
+  const info = await c.produce(leader, 1)
+  let released = false
+  void leader.committed(info.nextOffset, 30_000, 3).then(() => (released = true))
+  for (let i = 0; i < 200 && !released; i++) await turn() // messages flow; no tick
+  t.ok(released, 'released without a tick')
 })
 
 t.test('Produce: NOT_ENOUGH_REPLICAS before appending while the ISR is below min.insync.replicas; acks=1 unaffected', async (t) => {
