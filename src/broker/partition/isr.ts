@@ -8,10 +8,13 @@ import { topicConfigValue, type TopicConfigs } from '../../metadata/topic-config
 import type { Status } from '../../raft/types.js'
 import type { LedPartition, ReplicaLookup } from './replica-manager.js'
 
-/** The ISR of a leader's status, ascending; [] when it does not lead. */
+/**
+ * The ISR of a leader's status, ascending; [] when it does not lead, or leads without being a
+ * voter (it removed itself and hands over once that commits: an ISR without its leader is none).
+ */
 export function isrOfStatus(s: Status, lagTicks: number): number[] {
-  if (s.role !== 'leader' || s.progress === null) return []
-  const isr = s.voter ? [s.id] : []
+  if (s.role !== 'leader' || s.progress === null || !s.voter) return []
+  const isr = [s.id]
   for (const p of s.progress) {
     if (p.voter && p.ticksSinceCaughtUp >= 0 && p.ticksSinceCaughtUp <= lagTicks) isr.push(p.id)
   }
