@@ -44,6 +44,7 @@ import { apiTable, type ApiTable } from './net/api-table.js'
 import { ControllerChannel, localController, type LocalController } from './net/controller-channel.js'
 import { listen, type Listener } from './net/listener.js'
 import { PeerTransport } from './net/peer-transport.js'
+import { InSyncReplicas } from './partition/isr.js'
 import { ReadBufferPool } from './partition/read-buffers.js'
 import { ReplicaManager, type ReconcileFailure } from './partition/replica-manager.js'
 import { StartupError, startupError } from './startup-error.js'
@@ -153,6 +154,8 @@ export class Broker {
       lifecycle.onFencedChange((fenced) => manager.setFenced(fenced))
       manager.onLeader((led) => reporter.led(led))
       reportToEachNewController(node, reporter, manager)
+      const isr = new InSyncReplicas(manager, () => node.image, config.tickMs)
+      reporter.watchIsr(() => isr.led()) // ISR changes reach the controller (leader-reporter.ts)
       await manager.prepare()
       let first: Promise<ReconcileFailure[]> | null = null
       node.subscribe((u) => {
@@ -173,7 +176,7 @@ export class Broker {
 
       apis = apiTable({
         brokerId: config.brokerId, clusterId, url: listener.url, limits: config.limits, admin: new TopicAdmin(node, controller, manager), cluster: new ClusterView(node, lifecycle),
-        quorum: new MetadataQuorum(node, directory), partitions: manager, codec, raft: peers, membership: learningUrls(service, directory), toController: channel,
+        quorum: new MetadataQuorum(node, directory), partitions: manager, isr, codec, raft: peers, membership: learningUrls(service, directory), toController: channel,
         leaders: { report: (reports) => controller.decide((state, ctx) => reportLeaders(state, reports, ctx)) }, preferredLeaders,
         reassignments: {
           alter: (partitions, ms) => controller.submit((state, ctx) => alterPartitionReassignments(state, partitions, ctx), ms),

@@ -205,3 +205,9 @@ export const RAFT_TIMING: { readonly partition: RaftTiming; readonly metadata: R
 
 /** Tests may shorten the timing, but not below what 2 shared cores can hold (issue 17): a fetch timeout of 1.5 s. */
 export const RAFT_FETCH_TIMEOUT_MS_MIN = 1_500
+
+/**
+ * Data partitions one DescribeQuorum may name (api/describe-replicas.ts): each answer is ~100
+ * bytes per replica, so 1,000 RF=3 partitions stay well inside a frame; clients send several.
+ */
+export const DESCRIBE_REPLICAS_PARTITIONS_MAX = 1_000

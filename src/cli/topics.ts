@@ -1,6 +1,6 @@
 // `bitacora topics create|list|describe|delete|alter|rebalance-leaders|reassign`: topic administration over the
 // client's Admin. Results go to stdout; a per-topic refusal from the broker is an error.
-import type { Client, ConfigEntry, PartitionInfo, TopicDescription } from '../client/node.js'
+import type { Client, ConfigEntry, PartitionInfo, PartitionReplicas, TopicDescription } from '../client/node.js'
 import { intFlag, keyValues, positionals } from './args.js'
 import { CLIENT_FLAGS, parseClientFlags } from './client-config.js'
 import { CLIENT_HELP, bootstrapServers, withClient } from './connect.js'
@@ -11,7 +11,7 @@ export const TOPICS_USAGE = `usage: bitacora topics <create|list|describe|delete
 
   bitacora topics create TOPIC [--partitions N] [--replication-factor N] [--config K=V]... [--if-not-exists]
   bitacora topics list [--exclude-internal] [--json]
-  bitacora topics describe [TOPIC...] [--all-configs] [--json]
+  bitacora topics describe [TOPIC...] [--all-configs] [--under-replicated] [--json]
   bitacora topics delete TOPIC [--if-exists]
   bitacora topics alter TOPIC [--set K=V]... [--reset K]...
   bitacora topics rebalance-leaders [TOPIC...]   hand leaderships back to preferred replicas (all topics by default)
@@ -25,6 +25,7 @@ options:
   --if-exists              delete: succeed quietly if the topic does not exist
   --exclude-internal       list: leave out internal topics
   --all-configs            describe: every config, not only those set on the topic
+  --under-replicated       describe: only partitions whose ISR is smaller than their replicas
   -J, --json               list, describe: one JSON object per topic
   --set K=V                alter: set a config (repeatable)
   --reset K                alter: return a config to its default (repeatable)
@@ -34,7 +35,7 @@ ${CLIENT_HELP}`
 export const TOPICS_SPECS = {
   create: { ...CLIENT_FLAGS, partitions: 'string', 'replication-factor': 'string', config: 'list', 'if-not-exists': 'boolean' },
   list: { ...CLIENT_FLAGS, 'exclude-internal': 'boolean', json: 'boolean' },
-  describe: { ...CLIENT_FLAGS, 'all-configs': 'boolean', json: 'boolean' },
+  describe: { ...CLIENT_FLAGS, 'all-configs': 'boolean', 'under-replicated': 'boolean', json: 'boolean' },
   delete: { ...CLIENT_FLAGS, 'if-exists': 'boolean' },
   alter: { ...CLIENT_FLAGS, set: 'list', reset: 'list' },
   'rebalance-leaders': { ...CLIENT_FLAGS },
@@ -112,14 +113,28 @@ async function describe(argv: string[], print: Print): Promise<number> {
       if (t.error?.code === 'UNKNOWN_TOPIC_OR_PARTITION') throw new OperationalError(`unknown topic '${t.topic}'`)
       if (t.error) throw t.error
     }
-    const [configs, offsets] = await Promise.all([
+    if (flags['under-replicated']) {
+      // As kafka-topics.sh --under-replicated-partitions: only those partitions, without topic lines.
+      const shown = topics.map((t) => ({ ...t, partitions: t.partitions.filter(underReplicated) })).filter((t) => t.partitions.length > 0)
+      const [offsets, states] = await Promise.all([
+        Promise.all(shown.map((t) => partitionOffsets(client, t))),
+        Promise.all(shown.map((t) => replicaStates(client, t))),
+      ])
+      shown.forEach((t, i) => {
+        if (flags.json) print(JSON.stringify(describeJson(t, [], offsets[i], states[i])))
+        else for (const line of describeText(t, [], offsets[i], states[i]).slice(1)) print(line)
+      })
+      return 0
+    }
+    const [configs, offsets, states] = await Promise.all([
       topicConfigs(client, topics.filter((t) => !t.internal).map((t) => t.topic)),
       Promise.all(topics.map((t) => partitionOffsets(client, t))),
+      Promise.all(topics.map((t) => replicaStates(client, t))),
     ])
     topics.forEach((t, i) => {
       const entries = configs.get(t.topic) ?? []
-      if (flags.json) print(JSON.stringify(describeJson(t, entries, offsets[i])))
-      else for (const line of describeText(t, flags['all-configs'] ? entries : entries.filter((e) => !e.isDefault), offsets[i])) print(line)
+      if (flags.json) print(JSON.stringify(describeJson(t, entries, offsets[i], states[i])))
+      else for (const line of describeText(t, flags['all-configs'] ? entries : entries.filter((e) => !e.isDefault), offsets[i], states[i])) print(line)
     })
     return 0
   })
@@ -206,8 +221,34 @@ async function partitionOffsets(client: Client, t: TopicDescription): Promise<Ma
   return new Map(led.map((p, i) => [p, { logStart: starts[i].offset, highWatermark: ends[i].offset }]))
 }
 
-/** Kafka-style: a topic line, then one tab-indented line per partition (with its offsets). */
-export function describeText(t: TopicDescription, configs: readonly ConfigEntry[], offsets: ReadonlyMap<number, PartitionOffsets> = new Map()): string[] {
+/** The ISR Metadata shows (the controller's record of the leader's report) is smaller than the replicas. */
+function underReplicated(p: TopicDescription['partitions'][number]): boolean {
+  return p.inSyncReplicas.length < p.replicas.length
+}
+
+/** Each led partition's replicas as its leader knows them (others are left out: their lines say unknown). */
+async function replicaStates(client: Client, t: TopicDescription): Promise<Map<number, PartitionReplicas>> {
+  const led = t.partitions.filter((p) => p.leader >= 0 && !p.error).map((p) => p.partition)
+  if (led.length === 0) return new Map()
+  const answers = await client.admin().describeReplicas(t.topic, led)
+  return new Map(answers.filter((a) => a.error === null).map((a) => [a.partition, a]))
+}
+
+/** Per replica, in replica order: `id=value` where the leader heard from it this epoch, else `id=unknown`. */
+function perReplica(p: TopicDescription['partitions'][number], state: PartitionReplicas | undefined, value: (r: PartitionReplicas['replicas'][number]) => number): string {
+  return p.replicas.map((id) => {
+    const r = state?.replicas.find((x) => x.nodeId === id) ?? state?.observers.find((x) => x.nodeId === id)
+    return `${id}=${r === undefined || value(r) < 0 ? 'unknown' : value(r)}`
+  }).join(',')
+}
+
+/**
+ * Kafka-style: a topic line, then one tab-indented line per partition with its offsets, and each
+ * replica's log end and lag as the leader knows them (`states`, from DescribeQuorum).
+ */
+export function describeText(
+  t: TopicDescription, configs: readonly ConfigEntry[], offsets: ReadonlyMap<number, PartitionOffsets> = new Map(), states: ReadonlyMap<number, PartitionReplicas> = new Map(),
+): string[] {
   const rf = t.partitions[0]?.replicas.length ?? 0
   const cfg = configs.map((c) => `${c.name}=${c.value}`).join(',')
   const lines = [`Topic: ${t.topic}\tTopicId: ${t.topicId}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${rf}\tConfigs: ${cfg}`]
@@ -216,7 +257,8 @@ export function describeText(t: TopicDescription, configs: readonly ConfigEntry[
     const o = offsets.get(p.partition)
     const error = p.error ? `\tError: ${p.error.code}` : ''
     lines.push(`\tTopic: ${t.topic}\tPartition: ${p.partition}\tLeader: ${leader}\tLeaderEpoch: ${p.leaderEpoch}\tReplicas: ${p.replicas.join(',')}`
-      + `\tIsr: ${p.inSyncReplicas.join(',')}\tLogStartOffset: ${o?.logStart ?? 'unknown'}\tHighWatermark: ${o?.highWatermark ?? 'unknown'}${movingText(p)}${error}`)
+      + `\tIsr: ${p.inSyncReplicas.join(',')}\tLogStartOffset: ${o?.logStart ?? 'unknown'}\tHighWatermark: ${o?.highWatermark ?? 'unknown'}`
+      + `\tLogEnd: ${perReplica(p, states.get(p.partition), (r) => r.logEndOffset)}\tLag: ${perReplica(p, states.get(p.partition), (r) => r.lag)}${movingText(p)}${error}`)
   }
   return lines
 }
@@ -233,7 +275,9 @@ function movingJson(p: PartitionInfo): { addingReplicas?: number[]; removingRepl
   return { addingReplicas: p.addingReplicas ?? [], removingReplicas: p.removingReplicas ?? [] }
 }
 
-export function describeJson(t: TopicDescription, configs: readonly ConfigEntry[], offsets: ReadonlyMap<number, PartitionOffsets> = new Map()) {
+export function describeJson(
+  t: TopicDescription, configs: readonly ConfigEntry[], offsets: ReadonlyMap<number, PartitionOffsets> = new Map(), states: ReadonlyMap<number, PartitionReplicas> = new Map(),
+) {
   return {
     topic: t.topic,
     topicId: t.topicId,
@@ -241,6 +285,10 @@ export function describeJson(t: TopicDescription, configs: readonly ConfigEntry[
     partitions: t.partitions.map((p) => ({
       partition: p.partition, leader: p.leader, leaderEpoch: p.leaderEpoch, replicas: p.replicas, isr: p.inSyncReplicas,
       logStartOffset: offsets.get(p.partition)?.logStart ?? null, highWatermark: offsets.get(p.partition)?.highWatermark ?? null,
+      // Each replica as the leader knows it (null: the leader could not be asked; -1: not heard from this epoch).
+      replicaStates: states.get(p.partition)?.replicas.map((r) => ({
+        id: r.nodeId, logEndOffset: r.logEndOffset, flushedOffset: r.flushedOffset, lag: r.lag, lastFetchMsAgo: r.lastFetchMsAgo,
+      })) ?? null,
       error: p.error?.code ?? null,
       ...movingJson(p),
     })),

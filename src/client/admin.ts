@@ -11,6 +11,7 @@ import { BitacoraError, errorFromWire, isErrorCode, isRetriableError } from './e
 import { API_TIMEOUT_MS_DEFAULT } from './limits.js'
 import { EARLIEST, LATEST, listOffsets, type OffsetAnswer } from './offsets.js'
 import { QuorumAdmin, type QuorumDescription } from './quorum-admin.js'
+import { describeReplicas, type PartitionReplicas } from './replica-status.js'
 import { retryUntil } from './retry-until.js'
 import { Sleeper } from './sleep.js'
 import { TopicRouter } from './topic-router.js'
@@ -140,6 +141,17 @@ export class Admin {
     const timestamp = spec === 'earliest' ? EARLIEST : spec === 'latest' ? LATEST : spec.timestamp
     const queries = (partitions ?? [...Array(count).keys()]).map((partition) => ({ topic, partition, timestamp }))
     return listOffsets(this.cluster, this.router, this.retry, this.sleeper, queries, deadline)
+  }
+
+  /**
+   * Each partition of `topic` (all by default) as its leader knows it: epoch, HW, log start, its
+   * ISR now, and each replica's log end, flushed offset and lag. A partition whose leader could
+   * not be asked carries its error.
+   */
+  async describeReplicas(topic: string, partitions?: readonly number[]): Promise<PartitionReplicas[]> {
+    const deadline = Deadline.after(this.apiTimeoutMs, 'apiTimeoutMs', this.cluster.now())
+    const count = await this.router.partitionCount(topic, deadline)
+    return describeReplicas(this.cluster, this.router, (partitions ?? [...Array(count).keys()]).map((partition) => ({ topic, partition })), deadline)
   }
 
   async describeConfigs(resources: ReadonlyArray<ConfigResource & { keys?: string[] }>): Promise<ConfigResult[]> {

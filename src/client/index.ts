@@ -9,6 +9,7 @@ export {
   type ElectionResult, type ReassignmentResult, type TopicDescription, type TopicResult,
 } from './admin.js'
 export type { OffsetAnswer } from './offsets.js'
+export type { PartitionReplicas, ReplicaState } from './replica-status.js'
 export type { QuorumBroker, QuorumDescription, QuorumReplica } from './quorum-admin.js'
 export type { PartitionInfo, BrokerAddress } from './metadata.js'
 export type { Acks } from './sender.js'

@@ -139,3 +139,7 @@ export const ENCODED_SPARES_BYTES_MAX = 8 * 1024 * 1024
 export const FRAME_SCRATCH_BYTES_MAX = 2 * 1024 * 1024
 /** Answers of one broker waiting to be handed out, past which no fetch starts on arrival. */
 export const WAITING_ANSWERS_PER_BROKER_MAX = 2
+/** Partitions named in one DescribeQuorum (the broker's DESCRIBE_REPLICAS_PARTITIONS_MAX): more go as several requests. */
+export const DESCRIBE_REPLICAS_PER_REQUEST_MAX = 1_000
+/** Rounds of asking each partition's leader for its replicas (a moved leader is asked again after a metadata refresh). */
+export const REPLICA_STATUS_ROUNDS_MAX = 3

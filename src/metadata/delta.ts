@@ -89,7 +89,7 @@ class Delta {
       case 'partition':
         return this.addPartition(r.topicId, r.index, r.replicas)
       case 'partitionLeader':
-        return this.reportLeader(r.topicId, r.partition, r.leader, r.leaderEpoch)
+        return this.reportLeader(r.topicId, r.partition, r.leader, r.leaderEpoch, r.isr ?? [])
       case 'partitionReassignment':
         return this.reassign(r.topicId, r.partition, r)
       case 'topicConfigSet': {
@@ -175,18 +175,23 @@ class Delta {
     const topic = this.topicToChange(topicId)
     if (index !== topic.partitionStates.length) fail(`topic "${topic.name}" has ${topic.partitionStates.length} partitions: its next is ${topic.partitionStates.length}, not ${index}`)
     checkReplicas(replicas)
-    topic.partitionStates.push(Object.freeze({ replicas: Object.freeze([...replicas]), leader: -1, leaderEpoch: -1 }))
+    const frozen = Object.freeze([...replicas])
+    topic.partitionStates.push(Object.freeze({ replicas: frozen, leader: -1, leaderEpoch: -1, isr: unreportedIsr(frozen), isrReported: false }))
   }
 
-  /** Records a partition's leader, unless an equal or newer epoch is recorded already. */
-  private reportLeader(topicId: string, partition: number, leader: number, leaderEpoch: number): void {
+  /** Records a partition's leader (and ISR), unless it is no news (leaderIsNews). */
+  private reportLeader(topicId: string, partition: number, leader: number, leaderEpoch: number, isr: readonly number[]): void {
     const topic = (this.working.get(topicId) ?? (this.topicsById ?? this.base.topicsById).get(topicId)) ?? fail(`no topic has id ${topicId} (never created, or removed)`)
     const current = topic.partitionStates[partition] ?? fail(`topic "${topic.name}" has no partition ${partition} (it has ${topic.partitionStates.length})`)
     if (leader !== -1) checkBrokerId(leader, 'a leader')
     checkInt(leaderEpoch, 0, INT32_MAX, 'a leader epoch')
     if (leader !== -1 && !current.replicas.includes(leader)) fail(`broker ${leader} is not a replica of ${topic.name}-${partition} (replicas: ${current.replicas.join(', ')})`)
-    if (!leaderIsNews(current, { leader, leaderEpoch })) return
-    this.topicToChange(topicId).partitionStates[partition] = Object.freeze({ ...current, leader, leaderEpoch })
+    const isrProblem = isrProblemOf(isr, leader, current.replicas)
+    if (isrProblem !== null) fail(`${topic.name}-${partition}: ${isrProblem}`)
+    if (!leaderIsNews(current, { leader, leaderEpoch, isr })) return
+    const reported = isr.length > 0
+    const sorted = reported ? Object.freeze([...isr].sort((a, b) => a - b)) : unreportedIsr(current.replicas)
+    this.topicToChange(topicId).partitionStates[partition] = Object.freeze({ ...current, leader, leaderEpoch, isr: sorted, isrReported: reported })
   }
 
   /** A partition's replicas change (a reassignment starts, reverses or ends); a recorded leader no longer among them is forgotten. */
@@ -204,8 +209,11 @@ class Delta {
     if (a.removing.length === a.replicas.length) fail('a reassignment may not remove every replica')
     const leader = a.replicas.includes(current.leader) ? current.leader : -1
     const moving = a.adding.length > 0 || a.removing.length > 0
+    const replicas = Object.freeze([...a.replicas])
+    // A replica no longer in the partition leaves its ISR at once; the leader's next report says the rest.
+    const isr = current.isrReported ? Object.freeze(current.isr.filter((id) => replicas.includes(id))) : unreportedIsr(replicas)
     topic.partitionStates[partition] = Object.freeze({
-      replicas: Object.freeze([...a.replicas]), leader, leaderEpoch: current.leaderEpoch,
+      replicas, leader, leaderEpoch: current.leaderEpoch, isr, isrReported: current.isrReported && isr.length > 0,
       ...(moving ? { reassignment: Object.freeze({ adding: Object.freeze([...a.adding]), removing: Object.freeze([...a.removing]) }) } : {}),
     })
   }
@@ -232,11 +240,36 @@ class Delta {
   }
 }
 
-type Leadership = Pick<PartitionImage, 'leader' | 'leaderEpoch'>
+type Leadership = Pick<PartitionImage, 'leader' | 'leaderEpoch'> & { readonly isr?: readonly number[] }
 
-/** Whether a report says more than what is recorded: a newer epoch, or who leads an epoch recorded without a leader. */
+/**
+ * Whether a report says more than what is recorded: a newer epoch, who leads an epoch recorded
+ * without a leader, or (the same leader, same epoch) an ISR that differs from the recorded one.
+ * An older epoch is never news (its leader's ISR is stale).
+ */
 export function leaderIsNews(recorded: Leadership, report: Leadership): boolean {
-  return report.leaderEpoch > recorded.leaderEpoch || (report.leaderEpoch === recorded.leaderEpoch && recorded.leader === -1 && report.leader !== -1)
+  if (report.leaderEpoch !== recorded.leaderEpoch) return report.leaderEpoch > recorded.leaderEpoch
+  if (recorded.leader === -1) return report.leader !== -1
+  return report.leader === recorded.leader && report.isr !== undefined && report.isr.length > 0 && !sameMembers(report.isr, recorded.isr ?? [])
+}
+
+/** Why `isr` cannot be a partition's ISR under `leader` (null: it can; empty: not reported). */
+export function isrProblemOf(isr: readonly number[], leader: number, replicas: readonly number[]): string | null {
+  if (isr.length === 0) return null
+  if (leader === -1) return `an ISR [${isr.join(', ')}] without a leader`
+  if (!isr.includes(leader)) return `the ISR [${isr.join(', ')}] lacks its leader ${leader}`
+  if (new Set(isr).size !== isr.length) return `the ISR [${isr.join(', ')}] names a broker twice`
+  const stranger = isr.find((id) => !replicas.includes(id))
+  return stranger === undefined ? null : `ISR member ${stranger} is not a replica (replicas: ${replicas.join(', ')})`
+}
+
+function sameMembers(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((id) => b.includes(id))
+}
+
+/** The ISR while none is reported: the replicas, ascending (as a reported one is kept). */
+function unreportedIsr(replicas: readonly number[]): readonly number[] {
+  return Object.freeze([...replicas].sort((a, b) => a - b))
 }
 
 function freezeTopic(t: WorkingTopic): TopicImage {

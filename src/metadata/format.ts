@@ -15,7 +15,7 @@ export function formatRecord(r: MetadataRecord): string {
     case 'partition':
       return `partition ${r.topicId}/${r.index} replicas=${r.replicas.join(',')}`
     case 'partitionLeader':
-      return `leader ${r.topicId}/${r.partition} leader=${r.leader} epoch=${r.leaderEpoch}`
+      return `leader ${r.topicId}/${r.partition} leader=${r.leader} epoch=${r.leaderEpoch}${r.isr && r.isr.length > 0 ? ` isr=${r.isr.join(',')}` : ''}`
     case 'topicConfigSet':
       return `config ${r.topicId} ${r.key}=${r.value}`
     case 'topicConfigRemoved':
@@ -45,7 +45,7 @@ export function formatImage(image: MetadataImage): string[] {
   for (const t of image.topics) {
     const configs = Object.keys(t.configs).sort().map((k) => ` ${k}=${t.configs[k]}`).join('')
     lines.push(`topic ${t.name} id=${t.id}${configs}`)
-    t.partitionStates.forEach((p, i) => lines.push(`  ${t.name}/${i} replicas=${p.replicas.join(',')} leader=${p.leader} epoch=${p.leaderEpoch}${moving(p)}`))
+    t.partitionStates.forEach((p, i) => lines.push(`  ${t.name}/${i} replicas=${p.replicas.join(',')} leader=${p.leader} epoch=${p.leaderEpoch}${p.isrReported ? ` isr=${p.isr.join(',')}` : ''}${moving(p)}`))
   }
   const block = image.producerIds
   if (block) lines.push(`producer ids next=${image.nextProducerId} (last block ${block.firstId}..${block.firstId + block.size - 1} to broker ${block.brokerId})`)

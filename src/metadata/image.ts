@@ -7,7 +7,7 @@ import { replay, type ImageParts, type MetadataChanges } from './delta.js'
 import type { BrokerRegistration, MetadataRecord } from './records.js'
 import type { TopicConfigs } from './topic-config.js'
 
-export { leaderIsNews, MetadataError, type MetadataChanges } from './delta.js'
+export { isrProblemOf, leaderIsNews, MetadataError, type MetadataChanges } from './delta.js'
 export type { BrokerRegistration, MetadataRecord } from './records.js'
 
 export interface BrokerImage extends BrokerRegistration {
@@ -22,6 +22,14 @@ export interface PartitionImage {
   readonly leader: number
   /** -1 until a leader is reported. */
   readonly leaderEpoch: number
+  /**
+   * In-sync replicas, ascending, as the leader of `leaderEpoch` last reported them (Kafka's
+   * AlterPartition); the replicas until one is reported, and again from a new epoch's report
+   * that names none.
+   */
+  readonly isr: readonly number[]
+  /** True once a leader reported `isr` (false: the replicas stand for it). */
+  readonly isrReported: boolean
   /**
    * Present only while a reassignment moves the partition (`replicas` then holds old and new
    * together): the replicas being added and those being removed; the target is replicas less removing.
@@ -139,10 +147,10 @@ export class MetadataImage {
     for (const topic of this.topics) {
       const topicId = topic.id
       records.push({ type: 'topic', name: topic.name, topicId })
-      topic.partitionStates.forEach(({ replicas, leader, leaderEpoch, reassignment }, index) => {
+      topic.partitionStates.forEach(({ replicas, leader, leaderEpoch, isr, isrReported, reassignment }, index) => {
         records.push({ type: 'partition', topicId, index, replicas })
         if (reassignment) records.push({ type: 'partitionReassignment', topicId, partition: index, replicas, ...reassignment })
-        if (leaderEpoch >= 0) records.push({ type: 'partitionLeader', topicId, partition: index, leader, leaderEpoch })
+        if (leaderEpoch >= 0) records.push({ type: 'partitionLeader', topicId, partition: index, leader, leaderEpoch, ...(isrReported ? { isr } : {}) })
       })
       for (const key of Object.keys(topic.configs).sort()) records.push({ type: 'topicConfigSet', topicId, key, value: topic.configs[key] })
     }

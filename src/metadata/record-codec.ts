@@ -35,6 +35,8 @@ export function encodeSnapshot(image: MetadataImage): Uint8Array {
       reassignments: t.partitionStates.flatMap((p, partition) => (p.reassignment === undefined ? [] : [
         { partition, replicas: [...p.replicas], addingReplicas: [...p.reassignment.adding], removingReplicas: [...p.reassignment.removing] },
       ])),
+      isrCounts: t.partitionStates.map((p) => (p.isrReported ? p.isr.length : 0)),
+      isr: t.partitionStates.flatMap((p) => (p.isrReported ? p.isr : [])),
     })),
     producerIds: image.producerIds,
     features: image.features.map(({ name, level }) => ({ name, level })),
@@ -68,9 +70,13 @@ function topicRecords(t: bitacora.MetadataSnapshot.TopicState, out: MetadataReco
   if (t.leaders.length !== partitions || t.leaderEpochs.length !== partitions) {
     throw new MetadataError(`snapshot of topic "${t.name}": ${partitions} partitions but ${t.leaders.length} leaders and ${t.leaderEpochs.length} epochs`)
   }
+  if (t.isrCounts.length !== 0 && t.isrCounts.length !== partitions) {
+    throw new MetadataError(`snapshot of topic "${t.name}": ${partitions} partitions but ${t.isrCounts.length} ISR counts`)
+  }
   out.push({ type: 'topic', name: t.name, topicId })
   const reassignments = new Map((t.reassignments as bitacora.MetadataRecord.PartitionReassignment[]).map((r) => [r.partition, r]))
   let at = 0
+  let isrAt = 0
   for (let index = 0; index < partitions; index++) {
     const count = t.replicaCounts[index]
     if (count < 0 || at + count > t.replicas.length) throw new MetadataError(`snapshot of topic "${t.name}": partition ${index}'s replicas run past the ${t.replicas.length} listed`)
@@ -78,10 +84,15 @@ function topicRecords(t: bitacora.MetadataSnapshot.TopicState, out: MetadataReco
     const moving = reassignments.get(index)
     if (moving !== undefined) out.push(reassignmentRecord(moving, topicId))
     at += count
+    const isrCount = t.isrCounts[index] ?? 0
+    if (isrCount < 0 || isrAt + isrCount > t.isr.length) throw new MetadataError(`snapshot of topic "${t.name}": partition ${index}'s ISR runs past the ${t.isr.length} listed`)
+    const isr = t.isr.slice(isrAt, isrAt + isrCount)
+    isrAt += isrCount
     const leaderEpoch = t.leaderEpochs[index]
-    if (leaderEpoch >= 0) out.push({ type: 'partitionLeader', topicId, partition: index, leader: t.leaders[index], leaderEpoch })
+    if (leaderEpoch >= 0) out.push({ type: 'partitionLeader', topicId, partition: index, leader: t.leaders[index], leaderEpoch, ...(isr.length > 0 ? { isr } : {}) })
   }
   if (at !== t.replicas.length) throw new MetadataError(`snapshot of topic "${t.name}": ${t.replicas.length - at} replicas belong to no partition`)
+  if (isrAt !== t.isr.length) throw new MetadataError(`snapshot of topic "${t.name}": ${t.isr.length - isrAt} ISR entries belong to no partition`)
   for (const key of Object.keys(t.configs).sort()) out.push({ type: 'topicConfigSet', topicId, key, value: t.configs[key] })
 }
 
@@ -106,7 +117,7 @@ function toProto(r: MetadataRecord): Pb {
     case 'partition':
       return { partition: { topicId: uuidBytes(r.topicId), index: r.index, replicas: [...r.replicas] } }
     case 'partitionLeader':
-      return { partitionLeader: { topicId: uuidBytes(r.topicId), partition: r.partition, leader: r.leader, leaderEpoch: r.leaderEpoch } }
+      return { partitionLeader: { topicId: uuidBytes(r.topicId), partition: r.partition, leader: r.leader, leaderEpoch: r.leaderEpoch, isr: r.isr ? [...r.isr] : [] } }
     case 'topicConfigSet':
       return { topicConfigSet: { topicId: uuidBytes(r.topicId), key: r.key, value: r.value } }
     case 'topicConfigRemoved':
@@ -144,7 +155,7 @@ function fromProto(m: bitacora.MetadataRecord): MetadataRecord {
     }
     case 'partitionLeader': {
       const p = m.partitionLeader as InstanceType<typeof pb.PartitionLeader>
-      return { type: 'partitionLeader', topicId: uuid(p.topicId), partition: p.partition, leader: p.leader, leaderEpoch: p.leaderEpoch }
+      return { type: 'partitionLeader', topicId: uuid(p.topicId), partition: p.partition, leader: p.leader, leaderEpoch: p.leaderEpoch, ...(p.isr.length > 0 ? { isr: p.isr } : {}) }
     }
     case 'topicConfigSet': {
       const c = m.topicConfigSet as InstanceType<typeof pb.TopicConfigSet>

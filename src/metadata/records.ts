@@ -29,8 +29,11 @@ export type MetadataRecord =
   | { readonly type: 'topic'; readonly name: string; readonly topicId: string }
   /** The topic's next partition: `index` is its partition count so far. */
   | { readonly type: 'partition'; readonly topicId: string; readonly index: number; readonly replicas: readonly number[] }
-  /** leader -1: none known in that epoch. */
-  | { readonly type: 'partitionLeader'; readonly topicId: string; readonly partition: number; readonly leader: number; readonly leaderEpoch: number }
+  /** leader -1: none known in that epoch. `isr`: the leader's in-sync replicas (ascending); absent or empty: not reported. */
+  | {
+    readonly type: 'partitionLeader'; readonly topicId: string; readonly partition: number; readonly leader: number; readonly leaderEpoch: number
+    readonly isr?: readonly number[]
+  }
   /**
    * A partition's replicas change (reassignment): during a move `replicas` holds old and new
    * together, `adding` and `removing` the difference (the target is replicas less removing);

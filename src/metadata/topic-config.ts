@@ -22,7 +22,14 @@ export const TOPIC_CONFIGS: readonly TopicConfigEntry[] = [
   { name: 'segment.bytes', defaultValue: String(1024 * 1024 * 1024), doc: 'roll a segment at this size', check: isInt(SEGMENT_BYTES_MIN, SEGMENT_BYTES_MAX) },
   { name: 'segment.ms', defaultValue: '604800000', doc: 'roll a segment at this age', check: isInt(1) },
   { name: 'max.message.bytes', defaultValue: String(1024 * 1024 + 12), doc: "largest record batch accepted (default: the broker's --max-batch-bytes)", check: isInt(61, 64 * 1024 * 1024) },
-  { name: 'min.insync.replicas', defaultValue: '1', doc: 'replicas that must have flushed a batch for acks=all (never below a majority)', check: isInt(1, 16) },
+  { name: 'min.insync.replicas', defaultValue: '1', doc: 'replicas that must have flushed a batch for acks=all (never below a majority); fewer in sync: NOT_ENOUGH_REPLICAS', check: isInt(1, 16) },
+  // Kafka's default is 30 s (raised from 10 s by KIP-537 for JVM pauses and slow fetchers). Ours is
+  // 10 s: Node has no long stop-the-world pauses, a live follower re-fetches at least every 500 ms
+  // (the parked wait), and check-quorum already gives up on silent followers after 3 s; a shorter
+  // lag time makes min.insync.replicas refuse writes sooner once a replica is gone. At least 1 s:
+  // an idle follower that is caught up proves it once per parked fetch (500 ms), so a shorter lag
+  // would drop healthy followers between two fetches.
+  { name: 'replica.lag.time.max.ms', defaultValue: '10000', doc: "a replica stays in sync while its flush reached the leader's log end within this time", check: isInt(1_000, 3_600_000) },
   { name: 'flush.policy', defaultValue: 'always', doc: 'always: fsync before acknowledging (group commit); interval: fsync every flush.ms, faster, a power cut may lose acknowledged acks=1 data', check: oneOf('always', 'interval') },
   { name: 'flush.ms', defaultValue: '1000', doc: 'fsync interval for flush.policy=interval', check: isInt(1) },
   { name: 'delete.retention.ms', defaultValue: '86400000', doc: 'how long compaction keeps tombstones', check: isInt(0) },

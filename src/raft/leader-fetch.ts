@@ -25,7 +25,7 @@ export function handleFetch(n: RaftNode, m: FetchRequest): void {
       divergingEpoch: end.epoch, divergingEndOffset: Math.min(end.endOffset, m.fetchOffset),
     })
   }
-  if (!s.progress.observe(m.from, m.replicaDirectoryId, m.fetchOffset, m.flushedOffset, n.nowTicks)) {
+  if (!s.progress.observe(m.from, m.replicaDirectoryId, m.fetchOffset, m.flushedOffset, n.nowTicks, n.logEnd)) {
     return n.send(notLeader(n.id, m, n.epoch, null)) // observer slots are full
   }
   if (m.fetchOffset < n.logEnd) respondRecords(n, m)

@@ -22,3 +22,9 @@ export const UNCOMMITTED_OFFSETS_MAX = 1 << 20
 export const FETCH_MAX_BYTES_DEFAULT = 1 << 20
 /** Superseded-but-still-valid fetch ids a follower accepts answers for (same fetch offset). */
 export const FETCH_IDS_VALID_MAX = 4
+/**
+ * Leader log ends remembered per replica to tell when its flush caught up (progress.ts): a
+ * follower's flush trails by a fetch or two under load; one further behind than this many
+ * fetches is not keeping up.
+ */
+export const CATCH_UP_SAMPLES_MAX = 8

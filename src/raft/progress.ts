@@ -4,9 +4,11 @@
 // being a voter, and the leader itself counts only while it is a voter. A voter is a replica key
 // (id, directory id) as in KIP-853: a fetch from the voter's id with another directory id (a node
 // whose disk was wiped) is an observer's, tracked apart, and counts for neither the HW nor
-// check-quorum.
+// check-quorum. It also tracks when each replica was last caught up (what ISR needs, as Kafka's
+// replica.lag.time.max.ms defines it): the latest moment whose leader log end its flushed offset
+// has reached since.
 import { assert } from './assert.js'
-import { OBSERVERS_MAX } from './limits.js'
+import { CATCH_UP_SAMPLES_MAX, OBSERVERS_MAX } from './limits.js'
 import { majority, quorumValue } from './quorum.js'
 import type { DirectoryId, NodeId, ReplicaProgress, VoterDirectories } from './types.js'
 
@@ -18,6 +20,14 @@ interface Replica {
   fetchedThisEpoch: boolean
   /** The directory id its latest fetch carried (undefined: none yet, or it sends none). */
   directoryId: DirectoryId | undefined
+  /** Tick it was last caught up; null: never this epoch. A voter at election gets the election tick (grace). */
+  caughtUpTick: number | null
+  /**
+   * The leader's log end at its recent fetches (ascending), oldest first: a flush that reaches one
+   * later says it was caught up at that fetch's tick. Under steady load a follower's flush trails
+   * the leader's log end at every fetch, so only this look back can see it keeping up.
+   */
+  samples: Array<{ readonly logEnd: number; readonly tick: number }>
 }
 
 export class ProgressTracker {
@@ -61,7 +71,7 @@ export class ProgressTracker {
       if (o !== undefined && this.matches(id, o.directoryId)) {
         this.observers.delete(id)
         this.voters.set(id, o)
-      } else this.voters.set(id, fresh(nowTicks))
+      } else this.voters.set(id, { ...fresh(nowTicks), caughtUpTick: nowTicks })
     }
     // In the set's order (ids ascending), whatever order they joined in.
     const ordered = voterIds.filter((id) => this.voters.has(id)).map((id) => [id, this.voters.get(id)!] as const)
@@ -70,7 +80,14 @@ export class ProgressTracker {
   }
 
   /** Records a valid fetch from (id, directoryId); false if it comes from one observer too many. */
-  observe(id: NodeId, directoryId: DirectoryId | undefined, fetchOffset: number, flushedOffset: number, nowTicks: number): boolean {
+  /**
+   * Records a valid fetch from (id, directoryId); false if it comes from one observer too many.
+   * `leaderLogEnd`: the leader's log end now (a fetch that can tell whether the replica keeps up;
+   * absent for a diverging or starting-over fetch, which says nothing of that).
+   */
+  observe(
+    id: NodeId, directoryId: DirectoryId | undefined, fetchOffset: number, flushedOffset: number, nowTicks: number, leaderLogEnd?: number,
+  ): boolean {
     assert(id !== this.leaderId, 'leader fetched from itself')
     const r = this.replicaFor(id, directoryId, true)
     if (r === null) return false
@@ -80,6 +97,7 @@ export class ProgressTracker {
     r.lastFetchTick = nowTicks
     r.fetchedThisEpoch = true
     if (directoryId !== undefined) r.directoryId = directoryId
+    if (leaderLogEnd !== undefined) noteCatchUp(r, leaderLogEnd, nowTicks)
     return true
   }
 
@@ -153,6 +171,8 @@ export class ProgressTracker {
       voter,
       fetchOffset: r.fetchedThisEpoch ? r.fetchOffset : -1,
       ticksSinceFetch: r.fetchedThisEpoch ? nowTicks - r.lastFetchTick : -1,
+      flushedOffset: r.fetchedThisEpoch ? r.flushedOffset : -1,
+      ticksSinceCaughtUp: r.caughtUpTick === null ? -1 : nowTicks - r.caughtUpTick,
     })
     const all = [...[...this.voters].map(([id, r]) => view(id, r, true)), ...[...this.observers].map(([id, r]) => view(id, r, false))]
     return all.sort((a, b) => a.id - b.id || Number(b.voter) - Number(a.voter))
@@ -187,5 +207,25 @@ export class ProgressTracker {
 }
 
 function fresh(nowTicks: number): Replica {
-  return { fetchOffset: 0, flushedOffset: 0, lastFetchTick: nowTicks, fetchedThisEpoch: false, directoryId: undefined }
+  return { fetchOffset: 0, flushedOffset: 0, lastFetchTick: nowTicks, fetchedThisEpoch: false, directoryId: undefined, caughtUpTick: null, samples: [] }
+}
+
+/**
+ * Kafka's rule (Replica.updateFetchState) on the flushed offset: caught up now if it reached the
+ * leader's log end; else caught up at the latest earlier fetch whose leader log end it reached.
+ */
+function noteCatchUp(r: Replica, leaderLogEnd: number, nowTicks: number): void {
+  if (r.flushedOffset >= leaderLogEnd) {
+    r.caughtUpTick = nowTicks
+    r.samples.length = 0
+    return
+  }
+  let reached = -1
+  while (reached + 1 < r.samples.length && r.samples[reached + 1].logEnd <= r.flushedOffset) reached++
+  if (reached >= 0) {
+    r.caughtUpTick = Math.max(r.caughtUpTick ?? 0, r.samples[reached].tick)
+    r.samples.splice(0, reached + 1)
+  }
+  if (r.samples.length >= CATCH_UP_SAMPLES_MAX) r.samples.shift()
+  r.samples.push({ logEnd: leaderLogEnd, tick: nowTicks })
 }

@@ -502,4 +502,12 @@ export interface ReplicaProgress {
   readonly fetchOffset: number
   /** Ticks since its last fetch; -1: it has not fetched this epoch. */
   readonly ticksSinceFetch: number
+  /** What it had flushed at its last fetch (counts for the HW if a voter); -1: it has not fetched this epoch. */
+  readonly flushedOffset: number
+  /**
+   * Ticks since its flushed offset last reached the leader's log end (ISR: in sync while this is
+   * within replica.lag.time.max.ms). A voter counts as caught up at the election (Kafka's grace for
+   * a new leader); -1: never this epoch (an observer that has not caught up).
+   */
+  readonly ticksSinceCaughtUp: number
 }

@@ -43,8 +43,8 @@ t.test('topics', async (t) => {
     const [head, ...parts] = text.stdout.trimEnd().split('\n')
     t.match(head, /^Topic: orders\tTopicId: [0-9a-f]{32}\tPartitionCount: 3\tReplicationFactor: 1\tConfigs: cleanup.policy=compact,retention.ms=3600000$/)
     t.equal(parts.length, 3)
-    const row = /^\tTopic: orders\tPartition: (\d)\tLeader: 0\tLeaderEpoch: [1-9]\d*\tReplicas: 0\tIsr: 0\tLogStartOffset: (\d+)\tHighWatermark: (\d+)$/
-    const offsetsOf = (lines: string[]) => lines.map((line) => row.exec(line)).map((m) => m && { partition: Number(m[1]), logStart: Number(m[2]), hw: Number(m[3]) })
+    const row = /^\tTopic: orders\tPartition: (\d)\tLeader: 0\tLeaderEpoch: [1-9]\d*\tReplicas: 0\tIsr: 0\tLogStartOffset: (\d+)\tHighWatermark: (\d+)\tLogEnd: 0=(\d+)\tLag: 0=0$/
+    const offsetsOf = (lines: string[]) => lines.map((line) => row.exec(line)).map((m) => m && { partition: Number(m[1]), logStart: Number(m[2]), hw: Number(m[3]), logEnd: Number(m[4]) })
     const before = offsetsOf(parts)
     t.ok(before.every(Boolean), parts.join('\n'))
     t.strictSame(before.map((p) => p!.partition), [0, 1, 2])
@@ -54,6 +54,7 @@ t.test('topics', async (t) => {
     const after = offsetsOf((await run('topics', 'describe', 'orders')).stdout.trimEnd().split('\n').slice(1))
     t.strictSame(after.map((p) => p!.hw - before[p!.partition]!.hw), [0, 3, 0], 'HighWatermark is the latest offset')
     t.strictSame(after.map((p) => p!.logStart), [0, 0, 0], 'LogStartOffset: nothing deleted yet')
+    t.ok(after.every((p) => p!.logEnd >= p!.hw), 'LogEnd: the leader replica holds at least what is committed')
     const read = await cli(['consume', 'orders', '-p', '1', '-o', 'beginning', '-e', '-f', '%o', '-b', broker.url])
     t.equal(read.status, 0, read.stderr)
     t.equal(Number(read.stdout.trim().split('\n').pop()), after[1]!.hw - 1, 'the last record sits just below the high watermark')

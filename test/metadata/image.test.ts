@@ -15,7 +15,7 @@ t.test('records build the image; the old image is unchanged', async (t) => {
   t.same(a.topics.map((x) => x.name), ['a', 'b'], 'listed by name')
   t.equal(a.topic('a')?.partitions, 3)
   t.equal(a.topicById(id(1))?.name, 'a')
-  t.same(a.topic('a')?.partitionStates[2], { replicas: [1], leader: -1, leaderEpoch: -1 }, 'no leader known before a report')
+  t.same(a.topic('a')?.partitionStates[2], { replicas: [1], leader: -1, leaderEpoch: -1, isr: [1], isrReported: false }, 'no leader known before a report; the replicas stand for the ISR')
   const b = a.apply([...configChangeRecords(id(1), {}, { 'retention.ms': '1' }), { type: 'removeTopic', topicId: id(2) }])
   t.same(b.topic('a')?.configs, { 'retention.ms': '1' })
   t.equal(b.topic('b'), undefined)
@@ -112,4 +112,23 @@ t.test("topic names follow Kafka's rule", async (t) => {
   t.match(topicNameProblem('..'), /cannot be/)
   t.match(topicNameProblem('a/b'), /may only contain/)
   t.equal(topicNameProblem('Orders_v2.eu-west'), null)
+})
+
+t.test("a leader's ISR report: recorded ascending, changed within its epoch, reset by a new epoch, refused when it cannot be", async (t) => {
+  const base = MetadataImage.EMPTY.apply(topic('a', id(1), 1, [2, 1, 3]))
+  const leader = (leaderEpoch: number, l: number, isr?: number[]): MetadataRecord => ({
+    type: 'partitionLeader', topicId: id(1), partition: 0, leader: l, leaderEpoch, ...(isr ? { isr } : {}),
+  })
+  const state = (image: MetadataImage) => image.topic('a')!.partitionStates[0]
+  t.match(state(base), { isr: [1, 2, 3], isrReported: false }, 'the replicas stand for the ISR until one is reported')
+  const reported = base.apply([leader(1, 2, [3, 2, 1])])
+  t.match(state(reported), { leader: 2, leaderEpoch: 1, isr: [1, 2, 3], isrReported: true })
+  const shrunk = reported.apply([leader(1, 2, [2, 3])])
+  t.same(state(shrunk).isr, [2, 3], 'the same leader and epoch: its new ISR')
+  t.same(state(shrunk.apply([leader(0, 1, [1])])).isr, [2, 3], 'an older epoch is stale, its ISR too')
+  t.same(state(shrunk.apply([leader(1, 2)])).isr, [2, 3], 'a report that says no ISR keeps the recorded one')
+  t.match(state(shrunk.apply([leader(2, 3)])), { leader: 3, isr: [1, 2, 3], isrReported: false }, 'a new epoch without an ISR: unknown again')
+  t.throws(() => shrunk.apply([leader(1, 2, [1, 3])]), { name: 'MetadataError', message: /lacks its leader 2/ })
+  t.throws(() => shrunk.apply([leader(1, 2, [2, 9])]), { name: 'MetadataError', message: /ISR member 9 is not a replica/ })
+  t.throws(() => shrunk.apply([leader(1, -1, [2])]), { name: 'MetadataError', message: /without a leader/ })
 })

@@ -45,7 +45,10 @@ function record(image: MetadataImage, [kind, a, b, c]: Step, fresh: () => string
     case 5: {
       if (!topic || topic.partitions === 0) return null
       const p = topic.partitionStates[b % topic.partitions]
-      return { type: 'partitionLeader', topicId: topic.id, partition: b % topic.partitions, leader: c % 3 === 0 ? -1 : p.replicas[c % p.replicas.length], leaderEpoch: c % 7 }
+      const leader = c % 3 === 0 ? -1 : p.replicas[c % p.replicas.length]
+      // Some reports carry the leader's ISR: the leader, and the other replicas or not.
+      const isr = leader === -1 || b % 3 === 0 ? {} : { isr: b % 3 === 1 ? [leader] : [...p.replicas] }
+      return { type: 'partitionLeader', topicId: topic.id, partition: b % topic.partitions, leader, leaderEpoch: c % 7, ...isr }
     }
     case 6:
       return topic ? { type: 'topicConfigSet', topicId: topic.id, key: ['retention.ms', 'cleanup.policy', 'x'][b % 3], value: String(c) } : null

@@ -22,7 +22,8 @@ export async function leaderReports(leaders: LeaderReports, req: bitacora.ILeade
   for (const [i, r] of (req.reports ?? []).entries()) {
     const badId = uuidRefusal(`reports[${i}].topic_id`, r.topicId)
     if (badId !== null) return badId
-    reports.push({ topicId: uuidHex(r.topicId!), partition: r.partition ?? 0, leader: brokerId, leaderEpoch: r.leaderEpoch ?? 0 })
+    const isr = r.isr !== null && r.isr !== undefined && r.isr.length > 0 ? { isr: r.isr } : {}
+    reports.push({ topicId: uuidHex(r.topicId!), partition: r.partition ?? 0, leader: brokerId, leaderEpoch: r.leaderEpoch ?? 0, ...isr })
   }
   const result = await leaders.report(reports)
   if (!result.ok) return { error: wireError(result.error.code, result.error.message) }

@@ -34,7 +34,7 @@ export function metadata(deps: MetadataDeps, req: bitacora.IMetadataRequest): bi
             leaderId,
             leaderEpoch,
             replicas: [...p.replicas],
-            inSyncReplicas: [...p.replicas],
+            inSyncReplicas: [...p.isr], // as the leader last reported it (the replicas until it has)
             error: leaderId < 0 ? wireError(ErrorCode.LEADER_NOT_AVAILABLE) : null,
             ...movingReplicas(p),
           }

@@ -1,11 +1,17 @@
 // Produce: validate every batch fully in WASM (CRC, header, records — decompressed under the
 // limit), append as leader (offsets and epoch stamped in place, never re-encoded), answer per
-// acks. Each partition succeeds or fails on its own.
+// acks. Each partition succeeds or fails on its own. acks=all with min.insync.replicas: refused
+// with NOT_ENOUGH_REPLICAS before appending while the leader's ISR is smaller; once appended, it
+// waits for that many replicas to have flushed the batch (besides the HW passing it), and a
+// timeout while the ISR is too small answers NOT_ENOUGH_REPLICAS_AFTER_APPEND (both retriable).
 import { splitBatches, type Codec } from '../../codec/index.js'
 import type { MetadataImage } from '../../metadata/image.js'
+import { topicConfigValue, type TopicConfigs } from '../../metadata/topic-config.js'
 import { bitacora, ErrorCode, wireError } from '../../protocol/index.js'
 import { PRODUCE_TIMEOUT_MS_DEFAULT, PRODUCE_TIMEOUT_MS_MAX, type BrokerLimits } from '../limits.js'
 import type { AppendOrder } from '../partition/append-order.js'
+import type { InSyncReplicas } from '../partition/isr.js'
+import { ReplicaError } from '../partition/replica-error.js'
 import type { PartitionLookup } from '../partition/replica-manager.js'
 import { failureOf } from './leader-epoch.js'
 import { batchLimit } from './topic-limits.js'
@@ -17,6 +23,8 @@ export interface ProduceDeps {
   readonly partitions: PartitionLookup
   readonly codec: Codec
   readonly limits: Pick<BrokerLimits, 'batchBytesMax' | 'frameBytesMax' | 'decompressedBytesMax'>
+  /** The ISR of the partitions this broker leads (min.insync.replicas). */
+  readonly isr: Pick<InSyncReplicas, 'of'>
 }
 
 /** `order` is the connection's: its appends to each partition happen in arrival order. */
@@ -49,18 +57,38 @@ async function producePartition(
   const records = p.records ?? new Uint8Array(0)
   if (records.length === 0) return fail(ErrorCode.INVALID_RECORD, 'the partition entry carries no record batch')
   const limit = batchLimit(topicName, topic.configs, deps.limits)
+  const minInSync = acks === -1 ? minInSyncOf(topic.configs) : 1 // acks=1/0 ignore it, as Kafka's
+  const tooFewInSync = (): string | null => {
+    const isr = deps.isr.of(topic.id, index)
+    return isr !== null && isr.length < minInSync
+      ? `${topicName}-${index} has ${isr.length} in-sync replica(s) [${isr.join(', ')}], fewer than min.insync.replicas=${minInSync}`
+      : null
+  }
   try {
+    const before = minInSync > 1 ? tooFewInSync() : null
+    if (before !== null) return fail(ErrorCode.NOT_ENOUGH_REPLICAS, `${before}; nothing appended, retry`)
     // The append's place in the connection's order is taken now, before anything is awaited:
     // requests append in the order they arrived even when one validates longer (more batches, a
     // platform codec). Validation runs meanwhile and gates the append.
     const validated = validate(deps, records, limit)
     const info = await order.run(`${index}:${topicName}`, validated, () => replica.appendValidated(records))
-    if (acks === -1) await replica.committed(info.nextOffset, timeoutMs)
+    if (acks === -1) {
+      await replica.committed(info.nextOffset, timeoutMs, minInSync, () => {
+        const after = tooFewInSync()
+        return after === null
+          ? new ReplicaError(ErrorCode.REQUEST_TIMED_OUT, `not replicated to ${Math.max(minInSync, 1)}+ replicas within ${timeoutMs} ms; the batch may still commit`)
+          : new ReplicaError(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, `${after} after the batch was appended; it may still commit`)
+      })
+    }
     return { index, error: null, baseOffset: info.firstOffset, logAppendTimeMs: -1, logStartOffset: replica.log.logStartOffset }
   } catch (err) {
     if (err instanceof Refused) return { index, error: err.error, baseOffset: -1 }
     return { index, baseOffset: -1, ...failureOf(replica, err) }
   }
+}
+
+function minInSyncOf(configs: TopicConfigs): number {
+  return Number(topicConfigValue(configs, 'min.insync.replicas'))
 }
 
 /** A produce refused by the handler's own checks (the wire error to answer). */

@@ -15,6 +15,7 @@ import { createTopics } from '../api/create-topics.js'
 import { deleteTopics } from '../api/delete-topics.js'
 import { describeConfigs } from '../api/describe-configs.js'
 import { describeQuorum } from '../api/describe-quorum.js'
+import { describeReplicas } from '../api/describe-replicas.js'
 import { electLeaders } from '../api/elect-leaders.js'
 import { fetch } from '../api/fetch.js'
 import { forwardAlterConfigs, forwardCreateTopics, forwardDeleteTopics, type ForwardingDeps, type ToController } from '../api/forward-admin.js'
@@ -31,6 +32,7 @@ import type { ControllerQuorum } from '../controller/node/quorum.js'
 import { ControllerRequestError, type TopicAdmin } from '../controller/active/topic-admin.js'
 import type { BrokerLimits } from '../limits.js'
 import type { AppendOrder } from '../partition/append-order.js'
+import type { InSyncReplicas } from '../partition/isr.js'
 import type { ReadLease } from '../partition/read-buffers.js'
 import type { ReplicaLookup } from '../partition/replica-manager.js'
 import type { RaftReceiver } from './peer-receiver.js'
@@ -62,6 +64,8 @@ export interface BrokerParts {
   /** The metadata quorum (for DescribeQuorum, AddVoter, RemoveVoter). */
   readonly quorum: ControllerQuorum
   readonly partitions: ReplicaLookup
+  /** The ISR of the partitions this broker leads (produce: min.insync.replicas). */
+  readonly isr: Pick<InSyncReplicas, 'of' | 'tickMs'>
   readonly codec: Codec
   /** Where raft frames from peer brokers go (net/peer-transport.ts); unset, the broker serves no `raft` API. */
   readonly raft?: RaftReceiver
@@ -103,7 +107,9 @@ export function apiTable(b: BrokerParts): ApiTable {
     }],
     ['fetch', async (r, scope) => ({ fetch: await fetch(b, r.fetch!, scope.closed, scope.lease) })],
     ['listOffsets', async (r) => ({ listOffsets: await listOffsets(b.partitions, r.listOffsets!) })],
-    ['describeQuorum', () => describeQuorum({ clusterId: b.clusterId, quorum: b.quorum, registeredBrokers: () => image().brokers })],
+    ['describeQuorum', (r) => (r.describeQuorum?.topics ?? []).length > 0
+      ? describeReplicas({ image, partitions: b.partitions, isr: b.isr }, r.describeQuorum!)
+      : describeQuorum({ clusterId: b.clusterId, quorum: b.quorum, registeredBrokers: () => image().brokers })],
     ['addVoter', (r) => addVoter(b.quorum, r.addVoter!)],
     ['removeVoter', (r) => removeVoter(b.quorum, r.removeVoter!)],
     // Peer connections only: the handler refuses clients.

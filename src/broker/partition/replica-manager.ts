@@ -47,6 +47,8 @@ export interface LedPartition {
   readonly topicId: string
   readonly partition: number
   readonly leaderEpoch: number
+  /** Its in-sync replicas as the leader sees them (partition/isr.ts); absent: not said. */
+  readonly isr?: readonly number[]
 }
 
 /** A partition that failed to open or to be deleted in a reconciliation. */

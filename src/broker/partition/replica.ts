@@ -23,6 +23,7 @@ import {
 } from '../../storage/index.js'
 import { jsonLogger, type Logger } from '../log.js'
 import { CommitWaiters } from './commit-waiters.js'
+import { replicasFlushedTo } from './isr.js'
 import { CORE_INPUTS_QUEUED_MAX, READY_ROUNDS_MAX, REOPEN_RETRY_TICKS } from './limits.js'
 import { LogDamage, type ScrubBudget } from './log-damage.js'
 import { executeDirective, type Append, type DirectiveContext } from './log-directives.js'
@@ -316,8 +317,11 @@ export class PartitionReplica {
    * leadership appended. Fails (retriable) if leadership changes first, or if the record before
    * `offset` is not of this leader's epoch (appended under an earlier leadership, whose data a
    * later leader may have replaced): never an acknowledgement for bytes the log does not hold.
+   * `replicasNeeded` (min.insync.replicas): that many replicas, the leader among them, must have
+   * flushed below `offset` too (it raises the bar above a majority, never lowers it); `timedOut`
+   * names the error a timeout answers.
    */
-  committed(offset: number, timeoutMs: number): Promise<void> {
+  committed(offset: number, timeoutMs: number, replicasNeeded = 0, timedOut?: () => ReplicaError): Promise<void> {
     const o = this.opened
     if (o === null || !this.isLeader) {
       return Promise.reject(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'this broker does not lead the partition', this.leaderId))
@@ -327,8 +331,8 @@ export class PartitionReplica {
       return Promise.reject(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER,
         `offsets below ${offset} were not appended in this leader's epoch ${epoch}; whether the batch committed is unknown`, this.leaderId))
     }
-    if (offset <= this.hw) return Promise.resolve()
-    return this.waiters.wait(offset, epoch, timeoutMs)
+    if (offset <= this.hw && (replicasNeeded <= 1 || replicasFlushedTo(o.core.status(), offset) >= replicasNeeded)) return Promise.resolve()
+    return this.waiters.wait(offset, epoch, timeoutMs, replicasNeeded > 1 ? replicasNeeded : 0, timedOut)
   }
 
   /**
@@ -532,6 +536,9 @@ export class PartitionReplica {
       if (verdict !== null) this.logDamage.checked(o, verdict)
     }
     await this.logDamage.afterDrain(o)
+    // A follower's fetch may report a flush that satisfies a min.insync.replicas waiter though
+    // the HW did not move, and its fetch may be parked without a Ready: checked after every input.
+    if (this.waiters.waitingOnFlushes) this.waiters.release(this.hw, this.flushedOn())
     if (o.sm !== null) await this.advanceStateMachine(o, o.sm)
   }
 
@@ -682,10 +689,21 @@ export class PartitionReplica {
     }
   }
 
+  /** How many replicas have flushed below an offset, from one status of the core taken when first asked. */
+  private flushedOn(): (offset: number) => number {
+    let status: Status | null = null
+    return (offset) => {
+      const o = this.opened
+      if (o === null) return 0
+      status ??= o.core.status()
+      return replicasFlushedTo(status, offset)
+    }
+  }
+
   private advanceHighWatermark(hw: number): void {
     if (hw <= this.hw) return
     this.hw = hw
-    this.waiters.release(hw)
+    this.waiters.release(hw, this.flushedOn())
     for (const listener of this.hwListeners) listener()
   }
 }

@@ -13,7 +13,7 @@
 //   create NAME... [partitions=N] [rf=R] [K=V ...] [validate]
 //   delete NAME...
 //   alter NAME [K=V ...] [-K ...] [validate]    -K resets K
-//   report TOPIC/P=LEADER@EPOCH ...    TOPIC: a name, or an alias (t1) for deleted topics
+//   report TOPIC/P=LEADER@EPOCH[:ISR] ...    TOPIC: a name, or an alias (t1) for deleted topics; ISR: 1,2,3
 //   producer-ids ID [inc=I]
 //   commit [N]                         the first N pending batches (default all) commit
 //   image [committed] | leases
@@ -96,7 +96,7 @@ export class ControllerScript {
         }, this.ctx()), outcomes)
       case 'report':
         return this.decide(reportLeaders(this.controller(), positional.map((r) => this.report(r)), this.ctx()), (a) =>
-          [`recorded ${a.recorded}`, ...a.ignored.map((i) => `ignored ${i.report.topicId}/${i.report.partition}=${i.report.leader}@${i.report.leaderEpoch}: ${i.reason}`)].join('\n'))
+          [`recorded ${a.recorded}`, ...a.ignored.map((i) => `ignored ${i.report.topicId}/${i.report.partition}=${i.report.leader}@${i.report.leaderEpoch}${i.report.isr ? `:${i.report.isr.join(",")}` : ""}: ${i.reason}`)].join('\n'))
       case 'producer-ids':
         return this.decide(allocateProducerIds(this.controller(), {
           brokerId: Number(positional[0]), incarnationId: this.id(options.get('inc') ?? `i${positional[0]}`),
@@ -159,10 +159,11 @@ export class ControllerScript {
   }
 
   private report(text: string): LeaderReport {
-    const m = /^([^/]+)\/(\d+)=(-?\d+)@(\d+)$/.exec(text)
-    if (!m) throw new Error(`a report is TOPIC/PARTITION=LEADER@EPOCH, got ${text}`)
+    const m = /^([^/]+)\/(\d+)=(-?\d+)@(\d+)(?::([\d,]+))?$/.exec(text)
+    if (!m) throw new Error(`a report is TOPIC/PARTITION=LEADER@EPOCH[:ISR], got ${text}`)
     const topicId = this.hexByAlias.get(m[1]) ?? this.controller().latest.topic(m[1])?.id ?? this.id(m[1])
-    return { topicId, partition: Number(m[2]), leader: Number(m[3]), leaderEpoch: Number(m[4]) }
+    const isr = m[5] === undefined ? {} : { isr: m[5].split(',').map(Number) }
+    return { topicId, partition: Number(m[2]), leader: Number(m[3]), leaderEpoch: Number(m[4]), ...isr }
   }
 
   private ctx(): DecisionContext {

@@ -72,3 +72,45 @@ t.test('a failed request is sent again after a pause; a restart of many partitio
   t.same(controller.requests.map((r) => r.length), [LEADER_REPORTS_PER_REQUEST_MAX, LEADER_REPORTS_PER_REQUEST_MAX, 5], 'the failed first request sent again whole, then the rest')
   t.same(controller.requests[0], controller.requests[1])
 })
+
+t.test('ISR changes: offered every check, sent when they differ from the recorded ISR, each partition at most once per interval', async (t) => {
+  const requests: string[] = []
+  let image = MetadataImage.EMPTY.apply([
+    { type: 'topic', name: 'orders', topicId: topicId(1) },
+    { type: 'partition', topicId: topicId(1), index: 0, replicas: [1, 2, 3] },
+    { type: 'partitionLeader', topicId: topicId(1), partition: 0, leader: 1, leaderEpoch: 4 },
+  ])
+  const controller = {
+    send: async (_api: 'leaderReports', body: bitacora.ILeaderReportsRequest) => {
+      for (const r of body.reports ?? []) {
+        requests.push(`${r.partition}@${r.leaderEpoch}:${(r.isr ?? []).join(',')}`)
+        // The controller records it (as decisions/reports.ts would), and the image shows it.
+        image = image.apply([{ type: 'partitionLeader', topicId: topicId(1), partition: 0, leader: 1, leaderEpoch: r.leaderEpoch!, isr: r.isr! }])
+      }
+      return { leaderReports: {} }
+    },
+  }
+  let nowMs = 0
+  let isr = [1, 2, 3]
+  const reporter = new LeaderReporter({ brokerId: 1, controller, image: () => image, log: quietLog, isrCheckMs: 5, isrReportMinIntervalMs: 1_000, now: () => nowMs })
+  t.teardown(() => reporter.close())
+  reporter.watchIsr(() => [{ topicId: topicId(1), partition: 0, leaderEpoch: 4, isr }])
+  const checks = async (n: number) => {
+    for (let i = 0; i < n; i++) await new Promise((resolve) => setTimeout(resolve, 6))
+  }
+  await checks(5)
+  t.same(requests, [], 'an ISR equal to the one the image shows (the replicas, none reported) is not sent')
+  isr = [1, 3]
+  await waitFor(() => requests.length === 1, 'the shrink to be sent')
+  t.same(requests, ['0@4:1,3'])
+  t.same(image.topic('orders')!.partitionStates[0].isr, [1, 3])
+  await checks(5)
+  t.equal(requests.length, 1, 'the recorded ISR is not sent again')
+  isr = [1, 2, 3]
+  nowMs = 500
+  await checks(5)
+  t.equal(requests.length, 1, 'a change within ISR_REPORT_MIN_INTERVAL_MS of the last waits')
+  nowMs = 1_000
+  await waitFor(() => requests.length === 2, 'the expansion to be sent after the interval')
+  t.same(requests.at(-1), '0@4:1,2,3')
+})

@@ -109,7 +109,7 @@ t.test('completion: only once the reported voters are the target; then the targe
   t.match(twice, { ok: false, error: { code: ErrorCode.NO_REASSIGNMENT_IN_PROGRESS } })
 })
 
-const progress = (id: number, fetchOffset: number, ticksSinceFetch = 1, voter = false): ReplicaProgress => ({ id, directoryId: undefined, voter, fetchOffset, ticksSinceFetch })
+const progress = (id: number, fetchOffset: number, ticksSinceFetch = 1, voter = false): ReplicaProgress => ({ id, directoryId: undefined, voter, fetchOffset, ticksSinceFetch, flushedOffset: fetchOffset, ticksSinceCaughtUp: ticksSinceFetch })
 const view = (v: Partial<MoveView>): MoveView => ({
   self: 1, voters: [1, 2, 3], target: [2, 3, 4], highWatermark: 50, recentTicks: 10,
   progress: [progress(2, 50, 1, true), progress(3, 50, 1, true), progress(4, 50)], ...v,

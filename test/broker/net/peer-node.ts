@@ -24,6 +24,7 @@ import { listen } from '../../../src/broker/net/listener.js'
 import { PeerTransport } from '../../../src/broker/net/peer-transport.js'
 import type { PartitionMessage } from '../../../src/broker/net/raft-wire.js'
 import { ReadBufferPool } from '../../../src/broker/partition/read-buffers.js'
+import { InSyncReplicas } from '../../../src/broker/partition/isr.js'
 import { ReplicaManager } from '../../../src/broker/partition/replica-manager.js'
 import type { RequestApiName } from '../../../src/protocol/index.js'
 import type { Message, NodeId } from '../../../src/raft/types.js'
@@ -108,7 +109,7 @@ export async function startPeerNode(o: PeerNodeOptions): Promise<PeerNode> {
   let raftRequests = 0
   const directory = new NodeDirectory(o.nodeId, listener.url, undefined)
   const apis = apiTable({
-    brokerId: o.nodeId, clusterId: o.clusterId, url: listener.url, limits, admin, partitions: replicas,
+    brokerId: o.nodeId, clusterId: o.clusterId, url: listener.url, limits, admin, partitions: replicas, isr: new InSyncReplicas(replicas, () => metadata.image, 50),
     cluster: new ClusterView(metadata), quorum: new MetadataQuorum(metadata, directory), codec, membership: o.membership,
     raft: {
       receive: (from, frames) => {

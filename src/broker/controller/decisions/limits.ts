@@ -80,6 +80,17 @@ export const VOTER_CHANGE_TIMEOUT_MS_DEFAULT = 30_000
 export const VOTER_CHANGE_RETRY_MS = 100
 /** How long DeleteTopics and AlterConfigs wait for their records to commit when the request names no timeout. */
 export const ADMIN_COMMIT_TIMEOUT_MS_DEFAULT = 10_000
+/**
+ * How often a broker compares each partition it leads's ISR (partition/isr.ts) with the recorded
+ * one, reporting changes: a shrink shows in Metadata within replica.lag.time.max.ms plus this.
+ */
+export const ISR_CHECK_INTERVAL_MS = 500
+/**
+ * A partition's ISR changes are reported at most this often (a replica at the edge of the lag
+ * time could otherwise flap in and out, a metadata record each time); a change held back is
+ * reported at the first check after.
+ */
+export const ISR_REPORT_MIN_INTERVAL_MS = 1_000
 
 // ---- Partition reassignment (decisions/reassignment.ts, node/partition-mover.ts)
 

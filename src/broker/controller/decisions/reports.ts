@@ -1,7 +1,7 @@
 // What brokers report to the active controller and ask of it besides membership and topics:
 // partition leaders (elected inside each partition's Raft group; recorded so every node can
 // answer Metadata) and blocks of producer ids. Pure (state.ts).
-import { leaderIsNews, type MetadataRecord } from '../../../metadata/image.js'
+import { isrProblemOf, leaderIsNews, type MetadataRecord } from '../../../metadata/image.js'
 import { PRODUCER_ID_MAX } from '../../../metadata/limits.js'
 import { ErrorCode } from '../../../protocol/index.js'
 import { LEADER_REPORTS_PER_REQUEST_MAX } from './limits.js'
@@ -13,6 +13,8 @@ export interface LeaderReport {
   /** -1: no leader known in that epoch. */
   readonly leader: number
   readonly leaderEpoch: number
+  /** The leader's in-sync replicas (it among them); absent or empty: not said. */
+  readonly isr?: readonly number[]
 }
 
 export interface LeaderReportsAnswer {
@@ -25,7 +27,9 @@ export interface LeaderReportsAnswer {
 /**
  * Records the reports that are news. Reports come batched (a restart reports every partition at
  * once) and are re-sent in full to each new controller, so most are stale; and a lagging broker
- * may report a partition of a topic deleted since. Neither is an error.
+ * may report a partition of a topic deleted since. Neither is an error. A report of the recorded
+ * epoch and leader with another ISR is news (Kafka's AlterPartition): the leader's ISR shrank or
+ * grew; one of an older epoch is stale, its ISR with it.
  */
 export function reportLeaders(state: ControllerState, reports: readonly LeaderReport[], ctx: DecisionContext): Decision<LeaderReportsAnswer> {
   if (reports.length > LEADER_REPORTS_PER_REQUEST_MAX) {
@@ -47,15 +51,25 @@ export function reportLeaders(state: ControllerState, reports: readonly LeaderRe
       ignored.push({ report, reason: `leader ${leader} in epoch ${leaderEpoch} cannot be: the replicas are ${p.replicas.join(', ')}` })
       continue
     }
+    const isrProblem = isrProblemOf(report.isr ?? [], leader, p.replicas)
+    if (isrProblem !== null) {
+      ignored.push({ report, reason: isrProblem })
+      continue
+    }
     const key = `${topicId}/${partition}`
     const current = newest.get(key) ?? p
     if (!leaderIsNews(current, report)) {
-      ignored.push({ report, reason: `stale: epoch ${current.leaderEpoch} (leader ${current.leader}) is ${current === p ? 'recorded' : 'reported in this request'}` })
+      const isrSaid = current === p ? p.isrReported : current.isr !== undefined && current.isr.length > 0
+      const isr = isrSaid ? ` with ISR ${[...current.isr!].sort((a, b) => a - b).join(',')}` : ''
+      ignored.push({ report, reason: `stale: epoch ${current.leaderEpoch} (leader ${current.leader})${isr} is ${current === p ? 'recorded' : 'reported in this request'}` })
       continue
     }
     newest.set(key, report)
   }
-  const records = [...newest.values()].map((r): MetadataRecord => ({ type: 'partitionLeader', topicId: r.topicId, partition: r.partition, leader: r.leader, leaderEpoch: r.leaderEpoch }))
+  const records = [...newest.values()].map((r): MetadataRecord => ({
+    type: 'partitionLeader', topicId: r.topicId, partition: r.partition, leader: r.leader, leaderEpoch: r.leaderEpoch,
+    ...(r.isr !== undefined && r.isr.length > 0 ? { isr: [...r.isr].sort((a, b) => a - b) } : {}),
+  }))
   return state.decided({ recorded: records.length, ignored }, records, ctx)
 }
 

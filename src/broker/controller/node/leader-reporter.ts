@@ -6,14 +6,19 @@
 // the newest epoch per partition winning meanwhile. A report the committed image already holds
 // is not sent; one that failed is sent again after a pause. Every leadership is re-sent to each
 // new controller (`resendAll`): a report the old one appended but never committed dies with its
-// term, and only this broker knows it leads.
-import type { MetadataImage } from '../../../metadata/image.js'
+// term, and only this broker knows it leads. The ISR travels with the reports (Kafka's
+// AlterPartition): every ISR_CHECK_INTERVAL_MS the broker offers each leadership with its ISR
+// (`watchIsr`), and one whose ISR differs from the recorded one is sent, each partition's at most
+// every ISR_REPORT_MIN_INTERVAL_MS.
+import { leaderIsNews, type MetadataImage } from '../../../metadata/image.js'
 import { uuidBytes } from '../../../metadata/uuid.js'
 import { ErrorCode, errorName, type bitacora, type ResponseProps } from '../../../protocol/index.js'
 import type { NodeId } from '../../../raft/types.js'
 import type { Logger } from '../../log.js'
 import type { LedPartition } from '../../partition/replica-manager.js'
-import { LEADER_REPORT_RETRY_MS, LEADER_REPORT_TIMEOUT_MS, LEADER_REPORTS_PER_REQUEST_MAX } from '../decisions/limits.js'
+import {
+  ISR_CHECK_INTERVAL_MS, ISR_REPORT_MIN_INTERVAL_MS, LEADER_REPORT_RETRY_MS, LEADER_REPORT_TIMEOUT_MS, LEADER_REPORTS_PER_REQUEST_MAX,
+} from '../decisions/limits.js'
 
 /** The controller channel, as the reporter uses it (net/controller-channel.ts): resolves with the answer or why none came. */
 export interface LeaderReportChannel {
@@ -30,6 +35,12 @@ export interface LeaderReporterOptions {
   readonly requestTimeoutMs?: number
   /** Default LEADER_REPORT_RETRY_MS. */
   readonly retryMs?: number
+  /** Default ISR_CHECK_INTERVAL_MS. */
+  readonly isrCheckMs?: number
+  /** Default ISR_REPORT_MIN_INTERVAL_MS. */
+  readonly isrReportMinIntervalMs?: number
+  /** Default Date.now. */
+  readonly now?: () => number
 }
 
 export class LeaderReporter {
@@ -40,16 +51,27 @@ export class LeaderReporter {
   private retryTimer: NodeJS.Timeout | null = null
   private failuresInARow = 0
   private closed = false
+  private isrTimer: NodeJS.Timeout | null = null
+  /** When each partition's last ISR change was sent, by `topicId/partition` (the flapping limit). */
+  private readonly isrSentAt = new Map<string, number>()
 
   constructor(private readonly o: LeaderReporterOptions) {}
 
-  /** A replica of this broker became leader in `leaderEpoch`. */
+  /** A replica of this broker leads in `leaderEpoch` (with its ISR, if said): the newest wins. */
   led(report: LedPartition): void {
     const key = `${report.topicId}/${report.partition}`
     const queued = this.pending.get(key)
-    if (queued !== undefined && queued.leaderEpoch >= report.leaderEpoch) return
+    if (queued !== undefined && (queued.leaderEpoch > report.leaderEpoch || (queued.leaderEpoch === report.leaderEpoch && report.isr === undefined))) return
     this.pending.set(key, report)
     this.scheduleFlush()
+  }
+
+  /** Every ISR_CHECK_INTERVAL_MS, the leaderships `source` gives (with their ISR) are offered as reports. */
+  watchIsr(source: () => Iterable<LedPartition>): void {
+    if (this.isrTimer !== null || this.closed) return
+    this.isrTimer = setInterval(() => {
+      for (const report of source()) if (report.isr !== undefined) this.led(report)
+    }, this.o.isrCheckMs ?? ISR_CHECK_INTERVAL_MS).unref()
   }
 
   /** A new active controller: every leadership of this broker, reported again. */
@@ -66,6 +88,8 @@ export class LeaderReporter {
     this.closed = true
     if (this.retryTimer !== null) clearTimeout(this.retryTimer)
     this.retryTimer = null
+    if (this.isrTimer !== null) clearInterval(this.isrTimer)
+    this.isrTimer = null
   }
 
   /** Once per event-loop turn, so every leadership won in it goes in one request. */
@@ -87,7 +111,7 @@ export class LeaderReporter {
     try {
       response = await this.o.controller.send('leaderReports', {
         brokerId: this.o.brokerId,
-        reports: batch.map((r) => ({ topicId: uuidBytes(r.topicId), partition: r.partition, leaderEpoch: r.leaderEpoch })),
+        reports: batch.map((r) => ({ topicId: uuidBytes(r.topicId), partition: r.partition, leaderEpoch: r.leaderEpoch, isr: r.isr === undefined ? [] : [...r.isr] })),
       }, this.o.requestTimeoutMs ?? LEADER_REPORT_TIMEOUT_MS)
     } catch (err) {
       response = { error: { code: ErrorCode.UNKNOWN_SERVER_ERROR, message: (err as Error).message } }
@@ -118,18 +142,32 @@ export class LeaderReporter {
     }, this.o.retryMs ?? LEADER_REPORT_RETRY_MS).unref()
   }
 
-  /** The pending reports the committed image does not hold yet, at most one request's worth; the rest are dropped. */
+  /**
+   * The pending reports the committed image does not hold yet, at most one request's worth; the
+   * rest are dropped. An ISR change within ISR_REPORT_MIN_INTERVAL_MS of the partition's last is
+   * dropped too: the next ISR check offers it again.
+   */
   private takeNews(): LedPartition[] {
     const image = this.o.image()
+    const now = (this.o.now ?? Date.now)()
+    const minIntervalMs = this.o.isrReportMinIntervalMs ?? ISR_REPORT_MIN_INTERVAL_MS
     const batch: LedPartition[] = []
     for (const [key, r] of this.pending) {
       const p = image.topicById(r.topicId)?.partitionStates[r.partition]
-      const recorded = p !== undefined && p.leaderEpoch >= r.leaderEpoch
-      if (p === undefined || recorded) {
+      if (p === undefined || !leaderIsNews(p, { leader: this.o.brokerId, leaderEpoch: r.leaderEpoch, isr: r.isr })) {
         this.pending.delete(key) // recorded already, or its topic is gone: nothing to say
+        if (p === undefined) this.isrSentAt.delete(key)
         continue
       }
-      if (batch.length < LEADER_REPORTS_PER_REQUEST_MAX) batch.push(r)
+      const isrChangeOnly = p.leaderEpoch === r.leaderEpoch && p.leader === this.o.brokerId
+      if (isrChangeOnly && now - (this.isrSentAt.get(key) ?? -Infinity) < minIntervalMs) {
+        this.pending.delete(key)
+        continue
+      }
+      if (batch.length < LEADER_REPORTS_PER_REQUEST_MAX) {
+        batch.push(r)
+        if (r.isr !== undefined) this.isrSentAt.set(key, now)
+      }
     }
     return batch
   }
