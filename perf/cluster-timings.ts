@@ -26,6 +26,7 @@ import { join } from 'node:path'
 import { createClient } from '../src/client/node.js'
 import { ErrorCode } from '../src/protocol/index.js'
 import { ProcessCluster, until } from '../test/integration/quorum-nodes.js'
+import { Teardowns } from './teardowns.js'
 
 const args = new Map<string, string>()
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1])
@@ -36,17 +37,6 @@ const IDLE_SECONDS = Number(args.get('idle-seconds') ?? 60)
 const ROOT = new URL('../', import.meta.url).pathname
 /** Clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ: 100 on Linux). */
 const USER_HZ = 100
-
-/** Teardown callbacks, run in reverse at the end (ProcessCluster registers its processes here). */
-class Teardowns {
-  private readonly fns: Array<() => unknown> = []
-  teardown(fn: () => unknown): void {
-    this.fns.push(fn)
-  }
-  async run(): Promise<void> {
-    for (const fn of this.fns.reverse()) await fn()
-  }
-}
 
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
