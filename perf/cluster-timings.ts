@@ -16,8 +16,13 @@
 //             are acknowledged): SIGKILL of its leader -> the first acknowledgement of a write
 //             sent after the kill; the killed broker restarted and the cluster ready before the
 //             next round (leadership is not moved back: --leader-rebalance-after-ms 0)
+//   partition-sigstop (issue 18; not in the default set)
+//             the same load: SIGSTOP of the partition's leader -> both survivors name a new leader,
+//             and -> the first acknowledgement of a write sent after the stop (the client's
+//             request timeout is 2 s here: a write in flight to a stopped broker waits that long);
+//             SIGCONT, and every node naming one leader again, before the next round
 //
-//   npx tsx perf/cluster-timings.ts [--only up|failover|shutdown|idle|partition-failover] [--up-runs 3] [--failovers 10] [--idle-seconds 60]
+//   npx tsx perf/cluster-timings.ts [--only up|failover|shutdown|idle|partition-failover|partition-sigstop] [--up-runs 3] [--failovers 10] [--idle-seconds 60]
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -37,6 +42,8 @@ const IDLE_SECONDS = Number(args.get('idle-seconds') ?? 60)
 const ROOT = new URL('../', import.meta.url).pathname
 /** Clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ: 100 on Linux). */
 const USER_HZ = 100
+/** partition-sigstop: the client's request timeout, so a write stuck on the stopped leader is retried elsewhere soon. */
+const STOP_REQUEST_TIMEOUT_MS = 2_000
 
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
@@ -184,12 +191,22 @@ async function idle(): Promise<void> {
   }
 }
 
-async function partitionFailovers(): Promise<void> {
+/**
+ * A partition with 3 replicas under acks=all writes (one in flight, as fast as they are
+ * acknowledged); each round stops its leader and times the first acknowledgement of a write sent
+ * after that. `kill`: SIGKILL, then restart it. `stop`: SIGSTOP (alive but silent: its links stay
+ * open, so only the fetch timeout plus the election timeout find it out), also timing when both
+ * survivors name a new leader; then SIGCONT, and wait until every node names one leader again.
+ */
+async function partitionFailovers(how: 'kill' | 'stop'): Promise<void> {
   const t = new Teardowns()
   try {
     const c = await ProcessCluster.create(t, [1, 2, 3], [1, 2, 3], ['--leader-rebalance-after-ms', '0'])
     await c.startAll()
-    const client = createClient({ brokers: c.ids.map((id) => c.url(id)), clientId: 'partition-failover' })
+    // A stopped leader never answers: a write in flight to it waits for the client's request
+    // timeout (30 s by default) before the producer re-routes, so SIGSTOP rounds use a short one.
+    const requestTimeoutMs = how === 'stop' ? STOP_REQUEST_TIMEOUT_MS : undefined
+    const client = createClient({ brokers: c.ids.map((id) => c.url(id)), clientId: 'partition-failover', ...(requestTimeoutMs ? { requestTimeoutMs } : {}) })
     t.teardown(() => client.close())
     const [created] = await client.admin().createTopics([{ topic: 'failover', partitions: 1, replicationFactor: 3 }])
     if (created.error) throw created.error
@@ -209,33 +226,54 @@ async function partitionFailovers(): Promise<void> {
         }
       }
     })()
+    const leaderNamedBy = (ids: readonly number[], not = -1) => until(`one leader named by nodes ${ids.join(', ')}`, async () => {
+      const named = await Promise.all(ids.map(async (id) => (await c.metadata(id, ['failover'])).topics![0].partitions![0].leaderId ?? -1))
+      return named.every((l) => l === named[0]) && named[0] >= 0 && named[0] !== not ? named[0] : null
+    }, 60_000)
     const times: number[] = []
+    const elections: number[] = []
     for (let round = 1; round <= FAILOVERS; round++) {
-      const leader = await until('one leader named by every node', async () => {
-        const named = await Promise.all(c.ids.map(async (id) => (await c.metadata(id, ['failover'])).topics![0].partitions![0].leaderId ?? -1))
-        return named.every((l) => l === named[0]) && named[0] >= 0 ? named[0] : null
-      })
+      const leader = await leaderNamedBy(c.ids)
       await until('writes acknowledged by this leader', async () => acks.length > 0 && Date.now() - acks[acks.length - 1].acked < 200)
-      const killedAt = Date.now()
-      await c.stop(leader, 'SIGKILL')
-      const first = await until('a write sent after the kill to be acknowledged', async () => acks.find((a) => a.sent > killedAt), 60_000)
-      const ms = first.acked - killedAt
+      const stoppedAt = Date.now()
+      if (how === 'kill') await c.stop(leader, 'SIGKILL')
+      else c.signal(leader, 'SIGSTOP')
+      const survivors = c.ids.filter((id) => id !== leader)
+      const elected = how === 'stop' ? leaderNamedBy(survivors, leader).then(() => Date.now() - stoppedAt) : Promise.resolve(-1)
+      const first = await until('a write sent after the stop to be acknowledged', async () => acks.find((a) => a.sent > stoppedAt), 60_000)
+      const ms = first.acked - stoppedAt
       times.push(ms)
-      console.log(`partition failover ${round}: leader ${leader} killed, first acknowledged write after ${ms} ms`)
-      await c.start(leader)
-      await c.ready()
+      if (how === 'kill') {
+        console.log(`partition failover ${round}: leader ${leader} killed, first acknowledged write after ${ms} ms`)
+        await c.start(leader)
+        await c.ready()
+      } else {
+        const electedMs = await elected
+        elections.push(electedMs)
+        console.log(`partition SIGSTOP ${round}: leader ${leader} stopped, survivors named a new leader after ${electedMs} ms, first acknowledged write after ${ms} ms`)
+        c.signal(leader, 'SIGCONT')
+        await leaderNamedBy(c.ids)
+        await c.ready()
+      }
     }
     writing = false
     await writer
-    const sorted = [...times].sort((a, b) => a - b)
-    const p99 = sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)]
-    console.log(`partition failover: median ${median(times)} ms, p99 ${p99} ms, worst ${sorted[sorted.length - 1]} ms (${FAILOVERS} kills)`)
+    const what = how === 'kill' ? 'partition failover' : `partition SIGSTOP (client requestTimeoutMs ${STOP_REQUEST_TIMEOUT_MS})`
+    console.log(`${what}: first acknowledged write: ${summary(times)} (${FAILOVERS} rounds)`)
+    if (how === 'stop') console.log(`${what}: new leader named by both survivors: ${summary(elections)}`)
   } finally {
     await t.run()
   }
 }
 
-if (ONLY === 'partition-failover') await partitionFailovers()
+function summary(times: readonly number[]): string {
+  const sorted = [...times].sort((a, b) => a - b)
+  const p99 = sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)]
+  return `median ${median(times)} ms, p99 ${p99} ms, best ${sorted[0]} ms, worst ${sorted[sorted.length - 1]} ms`
+}
+
+if (ONLY === 'partition-failover') await partitionFailovers('kill')
+if (ONLY === 'partition-sigstop') await partitionFailovers('stop')
 if (ONLY === undefined || ONLY === 'up') await upTimes()
 if (ONLY === undefined || ONLY === 'failover') await failovers()
 if (ONLY === undefined || ONLY === 'shutdown') await shutdowns()

@@ -7,7 +7,8 @@
 //
 // Each run starts fresh brokers (the built CLI in dist/: `npm run build` first), runs the perf
 // suite's producer workload (perf/workload.ts, the same runner as `npm run perf`) and stops them.
-// --profile DIR: every broker runs with --cpu-prof into DIR (the workload client too).
+// --profile DIR: every broker writes a CPU profile into DIR (perf/cpu-profile-hook.mjs), the
+// workload client too (--cpu-prof).
 import { parseArgs } from 'node:util'
 import { cleanupAll, installCleanupHandlers } from './processes.js'
 import { runWorkload } from './run-workload.js'
@@ -36,23 +37,31 @@ function spec(url: string, replicationFactor: number): WorkloadSpec {
   return { system: 'bitacora', url, kind: 'produce', topic: `rf${replicationFactor}`, recordSize: RECORD_BYTES, records: RECORDS, maxSeconds: MAX_SECONDS, acks: -1, replicationFactor }
 }
 
-/** Runs `start` with NODE_OPTIONS set to --cpu-prof when profiling, so the brokers it spawns are profiled. */
+const PROFILE_HOOK = new URL('./cpu-profile-hook.mjs', import.meta.url).pathname
+
+/**
+ * Runs `start` with the environment set to profile the brokers it spawns (Node refuses --cpu-prof
+ * in NODE_OPTIONS, so a preloaded hook does the sampling), then puts it back.
+ */
 async function profiled<T>(start: () => Promise<T>): Promise<T> {
   if (!args.profile) return start()
-  const saved = process.env.NODE_OPTIONS
-  process.env.NODE_OPTIONS = `--cpu-prof --cpu-prof-dir=${args.profile}`
+  const saved = { NODE_OPTIONS: process.env.NODE_OPTIONS, BITACORA_CPU_PROFILE_DIR: process.env.BITACORA_CPU_PROFILE_DIR }
+  process.env.NODE_OPTIONS = `--import ${PROFILE_HOOK}`
+  process.env.BITACORA_CPU_PROFILE_DIR = args.profile
   try {
     return await start()
   } finally {
-    if (saved === undefined) delete process.env.NODE_OPTIONS
-    else process.env.NODE_OPTIONS = saved
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k]
+      else process.env[k] = v
+    }
   }
 }
 
 async function oneBroker(): Promise<ProduceResult> {
   const server = await profiled(() => startBitacora())
   try {
-    return await runWorkload<ProduceResult>(spec(server.url, 1))
+    return await runWorkload<ProduceResult>(spec(server.url, 1), profileOptions())
   } finally {
     await server.stop()
   }
@@ -64,7 +73,7 @@ async function threeBrokers(): Promise<ProduceResult> {
     const c = await ProcessCluster.create(t, [1, 2, 3])
     await profiled(() => c.startAll())
     try {
-      return await runWorkload<ProduceResult>(spec(c.url(1), 3))
+      return await runWorkload<ProduceResult>(spec(c.url(1), 3), profileOptions())
     } finally {
       // SIGTERM (a clean exit writes a --cpu-prof profile); the teardown SIGKILLs what is left.
       await Promise.all(c.ids.map((id) => c.stop(id, 'SIGTERM')))
@@ -73,6 +82,8 @@ async function threeBrokers(): Promise<ProduceResult> {
     await t.run()
   }
 }
+
+const profileOptions = () => (args.profile ? { cpuProfDir: args.profile } : {})
 
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const spread = (xs: readonly number[]) => `${Math.min(...xs).toLocaleString('en')}–${Math.max(...xs).toLocaleString('en')}`
