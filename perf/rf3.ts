@@ -73,7 +73,11 @@ async function threeBrokers(): Promise<ProduceResult> {
     const c = await ProcessCluster.create(t, [1, 2, 3])
     await profiled(() => c.startAll())
     try {
-      return await runWorkload<ProduceResult>(spec(c.url(1), 3), profileOptions())
+      const result = await runWorkload<ProduceResult>(spec(c.url(1), 3), profileOptions())
+      // A figure for the wrong replication factor is worse than none (a stale dist/ once made RF=1).
+      const replicas = (await c.metadata(1, ['rf3'])).topics?.[0]?.partitions?.[0]?.replicas ?? []
+      if (replicas.length !== 3) throw new Error(`topic rf3 has replicas [${replicas.join(', ')}], not 3: rebuild dist/ (npm run build)?`)
+      return result
     } finally {
       // SIGTERM (a clean exit writes a --cpu-prof profile); the teardown SIGKILLs what is left.
       await Promise.all(c.ids.map((id) => c.stop(id, 'SIGTERM')))
