@@ -114,12 +114,6 @@ export const DEFAULT_PEER_LIMITS: PeerLimits = {
  * result for 1,000 topics (names of up to 249 characters, an error message each): under 1 MiB.
  */
 export const PEER_RESPONSE_BYTES_MAX = 4 * 1024 * 1024
-/**
- * A raft frame at least this large (a fetch response's records) leaves as its own WebSocket
- * fragment of its message, never copied into it; smaller frames are packed together (a fragment
- * costs a few small socket writes, so only large ones are worth sending apart).
- */
-export const PEER_FRAME_UNCOPIED_BYTES_MIN = 16 * 1024
 /** The longest timeout a request to a peer may have (a caller's bug past it). */
 export const PEER_REQUEST_TIMEOUT_MS_MAX = 300_000
 /**

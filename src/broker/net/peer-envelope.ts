@@ -1,7 +1,6 @@
 // Encoded RaftFrames packed into Request { raft: RaftFrames { frames, from, to } } messages of
 // at most a peer's frame limit each. The frames were encoded once when queued (which bounds a
-// peer's queue in exact bytes); here the small ones are copied once into their message, large
-// ones (records) are sent as they are, as fragments of it (raftMessageParts), and none is
+// peer's queue in exact bytes); here they are copied once into their message and never
 // re-encoded. The bytes are exactly protobufjs's for the same RaftFrames (correlation id 0,
 // defaults left out), which test/broker/net/peer-envelope.test.ts checks against the generated code.
 import type { NodeId } from '../../raft/types.js'
@@ -30,41 +29,26 @@ export function fitsOneMessage(frameBytes: number, from: NodeId, to: NodeId, max
  * is optimal for frames kept in order). Every frame must fit on its own (fitsOneMessage).
  */
 export function packRaftFrames(from: NodeId, to: NodeId, frames: readonly Uint8Array[], maxBytes: number): Uint8Array[] {
-  return raftMessageParts(from, to, frames, maxBytes, Number.POSITIVE_INFINITY).map(([whole]) => whole)
-}
-
-/**
- * The messages of packRaftFrames, each as the parts that make it up in order: a frame of at
- * least `uncopiedBytesMin` is a part of its own, the very bytes given (sent as a WebSocket
- * fragment, so the record bytes a leader replicates are not copied once more); the tags,
- * lengths and smaller frames between such frames are copied into parts of their own.
- */
-export function raftMessageParts(from: NodeId, to: NodeId, frames: readonly Uint8Array[], maxBytes: number, uncopiedBytesMin: number): Uint8Array[][] {
   const ids = nodeFieldBytes(from) + nodeFieldBytes(to)
-  const messages: Uint8Array[][] = []
+  const messages: Uint8Array[] = []
   let start = 0
   let body = ids
   for (let i = 0; i < frames.length; i++) {
     const field = frameFieldBytes(frames[i].length)
     if (messageBytes(ids + field) > maxBytes) throw new RangeError(`a ${frames[i].length}-byte raft frame does not fit a ${maxBytes}-byte message`)
     if (i > start && messageBytes(body + field) > maxBytes) {
-      messages.push(writeMessage(from, to, frames, start, i, body, uncopiedBytesMin))
+      messages.push(writeMessage(from, to, frames, start, i, body))
       start = i
       body = ids
     }
     body += field
   }
-  if (frames.length > start) messages.push(writeMessage(from, to, frames, start, frames.length, body, uncopiedBytesMin))
+  if (frames.length > start) messages.push(writeMessage(from, to, frames, start, frames.length, body))
   return messages
 }
 
-function writeMessage(from: NodeId, to: NodeId, frames: readonly Uint8Array[], start: number, end: number, body: number, uncopiedBytesMin: number): Uint8Array[] {
-  // The copied parts' sizes first: everything but the frames that go uncopied.
-  let copied = messageBytes(body)
-  for (let i = start; i < end; i++) if (frames[i].length >= uncopiedBytesMin) copied -= frames[i].length
-  const out = new Uint8Array(copied)
-  const parts: Uint8Array[] = []
-  let partStart = 0
+function writeMessage(from: NodeId, to: NodeId, frames: readonly Uint8Array[], start: number, end: number, body: number): Uint8Array {
+  const out = new Uint8Array(messageBytes(body))
   let at = 0
   const varint = (v: number) => {
     while (v >= 0x80) {
@@ -79,13 +63,8 @@ function writeMessage(from: NodeId, to: NodeId, frames: readonly Uint8Array[], s
   for (let i = start; i < end; i++) {
     out[at++] = TAG_FRAME
     varint(frames[i].length)
-    if (frames[i].length >= uncopiedBytesMin) {
-      parts.push(out.subarray(partStart, at), frames[i])
-      partStart = at
-    } else {
-      out.set(frames[i], at)
-      at += frames[i].length
-    }
+    out.set(frames[i], at)
+    at += frames[i].length
   }
   if (from !== 0) {
     out[at++] = TAG_FROM
@@ -96,6 +75,5 @@ function writeMessage(from: NodeId, to: NodeId, frames: readonly Uint8Array[], s
     varint(to)
   }
   if (at !== out.length) throw new Error(`raft message: wrote ${at} of ${out.length} bytes`)
-  if (at > partStart) parts.push(out.subarray(partStart, at))
-  return parts
+  return out
 }

@@ -15,9 +15,9 @@
 import WebSocket from 'ws'
 import { decodeResponse, encodeRequest, errorName, PROTOCOL_VERSION, type ApiName, type RequestProps, type Response } from '../../protocol/index.js'
 import type { NodeId } from '../../raft/types.js'
-import { PEER_CLOSE_TIMEOUT_MS, PEER_FRAME_UNCOPIED_BYTES_MIN, PEER_RESPONSE_BYTES_MAX, type PeerLimits } from '../limits.js'
+import { PEER_CLOSE_TIMEOUT_MS, PEER_RESPONSE_BYTES_MAX, type PeerLimits } from '../limits.js'
 import type { Logger } from '../log.js'
-import { fitsOneMessage, raftMessageParts } from './peer-envelope.js'
+import { fitsOneMessage, packRaftFrames } from './peer-envelope.js'
 import { DROP_REASONS, PeerQueue, type DropReason } from './peer-queue.js'
 import { PeerRequestError, PendingRequests, type PeerRequestBody } from './peer-requests.js'
 import type { PeerWarnings } from './peer-warnings.js'
@@ -190,13 +190,10 @@ export class PeerLink {
     // Frames queued before the peer's frame limit was known may not fit it.
     const frames = queued.filter((f) => fitsOneMessage(f.length, this.o.self, this.o.node, messageBytesMax))
     this.drop('tooLarge', queued.length - frames.length)
-    for (const parts of raftMessageParts(this.o.self, this.o.node, frames, messageBytesMax, PEER_FRAME_UNCOPIED_BYTES_MIN)) {
-      // One message, in fragments when a large frame goes uncopied; nothing else is sent between them.
-      for (let i = 0; i < parts.length; i++) {
-        ws.send(parts[i], { binary: true, fin: i === parts.length - 1 })
-        this.bytesSent += parts[i].length
-      }
+    for (const message of packRaftFrames(this.o.self, this.o.node, frames, messageBytesMax)) {
+      ws.send(message, { binary: true })
       this.messagesSent++
+      this.bytesSent += message.length
     }
     this.framesSent += frames.length
   }

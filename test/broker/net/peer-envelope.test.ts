@@ -4,7 +4,7 @@
 import t from 'tap'
 import fc from 'fast-check'
 import { bitacora, decodeRequest } from '../../../src/protocol/index.js'
-import { fitsOneMessage, packRaftFrames, raftMessageParts } from '../../../src/broker/net/peer-envelope.js'
+import { fitsOneMessage, packRaftFrames } from '../../../src/broker/net/peer-envelope.js'
 
 const node = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0x7fffffff }))
 const frame = (maxRecordBytes: number) => fc.record({
@@ -56,27 +56,4 @@ t.test('split at the limit: none over it, in order, and the fewest messages', as
   t.throws(() => packRaftFrames(1, 2, [new Uint8Array(100)], 100), /a 100-byte raft frame does not fit a 100-byte message/)
   t.ok(fitsOneMessage(100, 1, 2, 109), 'tags, lengths and ids take 9 bytes around a 100-byte frame')
   t.notOk(fitsOneMessage(100, 1, 2, 108))
-})
-
-t.test('in parts: the same bytes as the packed message, and every frame from the threshold up is a part of its own, uncopied', async (t) => {
-  let uncopied = 0
-  fc.assert(
-    fc.property(node, node, fc.array(frame(5000), { minLength: 1, maxLength: 30 }), fc.integer({ min: 5100, max: 40_000 }), fc.integer({ min: 1, max: 6000 }), (from, to, objects, limit, threshold) => {
-      const frames = objects.map(encode)
-      if (!frames.every((f) => fitsOneMessage(f.length, from, to, limit))) return false
-      const packed = packRaftFrames(from, to, frames, limit)
-      const inParts = raftMessageParts(from, to, frames, limit, threshold)
-      if (inParts.length !== packed.length) return false
-      if (inParts.some((parts, i) => !Buffer.concat(parts).equals(Buffer.from(packed[i])))) return false
-      const parts = inParts.flat()
-      for (const f of frames) {
-        if (f.length < threshold) continue
-        if (!parts.includes(f)) return false // the frame itself, not a copy
-        uncopied++
-      }
-      return true
-    }),
-    { numRuns: 300 },
-  )
-  t.ok(uncopied > 100, `${uncopied} frames went uncopied`)
 })
