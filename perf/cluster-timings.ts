@@ -16,6 +16,12 @@
 //             are acknowledged): SIGKILL of its leader -> the first acknowledgement of a write
 //             sent after the kill; the killed broker restarted and the cluster ready before the
 //             next round (leadership is not moved back: --leader-rebalance-after-ms 0)
+//   partition-sigstop (issue 18; not in the default set)
+//             the same load: SIGSTOP of the partition's leader -> both survivors name a new leader,
+//             -> the first write that leader acknowledges when a fresh client sends it there, and
+//             -> the first acknowledgement of a write of the load sent after the stop (the
+//             client's request timeout is 2 s here: a write in flight to a stopped broker waits that long);
+//             SIGCONT, and every node naming one leader again, before the next round
 //
 //   scale (issue 18; not in the default set)
 //             one topic of --partitions (1,000) partitions, RF=3, on 3 brokers: creation -> every
@@ -25,7 +31,7 @@
 //             leader named by every node again, with the fsyncs each broker issued from its
 //             start until then (its "broker stopping" log line: read at the SIGTERM that follows)
 //
-//   npx tsx perf/cluster-timings.ts [--only up|failover|shutdown|idle|partition-failover|scale] [--up-runs 3] [--failovers 10] [--idle-seconds 60] [--partitions 1000]
+//   npx tsx perf/cluster-timings.ts [--only up|failover|shutdown|idle|partition-failover|partition-sigstop|scale] [--up-runs 3] [--failovers 10] [--idle-seconds 60] [--partitions 1000]
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -34,6 +40,7 @@ import { join } from 'node:path'
 import { createClient } from '../src/client/node.js'
 import { ErrorCode } from '../src/protocol/index.js'
 import { ProcessCluster, until } from '../test/integration/quorum-nodes.js'
+import { Teardowns } from './teardowns.js'
 
 const args = new Map<string, string>()
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1])
@@ -47,17 +54,8 @@ const SCALE_LEADERS_WAIT_MS = Number(args.get('leaders-wait-s') ?? 180) * 1000
 const ROOT = new URL('../', import.meta.url).pathname
 /** Clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ: 100 on Linux). */
 const USER_HZ = 100
-
-/** Teardown callbacks, run in reverse at the end (ProcessCluster registers its processes here). */
-class Teardowns {
-  private readonly fns: Array<() => unknown> = []
-  teardown(fn: () => unknown): void {
-    this.fns.push(fn)
-  }
-  async run(): Promise<void> {
-    for (const fn of this.fns.reverse()) await fn()
-  }
-}
+/** partition-sigstop: the client's request timeout, so a write stuck on the stopped leader is retried elsewhere soon. */
+const STOP_REQUEST_TIMEOUT_MS = 2_000
 
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
@@ -303,12 +301,22 @@ async function scale(): Promise<void> {
   }
 }
 
-async function partitionFailovers(): Promise<void> {
+/**
+ * A partition with 3 replicas under acks=all writes (one in flight, as fast as they are
+ * acknowledged); each round stops its leader and times the first acknowledgement of a write sent
+ * after that. `kill`: SIGKILL, then restart it. `stop`: SIGSTOP (alive but silent: its links stay
+ * open, so only the fetch timeout plus the election timeout find it out), also timing when both
+ * survivors name a new leader; then SIGCONT, and wait until every node names one leader again.
+ */
+async function partitionFailovers(how: 'kill' | 'stop'): Promise<void> {
   const t = new Teardowns()
   try {
     const c = await ProcessCluster.create(t, [1, 2, 3], [1, 2, 3], ['--leader-rebalance-after-ms', '0'])
     await c.startAll()
-    const client = createClient({ brokers: c.ids.map((id) => c.url(id)), clientId: 'partition-failover' })
+    // A stopped leader never answers: a write in flight to it waits for the client's request
+    // timeout (30 s by default) before the producer re-routes, so SIGSTOP rounds use a short one.
+    const requestTimeoutMs = how === 'stop' ? STOP_REQUEST_TIMEOUT_MS : undefined
+    const client = createClient({ brokers: c.ids.map((id) => c.url(id)), clientId: 'partition-failover', ...(requestTimeoutMs ? { requestTimeoutMs } : {}) })
     t.teardown(() => client.close())
     const [created] = await client.admin().createTopics([{ topic: 'failover', partitions: 1, replicationFactor: 3 }])
     if (created.error) throw created.error
@@ -328,33 +336,82 @@ async function partitionFailovers(): Promise<void> {
         }
       }
     })()
+    const leaderNamedBy = (ids: readonly number[], not = -1) => until(`one leader named by nodes ${ids.join(', ')}`, async () => {
+      const named = await Promise.all(ids.map(async (id) => (await c.metadata(id, ['failover'])).topics![0].partitions![0].leaderId ?? -1))
+      return named.every((l) => l === named[0]) && named[0] >= 0 && named[0] !== not ? named[0] : null
+    }, 60_000)
     const times: number[] = []
+    const elections: number[] = []
+    const directs: number[] = []
     for (let round = 1; round <= FAILOVERS; round++) {
-      const leader = await until('one leader named by every node', async () => {
-        const named = await Promise.all(c.ids.map(async (id) => (await c.metadata(id, ['failover'])).topics![0].partitions![0].leaderId ?? -1))
-        return named.every((l) => l === named[0]) && named[0] >= 0 ? named[0] : null
-      })
+      const leader = await leaderNamedBy(c.ids)
       await until('writes acknowledged by this leader', async () => acks.length > 0 && Date.now() - acks[acks.length - 1].acked < 200)
-      const killedAt = Date.now()
-      await c.stop(leader, 'SIGKILL')
-      const first = await until('a write sent after the kill to be acknowledged', async () => acks.find((a) => a.sent > killedAt), 60_000)
-      const ms = first.acked - killedAt
+      const stoppedAt = Date.now()
+      if (how === 'kill') await c.stop(leader, 'SIGKILL')
+      else c.signal(leader, 'SIGSTOP')
+      const survivors = c.ids.filter((id) => id !== leader)
+      // SIGSTOP: when both survivors name a new leader, and the first write that leader acknowledges
+      // when asked directly (what the cluster can do, whatever the client's routing).
+      const elected = how === 'stop'
+        ? leaderNamedBy(survivors, leader).then(async (next) => [Date.now() - stoppedAt, (await firstDirectAck(c.url(next))) - stoppedAt] as const).catch((err: unknown) => {
+          console.log(`  round ${round}: no new leader or no direct write: ${(err as Error).message}`)
+          return [Number.NaN, Number.NaN] as const
+        })
+        : Promise.resolve([-1, -1] as const)
+      const first = await until('a write sent after the stop to be acknowledged', async () => acks.find((a) => a.sent > stoppedAt), 90_000)
+      const ms = first.acked - stoppedAt
       times.push(ms)
-      console.log(`partition failover ${round}: leader ${leader} killed, first acknowledged write after ${ms} ms`)
-      await c.start(leader)
-      await c.ready()
+      if (how === 'kill') {
+        console.log(`partition failover ${round}: leader ${leader} killed, first acknowledged write after ${ms} ms`)
+        await c.start(leader)
+        await c.ready()
+      } else {
+        const [electedMs, directMs] = await elected
+        elections.push(electedMs)
+        directs.push(directMs)
+        console.log(`partition SIGSTOP ${round}: leader ${leader} stopped, survivors named a new leader after ${electedMs} ms, which acknowledged a write sent to it after ${directMs} ms; the load's first acknowledged write after ${ms} ms`)
+        c.signal(leader, 'SIGCONT')
+        await leaderNamedBy(c.ids)
+        await c.ready()
+      }
     }
     writing = false
     await writer
-    const sorted = [...times].sort((a, b) => a - b)
-    const p99 = sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)]
-    console.log(`partition failover: median ${median(times)} ms, p99 ${p99} ms, worst ${sorted[sorted.length - 1]} ms (${FAILOVERS} kills)`)
+    const what = how === 'kill' ? 'partition failover' : `partition SIGSTOP (client requestTimeoutMs ${STOP_REQUEST_TIMEOUT_MS})`
+    console.log(`${what}: first acknowledged write: ${summary(times)} (${FAILOVERS} rounds)`)
+    if (how === 'stop') {
+      console.log(`${what}: new leader named by both survivors: ${summary(elections)}`)
+      console.log(`${what}: first write acknowledged by the new leader, sent to it directly: ${summary(directs)}`)
+    }
   } finally {
     await t.run()
   }
 }
 
-if (ONLY === 'partition-failover') await partitionFailovers()
+/** When (ms since the epoch) a one-record acks=all write sent to `url` alone is first acknowledged (a fresh client, retried). */
+async function firstDirectAck(url: string): Promise<number> {
+  const client = createClient({ brokers: [url], clientId: 'partition-failover-probe', requestTimeoutMs: STOP_REQUEST_TIMEOUT_MS })
+  try {
+    const producer = await client.producer({ acks: 'all', lingerMs: 0, deliveryTimeoutMs: 60_000 })
+    try {
+      await producer.send({ topic: 'failover', partition: 0, value: 'probe' })
+      return Date.now()
+    } finally {
+      await producer.close()
+    }
+  } finally {
+    await client.close()
+  }
+}
+
+function summary(times: readonly number[]): string {
+  const sorted = [...times].sort((a, b) => a - b)
+  const p99 = sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)]
+  return `median ${median(times)} ms, p99 ${p99} ms, best ${sorted[0]} ms, worst ${sorted[sorted.length - 1]} ms`
+}
+
+if (ONLY === 'partition-failover') await partitionFailovers('kill')
+if (ONLY === 'partition-sigstop') await partitionFailovers('stop')
 if (ONLY === 'scale') await scale()
 if (ONLY === undefined || ONLY === 'up') await upTimes()
 if (ONLY === undefined || ONLY === 'failover') await failovers()

@@ -34,6 +34,8 @@ export interface WorkloadSpec {
   /** Bitácora only. */
   acks?: 0 | 1 | -1
   lingerMs?: number
+  /** Bitácora only: replicas of the topic the producer creates (default 1). */
+  replicationFactor?: number
 }
 
 interface Opened {
@@ -48,7 +50,7 @@ async function open(spec: WorkloadSpec): Promise<Opened> {
     const client = createClient({ brokers: [spec.url], clientId: 'bitacora-perf' })
     const producerOptions = { acks: spec.acks ?? 1, ...(spec.lingerMs !== undefined ? { lingerMs: spec.lingerMs } : {}) }
     return {
-      ensureTopic: () => ensureTopic(client, spec.topic, 1, true),
+      ensureTopic: () => ensureTopic(client, spec.topic, 1, true, spec.replicationFactor ?? 1),
       producer: () => bitacoraProducer(client, spec.topic, producerOptions),
       consumer: () => bitacoraConsumer(client, spec.topic, 1, 'earliest'),
       close: () => client.close(),

@@ -53,13 +53,13 @@ export async function bitacoraConsumer(client: Client, topic: string, partitions
 }
 
 /** Creates `topic` with `partitions` partitions, deleting an existing one first when `fresh`. */
-export async function ensureTopic(client: Client, topic: string, partitions: number, fresh: boolean): Promise<void> {
+export async function ensureTopic(client: Client, topic: string, partitions: number, fresh: boolean, replicationFactor = 1): Promise<void> {
   const admin = client.admin()
   if (fresh) {
     await admin.deleteTopics([topic])
     await new Promise((r) => setTimeout(r, 200))
   }
-  const [result] = await admin.createTopics([{ topic, partitions, replicationFactor: 1 }])
+  const [result] = await admin.createTopics([{ topic, partitions, replicationFactor }])
   if (result?.error && result.error.code !== 'TOPIC_ALREADY_EXISTS') throw result.error
   // Wait until every partition has a leader, so the first sends do not measure an election.
   const deadline = Date.now() + 15_000

@@ -8,7 +8,7 @@ import { assert } from './assert.js'
 import { becomeProspective, leaderUnreachable, tickElection, tickFollower } from './elections.js'
 import { checkRepaired, logDamaged, logVerified } from './damage.js'
 import { setFenced } from './fence.js'
-import { becomeFollower, sendFetch } from './follower-fetch.js'
+import { becomeFollower, reportFlushed, sendFetch } from './follower-fetch.js'
 import { advanceLeaderHw, completeParked, epochCommitted, tickLeader } from './leader-fetch.js'
 import { READY_DIRECTIVES_MAX, READY_MESSAGES_MAX, UNCOMMITTED_OFFSETS_MAX } from './limits.js'
 import { RaftNode } from './node.js'
@@ -144,7 +144,7 @@ export class RaftCore {
     if (n.state.role === 'leader') advanceLeaderHw(n)
     // Tell the leader at once: its HW waits on our flush, not on our next data.
     const s = n.state
-    if (s.role === 'follower' && s.fetch !== null && n.pendingAppends.length === 0) sendFetch(n)
+    if (s.role === 'follower' && s.fetch !== null && n.pendingAppends.length === 0) reportFlushed(n)
   }
 
   /** Start a pre-vote now (tests, operator-triggered elections). */

@@ -70,7 +70,7 @@ function becomeLeader(n: RaftNode): void {
   n.reset({
     role: 'leader',
     progress: new ProgressTracker(n.id, [...n.voters], n.voterDirectories, n.isVoter, n.nowTicks, n.bugs.ignoreDirectoryIds === true),
-    parked: new Map(), lastBeginQuorumTick: n.nowTicks, leaderChangeOffset: null, transfer: null,
+    parked: new Map(), answered: new Map(), lastBeginQuorumTick: n.nowTicks, leaderChangeOffset: null, transfer: null,
   })
   n.pushPendingAppend('leaderChange')
   n.directive({ kind: 'appendLeaderChange', epoch: n.epoch, voters: [...n.voters] })

@@ -40,6 +40,22 @@ export function sendFetch(n: RaftNode): void {
   } else {
     s.fetch = { ids: [id], sentAtTick: n.nowTicks, fetchOffset: n.logEnd }
   }
+  fetchFrom(n, to, id)
+}
+
+/**
+ * A follower flushed while its fetch is outstanding: the same fetch again (same id), now with the
+ * flushed offset, so the leader's HW need not wait for the next one. The leader answers it only if
+ * it has not answered that fetch with records already (leader-fetch.ts onlyReportsFlush).
+ */
+export function reportFlushed(n: RaftNode): void {
+  const s = n.state
+  if (s.role !== 'follower' || s.fetch === null || n.pendingAppends.length > 0) return
+  if (s.download !== null || s.fetch.fetchOffset !== n.logEnd) return sendFetch(n)
+  fetchFrom(n, s.leaderId, s.fetch.ids[s.fetch.ids.length - 1])
+}
+
+function fetchFrom(n: RaftNode, to: NodeId, id: number): void {
   n.send({
     type: 'fetch', from: n.id, to, epoch: n.epoch, fetchId: id, fetchOffset: n.logEnd,
     lastFetchedEpoch: n.epochs.latestEpoch(), flushedOffset: n.flushedEnd, maxBytes: n.cfg.fetchMaxBytes,

@@ -28,8 +28,9 @@ export function handleFetch(n: RaftNode, m: FetchRequest): void {
   if (!s.progress.observe(m.from, m.replicaDirectoryId, m.fetchOffset, m.flushedOffset, n.nowTicks, n.logEnd)) {
     return n.send(notLeader(n.id, m, n.epoch, null)) // observer slots are full
   }
-  if (m.fetchOffset < n.logEnd) respondRecords(n, m)
-  else {
+  if (m.fetchOffset < n.logEnd) {
+    if (!onlyReportsFlush(s, m)) respondRecords(n, s, m)
+  } else {
     // Nothing to send: park until data arrives, the HW moves, or the wait runs out.
     s.parked.delete(m.from)
     assert(s.parked.size < PARKED_FETCHES_MAX, 'parked fetches overflow')
@@ -52,7 +53,7 @@ function startOver(n: RaftNode, s: Leader, m: FetchRequest): void {
   n.send({ ...base, kind: 'outOfRange', logStart: n.logStart, logStartEpoch: n.epochs.logStartEpoch })
 }
 
-function respondRecords(n: RaftNode, m: FetchRequest): void {
+function respondRecords(n: RaftNode, s: Leader, m: FetchRequest): void {
   // Spelled out rather than spread: this is the hottest allocation of the fetch path.
   const response: FetchRecords = {
     type: 'fetchResponse', from: n.id, to: m.from, epoch: n.epoch, fetchId: m.fetchId, fetchOffset: m.fetchOffset,
@@ -60,8 +61,24 @@ function respondRecords(n: RaftNode, m: FetchRequest): void {
   }
   if (m.fetchOffset < n.logEnd) {
     n.directive({ kind: 'attachRecords', response, fromOffset: m.fetchOffset, maxBytes: Math.min(m.maxBytes, n.cfg.fetchMaxBytes) })
+    s.answered.set(m.from, { fetchId: m.fetchId, fetchOffset: m.fetchOffset })
   }
   n.send(response)
+}
+
+/**
+ * A follower re-sends its outstanding fetch, same id, as soon as it has flushed
+ * (follower-fetch.ts reportFlushed), so the HW need not wait for its next fetch. Under load that
+ * fetch was already answered with records still on their way: answering it again would read and
+ * ship the same bytes once more, only for the follower to drop them as stale (half of an RF=3
+ * leader's replication traffic). So it only reports progress (taken above). Once: a fetch
+ * sent again later gets a new id, and records if they were lost.
+ */
+function onlyReportsFlush(s: Leader, m: FetchRequest): boolean {
+  const a = s.answered.get(m.from)
+  if (a === undefined || a.fetchId !== m.fetchId || a.fetchOffset !== m.fetchOffset) return false
+  s.answered.delete(m.from)
+  return true
 }
 
 /** Answers parked fetches: all of them (the HW moved) or those that now have data. */
@@ -69,7 +86,7 @@ export function completeParked(n: RaftNode, s: Leader, all: boolean): void {
   for (const [id, p] of s.parked) {
     if (all || p.request.fetchOffset < n.logEnd) {
       s.parked.delete(id)
-      respondRecords(n, p.request)
+      respondRecords(n, s, p.request)
     }
   }
 }
@@ -105,7 +122,7 @@ export function tickLeader(n: RaftNode, s: Leader): void {
   for (const [id, p] of s.parked) {
     if (n.nowTicks - p.parkedAtTick >= n.cfg.fetchMaxWaitTicks) {
       s.parked.delete(id)
-      respondRecords(n, p.request)
+      respondRecords(n, s, p.request)
     }
   }
   if (!s.progress.heardFromMajority(n.nowTicks, n.cfg.fetchTimeoutTicks)) {

@@ -13,6 +13,8 @@ export interface Leader {
   readonly progress: ProgressTracker
   /** Fetches with nothing to return yet, one per replica, answered when data or the HW moves. */
   readonly parked: Map<NodeId, ParkedFetch>
+  /** The last fetch answered with records, per replica: the same fetch re-sent is only a flush report. */
+  readonly answered: Map<NodeId, AnsweredFetch>
   lastBeginQuorumTick: number
   /** Where this leader's LeaderChange landed (null until appended): its epoch commits with it. */
   leaderChangeOffset: number | null
@@ -82,6 +84,11 @@ export interface SnapshotDownload {
 export interface ParkedFetch {
   readonly request: FetchRequest
   readonly parkedAtTick: number
+}
+
+export interface AnsweredFetch {
+  readonly fetchId: number
+  readonly fetchOffset: number
 }
 
 export interface Transfer {

@@ -28,7 +28,8 @@ t.test(`shell seeds 1..${CI_SEEDS} pass the safety checker, the acks=all check a
   t.ok(total.crashes > CI_SEEDS, `${total.crashes} power cuts`)
   t.ok(total.reopens > CI_SEEDS / 20, `${total.reopens} reopens after a failed fsync`)
   t.ok(total.logStartMoves > CI_SEEDS / 2, `retention moved log starts ${total.logStartMoves} times`)
-  t.ok(total.logResets > CI_SEEDS / 10, `replicas reset to a leader's log start ${total.logResets} times`)
+  // Over 11 in these seeds before the flush report kept its fetch id (fewer duplicate answers moved every trajectory), 9 after.
+  t.ok(total.logResets > CI_SEEDS / 15, `replicas reset to a leader's log start ${total.logResets} times`)
   t.ok(total.voterChanges > CI_SEEDS / 5, `${total.voterChanges} voter changes`)
   t.ok(total.transfers > CI_SEEDS / 10, `${total.transfers} leadership transfers started`)
   t.ok(total.nodeStepsChecked > 0.8 * total.nodeSteps, `per-node checks ran on ${total.nodeStepsChecked} of ${total.nodeSteps} running node-steps`)
@@ -63,11 +64,12 @@ t.test('the checker has teeth in this mode too: counting fetch positions toward 
 })
 
 t.test('disk wipes in this mode: a core that takes voters for plain ids lets a wiped voter elect a leader lacking committed data', async (t) => {
-  // Seed 577 wipes a voter's disk (its first such seed under the bug, found by scanning 600).
-  const fine = await runShellSeed({ seed: 577 })
+  // Seed 616 wipes a voter's disk (its first such seed under the bug, found by scanning 1..616;
+  // 577 until the follower's flush report kept its fetch id, which moved every trajectory).
+  const fine = await runShellSeed({ seed: 616 })
   t.ok(fine.ok, fine.failure ?? 'the correct core passes it')
   t.ok((fine.stats.wipes ?? 0) > 0, 'a disk was wiped')
-  const buggy = await runShellSeed({ seed: 577, bugs: { ignoreDirectoryIds: true } })
+  const buggy = await runShellSeed({ seed: 616, bugs: { ignoreDirectoryIds: true } })
   t.match(buggy.failure, /leader completeness|commit quorum|state-machine safety|acks=all/)
 })
 

@@ -42,7 +42,58 @@ const NO_NODE = -1
 
 /** The wire form of `message`, for the Raft group of (topicId, partition). */
 export function encodeRaftFrame(topicId: string, partition: number, message: Message): Uint8Array {
-  return bitacora.RaftFrame.encode(toRaftFrame(topicId, partition, message)).finish()
+  const frame = toRaftFrame(topicId, partition, message)
+  const records = frame.fetchResponse?.records?.records
+  if (records instanceof Uint8Array && records.length > 0) return encodeRecordsFrame(frame, records)
+  return bitacora.RaftFrame.encode(frame).finish()
+}
+
+const TAG_FETCH_RESPONSE = (15 << 3) | 2 // RaftFrame.fetch_response, length-delimited
+const TAG_RECORDS = (10 << 3) | 2 // RaftFetchResponse.records
+const TAG_RECORD_BYTES = (1 << 3) | 2 // RaftFetchResponse.Records.records
+
+/**
+ * A fetch response carrying records, byte for byte what protobufjs writes for `frame`, with the
+ * records copied once. In field order they are the frame's last bytes, so the small fields are
+ * encoded as usual and the record bytes set after them, with no pass of the protobuf writer over
+ * them (its buffering and finish() were 6 % of an RF=3 leader's CPU: perf/README.md).
+ */
+function encodeRecordsFrame(frame: Frame, records: Uint8Array): Uint8Array {
+  const { fetchResponse, ...outer } = frame
+  const { records: _, ...response } = fetchResponse!
+  const head = bitacora.RaftFrame.encode(outer).finish()
+  const responseHead = bitacora.RaftFetchResponse.encode(response).finish()
+  const recordsMessage = 1 + varintBytes(records.length) + records.length
+  const responseBody = responseHead.length + 1 + varintBytes(recordsMessage) + recordsMessage
+  const out = new Uint8Array(head.length + 1 + varintBytes(responseBody) + responseBody)
+  out.set(head, 0)
+  let at = head.length
+  at = writeTagged(out, at, TAG_FETCH_RESPONSE, responseBody)
+  out.set(responseHead, at)
+  at = writeTagged(out, at + responseHead.length, TAG_RECORDS, recordsMessage)
+  at = writeTagged(out, at, TAG_RECORD_BYTES, records.length)
+  out.set(records, at)
+  return out
+}
+
+function varintBytes(v: number): number {
+  let n = 1
+  while (v >= 0x80) {
+    v = Math.floor(v / 0x80)
+    n++
+  }
+  return n
+}
+
+/** A one-byte tag and a length, at `at`; returns where the field's bytes begin. */
+function writeTagged(out: Uint8Array, at: number, tag: number, length: number): number {
+  out[at++] = tag
+  while (length >= 0x80) {
+    out[at++] = (length & 0x7f) | 0x80
+    length = Math.floor(length / 0x80)
+  }
+  out[at++] = length
+  return at
 }
 
 export function toRaftFrame(topicId: string, partition: number, m: Message): Frame {

@@ -2,6 +2,7 @@
 // and API tables): coalescing per turn, splitting at the peer's frame limit, a restarted peer
 // reconnected, an unreachable peer costing a bounded queue, and messages to self, to unknown
 // partitions and on close.
+import { connect as tcpConnect, createServer, type AddressInfo } from 'node:net'
 import t, { type Test } from 'tap'
 import type { Message } from '../../../src/raft/types.js'
 import { fetchMessage, freePort, recordsMessage, sameMessages, startPeerNode, TOPIC, waitFor, type PeerNode, type PeerNodeOptions } from './peer-node.js'
@@ -160,4 +161,48 @@ t.test('close sends what is queued first (a resigning leader’s EndQuorumEpoch)
   t.same(a.peerClosed, [], 'closing is not reported as a lost peer')
   await new Promise((resolve) => setTimeout(resolve, 50))
   t.equal(b.delivered.length, 2, 'nothing after close')
+})
+
+/** A loopback TCP relay to `port` that keeps every byte the connecting side sent. */
+async function recordingRelay(t: Test, port: number): Promise<{ url: string; sent: () => Buffer }> {
+  const chunks: Buffer[] = []
+  const server = createServer((client) => {
+    const upstream = tcpConnect(port, '127.0.0.1')
+    client.on('data', (d) => chunks.push(d))
+    client.pipe(upstream).pipe(client)
+    client.on('error', () => upstream.destroy())
+    upstream.on('error', () => client.destroy())
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => new Promise((resolve) => server.close(resolve)))
+  return { url: `ws://127.0.0.1:${(server.address() as AddressInfo).port}/`, sent: () => Buffer.concat(chunks) }
+}
+
+/** The masking keys of the WebSocket frames in a client's byte stream (after its HTTP upgrade request). */
+function maskKeys(stream: Buffer): Buffer[] {
+  let at = stream.indexOf('\r\n\r\n') + 4
+  const keys: Buffer[] = []
+  while (at + 2 <= stream.length) {
+    const masked = (stream[at + 1] & 0x80) !== 0
+    let len = stream[at + 1] & 0x7f
+    let header = 2
+    if (len === 126) [len, header] = [stream.readUInt16BE(at + 2), 4]
+    else if (len === 127) [len, header] = [Number(stream.readBigUInt64BE(at + 2)), 10]
+    if (masked) keys.push(stream.subarray(at + header, at + header + 4))
+    at += header + (masked ? 4 : 0) + len
+  }
+  return keys
+}
+
+t.test('peer messages go with an all-zero masking key (no copy, no XOR of replicated bytes) and arrive intact', async (t) => {
+  const b = await node(t, { nodeId: 2 })
+  const relay = await recordingRelay(t, b.port)
+  const a = await node(t, { nodeId: 1, peers: new Map([[2, relay.url]]) })
+  const sent = [recordsMessage(1, 2, 1, 100_000), fetchMessage(1, 2, 2)]
+  for (const m of sent) a.transport.send(2, TOPIC, 0, m)
+  await waitFor(() => b.delivered.length === 2, 'both messages')
+  t.ok(sameMessages(b.delivered.map((d) => d.message), sent), 'records and fetch arrived as sent')
+  const keys = maskKeys(relay.sent())
+  t.ok(keys.length >= 2, `the handshake and the raft message were seen on the wire (${keys.length} frames)`)
+  t.same(keys.map((k) => k.toString('hex')), keys.map(() => '00000000'), 'every frame is masked with the zero key')
 })

@@ -110,6 +110,18 @@ t.test('records travel as the bytes the shell attached; empty records and none a
   t.equal((none.message as { records: unknown }).records, null)
 })
 
+t.test('a fetch response with records is encoded byte for byte as protobufjs encodes it, whatever its lengths', async (t) => {
+  // Record lengths at each width of a varint length prefix (1 to 4 bytes), nested twice.
+  const lengths = fc.constantFrom(1, 2, 120, 127, 128, 200, 16_370, 16_383, 16_384, 70_000, 2_097_140, 2_097_151, 2_097_152)
+  fc.assert(fc.property(topicId, fc.integer({ min: 0, max: INT32_MAX }), epoch, offset, offset, offset, lengths, (topic, partition, e, fetchId, fetchOffset, hw, length) => {
+    const records = new Uint8Array(length).map((_, i) => (i * 7 + length) & 0xff)
+    const m: Message = { type: 'fetchResponse', from: 1, to: 2, epoch: e, fetchId, fetchOffset, kind: 'records', highWatermark: hw, records }
+    const fast = encodeRaftFrame(topic, partition, m)
+    const generated = bitacora.RaftFrame.encode(toRaftFrame(topic, partition, m)).finish()
+    return Buffer.compare(Buffer.from(fast), Buffer.from(generated)) === 0
+  }), { numRuns: 60 })
+})
+
 t.test('a message the shell did not finish cannot be sent', async (t) => {
   const base = { from: 1, to: 2, epoch: 3 }
   const chunk: Message = { ...base, type: 'fetchSnapshotResponse', snapshotId: { endOffset: 5, epoch: 1 }, position: 0, kind: 'chunk', sizeBytes: 10, length: 4, chunk: null }
