@@ -210,8 +210,11 @@ class Delta {
     const leader = a.replicas.includes(current.leader) ? current.leader : -1
     const moving = a.adding.length > 0 || a.removing.length > 0
     const replicas = Object.freeze([...a.replicas])
-    // A replica no longer in the partition leaves its ISR at once; the leader's next report says the rest.
-    const isr = current.isrReported ? Object.freeze(current.isr.filter((id) => replicas.includes(id))) : unreportedIsr(replicas)
+    // A replica no longer in the partition leaves its ISR at once, and one being added is not in
+    // it until the leader says so (it joins as an observer); the leader's next report says the rest.
+    const isr = current.isrReported
+      ? Object.freeze(current.isr.filter((id) => replicas.includes(id)))
+      : unreportedIsr(Object.freeze(replicas.filter((id) => !a.adding.includes(id))))
     topic.partitionStates[partition] = Object.freeze({
       replicas, leader, leaderEpoch: current.leaderEpoch, isr, isrReported: current.isrReported && isr.length > 0,
       ...(moving ? { reassignment: Object.freeze({ adding: Object.freeze([...a.adding]), removing: Object.freeze([...a.removing]) }) } : {}),

@@ -152,9 +152,14 @@ export class LogDamage {
   }
 
   /** After each input's Readies: once the core says the log is repaired, damaged.json goes. */
-  async afterDrain(o: Opened): Promise<void> {
-    if (!this.repairPending || o.core.status().damagedUntil !== null) return
+  afterDrain(o: Opened): Promise<void> | null {
+    // null, not an async no-op: an await on every drain would move when the shell applies and snapshots.
+    if (!this.repairPending || o.core.status().damagedUntil !== null) return null
     this.repairPending = false
+    return this.repaired(o)
+  }
+
+  private async repaired(o: Opened): Promise<void> {
     await clearRepairEnd(this.host.fs, this.host.dir)
     this.host.logger.info('damaged log repaired: re-fetched past the damaged range; it votes and may lead again', { dir: this.host.dir, logEnd: o.log.logEndOffset })
   }

@@ -282,7 +282,10 @@ export class PartitionReplica {
       } catch (err) {
         return this.run('receive', () => Promise.reject(err)).catch(() => undefined) // reopens, as a queued input's failure does
       }
-      if (!o.core.hasReady()) return DONE
+      if (!o.core.hasReady()) {
+        this.releaseFlushWaiters()
+        return DONE
+      }
       return this.run('receive', () => undefined).catch(() => undefined) // carries out the Ready
     }
     return this.run('receive', (o) => o.core.receive(m)).catch(() => undefined)
@@ -524,6 +527,14 @@ export class PartitionReplica {
   }
 
   /** Carries out Readies until the core has none. Throws if any step fails (the caller reopens). */
+  /**
+   * A follower's fetch may report a flush that satisfies a min.insync.replicas waiter though the
+   * HW did not move, and its fetch may be parked without a Ready: checked after every input.
+   */
+  private releaseFlushWaiters(): void {
+    if (this.waiters.waitingOnFlushes) this.waiters.release(this.hw, this.flushedOn())
+  }
+
   private async drain(o: Opened): Promise<void> {
     for (let rounds = 0; o.core.hasReady(); rounds++) {
       if (rounds >= READY_ROUNDS_MAX) throw new Error(`the core produced more than ${READY_ROUNDS_MAX} Readies for one input`)
@@ -535,10 +546,9 @@ export class PartitionReplica {
       for (const a of appends) this.trackFlush(o.log, a.logEnd)
       if (verdict !== null) this.logDamage.checked(o, verdict)
     }
-    await this.logDamage.afterDrain(o)
-    // A follower's fetch may report a flush that satisfies a min.insync.replicas waiter though
-    // the HW did not move, and its fetch may be parked without a Ready: checked after every input.
-    if (this.waiters.waitingOnFlushes) this.waiters.release(this.hw, this.flushedOn())
+    const repaired = this.logDamage.afterDrain(o)
+    if (repaired !== null) await repaired
+    this.releaseFlushWaiters()
     if (o.sm !== null) await this.advanceStateMachine(o, o.sm)
   }
 
