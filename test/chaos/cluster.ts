@@ -35,7 +35,7 @@ export class ChaosCluster {
 
   private constructor(readonly nodes: ProcessCluster, private readonly random: () => number) {}
 
-  static async start(teardowns: Teardowns, ids: readonly number[], random: () => number, extraArgs: readonly string[] = []): Promise<ChaosCluster> {
+  static async start(teardowns: { teardown(fn: () => unknown): void }, ids: readonly number[], random: () => number, extraArgs: readonly string[] = []): Promise<ChaosCluster> {
     const nodes = await ProcessCluster.create(teardowns, ids, ids, extraArgs)
     const c = new ChaosCluster(nodes, random)
     for (const from of ids) {

@@ -3,10 +3,10 @@
 // then everything healed and checked: a write commits within HEAL_COMMIT_MS_MAX; the histories
 // (checks.ts); every node's Metadata alike; replicas' batches byte-identical below the HW.
 import { createClient } from '../../src/client/node.js'
-import { runCli } from '../integration/cli-process.js'
 import { until } from '../integration/quorum-nodes.js'
-import { ChaosCluster, Teardowns } from './cluster.js'
-import { checkHistory, lostOrMoved, replicasDiffer } from './checks.js'
+import { ChaosCluster } from './cluster.js'
+import { checkHistory, lostOrMoved } from './checks.js'
+import { metadataAgrees, replicasAgree } from './converge.js'
 import { CONVERGE_MS_MAX, HEAL_COMMIT_MS_MAX, READ_BACK_MS_MAX } from './limits.js'
 import { describeFault, makeSchedule, seededRandom, type Fault } from './schedule.js'
 import { readBack, Workload, type Ack } from './workload.js'
@@ -30,7 +30,7 @@ const TOPIC = 'chaos'
 /** Small segments, so closed segments exist for the corruption fault and rolling happens under faults. */
 const SEGMENT_BYTES = 64 * 1024
 
-export async function runChaos(o: ChaosOptions, teardowns: Teardowns): Promise<ChaosResult> {
+export async function runChaos(o: ChaosOptions, teardowns: { teardown(fn: () => unknown): void }): Promise<ChaosResult> {
   const started = Date.now()
   const at = () => `[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s]`
   const ids = Array.from({ length: o.nodes }, (_, i) => i + 1)
@@ -75,7 +75,7 @@ export async function runChaos(o: ChaosOptions, teardowns: Teardowns): Promise<C
   const h = workload.history
   for (const a of heal.acks) h.sent.add(a.value)
 
-  violations.push(...await metadataAgrees(cluster))
+  violations.push(...await metadataAgrees(cluster, CONVERGE_MS_MAX))
   const allAcks = [...h.acks, ...heal.acks]
   const ends = Array.from({ length: o.nodes }, (_, p) => 1 + Math.max(-1, ...allAcks.filter((a) => a.partition === p).map((a) => a.offset)))
   const read = await readBack(brokers, TOPIC, ends, READ_BACK_MS_MAX).catch((err: Error) => {
@@ -83,7 +83,8 @@ export async function runChaos(o: ChaosOptions, teardowns: Teardowns): Promise<C
     return []
   })
   violations.push(...checkHistory(h, read), ...lostOrMoved(heal.acks, read))
-  violations.push(...await replicasAgree(cluster, admin, o.nodes))
+  const hws = await admin.admin().listOffsets(TOPIC, 'latest')
+  for (const { partition, offset } of hws) violations.push(...await replicasAgree(cluster, TOPIC, partition, offset, CONVERGE_MS_MAX))
 
   const kinds = new Map<string, number>()
   for (const f of faults) kinds.set(f.kind, (kinds.get(f.kind) ?? 0) + 1)
@@ -118,54 +119,6 @@ async function healWrite(brokers: readonly string[], partitions: number): Promis
   } finally {
     await client.close()
   }
-}
-
-/** Every node's Metadata answer, normalized (sorted; ids as hex). */
-async function metadataOf(cluster: ChaosCluster, id: number): Promise<string> {
-  const m = await cluster.nodes.metadata(id)
-  const brokers = [...(m.brokers ?? [])].sort((a, b) => (a.id ?? 0) - (b.id ?? 0))
-  const topics = [...(m.topics ?? [])].sort((a, b) => (a.name ?? '').localeCompare(b.name ?? ''))
-  return JSON.stringify({ ...m, brokers, topics }, (_, v) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v))
-}
-
-async function metadataAgrees(cluster: ChaosCluster): Promise<string[]> {
-  let last: string[] = []
-  try {
-    await until('every node to answer Metadata alike', async () => {
-      last = await Promise.all(cluster.ids.map((id) => metadataOf(cluster, id)))
-      return last.every((m) => m === last[0])
-    }, CONVERGE_MS_MAX)
-    return []
-  } catch (err) {
-    return [`metadata: ${(err as Error).message}: ${cluster.ids.map((id, i) => `node ${id}: ${last[i] ?? '?'}`).join('; ')}`]
-  }
-}
-
-/** Each partition's batches below its HW, dumped from every node's data dir, must be the same bytes. */
-async function replicasAgree(cluster: ChaosCluster, admin: ReturnType<typeof createClient>, partitions: number): Promise<string[]> {
-  const hws = await admin.admin().listOffsets(TOPIC, 'latest')
-  const out: string[] = []
-  for (let p = 0; p < partitions; p++) {
-    const hw = hws.find((x) => x.partition === p)?.offset ?? 0
-    let problems: string[] = []
-    try {
-      await until(`replicas of ${TOPIC}/${p} to agree below the HW ${hw}`, async () => {
-        const dumps = new Map<number, string[]>()
-        for (const id of cluster.ids) dumps.set(id, await batchLines(cluster.dataDir(id), p, hw))
-        problems = replicasDiffer(`${TOPIC}/${p} (HW ${hw})`, dumps)
-        return problems.length === 0
-      }, CONVERGE_MS_MAX)
-    } catch {
-      out.push(...problems)
-    }
-  }
-  return out
-}
-
-async function batchLines(dataDir: string, partition: number, hw: number): Promise<string[]> {
-  const r = await runCli(['log', 'dump', dataDir, '--topic', TOPIC, '-p', String(partition), '--json', '--max-offset', String(hw)], { timeoutMs: 60_000 })
-  if (r.status !== 0 && r.status !== 3) throw new Error(`log dump ${dataDir} exited ${r.status}: ${r.stderr}`)
-  return r.stdout.split('\n').filter((l) => l.startsWith('{"type":"batch"'))
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
