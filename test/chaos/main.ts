@@ -14,13 +14,16 @@ const USAGE = `usage: npm run chaos -- --minutes N [--seed S] [--nodes N] [--cor
   --corrupt-segments    also flip a byte in a stopped follower's closed segment (off by default until
                         replicas repair a bad CRC: issue 18, "disk faults on a minority")`
 
+// `npx tap test/chaos/` runs every file of the folder: this one is the tool, not a test.
+if (process.env.TAP === '1') process.exit(0)
+
 function parse(argv: readonly string[]): { minutes: number; seed: number; nodes: number; corrupt: boolean } {
-  const o = { minutes: 1, seed: Math.floor(Math.random() * 2 ** 31), nodes: 3, corrupt: false }
+  const o = { minutes: NaN, seed: Math.floor(Math.random() * 2 ** 31), nodes: 3, corrupt: false }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     const value = () => {
       const v = argv[++i]
-      if (v === undefined) throw new Error(`${a} needs a value`)
+      if (v === undefined || v.trim() === '' || Number.isNaN(Number(v))) throw new Error(`${a} needs a number, got ${v === undefined ? 'nothing' : `'${v}'`}`)
       return Number(v)
     }
     if (a === '--minutes') o.minutes = value()
@@ -32,6 +35,7 @@ function parse(argv: readonly string[]): { minutes: number; seed: number; nodes:
       process.exit(0)
     } else throw new Error(`unknown option ${a}`)
   }
+  if (Number.isNaN(o.minutes)) throw new Error('--minutes N is required')
   if (!(o.minutes > 0 && o.minutes <= 24 * 60)) throw new Error(`--minutes: expected a number in (0, 1440], got ${o.minutes}`)
   if (!Number.isSafeInteger(o.seed) || o.seed < 0) throw new Error(`--seed: expected a non-negative integer, got ${o.seed}`)
   if (!Number.isInteger(o.nodes) || o.nodes < 3 || o.nodes > 7) throw new Error(`--nodes: expected an integer in [3, 7], got ${o.nodes}`)
