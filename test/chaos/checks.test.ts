@@ -38,4 +38,6 @@ t.test('a clean history passes every check', async (t) => {
   // p0-1 failed to be acknowledged yet was appended (at 1); a leader change took offset 2.
   t.same(checkHistory(h, [read(0, 0, 'p0-0'), read(0, 1, 'p0-1'), read(0, 3, 'p0-2')]), [])
   t.same(replicasDiffer('t/0', new Map([[1, ['x']], [2, ['x']]])), [])
+  t.same(checkHistory(h, null), [], 'no read-back (it failed, reported on its own): no "lost" for each acknowledgement')
+  t.match(checkHistory(h, []), [/lost: p0-0/, /lost: p0-2/], 'an empty read-back loses everything')
 })

@@ -5,12 +5,13 @@
 // lines that say what and where.
 import type { Ack, History, Read } from './workload.js'
 
-export function checkHistory(h: History, readBack: readonly Read[]): string[] {
+/** `readBack` null: the read-back failed (its own violation), so nothing can be said about loss. */
+export function checkHistory(h: History, readBack: readonly Read[] | null): string[] {
   return [
-    ...lostOrMoved(h.acks, readBack),
+    ...(readBack === null ? [] : lostOrMoved(h.acks, readBack)),
     ...outOfOrder(h.acks),
-    ...neverProduced(h.sent, [...h.reads, ...readBack]),
-    ...inconsistentOffsets([...h.reads, ...readBack]),
+    ...neverProduced(h.sent, [...h.reads, ...(readBack ?? [])]),
+    ...inconsistentOffsets([...h.reads, ...(readBack ?? [])]),
     ...consumerWentBack(h.reads),
   ]
 }

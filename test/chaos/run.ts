@@ -78,11 +78,12 @@ export async function runChaos(o: ChaosOptions, teardowns: { teardown(fn: () => 
   violations.push(...await metadataAgrees(cluster, CONVERGE_MS_MAX))
   const allAcks = [...h.acks, ...heal.acks]
   const ends = Array.from({ length: o.nodes }, (_, p) => 1 + Math.max(-1, ...allAcks.filter((a) => a.partition === p).map((a) => a.offset)))
+  // A failed read-back is one violation, not one "lost" per acknowledged record.
   const read = await readBack(brokers, TOPIC, ends, READ_BACK_MS_MAX).catch((err: Error) => {
     violations.push(`read-back: ${err.message}`)
-    return []
+    return null
   })
-  violations.push(...checkHistory(h, read), ...lostOrMoved(heal.acks, read))
+  violations.push(...checkHistory(h, read), ...(read === null ? [] : lostOrMoved(heal.acks, read)))
   const hws = await admin.admin().listOffsets(TOPIC, 'latest')
   for (const { partition, offset } of hws) violations.push(...await replicasAgree(cluster, TOPIC, partition, offset, CONVERGE_MS_MAX))
 
@@ -90,7 +91,7 @@ export async function runChaos(o: ChaosOptions, teardowns: { teardown(fn: () => 
   for (const f of faults) kinds.set(f.kind, (kinds.get(f.kind) ?? 0) + 1)
   const faultText = [...kinds].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'
   const summary = `chaos seed ${o.seed}: ${((Date.now() - started) / 60_000).toFixed(1)} min, ${faults.length} faults (${faultText}), `
-    + `${h.acks.length} acknowledged, ${h.failed} sends failed, ${h.reads.length} read live, ${read.length} read back, `
+    + `${h.acks.length} acknowledged, ${h.failed} sends failed, ${h.reads.length} read live, ${read === null ? 'none' : read.length} read back, `
     + `commit after heal ${healMs} ms: ${violations.length === 0 ? 'OK' : `${violations.length} VIOLATIONS`}`
   return { violations, summary, faults }
 }
