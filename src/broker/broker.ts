@@ -98,9 +98,9 @@ export class Broker {
       if (legacyTopics !== null && config.controllerVoters !== undefined) {
         throw new StartupError(`${config.dataDir} holds topics.json of a one-node release: start this node once without --controller-voters so it upgrades them into its metadata log`)
       }
-      const directory = new NodeDirectory(config.brokerId, listener.url, config.controllerVoters)
+      const directory = new NodeDirectory(config.brokerId, listener.url, config.controllerVoters, config.peerRoutes)
       const peers = new PeerTransport({
-        nodeId: config.brokerId, clusterId, peers: directory.all, log,
+        nodeId: config.brokerId, clusterId, peers: directory.dialed, log,
         router: {
           deliver: (topicId, partition, m) => {
             if (topicId === METADATA_TOPIC_ID && partition === METADATA_PARTITION) return metadata !== null && (metadata.receive(m), true)

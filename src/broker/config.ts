@@ -20,6 +20,11 @@ export interface BrokerConfig {
    * node alone is the one voter (a one-node cluster).
    */
   controllerVoters?: readonly ControllerVoter[]
+  /**
+   * Where this node dials other nodes instead of their listening URL (for tests and unusual
+   * networks: a proxy between two brokers). Clients and registrations keep the real URLs.
+   */
+  peerRoutes: readonly ControllerVoter[]
   host: string
   /** 0 picks a free port (printed on start). */
   port: number
@@ -59,6 +64,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   host: '127.0.0.1',
   port: 9092,
   dataDir: './data',
+  peerRoutes: [],
   allowedOrigins: [],
   allowLocalhostOrigins: true,
   limitLoopbackConnections: false,
@@ -79,7 +85,7 @@ export class ConfigError extends Error {
 }
 
 type TopField = Exclude<keyof BrokerConfig, 'limits'>
-type Kind = { type: 'int'; min: number; max?: number } | { type: 'string' } | { type: 'list' } | { type: 'flag' } | { type: 'voters' }
+type Kind = { type: 'int'; min: number; max?: number } | { type: 'string' } | { type: 'list' } | { type: 'flag' } | { type: 'voters' } | { type: 'route' }
 
 /** One setting: its name, where it goes in BrokerConfig, its type and what it does. */
 interface Setting {
@@ -98,6 +104,10 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'id', field: 'brokerId', kind: int(0), doc: 'broker id' },
   { name: 'cluster-id', field: 'clusterId', kind: { type: 'string' }, doc: "the cluster this node belongs to (default: the data directory's, or a new one)" },
   { name: 'controller-voters', field: 'controllerVoters', kind: { type: 'voters' }, doc: 'the metadata quorum to bootstrap: ID@ws://HOST:PORT,… (default: this node alone); needs --id' },
+  {
+    name: 'peer-route', field: 'peerRoutes', kind: { type: 'route' },
+    doc: 'reach node ID at this URL instead of where it listens: ID=ws://HOST:PORT (repeatable; for tests and unusual networks, e.g. a proxy between two brokers)',
+  },
   { name: 'rack', field: 'rack', kind: { type: 'string' }, doc: "this broker's rack or zone: a partition's replicas go to different racks while there are any" },
   { name: 'host', field: 'host', kind: { type: 'string' }, doc: 'listen address' },
   { name: 'port', field: 'port', kind: int(0, 65535), doc: 'listen port; 0 picks a free one' },
@@ -145,7 +155,7 @@ export const BROKER_USAGE = `usage: bitacora broker [options]
   --config FILE                  a JSON object of settings, keyed by the names below without '--'
                                  (e.g. {"port": 9093, "max-connections": 100}); flags override it
 ${SETTINGS.map((s) => {
-  const arg = s.kind.type === 'int' ? ' N' : s.kind.type === 'flag' ? '' : s.kind.type === 'list' ? ' ORIGIN' : s.kind.type === 'voters' ? ' LIST' : ' VALUE'
+  const arg = s.kind.type === 'int' ? ' N' : s.kind.type === 'flag' ? '' : s.kind.type === 'list' ? ' ORIGIN' : s.kind.type === 'voters' ? ' LIST' : s.kind.type === 'route' ? ' ID=URL' : ' VALUE'
   const d = defaultOf(s)
   const shown = s.kind.type === 'flag' || d === undefined || (Array.isArray(d) && d.length === 0) ? '' : ` (default ${d})`
   return `  ${`--${s.name}${arg}`.padEnd(30)} ${s.doc}${shown}`
@@ -180,6 +190,8 @@ export function parseBrokerArgs(argv: readonly string[]): BrokerConfig {
       given.set(s, s.whenGiven)
     } else if (s.kind.type === 'list') {
       given.set(s, [...((given.get(s) as string[] | undefined) ?? []), takeValue()])
+    } else if (s.kind.type === 'route') {
+      given.set(s, addRoute((given.get(s) as ControllerVoter[] | undefined) ?? [], takeValue(), `--${name}`))
     } else {
       given.set(s, parseValue(s, takeValue(), `--${name}`))
     }
@@ -245,6 +257,9 @@ function readConfigFile(path: string): Array<[Setting, unknown]> {
       case 'string':
         if (typeof value !== 'string') throw new ConfigError(`${where} must be a string`)
         return [s, value]
+      case 'route':
+        if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw new ConfigError(`${where} must be an array of "ID=URL" strings`)
+        return [s, value.reduce((routes: ControllerVoter[], v: string) => addRoute(routes, v, where), [])]
       case 'voters':
         if (typeof value !== 'string') throw new ConfigError(`${where} must be a string: "ID@URL,ID@URL,…"`)
         return [s, parseValue(s, value, where)]
@@ -252,6 +267,20 @@ function readConfigFile(path: string): Array<[Setting, unknown]> {
         return [s, parseValue(s, typeof value === 'number' ? String(value) : `${JSON.stringify(value)}`, where)]
     }
   })
+}
+
+/** `routes` with one more `ID=URL` route; a node routed twice or a bad URL is an error naming the entry. */
+function addRoute(routes: readonly ControllerVoter[], text: string, where: string): ControllerVoter[] {
+  const eq = text.indexOf('=')
+  if (eq < 0 || text.includes(',')) throw new ConfigError(`${where}: '${text}' is not ID=URL (e.g. 2=ws://127.0.0.1:19092; one route per flag)`)
+  let route: ControllerVoter
+  try {
+    [route] = parseControllerVoters(`${text.slice(0, eq)}@${text.slice(eq + 1)}`)
+  } catch (err) {
+    throw new ConfigError(`${where}: '${text}': ${(err as Error).message.replace(/^--controller-voters: '[^']*'(: )?/, '')}`)
+  }
+  if (routes.some((r) => r.id === route.id)) throw new ConfigError(`${where}: node ${route.id} is routed twice`)
+  return [...routes, route]
 }
 
 /** "; did you mean 'max-connections'?" for a key written as a field name ('maxConnections', 'connectionsMax'). */

@@ -21,10 +21,11 @@ t.test('every setting: the same name as flag and as file key, listed in --help',
     const value = s.kind.type === 'int' ? String(s.name === 'max-frame-bytes' ? 4 << 20 : Math.min(Math.max(s.kind.min, 4096), s.kind.max ?? Infinity))
       : s.kind.type === 'list' ? 'http://a.example'
       : s.kind.type === 'voters' ? '1@ws://127.0.0.1:9092'
+      : s.kind.type === 'route' ? '2=ws://127.0.0.1:19092'
       : 'x'
     const id = s.kind.type === 'voters' ? ['--id', '1'] : [] // a voter list needs --id
     const fromFlag = s.kind.type === 'flag' ? parseBrokerArgs([`--${s.name}`]) : parseBrokerArgs([`--${s.name}`, value, ...id])
-    const fileValue = s.kind.type === 'int' ? Number(value) : s.kind.type === 'list' ? [value] : s.kind.type === 'flag' ? true : value
+    const fileValue = s.kind.type === 'int' ? Number(value) : s.kind.type === 'list' || s.kind.type === 'route' ? [value] : s.kind.type === 'flag' ? true : value
     const fromFile = parseBrokerArgs(['--config', file({ [s.name]: fileValue }), ...id])
     t.same(fromFile, fromFlag, `--${s.name} and "${s.name}" set the same thing`)
     t.notSame(fromFlag, DEFAULT_CONFIG, `--${s.name} changes something`)
@@ -80,6 +81,24 @@ t.test('mistakes say what is wrong, in the names the user knows', async (t) => {
   ]
   for (const [argv, pattern] of cases) t.throws(() => parseBrokerArgs(argv), { name: 'ConfigError', message: pattern }, argv.join(' '))
   t.type(new ConfigError('x'), Error)
+})
+
+t.test('--peer-route: where this node dials another (repeatable); mistakes name the entry', async (t) => {
+  t.same(parseBrokerArgs([]).peerRoutes, [], 'none by default')
+  t.same(parseBrokerArgs(['--peer-route', '2=ws://127.0.0.1:19092', '--peer-route=3=ws://[::1]:19093/']).peerRoutes, [
+    { id: 2, url: 'ws://127.0.0.1:19092/' }, { id: 3, url: 'ws://[::1]:19093/' },
+  ])
+  t.same(parseBrokerArgs(['--config', file({ 'peer-route': ['2=ws://127.0.0.1:19092'] })]).peerRoutes, [{ id: 2, url: 'ws://127.0.0.1:19092/' }])
+  const cases: Array<[string[], RegExp]> = [
+    [['--peer-route', 'ws://127.0.0.1:19092'], /--peer-route: 'ws:\/\/127.0.0.1:19092' is not ID=URL/],
+    [['--peer-route', '2=ws://127.0.0.1:1,3=ws://127.0.0.1:2'], /is not ID=URL \(.*one route per flag\)/],
+    [['--peer-route', 'two=ws://127.0.0.1:19092'], /--peer-route: 'two=ws:\/\/127.0.0.1:19092': the node id 'two' is not an integer/],
+    [['--peer-route', '2=http://127.0.0.1:19092'], /--peer-route: '2=http:\/\/127.0.0.1:19092': the scheme is http, not ws or wss/],
+    [['--peer-route', '2=nowhere'], /--peer-route: '2=nowhere': 'nowhere' is not a URL/],
+    [['--peer-route', '2=ws://127.0.0.1:1', '--peer-route', '2=ws://127.0.0.1:2'], /--peer-route: node 2 is routed twice/],
+    [['--config', file({ 'peer-route': '2=ws://127.0.0.1:1' })], /"peer-route" must be an array of "ID=URL" strings/],
+  ]
+  for (const [args, message] of cases) t.throws(() => parseBrokerArgs(args), { name: 'ConfigError', message }, args.join(' '))
 })
 
 t.test('--controller-voters: the bootstrap voters, each ID@URL; mistakes name the entry and what is wrong', async (t) => {

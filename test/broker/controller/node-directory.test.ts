@@ -31,3 +31,14 @@ t.test('its own URL is never an earlier run\'s registration', async (t) => {
   voter.setImage(registered([1, 'ws://127.0.0.1:9001/']))
   t.equal(voter.urlOf(1), 'ws://proxy.local:9001/', 'a voter: where the voter list says peers reach it')
 })
+
+t.test('a route changes where this node dials a peer, not the URL it names or registers', async (t) => {
+  const d = new NodeDirectory(1, 'ws://127.0.0.1:9001/', [{ id: 1, url: 'ws://127.0.0.1:9001/' }, { id: 2, url: 'ws://127.0.0.1:9002/' }, { id: 3, url: 'ws://127.0.0.1:9003/' }],
+    [{ id: 2, url: 'ws://127.0.0.1:19002/' }, { id: 1, url: 'ws://127.0.0.1:19001/' }])
+  const told: string[][] = []
+  d.onChange((urls) => void told.push([...urls].map(([id, url]) => `${id}=${url}`)))
+  t.same([...d.dialed], [[1, 'ws://127.0.0.1:9001/'], [2, 'ws://127.0.0.1:19002/'], [3, 'ws://127.0.0.1:9003/']], 'node 2 through its route; a route to itself ignored')
+  t.equal(d.urlOf(2), 'ws://127.0.0.1:9002/', 'the URL named to clients is where node 2 listens')
+  d.setImage(registered([2, 'ws://127.0.0.1:9102/'], [3, 'ws://127.0.0.1:9103/']))
+  t.same(told, [['1=ws://127.0.0.1:9001/', '2=ws://127.0.0.1:19002/', '3=ws://127.0.0.1:9103/']], 'a registration moves node 3; the route still wins for node 2')
+})

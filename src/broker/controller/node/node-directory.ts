@@ -4,6 +4,8 @@
 // registrations in the metadata image, from which every node learns every registered URL.
 // This node's own URL is its listener's unless the voter list names it (peers reach it there:
 // a proxy, say) — never what the image says: that may be an earlier run's, on another port.
+// Routes (--peer-route) change only where this node dials a peer, never the URL it names to
+// clients or registers: a test puts a proxy between two brokers while clients go direct.
 import type { MetadataImage } from '../../../metadata/image.js'
 import type { NodeId } from '../../../raft/types.js'
 import type { ControllerVoter } from './voter-list.js'
@@ -13,13 +15,16 @@ export class NodeDirectory {
   private readonly learned = new Map<NodeId, string>()
   private registered: ReadonlyMap<NodeId, string> = new Map()
   private urls: ReadonlyMap<NodeId, string>
+  private readonly routes: ReadonlyMap<NodeId, string>
   private readonly listeners = new Set<(peers: ReadonlyMap<NodeId, string>) => void>()
 
   constructor(
     readonly selfId: NodeId,
     private readonly listenerUrl: string,
     voters: readonly ControllerVoter[] | undefined,
+    routes: readonly ControllerVoter[] = [],
   ) {
+    this.routes = new Map(routes.filter((r) => r.id !== selfId).map((r) => [r.id, r.url]))
     this.fromList = new Map((voters ?? []).map((v) => [v.id, v.url]))
     this.urls = this.merge()
   }
@@ -31,6 +36,11 @@ export class NodeDirectory {
 
   urlOf(id: NodeId): string | undefined {
     return this.urls.get(id)
+  }
+
+  /** Where the peer transport dials each node: its URL, or the route given for it. */
+  get dialed(): ReadonlyMap<NodeId, string> {
+    return new Map([...this.urls].map(([id, url]) => [id, this.routes.get(id) ?? url]))
   }
 
   /** Remembers a URL heard for a node (add-voter, a registration not yet committed), unless a committed registration says otherwise. */
@@ -48,7 +58,7 @@ export class NodeDirectory {
     this.update()
   }
 
-  /** Called with every node's URL whenever one changes. */
+  /** Called with where to dial every node (`dialed`) whenever a URL changes. */
   onChange(listener: (peers: ReadonlyMap<NodeId, string>) => void): void {
     this.listeners.add(listener)
   }
@@ -57,7 +67,8 @@ export class NodeDirectory {
     const next = this.merge()
     if (sameMap(next, this.urls)) return
     this.urls = next
-    for (const listener of this.listeners) listener(next)
+    const dialed = this.dialed
+    for (const listener of this.listeners) listener(dialed)
   }
 
   private merge(): Map<NodeId, string> {
