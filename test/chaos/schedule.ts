@@ -2,6 +2,7 @@
 // replays the same faults in the same order against the same targets. Faults run one at a time:
 // inject, hold, heal, then a quiet gap in which the cluster must recover.
 import { FAULT_GAP_MS, FAULT_HOLD_MS, SCHEDULE_FAULTS_MAX } from './limits.js'
+import { Prng } from '../../src/sim/prng.js'
 
 export type Fault =
   /** SIGKILL, then start it again (same data dir). */
@@ -34,16 +35,10 @@ export interface ScheduleOptions {
   readonly corrupt: boolean
 }
 
-/** mulberry32: a small seeded generator, enough for a replayable schedule. */
+/** Uniform floats in [0, 1) from a seed: the simulator's PRNG, so a schedule replays from its seed. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const prng = new Prng(seed >>> 0)
+  return () => prng.next() / 0x100000000
 }
 
 const KINDS = ['kill', 'pause', 'partition', 'one-way', 'isolate', 'delay', 'loss', 'corrupt'] as const

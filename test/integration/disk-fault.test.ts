@@ -9,6 +9,7 @@ import t from 'tap'
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createClient, type RecordMetadata } from '../../src/client/node.js'
+import { readBack } from './acked-load.js'
 import { runCli } from './cli-process.js'
 import { ProcessCluster, until } from './quorum-nodes.js'
 
@@ -32,23 +33,10 @@ async function agreedLeader(notThis = -1): Promise<number> {
   })
 }
 
-/** Every record of the partition through `lastOffset`, read through whichever broker leads. */
+/** Every record of the partition through `lastOffset`, by offset, read through whichever broker leads. */
 async function readAll(lastOffset: number): Promise<Map<number, string>> {
-  const reader = createClient({ brokers: [...c.processes.keys()].map((id) => c.url(id)), clientId: 'disk-fault-reader' })
-  const consumer = await reader.consumer({ autoOffsetReset: 'earliest', maxWaitMs: 200 })
-  consumer.assign([{ topic: TOPIC, partition: 0 }])
-  const out = new Map<number, string>()
-  const deadline = Date.now() + 30_000
-  try {
-    for await (const r of consumer.records()) {
-      out.set(r.offset, new TextDecoder().decode(r.value!))
-      if (r.offset >= lastOffset || Date.now() > deadline) break
-    }
-  } finally {
-    consumer.close()
-    await reader.close()
-  }
-  return out
+  const read = await readBack([...c.processes.keys()].map((id) => c.url(id)), TOPIC, [lastOffset])
+  return new Map(read.map((r) => [r.offset, r.value]))
 }
 
 /** The `batch` lines of a node's dump of the partition below `end` (they depend on the bytes only). */

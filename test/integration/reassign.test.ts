@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
 import { createClient, type RecordMetadata } from '../../src/client/node.js'
+import { readBack } from './acked-load.js'
 import { runCli } from './cli-process.js'
 import { ProcessCluster, until } from './quorum-nodes.js'
 
@@ -31,23 +32,10 @@ async function batchesOn(id: number, topicId: string): Promise<Line[]> {
   return r.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Line).filter((o) => o.type === 'batch')
 }
 
-/** Every record of the partition from offset 0 through `lastOffset`, read through the brokers named. */
+/** Every record of the partition from offset 0 through `lastOffset`, by offset, read through the brokers named. */
 async function readAll(brokers: number[], lastOffset: number): Promise<Map<number, string>> {
-  const client = createClient({ brokers: brokers.map((id) => c.url(id)), clientId: 'reassign-reader' })
-  const consumer = await client.consumer({ autoOffsetReset: 'earliest', maxWaitMs: 200 })
-  consumer.assign([{ topic: TOPIC, partition: 0 }])
-  const out = new Map<number, string>()
-  const deadline = Date.now() + 60_000
-  try {
-    for await (const r of consumer.records()) {
-      out.set(r.offset, new TextDecoder().decode(r.value!))
-      if (r.offset >= lastOffset || Date.now() > deadline) break
-    }
-  } finally {
-    consumer.close()
-    await client.close()
-  }
-  return out
+  const read = await readBack(brokers.map((id) => c.url(id)), TOPIC, [lastOffset])
+  return new Map(read.map((r) => [r.offset, r.value]))
 }
 
 t.test('reassign {1,2,3} -> {2,3,4} under acks=all load: completes, no acknowledged record lost, replicas identical, node 1 cleaned up', async (t) => {
