@@ -526,7 +526,6 @@ export class PartitionReplica {
     }).catch(() => undefined)
   }
 
-  /** Carries out Readies until the core has none. Throws if any step fails (the caller reopens). */
   /**
    * A follower's fetch may report a flush that satisfies a min.insync.replicas waiter though the
    * HW did not move, and its fetch may be parked without a Ready: checked after every input.
@@ -535,6 +534,7 @@ export class PartitionReplica {
     if (this.waiters.waitingOnFlushes) this.waiters.release(this.hw, this.flushedOn())
   }
 
+  /** Carries out Readies until the core has none. Throws if any step fails (the caller reopens). */
   private async drain(o: Opened): Promise<void> {
     for (let rounds = 0; o.core.hasReady(); rounds++) {
       if (rounds >= READY_ROUNDS_MAX) throw new Error(`the core produced more than ${READY_ROUNDS_MAX} Readies for one input`)
