@@ -176,7 +176,7 @@ class Delta {
     if (index !== topic.partitionStates.length) fail(`topic "${topic.name}" has ${topic.partitionStates.length} partitions: its next is ${topic.partitionStates.length}, not ${index}`)
     checkReplicas(replicas)
     const frozen = Object.freeze([...replicas])
-    topic.partitionStates.push(Object.freeze({ replicas: frozen, leader: -1, leaderEpoch: -1, isr: unreportedIsr(frozen), isrReported: false }))
+    topic.partitionStates.push(Object.freeze({ replicas: frozen, leader: -1, leaderEpoch: -1, isr: unreportedIsr(frozen, []), isrReported: false }))
   }
 
   /** Records a partition's leader (and ISR), unless it is no news (leaderIsNews). */
@@ -190,7 +190,7 @@ class Delta {
     if (isrProblem !== null) fail(`${topic.name}-${partition}: ${isrProblem}`)
     if (!leaderIsNews(current, { leader, leaderEpoch, isr })) return
     const reported = isr.length > 0
-    const sorted = reported ? Object.freeze([...isr].sort((a, b) => a - b)) : unreportedIsr(current.replicas)
+    const sorted = reported ? Object.freeze([...isr].sort((a, b) => a - b)) : unreportedIsr(current.replicas, current.reassignment?.adding ?? [])
     this.topicToChange(topicId).partitionStates[partition] = Object.freeze({ ...current, leader, leaderEpoch, isr: sorted, isrReported: reported })
   }
 
@@ -210,11 +210,8 @@ class Delta {
     const leader = a.replicas.includes(current.leader) ? current.leader : -1
     const moving = a.adding.length > 0 || a.removing.length > 0
     const replicas = Object.freeze([...a.replicas])
-    // A replica no longer in the partition leaves its ISR at once, and one being added is not in
-    // it until the leader says so (it joins as an observer); the leader's next report says the rest.
-    const isr = current.isrReported
-      ? Object.freeze(current.isr.filter((id) => replicas.includes(id)))
-      : unreportedIsr(Object.freeze(replicas.filter((id) => !a.adding.includes(id))))
+    // A replica no longer in the partition leaves its ISR at once; the leader's next report says the rest.
+    const isr = current.isrReported ? Object.freeze(current.isr.filter((id) => replicas.includes(id))) : unreportedIsr(replicas, a.adding)
     topic.partitionStates[partition] = Object.freeze({
       replicas, leader, leaderEpoch: current.leaderEpoch, isr, isrReported: current.isrReported && isr.length > 0,
       ...(moving ? { reassignment: Object.freeze({ adding: Object.freeze([...a.adding]), removing: Object.freeze([...a.removing]) }) } : {}),
@@ -270,9 +267,9 @@ function sameMembers(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((id) => b.includes(id))
 }
 
-/** The ISR while none is reported: the replicas, ascending (as a reported one is kept). */
-function unreportedIsr(replicas: readonly number[]): readonly number[] {
-  return Object.freeze([...replicas].sort((a, b) => a - b))
+/** The ISR until a leader reports one: the replicas, ascending (as a reported one is kept), less any a reassignment is adding (they join as observers). */
+function unreportedIsr(replicas: readonly number[], adding: readonly number[]): readonly number[] {
+  return Object.freeze(replicas.filter((id) => !adding.includes(id)).sort((a, b) => a - b))
 }
 
 function freezeTopic(t: WorkingTopic): TopicImage {
