@@ -38,7 +38,7 @@ export class Wipes {
   /** Safety phase: the voter of `committed` to wipe this step, or null. */
   pick(committed: VoterSetAt, intact: boolean, nodes: readonly CheckedNode[], bootstrap: readonly number[]): number | null {
     if (!this.rng.chance(this.params.rate)) return null
-    if (!intact || committed.voters.length < 3 || !nodes.every((n) => campaignsUnderIntactSets(n, nodes, bootstrap))) return null
+    if (!intact || committed.voters.length < 3 || !nodes.every((n) => campaignsUnderIntactSets(n, nodes, committed, bootstrap))) return null
     this.events++
     return committed.voters[this.rng.int(committed.voters.length)]
   }
@@ -46,20 +46,23 @@ export class Wipes {
 
 /**
  * Every voter set `n` may campaign under — the one in force on its disk (what a restart brings
- * back) and, if it runs, in its core — records the directory id of each of its voters, has lost
- * none of them, and has three voters or more (an uncommitted removal may still shrink the
- * committed set to two, which one lost voter would leave without a majority).
+ * back) and, if it runs, in its core — records the directory id of each of its voters, and has
+ * three voters or more (an uncommitted removal may still shrink the committed set to two, which
+ * one lost voter would leave without a majority). And none not older than the committed set has
+ * lost a voter (a node holding only an older one is behind: it wins nothing until caught up).
  */
-function campaignsUnderIntactSets(n: CheckedNode, nodes: readonly CheckedNode[], bootstrap: readonly number[]): boolean {
+function campaignsUnderIntactSets(n: CheckedNode, nodes: readonly CheckedNode[], committed: VoterSetAt, bootstrap: readonly number[]): boolean {
   const durable = n.log.voterSetAt(n.log.durableEnd - 1) ?? { offset: -1, voters: bootstrap }
-  if (!intactSet(n.id, durable, nodes)) return false
+  if (!intactSet(n.id, durable, nodes, committed)) return false
   if (!n.up) return true
   const s = n.status()
-  return intactSet(n.id, { offset: -1, voters: s.voters, directoryIds: s.voterDirectoryIds }, nodes)
+  const offset = n.log.voterSetAt(n.log.end - 1)?.offset ?? -1
+  return intactSet(n.id, { offset, voters: s.voters, directoryIds: s.voterDirectoryIds }, nodes, committed)
 }
 
-function intactSet(id: number, set: VoterSetAt, nodes: readonly CheckedNode[]): boolean {
+function intactSet(id: number, set: VoterSetAt, nodes: readonly CheckedNode[], committed: VoterSetAt): boolean {
   if (set.voters.length < 3) return false
   if (!set.voters.includes(id)) return true
-  return set.voters.every((v) => set.directoryIds?.[v] !== undefined && !isLostVoter(set, nodes[v - 1]))
+  if (!set.voters.every((v) => set.directoryIds?.[v] !== undefined)) return false
+  return set.offset < committed.offset || !set.voters.some((v) => isLostVoter(set, nodes[v - 1]))
 }
