@@ -4,10 +4,13 @@
 // id; the leader records them in the voter set (the bootstrap set knows none), and only then may
 // a voter be wiped: while a voter set that a node may campaign under still lacks one, a wiped
 // voter is indistinguishable from the old one (KIP-853's bootstrap gap, not a bug to catch). At
-// most one voter is lost at a time, in sets of three or more, so a majority stays to go on. The
-// draws come from a stream of their own, so a seed that wipes nothing replays as before.
+// most one voter is lost at a time, in sets of three or more, so a majority stays to go on: of
+// every set a node may campaign under, the uncommitted ones too (a voter added under the directory
+// id its last fetch carried may have been wiped since, which its leader cannot know; one more
+// loss would then leave a set of four with two, for good). The draws come from a stream of their
+// own, so a seed that wipes nothing replays as before.
 import type { VoterSetAt } from '../raft/types.js'
-import type { CheckedNode } from './checker.js'
+import { isLostVoter, type CheckedNode } from './checker.js'
 import { optionalFaultStream } from './fault-rates.js'
 import type { Prng } from './prng.js'
 
@@ -35,7 +38,7 @@ export class Wipes {
   /** Safety phase: the voter of `committed` to wipe this step, or null. */
   pick(committed: VoterSetAt, intact: boolean, nodes: readonly CheckedNode[], bootstrap: readonly number[]): number | null {
     if (!this.rng.chance(this.params.rate)) return null
-    if (!intact || committed.voters.length < 3 || !nodes.every((n) => knowsEveryVoter(n, bootstrap))) return null
+    if (!intact || committed.voters.length < 3 || !nodes.every((n) => campaignsUnderIntactSets(n, nodes, committed, bootstrap))) return null
     this.events++
     return committed.voters[this.rng.int(committed.voters.length)]
   }
@@ -43,18 +46,23 @@ export class Wipes {
 
 /**
  * Every voter set `n` may campaign under — the one in force on its disk (what a restart brings
- * back) and, if it runs, in its core — records the directory id of each of its voters; and every
- * set in force on it has three voters or more (an uncommitted removal may still shrink the
- * committed set to two, which one lost voter would leave without a majority).
+ * back) and, if it runs, in its core — records the directory id of each of its voters, and has
+ * three voters or more (an uncommitted removal may still shrink the committed set to two, which
+ * one lost voter would leave without a majority). And none not older than the committed set has
+ * lost a voter (a node holding only an older one is behind: it wins nothing until caught up).
  */
-function knowsEveryVoter(n: CheckedNode, bootstrap: readonly number[]): boolean {
+function campaignsUnderIntactSets(n: CheckedNode, nodes: readonly CheckedNode[], committed: VoterSetAt, bootstrap: readonly number[]): boolean {
   const durable = n.log.voterSetAt(n.log.durableEnd - 1) ?? { offset: -1, voters: bootstrap }
-  if (!complete(n.id, durable.voters, durable.directoryIds)) return false
+  if (!intactSet(n.id, durable, nodes, committed)) return false
   if (!n.up) return true
   const s = n.status()
-  return complete(n.id, s.voters, s.voterDirectoryIds)
+  const offset = n.log.voterSetAt(n.log.end - 1)?.offset ?? -1
+  return intactSet(n.id, { offset, voters: s.voters, directoryIds: s.voterDirectoryIds }, nodes, committed)
 }
 
-function complete(id: number, voters: readonly number[], dirs: Readonly<Record<number, string>> | undefined): boolean {
-  return voters.length >= 3 && (!voters.includes(id) || voters.every((v) => dirs?.[v] !== undefined))
+function intactSet(id: number, set: VoterSetAt, nodes: readonly CheckedNode[], committed: VoterSetAt): boolean {
+  if (set.voters.length < 3) return false
+  if (!set.voters.includes(id)) return true
+  if (!set.voters.every((v) => set.directoryIds?.[v] !== undefined)) return false
+  return set.offset < committed.offset || !set.voters.some((v) => isLostVoter(set, nodes[v - 1]))
 }
