@@ -36,6 +36,23 @@ async function checkEveryAcknowledged(t: Test, load: AckedLoad, topic: string, p
   return read
 }
 
+t.test('all three brokers SIGKILLed at once under acks=all load and restarted: nothing acknowledged is missing', async (t) => {
+  const topic = 'crashed'
+  const partitions = 3
+  await createTopic(topic, partitions)
+  const load = await AckedLoad.start(urls(), topic, partitions)
+  await load.more(300)
+  const before = load.acked.size
+  await Promise.all(c.ids.map((id) => c.stop(id, 'SIGKILL')))
+  t.comment(`${before} records acknowledged when all three were killed`)
+  await c.startAll()
+  for (let p = 0; p < partitions; p++) await c.partitionLeader(topic, p, c.ids)
+  // The load's sends in flight at the crash are retried into the restarted cluster.
+  await load.more(300)
+  await load.stop()
+  await checkEveryAcknowledged(t, load, topic, partitions)
+})
+
 t.test('the leader SIGSTOPped for 10 s under acks=all load: the others elect a leader that serves; after SIGCONT the old one steps down and catches up', async (t) => {
   const topic = 'stalled'
   await createTopic(topic, 1)
@@ -67,24 +84,8 @@ t.test('the leader SIGSTOPped for 10 s under acks=all load: the others elect a l
   t.not(after.leader, leader, `after SIGCONT every node, node ${leader} too, names node ${after.leader} (epoch ${after.epoch})`)
   await load.more(200)
   await load.stop()
-  await c.ready() // fenced after its lease ran out while stopped: unfenced again by its next heartbeat
+  // Last in the file: the resumed broker may be fenced again for a while (its lease ran out while
+  // it was stopped, and the controller elected meanwhile counts its own lease) until it heartbeats.
   const read = await checkEveryAcknowledged(t, load, topic, 1)
   t.equal(read.find((r) => r.offset === served.offset)?.value, 'during the stop', 'and the record acknowledged during the stop is at its offset')
-})
-
-t.test('all three brokers SIGKILLed at once under acks=all load and restarted: nothing acknowledged is missing', async (t) => {
-  const topic = 'crashed'
-  const partitions = 3
-  await createTopic(topic, partitions)
-  const load = await AckedLoad.start(urls(), topic, partitions)
-  await load.more(300)
-  const before = load.acked.size
-  await Promise.all(c.ids.map((id) => c.stop(id, 'SIGKILL')))
-  t.comment(`${before} records acknowledged when all three were killed`)
-  await c.startAll()
-  for (let p = 0; p < partitions; p++) await c.partitionLeader(topic, p, c.ids)
-  // The load's sends in flight at the crash are retried into the restarted cluster.
-  await load.more(300)
-  await load.stop()
-  await checkEveryAcknowledged(t, load, topic, partitions)
 })

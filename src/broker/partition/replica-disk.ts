@@ -3,7 +3,7 @@
 // from which it builds a Raft core; for a state-machine log also the latest snapshot, loaded into
 // the state machine (state-machine-log.ts). Used at start and whenever the replica reopens
 // after a failure, so that the core always starts from what storage holds.
-import { basename, dirname, join } from 'node:path'
+import { basename, dirname, join, resolve } from 'node:path'
 import type { Codec } from '../../codec/index.js'
 import { RaftCore } from '../../raft/core.js'
 import { FETCH_MAX_BYTES_DEFAULT } from '../../raft/limits.js'
@@ -52,7 +52,8 @@ function loadQuorumState(options: ReplicaOptions, fs: FileLayer): QuorumState | 
 
 /** A partition's key in the store: its directory's name (the store lives in the directory above). */
 function storeKey(options: ReplicaOptions): string {
-  if (options.quorumStates !== undefined && options.quorumStates.dir !== dirname(options.dir)) {
+  // Resolved: `--data-dir ./data` names the store's directory "./data" and a partition's "data/…".
+  if (options.quorumStates !== undefined && resolve(options.quorumStates.dir) !== resolve(dirname(options.dir))) {
     throw new Error(`${options.dir} is not in the quorum-state store's directory ${options.quorumStates.dir}`) // a wiring bug
   }
   return basename(options.dir)

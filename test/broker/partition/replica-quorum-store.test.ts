@@ -35,3 +35,12 @@ t.test('the partition\'s own file until the store has an entry; then the entry, 
   t.same(r.status().votedFor, 3)
   await r.close()
 })
+
+t.test('the data directory named another way (`--data-dir ./data`, a trailing slash) is still the store\'s', async (t) => {
+  const fs = new SimFileLayer()
+  await fs.mkdirp(DIR)
+  const store = QuorumStateStore.open(fs, '/data/./', crc)
+  const r = await PartitionReplica.open(options(fs, store))
+  t.equal(r.leaderEpoch, 0, 'opened: a new partition')
+  await r.close()
+})
