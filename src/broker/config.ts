@@ -7,7 +7,8 @@ import {
   BROKER_LEASE_MS_DEFAULT, BROKER_LEASE_MS_MIN, HEARTBEAT_INTERVAL_MS_DEFAULT, HEARTBEAT_INTERVAL_MS_MIN, LEADER_REBALANCE_AFTER_MS_DEFAULT,
 } from './controller/decisions/limits.js'
 import { parseControllerVoters, type ControllerVoter } from './controller/node/voter-list.js'
-import { RACK_CHARS_MAX, REPLICAS_PER_PARTITION_MAX } from '../metadata/limits.js'
+import { RACK_CHARS_MAX } from '../metadata/limits.js'
+import { VOTERS_MAX } from '../raft/limits.js'
 import { DEFAULT_LIMITS, type BrokerLimits } from './limits.js'
 import { SNAPSHOT_EVERY_RECORDS_DEFAULT } from './partition/limits.js'
 
@@ -116,7 +117,7 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'no-localhost-origins', field: 'allowLocalhostOrigins', kind: { type: 'flag' }, whenGiven: false, doc: 'refuse pages served from localhost' },
   { name: 'limit-loopback-connections', field: 'limitLoopbackConnections', kind: { type: 'flag' }, whenGiven: true, doc: 'apply --max-connections-per-ip to loopback too' },
   { name: 'default-partitions', field: 'defaultPartitions', kind: int(1), doc: 'partitions of a topic created without a count' },
-  { name: 'default-replication-factor', field: 'defaultReplicationFactor', kind: int(1, REPLICAS_PER_PARTITION_MAX), doc: 'replicas of each partition of a topic created without a replication factor' },
+  { name: 'default-replication-factor', field: 'defaultReplicationFactor', kind: int(1, VOTERS_MAX), doc: 'replicas of each partition of a topic created without a replication factor' },
   { name: 'tick-ms', field: 'tickMs', kind: int(1), doc: 'the Raft tick' },
   { name: 'log-cleanup-interval-ms', field: 'logCleanupIntervalMs', kind: int(10), doc: 'how often retention and compaction run' },
   { name: 'metadata-snapshot-records', field: 'metadataSnapshotRecords', kind: int(1), doc: 'snapshot the metadata log after this many records (a restart replays the snapshot and the records since)' },

@@ -43,7 +43,7 @@ t.test('flags override the file; the file overrides defaults', async (t) => {
 t.test('--default-replication-factor: replicas of a topic created without a factor (as Kafka, 1 unless set)', async (t) => {
   t.equal(parseBrokerArgs([]).defaultReplicationFactor, 1)
   t.equal(parseBrokerArgs(['--default-replication-factor', '3']).defaultReplicationFactor, 3)
-  t.throws(() => parseBrokerArgs(['--default-replication-factor', '0']), { message: /--default-replication-factor: expected an integer in \[1, 16\], got '0'/ })
+  t.throws(() => parseBrokerArgs(['--default-replication-factor', '0']), { message: /--default-replication-factor: expected an integer in \[1, 7\], got '0'/ })
 })
 
 t.test('--rack: where this broker is, sent with its registration', async (t) => {

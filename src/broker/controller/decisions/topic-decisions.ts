@@ -3,11 +3,11 @@
 // Each topic or resource of a request succeeds or fails on its own; a name is checked against
 // the records appended but not committed too. Pure (state.ts).
 import type { MetadataImage, MetadataRecord } from '../../../metadata/image.js'
-import { REPLICAS_PER_PARTITION_MAX } from '../../../metadata/limits.js'
 import { configChangeRecords, newTopicRecords } from '../../../metadata/records.js'
 import { checkTopicConfigs, TOPIC_CONFIGS, type TopicConfigs } from '../../../metadata/topic-config.js'
 import { topicNameProblem } from '../../../metadata/topic-name.js'
 import { ErrorCode } from '../../../protocol/index.js'
+import { VOTERS_MAX } from '../../../raft/limits.js'
 import { ADMIN_ITEMS_PER_REQUEST_MAX } from './limits.js'
 import { placeReplicas } from './placement.js'
 import { refused, type ControllerError, type ControllerState, type Decision, type DecisionContext } from './state.js'
@@ -93,8 +93,9 @@ function createProblem(state: ControllerState, image: MetadataImage, topic: Crea
     return { code: ErrorCode.INVALID_PARTITIONS, message: `partitions must be in [1, ${partitionsPerTopicMax}], got ${partitions}` }
   }
   const unfenced = image.brokers.filter((b) => !b.fenced).map((b) => b.brokerId)
-  if (!Number.isInteger(replicationFactor) || replicationFactor < 1 || replicationFactor > REPLICAS_PER_PARTITION_MAX) {
-    return { code: ErrorCode.INVALID_REPLICATION_FACTOR, message: `replication factor must be in [1, ${REPLICAS_PER_PARTITION_MAX}], got ${replicationFactor}` }
+  // A partition's replicas are the voters of its Raft group, which holds at most VOTERS_MAX.
+  if (!Number.isInteger(replicationFactor) || replicationFactor < 1 || replicationFactor > VOTERS_MAX) {
+    return { code: ErrorCode.INVALID_REPLICATION_FACTOR, message: `replication factor must be in [1, ${VOTERS_MAX}] (the most voters a partition's Raft group holds), got ${replicationFactor}` }
   }
   if (replicationFactor > unfenced.length) {
     const live = unfenced.length === 0 ? 'none is' : unfenced.length === 1 ? `only broker ${unfenced[0]} is` : `only ${unfenced.length} are (${unfenced.join(', ')})`
