@@ -1,4 +1,4 @@
-// The Bitácora codec module: CRC32C, varints, Kafka RecordBatch v2 framing, LZ4 and Snappy.
+// The Bitácora codec module: CRC32C, varints, Kafka RecordBatch v2 framing, LZ4, Snappy and zstd.
 // Exports take (pointer, length) pairs over regions of this module's memory that the JS
 // wrapper (src/codec/) writes into; nothing here allocates.
 export { crc32cUpdate } from './crc32c'
@@ -57,6 +57,7 @@ export function lastReadError(): i32 {
 // Compression of records sections. Compressors need output room of their *Bound(n); the
 // decoders bound every read and write and take the most they may write.
 export { xxh32 } from './xxhash32'
+export { xxh64 } from './xxhash64'
 export { lz4BlockBound, lz4CompressBlock, lz4DecompressBlock } from './lz4-block'
 export { lz4FrameBound, lz4FrameCompress, lz4DecodedBound, lz4FrameDecompress } from './lz4-frame'
 export { snappyRawBound, snappyCompressRaw, snappyDecompressRaw } from './snappy'

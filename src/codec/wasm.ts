@@ -24,6 +24,7 @@ export interface CodecExports {
   lastReadBytes(): number
   lastReadError(): number
   xxh32(ptr: number, len: number, seed: number): number
+  xxh64(ptr: number, len: number, seed: bigint): bigint
   lz4BlockBound(n: number): number
   lz4CompressBlock(src: number, n: number, dst: number): number
   lz4DecompressBlock(src: number, n: number, dst: number, cap: number, window: number): number
