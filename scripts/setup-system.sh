@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages that tests and benchmarks need, when absent. Idempotent.
-# Usage: scripts/setup-system.sh [group...]   groups: browser, peers, lz4, netns, shells, lint (default: all)
+# Usage: scripts/setup-system.sh [group...]   groups: browser, peers, lz4, zstd, netns, shells, lint (default: all)
 # Fails loudly (non-zero, naming the package) when something cannot be installed: a test that
 # needs a tool must never silently skip because the tool is missing.
 set -euo pipefail
@@ -9,6 +9,7 @@ declare -A GROUP_PACKAGES=(
   [browser]="chromium"
   [peers]="nats-server redis-server"
   [lz4]="lz4"
+  [zstd]="zstd"
   [netns]="iproute2"
   [shells]="zsh"
   [lint]="shellcheck"
@@ -19,13 +20,14 @@ declare -A PACKAGE_COMMAND=(
   [nats-server]="nats-server"
   [redis-server]="redis-server"
   [lz4]="lz4"
+  [zstd]="zstd"
   [iproute2]="ip"
   [zsh]="zsh"
   [shellcheck]="shellcheck"
 )
 
 groups=("$@")
-[ ${#groups[@]} -eq 0 ] && groups=(browser peers lz4 netns shells lint)
+[ ${#groups[@]} -eq 0 ] && groups=(browser peers lz4 zstd netns shells lint)
 
 missing=()
 for group in "${groups[@]}"; do
