@@ -1,8 +1,9 @@
 // `npm run perf [-- --quick] [-- --no-setup] [-- --no-build] [-- --out DIR] [-- --profile DIR]`
 // One command: installs the peers (scripts/setup-system.sh peers), builds, measures this
 // machine's limits, runs the codec micro-benchmarks, then Bitácora (1 broker) and its peers
-// (NATS JetStream, Redis Streams with AOF everysec and always) on the same workloads, one
-// server at a time on loopback ports, and writes <out>/<timestamp>.json, <timestamp>.md with
+// (NATS JetStream, Redis Streams with AOF everysec and always) on the same workloads, then the
+// replicated systems keeping 3 copies (Bitácora 3 brokers RF=3, NATS JetStream R3 on 3
+// servers, Redis with 2 replicas and WAIT 2), one system at a time on loopback ports, and writes <out>/<timestamp>.json, <timestamp>.md with
 // SVG charts beside it, and latest.md (+ latest-*.svg). Every server started is stopped at the
 // end, on failure and on SIGINT/SIGTERM.
 import { spawnSync } from 'node:child_process'
@@ -56,9 +57,9 @@ async function runSystem(def: SystemDef, plan: Plan, runs: RunRecord[]): Promise
   const server = await def.start()
   const cpuProfDir = args.profile && def.kind === 'bitacora' ? args.profile : undefined
   const primary = def.modes.find((m) => m.label === def.primary)!
-  const base = { system: def.kind, url: server.url, maxSeconds: plan.maxSeconds } as const
+  const base = { system: def.kind, url: server.url, maxSeconds: plan.maxSeconds, replicationFactor: def.copies } as const
   const record = async (r: Omit<RunRecord, 'system'>, spec: WorkloadSpec) => {
-    const entry: RunRecord = { system: def.name, ...r }
+    const entry: RunRecord = { system: def.name, ...r, ...(def.copies > 1 ? { copies: def.copies } : {}) }
     console.log(`  ${def.name} ${r.mode} ${r.kind} ${r.recordSize} B${spec.rate ? ` at ${spec.rate} records/s` : ''}`)
     try {
       const result = await runWorkload<never>(spec, cpuProfDir ? { cpuProfDir } : {})
@@ -73,7 +74,7 @@ async function runSystem(def: SystemDef, plan: Plan, runs: RunRecord[]): Promise
     return entry
   }
   try {
-    const slug = def.kind + def.primary.replace(/[^a-z0-9]/gi, '')
+    const slug = `${def.kind}${def.primary.replace(/[^a-z0-9]/gi, '')}r${def.copies}`
     for (const size of plan.sizes) {
       let written = plan.records[size]!
       for (const mode of def.modes) {

@@ -21,6 +21,7 @@ export type SystemKind = 'bitacora' | 'nats' | 'redis'
 
 export interface WorkloadSpec {
   system: SystemKind
+  /** A server's URL, or a cluster's separated by commas. */
   url: string
   kind: 'produce' | 'consume' | 'e2e'
   topic: string
@@ -34,7 +35,10 @@ export interface WorkloadSpec {
   /** Bitácora only. */
   acks?: 0 | 1 | -1
   lingerMs?: number
-  /** Bitácora only: replicas of the topic the producer creates (default 1). */
+  /**
+   * Copies of each record (default 1): Bitácora's topic replication factor, NATS's stream
+   * replicas, Redis's primary plus `WAIT replicationFactor - 1` replicas per pipeline.
+   */
   replicationFactor?: number
 }
 
@@ -47,7 +51,7 @@ interface Opened {
 
 async function open(spec: WorkloadSpec): Promise<Opened> {
   if (spec.system === 'bitacora') {
-    const client = createClient({ brokers: [spec.url], clientId: 'bitacora-perf' })
+    const client = createClient({ brokers: spec.url.split(','), clientId: 'bitacora-perf' })
     const producerOptions = { acks: spec.acks ?? 1, ...(spec.lingerMs !== undefined ? { lingerMs: spec.lingerMs } : {}) }
     return {
       ensureTopic: () => ensureTopic(client, spec.topic, 1, true, spec.replicationFactor ?? 1),
@@ -56,10 +60,20 @@ async function open(spec: WorkloadSpec): Promise<Opened> {
       close: () => client.close(),
     }
   }
-  const system = spec.system === 'nats' ? await NatsSystem.connect(spec.url) : await RedisSystem.connect(spec.url)
+  const copies = spec.replicationFactor ?? 1
+  if (spec.system === 'nats') {
+    const system = await NatsSystem.connect(spec.url)
+    return {
+      ensureTopic: () => system.ensureTopic(spec.topic, copies),
+      producer: async () => system.producer(spec.topic),
+      consumer: () => system.consumer(spec.topic),
+      close: () => system.close(),
+    }
+  }
+  const system = await RedisSystem.connect(spec.url)
   return {
     ensureTopic: () => system.ensureTopic(spec.topic),
-    producer: async () => system.producer(spec.topic),
+    producer: async () => system.producer(spec.topic, copies - 1),
     consumer: () => system.consumer(spec.topic),
     close: () => system.close(),
   }

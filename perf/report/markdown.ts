@@ -3,6 +3,7 @@
 // Bitácora figure beside the peers' and the machine's limit as ratios, the seed talk's acks
 // comparison, the codec micro-benchmarks, and the charts (SVG files beside the report).
 import { ceilings, cost, describeCeiling } from './bounds.js'
+import type { Durability } from '../systems.js'
 import type { PerfResults, RunRecord } from './types.js'
 
 const n0 = (v: number) => Math.round(v).toLocaleString('en-US')
@@ -33,6 +34,23 @@ function consumeOf(r: PerfResults, system: string, recordSize: number): RunRecor
 }
 
 const BITACORA = 'Bitácora'
+/** Bitácora's systems: one broker ('Bitácora') and the replicated cluster ('Bitácora 3 brokers'). */
+const isBitacora = (system: string) => system.startsWith(BITACORA)
+const copiesOf = (x: RunRecord) => x.copies ?? 1
+// A peer's mode is compared with Bitácora's weakest mode that is at least as durable, among
+// runs keeping as many copies (so a replicated peer never meets the single broker).
+const DURABILITY_RANK: Record<Durability, number> = { none: 0, written: 1, fsynced: 2, replicated: 2, 'replicated, fsynced': 3 }
+
+function bitacoraProduceFor(r: PerfResults, peer: RunRecord): RunRecord | undefined {
+  return r.runs
+    .filter((x) => isBitacora(x.system) && x.kind === 'produce' && x.produce && x.recordSize === peer.recordSize && copiesOf(x) === copiesOf(peer) &&
+      DURABILITY_RANK[x.durability] >= DURABILITY_RANK[peer.durability])
+    .sort((a, b) => DURABILITY_RANK[a.durability] - DURABILITY_RANK[b.durability])[0]
+}
+function bitacoraConsumeFor(r: PerfResults, peer: RunRecord): RunRecord | undefined {
+  return r.runs.find((x) => isBitacora(x.system) && x.kind === 'consume' && x.consume && x.recordSize === peer.recordSize && copiesOf(x) === copiesOf(peer))
+}
+const REPLICATED = 'Bitácora 3 brokers'
 
 /** The targets of issue 8, measured against this run. */
 export function headlines(r: PerfResults): Headline[] {
@@ -59,22 +77,32 @@ export function headlines(r: PerfResults): Headline[] {
     measured: c1k && wsDown ? `${n1(c1k.mbPerSec)} of ${n1(wsDown)} MiB/s = ${pct(c1k.mbPerSec / wsDown)}` : 'not measured', goal: '>= 60 %', met: c1k && wsDown ? c1k.mbPerSec / wsDown >= 0.6 : null,
     ceiling: ceilingOf(bounds.consumer, wsDown),
   })
-  // Ahead of every peer: like against like (durability class), per record size; consumers all.
-  const peers = r.runs.filter((x) => x.system !== BITACORA && x.kind === 'produce' && x.produce)
+  const rf3 = produceOf(r, REPLICATED, 'acks=all', 100)?.produce
+  const one = produceOf(r, BITACORA, 'acks=all', 100)?.produce
+  if (rf3 || r.runs.some((x) => x.system === REPLICATED)) {
+    out.push({ target: '3 brokers RF=3, 100 B, acks=all', measured: rf3 ? `${n0(rf3.recordsPerSec)} records/s` : 'not measured', goal: '>= 500,000 records/s', met: rf3 ? rf3.recordsPerSec >= 5e5 : null })
+    out.push({
+      target: '3 brokers RF=3 acks=all, share of 1 broker acks=all (100 B, same run)',
+      measured: rf3 && one ? `${n0(rf3.recordsPerSec)} of ${n0(one.recordsPerSec)} = ${pct(rf3.recordsPerSec / one.recordsPerSec)}` : 'not measured',
+      goal: '>= 50 %', met: rf3 && one ? rf3.recordsPerSec / one.recordsPerSec >= 0.5 : null,
+    })
+  }
+  // Ahead of every peer: like against like (copies kept, durability class), per record size; consumers all.
+  const peers = r.runs.filter((x) => !isBitacora(x.system) && x.kind === 'produce' && x.produce)
   for (const peer of peers) {
-    const mine = r.runs.find((x) => x.system === BITACORA && x.kind === 'produce' && x.durability === peer.durability && x.recordSize === peer.recordSize && x.produce)
+    const mine = bitacoraProduceFor(r, peer)
     if (!mine?.produce) continue
     out.push({
-      target: `ahead of ${peer.system} ${peer.mode}: producer ${size(peer.recordSize)} (Bitácora ${mine.mode})`,
+      target: `ahead of ${peer.system} ${peer.mode}: producer ${size(peer.recordSize)} (${mine.system} ${mine.mode})`,
       measured: `${n0(mine.produce.recordsPerSec)} vs ${n0(peer.produce!.recordsPerSec)} records/s = ${ratio(mine.produce.recordsPerSec, peer.produce!.recordsPerSec)}`,
       goal: '> 1x', met: mine.produce.recordsPerSec > peer.produce!.recordsPerSec,
     })
   }
-  for (const peer of r.runs.filter((x) => x.system !== BITACORA && x.kind === 'consume' && x.consume)) {
-    const mine = consumeOf(r, BITACORA, peer.recordSize)?.consume
+  for (const peer of r.runs.filter((x) => !isBitacora(x.system) && x.kind === 'consume' && x.consume)) {
+    const mine = bitacoraConsumeFor(r, peer)?.consume
     if (!mine) continue
     out.push({
-      target: `ahead of ${peer.system} ${peer.mode}: consumer ${size(peer.recordSize)}`,
+      target: `ahead of ${peer.system} ${peer.mode}: consumer ${size(peer.recordSize)}${copiesOf(peer) > 1 ? ` (${REPLICATED})` : ''}`,
       measured: `${n0(mine.recordsPerSec)} vs ${n0(peer.consume!.recordsPerSec)} records/s = ${ratio(mine.recordsPerSec, peer.consume!.recordsPerSec)}`,
       goal: '> 1x', met: mine.recordsPerSec > peer.consume!.recordsPerSec,
     })
@@ -94,8 +122,7 @@ function produceRows(r: PerfResults, recordSize: number): string[][] {
       const p = x.produce
       if (!p) return [x.system, x.mode, x.durability, `failed: ${x.error ?? '?'}`, '', '', '', '', '', '', '', '', '']
       const l = p.latency
-      const mine = r.runs.find((y) => y.system === BITACORA && y.kind === 'produce' && y.recordSize === recordSize && y.durability === x.durability && y.produce)
-      const vs = x.system === BITACORA ? '' : ratio(mine?.produce?.recordsPerSec, p.recordsPerSec)
+      const vs = isBitacora(x.system) ? '' : ratio(bitacoraProduceFor(r, x)?.produce?.recordsPerSec, p.recordsPerSec)
       const flags = `${p.timedOut ? ' (timed out)' : ''}${p.failed ? ` (${p.failed} failed)` : ''}`
       return [x.system, x.mode, x.durability, `${n0(p.recordsPerSec)}${flags}`, n1(p.mbPerSec), ws ? pct(p.mbPerSec / ws) : '–', ms(l.avgMs), ms(l.p50Ms), ms(l.p95Ms), ms(l.p99Ms), ms(l.p999Ms), ms(l.maxMs), vs]
     })
@@ -103,13 +130,12 @@ function produceRows(r: PerfResults, recordSize: number): string[][] {
 
 function consumeRows(r: PerfResults, recordSize: number): string[][] {
   const ws = r.limits.websocket?.bandwidthServerToClient.MiBps
-  const mine = consumeOf(r, BITACORA, recordSize)?.consume
   return r.runs
     .filter((x) => x.kind === 'consume' && x.recordSize === recordSize)
     .map((x) => {
       const c = x.consume
       if (!c) return [x.system, x.mode, `failed: ${x.error ?? '?'}`, '', '', '', '', '']
-      return [x.system, x.mode, `${n0(c.recordsPerSec)}${c.timedOut ? ' (timed out)' : ''}`, n1(c.mbPerSec), n0(c.records), n0(c.fetchMs), ws ? pct(c.mbPerSec / ws) : '–', x.system === BITACORA ? '' : ratio(mine?.recordsPerSec, c.recordsPerSec)]
+      return [x.system, x.mode, `${n0(c.recordsPerSec)}${c.timedOut ? ' (timed out)' : ''}`, n1(c.mbPerSec), n0(c.records), n0(c.fetchMs), ws ? pct(c.mbPerSec / ws) : '–', isBitacora(x.system) ? '' : ratio(bitacoraConsumeFor(r, x)?.consume?.recordsPerSec, c.recordsPerSec)]
     })
 }
 
@@ -153,7 +179,7 @@ export function markdown(r: PerfResults, charts: Array<{ title: string; file: st
     'the machine is shared, so other work may have competed with any figure; every system ran in the same run, one server at a time, ' +
     'with the client in a fresh process on the same 2 cores as the server. MiB = 1024 × 1024 bytes (as Kafka\'s tools).')
   out.push('')
-  out.push('## Targets (issue 8)')
+  out.push('## Targets')
   out.push('')
   out.push(headlineTable(r))
   out.push('')
@@ -182,8 +208,10 @@ export function markdown(r: PerfResults, charts: Array<{ title: string; file: st
   out.push('')
   out.push('Unthrottled, as `kafka-producer-perf-test --throughput -1`: the same record count, record size and window of unacknowledged records ' +
     '(about 32 MiB of payload) for every system. Latency is send() to acknowledgement, in ms, so it includes queueing in the window. ' +
-    '"durability" is what an acknowledgement means; the "Bitácora ÷" column compares each peer with Bitácora\'s mode of the same durability ' +
-    '(written: acks=1; fsynced: acks=all). "of WS" is MiB/s over the WebSocket client→server limit.')
+    '"durability" is what an acknowledgement means; the "Bitácora ÷" column compares each peer with Bitácora\'s weakest mode that is at least ' +
+    'as durable and keeps as many copies (1 broker — written: acks=1; fsynced: acks=all — or, for replicated peers, 3 brokers RF=3 acks=all: ' +
+    '"replicated, fsynced" = fsynced on a majority of the 3 replicas; the peers\' "replicated" = held by a majority (NATS R3, files not fsynced per write) ' +
+    'or by all 3 in memory (Redis WAIT 2)). "of WS" is MiB/s over the WebSocket client→server limit.')
   for (const s of r.plan.sizes) {
     out.push('')
     out.push(`### ${size(s)} records, ${n0(r.plan.records[s]!)} each`)

@@ -22,6 +22,8 @@ export interface RunRecord {
   note: string
   kind: 'produce' | 'consume' | 'e2e'
   recordSize: number
+  /** Copies the system keeps of each record (absent: 1). */
+  copies?: number
   produce?: ProduceResult
   consume?: ConsumeResult
   e2e?: E2eResult & { fraction: number }

@@ -46,6 +46,14 @@ t.test('perf --quick writes the JSON and the Markdown report with every section'
       t.ok(results.runs.some((r: { system: string; kind: string }) => r.system === system && r.kind === kind), `${system} ${kind}`)
     }
   }
+  // The replicated systems: 3 copies of each record, each system's own way.
+  for (const system of ['Bitácora 3 brokers', 'NATS JetStream 3 servers', 'Redis Streams + 2 replicas']) {
+    for (const kind of ['produce', 'consume', 'e2e']) {
+      t.ok(results.runs.some((r: { system: string; kind: string; copies?: number }) => r.system === system && r.kind === kind && r.copies === 3), `${system} ${kind}, 3 copies`)
+    }
+  }
+  t.match(md, /\| 3 brokers RF=3 acks=all, share of 1 broker acks=all \(100 B, same run\) \| [\d,]+ of [\d,]+ = \d+ % \|/, 'the RF=3 / 1-broker ratio headline')
+  t.match(md, /ahead of Redis Streams \+ 2 replicas WAIT 2: producer 100 B \(Bitácora 3 brokers acks=all\)/, 'a replicated peer compared with the replicated Bitácora')
   for (const acks of ['acks=0', 'acks=1', 'acks=all']) {
     t.ok(results.runs.some((r: { system: string; mode: string; produce?: unknown }) => r.system === 'Bitácora' && r.mode === acks && r.produce), `Bitácora ${acks}`)
   }
