@@ -22,12 +22,12 @@ export function planFor(quick: boolean): Plan {
   return quick
     ? {
         quick, sizes: [100, 1024], records: { 100: 20_000, 1024: 5_000 }, maxSeconds: 20,
-        e2eFractions: [0.25, 0.5, 0.9], e2eSeconds: 1, e2eRecordSize: 100, limitSeconds: 0.3, microArgs: ['--quick'],
+        e2eFractions: [0.1, 0.25, 0.5, 0.75], e2eSeconds: 1, e2eRecordSize: 100, limitSeconds: 0.3, microArgs: ['--quick'],
       }
     : {
         // Several seconds per Bitácora run, so its figures are steady state (at 1 M records a
         // consumer run was 0.6 s and a fifth of it start-up); slower peers stop at maxSeconds.
         quick, sizes: [100, 1024], records: { 100: 3_000_000, 1024: 600_000 }, maxSeconds: 60,
-        e2eFractions: [0.25, 0.5, 0.9], e2eSeconds: 8, e2eRecordSize: 100, limitSeconds: 3, microArgs: [],
+        e2eFractions: [0.1, 0.25, 0.5, 0.75], e2eSeconds: 8, e2eRecordSize: 100, limitSeconds: 3, microArgs: [],
       }
 }

@@ -22,6 +22,7 @@ import { natsVersion } from './servers/nats.js'
 import { redisVersion } from './servers/redis.js'
 import { SYSTEMS, type SystemDef } from './systems.js'
 import type { WorkloadSpec } from './workload.js'
+import type { E2eReceived, E2eResult, E2eSent } from '../src/cli/perf-e2e.js'
 
 const ROOT = new URL('..', import.meta.url).pathname
 
@@ -62,10 +63,9 @@ async function runSystem(def: SystemDef, plan: Plan, runs: RunRecord[]): Promise
     const entry: RunRecord = { system: def.name, ...r, ...(def.copies > 1 ? { copies: def.copies } : {}) }
     console.log(`  ${def.name} ${r.mode} ${r.kind} ${r.recordSize} B${spec.rate ? ` at ${spec.rate} records/s` : ''}`)
     try {
-      const result = await runWorkload<never>(spec, cpuProfDir ? { cpuProfDir } : {})
-      if (r.kind === 'produce') entry.produce = result
-      else if (r.kind === 'consume') entry.consume = result
-      else entry.e2e = { ...(result as object), fraction: r.e2e?.fraction ?? 0 } as RunRecord['e2e']
+      if (r.kind === 'produce') entry.produce = await runWorkload(spec, cpuProfDir ? { cpuProfDir } : {})
+      else if (r.kind === 'consume') entry.consume = await runWorkload(spec, cpuProfDir ? { cpuProfDir } : {})
+      else entry.e2e = { ...(await e2eInTwoProcesses(spec)), fraction: r.e2e?.fraction ?? 0 }
     } catch (err) {
       entry.error = (err as Error).message.split('\n')[0]
       console.log(`    FAILED: ${entry.error}`)
@@ -99,12 +99,27 @@ async function runSystem(def: SystemDef, plan: Plan, runs: RunRecord[]): Promise
       const rate = Math.max(1, Math.round(peak * fraction))
       await record(
         { mode: primary.label, durability: primary.durability, note: primary.note, kind: 'e2e', recordSize: plan.e2eRecordSize, e2e: { fraction } as RunRecord['e2e'] },
-        { ...base, kind: 'e2e', topic: `e2e-${slug}-${Math.round(fraction * 100)}`, recordSize: plan.e2eRecordSize, rate, seconds: plan.e2eSeconds, maxSeconds: plan.e2eSeconds + plan.maxSeconds, ...(primary.acks !== undefined ? { acks: primary.acks, lingerMs: 0 } : {}) },
+        { ...base, kind: 'e2e-send', topic: `e2e-${slug}-${Math.round(fraction * 100)}`, recordSize: plan.e2eRecordSize, rate, seconds: plan.e2eSeconds, maxSeconds: plan.e2eSeconds + plan.maxSeconds, ...(primary.acks !== undefined ? { acks: primary.acks, lingerMs: 0 } : {}) },
       )
     }
   } finally {
     await server.stop()
   }
+}
+
+/**
+ * End-to-end latency with the consumer and the producer in processes of their own: the receiver
+ * creates the topic and starts consuming, then the sender runs at the spec's rate.
+ */
+async function e2eInTwoProcesses(send: WorkloadSpec): Promise<E2eResult> {
+  let ready!: () => void
+  const consuming = new Promise<void>((resolve) => (ready = resolve))
+  const receiving = runWorkload<E2eReceived>({ ...send, kind: 'e2e-receive', maxSeconds: send.maxSeconds }, { onReady: ready })
+  await Promise.race([consuming, receiving])
+  const sent = await runWorkload<E2eSent>(send)
+  const received = await receiving
+  if (received.sent < 0) throw new Error(`the receiver saw no end marker within ${send.maxSeconds} s (${received.received} records received)`)
+  return { ...sent, received: received.received, latency: received.latency }
 }
 
 async function main(): Promise<void> {

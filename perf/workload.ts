@@ -14,7 +14,7 @@ const dist = (path: string) => new URL(`../dist/${path}`, import.meta.url).href
 const { createClient } = (await import(dist('client/node.js'))) as typeof import('../src/client/node.js')
 const { bitacoraConsumer, bitacoraProducer, ensureTopic } = (await import(dist('cli/perf-bitacora.js'))) as typeof import('../src/cli/perf-bitacora.js')
 const { runConsume } = (await import(dist('cli/perf-consume.js'))) as typeof import('../src/cli/perf-consume.js')
-const { runE2e } = (await import(dist('cli/perf-e2e.js'))) as typeof import('../src/cli/perf-e2e.js')
+const { runE2eReceive, runE2eSend } = (await import(dist('cli/perf-e2e.js'))) as typeof import('../src/cli/perf-e2e.js')
 const { runProduce } = (await import(dist('cli/perf-produce.js'))) as typeof import('../src/cli/perf-produce.js')
 
 export type SystemKind = 'bitacora' | 'nats' | 'redis'
@@ -23,12 +23,16 @@ export interface WorkloadSpec {
   system: SystemKind
   /** A server's URL, or a cluster's separated by commas. */
   url: string
-  kind: 'produce' | 'consume' | 'e2e'
+  /**
+   * e2e-receive creates the topic, prints @@READY once consuming, and returns once the sender's
+   * end marker and the records before it arrived; e2e-send (started after) sends at `rate`.
+   */
+  kind: 'produce' | 'consume' | 'e2e-send' | 'e2e-receive'
   topic: string
   recordSize: number
   /** produce / consume */
   records?: number
-  /** e2e */
+  /** e2e-send */
   rate?: number
   seconds?: number
   maxSeconds: number
@@ -94,11 +98,16 @@ async function run(spec: WorkloadSpec): Promise<unknown> {
     if (spec.kind === 'consume') {
       return await runConsume(await system.consumer(), { records: spec.records!, maxSeconds: spec.maxSeconds, progress: false })
     }
-    await system.ensureTopic()
-    const consumer = await system.consumer()
+    if (spec.kind === 'e2e-receive') {
+      await system.ensureTopic()
+      const consumer = await system.consumer()
+      const receiving = runE2eReceive(consumer, { maxSeconds: spec.maxSeconds })
+      console.log('@@READY')
+      return await receiving
+    }
     const producer = await system.producer()
     try {
-      return await runE2e(producer, consumer, { rate: spec.rate!, seconds: spec.seconds!, recordSize: spec.recordSize })
+      return await runE2eSend(producer, { rate: spec.rate!, seconds: spec.seconds!, recordSize: spec.recordSize })
     } finally {
       await producer.close()
     }

@@ -14,7 +14,7 @@ import { OperationalError, UsageError } from './errors.js'
 import { PERF_CONSUME_IDLE_MS_DEFAULT, REQUEST_BYTES_MAX_FLAG_MAX, REQUEST_BYTES_MAX_FLAG_MIN } from './limits.js'
 import { bitacoraConsumer, bitacoraProducer, ensureTopic } from './perf-bitacora.js'
 import { runConsume, type ConsumeResult } from './perf-consume.js'
-import { runE2e } from './perf-e2e.js'
+import { E2E_RECORD_BYTES_MIN, runE2e } from './perf-e2e.js'
 import { runProduce } from './perf-produce.js'
 
 export const PERF_USAGE = `usage: bitacora perf produce|consume|e2e [options]
@@ -36,7 +36,7 @@ consume (kafka-consumer-perf-test):
   --timeout-ms N           stop after N ms without a record (Kafka's --timeout) (default ${PERF_CONSUME_IDLE_MS_DEFAULT})
   Reading fewer than --messages records is exit 1, saying why.
 e2e (end-to-end latency at a fixed rate):
-  -t, --topic T  --rate N (records/s)  --seconds N (default 10)  --record-size BYTES (default 100, at least 8)
+  -t, --topic T  --rate N (records/s)  --seconds N (default 10)  --record-size BYTES (default 100, at least ${E2E_RECORD_BYTES_MIN})
   --acks 0|1|all (default 1)  --linger-ms N (default 0)  --partitions N (default 1)
 all: -J, --json FILE (write the result as JSON)
 ${CLIENT_HELP}`
@@ -124,7 +124,7 @@ export async function perfCommand(argv: string[]): Promise<number> {
   }
   const rate = required('rate', intFlag('rate', flags.rate, 1))
   const seconds = intFlag('seconds', flags.seconds, 1, 3600) ?? 10
-  const recordSize = intFlag('record-size', flags['record-size'], 8, 64 * 1024 * 1024) ?? 100
+  const recordSize = intFlag('record-size', flags['record-size'], E2E_RECORD_BYTES_MIN, 64 * 1024 * 1024) ?? 100
   const lingerMs = intFlag('linger-ms', flags['linger-ms'], 0) ?? 0
   const acks = acksOf(flags.acks, 1)
   return withClient(brokers, async (client) => {
