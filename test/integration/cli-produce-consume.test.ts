@@ -3,7 +3,7 @@
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { createClient } from '../../src/client/node.js'
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { startBroker, tempDataDir } from './broker-process.js'
 import { BIN, failsWith, runCli } from './cli-process.js'
@@ -234,6 +234,22 @@ t.test('produce and consume', async (t) => {
     t.ok(r.ms < 15_000, 'ends at the idle timeout, not at --max-seconds')
     const enough = await cli(['perf', 'consume', '-t', 'few', '--messages', '3', ...bs])
     t.equal(enough.status, 0, enough.stderr)
+  })
+
+  t.test('perf e2e: every record sent is read back once, with its latency; records under 24 bytes refused', async (t) => {
+    const dir = tempDataDir(t)
+    const json = join(dir, 'e2e.json')
+    const r = await cli(['perf', 'e2e', '-t', 'e2e', '--rate', '2000', '--seconds', '2', '--record-size', '24', '--json', json, ...bs])
+    t.equal(r.status, 0, r.stderr)
+    t.match(r.stdout, /^e2e 2000 records\/s target, \d+ sent\/s, (\d+)\/\1 received: [\d.]+ ms avg, [\d.]+ ms 50th/m)
+    const result = JSON.parse(readFileSync(json, 'utf8'))
+    t.ok(result.sent >= 3_000, `about 2 s at 2,000/s (sent ${result.sent})`)
+    t.equal(result.received, result.sent, 'the receiver counts every record and not the end marker')
+    t.equal(result.latency.count, result.sent, 'one latency per record')
+    t.ok(result.latency.minMs >= 0 && result.latency.maxMs < 10_000, `latencies on one clock (${result.latency.minMs}..${result.latency.maxMs} ms)`)
+    const small = await cli(['perf', 'e2e', '-t', 'e2e', '--rate', '10', '--record-size', '8', ...bs])
+    t.equal(small.status, 2)
+    t.match(small.stderr, /record-size/)
   })
 
   t.test('consume | head, and SIGINT, end cleanly', async (t) => {
