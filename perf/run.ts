@@ -3,7 +3,9 @@
 // machine's limits, runs the codec micro-benchmarks, then Bitácora (1 broker) and its peers
 // (NATS JetStream, Redis Streams with AOF everysec and always) on the same workloads, then the
 // replicated systems keeping 3 copies (Bitácora 3 brokers RF=3, NATS JetStream R3 on 3
-// servers, Redis with 2 replicas and WAIT 2), one system at a time on loopback ports, and writes <out>/<timestamp>.json, <timestamp>.md with
+// servers, Redis with 2 replicas and WAIT 2), one system at a time on loopback ports, then how
+// cost grows on 3 brokers (partitions, producers, record size: perf/scaling.ts) and their acks
+// latencies with a delay between brokers (perf/network-delay.ts), and writes <out>/<timestamp>.json, <timestamp>.md with
 // SVG charts beside it, and latest.md (+ latest-*.svg). Every server started is stopped at the
 // end, on failure and on SIGINT/SIGTERM.
 import { spawnSync } from 'node:child_process'
@@ -18,6 +20,9 @@ import { cleanupAll, installCleanupHandlers, startChild, tempDir } from './proce
 import { writeReport } from './report/write.js'
 import type { MicroRow, PerfResults, RunRecord } from './report/types.js'
 import { runWorkload } from './run-workload.js'
+import { measureNetworkDelays } from './network-delay.js'
+import { measureScaling, SCALING_REPLICATION } from './scaling.js'
+import { startBitacoraCluster } from './servers/bitacora-cluster.js'
 import { natsVersion } from './servers/nats.js'
 import { redisVersion } from './servers/redis.js'
 import { SYSTEMS, type SystemDef } from './systems.js'
@@ -167,9 +172,29 @@ async function main(): Promise<void> {
     }
   }
 
+  if (!args.only || args.only.includes('bitacora')) {
+    step('6. how cost grows: 3 brokers RF=3 acks=all (perf/scaling.ts)')
+    try {
+      const cluster = await startBitacoraCluster(SCALING_REPLICATION)
+      try {
+        results.scaling = { points: await measureScaling(plan.scaling, cluster) }
+      } finally {
+        await cluster.stop()
+      }
+    } catch (err) {
+      results.scaling = { points: [], error: (err as Error).message.split('\n')[0] }
+      console.log(`  FAILED: ${results.scaling.error}`)
+    }
+  }
+
+  if (!args.only || args.only.includes('bitacora')) {
+    step('7. over a network: 3 brokers with a delay between them (perf/network-delay.ts)')
+    results.network = { points: await measureNetworkDelays(plan.network) }
+  }
+
   results.machine.loadAvgEnd = loadavg()
   results.durationSeconds = (performance.now() - started) / 1000
-  step('5. report')
+  step('8. report')
   const files = writeReport(results, outDir)
   for (const f of files) console.log(`  wrote ${f}`)
 }

@@ -32,6 +32,8 @@ export interface WorkloadSpec {
   recordSize: number
   /** produce / consume */
   records?: number
+  /** produce: records/s (default -1, unthrottled). */
+  throughput?: number
   /** e2e-send */
   rate?: number
   seconds?: number
@@ -44,6 +46,10 @@ export interface WorkloadSpec {
    * replicas, Redis's primary plus `WAIT replicationFactor - 1` replicas per pipeline.
    */
   replicationFactor?: number
+  /** Bitácora only: partitions of the topic the producer creates (default 1). */
+  partitions?: number
+  /** produce: the topic exists already (several producers share it): do not recreate it. */
+  topicExists?: boolean
 }
 
 interface Opened {
@@ -58,7 +64,7 @@ async function open(spec: WorkloadSpec): Promise<Opened> {
     const client = createClient({ brokers: spec.url.split(','), clientId: 'bitacora-perf' })
     const producerOptions = { acks: spec.acks ?? 1, ...(spec.lingerMs !== undefined ? { lingerMs: spec.lingerMs } : {}) }
     return {
-      ensureTopic: () => ensureTopic(client, spec.topic, 1, true, spec.replicationFactor ?? 1),
+      ensureTopic: () => ensureTopic(client, spec.topic, spec.partitions ?? 1, true, spec.replicationFactor ?? 1),
       producer: () => bitacoraProducer(client, spec.topic, producerOptions),
       consumer: () => bitacoraConsumer(client, spec.topic, 1, 'earliest'),
       close: () => client.close(),
@@ -87,10 +93,10 @@ async function run(spec: WorkloadSpec): Promise<unknown> {
   const system = await open(spec)
   try {
     if (spec.kind === 'produce') {
-      await system.ensureTopic()
+      if (!spec.topicExists) await system.ensureTopic()
       const producer = await system.producer()
       try {
-        return await runProduce(producer, { records: spec.records!, recordSize: spec.recordSize, throughput: -1, maxSeconds: spec.maxSeconds, progress: false })
+        return await runProduce(producer, { records: spec.records!, recordSize: spec.recordSize, throughput: spec.throughput ?? -1, maxSeconds: spec.maxSeconds, progress: false })
       } finally {
         await producer.close()
       }

@@ -50,5 +50,29 @@ export function charts(r: PerfResults): NamedChart[] {
       rows: e2e.map((x) => ({ label: `${x.system} ${x.mode} @${Math.round(x.e2e!.fraction * 100)} %`, values: [x.e2e!.latency.p50Ms, x.e2e!.latency.p99Ms, x.e2e!.latency.p999Ms] })),
     }),
   })
+  for (const dimension of ['partitions', 'producers', 'recordSize'] as const) {
+    const points = (r.scaling?.points ?? []).filter((p) => p.dimension === dimension && !p.error)
+    if (points.length === 0) continue
+    const label = (v: number) => (dimension === 'recordSize' ? (v >= 1024 ? `${v / 1024} KiB` : `${v} B`) : `${v} ${dimension}`)
+    const by = dimension === 'recordSize' ? 'record size' : dimension
+    out.push({
+      name: `scaling-${dimension}-throughput`,
+      title: `3 brokers RF=3 acks=all: throughput by ${by}`,
+      svg: barChart({
+        title: `3 brokers RF=3 acks=all: throughput by ${by}`, unit: dimension === 'recordSize' ? 'MiB/s' : 'records/s',
+        series: [{ name: 'throughput', color: PALETTE[0]! }],
+        rows: points.map((p) => ({ label: label(p.value), values: [dimension === 'recordSize' ? p.mbPerSec : p.recordsPerSec] })),
+      }),
+    })
+    out.push({
+      name: `scaling-${dimension}-cpu`,
+      title: `3 brokers RF=3 acks=all: brokers' CPU per record by ${by}`,
+      svg: barChart({
+        title: `3 brokers RF=3 acks=all: brokers' CPU per record by ${by}`, unit: 'µs of CPU per record (3 brokers together)', log: dimension === 'recordSize',
+        series: [{ name: 'CPU per record', color: PALETTE[1]! }],
+        rows: points.map((p) => ({ label: label(p.value), values: [p.brokerCpuUsPerRecord] })),
+      }),
+    })
+  }
   return out
 }

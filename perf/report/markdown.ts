@@ -175,6 +175,46 @@ function seedTalk(r: PerfResults): string {
   return table(head, rows)
 }
 
+const DIMENSION_TITLE = { partitions: 'Partitions (1 producer, 100 B)', producers: 'Producer processes (8 partitions, 100 B)', recordSize: 'Record size (1 partition, 1 producer)' } as const
+
+function scalingSection(r: PerfResults): string {
+  const s = r.scaling
+  if (!s) return 'not measured (--only left Bitácora out).'
+  if (s.error) return `not measured: ${s.error}`
+  const out: string[] = [
+    'Each point: a fresh topic at RF=3, the producers (processes of their own) unthrottled with acks=all; "broker CPU" is the three brokers\' ' +
+    'user + system CPU over the point, together, per record acknowledged (so it counts the followers\' copies too).',
+  ]
+  for (const dimension of ['partitions', 'producers', 'recordSize'] as const) {
+    const points = s.points.filter((p) => p.dimension === dimension)
+    if (points.length === 0) continue
+    out.push('', `### ${DIMENSION_TITLE[dimension]}`, '')
+    out.push(table([dimension === 'recordSize' ? 'record size' : dimension, 'records', 'records/s', 'MiB/s', 'broker CPU µs / record', 'broker CPU s'], points.map((p) => {
+      const label = dimension === 'recordSize' ? size(p.value) : n0(p.value)
+      if (p.error) return [label, '', `failed: ${p.error}`, '', '', '']
+      return [label, `${n0(p.records)}${p.failed ? ` (${n0(p.failed)} failed)` : ''}`, n0(p.recordsPerSec), n1(p.mbPerSec), p.brokerCpuUsPerRecord.toFixed(2), n1(p.brokerCpuSeconds)]
+    })))
+  }
+  return out.join('\n')
+}
+
+function networkSection(r: PerfResults): string {
+  const points = r.network?.points
+  if (!points) return 'not measured (--only left Bitácora out).'
+  const acksLabel = (a: number) => (a === -1 ? 'acks=all' : `acks=${a}`)
+  return [
+    `3 brokers, RF=3, every broker pair through a loopback TCP proxy holding each chunk for the one-way delay (the kernel here has no netem; ` +
+    `the proxy's timers have 1 ms granularity); clients reach the brokers directly. One producer at ${n0(r.plan.network.rate)} records/s, 100 B, ` +
+    `linger 0; latency send() to acknowledgement, ms. The seed talk's Kafka figures are averages on a real network.`,
+    '',
+    table(['delay between brokers', 'acks', 'avg', 'p50', 'p99', 'p99.9', 'seed talk (Kafka, avg)'], points.map((p) => {
+      const talk = TALK[acksLabel(p.acks)]
+      if (p.error) return [`${p.delayMs} ms`, acksLabel(p.acks), `failed: ${p.error}`, '', '', '', talk ? `${talk} ms` : '']
+      return [`${p.delayMs} ms`, acksLabel(p.acks), ms(p.avgMs), ms(p.p50Ms), ms(p.p99Ms), ms(p.p999Ms), talk ? `${talk} ms` : '']
+    })),
+  ].join('\n')
+}
+
 export function markdown(r: PerfResults, charts: Array<{ title: string; file: string }>): string {
   const ws = r.limits.websocket
   const disk = r.limits.disk
@@ -260,6 +300,14 @@ export function markdown(r: PerfResults, charts: Array<{ title: string; file: st
   if (r.micro.rows.length > 0) {
     out.push(table(['suite', 'case', 'ops/s', 'MB/s', '±'], r.micro.rows.map((x) => [x.suite, x.name, n0(x.opsPerSec), n0(x.mbPerSec), `${x.marginPct.toFixed(1)} %`])))
   } else out.push(`not measured: ${r.micro.error ?? '?'}`)
+  out.push('')
+  out.push('## 6. How cost grows (3 brokers, RF=3, acks=all; perf/scaling.ts)')
+  out.push('')
+  out.push(scalingSection(r))
+  out.push('')
+  out.push('## 7. Over a network: a delay between brokers (perf/network-delay.ts)')
+  out.push('')
+  out.push(networkSection(r))
   out.push('')
   out.push('## Charts')
   out.push('')

@@ -5,6 +5,8 @@ import type { ProduceResult } from '../../src/cli/perf-produce.js'
 import type { DiskLimits } from '../limits/disk.js'
 import type { WebSocketLimits } from '../limits/websocket.js'
 import type { Plan } from '../plan.js'
+import type { NetworkPoint } from '../network-delay.js'
+import type { ScalingPoint } from '../scaling.js'
 import type { Durability } from '../systems.js'
 
 export interface MicroRow {
@@ -39,4 +41,8 @@ export interface PerfResults {
   limits: { websocket?: WebSocketLimits; disk?: DiskLimits; error?: string }
   micro: { rows: MicroRow[]; error?: string }
   runs: RunRecord[]
+  /** How cost grows (absent from runs before it, or when --only left Bitácora out). */
+  scaling?: { points: ScalingPoint[]; error?: string }
+  /** 3 brokers with a delay between them (absent from runs before it). */
+  network?: { points: NetworkPoint[] }
 }

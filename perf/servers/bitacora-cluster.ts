@@ -14,6 +14,7 @@ export async function startBitacoraCluster(size = 3): Promise<RunningServer> {
     return {
       url: ids.map((id) => cluster.url(id)).join(','),
       pid: cluster.processes.get(1)!.child.pid!,
+      pids: ids.map((id) => cluster.processes.get(id)!.child.pid!),
       stop: async () => {
         await Promise.all(ids.map((id) => cluster.stop(id, 'SIGTERM')))
         await teardowns.run()

@@ -6,6 +6,8 @@ const BIN = new URL('../../dist/cli/main.js', import.meta.url).pathname
 export interface RunningServer {
   url: string
   pid: number
+  /** Every server process of a cluster (absent: just `pid`). */
+  pids?: readonly number[]
   stop(): Promise<void>
 }
 

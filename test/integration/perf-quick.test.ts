@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
-t.setTimeout(240_000)
+t.setTimeout(420_000)
 
 const ROOT = new URL('../..', import.meta.url).pathname
 
@@ -26,12 +26,12 @@ t.test('perf --quick writes the JSON and the Markdown report with every section'
   const json = files.find((f) => /^\d{4}-.*\.json$/.test(f))
   t.ok(json, 'a <timestamp>.json')
   t.ok(files.includes('latest.md'), 'latest.md')
-  for (const chart of ['throughput-100', 'throughput-1024', 'latency-100', 'latency-1024', 'e2e']) {
+  for (const chart of ['throughput-100', 'throughput-1024', 'latency-100', 'latency-1024', 'e2e', 'scaling-partitions-throughput', 'scaling-producers-cpu', 'scaling-recordSize-throughput']) {
     t.ok(files.includes(`latest-${chart}.svg`), `chart ${chart}`)
     t.match(readFileSync(join(out, `latest-${chart}.svg`), 'utf8'), /^<svg /)
   }
   const md = readFileSync(join(out, 'latest.md'), 'utf8')
-  for (const section of ['## Targets', "## 1. This machine's limits", '## 2. Producers', 'seed talk, slide 11', '## 3. Consumers', '## 4. End-to-end latency', '## 5. Codec micro-benchmarks', '## Charts', '## Reproduce']) {
+  for (const section of ['## Targets', "## 1. This machine's limits", '## 2. Producers', 'seed talk, slide 11', '## 3. Consumers', '## 4. End-to-end latency', '## 5. Codec micro-benchmarks', '## 6. How cost grows', '## 7. Over a network', '## Charts', '## Reproduce']) {
     t.ok(md.includes(section), `section ${section}`)
   }
   t.match(md, /records sent|records\/s/)
@@ -53,6 +53,17 @@ t.test('perf --quick writes the JSON and the Markdown report with every section'
     }
   }
   t.match(md, /\| 3 brokers RF=3 acks=all, share of 1 broker acks=all \(100 B, same run\) \| [\d,]+ of [\d,]+ = \d+ % \|/, 'the RF=3 / 1-broker ratio headline')
+  // How cost grows: every point of the quick plan measured, with the brokers' CPU counted.
+  const points = results.scaling.points as Array<{ dimension: string; value: number; records: number; brokerCpuUsPerRecord: number; error?: string }>
+  t.same(points.filter((p) => p.error), [], 'no scaling point failed')
+  t.same(points.map((p) => `${p.dimension} ${p.value}`), ['partitions 1', 'partitions 8', 'producers 1', 'producers 2', 'recordSize 10', 'recordSize 1024'])
+  for (const p of points) t.ok(p.records > 0 && p.brokerCpuUsPerRecord > 0, `${p.dimension} ${p.value}: records acknowledged and broker CPU measured`)
+  // Over a network: acks=1 and acks=all through proxies delaying 5 ms each way; an acks=all
+  // write waits for a follower's round trip, so at least 2 × 5 ms.
+  const network = results.network.points as Array<{ delayMs: number; acks: number; records: number; p50Ms: number; error?: string }>
+  t.same(network.filter((p) => p.error), [], 'no network point failed')
+  const all = network.find((p) => p.acks === -1 && p.delayMs === 5)
+  t.ok(all && all.records > 0 && all.p50Ms >= 10, `acks=all with 5 ms between brokers waits for a round trip (p50 ${all?.p50Ms} ms)`)
   t.match(md, /ahead of Redis Streams \+ 2 replicas WAIT 2: producer 100 B \(Bitácora 3 brokers acks=all\)/, 'a replicated peer compared with the replicated Bitácora')
   for (const acks of ['acks=0', 'acks=1', 'acks=all']) {
     t.ok(results.runs.some((r: { system: string; mode: string; produce?: unknown }) => r.system === 'Bitácora' && r.mode === acks && r.produce), `Bitácora ${acks}`)
