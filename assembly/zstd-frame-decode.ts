@@ -122,7 +122,9 @@ export function zstdDecodedBound(src: usize, n: usize, limit: usize): i32 {
       if (iend - ip < CHECKSUM_BYTES) return E.ERR_ZSTD_TRUNCATED
       ip += CHECKSUM_BYTES
     }
-    total += hasContentSize ? min(frame, contentSize) : frame
+    // The blocks bound the frame's output from above: less than its declared size is a lie.
+    if (hasContentSize && frame < contentSize) return E.ERR_ZSTD_CONTENT_SIZE
+    total += hasContentSize ? contentSize : frame
     if (total > <u64>limit) return <i32>limit
   }
   return <i32>total
@@ -162,14 +164,14 @@ export function zstdDecompress(src: usize, n: usize, dst: usize, cap: usize): i3
       if (size > blockMax) return E.ERR_ZSTD_BLOCK_SIZE
       if (type == BLOCK_TYPE_RAW) {
         if (size > iend - ip) return E.ERR_ZSTD_TRUNCATED
-        if (size > frameEnd - op) return tooLarge(frameEnd, oend)
+        if (size > frameEnd - op) return tooLarge()
         memory.copy(op, ip, size)
         ip += size
         op += size
         bump(STAT_BLOCKS_RAW)
       } else if (type == BLOCK_TYPE_RLE) {
         if (iend - ip < 1) return E.ERR_ZSTD_TRUNCATED
-        if (size > frameEnd - op) return tooLarge(frameEnd, oend)
+        if (size > frameEnd - op) return tooLarge()
         memory.fill(op, load<u8>(ip), size)
         ip += 1
         op += size
@@ -182,7 +184,7 @@ export function zstdDecompress(src: usize, n: usize, dst: usize, cap: usize): i3
         const blockEnd = min(frameEnd, op + blockMax)
         const written = decodeSequences(ip + <usize>literals, ip + size, op, blockEnd, frameStart)
         if (written == E.ERR_DECOMPRESSED_TOO_LARGE) {
-          return blockEnd < frameEnd ? E.ERR_ZSTD_BLOCK_SIZE : tooLarge(frameEnd, oend)
+          return blockEnd < frameEnd ? E.ERR_ZSTD_BLOCK_SIZE : tooLarge()
         }
         if (written < 0) return written
         ip += size
@@ -204,7 +206,7 @@ export function zstdDecompress(src: usize, n: usize, dst: usize, cap: usize): i3
   return <i32>(op - dst)
 }
 
-/** Past the end of a frame that declared its size, or past the caller's room. */
-function tooLarge(frameEnd: usize, oend: usize): i32 {
-  return frameEnd < oend ? E.ERR_ZSTD_CONTENT_SIZE : E.ERR_DECOMPRESSED_TOO_LARGE
+/** Past the end of a frame that declared its size (which fits the room), or past the caller's room. */
+function tooLarge(): i32 {
+  return hasContentSize ? E.ERR_ZSTD_CONTENT_SIZE : E.ERR_DECOMPRESSED_TOO_LARGE
 }
