@@ -9,7 +9,9 @@ import { CodecError, loadCodec } from '../../src/codec/index.js'
 import { instantiateCodec, Scratch } from '../../src/codec/wasm.js'
 import { WasmCompression } from '../../src/codec/wasm-compression.js'
 import { corpus } from '../../perf/corpus.js'
+import { flatHeaders, genBatch } from './oracle.js'
 import { fixCrc } from './raw-batch.js'
+import { kafkajsZstdBatch } from './zstd-decode-kafkajs.js'
 import { cliCompress, nativeCompress } from './zstd-oracle.js'
 import { anyInput, boundaryInputs, randomBytes, textBytes } from './samples.js'
 import {
@@ -194,6 +196,32 @@ t.test('zstd batches decode synchronously in WASM (the module the browser bundle
   t.same(codec.validateBatch(batch).recordCount, 2)
   t.throws(() => codec.decodeBatch(batch, { maxDecompressedBytes: 1000 }), { code: 'DECOMPRESSED_TOO_LARGE' })
   t.ok(same(codec.decompress('zstd', section), plain.subarray(61)), 'codec.decompress("zstd")')
+})
+
+t.test('kafkajs zstd batches (a plug-in over the native binding) decode to what was generated', async (t) => {
+  const hex = (b: Uint8Array | null) => (b === null ? null : Buffer.from(b).toString('hex'))
+  await fc.assert(
+    fc.asyncProperty(genBatch(50, 400), fc.integer({ min: 1, max: 19 }), async (b, level) => {
+      const decoded = codec.decodeBatch(await kafkajsZstdBatch(b, level))
+      return (
+        decoded.header.compression === 'zstd' &&
+        decoded.header.baseOffset === b.baseOffset &&
+        decoded.records.length === b.records.length &&
+        decoded.records.every((r, i) => {
+          const g = b.records[i]
+          const headers = flatHeaders(g.headers)
+          return (
+            r.timestamp === b.baseTimestamp + g.timestampDelta &&
+            hex(r.key) === hex(g.key) &&
+            hex(r.value) === hex(g.value) &&
+            JSON.stringify(r.headers.map((h) => [h.key, hex(h.value)])) === JSON.stringify(headers.map((h) => [h.key, hex(h.value)]))
+          )
+        })
+      )
+    }),
+    { numRuns: RUNS },
+  )
+  t.pass()
 })
 
 t.test('every decoder mode ran somewhere above', async (t) => {
