@@ -126,54 +126,162 @@ export function readHuffmanTable(src: usize, size: usize): i32 {
 }
 
 /**
+ * Decodes the rest of a stream symbol by symbol from its current state (ptr, bits, used) to
+ * [op, end), reloading as its start nears; the stream must end exactly there.
+ */
+function finishStream(start: usize, ptr: usize, bits: u64, used: u32, op: usize, end: usize): i32 {
+  const shift = <u64>(64 - huffmanBits)
+  while (true) {
+    if (used > 64) return E.ERR_ZSTD_HUFFMAN
+    if (ptr >= start + 8) {
+      ptr -= used >> 3
+      used &= 7
+      bits = load<u64>(ptr)
+    } else if (ptr > start) {
+      let n = <usize>(used >> 3)
+      if (n > ptr - start) n = ptr - start
+      ptr -= n
+      used -= <u32>n << 3
+      bits = load<u64>(ptr)
+    }
+    if (op >= end) break
+    const e = <u32>load<u16>(table + <usize>(((bits << <u64>used) >> shift) << 1))
+    store<u8>(op++, <u8>e)
+    used += e >> 8
+  }
+  return ptr == start && used == 64 ? 0 : E.ERR_ZSTD_HUFFMAN
+}
+
+/**
  * Decodes exactly `count` symbols from the backward bitstream [src, src+size) to dst with the
  * current table; the stream must end exactly there. Returns 0 or ERR_ZSTD_HUFFMAN.
  */
 export function decodeHuffmanStream(src: usize, size: usize, dst: usize, count: usize): i32 {
   if (!bitsInit(src, size)) return E.ERR_ZSTD_HUFFMAN
   let bits = brBits
-  let consumed = brConsumed
+  let used = brConsumed
   let ptr = brPtr
   const shift = <u64>(64 - huffmanBits)
   let op = dst
   const end = dst + count
   // Four symbols of at most 11 bits per reload while whole bytes can be loaded.
   while (end - op >= 4 && ptr >= src + 8) {
-    ptr -= consumed >> 3
-    consumed &= 7
+    ptr -= used >> 3
+    used &= 7
     bits = load<u64>(ptr)
-    let e = <u32>load<u16>(table + <usize>(((bits << <u64>consumed) >> shift) << 1))
-    store<u8>(op, <u8>e)
-    consumed += e >> 8
-    e = <u32>load<u16>(table + <usize>(((bits << <u64>consumed) >> shift) << 1))
-    store<u8>(op, <u8>e, 1)
-    consumed += e >> 8
-    e = <u32>load<u16>(table + <usize>(((bits << <u64>consumed) >> shift) << 1))
-    store<u8>(op, <u8>e, 2)
-    consumed += e >> 8
-    e = <u32>load<u16>(table + <usize>(((bits << <u64>consumed) >> shift) << 1))
-    store<u8>(op, <u8>e, 3)
-    consumed += e >> 8
+    for (let k = 0; k < 4; k++) {
+      const e = <u32>load<u16>(table + <usize>(((bits << <u64>used) >> shift) << 1))
+      store<u8>(op + <usize>k, <u8>e)
+      used += e >> 8
+    }
     op += 4
   }
-  // The rest one symbol at a time, reloading as the start of the stream nears.
-  while (true) {
-    if (consumed > 64) return E.ERR_ZSTD_HUFFMAN
-    if (ptr >= src + 8) {
-      ptr -= consumed >> 3
-      consumed &= 7
-      bits = load<u64>(ptr)
-    } else if (ptr > src) {
-      let n = <usize>(consumed >> 3)
-      if (n > ptr - src) n = ptr - src
-      ptr -= n
-      consumed -= <u32>n << 3
-      bits = load<u64>(ptr)
-    }
-    if (op >= end) break
-    const e = <u32>load<u16>(table + <usize>(((bits << <u64>consumed) >> shift) << 1))
-    store<u8>(op++, <u8>e)
-    consumed += e >> 8
+  return finishStream(src, ptr, bits, used, op, end)
+}
+
+/**
+ * Decodes four streams (sizes s1..s4 from src) into the four quarters of [dst, dst+count):
+ * each of the first three regenerates `quarter` symbols, the last the rest. The streams are
+ * independent, so they are decoded interleaved while all have whole bytes to load.
+ */
+export function decodeHuffmanStreams4(src: usize, s1: usize, s2: usize, s3: usize, s4: usize, dst: usize, quarter: usize, count: usize): i32 {
+  if (!bitsInit(src, s1)) return E.ERR_ZSTD_HUFFMAN
+  const start1 = src
+  let bits1 = brBits
+  let used1 = brConsumed
+  let ptr1 = brPtr
+  if (!bitsInit(src + s1, s2)) return E.ERR_ZSTD_HUFFMAN
+  const start2 = src + s1
+  let bits2 = brBits
+  let used2 = brConsumed
+  let ptr2 = brPtr
+  if (!bitsInit(src + s1 + s2, s3)) return E.ERR_ZSTD_HUFFMAN
+  const start3 = src + s1 + s2
+  let bits3 = brBits
+  let used3 = brConsumed
+  let ptr3 = brPtr
+  if (!bitsInit(src + s1 + s2 + s3, s4)) return E.ERR_ZSTD_HUFFMAN
+  const start4 = src + s1 + s2 + s3
+  let bits4 = brBits
+  let used4 = brConsumed
+  let ptr4 = brPtr
+  const shift = <u64>(64 - huffmanBits)
+  let op1 = dst
+  let op2 = dst + quarter
+  let op3 = dst + 2 * quarter
+  let op4 = dst + 3 * quarter
+  const end4 = dst + count
+  let e: u32
+  // The fourth stream is the shortest: while it has 4 symbols left, so do the others.
+  while (end4 - op4 >= 4 && ptr1 >= start1 + 8 && ptr2 >= start2 + 8 && ptr3 >= start3 + 8 && ptr4 >= start4 + 8) {
+    ptr1 -= used1 >> 3
+    used1 &= 7
+    bits1 = load<u64>(ptr1)
+    ptr2 -= used2 >> 3
+    used2 &= 7
+    bits2 = load<u64>(ptr2)
+    ptr3 -= used3 >> 3
+    used3 &= 7
+    bits3 = load<u64>(ptr3)
+    ptr4 -= used4 >> 3
+    used4 &= 7
+    bits4 = load<u64>(ptr4)
+    e = <u32>load<u16>(table + <usize>(((bits1 << <u64>used1) >> shift) << 1))
+    store<u8>(op1, <u8>e, 0)
+    used1 += e >> 8
+    e = <u32>load<u16>(table + <usize>(((bits2 << <u64>used2) >> shift) << 1))
+    store<u8>(op2, <u8>e, 0)
+    used2 += e >> 8
+    e = <u32>load<u16>(table + <usize>(((bits3 << <u64>used3) >> shift) << 1))
+    store<u8>(op3, <u8>e, 0)
+    used3 += e >> 8
+    e = <u32>load<u16>(table + <usize>(((bits4 << <u64>used4) >> shift) << 1))
+    store<u8>(op4, <u8>e, 0)
+    used4 += e >> 8
+    e = <u32>load<u16>(table + <usize>(((bits1 << <u64>used1) >> shift) << 1))
+    store<u8>(op1, <u8>e, 1)
+    used1 += e >> 8
+    e = <u32>load<u16>(table + <usize>(((bits2 << <u64>used2) >> shift) << 1))
+    store<u8>(op2, <u8>e, 1)
+    used2 += e >> 8
+    e = <u32>load<u16>(table + <usize>(((bits3 << <u64>used3) >> shift) << 1))
+    store<u8>(op3, <u8>e, 1)
+    used3 += e >> 8
+    e = <u32>load<u16>(table + <usize>(((bits4 << <u64>used4) >> shift) << 1))
+    store<u8>(op4, <u8>e, 1)
+    used4 += e >> 8
+    e = <u32>load<u16>(table + <usize>(((bits1 << <u64>used1) >> shift) << 1))
+    store<u8>(op1, <u8>e, 2)
+    used1 += e >> 8
+    e = <u32>load<u16>(table + <usize>(((bits2 << <u64>used2) >> shift) << 1))
+    store<u8>(op2, <u8>e, 2)
+    used2 += e >> 8
+    e = <u32>load<u16>(table + <usize>(((bits3 << <u64>used3) >> shift) << 1))
+    store<u8>(op3, <u8>e, 2)
+    used3 += e >> 8
+    e = <u32>load<u16>(table + <usize>(((bits4 << <u64>used4) >> shift) << 1))
+    store<u8>(op4, <u8>e, 2)
+    used4 += e >> 8
+    e = <u32>load<u16>(table + <usize>(((bits1 << <u64>used1) >> shift) << 1))
+    store<u8>(op1, <u8>e, 3)
+    used1 += e >> 8
+    e = <u32>load<u16>(table + <usize>(((bits2 << <u64>used2) >> shift) << 1))
+    store<u8>(op2, <u8>e, 3)
+    used2 += e >> 8
+    e = <u32>load<u16>(table + <usize>(((bits3 << <u64>used3) >> shift) << 1))
+    store<u8>(op3, <u8>e, 3)
+    used3 += e >> 8
+    e = <u32>load<u16>(table + <usize>(((bits4 << <u64>used4) >> shift) << 1))
+    store<u8>(op4, <u8>e, 3)
+    used4 += e >> 8
+    op1 += 4
+    op2 += 4
+    op3 += 4
+    op4 += 4
   }
-  return ptr == src && consumed == 64 ? 0 : E.ERR_ZSTD_HUFFMAN
+  let rc = finishStream(start1, ptr1, bits1, used1, op1, dst + quarter)
+  if (rc == 0) rc = finishStream(start2, ptr2, bits2, used2, op2, dst + 2 * quarter)
+  if (rc == 0) rc = finishStream(start3, ptr3, bits3, used3, op3, dst + 3 * quarter)
+  if (rc == 0) rc = finishStream(start4, ptr4, bits4, used4, op4, end4)
+  return rc
 }

@@ -6,7 +6,7 @@ import * as E from './errors'
 import {
   bump, STAT_LITERALS_HUFFMAN_1, STAT_LITERALS_HUFFMAN_4, STAT_LITERALS_RAW, STAT_LITERALS_RLE, STAT_LITERALS_TREELESS,
 } from './zstd-decode-stats'
-import { decodeHuffmanStream, huffmanBits, readHuffmanTable } from './zstd-huffman-decode'
+import { decodeHuffmanStream, decodeHuffmanStreams4, huffmanBits, readHuffmanTable } from './zstd-huffman-decode'
 import { BLOCK_SIZE_MAX, LITERALS_COMPRESSED, LITERALS_RAW, LITERALS_RLE } from './zstd-spec'
 
 /** Bytes past the literals that 16-byte copies may read. */
@@ -93,10 +93,7 @@ export function decodeLiterals(src: usize, size: usize): i32 {
     const s4 = streams - s1 - s2 - s3
     const quarter = (regenerated + 3) >> 2
     if (quarter * 3 > regenerated) return E.ERR_ZSTD_LITERALS
-    let rc = decodeHuffmanStream(p, s1, buffer, quarter)
-    if (rc == 0) rc = decodeHuffmanStream(p + s1, s2, buffer + quarter, quarter)
-    if (rc == 0) rc = decodeHuffmanStream(p + s1 + s2, s3, buffer + 2 * quarter, quarter)
-    if (rc == 0) rc = decodeHuffmanStream(p + s1 + s2 + s3, s4, buffer + 3 * quarter, regenerated - 3 * quarter)
+    const rc = decodeHuffmanStreams4(p, s1, s2, s3, s4, buffer, quarter, regenerated)
     if (rc < 0) return rc
     bump(type == LITERALS_COMPRESSED ? STAT_LITERALS_HUFFMAN_4 : STAT_LITERALS_TREELESS)
   }

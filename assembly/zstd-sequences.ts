@@ -271,7 +271,9 @@ export function decodeSequences(src: usize, end: usize, dst: usize, oend: usize,
       op += ll
       lit += ll
       if (offset == 0 || <usize>offset > op - windowStart) return E.ERR_ZSTD_MATCH_OFFSET
-      copyMatch(op, <usize>offset, ml, wild)
+      // Most matches are short and far enough back to copy 16 bytes at a time, inline.
+      if (wild && offset >= 16) wildCopy16(op, op - <usize>offset, ml)
+      else copyMatch(op, <usize>offset, ml, wild)
       op += ml
     }
     // The bitstream must end exactly after the last sequence.
