@@ -62,6 +62,19 @@ t.test('frames the zstd CLI writes decode to their input', async (t) => {
   }
 })
 
+t.test('CLI frames of generated inputs (random, text, repetitive) decode to them', async (t) => {
+  // Each case spawns the CLI: fewer runs than the in-process properties.
+  fc.assert(
+    fc.property(anyInput, fc.constantFrom('-1', '-3', '-9', '-19'), fc.boolean(), (data, level, check) => {
+      const f = cliCompress(data, check ? [level] : [level, '--no-check'])
+      return same(decode(f), data)
+    }),
+    { numRuns: Math.max(10, Math.floor(RUNS / 4)) },
+  )
+  addStats(seen, takeStats(wasm))
+  t.pass()
+})
+
 t.test('frames the native binding writes decode to their input', async (t) => {
   await fc.assert(
     fc.asyncProperty(anyInput, fc.integer({ min: 1, max: 19 }), async (data, level) => {
