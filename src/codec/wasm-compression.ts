@@ -1,8 +1,9 @@
 // The codecs implemented in the WASM module: LZ4 (frame format, written as Kafka writes it)
-// and Snappy (written in xerial framing; xerial or raw read); zstd frames are decoded here too. Everything runs over the
-// scratch region; decompression reserves only what the payload's own headers bound it to
-// (never more than the caller's limit), so a bomb is refused before memory is committed
-// when its headers declare sizes, and costs at most the limit when they do not.
+// and Snappy (written in xerial framing; xerial or raw read); zstd frames are decoded here
+// too. Everything runs over the scratch region; decompression reserves only what the
+// payload's own headers bound it to (never more than the caller's limit), so a bomb is
+// refused before memory is committed when its headers declare sizes, and costs at most the
+// limit when they do not.
 import { CodecError, WASM_ERRORS, wasmError } from './errors.js'
 import { DECOMPRESSED_BYTES_MAX } from './limits.js'
 import type { CompressionCodec } from './types.js'
