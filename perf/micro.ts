@@ -1,6 +1,6 @@
-// Codec micro-benchmarks (benny): CRC32C, RecordBatch v2 encode+decode, and LZ4 / Snappy
-// compression on the fixed corpus of perf/corpus.ts, each beside its baselines measured in
-// the same run. `npm run bench:micro [-- --quick] [-- --json FILE] [-- --suite compression]`.
+// Codec micro-benchmarks (benny): CRC32C, RecordBatch v2 encode+decode, LZ4 / Snappy
+// compression and zstd decompression on the fixed corpus of perf/corpus.ts, each beside its
+// baselines measured in the same run. `npm run bench:micro [-- --quick] [-- --json FILE] [-- --suite compression]`.
 import b from 'benny'
 import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
@@ -237,10 +237,47 @@ async function compressionSuites(): Promise<void> {
   )
 }
 
+/**
+ * zstd decompression of the corpus (1 MiB): our WASM decoder against the @mongodb-js/zstd native
+ * binding (the reference library), on the binding's own frames (level 3, no checksum, as
+ * Kafka's Java producer writes them) and on the CLI's (level 3 with the XXH64 checksum; level
+ * 19). The binding only has an async API: its rows include a thread-pool round trip per call.
+ */
+async function zstdDecodeSuites(): Promise<void> {
+  const codec = await loadCodec()
+  const zstd = require('@mongodb-js/zstd') as { compress(b: Buffer, level: number): Promise<Buffer>; decompress(b: Buffer): Promise<Buffer> }
+  const { cliCompress } = await import('../test/codec/zstd-oracle.js')
+  const wasm = await instantiateCodec()
+  const scratch = new Scratch(wasm)
+  const data = corpus()
+  const n = data.length
+  const frames: Array<[string, Uint8Array]> = [
+    ['native level 3', new Uint8Array(await zstd.compress(Buffer.from(data), 3))],
+    ['CLI -3 (checksum)', cliCompress(data, ['-3'])],
+    ['CLI -19', cliCompress(data, ['-19'])],
+  ]
+  for (const [name, frame] of frames) {
+    const src = scratch.reserve(frame.length + n + 16)
+    scratch.u8.set(frame, src)
+    const out = (src + frame.length + 7) & ~7
+    const buf = Buffer.from(frame)
+    const label = `zstd decompress, corpus 1 MiB, ${name} frame (${frame.length} bytes)`
+    console.log(`\n${label}`)
+    await b.suite(
+      label,
+      b.add('wasm zstd (module memory)', () => wasm.zstdDecompress(src, frame.length, out, n), caseOptions),
+      b.add('wasm codec.decompress zstd', () => codec.decompress('zstd', frame), caseOptions),
+      b.add('@mongodb-js/zstd decompress (async)', async () => zstd.decompress(buf), caseOptions),
+      report(label, n, ['@mongodb-js/zstd decompress (async)']),
+    )
+  }
+}
+
 if (suites.includes('crc')) await crcSuites()
 if (suites.includes('batch')) await batchSuites()
 if (suites.includes('compression')) {
   await compressionSizes()
   await compressionSuites()
+  await zstdDecodeSuites()
 }
 if (args.json) writeFileSync(args.json, JSON.stringify({ date: new Date().toISOString(), results }, null, 2))

@@ -2,8 +2,8 @@
 // module. Every call copies its input into the module's one scratch region, runs there, and
 // returns JS values; decoded keys, values and headers are views into the caller's input.
 // The synchronous methods handle uncompressed batches and the codecs done in WASM (lz4,
-// snappy); the *Async ones every codec, since platform compression (gzip, zstd) is
-// asynchronous in browsers. Scratch pointers are never held across an await: another call
+// snappy; zstd for decoding); the *Async ones every codec, since platform compression (gzip,
+// zstd's compression) is asynchronous in browsers. Scratch pointers are never held across an await: another call
 // may reuse the region meanwhile.
 import { NO_HEADERS, RecordBatchBuilder, STAGED_HEADER_FIXED_BYTES, STAGED_RECORD_FIXED_BYTES, stageRecord } from './builder.js'
 import { CodecError, wasmError } from './errors.js'
@@ -21,7 +21,7 @@ import {
   type RecordHeader, type RecordInput, type ValidateOptions,
 } from './types.js'
 import { align8, instantiateCodec, Scratch, type CodecExports } from './wasm.js'
-import { isWasmCodec, WasmCompression, type WasmCodec } from './wasm-compression.js'
+import { isWasmCodec, isWasmDecoded, WasmCompression, type WasmCodec, type WasmDecodedCodec } from './wasm-compression.js'
 
 // Module-level names for the layouts: V8 folds their reads in hot loops to constants, which it
 // does not do for imported bindings (on Node 20 a loop of 8 slot reads ran 1.4x slower through
@@ -66,9 +66,9 @@ export class Codec {
     return this.compression.compress(codec, data)
   }
 
-  /** Decompresses LZ4 frames or (xerial or raw) Snappy, refusing output past maxDecompressedBytes. */
-  decompress(codec: WasmCodec, data: Uint8Array, options: { maxDecompressedBytes?: number } = {}): Uint8Array {
-    if (!isWasmCodec(codec)) throw new CodecError('UNSUPPORTED_COMPRESSION', `decompress handles lz4 and snappy, not ${codec}`)
+  /** Decompresses LZ4 frames, (xerial or raw) Snappy or zstd frames, refusing output past maxDecompressedBytes. */
+  decompress(codec: WasmDecodedCodec, data: Uint8Array, options: { maxDecompressedBytes?: number } = {}): Uint8Array {
+    if (!isWasmDecoded(codec)) throw new CodecError('UNSUPPORTED_COMPRESSION', `decompress handles lz4, snappy and zstd, not ${codec}`)
     return this.compression.decompress(codec, data, options.maxDecompressedBytes ?? DECOMPRESSED_BYTES_MAX)
   }
 
@@ -145,7 +145,7 @@ export class Codec {
   }
 
   /**
-   * Validates one batch completely (framing, CRC, every record; an lz4 or snappy section is
+   * Validates one batch completely (framing, CRC, every record; an lz4, snappy or zstd section is
    * decompressed under the limit) without building records: the broker's produce path.
    * Returns its header. `bytes` may hold more after it.
    */
@@ -159,7 +159,7 @@ export class Codec {
   /** validateBatch, for every codec: a compressed section is decompressed under the limit. */
   async validateBatchAsync(bytes: Uint8Array, options: ValidateOptions = {}): Promise<BatchHeader> {
     const header = readBatchHeader(bytes)
-    if (header.compression === 'none' || isWasmCodec(header.compression)) return this.validateBatch(bytes, options)
+    if (header.compression === 'none' || isWasmDecoded(header.compression)) return this.validateBatch(bytes, options)
     const section = await this.decompressSection(bytes, options)
     const ptr = this.scratch.reserve(section.length)
     this.scratch.u8.set(section, ptr)
@@ -168,7 +168,7 @@ export class Codec {
   }
 
   /**
-   * Validates and decodes one batch (uncompressed, lz4 or snappy). Keys, values and headers
+   * Validates and decodes one batch (uncompressed, lz4, snappy or zstd). Keys, values and headers
    * are views into `bytes`, or for a compressed batch into its decompressed records section
    * (a fresh buffer).
    */
@@ -188,7 +188,7 @@ export class Codec {
 
   /**
    * Validates a batch as decodeBatch does, but returns its record index instead of record
-   * objects (uncompressed, lz4 or snappy): what a consumer that reads records lazily keeps,
+   * objects (uncompressed, lz4, snappy or zstd): what a consumer that reads records lazily keeps,
    * 40 bytes per record. See BatchIndex for the layout.
    */
   indexBatch(bytes: Uint8Array, options: ValidateOptions = {}): BatchIndex {
@@ -203,7 +203,7 @@ export class Codec {
   }
 
   /**
-   * Validates a batch (uncompressed, lz4 or snappy) and leaves its record index in scratch.
+   * Validates a batch (uncompressed, lz4, snappy or zstd) and leaves its record index in scratch.
    * `data` holds the records the index points into: `bytes` itself, or a copy of the
    * decompressed section.
    */
@@ -221,7 +221,7 @@ export class Codec {
   /** `indexed` for every codec: platform codecs decompress (under the limit) outside WASM. */
   private async indexedAsync(bytes: Uint8Array, options: ValidateOptions, caller: string): Promise<{ header: BatchHeader; data: Uint8Array; index: WalkIndex }> {
     const header = readBatchHeader(bytes)
-    if (header.compression === 'none' || isWasmCodec(header.compression)) return this.indexed(bytes, options, caller)
+    if (header.compression === 'none' || isWasmDecoded(header.compression)) return this.indexed(bytes, options, caller)
     const section = await this.decompressSection(bytes, options)
     const ptr = this.scratch.reserve(section.length)
     this.scratch.u8.set(section, ptr)
@@ -257,8 +257,8 @@ export class Codec {
     const total = this.wasm.checkBatch(ptr, len, options.contiguous === false ? 0 : 1)
     if (total < 0) throw wasmError(total, 'record batch')
     const header = readBatchHeader(bytes)
-    if (header.compression !== 'none' && !isWasmCodec(header.compression)) {
-      throw new CodecError('UNSUPPORTED_COMPRESSION', `${caller} handles uncompressed, lz4 and snappy batches; this one is ${header.compression}: use ${caller}Async`)
+    if (header.compression !== 'none' && !isWasmDecoded(header.compression)) {
+      throw new CodecError('UNSUPPORTED_COMPRESSION', `${caller} handles uncompressed, lz4, snappy and zstd batches; this one is ${header.compression}: use ${caller}Async`)
     }
     return { header, ptr }
   }
@@ -266,7 +266,7 @@ export class Codec {
   /** The records section of the batch at scratch `ptr`: in place, or decompressed after it. */
   private sectionOf(header: BatchHeader, ptr: number, options: ValidateOptions): { ptr: number; len: number } {
     const len = header.sizeBytes - BATCH_HEADER_BYTES
-    if (!isWasmCodec(header.compression)) return { ptr: ptr + BATCH_HEADER_BYTES, len }
+    if (!isWasmDecoded(header.compression)) return { ptr: ptr + BATCH_HEADER_BYTES, len }
     const maxBytes = options.maxDecompressedBytes ?? DECOMPRESSED_BYTES_MAX
     return this.compression.decompressAt(header.compression, ptr + BATCH_HEADER_BYTES, len, ptr + header.sizeBytes, maxBytes, 'records section')
   }

@@ -63,6 +63,22 @@ export const WASM_ERRORS = {
   ERR_SNAPPY_TRUNCATED: { rc: -28, code: 'CORRUPT_COMPRESSED_DATA', message: 'Snappy data is truncated' },
   ERR_SNAPPY_CORRUPT: { rc: -29, code: 'CORRUPT_COMPRESSED_DATA', message: 'Snappy data is corrupt (bad length, tag or copy offset)' },
   ERR_SNAPPY_LENGTH_MISMATCH: { rc: -30, code: 'CORRUPT_COMPRESSED_DATA', message: 'Snappy data decodes to a size other than its declared length' },
+  ERR_ZSTD_TRUNCATED: { rc: -31, code: 'CORRUPT_COMPRESSED_DATA', message: 'zstd data is truncated' },
+  ERR_ZSTD_BAD_MAGIC: { rc: -32, code: 'CORRUPT_COMPRESSED_DATA', message: 'zstd data does not start with a zstd or skippable frame magic number' },
+  ERR_ZSTD_FRAME_HEADER: { rc: -33, code: 'CORRUPT_COMPRESSED_DATA', message: 'zstd frame header is invalid (reserved bit set)' },
+  ERR_ZSTD_WINDOW_TOO_LARGE: { rc: -34, code: 'UNSUPPORTED_COMPRESSION', message: 'zstd frame needs a window over 128 MiB (2^27, the reference decoder\'s default limit): compress with --long=27 or less' },
+  ERR_ZSTD_DICTIONARY: { rc: -35, code: 'UNSUPPORTED_COMPRESSION', message: 'zstd frame needs a dictionary (dictionary id set): not supported' },
+  ERR_ZSTD_BLOCK_TYPE: { rc: -36, code: 'CORRUPT_COMPRESSED_DATA', message: 'zstd block has the reserved block type' },
+  ERR_ZSTD_BLOCK_SIZE: { rc: -37, code: 'CORRUPT_COMPRESSED_DATA', message: 'zstd block is larger than the block maximum (128 KiB or the window size)' },
+  ERR_ZSTD_LITERALS: { rc: -38, code: 'CORRUPT_COMPRESSED_DATA', message: 'zstd literals section is corrupt (sizes or jump table)' },
+  ERR_ZSTD_HUFFMAN: { rc: -39, code: 'CORRUPT_COMPRESSED_DATA', message: 'zstd Huffman tree or Huffman-coded literals are corrupt' },
+  ERR_ZSTD_FSE_TABLE: { rc: -40, code: 'CORRUPT_COMPRESSED_DATA', message: 'zstd FSE table description is corrupt' },
+  ERR_ZSTD_SEQUENCES: { rc: -41, code: 'CORRUPT_COMPRESSED_DATA', message: 'zstd sequences section is corrupt (header, modes or bitstream)' },
+  ERR_ZSTD_NO_PREVIOUS_TABLE: { rc: -42, code: 'CORRUPT_COMPRESSED_DATA', message: 'zstd block repeats a Huffman or FSE table that no earlier block of its frame defined' },
+  ERR_ZSTD_LITERALS_OVERRUN: { rc: -43, code: 'CORRUPT_COMPRESSED_DATA', message: 'zstd sequences use more literals than the block has' },
+  ERR_ZSTD_MATCH_OFFSET: { rc: -44, code: 'CORRUPT_COMPRESSED_DATA', message: 'zstd match offset is zero or reaches before the start of its frame' },
+  ERR_ZSTD_CONTENT_SIZE: { rc: -45, code: 'CORRUPT_COMPRESSED_DATA', message: 'zstd frame decodes to a size other than its declared content size' },
+  ERR_ZSTD_CONTENT_CHECKSUM: { rc: -46, code: 'CORRUPT_COMPRESSED_DATA', message: 'zstd content checksum does not match' },
 } as const satisfies Record<string, WasmError>
 
 const WASM_ERRORS_BY_RC = new Map<number, WasmError>(Object.values(WASM_ERRORS).map((e) => [e.rc, e]))

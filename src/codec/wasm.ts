@@ -39,6 +39,10 @@ export interface CodecExports {
   snappyXerialCompress(src: number, n: number, dst: number): number
   snappyDecodedLength(src: number, n: number, limit: number): number
   snappyDecompress(src: number, n: number, dst: number, cap: number): number
+  zstdDecodedBound(src: number, n: number, limit: number): number
+  zstdDecompress(src: number, n: number, dst: number, cap: number): number
+  zstdDecodeStats(): number
+  zstdDecodeStatsReset(): void
 }
 
 function decodeBase64(b64: string): Uint8Array<ArrayBuffer> {
