@@ -62,3 +62,4 @@ export { lz4BlockBound, lz4CompressBlock, lz4DecompressBlock } from './lz4-block
 export { lz4FrameBound, lz4FrameCompress, lz4DecodedBound, lz4FrameDecompress } from './lz4-frame'
 export { snappyRawBound, snappyCompressRaw, snappyDecompressRaw } from './snappy'
 export { snappyXerialBound, snappyXerialCompress, snappyDecodedLength, snappyDecompress } from './snappy-xerial'
+export { zstdCompressBound, zstdCompress } from './zstd-frame-encode'
