@@ -225,8 +225,8 @@ export class Sender {
   private async encodeAll(batches: ProducerBatch[]): Promise<ProducerBatch[]> {
     const ready: ProducerBatch[] = []
     const compression = this.options.compression
-    // none, lz4 and snappy encode synchronously in WASM; gzip and zstd wait for the platform.
-    const sync = compression === 'none' || compression === 'lz4' || compression === 'snappy'
+    // none, lz4, snappy and zstd encode synchronously in WASM; gzip waits for the platform.
+    const sync = compression === 'none' || compression === 'lz4' || compression === 'snappy' || compression === 'zstd'
     for (const b of batches) {
       try {
         if (b.encoded === undefined) {

@@ -2,8 +2,8 @@
 // module. Every call copies its input into the module's one scratch region, runs there, and
 // returns JS values; decoded keys, values and headers are views into the caller's input.
 // The synchronous methods handle uncompressed batches and the codecs done in WASM (lz4,
-// snappy); the *Async ones every codec, since platform compression (gzip, zstd) is
-// asynchronous in browsers. Scratch pointers are never held across an await: another call
+// snappy; zstd for encoding); the *Async ones every codec, since platform compression (gzip,
+// zstd decompression) is asynchronous in browsers. Scratch pointers are never held across an await: another call
 // may reuse the region meanwhile.
 import { NO_HEADERS, RecordBatchBuilder, STAGED_HEADER_FIXED_BYTES, STAGED_RECORD_FIXED_BYTES, stageRecord } from './builder.js'
 import { CodecError, wasmError } from './errors.js'
@@ -21,7 +21,7 @@ import {
   type RecordHeader, type RecordInput, type ValidateOptions,
 } from './types.js'
 import { align8, instantiateCodec, Scratch, type CodecExports } from './wasm.js'
-import { isWasmCodec, WasmCompression, type WasmCodec } from './wasm-compression.js'
+import { compressesInWasm, isWasmCodec, WasmCompression, type WasmCodec } from './wasm-compression.js'
 
 // Module-level names for the layouts: V8 folds their reads in hot loops to constants, which it
 // does not do for imported bindings (on Node 20 a loop of 8 slot reads ran 1.4x slower through
@@ -60,9 +60,9 @@ export class Codec {
     this.compression = new WasmCompression(wasm, this.scratch)
   }
 
-  /** Compresses raw bytes with a WASM codec: an LZ4 frame as Kafka writes it, or xerial-framed Snappy. */
+  /** Compresses raw bytes with a WASM codec: an LZ4 frame as Kafka writes it, xerial-framed Snappy, or one zstd frame. */
   compress(codec: WasmCodec, data: Uint8Array): Uint8Array {
-    if (!isWasmCodec(codec)) throw new CodecError('UNSUPPORTED_COMPRESSION', `compress handles lz4 and snappy, not ${codec}`)
+    if (!compressesInWasm(codec)) throw new CodecError('UNSUPPORTED_COMPRESSION', `compress handles lz4, snappy and zstd, not ${codec}`)
     return this.compression.compress(codec, data)
   }
 
@@ -91,7 +91,7 @@ export class Codec {
 
   /**
    * Encodes a RecordBatch v2 with a correct CRC; offset deltas run 0..n-1. Compression: none,
-   * or a codec done in WASM (lz4, snappy); gzip and zstd need encodeBatchAsync.
+   * or a codec done in WASM (lz4, snappy, zstd); gzip needs encodeBatchAsync.
    */
   encodeBatch(records: readonly RecordInput[], options: BatchOptions = {}): Uint8Array {
     return this.encodeWith((room) => this.encodeSection(records, options, room), records.length, options)
@@ -104,7 +104,7 @@ export class Codec {
 
   /**
    * Encodes the records staged in `builder` as one batch (its first record's timestamp is the
-   * baseTimestamp). Compression as encodeBatch: none, lz4, snappy; see encodeStagedAsync.
+   * baseTimestamp). Compression as encodeBatch: none, lz4, snappy, zstd; see encodeStagedAsync.
    */
   encodeStaged(builder: RecordBatchBuilder, options: BatchOptions = {}): Uint8Array {
     return this.encodeWith((room) => this.encodeBuilderSection(builder, options, room), builder.count, options)
@@ -117,7 +117,7 @@ export class Codec {
 
   private encodeWith(section: (headerRoom: number) => EncodedSection, count: number, options: BatchOptions): Uint8Array {
     const compression = options.compression ?? 'none'
-    if (isWasmCodec(compression)) return this.encodeCompressed(section(0), count, options, compression)
+    if (compressesInWasm(compression)) return this.encodeCompressed(section(0), count, options, compression)
     if (compression !== 'none') {
       throw new CodecError('UNSUPPORTED_COMPRESSION', `encodeBatch cannot compress with ${compression}: use encodeBatchAsync`)
     }
@@ -129,7 +129,7 @@ export class Codec {
 
   private async encodeWithAsync(section: (headerRoom: number) => EncodedSection, count: number, options: BatchOptions): Promise<Uint8Array> {
     const compression = options.compression ?? 'none'
-    if (compression === 'none' || isWasmCodec(compression)) return this.encodeWith(section, count, options)
+    if (compression === 'none' || compressesInWasm(compression)) return this.encodeWith(section, count, options)
     const { outPtr, sectionLen, baseTimestamp, maxTimestamp } = section(0)
     // Scratch is shared: take the section out before awaiting.
     const compressed = await platformCompress(compression, this.scratch.u8.slice(outPtr, outPtr + sectionLen))
@@ -271,7 +271,7 @@ export class Codec {
     return this.compression.decompressAt(header.compression, ptr + BATCH_HEADER_BYTES, len, ptr + header.sizeBytes, maxBytes, 'records section')
   }
 
-  /** A batch with an lz4 or snappy records section (encoded in scratch at outPtr), compressed in scratch. */
+  /** A batch with an lz4, snappy or zstd records section (encoded in scratch at outPtr), compressed in scratch. */
   private encodeCompressed(encoded: EncodedSection, count: number, options: BatchOptions, codec: WasmCodec): Uint8Array {
     const { outPtr, sectionLen, baseTimestamp, maxTimestamp } = encoded
     const at = align8(outPtr + sectionLen)

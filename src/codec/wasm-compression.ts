@@ -1,5 +1,5 @@
-// The codecs implemented in the WASM module: LZ4 (frame format, written as Kafka writes it)
-// and Snappy (written in xerial framing; xerial or raw read). Everything runs over the
+// The codecs implemented in the WASM module: LZ4 (frame format, written as Kafka writes it),
+// Snappy (written in xerial framing; xerial or raw read) and zstd (one frame, compression). Everything runs over the
 // scratch region; decompression reserves only what the payload's own headers bound it to
 // (never more than the caller's limit), so a bomb is refused before memory is committed
 // when its headers declare sizes, and costs at most the limit when they do not.
@@ -8,9 +8,12 @@ import { DECOMPRESSED_BYTES_MAX } from './limits.js'
 import type { CompressionCodec } from './types.js'
 import { align8, type CodecExports, type Scratch } from './wasm.js'
 
-export type WasmCodec = 'lz4' | 'snappy'
+export type WasmCodec = 'lz4' | 'snappy' | 'zstd'
 
 export const isWasmCodec = (c: CompressionCodec | 'unknown'): c is WasmCodec => c === 'lz4' || c === 'snappy'
+
+/** The codecs the module compresses: those it decompresses (isWasmCodec) and zstd. */
+export const compressesInWasm = (c: CompressionCodec | 'unknown'): c is WasmCodec => c === 'lz4' || c === 'snappy' || c === 'zstd'
 
 // The module's return code that this file treats specially.
 const ERR_DECOMPRESSED_TOO_LARGE = WASM_ERRORS.ERR_DECOMPRESSED_TOO_LARGE.rc
@@ -25,11 +28,13 @@ export class WasmCompression {
 
   /** Output room compressAt needs for n input bytes. */
   bound(codec: WasmCodec, n: number): number {
+    if (codec === 'zstd') return this.wasm.zstdCompressBound(n)
     return codec === 'lz4' ? this.wasm.lz4FrameBound(n) : this.wasm.snappyXerialBound(n)
   }
 
   /** Compresses scratch [src, src+n) to dst, which has room for bound(codec, n). Returns the length. */
   compressAt(codec: WasmCodec, src: number, n: number, dst: number): number {
+    if (codec === 'zstd') return this.wasm.zstdCompress(src, n, dst)
     return codec === 'lz4' ? this.wasm.lz4FrameCompress(src, n, dst) : this.wasm.snappyXerialCompress(src, n, dst)
   }
 
@@ -54,7 +59,7 @@ export class WasmCompression {
     return { ptr, len }
   }
 
-  /** Compresses `data` (LZ4 frame / xerial Snappy) and returns a copy of the result. */
+  /** Compresses `data` (LZ4 frame / xerial Snappy / zstd frame) and returns a copy of the result. */
   compress(codec: WasmCodec, data: Uint8Array): Uint8Array {
     const room = this.bound(codec, data.length)
     const src = this.scratch.reserve(align8(data.length) + room)
