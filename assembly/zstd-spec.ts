@@ -88,7 +88,7 @@ export const LL_PREDEFINED: StaticArray<i16> = [
 export const ML_PREDEFINED: StaticArray<i16> = [
   1, 4, 3, 2, 2, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1, 1,
   1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
-  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -1, -1, -1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, -1, -1,
   -1, -1, -1, -1, -1,
 ]
 export const OF_PREDEFINED: StaticArray<i16> = [
