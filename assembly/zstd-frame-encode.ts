@@ -16,7 +16,7 @@ const CHECKSUM_BYTES: usize = 4
 const DESCRIPTOR_SINGLE_SEGMENT: u32 = 1 << 5
 const DESCRIPTOR_CHECKSUM: u32 = 1 << 2
 // A compressed block is written in place before it is known to be smaller than the raw one:
-// its sections can pass the block's size by this much (each sequence covers at least 3 input
+// its sections can pass the block's size by this much (each sequence covers at least 4 input
 // bytes and costs at most 11 bytes of bitstream; the tables add less than a KiB).
 const COMPRESSED_BLOCK_SLACK: usize = 3 * <usize>BLOCK_SIZE_MAX + 1024
 

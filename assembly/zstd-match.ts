@@ -7,7 +7,7 @@
 // inside it. Sequences go to zstd-sequences-encode, literals to LITERALS.
 import { BLOCK_SIZE_MAX, REPEAT_OFFSET_1, REPEAT_OFFSET_2, REPEAT_OFFSET_3 } from './zstd-spec'
 import { commonLength } from './copy'
-import { addSequence, sequencesReset } from './zstd-sequences-encode'
+import { addSequence, ENCODER_MATCH_MIN, sequencesReset } from './zstd-sequences-encode'
 
 // 2^13 u32 entries (32 KiB), the reference library's level 1 for inputs over 256 KiB; smaller
 // inputs clear a smaller table. On the perf corpus 2^16 came out 0.6 % larger (collisions
@@ -16,7 +16,7 @@ const HASH_LOG_MAX: u32 = 13
 const HASH_LOG_MIN: u32 = 10
 // Bytes of a position the hash covers (matches are then checked for 4).
 const HASH_BYTES: u64 = 6
-const MIN_MATCH: usize = 4
+const MIN_MATCH: usize = <usize>ENCODER_MATCH_MIN
 // After 2^SEARCH_STRENGTH literals without a match the step between probes grows by one.
 const SEARCH_STRENGTH: usize = 8
 // Matching stops this far from the end of a block (8-byte reads stay inside it).

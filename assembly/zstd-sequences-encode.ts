@@ -13,8 +13,10 @@ import {
   ctableAt, fseBuildTable, fseCostBits, fseEncode, fseFlushState, fseInitState, fseNormalize, fseTableLog, fseWriteTable,
 } from './zstd-fse-encode'
 
-/** Sequences one block can hold: each covers at least a 3-byte match. */
-export const SEQUENCES_MAX: u32 = BLOCK_SIZE_MAX / MATCH_LENGTH_MIN + 1
+/** The shortest match the matcher emits (it checks 4 bytes; the format allows 3). */
+export const ENCODER_MATCH_MIN: u32 = 4
+/** Sequences one block can hold: each covers at least an ENCODER_MATCH_MIN-byte match. */
+const SEQUENCES_MAX: u32 = BLOCK_SIZE_MAX / ENCODER_MATCH_MIN + 1
 // Per sequence: literal length, match length - 3, offset value (u32 each), and their codes.
 const SEQ_LL: usize = memory.data(<i32>SEQUENCES_MAX * 4, 16)
 const SEQ_ML: usize = memory.data(<i32>SEQUENCES_MAX * 4, 16)
