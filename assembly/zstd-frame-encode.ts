@@ -79,15 +79,11 @@ function writeFrameHeader(op: usize, n: usize): usize {
   store<u8>(op, <u8>(v >> 16), 2)
 }
 
-/** What the last block written was (BLOCK_TYPE_*), and of each block (for tests and tools). */
-export let lastBlockType: u32 = 0
-
 /** One block of the frame at src: [ip, ip+len). Returns the position after it. */
 function writeBlock(op: usize, src: usize, ip: usize, len: usize, last: bool): usize {
   if (isRun(ip, len)) {
     writeBlockHeader(op, last, BLOCK_TYPE_RLE, len)
     store<u8>(op + BLOCK_HEADER_BYTES, load<u8>(ip))
-    lastBlockType = BLOCK_TYPE_RLE
     return op + BLOCK_HEADER_BYTES + 1
   }
   const r0 = rep0
@@ -99,14 +95,12 @@ function writeBlock(op: usize, src: usize, ip: usize, len: usize, last: bool): u
   const end = literalsEnd - body < len ? writeSequences(literalsEnd) : body + len
   if (end - body < len) {
     writeBlockHeader(op, last, BLOCK_TYPE_COMPRESSED, end - body)
-    lastBlockType = BLOCK_TYPE_COMPRESSED
     return end
   }
   // Not smaller: stored raw, and the decoder's repeat offsets stay as they were.
   matchRestore(r0, r1, r2)
   writeBlockHeader(op, last, BLOCK_TYPE_RAW, len)
   memory.copy(body, ip, len)
-  lastBlockType = BLOCK_TYPE_RAW
   return body + len
 }
 

@@ -27,9 +27,6 @@ const NEXT_CODE: usize = memory.data(32 * 4, 16)
 const WEIGHT_COUNTS: usize = memory.data(16 * 4, 16)
 const WEIGHT_NORM: usize = memory.data(16 * 2, 16)
 
-/** What the last writeLiterals chose (for tests and tools). */
-export let lastLiteralsType: u32 = 0
-
 // @ts-ignore: decorator
 @inline function highbit(v: u32): u32 {
   return 31 - clz<u32>(v)
@@ -43,19 +40,14 @@ export function writeLiterals(op: usize, lit: usize, n: usize): usize {
     store<u32>(at, load<u32>(at) + 1)
   }
   if (n > 1 && load<u32>(HIST + (<usize>load<u8>(lit) << 2)) == <u32>n) {
-    lastLiteralsType = LITERALS_RLE
     op = writeRawHeader(op, LITERALS_RLE, n)
     store<u8>(op, load<u8>(lit))
     return op + 1
   }
   if (n >= HUFFMAN_LITERALS_MIN) {
     const end = writeHuffman(op, lit, n)
-    if (end != 0) {
-      lastLiteralsType = LITERALS_COMPRESSED
-      return end
-    }
+    if (end != 0) return end
   }
-  lastLiteralsType = LITERALS_RAW
   op = writeRawHeader(op, LITERALS_RAW, n)
   memory.copy(op, lit, n)
   return op + n

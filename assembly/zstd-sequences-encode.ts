@@ -32,8 +32,6 @@ const NORM: usize = memory.data(<i32>FSE_SYMBOLS_MAX * 2, 16)
 
 /** Sequences added to the current block. */
 export let sequenceCount: u32 = 0
-/** What the last writeSequences chose per stream (MODE_*; for tests and tools). */
-export let lastModes: u32 = 0
 let ready = false
 
 // @ts-ignore: decorator
@@ -95,10 +93,7 @@ export function writeSequences(op: usize): usize {
     store<u16>(op, <u16>(n - 0x7f00))
     op += 2
   }
-  if (n == 0) {
-    lastModes = 0
-    return op
-  }
+  if (n == 0) return op
   const modes = op++
   op = chooseTable(op, CODE_LL, LL_CODE_MAX, LL_ACCURACY_MAX, changetype<usize>(LL_PREDEFINED), LL_CODE_MAX + 1, LL_PREDEFINED_ACCURACY, CT_LL_PREDEFINED, CT_LL)
   const llMode = chosenMode
@@ -109,8 +104,7 @@ export function writeSequences(op: usize): usize {
   op = chooseTable(op, CODE_ML, ML_CODE_MAX, ML_ACCURACY_MAX, changetype<usize>(ML_PREDEFINED), ML_CODE_MAX + 1, ML_PREDEFINED_ACCURACY, CT_ML_PREDEFINED, CT_ML)
   const mlMode = chosenMode
   const mlTable = chosenTable
-  lastModes = (llMode << 6) | (ofMode << 4) | (mlMode << 2)
-  store<u8>(modes, <u8>lastModes)
+  store<u8>(modes, <u8>((llMode << 6) | (ofMode << 4) | (mlMode << 2)))
   return writeBitstream(op, n, llTable, ofTable, mlTable)
 }
 
