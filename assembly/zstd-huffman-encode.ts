@@ -27,11 +27,6 @@ const NEXT_CODE: usize = memory.data(32 * 4, 16)
 const WEIGHT_COUNTS: usize = memory.data(16 * 4, 16)
 const WEIGHT_NORM: usize = memory.data(16 * 2, 16)
 
-// @ts-ignore: decorator
-@inline function highbit(v: u32): u32 {
-  return 31 - clz<u32>(v)
-}
-
 /** Writes the literals [lit, lit+n) as a literals section at op; returns the position after it. */
 export function writeLiterals(op: usize, lit: usize, n: usize): usize {
   memory.fill(HIST, 0, 256 * 4)

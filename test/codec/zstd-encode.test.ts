@@ -88,12 +88,22 @@ t.test('each encoder path, seen in the frames it writes', async (t) => {
   const skewed = randomBytes(20_000, 3).map((b) => Math.floor((b / 256) ** 3 * 256))
   // A small alphabet (bytes 0..11): 4-bit weights are shorter than an FSE description.
   const smallAlphabet = randomBytes(20_000, 4).map((b) => (b % 3 === 0 ? 0 : b % 12))
+  // Symbol i appearing fib(i) times, shuffled: an unconstrained Huffman code would be 20+ bits
+  // deep, so the 11-bit limit has to reshape it (the decoders check the result).
+  const fib = [1, 1]
+  while (fib.length < 24) fib.push(fib[fib.length - 1] + fib[fib.length - 2])
+  const deep = Uint8Array.from(fib.flatMap((count, symbol) => Array<number>(count).fill(symbol * 9)))
+  const order = randomBytes(deep.length * 4, 12)
+  for (let i = deep.length - 1; i > 0; i--) {
+    const j = (order[4 * i] | (order[4 * i + 1] << 8) | (order[4 * i + 2] << 16)) % (i + 1)
+    ;[deep[i], deep[j]] = [deep[j], deep[i]]
+  }
   // Random data with repeated pieces: matches, but literals Huffman cannot shrink.
   const piece = randomBytes(3000, 8)
   const rawLiterals = Buffer.concat([piece, randomBytes(2000, 9), piece, randomBytes(2000, 10), piece])
   const blocks = await blocksOf(t, [
     corpus(), textBytes(200), new TextEncoder().encode('hello hello hello, world: hello hello!'),
-    new Uint8Array(200_000).fill(7), rleLiterals, skewed, smallAlphabet, rawLiterals, randomBytes(5000, 1),
+    new Uint8Array(200_000).fill(7), rleLiterals, skewed, smallAlphabet, deep, rawLiterals, randomBytes(5000, 1),
   ])
   const some = (what: string, ok: (b: WalkedBlock) => boolean) => t.ok(blocks.some(ok), what)
   some('compressed block', (b) => b.type === 'compressed')
