@@ -62,6 +62,7 @@ export { lz4BlockBound, lz4CompressBlock, lz4DecompressBlock } from './lz4-block
 export { lz4FrameBound, lz4FrameCompress, lz4DecodedBound, lz4FrameDecompress } from './lz4-frame'
 export { snappyRawBound, snappyCompressRaw, snappyDecompressRaw } from './snappy'
 export { snappyXerialBound, snappyXerialCompress, snappyDecodedLength, snappyDecompress } from './snappy-xerial'
+export { zstdCompressBound, zstdCompress } from './zstd-frame-encode'
 export { zstdDecodedBound, zstdDecompress } from './zstd-frame-decode'
 import { stats as zstdStats, STAT_COUNT as ZSTD_STAT_COUNT } from './zstd-decode-stats'
 /** The zstd decoder's counters (zstd-decode-stats.ts): their address; zero them with zstdDecodeStatsReset. */

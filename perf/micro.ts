@@ -1,5 +1,5 @@
-// Codec micro-benchmarks (benny): CRC32C, RecordBatch v2 encode+decode, LZ4 / Snappy
-// compression and zstd decompression on the fixed corpus of perf/corpus.ts, each beside its
+// Codec micro-benchmarks (benny): CRC32C, RecordBatch v2 encode+decode, and LZ4 / Snappy /
+// zstd compression and decompression on the fixed corpus of perf/corpus.ts, each beside its
 // baselines measured in the same run. `npm run bench:micro [-- --quick] [-- --json FILE] [-- --suite compression]`.
 import b from 'benny'
 import { writeFileSync } from 'node:fs'
@@ -137,26 +137,30 @@ function nativeCompressors() {
     return {
       lz4napi: require('lz4-napi') as { compressFrameSync(b: Buffer): Buffer; decompressFrameSync(b: Buffer): Buffer },
       snappy: require('snappy') as { compressSync(b: Buffer): Buffer; uncompressSync(b: Buffer): Buffer },
+      // The NAPI bindings themselves: the package's index.js wrapper drops the level argument.
+      zstd: require('@mongodb-js/zstd/bindings.js') as { compress(b: Buffer, level: number): Promise<Buffer> },
     }
   } catch (err) {
-    throw new Error(`the compression benchmark needs the lz4-napi and snappy packages: ${(err as Error).message}`)
+    throw new Error(`the compression benchmark needs the lz4-napi, snappy and @mongodb-js/zstd packages: ${(err as Error).message}`)
   }
 }
 
 /** Compressed sizes, ours against the native addons, per corpus kind and for the whole corpus. */
 async function compressionSizes(): Promise<void> {
   const codec = await loadCodec()
-  const { lz4napi, snappy } = nativeCompressors()
-  console.log('\ncompressed size (bytes): wasm vs native, and wasm / native')
+  const { lz4napi, snappy, zstd } = nativeCompressors()
+  console.log('\ncompressed size (bytes): wasm vs native (zstd: native level 1), and wasm / native')
   const parts: Array<[string, Uint8Array]> = [...CORPUS_KINDS.map((k): [string, Uint8Array] => [k, corpusPart(k, 256 * 1024)]), ['whole corpus', corpus()]]
   for (const [name, data] of parts) {
     const buf = Buffer.from(data)
     const lz4 = [codec.compress('lz4', data).length, lz4napi.compressFrameSync(buf).length]
     const sn = [codec.compress('snappy', data).length, snappy.compressSync(buf).length]
+    const zs = [codec.compress('zstd', data).length, (await zstd.compress(buf, 1)).length]
     const raw = await rawSnappyLength(data)
     console.log(
       `  ${name.padEnd(14)} ${String(data.length).padStart(8)}  lz4 ${lz4[0]} vs ${lz4[1]} (${(lz4[0] / lz4[1]).toFixed(3)})` +
-        `  snappy xerial ${sn[0]}, raw ${raw} vs ${sn[1]} (raw ${(raw / sn[1]).toFixed(3)})`,
+        `  snappy xerial ${sn[0]}, raw ${raw} vs ${sn[1]} (raw ${(raw / sn[1]).toFixed(3)})` +
+        `  zstd ${zs[0]} vs ${zs[1]} (${(zs[0] / zs[1]).toFixed(3)})`,
     )
   }
 }
@@ -180,13 +184,13 @@ async function rawSnappyLength(data: Uint8Array): Promise<number> {
  */
 async function compressionSuites(): Promise<void> {
   const codec = await loadCodec()
-  const { lz4napi, snappy } = nativeCompressors()
+  const { lz4napi, snappy, zstd } = nativeCompressors()
   const wasm = await instantiateCodec()
   const scratch = new Scratch(wasm)
   const data = corpus()
   const buf = Buffer.from(data)
   const n = data.length
-  const room = Math.max(wasm.lz4FrameBound(n), wasm.snappyXerialBound(n))
+  const room = Math.max(wasm.lz4FrameBound(n), wasm.snappyXerialBound(n), wasm.zstdCompressBound(n))
   const src = scratch.reserve(3 * (n + room))
   const packed = src + n + room
   const out = packed + n + room
@@ -234,6 +238,20 @@ async function compressionSuites(): Promise<void> {
     b.add('wasm codec.decompress snappy (xerial)', () => codec.decompress('snappy', snappyStream), caseOptions),
     b.add('snappy uncompressSync (raw)', () => snappy.uncompressSync(nativeRaw), caseOptions),
     report(label, n, ['snappy uncompressSync (raw)']),
+  )
+
+  // The native binding runs on libuv's thread pool and answers through a promise: its rows
+  // include that hop (tens of microseconds against milliseconds of work on 1 MiB).
+  label = 'zstd compress, corpus 1 MiB'
+  console.log(`\n${label}`)
+  await b.suite(
+    label,
+    b.add('wasm zstd frame (module memory)', () => wasm.zstdCompress(src, n, out), caseOptions),
+    b.add('wasm codec.compress zstd', () => codec.compress('zstd', data), caseOptions),
+    b.add('@mongodb-js/zstd level 1', async () => {
+      await zstd.compress(buf, 1)
+    }, caseOptions),
+    report(label, n, ['@mongodb-js/zstd level 1']),
   )
 }
 

@@ -28,7 +28,7 @@ produce (kafka-producer-perf-test):
   --batch-bytes N          producer batch size in bytes (default: the client's, 64 KiB)
   --linger-ms N            producer linger (default: the client's, 5)
   --request-bytes-max N    largest produce request, so the largest record (default: the client's, 1 MiB)
-  -z, --compression CODEC  none, gzip, snappy, lz4 (zstd where available) (default none)
+  -z, --compression CODEC  none, gzip, snappy, lz4, zstd (default none)
   --partitions N           partitions when the topic is created (default 1)
   --max-seconds N          stop sending after N seconds (default 600)
 consume (kafka-consumer-perf-test):

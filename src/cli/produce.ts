@@ -18,7 +18,7 @@ export const PRODUCE_USAGE = `usage: bitacora produce TOPIC [options]  (one reco
   -k, --key KEY            the key of every record (default: none, i.e. null)
   -H, --header K=V         a header on every record (repeatable)
   --acks 0|1|all           wait for nothing, the leader, or the quorum (default all)
-  -z, --compression CODEC  none, gzip, snappy, lz4 (zstd where available) (default none)
+  -z, --compression CODEC  none, gzip, snappy, lz4, zstd (default none)
   -p, --partition N        write every record to partition N (default: by key, or sticky for null keys)
   --value-encoding ENC     how values are written on stdin: utf8, base64, hex (default utf8)
   --key-encoding ENC       how keys (-K, -k) are written: utf8, base64, hex (default utf8)

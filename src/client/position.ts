@@ -13,7 +13,7 @@
 // checks the CRC of those it skipped: their header fields (the control flag, the offsets)
 // decided the skip, and the broker does not re-check bytes it wrote on every read.
 import type { BatchHeader, Codec } from '../codec/index.js'
-import { CodecError, declaredBatchBytes, LOG_OVERHEAD_BYTES, RECORD_INDEX_INTS, RECORD_INDEX_SLOT, readBatchHeader, splitBatches } from '../codec/index.js'
+import { CodecError, declaredBatchBytes, isSyncCompression, LOG_OVERHEAD_BYTES, RECORD_INDEX_INTS, RECORD_INDEX_SLOT, readBatchHeader, splitBatches } from '../codec/index.js'
 import { RecordsView, type IndexedSegment } from './fetched-batch.js'
 import type { ConsumerRecord } from './records.js'
 
@@ -70,8 +70,7 @@ export async function decodePartition(
   for (const { bytes, header } of scan.batches) {
     // Stored batches may have offset gaps (compaction): not contiguous.
     const validate = { contiguous: false, maxDecompressedBytes: options.maxDecompressedBytes }
-    const synchronous = header.compression === 'none' || header.compression === 'lz4' || header.compression === 'snappy'
-    const index = synchronous ? codec.indexBatch(bytes, validate) : await codec.indexBatchAsync(bytes, validate)
+    const index = isSyncCompression(header.compression) ? codec.indexBatch(bytes, validate) : await codec.indexBatchAsync(bytes, validate)
     segments.push({ index, first: firstAtOrAfter(index.records, header, scan.fetchOffset) })
   }
   return segments

@@ -30,7 +30,7 @@ import { TopicRouter } from './topic-router.js'
 export interface ProducerOptions {
   /** 0: fire and forget; 1: the leader appended; -1 or 'all' (default): committed (below the HW). */
   acks?: Acks | 'all'
-  /** 'none' (default), 'gzip', 'snappy', 'lz4'; 'zstd' only where the platform has it. */
+  /** 'none' (default), 'gzip', 'snappy', 'lz4', 'zstd'. */
   compression?: CompressionCodec
   batchBytes?: number
   lingerMs?: number

@@ -7,7 +7,7 @@
 // now, not to a broker that is gone), split in two when the broker refuses it as too large, or
 // final failure. At most `inFlightMax` requests per broker; a timer wakes it when the next
 // batch's linger or back-off ends.
-import type { Codec, CompressionCodec } from '../codec/index.js'
+import { isSyncCompression, type Codec, type CompressionCodec } from '../codec/index.js'
 import { writeProduceRequest, type bitacora, type PartitionRecords } from '../protocol/index.js'
 import type { ProducerBatch, RecordAccumulator } from './accumulator.js'
 import type { RetryPolicy } from './backoff.js'
@@ -225,8 +225,8 @@ export class Sender {
   private async encodeAll(batches: ProducerBatch[]): Promise<ProducerBatch[]> {
     const ready: ProducerBatch[] = []
     const compression = this.options.compression
-    // none, lz4 and snappy encode synchronously in WASM; gzip and zstd wait for the platform.
-    const sync = compression === 'none' || compression === 'lz4' || compression === 'snappy'
+    // none, lz4, snappy and zstd encode synchronously in WASM; gzip waits for the platform.
+    const sync = isSyncCompression(compression)
     for (const b of batches) {
       try {
         if (b.encoded === undefined) {
@@ -295,8 +295,7 @@ export class Sender {
     const encoded = b.encoded!
     let halves: [ProducerBatch, ProducerBatch]
     try {
-      const sync = this.options.compression === 'none' || this.options.compression === 'lz4' || this.options.compression === 'snappy'
-      halves = b.split((sync ? this.codec.decodeBatch(encoded) : await this.codec.decodeBatchAsync(encoded)).records)
+      halves = b.split((isSyncCompression(this.options.compression) ? this.codec.decodeBatch(encoded) : await this.codec.decodeBatchAsync(encoded)).records)
     } catch (decodeErr) {
       this.settle(b, new ClientError('PROTOCOL_ERROR', `cannot split the batch the broker refused (${err.message})`, { cause: decodeErr }))
       return

@@ -2,8 +2,8 @@
 // module. Every call copies its input into the module's one scratch region, runs there, and
 // returns JS values; decoded keys, values and headers are views into the caller's input.
 // The synchronous methods handle uncompressed batches and the codecs done in WASM (lz4,
-// snappy; zstd for decoding); the *Async ones every codec, since platform compression (gzip,
-// zstd's compression) is asynchronous in browsers. Scratch pointers are never held across an await: another call
+// snappy, zstd); the *Async ones every codec, since platform compression (gzip) is
+// asynchronous in browsers. Scratch pointers are never held across an await: another call
 // may reuse the region meanwhile.
 import { NO_HEADERS, RecordBatchBuilder, STAGED_HEADER_FIXED_BYTES, STAGED_RECORD_FIXED_BYTES, stageRecord } from './builder.js'
 import { CodecError, wasmError } from './errors.js'
@@ -21,7 +21,7 @@ import {
   type RecordHeader, type RecordInput, type ValidateOptions,
 } from './types.js'
 import { align8, instantiateCodec, Scratch, type CodecExports } from './wasm.js'
-import { isWasmCodec, isWasmDecoded, WasmCompression, type WasmCodec, type WasmDecodedCodec } from './wasm-compression.js'
+import { isWasmCodec, WasmCompression, type WasmCodec } from './wasm-compression.js'
 
 // Module-level names for the layouts: V8 folds their reads in hot loops to constants, which it
 // does not do for imported bindings (on Node 20 a loop of 8 slot reads ran 1.4x slower through
@@ -60,15 +60,15 @@ export class Codec {
     this.compression = new WasmCompression(wasm, this.scratch)
   }
 
-  /** Compresses raw bytes with a WASM codec: an LZ4 frame as Kafka writes it, or xerial-framed Snappy. */
+  /** Compresses raw bytes with a WASM codec: an LZ4 frame as Kafka writes it, xerial-framed Snappy, or one zstd frame. */
   compress(codec: WasmCodec, data: Uint8Array): Uint8Array {
-    if (!isWasmCodec(codec)) throw new CodecError('UNSUPPORTED_COMPRESSION', `compress handles lz4 and snappy, not ${codec}`)
+    if (!isWasmCodec(codec)) throw new CodecError('UNSUPPORTED_COMPRESSION', `compress handles lz4, snappy and zstd, not ${codec}`)
     return this.compression.compress(codec, data)
   }
 
   /** Decompresses LZ4 frames, (xerial or raw) Snappy or zstd frames, refusing output past maxDecompressedBytes. */
-  decompress(codec: WasmDecodedCodec, data: Uint8Array, options: { maxDecompressedBytes?: number } = {}): Uint8Array {
-    if (!isWasmDecoded(codec)) throw new CodecError('UNSUPPORTED_COMPRESSION', `decompress handles lz4, snappy and zstd, not ${codec}`)
+  decompress(codec: WasmCodec, data: Uint8Array, options: { maxDecompressedBytes?: number } = {}): Uint8Array {
+    if (!isWasmCodec(codec)) throw new CodecError('UNSUPPORTED_COMPRESSION', `decompress handles lz4, snappy and zstd, not ${codec}`)
     return this.compression.decompress(codec, data, options.maxDecompressedBytes ?? DECOMPRESSED_BYTES_MAX)
   }
 
@@ -91,7 +91,7 @@ export class Codec {
 
   /**
    * Encodes a RecordBatch v2 with a correct CRC; offset deltas run 0..n-1. Compression: none,
-   * or a codec done in WASM (lz4, snappy); gzip and zstd need encodeBatchAsync.
+   * or a codec done in WASM (lz4, snappy, zstd); gzip needs encodeBatchAsync.
    */
   encodeBatch(records: readonly RecordInput[], options: BatchOptions = {}): Uint8Array {
     return this.encodeWith((room) => this.encodeSection(records, options, room), records.length, options)
@@ -104,7 +104,7 @@ export class Codec {
 
   /**
    * Encodes the records staged in `builder` as one batch (its first record's timestamp is the
-   * baseTimestamp). Compression as encodeBatch: none, lz4, snappy; see encodeStagedAsync.
+   * baseTimestamp). Compression as encodeBatch: none, lz4, snappy, zstd; see encodeStagedAsync.
    */
   encodeStaged(builder: RecordBatchBuilder, options: BatchOptions = {}): Uint8Array {
     return this.encodeWith((room) => this.encodeBuilderSection(builder, options, room), builder.count, options)
@@ -159,7 +159,7 @@ export class Codec {
   /** validateBatch, for every codec: a compressed section is decompressed under the limit. */
   async validateBatchAsync(bytes: Uint8Array, options: ValidateOptions = {}): Promise<BatchHeader> {
     const header = readBatchHeader(bytes)
-    if (header.compression === 'none' || isWasmDecoded(header.compression)) return this.validateBatch(bytes, options)
+    if (header.compression === 'none' || isWasmCodec(header.compression)) return this.validateBatch(bytes, options)
     const section = await this.decompressSection(bytes, options)
     const ptr = this.scratch.reserve(section.length)
     this.scratch.u8.set(section, ptr)
@@ -221,7 +221,7 @@ export class Codec {
   /** `indexed` for every codec: platform codecs decompress (under the limit) outside WASM. */
   private async indexedAsync(bytes: Uint8Array, options: ValidateOptions, caller: string): Promise<{ header: BatchHeader; data: Uint8Array; index: WalkIndex }> {
     const header = readBatchHeader(bytes)
-    if (header.compression === 'none' || isWasmDecoded(header.compression)) return this.indexed(bytes, options, caller)
+    if (header.compression === 'none' || isWasmCodec(header.compression)) return this.indexed(bytes, options, caller)
     const section = await this.decompressSection(bytes, options)
     const ptr = this.scratch.reserve(section.length)
     this.scratch.u8.set(section, ptr)
@@ -257,7 +257,7 @@ export class Codec {
     const total = this.wasm.checkBatch(ptr, len, options.contiguous === false ? 0 : 1)
     if (total < 0) throw wasmError(total, 'record batch')
     const header = readBatchHeader(bytes)
-    if (header.compression !== 'none' && !isWasmDecoded(header.compression)) {
+    if (header.compression !== 'none' && !isWasmCodec(header.compression)) {
       throw new CodecError('UNSUPPORTED_COMPRESSION', `${caller} handles uncompressed, lz4, snappy and zstd batches; this one is ${header.compression}: use ${caller}Async`)
     }
     return { header, ptr }
@@ -266,12 +266,12 @@ export class Codec {
   /** The records section of the batch at scratch `ptr`: in place, or decompressed after it. */
   private sectionOf(header: BatchHeader, ptr: number, options: ValidateOptions): { ptr: number; len: number } {
     const len = header.sizeBytes - BATCH_HEADER_BYTES
-    if (!isWasmDecoded(header.compression)) return { ptr: ptr + BATCH_HEADER_BYTES, len }
+    if (!isWasmCodec(header.compression)) return { ptr: ptr + BATCH_HEADER_BYTES, len }
     const maxBytes = options.maxDecompressedBytes ?? DECOMPRESSED_BYTES_MAX
     return this.compression.decompressAt(header.compression, ptr + BATCH_HEADER_BYTES, len, ptr + header.sizeBytes, maxBytes, 'records section')
   }
 
-  /** A batch with an lz4 or snappy records section (encoded in scratch at outPtr), compressed in scratch. */
+  /** A batch with an lz4, snappy or zstd records section (encoded in scratch at outPtr), compressed in scratch. */
   private encodeCompressed(encoded: EncodedSection, count: number, options: BatchOptions, codec: WasmCodec): Uint8Array {
     const { outPtr, sectionLen, baseTimestamp, maxTimestamp } = encoded
     const at = align8(outPtr + sectionLen)

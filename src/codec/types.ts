@@ -4,6 +4,8 @@
 
 export type CompressionCodec = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
 export const COMPRESSION_CODECS: readonly CompressionCodec[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
+/** Whether the codec's synchronous methods handle `codec` (the WASM codecs); gzip needs the *Async ones. */
+export const isSyncCompression = (codec: CompressionCodec | 'unknown'): boolean => codec !== 'gzip' && codec !== 'unknown'
 
 export type TimestampType = 'CreateTime' | 'LogAppendTime'
 

@@ -39,6 +39,8 @@ export interface CodecExports {
   snappyXerialCompress(src: number, n: number, dst: number): number
   snappyDecodedLength(src: number, n: number, limit: number): number
   snappyDecompress(src: number, n: number, dst: number, cap: number): number
+  zstdCompressBound(n: number): number
+  zstdCompress(src: number, n: number, dst: number): number
   zstdDecodedBound(src: number, n: number, limit: number): number
   zstdDecompress(src: number, n: number, dst: number, cap: number): number
   zstdDecodeStats(): number

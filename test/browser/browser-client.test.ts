@@ -4,7 +4,7 @@
 // (dist/browser/bitacora.js) from a tiny static server on 127.0.0.1. In the page the client
 // creates a topic through the admin API, produces a few hundred records with keys, headers,
 // null and empty values and binary bytes in every codec the browser supports (none, gzip via
-// CompressionStream, lz4 and snappy in WASM), and consumes them back; the test checks exactly
+// CompressionStream, lz4, snappy and zstd in WASM), and consumes them back; the test checks exactly
 // what came back (bytes, partitions, offsets in order, timestamps) and, from Node, that the
 // batches the broker stored carry the codec asked for. Then the origin check: the same page
 // served from http://bitacora-test.invalid:PORT (mapped to 127.0.0.1 inside Chromium only) is
@@ -30,7 +30,7 @@ const FOREIGN_HOST = 'bitacora-test.invalid'
 const PARTITIONS = 3
 const RECORDS = 300
 const RUN_TIMEOUT_MS = 30_000
-const CODECS = ['none', 'gzip', 'lz4', 'snappy'] as const
+const CODECS = ['none', 'gzip', 'lz4', 'snappy', 'zstd'] as const
 
 // ---- the system package: installed by the project's script, or the test fails (never skips)
 

@@ -6,7 +6,9 @@ import { spawnSync } from 'node:child_process'
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
-const native = require('@mongodb-js/zstd') as {
+// The package's index.js wrapper drops the level argument (every frame came out at level 3):
+// its NAPI bindings take it.
+const native = require('@mongodb-js/zstd/bindings.js') as {
   compress(data: Buffer, level?: number): Promise<Buffer>
   decompress(data: Buffer): Promise<Buffer>
 }

@@ -98,6 +98,15 @@ t.test('produce and consume', async (t) => {
     t.strictSame(lines(c.stdout).sort(), ['a-gzip', 'a-lz4', 'a-none', 'a-snappy', 'b-gzip', 'b-lz4', 'b-none', 'b-snappy'])
   })
 
+  t.test('--compression zstd round-trips', async (t) => {
+    t.equal((await cli(['topics', 'create', 'zstd', ...bs])).status, 0)
+    const p = await produce('zstd', 'a-zstd\nb-zstd\n', '--compression', 'zstd', '--acks', 'all')
+    t.equal(p.stderr, 'produced 2 records to zstd\n')
+    const c = await consume('zstd', '--from-beginning', '--max-messages', '2', '--timeout-ms', '5000')
+    t.equal(c.status, 0, c.stderr)
+    t.strictSame(lines(c.stdout), ['a-zstd', 'b-zstd'])
+  })
+
   t.test('binary values: base64 in, base64 out; null key and value', async (t) => {
     await cli(['topics', 'create', 'binary', ...bs])
     const raw = [Buffer.from([0, 1, 2, 255, 10, 13]), Buffer.from('plain text'), Buffer.alloc(0)]

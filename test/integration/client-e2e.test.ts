@@ -39,7 +39,7 @@ async function consumeAll(url: string, topic: string, expected: number): Promise
 
 const broker = await startBroker(t)
 
-for (const compression of ['none', 'gzip', 'lz4', 'snappy'] as const) {
+for (const compression of ['none', 'gzip', 'lz4', 'snappy', 'zstd'] as const) {
   t.test(`${RECORDS} records with ${compression}: produced with acks=all, consumed back exactly`, async (t) => {
     const topic = `e2e-${compression}`
     const client = createClient({ brokers: [broker.url], clientId: 'e2e-producer' })
