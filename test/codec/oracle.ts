@@ -85,8 +85,9 @@ export function maxTimestampOf(b: GenBatch): number {
 
 const buf = (b: Uint8Array | null) => (b === null ? null : Buffer.from(b.buffer, b.byteOffset, b.byteLength))
 
-export type KafkajsCompression = 'none' | 'gzip' | 'snappy' | 'lz4'
-const kafkajsTypes: Record<KafkajsCompression, number> = { none: Types.None, gzip: Types.GZIP, snappy: Types.Snappy, lz4: Types.LZ4 }
+/** 'zstd' needs the plug-in zstd-decode-kafkajs.ts registers (kafkajs has no zstd codec). */
+export type KafkajsCompression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd'
+const kafkajsTypes: Record<KafkajsCompression, number> = { none: Types.None, gzip: Types.GZIP, snappy: Types.Snappy, lz4: Types.LZ4, zstd: Types.ZSTD }
 
 export async function kafkajsEncode(b: GenBatch, compression: KafkajsCompression = 'none'): Promise<Uint8Array> {
   const encoder = await RecordBatch({
