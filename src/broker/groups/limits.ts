@@ -46,3 +46,24 @@ export const ASSIGNORS = ['uniform', 'range'] as const
 export const UNIFORM_MOVES_MAX = 1_000_000
 /** While a member reconciles (revoking, or waiting for a partition another member still owns) it heartbeats this often, so a handover takes a round trip, not a heartbeat interval. */
 export const RECONCILING_HEARTBEAT_INTERVAL_MS = 500
+
+// ---- __consumer_offsets and the coordinator shell
+
+/** Partitions of __consumer_offsets (Kafka's offsets.topic.num.partitions is 50; a small cluster needs far fewer: each is a Raft group). */
+export const OFFSETS_TOPIC_PARTITIONS_DEFAULT = 12
+/** Its replication factor (Kafka's offsets.topic.replication.factor), lower only on a smaller cluster. */
+export const OFFSETS_TOPIC_REPLICATION_FACTOR_DEFAULT = 3
+/** How long creating __consumer_offsets may take before the request that needed it answers COORDINATOR_NOT_AVAILABLE (the client retries). */
+export const OFFSETS_TOPIC_CREATE_TIMEOUT_MS = 10_000
+/** After a failed creation, the next try waits this long (requests meanwhile answer COORDINATOR_NOT_AVAILABLE at once). */
+export const OFFSETS_TOPIC_CREATE_RETRY_MS = 1_000
+/** A group write (heartbeat, commit, expiry) must commit within this, or the request answers REQUEST_TIMED_OUT. */
+export const GROUP_WRITE_TIMEOUT_MS = 10_000
+/** Requests waiting for one __consumer_offsets partition's turn (writes are serial per partition); more answer COORDINATOR_NOT_AVAILABLE (busy). */
+export const COORDINATOR_QUEUED_MAX = 4_096
+/** How often the coordinator looks for sessions and revocations that timed out. */
+export const EXPIRY_CHECK_MS = 500
+/** Group records one write carries at most (a batch must fit a follower's fetch: a few KiB each). */
+export const RECORDS_PER_WRITE_MAX = 10_000
+/** Groups named in one FindCoordinator, DescribeGroups or DeleteGroups request. */
+export const GROUPS_PER_REQUEST_MAX = 1_000

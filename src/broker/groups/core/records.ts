@@ -62,3 +62,19 @@ export function memberRemoval(groupId: string, memberId: string): GroupRecord[] 
     { kind: 'member', groupId, memberId, value: null },
   ]
 }
+
+/** The live records that rebuild `group` from nothing (what a snapshot keeps of it). */
+export function groupRecords(group: GroupState): GroupRecord[] {
+  const g = group.groupId
+  const records: GroupRecord[] = []
+  if (group.groupEpoch > 0) records.push({ kind: 'group', groupId: g, value: { groupEpoch: group.groupEpoch, subscribedTopics: group.subscribedTopics } })
+  for (const [memberId, value] of group.members) records.push({ kind: 'member', groupId: g, memberId, value })
+  if (group.assignmentEpoch > 0) records.push({ kind: 'targetEpoch', groupId: g, value: group.assignmentEpoch })
+  for (const [memberId, value] of group.target) records.push({ kind: 'target', groupId: g, memberId, value })
+  for (const [memberId, value] of group.current) records.push({ kind: 'current', groupId: g, memberId, value })
+  for (const [key, value] of group.offsets) {
+    const at = key.lastIndexOf('\u0000')
+    records.push({ kind: 'offset', groupId: g, topic: key.slice(0, at), partition: Number(key.slice(at + 1)), value })
+  }
+  return records
+}
