@@ -17,6 +17,9 @@ import { Fetcher, refetchFromPosition, type FetchedBatch, type PartitionState } 
 import type { ConsumerRecord } from './records.js'
 import { Sleeper } from './sleep.js'
 import { TopicRouter } from './topic-router.js'
+import { GroupMember, type GroupOptions, type Subscription, type TopicPartitionRef } from './group-member.js'
+
+export type { GroupOptions, Subscription } from './group-member.js'
 
 export type SeekTarget = number | 'earliest' | 'latest' | { timestamp: number }
 export type OffsetReset = 'earliest' | 'latest' | 'none'
@@ -53,6 +56,8 @@ export class Consumer {
   private readonly partitionMaxBytes: number
   private readonly apiTimeoutMs: number
   private closed = false
+  /** The group this consumer subscribed with (group-member.ts), or null: partitions assigned by hand. */
+  private group: GroupMember | null = null
 
   constructor(private readonly cluster: Cluster, codec: Codec, options: ConsumerOptions, requestTimeoutMs: number, random: () => number = Math.random) {
     this.autoOffsetReset = options.autoOffsetReset ?? 'latest'
@@ -85,6 +90,29 @@ export class Consumer {
     this.fetcher.interrupt()
   }
 
+  /**
+   * Joins a consumer group: the group's coordinator assigns this consumer its share of the
+   * subscribed topics' partitions (topic names, or { pattern } matched on the broker) and moves
+   * them as members come and go; the iterators read whatever is assigned at the time. Called
+   * again, it changes the subscription (the group options stay those of the first call).
+   */
+  subscribe(subscription: Subscription, options: GroupOptions): void {
+    if (this.group !== null) return this.group.resubscribe(subscription)
+    if (this.partitions.size > 0) throw new ClientError('INVALID_ARGUMENT', 'this consumer has partitions assigned by hand: subscribe a new consumer')
+    this.group = new GroupMember(this.cluster, {
+      assign: (partitions) => this.assign(partitions),
+      seek: (topic, partition, offset) => this.seek(topic, partition, offset),
+      position: (topic, partition) => this.position(topic, partition),
+    }, options, subscription, options.clientId ?? 'bitacora-js')
+    this.group.start()
+  }
+
+  /** Commits the group's positions: the next offset to read of every partition it owns, or the offsets given. */
+  commit(offsets?: readonly (TopicPartitionRef & { offset: number; metadata?: string })[]): Promise<void> {
+    if (this.group === null) return Promise.reject(new ClientError('INVALID_ARGUMENT', 'commit needs a group: subscribe first'))
+    return this.group.commit(offsets)
+  }
+
   assignment(): TopicPartition[] {
     return [...this.partitions.values()].map(({ topic, partition }) => ({ topic, partition }))
   }
@@ -113,6 +141,7 @@ export class Consumer {
   /** Fetched records, one partition's batch of them at a time, until close(). */
   async *batches(): AsyncGenerator<FetchedBatch> {
     while (!this.closed) {
+      if (this.group?.fatal) throw this.group.fatal
       await this.resolvePositions()
       const fetched = await this.fetcher.next([...this.partitions.values()].filter((p) => p.position !== null))
       let i = 0
@@ -170,10 +199,12 @@ export class Consumer {
     return this.records()
   }
 
-  close(): void {
+  /** Stops the iterators; a group member leaves its group (auto-commit commits first): awaited, it has. */
+  close(): Promise<void> {
     this.closed = true
     this.sleeper.wakeAll()
     this.fetcher.interrupt()
+    return this.group?.close() ?? Promise.resolve()
   }
 
   /** ListOffsets for partitions that were seeked to earliest / latest / a time, or have no position. */
