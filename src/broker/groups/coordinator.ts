@@ -187,7 +187,9 @@ export class GroupCoordinator {
     const batch = this.deps.codec.encodeBatch(records.map((r) => ({ ...encodeGroupRecord(r), timestamp })))
     const info = await replica.appendValidated(batch)
     await replica.committed(info.nextOffset, GROUP_WRITE_TIMEOUT_MS)
-    await machine.whenApplied(info.nextOffset)
+    if (!(await machine.whenApplied(info.nextOffset, GROUP_WRITE_TIMEOUT_MS))) {
+      throw new ReplicaError(ErrorCode.REQUEST_TIMED_OUT, `the group records committed below ${info.nextOffset} were not applied within ${GROUP_WRITE_TIMEOUT_MS} ms (the replica reopened?)`)
+    }
   }
 
   private failure(e: unknown): CoordinatorError {

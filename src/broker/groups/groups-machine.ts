@@ -29,10 +29,26 @@ export class GroupsMachine implements StateMachine {
     return this.groups.values()
   }
 
-  /** Resolves once every offset below `offset` is applied (a write the leader appended is then in the groups). */
-  whenApplied(offset: number): Promise<void> {
-    if (this.applied >= offset) return Promise.resolve()
-    return new Promise((done) => this.waiters.add({ offset, done }))
+  /**
+   * Resolves true once every offset below `offset` is applied (a write the leader appended is
+   * then in the groups), false after `timeoutMs` (the replica stopped or reopened meanwhile).
+   */
+  whenApplied(offset: number, timeoutMs: number): Promise<boolean> {
+    if (this.applied >= offset) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const waiter = {
+        offset,
+        done: () => {
+          clearTimeout(timer)
+          resolve(true)
+        },
+      }
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter)
+        resolve(false)
+      }, timeoutMs)
+      this.waiters.add(waiter)
+    })
   }
 
   apply(batch: CommittedBatch): void {

@@ -39,11 +39,12 @@ t.test('every record survives its bytes', async (t) => {
 t.test('the state machine: applied records and a restored snapshot give the same groups; garbage is skipped', async (t) => {
   const m = busyGroup()
   const machine = new GroupsMachine(quiet)
-  const applied = machine.whenApplied(m.records.length + 1)
+  const applied = machine.whenApplied(m.records.length + 1, 5_000)
   const records = m.records.map((r, i) => ({ offset: i, timestamp: 0, headers: [], attributes: 0, ...encodeGroupRecord(r) }))
   machine.apply({ baseOffset: 0, nextOffset: records.length, epoch: 1, records })
   machine.apply({ baseOffset: records.length, nextOffset: records.length + 1, epoch: 1, records: [{ offset: records.length, timestamp: 0, headers: [], attributes: 0, key: new Uint8Array([1, 2, 3]), value: null }] })
-  await applied
+  t.equal(await applied, true, 'a waiter for the last offset is woken')
+  t.equal(await machine.whenApplied(10_000, 10), false, 'one for an offset never applied gives up')
   t.equal(persisted(machine.group('g')), persisted(m.group))
   const restored = new GroupsMachine(quiet)
   restored.restore(machine.snapshot(), 42)
