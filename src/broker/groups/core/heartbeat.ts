@@ -133,6 +133,11 @@ export function heartbeat(group: GroupState, request: HeartbeatRequest, ctx: Hea
       return refuse(group, request, groupError('UNRELEASED_INSTANCE_ID', `instance id ${request.instanceId} is held by live member ${holder.memberId}: stop that one first, or use another instance id`))
     }
   }
+  if (!tookOver && request.memberEpoch === JOIN_EPOCH && next.members.has(request.memberId)) {
+    // A member joining again under its id (it was fenced, or its first answer was lost) has
+    // released everything it had: it starts afresh.
+    write(memberRemoval(group.groupId, request.memberId))
+  }
   const existing = next.members.get(request.memberId)
   if (!existing) {
     if (request.memberEpoch !== JOIN_EPOCH) return refuse(group, request, groupError('UNKNOWN_MEMBER_ID', `member ${request.memberId} is not in group ${group.groupId} (removed after its session timed out?): join again with epoch 0`))
