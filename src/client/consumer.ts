@@ -58,6 +58,11 @@ export class Consumer {
   private closed = false
   /** The group this consumer subscribed with (group-member.ts), or null: partitions assigned by hand. */
   private group: GroupMember | null = null
+  /**
+   * Per partition, the offset after the last record (or batch) the application came back from:
+   * what a group commits, so auto-commit never commits a record still being processed.
+   */
+  private readonly consumed = new Map<string, number>()
 
   constructor(private readonly cluster: Cluster, codec: Codec, options: ConsumerOptions, requestTimeoutMs: number, random: () => number = Math.random) {
     this.autoOffsetReset = options.autoOffsetReset ?? 'latest'
@@ -87,6 +92,7 @@ export class Consumer {
     }
     this.partitions.clear()
     for (const [k, v] of next) this.partitions.set(k, v)
+    for (const k of this.consumed.keys()) if (!next.has(k)) this.consumed.delete(k)
     this.fetcher.interrupt()
   }
 
@@ -102,7 +108,7 @@ export class Consumer {
     this.group = new GroupMember(this.cluster, {
       assign: (partitions) => this.assign(partitions),
       seek: (topic, partition, offset) => this.seek(topic, partition, offset),
-      position: (topic, partition) => this.position(topic, partition),
+      position: (topic, partition) => this.committable(topic, partition),
     }, options, subscription, options.clientId ?? 'bitacora-js')
     this.group.start()
   }
@@ -123,6 +129,7 @@ export class Consumer {
     if (state === undefined) throw new ClientError('INVALID_ARGUMENT', `${topic}/${partition} is not assigned`)
     refetchFromPosition(state)
     state.retryAt = 0
+    this.consumed.delete(`${partition}:${topic}`)
     if (typeof target === 'number') {
       if (!Number.isSafeInteger(target) || target < 0) throw new ClientError('INVALID_ARGUMENT', `offset must be a non-negative integer, not ${target}`)
       state.position = target
@@ -131,6 +138,11 @@ export class Consumer {
       state.reset = target === 'earliest' ? EARLIEST : target === 'latest' ? LATEST : target.timestamp
     }
     this.fetcher.interrupt()
+  }
+
+  /** What a group commits for the partition: the offset after what the application is done with (else the position). */
+  private committable(topic: string, partition: number): number | undefined {
+    return this.consumed.get(`${partition}:${topic}`) ?? this.position(topic, partition)
   }
 
   /** The next offset this consumer will read, or undefined before it is known. */
@@ -158,6 +170,8 @@ export class Consumer {
           }
           state.position = batch.nextOffset
           if (batch.count > 0) yield batch
+          // The application came back for more: done with the batch (if the partition is still this one's).
+          if (this.partitions.get(`${batch.partition}:${batch.topic}`) === state) this.consumed.set(`${batch.partition}:${batch.topic}`, batch.nextOffset)
         }
       } finally {
         // Left mid-answer (break or return in the caller's loop): the rest of it is dropped, and
@@ -182,9 +196,16 @@ export class Consumer {
   async *records(): AsyncGenerator<ConsumerRecord> {
     for await (const batch of this.batches()) {
       const records = batch.records
+      const key = `${batch.partition}:${batch.topic}`
+      const assigned = this.partitions.get(key)
       let i = 0
       try {
-        for (; i < records.length; i++) yield records[i]
+        for (; i < records.length; i++) {
+          // A partition taken away meanwhile (a group revoked it) hands out nothing more.
+          if (this.partitions.get(key) !== assigned) break
+          yield records[i]
+          if (this.partitions.get(key) === assigned) this.consumed.set(key, records[i].offset + 1)
+        }
       } finally {
         const state = this.partitions.get(`${batch.partition}:${batch.topic}`)
         if (i + 1 < records.length && state?.generation === batch.generation) {
