@@ -36,7 +36,7 @@ t.test('the coordinator SIGKILLed: the group goes on, committed offsets intact',
   })
   t.same(joined.assignment, [{ topic: 'orders', partitions: [0, 1, 2] }])
   const commit = await c.call(coordinator, {
-    offsetCommit: { groupId: 'g', memberId, memberEpoch: joined.memberEpoch, topics: [{ name: 'orders', partitions: [{ index: 0, offset: 5 }, { index: 2, offset: 9 }] }] },
+    offsetCommit: { groupId: 'g', memberId, memberEpoch: joined.memberEpoch, topics: [{ name: 'orders', partitions: [{ index: 0, offset: 5, leaderEpoch: 1, metadata: 'at 5' }, { index: 2, offset: 9, leaderEpoch: -1, metadata: '' }] }] },
   })
   t.notOk(commit.offsetCommit?.error?.code, 'committed on the coordinator')
 
@@ -51,7 +51,7 @@ t.test('the coordinator SIGKILLed: the group goes on, committed offsets intact',
     const r = (await c.call(next, { offsetFetch: { groupId: 'g' } })).offsetFetch
     return r && !r.error?.code ? r : null
   })
-  t.same(fetched.topics, [{ name: 'orders', partitions: [{ index: 0, offset: 5, leaderEpoch: -1, metadata: '' }, { index: 2, offset: 9, leaderEpoch: -1, metadata: '' }] }], 'committed offsets intact')
+  t.same(fetched.topics, [{ name: 'orders', partitions: [{ index: 0, offset: 5, leaderEpoch: 1, metadata: 'at 5' }, { index: 2, offset: 9, leaderEpoch: -1, metadata: '' }] }], 'committed offsets intact')
   const goesOn = (await heartbeat(next, joined.memberEpoch!, { owned: { topics: [{ topic: 'orders', partitions: [0, 1, 2] }] } })).consumerGroupHeartbeat
   t.notOk(goesOn?.error?.code, 'the member heartbeats on at its epoch: the group went on')
   t.same(goesOn?.assignment, [{ topic: 'orders', partitions: [0, 1, 2] }], 'with its partitions')
