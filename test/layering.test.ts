@@ -50,6 +50,8 @@ const AMBIENT_CALLS = /\bDate\b|Math\.random|setTimeout|setInterval|setImmediate
 const PURE_STORAGE_MODULES = new Set(['storage/limits.ts', 'storage/epoch-cache.ts'])
 /** The control plane's decisions (broker/controller/decisions/): pure like the cores, beside the shells that do their I/O. */
 const isPureController = (rel: string) => rel.startsWith('broker/controller/decisions/')
+/** The consumer groups' core (broker/groups/core/): pure, imports only itself and the groups' limits. */
+const isPureGroups = (rel: string) => rel.startsWith('broker/groups/core/')
 /** Inside the controller: each folder and the folders it may import from (every node's side never needs the active controller's). */
 const CONTROLLER_MAY_IMPORT: Record<string, readonly string[]> = {
   decisions: [],
@@ -92,7 +94,7 @@ for (const f of all) {
   for (const spec of importsOf(f.abs)) {
     const to = target(f.abs, spec)
     if (to === null) {
-      if ((DETERMINISTIC.includes(folder) || isPureController(f.rel)) && IO_IMPORTS.test(spec)) problems.push(`imports ${spec} (a pure core or the simulator does no I/O)`)
+      if ((DETERMINISTIC.includes(folder) || isPureController(f.rel) || isPureGroups(f.rel)) && IO_IMPORTS.test(spec)) problems.push(`imports ${spec} (a pure core or the simulator does no I/O)`)
       if (folder === 'client' && spec.startsWith('node:') && !f.rel.endsWith('client/node.ts')) problems.push(`imports ${spec} (the client bundles for browsers)`)
       continue
     }
@@ -100,6 +102,7 @@ for (const f of all) {
     if (toFolder !== folder && !MAY_IMPORT[folder]?.includes(toFolder)) problems.push(`imports ${to} (${folder} may not use ${toFolder})`)
     if (['raft', 'metadata'].includes(folder) && toFolder === 'storage' && !PURE_STORAGE_MODULES.has(to)) problems.push(`imports ${to} (a pure core may use only pure storage modules)`)
     if (folder === 'sim' && toFolder === 'broker' && !SIM_BROKER_MODULES.test(to)) problems.push(`imports ${to} (the simulator uses only broker/partition, the controller's decisions and the metadata state machine)`)
+    if (isPureGroups(f.rel) && !isPureGroups(to) && to !== 'broker/groups/limits.ts') problems.push(`imports ${to} (the group core is pure: itself and broker/groups/limits only)`)
     if (isPureController(f.rel)) {
       const problem = pureControllerImportProblem(to)
       if (problem) problems.push(problem)
@@ -117,7 +120,7 @@ for (const f of all) {
   if (SIM_DETERMINISTIC.has(f.rel)) {
     for (const spec of importsOf(f.abs)) if (IO_IMPORTS.test(spec)) problems.push(`imports ${spec} (the simulator runs it: no I/O)`)
   }
-  if ((DETERMINISTIC.includes(folder) || isPureController(f.rel) || SIM_DETERMINISTIC.has(f.rel)) && !AMBIENT_EXEMPT.has(f.rel)) {
+  if ((DETERMINISTIC.includes(folder) || isPureController(f.rel) || isPureGroups(f.rel) || SIM_DETERMINISTIC.has(f.rel)) && !AMBIENT_EXEMPT.has(f.rel)) {
     const ambient = AMBIENT_CALLS.exec(withoutComments(readFileSync(f.abs, 'utf8')))
     if (ambient) problems.push(`uses ${ambient[0]} (clock and randomness are injected into a pure core and the simulator)`)
   }
@@ -136,6 +139,7 @@ t.test('the check catches what it is for', async (t) => {
   t.notOk(SIM_BROKER_MODULES.test('broker/controller/active/active-controller.ts') || SIM_BROKER_MODULES.test('broker/controller/node/metadata-node.ts'), 'the controller shells do I/O: not for the simulator')
   for (const rel of SIM_DETERMINISTIC) t.ok(all.some((f) => f.rel === rel), `${rel} exists`)
   t.ok(all.filter((f) => isPureController(f.rel)).length >= 7, 'the pure decisions are where the rule looks')
+  t.ok(all.filter((f) => isPureGroups(f.rel)).length >= 8, 'the group core is where the rule looks')
   for (const f of all.filter((f) => f.rel.startsWith('broker/controller/'))) {
     t.ok(f.rel.split('/')[2] in CONTROLLER_MAY_IMPORT, `${f.rel} is in a controller folder the layering knows`)
   }

@@ -48,6 +48,10 @@ import { InSyncReplicas } from './partition/isr.js'
 import { ReadBufferPool } from './partition/read-buffers.js'
 import { ReplicaManager, type ReconcileFailure } from './partition/replica-manager.js'
 import { StartupError, startupError } from './startup-error.js'
+import { GroupCoordinator } from './groups/coordinator.js'
+import { OFFSETS_TOPIC } from './groups/offsets-topic.js'
+import { forwardCreateTopics } from './api/forward-admin.js'
+import { errorName } from '../protocol/index.js'
 
 /** This broker's part in membership: its lifecycle, its way to the controller, and the service it runs should it be the controller. */
 interface MembershipParts {
@@ -69,6 +73,7 @@ export class Broker {
     private readonly membership: MembershipParts,
     private readonly balancer: LeaderBalancer,
     private readonly mover: PartitionMover,
+    private readonly groups: GroupCoordinator,
     private readonly log: Logger,
   ) {}
 
@@ -92,6 +97,7 @@ export class Broker {
     let membership: MembershipParts | null = null
     let balancer: LeaderBalancer | null = null
     let mover: PartitionMover | null = null
+    let groups: GroupCoordinator | null = null
     try {
       listener = await listen({ ...config, health: () => ({ brokerId: config.brokerId, clusterId }) }, log)
       const legacyTopics = readLegacyTopics(fs, config.dataDir)
@@ -156,6 +162,19 @@ export class Broker {
       reportToEachNewController(node, reporter, manager)
       const isr = new InSyncReplicas(manager, () => node.image, config.tickMs)
       reporter.watchIsr(() => isr.led()) // ISR changes reach the controller (leader-reporter.ts)
+      // The consumer groups' coordinator: __consumer_offsets partitions are state-machine logs of its groups.
+      const coordinator = new GroupCoordinator({
+        brokerId: config.brokerId, image: () => node.image, replicas: manager, codec, log,
+        clusterNodes: () => Math.max(node.image.brokers.length, config.controllerVoters?.length ?? 1),
+        createOffsetsTopic: async (partitions, replicationFactor) => {
+          const forwarding = { controller: channel, admin: new TopicAdmin(node, controller, manager), partitions: manager }
+          const r = await forwardCreateTopics(forwarding, { topics: [{ name: OFFSETS_TOPIC, partitions, replicationFactor, configs: { 'cleanup.policy': 'compact' } }] })
+          const e = r.topics?.[0]?.error
+          return e && e.code ? { code: errorName(e.code), message: e.message ?? '' } : null
+        },
+      })
+      groups = coordinator
+      manager.setStateMachines((topic, partition) => coordinator.stateMachineFor(topic, partition))
       await manager.prepare()
       let first: Promise<ReconcileFailure[]> | null = null
       node.subscribe((u) => {
@@ -182,7 +201,9 @@ export class Broker {
           alter: (partitions, ms) => controller.submit((state, ctx) => alterPartitionReassignments(state, partitions, ctx), ms),
           complete: (req) => controller.decide((state, ctx) => completeReassignment(state, req, ctx)),
         },
+        groups: coordinator,
       })
+      coordinator.start()
       mover = new PartitionMover({ brokerId: config.brokerId, image: () => node.image, replica: (t, p) => manager.replica(t, p), controller: channel, log })
       node.subscribe(() => mover?.round())
       mover.start()
@@ -200,8 +221,9 @@ export class Broker {
       log.info('broker started', {
         url: listener.url, dataDir: config.dataDir, topics: node.image.topicCount, voters: node.replica.status().voters, controller: node.controllerId,
       })
-      return new Broker(config, dataDir, listener, peers, node, manager, membership, leaderBalancer, mover, log)
+      return new Broker(config, dataDir, listener, peers, node, manager, membership, leaderBalancer, mover, coordinator, log)
     } catch (err) {
+      groups?.close()
       balancer?.close()
       mover?.close()
       if (membership !== null) stopMembership(membership)
@@ -220,6 +242,7 @@ export class Broker {
     await controlledShutdown({ metadata: this.metadata, lifecycle: this.membership.lifecycle, log: this.log, linkOpen }, CONTROLLED_SHUTDOWN_TIMEOUT_MS)
     this.balancer.close()
     this.mover.close()
+    this.groups.close()
     stopMembership(this.membership)
     await this.replicas.closeAll()
     await this.metadata.close()

@@ -17,6 +17,9 @@ import { Fetcher, refetchFromPosition, type FetchedBatch, type PartitionState } 
 import type { ConsumerRecord } from './records.js'
 import { Sleeper } from './sleep.js'
 import { TopicRouter } from './topic-router.js'
+import { GroupMember, type GroupOptions, type Subscription, type TopicPartitionRef } from './group-member.js'
+
+export type { GroupOptions, Subscription } from './group-member.js'
 
 export type SeekTarget = number | 'earliest' | 'latest' | { timestamp: number }
 export type OffsetReset = 'earliest' | 'latest' | 'none'
@@ -53,6 +56,13 @@ export class Consumer {
   private readonly partitionMaxBytes: number
   private readonly apiTimeoutMs: number
   private closed = false
+  /** The group this consumer subscribed with (group-member.ts), or null: partitions assigned by hand. */
+  private group: GroupMember | null = null
+  /**
+   * Per partition, the offset after the last record (or batch) the application came back from:
+   * what a group commits, so auto-commit never commits a record still being processed.
+   */
+  private readonly consumed = new Map<string, number>()
 
   constructor(private readonly cluster: Cluster, codec: Codec, options: ConsumerOptions, requestTimeoutMs: number, random: () => number = Math.random) {
     this.autoOffsetReset = options.autoOffsetReset ?? 'latest'
@@ -82,7 +92,31 @@ export class Consumer {
     }
     this.partitions.clear()
     for (const [k, v] of next) this.partitions.set(k, v)
+    for (const k of this.consumed.keys()) if (!next.has(k)) this.consumed.delete(k)
     this.fetcher.interrupt()
+  }
+
+  /**
+   * Joins a consumer group: the group's coordinator assigns this consumer its share of the
+   * subscribed topics' partitions (topic names, or { pattern } matched on the broker) and moves
+   * them as members come and go; the iterators read whatever is assigned at the time. Called
+   * again, it changes the subscription (the group options stay those of the first call).
+   */
+  subscribe(subscription: Subscription, options: GroupOptions): void {
+    if (this.group !== null) return this.group.resubscribe(subscription)
+    if (this.partitions.size > 0) throw new ClientError('INVALID_ARGUMENT', 'this consumer has partitions assigned by hand: subscribe a new consumer')
+    this.group = new GroupMember(this.cluster, {
+      assign: (partitions) => this.assign(partitions),
+      seek: (topic, partition, offset) => this.seek(topic, partition, offset),
+      position: (topic, partition) => this.committable(topic, partition),
+    }, options, subscription, options.clientId ?? 'bitacora-js')
+    this.group.start()
+  }
+
+  /** Commits the group's positions: the next offset to read of every partition it owns, or the offsets given. */
+  commit(offsets?: readonly (TopicPartitionRef & { offset: number; metadata?: string })[]): Promise<void> {
+    if (this.group === null) return Promise.reject(new ClientError('INVALID_ARGUMENT', 'commit needs a group: subscribe first'))
+    return this.group.commit(offsets)
   }
 
   assignment(): TopicPartition[] {
@@ -95,6 +129,7 @@ export class Consumer {
     if (state === undefined) throw new ClientError('INVALID_ARGUMENT', `${topic}/${partition} is not assigned`)
     refetchFromPosition(state)
     state.retryAt = 0
+    this.consumed.delete(`${partition}:${topic}`)
     if (typeof target === 'number') {
       if (!Number.isSafeInteger(target) || target < 0) throw new ClientError('INVALID_ARGUMENT', `offset must be a non-negative integer, not ${target}`)
       state.position = target
@@ -105,6 +140,11 @@ export class Consumer {
     this.fetcher.interrupt()
   }
 
+  /** What a group commits for the partition: the offset after what the application is done with (else the position). */
+  private committable(topic: string, partition: number): number | undefined {
+    return this.consumed.get(`${partition}:${topic}`) ?? this.position(topic, partition)
+  }
+
   /** The next offset this consumer will read, or undefined before it is known. */
   position(topic: string, partition: number): number | undefined {
     return this.partitions.get(`${partition}:${topic}`)?.position ?? undefined
@@ -113,6 +153,7 @@ export class Consumer {
   /** Fetched records, one partition's batch of them at a time, until close(). */
   async *batches(): AsyncGenerator<FetchedBatch> {
     while (!this.closed) {
+      if (this.group?.fatal) throw this.group.fatal
       await this.resolvePositions()
       const fetched = await this.fetcher.next([...this.partitions.values()].filter((p) => p.position !== null))
       let i = 0
@@ -129,6 +170,8 @@ export class Consumer {
           }
           state.position = batch.nextOffset
           if (batch.count > 0) yield batch
+          // The application came back for more: done with the batch (if the partition is still this one's).
+          if (this.partitions.get(`${batch.partition}:${batch.topic}`) === state) this.consumed.set(`${batch.partition}:${batch.topic}`, batch.nextOffset)
         }
       } finally {
         // Left mid-answer (break or return in the caller's loop): the rest of it is dropped, and
@@ -153,9 +196,16 @@ export class Consumer {
   async *records(): AsyncGenerator<ConsumerRecord> {
     for await (const batch of this.batches()) {
       const records = batch.records
+      const key = `${batch.partition}:${batch.topic}`
+      const assigned = this.partitions.get(key)
       let i = 0
       try {
-        for (; i < records.length; i++) yield records[i]
+        for (; i < records.length; i++) {
+          // A partition taken away meanwhile (a group revoked it) hands out nothing more.
+          if (this.partitions.get(key) !== assigned) break
+          yield records[i]
+          if (this.partitions.get(key) === assigned) this.consumed.set(key, records[i].offset + 1)
+        }
       } finally {
         const state = this.partitions.get(`${batch.partition}:${batch.topic}`)
         if (i + 1 < records.length && state?.generation === batch.generation) {
@@ -170,10 +220,12 @@ export class Consumer {
     return this.records()
   }
 
-  close(): void {
+  /** Stops the iterators; a group member leaves its group (auto-commit commits first): awaited, it has. */
+  close(): Promise<void> {
     this.closed = true
     this.sleeper.wakeAll()
     this.fetcher.interrupt()
+    return this.group?.close() ?? Promise.resolve()
   }
 
   /** ListOffsets for partitions that were seeked to earliest / latest / a time, or have no position. */

@@ -3,7 +3,7 @@
 // re-export all of this with createClient's webSocketFactory filled in.
 export { Client, createClient, type ClientOptions } from './client.js'
 export { Producer, type ProducerOptions } from './producer.js'
-export { Consumer, type ConsumerOptions, type FetchedBatch, type OffsetReset, type SeekTarget, type TopicPartition } from './consumer.js'
+export { Consumer, type ConsumerOptions, type FetchedBatch, type GroupOptions, type OffsetReset, type SeekTarget, type Subscription, type TopicPartition } from './consumer.js'
 export {
   Admin, type ConfigEntry, type ConfigResource, type ConfigResult, type NewTopic, type OffsetSpec, type ResourceType,
   type ElectionResult, type ReassignmentResult, type TopicDescription, type TopicResult,

@@ -143,3 +143,19 @@ export const WAITING_ANSWERS_PER_BROKER_MAX = 2
 export const DESCRIBE_REPLICAS_PER_REQUEST_MAX = 1_000
 /** Rounds of asking each partition's leader for its replicas (a moved leader is asked again after a metadata refresh). */
 export const REPLICA_STATUS_ROUNDS_MAX = 3
+
+// ---- Consumer groups (group-member.ts)
+
+/**
+ * A member's session timeout: Kafka's default for Node. A browser tab in the background runs its
+ * timers about once a minute, so a browser member asks for more than 60 s (BROWSER_SESSION_TIMEOUT_MS_DEFAULT).
+ */
+export const SESSION_TIMEOUT_MS_DEFAULT = 45_000
+export const BROWSER_SESSION_TIMEOUT_MS_DEFAULT = 90_000
+/** How long a member may take to give up partitions the coordinator revoked (Kafka's max.poll.interval.ms). */
+export const REBALANCE_TIMEOUT_MS_DEFAULT = 300_000
+/** Auto-commit: on by default, every 5 s (Kafka's enable.auto.commit, auto.commit.interval.ms). */
+export const AUTO_COMMIT_INTERVAL_MS_DEFAULT = 5_000
+/** After a failed heartbeat (coordinator moving, not there yet) the member tries again after a back-off from min to max. */
+export const GROUP_RETRY_MS_MIN = 100
+export const GROUP_RETRY_MS_MAX = 2_000

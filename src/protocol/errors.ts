@@ -59,6 +59,21 @@ const TABLE: Record<ErrorName, ErrorInfo> = {
   INVALID_REPLICA_ASSIGNMENT: { retriable: false, message: 'the replica assignment is invalid (a broker named twice or not registered, or too many)' },
   REASSIGNMENT_IN_PROGRESS: { retriable: false, message: 'the partition is being reassigned already; wait for it, or cancel it first' },
   NO_REASSIGNMENT_IN_PROGRESS: { retriable: false, message: 'no reassignment of the partition is in progress' },
+  // Consumer groups. A member answered UNKNOWN_MEMBER_ID or FENCED_MEMBER_EPOCH has lost its partitions: it stops consuming them and joins again with epoch 0.
+  OFFSET_METADATA_TOO_LARGE: { retriable: false, message: 'the commit metadata is longer than the broker keeps' },
+  COORDINATOR_LOAD_IN_PROGRESS: { retriable: true, message: 'the group coordinator is still loading the groups of its partition' },
+  COORDINATOR_NOT_AVAILABLE: { retriable: true, message: 'no group coordinator yet (__consumer_offsets is being created, or its partition has no leader)' },
+  NOT_COORDINATOR: { retriable: true, message: 'this broker does not coordinate the group; find its coordinator again' },
+  INVALID_GROUP_ID: { retriable: false, message: 'the group id is empty or too long' },
+  UNKNOWN_MEMBER_ID: { retriable: false, message: 'the group has no such member (it was removed); join again with epoch 0' },
+  NON_EMPTY_GROUP: { retriable: false, message: 'the group still has members; stop them first' },
+  GROUP_ID_NOT_FOUND: { retriable: false, message: 'no such group' },
+  GROUP_MAX_SIZE_REACHED: { retriable: false, message: 'the group has as many members as it may have' },
+  FENCED_MEMBER_EPOCH: { retriable: false, message: 'the member epoch is not the coordinator\'s: the member lost its partitions; join again with epoch 0' },
+  UNRELEASED_INSTANCE_ID: { retriable: false, message: 'another live member holds this instance id' },
+  UNSUPPORTED_ASSIGNOR: { retriable: false, message: 'no such server-side assignor (uniform, range)' },
+  STALE_MEMBER_EPOCH: { retriable: true, message: 'the commit carries an older member epoch: heartbeat, then commit again' },
+  INVALID_REGULAR_EXPRESSION: { retriable: false, message: 'the subscription pattern is not a valid RE2 pattern' },
 }
 
 export function errorName(code: ErrorCode): ErrorName {

@@ -23,7 +23,9 @@ t.test('every retriable code in the table is retried; none of the others', async
   const retriable = ['CORRUPT_MESSAGE', 'UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE', 'NOT_LEADER_OR_FOLLOWER',
     'REQUEST_TIMED_OUT', 'NETWORK_EXCEPTION', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'KAFKA_STORAGE_ERROR',
     'UNKNOWN_TOPIC_ID', 'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH', 'OFFSET_NOT_AVAILABLE', 'THROTTLING_QUOTA_EXCEEDED',
-    'TOO_MANY_IN_FLIGHT', 'NOT_CONTROLLER', 'PREFERRED_LEADER_NOT_AVAILABLE']
+    'TOO_MANY_IN_FLIGHT', 'NOT_CONTROLLER', 'PREFERRED_LEADER_NOT_AVAILABLE',
+    // Consumer groups: the coordinator is moving or loading; a commit at an older epoch goes again after a heartbeat.
+    'COORDINATOR_LOAD_IN_PROGRESS', 'COORDINATOR_NOT_AVAILABLE', 'NOT_COORDINATOR', 'STALE_MEMBER_EPOCH']
   for (const [name, code] of Object.entries(ErrorCode)) {
     if (typeof code !== 'number' || code === 0) continue
     t.equal(isRetriableError(errorFromWire({ code })), retriable.includes(name), name)

@@ -36,6 +36,12 @@ import type { InSyncReplicas } from '../partition/isr.js'
 import type { ReadLease } from '../partition/read-buffers.js'
 import type { ReplicaLookup } from '../partition/replica-manager.js'
 import type { RaftReceiver } from './peer-receiver.js'
+import { consumerGroupHeartbeat } from '../api/consumer-group-heartbeat.js'
+import { findCoordinator } from '../api/find-coordinator.js'
+import { deleteGroups, describeGroups, listGroups } from '../api/groups-admin.js'
+import { offsetCommit } from '../api/offset-commit.js'
+import { offsetFetch } from '../api/offset-fetch.js'
+import type { GroupCoordinator } from '../groups/coordinator.js'
 
 /** What a request may use of the connection it came on. */
 export interface RequestScope {
@@ -47,6 +53,8 @@ export interface RequestScope {
   readonly lease: ReadLease
   /** The broker node the connection's handshake proved it is (peer-admission.ts), or null: a client. */
   readonly peer: number | null
+  /** The client's address as the listener saw it (what group describe shows as its host); absent: unknown. */
+  readonly remote?: string
 }
 
 /** Runs one request; null means no response (produce with acks=0, raft frames). */
@@ -79,6 +87,8 @@ export interface BrokerParts {
   readonly reassignments?: Reassignments & ReassignmentCompletions
   /** Where clients' admin requests go (the controller channel); unset, they run on this node, as a peer's do. */
   readonly toController?: ToController
+  /** The consumer group coordinator (groups/coordinator.ts); unset, the broker serves no group API. */
+  readonly groups?: GroupCoordinator
 }
 
 export function apiTable(b: BrokerParts): ApiTable {
@@ -141,6 +151,25 @@ export function apiTable(b: BrokerParts): ApiTable {
       async () => ({ alterPartitionReassignments: await alterPartitionReassignments(reassignments, r.alterPartitionReassignments!) })))
     // Peer connections only: the handler refuses clients and other nodes' ids.
     table.set('completeReassignment', (r, scope) => completeReassignment(reassignments, r.completeReassignment!, scope.peer))
+  }
+  const groups = b.groups
+  if (groups !== undefined) {
+    table.set('findCoordinator', (r) => {
+      const response = findCoordinator(groups, r.findCoordinator!)
+      return 'error' in response ? { error: response.error! } : { findCoordinator: response }
+    })
+    table.set('consumerGroupHeartbeat', async (r, scope) => ({ consumerGroupHeartbeat: await consumerGroupHeartbeat(groups, r.consumerGroupHeartbeat!, scope.remote ?? '') }))
+    table.set('offsetCommit', async (r) => ({ offsetCommit: await offsetCommit(groups, r.offsetCommit!) }))
+    table.set('offsetFetch', async (r) => ({ offsetFetch: await offsetFetch(groups, r.offsetFetch!) }))
+    table.set('listGroups', () => ({ listGroups: listGroups(groups) }))
+    table.set('describeGroups', async (r) => {
+      const response = await describeGroups(groups, r.describeGroups!)
+      return 'error' in response ? { error: response.error! } : { describeGroups: response }
+    })
+    table.set('deleteGroups', async (r) => {
+      const response = await deleteGroups(groups, r.deleteGroups!)
+      return 'error' in response ? { error: response.error! } : { deleteGroups: response }
+    })
   }
   apis = [...table.keys()]
   return table

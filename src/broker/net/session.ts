@@ -138,7 +138,7 @@ export class Session {
       this.waiting.splice(i, 1)
       this.fetchBytesExecuting += fetchBytes
       const lease = new ReadLease(this.options.readBuffers)
-      this.dispatch(request, { closed: this.closed.signal, appendOrder: this.appendOrder, lease, peer: this.peer })
+      this.dispatch(request, { closed: this.closed.signal, appendOrder: this.appendOrder, lease, peer: this.peer, remote: this.upgrade.remote })
         .then((response) => {
           if (response !== null) this.send({ correlationId: request.correlationId, ...response }, lease)
           else lease.release()
@@ -166,7 +166,7 @@ export class Session {
     if (handler === undefined) return this.send({ correlationId: 0, error: wireError(ErrorCode.INVALID_REQUEST, 'this broker does not serve the raft API') })
     const lease = new ReadLease(this.options.readBuffers)
     try {
-      void handler(request, { closed: this.closed.signal, appendOrder: this.appendOrder, lease, peer: this.peer })
+      void handler(request, { closed: this.closed.signal, appendOrder: this.appendOrder, lease, peer: this.peer, remote: this.upgrade.remote })
     } catch (err) {
       this.log.error('raft frames failed', { peer: this.peer, error: (err as Error).stack ?? String(err) })
     } finally {

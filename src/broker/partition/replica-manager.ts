@@ -21,6 +21,7 @@ import { finishInterruptedDeletes, migrateLegacyDirs, partitionDir, removePartit
 import { raftTicks } from './raft-timing.js'
 import { QuorumStateStore } from './quorum-state-store.js'
 import { PartitionReplica } from './replica.js'
+import type { StateMachineOptions } from './state-machine.js'
 
 /** A partition directory of the topic-id layout: `<topic id>-<partition>`. */
 const PARTITION_DIR = /^([0-9a-f]{32})-(\d+)$/
@@ -89,6 +90,8 @@ export class ReplicaManager implements ReplicaLookup {
   private warnedOpenFiles = false
   /** Every replica's quorum state, written as one group commit (null until prepare(): each replica then keeps its own file). */
   private quorumStates: QuorumStateStore | null = null
+  /** Which partitions are state-machine logs, and of what (the consumer groups' __consumer_offsets); unset: none. */
+  private stateMachines: ((topic: TopicImage, partition: number) => StateMachineOptions | undefined) | null = null
 
   constructor(
     private readonly dataDir: string,
@@ -102,6 +105,11 @@ export class ReplicaManager implements ReplicaLookup {
     /** This broker's data directory id (meta.properties): its replicas are voters as (broker id, directory id), KIP-853. */
     private readonly directoryId?: string,
   ) {}
+
+  /** Sets which partitions opened from now on are state-machine logs (call before the first reconcile). */
+  setStateMachines(of: (topic: TopicImage, partition: number) => StateMachineOptions | undefined): void {
+    this.stateMachines = of
+  }
 
   start(): void {
     let ticks = 0
@@ -352,6 +360,7 @@ export class ReplicaManager implements ReplicaLookup {
       quorumStates: this.quorumStates ?? undefined,
       logger: this.log,
       fenced,
+      stateMachine: this.stateMachines?.(topic, partition),
     })
     if (this.fenced !== fenced) void replica.setFenced(this.fenced) // switched while it opened
     const tell = (leaderEpoch: number) => {

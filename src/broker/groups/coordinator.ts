@@ -1,0 +1,268 @@
+// The group coordinator: the shell around the pure core (core/). A group lives in the
+// __consumer_offsets partition its id hashes to, and this broker coordinates it while it leads
+// that partition. Each partition's requests run one at a time: the core's step on the group as
+// the partition's state machine holds it (every committed record applied), then its records
+// appended, committed (acks=all) and applied before the answer goes back, so the next request
+// sees them and a coordinator failover loses nothing that was answered. Deadlines are this
+// leadership's clock and start afresh on a new leader.
+import type { Codec } from '../../codec/index.js'
+import type { MetadataImage, TopicImage } from '../../metadata/image.js'
+import { ErrorCode, type ErrorName } from '../../protocol/index.js'
+import type { Logger } from '../log.js'
+import { ReplicaError } from '../partition/replica-error.js'
+import type { ReplicaLookup } from '../partition/replica-manager.js'
+import type { PartitionReplica } from '../partition/replica.js'
+import type { StateMachineOptions } from '../partition/state-machine.js'
+import { Serial } from '../../storage/index.js'
+import type { GroupError } from './core/errors.js'
+import { expire } from './core/expire.js'
+import type { Step } from './core/heartbeat.js'
+import { groupIdProblem } from './core/offsets.js'
+import type { GroupRecord } from './core/records.js'
+import { emptyGroup, type GroupState, type MemberDeadlines } from './core/state.js'
+import { GroupsMachine } from './groups-machine.js'
+import {
+  COORDINATOR_QUEUED_MAX, EXPIRY_CHECK_MS, GROUP_WRITE_TIMEOUT_MS, OFFSETS_TOPIC_CREATE_RETRY_MS, OFFSETS_TOPIC_PARTITIONS_DEFAULT,
+} from './limits.js'
+import { OFFSETS_TOPIC, offsetsPartitionFor, offsetsReplicationFactor } from './offsets-topic.js'
+import { encodeGroupRecord } from './record-codec.js'
+
+/** An error for the client, by Kafka's name. */
+export interface CoordinatorError {
+  readonly code: ErrorName
+  readonly message: string
+}
+
+export type Outcome<R> = { readonly ok: R } | { readonly error: CoordinatorError }
+
+export interface CoordinatorDeps {
+  readonly brokerId: number
+  readonly image: () => MetadataImage
+  readonly replicas: Pick<ReplicaLookup, 'replica'>
+  readonly codec: Codec
+  readonly log: Logger
+  /** Nodes of the cluster (controller voters, registered brokers: whichever are more): what the topic's replication factor may use. */
+  readonly clusterNodes: () => number
+  /** Creates __consumer_offsets through the controller; resolves with the error, or null. */
+  readonly createOffsetsTopic: (partitions: number, replicationFactor: number) => Promise<CoordinatorError | null>
+  readonly offsetsTopicPartitions?: number
+  readonly offsetsTopicReplicationFactor?: number
+  readonly now?: () => number
+}
+
+/** Where a group is coordinated. */
+export interface GroupHome {
+  readonly topic: TopicImage
+  readonly partition: number
+}
+
+interface PartitionShell {
+  readonly queue: Serial
+  /** The leader epoch the deadlines belong to. */
+  epoch: number
+  readonly deadlines: Map<string, ReadonlyMap<string, MemberDeadlines>>
+}
+
+const err = (code: ErrorName, message: string): { error: CoordinatorError } => ({ error: { code, message } })
+
+export class GroupCoordinator {
+  private readonly machines = new Map<string, GroupsMachine>()
+  private readonly shells = new Map<string, PartitionShell>()
+  private creating = false
+  private nextCreateMs = 0
+  private timer: ReturnType<typeof setInterval> | null = null
+  private readonly now: () => number
+
+  constructor(private readonly deps: CoordinatorDeps) {
+    this.now = deps.now ?? Date.now
+  }
+
+  /** The replica manager's hook: a replica of __consumer_offsets is a state-machine log of groups. */
+  stateMachineFor(topic: TopicImage, partition: number): StateMachineOptions | undefined {
+    if (topic.name !== OFFSETS_TOPIC) return undefined
+    const machine = new GroupsMachine(this.deps.log)
+    this.machines.set(`${topic.id}:${partition}`, machine)
+    return { machine }
+  }
+
+  start(): void {
+    this.timer ??= setInterval(() => void this.expireAll(), EXPIRY_CHECK_MS)
+  }
+
+  close(): void {
+    if (this.timer !== null) clearInterval(this.timer)
+    this.timer = null
+  }
+
+  /** The partition of the group (creating __consumer_offsets when first needed), or why there is none yet. */
+  home(groupId: string): Outcome<GroupHome> {
+    const bad = groupIdProblem(groupId)
+    if (bad) return err(bad.code, bad.message)
+    const topic = this.deps.image().topic(OFFSETS_TOPIC)
+    if (!topic) return err('COORDINATOR_NOT_AVAILABLE', this.ensureOffsetsTopic())
+    return { ok: { topic, partition: offsetsPartitionFor(groupId, topic.partitionStates.length) } }
+  }
+
+  /** The broker coordinating the group: this one's replica knows best, else the metadata image's reported leader. */
+  coordinatorOf(groupId: string): Outcome<{ nodeId: number; url: string }> {
+    const home = this.home(groupId)
+    if ('error' in home) return home
+    const { topic, partition } = home.ok
+    const replica = this.deps.replicas.replica(topic.id, partition)
+    const leader = replica?.leaderId ?? topic.partitionStates[partition].leader
+    const url = leader === null || leader < 0 ? undefined : this.deps.image().brokers.find((b) => b.brokerId === leader)?.url
+    if (leader === null || leader < 0 || url === undefined) return err('COORDINATOR_NOT_AVAILABLE', `partition ${partition} of ${OFFSETS_TOPIC} (group ${groupId}) has no leader yet; retry`)
+    return { ok: { nodeId: leader, url } }
+  }
+
+  /** The groups this broker coordinates now. */
+  *coordinated(): Generator<GroupState> {
+    const topic = this.deps.image().topic(OFFSETS_TOPIC)
+    if (!topic) return
+    for (let p = 0; p < topic.partitionStates.length; p++) {
+      const ready = this.ready(topic, p)
+      if ('ok' in ready) yield* ready.ok.machine.all()
+    }
+  }
+
+  /** Runs the core's read of a group on this coordinator (no records written). */
+  async read<R>(groupId: string, read: (group: GroupState) => R): Promise<Outcome<R>> {
+    return this.step(groupId, (group) => ({ group, records: [], response: read(group) }))
+  }
+
+  /**
+   * Runs one core step on the group in its partition's turn: its records committed and applied
+   * before it resolves. The step sees the group with this leadership's deadlines.
+   */
+  async step<R>(groupId: string, step: (group: GroupState, ctx: { nowMs: number; topics: ReadonlyMap<string, number> }) => Step<R>): Promise<Outcome<R>> {
+    const home = this.home(groupId)
+    if ('error' in home) return home
+    const { topic, partition } = home.ok
+    const ready = this.ready(topic, partition)
+    if ('error' in ready) return ready
+    const { replica, machine, shell } = ready.ok
+    try {
+      return await shell.queue.run(async () => {
+        const still = this.ready(topic, partition)
+        if ('error' in still) return still
+        const group = { ...(machine.group(groupId) ?? emptyGroup(groupId)), deadlines: shell.deadlines.get(groupId) ?? new Map() }
+        const s = step(group, { nowMs: this.now(), topics: this.topicCounts() })
+        if (s.records.length > 0) await this.write(replica, machine, s.records)
+        shell.deadlines.set(groupId, s.group.deadlines)
+        return { ok: s.response }
+      })
+    } catch (e) {
+      return { error: this.failure(e) }
+    }
+  }
+
+  /** This broker leads the partition, its epoch is committed and every committed record is in the groups; or why not. */
+  private ready(topic: TopicImage, partition: number): Outcome<{ replica: PartitionReplica; machine: GroupsMachine; shell: PartitionShell }> {
+    const replica = this.deps.replicas.replica(topic.id, partition)
+    const machine = this.machines.get(`${topic.id}:${partition}`)
+    if (!replica || !machine || !replica.isLeader) {
+      const hint = replica?.leaderId ?? topic.partitionStates[partition]?.leader ?? -1
+      return err('NOT_COORDINATOR', `broker ${this.deps.brokerId} does not lead partition ${partition} of ${OFFSETS_TOPIC}${hint !== null && hint >= 0 ? ` (broker ${hint} does)` : ''}: find the coordinator again`)
+    }
+    if (!replica.leaderReady || replica.appliedOffset < replica.highWatermark) {
+      return err('COORDINATOR_LOAD_IN_PROGRESS', `broker ${this.deps.brokerId} just became the leader of partition ${partition} of ${OFFSETS_TOPIC} and is still loading its groups; retry`)
+    }
+    const key = `${topic.id}:${partition}`
+    let shell = this.shells.get(key)
+    if (!shell) {
+      shell = { queue: new Serial(COORDINATOR_QUEUED_MAX, (max) => new ReplicaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `the coordinator has ${max} group requests waiting on this partition; retry`)), epoch: replica.leaderEpoch, deadlines: new Map() }
+      this.shells.set(key, shell)
+    }
+    if (shell.epoch !== replica.leaderEpoch) {
+      // A new leadership of this partition: every member gets a full session from now (expire.ts).
+      shell.epoch = replica.leaderEpoch
+      shell.deadlines.clear()
+    }
+    return { ok: { replica, machine, shell } }
+  }
+
+  /** Appends the records as one batch, waits for the commit and for the groups to hold them. */
+  private async write(replica: PartitionReplica, machine: GroupsMachine, records: readonly GroupRecord[]): Promise<void> {
+    const timestamp = this.now()
+    const batch = this.deps.codec.encodeBatch(records.map((r) => ({ ...encodeGroupRecord(r), timestamp })))
+    const info = await replica.appendValidated(batch)
+    await replica.committed(info.nextOffset, GROUP_WRITE_TIMEOUT_MS)
+    if (!(await machine.whenApplied(info.nextOffset, GROUP_WRITE_TIMEOUT_MS))) {
+      throw new ReplicaError(ErrorCode.REQUEST_TIMED_OUT, `the group records committed below ${info.nextOffset} were not applied within ${GROUP_WRITE_TIMEOUT_MS} ms (the replica reopened?)`)
+    }
+  }
+
+  private failure(e: unknown): CoordinatorError {
+    if (e instanceof ReplicaError) {
+      // The partition's leadership moved: the group's coordinator is elsewhere now.
+      if (e.code === ErrorCode.NOT_LEADER_OR_FOLLOWER || e.code === ErrorCode.LEADER_NOT_AVAILABLE) return { code: 'NOT_COORDINATOR', message: `${e.message}: find the coordinator again` }
+      if (e.code === ErrorCode.COORDINATOR_NOT_AVAILABLE) return { code: 'COORDINATOR_NOT_AVAILABLE', message: e.message }
+      return { code: e.code === ErrorCode.REQUEST_TIMED_OUT ? 'REQUEST_TIMED_OUT' : 'COORDINATOR_NOT_AVAILABLE', message: `the group's records did not commit: ${e.message}` }
+    }
+    this.deps.log.error('group coordinator step failed', { error: (e as Error).message })
+    return { code: 'UNKNOWN_SERVER_ERROR', message: (e as Error).message }
+  }
+
+  private topicCounts(): Map<string, number> {
+    return new Map(this.deps.image().topics.map((t) => [t.name, t.partitionStates.length]))
+  }
+
+  /** Starts creating __consumer_offsets if it may be created now; returns what to tell the client meanwhile. */
+  private ensureOffsetsTopic(): string {
+    const rf = offsetsReplicationFactor(this.deps.clusterNodes(), this.deps.offsetsTopicReplicationFactor)
+    const up = this.deps.image().brokers.filter((b) => !b.fenced).length
+    if (up < rf) return `${OFFSETS_TOPIC} is created at replication factor ${rf} once ${rf} brokers are up (${up} now); retry`
+    if (!this.creating && this.now() >= this.nextCreateMs) {
+      this.creating = true
+      const partitions = this.deps.offsetsTopicPartitions ?? OFFSETS_TOPIC_PARTITIONS_DEFAULT
+      this.deps.log.info('creating the consumer offsets topic', { topic: OFFSETS_TOPIC, partitions, replicationFactor: rf })
+      void this.deps
+        .createOffsetsTopic(partitions, rf)
+        .then((e) => {
+          if (e !== null && e.code !== 'TOPIC_ALREADY_EXISTS') throw new Error(`${e.code}: ${e.message}`)
+        })
+        .catch((e: unknown) => {
+          this.nextCreateMs = this.now() + OFFSETS_TOPIC_CREATE_RETRY_MS
+          this.deps.log.warn('creating the consumer offsets topic failed; trying again on the next group request', { error: (e as Error).message })
+        })
+        .finally(() => {
+          this.creating = false
+        })
+    }
+    return `${OFFSETS_TOPIC} is being created; retry`
+  }
+
+  /** Removes the members whose session or revocation timed out, in every group this broker coordinates. */
+  private async expireAll(): Promise<void> {
+    const topic = this.deps.image().topic(OFFSETS_TOPIC)
+    if (!topic) return
+    for (let p = 0; p < topic.partitionStates.length; p++) {
+      const ready = this.ready(topic, p)
+      if ('error' in ready) continue
+      const { replica, machine, shell } = ready.ok
+      if (shell.queue.size > 0) continue // busy: the next check comes soon
+      await shell.queue
+        .run(async () => {
+          const nowMs = this.now()
+          const topics = this.topicCounts()
+          const records: GroupRecord[] = []
+          const deadlines = new Map<string, ReadonlyMap<string, MemberDeadlines>>()
+          for (const g of machine.all()) {
+            if (g.members.size === 0) continue
+            const e = expire({ ...g, deadlines: shell.deadlines.get(g.groupId) ?? new Map() }, nowMs, topics)
+            records.push(...e.records)
+            deadlines.set(g.groupId, e.group.deadlines)
+            for (const r of e.removed) this.deps.log.info('group member removed', { group: g.groupId, member: r.memberId, reason: r.reason })
+          }
+          if (records.length > 0) await this.write(replica, machine, records)
+          for (const [id, d] of deadlines) shell.deadlines.set(id, d)
+        })
+        .catch((e: unknown) => this.deps.log.warn('expiring group members failed; tried again shortly', { partition: p, error: (e as Error).message }))
+    }
+  }
+}
+
+/** A wire error from a core or coordinator error. */
+export function wireGroupError(e: GroupError | CoordinatorError): { code: ErrorCode; message: string } {
+  return { code: ErrorCode[e.code as ErrorName] ?? ErrorCode.UNKNOWN_SERVER_ERROR, message: e.message }
+}

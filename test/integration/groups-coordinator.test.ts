@@ -1,0 +1,71 @@
+// The group coordinator in a real broker process, over the raw protocol: __consumer_offsets is
+// created on the first FindCoordinator, a member joins and gets every partition, commits are
+// refused at a wrong epoch, and a broker killed and restarted rebuilds the group and its
+// committed offsets from the partition.
+import t from 'tap'
+import { randomUUID } from 'node:crypto'
+import { connect, startBroker, tempDataDir, type RawClient } from './broker-process.js'
+import { ErrorCode } from '../../src/protocol/index.js'
+
+const WAIT_MS = 20_000
+
+/** Calls until `ok` accepts the response (retriable coordinator errors meanwhile), or fails after WAIT_MS. */
+async function until<T>(what: string, call: () => Promise<T>, ok: (r: T) => boolean): Promise<T> {
+  const deadline = Date.now() + WAIT_MS
+  let last: T | undefined
+  while (Date.now() < deadline) {
+    last = await call()
+    if (ok(last)) return last
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  throw new Error(`${what}: still ${JSON.stringify(last)} after ${WAIT_MS} ms`)
+}
+
+async function createTopic(c: RawClient, name: string, partitions: number) {
+  const r = await c.call({ createTopics: { topics: [{ name, partitions, replicationFactor: 1 }], timeoutMs: 10_000 } })
+  t.notOk(r.createTopics?.topics?.[0]?.error?.code, `created ${name}`)
+}
+
+t.test('join, commit, and a restarted coordinator rebuilds the group and its offsets', async (t) => {
+  const dataDir = tempDataDir(t)
+  const broker = await startBroker(t, { dataDir })
+  let c = await connect(broker.url)
+  t.teardown(() => c.close())
+  await createTopic(c, 'orders', 3)
+  const found = await until('FindCoordinator', () => c.call({ findCoordinator: { groupIds: ['g1'] } }), (r) => !r.findCoordinator?.coordinators?.[0]?.error?.code)
+  t.equal(found.findCoordinator!.coordinators![0].url, broker.url, 'the one broker coordinates')
+  const memberId = randomUUID()
+  const heartbeat = (memberEpoch: number, extra: object = {}) => c.call({ consumerGroupHeartbeat: { groupId: 'g1', memberId, memberEpoch, clientId: 'test', ...extra } })
+  const joined = await until('join', () => heartbeat(0, { subscription: { topicNames: ['orders'] }, sessionTimeoutMs: 30_000 }), (r) => !r.consumerGroupHeartbeat?.error?.code)
+  const hb = joined.consumerGroupHeartbeat!
+  t.equal(hb.memberEpoch, 1)
+  t.same(hb.assignment, [{ topic: 'orders', partitions: [0, 1, 2] }], 'the only member gets every partition')
+  const commit = (memberEpoch: number) =>
+    c.call({ offsetCommit: { groupId: 'g1', memberId, memberEpoch, topics: [{ name: 'orders', partitions: [{ index: 1, offset: 17, leaderEpoch: -1, metadata: 'm' }] }] } })
+  t.equal((await commit(5)).offsetCommit?.error?.code, ErrorCode.FENCED_MEMBER_EPOCH, 'a commit ahead of the member epoch is fenced')
+  t.notOk((await commit(1)).offsetCommit?.error?.code, 'a commit at the member epoch is taken')
+  const bad = await c.call({ consumerGroupHeartbeat: { groupId: 'g1', memberId: randomUUID(), memberEpoch: 0, subscription: { topicRegex: '(orders' } } })
+  t.equal(bad.consumerGroupHeartbeat?.error?.code, ErrorCode.INVALID_REGULAR_EXPRESSION)
+  t.match(bad.consumerGroupHeartbeat?.error?.message, /not a valid RE2 pattern/)
+  const tooLong = await c.call({ findCoordinator: { groupIds: ['x'.repeat(300)] } })
+  t.equal(tooLong.findCoordinator?.coordinators?.[0]?.error?.code, ErrorCode.INVALID_GROUP_ID)
+
+  c.close()
+  await broker.stop('SIGKILL')
+  const again = await startBroker(t, { dataDir })
+  c = await connect(again.url)
+  const fetched = await until('OffsetFetch after restart', () => c.call({ offsetFetch: { groupId: 'g1' } }), (r) => !r.offsetFetch?.error?.code)
+  t.same(fetched.offsetFetch!.topics, [{ name: 'orders', partitions: [{ index: 1, offset: 17, leaderEpoch: -1, metadata: 'm' }] }], 'the committed offset survived')
+  const described = await c.call({ describeGroups: { groupIds: ['g1', 'nope'] } })
+  const [g1, nope] = described.describeGroups!.groups!
+  t.equal(g1.members?.[0]?.memberId, memberId, 'the member is still in the group')
+  t.equal(nope.error?.code, ErrorCode.GROUP_ID_NOT_FOUND)
+  const listed = await c.call({ listGroups: {} })
+  t.same(listed.listGroups?.groups, [{ groupId: 'g1', state: 'stable', members: 1 }], 'ListGroups shows the group this broker coordinates')
+  const back = await heartbeat(1, { owned: { topics: [{ topic: 'orders', partitions: [0, 1, 2] }] } })
+  t.notOk(back.consumerGroupHeartbeat?.error?.code, 'the member heartbeats on at its epoch')
+  t.equal((await c.call({ deleteGroups: { groupIds: ['g1'] } })).deleteGroups?.results?.[0]?.error?.code, ErrorCode.NON_EMPTY_GROUP)
+  await heartbeat(-1)
+  t.notOk((await c.call({ deleteGroups: { groupIds: ['g1'] } })).deleteGroups?.results?.[0]?.error?.code, 'an empty group is deleted')
+  t.equal((await c.call({ describeGroups: { groupIds: ['g1'] } })).describeGroups?.groups?.[0]?.error?.code, ErrorCode.GROUP_ID_NOT_FOUND)
+})
