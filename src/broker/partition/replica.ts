@@ -258,7 +258,7 @@ export class PartitionReplica {
     if (o !== null && this.inputs.size === 0 && !this.closed && !this.fenceOwed) {
       o.core.tick()
       o.core.flushed(o.log.flushedOffset) // a flush notice lost to a full queue is made up here
-      if (!o.core.hasReady() || this.carryOutNow(o, 'tick')) return DONE
+      if (!o.core.hasReady()) return DONE
       return this.run('tick', () => undefined).catch(() => undefined) // carries out the Ready
     }
     this.ticksOwed++
@@ -282,7 +282,7 @@ export class PartitionReplica {
       } catch (err) {
         return this.run('receive', () => Promise.reject(err)).catch(() => undefined) // reopens, as a queued input's failure does
       }
-      if (!o.core.hasReady() || this.carryOutNow(o, 'receive')) {
+      if (!o.core.hasReady()) {
         this.releaseFlushWaiters()
         return DONE
       }
@@ -532,29 +532,6 @@ export class PartitionReplica {
    */
   private releaseFlushWaiters(): void {
     if (this.waiters.waitingOnFlushes) this.waiters.release(this.hw, this.flushedOn())
-  }
-
-  /**
-   * Carries out, here and now, the Ready of an input taken outside the queue (an idle replica's
-   * tick or message) when it needs no I/O: messages to send and changes to publish, as an idle
-   * leader answering a parked fetch or an idle follower asking again. 1,000 idle RF=3 partitions
-   * make thousands of these a second per broker, each a queued task and a chain of promises
-   * otherwise. False (nothing done) when it needs the queue; a failure reopens, as in drain.
-   */
-  private carryOutNow(o: Opened, what: string): boolean {
-    if (o.sm !== null || !o.core.readyNeedsNoIo()) return false
-    try {
-      const rd = o.core.ready()
-      for (const m of rd.messages) this.options.send?.(m)
-      this.publish(o, rd)
-      o.core.advance()
-    } catch (err) {
-      void this.run(what, () => Promise.reject(err)).catch(() => undefined) // reopens, as a queued input's failure does
-      return true
-    }
-    const repaired = this.logDamage.afterDrain(o)
-    if (repaired !== null || o.core.hasReady()) void this.run(what, () => repaired ?? undefined).catch(() => undefined)
-    return true
   }
 
   /** Carries out Readies until the core has none. Throws if any step fails (the caller reopens). */
