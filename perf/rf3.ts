@@ -11,6 +11,7 @@
 // workload client too (--cpu-prof).
 import { parseArgs } from 'node:util'
 import { cleanupAll, installCleanupHandlers } from './processes.js'
+import { cpuSeconds } from './proc-stats.js'
 import { runWorkload } from './run-workload.js'
 import { startBitacora } from './servers/bitacora.js'
 import { Teardowns } from './teardowns.js'
@@ -31,6 +32,20 @@ interface ProduceResult {
   recordsPerSec: number
   failed: number
   latency: { p50Ms: number; p99Ms: number }
+  /** The producing client's CPU seconds (perf/workload.ts). */
+  cpuSeconds: number
+}
+
+/** A run's figures, with each broker's CPU seconds over the workload (the leader first). */
+interface RunResult extends ProduceResult {
+  brokerCpuSeconds: number[]
+}
+
+/** Each process's CPU seconds while `work` runs. */
+async function charged<T>(pids: readonly number[], work: () => Promise<T>): Promise<{ result: T; cpu: number[] }> {
+  const before = pids.map(cpuSeconds)
+  const result = await work()
+  return { result, cpu: pids.map((pid, i) => cpuSeconds(pid) - before[i]) }
 }
 
 function spec(url: string, replicationFactor: number): WorkloadSpec {
@@ -58,26 +73,31 @@ async function profiled<T>(start: () => Promise<T>): Promise<T> {
   }
 }
 
-async function oneBroker(): Promise<ProduceResult> {
+async function oneBroker(): Promise<RunResult> {
   const server = await profiled(() => startBitacora())
   try {
-    return await runWorkload<ProduceResult>(spec(server.url, 1), profileOptions())
+    const { result, cpu } = await charged([server.pid], () => runWorkload<ProduceResult>(spec(server.url, 1), profileOptions()))
+    return { ...result, brokerCpuSeconds: cpu }
   } finally {
     await server.stop()
   }
 }
 
-async function threeBrokers(): Promise<ProduceResult> {
+async function threeBrokers(): Promise<RunResult> {
   const t = new Teardowns()
   try {
     const c = await ProcessCluster.create(t, [1, 2, 3])
     await profiled(() => c.startAll())
     try {
-      const result = await runWorkload<ProduceResult>(spec(c.url(1), 3), profileOptions())
+      const pids = new Map(c.ids.map((id) => [id, c.processes.get(id)!.child.pid!]))
+      const { result, cpu } = await charged([...pids.values()], () => runWorkload<ProduceResult>(spec(c.url(1), 3), profileOptions()))
       // A figure for the wrong replication factor is worse than none (a stale dist/ once made RF=1).
-      const replicas = (await c.metadata(1, ['rf3'])).topics?.[0]?.partitions?.[0]?.replicas ?? []
+      const partition = (await c.metadata(1, ['rf3'])).topics?.[0]?.partitions?.[0]
+      const replicas = partition?.replicas ?? []
       if (replicas.length !== 3) throw new Error(`topic rf3 has replicas [${replicas.join(', ')}], not 3: rebuild dist/ (npm run build)?`)
-      return result
+      const leaderIndex = [...pids.keys()].indexOf(partition?.leaderId ?? -1)
+      const leaderFirst = leaderIndex < 0 ? cpu : [cpu[leaderIndex], ...cpu.filter((_, i) => i !== leaderIndex)]
+      return { ...result, brokerCpuSeconds: leaderFirst }
     } finally {
       // SIGTERM (a clean exit writes a --cpu-prof profile); the teardown SIGKILLs what is left.
       await Promise.all(c.ids.map((id) => c.stop(id, 'SIGTERM')))
@@ -92,10 +112,15 @@ const profileOptions = () => (args.profile ? { cpuProfDir: args.profile } : {})
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const spread = (xs: readonly number[]) => `${Math.min(...xs).toLocaleString('en')}–${Math.max(...xs).toLocaleString('en')}`
 
-function line(label: string, r: ProduceResult): string {
+/** CPU microseconds per record. */
+const perRecord = (seconds: number, records: number) => ((seconds * 1e6) / records).toFixed(2)
+
+function line(label: string, r: RunResult): string {
   const cut = r.records < RECORDS ? ` (cut at ${MAX_SECONDS} s: ${r.records} of ${RECORDS})` : ''
   const lat = `, latency p50 ${r.latency.p50Ms.toFixed(1)} ms p99 ${r.latency.p99Ms.toFixed(1)} ms${r.failed ? `, ${r.failed} failed` : ''}`
-  return `${label}: ${Math.round(r.recordsPerSec).toLocaleString('en')} records/s${lat}${cut}`
+  const brokers = r.brokerCpuSeconds.map((s) => perRecord(s, r.records)).join(' + ')
+  const cpu = `; CPU µs/record: client ${perRecord(r.cpuSeconds, r.records)}, broker${r.brokerCpuSeconds.length > 1 ? 's (leader first)' : ''} ${brokers}`
+  return `${label}: ${Math.round(r.recordsPerSec).toLocaleString('en')} records/s${lat}${cut}${cpu}`
 }
 
 async function main(): Promise<void> {
@@ -104,8 +129,8 @@ async function main(): Promise<void> {
   const three: number[] = []
   const ratios: number[] = []
   for (let run = 1; run <= RUNS; run++) {
-    let a: ProduceResult | undefined
-    let b: ProduceResult | undefined
+    let a: RunResult | undefined
+    let b: RunResult | undefined
     if (args.only !== '3') {
       a = await oneBroker()
       one.push(Math.round(a.recordsPerSec))

@@ -96,7 +96,10 @@ async function run(spec: WorkloadSpec): Promise<unknown> {
       if (!spec.topicExists) await system.ensureTopic()
       const producer = await system.producer()
       try {
-        return await runProduce(producer, { records: spec.records!, recordSize: spec.recordSize, throughput: spec.throughput ?? -1, maxSeconds: spec.maxSeconds, progress: false })
+        const cpu = process.cpuUsage()
+        const result = await runProduce(producer, { records: spec.records!, recordSize: spec.recordSize, throughput: spec.throughput ?? -1, maxSeconds: spec.maxSeconds, progress: false })
+        const used = process.cpuUsage(cpu)
+        return { ...result, cpuSeconds: (used.user + used.system) / 1e6 }
       } finally {
         await producer.close()
       }

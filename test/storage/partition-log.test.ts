@@ -41,6 +41,21 @@ t.test('follower appends keep bytes exactly and require the log end', async (t) 
   await log.close()
 })
 
+t.test('a follower takes the leader\'s bytes on framing and CRC: the records section, validated by the leader, is not walked again', async (t) => {
+  const log = await open(tempDir(t))
+  const batch = makeBatch(2)
+  new DataView(batch.buffer).setInt32(12, 3) // stamped by a leader of epoch 3
+  new DataView(batch.buffer).setInt32(61, 5) // the first record's length varint and more: garbage to a records walk
+  new DataView(batch.buffer).setUint32(17, codec.crc32c(batch.subarray(21)))
+  t.throws(() => codec.validateBatch(batch), 'the walk would refuse it')
+  await log.appendAsFollower(batch)
+  t.same((await log.read(0, 1000)).bytes, batch, 'stored byte for byte')
+  const flipped = batch.slice()
+  flipped[flipped.length - 1] ^= 1
+  await t.rejects(log.appendAsFollower(flipped), { code: 'INVALID_BATCH', message: /CRC mismatch/ }, 'a byte changed on the way is still refused')
+  await log.close()
+})
+
 t.test('invalid leader input is rejected with typed errors', async (t) => {
   const log = await open(tempDir(t), { config: { segmentBytes: 1024 } })
   await t.rejects(log.appendAsLeader(new Uint8Array(10), 0), { code: 'INVALID_BATCH' })

@@ -15,6 +15,12 @@ export const READ_BUFFER_BYTES = 1024 * 1024 + FETCH_FRAME_HEADROOM_BYTES
 /** Read buffers one broker keeps: this many fetches read without allocating at once. */
 export const READ_BUFFERS_MAX = 16
 /**
+ * Room a leader leaves before the records it reads for a follower's fetch: the raft frame's head
+ * (under 100 bytes) and then the peer envelope's (under 30) are written there, so the records
+ * are never copied behind them (raft-wire.ts, peer-envelope.ts).
+ */
+export const PEER_RECORDS_HEADROOM_BYTES = 128
+/**
  * A state-machine log snapshots its state after this many offsets applied since the latest
  * snapshot (or SNAPSHOT_EVERY_BYTES_DEFAULT, whichever comes first). Many records, never a
  * timer: a leader serves only its latest snapshot, so snapshotting faster than a far-behind

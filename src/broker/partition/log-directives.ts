@@ -8,6 +8,8 @@ import type { Codec } from '../../codec/index.js'
 import type { AppendedRange, Directive, EpochStart, NodeId, VoterDirectories, VoterSetAt } from '../../raft/types.js'
 import type { PartitionLog, Timers } from '../../storage/index.js'
 import { leaderChangeBatch, voterRecordsIn, votersBatch } from './control-records.js'
+import { PEER_RECORDS_HEADROOM_BYTES } from './limits.js'
+import { withRoomBefore } from './read-buffers.js'
 import type { Opened } from './replica-disk.js'
 import type { ReplicaObserver } from './replica.js'
 import type { StateMachineLog } from './state-machine-log.js'
@@ -59,8 +61,8 @@ export async function executeDirective(ctx: DirectiveContext, o: Opened, d: Dire
     }
     case 'attachRecords': {
       // An empty read (a compaction gap up to the log end) is no records, not an empty batch list.
-      const { bytes } = await log.read(d.fromOffset, d.maxBytes)
-      d.response.records = bytes.length === 0 ? null : bytes
+      const { bytes } = await log.read(d.fromOffset, d.maxBytes, { headroomBytes: PEER_RECORDS_HEADROOM_BYTES })
+      d.response.records = bytes.length === 0 ? null : withRoomBefore(bytes, PEER_RECORDS_HEADROOM_BYTES)
       return null
     }
     case 'truncate': {

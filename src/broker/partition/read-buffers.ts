@@ -59,3 +59,35 @@ export class ReadLease {
     for (const b of this.held.splice(0)) this.pool.give(b)
   }
 }
+
+/**
+ * Byte views with free room before them in a buffer that holds nothing else there (a storage read
+ * with `headroomBytes`: partition-log.ts ReadResult), keyed by the view, so that whoever sends
+ * them may write a frame's header into that room instead of copying the bytes behind a header.
+ * Only a view registered here may be written before; anything else has no room.
+ */
+const freeRoom = new WeakMap<Uint8Array, number>()
+
+/** Registers `bytes` as having `room` free bytes before them (see freeRoom) and returns them. */
+export function withRoomBefore(bytes: Uint8Array, room: number): Uint8Array {
+  if (!Number.isInteger(room) || room < 0 || room > bytes.byteOffset) throw new RangeError(`${room} bytes of room before a view at byte ${bytes.byteOffset}`)
+  if (room > 0) freeRoom.set(bytes, room)
+  return bytes
+}
+
+/** The free bytes before `bytes` that a writer may use (0 unless registered by withRoomBefore). */
+export function roomBefore(bytes: Uint8Array): number {
+  return freeRoom.get(bytes) ?? 0
+}
+
+/**
+ * `bytes` with `head` bytes of its room in front: a view over [start - head, end) of the same
+ * buffer, for the caller to write the head into, registered with the room left before it.
+ * The caller checked roomBefore(bytes) >= head.
+ */
+export function extendIntoRoom(bytes: Uint8Array, head: number): Uint8Array {
+  const room = roomBefore(bytes)
+  if (head > room) throw new RangeError(`a ${head}-byte head does not fit ${room} bytes of room`)
+  const out = new Uint8Array(bytes.buffer, bytes.byteOffset - head, head + bytes.length)
+  return withRoomBefore(out, room - head)
+}

@@ -4,7 +4,8 @@
 import t from 'tap'
 import fc from 'fast-check'
 import { bitacora, decodeRequest } from '../../../src/protocol/index.js'
-import { fitsOneMessage, packRaftFrames } from '../../../src/broker/net/peer-envelope.js'
+import { fitsOneMessage, IN_PLACE_FRAME_BYTES_MIN, packRaftFrames } from '../../../src/broker/net/peer-envelope.js'
+import { withRoomBefore } from '../../../src/broker/partition/read-buffers.js'
 
 const node = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 0x7fffffff }))
 const frame = (maxRecordBytes: number) => fc.record({
@@ -56,4 +57,27 @@ t.test('split at the limit: none over it, in order, and the fewest messages', as
   t.throws(() => packRaftFrames(1, 2, [new Uint8Array(100)], 100), /a 100-byte raft frame does not fit a 100-byte message/)
   t.ok(fitsOneMessage(100, 1, 2, 109), 'tags, lengths and ids take 9 bytes around a 100-byte frame')
   t.notOk(fitsOneMessage(100, 1, 2, 108))
+})
+
+t.test('a large frame with room before it leaves in a message of its own, written around it, in order with the others', async (t) => {
+  const encoded = (fill: number, recordBytes: number) =>
+    encode({ topicId: new Uint8Array(16).fill(fill), partition: fill, epoch: 1, fetchResponse: { fetchId: fill, records: { records: new Uint8Array(recordBytes).fill(fill) } } })
+  const big = (fill: number) => {
+    const frame = encoded(fill, IN_PLACE_FRAME_BYTES_MIN)
+    const buffer = new Uint8Array(64 + frame.length)
+    buffer.set(frame, 64)
+    return withRoomBefore(buffer.subarray(64), 64)
+  }
+  const small = (fill: number) => encoded(fill, 100)
+  const noRoom = encoded(5, IN_PLACE_FRAME_BYTES_MIN)
+  const frames = [small(1), small(2), big(3), big(4), small(5), noRoom, small(6)]
+  const packed = packRaftFrames(7, 300, frames, 1 << 20)
+  t.equal(packed.length, 4, 'small ones together, each large one with room alone, the one without room packed with its neighbours')
+  t.equal(packed[1].buffer, frames[2].buffer, 'written around the frame: not copied')
+  t.equal(packed[2].buffer, frames[3].buffer)
+  const decoded = packed.map((m) => decodeRequest(m, 1 << 20).raft!)
+  t.ok(decoded.every((r) => r.from === 7 && r.to === 300), 'from and to in every message')
+  const back = decoded.flatMap((r) => r.frames!.map((f) => Buffer.from(encode(f))))
+  t.ok(back.length === frames.length && back.every((b, i) => b.equals(frames[i])), 'every frame, in order, byte for byte')
+  t.same(decoded.map((r) => r.frames!.length), [2, 1, 1, 3])
 })

@@ -7,7 +7,9 @@ import fc from 'fast-check'
 import { isDeepStrictEqual } from 'node:util'
 import { bitacora, decodeRequest, FrameError } from '../../../src/protocol/index.js'
 import type { Message } from '../../../src/raft/types.js'
-import { packRaftFrames } from '../../../src/broker/net/peer-envelope.js'
+import { IN_PLACE_FRAME_BYTES_MIN, packRaftFrames } from '../../../src/broker/net/peer-envelope.js'
+import { PEER_RECORDS_HEADROOM_BYTES } from '../../../src/broker/partition/limits.js'
+import { withRoomBefore } from '../../../src/broker/partition/read-buffers.js'
 import { encodeRaftFrame, fromRaftFrame, RaftWireError, toRaftFrame, type PartitionMessage } from '../../../src/broker/net/raft-wire.js'
 
 const INT32_MAX = 0x7fffffff
@@ -120,6 +122,47 @@ t.test('a fetch response with records is encoded byte for byte as protobufjs enc
     const generated = bitacora.RaftFrame.encode(toRaftFrame(topic, partition, m)).finish()
     return Buffer.compare(Buffer.from(fast), Buffer.from(generated)) === 0
   }), { numRuns: 60 })
+})
+
+t.test('every message is encoded byte for byte as protobufjs encodes its frame (the idle fetch and empty answer are written by hand)', async (t) => {
+  const hand = new Set<string>()
+  const zeros = fc.constantFrom(0, 0, 1, 127, 128, 2 ** 31 - 1, 2 ** 32, Number.MAX_SAFE_INTEGER)
+  const edge = fc.record({
+    type: fc.constant('fetch' as const), from: fc.constant(1), to: fc.constant(2), epoch: fc.constantFrom(0, 1, INT32_MAX), fetchId: zeros, fetchOffset: zeros,
+    lastFetchedEpoch: fc.constantFrom(0, INT32_MAX), flushedOffset: zeros, maxBytes: fc.constantFrom(0, INT32_MAX),
+    replicaDirectoryId: fc.constantFrom(undefined, '', 'x', 'é-not-ascii', '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'),
+  }).map((m) => (m.replicaDirectoryId === undefined ? (({ replicaDirectoryId: _, ...r }) => r)(m) : m) as Message)
+  fc.assert(fc.property(topicId, fc.integer({ min: 0, max: INT32_MAX }), fc.oneof(messageOf(1, 2), edge), (topic, partition, m) => {
+    const got = encodeRaftFrame(topic, partition, m)
+    const generated = bitacora.RaftFrame.encode(toRaftFrame(topic, partition, m)).finish()
+    if (m.type === 'fetch' || (m.type === 'fetchResponse' && m.kind === 'records' && m.records === null)) hand.add(m.type)
+    return Buffer.from(got).equals(Buffer.from(generated))
+  }), { numRuns: 3000 })
+  t.same([...hand].sort(), ['fetch', 'fetchResponse'], 'both hand-written kinds were generated')
+})
+
+t.test('records read with room before them are framed in place: the same bytes as protobufjs, nothing copied', async (t) => {
+  const lengths = fc.constantFrom(1, 127, 128, 16_384, 70_000, 2_097_152)
+  fc.assert(fc.property(topicId, fc.integer({ min: 0, max: INT32_MAX }), epoch, offset, offset, offset, lengths, (topic, partition, e, fetchId, fetchOffset, hw, length) => {
+    const buffer = new Uint8Array(PEER_RECORDS_HEADROOM_BYTES + length)
+    const records = withRoomBefore(buffer.subarray(PEER_RECORDS_HEADROOM_BYTES), PEER_RECORDS_HEADROOM_BYTES)
+    for (let i = 0; i < length; i++) records[i] = (i * 7 + length) & 0xff
+    const m: Message = { type: 'fetchResponse', from: 1, to: 2, epoch: e, fetchId, fetchOffset, kind: 'records', highWatermark: hw, records }
+    const frame = encodeRaftFrame(topic, partition, m)
+    const generated = bitacora.RaftFrame.encode(toRaftFrame(topic, partition, m)).finish()
+    return frame.buffer === buffer.buffer && frame.byteOffset + frame.length === buffer.length && Buffer.from(frame).equals(Buffer.from(generated))
+  }), { numRuns: 60 })
+  // The envelope goes into the room left, so the whole message is the read's buffer.
+  const buffer = new Uint8Array(PEER_RECORDS_HEADROOM_BYTES + IN_PLACE_FRAME_BYTES_MIN).fill(9)
+  const records = withRoomBefore(buffer.subarray(PEER_RECORDS_HEADROOM_BYTES), PEER_RECORDS_HEADROOM_BYTES)
+  const m: Message = { type: 'fetchResponse', from: 0x7fffffff, to: 0x7ffffffe, epoch: 3, fetchId: Number.MAX_SAFE_INTEGER, fetchOffset: Number.MAX_SAFE_INTEGER, kind: 'records', highWatermark: Number.MAX_SAFE_INTEGER, records }
+  const [message] = packRaftFrames(m.from, m.to, [encodeRaftFrame('ff'.repeat(16), INT32_MAX, m)], 1 << 20)
+  t.equal(message.buffer, buffer.buffer, 'the message is written around the records: no copy, even with every field at its widest')
+  const [got] = receive(message, m.from, m.to)
+  const { records: back, ...rest } = got.message as typeof m
+  const { records: _, ...sent } = m
+  t.ok(isDeepStrictEqual(rest, sent), 'and reads back as the message sent')
+  t.ok(Buffer.from(back as Uint8Array).equals(Buffer.from(new Uint8Array(IN_PLACE_FRAME_BYTES_MIN).fill(9))), 'records and all')
 })
 
 t.test('a message the shell did not finish cannot be sent', async (t) => {
