@@ -31,6 +31,8 @@ import type { QuorumStateStore } from './quorum-state-store.js'
 import { ReplicaError } from './replica-error.js'
 import { filesOf, openFromDisk, saveQuorumState, type Opened } from './replica-disk.js'
 import type { StateMachineOptions } from './state-machine.js'
+import { checkEntry, type ProducerBatchHeader, type ProducerStateTable } from './producer-state.js'
+import { foldAppended, rebuildProducerState } from './producer-state-log.js'
 import type { StateMachineLog } from './state-machine-log.js'
 import { fitToLog, sameSets, saveVoterSets } from './voter-sets.js'
 
@@ -82,6 +84,23 @@ export interface ReplicaOptions {
    * Absent: a data partition (retention moves the log start; no snapshots).
    */
   stateMachine?: StateMachineOptions
+  /** Idempotent producers idle longer than this are forgotten (producer.id.expiration.ms; default 1 day). */
+  producerIdExpirationMs?: number
+}
+
+/** Kafka's producer.id.expiration.ms default: one day. */
+export const PRODUCER_ID_EXPIRATION_MS_DEFAULT = 24 * 60 * 60 * 1000
+
+/** Where a producer's batches lie after appendProduced: appended now, or found already in the log. */
+export interface ProducedAppend {
+  /** Each batch's base offset, in request order (duplicates at their original offsets). */
+  readonly batchBaseOffsets: number[]
+  /** The offset after the last batch (what acks=all waits for). */
+  readonly nextOffset: number
+  /** False when every batch was a duplicate: the offsets may be of an earlier leader's epoch. */
+  readonly appendedNow: boolean
+  /** The leader epoch the check and append ran in. */
+  readonly epoch: number
 }
 
 /** What the shell did to its log, as it happens. */
@@ -145,6 +164,11 @@ export class PartitionReplica {
   private lastLog: PartitionLog
   /** Finding and repairing damage to the log (scrub, check before a campaign, truncation). */
   private readonly logDamage: LogDamage
+  /**
+   * Idempotent producers' state, a fold of the log up to its `end` (data partitions); null or
+   * ending elsewhere than the log: rebuilt from the log before the next leader append needs it.
+   */
+  private producers: ProducerStateTable | null = null
 
   private constructor(
     private readonly options: ReplicaOptions,
@@ -299,19 +323,71 @@ export class PartitionReplica {
    * `committed(info.nextOffset)`.
    */
   appendValidated(batches: Uint8Array): Promise<AppendInfo> {
+    return this.run('append', (o) => this.appendAsLeader(o, this.checkProposal(o), batches))
+  }
+
+  /** The epoch to append in; throws the retriable refusal when the core would not take a proposal now. */
+  private checkProposal(o: Opened): number {
+    const r = o.core.propose()
+    if (r.ok) return r.epoch
+    if (r.reason === 'notLeader') throw new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'this broker does not lead the partition', r.leaderId)
+    if (r.reason === 'leaderNotReady') throw new ReplicaError(ErrorCode.LEADER_NOT_AVAILABLE, 'the new leader is still opening its epoch')
+    if (r.reason === 'transferring') throw new ReplicaError(ErrorCode.LEADER_NOT_AVAILABLE, 'leadership is being handed to another replica; retry shortly')
+    throw new ReplicaError(ErrorCode.NOT_ENOUGH_REPLICAS, 'too much uncommitted data: replicas are behind')
+  }
+
+  /** A leader append the core accepted (checkProposal), folded into the producer state. */
+  private async appendAsLeader(o: Opened, epoch: number, batches: Uint8Array): Promise<AppendInfo> {
+    const before = o.log.logEndOffset
+    const info = await o.log.appendAsLeader(batches, epoch, { prevalidated: true })
+    this.foldProducers(o, batches, before)
+    this.options.observer?.appended?.(batches, info)
+    o.core.appended(info.nextOffset)
+    this.trackFlush(o.log, info.nextOffset)
+    return info
+  }
+
+  /** The producer state of the log as it is now (rebuilt from the log if it no longer ends where the fold did). */
+  private async producerState(o: Opened): Promise<ProducerStateTable> {
+    if (this.producers !== null && this.producers.end === o.log.logEndOffset) return this.producers
+    this.producers = null
+    const rebuilt = await rebuildProducerState(o.log, this.options.producerIdExpirationMs ?? PRODUCER_ID_EXPIRATION_MS_DEFAULT, this.timers.now())
+    this.producers = rebuilt
+    return rebuilt
+  }
+
+  /** Folds bytes the log took at `before` into the producer state; a fold that does not line up drops it (rebuilt when next needed). */
+  private foldProducers(o: Opened, bytes: Uint8Array, before: number): void {
+    if (this.producers === null || o.sm !== null) return
+    if (!foldAppended(this.producers, bytes, before, this.timers.now())) this.producers = null
+  }
+
+  /**
+   * Appends one partition entry of producer batches as leader, as appendValidated does, after
+   * checking their producer fields against the partition's producer state (producer-state.ts):
+   * a prefix of duplicates is not appended again but answered with the original offsets; a gap,
+   * an old epoch, an unknown producer or disagreeing batches refuse the whole entry (nothing
+   * appended). `headers` are the batches' own, in order.
+   */
+  appendProduced(batches: Uint8Array, ranges: ReadonlyArray<readonly [number, number]>, headers: readonly ProducerBatchHeader[]): Promise<ProducedAppend> {
     return this.run('append', async (o) => {
-      const r = o.core.propose()
-      if (!r.ok) {
-        if (r.reason === 'notLeader') throw new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'this broker does not lead the partition', r.leaderId)
-        if (r.reason === 'leaderNotReady') throw new ReplicaError(ErrorCode.LEADER_NOT_AVAILABLE, 'the new leader is still opening its epoch')
-        if (r.reason === 'transferring') throw new ReplicaError(ErrorCode.LEADER_NOT_AVAILABLE, 'leadership is being handed to another replica; retry shortly')
-        throw new ReplicaError(ErrorCode.NOT_ENOUGH_REPLICAS, 'too much uncommitted data: replicas are behind')
+      const epoch = this.checkProposal(o)
+      const now = this.timers.now()
+      const producers = await this.producerState(o)
+      const verdict = checkEntry(producers, headers, now)
+      if (verdict.kind === 'refused') throw new ReplicaError(verdict.code, verdict.message)
+      const offsets = verdict.duplicates.map((d) => d.baseOffset)
+      if (verdict.firstNew === headers.length) {
+        const last = verdict.duplicates[verdict.duplicates.length - 1]
+        return { batchBaseOffsets: offsets, nextOffset: last.lastOffset + 1, appendedNow: false, epoch }
       }
-      const info = await o.log.appendAsLeader(batches, r.epoch, { prevalidated: true })
-      this.options.observer?.appended?.(batches, info)
-      o.core.appended(info.nextOffset)
-      this.trackFlush(o.log, info.nextOffset)
-      return info
+      const info = await this.appendAsLeader(o, epoch, batches.subarray(ranges[verdict.firstNew][0]))
+      let next = info.firstOffset
+      for (let i = verdict.firstNew; i < headers.length; i++) {
+        offsets.push(next)
+        next += headers[i].recordCount
+      }
+      return { batchBaseOffsets: offsets, nextOffset: info.nextOffset, appendedNow: true, epoch }
     })
   }
 
@@ -334,6 +410,24 @@ export class PartitionReplica {
       return Promise.reject(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER,
         `offsets below ${offset} were not appended in this leader's epoch ${epoch}; whether the batch committed is unknown`, this.leaderId))
     }
+    return this.waitCommitted(o, offset, epoch, timeoutMs, replicasNeeded, timedOut)
+  }
+
+  /**
+   * As `committed`, for an entry of duplicates appendProduced found in this leader's log (written
+   * in any epoch): they were in the log in `found.epoch`, and a leader's log keeps its entries
+   * while it leads, so the HW passing them commits them; fails if the epoch is no longer this one's.
+   */
+  duplicateCommitted(found: ProducedAppend, timeoutMs: number, replicasNeeded = 0, timedOut?: () => ReplicaError): Promise<void> {
+    const o = this.opened
+    if (o === null || !this.isLeader || this.leadership.epoch !== found.epoch) {
+      return Promise.reject(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER,
+        `leadership changed since the duplicate was found in epoch ${found.epoch}; whether it committed is unknown`, this.leaderId))
+    }
+    return this.waitCommitted(o, found.nextOffset, found.epoch, timeoutMs, replicasNeeded, timedOut)
+  }
+
+  private waitCommitted(o: Opened, offset: number, epoch: number, timeoutMs: number, replicasNeeded: number, timedOut?: () => ReplicaError): Promise<void> {
     if (offset <= this.hw && (replicasNeeded <= 1 || replicasFlushedTo(o.core.status(), offset) >= replicasNeeded)) return Promise.resolve()
     return this.waiters.wait(offset, epoch, timeoutMs, replicasNeeded > 1 ? replicasNeeded : 0, timedOut)
   }
@@ -571,8 +665,11 @@ export class PartitionReplica {
         continue
       }
       try {
+        const before = o.log.logEndOffset
         const a = await executeDirective(this.directiveContext, o, d)
         if (a !== null) appends.push(a)
+        if (d.kind === 'appendFetched') this.foldProducers(o, d.records as Uint8Array, before)
+        else if (a !== null && this.producers?.end === before) this.producers.skipTo(a.logEnd) // control batches: no producer
       } catch (err) {
         // A follower's fetch that reaches a damaged batch here: withhold the answer (an empty one
         // would say "nothing past your end"); the damage is being handled (watchDamage).
@@ -666,6 +763,7 @@ export class PartitionReplica {
     this.logger.warn('partition replica failed; reopening it from disk', { dir: this.options.dir, during: what, error: messageOf(err) })
     const failed = this.opened
     this.opened = null
+    this.producers = null
     this.leadership = { role: 'unattached', epoch: this.leadership.epoch, leaderId: null }
     this.epochCommitted = false
     this.hw = 0
