@@ -101,6 +101,8 @@ export class ReplicaManager implements ReplicaLookup {
     private readonly send: (topicId: string, partition: number, m: Message) => void = () => undefined,
     /** This broker's data directory id (meta.properties): its replicas are voters as (broker id, directory id), KIP-853. */
     private readonly directoryId?: string,
+    /** Idempotent producers idle this long are forgotten (producer.id.expiration.ms; default: the replica's). */
+    private readonly producerIdExpirationMs?: number,
   ) {}
 
   start(): void {
@@ -352,6 +354,7 @@ export class ReplicaManager implements ReplicaLookup {
       quorumStates: this.quorumStates ?? undefined,
       logger: this.log,
       fenced,
+      producerIdExpirationMs: this.producerIdExpirationMs,
     })
     if (this.fenced !== fenced) void replica.setFenced(this.fenced) // switched while it opened
     const tell = (leaderEpoch: number) => {
