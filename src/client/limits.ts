@@ -143,3 +143,8 @@ export const WAITING_ANSWERS_PER_BROKER_MAX = 2
 export const DESCRIBE_REPLICAS_PER_REQUEST_MAX = 1_000
 /** Rounds of asking each partition's leader for its replicas (a moved leader is asked again after a metadata refresh). */
 export const REPLICA_STATUS_ROUNDS_MAX = 3
+
+// ---- Idempotent producer ----
+
+/** Batches of one partition in flight at once: the leader recognises a retry among its last 5 per producer (Kafka's bound). */
+export const IDEMPOTENT_BATCHES_IN_FLIGHT_MAX = 5

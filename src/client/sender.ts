@@ -16,6 +16,7 @@ import type { Cluster } from './cluster.js'
 import type { FrameEncoder } from './connection.js'
 import { ClientError, errorFromWire, isErrorCode, isRetriableError } from './errors.js'
 import { ENCODED_SPARES_BYTES_MAX, ENCODED_SPARES_MAX } from './limits.js'
+import type { Idempotence } from './idempotence.js'
 import { hintOf, NO_HINT, type LeaderHint } from './metadata.js'
 
 export type Acks = 0 | 1 | -1
@@ -28,6 +29,8 @@ export interface SenderOptions {
   compression: CompressionCodec
   requestBytesMax: number
   inFlightMax: number
+  /** The idempotent producer's state (idempotence.ts), or null: batches carry no producer id. */
+  idempotence: Idempotence | null
 }
 
 export interface SenderHooks {
@@ -50,6 +53,10 @@ export class Sender {
   /** Why the last metadata refresh failed (the cause of delivery timeouts meanwhile), until one succeeds. */
   private refreshFailure: Error | undefined
   private stopped = false
+  /** An InitProducerId in flight (idempotence), and why the last one failed (a delivery timeout's cause meanwhile). */
+  private initializing = false
+  private initFailure: Error | undefined
+  private lastInitAt = -Infinity
   /** Encoded batches' buffers, reused once settled (as many as about five full requests hold). */
   private readonly spares: BatchSpares
 
@@ -103,7 +110,13 @@ export class Sender {
   private readonly mutedInFlight = new Set<string>()
   private readonly paused = (topic: string, partition: number) => this.mutedInFlight.size > 0 && this.mutedInFlight.has(`${partition}:${topic}`)
   /** Batches that wait for an event (metadata, an answer) rather than a time. */
-  private readonly waiting = (topic: string, partition: number) => this.paused(topic, partition) || this.unroutable(topic, partition)
+  private readonly waiting = (topic: string, partition: number) =>
+    this.paused(topic, partition) || this.unroutable(topic, partition) || (this.idempotence !== null && !this.idempotence.ready)
+  private get idempotence(): Idempotence | null {
+    return this.options.idempotence
+  }
+  /** Batches of the partition that may be drained now (idempotence: in flight per partition, retries first). */
+  private readonly room = (head: ProducerBatch) => this.idempotence?.room(head.topic, head.partition, head) ?? Number.POSITIVE_INFINITY
 
   /**
    * Whether a request for `leader` may go now, with `ready` batches for it. Always when none is
@@ -135,16 +148,21 @@ export class Sender {
   private run(): void {
     if (this.stopped) return
     const now = this.cluster.now()
-    for (const b of this.accumulator.expire(now)) this.settle(b, deliveryTimeout(b, b.lastError ?? this.refreshFailure))
+    for (const b of this.accumulator.expire(now)) this.settle(b, deliveryTimeout(b, b.lastError ?? this.refreshFailure ?? this.initFailure))
+    const idem = this.idempotence
+    if (idem !== null && !idem.ready && (idem.producerId < 0 || idem.idle)) this.initProducerId(now, idem)
     // Several rounds: a leader with more ready batches than one request holds gets several
     // requests, up to its in-flight limit. Bounded, since every round sends or stops.
     for (let round = 0; round < this.options.inFlightMax; round++) {
       const ready = this.accumulator.readyByLeader(now, this.routeOf, this.paused)
       const canSend = (leader: number) => this.canSend(leader, ready.get(leader), now)
-      const drained = this.accumulator.drain(now, this.routeOf, canSend, this.options.requestBytesMax, this.paused)
+      const drained = this.accumulator.drain(now, this.routeOf, canSend, this.options.requestBytesMax, this.paused, this.room)
       if (drained.requests.length === 0) break
       for (const r of drained.requests) {
-        for (const b of r.batches) this.hooks.batchDrained(b)
+        for (const b of r.batches) {
+          idem?.sent(b) // sequenced now, in queue order
+          this.hooks.batchDrained(b)
+        }
         void this.send(r.leader, r.batches)
       }
     }
@@ -174,6 +192,30 @@ export class Sender {
       this.timerAt = Infinity
       this.run()
     }, Math.max(0, at - now))
+  }
+
+  /**
+   * Gets a producer id (or, after a failure that needs it, the next epoch of ours: KIP-360) from
+   * any broker; batches wait meanwhile. At most once per retry back-off; runs the sender after.
+   */
+  private initProducerId(now: number, idem: Idempotence): void {
+    if (this.initializing || now - this.lastInitAt < this.retry.backoff.initialMs) return
+    this.initializing = true
+    this.lastInitAt = now
+    const body = idem.producerId < 0 ? { producerId: -1, producerEpoch: -1 } : { producerId: idem.producerId, producerEpoch: idem.epoch }
+    this.cluster.anyBroker()
+      .then((broker) => broker.request('initProducerId', body, { timeoutMs: this.options.requestTimeoutMs }))
+      .then((r) => {
+        idem.initialized(Number(r.producerId), r.producerEpoch ?? 0)
+        this.initFailure = undefined
+      }, (err: unknown) => {
+        this.initFailure = err as Error // tried again after the back-off; batches fail at their delivery deadline
+      })
+      .finally(() => {
+        this.initializing = false
+        this.wake()
+        if (this.idempotence?.ready !== true) this.armAt(this.cluster.now() + this.retry.backoff.initialMs)
+      })
   }
 
   /** Refreshes the metadata of `topics` (at most once per retry back-off), then runs again. */
@@ -215,6 +257,7 @@ export class Sender {
       // In reverse: a partition's batches re-enter its queue head first to last, in order.
       for (let i = batches.length - 1; i >= 0; i--) if (!batches[i].settled) this.failed(batches[i], err as Error, NO_HINT)
     } finally {
+      if (this.idempotence !== null) for (const b of batches) this.idempotence.returned(b)
       this.inFlight.set(leader, this.inFlight.get(leader)! - 1)
       if (muted) for (const key of muted) this.mutedInFlight.delete(key)
       this.wake()
@@ -229,15 +272,18 @@ export class Sender {
     const sync = compression === 'none' || compression === 'lz4' || compression === 'snappy'
     for (const b of batches) {
       try {
+        const idem = this.idempotence
         if (b.encoded === undefined) {
           const staged = b.takeStaged()
           try {
-            const options = { compression, allocate: this.spares.take }
+            const producer = idem === null ? {} : { producerId: idem.producerId, producerEpoch: idem.epoch, baseSequence: idem.sequenceOf(b) }
+            const options = { compression, allocate: this.spares.take, ...producer }
             b.encoded = sync ? this.codec.encodeStaged(staged, options) : await this.codec.encodeStagedAsync(staged, options)
           } finally {
             this.accumulator.recycle(staged)
           }
         }
+        else if (idem !== null && !idem.stamped(b.encoded, b)) idem.stamp(this.codec, b.encoded, b) // sequenced again after an epoch bump
         ready.push(b)
       } catch (err) {
         this.settle(b, err as Error)
@@ -252,6 +298,8 @@ export class Sender {
     // A partition's batches were appended together, in order: the first at baseOffset, each
     // next one after the records of those before it.
     const nextOffset = new Map<string, number>()
+    /** Idempotence: each batch's own base offset (a duplicate's is its original's), by its place among its partition's batches here. */
+    const batchIndex = new Map<string, number>()
     const failures: Array<{ b: ProducerBatch; err: Error; hint: LeaderHint }> = []
     for (const b of batches) {
       const key = `${b.partition}:${b.topic}`
@@ -263,7 +311,10 @@ export class Sender {
         failures.push({ b, err, hint: hintOf(r) })
         continue
       }
-      const base = nextOffset.get(key) ?? r!.baseOffset ?? -1
+      const i = batchIndex.get(key) ?? 0
+      batchIndex.set(key, i + 1)
+      const own = r!.batchBaseOffsets
+      const base = own != null && own.length > i ? Number(own[i]) : nextOffset.get(key) ?? r!.baseOffset ?? -1
       this.settle(b, null, base)
       nextOffset.set(key, base < 0 ? -1 : base + b.recordCount)
     }
@@ -275,6 +326,7 @@ export class Sender {
       const { b, err, hint } = failures[i]
       const withOthers = batchesOf.get(`${b.partition}:${b.topic}`)! > 1
       if (isErrorCode(err, 'MESSAGE_TOO_LARGE') && (withOthers || b.recordCount > 1)) await this.retrySmaller(b, err, withOthers)
+      else if (this.idempotence !== null && this.sequenceRefused(b, err, this.idempotence)) continue
       else this.failed(b, err, hint)
     }
   }
@@ -305,9 +357,28 @@ export class Sender {
     this.spares.give(encoded)
     b.encoded = undefined
     void b.done.then(() => this.hooks.batchSettled(b))
+    this.idempotence?.split(b, halves)
     const now = this.cluster.now()
     this.accumulator.reenqueue(halves[1], now)
     this.accumulator.reenqueue(halves[0], now)
+  }
+
+  /**
+   * Idempotence: a refusal about sequences or the producer's epoch. A gap that an earlier batch
+   * still unwritten explains goes again after it; otherwise (the leader forgot the producer, or
+   * lost the sequences) the producer bumps its epoch and sequences every unacknowledged batch
+   * again. Either way the batch goes again (until its delivery deadline). False: not such a refusal.
+   */
+  private sequenceRefused(b: ProducerBatch, err: Error, idem: Idempotence): boolean {
+    const gap = isErrorCode(err, 'OUT_OF_ORDER_SEQUENCE_NUMBER')
+    if (!gap && !isErrorCode(err, 'UNKNOWN_PRODUCER_ID') && !isErrorCode(err, 'INVALID_PRODUCER_EPOCH')) return false
+    if (!gap || !idem.earlierUnsettled(b)) idem.bumpNeeded = true
+    b.attempts++
+    b.lastError = err
+    const now = this.cluster.now()
+    if (b.deadline <= now) this.settle(b, deliveryTimeout(b, err))
+    else this.accumulator.reenqueue(b, now)
+    return true
   }
 
   /** A failed attempt: redirect, retry after back-off (metadata refreshed meanwhile), or fail the batch for good. */
@@ -339,6 +410,7 @@ export class Sender {
   private settle(b: ProducerBatch, err: Error | null, baseOffset = -1): void {
     if (err) b.fail(err)
     else b.complete(baseOffset)
+    this.idempotence?.settled(b, err === null)
     // Its bytes are in no frame any more: frames are written (copied) when sent.
     if (b.encoded !== undefined) this.spares.give(b.encoded)
     b.encoded = undefined
