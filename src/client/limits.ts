@@ -148,3 +148,12 @@ export const REPLICA_STATUS_ROUNDS_MAX = 3
 
 /** Batches of one partition in flight at once: the leader recognises a retry among its last 5 per producer (Kafka's bound). */
 export const IDEMPOTENT_BATCHES_IN_FLIGHT_MAX = 5
+/**
+ * A produce request unanswered this long has its partitions' leaders looked up again (then every
+ * PRODUCE_LEADER_CHECK_EVERY_MS): when metadata names a newer leader epoch on another broker, the
+ * attempt is abandoned and its batches retried there, instead of waiting out the request timeout
+ * of a leader that stopped (SIGSTOP) without closing its connection. Well above an acks=all round
+ * trip (milliseconds), so a healthy but slow leader is not abandoned for nothing.
+ */
+export const PRODUCE_LEADER_CHECK_AFTER_MS = 2_000
+export const PRODUCE_LEADER_CHECK_EVERY_MS = 1_000

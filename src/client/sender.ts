@@ -8,14 +8,14 @@
 // final failure. At most `inFlightMax` requests per broker; a timer wakes it when the next
 // batch's linger or back-off ends.
 import type { Codec, CompressionCodec } from '../codec/index.js'
-import { writeProduceRequest, type bitacora, type PartitionRecords } from '../protocol/index.js'
+import { ErrorCode, writeProduceRequest, type bitacora, type PartitionRecords } from '../protocol/index.js'
 import type { ProducerBatch, RecordAccumulator } from './accumulator.js'
 import type { RetryPolicy } from './backoff.js'
 import { BatchSpares } from './batch-spares.js'
 import type { Cluster } from './cluster.js'
 import type { FrameEncoder } from './connection.js'
-import { ClientError, errorFromWire, isErrorCode, isRetriableError } from './errors.js'
-import { ENCODED_SPARES_BYTES_MAX, ENCODED_SPARES_MAX } from './limits.js'
+import { BitacoraError, ClientError, errorFromWire, isErrorCode, isRetriableError } from './errors.js'
+import { ENCODED_SPARES_BYTES_MAX, ENCODED_SPARES_MAX, PRODUCE_LEADER_CHECK_AFTER_MS, PRODUCE_LEADER_CHECK_EVERY_MS } from './limits.js'
 import type { Idempotence } from './idempotence.js'
 import { hintOf, NO_HINT, type LeaderHint } from './metadata.js'
 
@@ -251,7 +251,15 @@ export class Sender {
         for (const b of ready) this.settle(b, null, -1)
         return
       }
-      const response = await broker.requestFrame('produce', frame, { timeoutMs: this.options.requestTimeoutMs + this.options.ackTimeoutMs })
+      const epochs = ready.map((b) => this.cluster.metadata.leaderEpochOf(b.topic, b.partition))
+      const request = broker.requestFrame('produce', frame, { timeoutMs: this.options.requestTimeoutMs + this.options.ackTimeoutMs })
+      const stopWatching = new AbortController()
+      let response: Awaited<typeof request>
+      try {
+        response = await Promise.race([request, this.leaderMoved(ready, leader, epochs, stopWatching.signal)])
+      } finally {
+        stopWatching.abort()
+      }
       await this.handleResponse(ready, response)
     } catch (err) {
       // In reverse: a partition's batches re-enter its queue head first to last, in order.
@@ -262,6 +270,36 @@ export class Sender {
       if (muted) for (const key of muted) this.mutedInFlight.delete(key)
       this.wake()
     }
+  }
+
+  /**
+   * Rejects (retriable) once metadata names, for a partition of the request, a newer leader epoch
+   * on another broker than `leader`: the request is then abandoned (its answer, if one ever comes,
+   * is ignored) and its batches retried on the new leader. Looks only after
+   * PRODUCE_LEADER_CHECK_AFTER_MS without an answer, refreshing the request's topics each time.
+   * With idempotence the retry is safe: a batch the old leader did append is a duplicate there.
+   */
+  private leaderMoved(batches: readonly ProducerBatch[], leader: number, epochs: readonly number[], stop: AbortSignal): Promise<never> {
+    return new Promise<never>((_, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      const check = () => {
+        if (stop.aborted || this.stopped) return
+        const topics = new Set(batches.map((b) => b.topic))
+        this.cluster.refreshTopics(topics).catch(() => undefined).then(() => {
+          if (stop.aborted) return
+          const moved = batches.findIndex((b, i) =>
+            this.cluster.metadata.leaderEpochOf(b.topic, b.partition) > epochs[i] && this.cluster.metadata.leaderOf(b.topic, b.partition) !== leader)
+          if (moved >= 0) {
+            const b = batches[moved]
+            reject(new BitacoraError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${b.topic}/${b.partition} has a new leader (epoch ${this.cluster.metadata.leaderEpochOf(b.topic, b.partition)}) while a produce request to broker ${leader} went unanswered; retried there`))
+            return
+          }
+          timer = setTimeout(check, PRODUCE_LEADER_CHECK_EVERY_MS)
+        }, () => undefined)
+      }
+      timer = setTimeout(check, PRODUCE_LEADER_CHECK_AFTER_MS)
+      stop.addEventListener('abort', () => clearTimeout(timer), { once: true })
+    })
   }
 
   /** Encodes batches not yet encoded (a retry resends its bytes); a batch the codec refuses fails alone. */

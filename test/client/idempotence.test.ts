@@ -89,3 +89,16 @@ t.test('the accumulator puts a retried batch back in sequence order, before late
   const again = acc.drain(0, () => 1, () => true, 1 << 20).requests[0].batches
   t.same(again.map((b) => b.ordinal), [0, 1, 2], 'in sequence order whatever order they failed in')
 })
+
+t.test('configuration: on by default with acks all; asked for with acks 0/1 or > 5 in flight, an error naming the option', async (t) => {
+  const { createClient } = await import('../../src/client/node.js')
+  const client = createClient({ brokers: ['ws://127.0.0.1:9'] }) // never connected: producer() checks options only
+  t.teardown(() => client.close())
+  await t.rejects(client.producer({ idempotent: true, acks: 1 }), { code: 'INVALID_ARGUMENT', message: /idempotent.*acks/ })
+  await t.rejects(client.producer({ idempotent: true, acks: 0 }), { code: 'INVALID_ARGUMENT', message: /idempotent.*acks/ })
+  await t.rejects(client.producer({ idempotent: true, maxInFlightRequests: 6 }), { code: 'INVALID_ARGUMENT', message: /idempotent.*maxInFlightRequests/ })
+  await t.rejects(client.producer({ idempotent: 'yes' as unknown as boolean }), { code: 'INVALID_ARGUMENT', message: /idempotent/ })
+  const defaults = await client.producer({ acks: 1 })
+  t.ok(defaults, 'acks 1 without asking: idempotence simply off')
+  await defaults.close()
+})

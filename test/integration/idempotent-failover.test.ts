@@ -1,9 +1,12 @@
 // The idempotent producer (issue 19) on three broker processes, RF=3: partition leaders SIGKILLed
 // at seeded random moments (each restarted) under a load of at least 20,000 records, five
 // batches of a partition in flight: every acknowledged record is read back exactly once, at the
-// offset its acknowledgement gave, in send order, and every replica holds the same batches.
+// offset its acknowledgement gave, in send order, and every replica holds the same batches. A
+// leader SIGSTOPped under the load: the producer abandons its requests to it once metadata names
+// a new leader, instead of waiting out its request timeout (issue 18's leftover).
 import t from 'tap'
 import { createClient } from '../../src/client/node.js'
+import { REQUEST_TIMEOUT_MS_DEFAULT } from '../../src/client/limits.js'
 import { Prng } from '../../src/sim/prng.js'
 import { AckedLoad, duplicates, lostOrReordered, readBack } from './acked-load.js'
 import { ProcessCluster, until } from './quorum-nodes.js'
@@ -51,4 +54,35 @@ t.test('leaders SIGKILLed 5 times under an idempotent load: every acknowledged r
     return true
   }, 60_000)
   t.pass('every replica of every partition holds the same batches (log dump)')
+})
+
+// Last in the file: the resumed broker may be fenced again for a while (replication-stalls.test.ts says why).
+t.test('a leader SIGSTOPped under the idempotent load: the producer retries on the new leader before its request timeout, and nothing is written twice', async (t) => {
+  const topic = 'stopped-leader'
+  const admin = createClient({ brokers: c.ids.map((id) => c.url(id)), clientId: 'idempotent-stop' })
+  t.teardown(() => admin.close())
+  const [created] = await admin.admin().createTopics([{ topic, partitions: 1, replicationFactor: 3 }])
+  t.equal(created.error, null)
+  const load = await AckedLoad.start(c.ids.map((id) => c.url(id)), topic, 1, { inFlight: 64, producer: { idempotent: true, maxInFlightRequests: 5 } })
+  await load.more(200)
+  const { leader, epoch } = await c.partitionLeader(topic, 0)
+  c.signal(leader, 'SIGSTOP')
+  const stoppedAt = Date.now()
+  let resumed = false
+  t.teardown(() => {
+    if (!resumed) c.signal(leader, 'SIGCONT')
+  })
+  const next = await c.partitionLeader(topic, 0, c.ids.filter((id) => id !== leader))
+  t.ok(next.epoch > epoch, `node ${next.leader} leads in epoch ${next.epoch}, ${Date.now() - stoppedAt} ms into the stop`)
+  // Before: the requests out to the stopped leader waited out requestTimeoutMs + ackTimeoutMs (about 60 s here).
+  await load.more(100, REQUEST_TIMEOUT_MS_DEFAULT - (Date.now() - stoppedAt))
+  t.pass(`100 more records acknowledged ${Date.now() - stoppedAt} ms into the stop, the old leader still stopped`)
+  c.signal(leader, 'SIGCONT')
+  resumed = true
+  await load.more(100)
+  await load.stop()
+  t.same(load.failed, [], 'no send failed')
+  const read = await readBack(c.ids.map((id) => c.url(id)), topic, load.lastOffsets())
+  t.same(lostOrReordered(load.acked, read), [], 'every acknowledged record at its offset, in order')
+  t.same(duplicates(read), [], 'no record written twice')
 })
