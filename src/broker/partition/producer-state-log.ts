@@ -26,7 +26,11 @@ function foldHeaderAt(table: ProducerStateTable, bytes: Uint8Array, start: numbe
  * at `nowMs` (append times are not in the log): a rebuild never expires anyone early.
  */
 export async function rebuildProducerState(log: PartitionLog, expirationMs: number, nowMs: number): Promise<ProducerStateTable> {
-  const table = new ProducerStateTable(expirationMs, log.logStartOffset)
+  return foldTail(new ProducerStateTable(expirationMs, log.logStartOffset), log, nowMs)
+}
+
+/** Folds the log from `table.end` (inside the log) to its end into `table` (a snapshot's, then the tail). */
+export async function foldTail(table: ProducerStateTable, log: PartitionLog, nowMs: number): Promise<ProducerStateTable> {
   while (table.end < log.logEndOffset) {
     const { bytes, nextOffset } = await log.read(table.end, PRODUCER_STATE_READ_BYTES)
     for (const [start] of splitBatches(bytes, true)) foldHeaderAt(table, bytes, start, nowMs)

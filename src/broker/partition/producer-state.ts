@@ -87,6 +87,13 @@ export class ProducerStateTable {
     this.foldedEnd = startOffset
   }
 
+  /** A table as a snapshot holds it (producer-state-snapshot.ts): folded to `end`, `entries` least recently used first. */
+  static restore(expirationMs: number, end: number, entries: readonly ProducerEntry[]): ProducerStateTable {
+    const table = new ProducerStateTable(expirationMs, end)
+    for (const e of entries) table.producers.set(e.producerId, e)
+    return table
+  }
+
   /** The log offset up to which this state folded the log. */
   get end(): number {
     return this.foldedEnd

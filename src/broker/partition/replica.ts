@@ -32,7 +32,8 @@ import { ReplicaError } from './replica-error.js'
 import { filesOf, openFromDisk, saveQuorumState, type Opened } from './replica-disk.js'
 import type { StateMachineOptions } from './state-machine.js'
 import { checkEntry, type ProducerBatchHeader, type ProducerStateTable } from './producer-state.js'
-import { foldAppended, rebuildProducerState } from './producer-state-log.js'
+import { foldAppended, foldTail, rebuildProducerState } from './producer-state-log.js'
+import { saveProducerState, takeProducerState } from './producer-state-snapshot.js'
 import type { StateMachineLog } from './state-machine-log.js'
 import { fitToLog, sameSets, saveVoterSets } from './voter-sets.js'
 
@@ -199,6 +200,7 @@ export class PartitionReplica {
   static async open(options: ReplicaOptions): Promise<PartitionReplica> {
     const codec = await loadCodec()
     const replica = new PartitionReplica(options, codec, await openFromDisk(options, codec))
+    await replica.takeProducerSnapshot()
     await replica.run('start', (o) => replica.startCore(o))
     if (replica.opened !== null) replica.logDamage.watch(replica.opened)
     return replica
@@ -349,9 +351,13 @@ export class PartitionReplica {
 
   /** The producer state of the log as it is now (rebuilt from the log if it no longer ends where the fold did). */
   private async producerState(o: Opened): Promise<ProducerStateTable> {
-    if (this.producers !== null && this.producers.end === o.log.logEndOffset) return this.producers
+    const p = this.producers
+    if (p !== null && p.end === o.log.logEndOffset) return p
     this.producers = null
-    const rebuilt = await rebuildProducerState(o.log, this.options.producerIdExpirationMs ?? PRODUCER_ID_EXPIRATION_MS_DEFAULT, this.timers.now())
+    // A table behind the log (a snapshot's) folds only the tail; one past it, or before the log start, is rebuilt.
+    const rebuilt = p !== null && p.end >= o.log.logStartOffset && p.end < o.log.logEndOffset
+      ? await foldTail(p, o.log, this.timers.now())
+      : await rebuildProducerState(o.log, this.expirationMs, this.timers.now())
     this.producers = rebuilt
     return rebuilt
   }
@@ -553,6 +559,7 @@ export class PartitionReplica {
     this.closed = true
     await this.inputs.idle()
     this.waiters.fail(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the replica is closing'))
+    await this.saveProducerSnapshot()
     await this.opened?.log.close()
   }
 
@@ -564,6 +571,28 @@ export class PartitionReplica {
   }
 
   // ---------------------------------------------------------------- the shell
+
+  private get expirationMs(): number {
+    return this.options.producerIdExpirationMs ?? PRODUCER_ID_EXPIRATION_MS_DEFAULT
+  }
+
+  /** At open: the producer state a clean close left (producer-state-snapshot.ts), if it fits the log. */
+  private async takeProducerSnapshot(): Promise<void> {
+    const o = this.opened
+    if (o === null || o.sm !== null) return
+    const warn = (why: string) => this.logger.warn('ignoring the producer state snapshot; folding the log instead', { dir: this.options.dir, error: why })
+    const table = await takeProducerState(filesOf(this.options), this.options.dir, this.crc, this.expirationMs, this.timers.now(), warn)
+    if (table !== null && table.end >= o.log.logStartOffset && table.end <= o.log.logEndOffset) this.producers = table
+  }
+
+  /** At a clean close: the producer state, if it is the whole log's, beside the log for the next open. */
+  private async saveProducerSnapshot(): Promise<void> {
+    const o = this.opened
+    if (o === null || o.sm !== null || this.producers === null || this.producers.end !== o.log.logEndOffset) return
+    await saveProducerState(filesOf(this.options), this.options.dir, this.producers, this.crc).catch((err: unknown) => {
+      this.logger.warn('could not save the producer state snapshot; the next open folds the log', { dir: this.options.dir, error: messageOf(err) })
+    })
+  }
 
   private current(): Opened {
     if (this.opened === null) {
@@ -669,7 +698,11 @@ export class PartitionReplica {
         const a = await executeDirective(this.directiveContext, o, d)
         if (a !== null) appends.push(a)
         if (d.kind === 'appendFetched') this.foldProducers(o, d.records as Uint8Array, before)
-        else if (a !== null && this.producers?.end === before) this.producers.skipTo(a.logEnd) // control batches: no producer
+        else if (a !== null && this.producers !== null) {
+          // Control batches carry no producer; an append that does not start where the fold ended drops it.
+          if (this.producers.end === before) this.producers.skipTo(a.logEnd)
+          else this.producers = null
+        }
       } catch (err) {
         // A follower's fetch that reaches a damaged batch here: withhold the answer (an empty one
         // would say "nothing past your end"); the damage is being handled (watchDamage).

@@ -137,3 +137,44 @@ t.test('a reopened replica rebuilds the state from its log', async (t) => {
   t.same(retry.batchBaseOffsets, first.batchBaseOffsets)
   t.equal(retry.appendedNow, false)
 })
+
+t.test('a clean close leaves the producer state beside the log; the next open takes it (once) instead of reading the log', async (t) => {
+  const c = await start(t, { voters: 1 })
+  const leader = await c.electLeader()
+  const first = await append(leader, producerBatch(2, 0, 0, 3))
+  await leader.committed(first.nextOffset, 10_000)
+  await c.stop(1)
+  const disk = c.disks.get(1)!.session()
+  t.ok(disk.exists(`${c.dir(1)}/producer-state`), 'written at the clean close')
+  const reads: number[] = []
+  await c.open(1)
+  t.notOk(disk.exists(`${c.dir(1)}/producer-state`), 'removed once taken')
+  const again = await c.electLeader()
+  const log = again.log
+  const read = log.read.bind(log)
+  log.read = (from, max, o) => {
+    reads.push(from)
+    return read(from, max, o)
+  }
+  const retry = await append(again, producerBatch(2, 0, 0, 3))
+  t.same(retry.batchBaseOffsets, first.batchBaseOffsets, 'still a duplicate')
+  t.same(reads.filter((from) => from < first.nextOffset), [], 'the log below the snapshot was not read')
+  t.equal((await append(again, producerBatch(2, 0, 3, 1))).appendedNow, true)
+})
+
+t.test('a damaged producer state snapshot is ignored: the state is folded from the log', async (t) => {
+  const c = await start(t, { voters: 1 })
+  const leader = await c.electLeader()
+  const first = await append(leader, producerBatch(2, 0, 0, 3))
+  await leader.committed(first.nextOffset, 10_000)
+  await c.stop(1)
+  const disk = c.disks.get(1)!.session()
+  const path = `${c.dir(1)}/producer-state`
+  const h = disk.open(path, { create: false })
+  h.write(new TextEncoder().encode('9'), 30)
+  h.close()
+  await c.open(1)
+  const again = await c.electLeader()
+  t.same((await append(again, producerBatch(2, 0, 0, 3))).batchBaseOffsets, first.batchBaseOffsets)
+  t.match(c.logs.get(1)!.lines, [{ msg: /ignoring the producer state snapshot/ }])
+})
