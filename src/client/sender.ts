@@ -262,6 +262,19 @@ export class Sender {
       }
       await this.handleResponse(ready, response)
     } catch (err) {
+      if (err instanceof LeaderMoved) {
+        // Metadata is fresh (it named the new leader): straight back to the queue, no back-off.
+        this.cluster.brokerById(leader)?.reportFailure() // stalled: others are asked first for a while
+        const now = this.cluster.now()
+        for (let i = batches.length - 1; i >= 0; i--) {
+          const b = batches[i]
+          if (b.settled) continue
+          b.attempts++
+          b.lastError = err
+          this.accumulator.reenqueue(b, now)
+        }
+        return
+      }
       // In reverse: a partition's batches re-enter its queue head first to last, in order.
       for (let i = batches.length - 1; i >= 0; i--) if (!batches[i].settled) this.failed(batches[i], err as Error, NO_HINT)
     } finally {
@@ -276,22 +289,24 @@ export class Sender {
    * Rejects (retriable) once metadata names, for a partition of the request, a newer leader epoch
    * on another broker than `leader`: the request is then abandoned (its answer, if one ever comes,
    * is ignored) and its batches retried on the new leader. Looks only after
-   * PRODUCE_LEADER_CHECK_AFTER_MS without an answer, refreshing the request's topics each time.
+   * PRODUCE_LEADER_CHECK_AFTER_MS without an answer, asking another broker than `leader` (one
+   * that stopped would hold the Metadata request too) for the request's topics each time.
    * With idempotence the retry is safe: a batch the old leader did append is a duplicate there.
    */
   private leaderMoved(batches: readonly ProducerBatch[], leader: number, epochs: readonly number[], stop: AbortSignal): Promise<never> {
     return new Promise<never>((_, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined
+      let attempt = 0
       const check = () => {
         if (stop.aborted || this.stopped) return
-        const topics = new Set(batches.map((b) => b.topic))
-        this.cluster.refreshTopics(topics).catch(() => undefined).then(() => {
+        const topics = [...new Set(batches.map((b) => b.topic))]
+        this.lookAgain(topics, leader, attempt++).catch(() => undefined).then(() => {
           if (stop.aborted) return
           const moved = batches.findIndex((b, i) =>
             this.cluster.metadata.leaderEpochOf(b.topic, b.partition) > epochs[i] && this.cluster.metadata.leaderOf(b.topic, b.partition) !== leader)
           if (moved >= 0) {
             const b = batches[moved]
-            reject(new BitacoraError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${b.topic}/${b.partition} has a new leader (epoch ${this.cluster.metadata.leaderEpochOf(b.topic, b.partition)}) while a produce request to broker ${leader} went unanswered; retried there`))
+            reject(new LeaderMoved(`${b.topic}/${b.partition} has a new leader (epoch ${this.cluster.metadata.leaderEpochOf(b.topic, b.partition)}) while a produce request to broker ${leader} went unanswered; retried there`))
             return
           }
           timer = setTimeout(check, PRODUCE_LEADER_CHECK_EVERY_MS)
@@ -300,6 +315,15 @@ export class Sender {
       timer = setTimeout(check, PRODUCE_LEADER_CHECK_AFTER_MS)
       stop.addEventListener('abort', () => clearTimeout(timer), { once: true })
     })
+  }
+
+  /** Metadata for `topics` from a broker other than `avoid` (in turn over the others), into the cache. */
+  private async lookAgain(topics: string[], avoid: number, attempt: number): Promise<void> {
+    const others = this.cluster.metadata.brokerList().filter((b) => b.id !== avoid)
+    if (others.length === 0) return
+    const broker = this.cluster.brokerAt(others[attempt % others.length].url)
+    const response = await broker.request('metadata', { topics }, { timeoutMs: PRODUCE_LEADER_CHECK_EVERY_MS })
+    this.cluster.metadata.update(response, this.cluster.now())
   }
 
   /** Encodes batches not yet encoded (a retry resends its bytes); a batch the codec refuses fails alone. */
@@ -453,6 +477,13 @@ export class Sender {
     if (b.encoded !== undefined) this.spares.give(b.encoded)
     b.encoded = undefined
     this.hooks.batchSettled(b)
+  }
+}
+
+/** A request abandoned because its partitions' leader moved while it went unanswered (Sender.leaderMoved). */
+class LeaderMoved extends BitacoraError {
+  constructor(message: string) {
+    super(ErrorCode.NOT_LEADER_OR_FOLLOWER, message)
   }
 }
 
