@@ -2,9 +2,11 @@
 // InitProducerId, a produce request replayed byte for byte (one copy in the log, checked with
 // `bitacora log dump`), refused epochs and sequences, the state across a restart and its expiry.
 import t from 'tap'
+import { createClient } from '../../src/client/node.js'
 import { loadCodec } from '../../src/codec/index.js'
 import { decodeResponse, encodeRequest, ErrorCode, type Response } from '../../src/protocol/index.js'
 import { connect, startBroker, tempDataDir, type RawClient } from './broker-process.js'
+import { runCli } from './cli-process.js'
 import { replicaBatches } from './replica-dumps.js'
 
 const codec = await loadCodec()
@@ -124,4 +126,27 @@ t.test('producer state survives a restart, and an idle producer expires: UNKNOWN
   t.equal(answer, 'UNKNOWN_PRODUCER_ID')
   const again = await initProducerId(c, id, 0)
   t.equal(errorName(await produce(c, 'kept', batch(id, again.epoch, 0))), 'NONE', 're-initialised, it writes again')
+})
+
+t.test('the client: a producer whose state expired while idle bumps its epoch on its own and goes on, each record once and in order', async (t) => {
+  const expirationMs = 1000
+  const broker = await startBroker(t, { args: ['--producer-id-expiration-ms', String(expirationMs)] })
+  const client = createClient({ brokers: [broker.url], clientId: 'expiry' })
+  t.teardown(() => client.close())
+  await client.admin().createTopics([{ topic: 'idle', partitions: 1 }])
+  const producer = await client.producer({ lingerMs: 0 }) // idempotent: the default with acks all
+  const sent = async (from: number, n: number) => Promise.all(Array.from({ length: n }, (_, i) => producer.send({ topic: 'idle', partition: 0, value: `v${from + i}` })))
+  const before = await sent(0, 50)
+  // Idle for twice the expiration (the scenario, not a wait for a result): the leader forgets the producer.
+  await new Promise((resolve) => setTimeout(resolve, 2 * expirationMs))
+  const after = await sent(50, 50)
+  await producer.close()
+  const offsets = [...before, ...after].map((m) => m.offset)
+  t.same(offsets, [...offsets].sort((a, b) => a - b), 'acknowledged at rising offsets, in send order')
+  const dump = await runCli(['log', 'dump', broker.dataDir, '--topic', 'idle', '-p', '0', '--json', '--records'])
+  const lines = dump.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>)
+  const values = lines.filter((l) => l.type === 'record').map((l) => String(l.value)).filter((v) => /^v\d+$/.test(v)) // not the control records
+  t.same(values, Array.from({ length: 100 }, (_, i) => `v${i}`), 'every record once, in send order')
+  const epochs = [...new Set(lines.filter((l) => l.type === 'batch' && Number(l.producerId) >= 0).map((l) => Number(l.producerEpoch)))]
+  t.same(epochs, [0, 1], 'the batches after the expiry carry the bumped epoch')
 })
