@@ -15,7 +15,7 @@ import { BatchSpares } from './batch-spares.js'
 import type { Cluster } from './cluster.js'
 import type { FrameEncoder } from './connection.js'
 import { BitacoraError, ClientError, errorFromWire, isErrorCode, isRetriableError } from './errors.js'
-import { ENCODED_SPARES_BYTES_MAX, ENCODED_SPARES_MAX, IDEMPOTENT_BATCHES_IN_FLIGHT_MAX, PRODUCE_LEADER_CHECK_AFTER_MS, PRODUCE_LEADER_CHECK_EVERY_MS } from './limits.js'
+import { ENCODED_SPARES_BYTES_MAX, ENCODED_SPARES_MAX, PRODUCE_LEADER_CHECK_AFTER_MS, PRODUCE_LEADER_CHECK_EVERY_MS } from './limits.js'
 import type { Idempotence } from './idempotence.js'
 import { hintOf, NO_HINT, type LeaderHint } from './metadata.js'
 
@@ -115,17 +115,8 @@ export class Sender {
   private get idempotence(): Idempotence | null {
     return this.options.idempotence
   }
-  /**
-   * Batches of the partition one request may take now (idempotence: in flight per partition,
-   * retries first). Spread over the requests in flight (1 each at 5 requests): a request taking
-   * all 5 would leave nothing for the next, and one request at a time cost about a fifth of the
-   * throughput (and every overlap of encoding, network and fsync).
-   */
-  private readonly room = (head: ProducerBatch) => {
-    const idem = this.idempotence
-    if (idem === null) return Number.POSITIVE_INFINITY
-    return Math.min(idem.room(head.topic, head.partition, head), Math.max(1, Math.floor(IDEMPOTENT_BATCHES_IN_FLIGHT_MAX / this.options.inFlightMax)))
-  }
+  /** Batches of the partition that may be drained now (idempotence: in flight per partition, retries first). */
+  private readonly room = (head: ProducerBatch) => this.idempotence?.room(head.topic, head.partition, head) ?? Number.POSITIVE_INFINITY
 
   /**
    * Whether a request for `leader` may go now, with `ready` batches for it. Always when none is
