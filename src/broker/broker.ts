@@ -23,7 +23,9 @@ import { controlledShutdown } from './controller/node/controlled-shutdown.js'
 import { BrokerLifecycle } from './controller/node/lifecycle.js'
 import { METADATA_PARTITION, METADATA_STARTUP_TIMEOUT_MS, METADATA_TOPIC_ID, PRODUCER_ID_BLOCK_SIZE } from './controller/decisions/limits.js'
 import { registrationProblem } from './controller/decisions/membership.js'
-import { reportLeaders } from './controller/decisions/reports.js'
+import { allocateProducerIds, reportLeaders } from './controller/decisions/reports.js'
+import { ProducerIds } from './producer-ids.js'
+import { uuidBytes } from '../metadata/uuid.js'
 import { LeaderReporter } from './controller/node/leader-reporter.js'
 import { PartitionMover } from './controller/node/partition-mover.js'
 import { alterPartitionReassignments, completeReassignment } from './controller/decisions/reassignment.js'
@@ -153,7 +155,7 @@ export class Broker {
       membership = membershipParts(config, dataDir.identity.directoryId, node, controller, directory, peers, () => localController(apis!, config.brokerId, readBuffers), log)
       const { service, channel, lifecycle, reporter } = membership
 
-      const manager = new ReplicaManager(config.dataDir, config.brokerId, config.tickMs, config.logCleanupIntervalMs, log, fs, send, dataDir.identity.directoryId)
+      const manager = new ReplicaManager(config.dataDir, config.brokerId, config.tickMs, config.logCleanupIntervalMs, log, fs, send, dataDir.identity.directoryId, config.producerIdExpirationMs)
       replicas = manager
       // Fenced until the controller says otherwise: its data partitions open fenced.
       manager.setFenced(lifecycle.fenced)
@@ -197,6 +199,8 @@ export class Broker {
         brokerId: config.brokerId, clusterId, url: listener.url, limits: config.limits, admin: new TopicAdmin(node, controller, manager), cluster: new ClusterView(node, lifecycle),
         quorum: new MetadataQuorum(node, directory), partitions: manager, isr, codec, raft: peers, membership: learningUrls(service, directory), toController: channel,
         leaders: { report: (reports) => controller.decide((state, ctx) => reportLeaders(state, reports, ctx)) }, preferredLeaders,
+        producerIdAllocator: { allocate: (req) => controller.decide((state, ctx) => allocateProducerIds(state, req, ctx)) },
+        producerIds: new ProducerIds(config.brokerId, () => uuidBytes(lifecycle.incarnationId), (body, ms) => channel.send('allocateProducerIds', body, ms)),
         reassignments: {
           alter: (partitions, ms) => controller.submit((state, ctx) => alterPartitionReassignments(state, partitions, ctx), ms),
           complete: (req) => controller.decide((state, ctx) => completeReassignment(state, req, ctx)),

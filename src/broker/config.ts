@@ -43,6 +43,8 @@ export interface BrokerConfig {
   tickMs: number
   /** How often retention and compaction run over the broker's partitions. */
   logCleanupIntervalMs: number
+  /** Idempotent producers idle this long are forgotten by each partition (Kafka's producer.id.expiration.ms). */
+  producerIdExpirationMs: number
   /** The metadata log is snapshotted after this many records (Kafka's metadata.log.max.record.bytes.between.snapshots, in records). */
   metadataSnapshotRecords: number
   /** How often this broker heartbeats the active controller (Kafka's broker.heartbeat.interval.ms). */
@@ -73,6 +75,7 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   defaultReplicationFactor: 1,
   tickMs: 50,
   logCleanupIntervalMs: 30_000,
+  producerIdExpirationMs: 24 * 60 * 60 * 1000,
   metadataSnapshotRecords: SNAPSHOT_EVERY_RECORDS_DEFAULT,
   brokerHeartbeatIntervalMs: HEARTBEAT_INTERVAL_MS_DEFAULT,
   brokerSessionTimeoutMs: BROKER_LEASE_MS_DEFAULT,
@@ -120,6 +123,10 @@ export const SETTINGS: readonly Setting[] = [
   { name: 'default-replication-factor', field: 'defaultReplicationFactor', kind: int(1, VOTERS_MAX), doc: 'replicas of each partition of a topic created without a replication factor' },
   { name: 'tick-ms', field: 'tickMs', kind: int(1), doc: 'the Raft tick' },
   { name: 'log-cleanup-interval-ms', field: 'logCleanupIntervalMs', kind: int(10), doc: 'how often retention and compaction run' },
+  {
+    name: 'producer-id-expiration-ms', field: 'producerIdExpirationMs', kind: int(1),
+    doc: 'a partition forgets an idempotent producer idle this long (it then gets UNKNOWN_PRODUCER_ID and re-initialises)',
+  },
   { name: 'metadata-snapshot-records', field: 'metadataSnapshotRecords', kind: int(1), doc: 'snapshot the metadata log after this many records (a restart replays the snapshot and the records since)' },
   { name: 'broker-heartbeat-interval-ms', field: 'brokerHeartbeatIntervalMs', kind: int(HEARTBEAT_INTERVAL_MS_MIN), doc: 'how often this broker heartbeats the active controller' },
   {

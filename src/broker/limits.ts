@@ -211,3 +211,5 @@ export const RAFT_FETCH_TIMEOUT_MS_MIN = 1_500
  * bytes per replica, so 1,000 RF=3 partitions stay well inside a frame; clients send several.
  */
 export const DESCRIBE_REPLICAS_PARTITIONS_MAX = 1_000
+/** How long InitProducerId waits for a block of producer ids from the active controller (an election may be under way). */
+export const PRODUCER_ID_BLOCK_WAIT_MS = 10_000

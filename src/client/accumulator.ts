@@ -33,6 +33,9 @@ export class ProducerBatch {
   encoded: Uint8Array | undefined
   /** Goes in a request with no other batch of its partition (the broker answers per partition). */
   sendAlone = false
+  /** Idempotence (idempotence.ts): where its records start in the partition's sequence (-1: not yet), and in which epoch. */
+  ordinal = -1
+  sequencedEpoch = -1
   /** The last failed attempt's error: the cause of a delivery timeout. */
   lastError: Error | undefined
   settled = false
@@ -167,6 +170,7 @@ export interface DrainResult {
 
 const keyOf = (topic: string, partition: number) => `${partition}:${topic}`
 const never = () => false
+const unlimited = () => Number.POSITIVE_INFINITY
 
 export class RecordAccumulator {
   /** Queues in a stable order, for drain's rotation. */
@@ -276,11 +280,22 @@ export class RecordAccumulator {
     for (const q of this.queues.values()) for (const b of q) b.flush = true
   }
 
-  /** Puts a failed batch back at the head of its partition's queue, to go again at `retryAt`. */
+  /**
+   * Puts a failed batch back at the head of its partition's queue, to go again at `retryAt`; a
+   * sequenced one (idempotence) before the first batch sequenced after it, or not yet sequenced.
+   */
   reenqueue(batch: ProducerBatch, retryAt: number): void {
     batch.closed = true
     batch.retryAt = retryAt
-    this.queueFor(batch.topic, batch.partition).unshift(batch)
+    const queue = this.queueFor(batch.topic, batch.partition)
+    if (batch.ordinal < 0) {
+      queue.unshift(batch)
+      return
+    }
+    let at = 0
+    // Ordinals compare within one epoch; a batch of an older one (not yet sequenced again) goes after.
+    while (at < queue.length && queue[at].sequencedEpoch === batch.sequencedEpoch && queue[at].ordinal >= 0 && queue[at].ordinal < batch.ordinal) at++
+    queue.splice(at, 0, batch)
   }
 
   /** Removes and returns the batches whose delivery deadline passed (they never got an answer). */
@@ -316,7 +331,8 @@ export class RecordAccumulator {
    * leader but always at least one batch: one per partition first, then further ready batches
    * of the same partitions, in queue order, while they fit. Partitions whose leader is unknown
    * (-1), `paused` ones (a batch of theirs that must not be overtaken is in flight) and those
-   * whose leader cannot take another request (`canSend` false) stay queued.
+   * whose leader cannot take another request (`canSend` false) stay queued. `room` caps the
+   * batches taken from a partition (idempotence: batches in flight per partition).
    */
   drain(
     now: number,
@@ -324,19 +340,22 @@ export class RecordAccumulator {
     canSend: (leader: number) => boolean,
     requestBytesMax: number,
     paused: (topic: string, partition: number) => boolean = never,
+    room: (head: ProducerBatch) => number = unlimited,
   ): DrainResult {
     const byLeader = new Map<number, { batches: ProducerBatch[]; bytes: number }>()
     const leaderless = new Set<string>()
     const keys = [...this.queues.keys()]
     if (keys.length === 0) return { requests: [], leaderless }
     const start = this.drainStart++ % keys.length
-    const taken: Array<{ queue: ProducerBatch[]; request: { batches: ProducerBatch[]; bytes: number }; alone: boolean }> = []
+    const taken: Array<{ queue: ProducerBatch[]; request: { batches: ProducerBatch[]; bytes: number }; alone: boolean; room: number }> = []
     for (let i = 0; i < keys.length; i++) {
       const key = keys[(start + i) % keys.length]
       const queue = this.queues.get(key)!
       const head = queue[0]
       if (head === undefined) continue
       if (!this.isReady(head, queue.length, now) || paused(head.topic, head.partition)) continue
+      const batchesMax = room(head)
+      if (batchesMax < 1) continue
       const leader = leaderOf(head.topic, head.partition)
       if (leader < 0) {
         leaderless.add(head.topic)
@@ -349,12 +368,13 @@ export class RecordAccumulator {
       }
       if (request.batches.length > 0 && request.bytes + head.sizeBytes > requestBytesMax) continue
       this.take(queue, request)
-      taken.push({ queue, request, alone: head.sendAlone })
+      taken.push({ queue, request, alone: head.sendAlone, room: batchesMax - 1 })
     }
     // Room left: more of the same partitions' ready batches (their order in the request is theirs in the queue).
-    for (const { queue, request, alone } of taken) {
+    for (const t of taken) {
+      const { queue, request, alone } = t
       if (alone) continue
-      while (queue.length > 0 && !queue[0].sendAlone && this.isReady(queue[0], queue.length, now) && request.bytes + queue[0].sizeBytes <= requestBytesMax) {
+      while (t.room-- > 0 && queue.length > 0 && !queue[0].sendAlone && this.isReady(queue[0], queue.length, now) && request.bytes + queue[0].sizeBytes <= requestBytesMax) {
         this.take(queue, request)
       }
     }

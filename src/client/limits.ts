@@ -159,3 +159,17 @@ export const AUTO_COMMIT_INTERVAL_MS_DEFAULT = 5_000
 /** After a failed heartbeat (coordinator moving, not there yet) the member tries again after a back-off from min to max. */
 export const GROUP_RETRY_MS_MIN = 100
 export const GROUP_RETRY_MS_MAX = 2_000
+
+// ---- Idempotent producer ----
+
+/** Batches of one partition in flight at once: the leader recognises a retry among its last 5 per producer (Kafka's bound). */
+export const IDEMPOTENT_BATCHES_IN_FLIGHT_MAX = 5
+/**
+ * A produce request unanswered this long has its partitions' leaders looked up again (then every
+ * PRODUCE_LEADER_CHECK_EVERY_MS): when metadata names a newer leader epoch on another broker, the
+ * attempt is abandoned and its batches retried there, instead of waiting out the request timeout
+ * of a leader that stopped (SIGSTOP) without closing its connection. Well above an acks=all round
+ * trip (milliseconds), so a healthy but slow leader is not abandoned for nothing.
+ */
+export const PRODUCE_LEADER_CHECK_AFTER_MS = 2_000
+export const PRODUCE_LEADER_CHECK_EVERY_MS = 1_000

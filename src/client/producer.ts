@@ -19,10 +19,11 @@ import { ClientError } from './errors.js'
 import {
   BATCH_BYTES_DEFAULT, BUFFER_BYTES_MAX_DEFAULT, BUFFER_WAITERS_MAX_DEFAULT, DELIVERY_TIMEOUT_MS_DEFAULT,
   LINGER_MS_DEFAULT, MAX_BLOCK_MS_DEFAULT, PRODUCE_ACK_TIMEOUT_MS_DEFAULT, PRODUCE_IN_FLIGHT_MAX_DEFAULT,
-  PRODUCE_ACK_TIMEOUT_MS_MAX, PRODUCE_REQUEST_BYTES_MAX_DEFAULT, intOption,
+  PRODUCE_ACK_TIMEOUT_MS_MAX, PRODUCE_REQUEST_BYTES_MAX_DEFAULT, IDEMPOTENT_BATCHES_IN_FLIGHT_MAX as IDEMPOTENT_IN_FLIGHT_REQUESTS_MAX, intOption,
 } from './limits.js'
 import { partitionForKey, StickyPartitioner } from './partitioner.js'
 import { checkRecord, recordBytesUpperBound, toBytes, toHeaders, type ProducerRecord, type RecordMetadata } from './records.js'
+import { Idempotence } from './idempotence.js'
 import { Sender, type Acks } from './sender.js'
 import { Sleeper } from './sleep.js'
 import { TopicRouter } from './topic-router.js'
@@ -41,8 +42,19 @@ export interface ProducerOptions {
   maxBlockMs?: number
   deliveryTimeoutMs?: number
   requestBytesMax?: number
-  /** Produce requests in flight per broker. Above 1, a retried batch may land after a later one; at 1 never, across leader changes too (as Kafka). */
+  /**
+   * Produce requests in flight per broker. Without idempotence, above 1 a retried batch may land
+   * after a later one; at 1 never, across leader changes too (as Kafka). With idempotence (at most
+   * 5) order is kept whatever the value.
+   */
   maxInFlightRequests?: number
+  /**
+   * Every record written exactly once per partition and in send order, across retries and leader
+   * changes (KIP-98: a producer id, an epoch and sequence numbers the leader checks). Default:
+   * on when acks is 'all' and maxInFlightRequests at most 5 (as Kafka 3+), off otherwise; asking
+   * for it with acks 0 or 1, or more than 5 requests in flight, is a configuration error.
+   */
+  idempotent?: boolean
   ackTimeoutMs?: number
   retry?: RetryOptions
 }
@@ -85,6 +97,8 @@ export class Producer {
     this.requestBytesMax = int('requestBytesMax', PRODUCE_REQUEST_BYTES_MAX_DEFAULT, BATCH_HEADER_BYTES + 1)
     const batchBytes = Math.min(int('batchBytes', BATCH_BYTES_DEFAULT, BATCH_HEADER_BYTES + 1), this.requestBytesMax)
     this.maxBlockMs = int('maxBlockMs', MAX_BLOCK_MS_DEFAULT, 0)
+    const inFlightMax = int('maxInFlightRequests', PRODUCE_IN_FLIGHT_MAX_DEFAULT, 1)
+    const idempotent = idempotenceOf(options, acks, inFlightMax)
     const retry = new RetryPolicy(options.retry, random)
     this.accumulator = new RecordAccumulator({
       batchBytes,
@@ -100,7 +114,8 @@ export class Producer {
       ackTimeoutMs: intOption('ackTimeoutMs', options.ackTimeoutMs, PRODUCE_ACK_TIMEOUT_MS_DEFAULT, 1, PRODUCE_ACK_TIMEOUT_MS_MAX),
       requestTimeoutMs,
       requestBytesMax: this.requestBytesMax,
-      inFlightMax: int('maxInFlightRequests', PRODUCE_IN_FLIGHT_MAX_DEFAULT, 1),
+      inFlightMax,
+      idempotence: idempotent ? new Idempotence() : null,
     }, retry, {
       batchDrained: (b) => this.sticky.batchClosed(b.topic, b.partition, this.cluster.metadata.availablePartitions(b.topic)),
       batchSettled: (b) => this.batchSettled(b),
@@ -290,6 +305,19 @@ export class Producer {
     const available = this.cluster.metadata.availablePartitions(record.topic)
     return this.sticky.partition(record.topic, available.length > 0 ? available : [...Array(count).keys()])
   }
+}
+
+/** Whether the producer is idempotent: as asked, or by default when acks and in-flight allow it. */
+function idempotenceOf(options: ProducerOptions, acks: number, inFlightMax: number): boolean {
+  const asked = options.idempotent
+  if (asked !== undefined && typeof asked !== 'boolean') throw new ClientError('INVALID_ARGUMENT', `idempotent must be true or false, not ${String(asked)}`)
+  const allowed = acks === -1 && inFlightMax <= IDEMPOTENT_IN_FLIGHT_REQUESTS_MAX
+  if (asked !== true) return asked === undefined && allowed
+  if (acks !== -1) throw new ClientError('INVALID_ARGUMENT', `idempotent: true needs acks 'all' (-1), not ${acks}: set acks to 'all' or idempotent to false`)
+  if (!allowed) {
+    throw new ClientError('INVALID_ARGUMENT', `idempotent: true allows at most ${IDEMPOTENT_IN_FLIGHT_REQUESTS_MAX} maxInFlightRequests, not ${inFlightMax}: lower maxInFlightRequests or set idempotent to false`)
+  }
+  return true
 }
 
 /** Fails a send whose failure is known at once, after send() returned (callbacks are never synchronous). */

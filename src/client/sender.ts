@@ -8,14 +8,15 @@
 // final failure. At most `inFlightMax` requests per broker; a timer wakes it when the next
 // batch's linger or back-off ends.
 import { isSyncCompression, type Codec, type CompressionCodec } from '../codec/index.js'
-import { writeProduceRequest, type bitacora, type PartitionRecords } from '../protocol/index.js'
+import { ErrorCode, writeProduceRequest, type bitacora, type PartitionRecords } from '../protocol/index.js'
 import type { ProducerBatch, RecordAccumulator } from './accumulator.js'
 import type { RetryPolicy } from './backoff.js'
 import { BatchSpares } from './batch-spares.js'
 import type { Cluster } from './cluster.js'
 import type { FrameEncoder } from './connection.js'
-import { ClientError, errorFromWire, isErrorCode, isRetriableError } from './errors.js'
-import { ENCODED_SPARES_BYTES_MAX, ENCODED_SPARES_MAX } from './limits.js'
+import { BitacoraError, ClientError, errorFromWire, isErrorCode, isRetriableError } from './errors.js'
+import { ENCODED_SPARES_BYTES_MAX, ENCODED_SPARES_MAX, PRODUCE_LEADER_CHECK_AFTER_MS, PRODUCE_LEADER_CHECK_EVERY_MS } from './limits.js'
+import type { Idempotence } from './idempotence.js'
 import { hintOf, NO_HINT, type LeaderHint } from './metadata.js'
 
 export type Acks = 0 | 1 | -1
@@ -28,6 +29,8 @@ export interface SenderOptions {
   compression: CompressionCodec
   requestBytesMax: number
   inFlightMax: number
+  /** The idempotent producer's state (idempotence.ts), or null: batches carry no producer id. */
+  idempotence: Idempotence | null
 }
 
 export interface SenderHooks {
@@ -50,6 +53,10 @@ export class Sender {
   /** Why the last metadata refresh failed (the cause of delivery timeouts meanwhile), until one succeeds. */
   private refreshFailure: Error | undefined
   private stopped = false
+  /** An InitProducerId in flight (idempotence), and why the last one failed (a delivery timeout's cause meanwhile). */
+  private initializing = false
+  private initFailure: Error | undefined
+  private lastInitAt = -Infinity
   /** Encoded batches' buffers, reused once settled (as many as about five full requests hold). */
   private readonly spares: BatchSpares
 
@@ -103,7 +110,13 @@ export class Sender {
   private readonly mutedInFlight = new Set<string>()
   private readonly paused = (topic: string, partition: number) => this.mutedInFlight.size > 0 && this.mutedInFlight.has(`${partition}:${topic}`)
   /** Batches that wait for an event (metadata, an answer) rather than a time. */
-  private readonly waiting = (topic: string, partition: number) => this.paused(topic, partition) || this.unroutable(topic, partition)
+  private readonly waiting = (topic: string, partition: number) =>
+    this.paused(topic, partition) || this.unroutable(topic, partition) || (this.idempotence !== null && !this.idempotence.ready)
+  private get idempotence(): Idempotence | null {
+    return this.options.idempotence
+  }
+  /** Batches of the partition that may be drained now (idempotence: in flight per partition, retries first). */
+  private readonly room = (head: ProducerBatch) => this.idempotence?.room(head.topic, head.partition, head) ?? Number.POSITIVE_INFINITY
 
   /**
    * Whether a request for `leader` may go now, with `ready` batches for it. Always when none is
@@ -135,16 +148,21 @@ export class Sender {
   private run(): void {
     if (this.stopped) return
     const now = this.cluster.now()
-    for (const b of this.accumulator.expire(now)) this.settle(b, deliveryTimeout(b, b.lastError ?? this.refreshFailure))
+    for (const b of this.accumulator.expire(now)) this.settle(b, deliveryTimeout(b, b.lastError ?? this.refreshFailure ?? this.initFailure))
+    const idem = this.idempotence
+    if (idem !== null && !idem.ready && (idem.producerId < 0 || idem.idle)) this.initProducerId(now, idem)
     // Several rounds: a leader with more ready batches than one request holds gets several
     // requests, up to its in-flight limit. Bounded, since every round sends or stops.
     for (let round = 0; round < this.options.inFlightMax; round++) {
       const ready = this.accumulator.readyByLeader(now, this.routeOf, this.paused)
       const canSend = (leader: number) => this.canSend(leader, ready.get(leader), now)
-      const drained = this.accumulator.drain(now, this.routeOf, canSend, this.options.requestBytesMax, this.paused)
+      const drained = this.accumulator.drain(now, this.routeOf, canSend, this.options.requestBytesMax, this.paused, this.room)
       if (drained.requests.length === 0) break
       for (const r of drained.requests) {
-        for (const b of r.batches) this.hooks.batchDrained(b)
+        for (const b of r.batches) {
+          idem?.sent(b) // sequenced now, in queue order
+          this.hooks.batchDrained(b)
+        }
         void this.send(r.leader, r.batches)
       }
     }
@@ -174,6 +192,30 @@ export class Sender {
       this.timerAt = Infinity
       this.run()
     }, Math.max(0, at - now))
+  }
+
+  /**
+   * Gets a producer id (or, after a failure that needs it, the next epoch of ours: KIP-360) from
+   * any broker; batches wait meanwhile. At most once per retry back-off; runs the sender after.
+   */
+  private initProducerId(now: number, idem: Idempotence): void {
+    if (this.initializing || now - this.lastInitAt < this.retry.backoff.initialMs) return
+    this.initializing = true
+    this.lastInitAt = now
+    const body = idem.producerId < 0 ? { producerId: -1, producerEpoch: -1 } : { producerId: idem.producerId, producerEpoch: idem.epoch }
+    this.cluster.anyBroker()
+      .then((broker) => broker.request('initProducerId', body, { timeoutMs: this.options.requestTimeoutMs }))
+      .then((r) => {
+        idem.initialized(Number(r.producerId), r.producerEpoch ?? 0)
+        this.initFailure = undefined
+      }, (err: unknown) => {
+        this.initFailure = err as Error // tried again after the back-off; batches fail at their delivery deadline
+      })
+      .finally(() => {
+        this.initializing = false
+        this.wake()
+        if (this.idempotence?.ready !== true) this.armAt(this.cluster.now() + this.retry.backoff.initialMs)
+      })
   }
 
   /** Refreshes the metadata of `topics` (at most once per retry back-off), then runs again. */
@@ -209,16 +251,79 @@ export class Sender {
         for (const b of ready) this.settle(b, null, -1)
         return
       }
-      const response = await broker.requestFrame('produce', frame, { timeoutMs: this.options.requestTimeoutMs + this.options.ackTimeoutMs })
+      const epochs = ready.map((b) => this.cluster.metadata.leaderEpochOf(b.topic, b.partition))
+      const request = broker.requestFrame('produce', frame, { timeoutMs: this.options.requestTimeoutMs + this.options.ackTimeoutMs })
+      const stopWatching = new AbortController()
+      let response: Awaited<typeof request>
+      try {
+        response = await Promise.race([request, this.leaderMoved(ready, leader, epochs, stopWatching.signal)])
+      } finally {
+        stopWatching.abort()
+      }
       await this.handleResponse(ready, response)
     } catch (err) {
+      if (err instanceof LeaderMoved) {
+        // Metadata is fresh (it named the new leader): straight back to the queue, no back-off.
+        this.cluster.brokerById(leader)?.reportFailure() // stalled: others are asked first for a while
+        const now = this.cluster.now()
+        for (let i = batches.length - 1; i >= 0; i--) {
+          const b = batches[i]
+          if (b.settled) continue
+          b.attempts++
+          b.lastError = err
+          this.accumulator.reenqueue(b, now)
+        }
+        return
+      }
       // In reverse: a partition's batches re-enter its queue head first to last, in order.
       for (let i = batches.length - 1; i >= 0; i--) if (!batches[i].settled) this.failed(batches[i], err as Error, NO_HINT)
     } finally {
+      if (this.idempotence !== null) for (const b of batches) this.idempotence.returned(b)
       this.inFlight.set(leader, this.inFlight.get(leader)! - 1)
       if (muted) for (const key of muted) this.mutedInFlight.delete(key)
       this.wake()
     }
+  }
+
+  /**
+   * Rejects (retriable) once metadata names, for a partition of the request, a newer leader epoch
+   * on another broker than `leader`: the request is then abandoned (its answer, if one ever comes,
+   * is ignored) and its batches retried on the new leader. Looks only after
+   * PRODUCE_LEADER_CHECK_AFTER_MS without an answer, asking another broker than `leader` (one
+   * that stopped would hold the Metadata request too) for the request's topics each time.
+   * With idempotence the retry is safe: a batch the old leader did append is a duplicate there.
+   */
+  private leaderMoved(batches: readonly ProducerBatch[], leader: number, epochs: readonly number[], stop: AbortSignal): Promise<never> {
+    return new Promise<never>((_, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      let attempt = 0
+      const check = () => {
+        if (stop.aborted || this.stopped) return
+        const topics = [...new Set(batches.map((b) => b.topic))]
+        this.lookAgain(topics, leader, attempt++).catch(() => undefined).then(() => {
+          if (stop.aborted) return
+          const moved = batches.findIndex((b, i) =>
+            this.cluster.metadata.leaderEpochOf(b.topic, b.partition) > epochs[i] && this.cluster.metadata.leaderOf(b.topic, b.partition) !== leader)
+          if (moved >= 0) {
+            const b = batches[moved]
+            reject(new LeaderMoved(`${b.topic}/${b.partition} has a new leader (epoch ${this.cluster.metadata.leaderEpochOf(b.topic, b.partition)}) while a produce request to broker ${leader} went unanswered; retried there`))
+            return
+          }
+          timer = setTimeout(check, PRODUCE_LEADER_CHECK_EVERY_MS)
+        }, () => undefined)
+      }
+      timer = setTimeout(check, PRODUCE_LEADER_CHECK_AFTER_MS)
+      stop.addEventListener('abort', () => clearTimeout(timer), { once: true })
+    })
+  }
+
+  /** Metadata for `topics` from a broker other than `avoid` (in turn over the others), into the cache. */
+  private async lookAgain(topics: string[], avoid: number, attempt: number): Promise<void> {
+    const others = this.cluster.metadata.brokerList().filter((b) => b.id !== avoid)
+    if (others.length === 0) return
+    const broker = this.cluster.brokerAt(others[attempt % others.length].url)
+    const response = await broker.request('metadata', { topics }, { timeoutMs: PRODUCE_LEADER_CHECK_EVERY_MS })
+    this.cluster.metadata.update(response, this.cluster.now())
   }
 
   /** Encodes batches not yet encoded (a retry resends its bytes); a batch the codec refuses fails alone. */
@@ -229,15 +334,18 @@ export class Sender {
     const sync = isSyncCompression(compression)
     for (const b of batches) {
       try {
+        const idem = this.idempotence
         if (b.encoded === undefined) {
           const staged = b.takeStaged()
           try {
-            const options = { compression, allocate: this.spares.take }
+            const producer = idem === null ? {} : { producerId: idem.producerId, producerEpoch: idem.epoch, baseSequence: idem.sequenceOf(b) }
+            const options = { compression, allocate: this.spares.take, ...producer }
             b.encoded = sync ? this.codec.encodeStaged(staged, options) : await this.codec.encodeStagedAsync(staged, options)
           } finally {
             this.accumulator.recycle(staged)
           }
         }
+        else if (idem !== null && !idem.stamped(b.encoded, b)) idem.stamp(this.codec, b.encoded, b) // sequenced again after an epoch bump
         ready.push(b)
       } catch (err) {
         this.settle(b, err as Error)
@@ -252,6 +360,8 @@ export class Sender {
     // A partition's batches were appended together, in order: the first at baseOffset, each
     // next one after the records of those before it.
     const nextOffset = new Map<string, number>()
+    /** Idempotence: each batch's own base offset (a duplicate's is its original's), by its place among its partition's batches here. */
+    const batchIndex = new Map<string, number>()
     const failures: Array<{ b: ProducerBatch; err: Error; hint: LeaderHint }> = []
     for (const b of batches) {
       const key = `${b.partition}:${b.topic}`
@@ -263,7 +373,10 @@ export class Sender {
         failures.push({ b, err, hint: hintOf(r) })
         continue
       }
-      const base = nextOffset.get(key) ?? r!.baseOffset ?? -1
+      const i = batchIndex.get(key) ?? 0
+      batchIndex.set(key, i + 1)
+      const own = r!.batchBaseOffsets
+      const base = own != null && own.length > i ? Number(own[i]) : nextOffset.get(key) ?? r!.baseOffset ?? -1
       this.settle(b, null, base)
       nextOffset.set(key, base < 0 ? -1 : base + b.recordCount)
     }
@@ -275,6 +388,7 @@ export class Sender {
       const { b, err, hint } = failures[i]
       const withOthers = batchesOf.get(`${b.partition}:${b.topic}`)! > 1
       if (isErrorCode(err, 'MESSAGE_TOO_LARGE') && (withOthers || b.recordCount > 1)) await this.retrySmaller(b, err, withOthers)
+      else if (this.idempotence !== null && this.sequenceRefused(b, err, this.idempotence)) continue
       else this.failed(b, err, hint)
     }
   }
@@ -304,9 +418,28 @@ export class Sender {
     this.spares.give(encoded)
     b.encoded = undefined
     void b.done.then(() => this.hooks.batchSettled(b))
+    this.idempotence?.split(b, halves)
     const now = this.cluster.now()
     this.accumulator.reenqueue(halves[1], now)
     this.accumulator.reenqueue(halves[0], now)
+  }
+
+  /**
+   * Idempotence: a refusal about sequences or the producer's epoch. A gap that an earlier batch
+   * still unwritten explains goes again after it; otherwise (the leader forgot the producer, or
+   * lost the sequences) the producer bumps its epoch and sequences every unacknowledged batch
+   * again. Either way the batch goes again (until its delivery deadline). False: not such a refusal.
+   */
+  private sequenceRefused(b: ProducerBatch, err: Error, idem: Idempotence): boolean {
+    const gap = isErrorCode(err, 'OUT_OF_ORDER_SEQUENCE_NUMBER')
+    if (!gap && !isErrorCode(err, 'UNKNOWN_PRODUCER_ID') && !isErrorCode(err, 'INVALID_PRODUCER_EPOCH')) return false
+    if (!gap || !idem.earlierUnsettled(b)) idem.bumpNeeded = true
+    b.attempts++
+    b.lastError = err
+    const now = this.cluster.now()
+    if (b.deadline <= now) this.settle(b, deliveryTimeout(b, err))
+    else this.accumulator.reenqueue(b, now)
+    return true
   }
 
   /** A failed attempt: redirect, retry after back-off (metadata refreshed meanwhile), or fail the batch for good. */
@@ -338,10 +471,18 @@ export class Sender {
   private settle(b: ProducerBatch, err: Error | null, baseOffset = -1): void {
     if (err) b.fail(err)
     else b.complete(baseOffset)
+    this.idempotence?.settled(b, err === null)
     // Its bytes are in no frame any more: frames are written (copied) when sent.
     if (b.encoded !== undefined) this.spares.give(b.encoded)
     b.encoded = undefined
     this.hooks.batchSettled(b)
+  }
+}
+
+/** A request abandoned because its partitions' leader moved while it went unanswered (Sender.leaderMoved). */
+class LeaderMoved extends BitacoraError {
+  constructor(message: string) {
+    super(ErrorCode.NOT_LEADER_OR_FOLLOWER, message)
   }
 }
 

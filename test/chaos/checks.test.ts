@@ -1,7 +1,7 @@
 // The chaos tool's pure parts: a seed replays the same schedule (and the corruption fault only
 // when asked for), and each history check catches the anomaly it names and passes a clean one.
 import t from 'tap'
-import { checkHistory, consumerWentBack, inconsistentOffsets, lostOrMoved, neverProduced, outOfOrder, replicasDiffer } from './checks.js'
+import { checkHistory, consumerWentBack, duplicated, inconsistentOffsets, lostOrMoved, neverProduced, outOfOrder, replicasDiffer } from './checks.js'
 import { describeFault, makeSchedule } from './schedule.js'
 import type { History } from './workload.js'
 
@@ -40,4 +40,10 @@ t.test('a clean history passes every check', async (t) => {
   t.same(replicasDiffer('t/0', new Map([[1, ['x']], [2, ['x']]])), [])
   t.same(checkHistory(h, null), [], 'no read-back (it failed, reported on its own): no "lost" for each acknowledgement')
   t.match(checkHistory(h, []), [/lost: p0-0/, /lost: p0-2/], 'an empty read-back loses everything')
+})
+
+t.test('duplicated: a value read back at two offsets (the idempotent mode fails on it)', async (t) => {
+  t.same(duplicated([{ partition: 0, offset: 0, value: 'p0-0' }, { partition: 0, offset: 1, value: 'p0-1' }]), [])
+  t.match(duplicated([{ partition: 0, offset: 0, value: 'p0-0' }, { partition: 0, offset: 1, value: 'p0-1' }, { partition: 0, offset: 2, value: 'p0-0' }]),
+    ['duplicate: p0-0 written 2 times, at 0/0, 0/2'])
 })

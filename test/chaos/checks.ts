@@ -16,6 +16,13 @@ export function checkHistory(h: History, readBack: readonly Read[] | null): stri
   ]
 }
 
+/** Every value read back at more than one offset: with the idempotent producer (--idempotent), a violation. */
+export function duplicated(readBack: readonly Read[]): string[] {
+  const at = new Map<string, string[]>()
+  for (const r of readBack) at.set(r.value, [...(at.get(r.value) ?? []), `${r.partition}/${r.offset}`])
+  return [...at].filter(([, offsets]) => offsets.length > 1).map(([value, offsets]) => `duplicate: ${value} written ${offsets.length} times, at ${offsets.join(', ')}`)
+}
+
 /** Every acknowledged record must be read back at the offset its acknowledgement gave. */
 export function lostOrMoved(acks: readonly Ack[], readBack: readonly Read[]): string[] {
   const at = new Map(readBack.map((r) => [`${r.partition}/${r.offset}`, r.value]))

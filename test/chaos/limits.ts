@@ -36,3 +36,5 @@ export const RESTART_MS_MAX = 30_000
 
 /** Violations printed in detail (the count is always exact). */
 export const VIOLATIONS_SHOWN_MAX = 20
+/** Produce requests in flight per broker in --idempotent mode (the idempotent producer's most). */
+export const PRODUCER_IDEMPOTENT_IN_FLIGHT_MAX = 5

@@ -1,4 +1,4 @@
-// `npm run chaos -- --minutes N [--seed S] [--nodes 3] [--corrupt-segments]`: one chaos run
+// `npm run chaos -- --minutes N [--seed S] [--nodes 3] [--corrupt-segments] [--idempotent]`: one chaos run
 // (run.ts) against the built broker in dist/ (run `npm run build` first). Prints the schedule as
 // it goes (replayable with --seed), every violation, and a one-line summary; exit code 0 clean,
 // 1 on any violation, 2 on a usage error. Stops every process it started, also on SIGINT/SIGTERM.
@@ -6,19 +6,21 @@ import { Teardowns } from './cluster.js'
 import { VIOLATIONS_SHOWN_MAX } from './limits.js'
 import { runChaos } from './run.js'
 
-const USAGE = `usage: npm run chaos -- --minutes N [--seed S] [--nodes N] [--corrupt-segments]
+const USAGE = `usage: npm run chaos -- --minutes N [--seed S] [--nodes N] [--corrupt-segments] [--idempotent]
 
   --minutes N           how long faults are injected (decimals allowed), then heal and check
   --seed S              the fault schedule's seed (default: random, printed): the same seed replays the same faults
   --nodes N             brokers (default 3; every topic partition has a replica on each)
   --corrupt-segments    also flip a byte in a stopped follower's closed segment (off by default until
-                        replicas repair a bad CRC: issue 18, "disk faults on a minority")`
+                        replicas repair a bad CRC: issue 18, "disk faults on a minority")
+  --idempotent          the idempotent producer, five requests in flight: a record written twice is a violation
+                        (without it: one request in flight, idempotence off, duplicates counted but allowed)`
 
 // `npx tap test/chaos/` runs every file of the folder: this one is the tool, not a test.
 if (process.env.TAP === '1') process.exit(0)
 
-function parse(argv: readonly string[]): { minutes: number; seed: number; nodes: number; corrupt: boolean } {
-  const o = { minutes: NaN, seed: Math.floor(Math.random() * 2 ** 31), nodes: 3, corrupt: false }
+function parse(argv: readonly string[]): { minutes: number; seed: number; nodes: number; corrupt: boolean; idempotent: boolean } {
+  const o = { minutes: NaN, seed: Math.floor(Math.random() * 2 ** 31), nodes: 3, corrupt: false, idempotent: false }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     const value = () => {
@@ -30,6 +32,7 @@ function parse(argv: readonly string[]): { minutes: number; seed: number; nodes:
     else if (a === '--seed') o.seed = value()
     else if (a === '--nodes') o.nodes = value()
     else if (a === '--corrupt-segments') o.corrupt = true
+    else if (a === '--idempotent') o.idempotent = true
     else if (a === '--help' || a === '-h') {
       console.log(USAGE)
       process.exit(0)
@@ -64,7 +67,7 @@ try {
   for (const v of r.violations.slice(0, VIOLATIONS_SHOWN_MAX)) console.log(`VIOLATION ${v}`)
   if (r.violations.length > VIOLATIONS_SHOWN_MAX) console.log(`… and ${r.violations.length - VIOLATIONS_SHOWN_MAX} more violations`)
   console.log(r.summary)
-  console.log(`replay: npm run chaos -- --minutes ${options.minutes} --seed ${options.seed} --nodes ${options.nodes}${options.corrupt ? ' --corrupt-segments' : ''}`)
+  console.log(`replay: npm run chaos -- --minutes ${options.minutes} --seed ${options.seed} --nodes ${options.nodes}${options.corrupt ? ' --corrupt-segments' : ''}${options.idempotent ? ' --idempotent' : ''}`)
   code = r.violations.length === 0 ? 0 : 1
 } catch (err) {
   console.error(`chaos: the run failed: ${(err as Error).stack ?? err}`)

@@ -5,7 +5,7 @@
 import { createClient } from '../../src/client/node.js'
 import { until } from '../integration/quorum-nodes.js'
 import { ChaosCluster } from './cluster.js'
-import { checkHistory, lostOrMoved } from './checks.js'
+import { checkHistory, duplicated, lostOrMoved } from './checks.js'
 import { metadataAgrees, replicasAgree } from './converge.js'
 import { CONVERGE_MS_MAX, HEAL_COMMIT_MS_MAX, READ_BACK_MS_MAX } from './limits.js'
 import { describeFault, makeSchedule, seededRandom, type Fault } from './schedule.js'
@@ -17,6 +17,8 @@ export interface ChaosOptions {
   readonly nodes: number
   /** Include the segment-corruption fault. */
   readonly corrupt: boolean
+  /** The idempotent producer (five requests in flight): any record written twice is a violation. */
+  readonly idempotent?: boolean
   readonly log: (line: string) => void
 }
 
@@ -44,9 +46,9 @@ export async function runChaos(o: ChaosOptions, teardowns: { teardown(fn: () => 
   const [created] = await admin.admin().createTopics([{ topic: TOPIC, partitions: o.nodes, replicationFactor: o.nodes, configs: { 'segment.bytes': String(SEGMENT_BYTES) } }])
   if (created.error) throw new Error(`creating ${TOPIC}: ${created.error.message}`)
   await leadersKnown(cluster, o.nodes)
-  const workload = new Workload(brokers, TOPIC, o.nodes)
+  const workload = new Workload(brokers, TOPIC, o.nodes, o.idempotent === true)
   workload.start()
-  o.log(`${at()} topic ${TOPIC}: ${o.nodes} partitions, RF=${o.nodes}; producing (acks=all) and consuming`)
+  o.log(`${at()} topic ${TOPIC}: ${o.nodes} partitions, RF=${o.nodes}; producing (acks=all${o.idempotent === true ? ', idempotent' : ''}) and consuming`)
 
   const faults: Fault[] = []
   const faultsEnd = started + o.ms
@@ -84,6 +86,9 @@ export async function runChaos(o: ChaosOptions, teardowns: { teardown(fn: () => 
     return null
   })
   violations.push(...checkHistory(h, read), ...(read === null ? [] : lostOrMoved(heal.acks, read)))
+  // Counted in both modes (the figure to compare); violations only with the idempotent producer.
+  const duplicates = read === null ? [] : duplicated(read)
+  if (o.idempotent === true) violations.push(...duplicates)
   const hws = await admin.admin().listOffsets(TOPIC, 'latest')
   for (const { partition, offset } of hws) violations.push(...await replicasAgree(cluster, TOPIC, partition, offset, CONVERGE_MS_MAX))
 
@@ -92,6 +97,7 @@ export async function runChaos(o: ChaosOptions, teardowns: { teardown(fn: () => 
   const faultText = [...kinds].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'
   const summary = `chaos seed ${o.seed}: ${((Date.now() - started) / 60_000).toFixed(1)} min, ${faults.length} faults (${faultText}), `
     + `${h.acks.length} acknowledged, ${h.failed} sends failed, ${h.reads.length} read live, ${read === null ? 'none' : read.length} read back, `
+    + `${duplicates.length} duplicated${o.idempotent === true ? ' (idempotent)' : ''}, `
     + `commit after heal ${healMs} ms: ${violations.length === 0 ? 'OK' : `${violations.length} VIOLATIONS`}`
   return { violations, summary, faults }
 }

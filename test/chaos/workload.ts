@@ -3,7 +3,7 @@
 // to every partition in turn, and one consumer reading every partition as it goes. Every send,
 // acknowledgement, failure and read is recorded for the checks (checks.ts).
 import { createClient, type Client } from '../../src/client/node.js'
-import { PRODUCER_DELIVERY_TIMEOUT_MS, PRODUCER_IN_FLIGHT_MAX, PRODUCER_RECORDS_PER_S } from './limits.js'
+import { PRODUCER_DELIVERY_TIMEOUT_MS, PRODUCER_IDEMPOTENT_IN_FLIGHT_MAX, PRODUCER_IN_FLIGHT_MAX, PRODUCER_RECORDS_PER_S } from './limits.js'
 
 export interface Ack {
   readonly value: string
@@ -39,7 +39,11 @@ export class Workload {
   private consuming: Promise<void> | null = null
   private readonly clients: Client[] = []
 
-  constructor(private readonly brokers: readonly string[], readonly topic: string, readonly partitions: number) {}
+  constructor(
+    private readonly brokers: readonly string[], readonly topic: string, readonly partitions: number,
+    /** The idempotent producer, five requests in flight (--idempotent); else one in flight, idempotence off. */
+    private readonly idempotent = false,
+  ) {}
 
   start(): void {
     this.producing = this.produce()
@@ -62,7 +66,8 @@ export class Workload {
 
   private async produce(): Promise<void> {
     const producer = await this.client('chaos-producer').producer({
-      acks: 'all', lingerMs: 5, maxInFlightRequests: 1, deliveryTimeoutMs: PRODUCER_DELIVERY_TIMEOUT_MS,
+      acks: 'all', lingerMs: 5, deliveryTimeoutMs: PRODUCER_DELIVERY_TIMEOUT_MS,
+      ...(this.idempotent ? { idempotent: true, maxInFlightRequests: PRODUCER_IDEMPOTENT_IN_FLIGHT_MAX } : { idempotent: false, maxInFlightRequests: 1 }),
     })
     const seqs = new Array<number>(this.partitions).fill(0)
     const inFlight = new Set<Promise<void>>()

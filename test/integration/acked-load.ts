@@ -2,10 +2,11 @@
 // topic's partitions, a few in flight at a time, until stopped, and remembers what each
 // acknowledgement said. `readBack` reads the partitions from whichever brokers are up, and
 // `lostOrReordered` lists every acknowledged record that is not at the offset its acknowledgement
-// gave, or whose offsets do not follow the send order. An unacknowledged retry may have left a
-// second copy (allowed until the idempotent producer), so records are looked up by offset. The
-// producer keeps one request in flight per broker: with more, a retried batch may land after a
-// later one (as Kafka without idempotence), and the order check would fail for that reason.
+// gave, or whose offsets do not follow the send order. Without idempotence an unacknowledged retry
+// may leave a second copy, so records are looked up by offset, and `duplicates` (every record read
+// more than once) is for idempotent loads only. By default the producer keeps one request in flight
+// per broker: with more and without idempotence, a retried batch may land after a later one (as
+// Kafka's), and the order check would fail for that reason.
 import { createClient, type Client, type Producer, type ProducerOptions, type RecordMetadata } from '../../src/client/node.js'
 import { until } from './quorum-nodes.js'
 
@@ -105,6 +106,17 @@ export async function readBack(brokers: readonly string[], topic: string, lastOf
     await client.close()
   }
   return out
+}
+
+/** Every value read more than once, with the offsets of its copies (an idempotent producer writes each exactly once). */
+export function duplicates(read: readonly ReadRecord[]): string[] {
+  const seen = new Map<string, string[]>()
+  for (const r of read) {
+    const copies = seen.get(r.value)
+    if (copies === undefined) seen.set(r.value, [`${r.partition}@${r.offset}`])
+    else copies.push(`${r.partition}@${r.offset}`)
+  }
+  return [...seen].filter(([, at]) => at.length > 1).map(([value, at]) => `${value} at ${at.join(', ')}`)
 }
 
 /** Every acknowledged record not at the offset its acknowledgement gave, and every partition whose acknowledged offsets do not follow the send order. */

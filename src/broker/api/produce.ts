@@ -11,6 +11,8 @@ import { bitacora, ErrorCode, wireError } from '../../protocol/index.js'
 import { PRODUCE_TIMEOUT_MS_DEFAULT, PRODUCE_TIMEOUT_MS_MAX, type BrokerLimits } from '../limits.js'
 import type { AppendOrder } from '../partition/append-order.js'
 import type { InSyncReplicas } from '../partition/isr.js'
+import { isIdempotent, malformedProducerFields, type ProducerBatchHeader } from '../partition/producer-state.js'
+import type { ProducedAppend } from '../partition/replica.js'
 import { ReplicaError } from '../partition/replica-error.js'
 import type { PartitionLookup } from '../partition/replica-manager.js'
 import { failureOf } from './leader-epoch.js'
@@ -71,16 +73,30 @@ async function producePartition(
     // requests append in the order they arrived even when one validates longer (more batches, a
     // platform codec). Validation runs meanwhile and gates the append.
     const validated = validate(deps, records, limit)
-    const info = await order.run(`${index}:${topicName}`, validated, () => replica.appendValidated(records))
+    const append = async (): Promise<ProducedAppend> => {
+      const { ranges, headers } = await validated
+      if (!headers.some(isIdempotent)) {
+        const info = await replica.appendValidated(records)
+        return { batchBaseOffsets: [info.firstOffset], nextOffset: info.nextOffset, appendedNow: true, epoch: -1 }
+      }
+      return replica.appendProduced(records, ranges, headers)
+    }
+    const written = await order.run(`${index}:${topicName}`, validated.then(() => undefined), append)
     if (acks === -1) {
-      await replica.committed(info.nextOffset, timeoutMs, minInSync, () => {
+      const timedOut = (): ReplicaError => {
         const after = tooFewInSync()
         return after === null
           ? new ReplicaError(ErrorCode.REQUEST_TIMED_OUT, `not replicated to ${Math.max(minInSync, 1)}+ replicas within ${timeoutMs} ms; the batch may still commit`)
           : new ReplicaError(ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND, `${after} after the batch was appended; it may still commit`)
-      })
+      }
+      // Duplicates only: answered once their original offsets are committed, whatever epoch wrote them.
+      if (written.appendedNow) await replica.committed(written.nextOffset, timeoutMs, minInSync, timedOut)
+      else await replica.duplicateCommitted(written, timeoutMs, minInSync, timedOut)
     }
-    return { index, error: null, baseOffset: info.firstOffset, logAppendTimeMs: -1, logStartOffset: replica.log.logStartOffset }
+    return {
+      index, error: null, baseOffset: written.batchBaseOffsets[0], logAppendTimeMs: -1, logStartOffset: replica.log.logStartOffset,
+      batchBaseOffsets: written.epoch < 0 ? [] : written.batchBaseOffsets,
+    }
   } catch (err) {
     if (err instanceof Refused) return { index, error: err.error, baseOffset: -1 }
     return { index, baseOffset: -1, ...failureOf(replica, err) }
@@ -98,9 +114,16 @@ class Refused extends Error {
   }
 }
 
+/** What validation learnt of a partition entry: each batch's byte range and producer fields. */
+interface Validated {
+  readonly ranges: Array<[number, number]>
+  readonly headers: ProducerBatchHeader[]
+}
+
 /** Every batch fully validated in WASM (decompressed under the limit); rejects with Refused or a CodecError. */
-async function validate(deps: ProduceDeps, records: Uint8Array, limit: ReturnType<typeof batchLimit>): Promise<void> {
+async function validate(deps: ProduceDeps, records: Uint8Array, limit: ReturnType<typeof batchLimit>): Promise<Validated> {
   const ranges = splitBatches(records)
+  const headers: ProducerBatchHeader[] = []
   for (const [start, end] of ranges) {
     if (end - start > limit.bytesMax) {
       throw new Refused(wireError(ErrorCode.MESSAGE_TOO_LARGE, limit.refusal(end - start)))
@@ -110,5 +133,10 @@ async function validate(deps: ProduceDeps, records: Uint8Array, limit: ReturnTyp
       maxDecompressedBytes: deps.limits.decompressedBytesMax,
     })
     if (header.control) throw new Refused(wireError(ErrorCode.INVALID_RECORD, 'producers may not write control batches'))
+    const producer = { ...header, recordCount: header.lastOffsetDelta + 1 }
+    const malformed = malformedProducerFields(producer)
+    if (malformed !== null) throw new Refused(wireError(ErrorCode.INVALID_RECORD, `${malformed}; nothing appended`))
+    headers.push(producer)
   }
+  return { ranges, headers }
 }

@@ -6,6 +6,7 @@
 import type { Codec } from '../../codec/index.js'
 import { ErrorCode, wireError, type Request, type RequestApiName, type ResponseProps } from '../../protocol/index.js'
 import { addVoter } from '../api/add-voter.js'
+import { allocateProducerIds, type ProducerIdAllocator } from '../api/allocate-producer-ids.js'
 import { alterConfigs } from '../api/alter-configs.js'
 import { alterPartitionReassignments, forwardPartitionReassignments, type Reassignments } from '../api/alter-partition-reassignments.js'
 import { completeReassignment, type ReassignmentCompletions } from '../api/complete-reassignment.js'
@@ -20,6 +21,7 @@ import { electLeaders } from '../api/elect-leaders.js'
 import { fetch } from '../api/fetch.js'
 import { forwardAlterConfigs, forwardCreateTopics, forwardDeleteTopics, type ForwardingDeps, type ToController } from '../api/forward-admin.js'
 import { handshake } from '../api/handshake.js'
+import { initProducerId } from '../api/init-producer-id.js'
 import { leaderReports, type LeaderReports } from '../api/leader-reports.js'
 import { listOffsets } from '../api/list-offsets.js'
 import { metadata } from '../api/metadata.js'
@@ -31,6 +33,7 @@ import type { PreferredLeaders } from '../controller/node/preferred-leaders.js'
 import type { ControllerQuorum } from '../controller/node/quorum.js'
 import { ControllerRequestError, type TopicAdmin } from '../controller/active/topic-admin.js'
 import type { BrokerLimits } from '../limits.js'
+import type { ProducerIds } from '../producer-ids.js'
 import type { AppendOrder } from '../partition/append-order.js'
 import type { InSyncReplicas } from '../partition/isr.js'
 import type { ReadLease } from '../partition/read-buffers.js'
@@ -85,6 +88,10 @@ export interface BrokerParts {
   readonly leaders?: LeaderReports
   /** Partition moves, decided and completed by the active controller (controller/decisions/reassignment.ts); unset, the broker serves neither API. */
   readonly reassignments?: Reassignments & ReassignmentCompletions
+  /** Blocks of producer ids the active controller hands brokers (AllocateProducerIds); unset, the broker does not serve the API. */
+  readonly producerIdAllocator?: ProducerIdAllocator
+  /** This broker's producer ids for InitProducerId; unset, the broker does not serve the API. */
+  readonly producerIds?: Pick<ProducerIds, 'take'>
   /** Where clients' admin requests go (the controller channel); unset, they run on this node, as a peer's do. */
   readonly toController?: ToController
   /** The consumer group coordinator (groups/coordinator.ts); unset, the broker serves no group API. */
@@ -152,6 +159,11 @@ export function apiTable(b: BrokerParts): ApiTable {
     // Peer connections only: the handler refuses clients and other nodes' ids.
     table.set('completeReassignment', (r, scope) => completeReassignment(reassignments, r.completeReassignment!, scope.peer))
   }
+  const allocator = b.producerIdAllocator
+  // Peer connections only: the handler refuses clients and other nodes' ids.
+  if (allocator !== undefined) table.set('allocateProducerIds', (r, scope) => allocateProducerIds(allocator, r.allocateProducerIds!, scope.peer))
+  const producerIds = b.producerIds
+  if (producerIds !== undefined) table.set('initProducerId', (r) => initProducerId(producerIds, r.initProducerId!))
   const groups = b.groups
   if (groups !== undefined) {
     table.set('findCoordinator', (r) => {

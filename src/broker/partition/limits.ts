@@ -60,3 +60,12 @@ export const SCRUB_BYTES_PER_SECOND = 32 * 1024 * 1024
 export const SCRUB_STEP_BYTES = 1024 * 1024
 /** Bytes the check before a campaign reads between two turns of the event loop. */
 export const VERIFY_STEP_BYTES = 4 * 1024 * 1024
+/** Batches of each idempotent producer a partition remembers: a retry of any of them is recognised (Kafka's 5). */
+export const PRODUCER_BATCHES_KEPT = 5
+/**
+ * Idempotent producers a partition keeps state for; past it the least recently used is forgotten
+ * (it then gets UNKNOWN_PRODUCER_ID and re-initialises), so producers that come and go cannot grow it.
+ */
+export const PRODUCERS_PER_PARTITION_MAX = 10_000
+/** Bytes of log read at once when producer state is rebuilt from the log. */
+export const PRODUCER_STATE_READ_BYTES = 1024 * 1024

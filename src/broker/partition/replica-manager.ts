@@ -104,6 +104,8 @@ export class ReplicaManager implements ReplicaLookup {
     private readonly send: (topicId: string, partition: number, m: Message) => void = () => undefined,
     /** This broker's data directory id (meta.properties): its replicas are voters as (broker id, directory id), KIP-853. */
     private readonly directoryId?: string,
+    /** Idempotent producers idle this long are forgotten (producer.id.expiration.ms; default: the replica's). */
+    private readonly producerIdExpirationMs?: number,
   ) {}
 
   /** Sets which partitions opened from now on are state-machine logs (call before the first reconcile). */
@@ -361,6 +363,7 @@ export class ReplicaManager implements ReplicaLookup {
       logger: this.log,
       fenced,
       stateMachine: this.stateMachines?.(topic, partition),
+      producerIdExpirationMs: this.producerIdExpirationMs,
     })
     if (this.fenced !== fenced) void replica.setFenced(this.fenced) // switched while it opened
     const tell = (leaderEpoch: number) => {

@@ -31,6 +31,9 @@ import type { QuorumStateStore } from './quorum-state-store.js'
 import { ReplicaError } from './replica-error.js'
 import { filesOf, openFromDisk, saveQuorumState, type Opened } from './replica-disk.js'
 import type { StateMachineOptions } from './state-machine.js'
+import { checkEntry, type ProducerBatchHeader, type ProducerStateTable } from './producer-state.js'
+import { foldAppended, foldTail, rebuildProducerState } from './producer-state-log.js'
+import { saveProducerState, takeProducerState } from './producer-state-snapshot.js'
 import type { StateMachineLog } from './state-machine-log.js'
 import { fitToLog, sameSets, saveVoterSets } from './voter-sets.js'
 
@@ -82,6 +85,23 @@ export interface ReplicaOptions {
    * Absent: a data partition (retention moves the log start; no snapshots).
    */
   stateMachine?: StateMachineOptions
+  /** Idempotent producers idle longer than this are forgotten (producer.id.expiration.ms; default 1 day). */
+  producerIdExpirationMs?: number
+}
+
+/** Kafka's producer.id.expiration.ms default: one day. */
+export const PRODUCER_ID_EXPIRATION_MS_DEFAULT = 24 * 60 * 60 * 1000
+
+/** Where a producer's batches lie after appendProduced: appended now, or found already in the log. */
+export interface ProducedAppend {
+  /** Each batch's base offset, in request order (duplicates at their original offsets). */
+  readonly batchBaseOffsets: number[]
+  /** The offset after the last batch (what acks=all waits for). */
+  readonly nextOffset: number
+  /** False when every batch was a duplicate: the offsets may be of an earlier leader's epoch. */
+  readonly appendedNow: boolean
+  /** The leader epoch the check and append ran in. */
+  readonly epoch: number
 }
 
 /** What the shell did to its log, as it happens. */
@@ -145,6 +165,11 @@ export class PartitionReplica {
   private lastLog: PartitionLog
   /** Finding and repairing damage to the log (scrub, check before a campaign, truncation). */
   private readonly logDamage: LogDamage
+  /**
+   * Idempotent producers' state, a fold of the log up to its `end` (data partitions); null or
+   * ending elsewhere than the log: rebuilt from the log before the next leader append needs it.
+   */
+  private producers: ProducerStateTable | null = null
 
   private constructor(
     private readonly options: ReplicaOptions,
@@ -175,6 +200,7 @@ export class PartitionReplica {
   static async open(options: ReplicaOptions): Promise<PartitionReplica> {
     const codec = await loadCodec()
     const replica = new PartitionReplica(options, codec, await openFromDisk(options, codec))
+    await replica.takeProducerSnapshot()
     await replica.run('start', (o) => replica.startCore(o))
     if (replica.opened !== null) replica.logDamage.watch(replica.opened)
     return replica
@@ -299,19 +325,75 @@ export class PartitionReplica {
    * `committed(info.nextOffset)`.
    */
   appendValidated(batches: Uint8Array): Promise<AppendInfo> {
+    return this.run('append', (o) => this.appendAsLeader(o, this.checkProposal(o), batches))
+  }
+
+  /** The epoch to append in; throws the retriable refusal when the core would not take a proposal now. */
+  private checkProposal(o: Opened): number {
+    const r = o.core.propose()
+    if (r.ok) return r.epoch
+    if (r.reason === 'notLeader') throw new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'this broker does not lead the partition', r.leaderId)
+    if (r.reason === 'leaderNotReady') throw new ReplicaError(ErrorCode.LEADER_NOT_AVAILABLE, 'the new leader is still opening its epoch')
+    if (r.reason === 'transferring') throw new ReplicaError(ErrorCode.LEADER_NOT_AVAILABLE, 'leadership is being handed to another replica; retry shortly')
+    throw new ReplicaError(ErrorCode.NOT_ENOUGH_REPLICAS, 'too much uncommitted data: replicas are behind')
+  }
+
+  /** A leader append the core accepted (checkProposal), folded into the producer state. */
+  private async appendAsLeader(o: Opened, epoch: number, batches: Uint8Array): Promise<AppendInfo> {
+    const before = o.log.logEndOffset
+    const info = await o.log.appendAsLeader(batches, epoch, { prevalidated: true })
+    this.foldProducers(o, batches, before)
+    this.options.observer?.appended?.(batches, info)
+    o.core.appended(info.nextOffset)
+    this.trackFlush(o.log, info.nextOffset)
+    return info
+  }
+
+  /** The producer state of the log as it is now (rebuilt from the log if it no longer ends where the fold did). */
+  private async producerState(o: Opened): Promise<ProducerStateTable> {
+    const p = this.producers
+    if (p !== null && p.end === o.log.logEndOffset) return p
+    this.producers = null
+    // A table behind the log (a snapshot's) folds only the tail; one past it, or before the log start, is rebuilt.
+    const rebuilt = p !== null && p.end >= o.log.logStartOffset && p.end < o.log.logEndOffset
+      ? await foldTail(p, o.log, this.timers.now())
+      : await rebuildProducerState(o.log, this.expirationMs, this.timers.now())
+    this.producers = rebuilt
+    return rebuilt
+  }
+
+  /** Folds bytes the log took at `before` into the producer state; a fold that does not line up drops it (rebuilt when next needed). */
+  private foldProducers(o: Opened, bytes: Uint8Array, before: number): void {
+    if (this.producers === null || o.sm !== null) return
+    if (!foldAppended(this.producers, bytes, before, this.timers.now())) this.producers = null
+  }
+
+  /**
+   * Appends one partition entry of producer batches as leader, as appendValidated does, after
+   * checking their producer fields against the partition's producer state (producer-state.ts):
+   * a prefix of duplicates is not appended again but answered with the original offsets; a gap,
+   * an old epoch, an unknown producer or disagreeing batches refuse the whole entry (nothing
+   * appended). `headers` are the batches' own, in order.
+   */
+  appendProduced(batches: Uint8Array, ranges: ReadonlyArray<readonly [number, number]>, headers: readonly ProducerBatchHeader[]): Promise<ProducedAppend> {
     return this.run('append', async (o) => {
-      const r = o.core.propose()
-      if (!r.ok) {
-        if (r.reason === 'notLeader') throw new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'this broker does not lead the partition', r.leaderId)
-        if (r.reason === 'leaderNotReady') throw new ReplicaError(ErrorCode.LEADER_NOT_AVAILABLE, 'the new leader is still opening its epoch')
-        if (r.reason === 'transferring') throw new ReplicaError(ErrorCode.LEADER_NOT_AVAILABLE, 'leadership is being handed to another replica; retry shortly')
-        throw new ReplicaError(ErrorCode.NOT_ENOUGH_REPLICAS, 'too much uncommitted data: replicas are behind')
+      const epoch = this.checkProposal(o)
+      const now = this.timers.now()
+      const producers = await this.producerState(o)
+      const verdict = checkEntry(producers, headers, now)
+      if (verdict.kind === 'refused') throw new ReplicaError(verdict.code, verdict.message)
+      const offsets = verdict.duplicates.map((d) => d.baseOffset)
+      if (verdict.firstNew === headers.length) {
+        const last = verdict.duplicates[verdict.duplicates.length - 1]
+        return { batchBaseOffsets: offsets, nextOffset: last.lastOffset + 1, appendedNow: false, epoch }
       }
-      const info = await o.log.appendAsLeader(batches, r.epoch, { prevalidated: true })
-      this.options.observer?.appended?.(batches, info)
-      o.core.appended(info.nextOffset)
-      this.trackFlush(o.log, info.nextOffset)
-      return info
+      const info = await this.appendAsLeader(o, epoch, batches.subarray(ranges[verdict.firstNew][0]))
+      let next = info.firstOffset
+      for (let i = verdict.firstNew; i < headers.length; i++) {
+        offsets.push(next)
+        next += headers[i].recordCount
+      }
+      return { batchBaseOffsets: offsets, nextOffset: info.nextOffset, appendedNow: true, epoch }
     })
   }
 
@@ -334,6 +416,24 @@ export class PartitionReplica {
       return Promise.reject(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER,
         `offsets below ${offset} were not appended in this leader's epoch ${epoch}; whether the batch committed is unknown`, this.leaderId))
     }
+    return this.waitCommitted(o, offset, epoch, timeoutMs, replicasNeeded, timedOut)
+  }
+
+  /**
+   * As `committed`, for an entry of duplicates appendProduced found in this leader's log (written
+   * in any epoch): they were in the log in `found.epoch`, and a leader's log keeps its entries
+   * while it leads, so the HW passing them commits them; fails if the epoch is no longer this one's.
+   */
+  duplicateCommitted(found: ProducedAppend, timeoutMs: number, replicasNeeded = 0, timedOut?: () => ReplicaError): Promise<void> {
+    const o = this.opened
+    if (o === null || !this.isLeader || this.leadership.epoch !== found.epoch) {
+      return Promise.reject(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER,
+        `leadership changed since the duplicate was found in epoch ${found.epoch}; whether it committed is unknown`, this.leaderId))
+    }
+    return this.waitCommitted(o, found.nextOffset, found.epoch, timeoutMs, replicasNeeded, timedOut)
+  }
+
+  private waitCommitted(o: Opened, offset: number, epoch: number, timeoutMs: number, replicasNeeded: number, timedOut?: () => ReplicaError): Promise<void> {
     if (offset <= this.hw && (replicasNeeded <= 1 || replicasFlushedTo(o.core.status(), offset) >= replicasNeeded)) return Promise.resolve()
     return this.waiters.wait(offset, epoch, timeoutMs, replicasNeeded > 1 ? replicasNeeded : 0, timedOut)
   }
@@ -459,6 +559,7 @@ export class PartitionReplica {
     this.closed = true
     await this.inputs.idle()
     this.waiters.fail(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the replica is closing'))
+    await this.saveProducerSnapshot()
     await this.opened?.log.close()
   }
 
@@ -470,6 +571,28 @@ export class PartitionReplica {
   }
 
   // ---------------------------------------------------------------- the shell
+
+  private get expirationMs(): number {
+    return this.options.producerIdExpirationMs ?? PRODUCER_ID_EXPIRATION_MS_DEFAULT
+  }
+
+  /** At open: the producer state a clean close left (producer-state-snapshot.ts), if it fits the log. */
+  private async takeProducerSnapshot(): Promise<void> {
+    const o = this.opened
+    if (o === null || o.sm !== null) return
+    const warn = (why: string) => this.logger.warn('ignoring the producer state snapshot; folding the log instead', { dir: this.options.dir, error: why })
+    const table = await takeProducerState(filesOf(this.options), this.options.dir, this.crc, this.expirationMs, this.timers.now(), warn)
+    if (table !== null && table.end >= o.log.logStartOffset && table.end <= o.log.logEndOffset) this.producers = table
+  }
+
+  /** At a clean close: the producer state, if it is the whole log's, beside the log for the next open. */
+  private async saveProducerSnapshot(): Promise<void> {
+    const o = this.opened
+    if (o === null || o.sm !== null || this.producers === null || this.producers.end !== o.log.logEndOffset) return
+    await saveProducerState(filesOf(this.options), this.options.dir, this.producers, this.crc).catch((err: unknown) => {
+      this.logger.warn('could not save the producer state snapshot; the next open folds the log', { dir: this.options.dir, error: messageOf(err) })
+    })
+  }
 
   private current(): Opened {
     if (this.opened === null) {
@@ -571,8 +694,15 @@ export class PartitionReplica {
         continue
       }
       try {
+        const before = o.log.logEndOffset
         const a = await executeDirective(this.directiveContext, o, d)
         if (a !== null) appends.push(a)
+        if (d.kind === 'appendFetched') this.foldProducers(o, d.records as Uint8Array, before)
+        else if (a !== null && this.producers !== null) {
+          // Control batches carry no producer; an append that does not start where the fold ended drops it.
+          if (this.producers.end === before) this.producers.skipTo(a.logEnd)
+          else this.producers = null
+        }
       } catch (err) {
         // A follower's fetch that reaches a damaged batch here: withhold the answer (an empty one
         // would say "nothing past your end"); the damage is being handled (watchDamage).
@@ -666,6 +796,7 @@ export class PartitionReplica {
     this.logger.warn('partition replica failed; reopening it from disk', { dir: this.options.dir, during: what, error: messageOf(err) })
     const failed = this.opened
     this.opened = null
+    this.producers = null
     this.leadership = { role: 'unattached', epoch: this.leadership.epoch, leaderId: null }
     this.epochCommitted = false
     this.hw = 0

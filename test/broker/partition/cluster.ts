@@ -97,6 +97,7 @@ export interface ClusterOptions {
   /** A state-machine log: each node's machine (asked again at every open, as a new process would). */
   stateMachine?: (id: NodeId) => StateMachineOptions
   observer?: (id: NodeId) => ReplicaObserver
+  producerIdExpirationMs?: number
 }
 
 export class Cluster {
@@ -155,6 +156,7 @@ export class Cluster {
       raft: this.options.raft,
       stateMachine: this.options.stateMachine?.(id),
       observer: this.options.observer?.(id),
+      producerIdExpirationMs: this.options.producerIdExpirationMs,
     }
   }
 

@@ -1,0 +1,45 @@
+// A broker's producer ids: blocks asked of the controller one at a time, ids never repeated;
+// InitProducerId's answers (a new id, a KIP-360 bump, bad input).
+import t from 'tap'
+import { ErrorCode, type bitacora, type ResponseProps } from '../../src/protocol/index.js'
+import { initProducerId } from '../../src/broker/api/init-producer-id.js'
+import { ProducerIds } from '../../src/broker/producer-ids.js'
+
+function controller(blocks: Array<ResponseProps>) {
+  const asked: bitacora.IAllocateProducerIdsRequest[] = []
+  return {
+    asked,
+    ask: async (body: bitacora.IAllocateProducerIdsRequest): Promise<ResponseProps> => {
+      asked.push(body)
+      await new Promise((resolve) => setImmediate(resolve))
+      return blocks.shift() ?? { error: { code: ErrorCode.NOT_CONTROLLER, message: 'no controller' } }
+    },
+  }
+}
+
+t.test('ids come from the block, the next block once it is used up; concurrent callers share one request', async (t) => {
+  const c = controller([{ allocateProducerIds: { firstId: 1000, size: 2 } }, { allocateProducerIds: { firstId: 5000, size: 2 } }])
+  const ids = new ProducerIds(3, () => new Uint8Array(16), c.ask)
+  const first = await Promise.all([ids.take(), ids.take(), ids.take()])
+  t.same(first.sort((a, b) => a - b), [1000, 1001, 5000])
+  t.equal(c.asked.length, 2, 'one request per block')
+  t.equal(c.asked[0].brokerId, 3)
+  t.equal(await ids.take(), 5001)
+})
+
+t.test('no block to be had: a retriable error naming why; the next call asks again', async (t) => {
+  const c = controller([{ error: { code: ErrorCode.BROKER_ID_NOT_REGISTERED, message: 'not registered yet' } }, { allocateProducerIds: { firstId: 7, size: 10 } }])
+  const ids = new ProducerIds(1, () => new Uint8Array(16), c.ask)
+  const refused = await initProducerId(ids, { producerId: -1, producerEpoch: -1 })
+  t.equal(refused.error?.code, ErrorCode.LEADER_NOT_AVAILABLE)
+  t.match(refused.error?.message, /not registered yet/)
+  t.same(await initProducerId(ids, { producerId: -1, producerEpoch: -1 }), { initProducerId: { producerId: 7, producerEpoch: 0 } })
+})
+
+t.test('InitProducerId: a bump keeps the id; the last epoch moves to a new id; half an id is refused', async (t) => {
+  const ids = new ProducerIds(1, () => new Uint8Array(16), controller([{ allocateProducerIds: { firstId: 100, size: 10 } }]).ask)
+  t.same(await initProducerId(ids, { producerId: 42, producerEpoch: 3 }), { initProducerId: { producerId: 42, producerEpoch: 4 } })
+  t.same(await initProducerId(ids, { producerId: 42, producerEpoch: 32767 }), { initProducerId: { producerId: 100, producerEpoch: 0 } })
+  t.equal((await initProducerId(ids, { producerId: 42, producerEpoch: -1 })).error?.code, ErrorCode.INVALID_REQUEST)
+  t.equal((await initProducerId(ids, { producerId: -5, producerEpoch: 0 })).error?.code, ErrorCode.INVALID_REQUEST)
+})

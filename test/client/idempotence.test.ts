@@ -1,0 +1,104 @@
+// The idempotent producer's bookkeeping: sequences in queue order, at most 5 batches of a
+// partition in flight, retries first, epoch bumps, and the stamp a re-sequenced batch gets.
+import t from 'tap'
+import { loadCodec } from '../../src/codec/index.js'
+import { Idempotence, type SequencedBatch } from '../../src/client/idempotence.js'
+import { IDEMPOTENT_BATCHES_IN_FLIGHT_MAX } from '../../src/client/limits.js'
+import { RecordAccumulator } from '../../src/client/accumulator.js'
+
+const codec = await loadCodec()
+const batch = (recordCount: number, topic = 't', partition = 0): SequencedBatch => ({ topic, partition, recordCount, ordinal: -1, sequencedEpoch: -1, attempts: 0 })
+
+t.test('no batch leaves before a producer id is known; then sequences follow the drain order', async (t) => {
+  const idem = new Idempotence()
+  t.equal(idem.room('t', 0, undefined), 0)
+  idem.initialized(12, 0)
+  const [a, b, c] = [batch(3), batch(2), batch(1, 't', 1)]
+  for (const x of [a, b, c]) idem.sent(x)
+  t.same([a, b, c].map((x) => idem.sequenceOf(x)), [0, 3, 0], 'per partition, from 0')
+})
+
+t.test('at most 5 batches of a partition in flight; a retry waits until none is', async (t) => {
+  const idem = new Idempotence()
+  idem.initialized(1, 0)
+  const sent = Array.from({ length: IDEMPOTENT_BATCHES_IN_FLIGHT_MAX }, () => batch(1))
+  for (const b of sent) idem.sent(b)
+  t.equal(idem.room('t', 0, undefined), 0, 'five in flight: the partition waits')
+  t.equal(idem.room('t', 1, undefined), IDEMPOTENT_BATCHES_IN_FLIGHT_MAX, 'another partition does not')
+  idem.returned(sent[0])
+  sent[0].attempts = 1 // failed: back at the head of the queue
+  t.equal(idem.room('t', 0, sent[0]), 0, 'the retry waits for the four still out')
+  for (const b of sent.slice(1)) idem.returned(b)
+  t.equal(idem.room('t', 0, sent[0]), IDEMPOTENT_BATCHES_IN_FLIGHT_MAX)
+  idem.sent(sent[0])
+  t.equal(idem.sequenceOf(sent[0]), 0, 'a retry keeps its sequence')
+})
+
+t.test('a gap is explained by an earlier unsettled batch; a batch failed for good needs a bump, which sequences the rest again from 0', async (t) => {
+  const idem = new Idempotence()
+  idem.initialized(1, 0)
+  const [a, b] = [batch(2), batch(2)]
+  idem.sent(a)
+  idem.sent(b)
+  t.ok(idem.earlierUnsettled(b))
+  t.notOk(idem.earlierUnsettled(a))
+  idem.returned(a)
+  idem.returned(b)
+  idem.settled(a, false)
+  t.ok(idem.bumpNeeded)
+  t.notOk(idem.ready)
+  t.ok(idem.idle)
+  idem.initialized(1, 1)
+  idem.sent(b)
+  t.equal(idem.sequenceOf(b), 0, 'sequenced again in the new epoch')
+  t.equal(b.sequencedEpoch, 1)
+})
+
+t.test('an encoded batch is stamped with the id, epoch and sequence, and its CRC still checks', async (t) => {
+  const idem = new Idempotence()
+  idem.initialized(2 ** 40 + 5, 3)
+  const b = batch(2)
+  idem.sent(b)
+  idem.sent(batch(5)) // another batch of the partition first
+  const later = batch(1)
+  idem.sent(later)
+  const bytes = codec.encodeBatch([{ value: new Uint8Array([1]) }], { producerId: 7, producerEpoch: 0, baseSequence: 0 })
+  t.notOk(idem.stamped(bytes, later))
+  idem.stamp(codec, bytes, later)
+  t.ok(idem.stamped(bytes, later))
+  const decoded = codec.decodeBatch(bytes)
+  t.match(decoded.header, { producerId: 2 ** 40 + 5, producerEpoch: 3, baseSequence: 7 })
+})
+
+t.test('the accumulator puts a retried batch back in sequence order, before later ones', async (t) => {
+  const acc = new RecordAccumulator({ batchBytes: 1024, lingerMs: 0, deliveryTimeoutMs: 60_000 })
+  const idem = new Idempotence()
+  idem.initialized(1, 0)
+  for (let i = 0; i < 3; i++) {
+    const { batch: b } = acc.append('t', 0, 10, 0)
+    b.add(null, new Uint8Array([i]), [], 0, () => undefined)
+    b.closed = true
+  }
+  const drained = acc.drain(0, () => 1, () => true, 1 << 20, undefined, (h) => idem.room(h.topic, h.partition, h))
+  const batches = drained.requests[0].batches
+  for (const b of batches) idem.sent(b)
+  t.equal(batches.length, 3)
+  acc.reenqueue(batches[2], 0)
+  acc.reenqueue(batches[0], 0)
+  acc.reenqueue(batches[1], 0)
+  const again = acc.drain(0, () => 1, () => true, 1 << 20).requests[0].batches
+  t.same(again.map((b) => b.ordinal), [0, 1, 2], 'in sequence order whatever order they failed in')
+})
+
+t.test('configuration: on by default with acks all; asked for with acks 0/1 or > 5 in flight, an error naming the option', async (t) => {
+  const { createClient } = await import('../../src/client/node.js')
+  const client = createClient({ brokers: ['ws://127.0.0.1:9'] }) // never connected: producer() checks options only
+  t.teardown(() => client.close())
+  await t.rejects(client.producer({ idempotent: true, acks: 1 }), { code: 'INVALID_ARGUMENT', message: /idempotent.*acks/ })
+  await t.rejects(client.producer({ idempotent: true, acks: 0 }), { code: 'INVALID_ARGUMENT', message: /idempotent.*acks/ })
+  await t.rejects(client.producer({ idempotent: true, maxInFlightRequests: 6 }), { code: 'INVALID_ARGUMENT', message: /idempotent.*maxInFlightRequests/ })
+  await t.rejects(client.producer({ idempotent: 'yes' as unknown as boolean }), { code: 'INVALID_ARGUMENT', message: /idempotent/ })
+  const defaults = await client.producer({ acks: 1 })
+  t.ok(defaults, 'acks 1 without asking: idempotence simply off')
+  await defaults.close()
+})
