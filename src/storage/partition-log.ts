@@ -144,10 +144,13 @@ export class PartitionLog {
     await r.segments[r.segments.length - 1].file.sync()
     await fs.syncDir(options.dir) // what recovery saw (and any cut tail) is now durable
     const log = new PartitionLog(options.dir, config, fs, codec, clock, timers, r.segments, r.logStartOffset, r.epochCache, r.report)
-    if (log.clampEpochs() || r.epochCacheDirty) {
+    // Epochs recovery only added from the active segment are found there again by the next
+    // recovery: saved with the next roll or truncation, not now (a restart of many partitions
+    // would pay two fsyncs each for nothing).
+    if (log.clampEpochs() || r.epochCacheMustSave) {
       log.epochDirty = true
       await log.epochSaver.run()
-    }
+    } else if (r.epochCacheDirty) log.epochDirty = true
     if (config.flush === 'interval') {
       log.timer = setInterval(() => log.requestFlush(), config.flushIntervalMs)
       log.timer.unref()
@@ -446,7 +449,7 @@ export class PartitionLog {
    * fsync) shares it, instead of the first one taking an fsync alone.
    */
   private requestFlush(): void {
-    if (this.flushScheduled || (this.flushed >= this.logEndOffset && !this.epochDirty)) return
+    if (this.flushScheduled || this.flushed >= this.logEndOffset) return
     this.flushScheduled = true
     this.timers.soon(() => {
       this.flushScheduled = false
@@ -476,10 +479,14 @@ export class PartitionLog {
   private async flushTask(): Promise<void> {
     if (this.truncationRunning) return // it syncs what it keeps (see truncating)
     const target = this.logEndOffset
+    // The epoch checkpoint is not saved here: an epoch that starts in the active segment is
+    // read back from its batches by recovery (which scans that segment after any stop), and the
+    // checkpoint is saved before a segment closes (roll) and with every change that removes
+    // entries (truncation, reset, a moved start). Saving it with each flush cost two fsyncs per
+    // new epoch per partition: most of a restart's fsyncs with many partitions (issue 18).
     try {
       await this.active.file.sync()
       this.fsyncs++
-      if (this.epochDirty) await this.epochSaver.run()
     } catch (cause) {
       throw this.fail('fsync failed', cause)
     }

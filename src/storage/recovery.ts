@@ -52,8 +52,14 @@ export interface RecoveredLog {
   segments: Segment[]
   logStartOffset: number
   epochCache: EpochCache
-  /** The epoch cache must be saved (it was rebuilt or changed). */
+  /** The epoch cache differs from the checkpoint (rebuilt, or changed). */
   epochCacheDirty: boolean
+  /**
+   * ...in a way the next recovery would not redo from the active segment alone: entries past the
+   * log end dropped (a later epoch may start below where they said), or rebuilt from closed
+   * segments. Save it before appending. Entries only added from the active segment may wait.
+   */
+  epochCacheMustSave: boolean
   /** The log start file must be rewritten (missing, an older version, or behind the segments). */
   logStartDirty: boolean
   report: RecoveryReport
@@ -90,9 +96,9 @@ export async function recoverLog(ctx: RecoveryContext): Promise<RecoveredLog> {
     report.problems.push(err) // the segment base is a safe (earlier) start: nothing is lost
   }
   const logStartOffset = Math.max(segments.length > 0 ? segments[0].baseOffset : 0, saved?.offset ?? 0)
-  const { cache, dirty } = recoverEpochCache(ctx, segments, activeRuns, logStartOffset, saved, report)
+  const { cache, dirty, mustSave } = recoverEpochCache(ctx, segments, activeRuns, logStartOffset, saved, report)
   const logStartDirty = logStartOffset > 0 && (saved?.offset !== logStartOffset || saved.epoch !== cache.logStartEpoch)
-  return { segments, logStartOffset, epochCache: cache, epochCacheDirty: dirty, logStartDirty, report }
+  return { segments, logStartOffset, epochCache: cache, epochCacheDirty: dirty, epochCacheMustSave: mustSave, logStartDirty, report }
 }
 
 function segmentFileName(base: number): string {
@@ -197,14 +203,16 @@ function loadTimeIndex(fs: FileLayer, seg: Segment): TimeIndex | null {
 function recoverEpochCache(
   ctx: RecoveryContext, segments: Segment[], activeRuns: readonly EpochRun[], logStartOffset: number,
   saved: SavedLogStart | null, report: RecoveryReport,
-): { cache: EpochCache; dirty: boolean } {
+): { cache: EpochCache; dirty: boolean; mustSave: boolean } {
   const crc = (b: Uint8Array) => ctx.codec.crc32c(b)
   let loaded: EpochStart[] | null = null
+  let damaged = false
   try {
     loaded = loadEpochCheckpoint(ctx.fs, ctx.dir, crc)
   } catch (err) {
     if (!(err instanceof StorageError)) throw err
     report.problems.push(err)
+    damaged = true
   }
   const dataful = segments.some((s) => s.size > 0)
   let dirty = loaded === null && dataful
@@ -212,7 +220,9 @@ function recoverEpochCache(
   const cache = new EpochCache(loaded ?? [])
   const scanFrom = loaded === null ? 0 : segments.length - 1
   const logEnd = segments.length === 0 ? 0 : segments[segments.length - 1].nextOffset
-  dirty = cache.truncateFrom(logEnd) || dirty
+  const cut = cache.truncateFrom(logEnd)
+  dirty = cut || dirty
+  const mustSave = cut || damaged || (loaded === null && segments.slice(0, -1).some((s) => s.size > 0))
   const runs: EpochRun[] = []
   for (let i = Math.max(0, scanFrom); i < segments.length - 1; i++) {
     const seg = segments[i]
@@ -225,7 +235,7 @@ function recoverEpochCache(
     if (run.nextOffset <= logStartOffset || (last !== undefined && run.epoch <= last.epoch)) continue
     dirty = cache.assign(run.epoch, Math.max(run.baseOffset, logStartOffset)) || dirty
   }
-  return { cache: withLogStartEpoch(cache, logStartOffset, saved, report), dirty }
+  return { cache: withLogStartEpoch(cache, logStartOffset, saved, report), dirty, mustSave }
 }
 
 /**
