@@ -137,7 +137,7 @@ export class PartitionLog {
       for (const s of r.segments.splice(0).reverse()) await removeSegmentFiles(fs, s)
       r.segments.push(Segment.create(fs, options.dir, r.logStartOffset, config.indexIntervalBytes, clock()))
       r.epochCache.truncateFrom(0)
-      r.epochCacheDirty = true
+      r.epochCacheDirty = r.epochCacheMustSave = true // entries dropped: saved before any append
     }
     const crc = (b: Uint8Array) => codec.crc32c(b)
     if (r.logStartDirty) await saveLogStart(fs, options.dir, { offset: r.logStartOffset, epoch: r.epochCache.logStartEpoch }, crc)
