@@ -235,7 +235,7 @@ function recoverEpochCache(
     if (run.nextOffset <= logStartOffset || (last !== undefined && run.epoch <= last.epoch)) continue
     dirty = cache.assign(run.epoch, Math.max(run.baseOffset, logStartOffset)) || dirty
   }
-  return { cache: withLogStartEpoch(cache, logStartOffset, saved, report), dirty, mustSave }
+  return { cache: withLogStartEpoch(cache, logStartOffset, logEnd, saved, report), dirty, mustSave }
 }
 
 /**
@@ -245,9 +245,11 @@ function recoverEpochCache(
  * bound: a log that believes itself more up to date than it is refuses votes, never grants a
  * wrong one), reported as a problem.
  */
-function withLogStartEpoch(cache: EpochCache, logStart: number, saved: SavedLogStart | null, report: RecoveryReport): EpochCache {
+function withLogStartEpoch(cache: EpochCache, logStart: number, logEnd: number, saved: SavedLogStart | null, report: RecoveryReport): EpochCache {
   const known = logStart === 0 || (cache.entries.length > 0 && cache.entries[0].startOffset < logStart)
   cache.advanceStart(logStart)
+  // An entry clamped to the start of an empty log names no record: it is not "the first record's".
+  cache.truncateFrom(logEnd)
   let epoch = cache.logStartEpoch
   if (saved !== null && saved.offset === logStart && saved.epoch !== null) epoch = saved.epoch
   else if (!known) {

@@ -142,3 +142,28 @@ t.test("reads skip the CRC of batches this process wrote or scanned at open, and
   t.equal(crcCalls.n, firstRead, 'on every read: their index files carry no checksum')
   await reopened.close()
 })
+
+t.test('an epoch checkpoint older than the log start of an empty log does not lower the start epoch', async (t) => {
+  // A crash between a moved log start (durable) and the epoch checkpoint it makes stale: the old
+  // checkpoint's last entry, clamped to the start of a now empty log, named no record, yet was
+  // taken for the first record's epoch (5, below the start's 7): the replica then claimed an
+  // older last epoch than it had (shell state-machine seed 1171 could elect no leader).
+  const dir = tempDir(t)
+  const log = await open(dir)
+  for (let i = 0; i < 5; i++) await log.appendAsLeader(makeBatch(1), 5)
+  await log.roll()
+  const checkpoint = join(dir, 'leader-epoch-checkpoint')
+  const old = readFileSync(checkpoint)
+  await log.appendAsLeader(makeBatch(1), 7)
+  await log.flush()
+  await log.deleteRecordsBefore(6)
+  t.equal(log.logStartEpoch, 7)
+  await log.close()
+  writeFileSync(checkpoint, old) // as if the crash came before the checkpoint's rewrite
+  const reopened = await open(dir)
+  t.same(reopened.recovery.problems, [])
+  t.equal(reopened.logStartOffset, 6)
+  t.equal(reopened.logStartEpoch, 7, 'the epoch of the record below the start, as log-start-offset says')
+  t.same(reopened.epochEntries(), [])
+  await reopened.close()
+})
