@@ -414,11 +414,12 @@ export class PartitionLog {
       const { index, timeIndex } = old.encodeIndexes()
       await this.writeDurably(old.path(INDEX_SUFFIX), index)
       await this.writeDurably(old.path(TIME_INDEX_SUFFIX), timeIndex)
-      const seg = Segment.create(this.fs, this.dir, old.nextOffset, this.config.indexIntervalBytes, this.clock())
-      // Closed segments' epochs are on disk before the next segment exists (recovery scans only
-      // the last one): a save a group commit started is awaited too, though it cleared the flag.
+      // Closed segments' epochs are on disk before the next segment exists, even in the page
+      // cache (recovery scans only the last segment: a save that failed after the new file was
+      // created left the old one's epochs in no checkpoint). A save already running is awaited.
       if (this.epochDirty) await this.epochSaver.run()
       else await this.epochSaver.idle()
+      const seg = Segment.create(this.fs, this.dir, old.nextOffset, this.config.indexIntervalBytes, this.clock())
       await this.fs.syncDir(this.dir)
       this.fsyncs++
       this.segments.push(seg)

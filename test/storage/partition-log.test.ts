@@ -295,3 +295,24 @@ t.test('a new leader epoch costs one fsync (the segment); the epoch checkpoint w
   t.equal(fs.fsyncCount - reopenedAt, 2, 'opening syncs the segment and the directory, and does not rewrite the checkpoint')
   await reopened.close()
 })
+
+t.test('a roll whose epoch-checkpoint save fails leaves no new segment: the reopened log still knows its epochs', async (t) => {
+  // The new segment used to be created before the checkpoint save: after a failed save the
+  // reopen (no power cut) saw the old segment as closed, its epochs in no checkpoint, and
+  // claimed no epoch at all (shell state-machine seed 1454 elected a leader lacking committed data).
+  const fs = new SimFileLayer()
+  const dir = '/data/roll-0'
+  await fs.mkdirp(dir)
+  const log = await PartitionLog.open({ dir, fs: fs.session(), codec })
+  await log.appendAsLeader(makeBatch(2), 3)
+  await log.appendAsLeader(makeBatch(1), 4)
+  await log.flush()
+  fs.failSync = (path) => path.endsWith('leader-epoch-checkpoint.tmp')
+  await t.rejects(log.roll(), { code: 'IO_FAILED' })
+  fs.failSync = null
+  log.abandon()
+  const reopened = await PartitionLog.open({ dir, fs: fs.session(), codec })
+  t.same(reopened.epochEntries(), [{ epoch: 3, startOffset: 0 }, { epoch: 4, startOffset: 2 }])
+  t.equal(reopened.latestEpoch, 4)
+  await reopened.close()
+})
