@@ -2,6 +2,7 @@
 import t from 'tap'
 import { readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { PartitionLog, SimFileLayer } from '../../src/storage/index.js'
 import { baseOffsets, codec, makeBatch, open, tempDir } from './helpers.js'
 
 const config = { segmentBytes: 2048, indexIntervalBytes: 128 }
@@ -165,5 +166,29 @@ t.test('an epoch checkpoint older than the log start of an empty log does not lo
   t.equal(reopened.logStartOffset, 6)
   t.equal(reopened.logStartEpoch, 7, 'the epoch of the record below the start, as log-start-offset says')
   t.same(reopened.epochEntries(), [])
+  await reopened.close()
+})
+
+t.test('a torn tail whose zeroed bytes hit a batch\'s leader epoch (outside the CRC) is cut, not believed', async (t) => {
+  // The simulator's power cut zeroed the epoch field of the first batch of a new segment: recovery
+  // kept it as epoch 0 after epoch 4, and the re-read log broke log matching (shell
+  // state-machine seed 4534).
+  const fs = new SimFileLayer()
+  const dir = '/data/torn-epoch-0'
+  await fs.mkdirp(dir)
+  const log = await PartitionLog.open({ dir, fs: fs.session(), codec })
+  await log.appendAsLeader(makeBatch(2), 4)
+  await log.roll()
+  await log.appendAsLeader(makeBatch(1), 4)
+  await log.appendAsLeader(makeBatch(1), 4)
+  await log.close()
+  fs.damage(join(dir, '00000000000000000002.log'), (bytes) => {
+    bytes.fill(0, 12, 16) // the first batch's partitionLeaderEpoch
+    return bytes
+  })
+  const reopened = await PartitionLog.open({ dir, fs: fs.session(), codec })
+  t.equal(reopened.logEndOffset, 2, 'cut at the batch whose epoch went back')
+  t.ok(reopened.recovery.truncatedBytes > 0)
+  t.same(reopened.epochEntries(), [{ epoch: 4, startOffset: 0 }])
   await reopened.close()
 })
