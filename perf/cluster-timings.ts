@@ -15,7 +15,9 @@
 //             a partition with 3 replicas under acks=all writes (one in flight, as fast as they
 //             are acknowledged): SIGKILL of its leader -> the first acknowledgement of a write
 //             sent after the kill; the killed broker restarted and the cluster ready before the
-//             next round (leadership is not moved back: --leader-rebalance-after-ms 0)
+//             next round (leadership is not moved back: --leader-rebalance-after-ms 0); also, as
+//             for partition-sigstop, when both survivors name a new leader and when a write sent
+//             to it directly is first acknowledged (where the time goes: election or re-routing)
 //   partition-sigstop (issue 18; not in the default set)
 //             the same load: SIGSTOP of the partition's leader -> both survivors name a new leader,
 //             -> the first write that leader acknowledges when a fresh client sends it there, and
@@ -33,13 +35,14 @@
 //
 //   npx tsx perf/cluster-timings.ts [--only up|failover|shutdown|idle|partition-failover|partition-sigstop|scale] [--up-runs 3] [--failovers 10] [--idle-seconds 60] [--partitions 1000]
 import { spawn } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createClient } from '../src/client/node.js'
 import { ErrorCode } from '../src/protocol/index.js'
 import { ProcessCluster, until } from '../test/integration/quorum-nodes.js'
+import { cpuSeconds, rssMb } from './proc-stats.js'
 import { Teardowns } from './teardowns.js'
 
 const args = new Map<string, string>()
@@ -52,8 +55,6 @@ const PARTITIONS = Number(args.get('partitions') ?? 1000)
 /** How long the scale mode waits for every leader (the target is 30 s; the wait is longer, to measure a miss). */
 const SCALE_LEADERS_WAIT_MS = Number(args.get('leaders-wait-s') ?? 180) * 1000
 const ROOT = new URL('../', import.meta.url).pathname
-/** Clock ticks per second of /proc/PID/stat's utime and stime (USER_HZ: 100 on Linux). */
-const USER_HZ = 100
 /** partition-sigstop: the client's request timeout, so a write stuck on the stopped leader is retried elsewhere soon. */
 const STOP_REQUEST_TIMEOUT_MS = 2_000
 
@@ -182,11 +183,6 @@ async function createUntilDone(c: ProcessCluster, id: number, name: string): Pro
   })
 }
 
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')
-  return (Number(fields[11]) + Number(fields[12])) / USER_HZ // utime, stime: fields 14 and 15 of stat
-}
-
 async function idle(): Promise<void> {
   const t = new Teardowns()
   try {
@@ -201,12 +197,6 @@ async function idle(): Promise<void> {
   } finally {
     await t.run()
   }
-}
-
-/** Resident set size of a process in MB (/proc/PID/status VmRSS). */
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return m === null ? Number.NaN : Number(m[1]) / 1024
 }
 
 function openFds(pid: number): number {
@@ -350,25 +340,23 @@ async function partitionFailovers(how: 'kill' | 'stop'): Promise<void> {
       if (how === 'kill') await c.stop(leader, 'SIGKILL')
       else c.signal(leader, 'SIGSTOP')
       const survivors = c.ids.filter((id) => id !== leader)
-      // SIGSTOP: when both survivors name a new leader, and the first write that leader acknowledges
-      // when asked directly (what the cluster can do, whatever the client's routing).
-      const elected = how === 'stop'
-        ? leaderNamedBy(survivors, leader).then(async (next) => [Date.now() - stoppedAt, (await firstDirectAck(c.url(next))) - stoppedAt] as const).catch((err: unknown) => {
-          console.log(`  round ${round}: no new leader or no direct write: ${(err as Error).message}`)
-          return [Number.NaN, Number.NaN] as const
-        })
-        : Promise.resolve([-1, -1] as const)
+      // When both survivors name a new leader, and the first write that leader acknowledges when
+      // asked directly (what the cluster can do, whatever the client's routing): where the time goes.
+      const elected = leaderNamedBy(survivors, leader).then(async (next) => [Date.now() - stoppedAt, (await firstDirectAck(c.url(next))) - stoppedAt] as const).catch((err: unknown) => {
+        console.log(`  round ${round}: no new leader or no direct write: ${(err as Error).message}`)
+        return [Number.NaN, Number.NaN] as const
+      })
       const first = await until('a write sent after the stop to be acknowledged', async () => acks.find((a) => a.sent > stoppedAt), 90_000)
       const ms = first.acked - stoppedAt
       times.push(ms)
+      const [electedMs, directMs] = await elected
+      elections.push(electedMs)
+      directs.push(directMs)
       if (how === 'kill') {
-        console.log(`partition failover ${round}: leader ${leader} killed, first acknowledged write after ${ms} ms`)
+        console.log(`partition failover ${round}: leader ${leader} killed, survivors named a new leader after ${electedMs} ms, which acknowledged a write sent to it after ${directMs} ms; the load's first acknowledged write after ${ms} ms`)
         await c.start(leader)
         await c.ready()
       } else {
-        const [electedMs, directMs] = await elected
-        elections.push(electedMs)
-        directs.push(directMs)
         console.log(`partition SIGSTOP ${round}: leader ${leader} stopped, survivors named a new leader after ${electedMs} ms, which acknowledged a write sent to it after ${directMs} ms; the load's first acknowledged write after ${ms} ms`)
         c.signal(leader, 'SIGCONT')
         await leaderNamedBy(c.ids)
@@ -379,10 +367,8 @@ async function partitionFailovers(how: 'kill' | 'stop'): Promise<void> {
     await writer
     const what = how === 'kill' ? 'partition failover' : `partition SIGSTOP (client requestTimeoutMs ${STOP_REQUEST_TIMEOUT_MS})`
     console.log(`${what}: first acknowledged write: ${summary(times)} (${FAILOVERS} rounds)`)
-    if (how === 'stop') {
-      console.log(`${what}: new leader named by both survivors: ${summary(elections)}`)
-      console.log(`${what}: first write acknowledged by the new leader, sent to it directly: ${summary(directs)}`)
-    }
+    console.log(`${what}: new leader named by both survivors: ${summary(elections)}`)
+    console.log(`${what}: first write acknowledged by the new leader, sent to it directly: ${summary(directs)}`)
   } finally {
     await t.run()
   }

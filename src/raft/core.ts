@@ -141,6 +141,7 @@ export class RaftCore {
     const next = Math.min(offset, n.logEnd)
     if (next <= n.flushedEnd) return
     n.flushedEnd = next
+    checkRepaired(n, false)
     if (n.state.role === 'leader') advanceLeaderHw(n)
     // Tell the leader at once: its HW waits on our flush, not on our next data.
     const s = n.state

@@ -55,7 +55,7 @@ export function logVerified(n: RaftNode, campaign: (n: RaftNode) => void): void 
 
 /** May this node grant a vote or pre-vote? Not while its log is damaged. */
 export function mayVote(n: RaftNode): boolean {
-  return n.damagedUntil === null
+  return n.damagedUntil === null || n.bugs.damagedReplicaVotes === true
 }
 
 /**
@@ -73,11 +73,14 @@ export function awaitingLogCheck(n: RaftNode): boolean {
 }
 
 /**
- * The log grew, or a leader answered that there is nothing past our log end: repaired once the
- * log end passed where it ended before the damage, or it holds everything the leader has
- * (`caughtUp`), which by leader completeness includes every committed record.
+ * The log grew or was flushed, or a leader answered that there is nothing past our log end:
+ * repaired once the log is durable up to where it ended before the damage, or up to everything
+ * the leader has (`caughtUp`, which by leader completeness includes every committed record).
+ * Durable, not just appended: a crash before the flush would bring back the short log, with its
+ * vote and without the bar (the shell drops damaged.json once the core says repaired).
  */
 export function checkRepaired(n: RaftNode, caughtUp: boolean): void {
   if (n.damagedUntil === null) return
-  if (caughtUp || n.logEnd >= n.damagedUntil) n.damagedUntil = null
+  if (caughtUp) n.damagedUntil = Math.min(n.damagedUntil, n.logEnd)
+  if (n.flushedEnd >= n.damagedUntil) n.damagedUntil = null
 }

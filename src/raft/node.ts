@@ -109,7 +109,7 @@ export class RaftNode {
     this.epochs = new EpochCache(log.epochs, log.logStartEpoch ?? snapshot?.epoch ?? 0)
     this.logUnverified = log.unverified ?? false
     this.damagedUntil = log.damagedUntil ?? null
-    if (this.damagedUntil !== null && this.logEnd >= this.damagedUntil) this.damagedUntil = null
+    if (this.damagedUntil !== null && this.flushedEnd >= this.damagedUntil) this.damagedUntil = null
     assert(this.epochs.latestEpoch() <= this.epoch || persisted === null, 'log is ahead of quorum state')
     if (persisted === null) this.epoch = this.epochs.latestEpoch()
   }

@@ -101,6 +101,8 @@ export interface BugSwitches {
   readonly ignoreFence?: boolean
   /** Treat voters as plain node ids: a wiped node (new directory id) counts, votes and campaigns as the voter it was. */
   readonly ignoreDirectoryIds?: boolean
+  /** Let a replica whose log is damaged (truncated below what it held, not yet repaired) grant votes and pre-votes. */
+  readonly damagedReplicaVotes?: boolean
 }
 
 export interface RaftConfig {

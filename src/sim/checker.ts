@@ -49,9 +49,17 @@ export class Checker {
   /** The voter set in force at the end of the committed prefix. */
   private committedVoters: VoterSetAt
 
-  constructor(private readonly bootstrapVoters: readonly number[]) {
+  /** `nodes`: the cluster (filled by the caller), for the checks made on a node's behalf. */
+  constructor(private readonly bootstrapVoters: readonly number[], private readonly nodes: readonly CheckedNode[] = []) {
     this.committedVoters = { offset: -1, voters: bootstrapVoters }
   }
+
+  /**
+   * Damaged logs not yet repaired, node → the log end it must reach again (the bar its shell
+   * wrote before truncating). Tracked here, not read from the core: the checks below are what
+   * keep a damaged replica's truncation from losing committed records.
+   */
+  private readonly damaged = new Map<number, number>()
 
   private readonly leaderOfEpoch = new Map<number, number>()
   /** (offset, epoch) → chain hash of the prefix ending there, across every node. */
@@ -116,6 +124,10 @@ export class Checker {
       fail('election restriction', `node ${voter} granted a ${req.preVote ? 'pre-vote' : 'vote'} in epoch ${req.epoch} to ${req.from} ` +
         `whose log (${req.lastEpoch}, ${req.logEnd}) is behind its own (${lastEpoch}, ${logEnd})`)
     }
+    const v = this.nodes[voter - 1]
+    if (v !== undefined && this.unrepaired(v)) {
+      fail('damaged log', `node ${voter} granted a ${req.preVote ? 'pre-vote' : 'vote'} in epoch ${req.epoch} to ${req.from} before its damaged log was repaired (log end ${logEnd}, bar ${this.damaged.get(voter)})`)
+    }
     if (req.preVote) return
     const key = `${voter}/${voterDirectoryId ?? ''}:${req.epoch}`
     const prior = this.realVotes.get(key)
@@ -137,14 +149,64 @@ export class Checker {
     fail('fence', `fenced node ${node.id} ${act} in epoch ${m.epoch}`)
   }
 
-  /** A leader never deletes its own entries; nobody deletes what it applied. */
-  truncating(node: CheckedNode, offset: number): void {
+  /**
+   * A leader never deletes its own entries; nobody deletes what it applied, except the bad
+   * entries of a damaged log (`damage`): those a majority still holds, or the damaged replica
+   * abstains until it holds them again (damageFound).
+   */
+  truncating(node: CheckedNode, offset: number, damage = false): void {
     const s = node.status()
     if (s.role === 'leader') fail('leader append-only', `leader ${node.id} of epoch ${s.epoch} truncates to ${offset}`)
+    if (damage) return
     const a = this.applied.get(node.id)
     if (a !== undefined && a.incarnation === node.incarnation && offset < a.end) {
       fail('committed durability', `node ${node.id} truncates to ${offset} below its applied end ${a.end}`)
     }
+  }
+
+  /**
+   * Disk damage: `node` found bad bytes at `offset` of its log, which ended at `logEnd`. Until
+   * it holds its old log end again (or, caught up with a leader, the committed prefix) it must
+   * neither vote nor lead; meanwhile it counts for the commit quorum as if it held everything (an
+   * abstaining voter elects no one that lacks a committed record). Its HW drops on purpose.
+   */
+  damageFound(node: CheckedNode, offset: number, logEnd: number): void {
+    this.damaged.set(node.id, Math.max(this.damaged.get(node.id) ?? 0, logEnd))
+    this.hwSeen.delete(node.id)
+    if (offset < node.log.start || offset >= logEnd) fail('simulator', `node ${node.id} reports damage at ${offset} outside its log [${node.log.start}, ${logEnd})`)
+  }
+
+  /** Never serve a damaged entry: every entry handed to a fetch answer reads back good. */
+  served(node: CheckedNode, entries: readonly SimEntry[], log: SimLog): void {
+    const bad = log.damagedAt
+    const hit = bad === null ? undefined : entries.find((e) => e.offset === bad)
+    if (hit !== undefined) fail('damaged log', `node ${node.id} serves its damaged entry at offset ${hit.offset}`)
+  }
+
+  /**
+   * Is `n`'s damaged log still unrepaired? Repaired once its log is durable up to the bar again,
+   * or once its core says so (caught up with a leader) while it durably holds the committed prefix.
+   */
+  unrepaired(n: CheckedNode): boolean {
+    const bar = this.damaged.get(n.id)
+    if (bar === undefined) return false
+    const coreRepaired = n.up && n.settled && n.status().damagedUntil === null && this.holdsCommitted(n)
+    if (n.log.durableEnd < bar && !coreRepaired) return true
+    this.damaged.delete(n.id)
+    return false
+  }
+
+  /** Damaged logs not yet repaired (the damage guard allows one at a time). */
+  get damagedLogs(): number {
+    let count = 0
+    for (const id of [...this.damaged.keys()]) if (this.unrepaired(this.nodes[id - 1])) count++
+    return count
+  }
+
+  private holdsCommitted(n: CheckedNode): boolean {
+    const end = this.committedEnd
+    if (end === 0 || n.log.start >= end) return true
+    return n.log.durableEnd >= end && n.log.chainAt(end - 1) === this.committedChains[end - 1]
   }
 
   /** Snapshot safety: a snapshot (taken or installed) holds exactly the committed prefix. */
@@ -186,7 +248,8 @@ export class Checker {
    * changes; counting a removed voter toward the HW breaks it. A voter whose disk was wiped
    * (its node now has another directory id than the one recorded) is lost, not missing: no
    * majority can count it any more (it refuses what is addressed to it), so whether a candidate
-   * lacking the prefix can win is the leader-completeness check's to see.
+   * lacking the prefix can win is the leader-completeness check's to see. A voter whose damaged
+   * log is not yet repaired counts as holding it: it votes for no one until it does.
    */
   private checkCommitQuorum(nodes: readonly CheckedNode[]): void {
     const end = this.committedEnd
@@ -195,6 +258,7 @@ export class Checker {
     for (const id of this.committedVoters.voters) {
       const n = nodes[id - 1]
       if (n !== undefined && isLostVoter(this.committedVoters, n)) continue
+      if (n !== undefined && this.unrepaired(n)) continue // it abstains: no one lacking the prefix gets its vote
       if (n === undefined || n.log.durableEnd < end) missing++
     }
     if (missing >= majority(this.committedVoters.voters.length)) {
@@ -228,6 +292,9 @@ export class Checker {
     this.apply(n, s.epoch, s.highWatermark)
     this.checkVoters(n, s.voters)
     if (s.fenced && s.role !== 'follower' && s.role !== 'unattached') fail('fence', `fenced node ${n.id} is ${s.role} in epoch ${s.epoch}`)
+    if (s.role !== 'follower' && s.role !== 'unattached' && this.unrepaired(n)) {
+      fail('damaged log', `node ${n.id} is ${s.role} in epoch ${s.epoch} before its damaged log was repaired (log end ${n.log.end}, bar ${this.damaged.get(n.id)})`)
+    }
     if (s.role === 'leader') this.checkLeader(n, s.epoch)
   }
 

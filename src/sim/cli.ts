@@ -14,7 +14,7 @@ import { runSeed } from './simulation.js'
 
 export const BUG_NAMES = [
   'commitByCountingReplicas', 'forgetVotePersist', 'countFetchPosition', 'preVoteSkipsLogCheck', 'changeVotersBeforeCommit', 'changeVotersBeforeEpochCommit',
-  'countRemovedVoter', 'ignoreFence', 'ignoreDirectoryIds',
+  'countRemovedVoter', 'ignoreFence', 'ignoreDirectoryIds', 'damagedReplicaVotes',
 ] as const
 
 const MODES = ['stand-in', 'shell'] as const

@@ -282,7 +282,8 @@ export class ShellNode implements CheckedNode {
         // voter does), and a snapshot needs the shadow: read it now. Nothing else runs until
         // this chain of microtasks ends (the replica's pending work waits on virtual timers),
         // so the log holds still meanwhile. (Data partitions read it at the step's end, as before.)
-        if (machine !== null) this.rereadSoon()
+        // A replica that failed again while opening is offline: its log is closed, nothing to read.
+        if (machine !== null && replica.online) this.rereadSoon()
       },
       (err: unknown) => {
         this.starting = false

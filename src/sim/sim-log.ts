@@ -3,6 +3,8 @@
 // Appends land in memory at once; a flush makes a prefix durable later; a crash keeps
 // only the durable prefix. The log start, its epoch, chain and voter set, and the latest
 // snapshot are durable as soon as they change (a real shell writes them atomically).
+// Disk damage (disk-damage.ts): a durable entry's bytes can go bad (its CRC fails) without the
+// shell knowing until it reads them; the repair bar (the real shell's damaged.json) is durable.
 import { assert } from '../raft/assert.js'
 import type { AppendedRange, EpochStart, LogView, NodeId, SnapshotInfo, VoterDirectories, VoterSetAt } from '../raft/types.js'
 
@@ -62,6 +64,12 @@ export class SimLog {
   private voterOffsets: number[] = []
   durableEnd = 0
   snapshot: SimSnapshot | null = null
+  /** Lowest offset whose stored bytes are bad and not yet found (null: none); always below durableEnd. */
+  damagedAt: number | null = null
+  /** The log end a damaged log must reach again before it votes (damaged.json; null: not damaged). */
+  repairEnd: number | null = null
+  /** Closed segments are opened without a CRC check (the core asks for one before campaigning). */
+  unverifiedAtOpen = false
   /** End of the flush in progress (the log end when it began), or null. */
   flushTarget: number | null = null
   flushDoneAt = 0
@@ -122,6 +130,7 @@ export class SimLog {
     this.entries.length = Math.min(this.entries.length, offset - this.start)
     this.dropVoterOffsetsFrom(this.end)
     this.durableEnd = Math.min(this.durableEnd, offset)
+    if (this.damagedAt !== null && this.damagedAt >= offset) this.damagedAt = null // the bad bytes went with the tail
     // A flush that began before the truncation cannot vouch for what replaces the tail.
     if (this.flushTarget !== null) this.flushTarget = Math.min(this.flushTarget, offset)
   }
@@ -139,6 +148,7 @@ export class SimLog {
     this.voterOffsets = this.voterOffsets.filter((o) => o >= offset)
     this.start = offset
     this.durableEnd = Math.max(this.durableEnd, offset)
+    if (this.damagedAt !== null && this.damagedAt < offset) this.damagedAt = null // deleted unread
   }
 
   takeSnapshot(endOffset: number): SimSnapshot {
@@ -159,6 +169,7 @@ export class SimLog {
     this.baseVoters = voters
     this.baseDirectories = directoryIds
     this.flushTarget = null
+    this.damagedAt = null
   }
 
   installSnapshot(s: SimSnapshot, voters: readonly NodeId[], directoryIds: VoterDirectories | undefined): void {
@@ -175,6 +186,13 @@ export class SimLog {
     this.voterOffsets = []
     this.snapshot = null
     this.flushTarget = null
+    this.damagedAt = this.repairEnd = null
+  }
+
+  /** The stored bytes of the durable entry at `offset` go bad (nothing notices yet). */
+  damage(offset: number): void {
+    assert(offset >= this.start && offset < this.durableEnd, `damage at ${offset} outside the durable log [${this.start}, ${this.durableEnd})`)
+    this.damagedAt = Math.min(this.damagedAt ?? offset, offset)
   }
 
   /** The voter records still in the log, with the set in force at its start first. */
@@ -231,9 +249,10 @@ export class SimLog {
 
   view(): LogView {
     const snapshot = this.snapshot === null ? null : { endOffset: this.snapshot.endOffset, epoch: this.snapshot.epoch, sizeBytes: this.snapshot.sizeBytes }
+    const damage = this.unverifiedAtOpen ? { unverified: this.entries.length > 0, damagedUntil: this.repairEnd } : {}
     return {
       logStart: this.start, logEnd: this.end, flushedEnd: this.durableEnd, epochs: epochStarts(this.entries),
-      logStartEpoch: this.baseEpoch, voterSets: this.voterRecords(), snapshot,
+      logStartEpoch: this.baseEpoch, voterSets: this.voterRecords(), snapshot, ...damage,
     }
   }
 }

@@ -14,8 +14,12 @@ export interface NodeHooks {
   appendedEntry(node: number, e: SimEntry, log: SimLog): void
   /** A granted (pre-)vote, with the voter's log as it was when the request arrived. */
   voteGranted(voter: number, req: VoteRequest, voterLastEpoch: number, voterLogEnd: number, voterDirectoryId?: string): void
-  /** The shell is about to delete entries of the log. */
-  truncating(node: number, offset: number): void
+  /** The shell is about to delete entries of the log (`damage`: to the last good entry, after damage was found). */
+  truncating(node: number, offset: number, damage: boolean): void
+  /** The shell found bad bytes at `offset` and tells the core; its log ended at `logEnd` (disk-damage.ts). */
+  damageFound(node: number, offset: number, logEnd: number, how: DamageFinding): void
+  /** The shell hands these entries of its log to a fetch answer. */
+  served(node: number, entries: readonly SimEntry[], log: SimLog): void
   /** A snapshot was taken here or installed from the leader (it must hold the committed prefix). */
   snapshot(node: number, s: SimSnapshot, how: 'taken' | 'installed'): void
   /** The shell resets its log to start empty at `logStart` after a prefix with this epoch and chain. */
@@ -27,7 +31,15 @@ export interface SimNodeOptions {
   readonly flushDelayMaxTicks: number
   /** Give each replica a directory id (d<id>.<wipes>): KIP-853's replica keys, and disks that can be wiped. */
   readonly directoryIds?: boolean
+  /**
+   * Disks that can be damaged (disk-damage.ts): a restarted log is opened unverified (the core
+   * asks for a check before campaigning) and reads check what they return.
+   */
+  readonly damage?: boolean
 }
+
+/** Where the shell found bad bytes: a read for a fetch, the check before a campaign, a background scrub. */
+export type DamageFinding = 'read' | 'verify' | 'scrub'
 
 /**
  * What a leader's outOfRange answer stands for: its log start's prefix, as a chain hash. A
@@ -59,13 +71,23 @@ export class SimNode implements CheckedNode {
   private pendingSnapshot: { snapshot: SimSnapshot; received: number } | null = null
   /** The message being delivered (its outOfRange chain is what a reset starts from). */
   private delivering: Message | null = null
+  /** Found in this Ready: the damage the core hears of after advance() (null: none). */
+  private damageToReport: DamageFinding | null = null
+  /** The core asked for a check of the log (`verifyLog`): answered after advance(). */
+  private verifyAsked = false
+  /** A fetch answer withheld: it would reach bad bytes (the real shell withholds it too). */
+  private withheld: Message | null = null
+  /** The next truncate directive is the core's answer to damage (not a divergence). */
+  private truncatingForDamage = false
 
   constructor(
     readonly id: number,
     private readonly opts: SimNodeOptions,
     private readonly rng: Prng,
     private readonly hooks: NodeHooks,
-  ) {}
+  ) {
+    this.log.unverifiedAtOpen = opts.damage === true
+  }
 
   get up(): boolean {
     return this.core !== null
@@ -125,6 +147,10 @@ export class SimNode implements CheckedNode {
     this.core = null
     this.log.crash()
     this.pendingSnapshot = null
+    this.damageToReport = null
+    this.verifyAsked = false
+    this.withheld = null
+    this.truncatingForDamage = false
   }
 
   tick(now: number): void {
@@ -199,6 +225,7 @@ export class SimNode implements CheckedNode {
       if (rd.quorumState !== null) this.persisted = rd.quorumState // write + fsync + rename
       const appends = this.execute(rd, now)
       for (const m of rd.messages) {
+        if (m === this.withheld) continue
         if (voteReq !== undefined && m.type === 'voteResponse' && m.granted && m.to === voteReq.from && m.preVote === voteReq.preVote) {
           this.hooks.voteGranted(this.id, voteReq, voterLastEpoch, voterLogEnd, this.directoryId)
         }
@@ -207,7 +234,46 @@ export class SimNode implements CheckedNode {
       }
       core.advance()
       for (const a of appends) core.appended(a.logEnd, a.range)
+      this.withheld = null
+      this.answerChecks()
     }
+    // Repaired (the core votes again): damaged.json goes.
+    if (this.log.repairEnd !== null && core.status().damagedUntil === null) this.log.repairEnd = null
+  }
+
+  /** After advance(): the core hears of damage found in the Ready, or of the check it asked for. */
+  private answerChecks(): void {
+    const core = this.core!
+    const verify = this.verifyAsked
+    this.verifyAsked = false
+    const found = this.damageToReport ?? (verify && this.log.damagedAt !== null ? 'verify' : null)
+    this.damageToReport = null
+    if (found !== null) this.reportDamage(found)
+    else if (verify) core.logVerified()
+  }
+
+  /** A background scrub reads the whole stored log: any bad bytes are found. */
+  scrub(now: number): void {
+    if (this.log.damagedAt === null) return
+    this.reportDamage('scrub')
+    this.pump(now)
+  }
+
+  /**
+   * Bad bytes found: damaged.json (the bar the log must reach again) is durable first, then the
+   * core truncates to the last good entry. A lone voter cannot re-replicate: the real shell only
+   * fences the range off, and the damage guard never damages one.
+   */
+  private reportDamage(how: DamageFinding): void {
+    const core = this.core!
+    const offset = this.log.damagedAt
+    if (offset === null) return
+    const s = core.status()
+    assert(s.voters.length >= 2, 'damage on a lone voter')
+    this.hooks.damageFound(this.id, offset, s.logEnd, how)
+    this.log.repairEnd = Math.max(this.log.repairEnd ?? 0, s.damagedUntil ?? 0, s.logEnd)
+    this.truncatingForDamage = true
+    core.logDamaged(offset)
   }
 
   private execute(rd: Ready, now: number): { logEnd: number; range: AppendedRange }[] {
@@ -239,11 +305,20 @@ export class SimNode implements CheckedNode {
       }
       case 'attachRecords': {
         const entries = this.log.read(d.fromOffset, d.maxBytes)
+        const bad = this.log.damagedAt
+        if (bad !== null && bad >= d.fromOffset && entries.length > 0 && entries[entries.length - 1].offset >= bad) {
+          // The read reaches bad bytes: no answer (an empty one would say "nothing past your end").
+          this.withheld = d.response
+          this.damageToReport = 'read'
+          return null
+        }
+        this.hooks.served(this.id, entries, this.log)
         d.response.records = entries.length === 0 ? null : entries
         return null
       }
       case 'truncate':
-        this.hooks.truncating(this.id, d.offset)
+        this.hooks.truncating(this.id, d.offset, this.truncatingForDamage)
+        this.truncatingForDamage = false
         this.log.truncate(d.offset)
         return null
       case 'resetLog': {
@@ -270,7 +345,9 @@ export class SimNode implements CheckedNode {
         return null
       }
       case 'verifyLog':
-        throw new Error('the simulated log is never opened unverified')
+        assert(this.opts.damage === true, 'the simulated log is opened unverified only where disks can be damaged')
+        this.verifyAsked = true
+        return null
       case 'installSnapshot': {
         const p = this.pendingSnapshot
         assert(p !== null && p.received === d.snapshot.sizeBytes && p.snapshot.endOffset === d.snapshot.endOffset, 'installing an incomplete snapshot')

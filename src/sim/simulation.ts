@@ -8,11 +8,12 @@ import { Checker, isLostVoter } from './checker.js'
 import { ALL_FENCED_STEPS, Fencing, type FenceableNode, type FenceParams } from './fencing.js'
 import { formatLog, formatMessage } from './format.js'
 import { LinkDrops, type LinkDropNode, type LinkDropParams } from './link-drops.js'
-import { SIM_ENTRY_BYTES, type SimSnapshot } from './sim-log.js'
+import { SIM_ENTRY_BYTES, type SimEntry, type SimLog, type SimSnapshot } from './sim-log.js'
 import { SimNetwork, type PartitionKind } from './sim-network.js'
-import { SimNode } from './sim-node.js'
+import { SimNode, type DamageFinding } from './sim-node.js'
 import { CLIENT_UNCOMMITTED_MAX, TRACE_LINES_MAX } from './limits.js'
 import { Wipes } from './wipes.js'
+import { DiskDamage, type DamageParams } from './disk-damage.js'
 
 /** Steps of the fault-injecting safety phase. */
 export const SAFETY_STEPS_DEFAULT = 1000
@@ -32,6 +33,8 @@ export interface SimOptions {
   readonly linkDrops?: boolean
   /** Wipe voters' disks in the seeds that draw it (default true; false: no seed wipes). */
   readonly wipes?: boolean
+  /** Damage entries of replicas' logs in the seeds that draw it (default true; false: none does). Stand-in mode. */
+  readonly damage?: boolean
 }
 
 export interface SimParams extends FaultRates {
@@ -61,6 +64,8 @@ export interface SimResult {
   readonly fencing: FenceParams | null
   /** The seed's link-drop events (null: it has none). */
   readonly linkDrops: LinkDropParams | null
+  /** The seed's disk damage (null: it damages nothing). */
+  readonly damage?: DamageParams | null
   readonly stats: SimStats
 }
 
@@ -81,6 +86,9 @@ export interface SimStats {
   linkDrops?: number
   /** Disks wiped (only in seeds that wipe). */
   wipes?: number
+  /** Log entries damaged, and damage the shells found (only in seeds that damage). */
+  damaged?: number
+  damageFound?: number
 }
 
 /** How a seed's log moves its start: never, by retention (data partition) or by snapshots (state machine). */
@@ -147,6 +155,9 @@ class Simulation {
   private readonly linkables: LinkDropNode[] = []
   /** This seed's disk wipes (null: it wipes nothing; never in a seed that fences). */
   private readonly wipes: Wipes | null
+  /** This seed's disk damage (null: it damages nothing; never in a seed that fences or wipes). */
+  private readonly damage: DiskDamage | null
+  private damageFound = 0
   /** The nodes as the fence events see them (setting a fence drains the node's Ready at the step's time). */
   private readonly fenceables: FenceableNode[] = []
   /** Nodes to crash at the end of this step (targeted fault points). */
@@ -162,13 +173,15 @@ class Simulation {
     this.linkDrops = LinkDrops.draw(opts.seed, opts.linkDrops !== false)
     // A lost voter and a fenced minority together could leave no majority for the liveness phase.
     this.wipes = this.fencing === null ? Wipes.draw(opts.seed, opts.wipes !== false) : null
+    // An abstaining damaged voter beside a fenced or a lost one could leave no leader to repair it.
+    this.damage = this.wipes === null && this.fencing === null ? DiskDamage.draw(opts.seed, opts.damage !== false) : null
     this.tracing = opts.trace === true
     const p = this.params
     this.net = new SimNetwork(this.rng.fork(), {
       lossRate: p.lossRate, duplicateRate: p.duplicateRate, delayMinTicks: 1, delayMaxTicks: p.delayMaxTicks,
     })
     const voters = Array.from({ length: p.voters }, (_, i) => i + 1)
-    this.checker = new Checker(voters)
+    this.checker = new Checker(voters, this.nodes)
     const config = {
       voters, electionTimeoutTicks: 10, fetchTimeoutTicks: 20, fetchMaxWaitTicks: 4, fetchRetryTicks: 6,
       beginQuorumRetryTicks: 4, leaderLinkDropTicks: 3, fetchMaxBytes: p.fetchMaxBytes, bugs: opts.bugs,
@@ -184,10 +197,16 @@ class Simulation {
         this.checker.voteGranted(voter, req, lastEpoch, logEnd, voterDirectoryId)
         if (!req.preVote && this.phase === 'safety' && this.rng.chance(this.params.crashAfterVoteRate)) this.crashSoon.add(voter)
       },
-      truncating: (id: number, offset: number) => {
-        this.log(`n${id} truncate to ${offset}`)
-        this.checker.truncating(this.nodes[id - 1], offset)
+      truncating: (id: number, offset: number, damage: boolean) => {
+        this.log(`n${id} truncate to ${offset}${damage ? ' (damaged log)' : ''}`)
+        this.checker.truncating(this.nodes[id - 1], offset, damage)
       },
+      damageFound: (id: number, offset: number, logEnd: number, how: DamageFinding) => {
+        this.damageFound++
+        this.log(`n${id} finds damage at ${offset} (${how}; log end ${logEnd})`)
+        this.checker.damageFound(this.nodes[id - 1], offset, logEnd)
+      },
+      served: (id: number, entries: readonly SimEntry[], log: SimLog) => this.checker.served(this.nodes[id - 1], entries, log),
       snapshot: (id: number, s: SimSnapshot, how: 'taken' | 'installed') => {
         if (how === 'installed') this.counts.snapshotsInstalled++
         this.log(`n${id} snapshot ${how} at ${s.endOffset} (epoch ${s.epoch}, ${s.sizeBytes} bytes)`)
@@ -200,7 +219,7 @@ class Simulation {
       },
     }
     for (let id = 1; id <= p.voters + p.observers; id++) {
-      const node = new SimNode(id, { config, flushDelayMaxTicks: p.flushDelayMaxTicks, directoryIds: this.wipes !== null }, this.rng.fork(), hooks)
+      const node = new SimNode(id, { config, flushDelayMaxTicks: p.flushDelayMaxTicks, directoryIds: this.wipes !== null, damage: this.damage !== null }, this.rng.fork(), hooks)
       node.tickRate = p.tickRates[id - 1]
       this.nodes.push(node)
       this.fenceables.push({
@@ -230,6 +249,7 @@ class Simulation {
       if (this.tracing && this.fencing !== null) this.log(`fencing ${JSON.stringify(this.fencing.params)}`)
       if (this.tracing && this.linkDrops !== null) this.log(`link drops ${JSON.stringify(this.linkDrops.params)}`)
       if (this.tracing && this.wipes !== null) this.log(`wipes ${JSON.stringify(this.wipes.params)}`)
+      if (this.tracing && this.damage !== null) this.log(`disk damage ${JSON.stringify(this.damage.params)}`)
       for (const n of this.nodes) n.start(this.now)
       const safetySteps = this.opts.safetySteps ?? SAFETY_STEPS_DEFAULT
       while (this.now < safetySteps) this.step(true)
@@ -244,11 +264,13 @@ class Simulation {
     return {
       seed: this.opts.seed, ok: failure === null, failure, phase: this.phase, steps: this.now, params: this.params,
       trace: this.trace, fencing: this.fencing?.params ?? null, linkDrops: this.linkDrops?.params ?? null,
+      ...(this.damage === null ? {} : { damage: this.damage.params }),
       stats: {
         messages: this.net.sent, crashes: this.crashes, maxEpoch, committed: this.checker.committedEnd, ...this.counts,
         ...(this.fencing === null ? {} : { fences: this.fencing.events }),
         ...(this.linkDrops === null ? {} : { linkDrops: this.linkDrops.events }),
         ...(this.wipes === null ? {} : { wipes: this.wipes.events }),
+        ...(this.damage === null ? {} : { damaged: this.damage.events, damageFound: this.damageFound }),
       },
     }
   }
@@ -330,6 +352,7 @@ class Simulation {
       if (event !== null) this.log(event)
     }
     if (faults && this.wipes !== null) this.wipeSomeVoter(this.wipes)
+    if (faults && this.damage !== null) this.damageSomeLog(this.damage)
     if (faults && this.rng.chance(this.params.proposeRate)) this.proposeSomewhere()
     for (const m of this.net.due(this.now)) {
       const to = this.nodes[m.to - 1]
@@ -418,6 +441,11 @@ class Simulation {
     const lost = voters.filter((v) => isLostVoter({ offset: 0, voters, directoryIds: s.voterDirectoryIds }, this.nodes[v - 1]))
     const removable = lost.length > 0 ? lost : voters
     const target = remove ? removable[this.rng.int(removable.length)] : others[this.rng.int(others.length)]
+    if (remove && voters.length <= 3 && this.damageOutstanding()) {
+      // Two voters, one of them damaged: no leader could be elected to repair it (disk-damage.ts).
+      this.log(`n${leader.id} remove voter ${target}: not while a damaged log is unrepaired`)
+      return
+    }
     const r = leader.control(this.now, (c) => (remove ? c.removeVoter(target) : c.addVoter(target)))
     this.log(`n${leader.id} ${remove ? 'remove' : 'add'} voter ${target}: ${r.ok ? `voters ${r.voters.join(',')}` : r.reason}`)
     if (!r.ok) return
@@ -456,6 +484,11 @@ class Simulation {
     }
   }
 
+  /** Some log holds bad bytes, found or not, or is not yet repaired. */
+  private damageOutstanding(): boolean {
+    return this.damage !== null && (this.checker.damagedLogs > 0 || this.nodes.some((n) => n.log.damagedAt !== null || n.log.repairEnd !== null))
+  }
+
   /** A voter loses its whole disk (when it may: wipes.ts); it comes back on a later restart. */
   private wipeSomeVoter(wipes: Wipes): void {
     const committed = this.checker.committedVoterSet()
@@ -465,6 +498,14 @@ class Simulation {
     this.crash(n, 'to wipe its disk')
     n.wipe()
     this.log(`n${id} DISK WIPED: it returns as directory ${n.directoryId}`)
+  }
+
+  /** An entry of some replica's stored log goes bad (disk-damage.ts); scrubs find what reads have not. */
+  private damageSomeLog(damage: DiskDamage): void {
+    const event = damage.step(this.nodes, this.checker.damagedLogs, this.checker.committedVoterSet().voters.length)
+    if (event !== null) this.log(event)
+    const found = damage.scrub(this.nodes, this.now)
+    if (found !== null) this.log(found)
   }
 
   private crash(n: SimNode, why: string): void {

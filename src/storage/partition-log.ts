@@ -137,17 +137,20 @@ export class PartitionLog {
       for (const s of r.segments.splice(0).reverse()) await removeSegmentFiles(fs, s)
       r.segments.push(Segment.create(fs, options.dir, r.logStartOffset, config.indexIntervalBytes, clock()))
       r.epochCache.truncateFrom(0)
-      r.epochCacheDirty = true
+      r.epochCacheDirty = r.epochCacheMustSave = true // entries dropped: saved before any append
     }
     const crc = (b: Uint8Array) => codec.crc32c(b)
     if (r.logStartDirty) await saveLogStart(fs, options.dir, { offset: r.logStartOffset, epoch: r.epochCache.logStartEpoch }, crc)
     await r.segments[r.segments.length - 1].file.sync()
     await fs.syncDir(options.dir) // what recovery saw (and any cut tail) is now durable
     const log = new PartitionLog(options.dir, config, fs, codec, clock, timers, r.segments, r.logStartOffset, r.epochCache, r.report)
-    if (log.clampEpochs() || r.epochCacheDirty) {
+    // Epochs recovery only added from the active segment are found there again by the next
+    // recovery: saved with the next roll or truncation, not now (a restart of many partitions
+    // would pay two fsyncs each for nothing).
+    if (log.clampEpochs() || r.epochCacheMustSave) {
       log.epochDirty = true
       await log.epochSaver.run()
-    }
+    } else if (r.epochCacheDirty) log.epochDirty = true
     if (config.flush === 'interval') {
       log.timer = setInterval(() => log.requestFlush(), config.flushIntervalMs)
       log.timer.unref()
@@ -414,11 +417,12 @@ export class PartitionLog {
       const { index, timeIndex } = old.encodeIndexes()
       await this.writeDurably(old.path(INDEX_SUFFIX), index)
       await this.writeDurably(old.path(TIME_INDEX_SUFFIX), timeIndex)
-      const seg = Segment.create(this.fs, this.dir, old.nextOffset, this.config.indexIntervalBytes, this.clock())
-      // Closed segments' epochs are on disk before the next segment exists (recovery scans only
-      // the last one): a save a group commit started is awaited too, though it cleared the flag.
+      // Closed segments' epochs are on disk before the next segment exists, even in the page
+      // cache (recovery scans only the last segment: a save that failed after the new file was
+      // created left the old one's epochs in no checkpoint). A save already running is awaited.
       if (this.epochDirty) await this.epochSaver.run()
       else await this.epochSaver.idle()
+      const seg = Segment.create(this.fs, this.dir, old.nextOffset, this.config.indexIntervalBytes, this.clock())
       await this.fs.syncDir(this.dir)
       this.fsyncs++
       this.segments.push(seg)
@@ -449,7 +453,7 @@ export class PartitionLog {
    * fsync) shares it, instead of the first one taking an fsync alone.
    */
   private requestFlush(): void {
-    if (this.flushScheduled || (this.flushed >= this.logEndOffset && !this.epochDirty)) return
+    if (this.flushScheduled || this.flushed >= this.logEndOffset) return
     this.flushScheduled = true
     this.timers.soon(() => {
       this.flushScheduled = false
@@ -479,10 +483,14 @@ export class PartitionLog {
   private async flushTask(): Promise<void> {
     if (this.truncationRunning) return // it syncs what it keeps (see truncating)
     const target = this.logEndOffset
+    // The epoch checkpoint is not saved here: an epoch that starts in the active segment is
+    // read back from its batches by recovery (which scans that segment after any stop), and the
+    // checkpoint is saved before a segment closes (roll) and with every change that removes
+    // entries (truncation, reset, a moved start). Saving it with each flush cost two fsyncs per
+    // new epoch per partition: most of a restart's fsyncs with many partitions (issue 18).
     try {
       await this.active.file.sync()
       this.fsyncs++
-      if (this.epochDirty) await this.epochSaver.run()
     } catch (cause) {
       throw this.fail('fsync failed', cause)
     }

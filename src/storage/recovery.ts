@@ -52,8 +52,14 @@ export interface RecoveredLog {
   segments: Segment[]
   logStartOffset: number
   epochCache: EpochCache
-  /** The epoch cache must be saved (it was rebuilt or changed). */
+  /** The epoch cache differs from the checkpoint (rebuilt, or changed). */
   epochCacheDirty: boolean
+  /**
+   * ...in a way the next recovery would not redo from the active segment alone: entries past the
+   * log end dropped (a later epoch may start below where they said), or rebuilt from closed
+   * segments. Save it before appending. Entries only added from the active segment may wait.
+   */
+  epochCacheMustSave: boolean
   /** The log start file must be rewritten (missing, an older version, or behind the segments). */
   logStartDirty: boolean
   report: RecoveryReport
@@ -73,12 +79,13 @@ export async function recoverLog(ctx: RecoveryContext): Promise<RecoveredLog> {
   await fs.mkdirp(dir)
   const report: RecoveryReport = { truncatedBytes: 0, rebuiltIndexes: 0, epochCacheRebuilt: false, problems: [], corrupt: [] }
   const bases = listSegments(fs, dir)
+  const checkpoint = loadCheckpoint(ctx, report)
   const segments: Segment[] = []
   let activeRuns: EpochRun[] = []
   for (let i = 0; i < bases.length; i++) {
     const last = i === bases.length - 1
     const seg = new Segment(dir, bases[i], fs.open(join(dir, segmentFileName(bases[i])), { create: false }), ctx.indexIntervalBytes, ctx.nowMs)
-    if (last) activeRuns = await recoverActive(ctx, seg, report)
+    if (last) activeRuns = await recoverActive(ctx, seg, epochBefore(checkpoint.loaded, bases[i]), report)
     else openClosed(ctx, seg, bases[i + 1], report)
     segments.push(seg)
   }
@@ -90,9 +97,9 @@ export async function recoverLog(ctx: RecoveryContext): Promise<RecoveredLog> {
     report.problems.push(err) // the segment base is a safe (earlier) start: nothing is lost
   }
   const logStartOffset = Math.max(segments.length > 0 ? segments[0].baseOffset : 0, saved?.offset ?? 0)
-  const { cache, dirty } = recoverEpochCache(ctx, segments, activeRuns, logStartOffset, saved, report)
+  const { cache, dirty, mustSave } = recoverEpochCache(segments, checkpoint, activeRuns, logStartOffset, saved, report)
   const logStartDirty = logStartOffset > 0 && (saved?.offset !== logStartOffset || saved.epoch !== cache.logStartEpoch)
-  return { segments, logStartOffset, epochCache: cache, epochCacheDirty: dirty, logStartDirty, report }
+  return { segments, logStartOffset, epochCache: cache, epochCacheDirty: dirty, epochCacheMustSave: mustSave, logStartDirty, report }
 }
 
 function segmentFileName(base: number): string {
@@ -127,10 +134,21 @@ interface EpochRun {
  * Validates the active segment fully and cuts a torn or corrupt tail (durably). Returns its
  * epoch runs so that the epoch cache needs no second pass over it.
  */
-async function recoverActive(ctx: RecoveryContext, seg: Segment, report: RecoveryReport): Promise<EpochRun[]> {
+async function recoverActive(ctx: RecoveryContext, seg: Segment, epochFloor: number, report: RecoveryReport): Promise<EpochRun[]> {
   const fileSize = seg.file.size()
   const runs: EpochRun[] = []
-  const scan = scanFile(seg.file, 0, fileSize, seg.baseOffset, (b) => checkStored(ctx.codec, b), (b) => {
+  let lastEpoch = epochFloor
+  // The leader epoch lies outside the CRC: a torn tail whose zeroed bytes hit it passes the
+  // check, so a batch whose epoch goes back (below the one before it, or below what the
+  // checkpoint says the earlier segments reached) is torn too.
+  const check = (b: Uint8Array) => {
+    const h = checkStored(ctx.codec, b)
+    if (typeof h === 'string') return h
+    if (h.partitionLeaderEpoch < lastEpoch) return `leader epoch ${h.partitionLeaderEpoch} below the previous ${lastEpoch} (a torn header)`
+    lastEpoch = h.partitionLeaderEpoch
+    return h
+  }
+  const scan = scanFile(seg.file, 0, fileSize, seg.baseOffset, check, (b) => {
     seg.track(b.header, b.position)
     addToRuns(runs, b.header.partitionLeaderEpoch, b.header.baseOffset, b.header.nextOffset)
   })
@@ -194,25 +212,38 @@ function loadTimeIndex(fs: FileLayer, seg: Segment): TimeIndex | null {
  * (or, for a start moved by retention since, the epoch of the record below it). A missing or
  * damaged checkpoint is rebuilt from every segment's batch headers.
  */
-function recoverEpochCache(
-  ctx: RecoveryContext, segments: Segment[], activeRuns: readonly EpochRun[], logStartOffset: number,
-  saved: SavedLogStart | null, report: RecoveryReport,
-): { cache: EpochCache; dirty: boolean } {
-  const crc = (b: Uint8Array) => ctx.codec.crc32c(b)
-  let loaded: EpochStart[] | null = null
+/** The epoch checkpoint (null: missing or damaged; a damage is reported). */
+function loadCheckpoint(ctx: RecoveryContext, report: RecoveryReport): { loaded: EpochStart[] | null; damaged: boolean } {
   try {
-    loaded = loadEpochCheckpoint(ctx.fs, ctx.dir, crc)
+    return { loaded: loadEpochCheckpoint(ctx.fs, ctx.dir, (b) => ctx.codec.crc32c(b)), damaged: false }
   } catch (err) {
     if (!(err instanceof StorageError)) throw err
     report.problems.push(err)
+    return { loaded: null, damaged: true }
   }
+}
+
+/** The latest epoch the checkpoint says starts below `offset` (0: none known). */
+function epochBefore(entries: readonly EpochStart[] | null, offset: number): number {
+  let epoch = 0
+  for (const e of entries ?? []) if (e.startOffset < offset) epoch = e.epoch
+  return epoch
+}
+
+function recoverEpochCache(
+  segments: Segment[], checkpoint: { loaded: EpochStart[] | null; damaged: boolean }, activeRuns: readonly EpochRun[], logStartOffset: number,
+  saved: SavedLogStart | null, report: RecoveryReport,
+): { cache: EpochCache; dirty: boolean; mustSave: boolean } {
+  const { loaded, damaged } = checkpoint
   const dataful = segments.some((s) => s.size > 0)
   let dirty = loaded === null && dataful
   report.epochCacheRebuilt = dirty
   const cache = new EpochCache(loaded ?? [])
   const scanFrom = loaded === null ? 0 : segments.length - 1
   const logEnd = segments.length === 0 ? 0 : segments[segments.length - 1].nextOffset
-  dirty = cache.truncateFrom(logEnd) || dirty
+  const cut = cache.truncateFrom(logEnd)
+  dirty = cut || dirty
+  const mustSave = cut || damaged || (loaded === null && segments.slice(0, -1).some((s) => s.size > 0))
   const runs: EpochRun[] = []
   for (let i = Math.max(0, scanFrom); i < segments.length - 1; i++) {
     const seg = segments[i]
@@ -225,7 +256,7 @@ function recoverEpochCache(
     if (run.nextOffset <= logStartOffset || (last !== undefined && run.epoch <= last.epoch)) continue
     dirty = cache.assign(run.epoch, Math.max(run.baseOffset, logStartOffset)) || dirty
   }
-  return { cache: withLogStartEpoch(cache, logStartOffset, saved, report), dirty }
+  return { cache: withLogStartEpoch(cache, logStartOffset, logEnd, saved, report), dirty, mustSave }
 }
 
 /**
@@ -235,9 +266,11 @@ function recoverEpochCache(
  * bound: a log that believes itself more up to date than it is refuses votes, never grants a
  * wrong one), reported as a problem.
  */
-function withLogStartEpoch(cache: EpochCache, logStart: number, saved: SavedLogStart | null, report: RecoveryReport): EpochCache {
+function withLogStartEpoch(cache: EpochCache, logStart: number, logEnd: number, saved: SavedLogStart | null, report: RecoveryReport): EpochCache {
   const known = logStart === 0 || (cache.entries.length > 0 && cache.entries[0].startOffset < logStart)
   cache.advanceStart(logStart)
+  // An entry clamped to the start of an empty log names no record: it is not "the first record's".
+  cache.truncateFrom(logEnd)
   let epoch = cache.logStartEpoch
   if (saved !== null && saved.offset === logStart && saved.epoch !== null) epoch = saved.epoch
   else if (!known) {

@@ -83,6 +83,13 @@ export class ScriptCluster {
           n.crash()
           n.wipe()
         }, true)
+      case 'damage': {
+        // `damage N OFFSET`: the stored entry at OFFSET of node N goes bad and a scrub finds it.
+        const n = this.node(args[0])
+        n.log.damage(Number(args[1]))
+        n.scrub(0)
+        return this.checked('')
+      }
       case 'status':
         return this.nodes.map((n) => this.statusLine(n)).join('\n')
       case 'snapshot':
@@ -116,6 +123,7 @@ export class ScriptCluster {
     const observers = Number(opts.get('observers') ?? 0)
     const bug = opts.get('bug')
     const directoryIds = opts.get('dirs') === 'on'
+    const damage = opts.get('damage') === 'on'
     const bugs: BugSwitches | undefined = bug === undefined ? undefined : { [bug]: true }
     const config = {
       voters: Array.from({ length: voters }, (_, i) => i + 1),
@@ -130,17 +138,19 @@ export class ScriptCluster {
       },
       appendedEntry: this.guard((node: number, e: SimEntry, log: SimLog) => this.checker.appendedEntry(node, e, log)),
       voteGranted: this.guard((voter: number, req: VoteRequest, le: number, end: number, dir?: string) => this.checker.voteGranted(voter, req, le, end, dir)),
-      truncating: this.guard((id: number, offset: number) => this.checker.truncating(this.nodes[id - 1], offset)),
+      truncating: this.guard((id: number, offset: number, damage: boolean) => this.checker.truncating(this.nodes[id - 1], offset, damage)),
+      damageFound: this.guard((id: number, offset: number, logEnd: number) => this.checker.damageFound(this.nodes[id - 1], offset, logEnd)),
+      served: this.guard((id: number, entries: readonly SimEntry[], log: SimLog) => this.checker.served(this.nodes[id - 1], entries, log)),
       snapshot: this.guard((id: number, s: SimSnapshot, how: 'taken' | 'installed') => this.checker.snapshot(id, s, how)),
       resetting: this.guard((id: number, logStart: number, epoch: number, chain: number) => this.checker.reset(id, logStart, epoch, chain)),
     }
-    this.checker = new Checker(config.voters)
     this.nodes = []
+    this.checker = new Checker(config.voters, this.nodes)
     this.queue = []
     this.cut.clear()
     for (let id = 1; id <= voters + observers; id++) {
       // Election timeouts are fixed (base + id - 1) so scripts count ticks exactly.
-      const node = new SimNode(id, { config, flushDelayMaxTicks: 1, directoryIds }, new FixedRandom(id), hooks)
+      const node = new SimNode(id, { config, flushDelayMaxTicks: 1, directoryIds, damage }, new FixedRandom(id), hooks)
       this.nodes.push(node)
     }
     for (const n of this.nodes) n.start(0)
@@ -250,8 +260,9 @@ export class ScriptCluster {
     const dir = s.directoryId !== undefined ? ` dir=${s.directoryId}` : ''
     const start = s.logStart > 0 ? ` start=${s.logStart}` : ''
     const snapshot = s.snapshot !== null ? ` snapshot=${s.snapshot.endOffset}@${s.snapshot.epoch}` : ''
+    const damaged = s.damagedUntil !== null ? ` damaged<${s.damagedUntil}` : ''
     return `n${n.id}${dir}:${kind} ${s.role} e${s.epoch} voted=${s.votedFor ?? '-'} leader=${s.leaderId ?? '-'} hw=${s.highWatermark} ` +
-      `flushed=${s.flushedEnd}${voters}${start}${snapshot} log=[${formatLog(n.log.entries)}]`
+      `flushed=${s.flushedEnd}${voters}${start}${snapshot}${damaged} log=[${formatLog(n.log.entries)}]`
   }
 }
 

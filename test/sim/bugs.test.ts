@@ -18,6 +18,8 @@ const cases: [keyof BugSwitches, RegExp][] = [
   // A core that takes voters for node ids: a wiped voter (empty log, no memory of its votes)
   // helps elect a leader lacking committed data.
   ['ignoreDirectoryIds', new RegExp(`${dataLoss.source}|vote uniqueness|election safety`)],
+  // A core that lets a replica whose log it truncated at damaged bytes vote before it re-fetched them.
+  ['damagedReplicaVotes', new RegExp(`^SafetyViolation: damaged log:|${dataLoss.source}`)],
 ]
 
 for (const [bug, expected] of cases) {

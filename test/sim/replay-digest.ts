@@ -3,8 +3,9 @@
 // every answer to propose / transferLeadership / addVoter / removeVoter / epochCommitted).
 // Compare two runs' output byte for byte. `--fencing off`: no seed fences any node (compares with
 // a run from before the fence events existed; seeds that draw no fencing replay as before anyway).
-// `--wipes off` likewise: no seed wipes a disk (nor gives its nodes directory ids).
-//   npx tsx test/sim/replay-digest.ts [--mode stand-in|shell] [--seeds N] [--from S] [--fencing off] [--wipes off]
+// `--wipes off` likewise: no seed wipes a disk (nor gives its nodes directory ids); `--damage off`:
+// no seed damages a log (stand-in mode).
+//   npx tsx test/sim/replay-digest.ts [--mode stand-in|shell] [--seeds N] [--from S] [--fencing off] [--wipes off] [--damage off]
 import { createHash, type Hash } from 'node:crypto'
 import { RaftCore } from '../../src/raft/core.js'
 import { runShellSeed } from '../../src/sim/shell-simulation.js'
@@ -46,10 +47,11 @@ const count = Number(arg(argv, 'seeds', '1500'))
 const from = Number(arg(argv, 'from', '1'))
 const fencing = arg(argv, 'fencing', 'on') !== 'off'
 const wipes = arg(argv, 'wipes', 'on') !== 'off'
+const damage = arg(argv, 'damage', 'on') !== 'off'
 const all = createHash('sha256')
 for (let seed = from; seed < from + count; seed++) {
   coreHash = createHash('sha256')
-  const r = mode === 'shell' ? await runShellSeed({ seed, trace: true, fencing, wipes }) : runSeed({ seed, trace: true, fencing, wipes })
+  const r = mode === 'shell' ? await runShellSeed({ seed, trace: true, fencing, wipes }) : runSeed({ seed, trace: true, fencing, wipes, damage })
   const trace = createHash('sha256').update(r.trace.join('\n')).digest('hex').slice(0, 16)
   const line = `${seed} ${r.ok ? 'ok' : `FAILED(${r.failure})`} ${r.phase} ${r.steps} ${JSON.stringify(r.stats)} trace=${trace} core=${coreHash.digest('hex').slice(0, 16)}`
   all.update(line + '\n')

@@ -64,12 +64,13 @@ t.test('the checker has teeth in this mode too: counting fetch positions toward 
 })
 
 t.test('disk wipes in this mode: a core that takes voters for plain ids lets a wiped voter elect a leader lacking committed data', async (t) => {
-  // Seed 616 wipes a voter's disk (its first such seed under the bug, found by scanning 1..616;
-  // 577 until the follower's flush report kept its fetch id, which moved every trajectory).
-  const fine = await runShellSeed({ seed: 616 })
+  // Seed 274 wipes a voter's disk (its first such seed under the bug, found by scanning 1..274;
+  // 577 until the follower's flush report kept its fetch id, 616 until a new epoch stopped
+  // rewriting the epoch checkpoint: each moved every trajectory).
+  const fine = await runShellSeed({ seed: 274 })
   t.ok(fine.ok, fine.failure ?? 'the correct core passes it')
   t.ok((fine.stats.wipes ?? 0) > 0, 'a disk was wiped')
-  const buggy = await runShellSeed({ seed: 616, bugs: { ignoreDirectoryIds: true } })
+  const buggy = await runShellSeed({ seed: 274, bugs: { ignoreDirectoryIds: true } })
   t.match(buggy.failure, /leader completeness|commit quorum|state-machine safety|acks=all/)
 })
 
@@ -100,6 +101,16 @@ t.test('a state-machine log seed whose replica fails its first input while openi
   const r = await runShellSeed({ seed: 156, stateMachine: true })
   t.equal(r.failure, null)
   t.ok(r.stats.reopens > 0)
+})
+
+t.test('a state-machine log seed whose log start passed its end at a reopen keeps the start epoch', async (t) => {
+  // Seed 129: a snapshot's log start (34) was durable, the tail below it was not; the reopen
+  // started the log over empty at 34 and dropped every epoch entry, but did not save the epoch
+  // checkpoint (once it was no longer saved with each flush). The next reopen took the stale
+  // entry (epoch 1 at 0) for the epoch below the start: n1 claimed last epoch 1 at 34, voted for
+  // a replica lacking committed offsets, and leader completeness failed.
+  const r = await runShellSeed({ seed: 129, stateMachine: true })
+  t.equal(r.failure, null)
 })
 
 t.test('a state-machine log seed replays exactly', async (t) => {

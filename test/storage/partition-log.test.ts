@@ -279,3 +279,55 @@ t.test('a roll waits for an epoch checkpoint a group commit is still writing (a 
   t.same(reopened.epochEntries().filter((e) => e.epoch === 2), [{ epoch: 2, startOffset: second.firstOffset }], 'epoch 2 is known after the cut')
   await reopened.close()
 })
+
+t.test('a new leader epoch costs one fsync (the segment); the epoch checkpoint waits, and a power cut loses no epoch', async (t) => {
+  const fs = new SimFileLayer()
+  const dir = '/data/epochs-0'
+  await fs.mkdirp(dir)
+  const log = await PartitionLog.open({ dir, fs: fs.session(), codec })
+  await log.appendAsLeader(makeBatch(2), 1)
+  await log.flush()
+  for (const epoch of [2, 3]) {
+    const before = fs.fsyncCount
+    const a = await log.appendAsLeader(makeBatch(1), epoch)
+    await log.waitForFlush(a.nextOffset)
+    t.equal(fs.fsyncCount - before, 1, `epoch ${epoch}: the segment's fsync alone (no checkpoint rewrite: temp file and directory)`)
+  }
+  const follower = makeBatch(1)
+  new DataView(follower.buffer).setInt32(12, 5) // a follower's batch of epoch 5 at offset 4
+  new DataView(follower.buffer).setBigInt64(0, 4n)
+  const before = fs.fsyncCount
+  const f = await log.appendAsFollower(follower)
+  await log.waitForFlush(f.nextOffset)
+  t.equal(fs.fsyncCount - before, 1, 'a follower append that starts an epoch: one fsync')
+  const epochs = log.epochEntries()
+  t.same(epochs.map((e) => e.epoch), [1, 2, 3, 5])
+  log.abandon()
+  fs.powerCut({ random: () => 0.5 })
+  const reopenedAt = fs.fsyncCount
+  const reopened = await PartitionLog.open({ dir, fs: fs.session(), codec })
+  t.same(reopened.epochEntries(), epochs, 'recovery reads the epochs back from the active segment')
+  t.equal(fs.fsyncCount - reopenedAt, 2, 'opening syncs the segment and the directory, and does not rewrite the checkpoint')
+  await reopened.close()
+})
+
+t.test('a roll whose epoch-checkpoint save fails leaves no new segment: the reopened log still knows its epochs', async (t) => {
+  // The new segment used to be created before the checkpoint save: after a failed save the
+  // reopen (no power cut) saw the old segment as closed, its epochs in no checkpoint, and
+  // claimed no epoch at all (shell state-machine seed 1454 elected a leader lacking committed data).
+  const fs = new SimFileLayer()
+  const dir = '/data/roll-0'
+  await fs.mkdirp(dir)
+  const log = await PartitionLog.open({ dir, fs: fs.session(), codec })
+  await log.appendAsLeader(makeBatch(2), 3)
+  await log.appendAsLeader(makeBatch(1), 4)
+  await log.flush()
+  fs.failSync = (path) => path.endsWith('leader-epoch-checkpoint.tmp')
+  await t.rejects(log.roll(), { code: 'IO_FAILED' })
+  fs.failSync = null
+  log.abandon()
+  const reopened = await PartitionLog.open({ dir, fs: fs.session(), codec })
+  t.same(reopened.epochEntries(), [{ epoch: 3, startOffset: 0 }, { epoch: 4, startOffset: 2 }])
+  t.equal(reopened.latestEpoch, 4)
+  await reopened.close()
+})

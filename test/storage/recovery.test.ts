@@ -2,6 +2,7 @@
 import t from 'tap'
 import { readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { PartitionLog, SimFileLayer } from '../../src/storage/index.js'
 import { baseOffsets, codec, makeBatch, open, tempDir } from './helpers.js'
 
 const config = { segmentBytes: 2048, indexIntervalBytes: 128 }
@@ -140,5 +141,54 @@ t.test("reads skip the CRC of batches this process wrote or scanned at open, and
   crcCalls.n = 0
   await reopened.read(0, 1 << 20)
   t.equal(crcCalls.n, firstRead, 'on every read: their index files carry no checksum')
+  await reopened.close()
+})
+
+t.test('an epoch checkpoint older than the log start of an empty log does not lower the start epoch', async (t) => {
+  // A crash between a moved log start (durable) and the epoch checkpoint it makes stale: the old
+  // checkpoint's last entry, clamped to the start of a now empty log, named no record, yet was
+  // taken for the first record's epoch (5, below the start's 7): the replica then claimed an
+  // older last epoch than it had (shell state-machine seed 1171 could elect no leader).
+  const dir = tempDir(t)
+  const log = await open(dir)
+  for (let i = 0; i < 5; i++) await log.appendAsLeader(makeBatch(1), 5)
+  await log.roll()
+  const checkpoint = join(dir, 'leader-epoch-checkpoint')
+  const old = readFileSync(checkpoint)
+  await log.appendAsLeader(makeBatch(1), 7)
+  await log.flush()
+  await log.deleteRecordsBefore(6)
+  t.equal(log.logStartEpoch, 7)
+  await log.close()
+  writeFileSync(checkpoint, old) // as if the crash came before the checkpoint's rewrite
+  const reopened = await open(dir)
+  t.same(reopened.recovery.problems, [])
+  t.equal(reopened.logStartOffset, 6)
+  t.equal(reopened.logStartEpoch, 7, 'the epoch of the record below the start, as log-start-offset says')
+  t.same(reopened.epochEntries(), [])
+  await reopened.close()
+})
+
+t.test('a torn tail whose zeroed bytes hit a batch\'s leader epoch (outside the CRC) is cut, not believed', async (t) => {
+  // The simulator's power cut zeroed the epoch field of the first batch of a new segment: recovery
+  // kept it as epoch 0 after epoch 4, and the re-read log broke log matching (shell
+  // state-machine seed 4534).
+  const fs = new SimFileLayer()
+  const dir = '/data/torn-epoch-0'
+  await fs.mkdirp(dir)
+  const log = await PartitionLog.open({ dir, fs: fs.session(), codec })
+  await log.appendAsLeader(makeBatch(2), 4)
+  await log.roll()
+  await log.appendAsLeader(makeBatch(1), 4)
+  await log.appendAsLeader(makeBatch(1), 4)
+  await log.close()
+  fs.damage(join(dir, '00000000000000000002.log'), (bytes) => {
+    bytes.fill(0, 12, 16) // the first batch's partitionLeaderEpoch
+    return bytes
+  })
+  const reopened = await PartitionLog.open({ dir, fs: fs.session(), codec })
+  t.equal(reopened.logEndOffset, 2, 'cut at the batch whose epoch went back')
+  t.ok(reopened.recovery.truncatedBytes > 0)
+  t.same(reopened.epochEntries(), [{ epoch: 4, startOffset: 0 }])
   await reopened.close()
 })
