@@ -19,8 +19,8 @@ import { planFor, type Plan } from './plan.js'
 import { cleanupAll, installCleanupHandlers, startChild, tempDir } from './processes.js'
 import { writeReport } from './report/write.js'
 import type { MicroRow, PerfResults, RunRecord } from './report/types.js'
-import { runWorkload } from './run-workload.js'
 import { measureNetworkDelays } from './network-delay.js'
+import { runWorkload } from './run-workload.js'
 import { measureScaling, SCALING_REPLICATION } from './scaling.js'
 import { startBitacoraCluster } from './servers/bitacora-cluster.js'
 import { natsVersion } from './servers/nats.js'
@@ -121,6 +121,8 @@ async function e2eInTwoProcesses(send: WorkloadSpec): Promise<E2eResult> {
   const consuming = new Promise<void>((resolve) => (ready = resolve))
   const receiving = runWorkload<E2eReceived>({ ...send, kind: 'e2e-receive', maxSeconds: send.maxSeconds }, { onReady: ready })
   await Promise.race([consuming, receiving])
+  // If the sender fails, its error is the one reported; the receiver then stops at maxSeconds.
+  receiving.catch(() => {})
   const sent = await runWorkload<E2eSent>(send)
   const received = await receiving
   if (received.sent < 0) throw new Error(`the receiver saw no end marker within ${send.maxSeconds} s (${received.received} records received)`)
