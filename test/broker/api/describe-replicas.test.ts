@@ -36,7 +36,10 @@ t.test('the leader describes each replica; a follower names the leader; an unkno
   const leader = await c.electLeader()
   const leaderId = c.leaderId()!
   await c.produce(leader, 5)
-  await c.until('every follower fetched the leader\'s log end', () => leader.status().progress!.every((p) => p.fetchOffset === leader.log.logEndOffset))
+  // A follower reports what it flushed on the fetch after the flush, which may come after the
+  // fetch that reached the log end: wait for both.
+  await c.until('every follower fetched and flushed the leader\'s log end', () =>
+    leader.status().progress!.every((p) => p.fetchOffset === leader.log.logEndOffset && p.flushedOffset === leader.log.logEndOffset))
   const [p] = partitionsOf(on(leader)([{ name: 't' }]))
   const end = leader.log.logEndOffset
   t.match(p, { topic: 't', partition: 0, error: null, leaderId, leaderEpoch: leader.leaderEpoch, highWatermark: leader.highWatermark, logStartOffset: 0, isr: [1, 2, 3] })
