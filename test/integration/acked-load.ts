@@ -8,7 +8,8 @@
 // per broker: with more and without idempotence, a retried batch may land after a later one (as
 // Kafka's), and the order check would fail for that reason.
 import { createClient, type Client, type Producer, type ProducerOptions, type RecordMetadata } from '../../src/client/node.js'
-import { until } from './quorum-nodes.js'
+import type { Prng } from '../../src/sim/prng.js'
+import { until, type ProcessCluster } from './quorum-nodes.js'
 
 /** Throttled (issue 18: CI tests use a throttled producer), so a test's record count and read-back time stay bounded on a busy machine. */
 const PER_SECOND_DEFAULT = 1_000
@@ -133,4 +134,25 @@ export function lostOrReordered(acked: ReadonlyMap<string, RecordMetadata>, read
     lastOffset.set(m.partition, { value, offset: m.offset })
   }
   return problems
+}
+
+/**
+ * `kills` rounds under `load`: `recordsPerRound()` more records acknowledged, then the leader of
+ * a seed-drawn partition SIGKILLed; a survivor must lead it in a newer epoch (one assertion per
+ * round on `t`); the killed node is restarted and the cluster is ready again.
+ */
+export async function killLeadersUnderLoad(
+  t: { ok(value: unknown, message: string): void }, c: ProcessCluster, load: AckedLoad, topic: string, partitions: number,
+  rng: Prng, kills: number, recordsPerRound: () => number, moreTimeoutMs?: number,
+): Promise<void> {
+  for (let kill = 1; kill <= kills; kill++) {
+    await load.more(recordsPerRound(), moreTimeoutMs)
+    const partition = rng.int(partitions)
+    const { leader, epoch } = await c.partitionLeader(topic, partition)
+    await c.stop(leader, 'SIGKILL')
+    const next = await c.partitionLeader(topic, partition, c.ids.filter((id) => id !== leader))
+    t.ok(next.leader !== leader && next.epoch > epoch, `kill ${kill}: node ${leader} (leader of ${topic}/${partition}, epoch ${epoch}) → node ${next.leader} leads in epoch ${next.epoch}`)
+    await c.start(leader)
+    await c.ready()
+  }
 }

@@ -8,7 +8,7 @@ import t from 'tap'
 import { createClient } from '../../src/client/node.js'
 import { REQUEST_TIMEOUT_MS_DEFAULT } from '../../src/client/limits.js'
 import { Prng } from '../../src/sim/prng.js'
-import { AckedLoad, duplicates, lostOrReordered, readBack } from './acked-load.js'
+import { AckedLoad, killLeadersUnderLoad, duplicates, lostOrReordered, readBack } from './acked-load.js'
 import { ProcessCluster, until } from './quorum-nodes.js'
 import { replicasAgree } from './replica-dumps.js'
 
@@ -32,16 +32,7 @@ t.test('leaders SIGKILLed 5 times under an idempotent load: every acknowledged r
   const load = await AckedLoad.start(c.ids.map((id) => c.url(id)), topic, partitions, {
     inFlight: 256, perSecond: 4_000, producer: { idempotent: true, maxInFlightRequests: 5, lingerMs: 5 },
   })
-  for (let kill = 1; kill <= KILLS; kill++) {
-    await load.more(rng.range(1_000, RECORDS_MIN / KILLS), 120_000)
-    const partition = rng.int(partitions)
-    const { leader, epoch } = await c.partitionLeader(topic, partition)
-    await c.stop(leader, 'SIGKILL')
-    const next = await c.partitionLeader(topic, partition, c.ids.filter((id) => id !== leader))
-    t.ok(next.leader !== leader && next.epoch > epoch, `kill ${kill}: node ${leader} (leader of ${topic}/${partition}, epoch ${epoch}) → node ${next.leader} leads in epoch ${next.epoch}`)
-    await c.start(leader)
-    await c.ready()
-  }
+  await killLeadersUnderLoad(t, c, load, topic, partitions, rng, KILLS, () => rng.range(1_000, RECORDS_MIN / KILLS), 120_000)
   await load.more(Math.max(100, RECORDS_MIN - load.acked.size), 120_000)
   await load.stop()
   t.same(load.failed, [], 'the producer retried through every failover: no send failed')

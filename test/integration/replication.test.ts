@@ -8,7 +8,7 @@
 import t from 'tap'
 import { createClient } from '../../src/client/node.js'
 import { Prng } from '../../src/sim/prng.js'
-import { AckedLoad, lostOrReordered, readBack } from './acked-load.js'
+import { AckedLoad, killLeadersUnderLoad, lostOrReordered, readBack } from './acked-load.js'
 import { runCli } from './cli-process.js'
 import { ProcessCluster, until } from './quorum-nodes.js'
 import { replicasAgree } from './replica-dumps.js'
@@ -42,16 +42,7 @@ t.test('the leader of a partition SIGKILLed at random moments under acks=all loa
   const [created] = await admin.admin().createTopics([{ topic, partitions, replicationFactor: 3 }])
   t.equal(created.error, null)
   const load = await AckedLoad.start(c.ids.map((id) => c.url(id)), topic, partitions)
-  for (let kill = 1; kill <= KILLS; kill++) {
-    await load.more(rng.range(50, 250))
-    const partition = rng.int(partitions)
-    const { leader, epoch } = await c.partitionLeader(topic, partition)
-    await c.stop(leader, 'SIGKILL')
-    const next = await c.partitionLeader(topic, partition, c.ids.filter((id) => id !== leader))
-    t.ok(next.leader !== leader && next.epoch > epoch, `kill ${kill}: node ${leader} (leader of ${topic}/${partition}, epoch ${epoch}) → node ${next.leader} leads in epoch ${next.epoch}`)
-    await c.start(leader)
-    await c.ready()
-  }
+  await killLeadersUnderLoad(t, c, load, topic, partitions, rng, KILLS, () => rng.range(50, 250))
   await load.more(100)
   await load.stop()
   t.same(load.failed, [], 'the producer retried through every failover: no send failed')
