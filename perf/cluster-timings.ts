@@ -33,7 +33,10 @@
 //             leader named by every node again, with the fsyncs each broker issued from its
 //             start until then (its "broker stopping" log line: read at the SIGTERM that follows)
 //
-//   npx tsx perf/cluster-timings.ts [--only up|failover|shutdown|idle|partition-failover|partition-sigstop|scale] [--up-runs 3] [--failovers 10] [--idle-seconds 60] [--partitions 1000]
+//   npx tsx perf/cluster-timings.ts [--only up|failover|shutdown|idle|partition-failover|partition-sigstop|scale] [--up-runs 3] [--failovers 10] [--idle-seconds 60] [--partitions 1000] [--json FILE]
+//
+// --json FILE (partition-failover and partition-sigstop): also writes each round's times there
+// (PartitionFailoverTimes), for the perf report (perf/run.ts).
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -53,6 +56,7 @@ const FAILOVERS = Number(args.get('failovers') ?? 10)
 const IDLE_SECONDS = Number(args.get('idle-seconds') ?? 60)
 const PARTITIONS = Number(args.get('partitions') ?? 1000)
 /** How long the scale mode waits for every leader (the target is 30 s; the wait is longer, to measure a miss). */
+const JSON_FILE = args.get('json')
 const SCALE_LEADERS_WAIT_MS = Number(args.get('leaders-wait-s') ?? 180) * 1000
 const ROOT = new URL('../', import.meta.url).pathname
 /** partition-sigstop: the client's request timeout, so a write stuck on the stopped leader is retried elsewhere soon. */
@@ -291,6 +295,18 @@ async function scale(): Promise<void> {
   }
 }
 
+/** Each round's times, ms from the stop of the partition's leader (null: that round's probe failed). */
+export interface PartitionFailoverTimes {
+  how: 'kill' | 'stop'
+  rounds: number
+  /** To the first acknowledgement of a write the load sent after the stop. */
+  firstAckMs: number[]
+  /** To both survivors naming a new leader. */
+  electedMs: Array<number | null>
+  /** To the first write the new leader acknowledged when sent to it directly. */
+  directAckMs: Array<number | null>
+}
+
 /**
  * A partition with 3 replicas under acks=all writes (one in flight, as fast as they are
  * acknowledged); each round stops its leader and times the first acknowledgement of a write sent
@@ -369,6 +385,10 @@ async function partitionFailovers(how: 'kill' | 'stop'): Promise<void> {
     console.log(`${what}: first acknowledged write: ${summary(times)} (${FAILOVERS} rounds)`)
     console.log(`${what}: new leader named by both survivors: ${summary(elections)}`)
     console.log(`${what}: first write acknowledged by the new leader, sent to it directly: ${summary(directs)}`)
+    if (JSON_FILE) {
+      const result: PartitionFailoverTimes = { how, rounds: FAILOVERS, firstAckMs: times, electedMs: elections.map(orNull), directAckMs: directs.map(orNull) }
+      writeFileSync(JSON_FILE, JSON.stringify(result))
+    }
   } finally {
     await t.run()
   }
@@ -389,6 +409,8 @@ async function firstDirectAck(url: string): Promise<number> {
     await client.close()
   }
 }
+
+const orNull = (ms: number) => (Number.isNaN(ms) ? null : ms)
 
 function summary(times: readonly number[]): string {
   const sorted = [...times].sort((a, b) => a - b)

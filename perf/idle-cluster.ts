@@ -2,40 +2,43 @@
 // --partitions (1,000) RF=3 partitions, all idle (no client traffic: only the replicas' parked
 // fetches, the ticks and the controller's heartbeats). Run it under the process-test lock:
 //
-//   flock /tmp/bitacora-process-tests.lock npx tsx perf/idle-cluster.ts [--partitions 1000] [--seconds 30] [--windows 3] [--profile DIR]
+//   flock /tmp/bitacora-process-tests.lock npx tsx perf/idle-cluster.ts [--partitions 1000] [--seconds 30] [--windows 3] [--settle-seconds 10] [--profile DIR] [--json FILE]
 //
 // Starts fresh brokers (the built CLI in dist/: `npm run build` first), creates the topic, waits
-// until every node names a leader for each partition and then SETTLE_MS more (the creation's
-// catch-up and the JIT), then measures --windows consecutive windows of --seconds: each broker's
+// until every node names a leader for each partition and then --settle-seconds more (the
+// creation's catch-up and the JIT), then measures --windows consecutive windows of --seconds: each broker's
 // CPU seconds (user + system, /proc/PID/stat) as a share of one core, and the RSS at the end.
 // --profile DIR: each broker writes DIR/<pid>.cpuprofile of the first window only
-// (perf/cpu-profile-hook.mjs, bounded by SIGUSR2).
-import { readFileSync } from 'node:fs'
+// (perf/cpu-profile-hook.mjs, bounded by SIGUSR2). --json FILE: also writes the figures there
+// (IdleClusterResult), for the perf report (perf/run.ts).
+import { writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { createClient } from '../src/client/node.js'
 import { ProcessCluster, until } from '../test/integration/quorum-nodes.js'
-import { cpuSeconds } from './proc-stats.js'
+import { cpuSeconds, rssMb } from './proc-stats.js'
 import { Teardowns } from './teardowns.js'
 
 const { values: args } = parseArgs({
-  options: { partitions: { type: 'string' }, seconds: { type: 'string' }, windows: { type: 'string' }, profile: { type: 'string' } },
+  options: { partitions: { type: 'string' }, seconds: { type: 'string' }, windows: { type: 'string' }, 'settle-seconds': { type: 'string' }, profile: { type: 'string' }, json: { type: 'string' } },
 })
 const PARTITIONS = Number(args.partitions ?? 1000)
 const WINDOW_SECONDS = Number(args.seconds ?? 30)
 const WINDOWS = Number(args.windows ?? 3)
 /** After every leader is named: the catch-up of the creation and the JIT settle before measuring. */
-const SETTLE_MS = 10_000
+const SETTLE_MS = Number(args['settle-seconds'] ?? 10) * 1000
 /** How long the topic's partitions may take to all have a leader (the target is 30 s). */
 const LEADERS_WAIT_MS = 180_000
 const PROFILE_HOOK = new URL('./cpu-profile-hook.mjs', import.meta.url).pathname
 
+export interface IdleClusterResult {
+  partitions: number
+  windowSeconds: number
+  /** Per broker: partitions it leads, its CPU in each window (% of one core) and its RSS at the end. */
+  brokers: Array<{ id: number; leads: number; cpuPercent: number[]; rssMb: number }>
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
-  return m === null ? Number.NaN : Number(m[1]) / 1024
-}
 
 /** Starts the cluster with the environment set to profile on SIGUSR2 when asked, then puts it back. */
 async function start(c: ProcessCluster): Promise<void> {
@@ -93,6 +96,13 @@ async function main(): Promise<void> {
     for (const [i, id] of c.ids.entries()) {
       const s = shares[i]
       console.log(`node ${id} (leads ${led.get(id) ?? 0}): median ${median(s).toFixed(1)} % of a core (${Math.min(...s).toFixed(1)}–${Math.max(...s).toFixed(1)} %), RSS ${rssMb(pids[i]).toFixed(0)} MB`)
+    }
+    if (args.json) {
+      const result: IdleClusterResult = {
+        partitions: PARTITIONS, windowSeconds: WINDOW_SECONDS,
+        brokers: c.ids.map((id, i) => ({ id, leads: led.get(id) ?? 0, cpuPercent: shares[i], rssMb: rssMb(pids[i]) })),
+      }
+      writeFileSync(args.json, JSON.stringify(result))
     }
     if (args.profile) await sleep(1_000) // the profiles are written on the second signal
   } finally {

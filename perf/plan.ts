@@ -22,6 +22,10 @@ export interface Plan {
   scaling: ScalingPlan
   /** 3 brokers with a delay between them (perf/network-delay.ts). */
   network: NetworkPlan
+  /** SIGKILLs of an RF=3 partition's leader under acks=all writes (perf/cluster-timings.ts). */
+  failovers: number
+  /** Idle RF=3 partitions on 3 brokers, windows of seconds each after settling (perf/idle-cluster.ts). */
+  idle: { partitions: number; windows: number; windowSeconds: number; settleSeconds: number }
 }
 
 export function planFor(quick: boolean): Plan {
@@ -29,11 +33,13 @@ export function planFor(quick: boolean): Plan {
     ? {
         quick, sizes: [100, 1024], records: { 100: 20_000, 1024: 5_000 }, maxSeconds: 20,
         e2eFractions: [0.1, 0.25, 0.5, 0.75], e2eSeconds: 1, e2eRecordSize: 100, limitSeconds: 0.3, microArgs: ['--quick'], scaling: scalingPlan(true), network: networkPlan(true),
+        failovers: 2, idle: { partitions: 30, windows: 1, windowSeconds: 2, settleSeconds: 2 },
       }
     : {
         // Several seconds per Bitácora run, so its figures are steady state (at 1 M records a
         // consumer run was 0.6 s and a fifth of it start-up); slower peers stop at maxSeconds.
         quick, sizes: [100, 1024], records: { 100: 3_000_000, 1024: 600_000 }, maxSeconds: 60,
         e2eFractions: [0.1, 0.25, 0.5, 0.75], e2eSeconds: 8, e2eRecordSize: 100, limitSeconds: 3, microArgs: [], scaling: scalingPlan(false), network: networkPlan(false),
+        failovers: 20, idle: { partitions: 1000, windows: 3, windowSeconds: 20, settleSeconds: 10 },
       }
 }

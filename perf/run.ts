@@ -5,20 +5,24 @@
 // replicated systems keeping 3 copies (Bitácora 3 brokers RF=3, NATS JetStream R3 on 3
 // servers, Redis with 2 replicas and WAIT 2), one system at a time on loopback ports, then how
 // cost grows on 3 brokers (partitions, producers, record size: perf/scaling.ts) and their acks
-// latencies with a delay between brokers (perf/network-delay.ts), and writes <out>/<timestamp>.json, <timestamp>.md with
+// latencies with a delay between brokers (perf/network-delay.ts), leader failover
+// (perf/cluster-timings.ts) and an idle cluster's CPU and memory (perf/idle-cluster.ts), and writes <out>/<timestamp>.json, <timestamp>.md with
 // SVG charts beside it, and latest.md (+ latest-*.svg). Every server started is stopped at the
 // end, on failure and on SIGINT/SIGTERM.
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, readFileSync } from 'node:fs'
+import { mkdirSync } from 'node:fs'
 import { cpus, loadavg } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { runJsonScript } from './child-json.js'
+import type { PartitionFailoverTimes } from './cluster-timings.js'
+import type { IdleClusterResult } from './idle-cluster.js'
 import { measureDisk } from './limits/disk.js'
 import { measureWebSocket } from './limits/websocket.js'
 import { planFor, type Plan } from './plan.js'
-import { cleanupAll, installCleanupHandlers, startChild, tempDir } from './processes.js'
+import { cleanupAll, installCleanupHandlers } from './processes.js'
 import { writeReport } from './report/write.js'
-import type { MicroRow, PerfResults, RunRecord } from './report/types.js'
+import type { Measured, MicroRow, PerfResults, RunRecord } from './report/types.js'
 import { measureNetworkDelays } from './network-delay.js'
 import { runWorkload } from './run-workload.js'
 import { measureScaling, SCALING_REPLICATION } from './scaling.js'
@@ -48,14 +52,21 @@ function sh(command: string, commandArgs: string[]): void {
 }
 
 async function micro(plan: Plan): Promise<PerfResults['micro']> {
-  const dir = tempDir('micro')
-  const file = join(dir, 'micro.json')
-  const child = startChild(process.execPath, ['--import', 'tsx', join(ROOT, 'perf/micro.ts'), ...plan.microArgs, '--json', file], {
-    cwd: ROOT, echo: (line) => console.log(`    ${line}`),
-  })
-  const code = await child.exited
-  if (code !== 0) return { rows: [], error: `perf/micro.ts exited with ${code}` }
-  return { rows: (JSON.parse(readFileSync(file, 'utf8')) as { results: MicroRow[] }).results }
+  try {
+    return { rows: (await runJsonScript<{ results: MicroRow[] }>('perf/micro.ts', plan.microArgs)).results }
+  } catch (err) {
+    return { rows: [], error: (err as Error).message }
+  }
+}
+
+/** Runs a perf script that measures one figure; its failure is reported, not thrown. */
+async function measured<T>(script: string, scriptArgs: string[]): Promise<Measured<T>> {
+  try {
+    return { value: await runJsonScript<T>(script, scriptArgs) }
+  } catch (err) {
+    console.log(`  FAILED: ${(err as Error).message}`)
+    return { error: (err as Error).message.split('\n')[0] }
+  }
 }
 
 async function runSystem(def: SystemDef, plan: Plan, runs: RunRecord[]): Promise<void> {
@@ -194,9 +205,19 @@ async function main(): Promise<void> {
     results.network = { points: await measureNetworkDelays(plan.network) }
   }
 
+  if (!args.only || args.only.includes('bitacora')) {
+    step(`8. failover: SIGKILL of an RF=3 partition's leader under acks=all writes, ${plan.failovers} times (perf/cluster-timings.ts)`)
+    results.failover = await measured<PartitionFailoverTimes>('perf/cluster-timings.ts', ['--only', 'partition-failover', '--failovers', String(plan.failovers)])
+    const idle = plan.idle
+    step(`9. idle: ${idle.partitions} RF=3 partitions on 3 brokers (perf/idle-cluster.ts)`)
+    results.idle = await measured<IdleClusterResult>('perf/idle-cluster.ts', [
+      '--partitions', String(idle.partitions), '--windows', String(idle.windows), '--seconds', String(idle.windowSeconds), '--settle-seconds', String(idle.settleSeconds),
+    ])
+  }
+
   results.machine.loadAvgEnd = loadavg()
   results.durationSeconds = (performance.now() - started) / 1000
-  step('8. report')
+  step('10. report')
   const files = writeReport(results, outDir)
   for (const f of files) console.log(`  wrote ${f}`)
 }

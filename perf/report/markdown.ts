@@ -95,6 +95,24 @@ export function headlines(r: PerfResults): Headline[] {
       measured: l ? `p50 ${ms(l.p50Ms)} ms, p99 ${ms(l.p99Ms)} ms` : 'not measured', goal: 'p50 < 10 ms, p99 < 50 ms', met: l ? l.p50Ms < 10 && l.p99Ms < 50 : null,
     })
   }
+  const kills = r.failover?.value
+  if (r.failover) {
+    const first = kills ? spread(kills.firstAckMs) : undefined
+    out.push({
+      target: `failover: SIGKILL of an RF=3 partition's leader under acks=all writes → first acknowledged write${kills ? ` (${kills.rounds} kills)` : ''}`,
+      measured: first ? `median ${n0(first.median)} ms, p99 ${n0(first.p99)} ms` : 'not measured', goal: 'p99 < 2,000 ms', met: first ? first.p99 < 2000 : null,
+    })
+  }
+  const idle = r.idle?.value
+  if (r.idle) {
+    const cpu = idle?.brokers.map((b) => spread(b.cpuPercent)?.median ?? Number.NaN)
+    const rss = idle?.brokers.map((b) => b.rssMb)
+    out.push({
+      target: `idle: ${idle ? n0(idle.partitions) : ''} RF=3 partitions on 3 brokers, per broker`,
+      measured: cpu && rss ? `CPU ${n1(Math.min(...cpu))}–${n1(Math.max(...cpu))} % of a core, RSS ${n0(Math.min(...rss))}–${n0(Math.max(...rss))} MB` : 'not measured',
+      goal: '< 10 % of a core, < 300 MB', met: cpu && rss ? Math.max(...cpu) < 10 && Math.max(...rss) < 300 : null,
+    })
+  }
   // Ahead of every peer: like against like (copies kept, durability class), per record size; consumers all.
   const peers = r.runs.filter((x) => !isBitacora(x.system) && x.kind === 'produce' && x.produce)
   for (const peer of peers) {
@@ -215,6 +233,51 @@ function networkSection(r: PerfResults): string {
   ].join('\n')
 }
 
+/** Median, p99 (nearest rank) and extremes of the finite values (null and NaN are failed probes). */
+function spread(values: ReadonlyArray<number | null>): { median: number; p99: number; best: number; worst: number; count: number } | undefined {
+  const sorted = values.filter((v): v is number => v !== null && Number.isFinite(v)).sort((a, b) => a - b)
+  if (sorted.length === 0) return undefined
+  const rank = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * q) - 1)]!
+  return { median: rank(0.5), p99: rank(0.99), best: sorted[0]!, worst: sorted[sorted.length - 1]!, count: sorted.length }
+}
+
+function failoverSection(r: PerfResults): string {
+  const f = r.failover
+  if (!f) return 'not measured (--only left Bitácora out).'
+  if (!f.value) return `not measured: ${f.error ?? '?'}`
+  const t = f.value
+  const row = (what: string, values: ReadonlyArray<number | null>) => {
+    const s = spread(values)
+    return s ? [what, n0(s.median), n0(s.p99), n0(s.best), n0(s.worst), `${s.count} of ${t.rounds}`] : [what, 'failed', '', '', '', `0 of ${t.rounds}`]
+  }
+  return [
+    `3 brokers, a 1-partition RF=3 topic under acks=all writes (one in flight, linger 0); each round SIGKILLs the partition's leader, ` +
+    `times from the kill, then restarts it and waits for the cluster to be ready. With ${t.rounds} rounds, p99 is the worst but one or the worst (nearest rank). ms.`,
+    '',
+    table(['from the SIGKILL to', 'median', 'p99', 'best', 'worst', 'rounds'], [
+      row('the load\'s first acknowledged write sent after the kill', t.firstAckMs),
+      row('both survivors naming a new leader', t.electedMs),
+      row('the new leader acknowledging a write sent to it directly', t.directAckMs),
+    ]),
+  ].join('\n')
+}
+
+function idleSection(r: PerfResults): string {
+  const i = r.idle
+  if (!i) return 'not measured (--only left Bitácora out).'
+  if (!i.value) return `not measured: ${i.error ?? '?'}`
+  const v = i.value
+  return [
+    `3 brokers, one topic of ${n0(v.partitions)} RF=3 partitions, no client traffic (the replicas' parked fetches, the ticks, the controller's heartbeats); ` +
+    `each broker's user + system CPU (/proc/PID/stat) over windows of ${v.windowSeconds} s as a share of one core, and its RSS at the end.`,
+    '',
+    table(['broker', 'leads', 'CPU, % of a core (median)', 'CPU range', 'RSS MB'], v.brokers.map((b) => {
+      const s = spread(b.cpuPercent)
+      return [String(b.id), n0(b.leads), s ? n1(s.median) : '–', s ? `${n1(s.best)}–${n1(s.worst)}` : '–', n0(b.rssMb)]
+    })),
+  ].join('\n')
+}
+
 export function markdown(r: PerfResults, charts: Array<{ title: string; file: string }>): string {
   const ws = r.limits.websocket
   const disk = r.limits.disk
@@ -308,6 +371,14 @@ export function markdown(r: PerfResults, charts: Array<{ title: string; file: st
   out.push('## 7. Over a network: a delay between brokers (perf/network-delay.ts)')
   out.push('')
   out.push(networkSection(r))
+  out.push('')
+  out.push('## 8. Failover (perf/cluster-timings.ts --only partition-failover)')
+  out.push('')
+  out.push(failoverSection(r))
+  out.push('')
+  out.push('## 9. An idle cluster (perf/idle-cluster.ts)')
+  out.push('')
+  out.push(idleSection(r))
   out.push('')
   out.push('## Charts')
   out.push('')

@@ -4,10 +4,18 @@ import type { E2eResult } from '../../src/cli/perf-e2e.js'
 import type { ProduceResult } from '../../src/cli/perf-produce.js'
 import type { DiskLimits } from '../limits/disk.js'
 import type { WebSocketLimits } from '../limits/websocket.js'
+import type { PartitionFailoverTimes } from '../cluster-timings.js'
+import type { IdleClusterResult } from '../idle-cluster.js'
 import type { Plan } from '../plan.js'
 import type { NetworkPoint } from '../network-delay.js'
 import type { ScalingPoint } from '../scaling.js'
 import type { Durability } from '../systems.js'
+
+/** A figure a script measured, or why it could not. */
+export interface Measured<T> {
+  value?: T
+  error?: string
+}
 
 export interface MicroRow {
   suite: string
@@ -45,4 +53,8 @@ export interface PerfResults {
   scaling?: { points: ScalingPoint[]; error?: string }
   /** 3 brokers with a delay between them (absent from runs before it). */
   network?: { points: NetworkPoint[] }
+  /** SIGKILLs of an RF=3 partition's leader under acks=all writes (absent from runs before it). */
+  failover?: Measured<PartitionFailoverTimes>
+  /** 1,000 idle RF=3 partitions on 3 brokers (absent from runs before it). */
+  idle?: Measured<IdleClusterResult>
 }

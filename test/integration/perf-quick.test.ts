@@ -31,7 +31,7 @@ t.test('perf --quick writes the JSON and the Markdown report with every section'
     t.match(readFileSync(join(out, `latest-${chart}.svg`), 'utf8'), /^<svg /)
   }
   const md = readFileSync(join(out, 'latest.md'), 'utf8')
-  for (const section of ['## Targets', "## 1. This machine's limits", '## 2. Producers', 'seed talk, slide 11', '## 3. Consumers', '## 4. End-to-end latency', '## 5. Codec micro-benchmarks', '## 6. How cost grows', '## 7. Over a network', '## Charts', '## Reproduce']) {
+  for (const section of ['## Targets', "## 1. This machine's limits", '## 2. Producers', 'seed talk, slide 11', '## 3. Consumers', '## 4. End-to-end latency', '## 5. Codec micro-benchmarks', '## 6. How cost grows', '## 7. Over a network', '## 8. Failover', '## 9. An idle cluster', '## Charts', '## Reproduce']) {
     t.ok(md.includes(section), `section ${section}`)
   }
   t.match(md, /records sent|records\/s/)
@@ -65,6 +65,13 @@ t.test('perf --quick writes the JSON and the Markdown report with every section'
   const all = network.find((p) => p.acks === -1 && p.delayMs === 5)
   t.ok(all && all.records > 0 && all.p50Ms >= 10, `acks=all with 5 ms between brokers waits for a round trip (p50 ${all?.p50Ms} ms)`)
   t.match(md, /ahead of Redis Streams \+ 2 replicas WAIT 2: producer 100 B \(Bitácora 3 brokers acks=all\)/, 'a replicated peer compared with the replicated Bitácora')
+  // Failover: each SIGKILL of the partition's leader is followed by an acknowledged write.
+  const kills = results.failover.value as { rounds: number; firstAckMs: number[] } | undefined
+  t.ok(kills && kills.firstAckMs.length === kills.rounds && kills.firstAckMs.every((ms) => ms > 0), `every failover round timed (${results.failover.error ?? JSON.stringify(kills?.firstAckMs)})`)
+  // An idle cluster: each of the 3 brokers' CPU and RSS measured.
+  const idle = results.idle.value as { brokers: Array<{ cpuPercent: number[]; rssMb: number }> } | undefined
+  t.ok(idle?.brokers.length === 3 && idle.brokers.every((b) => b.cpuPercent.length > 0 && b.rssMb > 0), `idle CPU and RSS of 3 brokers (${results.idle.error ?? 'measured'})`)
+  t.match(md, /\| idle: 30 RF=3 partitions on 3 brokers, per broker \| CPU [\d.]+–[\d.]+ % of a core, RSS \d+–\d+ MB \|/, 'the idle headline')
   for (const acks of ['acks=0', 'acks=1', 'acks=all']) {
     t.ok(results.runs.some((r: { system: string; mode: string; produce?: unknown }) => r.system === 'Bitácora' && r.mode === acks && r.produce), `Bitácora ${acks}`)
   }
