@@ -37,14 +37,16 @@ t.test('groups', async (t) => {
   const producer = await client.producer({ acks: 'all' })
   t.teardown(() => producer.close())
 
-  // Per partition: 4 records three hours old, then 4 of now; their offsets as the broker gave them.
-  const now = Date.now()
+  // Per partition: 4 records stamped three hours ago, then 4 stamped an hour ahead (the log's first
+  // batch, the leader's LeaderChange, is stamped at its creation, before `now`: a time between now
+  // and an hour ahead finds the second four); their offsets as the broker gave them.
   const sent = async (timestamp: number) => {
     const metas = await Promise.all(Array.from({ length: 4 * PARTITIONS }, (_, i) => producer.send({ topic: 'orders', partition: i % PARTITIONS, value: `v${i}`, timestamp })))
     return Array.from({ length: PARTITIONS }, (_, p) => Math.min(...metas.filter((m) => m.partition === p).map((m) => m.offset)))
   }
-  const oldStart = await sent(now - 3 * HOUR_MS)
-  const newStart = await sent(now)
+  const oldStart = await sent(Date.now() - 3 * HOUR_MS)
+  const now = Date.now() // after the first records were acknowledged: after each partition's LeaderChange
+  const newStart = await sent(now + HOUR_MS)
   const ends = async () => (await admin.listOffsets('orders', 'latest')).map((a) => a.offset)
   const starts = async () => (await admin.listOffsets('orders', 'earliest')).map((a) => a.offset)
   const committed = async (group: string) => new Map((await admin.fetchGroupOffsets(group)).map((o) => [o.partition, o.offset]))
@@ -96,16 +98,19 @@ t.test('groups', async (t) => {
   })
 
   t.test('--to-datetime and --by-duration: the first record at or after the time', async (t) => {
-    const iso = new Date(now - HOUR_MS).toISOString()
-    const viaDate = await reset(t, 'g-time', '--topic', 'orders', '--to-datetime', iso)
-    t.strictSame(viaDate.planned, new Map(newStart.map((o, p) => [p, o])), 'the records of now, not those three hours old')
+    const viaDate = await reset(t, 'g-time', '--topic', 'orders', '--to-datetime', new Date(now + HOUR_MS / 2).toISOString())
+    t.strictSame(viaDate.planned, new Map(newStart.map((o, p) => [p, o])), 'the records stamped an hour ahead, not the older ones before them')
     await readBack(t, client, 'g-time', viaDate.planned)
-    const viaDuration = await reset(t, 'g-time', '--all-topics', '--by-duration', 'PT2H')
-    t.strictSame(viaDuration.planned, viaDate.planned, 'two hours back lands on the same records')
-    const beforeAll = await reset(t, 'g-time', '--all-topics', '--by-duration', 'P1DT1H')
-    t.strictSame(beforeAll.planned, new Map(oldStart.map((o, p) => [p, o])), 'a day back: the oldest records')
-    const future = await reset(t, 'g-time', '--all-topics', '--to-datetime', new Date(now + HOUR_MS).toISOString())
-    t.strictSame(future.planned, new Map((await ends()).map((o, p) => [p, o])), 'a time after every record: the log end, as Kafka')
+    const beforeAll = await reset(t, 'g-time', '--all-topics', '--to-datetime', String(now - 4 * HOUR_MS))
+    t.strictSame(beforeAll.planned, new Map((await starts()).map((o, p) => [p, o])), 'epoch ms before every batch: the log start')
+    const after = await reset(t, 'g-time', '--all-topics', '--to-datetime', new Date(now + 2 * HOUR_MS).toISOString())
+    t.strictSame(after.planned, new Map((await ends()).map((o, p) => [p, o])), 'a time after every record: the log end, as Kafka')
+    // A second back from the command's now: past the LeaderChange batches (stamped before `now`), before the records ahead.
+    await waitFor('a second and a half to pass since the topic was made', () => Date.now(), (ms) => ms > now + 1_500)
+    const viaDuration = await reset(t, 'g-time', '--all-topics', '--by-duration', 'PT1S')
+    t.strictSame(viaDuration.planned, viaDate.planned, 'PT1S back lands on the same records')
+    const dayBack = await reset(t, 'g-time', '--all-topics', '--by-duration', 'P1DT1H')
+    t.strictSame(dayBack.planned, beforeAll.planned, 'a day and an hour back: the log start')
   })
 
   t.test('--to-offset, --shift-by, --to-latest; clamped offsets said', async (t) => {
@@ -166,7 +171,7 @@ t.test('groups', async (t) => {
     t.ok(rows(live).every((row) => row[6] === memberId && row[7] !== '-' && row[8] === 'live-client'), live.stdout)
     const members = await cli('groups', 'describe', 'g-live', '--members')
     t.strictSame(rows(members), [['g-live', memberId, rows(live)[0][7], 'live-client', '3', 'orders(0,1,2)']])
-    const state = await cli('groups', 'describe', 'g-live', '--state')
+    const state = await waitFor('the group to be stable', () => cli('groups', 'describe', 'g-live', '--state'), (r) => rows(r)[0]?.[3] === 'stable')
     t.match(rows(state), [['g-live', /^ws:\/\/127\.0\.0\.1:\d+\/ \(0\)$/, 'uniform', 'stable', '1']])
     t.equal(rows(state).length, 1)
     const listed = await cli('groups', 'list')
@@ -177,7 +182,7 @@ t.test('groups', async (t) => {
     t.strictSame(listedJson.find((g) => g.group === 'g-live'), { group: 'g-live', state: 'stable', members: 1, assignor: 'uniform' })
 
     const before = await committed('g-live')
-    failsWith(t, await cli('groups', 'reset-offsets', 'g-live', '--topic', 'orders', '--to-earliest', '--execute'), 1, /group g-live has 1 active member\(s\) \(state stable\): offsets can be reset only while it has none/)
+    failsWith(t, await cli('groups', 'reset-offsets', 'g-live', '--topic', 'orders', '--to-earliest', '--execute'), 1, /group g-live has 1 active member\(s\) \(state \w+\): offsets can be reset only while it has none; stop its consumers first/)
     failsWith(t, await cli('groups', 'reset-offsets', 'g-live', '--topic', 'orders', '--to-earliest'), 1, /has 1 active member/)
     t.strictSame(await committed('g-live'), before, 'nothing changed')
     // The broker refuses an admin commit to a group with members on its own too (the CLI's check can race a join).
