@@ -1,7 +1,7 @@
 // `bitacora groups list|describe|delete|reset-offsets`: consumer group administration over the
 // client's Admin, in the shape of Kafka's kafka-consumer-groups (its columns, its refusals).
 // Results go to stdout; notes (a group with no active members) to stderr.
-import type { Client, CommittedOffset, GroupDescription, GroupListing } from '../client/node.js'
+import type { Client, GroupDescription, GroupListing } from '../client/node.js'
 import { positionals } from './args.js'
 import { CLIENT_FLAGS, parseClientFlags } from './client-config.js'
 import { bootstrapServers, withClient } from './connect.js'
@@ -118,15 +118,15 @@ export interface GroupView {
 /** Every partition a member owns (assigned or being revoked) or the group committed, with its log end. */
 async function groupView(client: Client, group: GroupDescription): Promise<GroupView> {
   const committed = await client.admin().fetchGroupOffsets(group.groupId)
-  const owners = new Map<string, string>()
-  for (const m of group.members) for (const t of [...m.assignment, ...m.pendingRevocation]) for (const p of t.partitions) owners.set(`${t.topic}:${p}`, m.memberId)
   const rows = new Map<string, PartitionRow>()
-  const add = (topic: string, partition: number, c: CommittedOffset | undefined) => {
+  const row = (topic: string, partition: number): PartitionRow => {
     const key = `${topic}:${partition}`
-    rows.set(key, { topic, partition, committed: c?.offset ?? rows.get(key)?.committed ?? -1, logEnd: null, memberId: owners.get(key) ?? null })
+    let r = rows.get(key)
+    if (r === undefined) rows.set(key, (r = { topic, partition, committed: -1, logEnd: null, memberId: null }))
+    return r
   }
-  for (const key of owners.keys()) add(key.slice(0, key.lastIndexOf(':')), Number(key.slice(key.lastIndexOf(':') + 1)), undefined)
-  for (const c of committed) if (c.offset >= 0) add(c.topic, c.partition, c)
+  for (const m of group.members) for (const t of [...m.assignment, ...m.pendingRevocation]) for (const p of t.partitions) row(t.topic, p).memberId = m.memberId
+  for (const c of committed) if (c.offset >= 0) row(c.topic, c.partition).committed = c.offset
   const byTopic = new Map<string, PartitionRow[]>()
   for (const r of rows.values()) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r])
   // A topic deleted since the group committed (or a partition it no longer has): its log end stays unknown.
