@@ -238,16 +238,19 @@ t.test('groups', async (t) => {
   })
 
   t.test('broker: __consumer_offsets refused at produce; an unset leader epoch; the offsets topic settings', async (t) => {
-    const produced = await runCli(['produce', '__consumer_offsets', '-b', broker.url], { input: 'x\n' })
-    t.equal(produced.status, 1)
-    t.match(produced.stderr, /INVALID_TOPIC_EXCEPTION: cannot produce to the internal topic __consumer_offsets: the group coordinator writes it/)
     const raw = await connect(broker.url)
     t.teardown(() => raw.close())
-    // No leader epoch in the commit: the group keeps -1 (unknown), not 0.
-    const commit = await raw.call({ offsetCommit: { groupId: 'g-epoch', memberId: '', memberEpoch: -1, topics: [{ name: 'orders', partitions: [{ index: 0, offset: 3 }] }] } })
+    // No leader epoch in the commit: the group keeps -1 (unknown), not 0. (Retried while the coordinator is still being made.)
+    const retriable = [ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.NOT_COORDINATOR]
+    const commit = await waitFor('the coordinator to take a commit', () => raw.call({
+      offsetCommit: { groupId: 'g-epoch', memberId: '', memberEpoch: -1, topics: [{ name: 'orders', partitions: [{ index: 0, offset: 3 }] }] },
+    }), (r) => !retriable.includes(r.offsetCommit?.error?.code ?? 0))
     t.notOk(commit.offsetCommit?.error?.code, JSON.stringify(commit.offsetCommit?.error))
     const fetched = await raw.call({ offsetFetch: { groupId: 'g-epoch' } })
     t.match(fetched.offsetFetch?.topics, [{ name: 'orders', partitions: [{ index: 0, offset: 3, leaderEpoch: -1 }] }])
+    const produced = await runCli(['produce', '__consumer_offsets', '-b', broker.url], { input: 'x\n' })
+    t.equal(produced.status, 1)
+    t.match(produced.stderr, /INVALID_TOPIC_EXCEPTION: .*cannot produce to the internal topic __consumer_offsets: the group coordinator writes it/)
     const topic = await cli('topics', 'describe', '__consumer_offsets', '--json')
     t.equal(topic.status, 0, topic.stderr)
     t.equal(JSON.parse(topic.stdout).partitions.length, OFFSETS_TOPIC_PARTITIONS, '--offsets-topic-partitions took effect at creation')
