@@ -168,6 +168,8 @@ export class Broker {
       const coordinator = new GroupCoordinator({
         brokerId: config.brokerId, image: () => node.image, replicas: manager, codec, log,
         clusterNodes: () => Math.max(node.image.brokers.length, config.controllerVoters?.length ?? 1),
+        offsetsTopicPartitions: config.offsetsTopicPartitions,
+        offsetsTopicReplicationFactor: config.offsetsTopicReplicationFactor,
         createOffsetsTopic: async (partitions, replicationFactor) => {
           const forwarding = { controller: channel, admin: new TopicAdmin(node, controller, manager), partitions: manager }
           const r = await forwardCreateTopics(forwarding, { topics: [{ name: OFFSETS_TOPIC, partitions, replicationFactor, configs: { 'cleanup.policy': 'compact' } }] })

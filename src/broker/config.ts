@@ -9,6 +9,7 @@ import {
 import { parseControllerVoters, type ControllerVoter } from './controller/node/voter-list.js'
 import { RACK_CHARS_MAX } from '../metadata/limits.js'
 import { VOTERS_MAX } from '../raft/limits.js'
+import { OFFSETS_TOPIC_PARTITIONS_DEFAULT, OFFSETS_TOPIC_PARTITIONS_MAX, OFFSETS_TOPIC_REPLICATION_FACTOR_DEFAULT } from './groups/limits.js'
 import { DEFAULT_LIMITS, type BrokerLimits } from './limits.js'
 import { SNAPSHOT_EVERY_RECORDS_DEFAULT } from './partition/limits.js'
 
@@ -59,6 +60,10 @@ export interface BrokerConfig {
   leaderRebalanceAfterMs: number
   /** The rack (or zone) this broker is in ('' for none): replicas of a partition go to different racks while there are any (Kafka's broker.rack). */
   rack: string
+  /** Partitions of __consumer_offsets (Kafka's offsets.topic.num.partitions); used only when the topic is created. */
+  offsetsTopicPartitions: number
+  /** Its replication factor (Kafka's offsets.topic.replication.factor), lower only on a smaller cluster; used only at creation. */
+  offsetsTopicReplicationFactor: number
   limits: BrokerLimits
 }
 
@@ -81,6 +86,8 @@ export const DEFAULT_CONFIG: BrokerConfig = {
   brokerSessionTimeoutMs: BROKER_LEASE_MS_DEFAULT,
   rack: '',
   leaderRebalanceAfterMs: LEADER_REBALANCE_AFTER_MS_DEFAULT,
+  offsetsTopicPartitions: OFFSETS_TOPIC_PARTITIONS_DEFAULT,
+  offsetsTopicReplicationFactor: OFFSETS_TOPIC_REPLICATION_FACTOR_DEFAULT,
   limits: DEFAULT_LIMITS,
 }
 
@@ -136,6 +143,14 @@ export const SETTINGS: readonly Setting[] = [
   {
     name: 'leader-rebalance-after-ms', field: 'leaderRebalanceAfterMs', kind: int(0),
     doc: "hand a partition's leadership back to its preferred replica once another has led it this long (0: only when asked: bitacora topics rebalance-leaders)",
+  },
+  {
+    name: 'offsets-topic-partitions', field: 'offsetsTopicPartitions', kind: int(1, OFFSETS_TOPIC_PARTITIONS_MAX),
+    doc: 'partitions of __consumer_offsets (each a Raft group); used only when it is created',
+  },
+  {
+    name: 'offsets-topic-replication-factor', field: 'offsetsTopicReplicationFactor', kind: int(1, VOTERS_MAX),
+    doc: 'replicas of each __consumer_offsets partition (fewer only on a smaller cluster); used only when it is created',
   },
   { name: 'max-frame-bytes', field: limit('frameBytesMax'), kind: int(1024), doc: 'largest WebSocket message (request frame)' },
   { name: 'max-batch-bytes', field: limit('batchBytesMax'), kind: int(61), doc: "largest record batch, for topics without max.message.bytes (Kafka's message.max.bytes)" },

@@ -6,6 +6,7 @@ import { intFlag, positionals } from './args.js'
 import { CLIENT_FLAGS, parseClientFlags } from './client-config.js'
 import { CLIENT_HELP, bootstrapServers, withClient } from './connect.js'
 import { OperationalError, UsageError } from './errors.js'
+import { table } from './table.js'
 
 export const CLUSTER_USAGE = `usage: bitacora cluster <describe|add-voter|remove-voter> [options]
 
@@ -164,10 +165,4 @@ const rank = (status: string) => ['Leader', 'Follower', 'Observer'].indexOf(stat
 
 function known(n: number): string {
   return n < 0 ? 'unknown' : String(n)
-}
-
-/** Columns padded to their widest cell, two spaces apart. */
-function table(rows: readonly string[][]): string[] {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)))
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  '))
 }

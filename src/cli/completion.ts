@@ -10,6 +10,7 @@ import { CONSUME_SPEC } from './consume.js'
 import { UsageError } from './errors.js'
 import { ENCODINGS } from './format.js'
 import { FORMAT_SPEC } from './format-dir.js'
+import { GROUPS_SPECS } from './groups.js'
 import { LOG_SPECS } from './log-dump.js'
 import { PERF_SPEC } from './perf.js'
 import { PRODUCE_SPEC } from './produce.js'
@@ -21,7 +22,7 @@ Prints a completion script for the shell. To load it:
   bash   source <(bitacora completion bash)     (or save it in ~/.local/share/bash-completion/completions/bitacora)
   zsh    source <(bitacora completion zsh)      (in ~/.zshrc)`
 
-export const COMMANDS = ['broker', 'format', 'cluster', 'topics', 'produce', 'consume', 'log', 'perf', 'completion', 'version', 'help'] as const
+export const COMMANDS = ['broker', 'format', 'cluster', 'topics', 'groups', 'produce', 'consume', 'log', 'perf', 'completion', 'version', 'help'] as const
 const TOP_FLAGS = ['-h', '--help', '-V', '--version']
 
 /** Flags with a fixed set of values, and their values. */
@@ -63,6 +64,8 @@ function levels(): Level[] {
     ...sub('cluster', CLUSTER_SPECS),
     { path: ['topics'], words: [...Object.keys(TOPICS_SPECS), '-h', '--help'] },
     ...sub('topics', TOPICS_SPECS),
+    { path: ['groups'], words: [...Object.keys(GROUPS_SPECS), '-h', '--help'] },
+    ...sub('groups', GROUPS_SPECS),
     { path: ['produce'], words: flagWords(PRODUCE_SPEC) },
     { path: ['consume'], words: flagWords(CONSUME_SPEC) },
     { path: ['log'], words: [...Object.keys(LOG_SPECS), '-h', '--help'] },

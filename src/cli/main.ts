@@ -11,6 +11,7 @@ commands:
   format      prepare a node's data directory with a cluster id, or make one (bitacora format --help)
   cluster     describe the controller quorum, add and remove voters (bitacora cluster --help)
   topics      create, list, describe, delete, alter topics; rebalance leaders (bitacora topics --help)
+  groups      list, describe (lag), delete consumer groups; reset their offsets (bitacora groups --help)
   produce     write stdin lines to a topic, one record each (bitacora produce --help)
   consume     print a topic's records (bitacora consume --help)
   log         dump a partition's batches from a data directory, offline (bitacora log --help)
@@ -19,7 +20,7 @@ commands:
   version     print the version (also -V, --version)
   help        print this help (also -h, --help)
 
-Client commands (cluster, topics, produce, consume, perf) take:
+Client commands (cluster, topics, groups, produce, consume, perf) take:
   -b, --bootstrap-server URL[,URL...]  the brokers (default $BITACORA_BROKERS, else the profile's,
                                        else ws://127.0.0.1:9092/)
   --client-config FILE                 a JSON file of named profiles of settings (default $BITACORA_CLIENT_CONFIG)
@@ -47,6 +48,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./cluster.js')).clusterCommand(rest)
     case 'topics':
       return (await import('./topics.js')).topicsCommand(rest)
+    case 'groups':
+      return (await import('./groups.js')).groupsCommand(rest)
     case 'produce':
       return (await import('./produce.js')).produceCommand(rest)
     case 'consume':

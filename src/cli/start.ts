@@ -33,12 +33,12 @@ export function parseStart(offset: string | undefined, fromBeginning: boolean | 
 }
 
 /** Epoch milliseconds, or an ISO 8601 date / date-time (local time when it names no zone). */
-export function parseTime(text: string): number {
+export function parseTime(text: string, flag = '--from-time'): number {
   if (/^\d{1,15}$/.test(text)) return Number(text)
   const iso = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,3})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/.exec(text)
   // A date alone would parse as UTC midnight: make it local midnight, like a date-time without a zone.
   const ms = iso ? Date.parse(text.length === 10 ? `${text}T00:00` : text.replace(' ', 'T')) : NaN
-  if (!Number.isFinite(ms) || ms < 0) throw new UsageError(`--from-time: expected an ISO 8601 date (2026-12-04, 2026-12-04T10:30:00Z) or epoch milliseconds, got '${text}'`)
+  if (!Number.isFinite(ms) || ms < 0) throw new UsageError(`${flag}: expected an ISO 8601 date (2026-12-04, 2026-12-04T10:30:00Z) or epoch milliseconds, got '${text}'`)
   return ms
 }
 

@@ -9,6 +9,7 @@ import type { Cluster } from './cluster.js'
 import { Deadline } from './deadline.js'
 import { BitacoraError, errorFromWire, isErrorCode, isRetriableError } from './errors.js'
 import { API_TIMEOUT_MS_DEFAULT } from './limits.js'
+import { GroupAdmin, type CommittedOffset, type GroupDescription, type GroupListing, type OffsetToCommit, type TopicPartitions } from './group-admin.js'
 import { EARLIEST, LATEST, listOffsets, type OffsetAnswer } from './offsets.js'
 import { QuorumAdmin, type QuorumDescription } from './quorum-admin.js'
 import { describeReplicas, type PartitionReplicas } from './replica-status.js'
@@ -92,6 +93,7 @@ export class Admin {
   private readonly sleeper = new Sleeper()
   private readonly router: TopicRouter
   private readonly quorum: QuorumAdmin
+  private readonly groups: GroupAdmin
   private readonly apiTimeoutMs: number
   private closed = false
 
@@ -103,6 +105,7 @@ export class Admin {
     this.apiTimeoutMs = options.apiTimeoutMs ?? API_TIMEOUT_MS_DEFAULT
     this.router = new TopicRouter(cluster, this.retry, this.sleeper, () => this.closed)
     this.quorum = new QuorumAdmin(cluster, this.retry, this.sleeper, () => this.closed, this.apiTimeoutMs, requestTimeoutMs)
+    this.groups = new GroupAdmin(cluster, this.retry, this.sleeper, () => this.closed, this.apiTimeoutMs)
   }
 
   async createTopics(topics: readonly NewTopic[], options: { validateOnly?: boolean; timeoutMs?: number } = {}): Promise<TopicResult[]> {
@@ -235,6 +238,34 @@ export class Admin {
   /** Takes node `nodeId` out of the controller voters; resolves with the voter ids then in force. */
   removeVoter(nodeId: number): Promise<number[]> {
     return this.quorum.removeVoter(nodeId)
+  }
+
+  /** Every consumer group of the cluster (id, state, member count, assignor), sorted by id. */
+  listGroups(): Promise<GroupListing[]> {
+    return this.groups.listGroups()
+  }
+
+  /** Groups' members (client id, host, assignment) from their coordinators; an unknown group carries GROUP_ID_NOT_FOUND. */
+  describeGroups(groupIds: readonly string[]): Promise<GroupDescription[]> {
+    return this.groups.describeGroups(groupIds)
+  }
+
+  /** Deletes groups with their committed offsets; a group with members is refused (NON_EMPTY_GROUP). */
+  deleteGroups(groupIds: readonly string[]): Promise<Array<{ groupId: string; error: BitacoraError | null }>> {
+    return this.groups.deleteGroups(groupIds)
+  }
+
+  /** A group's committed offsets (of the partitions named, or all it has); offset -1: none committed. */
+  fetchGroupOffsets(groupId: string, topics?: readonly TopicPartitions[]): Promise<CommittedOffset[]> {
+    return this.groups.fetchOffsets(groupId, topics)
+  }
+
+  /**
+   * Sets a group's committed offsets from outside the group, in one write (Kafka's
+   * alterConsumerGroupOffsets): refused, with nothing written, while the group has members.
+   */
+  alterGroupOffsets(groupId: string, offsets: readonly OffsetToCommit[]): Promise<void> {
+    return this.groups.commitOffsets(groupId, offsets)
   }
 
   close(): void {

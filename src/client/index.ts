@@ -10,6 +10,7 @@ export {
 } from './admin.js'
 export type { OffsetAnswer } from './offsets.js'
 export type { PartitionReplicas, ReplicaState } from './replica-status.js'
+export type { CommittedOffset, GroupDescription, GroupListing, GroupMemberDescription, OffsetToCommit, TopicPartitions } from './group-admin.js'
 export type { QuorumBroker, QuorumDescription, QuorumReplica } from './quorum-admin.js'
 export type { PartitionInfo, BrokerAddress } from './metadata.js'
 export type { Acks } from './sender.js'

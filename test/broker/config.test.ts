@@ -46,6 +46,13 @@ t.test('--default-replication-factor: replicas of a topic created without a fact
   t.throws(() => parseBrokerArgs(['--default-replication-factor', '0']), { message: /--default-replication-factor: expected an integer in \[1, 7\], got '0'/ })
 })
 
+t.test('--offsets-topic-partitions / --offsets-topic-replication-factor: __consumer_offsets at creation (defaults 12 / 3, as documented)', async (t) => {
+  t.match(parseBrokerArgs([]), { offsetsTopicPartitions: 12, offsetsTopicReplicationFactor: 3 })
+  t.match(parseBrokerArgs(['--offsets-topic-partitions', '50', '--offsets-topic-replication-factor', '2']), { offsetsTopicPartitions: 50, offsetsTopicReplicationFactor: 2 })
+  t.throws(() => parseBrokerArgs(['--offsets-topic-partitions', '0']), { message: /--offsets-topic-partitions: expected an integer in \[1, 1000\], got '0'/ })
+  t.throws(() => parseBrokerArgs(['--offsets-topic-replication-factor', '8']), { message: /--offsets-topic-replication-factor: expected an integer in \[1, 7\], got '8'/ })
+})
+
 t.test('--rack: where this broker is, sent with its registration', async (t) => {
   t.equal(parseBrokerArgs([]).rack, '', 'none by default')
   t.equal(parseBrokerArgs(['--rack', 'eu-west-1a']).rack, 'eu-west-1a')

@@ -44,7 +44,7 @@ t.test('bash: subcommands, flags per command, values, files', async (t) => {
     ['bitacora', 'completion', ''],
     ['bitacora', 'topics', 'create', '-'],
   ])
-  t.strictSame(top, ['broker', 'format', 'cluster', 'topics', 'produce', 'consume', 'log', 'perf', 'completion', 'version', 'help'])
+  t.strictSame(top, ['broker', 'format', 'cluster', 'topics', 'groups', 'produce', 'consume', 'log', 'perf', 'completion', 'version', 'help'])
   t.strictSame(to, ['topics'])
   t.strictSame(topics, ['create', 'list', 'describe', 'delete', 'alter', 'rebalance-leaders', 'reassign'])
   t.ok(create.includes('--partitions') && create.includes('--if-not-exists') && create.includes('--bootstrap-server'), create.join(' '))
@@ -63,7 +63,7 @@ t.test('bash: cluster and format', async (t) => {
   const dir = tempDataDir(t)
   const file = script('bash', dir)
   mkdirSync(join(dir, 'node-1'))
-  const [cluster, describe, addVoter, format, dataDir, log, logDump] = bashComplete(file, [
+  const [cluster, describe, addVoter, format, dataDir, log, logDump, groups, resetTo, groupsDescribe] = bashComplete(file, [
     ['bitacora', 'cluster', ''],
     ['bitacora', 'cluster', 'describe', '-'],
     ['bitacora', 'cluster', 'add-voter', '4', 'ws://127.0.0.1:9095/', '--t'],
@@ -71,6 +71,9 @@ t.test('bash: cluster and format', async (t) => {
     ['bitacora', 'format', '--data-dir', join(dir, 'no')],
     ['bitacora', 'log', ''],
     ['bitacora', 'log', 'dump', '--ma'],
+    ['bitacora', 'groups', ''],
+    ['bitacora', 'groups', 'reset-offsets', 'app', '--to-'],
+    ['bitacora', 'groups', 'describe', 'app', '--'],
   ])
   t.strictSame(cluster, ['describe', 'add-voter', 'remove-voter'])
   t.ok(describe.includes('--json') && describe.includes('-J') && describe.includes('-b'), describe.join(' '))
@@ -80,14 +83,17 @@ t.test('bash: cluster and format', async (t) => {
   t.strictSame(dataDir, [join(dir, 'node-1')], 'directories for --data-dir')
   t.strictSame(log, ['dump'])
   t.strictSame(logDump, ['--max-offset'])
+  t.strictSame(groups, ['list', 'describe', 'delete', 'reset-offsets'])
+  t.strictSame(resetTo, ['--to-earliest', '--to-latest', '--to-offset', '--to-datetime'])
+  t.ok(groupsDescribe.includes('--members') && groupsDescribe.includes('--all-groups') && !groupsDescribe.includes('--execute'), groupsDescribe.join(' '))
 })
 
 t.test('bash: every flag offered is documented in the command\'s help', async (t) => {
   const file = script('bash', tempDataDir(t))
-  const levels = [['produce', 't'], ['consume', 't'], ['topics', 'create'], ['topics', 'list'], ['topics', 'describe'], ['perf', 'consume'], ['cluster', 'describe'], ['cluster', 'add-voter'], ['format', ''], ['log', 'dump']]
+  const levels = [['produce', 't'], ['consume', 't'], ['topics', 'create'], ['topics', 'list'], ['topics', 'describe'], ['perf', 'consume'], ['cluster', 'describe'], ['cluster', 'add-voter'], ['format', ''], ['log', 'dump'], ['groups', 'describe'], ['groups', 'reset-offsets']]
   const offered = bashComplete(file, levels.map((l) => ['bitacora', ...l, '-']))
   levels.forEach((level, i) => {
-    const help = spawnSync(process.execPath, [BIN, level[0], ...(['topics', 'perf', 'cluster', 'format', 'log'].includes(level[0]) ? [] : [level[1]]), '--help'], { encoding: 'utf8' }).stdout
+    const help = spawnSync(process.execPath, [BIN, level[0], ...(['topics', 'perf', 'cluster', 'format', 'log', 'groups'].includes(level[0]) ? [] : [level[1]]), '--help'], { encoding: 'utf8' }).stdout
     const flags = offered[i].filter((f) => f !== '-h' && f !== '--help')
     t.ok(flags.length > 3, `${level.join(' ')}: flags offered`)
     for (const flag of flags) t.ok(help.includes(flag), `${level.join(' ')}: ${flag} is in its help`)

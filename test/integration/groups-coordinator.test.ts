@@ -61,7 +61,7 @@ t.test('join, commit, and a restarted coordinator rebuilds the group and its off
   t.equal(g1.members?.[0]?.memberId, memberId, 'the member is still in the group')
   t.equal(nope.error?.code, ErrorCode.GROUP_ID_NOT_FOUND)
   const listed = await c.call({ listGroups: {} })
-  t.same(listed.listGroups?.groups, [{ groupId: 'g1', state: 'stable', members: 1 }], 'ListGroups shows the group this broker coordinates')
+  t.same(listed.listGroups?.groups, [{ groupId: 'g1', state: 'stable', members: 1, assignor: 'uniform' }], 'ListGroups shows the group this broker coordinates, with its assignor')
   const back = await heartbeat(1, { owned: { topics: [{ topic: 'orders', partitions: [0, 1, 2] }] } })
   t.notOk(back.consumerGroupHeartbeat?.error?.code, 'the member heartbeats on at its epoch')
   t.equal((await c.call({ deleteGroups: { groupIds: ['g1'] } })).deleteGroups?.results?.[0]?.error?.code, ErrorCode.NON_EMPTY_GROUP)

@@ -19,7 +19,7 @@ function tooMany(n: number): { error: bitacora.IError } | null {
 }
 
 export function listGroups(coordinator: Pick<GroupCoordinator, 'coordinated'>): bitacora.IListGroupsResponse {
-  return { groups: [...coordinator.coordinated()].filter(exists).map((g) => ({ groupId: g.groupId, state: groupPhase(g), members: g.members.size })) }
+  return { groups: [...coordinator.coordinated()].filter(exists).map((g) => ({ groupId: g.groupId, state: groupPhase(g), members: g.members.size, assignor: groupAssignor(g) })) }
 }
 
 function describe(g: GroupState): bitacora.DescribeGroupsResponse.IGroup {

@@ -15,6 +15,7 @@ import { isIdempotent, malformedProducerFields, type ProducerBatchHeader } from 
 import type { ProducedAppend } from '../partition/replica.js'
 import { ReplicaError } from '../partition/replica-error.js'
 import type { PartitionLookup } from '../partition/replica-manager.js'
+import { OFFSETS_TOPIC } from '../groups/offsets-topic.js'
 import { failureOf } from './leader-epoch.js'
 import { batchLimit } from './topic-limits.js'
 
@@ -53,6 +54,8 @@ async function producePartition(
 ): Promise<PartitionResult> {
   const index = p.index ?? 0
   const fail = (code: ErrorCode, message: string): PartitionResult => ({ index, error: wireError(code, message), baseOffset: -1 })
+  // Kafka's answer for an internal topic (ReplicaManager: "Cannot append to internal topic"): only the coordinator writes it.
+  if (topicName === OFFSETS_TOPIC) return fail(ErrorCode.INVALID_TOPIC_EXCEPTION, `cannot produce to the internal topic ${OFFSETS_TOPIC}: the group coordinator writes it (commit offsets with OffsetCommit, or bitacora groups reset-offsets)`)
   const topic = deps.image().topic(topicName)
   const replica = deps.partitions.partition(topicName, index)
   if (!topic || !replica) return fail(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `no partition ${topicName}-${index} on this broker`)

@@ -51,6 +51,8 @@ export const RECONCILING_HEARTBEAT_INTERVAL_MS = 500
 
 /** Partitions of __consumer_offsets (Kafka's offsets.topic.num.partitions is 50; a small cluster needs far fewer: each is a Raft group). */
 export const OFFSETS_TOPIC_PARTITIONS_DEFAULT = 12
+/** The most --offsets-topic-partitions allows: each partition is a Raft group every replica broker runs. */
+export const OFFSETS_TOPIC_PARTITIONS_MAX = 1_000
 /** Its replication factor (Kafka's offsets.topic.replication.factor), lower only on a smaller cluster. */
 export const OFFSETS_TOPIC_REPLICATION_FACTOR_DEFAULT = 3
 /** How long creating __consumer_offsets may take before the request that needed it answers COORDINATOR_NOT_AVAILABLE (the client retries). */
