@@ -156,7 +156,8 @@ export class GroupMember {
     await this.running?.catch(() => undefined)
     try {
       if (this.epoch <= 0) return
-      await this.revoke([...this.owned.values()], true).catch(() => undefined)
+      // Commits only with auto-commit: with it off, the application commits what it chose to.
+      await this.revoke([...this.owned.values()], this.options.autoCommit !== false).catch(() => undefined)
       await this.heartbeatOnce(this.options.instanceId !== undefined ? -2 : -1).catch(() => undefined)
     } finally {
       this.clock.close()
