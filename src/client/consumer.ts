@@ -1,4 +1,4 @@
-// The consumer, with manual assignment (groups come later): assign partitions, seek each to
+// The consumer, with manual assignment (or a group's, group-member.ts): assign partitions, seek each to
 // an offset, the earliest or latest offset, or a timestamp, then iterate. Fetches are
 // pipelined (fetcher.ts): at most one in flight per leader broker and about three fetch
 // responses (maxBytes each) per broker held. A partition's position moves only as its
