@@ -7,6 +7,7 @@ import { Admin } from './admin.js'
 import type { RetryOptions } from './backoff.js'
 import { Cluster } from './cluster.js'
 import { Consumer, type ConsumerOptions } from './consumer.js'
+import { NODE_GROUP_PLATFORM, type GroupPlatform } from './group-member.js'
 import {
   API_TIMEOUT_MS_DEFAULT, CLIENT_VERSION, CONNECT_TIMEOUT_MS_DEFAULT, intOption, IN_FLIGHT_REQUESTS_MAX_DEFAULT, METADATA_MAX_AGE_MS_DEFAULT,
   PENDING_REQUESTS_MAX_DEFAULT, REQUEST_TIMEOUT_MS_DEFAULT, RESPONSE_BYTES_MAX_DEFAULT,
@@ -48,7 +49,8 @@ export class Client {
   private readonly apiTimeoutMs: number
   private readonly closers = new Set<{ close(): unknown }>()
 
-  constructor(private readonly options: ClientOptions) {
+  /** `groupPlatform`: set by the browser entry (heartbeats from a Worker, a longer default session). */
+  constructor(private readonly options: ClientOptions, private readonly groupPlatform: GroupPlatform = NODE_GROUP_PLATFORM) {
     this.requestTimeoutMs = intOption('requestTimeoutMs', options.requestTimeoutMs, REQUEST_TIMEOUT_MS_DEFAULT, 1)
     this.apiTimeoutMs = intOption('apiTimeoutMs', options.apiTimeoutMs, API_TIMEOUT_MS_DEFAULT, 0)
     this.cluster = new Cluster({
@@ -79,7 +81,7 @@ export class Client {
 
   async consumer(options: ConsumerOptions = {}): Promise<Consumer> {
     const codec = await loadCodec()
-    const consumer = new Consumer(this.cluster, codec, { retry: this.options.retry, apiTimeoutMs: this.apiTimeoutMs, ...options }, this.requestTimeoutMs, this.options.random)
+    const consumer = new Consumer(this.cluster, codec, { retry: this.options.retry, apiTimeoutMs: this.apiTimeoutMs, ...options }, this.requestTimeoutMs, this.options.random, this.groupPlatform)
     this.closers.add(consumer)
     return consumer
   }
@@ -97,6 +99,6 @@ export class Client {
   }
 }
 
-export function createClient(options: ClientOptions): Client {
-  return new Client(options)
+export function createClient(options: ClientOptions, groupPlatform?: GroupPlatform): Client {
+  return new Client(options, groupPlatform)
 }

@@ -1,4 +1,4 @@
-// The consumer, with manual assignment (groups come later): assign partitions, seek each to
+// The consumer, with manual assignment (or a group's, group-member.ts): assign partitions, seek each to
 // an offset, the earliest or latest offset, or a timestamp, then iterate. Fetches are
 // pipelined (fetcher.ts): at most one in flight per leader broker and about three fetch
 // responses (maxBytes each) per broker held. A partition's position moves only as its
@@ -17,7 +17,7 @@ import { Fetcher, refetchFromPosition, type FetchedBatch, type PartitionState } 
 import type { ConsumerRecord } from './records.js'
 import { Sleeper } from './sleep.js'
 import { TopicRouter } from './topic-router.js'
-import { GroupMember, type GroupOptions, type Subscription, type TopicPartitionRef } from './group-member.js'
+import { GroupMember, NODE_GROUP_PLATFORM, type GroupOptions, type GroupPlatform, type Subscription, type TopicPartitionRef } from './group-member.js'
 
 export type { GroupOptions, Subscription } from './group-member.js'
 
@@ -64,7 +64,10 @@ export class Consumer {
    */
   private readonly consumed = new Map<string, number>()
 
-  constructor(private readonly cluster: Cluster, codec: Codec, options: ConsumerOptions, requestTimeoutMs: number, random: () => number = Math.random) {
+  constructor(
+    private readonly cluster: Cluster, codec: Codec, options: ConsumerOptions, requestTimeoutMs: number, random: () => number = Math.random,
+    private readonly groupPlatform: GroupPlatform = NODE_GROUP_PLATFORM,
+  ) {
     this.autoOffsetReset = options.autoOffsetReset ?? 'latest'
     this.partitionMaxBytes = options.partitionMaxBytes ?? FETCH_PARTITION_MAX_BYTES_DEFAULT
     this.apiTimeoutMs = intOption('apiTimeoutMs', options.apiTimeoutMs, API_TIMEOUT_MS_DEFAULT, 0)
@@ -109,7 +112,7 @@ export class Consumer {
       assign: (partitions) => this.assign(partitions),
       seek: (topic, partition, offset) => this.seek(topic, partition, offset),
       position: (topic, partition) => this.committable(topic, partition),
-    }, options, subscription, options.clientId ?? 'bitacora-js')
+    }, options, subscription, options.clientId ?? 'bitacora-js', this.groupPlatform)
     this.group.start()
   }
 

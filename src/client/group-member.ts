@@ -11,6 +11,7 @@ import type { Broker } from './broker.js'
 import type { Cluster } from './cluster.js'
 import { BitacoraError, ClientError, errorFromWire, isRetriableError } from './errors.js'
 import { AUTO_COMMIT_INTERVAL_MS_DEFAULT, GROUP_RETRY_MS_MAX, GROUP_RETRY_MS_MIN, REBALANCE_TIMEOUT_MS_DEFAULT, SESSION_TIMEOUT_MS_DEFAULT, intOption } from './limits.js'
+import { timerClock, type Clock } from './heartbeat-clock.js'
 import { Sleeper } from './sleep.js'
 
 export interface TopicPartitionRef {
@@ -27,7 +28,7 @@ export interface GroupOptions {
   clientId?: string
   /** Static membership: a restarted member with the same id takes its place without a reassignment. */
   instanceId?: string
-  /** Default 45 s (Kafka's); a browser member should ask for more than 60 s (background tabs). */
+  /** Default 45 s (Kafka's) in Node, 90 s in the browser bundle (background tabs run timers about once a minute). */
   sessionTimeoutMs?: number
   rebalanceTimeoutMs?: number
   serverAssignor?: 'uniform' | 'range'
@@ -39,6 +40,17 @@ export interface GroupOptions {
   /** Called once partitions are no longer consumed here, before the coordinator hears they are released. */
   onRevoked?: (partitions: TopicPartitionRef[]) => void | Promise<void>
 }
+
+/**
+ * What the platform decides for a member: the session timeout when the application gives none,
+ * and the clock it waits on between heartbeats (the browser entry: a Worker, and more than 60 s).
+ */
+export interface GroupPlatform {
+  sessionTimeoutMsDefault: number
+  clock: () => Clock
+}
+
+export const NODE_GROUP_PLATFORM: GroupPlatform = { sessionTimeoutMsDefault: SESSION_TIMEOUT_MS_DEFAULT, clock: () => timerClock }
 
 /** What the member needs of its consumer. */
 export interface MemberHost {
@@ -67,7 +79,8 @@ export class GroupMember {
   private epoch = 0
   private readonly owned = new Map<string, TopicPartitionRef>()
   private coordinator: Broker | null = null
-  private readonly sleeper = new Sleeper()
+  private readonly clock: Clock
+  private readonly sleeper: Sleeper
   private closed = false
   private running: Promise<void> | null = null
   private lastHeardMs: number
@@ -76,7 +89,7 @@ export class GroupMember {
   private subscriptionSent = false
   /** A failure no retry mends (an invalid pattern, say): the consumer's iterator throws it. */
   fatal: Error | null = null
-  private readonly sessionTimeoutMs: number
+  readonly sessionTimeoutMs: number
   private readonly rebalanceTimeoutMs: number
   private readonly autoCommitIntervalMs: number
 
@@ -86,13 +99,16 @@ export class GroupMember {
     private readonly options: GroupOptions,
     private subscription: Subscription,
     private readonly clientId: string,
+    platform: GroupPlatform = NODE_GROUP_PLATFORM,
   ) {
     if (typeof options.groupId !== 'string' || options.groupId.length === 0) throw new ClientError('INVALID_ARGUMENT', 'a group consumer needs a groupId')
-    this.sessionTimeoutMs = intOption('sessionTimeoutMs', options.sessionTimeoutMs, SESSION_TIMEOUT_MS_DEFAULT, 1)
+    this.sessionTimeoutMs = intOption('sessionTimeoutMs', options.sessionTimeoutMs, platform.sessionTimeoutMsDefault, 1)
     this.rebalanceTimeoutMs = intOption('rebalanceTimeoutMs', options.rebalanceTimeoutMs, REBALANCE_TIMEOUT_MS_DEFAULT, 1)
     this.autoCommitIntervalMs = intOption('autoCommitIntervalMs', options.autoCommitIntervalMs, AUTO_COMMIT_INTERVAL_MS_DEFAULT, 1)
     this.lastHeardMs = cluster.now()
     this.nextAutoCommitMs = cluster.now() + this.autoCommitIntervalMs
+    this.clock = platform.clock()
+    this.sleeper = new Sleeper(this.clock)
   }
 
   /** The partitions this member consumes now. */
@@ -138,9 +154,14 @@ export class GroupMember {
     this.closed = true
     this.sleeper.wakeAll()
     await this.running?.catch(() => undefined)
-    if (this.epoch <= 0) return
-    await this.revoke([...this.owned.values()], true).catch(() => undefined)
-    await this.heartbeatOnce(this.options.instanceId !== undefined ? -2 : -1).catch(() => undefined)
+    try {
+      if (this.epoch <= 0) return
+      // Commits only with auto-commit: with it off, the application commits what it chose to.
+      await this.revoke([...this.owned.values()], this.options.autoCommit !== false).catch(() => undefined)
+      await this.heartbeatOnce(this.options.instanceId !== undefined ? -2 : -1).catch(() => undefined)
+    } finally {
+      this.clock.close()
+    }
   }
 
   private positions(partitions: readonly TopicPartitionRef[]): (TopicPartitionRef & { offset: number })[] {

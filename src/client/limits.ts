@@ -147,8 +147,10 @@ export const REPLICA_STATUS_ROUNDS_MAX = 3
 // ---- Consumer groups (group-member.ts)
 
 /**
- * A member's session timeout: Kafka's default for Node. A browser tab in the background runs its
- * timers about once a minute, so a browser member asks for more than 60 s (BROWSER_SESSION_TIMEOUT_MS_DEFAULT).
+ * A member's session timeout when the application gives none: Kafka's default in Node; in the
+ * browser bundle more than 60 s, because a background tab runs its timers about once a minute
+ * (the member's heartbeat clock ticks in a Worker, heartbeat-clock.ts, but the page's other
+ * timers — reconnect back-offs — do not).
  */
 export const SESSION_TIMEOUT_MS_DEFAULT = 45_000
 export const BROWSER_SESSION_TIMEOUT_MS_DEFAULT = 90_000
