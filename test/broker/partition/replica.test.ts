@@ -226,6 +226,9 @@ t.test('a full input queue refuses with a typed retriable error; ticks and flush
   process.on('unhandledRejection', onUnhandled)
   t.teardown(() => process.off('unhandledRejection', onUnhandled))
   const noop: Message = { type: 'beginQuorumEpoch', from: 2, to: 1, epoch: 0 } // stale: changes nothing
+  // An append first: an idle replica takes a message at once (its Ready, if it needs no I/O, too);
+  // behind a queued input, messages queue.
+  const first = r.appendValidated(codec.encodeBatch([{ key: null, value: new Uint8Array(1) }]))
   const fills: Promise<void>[] = []
   for (let i = 0; i < CORE_INPUTS_QUEUED_MAX + 10; i++) fills.push(r.receive(noop))
   // Both asked while the queue is full (it drains within a few turns).
@@ -241,6 +244,7 @@ t.test('a full input queue refuses with a typed retriable error; ticks and flush
   t.ok(tick.ok, 'a tick on a full queue resolves')
   const receipts = await Promise.all(fills.map(settled))
   t.ok(receipts.every((x) => x.ok), 'messages beyond the bound are dropped, not rejected')
+  await first
   await turn()
   t.same(unhandled, [], 'no unhandled rejection')
   const { nextOffset } = await c.produce(r)
