@@ -285,6 +285,15 @@ export class RaftCore {
     )
   }
 
+  /**
+   * True when the next Ready asks the shell for no I/O (no quorum state to persist, no directive):
+   * only messages to send and changes to report, which a shell may carry out synchronously.
+   */
+  readyNeedsNoIo(): boolean {
+    const n = this.node
+    return !n.quorumDirty && n.directives.length === 0
+  }
+
   ready(): Ready {
     this.assertNotInReady()
     const n = this.node

@@ -5,7 +5,7 @@
 // `from` and `to` travel once per RaftFrames envelope, checked by the receiver (peer-receiver.ts).
 import { bitacora } from '../../protocol/index.js'
 import { extendIntoRoom, roomBefore } from '../partition/read-buffers.js'
-import type { DirectoryId, FetchResponse, FetchSnapshotResponse, Message, NodeId, SnapshotId, VoterDirectories } from '../../raft/types.js'
+import type { DirectoryId, FetchRequest, FetchResponse, FetchSnapshotResponse, Message, NodeId, SnapshotId, VoterDirectories } from '../../raft/types.js'
 
 type Frame = bitacora.RaftFrame.$Properties
 type FetchResponseFrame = bitacora.RaftFetchResponse.$Properties
@@ -303,18 +303,14 @@ export function fromRaftFrame(frame: Frame, from: NodeId, to: NodeId): Partition
     case 'endQuorumEpoch':
       message = { type: 'endQuorumEpoch', ...base, preferredSuccessors: nodeIds(object(f.endQuorumEpoch, 'endQuorumEpoch').preferredSuccessors, 'endQuorumEpoch.preferredSuccessors', false) }
       break
-    case 'fetch': {
-      const v = object(f.fetch, 'fetch')
-      message = {
-        type: 'fetch', ...base, fetchId: offset(v.fetchId, 'fetch.fetchId'), fetchOffset: offset(v.fetchOffset, 'fetch.fetchOffset'),
-        lastFetchedEpoch: int32(v.lastFetchedEpoch, 'fetch.lastFetchedEpoch'), flushedOffset: offset(v.flushedOffset, 'fetch.flushedOffset'),
-        maxBytes: int32(v.maxBytes, 'fetch.maxBytes'), ...present('replicaDirectoryId', directoryId(v.replicaDirectoryId, 'fetch.replicaDirectoryId')),
-      }
+    case 'fetch':
+      message = fetchOf(object(f.fetch, 'fetch'), from, to, epoch)
+      break
+    case 'fetchResponse': {
+      const v = object(f.fetchResponse, 'fetchResponse')
+      message = v.records != null ? idleOrRecordsResponseOf(v, from, to, epoch) : fetchResponseOf(v, base)
       break
     }
-    case 'fetchResponse':
-      message = fetchResponseOf(object(f.fetchResponse, 'fetchResponse'), base)
-      break
     case 'fetchSnapshot': {
       const v = object(f.fetchSnapshot, 'fetchSnapshot')
       message = {
@@ -340,6 +336,33 @@ interface Base {
 const FRAME_KINDS = ['vote', 'voteResponse', 'beginQuorumEpoch', 'endQuorumEpoch', 'fetch', 'fetchResponse', 'fetchSnapshot', 'fetchSnapshotResponse'] as const
 const FETCH_RESPONSE_KINDS = ['records', 'diverging', 'outOfRange', 'snapshot', 'notLeader'] as const
 const SNAPSHOT_RESPONSE_KINDS = ['chunk', 'notFound', 'notLeader'] as const
+
+// The two messages an idle partition exchanges thousands of times a second per broker (a
+// follower's fetch, its leader's answer) are built as plain literals, not by spreading: no
+// intermediate objects, and one shape each for the core to read.
+
+function fetchOf(v: bitacora.RaftFetch.$Properties, from: NodeId, to: NodeId, epoch: number): FetchRequest {
+  const fetchId = offset(v.fetchId, 'fetch.fetchId')
+  const fetchOffset = offset(v.fetchOffset, 'fetch.fetchOffset')
+  const lastFetchedEpoch = int32(v.lastFetchedEpoch, 'fetch.lastFetchedEpoch')
+  const flushedOffset = offset(v.flushedOffset, 'fetch.flushedOffset')
+  const maxBytes = int32(v.maxBytes, 'fetch.maxBytes')
+  const replicaDirectoryId = directoryId(v.replicaDirectoryId, 'fetch.replicaDirectoryId')
+  return replicaDirectoryId === undefined
+    ? { type: 'fetch', from, to, epoch, fetchId, fetchOffset, lastFetchedEpoch, flushedOffset, maxBytes }
+    : { type: 'fetch', from, to, epoch, fetchId, fetchOffset, lastFetchedEpoch, flushedOffset, maxBytes, replicaDirectoryId }
+}
+
+/** A fetch response whose `records` field is set (the kind must still be that one alone). */
+function idleOrRecordsResponseOf(v: FetchResponseFrame, from: NodeId, to: NodeId, epoch: number): FetchResponse {
+  kindOf(v, FETCH_RESPONSE_KINDS, 'fetchResponse kind') // refuses a frame with a second kind set
+  const fetchId = offset(v.fetchId, 'fetchResponse.fetchId')
+  const fetchOffset = offset(v.fetchOffset, 'fetchResponse.fetchOffset')
+  const highWatermark = offset(v.highWatermark, 'fetchResponse.highWatermark')
+  const r = v.records!.records
+  const records = r == null || (r instanceof Uint8Array && r.length === 0) ? null : bytes(r, 'fetchResponse.records.records')
+  return { type: 'fetchResponse', from, to, epoch, fetchId, fetchOffset, kind: 'records', highWatermark, records }
+}
 
 function fetchResponseOf(v: FetchResponseFrame, b: Base): FetchResponse {
   const base = { type: 'fetchResponse' as const, ...b, fetchId: offset(v.fetchId, 'fetchResponse.fetchId'), fetchOffset: offset(v.fetchOffset, 'fetchResponse.fetchOffset') }

@@ -59,3 +59,20 @@ t.test('ticks while an input runs wait their turn: the core is never ticked in t
   await leader.committed(last, 10_000)
   t.ok(busyTicks > 20, `${busyTicks} ticks arrived while an input was under way`)
 })
+
+t.test('an idle leader answers a parked fetch on its tick at once, without a task: that Ready needs no I/O', async (t) => {
+  const c = await Cluster.start({ voters: 3 })
+  t.teardown(() => c.stopAll())
+  const leader = await c.electLeader()
+  const leaderId = c.leaderId()!
+  for (let i = 0; i < 10; i++) await c.tick() // the followers caught up: their fetches park
+  const idleWhenAnswered: boolean[] = []
+  c.route = (m) => {
+    if (m.from === leaderId && m.type === 'fetchResponse') idleWhenAnswered.push(leader.idle)
+    return 'deliver'
+  }
+  for (let i = 0; i < 100 && idleWhenAnswered.length < 4; i++) await c.tick() // past the parked wait
+  t.ok(idleWhenAnswered.length >= 4, `${idleWhenAnswered.length} parked fetches answered when their wait ran out`)
+  t.ok(idleWhenAnswered.every((idle) => idle), `each answer left inside the tick, no task queued (${idleWhenAnswered.join(', ')})`)
+  t.equal(leader.highWatermark, c.get(c.ids.find((id) => id !== leaderId)!).highWatermark, 'and the followers follow')
+})

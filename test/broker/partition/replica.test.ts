@@ -226,6 +226,9 @@ t.test('a full input queue refuses with a typed retriable error; ticks and flush
   process.on('unhandledRejection', onUnhandled)
   t.teardown(() => process.off('unhandledRejection', onUnhandled))
   const noop: Message = { type: 'beginQuorumEpoch', from: 2, to: 1, epoch: 0 } // stale: changes nothing
+  // An append first: an idle replica takes a message at once (its Ready, if it needs no I/O, too);
+  // behind a queued input, messages queue.
+  const first = r.appendValidated(codec.encodeBatch([{ key: null, value: new Uint8Array(1) }]))
   const fills: Promise<void>[] = []
   for (let i = 0; i < CORE_INPUTS_QUEUED_MAX + 10; i++) fills.push(r.receive(noop))
   // Both asked while the queue is full (it drains within a few turns).
@@ -241,6 +244,7 @@ t.test('a full input queue refuses with a typed retriable error; ticks and flush
   t.ok(tick.ok, 'a tick on a full queue resolves')
   const receipts = await Promise.all(fills.map(settled))
   t.ok(receipts.every((x) => x.ok), 'messages beyond the bound are dropped, not rejected')
+  await first
   await turn()
   t.same(unhandled, [], 'no unhandled rejection')
   const { nextOffset } = await c.produce(r)
@@ -259,4 +263,25 @@ t.test('the broker\'s cleaner deletes below the high watermark on followers too'
   await cleanLogs(new Map([['t', c.ids.map((id) => c.get(id))]]), logger)
   for (const id of c.ids) t.ok(c.get(id).log.logStartOffset > 0, `replica ${id} (${c.get(id).isLeader ? 'leader' : 'follower'}) deleted old segments`)
   t.same(logger.lines, [], 'without errors')
+})
+
+t.test('campaign() does not restart an election the core already carried to epoch 1 while that epoch is not yet published', async (t) => {
+  // The replica manager asks a new partition's preferred replica to campaign again every 100 ms
+  // while its published epoch is 0; the core may already be a candidate of epoch 1 with that
+  // Ready queued. A second pre-vote then would make the partition's first leader one of epoch 2.
+  const c = await start(t, { voters: 3 })
+  c.route = () => 'hold'
+  const r = c.get(1)
+  await r.campaign()
+  const preVotes = c.held.splice(0).filter((m) => m.type === 'vote' && m.preVote)
+  t.equal(preVotes.length, 2, 'a pre-vote to each other voter')
+  for (const m of preVotes) await c.deliver(m)
+  const grant = c.held.splice(0).find((m): m is VoteResponse => m.type === 'voteResponse' && m.granted)
+  t.ok(grant, 'a voter granted it')
+  const won = c.deliver(grant!) // the core becomes a candidate of epoch 1; its Ready (the vote to persist) is queued
+  const again = r.campaign() // asked before that Ready is carried out: the published epoch is still 0
+  await Promise.all([won, again])
+  t.equal(r.status().epoch, 1, 'still epoch 1')
+  t.equal(r.status().role, 'candidate', 'a candidate')
+  t.same(c.held.filter((m) => m.type === 'vote').map((m) => (m as { epoch: number; preVote: boolean }).preVote ? `pre-vote ${m.epoch}` : `vote ${m.epoch}`), ['vote 1', 'vote 1'], 'its votes for epoch 1 went out, and no pre-vote for epoch 2')
 })
