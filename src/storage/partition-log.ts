@@ -6,6 +6,7 @@ import {
   CodecError, loadCodec, readBatchHeader, splitBatches, stampBatch, type BatchHeader, type Codec,
 } from '../codec/index.js'
 import { checkCrc, checkFraming } from './batch-check.js'
+import { writeCleanShutdown } from './clean-shutdown.js'
 import { compact, type CleanerHost, type CompactionResult } from './compaction.js'
 import { Coalescer } from './coalescer.js'
 import { resolveConfig, type LogConfig } from './config.js'
@@ -104,6 +105,13 @@ export class PartitionLog {
   private corruptionsDetected: number
   private readonly corrupt: CorruptRange[]
   private readonly damageListeners = new Set<(range: CorruptRange) => void>()
+  /**
+   * Opened from a clean-shutdown marker, whose removal is not durable yet: the first mutation
+   * syncs the directory first (a power cut must not bring the marker back over new writes).
+   */
+  private markerRemovalPending: boolean
+  /** Opened from a clean-shutdown marker and not mutated since: the files it trusted still describe the log. */
+  private untouchedSinceCleanOpen: boolean
 
   private constructor(
     readonly dir: string,
@@ -121,6 +129,7 @@ export class PartitionLog {
     this.flushed = this.logEndOffset
     this.corrupt = recovery.corrupt.slice()
     this.corruptionsDetected = recovery.corrupt.length
+    this.markerRemovalPending = this.untouchedSinceCleanOpen = recovery.cleanShutdown
   }
 
   static async open(options: OpenLogOptions): Promise<PartitionLog> {
@@ -131,7 +140,8 @@ export class PartitionLog {
     const clock = options.clock ?? (() => timers.now())
     const r = await recoverLog({ fs, codec, dir: options.dir, indexIntervalBytes: config.indexIntervalBytes, nowMs: clock() })
     const lastEnd = r.segments.length === 0 ? -1 : r.segments[r.segments.length - 1].nextOffset
-    if (r.logStartOffset > lastEnd) {
+    const emptied = r.logStartOffset > lastEnd
+    if (emptied) {
       // No segment, or the start was moved past what survived (deleteRecordsBefore, then a
       // crash that cut the unflushed tail): begin an empty log at the start.
       for (const s of r.segments.splice(0).reverse()) await removeSegmentFiles(fs, s)
@@ -141,9 +151,15 @@ export class PartitionLog {
     }
     const crc = (b: Uint8Array) => codec.crc32c(b)
     if (r.logStartDirty) await saveLogStart(fs, options.dir, { offset: r.logStartOffset, epoch: r.epochCache.logStartEpoch }, crc)
-    await r.segments[r.segments.length - 1].file.sync()
-    await fs.syncDir(options.dir) // what recovery saw (and any cut tail) is now durable
+    // After a clean shutdown nothing was cut and everything is durable since the close: no fsync,
+    // unless the open itself wrote (which also makes the marker's removal durable).
+    const wrote = emptied || r.logStartDirty
+    if (!r.report.cleanShutdown || wrote) {
+      await r.segments[r.segments.length - 1].file.sync()
+      await fs.syncDir(options.dir) // what recovery saw (and any cut tail) is now durable
+    }
     const log = new PartitionLog(options.dir, config, fs, codec, clock, timers, r.segments, r.logStartOffset, r.epochCache, r.report)
+    if (wrote) log.markerRemovalPending = log.untouchedSinceCleanOpen = false
     // Epochs recovery only added from the active segment are found there again by the next
     // recovery: saved with the next roll or truncation, not now (a restart of many partitions
     // would pay two fsyncs each for nothing).
@@ -222,7 +238,7 @@ export class PartitionLog {
    */
   async verify(maxBytes: number): Promise<VerifyResult> {
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new StorageError('INVALID_ARGUMENT', `maxBytes ${maxBytes} is not a safe integer >= 1`)
-    return this.exclusive(async () => {
+    return this.serialized(async () => {
       let checkedBytes = 0
       for (let i = 0; i < this.segments.length && checkedBytes < maxBytes; i++) {
         const seg = this.segments[i]
@@ -869,11 +885,34 @@ export class PartitionLog {
 
   /** Runs `fn` after every earlier mutation (and before later ones). Throws LOG_CLOSED at once. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.serialized(() => {
+      this.untouchedSinceCleanOpen = false
+      return this.markerRemovalPending ? this.syncMarkerRemoval().then(fn) : fn()
+    })
+  }
+
+  /** As exclusive, for a task that writes nothing (verify): the files a clean open trusted still hold. */
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
     this.assertOpen()
     return this.mutations.run(() => {
       this.assertOpen()
       return fn()
     })
+  }
+
+  /**
+   * Makes the clean-shutdown marker's removal (at open) durable before the log first changes:
+   * from then on, a crash is a crash. (Compaction needs no such step: it rewrites closed
+   * segments, durably, and the marker vouches only for the active one and the checkpoints.)
+   */
+  private async syncMarkerRemoval(): Promise<void> {
+    try {
+      await this.fs.syncDir(this.dir)
+      this.fsyncs++
+    } catch (cause) {
+      throw this.fail('fsync of the directory failed', cause)
+    }
+    this.markerRemovalPending = false
   }
 
   private assertOpen(): void {
@@ -894,17 +933,58 @@ export class PartitionLog {
     this.closed = true
   }
 
-  /** Flushes, writes nothing more, releases files. Unflushed-at-close data is flushed first. */
+  /**
+   * Flushes, writes nothing more, releases files. Unflushed-at-close data is flushed first. A
+   * log that has not failed then saves what the next open needs to trust it without a scan (the
+   * active segment's index files, the epoch checkpoint) and, last, the clean-shutdown marker.
+   */
   async close(): Promise<void> {
     if (this.closed) return
     if (this.timer !== null) clearInterval(this.timer)
     await this.mutations.idle()
     await this.compactionIdle()
-    if (this.failure === null) await this.flush()
+    if (this.failure === null) {
+      await this.flush()
+      await this.saveForCleanOpen()
+    }
     await this.groupCommit.idle()
     this.closed = true
     for (const s of this.segments) s.file.close()
+    if (this.failure === null) {
+      const state = { activeBaseOffset: this.active.baseOffset, activeSizeBytes: this.active.size, logEndOffset: this.logEndOffset }
+      try {
+        writeCleanShutdown(this.fs, this.dir, state, (b) => this.codec.crc32c(b))
+      } catch {
+        // Without a (whole) marker the next open recovers in full: slower, never wrong.
+      }
+    }
     for (const w of this.waiters.splice(0)) w.reject(new StorageError('LOG_CLOSED', `${this.dir}: closed before offset ${w.offset} was flushed`))
+  }
+
+  /**
+   * The active segment's index files and the epoch checkpoint, durable with their names, so that
+   * the next open can trust them (clean-shutdown.ts). Skipped for what an untouched clean open
+   * already found on disk.
+   */
+  private async saveForCleanOpen(): Promise<void> {
+    const active = this.active
+    let wrote = false
+    try {
+      if (!this.untouchedSinceCleanOpen && active.size > 0) {
+        const { index, timeIndex } = active.encodeIndexes()
+        await this.writeDurably(active.path(INDEX_SUFFIX), index)
+        await this.writeDurably(active.path(TIME_INDEX_SUFFIX), timeIndex)
+        wrote = true
+      }
+      if (this.epochDirty) await this.epochSaver.run() // its own directory fsync
+      else await this.epochSaver.idle()
+      if (wrote) {
+        await this.fs.syncDir(this.dir)
+        this.fsyncs++
+      }
+    } catch (cause) {
+      throw this.fail('saving the index files at close failed', cause)
+    }
   }
 }
 

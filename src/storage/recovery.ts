@@ -1,7 +1,9 @@
 // Opening a partition directory after a clean stop or a crash. Closed segments were fsynced
 // (with their index files) before the next segment was created, so only the last (active)
-// segment can have a torn tail: it is validated batch by batch (framing, CRC, records section)
-// and truncated at the first bad byte. Closed segments load their index files when those are
+// segment can have a torn tail. After a crash it is validated batch by batch (framing, CRC,
+// records section) and truncated at the first bad byte. After a clean stop (a clean-shutdown
+// marker that the files agree with: clean-shutdown.ts) it is opened like a closed segment, from
+// the index files the close wrote, and its batches are CRC-checked later (reads, the scrub). Closed segments load their index files when those are
 // well-formed and agree with the log, else the index is rebuilt by a scan that also checks
 // CRCs; corruption found there is reported and fenced off, never truncated (it is not a torn
 // write but lost data that replication must restore).
@@ -9,6 +11,7 @@ import { join } from 'node:path'
 import type { Codec } from '../codec/index.js'
 import { TEMP_SUFFIX } from './atomic-file.js'
 import { checkCrc, checkFraming, checkStored } from './batch-check.js'
+import { takeCleanShutdown, type CleanShutdown } from './clean-shutdown.js'
 import { EpochCache, type EpochStart } from './epoch-cache.js'
 import { loadEpochCheckpoint } from './epoch-checkpoint.js'
 import { StorageError } from './errors.js'
@@ -35,6 +38,13 @@ export interface CorruptRange {
 }
 
 export interface RecoveryReport {
+  /**
+   * The active segment was opened from a clean-shutdown marker and the files it vouches for,
+   * without validating its batches (nothing to cut, nothing to fsync).
+   */
+  cleanShutdown: boolean
+  /** Bytes of the active segment validated batch by batch (0 after a trusted clean shutdown). */
+  scannedBytes: number
   /** Bytes cut from the active segment's tail (torn or corrupt). */
   truncatedBytes: number
   truncatedReason?: string
@@ -77,7 +87,10 @@ export async function recoverLog(ctx: RecoveryContext): Promise<RecoveredLog> {
   const { fs, dir } = ctx
   const crc = (b: Uint8Array) => ctx.codec.crc32c(b)
   await fs.mkdirp(dir)
-  const report: RecoveryReport = { truncatedBytes: 0, rebuiltIndexes: 0, epochCacheRebuilt: false, problems: [], corrupt: [] }
+  const report: RecoveryReport = {
+    cleanShutdown: false, scannedBytes: 0, truncatedBytes: 0, rebuiltIndexes: 0, epochCacheRebuilt: false, problems: [], corrupt: [],
+  }
+  const clean = takeCleanShutdown(fs, dir, crc, report.problems)
   const bases = listSegments(fs, dir)
   const checkpoint = loadCheckpoint(ctx, report)
   const segments: Segment[] = []
@@ -85,8 +98,16 @@ export async function recoverLog(ctx: RecoveryContext): Promise<RecoveredLog> {
   for (let i = 0; i < bases.length; i++) {
     const last = i === bases.length - 1
     const seg = new Segment(dir, bases[i], fs.open(join(dir, segmentFileName(bases[i])), { create: false }), ctx.indexIntervalBytes, ctx.nowMs)
-    if (last) activeRuns = await recoverActive(ctx, seg, epochBefore(checkpoint.loaded, bases[i]), report)
-    else openClosed(ctx, seg, bases[i + 1], report)
+    if (last) {
+      // The checkpoint must hold the active segment's epochs too (a clean close saved them):
+      // without it they would have to come from the scan this skips.
+      report.cleanShutdown = clean !== null && !checkpoint.damaged && (checkpoint.loaded !== null || clean.activeSizeBytes === 0) &&
+        openActiveTrusted(ctx, seg, clean)
+      if (clean !== null && !report.cleanShutdown) {
+        report.problems.push(new StorageError('CORRUPT_FILE', `the clean-shutdown marker does not match ${segmentFileName(bases[i])} and its index files; recovered it in full`))
+      }
+      if (!report.cleanShutdown) activeRuns = await recoverActive(ctx, seg, epochBefore(checkpoint.loaded, bases[i]), report)
+    } else openClosed(ctx, seg, bases[i + 1], report)
     segments.push(seg)
   }
   let saved: SavedLogStart | null = null
@@ -153,6 +174,7 @@ async function recoverActive(ctx: RecoveryContext, seg: Segment, epochFloor: num
     addToRuns(runs, b.header.partitionLeaderEpoch, b.header.baseOffset, b.header.nextOffset)
   })
   seg.verifiedTo = scan.endPosition // every batch kept passed checkStored just now
+  report.scannedBytes = scan.endPosition
   if (scan.endPosition < fileSize) {
     report.truncatedBytes = fileSize - scan.endPosition
     report.truncatedReason = scan.error
@@ -160,6 +182,26 @@ async function recoverActive(ctx: RecoveryContext, seg: Segment, epochFloor: num
     await seg.file.sync()
   }
   return runs
+}
+
+/**
+ * Opens the active segment from what a clean close left, if the files agree with the marker: the
+ * same segment and size, well-formed index files whose last entries point at batches, and a
+ * header walk from the last index entry (at most about indexIntervalBytes) that ends exactly at
+ * the file's end and at the marker's log end. Otherwise false, and the segment is untouched.
+ */
+function openActiveTrusted(ctx: RecoveryContext, seg: Segment, clean: CleanShutdown): boolean {
+  const size = seg.file.size()
+  if (clean.activeBaseOffset !== seg.baseOffset || clean.activeSizeBytes !== size) return false
+  if (size === 0) return clean.logEndOffset === seg.baseOffset
+  const index = loadIndex(ctx.fs, seg, size)
+  const timeIndex = loadTimeIndex(ctx.fs, seg)
+  if (index === null || timeIndex === null || timeIndex.lastOffset() >= clean.logEndOffset) return false
+  const from = index.length === 0 ? 0 : index.lastPosition()
+  const tail = scanFile(seg.file, from, size, index.length === 0 ? seg.baseOffset : index.lastOffset(), (b) => checkFraming(b), () => undefined)
+  if (tail.error !== undefined || tail.endPosition !== size || tail.nextOffset !== clean.logEndOffset) return false
+  seg.adoptIndexes(index, timeIndex, size, clean.logEndOffset)
+  return true
 }
 
 function addToRuns(runs: EpochRun[], epoch: number, baseOffset: number, nextOffset: number): void {
