@@ -2,6 +2,7 @@
 // It is what the replicated log (src/raft's shell) and the broker call. Mutations (appends,
 // truncation, retention, compaction swaps) run one at a time through `exclusive`; fsyncs run
 // beside them (group commit), and `flushedOffset` says what a power cut cannot take away.
+import { join } from 'node:path'
 import {
   CodecError, loadCodec, readBatchHeader, splitBatches, stampBatch, type BatchHeader, type Codec,
 } from '../codec/index.js'
@@ -14,10 +15,13 @@ import type { EpochCache, EpochEnd, EpochStart } from './epoch-cache.js'
 import { saveEpochCache } from './epoch-checkpoint.js'
 import { assert, StorageError } from './errors.js'
 import type { FileLayer } from './file-layer.js'
-import { READ_BYTES_MAX, READ_HEADROOM_BYTES_MAX, SEGMENT_RELATIVE_OFFSET_MAX, UNREADABLE_RANGES_MAX } from './limits.js'
+import {
+  READ_BYTES_MAX, READ_HEADROOM_BYTES_MAX, RECOVERY_POINT_INTERVAL_BYTES, SEGMENT_RELATIVE_OFFSET_MAX, UNREADABLE_RANGES_MAX,
+} from './limits.js'
 import { saveLogStart } from './log-start-checkpoint.js'
 import { NodeFileLayer } from './node-file-layer.js'
 import { recoverLog, type CorruptRange, type RecoveryReport } from './recovery.js'
+import { RECOVERY_POINT_FILE, writeRecoveryPoint, type RecoveryPoint } from './recovery-point.js'
 import { walkBatches } from './scan.js'
 import { planRetention } from './retention.js'
 import { INDEX_SUFFIX, LOG_SUFFIX, Segment, TIME_INDEX_SUFFIX } from './segment.js'
@@ -112,6 +116,8 @@ export class PartitionLog {
   private markerRemovalPending: boolean
   /** Opened from a clean-shutdown marker and not mutated since: the files it trusted still describe the log. */
   private untouchedSinceCleanOpen: boolean
+  /** The last recovery point this log wrote (null: none since open; one from before may be on disk). */
+  private recoveryPoint: RecoveryPoint | null = null
 
   private constructor(
     readonly dir: string,
@@ -144,6 +150,7 @@ export class PartitionLog {
     if (emptied) {
       // No segment, or the start was moved past what survived (deleteRecordsBefore, then a
       // crash that cut the unflushed tail): begin an empty log at the start.
+      fs.remove(join(options.dir, RECOVERY_POINT_FILE)) // it named a segment now gone (durable with the removals)
       for (const s of r.segments.splice(0).reverse()) await removeSegmentFiles(fs, s)
       r.segments.push(Segment.create(fs, options.dir, r.logStartOffset, config.indexIntervalBytes, clock()))
       r.epochCache.truncateFrom(0)
@@ -504,14 +511,32 @@ export class PartitionLog {
     // checkpoint is saved before a segment closes (roll) and with every change that removes
     // entries (truncation, reset, a moved start). Saving it with each flush cost two fsyncs per
     // new epoch per partition: most of a restart's fsyncs with many partitions (issue 18).
+    const seg = this.active
+    const position = seg.size // what the fsync below covers (written before it starts)
     try {
-      await this.active.file.sync()
+      await seg.file.sync()
       this.fsyncs++
     } catch (cause) {
       throw this.fail('fsync failed', cause)
     }
     this.flushed = Math.max(this.flushed, Math.min(target, this.logEndOffset))
     this.notifyWaiters()
+    this.maybeWriteRecoveryPoint(seg, position, target)
+  }
+
+  /** After an fsync that covered `seg` up to `position` (offset `offset`): see recovery-point.ts. */
+  private maybeWriteRecoveryPoint(seg: Segment, position: number, offset: number): void {
+    const last = this.recoveryPoint
+    const since = last === null || last.segmentBaseOffset !== seg.baseOffset ? position : position - last.position
+    // Rolled meanwhile: the point would name a closed segment. (A truncation waits for this fsync.)
+    if (seg !== this.active || since < RECOVERY_POINT_INTERVAL_BYTES) return
+    const point = { segmentBaseOffset: seg.baseOffset, position, offset }
+    try {
+      writeRecoveryPoint(this.fs, this.dir, point, (b) => this.codec.crc32c(b))
+      this.recoveryPoint = point
+    } catch {
+      // Without a (whole) point a crash's recovery validates the whole active segment: slower, never wrong.
+    }
   }
 
   private async saveEpochs(): Promise<void> {
@@ -682,6 +707,7 @@ export class PartitionLog {
       }
       await this.truncating(async () => {
         try {
+          await this.dropRecoveryPoint()
           while (this.segments.length > 1 && this.active.baseOffset >= offset) {
             await removeSegmentFiles(this.fs, this.segments.pop()!) // newest first: no holes
           }
@@ -703,6 +729,19 @@ export class PartitionLog {
         await this.epochSaver.run()
       }
     })
+  }
+
+  /**
+   * Removes the recovery point, durably, before a truncation shrinks the active segment below it
+   * (appends after that could be torn where the point says an fsync covered the bytes).
+   */
+  private async dropRecoveryPoint(): Promise<void> {
+    const path = join(this.dir, RECOVERY_POINT_FILE)
+    if (!this.fs.exists(path)) return
+    this.fs.remove(path)
+    await this.fs.syncDir(this.dir)
+    this.fsyncs++
+    this.recoveryPoint = null
   }
 
   /**
@@ -742,6 +781,7 @@ export class PartitionLog {
     const crc = (b: Uint8Array) => this.codec.crc32c(b)
     await this.truncating(async () => {
       try {
+        await this.dropRecoveryPoint()
         // 1. Empty the log where it stands (newest first, each durable): no old record may
         // survive a crash once the new start is on disk.
         while (this.segments.length > 1) await removeSegmentFiles(this.fs, this.segments.pop()!)
