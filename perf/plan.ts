@@ -1,6 +1,7 @@
 // What one perf run measures, and how much: bounded counts and durations for the full run
 // (about 20 minutes on 2 shared cores) and for --quick (tiny counts, every step, < 3 minutes).
 import { networkPlan, type NetworkPlan } from './network-delay.js'
+import { restartPlan, type RestartPlan } from './restart.js'
 import { scalingPlan, type ScalingPlan } from './scaling.js'
 
 export interface Plan {
@@ -22,6 +23,8 @@ export interface Plan {
   scaling: ScalingPlan
   /** 3 brokers with a delay between them (perf/network-delay.ts). */
   network: NetworkPlan
+  /** One broker restarted with this much in its log (perf/restart.ts). */
+  restart: RestartPlan
 }
 
 export function planFor(quick: boolean): Plan {
@@ -29,11 +32,13 @@ export function planFor(quick: boolean): Plan {
     ? {
         quick, sizes: [100, 1024], records: { 100: 20_000, 1024: 5_000 }, maxSeconds: 20,
         e2eFractions: [0.1, 0.25, 0.5, 0.75], e2eSeconds: 1, e2eRecordSize: 100, limitSeconds: 0.3, microArgs: ['--quick'], scaling: scalingPlan(true), network: networkPlan(true),
+        restart: restartPlan(true),
       }
     : {
         // Several seconds per Bitácora run, so its figures are steady state (at 1 M records a
         // consumer run was 0.6 s and a fifth of it start-up); slower peers stop at maxSeconds.
         quick, sizes: [100, 1024], records: { 100: 3_000_000, 1024: 600_000 }, maxSeconds: 60,
         e2eFractions: [0.1, 0.25, 0.5, 0.75], e2eSeconds: 8, e2eRecordSize: 100, limitSeconds: 3, microArgs: [], scaling: scalingPlan(false), network: networkPlan(false),
+        restart: restartPlan(false),
       }
 }

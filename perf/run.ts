@@ -5,7 +5,8 @@
 // replicated systems keeping 3 copies (Bitácora 3 brokers RF=3, NATS JetStream R3 on 3
 // servers, Redis with 2 replicas and WAIT 2), one system at a time on loopback ports, then how
 // cost grows on 3 brokers (partitions, producers, record size: perf/scaling.ts) and their acks
-// latencies with a delay between brokers (perf/network-delay.ts), and writes <out>/<timestamp>.json, <timestamp>.md with
+// latencies with a delay between brokers (perf/network-delay.ts), then one broker's restart with
+// a large log after SIGTERM and after SIGKILL (perf/restart.ts), and writes <out>/<timestamp>.json, <timestamp>.md with
 // SVG charts beside it, and latest.md (+ latest-*.svg). Every server started is stopped at the
 // end, on failure and on SIGINT/SIGTERM.
 import { spawnSync } from 'node:child_process'
@@ -20,6 +21,7 @@ import { cleanupAll, installCleanupHandlers, startChild, tempDir } from './proce
 import { writeReport } from './report/write.js'
 import type { MicroRow, PerfResults, RunRecord } from './report/types.js'
 import { measureNetworkDelays } from './network-delay.js'
+import { measureRestart } from './restart.js'
 import { runWorkload } from './run-workload.js'
 import { measureScaling, SCALING_REPLICATION } from './scaling.js'
 import { startBitacoraCluster } from './servers/bitacora-cluster.js'
@@ -194,9 +196,14 @@ async function main(): Promise<void> {
     results.network = { points: await measureNetworkDelays(plan.network) }
   }
 
+  if (!args.only || args.only.includes('bitacora')) {
+    step(`8. restart: one broker, ${(plan.restart.bytes / 1024 ** 3).toFixed(2)} GiB in its log (perf/restart.ts)`)
+    results.restart = await measureRestart(plan.restart)
+  }
+
   results.machine.loadAvgEnd = loadavg()
   results.durationSeconds = (performance.now() - started) / 1000
-  step('8. report')
+  step('9. report')
   const files = writeReport(results, outDir)
   for (const f of files) console.log(`  wrote ${f}`)
 }

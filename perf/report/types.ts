@@ -6,6 +6,7 @@ import type { DiskLimits } from '../limits/disk.js'
 import type { WebSocketLimits } from '../limits/websocket.js'
 import type { Plan } from '../plan.js'
 import type { NetworkPoint } from '../network-delay.js'
+import type { RestartResult } from '../restart.js'
 import type { ScalingPoint } from '../scaling.js'
 import type { Durability } from '../systems.js'
 
@@ -45,4 +46,6 @@ export interface PerfResults {
   scaling?: { points: ScalingPoint[]; error?: string }
   /** 3 brokers with a delay between them (absent from runs before it). */
   network?: { points: NetworkPoint[] }
+  /** One broker restarted after SIGTERM and after SIGKILL (absent from runs before it). */
+  restart?: RestartResult
 }
