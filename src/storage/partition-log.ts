@@ -156,6 +156,9 @@ export class PartitionLog {
       r.epochCache.truncateFrom(0)
       r.epochCacheDirty = r.epochCacheMustSave = true // entries dropped: saved before any append
     }
+    // A cut may fall below the recovery point (damage under it): appends would then be trusted
+    // there. Its removal is durable with the directory fsync below.
+    if (r.report.truncatedBytes > 0) fs.remove(join(options.dir, RECOVERY_POINT_FILE))
     const crc = (b: Uint8Array) => codec.crc32c(b)
     if (r.logStartDirty) await saveLogStart(fs, options.dir, { offset: r.logStartOffset, epoch: r.epochCache.logStartEpoch }, crc)
     // After a clean shutdown nothing was cut and everything is durable since the close: no fsync,

@@ -106,6 +106,23 @@ t.test('a point that does not fall on the batches, or is damaged, makes recovery
   }
 })
 
+t.test('a crash recovery that cuts below the recovery point (damage under it) removes the point', async (t) => {
+  const dir = tempDir(t)
+  const log = await writeFlushed(dir, RECOVERY_POINT_INTERVAL_BYTES * 1.2)
+  const point = decodeRecoveryPoint(readFileSync(pointFile(dir)), crc)
+  const path = activeLog(log)
+  log.abandon()
+  const bytes = readFileSync(path)
+  bytes.fill(0, 8, 12) // the first batch's length: nothing frames from byte 0
+  writeFileSync(path, bytes)
+  const reopened = await open(dir, { config })
+  t.ok(point.position > 0)
+  t.equal(reopened.recovery.trustedBytes, 0, 'the point did not fall on the batches')
+  t.equal(reopened.logEndOffset, 0, 'cut at the damaged batch, below the point')
+  t.notOk(existsSync(pointFile(dir)), 'and the point is gone: appends there are not covered by any fsync')
+  await reopened.close()
+})
+
 /** A batch of `count` records stored at `baseOffset` with epoch 1 (as a leader would send it). */
 function makeBatchAt(baseOffset: number, count: number): Uint8Array {
   const b = makeBatch(count, 50, 77)
