@@ -1,6 +1,7 @@
 // What one perf run measures, and how much: bounded counts and durations for the full run
 // (about 20 minutes on 2 shared cores) and for --quick (tiny counts, every step, < 3 minutes).
 import { networkPlan, type NetworkPlan } from './network-delay.js'
+import { restartPlan, type RestartPlan } from './restart.js'
 import { scalingPlan, type ScalingPlan } from './scaling.js'
 
 export interface Plan {
@@ -26,6 +27,8 @@ export interface Plan {
   failovers: number
   /** Idle RF=3 partitions on 3 brokers, windows of seconds each after settling (perf/idle-cluster.ts). */
   idle: { partitions: number; windows: number; windowSeconds: number; settleSeconds: number }
+  /** One broker restarted with this much in its log (perf/restart.ts). */
+  restart: RestartPlan
 }
 
 export function planFor(quick: boolean): Plan {
@@ -34,6 +37,7 @@ export function planFor(quick: boolean): Plan {
         quick, sizes: [100, 1024], records: { 100: 20_000, 1024: 5_000 }, maxSeconds: 20,
         e2eFractions: [0.1, 0.25, 0.5, 0.75], e2eSeconds: 1, e2eRecordSize: 100, limitSeconds: 0.3, microArgs: ['--quick'], scaling: scalingPlan(true), network: networkPlan(true),
         failovers: 2, idle: { partitions: 30, windows: 1, windowSeconds: 2, settleSeconds: 2 },
+        restart: restartPlan(true),
       }
     : {
         // Several seconds per Bitácora run, so its figures are steady state (at 1 M records a
@@ -41,5 +45,6 @@ export function planFor(quick: boolean): Plan {
         quick, sizes: [100, 1024], records: { 100: 3_000_000, 1024: 600_000 }, maxSeconds: 60,
         e2eFractions: [0.1, 0.25, 0.5, 0.75], e2eSeconds: 8, e2eRecordSize: 100, limitSeconds: 3, microArgs: [], scaling: scalingPlan(false), network: networkPlan(false),
         failovers: 20, idle: { partitions: 1000, windows: 3, windowSeconds: 20, settleSeconds: 10 },
+        restart: restartPlan(false),
       }
 }

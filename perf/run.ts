@@ -6,7 +6,8 @@
 // servers, Redis with 2 replicas and WAIT 2), one system at a time on loopback ports, then how
 // cost grows on 3 brokers (partitions, producers, record size: perf/scaling.ts) and their acks
 // latencies with a delay between brokers (perf/network-delay.ts), leader failover
-// (perf/cluster-timings.ts) and an idle cluster's CPU and memory (perf/idle-cluster.ts), and writes <out>/<timestamp>.json, <timestamp>.md with
+// (perf/cluster-timings.ts), an idle cluster's CPU and memory (perf/idle-cluster.ts) and one
+// broker's restart with a large log after SIGTERM and after SIGKILL (perf/restart.ts), and writes <out>/<timestamp>.json, <timestamp>.md with
 // SVG charts beside it, and latest.md (+ latest-*.svg). Every server started is stopped at the
 // end, on failure and on SIGINT/SIGTERM.
 import { spawnSync } from 'node:child_process'
@@ -24,6 +25,7 @@ import { cleanupAll, installCleanupHandlers } from './processes.js'
 import { writeReport } from './report/write.js'
 import type { Measured, MicroRow, PerfResults, RunRecord } from './report/types.js'
 import { measureNetworkDelays } from './network-delay.js'
+import { measureRestart } from './restart.js'
 import { runWorkload } from './run-workload.js'
 import { measureScaling, SCALING_REPLICATION } from './scaling.js'
 import { startBitacoraCluster } from './servers/bitacora-cluster.js'
@@ -213,11 +215,13 @@ async function main(): Promise<void> {
     results.idle = await measured<IdleClusterResult>('perf/idle-cluster.ts', [
       '--partitions', String(idle.partitions), '--windows', String(idle.windows), '--seconds', String(idle.windowSeconds), '--settle-seconds', String(idle.settleSeconds),
     ])
+    step(`10. restart: one broker, ${(plan.restart.bytes / 1024 ** 3).toFixed(2)} GiB in its log (perf/restart.ts)`)
+    results.restart = await measureRestart(plan.restart)
   }
 
   results.machine.loadAvgEnd = loadavg()
   results.durationSeconds = (performance.now() - started) / 1000
-  step('10. report')
+  step('11. report')
   const files = writeReport(results, outDir)
   for (const f of files) console.log(`  wrote ${f}`)
 }

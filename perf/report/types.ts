@@ -8,6 +8,7 @@ import type { PartitionFailoverTimes } from '../cluster-timings.js'
 import type { IdleClusterResult } from '../idle-cluster.js'
 import type { Plan } from '../plan.js'
 import type { NetworkPoint } from '../network-delay.js'
+import type { RestartResult } from '../restart.js'
 import type { ScalingPoint } from '../scaling.js'
 import type { Durability } from '../systems.js'
 
@@ -57,4 +58,6 @@ export interface PerfResults {
   failover?: Measured<PartitionFailoverTimes>
   /** 1,000 idle RF=3 partitions on 3 brokers (absent from runs before it). */
   idle?: Measured<IdleClusterResult>
+  /** One broker restarted after SIGTERM and after SIGKILL (absent from runs before it). */
+  restart?: RestartResult
 }

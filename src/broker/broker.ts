@@ -226,6 +226,7 @@ export class Broker {
       }
       log.info('broker started', {
         url: listener.url, dataDir: config.dataDir, topics: node.image.topicCount, voters: node.replica.status().voters, controller: node.controllerId,
+        logs: manager.openedLogs(), fsyncs: manager.fsyncCount, // how the logs opened (perf/restart.ts reads them)
       })
       return new Broker(config, dataDir, listener, peers, node, manager, membership, leaderBalancer, mover, coordinator, log)
     } catch (err) {

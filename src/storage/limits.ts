@@ -20,6 +20,13 @@ export const TIME_INDEX_ENTRY_BYTES = 12
 /** Bytes read at once while scanning a segment (recovery, index rebuild, compaction). */
 export const SCAN_CHUNK_BYTES = 1024 * 1024
 
+/**
+ * The recovery point (recovery-point.ts) is rewritten once the active segment has grown by this
+ * much since the last one: a crash's recovery then validates at most about this many bytes plus
+ * what the last fsyncs did not cover, and walks only the batch headers below it.
+ */
+export const RECOVERY_POINT_INTERVAL_BYTES = 16 * 1024 * 1024
+
 /** Most segments one partition directory may hold (a bound on every per-segment loop). */
 export const SEGMENTS_PER_LOG_MAX = 100_000
 

@@ -2,10 +2,12 @@
 // It is what the replicated log (src/raft's shell) and the broker call. Mutations (appends,
 // truncation, retention, compaction swaps) run one at a time through `exclusive`; fsyncs run
 // beside them (group commit), and `flushedOffset` says what a power cut cannot take away.
+import { join } from 'node:path'
 import {
   CodecError, loadCodec, readBatchHeader, splitBatches, stampBatch, type BatchHeader, type Codec,
 } from '../codec/index.js'
 import { checkCrc, checkFraming } from './batch-check.js'
+import { writeCleanShutdown } from './clean-shutdown.js'
 import { compact, type CleanerHost, type CompactionResult } from './compaction.js'
 import { Coalescer } from './coalescer.js'
 import { resolveConfig, type LogConfig } from './config.js'
@@ -13,10 +15,13 @@ import type { EpochCache, EpochEnd, EpochStart } from './epoch-cache.js'
 import { saveEpochCache } from './epoch-checkpoint.js'
 import { assert, StorageError } from './errors.js'
 import type { FileLayer } from './file-layer.js'
-import { READ_BYTES_MAX, READ_HEADROOM_BYTES_MAX, SEGMENT_RELATIVE_OFFSET_MAX, UNREADABLE_RANGES_MAX } from './limits.js'
+import {
+  READ_BYTES_MAX, READ_HEADROOM_BYTES_MAX, RECOVERY_POINT_INTERVAL_BYTES, SEGMENT_RELATIVE_OFFSET_MAX, UNREADABLE_RANGES_MAX,
+} from './limits.js'
 import { saveLogStart } from './log-start-checkpoint.js'
 import { NodeFileLayer } from './node-file-layer.js'
 import { recoverLog, type CorruptRange, type RecoveryReport } from './recovery.js'
+import { RECOVERY_POINT_FILE, writeRecoveryPoint, type RecoveryPoint } from './recovery-point.js'
 import { walkBatches } from './scan.js'
 import { planRetention } from './retention.js'
 import { INDEX_SUFFIX, LOG_SUFFIX, Segment, TIME_INDEX_SUFFIX } from './segment.js'
@@ -104,6 +109,15 @@ export class PartitionLog {
   private corruptionsDetected: number
   private readonly corrupt: CorruptRange[]
   private readonly damageListeners = new Set<(range: CorruptRange) => void>()
+  /**
+   * Opened from a clean-shutdown marker, whose removal is not durable yet: the first mutation
+   * syncs the directory first (a power cut must not bring the marker back over new writes).
+   */
+  private markerRemovalPending: boolean
+  /** Opened from a clean-shutdown marker and not mutated since: the files it trusted still describe the log. */
+  private untouchedSinceCleanOpen: boolean
+  /** The last recovery point this log wrote (null: none since open; one from before may be on disk). */
+  private recoveryPoint: RecoveryPoint | null = null
 
   private constructor(
     readonly dir: string,
@@ -121,6 +135,7 @@ export class PartitionLog {
     this.flushed = this.logEndOffset
     this.corrupt = recovery.corrupt.slice()
     this.corruptionsDetected = recovery.corrupt.length
+    this.markerRemovalPending = this.untouchedSinceCleanOpen = recovery.cleanShutdown
   }
 
   static async open(options: OpenLogOptions): Promise<PartitionLog> {
@@ -131,19 +146,30 @@ export class PartitionLog {
     const clock = options.clock ?? (() => timers.now())
     const r = await recoverLog({ fs, codec, dir: options.dir, indexIntervalBytes: config.indexIntervalBytes, nowMs: clock() })
     const lastEnd = r.segments.length === 0 ? -1 : r.segments[r.segments.length - 1].nextOffset
-    if (r.logStartOffset > lastEnd) {
+    const emptied = r.logStartOffset > lastEnd
+    if (emptied) {
       // No segment, or the start was moved past what survived (deleteRecordsBefore, then a
       // crash that cut the unflushed tail): begin an empty log at the start.
+      fs.remove(join(options.dir, RECOVERY_POINT_FILE)) // it named a segment now gone (durable with the removals)
       for (const s of r.segments.splice(0).reverse()) await removeSegmentFiles(fs, s)
       r.segments.push(Segment.create(fs, options.dir, r.logStartOffset, config.indexIntervalBytes, clock()))
       r.epochCache.truncateFrom(0)
       r.epochCacheDirty = r.epochCacheMustSave = true // entries dropped: saved before any append
     }
+    // A cut may fall below the recovery point (damage under it): appends would then be trusted
+    // there. Its removal is durable with the directory fsync below.
+    if (r.report.truncatedBytes > 0) fs.remove(join(options.dir, RECOVERY_POINT_FILE))
     const crc = (b: Uint8Array) => codec.crc32c(b)
     if (r.logStartDirty) await saveLogStart(fs, options.dir, { offset: r.logStartOffset, epoch: r.epochCache.logStartEpoch }, crc)
-    await r.segments[r.segments.length - 1].file.sync()
-    await fs.syncDir(options.dir) // what recovery saw (and any cut tail) is now durable
+    // After a clean shutdown nothing was cut and everything is durable since the close: no fsync,
+    // unless the open itself wrote (which also makes the marker's removal durable).
+    const wrote = emptied || r.logStartDirty
+    if (!r.report.cleanShutdown || wrote) {
+      await r.segments[r.segments.length - 1].file.sync()
+      await fs.syncDir(options.dir) // what recovery saw (and any cut tail) is now durable
+    }
     const log = new PartitionLog(options.dir, config, fs, codec, clock, timers, r.segments, r.logStartOffset, r.epochCache, r.report)
+    if (wrote) log.markerRemovalPending = log.untouchedSinceCleanOpen = false
     // Epochs recovery only added from the active segment are found there again by the next
     // recovery: saved with the next roll or truncation, not now (a restart of many partitions
     // would pay two fsyncs each for nothing).
@@ -222,7 +248,7 @@ export class PartitionLog {
    */
   async verify(maxBytes: number): Promise<VerifyResult> {
     if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw new StorageError('INVALID_ARGUMENT', `maxBytes ${maxBytes} is not a safe integer >= 1`)
-    return this.exclusive(async () => {
+    return this.serialized(async () => {
       let checkedBytes = 0
       for (let i = 0; i < this.segments.length && checkedBytes < maxBytes; i++) {
         const seg = this.segments[i]
@@ -488,14 +514,32 @@ export class PartitionLog {
     // checkpoint is saved before a segment closes (roll) and with every change that removes
     // entries (truncation, reset, a moved start). Saving it with each flush cost two fsyncs per
     // new epoch per partition: most of a restart's fsyncs with many partitions (issue 18).
+    const seg = this.active
+    const position = seg.size // what the fsync below covers (written before it starts)
     try {
-      await this.active.file.sync()
+      await seg.file.sync()
       this.fsyncs++
     } catch (cause) {
       throw this.fail('fsync failed', cause)
     }
     this.flushed = Math.max(this.flushed, Math.min(target, this.logEndOffset))
     this.notifyWaiters()
+    this.maybeWriteRecoveryPoint(seg, position, target)
+  }
+
+  /** After an fsync that covered `seg` up to `position` (offset `offset`): see recovery-point.ts. */
+  private maybeWriteRecoveryPoint(seg: Segment, position: number, offset: number): void {
+    const last = this.recoveryPoint
+    const since = last === null || last.segmentBaseOffset !== seg.baseOffset ? position : position - last.position
+    // Rolled meanwhile: the point would name a closed segment. (A truncation waits for this fsync.)
+    if (seg !== this.active || since < RECOVERY_POINT_INTERVAL_BYTES) return
+    const point = { segmentBaseOffset: seg.baseOffset, position, offset }
+    try {
+      writeRecoveryPoint(this.fs, this.dir, point, (b) => this.codec.crc32c(b))
+      this.recoveryPoint = point
+    } catch {
+      // Without a (whole) point a crash's recovery validates the whole active segment: slower, never wrong.
+    }
   }
 
   private async saveEpochs(): Promise<void> {
@@ -666,6 +710,7 @@ export class PartitionLog {
       }
       await this.truncating(async () => {
         try {
+          await this.dropRecoveryPoint()
           while (this.segments.length > 1 && this.active.baseOffset >= offset) {
             await removeSegmentFiles(this.fs, this.segments.pop()!) // newest first: no holes
           }
@@ -687,6 +732,19 @@ export class PartitionLog {
         await this.epochSaver.run()
       }
     })
+  }
+
+  /**
+   * Removes the recovery point, durably, before a truncation shrinks the active segment below it
+   * (appends after that could be torn where the point says an fsync covered the bytes).
+   */
+  private async dropRecoveryPoint(): Promise<void> {
+    const path = join(this.dir, RECOVERY_POINT_FILE)
+    if (!this.fs.exists(path)) return
+    this.fs.remove(path)
+    await this.fs.syncDir(this.dir)
+    this.fsyncs++
+    this.recoveryPoint = null
   }
 
   /**
@@ -726,6 +784,7 @@ export class PartitionLog {
     const crc = (b: Uint8Array) => this.codec.crc32c(b)
     await this.truncating(async () => {
       try {
+        await this.dropRecoveryPoint()
         // 1. Empty the log where it stands (newest first, each durable): no old record may
         // survive a crash once the new start is on disk.
         while (this.segments.length > 1) await removeSegmentFiles(this.fs, this.segments.pop()!)
@@ -869,11 +928,34 @@ export class PartitionLog {
 
   /** Runs `fn` after every earlier mutation (and before later ones). Throws LOG_CLOSED at once. */
   private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.serialized(() => {
+      this.untouchedSinceCleanOpen = false
+      return this.markerRemovalPending ? this.syncMarkerRemoval().then(fn) : fn()
+    })
+  }
+
+  /** As exclusive, for a task that writes nothing (verify): the files a clean open trusted still hold. */
+  private serialized<T>(fn: () => Promise<T>): Promise<T> {
     this.assertOpen()
     return this.mutations.run(() => {
       this.assertOpen()
       return fn()
     })
+  }
+
+  /**
+   * Makes the clean-shutdown marker's removal (at open) durable before the log first changes:
+   * from then on, a crash is a crash. (Compaction needs no such step: it rewrites closed
+   * segments, durably, and the marker vouches only for the active one and the checkpoints.)
+   */
+  private async syncMarkerRemoval(): Promise<void> {
+    try {
+      await this.fs.syncDir(this.dir)
+      this.fsyncs++
+    } catch (cause) {
+      throw this.fail('fsync of the directory failed', cause)
+    }
+    this.markerRemovalPending = false
   }
 
   private assertOpen(): void {
@@ -894,17 +976,58 @@ export class PartitionLog {
     this.closed = true
   }
 
-  /** Flushes, writes nothing more, releases files. Unflushed-at-close data is flushed first. */
+  /**
+   * Flushes, writes nothing more, releases files. Unflushed-at-close data is flushed first. A
+   * log that has not failed then saves what the next open needs to trust it without a scan (the
+   * active segment's index files, the epoch checkpoint) and, last, the clean-shutdown marker.
+   */
   async close(): Promise<void> {
     if (this.closed) return
     if (this.timer !== null) clearInterval(this.timer)
     await this.mutations.idle()
     await this.compactionIdle()
-    if (this.failure === null) await this.flush()
+    if (this.failure === null) {
+      await this.flush()
+      await this.saveForCleanOpen()
+    }
     await this.groupCommit.idle()
     this.closed = true
     for (const s of this.segments) s.file.close()
+    if (this.failure === null) {
+      const state = { activeBaseOffset: this.active.baseOffset, activeSizeBytes: this.active.size, logEndOffset: this.logEndOffset }
+      try {
+        writeCleanShutdown(this.fs, this.dir, state, (b) => this.codec.crc32c(b))
+      } catch {
+        // Without a (whole) marker the next open recovers in full: slower, never wrong.
+      }
+    }
     for (const w of this.waiters.splice(0)) w.reject(new StorageError('LOG_CLOSED', `${this.dir}: closed before offset ${w.offset} was flushed`))
+  }
+
+  /**
+   * The active segment's index files and the epoch checkpoint, durable with their names, so that
+   * the next open can trust them (clean-shutdown.ts). Skipped for what an untouched clean open
+   * already found on disk.
+   */
+  private async saveForCleanOpen(): Promise<void> {
+    const active = this.active
+    let wrote = false
+    try {
+      if (!this.untouchedSinceCleanOpen && active.size > 0) {
+        const { index, timeIndex } = active.encodeIndexes()
+        await this.writeDurably(active.path(INDEX_SUFFIX), index)
+        await this.writeDurably(active.path(TIME_INDEX_SUFFIX), timeIndex)
+        wrote = true
+      }
+      if (this.epochDirty) await this.epochSaver.run() // its own directory fsync
+      else await this.epochSaver.idle()
+      if (wrote) {
+        await this.fs.syncDir(this.dir)
+        this.fsyncs++
+      }
+    } catch (cause) {
+      throw this.fail('saving the index files at close failed', cause)
+    }
   }
 }
 

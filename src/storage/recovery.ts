@@ -1,14 +1,20 @@
 // Opening a partition directory after a clean stop or a crash. Closed segments were fsynced
 // (with their index files) before the next segment was created, so only the last (active)
-// segment can have a torn tail: it is validated batch by batch (framing, CRC, records section)
-// and truncated at the first bad byte. Closed segments load their index files when those are
+// segment can have a torn tail, and only past its recovery point (recovery-point.ts: how far an
+// fsync covered it). After a crash the headers below that point are walked (framing, offsets,
+// epochs: the index and the epoch runs), the bytes past it validated batch by batch (framing,
+// CRC, records section) and truncated at the first bad byte. After a clean stop (a clean-shutdown
+// marker that the files agree with: clean-shutdown.ts) it is opened like a closed segment, from
+// the index files the close wrote, and its batches are CRC-checked later (reads, the scrub). Closed segments load their index files when those are
 // well-formed and agree with the log, else the index is rebuilt by a scan that also checks
 // CRCs; corruption found there is reported and fenced off, never truncated (it is not a torn
 // write but lost data that replication must restore).
 import { join } from 'node:path'
 import type { Codec } from '../codec/index.js'
 import { TEMP_SUFFIX } from './atomic-file.js'
+import type { BatchHeader } from '../codec/index.js'
 import { checkCrc, checkFraming, checkStored } from './batch-check.js'
+import { takeCleanShutdown, type CleanShutdown } from './clean-shutdown.js'
 import { EpochCache, type EpochStart } from './epoch-cache.js'
 import { loadEpochCheckpoint } from './epoch-checkpoint.js'
 import { StorageError } from './errors.js'
@@ -16,6 +22,7 @@ import { readWhole, type FileLayer } from './file-layer.js'
 import { SEGMENTS_PER_LOG_MAX } from './limits.js'
 import { loadLogStart, type SavedLogStart } from './log-start-checkpoint.js'
 import { OffsetIndex } from './offset-index.js'
+import { loadRecoveryPoint, type RecoveryPoint } from './recovery-point.js'
 import { scanFile } from './scan.js'
 import {
   INDEX_SUFFIX, LOG_SUFFIX, parseSegmentName, Segment, TIME_INDEX_SUFFIX,
@@ -35,6 +42,15 @@ export interface CorruptRange {
 }
 
 export interface RecoveryReport {
+  /**
+   * The active segment was opened from a clean-shutdown marker and the files it vouches for,
+   * without validating its batches (nothing to cut, nothing to fsync).
+   */
+  cleanShutdown: boolean
+  /** Bytes of the active segment validated batch by batch (0 after a trusted clean shutdown). */
+  scannedBytes: number
+  /** Bytes of the active segment below its recovery point: headers walked, batches not validated (a crash's recovery). */
+  trustedBytes: number
   /** Bytes cut from the active segment's tail (torn or corrupt). */
   truncatedBytes: number
   truncatedReason?: string
@@ -77,16 +93,28 @@ export async function recoverLog(ctx: RecoveryContext): Promise<RecoveredLog> {
   const { fs, dir } = ctx
   const crc = (b: Uint8Array) => ctx.codec.crc32c(b)
   await fs.mkdirp(dir)
-  const report: RecoveryReport = { truncatedBytes: 0, rebuiltIndexes: 0, epochCacheRebuilt: false, problems: [], corrupt: [] }
+  const report: RecoveryReport = {
+    cleanShutdown: false, scannedBytes: 0, trustedBytes: 0, truncatedBytes: 0, rebuiltIndexes: 0, epochCacheRebuilt: false, problems: [], corrupt: [],
+  }
+  const clean = takeCleanShutdown(fs, dir, crc, report.problems)
   const bases = listSegments(fs, dir)
   const checkpoint = loadCheckpoint(ctx, report)
+  const point = loadRecoveryPoint(fs, dir, crc, report.problems)
   const segments: Segment[] = []
   let activeRuns: EpochRun[] = []
   for (let i = 0; i < bases.length; i++) {
     const last = i === bases.length - 1
-    const seg = new Segment(dir, bases[i], fs.open(join(dir, segmentFileName(bases[i])), { create: false }), ctx.indexIntervalBytes, ctx.nowMs)
-    if (last) activeRuns = await recoverActive(ctx, seg, epochBefore(checkpoint.loaded, bases[i]), report)
-    else openClosed(ctx, seg, bases[i + 1], report)
+    let seg = new Segment(dir, bases[i], fs.open(join(dir, segmentFileName(bases[i])), { create: false }), ctx.indexIntervalBytes, ctx.nowMs)
+    if (last) {
+      // The checkpoint must hold the active segment's epochs too (a clean close saved them):
+      // without it they would have to come from the scan this skips.
+      report.cleanShutdown = clean !== null && !checkpoint.damaged && (checkpoint.loaded !== null || clean.activeSizeBytes === 0) &&
+        openActiveTrusted(ctx, seg, clean)
+      if (clean !== null && !report.cleanShutdown) {
+        report.problems.push(new StorageError('CORRUPT_FILE', `the clean-shutdown marker does not match ${segmentFileName(bases[i])} and its index files; recovered it in full`))
+      }
+      if (!report.cleanShutdown) ({ segment: seg, runs: activeRuns } = await recoverActive(ctx, seg, epochBefore(checkpoint.loaded, bases[i]), point, report))
+    } else openClosed(ctx, seg, bases[i + 1], report)
     segments.push(seg)
   }
   let saved: SavedLogStart | null = null
@@ -131,41 +159,85 @@ interface EpochRun {
 }
 
 /**
- * Validates the active segment fully and cuts a torn or corrupt tail (durably). Returns its
- * epoch runs so that the epoch cache needs no second pass over it.
+ * Recovers the active segment after a crash: walks the headers below its recovery point (an
+ * fsync covered those bytes: framing, offsets and epochs going on, no CRC), validates every batch
+ * past it and cuts a torn or corrupt tail (durably). Returns the segment (a fresh one if the
+ * point did not fall on its batches) and its epoch runs, so that the epoch cache needs no second
+ * pass over it.
  */
-async function recoverActive(ctx: RecoveryContext, seg: Segment, epochFloor: number, report: RecoveryReport): Promise<EpochRun[]> {
+async function recoverActive(
+  ctx: RecoveryContext, seg: Segment, epochFloor: number, point: RecoveryPoint | null, report: RecoveryReport,
+): Promise<{ segment: Segment; runs: EpochRun[] }> {
   const fileSize = seg.file.size()
-  const runs: EpochRun[] = []
+  let runs: EpochRun[] = []
   let lastEpoch = epochFloor
   // The leader epoch lies outside the CRC: a torn tail whose zeroed bytes hit it passes the
   // check, so a batch whose epoch goes back (below the one before it, or below what the
   // checkpoint says the earlier segments reached) is torn too.
-  const check = (b: Uint8Array) => {
-    const h = checkStored(ctx.codec, b)
+  const epochGoesOn = (h: BatchHeader | string): BatchHeader | string => {
     if (typeof h === 'string') return h
     if (h.partitionLeaderEpoch < lastEpoch) return `leader epoch ${h.partitionLeaderEpoch} below the previous ${lastEpoch} (a torn header)`
     lastEpoch = h.partitionLeaderEpoch
     return h
   }
-  const scan = scanFile(seg.file, 0, fileSize, seg.baseOffset, check, (b) => {
-    seg.track(b.header, b.position)
-    addToRuns(runs, b.header.partitionLeaderEpoch, b.header.baseOffset, b.header.nextOffset)
-  })
-  seg.verifiedTo = scan.endPosition // every batch kept passed checkStored just now
+  const onBatch = ({ header: h, position }: { header: BatchHeader; position: number }) => {
+    seg.track(h, position)
+    addToRuns(runs, h.partitionLeaderEpoch, h.baseOffset, h.nextOffset)
+  }
+  let from = 0
+  let fromOffset = seg.baseOffset
+  if (point !== null && point.segmentBaseOffset === seg.baseOffset && point.position > 0 && point.position <= fileSize) {
+    const walk = scanFile(seg.file, 0, point.position, seg.baseOffset, (b) => epochGoesOn(checkFraming(b)), onBatch)
+    if (walk.error === undefined && walk.endPosition === point.position && walk.nextOffset === point.offset) {
+      from = point.position
+      fromOffset = point.offset
+      report.trustedBytes = from
+    } else {
+      // Bytes an fsync covered are not torn: damage there is lost data. Validate the whole
+      // segment as without a point (it is cut at the first bad batch, as before points existed).
+      report.problems.push(new StorageError('CORRUPT_FILE', `the recovery point (byte ${point.position}) of ${segmentFileName(seg.baseOffset)} does not fall on its batches (${walk.error ?? `the walk ended at byte ${walk.endPosition}`}); validated the whole segment`))
+      seg = new Segment(seg.dir, seg.baseOffset, seg.file, seg.indexIntervalBytes, seg.createdMs)
+      runs = []
+      lastEpoch = epochFloor
+    }
+  }
+  const scan = scanFile(seg.file, from, fileSize, fromOffset, (b) => epochGoesOn(checkStored(ctx.codec, b)), onBatch)
+  // verifiedTo is a prefix: with a trusted part below the point nothing is verified from byte 0.
+  seg.verifiedTo = from === 0 ? scan.endPosition : 0
+  report.scannedBytes = scan.endPosition - from
   if (scan.endPosition < fileSize) {
     report.truncatedBytes = fileSize - scan.endPosition
     report.truncatedReason = scan.error
     seg.file.truncate(scan.endPosition)
     await seg.file.sync()
   }
-  return runs
+  return { segment: seg, runs }
 }
 
 function addToRuns(runs: EpochRun[], epoch: number, baseOffset: number, nextOffset: number): void {
   const last = runs[runs.length - 1]
   if (last !== undefined && last.epoch === epoch) last.nextOffset = nextOffset
   else runs.push({ epoch, baseOffset, nextOffset })
+}
+
+/**
+ * Opens the active segment from what a clean close left, if the files agree with the marker: the
+ * same segment and size, well-formed index files whose last entries point at batches, and a
+ * header walk from the last index entry (at most about indexIntervalBytes) that ends exactly at
+ * the file's end and at the marker's log end. Otherwise false, and the segment is untouched.
+ */
+function openActiveTrusted(ctx: RecoveryContext, seg: Segment, clean: CleanShutdown): boolean {
+  const size = seg.file.size()
+  if (clean.activeBaseOffset !== seg.baseOffset || clean.activeSizeBytes !== size) return false
+  if (size === 0) return clean.logEndOffset === seg.baseOffset
+  const index = loadIndex(ctx.fs, seg, size)
+  const timeIndex = loadTimeIndex(ctx.fs, seg)
+  if (index === null || timeIndex === null || timeIndex.lastOffset() >= clean.logEndOffset) return false
+  const from = index.length === 0 ? 0 : index.lastPosition()
+  const tail = scanFile(seg.file, from, size, index.length === 0 ? seg.baseOffset : index.lastOffset(), (b) => checkFraming(b), () => undefined)
+  if (tail.error !== undefined || tail.endPosition !== size || tail.nextOffset !== clean.logEndOffset) return false
+  seg.adoptIndexes(index, timeIndex, size, clean.logEndOffset)
+  return true
 }
 
 /** Loads a closed segment's indexes, or rebuilds them by a CRC-checking scan. */

@@ -208,12 +208,17 @@ export class Segment {
     return { index: this.index.encode(), timeIndex: this.timeIndex.encode() }
   }
 
-  /** Installs indexes loaded from files (closed segments opened without a scan). */
+  /**
+   * Installs indexes loaded from files (closed segments opened without a scan; the active one
+   * after a clean shutdown, which appends go on tracking).
+   */
   adoptIndexes(index: OffsetIndex, timeIndex: TimeIndex, size: number, nextOffset: number): void {
     this.index = index
     this.timeIndex = timeIndex
     this.size = size
     this.nextOffset = nextOffset
     this.maxTimestamp = timeIndex.lastTimestamp()
+    this.offsetOfMaxTimestamp = timeIndex.lastOffset()
+    this.bytesSinceIndexEntry = size - Math.max(0, index.lastPosition()) // as if tracked batch by batch
   }
 }

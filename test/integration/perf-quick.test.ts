@@ -31,7 +31,7 @@ t.test('perf --quick writes the JSON and the Markdown report with every section'
     t.match(readFileSync(join(out, `latest-${chart}.svg`), 'utf8'), /^<svg /)
   }
   const md = readFileSync(join(out, 'latest.md'), 'utf8')
-  for (const section of ['## Targets', "## 1. This machine's limits", '## 2. Producers', 'seed talk, slide 11', '## 3. Consumers', '## 4. End-to-end latency', '## 5. Codec micro-benchmarks', '## 6. How cost grows', '## 7. Over a network', '## 8. Failover', '## 9. An idle cluster', '## Charts', '## Reproduce']) {
+  for (const section of ['## Targets', "## 1. This machine's limits", '## 2. Producers', 'seed talk, slide 11', '## 3. Consumers', '## 4. End-to-end latency', '## 5. Codec micro-benchmarks', '## 6. How cost grows', '## 7. Over a network', '## 8. Failover', '## 9. An idle cluster', '## 10. Restart', '## Charts', '## Reproduce']) {
     t.ok(md.includes(section), `section ${section}`)
   }
   t.match(md, /records sent|records\/s/)
@@ -75,5 +75,13 @@ t.test('perf --quick writes the JSON and the Markdown report with every section'
   for (const acks of ['acks=0', 'acks=1', 'acks=all']) {
     t.ok(results.runs.some((r: { system: string; mode: string; produce?: unknown }) => r.system === 'Bitácora' && r.mode === acks && r.produce), `Bitácora ${acks}`)
   }
+  // Restart: one broker after SIGTERM (opened from its clean-shutdown markers) and after SIGKILL (recovered).
+  const restart = results.restart as { error?: string; runs: Array<{ how: string; servingMs: number; logs: { partitions: number; cleanShutdown: number } | null }> }
+  t.notOk(restart.error, 'the restart measurement ran')
+  const clean = restart.runs.find((r) => r.how === 'clean')
+  const killed = restart.runs.find((r) => r.how === 'killed')
+  t.ok(clean && clean.servingMs > 0 && clean.logs !== null && clean.logs.cleanShutdown === clean.logs.partitions, 'after SIGTERM every partition opened from its marker')
+  t.ok(killed && killed.servingMs > 0 && killed.logs?.cleanShutdown === 0, 'after SIGKILL every partition recovered')
+  t.match(md, /\| 1 \| after SIGTERM \(clean\) \| [\d,]+ \| [\d,]+ \|/, 'the restart table')
   t.match(output, /records sent, [\d.]+ records\/sec \([\d.]+ MB\/sec\), [\d.]+ ms avg latency, [\d.]+ ms max latency, [\d.]+ ms 50th, [\d.]+ ms 95th, [\d.]+ ms 99th, [\d.]+ ms 99\.9th\./, "Kafka's producer line")
 })

@@ -3,15 +3,18 @@ import t from 'tap'
 import { readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { PartitionLog, SimFileLayer } from '../../src/storage/index.js'
+import { CLEAN_SHUTDOWN_FILE } from '../../src/storage/clean-shutdown.js'
 import { baseOffsets, codec, makeBatch, open, tempDir } from './helpers.js'
 
 const config = { segmentBytes: 2048, indexIntervalBytes: 128 }
 
+/** A log of `batches` batches left as a crash leaves it: everything written, no clean-shutdown marker. */
 async function build(dir: string, batches = 40): Promise<Uint8Array> {
   const log = await open(dir, { config })
   for (let i = 0; i < batches; i++) await log.appendAsLeader(makeBatch(2, 50, i), 1 + Math.floor(i / 15))
   const all = (await log.read(0, 1 << 20)).bytes
   await log.close()
+  rmSync(join(dir, CLEAN_SHUTDOWN_FILE))
   return all
 }
 
@@ -132,6 +135,7 @@ t.test("reads skip the CRC of batches this process wrote or scanned at open, and
   t.equal(baseOffsets(all.bytes).length, 40)
   t.equal(crcCalls.n, 0, 'appended in this process (checked before writing): reads check nothing')
   await log.close()
+  rmSync(join(dir, CLEAN_SHUTDOWN_FILE)) // as after a crash: recovery scans the active segment
 
   const reopened = await open(dir, { config, codec: counting })
   crcCalls.n = 0
@@ -182,6 +186,7 @@ t.test('a torn tail whose zeroed bytes hit a batch\'s leader epoch (outside the 
   await log.appendAsLeader(makeBatch(1), 4)
   await log.appendAsLeader(makeBatch(1), 4)
   await log.close()
+  fs.remove(join(dir, CLEAN_SHUTDOWN_FILE)) // the damage is a power cut's: no clean shutdown
   fs.damage(join(dir, '00000000000000000002.log'), (bytes) => {
     bytes.fill(0, 12, 16) // the first batch's partitionLeaderEpoch
     return bytes
