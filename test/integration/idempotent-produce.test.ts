@@ -76,7 +76,7 @@ t.test('a produce request replayed byte for byte gets the same offsets, and the 
   t.same(batches.map((b) => b.split(' ')[0]).filter((r) => r !== '0..0'), ['1..3', '4..5'], 'one copy of each batch (after the leader\'s own control batch)')
 })
 
-t.test('refused: an older epoch, a gap, an unknown producer past sequence 0, a negative sequence; nothing appended', async (t) => {
+t.test('refused: an older epoch, a gap, an unknown producer past sequence 0, a negative sequence, a producer id never handed out; nothing appended', async (t) => {
   const broker = await startBroker(t)
   const c = await connect(broker.url)
   t.teardown(() => c.close())
@@ -91,6 +91,13 @@ t.test('refused: an older epoch, a gap, an unknown producer past sequence 0, a n
   const other = await initProducerId(c)
   t.equal(errorName(await produce(c, 'refusals', batch(other.id, 0, 7))), 'UNKNOWN_PRODUCER_ID')
   t.equal(errorName(await produce(c, 'refusals', batch(other.id, 0, -3))), 'INVALID_RECORD')
+  // An id beyond every block the controller handed out (blocks are 1,000 ids): forged, whatever its sequence.
+  const forged = other.id + 1_000_000
+  const refused = await produce(c, 'refusals', batch(forged, 0, 0))
+  t.equal(errorName(refused), 'INVALID_PRODUCER_ID_MAPPING', 'a producer id no broker was given')
+  t.match(refused.error?.message, new RegExp(`producer id ${forged} was never handed out`))
+  const bump = await c.call({ initProducerId: { producerId: forged, producerEpoch: 0 } })
+  t.equal(bump.error?.code, ErrorCode.INVALID_PRODUCER_ID_MAPPING, 'and InitProducerId gives it no epoch')
   t.same(await replicaBatches(broker.dataDir, 'refusals', 0), before, 'nothing refused was appended')
 })
 
