@@ -157,3 +157,35 @@ t.test('the client: a producer whose state expired while idle bumps its epoch on
   const epochs = [...new Set(lines.filter((l) => l.type === 'batch' && Number(l.producerId) >= 0).map((l) => Number(l.producerEpoch)))]
   t.same(epochs, [0, 1], 'the batches after the expiry carry the bumped epoch')
 })
+
+t.test('snapshots at segment rolls: after a SIGKILL the restarted broker folds only the log past the newest, and still knows every retry', async (t) => {
+  const dataDir = tempDataDir(t)
+  let broker = await startBroker(t, { dataDir })
+  let c = await connect(broker.url)
+  await c.call({ createTopics: { topics: [{ name: 'rolled', partitions: 1, configs: { 'segment.bytes': '4096' } }] } })
+  const { id } = await initProducerId(c)
+  // Batches of two ~900-byte records: two fit a 4096-byte segment, a third rolls it. Ten batches
+  // roll at the 3rd, 5th, 7th and 9th (each followed by a snapshot); the 10th is the tail past the newest.
+  const big = (seq: number) => codec.encodeBatch([0, 1].map((i) => ({ value: utf8(`r${seq + i}-${'x'.repeat(900)}`) })), { producerId: id, producerEpoch: 0, baseSequence: seq })
+  const written = []
+  for (let i = 0; i < 10; i++) {
+    const r = await produce(c, 'rolled', big(2 * i))
+    t.equal(errorName(r), 'NONE', `batch ${i} written`)
+    written.push(Number(r.batchBaseOffsets![0]))
+  }
+  c.close()
+  await broker.stop('SIGKILL')
+  broker = await startBroker(t, { dataDir })
+  c = await connect(broker.url)
+  t.teardown(() => c.close())
+  let retry = await produce(c, 'rolled', big(18))
+  for (let i = 0; i < 100 && errorName(retry) !== 'NONE'; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    retry = await produce(c, 'rolled', big(18))
+  }
+  t.same(retry.batchBaseOffsets!.map(Number), [written[9]], 'the last batch is still a duplicate after the crash')
+  t.same((await produce(c, 'rolled', big(10))).batchBaseOffsets!.map(Number), [written[5]], 'and one from before the newest snapshot')
+  const lines = broker.stderr().split('\n').filter((l) => l.includes('producer state from a snapshot') && l.includes('rolled')).map((l) => JSON.parse(l) as { snapshotEnd: number; logEnd: number })
+  t.same(lines.map((l) => [l.snapshotEnd, l.logEnd]), [[written[9], written[9] + 2]], 'the state came from the snapshot at the 9th batch\'s end; only the 10th was folded')
+  t.equal(errorName(await produce(c, 'rolled', big(20))), 'NONE', 'the producer goes on')
+})
