@@ -368,17 +368,20 @@ export class PartitionReplica {
   }
 
   /**
-   * Folds bytes the log took at `before` into the producer state; a fold that does not line up
-   * drops it (rebuilt when next needed). When the append rolled the log (its active segment was
-   * `segment`), the state is snapshotted at the log end.
+   * Folds bytes the log took at `before` into the producer state; a state past `before` (the log
+   * was truncated) is dropped, rebuilt when next needed. When the append rolled the log (its
+   * active segment was `segment`), the state is snapshotted at the log end.
    */
   private foldProducers(o: Opened, bytes: Uint8Array, before: number, segment: number): void {
     if (o.sm !== null) return
-    if (this.producers !== null && !foldAppended(this.producers, bytes, before, this.timers.now())) this.producers = null
+    const p = this.producers
+    // Behind the log (a snapshot's table): kept, its tail is folded when next needed; past it (truncated): dropped.
+    if (p !== null && !foldAppended(p, bytes, before, this.timers.now()) && p.end > before) this.producers = null
     if (o.log.activeSegmentBaseOffset === segment) return
-    if (this.producers !== null) void this.saveProducerSnapshot(o, 'roll')
-    // A follower (or a leader since a truncation) without the state: built once after this
-    // append, from the newest snapshot, then kept by folding; so followers snapshot at rolls too.
+    if (this.producers !== null && this.producers.end === o.log.logEndOffset) void this.saveProducerSnapshot(o, 'roll')
+    // A follower (or a leader since a truncation) without the state, or behind: brought up to the
+    // log end once after this append (from its table or the newest snapshot), then kept by
+    // folding; so followers snapshot at rolls too.
     else void this.run('producer state snapshot', async (next) => {
       await this.producerState(next)
       void this.saveProducerSnapshot(next, 'roll') // encoded now, written in the background
@@ -730,9 +733,10 @@ export class PartitionReplica {
         if (a !== null) appends.push(a)
         if (d.kind === 'appendFetched') this.foldProducers(o, d.records as Uint8Array, before, segment)
         else if (a !== null && this.producers !== null) {
-          // Control batches carry no producer; an append that does not start where the fold ended drops it.
+          // Control batches carry no producer; a table past the append's start (truncated) is
+          // dropped, one behind it (a snapshot's) folds its tail when next needed.
           if (this.producers.end === before) this.producers.skipTo(a.logEnd)
-          else this.producers = null
+          else if (this.producers.end > before) this.producers = null
         }
       } catch (err) {
         // A follower's fetch that reaches a damaged batch here: withhold the answer (an empty one
