@@ -213,3 +213,10 @@ export const RAFT_FETCH_TIMEOUT_MS_MIN = 1_500
 export const DESCRIBE_REPLICAS_PARTITIONS_MAX = 1_000
 /** How long InitProducerId waits for a block of producer ids from the active controller (an election may be under way). */
 export const PRODUCER_ID_BLOCK_WAIT_MS = 10_000
+/**
+ * How long a produce or InitProducerId naming a producer id beyond this broker's metadata image's
+ * producer-id blocks waits for the image to show that id's block (the block is committed before
+ * any broker hands out its ids, but this broker may apply it a heartbeat later) before refusing
+ * it as never handed out.
+ */
+export const PRODUCER_ID_IMAGE_WAIT_MS = 2_000

@@ -150,7 +150,7 @@ export class Sender {
     const now = this.cluster.now()
     for (const b of this.accumulator.expire(now)) this.settle(b, deliveryTimeout(b, b.lastError ?? this.refreshFailure ?? this.initFailure))
     const idem = this.idempotence
-    if (idem !== null && !idem.ready && (idem.producerId < 0 || idem.idle)) this.initProducerId(now, idem)
+    if (idem !== null && this.initDue()) this.initProducerId(now, idem)
     // Several rounds: a leader with more ready batches than one request holds gets several
     // requests, up to its in-flight limit. Bounded, since every round sends or stops.
     for (let round = 0; round < this.options.inFlightMax; round++) {
@@ -174,13 +174,23 @@ export class Sender {
 
   /**
    * Sets the timer for the next batch that becomes ready (and, when some had no leader, the next
-   * metadata retry); for a leader with a request in flight, for its batches' linger deadline
-   * (that answer runs the sender too).
+   * metadata retry; when the producer needs its id or next epoch, the next InitProducerId); for
+   * a leader with a request in flight, for its batches' linger deadline (that answer runs the
+   * sender too).
    */
   private arm(now: number, leaderless: boolean): void {
     let at = this.accumulator.nextReadyAt(now, this.held, this.waiting)
     if (leaderless && !this.refreshing) at = Math.min(at, Math.max(now, this.lastRefreshAt + this.retry.backoff.initialMs))
+    // A bump asked for within the back-off of the last InitProducerId (a batch failed for good
+    // just after the producer started) waits for that back-off's end, not for a batch's deadline.
+    if (this.initDue()) at = Math.min(at, Math.max(now, this.lastInitAt + this.retry.backoff.initialMs))
     this.armAt(at)
+  }
+
+  /** Idempotence: an InitProducerId should go (no id yet, or a bump with nothing in flight) and none is out. */
+  private initDue(): boolean {
+    const idem = this.idempotence
+    return idem !== null && !idem.ready && (idem.producerId < 0 || idem.idle) && !this.initializing
   }
 
   private armAt(at: number): void {

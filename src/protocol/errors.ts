@@ -39,6 +39,7 @@ const TABLE: Record<ErrorName, ErrorInfo> = {
   DUPLICATE_SEQUENCE_NUMBER: { retriable: false, message: 'the batch is a duplicate of one already written' },
   INVALID_PRODUCER_EPOCH: { retriable: false, message: 'the producer epoch is older than the one the partition knows' },
   UNKNOWN_PRODUCER_ID: { retriable: false, message: 'the partition has no state for the producer id (expired?); re-initialise it' },
+  INVALID_PRODUCER_ID_MAPPING: { retriable: false, message: 'no broker was ever given that producer id; get one from InitProducerId' },
   INVALID_CONFIG: { retriable: false, message: 'a configuration value is invalid' },
   UNSUPPORTED_FOR_MESSAGE_FORMAT: { retriable: false, message: 'only RecordBatch v2 (magic 2) is supported' },
   KAFKA_STORAGE_ERROR: { retriable: true, message: 'the broker could not read or write its log' },

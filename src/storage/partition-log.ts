@@ -193,6 +193,11 @@ export class PartitionLog {
     return this.active.nextOffset
   }
 
+  /** Base offset of the active segment: it moves on when the log rolls (producer state snapshots are taken then). */
+  get activeSegmentBaseOffset(): number {
+    return this.active.baseOffset
+  }
+
   /** Everything below this offset is durable (exclusive). Replication counts only this. */
   get flushedOffset(): number {
     return this.flushed

@@ -13,10 +13,12 @@ export const FAULT_HOLD_MS = { min: 2_000, max: 8_000 } as const
 /** Quiet time after healing a fault, before the next one. */
 export const FAULT_GAP_MS = { min: 2_000, max: 6_000 } as const
 
-/** Records per second the producer offers (it also waits for each batch of sends: see PRODUCER_IN_FLIGHT_MAX). */
+/** Records per second the producer offers by default (it also waits for each batch of sends: see PRODUCER_IN_FLIGHT_MAX). */
 export const PRODUCER_RECORDS_PER_S = 200
+/** The most `--rate` may ask (long runs that need 100,000+ records in minutes; 3 nodes share 2 cores). */
+export const PRODUCER_RECORDS_PER_S_MAX = 5_000
 
-/** Sends one producer has unacknowledged at once. */
+/** Sends one producer has unacknowledged at once (at higher rates: 100 ms of records). */
 export const PRODUCER_IN_FLIGHT_MAX = 20
 
 /** A send that is not acknowledged within this is counted as failed (it may still have been appended). */

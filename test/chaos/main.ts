@@ -1,12 +1,12 @@
-// `npm run chaos -- --minutes N [--seed S] [--nodes 3] [--corrupt-segments] [--idempotent]`: one chaos run
+// `npm run chaos -- --minutes N [--seed S] [--nodes 3] [--corrupt-segments] [--idempotent] [--rate N]`: one chaos run
 // (run.ts) against the built broker in dist/ (run `npm run build` first). Prints the schedule as
 // it goes (replayable with --seed), every violation, and a one-line summary; exit code 0 clean,
 // 1 on any violation, 2 on a usage error. Stops every process it started, also on SIGINT/SIGTERM.
 import { Teardowns } from './cluster.js'
-import { VIOLATIONS_SHOWN_MAX } from './limits.js'
+import { PRODUCER_RECORDS_PER_S, PRODUCER_RECORDS_PER_S_MAX, VIOLATIONS_SHOWN_MAX } from './limits.js'
 import { runChaos } from './run.js'
 
-const USAGE = `usage: npm run chaos -- --minutes N [--seed S] [--nodes N] [--corrupt-segments] [--idempotent]
+const USAGE = `usage: npm run chaos -- --minutes N [--seed S] [--nodes N] [--corrupt-segments] [--idempotent] [--rate N]
 
   --minutes N           how long faults are injected (decimals allowed), then heal and check
   --seed S              the fault schedule's seed (default: random, printed): the same seed replays the same faults
@@ -14,13 +14,14 @@ const USAGE = `usage: npm run chaos -- --minutes N [--seed S] [--nodes N] [--cor
   --corrupt-segments    also flip a byte in a stopped follower's closed segment (off by default until
                         replicas repair a bad CRC: issue 18, "disk faults on a minority")
   --idempotent          the idempotent producer, five requests in flight: a record written twice is a violation
-                        (without it: one request in flight, idempotence off, duplicates counted but allowed)`
+                        (without it: one request in flight, idempotence off, duplicates counted but allowed)
+  --rate N              records per second the producer offers (default ${PRODUCER_RECORDS_PER_S}, at most ${PRODUCER_RECORDS_PER_S_MAX})`
 
 // `npx tap test/chaos/` runs every file of the folder: this one is the tool, not a test.
 if (process.env.TAP === '1') process.exit(0)
 
-function parse(argv: readonly string[]): { minutes: number; seed: number; nodes: number; corrupt: boolean; idempotent: boolean } {
-  const o = { minutes: NaN, seed: Math.floor(Math.random() * 2 ** 31), nodes: 3, corrupt: false, idempotent: false }
+function parse(argv: readonly string[]): { minutes: number; seed: number; nodes: number; corrupt: boolean; idempotent: boolean; rate: number } {
+  const o = { minutes: NaN, seed: Math.floor(Math.random() * 2 ** 31), nodes: 3, corrupt: false, idempotent: false, rate: PRODUCER_RECORDS_PER_S }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     const value = () => {
@@ -33,6 +34,7 @@ function parse(argv: readonly string[]): { minutes: number; seed: number; nodes:
     else if (a === '--nodes') o.nodes = value()
     else if (a === '--corrupt-segments') o.corrupt = true
     else if (a === '--idempotent') o.idempotent = true
+    else if (a === '--rate') o.rate = value()
     else if (a === '--help' || a === '-h') {
       console.log(USAGE)
       process.exit(0)
@@ -42,6 +44,7 @@ function parse(argv: readonly string[]): { minutes: number; seed: number; nodes:
   if (!(o.minutes > 0 && o.minutes <= 24 * 60)) throw new Error(`--minutes: expected a number in (0, 1440], got ${o.minutes}`)
   if (!Number.isSafeInteger(o.seed) || o.seed < 0) throw new Error(`--seed: expected a non-negative integer, got ${o.seed}`)
   if (!Number.isInteger(o.nodes) || o.nodes < 3 || o.nodes > 7) throw new Error(`--nodes: expected an integer in [3, 7], got ${o.nodes}`)
+  if (!Number.isInteger(o.rate) || o.rate < 1 || o.rate > PRODUCER_RECORDS_PER_S_MAX) throw new Error(`--rate: expected an integer in [1, ${PRODUCER_RECORDS_PER_S_MAX}], got ${o.rate}`)
   return o
 }
 
@@ -67,7 +70,7 @@ try {
   for (const v of r.violations.slice(0, VIOLATIONS_SHOWN_MAX)) console.log(`VIOLATION ${v}`)
   if (r.violations.length > VIOLATIONS_SHOWN_MAX) console.log(`… and ${r.violations.length - VIOLATIONS_SHOWN_MAX} more violations`)
   console.log(r.summary)
-  console.log(`replay: npm run chaos -- --minutes ${options.minutes} --seed ${options.seed} --nodes ${options.nodes}${options.corrupt ? ' --corrupt-segments' : ''}${options.idempotent ? ' --idempotent' : ''}`)
+  console.log(`replay: npm run chaos -- --minutes ${options.minutes} --seed ${options.seed} --nodes ${options.nodes}${options.corrupt ? ' --corrupt-segments' : ''}${options.idempotent ? ' --idempotent' : ''}${options.rate !== PRODUCER_RECORDS_PER_S ? ` --rate ${options.rate}` : ''}`)
   code = r.violations.length === 0 ? 0 : 1
 } catch (err) {
   console.error(`chaos: the run failed: ${(err as Error).stack ?? err}`)

@@ -19,6 +19,8 @@ export interface ChaosOptions {
   readonly corrupt: boolean
   /** The idempotent producer (five requests in flight): any record written twice is a violation. */
   readonly idempotent?: boolean
+  /** Records per second the producer offers (default PRODUCER_RECORDS_PER_S). */
+  readonly rate?: number
   readonly log: (line: string) => void
 }
 
@@ -46,7 +48,7 @@ export async function runChaos(o: ChaosOptions, teardowns: { teardown(fn: () => 
   const [created] = await admin.admin().createTopics([{ topic: TOPIC, partitions: o.nodes, replicationFactor: o.nodes, configs: { 'segment.bytes': String(SEGMENT_BYTES) } }])
   if (created.error) throw new Error(`creating ${TOPIC}: ${created.error.message}`)
   await leadersKnown(cluster, o.nodes)
-  const workload = new Workload(brokers, TOPIC, o.nodes, o.idempotent === true)
+  const workload = new Workload(brokers, TOPIC, o.nodes, o.idempotent === true, o.rate)
   workload.start()
   o.log(`${at()} topic ${TOPIC}: ${o.nodes} partitions, RF=${o.nodes}; producing (acks=all${o.idempotent === true ? ', idempotent' : ''}) and consuming`)
 

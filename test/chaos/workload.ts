@@ -43,6 +43,8 @@ export class Workload {
     private readonly brokers: readonly string[], readonly topic: string, readonly partitions: number,
     /** The idempotent producer, five requests in flight (--idempotent); else one in flight, idempotence off. */
     private readonly idempotent = false,
+    /** Records per second offered (--rate). */
+    private readonly recordsPerS = PRODUCER_RECORDS_PER_S,
   ) {}
 
   start(): void {
@@ -71,7 +73,8 @@ export class Workload {
     })
     const seqs = new Array<number>(this.partitions).fill(0)
     const inFlight = new Set<Promise<void>>()
-    const pauseMs = 1000 / PRODUCER_RECORDS_PER_S
+    const inFlightMax = Math.max(PRODUCER_IN_FLIGHT_MAX, Math.ceil(this.recordsPerS / 10))
+    const started = Date.now()
     for (let i = 0; !this.stopping; i++) {
       const partition = i % this.partitions
       const seq = seqs[partition]++
@@ -82,8 +85,11 @@ export class Workload {
         () => void this.history.failed++,
       ).finally(() => inFlight.delete(sent))
       inFlight.add(sent)
-      if (inFlight.size >= PRODUCER_IN_FLIGHT_MAX) await Promise.race(inFlight)
-      await new Promise((resolve) => setTimeout(resolve, pauseMs))
+      if (inFlight.size >= inFlightMax) await Promise.race(inFlight)
+      // Paced against the start, not per record: a timer's millisecond floor would cap the rate at ~1,000/s.
+      const aheadMs = started + ((i + 1) * 1000) / this.recordsPerS - Date.now()
+      if (aheadMs >= 1) await new Promise((resolve) => setTimeout(resolve, aheadMs))
+      else if (i % 100 === 99) await new Promise((resolve) => setImmediate(resolve)) // behind: still let answers in
     }
     await Promise.all(inFlight)
     await producer.close()

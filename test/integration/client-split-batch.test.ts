@@ -7,9 +7,12 @@
 import t from 'tap'
 import { createClient, type Client, type RecordMetadata } from '../../src/client/node.js'
 import { startBroker } from './broker-process.js'
+import { runCli } from './cli-process.js'
 
 const broker = await startBroker(t)
 const SEGMENT_BYTES = 4096
+/** Short, so a record stalled behind the refused one fails the test in seconds, named. */
+const DELIVERY_TIMEOUT_MS = 15_000
 
 function client(t: { teardown(fn: () => unknown): void }, clientId: string): Client {
   const c = createClient({ brokers: [broker.url], clientId })
@@ -74,10 +77,11 @@ t.test('a single record too large fails alone with the broker\'s reason; the rec
   const topic = 'split-one-too-large'
   await smallSegmentTopic(c, topic)
   // Small batches, so the request also carries other batches of the partition: the broker's
-  // answer is per partition, and the small batches must not fail with the large one.
-  // Not idempotent: with idempotence (the default) the batches behind the refused record stall
-  // until the delivery timeout — a known defect of issue 19, reported, not yet fixed.
-  const producer = await c.producer({ lingerMs: 100, batchBytes: 1024, idempotent: false })
+  // answer is per partition, and the small batches must not fail with the large one. Idempotent
+  // (the default): the refused record's sequences are lost, the producer bumps its epoch, and
+  // the batches behind it go on (they stalled to the delivery timeout when the bump came within
+  // the back-off of the producer's first InitProducerId: nothing woke the sender for it).
+  const producer = await c.producer({ lingerMs: 100, batchBytes: 1024, deliveryTimeoutMs: DELIVERY_TIMEOUT_MS })
   const values = Array.from({ length: 60 }, (_, i) => (i === 30 ? noise(i, 5000) : noise(i, 60)))
   const acks = await Promise.allSettled(values.map((value) => producer.send({ topic, value })))
   const failed = acks.flatMap((a, i) => (a.status === 'rejected' ? [{ i, err: a.reason as { code?: string; message: string } }] : []))
@@ -88,4 +92,35 @@ t.test('a single record too large fails alone with the broker\'s reason; the rec
   t.ok(landed.every((o, i) => i === 0 || o > landed[i - 1]), 'the others at rising offsets, in send order')
   const consumed = await consumeAll(c, topic, landed.length)
   t.same(consumed.map(([offset]) => offset), landed, 'and they are what the partition holds')
+})
+
+t.test('idempotent: a record too large with batches in flight behind it fails alone; every other record is in the log once, in send order', async (t) => {
+  const c = client(t, 'split-too-large-in-flight')
+  const topic = 'split-too-large-in-flight'
+  await smallSegmentTopic(c, topic)
+  // lingerMs 0: each tick's records leave at once, while the earlier requests are still out, so
+  // the refused batch has batches of later requests in flight behind it (they come back
+  // OUT_OF_ORDER_SEQUENCE_NUMBER: the gap before them is the refused batch's).
+  const producer = await c.producer({ lingerMs: 0, batchBytes: 512, deliveryTimeoutMs: DELIVERY_TIMEOUT_MS })
+  const TOO_LARGE = 12
+  const value = (i: number) => (i === TOO_LARGE ? 'x'.repeat(5000) : `v${String(i).padStart(3, '0')}-${'.'.repeat(40)}`)
+  const acks: Array<Promise<RecordMetadata>> = []
+  for (let i = 0; i < 60; i++) {
+    acks.push(producer.send({ topic, partition: 0, value: value(i) }))
+    if (i % 4 === 3) await new Promise((resolve) => setImmediate(resolve)) // the sender runs between ticks
+  }
+  const settled = await Promise.allSettled(acks)
+  await producer.close()
+  const failed = settled.flatMap((a, i) => (a.status === 'rejected' ? [{ i, code: (a.reason as { code?: string }).code }] : []))
+  t.same(failed, [{ i: TOO_LARGE, code: 'MESSAGE_TOO_LARGE' }], 'only the large record failed')
+  const offsets = settled.flatMap((a) => (a.status === 'fulfilled' ? [a.value.offset] : []))
+  t.ok(offsets.every((o, i) => i === 0 || o > offsets[i - 1]), 'the others acknowledged at rising offsets, in send order')
+
+  const dump = await runCli(['log', 'dump', broker.dataDir, '--topic', topic, '-p', '0', '--json', '--records'])
+  t.equal(dump.status, 0, dump.stderr)
+  const lines = dump.stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>)
+  const records = lines.filter((l) => l.type === 'record' && /^v\d+-/.test(String(l.value)))
+  const expected = Array.from({ length: 60 }, (_, i) => i).filter((i) => i !== TOO_LARGE).map(value)
+  t.same(records.map((l) => String(l.value)), expected, 'every other record once, in send order')
+  t.same(records.map((l) => Number(l.offset)), offsets, 'each at its acknowledged offset')
 })

@@ -76,7 +76,7 @@ t.test('a produce request replayed byte for byte gets the same offsets, and the 
   t.same(batches.map((b) => b.split(' ')[0]).filter((r) => r !== '0..0'), ['1..3', '4..5'], 'one copy of each batch (after the leader\'s own control batch)')
 })
 
-t.test('refused: an older epoch, a gap, an unknown producer past sequence 0, a negative sequence; nothing appended', async (t) => {
+t.test('refused: an older epoch, a gap, an unknown producer past sequence 0, a negative sequence, a producer id never handed out; nothing appended', async (t) => {
   const broker = await startBroker(t)
   const c = await connect(broker.url)
   t.teardown(() => c.close())
@@ -91,6 +91,13 @@ t.test('refused: an older epoch, a gap, an unknown producer past sequence 0, a n
   const other = await initProducerId(c)
   t.equal(errorName(await produce(c, 'refusals', batch(other.id, 0, 7))), 'UNKNOWN_PRODUCER_ID')
   t.equal(errorName(await produce(c, 'refusals', batch(other.id, 0, -3))), 'INVALID_RECORD')
+  // An id beyond every block the controller handed out (blocks are 1,000 ids): forged, whatever its sequence.
+  const forged = other.id + 1_000_000
+  const refused = await produce(c, 'refusals', batch(forged, 0, 0))
+  t.equal(errorName(refused), 'INVALID_PRODUCER_ID_MAPPING', 'a producer id no broker was given')
+  t.match(refused.error?.message, new RegExp(`producer id ${forged} was never handed out`))
+  const bump = await c.call({ initProducerId: { producerId: forged, producerEpoch: 0 } })
+  t.equal(bump.error?.code, ErrorCode.INVALID_PRODUCER_ID_MAPPING, 'and InitProducerId gives it no epoch')
   t.same(await replicaBatches(broker.dataDir, 'refusals', 0), before, 'nothing refused was appended')
 })
 
@@ -149,4 +156,38 @@ t.test('the client: a producer whose state expired while idle bumps its epoch on
   t.same(values, Array.from({ length: 100 }, (_, i) => `v${i}`), 'every record once, in send order')
   const epochs = [...new Set(lines.filter((l) => l.type === 'batch' && Number(l.producerId) >= 0).map((l) => Number(l.producerEpoch)))]
   t.same(epochs, [0, 1], 'the batches after the expiry carry the bumped epoch')
+})
+
+t.test('snapshots at segment rolls: after a SIGKILL the restarted broker folds only the log past the newest, and still knows every retry', async (t) => {
+  const dataDir = tempDataDir(t)
+  let broker = await startBroker(t, { dataDir })
+  let c = await connect(broker.url)
+  await c.call({ createTopics: { topics: [{ name: 'rolled', partitions: 1, configs: { 'segment.bytes': '4096' } }] } })
+  const { id } = await initProducerId(c)
+  // Batches of two ~900-byte records: two fit a 4096-byte segment, a third rolls it. Ten batches
+  // roll at the 3rd, 5th, 7th and 9th (each followed by a snapshot); the 10th is the tail past the newest.
+  const big = (seq: number) => codec.encodeBatch([0, 1].map((i) => ({ value: utf8(`r${seq + i}-${'x'.repeat(900)}`) })), { producerId: id, producerEpoch: 0, baseSequence: seq })
+  const written = []
+  for (let i = 0; i < 10; i++) {
+    const r = await produce(c, 'rolled', big(2 * i))
+    t.equal(errorName(r), 'NONE', `batch ${i} written`)
+    written.push(Number(r.batchBaseOffsets![0]))
+  }
+  c.close()
+  await broker.stop('SIGKILL')
+  broker = await startBroker(t, { dataDir })
+  c = await connect(broker.url)
+  t.teardown(() => c.close())
+  let retry = await produce(c, 'rolled', big(18))
+  for (let i = 0; i < 100 && errorName(retry) !== 'NONE'; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 50))
+    retry = await produce(c, 'rolled', big(18))
+  }
+  t.same(retry.batchBaseOffsets!.map(Number), [written[9]], 'the last batch is still a duplicate after the crash')
+  t.same((await produce(c, 'rolled', big(10))).batchBaseOffsets!.map(Number), [written[5]], 'and one from before the newest snapshot')
+  // The one data partition (the metadata log keeps no producer state): its line at the restart.
+  const lines = broker.stderr().split('\n').filter((l) => l.includes('producer state from a snapshot')).map((l) => JSON.parse(l) as { snapshotEnd: number; logEnd: number })
+  t.same(lines.map((l) => l.snapshotEnd), [written[9]], 'the state came from the snapshot at the 9th batch\'s end')
+  t.ok(lines.every((l) => l.logEnd > l.snapshotEnd), 'only the log past it was folded')
+  t.equal(errorName(await produce(c, 'rolled', big(20))), 'NONE', 'the producer goes on')
 })

@@ -17,6 +17,7 @@ import { ReplicaError } from '../partition/replica-error.js'
 import type { PartitionLookup } from '../partition/replica-manager.js'
 import { OFFSETS_TOPIC } from '../groups/offsets-topic.js'
 import { failureOf } from './leader-epoch.js'
+import { unissuedProducerId, type WaitForImage } from './producer-id-issued.js'
 import { batchLimit } from './topic-limits.js'
 
 type PartitionResult = bitacora.ProduceResponse.IPartitionResult
@@ -28,6 +29,8 @@ export interface ProduceDeps {
   readonly limits: Pick<BrokerLimits, 'batchBytesMax' | 'frameBytesMax' | 'decompressedBytesMax'>
   /** The ISR of the partitions this broker leads (min.insync.replicas). */
   readonly isr: Pick<InSyncReplicas, 'of'>
+  /** Waits for this broker's image to show a producer id's block (absent: the image now is final). */
+  readonly waitForImage?: WaitForImage
 }
 
 /** `order` is the connection's: its appends to each partition happen in arrival order. */
@@ -141,5 +144,9 @@ async function validate(deps: ProduceDeps, records: Uint8Array, limit: ReturnTyp
     if (malformed !== null) throw new Refused(wireError(ErrorCode.INVALID_RECORD, `${malformed}; nothing appended`))
     headers.push(producer)
   }
+  // The batches of an entry share one producer id (checkEntry refuses them otherwise): the highest is enough.
+  const producerId = headers.reduce((max, h) => Math.max(max, h.producerId), -1)
+  const unissued = producerId < 0 ? null : await unissuedProducerId(deps.image, deps.waitForImage, producerId)
+  if (unissued !== null) throw new Refused(unissued)
   return { ranges, headers }
 }

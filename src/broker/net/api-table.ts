@@ -26,6 +26,7 @@ import { leaderReports, type LeaderReports } from '../api/leader-reports.js'
 import { listOffsets } from '../api/list-offsets.js'
 import { metadata } from '../api/metadata.js'
 import { produce } from '../api/produce.js'
+import type { WaitForImage } from '../api/producer-id-issued.js'
 import { removeVoter } from '../api/remove-voter.js'
 import { transferLeaders } from '../api/transfer-leaders.js'
 import type { ClusterView } from '../controller/node/cluster-view.js'
@@ -100,6 +101,8 @@ export interface BrokerParts {
 
 export function apiTable(b: BrokerParts): ApiTable {
   const image = () => b.admin.image
+  /** Producer ids are checked against the image's blocks, which may lag their commit (producer-id-issued.ts). */
+  const waitForImage: WaitForImage = (shows, ms) => b.admin.seen(shows, ms)
   const forwarding: ForwardingDeps | null = b.toController === undefined ? null : { controller: b.toController, admin: b.admin, partitions: b.partitions }
   /** A client's admin request goes to the controller; a peer's (forwarded already) runs here. */
   const admin = (scope: RequestScope, forward: (f: ForwardingDeps) => Promise<ResponseProps>, here: () => Promise<ResponseProps>) =>
@@ -119,7 +122,7 @@ export function apiTable(b: BrokerParts): ApiTable {
       async (f) => ({ alterConfigs: await forwardAlterConfigs(f, r.alterConfigs!) }),
       async () => ({ alterConfigs: await alterConfigs(b.admin, b.limits, r.alterConfigs!) }))],
     ['produce', async (r, scope) => {
-      const response = await produce({ ...b, image }, r.produce!, scope.appendOrder)
+      const response = await produce({ ...b, image, waitForImage }, r.produce!, scope.appendOrder)
       return r.produce!.acks === 0 ? null : { produce: response }
     }],
     ['fetch', async (r, scope) => ({ fetch: await fetch(b, r.fetch!, scope.closed, scope.lease) })],
@@ -163,7 +166,7 @@ export function apiTable(b: BrokerParts): ApiTable {
   // Peer connections only: the handler refuses clients and other nodes' ids.
   if (allocator !== undefined) table.set('allocateProducerIds', (r, scope) => allocateProducerIds(allocator, r.allocateProducerIds!, scope.peer))
   const producerIds = b.producerIds
-  if (producerIds !== undefined) table.set('initProducerId', (r) => initProducerId(producerIds, r.initProducerId!))
+  if (producerIds !== undefined) table.set('initProducerId', (r) => initProducerId(producerIds, r.initProducerId!, { image, waitForImage }))
   const groups = b.groups
   if (groups !== undefined) {
     table.set('findCoordinator', (r) => {

@@ -69,3 +69,8 @@ export const PRODUCER_BATCHES_KEPT = 5
 export const PRODUCERS_PER_PARTITION_MAX = 10_000
 /** Bytes of log read at once when producer state is rebuilt from the log. */
 export const PRODUCER_STATE_READ_BYTES = 1024 * 1024
+/**
+ * Producer state snapshots kept per partition (producer-state-snapshot.ts): the newest, and one
+ * older for a truncation below it (a follower's divergent tail is short); older ones only cost disk.
+ */
+export const PRODUCER_SNAPSHOTS_KEPT = 2

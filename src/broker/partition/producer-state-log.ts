@@ -1,7 +1,8 @@
 // Keeps a replica's producer state (producer-state.ts) a fold of its log: folds in the batches of
 // each append (leader or follower, from their stamped headers), and rebuilds the state by reading
 // the log again whenever the log no longer ends where the fold did (a truncation, a reset, a
-// repair, a reopen): rebuilding is the one way back after the log lost a tail, so no undo is kept.
+// repair, a reopen) — from the newest snapshot that fits the log (producer-state-snapshot.ts),
+// else from the log start: rebuilding is the one way back after the log lost a tail, so no undo is kept.
 import { readBatchHeader, splitBatches } from '../../codec/index.js'
 import type { PartitionLog } from '../../storage/index.js'
 import { PRODUCER_STATE_READ_BYTES } from './limits.js'

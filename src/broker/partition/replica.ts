@@ -33,7 +33,7 @@ import { filesOf, openFromDisk, saveQuorumState, type Opened } from './replica-d
 import type { StateMachineOptions } from './state-machine.js'
 import { checkEntry, type ProducerBatchHeader, type ProducerStateTable } from './producer-state.js'
 import { foldAppended, foldTail, rebuildProducerState } from './producer-state-log.js'
-import { saveProducerState, takeProducerState } from './producer-state-snapshot.js'
+import { ProducerSnapshots } from './producer-state-snapshot.js'
 import type { StateMachineLog } from './state-machine-log.js'
 import { fitToLog, sameSets, saveVoterSets } from './voter-sets.js'
 
@@ -172,6 +172,8 @@ export class PartitionReplica {
    * ending elsewhere than the log: rebuilt from the log before the next leader append needs it.
    */
   private producers: ProducerStateTable | null = null
+  /** Producer state snapshots beside the log, by offset (data partitions; taken at rolls and at a clean close). */
+  private readonly producerSnapshots: ProducerSnapshots
 
   private constructor(
     private readonly options: ReplicaOptions,
@@ -195,6 +197,7 @@ export class PartitionReplica {
       enabled: options.stateMachine === undefined && options.verifyLogs !== false,
       run: (what, fn) => this.run(what, fn),
     })
+    this.producerSnapshots = new ProducerSnapshots(filesOf(options), options.dir, this.crc)
     this.inputs = new Serial(CORE_INPUTS_QUEUED_MAX, (max) =>
       new ReplicaError(ErrorCode.THROTTLING_QUOTA_EXCEEDED, `partition ${options.dir} is busy: ${max} inputs are queued; retry shortly`))
   }
@@ -348,8 +351,9 @@ export class PartitionReplica {
   /** A leader append the core accepted (checkProposal), folded into the producer state. */
   private async appendAsLeader(o: Opened, epoch: number, batches: Uint8Array): Promise<AppendInfo> {
     const before = o.log.logEndOffset
+    const segment = o.log.activeSegmentBaseOffset
     const info = await o.log.appendAsLeader(batches, epoch, { prevalidated: true })
-    this.foldProducers(o, batches, before)
+    this.foldProducers(o, batches, before, segment)
     this.options.observer?.appended?.(batches, info)
     o.core.appended(info.nextOffset)
     this.trackFlush(o.log, info.nextOffset)
@@ -361,18 +365,34 @@ export class PartitionReplica {
     const p = this.producers
     if (p !== null && p.end === o.log.logEndOffset) return p
     this.producers = null
-    // A table behind the log (a snapshot's) folds only the tail; one past it, or before the log start, is rebuilt.
-    const rebuilt = p !== null && p.end >= o.log.logStartOffset && p.end < o.log.logEndOffset
-      ? await foldTail(p, o.log, this.timers.now())
-      : await rebuildProducerState(o.log, this.expirationMs, this.timers.now())
+    // A table behind the log (a snapshot's) folds only the tail; one past it (a truncation), or
+    // before the log start, gives way to the newest snapshot the log can continue, else the whole log.
+    const now = this.timers.now()
+    const from = p !== null && p.end >= o.log.logStartOffset && p.end < o.log.logEndOffset ? p : await this.loadProducerSnapshot(o)
+    const rebuilt = from !== null ? await foldTail(from, o.log, now) : await rebuildProducerState(o.log, this.expirationMs, now)
     this.producers = rebuilt
     return rebuilt
   }
 
-  /** Folds bytes the log took at `before` into the producer state; a fold that does not line up drops it (rebuilt when next needed). */
-  private foldProducers(o: Opened, bytes: Uint8Array, before: number): void {
-    if (this.producers === null || o.sm !== null) return
-    if (!foldAppended(this.producers, bytes, before, this.timers.now())) this.producers = null
+  /**
+   * Folds bytes the log took at `before` into the producer state; a state past `before` (the log
+   * was truncated) is dropped, rebuilt when next needed. When the append rolled the log (its
+   * active segment was `segment`), the state is snapshotted at the log end.
+   */
+  private foldProducers(o: Opened, bytes: Uint8Array, before: number, segment: number): void {
+    if (o.sm !== null) return
+    const p = this.producers
+    // Behind the log (a snapshot's table): kept, its tail is folded when next needed; past it (truncated): dropped.
+    if (p !== null && !foldAppended(p, bytes, before, this.timers.now()) && p.end > before) this.producers = null
+    if (o.log.activeSegmentBaseOffset === segment) return
+    if (this.producers !== null && this.producers.end === o.log.logEndOffset) void this.saveProducerSnapshot(o, 'roll')
+    // A follower (or a leader since a truncation) without the state, or behind: brought up to the
+    // log end once after this append (from its table or the newest snapshot), then kept by
+    // folding; so followers snapshot at rolls too.
+    else void this.run('producer state snapshot', async (next) => {
+      await this.producerState(next)
+      void this.saveProducerSnapshot(next, 'roll') // encoded now, written in the background
+    }).catch(() => undefined) // closed or offline: the next roll tries again
   }
 
   /**
@@ -574,7 +594,8 @@ export class PartitionReplica {
     this.closed = true
     await this.inputs.idle()
     this.waiters.fail(new ReplicaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'the replica is closing'))
-    await this.saveProducerSnapshot()
+    if (this.opened !== null) await this.saveProducerSnapshot(this.opened, 'close')
+    await this.producerSnapshots.idle()
     await this.opened?.log.close()
   }
 
@@ -591,21 +612,33 @@ export class PartitionReplica {
     return this.options.producerIdExpirationMs ?? PRODUCER_ID_EXPIRATION_MS_DEFAULT
   }
 
-  /** At open: the producer state a clean close left (producer-state-snapshot.ts), if it fits the log. */
+  /** At open: the newest producer state snapshot the log can continue (producer-state-snapshot.ts); its tail is folded when first needed. */
   private async takeProducerSnapshot(): Promise<void> {
     const o = this.opened
     if (o === null || o.sm !== null) return
-    const warn = (why: string) => this.logger.warn('ignoring the producer state snapshot; folding the log instead', { dir: this.options.dir, error: why })
-    const table = await takeProducerState(filesOf(this.options), this.options.dir, this.crc, this.expirationMs, this.timers.now(), warn)
-    if (table !== null && table.end >= o.log.logStartOffset && table.end <= o.log.logEndOffset) this.producers = table
+    this.producers = await this.loadProducerSnapshot(o)
   }
 
-  /** At a clean close: the producer state, if it is the whole log's, beside the log for the next open. */
-  private async saveProducerSnapshot(): Promise<void> {
-    const o = this.opened
-    if (o === null || o.sm !== null || this.producers === null || this.producers.end !== o.log.logEndOffset) return
-    await saveProducerState(filesOf(this.options), this.options.dir, this.producers, this.crc).catch((err: unknown) => {
-      this.logger.warn('could not save the producer state snapshot; the next open folds the log', { dir: this.options.dir, error: messageOf(err) })
+  /** The newest producer state snapshot at or below the log end that fits the log, or null (the whole log is folded). */
+  private async loadProducerSnapshot(o: Opened): Promise<ProducerStateTable | null> {
+    if (o.sm !== null) return null
+    const warn = (why: string) => this.logger.warn('ignoring a damaged producer state snapshot', { dir: this.options.dir, error: why })
+    const table = await this.producerSnapshots.load(o.log, this.expirationMs, this.timers.now(), warn)
+    if (table !== null && table.end < o.log.logEndOffset) {
+      // Says how much a crash or truncation costs: only the tail past the snapshot is read.
+      this.logger.info('producer state from a snapshot; folding the log past it', { dir: this.options.dir, snapshotEnd: table.end, logEnd: o.log.logEndOffset })
+    }
+    return table
+  }
+
+  /**
+   * The producer state, if it is the whole log's, as a snapshot beside the log (at a roll: not
+   * awaited, written in the background one at a time; at a clean close: before the log closes).
+   */
+  private saveProducerSnapshot(o: Opened, why: 'roll' | 'close'): Promise<void> {
+    if (o.sm !== null || this.producers === null || this.producers.end !== o.log.logEndOffset) return Promise.resolve()
+    return this.producerSnapshots.save(this.producers, o.log).catch((err: unknown) => {
+      this.logger.warn('could not save a producer state snapshot; recovery folds more of the log', { dir: this.options.dir, at: why, error: messageOf(err) })
     })
   }
 
@@ -736,13 +769,15 @@ export class PartitionReplica {
       }
       try {
         const before = o.log.logEndOffset
+        const segment = o.log.activeSegmentBaseOffset
         const a = await executeDirective(this.directiveContext, o, d)
         if (a !== null) appends.push(a)
-        if (d.kind === 'appendFetched') this.foldProducers(o, d.records as Uint8Array, before)
+        if (d.kind === 'appendFetched') this.foldProducers(o, d.records as Uint8Array, before, segment)
         else if (a !== null && this.producers !== null) {
-          // Control batches carry no producer; an append that does not start where the fold ended drops it.
+          // Control batches carry no producer; a table past the append's start (truncated) is
+          // dropped, one behind it (a snapshot's) folds its tail when next needed.
           if (this.producers.end === before) this.producers.skipTo(a.logEnd)
-          else this.producers = null
+          else if (this.producers.end > before) this.producers = null
         }
       } catch (err) {
         // A follower's fetch that reaches a damaged batch here: withhold the answer (an empty one

@@ -6,6 +6,7 @@ import { ErrorCode } from '../../../src/protocol/index.js'
 import type { PartitionReplica } from '../../../src/broker/partition/replica.js'
 import type { ProducerBatchHeader } from '../../../src/broker/partition/producer-state.js'
 import { ReplicaError } from '../../../src/broker/partition/replica-error.js'
+import { snapshotEnds, snapshotFileName } from '../../../src/broker/partition/producer-state-snapshot.js'
 import { Cluster, codec } from './cluster.js'
 
 function start(t: { teardown(fn: () => unknown): void }, ...args: Parameters<typeof Cluster.start>): Promise<Cluster> {
@@ -138,17 +139,16 @@ t.test('a reopened replica rebuilds the state from its log', async (t) => {
   t.equal(retry.appendedNow, false)
 })
 
-t.test('a clean close leaves the producer state beside the log; the next open takes it (once) instead of reading the log', async (t) => {
+t.test('a clean close leaves the producer state beside the log, named by its offset; the next open takes it instead of reading the log', async (t) => {
   const c = await start(t, { voters: 1 })
   const leader = await c.electLeader()
   const first = await append(leader, producerBatch(2, 0, 0, 3))
   await leader.committed(first.nextOffset, 10_000)
   await c.stop(1)
   const disk = c.disks.get(1)!.session()
-  t.ok(disk.exists(`${c.dir(1)}/producer-state`), 'written at the clean close')
+  t.same(snapshotEnds(disk, c.dir(1)), [first.nextOffset], 'written at the clean close, at the log end')
   const reads: number[] = []
   await c.open(1)
-  t.notOk(disk.exists(`${c.dir(1)}/producer-state`), 'removed once taken')
   const again = await c.electLeader()
   const log = again.log
   const read = log.read.bind(log)
@@ -169,12 +169,53 @@ t.test('a damaged producer state snapshot is ignored: the state is folded from t
   await leader.committed(first.nextOffset, 10_000)
   await c.stop(1)
   const disk = c.disks.get(1)!.session()
-  const path = `${c.dir(1)}/producer-state`
+  const path = `${c.dir(1)}/${snapshotFileName(first.nextOffset)}`
   const h = disk.open(path, { create: false })
   h.write(new TextEncoder().encode('9'), 30)
   h.close()
   await c.open(1)
   const again = await c.electLeader()
   t.same((await append(again, producerBatch(2, 0, 0, 3))).batchBaseOffsets, first.batchBaseOffsets)
-  t.match(c.logs.get(1)!.lines, [{ msg: /ignoring the producer state snapshot/ }])
+  t.match(c.logs.get(1)!.lines, [{ msg: /ignoring a damaged producer state snapshot/ }])
+})
+
+t.test('snapshots at segment rolls, on the leader and the followers, at most 2 kept; after a crash only the log past the newest is read', async (t) => {
+  const c = await start(t, { voters: 3 })
+  const leader = await c.electLeader()
+  const leaderId = c.leaderId()!
+  const written: Array<{ batchBaseOffsets: number[]; nextOffset: number }> = []
+  // 1 KiB segments (the harness's): 40 batches of 3 records roll every node's log several times.
+  let n = 0
+  for (; n < 40; n++) written.push(await append(leader, producerBatch(5, 0, 3 * n, 3)))
+  // A tail past the newest snapshot (taken after the first batch of a segment), for the crash to leave.
+  while (leader.log.logEndOffset - leader.log.activeSegmentBaseOffset < 6) written.push(await append(leader, producerBatch(5, 0, 3 * n++, 3)))
+  const last = written[written.length - 1]
+  await leader.committed(last.nextOffset, 10_000)
+  await c.until('every node has appended the last batch', () => c.ids.every((id) => c.get(id).log.logEndOffset >= last.nextOffset))
+  // Snapshots are written in the background: wait for each node's one of its last roll.
+  const deadline = Date.now() + 10_000
+  const newestOf = (id: number) => snapshotEnds(c.disks.get(id)!.session(), c.dir(id))[0]
+  while (Date.now() < deadline && !c.ids.every((id) => newestOf(id) === c.get(id).log.activeSegmentBaseOffset + 3)) await new Promise((resolve) => setTimeout(resolve, 10))
+  for (const id of c.ids) {
+    const ends = snapshotEnds(c.disks.get(id)!.session(), c.dir(id))
+    t.equal(ends.length, 2, `node ${id} (${id === leaderId ? 'leader' : 'follower'}) keeps 2 snapshots`)
+    t.ok(ends.every((e) => e > 0 && e <= last.nextOffset), `node ${id}'s snapshots lie inside its log`)
+  }
+  const newest = snapshotEnds(c.disks.get(leaderId)!.session(), c.dir(leaderId))[0]
+  c.crash(leaderId, false)
+  const reopened = await c.open(leaderId)
+  const reads: number[] = []
+  const log = reopened.log
+  const read = log.read.bind(log)
+  log.read = (from, max, o) => {
+    reads.push(from)
+    return read(from, max, o)
+  }
+  const opened = c.logs.get(leaderId)!.lines.filter((l) => /producer state from a snapshot/.test(String(l.msg)))
+  t.same(opened.map((l) => l.fields.snapshotEnd), [newest], 'the newest snapshot was taken at open, the log past it to be folded')
+  await c.until('a leader again', () => c.leader() !== undefined)
+  const again = c.leader()!
+  const retry = await append(again, producerBatch(5, 0, 3 * (n - 1), 3))
+  t.same(retry.batchBaseOffsets, last.batchBaseOffsets, 'the last batch is still a duplicate after the crash')
+  if (again === reopened) t.same(reads.filter((from) => from < newest), [], 'the log below the newest snapshot was not read')
 })
