@@ -320,3 +320,99 @@ t.test('a fetch fenced by a newer leader epoch goes again at once, carrying that
   t.same([got[0].fromOffset, got[0].nextOffset], [5, 10])
   t.equal(metadata.needsRefresh('t', Date.now()), false, 'the hint spared a metadata round trip')
 })
+
+/** A broker that chains fetches: the test answers each with the records and where they were read from. */
+function chainingHarness() {
+  const asked: Array<{ fetchOffset: number; afterPrevious: boolean; answer: (records: Uint8Array, fetchedFrom: number) => void }> = []
+  let inFlight = 0
+  let inFlightMax = 0
+  const broker = {
+    request: (_api: string, body: bitacora.IFetchRequest) =>
+      new Promise<bitacora.IFetchResponse>((resolve) => {
+        inFlightMax = Math.max(inFlightMax, ++inFlight)
+        const p = body.topics![0].partitions![0]
+        asked.push({
+          fetchOffset: p.fetchOffset!,
+          afterPrevious: p.afterPrevious === true,
+          answer: (records, fetchedFrom) => {
+            inFlight--
+            resolve({ topics: [{ name: 't', partitions: [{ index: 0, error: null, highWatermark: 1000, records, fetchedFrom }] }] })
+          },
+        })
+      }),
+  }
+  const cluster = {
+    now: () => Date.now(),
+    brokerById: () => broker,
+    ensureTopics: async () => undefined,
+    metadata: { leaderOf: () => 1, leaderEpochOf: () => -1, needsRefresh: () => false, topic: () => undefined, markStale: () => undefined, applyLeaderHint: () => false },
+  } as unknown as Cluster
+  const fetcher = new Fetcher(cluster, codec, new RetryPolicy(), { maxWaitMs: 100, minBytes: 1, maxBytes: 1 << 20, requestTimeoutMs: 1000, apiTimeoutMs: 60_000 })
+  return { fetcher, asked, inFlightMax: () => inFlightMax }
+}
+
+t.test('a broker that chains: a second fetch follows the first in flight; answers are taken in the order the fetches went out', async (t) => {
+  const { fetcher, asked, inFlightMax } = chainingHarness()
+  const s = state(0)
+  const first = fetcher.next([s])
+  await settle()
+  t.same(asked.map((a) => [a.fetchOffset, a.afterPrevious]), [[0, false]], 'not known to chain yet: one fetch')
+  asked[0].answer(batch(0, 10), 0)
+  await first
+  t.same(asked.map((a) => [a.fetchOffset, a.afterPrevious]), [[0, false], [10, false], [10, true]],
+    'its answer carried fetched_from: the next fetch and a second chained after it (fallback offset 10) went out at once')
+  asked[2].answer(batch(20, 10), 20) // the chained answer arrives first
+  await settle()
+  t.equal(s.fetchPosition, 10, 'it waits for the answer of the fetch before it')
+  asked[1].answer(batch(10, 10), 10)
+  s.position = 10
+  const a = await nextAnswer(fetcher, s)
+  s.position = 20
+  const b = await nextAnswer(fetcher, s)
+  t.same([a[0].fromOffset, a[0].nextOffset, b[0].fromOffset, b[0].nextOffset], [10, 20, 20, 30], 'handed out in order')
+  t.equal(s.fetchPosition, 30)
+  t.equal(inFlightMax(), 2, 'two in flight at most')
+  t.ok(asked.slice(3).every((x) => x.afterPrevious), 'later fetches chain after the one in flight')
+})
+
+t.test('a chained answer that starts past where fetching stands (the answer before it was lost): fetched again from the position', async (t) => {
+  const { fetcher, asked } = chainingHarness()
+  const s = state(0)
+  const first = fetcher.next([s])
+  await settle()
+  asked[0].answer(batch(0, 10), 0)
+  await first
+  s.position = 10
+  asked[1].answer(batch(10, 10), 10)
+  asked[2].answer(batch(30, 10), 30) // should have followed at 20: records 20..29 would be skipped
+  const got = await nextAnswer(fetcher, s)
+  t.same([got[0].fromOffset, got[0].nextOffset], [10, 20])
+  s.position = 20
+  t.equal(s.fetchPosition, null, 'fetching is back at the position, not past the gap')
+  t.same(asked.slice(3).map((a) => a.afterPrevious), [true], 'one chained fetch went out before the gap showed: it is stale now')
+  asked[3].answer(batch(40, 10), 40)
+  const next = fetcher.next([s])
+  await settle()
+  t.same([asked[4]?.fetchOffset, asked[4]?.afterPrevious], [20, false], 'once it is in, the partition is asked for at its position, unchained')
+  asked[4].answer(batch(20, 10), 20)
+  let fresh = await nextAnswer(fetcher, s, next)
+  while (fresh[0].generation !== s.generation) fresh = await nextAnswer(fetcher, s) // stale answers come out first (the consumer drops them)
+  t.same([fresh[0].fromOffset, fresh[0].nextOffset, fresh[0].count], [20, 30, 10], 'records 20..29 are not lost')
+})
+
+t.test('a chained answer read from the fallback (the broker had nothing to follow) repeats records: they are skipped', async (t) => {
+  const { fetcher, asked } = chainingHarness()
+  const s = state(0)
+  const first = fetcher.next([s])
+  await settle()
+  asked[0].answer(batch(0, 10), 0)
+  await first
+  s.position = 10
+  asked[1].answer(batch(10, 10), 10)
+  asked[2].answer(batch(10, 20), 10) // from the fallback 10: 10..19 again, then 20..29
+  const a = await nextAnswer(fetcher, s)
+  s.position = 20
+  const b = await nextAnswer(fetcher, s)
+  t.same([a[0].fromOffset, a[0].nextOffset], [10, 20])
+  t.same([b[0].fromOffset, b[0].offset(0), b[0].count, b[0].nextOffset], [20, 20, 10, 30], 'the repeat is skipped: 20..29 once')
+})
