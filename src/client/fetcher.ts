@@ -12,8 +12,8 @@
 // batch headers, before the records are validated) when none is. A broker that does not chain
 // (its answers lack fetched_from) gets one fetch at a time, as before chaining. Answers of a
 // broker are taken in the order their fetches went out. Bounded: at most two fetches in flight
-// per broker (one unchained), and one starts only while in flight + waiting answers (queued or
-// still being validated) stay under three (two unchained); next() starts the rest, for every
+// per broker (one unchained), and one starts only while fewer than three of its answers are in
+// flight or waiting (queued or still being validated; two unchained); next() starts the rest, for every
 // broker, each time it is called. So with the answer the application is reading, at most four
 // fetch responses (maxBytes each) per broker are held (three unchained).
 //
@@ -26,6 +26,10 @@
 // starts past where the partition's fetching stands (the answer it followed was lost, e.g. timed
 // out here after the broker sent it) takes the position back the same way; one that starts
 // before it (the broker had nothing to follow and read the fallback offset) is skipped up to it.
+// Answers of a partition sought or reset meanwhile carry an old generation: the consumer drops
+// them, and the partition's next fetch waits until they are in (never chained after them).
+// Those of a revoked partition name a state the consumer no longer holds: dropped too (one
+// assigned again gets a new state, fetched plainly; the broker chains after its newest fetch).
 import { CodecError, type Codec } from '../codec/index.js'
 import { ErrorCode, type bitacora } from '../protocol/index.js'
 import type { RetryPolicy } from './backoff.js'
