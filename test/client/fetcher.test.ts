@@ -1,7 +1,8 @@
 // The fetcher's pipelining and its bounds, with the broker replaced at its one I/O boundary
 // (Broker.request) so that answers arrive exactly when the test says: the next fetch leaves
 // when an answer arrives (from where it ends), never more than one fetch is in flight per
-// broker, at most two answers wait to be handed out, and answers are handed out in order; and
+// broker that does not chain fetches (two, the second chained, to one that does: the tests at
+// the end), at most two answers wait to be handed out, and answers are handed out in order; and
 // an answer that is lost (fails validation, or crosses another broker's) never leaves the
 // partition fetching past its position. (test/integration/client-fast-paths.test.ts runs the
 // same paths against a real broker.)
