@@ -4,7 +4,7 @@
 // where the first's answer ends. Pure bookkeeping, no I/O: the fetcher asks it what may go out
 // and tells it what went out and what came back.
 import type { PartitionState } from './fetcher.js'
-import { ANSWERS_AHEAD_PER_BROKER_MAX, FETCHES_IN_FLIGHT_PER_BROKER_MAX } from './limits.js'
+import { ANSWERS_WAITING_PER_BROKER_MAX, FETCHES_IN_FLIGHT_PER_BROKER_MAX } from './limits.js'
 
 /** One partition of a fetch that went out. */
 export interface Asked {
@@ -38,13 +38,17 @@ export class FetchChain {
     return this.perBroker.size > 0
   }
 
-  /** Whether a fetch may go to `leader`, with `waiting` of its answers not yet handed out. */
+  /**
+   * Whether a fetch may go to `leader`, with `waiting` of its answers not yet handed out: the
+   * first while fewer than ANSWERS_WAITING_PER_BROKER_MAX wait; a second, chained after it,
+   * only while none waits (it hides the round trip while this side would otherwise wait for
+   * the network; with answers waiting it would only hold more memory, and measured, cost
+   * garbage collection).
+   */
   canStart(leader: number, waiting: number): boolean {
     const flying = this.inFlight(leader)
-    const chains = this.chaining.has(leader)
-    const flyingMax = chains ? FETCHES_IN_FLIGHT_PER_BROKER_MAX : 1
-    const aheadMax = chains ? ANSWERS_AHEAD_PER_BROKER_MAX : ANSWERS_AHEAD_PER_BROKER_MAX - 1
-    return flying < flyingMax && flying + waiting < aheadMax
+    if (flying === 0) return waiting < ANSWERS_WAITING_PER_BROKER_MAX
+    return this.chaining.has(leader) && flying < FETCHES_IN_FLIGHT_PER_BROKER_MAX && waiting === 0
   }
 
   /**

@@ -38,7 +38,7 @@ import { Deadline, giveUp } from './deadline.js'
 import { BitacoraError, ClientError, errorFromWire, isRetriableError } from './errors.js'
 import { FetchedBatch } from './fetched-batch.js'
 import { answerStart, FetchChain, type Asked } from './fetch-chain.js'
-import { ANSWERS_AHEAD_PER_BROKER_MAX, FETCH_PARTITION_BYTES_CEILING, FETCHES_IN_FLIGHT_PER_BROKER_MAX } from './limits.js'
+import { FETCH_PARTITION_BYTES_CEILING, FETCHES_IN_FLIGHT_PER_BROKER_MAX } from './limits.js'
 import { hintOf } from './metadata.js'
 import { decodePartition, scanPartition, type PartitionScan } from './position.js'
 
@@ -142,11 +142,8 @@ export class Fetcher {
     this.throwFatal()
     this.states = states
     if (this.ready.length > 0) {
-      // Taking an answer makes room for its broker's next fetch (held back while too many
-      // waited); brokers with nothing going (a leader moved there, a back-off ended) start too.
       const taken = this.takeReady()
-      const { leaderless } = this.startFetchable(this.cluster.now())
-      if (leaderless.size > 0) void this.refresh(leaderless)
+      this.startAfterTaking()
       if (taken !== undefined) return taken
     }
     const now = this.cluster.now()
@@ -167,7 +164,18 @@ export class Fetcher {
     this.throwFatal()
     const taken = this.takeReady()
     if (taken === undefined) this.throwStalled(this.cluster.now())
+    else this.startAfterTaking()
     return taken ?? []
+  }
+
+  /**
+   * Taking an answer makes room for its broker's next fetch (held back while answers waited,
+   * a chained one while any did); brokers with nothing going (a leader moved there, a back-off
+   * ended) start too.
+   */
+  private startAfterTaking(): void {
+    const { leaderless } = this.startFetchable(this.cluster.now())
+    if (leaderless.size > 0) void this.refresh(leaderless)
   }
 
   /**

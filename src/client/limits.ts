@@ -143,8 +143,8 @@ export const FRAME_SCRATCH_BYTES_MAX = 2 * 1024 * 1024
  * One for a broker that does not chain fetches.
  */
 export const FETCHES_IN_FLIGHT_PER_BROKER_MAX = 2
-/** Answers of one broker in flight or waiting to be handed out, past which no fetch starts. */
-export const ANSWERS_AHEAD_PER_BROKER_MAX = 3
+/** Answers of one broker waiting to be handed out, past which no fetch starts (fetch-chain.ts). */
+export const ANSWERS_WAITING_PER_BROKER_MAX = 2
 /** Partitions named in one DescribeQuorum (the broker's DESCRIBE_REPLICAS_PARTITIONS_MAX): more go as several requests. */
 export const DESCRIBE_REPLICAS_PER_REQUEST_MAX = 1_000
 /** Rounds of asking each partition's leader for its replicas (a moved leader is asked again after a metadata refresh). */

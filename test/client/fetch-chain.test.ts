@@ -4,7 +4,7 @@
 import t from 'tap'
 import { answerStart, FetchChain, type Asked } from '../../src/client/fetch-chain.js'
 import type { PartitionState } from '../../src/client/fetcher.js'
-import { ANSWERS_AHEAD_PER_BROKER_MAX, FETCHES_IN_FLIGHT_PER_BROKER_MAX } from '../../src/client/limits.js'
+import { ANSWERS_WAITING_PER_BROKER_MAX, FETCHES_IN_FLIGHT_PER_BROKER_MAX } from '../../src/client/limits.js'
 
 function state(position: number, fetchPosition: number | null = null): PartitionState {
   return { topic: 't', partition: 0, position, fetchPosition, reset: null, generation: 0, retryAt: 0, failures: 0, maxBytes: 1 << 20 }
@@ -26,8 +26,12 @@ t.test('a broker not known to chain gets one fetch at a time; one that chains, a
   t.notOk(chain.canStart(1, 0), `at most ${FETCHES_IN_FLIGHT_PER_BROKER_MAX} in flight`)
   chain.landed(1, [ask(s)])
   t.equal(chain.kind(s, 1), 'chained')
-  t.ok(chain.canStart(1, ANSWERS_AHEAD_PER_BROKER_MAX - 2), 'room while in flight + waiting stays under the bound')
-  t.notOk(chain.canStart(1, ANSWERS_AHEAD_PER_BROKER_MAX - 1), 'none past it')
+  t.ok(chain.canStart(1, 0), 'a chained fetch goes while no answer waits')
+  t.notOk(chain.canStart(1, 1), 'not while one waits (this side is not waiting for the network)')
+  chain.landed(1, [ask(s, true)])
+  t.ok(chain.canStart(1, ANSWERS_WAITING_PER_BROKER_MAX - 1), 'none in flight: a fetch goes while fewer than the most answers wait')
+  t.notOk(chain.canStart(1, ANSWERS_WAITING_PER_BROKER_MAX), 'none past it')
+  chain.sent(1, [ask(s, true)])
   chain.landed(1, [ask(s, true)])
   t.equal(chain.kind(s, 1), 'plain')
   t.notOk(chain.busy)

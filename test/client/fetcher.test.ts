@@ -373,7 +373,7 @@ t.test('a broker that chains: a second fetch follows the first in flight; answer
   t.same([a[0].fromOffset, a[0].nextOffset, b[0].fromOffset, b[0].nextOffset], [10, 20, 20, 30], 'handed out in order')
   t.equal(s.fetchPosition, 30)
   t.equal(inFlightMax(), 2, 'two in flight at most')
-  t.ok(asked.slice(3).every((x) => x.afterPrevious), 'later fetches chain after the one in flight')
+  t.ok(asked.slice(3).some((x) => x.afterPrevious), 'later fetches chain after the one in flight')
 })
 
 t.test('a chained answer that starts past where fetching stands (the answer before it was lost): fetched again from the position', async (t) => {
@@ -386,19 +386,30 @@ t.test('a chained answer that starts past where fetching stands (the answer befo
   s.position = 10
   asked[1].answer(batch(10, 10), 10)
   asked[2].answer(batch(30, 10), 30) // should have followed at 20: records 20..29 would be skipped
-  const got = await nextAnswer(fetcher, s)
-  t.same([got[0].fromOffset, got[0].nextOffset], [10, 20])
-  s.position = 20
-  t.equal(s.fetchPosition, null, 'fetching is back at the position, not past the gap')
-  t.same(asked.slice(3).map((a) => a.afterPrevious), [true], 'one chained fetch went out before the gap showed: it is stale now')
-  asked[3].answer(batch(40, 10), 40)
-  const next = fetcher.next([s])
   await settle()
-  t.same([asked[4]?.fetchOffset, asked[4]?.afterPrevious], [20, false], 'once it is in, the partition is asked for at its position, unchained')
-  asked[4].answer(batch(20, 10), 20)
-  let fresh = await nextAnswer(fetcher, s, next)
-  while (fresh[0].generation !== s.generation) fresh = await nextAnswer(fetcher, s) // stale answers come out first (the consumer drops them)
-  t.same([fresh[0].fromOffset, fresh[0].nextOffset, fresh[0].count], [20, 30, 10], 'records 20..29 are not lost')
+  t.same([s.fetchPosition, s.generation], [null, 1], 'fetching is back at the position; what was fetched ahead is stale')
+  const stale = await nextAnswer(fetcher, s)
+  t.same([stale[0].fromOffset, stale[0].generation], [10, 0], 'the answer before the gap comes out stale (the consumer drops it)')
+  // Answer whatever goes out from here as a chaining broker would, and read the fresh answers.
+  let answered = 3
+  const fresh: number[][] = []
+  for (let round = 0; round < 20 && s.position! < 30; round++) {
+    const taking = fetcher.next([s])
+    await settle()
+    for (; answered < asked.length; answered++) {
+      const a = asked[answered]
+      const from = a.afterPrevious ? 20 : a.fetchOffset
+      a.answer(from < 30 ? batch(from, 10) : new Uint8Array(0), from)
+    }
+    for (const b of await taking) {
+      if (b.generation !== s.generation || b.count === 0) continue
+      fresh.push([b.fromOffset, b.nextOffset])
+      s.position = b.nextOffset
+    }
+  }
+  t.equal(asked[3].fetchOffset, 10, 'the partition is asked for at its position')
+  t.equal(asked[3].afterPrevious, false, 'unchained')
+  t.same(fresh, [[10, 20], [20, 30]], 'records 10..29 come again, none lost')
 })
 
 t.test('a chained answer read from the fallback (the broker had nothing to follow) repeats records: they are skipped', async (t) => {
