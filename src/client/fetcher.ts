@@ -7,15 +7,16 @@
 // Pipelined, two fetches in flight per broker: the second is chained on the broker after the
 // first ("continue where my previous fetch of this partition ended", fetch-chain.ts), so the
 // broker reads and sends the next data while this side receives, validates and hands out the
-// last, and this side never waits a round trip. When an answer arrives the next fetch goes out
-// at once, chained after the one still in flight, or from where the answer ends (read from
-// batch headers, before the records are validated) when none is. A broker that does not chain
-// (its answers lack fetched_from) gets one fetch at a time, as before chaining. Answers of a
-// broker are taken in the order their fetches went out. Bounded: at most two fetches in flight
-// per broker (one unchained), and one starts only while fewer than three of its answers are in
-// flight or waiting (queued or still being validated; two unchained); next() starts the rest, for every
-// broker, each time it is called. So with the answer the application is reading, at most four
-// fetch responses (maxBytes each) per broker are held (three unchained).
+// last, and this side does not wait a round trip. When an answer arrives the next fetch goes
+// out at once, from where the answer ends (read from batch headers, before the records are
+// validated), or chained after the one still in flight. A broker that does not chain (its
+// answers lack fetched_from) gets one fetch at a time, as before chaining. Answers of a broker
+// are taken in the order their fetches went out. Bounded: a fetch starts only while fewer than
+// two answers of its broker wait (queued or still being validated), and a second, chained, only
+// while none waits (it hides the round trip when this side would otherwise wait for the
+// network; with answers waiting it only holds more memory); next() starts the rest, for every
+// broker, each time it is called. So with the answer the application is reading, at most three
+// fetch responses (maxBytes each) per broker are held, chained or not.
 //
 // Fetching ahead is only safe while every answer is delivered: an answer that is dropped
 // instead (a batch failing validation, the application leaving batches() mid-answer, answers
