@@ -50,6 +50,12 @@ export const DEFAULT_LIMITS: BrokerLimits = {
 
 /** Response bytes (fetch max_bytes) one connection's running fetches may add up to. */
 export const FETCH_BYTES_EXECUTING_MAX = 64 * 1024 * 1024
+/**
+ * Partitions whose fetch ends one connection remembers for chained fetches (fetch-chains.ts):
+ * past it the least recently fetched is forgotten, and a fetch chained after it reads its
+ * fetch_offset instead (correct, only a repeat the client skips). ~100 bytes each.
+ */
+export const FETCH_CHAIN_PARTITIONS_MAX = 4096
 /** Produce timeout (acks=all) when the request names none, and the most a request may ask for. */
 export const PRODUCE_TIMEOUT_MS_DEFAULT = 30_000
 export const PRODUCE_TIMEOUT_MS_MAX = 300_000

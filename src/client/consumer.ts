@@ -1,7 +1,7 @@
 // The consumer, with manual assignment (or a group's, group-member.ts): assign partitions, seek each to
 // an offset, the earliest or latest offset, or a timestamp, then iterate. Fetches are
-// pipelined (fetcher.ts): at most one in flight per leader broker and about three fetch
-// responses (maxBytes each) per broker held. A partition's position moves only as its
+// pipelined (fetcher.ts): at most two in flight per leader broker (the second chained on the
+// broker after the first) and at most three fetch responses (maxBytes each) per broker held. A partition's position moves only as its
 // answers are handed out, in order; whatever breaks that order refetches from the position.
 import type { Codec } from '../codec/index.js'
 import { RetryPolicy, type RetryOptions } from './backoff.js'

@@ -4,20 +4,33 @@
 // errors, report out-of-range offsets to the consumer, throw the rest. A partition whose
 // fetches keep failing (its leader out of reach) makes next() throw after apiTimeoutMs.
 //
-// Pipelined: when an answer arrives, the next fetch for that broker goes out at once, from
-// where the answer ends (read from batch headers, before the records are validated), so the
-// broker reads and sends the next data while this side validates and the application reads
-// the last. Bounded: at most one fetch in flight per broker, and one starts at arrival only
-// when no other answer of that broker waits (queued or still being validated); next() starts
-// the rest, for every broker, each time it is called. So at most two answers per broker wait
-// and one is being read by the application: about three fetch responses (maxBytes each) per
-// broker held.
+// Pipelined, two fetches in flight per broker: the second is chained on the broker after the
+// first ("continue where my previous fetch of this partition ended", fetch-chain.ts), so the
+// broker reads and sends the next data while this side receives, validates and hands out the
+// last, and this side does not wait a round trip. When an answer arrives the next fetch goes
+// out at once, from where the answer ends (read from batch headers, before the records are
+// validated), or chained after the one still in flight. A broker that does not chain (its
+// answers lack fetched_from) gets one fetch at a time, as before chaining. Answers of a broker
+// are taken in the order their fetches went out. Bounded: a fetch starts only while fewer than
+// two answers of its broker wait (queued or still being validated), and a second, chained, only
+// while none waits (it hides the round trip when this side would otherwise wait for the
+// network; with answers waiting it only holds more memory); next() starts the rest, for every
+// broker, each time it is called. So with the answer the application is reading, at most three
+// fetch responses (maxBytes each) per broker are held, chained or not.
 //
 // Fetching ahead is only safe while every answer is delivered: an answer that is dropped
 // instead (a batch failing validation, the application leaving batches() mid-answer, answers
 // of two brokers handed out out of order across a leader move) must take the fetch position
 // back to the partition's position (refetchFromPosition), or every later answer starts past
-// it. A failed batch waits in the queue in its place and is thrown when reached.
+// it. A failed batch waits in the queue in its place and is thrown when reached. A fetch is
+// chained only after one of the partition's current generation, and a chained answer that
+// starts past where the partition's fetching stands (the answer it followed was lost, e.g. timed
+// out here after the broker sent it) takes the position back the same way; one that starts
+// before it (the broker had nothing to follow and read the fallback offset) is skipped up to it.
+// Answers of a partition sought or reset meanwhile carry an old generation: the consumer drops
+// them, and the partition's next fetch waits until they are in (never chained after them).
+// Those of a revoked partition name a state the consumer no longer holds: dropped too (one
+// assigned again gets a new state, fetched plainly; the broker chains after its newest fetch).
 import { CodecError, type Codec } from '../codec/index.js'
 import { ErrorCode, type bitacora } from '../protocol/index.js'
 import type { RetryPolicy } from './backoff.js'
@@ -25,7 +38,8 @@ import type { Cluster } from './cluster.js'
 import { Deadline, giveUp } from './deadline.js'
 import { BitacoraError, ClientError, errorFromWire, isRetriableError } from './errors.js'
 import { FetchedBatch } from './fetched-batch.js'
-import { FETCH_PARTITION_BYTES_CEILING, WAITING_ANSWERS_PER_BROKER_MAX } from './limits.js'
+import { answerStart, FetchChain, type Asked } from './fetch-chain.js'
+import { FETCH_PARTITION_BYTES_CEILING, FETCHES_IN_FLIGHT_PER_BROKER_MAX } from './limits.js'
 import { hintOf } from './metadata.js'
 import { decodePartition, scanPartition, type PartitionScan } from './position.js'
 
@@ -80,10 +94,13 @@ type Answer =
   | { leader: number; batches: FetchedBatch[]; failed?: undefined }
   | { leader: number; batches?: undefined; failed: { state: PartitionState; generation: number; error: Error } }
 
+type Scanned = { a: Asked; data: bitacora.FetchResponse.IPartitionData; scan: PartitionScan }
+
 export class Fetcher {
-  private readonly outstanding = new Map<number, Promise<void>>()
+  private readonly chain = new FetchChain()
   private readonly ready: Answer[] = []
-  private readonly inFlight = new Set<PartitionState>()
+  /** Per broker, the last fetch's turn to take its answer: answers are taken in the order fetches went out. */
+  private readonly turns = new Map<number, Promise<void>>()
   private outOfRange: PartitionState[] = []
   private fatal: Error | undefined
   private interrupted!: Promise<void>
@@ -126,11 +143,8 @@ export class Fetcher {
     this.throwFatal()
     this.states = states
     if (this.ready.length > 0) {
-      // Taking an answer makes room for its broker's next fetch (held back while too many
-      // waited); brokers with nothing going (a leader moved there, a back-off ended) start too.
       const taken = this.takeReady()
-      const { leaderless } = this.startFetchable(this.cluster.now())
-      if (leaderless.size > 0) void this.refresh(leaderless)
+      this.startAfterTaking()
       if (taken !== undefined) return taken
     }
     const now = this.cluster.now()
@@ -142,7 +156,7 @@ export class Fetcher {
       const idleMs = leaderless.size > 0 ? this.retry.backoff.initialMs : Math.min(this.options.maxWaitMs, Math.max(0, nextRetryAt - now))
       const waits = [this.interrupted]
       const stallMs = this.stalledAt() - this.cluster.now()
-      const waitMs = this.outstanding.size === 0 ? Math.min(idleMs, stallMs) : stallMs
+      const waitMs = !this.chain.busy ? Math.min(idleMs, stallMs) : stallMs
       if (waitMs < Infinity) waits.push(new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, waitMs)))))
       await Promise.race(waits)
       clearTimeout(timer)
@@ -151,7 +165,18 @@ export class Fetcher {
     this.throwFatal()
     const taken = this.takeReady()
     if (taken === undefined) this.throwStalled(this.cluster.now())
+    else this.startAfterTaking()
     return taken ?? []
+  }
+
+  /**
+   * Taking an answer makes room for its broker's next fetch (held back while answers waited,
+   * a chained one while any did); brokers with nothing going (a leader moved there, a back-off
+   * ended) start too.
+   */
+  private startAfterTaking(): void {
+    const { leaderless } = this.startFetchable(this.cluster.now())
+    if (leaderless.size > 0) void this.refresh(leaderless)
   }
 
   /**
@@ -206,24 +231,38 @@ export class Fetcher {
     return undefined
   }
 
-  /** Starts a fetch for every broker that can take one; what fetchable() found. */
+  /**
+   * Starts a fetch for every broker that can take one, and a second, chained, for each that
+   * chains; what fetchable() found first.
+   */
   private startFetchable(now: number): ReturnType<Fetcher['fetchable']> {
     const found = this.fetchable(now)
     for (const [leader, group] of found.byLeader) this.start(leader, group)
+    for (const [leader, group] of this.fetchable(now).byLeader) this.start(leader, group)
     return found
   }
 
+  /** Starts what `leader` can take now: a fetch, and a chained one after it. */
+  private startFor(leader: number): void {
+    for (let i = 0; i < FETCHES_IN_FLIGHT_PER_BROKER_MAX; i++) {
+      const group = this.fetchable(this.cluster.now()).byLeader.get(leader)
+      if (group === undefined) return
+      this.start(leader, group)
+    }
+  }
+
   /**
-   * The consumer's partitions that can be fetched now, by leader: positioned, not in flight,
-   * not backing off or out of range, led by a broker with no fetch in flight and fewer than
-   * the most answers waiting. (O(partitions assigned), once per answer.)
+   * The consumer's partitions that can be fetched now, by leader: positioned, not backing off
+   * or out of range, not in flight (or in flight once, to a broker that chains: then chained),
+   * led by a broker with room for another fetch (FetchChain.canStart). (O(partitions
+   * assigned), a few times per answer.)
    */
-  private fetchable(now: number): { byLeader: Map<number, PartitionState[]>; leaderless: Set<string>; nextRetryAt: number } {
-    const byLeader = new Map<number, PartitionState[]>()
+  private fetchable(now: number): { byLeader: Map<number, Array<{ state: PartitionState; chained: boolean }>>; leaderless: Set<string>; nextRetryAt: number } {
+    const byLeader = new Map<number, Array<{ state: PartitionState; chained: boolean }>>()
     const leaderless = new Set<string>()
     let nextRetryAt = Infinity
     for (const s of this.states) {
-      if (s.position === null || this.inFlight.has(s) || this.outOfRange.includes(s)) continue
+      if (s.position === null || this.outOfRange.includes(s)) continue
       if (s.retryAt > now) {
         nextRetryAt = Math.min(nextRetryAt, s.retryAt)
         continue
@@ -234,10 +273,13 @@ export class Fetcher {
         s.failingSince = now
         s.lastFailure = new BitacoraError(ErrorCode.LEADER_NOT_AVAILABLE, `${s.topic}/${s.partition} has no known leader`)
       }
-      if (leader < 0 || this.outstanding.has(leader) || this.waitingFrom(leader) >= WAITING_ANSWERS_PER_BROKER_MAX) continue
+      if (leader < 0) continue
+      const kind = this.chain.kind(s, leader)
+      if (kind === null || !this.chain.canStart(leader, this.waitingFrom(leader))) continue
       const group = byLeader.get(leader)
-      if (group === undefined) byLeader.set(leader, [s])
-      else group.push(s)
+      const ask = { state: s, chained: kind === 'chained' }
+      if (group === undefined) byLeader.set(leader, [ask])
+      else group.push(ask)
     }
     return { byLeader, leaderless, nextRetryAt }
   }
@@ -254,10 +296,17 @@ export class Fetcher {
     }
   }
 
-  private start(leader: number, group: PartitionState[]): void {
-    for (const s of group) this.inFlight.add(s)
-    const task = this.fetch(leader, group, this.epoch).finally(() => this.wake())
-    this.outstanding.set(leader, task)
+  private start(leader: number, group: Array<{ state: PartitionState; chained: boolean }>): void {
+    const asked: Asked[] = group.map(({ state: s, chained }) => ({ state: s, offset: s.fetchPosition ?? s.position!, generation: s.generation, chained }))
+    this.chain.sent(leader, asked)
+    const previousTurn = this.turns.get(leader)
+    let endTurn!: () => void
+    const turn = new Promise<void>((resolve) => (endTurn = resolve))
+    this.turns.set(leader, turn)
+    void this.fetch(leader, asked, this.epoch, previousTurn, () => {
+      endTurn()
+      if (this.turns.get(leader) === turn) this.turns.delete(leader)
+    }).finally(() => this.wake())
   }
 
   /** Answers of `leader` not yet handed out: queued, or arrived and still being validated. */
@@ -267,33 +316,38 @@ export class Fetcher {
     return n
   }
 
-  private async fetch(leader: number, group: PartitionState[], epoch: number): Promise<void> {
-    const asked = group.map((s) => ({ state: s, offset: s.fetchPosition ?? s.position!, generation: s.generation }))
+  private async fetch(leader: number, asked: Asked[], epoch: number, previousTurn: Promise<void> | undefined, endTurn: () => void): Promise<void> {
     const startedAt = this.cluster.now()
-    let scans: Array<{ a: (typeof asked)[number]; data: bitacora.FetchResponse.IPartitionData; scan: PartitionScan }> = []
+    let scans: Scanned[] = []
     try {
-      const broker = this.cluster.brokerById(leader)
-      if (broker === undefined) throw new ClientError('CONNECTION_FAILED', `no address for leader ${leader}`)
-      const response = await broker.request('fetch', this.request(asked), { timeoutMs: this.options.requestTimeoutMs + this.options.maxWaitMs })
-      scans = this.scanAll(asked, response)
-    } catch (err) {
-      if (!isRetriableError(err)) this.fatal ??= err as Error
-      else for (const s of group) this.backOff(s, this.cluster.now(), err, startedAt)
+      let response: bitacora.IFetchResponse | undefined
+      let failure: unknown
+      try {
+        const broker = this.cluster.brokerById(leader)
+        if (broker === undefined) throw new ClientError('CONNECTION_FAILED', `no address for leader ${leader}`)
+        // A chained fetch may wait on the broker for the long poll of the one before it.
+        const waits = asked.some((a) => a.chained) ? 2 : 1
+        response = await broker.request('fetch', this.request(asked), { timeoutMs: this.options.requestTimeoutMs + waits * this.options.maxWaitMs })
+      } catch (err) {
+        failure = err
+      }
+      await previousTurn // answers of one broker are taken in the order their fetches went out
+      this.chain.landed(leader, asked)
+      if (response !== undefined) scans = this.scanAll(leader, asked, response)
+      else if (!isRetriableError(failure)) this.fatal ??= failure as Error
+      else for (const a of asked) this.backOff(a.state, this.cluster.now(), failure, startedAt)
+      // Counted as waiting from here, so the next fetches see it.
+      if (scans.length > 0) this.validating.set(leader, (this.validating.get(leader) ?? 0) + 1)
     } finally {
-      for (const s of group) this.inFlight.delete(s)
-      this.outstanding.delete(leader)
+      endTurn()
     }
-    // The next fetch goes out now, before this answer is validated, unless this answer would
-    // make too many waiting (then next() starts it when the application takes one). It carries
-    // every partition of this broker that can go, not only this answer's: one that was not in
-    // it (backing off, refetching) would otherwise wait for as long as the pipeline runs.
-    if (scans.length > 0 && epoch === this.epoch && this.waitingFrom(leader) + 1 < WAITING_ANSWERS_PER_BROKER_MAX && !this.fatal) {
-      const group = this.fetchable(this.cluster.now()).byLeader.get(leader)
-      if (group !== undefined) this.start(leader, group)
-    }
+    // The next fetches go out now, before this answer is validated, while the bounds allow
+    // (else next() starts them when the application takes one). They carry every partition of
+    // this broker that can go, not only this answer's: one that was not in it (backing off,
+    // refetching) would otherwise wait for as long as the pipeline runs.
+    if (scans.length > 0 && epoch === this.epoch && !this.fatal) this.startFor(leader)
     if (scans.length === 0) return
     const previous = this.decoding.get(leader)
-    this.validating.set(leader, (this.validating.get(leader) ?? 0) + 1)
     const decoded = this.decodeAll(leader, scans, previous).finally(() => {
       const n = this.validating.get(leader)! - 1
       if (n === 0) this.validating.delete(leader)
@@ -306,7 +360,7 @@ export class Fetcher {
 
   /** Validates one answer's batches after the previous answer of the same broker, then queues it. */
   private async decodeAll(
-    leader: number, scans: Array<{ a: { state: PartitionState; offset: number; generation: number }; data: bitacora.FetchResponse.IPartitionData; scan: PartitionScan }>,
+    leader: number, scans: Scanned[],
     previous: Promise<void> | undefined,
   ): Promise<void> {
     if (previous !== undefined) await previous
@@ -330,15 +384,25 @@ export class Fetcher {
     this.ready.push(...failures)
   }
 
-  /** Per partition: errors handled, batch headers read, the fetch position moved past what arrived. */
-  private scanAll(
-    asked: Array<{ state: PartitionState; offset: number; generation: number }>, response: bitacora.IFetchResponse,
-  ): Array<{ a: (typeof asked)[number]; data: bitacora.FetchResponse.IPartitionData; scan: PartitionScan }> {
-    const out = []
-    for (const a of asked) {
-      const data = response.topics?.find((t) => t.name === a.state.topic)?.partitions?.find((p) => (p.index ?? 0) === a.state.partition)
-      if (data === undefined || !this.accepted(a.state, a.offset, a.generation, data)) continue
-      const scan = scanPartition(a.offset, data.records ?? new Uint8Array(0))
+  /**
+   * Per partition: errors handled, where the answer continues the partition checked
+   * (answerStart), batch headers read, the fetch position moved past what arrived.
+   */
+  private scanAll(leader: number, asked: Asked[], response: bitacora.IFetchResponse): Scanned[] {
+    const out: Scanned[] = []
+    for (const answered of asked) {
+      const data = response.topics?.find((t) => t.name === answered.state.topic)?.partitions?.find((p) => (p.index ?? 0) === answered.state.partition)
+      if (data === undefined) continue
+      const fetchedFrom = data.fetchedFrom == null ? undefined : Number(data.fetchedFrom)
+      this.chain.learned(leader, fetchedFrom !== undefined)
+      if (!this.accepted(answered.state, answered.offset, answered.generation, data)) continue
+      const from = answerStart(answered, answered.chained ? fetchedFrom : undefined)
+      if (from === null) {
+        refetchFromPosition(answered.state)
+        continue
+      }
+      const a = { ...answered, offset: from }
+      const scan = scanPartition(from, data.records ?? new Uint8Array(0))
       const s = a.state
       if (scan.neededBytes > s.maxBytes) s.maxBytes = Math.min(FETCH_PARTITION_BYTES_CEILING, Math.max(scan.neededBytes, s.maxBytes * 2))
       else if (scan.neededBytes > 0 && s.maxBytes >= FETCH_PARTITION_BYTES_CEILING) {
@@ -350,12 +414,12 @@ export class Fetcher {
     return out
   }
 
-  private request(asked: Array<{ state: PartitionState; offset: number }>): bitacora.IFetchRequest {
+  private request(asked: Asked[]): bitacora.IFetchRequest {
     const topics = new Map<string, bitacora.FetchRequest.IPartitionFetch[]>()
-    for (const { state: s, offset } of asked) {
+    for (const { state: s, offset, chained } of asked) {
       const partitions = topics.get(s.topic) ?? []
       const currentLeaderEpoch = this.cluster.metadata.leaderEpochOf(s.topic, s.partition)
-      partitions.push({ index: s.partition, fetchOffset: offset, partitionMaxBytes: s.maxBytes, currentLeaderEpoch })
+      partitions.push({ index: s.partition, fetchOffset: offset, partitionMaxBytes: s.maxBytes, currentLeaderEpoch, ...(chained ? { afterPrevious: true } : {}) })
       topics.set(s.topic, partitions)
     }
     return {
@@ -363,6 +427,7 @@ export class Fetcher {
       minBytes: this.options.minBytes,
       maxBytes: this.options.maxBytes,
       topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
+      chainable: true,
     }
   }
 
@@ -375,7 +440,8 @@ export class Fetcher {
       return true
     }
     if (err.code === 'OFFSET_OUT_OF_RANGE') {
-      if (s.generation === generation) this.outOfRange.push(s)
+      // (A chained fetch in flight behind this one may answer the same.)
+      if (s.generation === generation && !this.outOfRange.includes(s)) this.outOfRange.push(s)
     } else if ((err.code === 'NOT_LEADER_OR_FOLLOWER' || err.code === 'FENCED_LEADER_EPOCH') && this.cluster.metadata.applyLeaderHint(s.topic, s.partition, hintOf(data))) {
       // Redirected: the next round goes to the hinted leader, in its epoch, from the same position.
     } else if (isRetriableError(err)) {

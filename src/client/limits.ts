@@ -137,8 +137,14 @@ export const ENCODED_SPARES_MAX = 128
 export const ENCODED_SPARES_BYTES_MAX = 8 * 1024 * 1024
 /** A connection's frame scratch: frames larger than this get a buffer of their own instead of growing it. */
 export const FRAME_SCRATCH_BYTES_MAX = 2 * 1024 * 1024
-/** Answers of one broker waiting to be handed out, past which no fetch starts on arrival. */
-export const WAITING_ANSWERS_PER_BROKER_MAX = 2
+/**
+ * A consumer's fetches in flight per broker: the second is chained after the first on the
+ * broker (it continues where the first's answer ends), so the client never waits a round trip.
+ * One for a broker that does not chain fetches.
+ */
+export const FETCHES_IN_FLIGHT_PER_BROKER_MAX = 2
+/** Answers of one broker waiting to be handed out, past which no fetch starts (fetch-chain.ts). */
+export const ANSWERS_WAITING_PER_BROKER_MAX = 2
 /** Partitions named in one DescribeQuorum (the broker's DESCRIBE_REPLICAS_PARTITIONS_MAX): more go as several requests. */
 export const DESCRIBE_REPLICAS_PER_REQUEST_MAX = 1_000
 /** Rounds of asking each partition's leader for its replicas (a moved leader is asked again after a metadata refresh). */

@@ -5,7 +5,8 @@
 // separate buffers (concatenated in place, as the `records` field allows). The bytes are
 // exactly protobufjs's (same field order, same varints, proto3 defaults — 0, "", empty bytes —
 // left out): a decoder cannot tell them apart, which test/protocol/frame-writer.test.ts checks
-// against the generated code.
+// against the generated code. One exception: a fetch answer's fetched_from is written before
+// its records (see writeFetchPartition).
 import type { bitacora } from './pb.js'
 
 /** One partition's record batches, written one after another as its `records` field. */
@@ -224,6 +225,7 @@ function fetchPartitionSize(p: FetchPartition, message: Uint8Array | null): numb
     n += 1 + uint32Size(e) + e
   }
   n += int64Field(p.highWatermark) + int64Field(p.logStartOffset)
+  if (present(p.fetchedFrom)) n += 1 + int64Size(p.fetchedFrom)
   if (present(p.records)) n += lenField(p.records.length)
   return n + int32Field(p.leaderHint) + (present(p.leaderHintEpoch) ? 1 + int32Size(p.leaderHintEpoch) : 0)
 }
@@ -245,6 +247,13 @@ function writeFetchPartition(o: Out, p: FetchPartition, message: Uint8Array | nu
   if (present(p.logStartOffset) && p.logStartOffset !== 0) {
     o.byte(0x20)
     o.int64(p.logStartOffset)
+  }
+  // fetched_from = 8 (optional: written even when 0) goes before records, out of field order
+  // (valid protobuf; protobufjs alone would put it after), so the frame still ends with the
+  // stored batches and can be written in front of them.
+  if (present(p.fetchedFrom)) {
+    o.byte(0x40)
+    o.int64(p.fetchedFrom)
   }
   if (present(p.records) && p.records.length > 0) {
     o.byte(0x2a)

@@ -1,7 +1,8 @@
 // The fetcher's pipelining and its bounds, with the broker replaced at its one I/O boundary
 // (Broker.request) so that answers arrive exactly when the test says: the next fetch leaves
 // when an answer arrives (from where it ends), never more than one fetch is in flight per
-// broker, at most two answers wait to be handed out, and answers are handed out in order; and
+// broker that does not chain fetches (two, the second chained, to one that does: the tests at
+// the end), at most two answers wait to be handed out, and answers are handed out in order; and
 // an answer that is lost (fails validation, or crosses another broker's) never leaves the
 // partition fetching past its position. (test/integration/client-fast-paths.test.ts runs the
 // same paths against a real broker.)
@@ -319,4 +320,111 @@ t.test('a fetch fenced by a newer leader epoch goes again at once, carrying that
   const got = await nextAnswer(fetcher, s, second)
   t.same([got[0].fromOffset, got[0].nextOffset], [5, 10])
   t.equal(metadata.needsRefresh('t', Date.now()), false, 'the hint spared a metadata round trip')
+})
+
+/** A broker that chains fetches: the test answers each with the records and where they were read from. */
+function chainingHarness() {
+  const asked: Array<{ fetchOffset: number; afterPrevious: boolean; answer: (records: Uint8Array, fetchedFrom: number) => void }> = []
+  let inFlight = 0
+  let inFlightMax = 0
+  const broker = {
+    request: (_api: string, body: bitacora.IFetchRequest) =>
+      new Promise<bitacora.IFetchResponse>((resolve) => {
+        inFlightMax = Math.max(inFlightMax, ++inFlight)
+        const p = body.topics![0].partitions![0]
+        asked.push({
+          fetchOffset: p.fetchOffset!,
+          afterPrevious: p.afterPrevious === true,
+          answer: (records, fetchedFrom) => {
+            inFlight--
+            resolve({ topics: [{ name: 't', partitions: [{ index: 0, error: null, highWatermark: 1000, records, fetchedFrom }] }] })
+          },
+        })
+      }),
+  }
+  const cluster = {
+    now: () => Date.now(),
+    brokerById: () => broker,
+    ensureTopics: async () => undefined,
+    metadata: { leaderOf: () => 1, leaderEpochOf: () => -1, needsRefresh: () => false, topic: () => undefined, markStale: () => undefined, applyLeaderHint: () => false },
+  } as unknown as Cluster
+  const fetcher = new Fetcher(cluster, codec, new RetryPolicy(), { maxWaitMs: 100, minBytes: 1, maxBytes: 1 << 20, requestTimeoutMs: 1000, apiTimeoutMs: 60_000 })
+  return { fetcher, asked, inFlightMax: () => inFlightMax }
+}
+
+t.test('a broker that chains: a second fetch follows the first in flight; answers are taken in the order the fetches went out', async (t) => {
+  const { fetcher, asked, inFlightMax } = chainingHarness()
+  const s = state(0)
+  const first = fetcher.next([s])
+  await settle()
+  t.same(asked.map((a) => [a.fetchOffset, a.afterPrevious]), [[0, false]], 'not known to chain yet: one fetch')
+  asked[0].answer(batch(0, 10), 0)
+  await first
+  t.same(asked.map((a) => [a.fetchOffset, a.afterPrevious]), [[0, false], [10, false], [10, true]],
+    'its answer carried fetched_from: the next fetch and a second chained after it (fallback offset 10) went out at once')
+  asked[2].answer(batch(20, 10), 20) // the chained answer arrives first
+  await settle()
+  t.equal(s.fetchPosition, 10, 'it waits for the answer of the fetch before it')
+  asked[1].answer(batch(10, 10), 10)
+  s.position = 10
+  const a = await nextAnswer(fetcher, s)
+  s.position = 20
+  const b = await nextAnswer(fetcher, s)
+  t.same([a[0].fromOffset, a[0].nextOffset, b[0].fromOffset, b[0].nextOffset], [10, 20, 20, 30], 'handed out in order')
+  t.equal(s.fetchPosition, 30)
+  t.equal(inFlightMax(), 2, 'two in flight at most')
+  t.ok(asked.slice(3).some((x) => x.afterPrevious), 'later fetches chain after the one in flight')
+})
+
+t.test('a chained answer that starts past where fetching stands (the answer before it was lost): fetched again from the position', async (t) => {
+  const { fetcher, asked } = chainingHarness()
+  const s = state(0)
+  const first = fetcher.next([s])
+  await settle()
+  asked[0].answer(batch(0, 10), 0)
+  await first
+  s.position = 10
+  asked[1].answer(batch(10, 10), 10)
+  asked[2].answer(batch(30, 10), 30) // should have followed at 20: records 20..29 would be skipped
+  await settle()
+  t.same([s.fetchPosition, s.generation], [null, 1], 'fetching is back at the position; what was fetched ahead is stale')
+  const stale = await nextAnswer(fetcher, s)
+  t.same([stale[0].fromOffset, stale[0].generation], [10, 0], 'the answer before the gap comes out stale (the consumer drops it)')
+  // Answer whatever goes out from here as a chaining broker would, and read the fresh answers.
+  let answered = 3
+  const fresh: number[][] = []
+  for (let round = 0; round < 20 && s.position! < 30; round++) {
+    const taking = fetcher.next([s])
+    await settle()
+    for (; answered < asked.length; answered++) {
+      const a = asked[answered]
+      const from = a.afterPrevious ? 20 : a.fetchOffset
+      a.answer(from < 30 ? batch(from, 10) : new Uint8Array(0), from)
+    }
+    for (const b of await taking) {
+      if (b.generation !== s.generation || b.count === 0) continue
+      fresh.push([b.fromOffset, b.nextOffset])
+      s.position = b.nextOffset
+    }
+  }
+  t.equal(asked[3].fetchOffset, 10, 'the partition is asked for at its position')
+  t.equal(asked[3].afterPrevious, false, 'unchained')
+  t.same(fresh, [[10, 20], [20, 30]], 'records 10..29 come again, none lost')
+})
+
+t.test('a chained answer read from the fallback (the broker had nothing to follow) repeats records: they are skipped', async (t) => {
+  const { fetcher, asked } = chainingHarness()
+  const s = state(0)
+  const first = fetcher.next([s])
+  await settle()
+  asked[0].answer(batch(0, 10), 0)
+  await first
+  s.position = 10
+  asked[1].answer(batch(10, 10), 10)
+  asked[2].answer(batch(10, 20), 10) // from the fallback 10: 10..19 again, then 20..29
+  const a = await nextAnswer(fetcher, s)
+  s.position = 20
+  const b = await nextAnswer(fetcher, s)
+  t.same([a[0].fromOffset, a[0].nextOffset], [10, 20])
+  t.same([b[0].fromOffset, b[0].offset(0), b[0].count, b[0].nextOffset], [20, 20, 10, 30], 'the repeat is skipped: 20..29 once')
 })

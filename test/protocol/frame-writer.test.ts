@@ -134,3 +134,25 @@ t.test('a fetch frame decodes with its stored bytes and int64 fields intact', as
   t.equal(p1.leaderHint, 2)
   t.equal(p1.leaderHintEpoch, 0, 'an epoch of 0 is kept, not taken for absent')
 })
+
+t.test('fetched_from (chained fetches) is written before the records, so the frame is still written in place; it decodes as protobufjs writes it', async (t) => {
+  fc.assert(
+    fc.property(uint32, int64, fc.uint8Array({ minLength: 1, maxLength: 400 }), (correlationId, fetchedFrom, bytes) => {
+      const buf = new Uint8Array(600 + bytes.length).fill(0xee)
+      buf.set(bytes, 600)
+      const records = buf.subarray(600)
+      const body = { topics: [{ name: 't', partitions: [{ index: 1, highWatermark: 9, fetchedFrom, records }] }] }
+      const ours = writeFetchResponse(correlationId, body, { lastRecordsHaveHeadroom: true })
+      const theirs = decodeResponse(bitacora.Response.encode({ correlationId, fetch: body }).finish(), MAX)
+      const decoded = decodeResponse(ours, MAX)
+      const p = decoded.fetch!.topics![0].partitions![0]
+      return ours.buffer === records.buffer && decoded.correlationId === theirs.correlationId && p.fetchedFrom === fetchedFrom &&
+        p.fetchedFrom === theirs.fetch!.topics![0].partitions![0].fetchedFrom && same(p.records!, bytes) && p.highWatermark === 9
+    }),
+    { numRuns: 300 },
+  )
+  const zero = decodeResponse(writeFetchResponse(1, { topics: [{ name: 't', partitions: [{ index: 0, fetchedFrom: 0 }] }] }), MAX)
+  t.equal(zero.fetch!.topics![0].partitions![0].fetchedFrom, 0, 'a fetched_from of 0 is kept, not taken for absent')
+  const none = decodeResponse(writeFetchResponse(1, { topics: [{ name: 't', partitions: [{ index: 0 }] }] }), MAX)
+  t.equal(none.fetch!.topics![0].partitions![0].fetchedFrom ?? null, null, 'absent stays absent (a broker that does not chain)')
+})

@@ -19,6 +19,7 @@ import { describeQuorum } from '../api/describe-quorum.js'
 import { describeReplicas } from '../api/describe-replicas.js'
 import { electLeaders } from '../api/elect-leaders.js'
 import { fetch } from '../api/fetch.js'
+import type { FetchChains } from '../api/fetch-chains.js'
 import { forwardAlterConfigs, forwardCreateTopics, forwardDeleteTopics, type ForwardingDeps, type ToController } from '../api/forward-admin.js'
 import { handshake } from '../api/handshake.js'
 import { initProducerId } from '../api/init-producer-id.js'
@@ -53,6 +54,8 @@ export interface RequestScope {
   readonly closed: AbortSignal
   /** The connection's produce order per partition. */
   readonly appendOrder: AppendOrder
+  /** Where the connection's fetches of each partition ended, for chained fetches (absent: no chaining). */
+  readonly fetchChains?: FetchChains
   /** Read buffers the request borrows; released once its response is on the socket. */
   readonly lease: ReadLease
   /** The broker node the connection's handshake proved it is (peer-admission.ts), or null: a client. */
@@ -125,7 +128,7 @@ export function apiTable(b: BrokerParts): ApiTable {
       const response = await produce({ ...b, image, waitForImage }, r.produce!, scope.appendOrder)
       return r.produce!.acks === 0 ? null : { produce: response }
     }],
-    ['fetch', async (r, scope) => ({ fetch: await fetch(b, r.fetch!, scope.closed, scope.lease) })],
+    ['fetch', async (r, scope) => ({ fetch: await fetch(b, r.fetch!, scope.closed, scope.lease, scope.fetchChains) })],
     ['listOffsets', async (r) => ({ listOffsets: await listOffsets(b.partitions, r.listOffsets!) })],
     ['describeQuorum', (r) => (r.describeQuorum?.topics ?? []).length > 0
       ? describeReplicas({ image, partitions: b.partitions, isr: b.isr }, r.describeQuorum!)

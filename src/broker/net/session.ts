@@ -14,6 +14,7 @@ import {
 import { FETCH_BYTES_EXECUTING_MAX, type BrokerLimits } from '../limits.js'
 import type { Logger } from '../log.js'
 import { AppendOrder } from '../partition/append-order.js'
+import { FetchChains } from '../api/fetch-chains.js'
 import { ReadLease, type ReadBufferPool } from '../partition/read-buffers.js'
 import type { ApiTable, RequestScope } from './api-table.js'
 import { admitPeer, type PeerAdmissionOptions } from './peer-admission.js'
@@ -46,6 +47,7 @@ export class Session {
   private readonly waiting: Request[] = []
   private fetchBytesExecuting = 0
   private readonly appendOrder = new AppendOrder()
+  private readonly fetchChains = new FetchChains()
   private readonly closed = new AbortController()
   /** The broker node this connection proved to be, or null (a client). */
   private peer: number | null = null
@@ -138,7 +140,7 @@ export class Session {
       this.waiting.splice(i, 1)
       this.fetchBytesExecuting += fetchBytes
       const lease = new ReadLease(this.options.readBuffers)
-      this.dispatch(request, { closed: this.closed.signal, appendOrder: this.appendOrder, lease, peer: this.peer, remote: this.upgrade.remote })
+      this.dispatch(request, { closed: this.closed.signal, appendOrder: this.appendOrder, fetchChains: this.fetchChains, lease, peer: this.peer, remote: this.upgrade.remote })
         .then((response) => {
           if (response !== null) this.send({ correlationId: request.correlationId, ...response }, lease)
           else lease.release()
