@@ -73,7 +73,10 @@ t.test('a full restart elects every partition again with a few quorum-state fsyn
   t.ok(after.every((e, p) => e > before[p]), 'every partition elected a leader in a new epoch')
   for (const [node, f] of files) {
     // Each replica enters a new epoch, votes and learns its leader: over three writes a partition,
-    // an fsync each, when each partition had its own file; now the partitions of one tick share one.
-    t.ok(f.quorumStateSyncs < PARTITIONS / 2, `node ${node}: ${f.quorumStateSyncs} quorum-state fsyncs for ${PARTITIONS} partitions' elections`)
+    // an fsync each, when each partition had its own file (1,200+ here); now the partitions of one
+    // tick share one. Alone this takes 85-180; a loaded machine spreads the elections over more
+    // ticks (200-207 seen under parallel suites), so the bound is one per partition, still a
+    // third of the unbatched count.
+    t.ok(f.quorumStateSyncs < PARTITIONS, `node ${node}: ${f.quorumStateSyncs} quorum-state fsyncs for ${PARTITIONS} partitions' elections`)
   }
 })
