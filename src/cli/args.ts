@@ -22,7 +22,7 @@ export interface Parsed<S extends FlagSpec> {
  */
 export const SHORT_FLAGS: Readonly<Record<string, string>> = {
   b: 'bootstrap-server', t: 'topic', p: 'partition', o: 'offset', k: 'key', K: 'key-separator', e: 'exit-at-end',
-  c: 'max-messages', f: 'format', J: 'json', H: 'header', z: 'compression', h: 'help',
+  c: 'max-messages', f: 'format', J: 'json', H: 'header', z: 'compression', h: 'help', G: 'group',
 }
 
 /** The short letter of a long flag, if it has one. */

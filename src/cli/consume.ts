@@ -2,6 +2,9 @@
 // (format.ts), until --max-messages, --exit-at-end, --timeout-ms of idleness, SIGINT/SIGTERM,
 // or a closed stdout (`| head`). Writes respect stdout's back-pressure; the count goes to
 // stderr, and so do warnings (a start outside the log, bytes that are not UTF-8).
+// With --group, as a member of a consumer group (kafka-console-consumer's --group): the group
+// assigns the partitions and reading starts at its committed offsets; what was printed is
+// committed (group-commits.ts), so the group's next member goes on after it.
 import { once } from 'node:events'
 import type { Writable } from 'node:stream'
 import type { Consumer, ConsumerRecord } from '../client/node.js'
@@ -12,6 +15,8 @@ import { OperationalError, UsageError } from './errors.js'
 import {
   compileFormat, DEFAULT_FORMAT, ENCODINGS, FORMAT_HELP, jsonRecord, keySeparatorFormat, type Encodings, type InvalidUtf8,
 } from './format.js'
+import { checkGroupId } from './groups-args.js'
+import { PrintedOffsets } from './group-commits.js'
 import { EXIT_AT_END_CHECK_MS } from './limits.js'
 import { parseStart, partitionStarts, START_HELP } from './start.js'
 
@@ -20,6 +25,10 @@ export const CONSUME_USAGE = `usage: bitacora consume TOPIC [options]
   -t, --topic TOPIC        the topic (instead of the TOPIC argument)
 ${START_HELP}
   -p, --partition N        read partition N only (default: all partitions)
+  -G, --group GROUP        read as a member of consumer group GROUP: the group assigns the partitions and
+                           each starts at the group's committed offset (-o beginning or end: where it has
+                           none; default end); what was printed is committed every 5 s, when a partition
+                           moves to another member, and at exit
   -c, --max-messages N     exit after N records
   -e, --exit-at-end        exit once every partition read is read up to its end (as it was at the start)
   --timeout-ms N           exit after N ms without a record (default: run until --max-messages or Ctrl-C)
@@ -35,7 +44,7 @@ Bytes are never changed silently: with a format, a key or value that is not vali
 U+FFFD in place of the bad bytes, and a warning (once) goes to stderr.`
 
 export const CONSUME_SPEC = {
-  ...CLIENT_FLAGS, topic: 'string', 'from-beginning': 'boolean', offset: 'string', 'from-time': 'string', partition: 'string',
+  ...CLIENT_FLAGS, topic: 'string', 'from-beginning': 'boolean', offset: 'string', 'from-time': 'string', partition: 'string', group: 'string',
   'max-messages': 'string', 'exit-at-end': 'boolean', 'timeout-ms': 'string', format: 'string', 'key-separator': 'string', json: 'boolean',
   'value-encoding': 'string', 'key-encoding': 'string',
 } as const
@@ -69,7 +78,6 @@ export async function consumeCommand(argv: string[], out: Writable = process.std
     return 0
   }
   const topic = topicArg('consume', flags.topic, args)
-  const start = parseStart(flags.offset, flags['from-beginning'], flags['from-time'])
   const only = intFlag('partition', flags.partition, 0)
   const maxMessages = intFlag('max-messages', flags['max-messages'], 1) ?? Infinity
   const timeoutMs = intFlag('timeout-ms', flags['timeout-ms'], 1)
@@ -78,6 +86,22 @@ export async function consumeCommand(argv: string[], out: Writable = process.std
     value: choiceFlag('value-encoding', flags['value-encoding'], ENCODINGS) ?? 'utf8',
   }
   const render = renderer(flags, encodings, invalidUtf8Warning((line) => console.error(line)))
+  if (flags.group !== undefined) {
+    const groupId = checkGroupId('consume --group', flags.group)
+    if (only !== undefined) throw new UsageError('consume: --partition with --group: the group assigns the partitions (read one partition without --group)')
+    if (flags['exit-at-end']) throw new UsageError('consume: --exit-at-end with --group: the partitions a member reads change as the group rebalances; give --timeout-ms or --max-messages')
+    const autoOffsetReset = groupOffsetReset(flags)
+    return withClient(bootstrapServers(flags['bootstrap-server']), async (client) => {
+      await describeTopic(client, topic) // an unknown topic is said here, not waited on by the group
+      const consumer = await client.consumer({ autoOffsetReset })
+      const printed = new PrintedOffsets(consumer, groupId, topic, (line) => console.error(line))
+      consumer.subscribe([topic], { groupId, autoCommit: false, onRevoked: (revoked) => printed.commitRevoked(revoked) })
+      const consumed = await printRecords(consumer, { topic, render, maxMessages, timeoutMs, printed }, out)
+      console.error(`consumed ${consumed} record${consumed === 1 ? '' : 's'} from ${topic} as group ${groupId}`)
+      return 0
+    })
+  }
+  const start = parseStart(flags.offset, flags['from-beginning'], flags['from-time'])
 
   return withClient(bootstrapServers(flags['bootstrap-server']), async (client) => {
     const { partitions } = await describeTopic(client, topic)
@@ -98,6 +122,20 @@ export async function consumeCommand(argv: string[], out: Writable = process.std
   })
 }
 
+/**
+ * --group: where a partition starts where the group has committed nothing (the consumer's
+ * autoOffsetReset); any other start is the group's to keep, so it is refused.
+ */
+function groupOffsetReset(flags: { offset?: string; 'from-beginning'?: boolean; 'from-time'?: string }): 'earliest' | 'latest' {
+  const o = flags.offset
+  if (flags['from-time'] === undefined) {
+    if (flags['from-beginning'] || o === 'beginning' || o === 'earliest') return 'earliest'
+    if (o === undefined || o === 'end' || o === 'latest' || o === 'stored') return 'latest'
+  }
+  const given = flags['from-time'] !== undefined ? '--from-time' : `--offset ${o}`
+  throw new UsageError(`consume: ${given} with --group: a group member starts at the group's committed offsets (-o beginning or end only say where it has none); move them with \`bitacora groups reset-offsets\``)
+}
+
 interface PrintOptions {
   topic: string
   render: Render
@@ -106,6 +144,8 @@ interface PrintOptions {
   timeoutMs?: number
   /** --exit-at-end: each partition's end offset; stop once every position reaches its end. */
   ends?: ReadonlyMap<number, number>
+  /** --group: told what was printed, committed before the consumer leaves its group. */
+  printed?: PrintedOffsets
 }
 
 /**
@@ -118,10 +158,16 @@ async function printRecords(consumer: Consumer, o: PrintOptions, out: Writable):
   let stopped = false
   let wake!: () => void
   const stopping = new Promise<void>((resolve) => (wake = resolve))
+  // A group member commits what it printed before it leaves (after that its commits are refused).
+  let closing: Promise<void> | undefined
+  const close = () => (closing ??= (async () => {
+    await o.printed?.commitAtExit()
+    await consumer.close()
+  })())
   const stop = () => {
     stopped = true
     wake()
-    consumer.close()
+    void close()
   }
   let idle: ReturnType<typeof setTimeout> | undefined
   const rearm = () => {
@@ -152,12 +198,15 @@ async function printRecords(consumer: Consumer, o: PrintOptions, out: Writable):
       if (outputClosed) break
       const end = ends?.get(batch.partition) ?? Infinity
       let chunk = ''
+      let printedEnd = -1
       for (const record of batch.records) {
         if (record.offset >= end) break
         chunk += o.render(record)
+        printedEnd = record.offset + 1
         if (++consumed >= o.maxMessages) break
       }
       if (!out.write(chunk)) await Promise.race([once(out, 'drain').catch(() => undefined), stopping])
+      if (printedEnd >= 0) o.printed?.printed(batch.partition, printedEnd)
       if (consumed >= o.maxMessages || stopped || atEnd()) break
       rearm()
     }
@@ -166,7 +215,7 @@ async function printRecords(consumer: Consumer, o: PrintOptions, out: Writable):
     clearInterval(endCheck)
     process.off('SIGINT', stop)
     process.off('SIGTERM', stop)
-    consumer.close()
+    await close()
   }
   if (outputError) throw new OperationalError(`cannot write output: ${outputError.message}`)
   return consumed

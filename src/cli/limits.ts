@@ -38,3 +38,15 @@ export const CONNECT_RETRY_MS = 100
 /** topics reassign: how long it follows a move by default (a large partition's new replicas copy its whole log first), and how often it looks. */
 export const REASSIGN_WAIT_MS_DEFAULT = 300_000
 export const REASSIGN_POLL_MS = 500
+
+/**
+ * consume --group: what was printed is committed this often (Kafka's auto.commit.interval.ms),
+ * besides on a rebalance and at exit.
+ */
+export const GROUP_COMMIT_INTERVAL_MS = 5_000
+
+/**
+ * consume --group: the exit's last commit waits at most this long (a coordinator out of reach
+ * must not hold Ctrl-C); what it could not commit is read again by the group's next member.
+ */
+export const GROUP_EXIT_COMMIT_MS = 5_000

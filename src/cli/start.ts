@@ -25,7 +25,7 @@ export function parseStart(offset: string | undefined, fromBeginning: boolean | 
   if (fromTime !== undefined) return { kind: 'time', timestamp: parseTime(fromTime) }
   if (offset === undefined || offset === 'end' || offset === 'latest') return { kind: 'latest' }
   if (offset === 'beginning' || offset === 'earliest') return { kind: 'earliest' }
-  if (offset === 'stored') throw new UsageError('--offset stored: stored offsets belong to consumer groups, which Bitácora does not have yet')
+  if (offset === 'stored') throw new UsageError('--offset stored: the stored offsets are a consumer group\'s: give --group GROUP (its members start there)')
   const m = /^(-?)(\d{1,16})$/.exec(offset)
   const n = m ? Number(m[2]) : NaN
   if (!m || !Number.isSafeInteger(n)) throw new UsageError(`--offset: expected beginning, end, an offset N or -N (N before the end), got '${offset}'`)

@@ -46,7 +46,7 @@ const cases: Array<[string, () => Promise<number>, RegExp]> = [
   ['consume, both starts', () => consumeCommand(['t', '--from-beginning', '--offset', '3', ...bs]), /give one of --offset, --from-beginning, not several/],
   ['consume, offset and time', () => consumeCommand(['t', '-o', '-3', '--from-time', '0', ...bs]), /give one of --offset, --from-time/],
   ['consume, bad offset', () => consumeCommand(['t', '--offset', 'soon', ...bs]), /--offset: expected beginning, end, an offset N or -N/],
-  ['consume, stored offset', () => consumeCommand(['t', '-o', 'stored', ...bs]), /stored offsets belong to consumer groups/],
+  ['consume, stored offset', () => consumeCommand(['t', '-o', 'stored', ...bs]), /the stored offsets are a consumer group's: give --group GROUP/],
   ['consume, bad time', () => consumeCommand(['t', '--from-time', 'yesterday', ...bs]), /--from-time: expected an ISO 8601 date/],
   ['consume, topic twice', () => consumeCommand(['t', '-t', 'u', ...bs]), /give the topic as TOPIC or -t\/--topic, not both/],
   ['consume, key separator and json', () => consumeCommand(['t', '-K', ':', '-J', ...bs]), /give --json or --key-separator, not both/],
