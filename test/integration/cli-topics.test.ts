@@ -127,7 +127,7 @@ t.test('topics', async (t) => {
     const [top, topics, produce, consume, perf, completion] = await Promise.all([
       cli(['help']), cli(['topics', '--help']), cli(['produce', '--help']), cli(['consume', '-h']), cli(['perf', '--help']), cli(['completion', '--help']),
     ])
-    t.match(top.stdout, /topics .*\n.*produce .*\n.*consume/)
+    t.match(top.stdout, /topics .*\n.*groups .*\n.*produce .*\n.*consume/)
     for (const flag of [/-b, --bootstrap-server/, /--client-config FILE/, /--profile NAME/, /completion /, /-V, --version/, /-o offset/, /-k key, -K key separator/]) t.match(top.stdout, flag)
     t.match(topics.stdout, /bitacora topics create TOPIC/)
     t.match(topics.stdout, /bitacora topics list \[--exclude-internal\] \[--json\]/)
