@@ -308,6 +308,15 @@ function restartSection(r: PerfResults): string {
   ].join('\n')
 }
 
+/** The sections after the codec micro-benchmarks: the cluster's figures, each from its own script. */
+const CLUSTER_SECTIONS: ReadonlyArray<readonly [string, (r: PerfResults) => string]> = [
+  ['6. How cost grows (3 brokers, RF=3, acks=all; perf/scaling.ts)', scalingSection],
+  ['7. Over a network: a delay between brokers (perf/network-delay.ts)', networkSection],
+  ['8. Failover (perf/cluster-timings.ts --only partition-failover)', failoverSection],
+  ['9. An idle cluster (perf/idle-cluster.ts)', idleSection],
+  ['10. Restart (one broker; perf/restart.ts)', restartSection],
+]
+
 export function markdown(r: PerfResults, charts: Array<{ title: string; file: string }>): string {
   const ws = r.limits.websocket
   const disk = r.limits.disk
@@ -394,26 +403,7 @@ export function markdown(r: PerfResults, charts: Array<{ title: string; file: st
     out.push(table(['suite', 'case', 'ops/s', 'MB/s', '±'], r.micro.rows.map((x) => [x.suite, x.name, n0(x.opsPerSec), n0(x.mbPerSec), `${x.marginPct.toFixed(1)} %`])))
   } else out.push(`not measured: ${r.micro.error ?? '?'}`)
   out.push('')
-  out.push('## 6. How cost grows (3 brokers, RF=3, acks=all; perf/scaling.ts)')
-  out.push('')
-  out.push(scalingSection(r))
-  out.push('')
-  out.push('## 7. Over a network: a delay between brokers (perf/network-delay.ts)')
-  out.push('')
-  out.push(networkSection(r))
-  out.push('')
-  out.push('## 8. Failover (perf/cluster-timings.ts --only partition-failover)')
-  out.push('')
-  out.push(failoverSection(r))
-  out.push('')
-  out.push('## 9. An idle cluster (perf/idle-cluster.ts)')
-  out.push('')
-  out.push(idleSection(r))
-  out.push('')
-  out.push('## 10. Restart (one broker; perf/restart.ts)')
-  out.push('')
-  out.push(restartSection(r))
-  out.push('')
+  for (const [title, section] of CLUSTER_SECTIONS) out.push(`## ${title}`, '', section(r), '')
   out.push('## Charts')
   out.push('')
   for (const c of charts) out.push(`![${c.title}](${c.file})`, '')
