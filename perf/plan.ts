@@ -1,5 +1,5 @@
 // What one perf run measures, and how much: bounded counts and durations for the full run
-// (about 20 minutes on 2 shared cores) and for --quick (tiny counts, every step, < 3 minutes).
+// (20–30 minutes on 2 cores) and for --quick (tiny counts, every step, about 3 minutes).
 import { networkPlan, type NetworkPlan } from './network-delay.js'
 import { restartPlan, type RestartPlan } from './restart.js'
 import { scalingPlan, type ScalingPlan } from './scaling.js'
