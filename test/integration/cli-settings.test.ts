@@ -21,7 +21,7 @@ t.test('start: kcat offsets, --from-beginning, --from-time', async (t) => {
   t.throws(() => parseStart('soon', undefined, undefined), /--offset: expected beginning, end, an offset N or -N/)
   t.throws(() => parseStart('1.5', undefined, undefined), UsageError)
   t.throws(() => parseStart('99999999999999999', undefined, undefined), UsageError, 'beyond 2^53')
-  t.throws(() => parseStart('stored', undefined, undefined), /consumer groups/)
+  t.throws(() => parseStart('stored', undefined, undefined), /a consumer group's: give --group GROUP/)
 })
 
 t.test('start: times', async (t) => {
