@@ -30,6 +30,21 @@ export async function writeDurably(fs: FileLayer, path: string, bytes: Uint8Arra
   }
 }
 
+/**
+ * Writes `bytes` as the whole content of `path` in place, without an fsync: only for files of
+ * which every version a crash can leave (the old, the new, or a torn one failing its checksum)
+ * is safe to find.
+ */
+export function writeUnsynced(fs: FileLayer, path: string, bytes: Uint8Array): void {
+  const h = fs.open(path, { create: true })
+  try {
+    h.truncate(0)
+    h.write(bytes, 0)
+  } finally {
+    h.close()
+  }
+}
+
 /** Reads a small file, or null if it does not exist. */
 export function readSmallFile(fs: FileLayer, path: string): Uint8Array | null {
   if (!fs.exists(path)) return null
@@ -83,6 +98,16 @@ export function decodeVersionedText(
   const version = versions.find((v) => lines[0] === `${magic} ${v}`)
   if (version === undefined) throw bad(`header is not "${magic} ${versions.join('|')}"`)
   return { version, lines: lines.slice(1) }
+}
+
+/** A checked-text file of one body line of `count` integers (>= 0), or CORRUPT_FILE naming `what`. */
+export function decodeCountsLine(
+  magic: string, bytes: Uint8Array, crc32c: (b: Uint8Array) => number, what: string, count: number,
+): number[] {
+  const lines = decodeCheckedText(magic, bytes, crc32c, what)
+  const fields = (lines[0] ?? '').split(' ')
+  if (lines.length !== 1 || fields.length !== count) throw new StorageError('CORRUPT_FILE', `${what} is damaged: "${lines.join(' / ')}"`)
+  return fields.map((f, i) => parseCount(f, `${what} field ${i + 1}`))
 }
 
 /** Parses a non-negative safe integer written by us, or throws CORRUPT_FILE. */

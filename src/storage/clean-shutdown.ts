@@ -16,7 +16,7 @@
 //   read-only dump never removes or writes it.
 // No fsync of its own: lost in a power cut, the next open recovers in full, which is always safe.
 import { join } from 'node:path'
-import { decodeCheckedText, encodeCheckedText, parseCount, readSmallFile } from './atomic-file.js'
+import { decodeCountsLine, encodeCheckedText, readSmallFile, writeUnsynced } from './atomic-file.js'
 import { StorageError } from './errors.js'
 import type { FileLayer } from './file-layer.js'
 
@@ -39,24 +39,14 @@ export function encodeCleanShutdown(state: CleanShutdown, crc32c: Crc): Uint8Arr
 
 /** Throws CORRUPT_FILE when the bytes are not a whole marker. */
 export function decodeCleanShutdown(bytes: Uint8Array, crc32c: Crc): CleanShutdown {
-  const lines = decodeCheckedText(MAGIC, bytes, crc32c, CLEAN_SHUTDOWN_FILE)
-  const fields = (lines[0] ?? '').split(' ')
-  if (lines.length !== 1 || fields.length !== 3) throw new StorageError('CORRUPT_FILE', `${CLEAN_SHUTDOWN_FILE} is damaged: "${lines.join(' / ')}"`)
-  const [base, size, end] = fields.map((f, i) => parseCount(f, `${CLEAN_SHUTDOWN_FILE} field ${i + 1}`))
+  const [base, size, end] = decodeCountsLine(MAGIC, bytes, crc32c, CLEAN_SHUTDOWN_FILE, 3)
   if (end < base) throw new StorageError('CORRUPT_FILE', `${CLEAN_SHUTDOWN_FILE} is damaged: log end ${end} below the segment base ${base}`)
   return { activeBaseOffset: base, activeSizeBytes: size, logEndOffset: end }
 }
 
 /** Writes the marker (last step of a clean close). Not fsynced: see the file comment. */
 export function writeCleanShutdown(fs: FileLayer, dir: string, state: CleanShutdown, crc32c: Crc): void {
-  const h = fs.open(join(dir, CLEAN_SHUTDOWN_FILE), { create: true })
-  try {
-    const bytes = encodeCleanShutdown(state, crc32c)
-    h.truncate(0)
-    h.write(bytes, 0)
-  } finally {
-    h.close()
-  }
+  writeUnsynced(fs, join(dir, CLEAN_SHUTDOWN_FILE), encodeCleanShutdown(state, crc32c))
 }
 
 /**

@@ -6,6 +6,7 @@ import { join } from 'node:path'
 import {
   CodecError, loadCodec, readBatchHeader, splitBatches, stampBatch, type BatchHeader, type Codec,
 } from '../codec/index.js'
+import { writeDurably } from './atomic-file.js'
 import { checkCrc, checkFraming } from './batch-check.js'
 import { writeCleanShutdown } from './clean-shutdown.js'
 import { compact, type CleanerHost, type CompactionResult } from './compaction.js'
@@ -465,15 +466,8 @@ export class PartitionLog {
   }
 
   private async writeDurably(path: string, bytes: Uint8Array): Promise<void> {
-    const h = this.fs.open(path, { create: true })
-    try {
-      h.truncate(0)
-      h.write(bytes, 0)
-      await h.sync()
-      this.fsyncs++
-    } finally {
-      h.close()
-    }
+    await writeDurably(this.fs, path, bytes)
+    this.fsyncs++
   }
 
   // ---------------------------------------------------------------- durability

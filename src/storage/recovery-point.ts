@@ -14,7 +14,7 @@
 //   <segment base offset> <position> <offset at position>
 //   crc32c <8 hex digits>
 import { join } from 'node:path'
-import { decodeCheckedText, encodeCheckedText, parseCount, readSmallFile } from './atomic-file.js'
+import { decodeCountsLine, encodeCheckedText, readSmallFile, writeUnsynced } from './atomic-file.js'
 import { StorageError } from './errors.js'
 import type { FileLayer } from './file-layer.js'
 
@@ -37,24 +37,14 @@ export function encodeRecoveryPoint(point: RecoveryPoint, crc32c: Crc): Uint8Arr
 
 /** Throws CORRUPT_FILE when the bytes are not a whole recovery point. */
 export function decodeRecoveryPoint(bytes: Uint8Array, crc32c: Crc): RecoveryPoint {
-  const lines = decodeCheckedText(MAGIC, bytes, crc32c, RECOVERY_POINT_FILE)
-  const fields = (lines[0] ?? '').split(' ')
-  if (lines.length !== 1 || fields.length !== 3) throw new StorageError('CORRUPT_FILE', `${RECOVERY_POINT_FILE} is damaged: "${lines.join(' / ')}"`)
-  const [base, position, offset] = fields.map((f, i) => parseCount(f, `${RECOVERY_POINT_FILE} field ${i + 1}`))
+  const [base, position, offset] = decodeCountsLine(MAGIC, bytes, crc32c, RECOVERY_POINT_FILE, 3)
   if (offset < base) throw new StorageError('CORRUPT_FILE', `${RECOVERY_POINT_FILE} is damaged: offset ${offset} below the segment base ${base}`)
   return { segmentBaseOffset: base, position, offset }
 }
 
 /** Rewrites the file in place, without an fsync (see above). */
 export function writeRecoveryPoint(fs: FileLayer, dir: string, point: RecoveryPoint, crc32c: Crc): void {
-  const h = fs.open(join(dir, RECOVERY_POINT_FILE), { create: true })
-  try {
-    const bytes = encodeRecoveryPoint(point, crc32c)
-    h.truncate(0)
-    h.write(bytes, 0)
-  } finally {
-    h.close()
-  }
+  writeUnsynced(fs, join(dir, RECOVERY_POINT_FILE), encodeRecoveryPoint(point, crc32c))
 }
 
 /** The saved point, or null (none, or damaged: reported in `problems`, and recovery validates all). */
