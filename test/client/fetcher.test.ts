@@ -19,7 +19,9 @@ const codec = await loadCodec()
 
 interface Asked {
   fetchOffset: number
-  answer: (records: Uint8Array) => void
+  afterPrevious: boolean
+  /** With `fetchedFrom`, the answer of a broker that chains fetches; without, of one that does not. */
+  answer: (records: Uint8Array, fetchedFrom?: number) => void
 }
 
 function harness() {
@@ -33,9 +35,10 @@ function harness() {
         const p = body.topics![0].partitions![0]
         asked.push({
           fetchOffset: p.fetchOffset!,
-          answer: (records) => {
+          afterPrevious: p.afterPrevious === true,
+          answer: (records, fetchedFrom) => {
             inFlight--
-            resolve({ topics: [{ name: 't', partitions: [{ index: 0, error: null, highWatermark: 1000, records }] }] })
+            resolve({ topics: [{ name: 't', partitions: [{ index: 0, error: null, highWatermark: 1000, records, ...(fetchedFrom === undefined ? {} : { fetchedFrom }) }] }] })
           },
         })
       }),
@@ -322,38 +325,8 @@ t.test('a fetch fenced by a newer leader epoch goes again at once, carrying that
   t.equal(metadata.needsRefresh('t', Date.now()), false, 'the hint spared a metadata round trip')
 })
 
-/** A broker that chains fetches: the test answers each with the records and where they were read from. */
-function chainingHarness() {
-  const asked: Array<{ fetchOffset: number; afterPrevious: boolean; answer: (records: Uint8Array, fetchedFrom: number) => void }> = []
-  let inFlight = 0
-  let inFlightMax = 0
-  const broker = {
-    request: (_api: string, body: bitacora.IFetchRequest) =>
-      new Promise<bitacora.IFetchResponse>((resolve) => {
-        inFlightMax = Math.max(inFlightMax, ++inFlight)
-        const p = body.topics![0].partitions![0]
-        asked.push({
-          fetchOffset: p.fetchOffset!,
-          afterPrevious: p.afterPrevious === true,
-          answer: (records, fetchedFrom) => {
-            inFlight--
-            resolve({ topics: [{ name: 't', partitions: [{ index: 0, error: null, highWatermark: 1000, records, fetchedFrom }] }] })
-          },
-        })
-      }),
-  }
-  const cluster = {
-    now: () => Date.now(),
-    brokerById: () => broker,
-    ensureTopics: async () => undefined,
-    metadata: { leaderOf: () => 1, leaderEpochOf: () => -1, needsRefresh: () => false, topic: () => undefined, markStale: () => undefined, applyLeaderHint: () => false },
-  } as unknown as Cluster
-  const fetcher = new Fetcher(cluster, codec, new RetryPolicy(), { maxWaitMs: 100, minBytes: 1, maxBytes: 1 << 20, requestTimeoutMs: 1000, apiTimeoutMs: 60_000 })
-  return { fetcher, asked, inFlightMax: () => inFlightMax }
-}
-
 t.test('a broker that chains: a second fetch follows the first in flight; answers are taken in the order the fetches went out', async (t) => {
-  const { fetcher, asked, inFlightMax } = chainingHarness()
+  const { fetcher, asked, inFlightMax } = harness()
   const s = state(0)
   const first = fetcher.next([s])
   await settle()
@@ -377,7 +350,7 @@ t.test('a broker that chains: a second fetch follows the first in flight; answer
 })
 
 t.test('a chained answer that starts past where fetching stands (the answer before it was lost): fetched again from the position', async (t) => {
-  const { fetcher, asked } = chainingHarness()
+  const { fetcher, asked } = harness()
   const s = state(0)
   const first = fetcher.next([s])
   await settle()
@@ -413,7 +386,7 @@ t.test('a chained answer that starts past where fetching stands (the answer befo
 })
 
 t.test('a chained answer read from the fallback (the broker had nothing to follow) repeats records: they are skipped', async (t) => {
-  const { fetcher, asked } = chainingHarness()
+  const { fetcher, asked } = harness()
   const s = state(0)
   const first = fetcher.next([s])
   await settle()
