@@ -126,7 +126,7 @@ export class GroupAdmin {
   deleteGroups(groupIds: readonly string[]): Promise<Array<{ groupId: string; error: BitacoraError | null }>> {
     return Promise.all(groupIds.map((groupId) => this.atCoordinator(groupId, 'deleteGroups', async (broker) => {
       const r = (await broker.request('deleteGroups', { groupIds: [groupId] })).results?.[0]
-      const error = errorFromWire(r?.error, `group ${groupId}`)
+      const error = errorFromWire(r?.error) // the result names its group: the broker's message need not again
       if (error && REDISCOVER.has(r?.error?.code ?? 0)) throw error
       return { groupId, error }
     })))
