@@ -7,7 +7,7 @@ import {
 } from '../protocol/index.js'
 import { ClientError, errorFromWire } from './errors.js'
 import { FrameScratch } from './frame-scratch.js'
-import { CORRELATION_ID_MAX } from './limits.js'
+import { CORRELATION_ID_MAX, PRODUCER_BATCHES_REMEMBERED_DEFAULT } from './limits.js'
 import { failureOf, messageBytes, WS_OPEN, type WebSocketFactory, type WebSocketLike } from './transport.js'
 
 export type RequestBody<K extends ApiName> = NonNullable<RequestProps[K]>
@@ -42,6 +42,8 @@ export interface HandshakeInfo {
   clusterId: string
   maxFrameBytes: number
   maxInFlightRequests: number
+  /** Batches per idempotent producer its partitions remember (how many of a partition's may be in flight). */
+  producerBatchesRemembered: number
 }
 
 export interface RequestOptions {
@@ -126,6 +128,7 @@ export class Connection {
       clusterId: h.clusterId ?? '',
       maxFrameBytes: h.maxFrameBytes || this.options.requestFrameBytesMax,
       maxInFlightRequests: h.maxInFlightRequests || this.options.inFlightMax,
+      producerBatchesRemembered: h.producerBatchesRemembered || PRODUCER_BATCHES_REMEMBERED_DEFAULT,
     }
     // The broker's limits win: we split work before it has to refuse it.
     this.frameBytesMax = Math.min(this.frameBytesMax, this.handshake.maxFrameBytes)

@@ -4,8 +4,9 @@
 //
 // - A batch gets its sequence when first drained, in queue order, so a partition's batches hold
 //   consecutive sequences in the order they were queued (and are re-queued in that order).
-// - At most IDEMPOTENT_BATCHES_IN_FLIGHT_MAX batches of a partition are in flight: the leader
-//   remembers that many per producer, so a retry of any of them is recognised as a duplicate.
+// - At most as many batches of a partition are in flight as its leader remembers per producer
+//   (its handshake says; IDEMPOTENT_BATCHES_IN_FLIGHT_MAX at most), so a retry of any of them is
+//   recognised as a duplicate.
 // - A partition whose head batch goes again (a retry) waits until none of its batches is in
 //   flight: then its queue holds every unacknowledged batch, in sequence order, and they leave
 //   in that order, never overtaken by a later one.
@@ -68,14 +69,18 @@ export class Idempotence {
     this.bumpNeeded = false
   }
 
-  /** How many more batches of the partition may be drained now (0: it waits). */
-  room(topic: string, partition: number, head: SequencedBatch | undefined): number {
+  /**
+   * How many more batches of the partition may be drained now (0: it waits), to a leader that
+   * remembers `remembered` batches per producer.
+   */
+  room(topic: string, partition: number, head: SequencedBatch | undefined, remembered: number): number {
     if (!this.ready) return 0
+    const window = Math.min(remembered, IDEMPOTENT_BATCHES_IN_FLIGHT_MAX)
     const p = this.partitions.get(key(topic, partition))
-    if (p === undefined) return IDEMPOTENT_BATCHES_IN_FLIGHT_MAX
+    if (p === undefined) return window
     // A retry goes only once every batch sent after it has come back.
     if (head !== undefined && head.attempts > 0 && p.inFlight > 0) return 0
-    return IDEMPOTENT_BATCHES_IN_FLIGHT_MAX - p.inFlight
+    return Math.max(0, window - p.inFlight)
   }
 
   /** A batch leaves for the wire: sequenced now if new (or sequenced in an older epoch). */

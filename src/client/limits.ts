@@ -170,8 +170,17 @@ export const GROUP_RETRY_MS_MAX = 2_000
 
 // ---- Idempotent producer ----
 
-/** Batches of one partition in flight at once: the leader recognises a retry among its last 5 per producer (Kafka's bound). */
-export const IDEMPOTENT_BATCHES_IN_FLIGHT_MAX = 5
+/**
+ * Batches of one partition in flight at once, at most: the leader recognises a retry among the
+ * last batches it remembers per producer (its handshake's producer_batches_remembered; fewer if
+ * it says fewer). Kafka's 5 held a 64 KiB-batch producer to one request in flight (0.77 of the
+ * plain producer's rate); 16 lets it keep about as many bytes in flight as a plain one.
+ */
+export const IDEMPOTENT_BATCHES_IN_FLIGHT_MAX = 16
+/** What a broker that does not say how many batches it remembers remembers (Kafka's 5). */
+export const PRODUCER_BATCHES_REMEMBERED_DEFAULT = 5
+/** Produce requests in flight per broker an idempotent producer may ask for (Kafka's bound on max.in.flight.requests.per.connection). */
+export const IDEMPOTENT_IN_FLIGHT_REQUESTS_MAX = 5
 /**
  * A produce request unanswered this long has its partitions' leaders looked up again (then every
  * PRODUCE_LEADER_CHECK_EVERY_MS): when metadata names a newer leader epoch on another broker, the

@@ -19,7 +19,7 @@ import { ClientError } from './errors.js'
 import {
   BATCH_BYTES_DEFAULT, BUFFER_BYTES_MAX_DEFAULT, BUFFER_WAITERS_MAX_DEFAULT, DELIVERY_TIMEOUT_MS_DEFAULT,
   LINGER_MS_DEFAULT, MAX_BLOCK_MS_DEFAULT, PRODUCE_ACK_TIMEOUT_MS_DEFAULT, PRODUCE_IN_FLIGHT_MAX_DEFAULT,
-  PRODUCE_ACK_TIMEOUT_MS_MAX, PRODUCE_REQUEST_BYTES_MAX_DEFAULT, IDEMPOTENT_BATCHES_IN_FLIGHT_MAX as IDEMPOTENT_IN_FLIGHT_REQUESTS_MAX, intOption,
+  PRODUCE_ACK_TIMEOUT_MS_MAX, PRODUCE_REQUEST_BYTES_MAX_DEFAULT, IDEMPOTENT_IN_FLIGHT_REQUESTS_MAX, intOption,
 } from './limits.js'
 import { partitionForKey, StickyPartitioner } from './partitioner.js'
 import { checkRecord, recordBytesUpperBound, toBytes, toHeaders, type ProducerRecord, type RecordMetadata } from './records.js'

@@ -15,7 +15,9 @@ import { BatchSpares } from './batch-spares.js'
 import type { Cluster } from './cluster.js'
 import type { FrameEncoder } from './connection.js'
 import { BitacoraError, ClientError, errorFromWire, isErrorCode, isRetriableError } from './errors.js'
-import { ENCODED_SPARES_BYTES_MAX, ENCODED_SPARES_MAX, PRODUCE_LEADER_CHECK_AFTER_MS, PRODUCE_LEADER_CHECK_EVERY_MS } from './limits.js'
+import {
+  ENCODED_SPARES_BYTES_MAX, ENCODED_SPARES_MAX, PRODUCE_LEADER_CHECK_AFTER_MS, PRODUCE_LEADER_CHECK_EVERY_MS, PRODUCER_BATCHES_REMEMBERED_DEFAULT,
+} from './limits.js'
 import type { Idempotence } from './idempotence.js'
 import { hintOf, NO_HINT, type LeaderHint } from './metadata.js'
 
@@ -116,7 +118,12 @@ export class Sender {
     return this.options.idempotence
   }
   /** Batches of the partition that may be drained now (idempotence: in flight per partition, retries first). */
-  private readonly room = (head: ProducerBatch) => this.idempotence?.room(head.topic, head.partition, head) ?? Number.POSITIVE_INFINITY
+  private readonly room = (head: ProducerBatch) => this.idempotence?.room(head.topic, head.partition, head, this.rememberedBy(head)) ?? Number.POSITIVE_INFINITY
+  /** How many batches per producer the partition's leader remembers (its handshake; Kafka's 5 until known). */
+  private rememberedBy(head: ProducerBatch): number {
+    const leader = this.cluster.brokerById(this.leaderOf(head.topic, head.partition))
+    return leader?.handshake?.producerBatchesRemembered ?? PRODUCER_BATCHES_REMEMBERED_DEFAULT
+  }
 
   /**
    * Whether a request for `leader` may go now, with `ready` batches for it. Always when none is

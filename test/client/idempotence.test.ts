@@ -3,7 +3,7 @@
 import t from 'tap'
 import { loadCodec } from '../../src/codec/index.js'
 import { Idempotence, type SequencedBatch } from '../../src/client/idempotence.js'
-import { IDEMPOTENT_BATCHES_IN_FLIGHT_MAX } from '../../src/client/limits.js'
+import { IDEMPOTENT_BATCHES_IN_FLIGHT_MAX, PRODUCER_BATCHES_REMEMBERED_DEFAULT } from '../../src/client/limits.js'
 import { RecordAccumulator } from '../../src/client/accumulator.js'
 
 const codec = await loadCodec()
@@ -11,25 +11,30 @@ const batch = (recordCount: number, topic = 't', partition = 0): SequencedBatch 
 
 t.test('no batch leaves before a producer id is known; then sequences follow the drain order', async (t) => {
   const idem = new Idempotence()
-  t.equal(idem.room('t', 0, undefined), 0)
+  t.equal(idem.room('t', 0, undefined, IDEMPOTENT_BATCHES_IN_FLIGHT_MAX), 0)
   idem.initialized(12, 0)
   const [a, b, c] = [batch(3), batch(2), batch(1, 't', 1)]
   for (const x of [a, b, c]) idem.sent(x)
   t.same([a, b, c].map((x) => idem.sequenceOf(x)), [0, 3, 0], 'per partition, from 0')
 })
 
-t.test('at most 5 batches of a partition in flight; a retry waits until none is', async (t) => {
+t.test('at most as many batches of a partition in flight as its leader remembers; a retry waits until none is', async (t) => {
   const idem = new Idempotence()
   idem.initialized(1, 0)
-  const sent = Array.from({ length: IDEMPOTENT_BATCHES_IN_FLIGHT_MAX }, () => batch(1))
+  const W = IDEMPOTENT_BATCHES_IN_FLIGHT_MAX
+  const sent = Array.from({ length: W }, () => batch(1))
   for (const b of sent) idem.sent(b)
-  t.equal(idem.room('t', 0, undefined), 0, 'five in flight: the partition waits')
-  t.equal(idem.room('t', 1, undefined), IDEMPOTENT_BATCHES_IN_FLIGHT_MAX, 'another partition does not')
+  t.equal(idem.room('t', 0, undefined, W), 0, 'the window is full: the partition waits')
+  t.equal(idem.room('t', 1, undefined, W), W, 'another partition does not')
+  t.equal(idem.room('t', 1, undefined, W + 10), W, 'a leader remembering more does not widen it past our bound')
+  t.equal(idem.room('t', 1, undefined, PRODUCER_BATCHES_REMEMBERED_DEFAULT), 5, "an older broker (Kafka's 5) narrows it")
   idem.returned(sent[0])
+  t.equal(idem.room('t', 0, undefined, W), 1)
+  t.equal(idem.room('t', 0, undefined, 5), 0, 'a new leader remembering fewer than are in flight: nothing more goes')
   sent[0].attempts = 1 // failed: back at the head of the queue
-  t.equal(idem.room('t', 0, sent[0]), 0, 'the retry waits for the four still out')
+  t.equal(idem.room('t', 0, sent[0], W), 0, 'the retry waits for the others still out')
   for (const b of sent.slice(1)) idem.returned(b)
-  t.equal(idem.room('t', 0, sent[0]), IDEMPOTENT_BATCHES_IN_FLIGHT_MAX)
+  t.equal(idem.room('t', 0, sent[0], W), W)
   idem.sent(sent[0])
   t.equal(idem.sequenceOf(sent[0]), 0, 'a retry keeps its sequence')
 })
@@ -79,7 +84,7 @@ t.test('the accumulator puts a retried batch back in sequence order, before late
     b.add(null, new Uint8Array([i]), [], 0, () => undefined)
     b.closed = true
   }
-  const drained = acc.drain(0, () => 1, () => true, 1 << 20, undefined, (h) => idem.room(h.topic, h.partition, h))
+  const drained = acc.drain(0, () => 1, () => true, 1 << 20, undefined, (h) => idem.room(h.topic, h.partition, h, IDEMPOTENT_BATCHES_IN_FLIGHT_MAX))
   const batches = drained.requests[0].batches
   for (const b of batches) idem.sent(b)
   t.equal(batches.length, 3)

@@ -4,6 +4,7 @@ import t from 'tap'
 import { loadCodec, splitBatches, type DecodedRecord } from '../../src/codec/index.js'
 import { bitacora, decodeResponse, encodeRequest, ErrorCode } from '../../src/protocol/index.js'
 import { connect, startBroker, type RawClient } from './broker-process.js'
+import { PRODUCER_BATCHES_KEPT } from '../../src/broker/partition/limits.js'
 
 const codec = await loadCodec()
 const utf8 = (s: string) => new TextEncoder().encode(s)
@@ -66,6 +67,7 @@ t.test('requests before the handshake are refused with HANDSHAKE_REQUIRED', asyn
   const hs = (await c.call({ handshake: { protocolVersion: 1, clientId: 't' } })).handshake!
   t.equal(hs.protocolVersion, 1)
   t.ok(hs.maxFrameBytes! > 1024 * 1024, 'the broker announces its frame limit')
+  t.equal(hs.producerBatchesRemembered, PRODUCER_BATCHES_KEPT, 'and how many batches per idempotent producer its partitions remember')
   t.ok(hs.apis!.some((a) => a.api === 'produce'))
   t.equal((await c.call({ metadata: {} })).error, null)
   c.close()

@@ -1,6 +1,7 @@
 // Handshake: the protocol version both sides speak, who this broker is, its APIs and limits.
 import { bitacora, PROTOCOL_VERSION } from '../../protocol/index.js'
 import type { BrokerLimits } from '../limits.js'
+import { PRODUCER_BATCHES_KEPT } from '../partition/limits.js'
 
 export interface HandshakeDeps {
   readonly brokerId: number
@@ -18,5 +19,6 @@ export function handshake(deps: HandshakeDeps, req: bitacora.IHandshakeRequest):
     apis: deps.apis.map((api) => ({ api, minVersion: 1, maxVersion: 1 })),
     maxFrameBytes: deps.limits.frameBytesMax,
     maxInFlightRequests: deps.limits.inFlightRequestsMax,
+    producerBatchesRemembered: PRODUCER_BATCHES_KEPT,
   }
 }

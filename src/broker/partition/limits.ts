@@ -60,8 +60,13 @@ export const SCRUB_BYTES_PER_SECOND = 32 * 1024 * 1024
 export const SCRUB_STEP_BYTES = 1024 * 1024
 /** Bytes the check before a campaign reads between two turns of the event loop. */
 export const VERIFY_STEP_BYTES = 4 * 1024 * 1024
-/** Batches of each idempotent producer a partition remembers: a retry of any of them is recognised (Kafka's 5). */
-export const PRODUCER_BATCHES_KEPT = 5
+/**
+ * Batches of each idempotent producer a partition remembers: a retry of any of them is recognised,
+ * so a producer may have this many of a partition's batches in flight (the handshake says so).
+ * Kafka's 5 held our 64 KiB-batch producer to one request in flight; 16 costs ~0.5 KiB more per
+ * producer and partition.
+ */
+export const PRODUCER_BATCHES_KEPT = 16
 /**
  * Idempotent producers a partition keeps state for; past it the least recently used is forgotten
  * (it then gets UNKNOWN_PRODUCER_ID and re-initialises), so producers that come and go cannot grow it.
