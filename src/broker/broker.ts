@@ -170,6 +170,7 @@ export class Broker {
         clusterNodes: () => Math.max(node.image.brokers.length, config.controllerVoters?.length ?? 1),
         offsetsTopicPartitions: config.offsetsTopicPartitions,
         offsetsTopicReplicationFactor: config.offsetsTopicReplicationFactor,
+        writeBytesMax: config.limits.batchBytesMax,
         createOffsetsTopic: async (partitions, replicationFactor) => {
           const forwarding = { controller: channel, admin: new TopicAdmin(node, controller, manager), partitions: manager }
           const r = await forwardCreateTopics(forwarding, { topics: [{ name: OFFSETS_TOPIC, partitions, replicationFactor, configs: { 'cleanup.policy': 'compact' } }] })

@@ -64,6 +64,7 @@ const TABLE: Record<ErrorName, ErrorInfo> = {
   NO_REASSIGNMENT_IN_PROGRESS: { retriable: false, message: 'no reassignment of the partition is in progress' },
   // Consumer groups. A member answered UNKNOWN_MEMBER_ID or FENCED_MEMBER_EPOCH has lost its partitions: it stops consuming them and joins again with epoch 0.
   OFFSET_METADATA_TOO_LARGE: { retriable: false, message: 'the commit metadata is longer than the broker keeps' },
+  INVALID_COMMIT_OFFSET_SIZE: { retriable: false, message: 'the commit is larger than one __consumer_offsets batch may be; commit fewer partitions at once' },
   COORDINATOR_LOAD_IN_PROGRESS: { retriable: true, message: 'the group coordinator is still loading the groups of its partition' },
   COORDINATOR_NOT_AVAILABLE: { retriable: true, message: 'no group coordinator yet (__consumer_offsets is being created, or its partition has no leader)' },
   NOT_COORDINATOR: { retriable: true, message: 'this broker does not coordinate the group; find its coordinator again' },

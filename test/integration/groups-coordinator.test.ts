@@ -1,6 +1,6 @@
 // The group coordinator in a real broker process, over the raw protocol: __consumer_offsets is
 // created on the first FindCoordinator, a member joins and gets every partition, commits are
-// refused at a wrong epoch, and a broker killed and restarted rebuilds the group and its
+// refused at a wrong epoch or when larger than one batch, and a broker killed and restarted rebuilds the group and its
 // committed offsets from the partition.
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
@@ -28,7 +28,9 @@ async function createTopic(c: RawClient, name: string, partitions: number) {
 
 t.test('join, commit, and a restarted coordinator rebuilds the group and its offsets', async (t) => {
   const dataDir = tempDataDir(t)
-  const broker = await startBroker(t, { dataDir })
+  // A small batch limit, so a commit with long metadata outgrows one __consumer_offsets batch.
+  const args = ['--max-batch-bytes', '8192']
+  const broker = await startBroker(t, { dataDir, args })
   let c = await connect(broker.url)
   t.teardown(() => c.close())
   await createTopic(c, 'orders', 3)
@@ -44,6 +46,10 @@ t.test('join, commit, and a restarted coordinator rebuilds the group and its off
     c.call({ offsetCommit: { groupId: 'g1', memberId, memberEpoch, topics: [{ name: 'orders', partitions: [{ index: 1, offset: 17, leaderEpoch: -1, metadata: 'm' }] }] } })
   t.equal((await commit(5)).offsetCommit?.error?.code, ErrorCode.FENCED_MEMBER_EPOCH, 'a commit ahead of the member epoch is fenced')
   t.notOk((await commit(1)).offsetCommit?.error?.code, 'a commit at the member epoch is taken')
+  const long = 'x'.repeat(4_000)
+  const big = await c.call({ offsetCommit: { groupId: 'g1', memberId, memberEpoch: 1, topics: [{ name: 'orders', partitions: [0, 1, 2].map((index) => ({ index, offset: 99, leaderEpoch: -1, metadata: long })) }] } })
+  t.same(big.offsetCommit?.topics?.[0]?.partitions?.map((p) => p.error?.code), [0, 1, 2].map(() => ErrorCode.INVALID_COMMIT_OFFSET_SIZE), 'a commit larger than one batch is refused whole')
+  t.match(big.offsetCommit?.error?.message, /more than a __consumer_offsets batch may \(8192, the broker's --max-batch-bytes\); nothing was written: commit fewer partitions/)
   const bad = await c.call({ consumerGroupHeartbeat: { groupId: 'g1', memberId: randomUUID(), memberEpoch: 0, subscription: { topicRegex: '(orders' } } })
   t.equal(bad.consumerGroupHeartbeat?.error?.code, ErrorCode.INVALID_REGULAR_EXPRESSION)
   t.match(bad.consumerGroupHeartbeat?.error?.message, /not a valid RE2 pattern/)
@@ -52,10 +58,10 @@ t.test('join, commit, and a restarted coordinator rebuilds the group and its off
 
   c.close()
   await broker.stop('SIGKILL')
-  const again = await startBroker(t, { dataDir })
+  const again = await startBroker(t, { dataDir, args })
   c = await connect(again.url)
   const fetched = await until('OffsetFetch after restart', () => c.call({ offsetFetch: { groupId: 'g1' } }), (r) => !r.offsetFetch?.error?.code)
-  t.same(fetched.offsetFetch!.topics, [{ name: 'orders', partitions: [{ index: 1, offset: 17, leaderEpoch: -1, metadata: 'm' }] }], 'the committed offset survived')
+  t.same(fetched.offsetFetch!.topics, [{ name: 'orders', partitions: [{ index: 1, offset: 17, leaderEpoch: -1, metadata: 'm' }] }], 'the committed offset survived, and nothing of the refused commit')
   const described = await c.call({ describeGroups: { groupIds: ['g1', 'nope'] } })
   const [g1, nope] = described.describeGroups!.groups!
   t.equal(g1.members?.[0]?.memberId, memberId, 'the member is still in the group')

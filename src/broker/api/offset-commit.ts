@@ -1,6 +1,6 @@
 // OffsetCommit: a member's (or, while the group has none, anyone's) committed positions,
 // validated against the member epoch by the core and written to the group's partition.
-import { bitacora } from '../../protocol/index.js'
+import { bitacora, ErrorCode } from '../../protocol/index.js'
 import { wireGroupError, type GroupCoordinator } from '../groups/coordinator.js'
 import { commitOffsets, type CommitRequest } from '../groups/core/offsets.js'
 
@@ -21,7 +21,9 @@ export async function offsetCommit(coordinator: Pick<GroupCoordinator, 'step'>, 
     byTopic.set(topic, list)
   }
   if ('error' in outcome) {
-    const error = wireGroupError(outcome.error)
+    // Kafka's answer to a commit too large for one batch of the offsets topic.
+    const tooLarge = outcome.error.code === 'RECORD_LIST_TOO_LARGE'
+    const error = tooLarge ? { code: ErrorCode.INVALID_COMMIT_OFFSET_SIZE, message: `${outcome.error.message}: commit fewer partitions at once, or shorter metadata` } : wireGroupError(outcome.error)
     for (const o of request.offsets) add(o.topic, o.partition, error)
     return { error, topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) }
   }

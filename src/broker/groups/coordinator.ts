@@ -47,6 +47,12 @@ export interface CoordinatorDeps {
   readonly createOffsetsTopic: (partitions: number, replicationFactor: number) => Promise<CoordinatorError | null>
   readonly offsetsTopicPartitions?: number
   readonly offsetsTopicReplicationFactor?: number
+  /**
+   * Largest batch of group records one write appends (the broker's --max-batch-bytes, Kafka's
+   * message.max.bytes, which __consumer_offsets also obeys): within it a follower's fetch and a
+   * peer frame always carry the batch. A step whose records exceed it is refused whole.
+   */
+  readonly writeBytesMax: number
   readonly now?: () => number
 }
 
@@ -185,6 +191,10 @@ export class GroupCoordinator {
   private async write(replica: PartitionReplica, machine: GroupsMachine, records: readonly GroupRecord[]): Promise<void> {
     const timestamp = this.now()
     const batch = this.deps.codec.encodeBatch(records.map((r) => ({ ...encodeGroupRecord(r), timestamp })))
+    if (batch.length > this.deps.writeBytesMax) {
+      throw new ReplicaError(ErrorCode.RECORD_LIST_TOO_LARGE,
+        `the group's ${records.length} records take ${batch.length} bytes, more than a ${OFFSETS_TOPIC} batch may (${this.deps.writeBytesMax}, the broker's --max-batch-bytes); nothing was written`)
+    }
     const info = await replica.appendValidated(batch)
     await replica.committed(info.nextOffset, GROUP_WRITE_TIMEOUT_MS)
     if (!(await machine.whenApplied(info.nextOffset, GROUP_WRITE_TIMEOUT_MS))) {
@@ -197,6 +207,7 @@ export class GroupCoordinator {
       // The partition's leadership moved: the group's coordinator is elsewhere now.
       if (e.code === ErrorCode.NOT_LEADER_OR_FOLLOWER || e.code === ErrorCode.LEADER_NOT_AVAILABLE) return { code: 'NOT_COORDINATOR', message: `${e.message}: find the coordinator again` }
       if (e.code === ErrorCode.COORDINATOR_NOT_AVAILABLE) return { code: 'COORDINATOR_NOT_AVAILABLE', message: e.message }
+      if (e.code === ErrorCode.RECORD_LIST_TOO_LARGE) return { code: 'RECORD_LIST_TOO_LARGE', message: e.message }
       return { code: e.code === ErrorCode.REQUEST_TIMED_OUT ? 'REQUEST_TIMED_OUT' : 'COORDINATOR_NOT_AVAILABLE', message: `the group's records did not commit: ${e.message}` }
     }
     this.deps.log.error('group coordinator step failed', { error: (e as Error).message })
@@ -245,17 +256,21 @@ export class GroupCoordinator {
         .run(async () => {
           const nowMs = this.now()
           const topics = this.topicCounts()
-          const records: GroupRecord[] = []
-          const deadlines = new Map<string, ReadonlyMap<string, MemberDeadlines>>()
-          for (const g of machine.all()) {
+          // One write per group with expirations (rare: a member's session ran out), so groups
+          // expiring together never add up to an oversized batch, and one that fails holds no other back.
+          for (const g of [...machine.all()]) {
             if (g.members.size === 0) continue
             const e = expire({ ...g, deadlines: shell.deadlines.get(g.groupId) ?? new Map() }, nowMs, topics)
-            records.push(...e.records)
-            deadlines.set(g.groupId, e.group.deadlines)
+            try {
+              if (e.records.length > 0) await this.write(replica, machine, e.records)
+            } catch (err) {
+              if (!(err instanceof ReplicaError && err.code === ErrorCode.RECORD_LIST_TOO_LARGE)) throw err
+              this.deps.log.warn('expiring a group\'s members failed', { group: g.groupId, error: err.message })
+              continue
+            }
+            shell.deadlines.set(g.groupId, e.group.deadlines)
             for (const r of e.removed) this.deps.log.info('group member removed', { group: g.groupId, member: r.memberId, reason: r.reason })
           }
-          if (records.length > 0) await this.write(replica, machine, records)
-          for (const [id, d] of deadlines) shell.deadlines.set(id, d)
         })
         .catch((e: unknown) => this.deps.log.warn('expiring group members failed; tried again shortly', { partition: p, error: (e as Error).message }))
     }

@@ -65,7 +65,5 @@ export const GROUP_WRITE_TIMEOUT_MS = 10_000
 export const COORDINATOR_QUEUED_MAX = 4_096
 /** How often the coordinator looks for sessions and revocations that timed out. */
 export const EXPIRY_CHECK_MS = 500
-/** Group records one write carries at most (a batch must fit a follower's fetch: a few KiB each). */
-export const RECORDS_PER_WRITE_MAX = 10_000
 /** Groups named in one FindCoordinator, DescribeGroups or DeleteGroups request. */
 export const GROUPS_PER_REQUEST_MAX = 1_000
