@@ -18,6 +18,8 @@ t.test('a seed replays its schedule; another seed gives another', async (t) => {
     if (f.kind === 'one-way') t.not(f.from, f.to)
   }
   t.match(describeFault({ kind: 'one-way', from: 1, to: 2, how: 'silent' }), 'cut 1 -> 2 (silent)')
+  t.same(new Set(makeSchedule(42, { ...o, kinds: ['kill'] }).map((s) => s.fault.kind)), new Set(['kill']), '--faults kill: only kills')
+  t.throws(() => makeSchedule(42, { ...o, kinds: ['corrupt'] }), /at least one fault kind/, 'corrupt without --corrupt-segments leaves nothing to draw')
 })
 
 const ack = (partition: number, seq: number, offset: number) => ({ value: `p${partition}-${seq}`, partition, seq, offset })

@@ -8,7 +8,7 @@ import { ChaosCluster } from './cluster.js'
 import { checkHistory, duplicated, lostOrMoved } from './checks.js'
 import { metadataAgrees, replicasAgree } from './converge.js'
 import { CONVERGE_MS_MAX, HEAL_COMMIT_MS_MAX, READ_BACK_MS_MAX } from './limits.js'
-import { describeFault, makeSchedule, seededRandom, type Fault } from './schedule.js'
+import { describeFault, makeSchedule, seededRandom, type Fault, type FaultKind } from './schedule.js'
 import { readBack, Workload, type Ack } from './workload.js'
 
 export interface ChaosOptions {
@@ -17,6 +17,8 @@ export interface ChaosOptions {
   readonly nodes: number
   /** Include the segment-corruption fault. */
   readonly corrupt: boolean
+  /** Only these fault kinds (default: all). */
+  readonly kinds?: readonly FaultKind[]
   /** The idempotent producer (five requests in flight): any record written twice is a violation. */
   readonly idempotent?: boolean
   /** Records per second the producer offers (default PRODUCER_RECORDS_PER_S). */
@@ -39,7 +41,7 @@ export async function runChaos(o: ChaosOptions, teardowns: { teardown(fn: () => 
   const at = () => `[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s]`
   const ids = Array.from({ length: o.nodes }, (_, i) => i + 1)
   const random = seededRandom(o.seed ^ 0x5eed)
-  const schedule = makeSchedule(o.seed, { nodes: ids, corrupt: o.corrupt })
+  const schedule = makeSchedule(o.seed, { nodes: ids, corrupt: o.corrupt, kinds: o.kinds })
   o.log(`${at()} seed ${o.seed}: starting ${o.nodes} brokers, a proxy per ordered pair`)
   const cluster = await ChaosCluster.start(teardowns, ids, random)
   const brokers = ids.map((id) => cluster.url(id))
@@ -53,11 +55,17 @@ export async function runChaos(o: ChaosOptions, teardowns: { teardown(fn: () => 
   o.log(`${at()} topic ${TOPIC}: ${o.nodes} partitions, RF=${o.nodes}; producing (acks=all${o.idempotent === true ? ', idempotent' : ''}) and consuming`)
 
   const faults: Fault[] = []
+  let leaderKills = 0
   const faultsEnd = started + o.ms
   for (const s of schedule) {
     if (Date.now() + s.holdMs > faultsEnd) break
     faults.push(s.fault)
     o.log(`${at()} fault ${faults.length}: ${describeFault(s.fault)}; healed after ${s.holdMs} ms, then ${s.gapMs} ms quiet`)
+    if (s.fault.kind === 'kill') {
+      const led = await partitionsLedBy(cluster, s.fault.node)
+      if (led !== null && led.length > 0) leaderKills++
+      o.log(`${at()}   node ${s.fault.node} leads ${led === null ? 'unknown partitions (no answer)' : led.length === 0 ? 'no partition' : `partition${led.length > 1 ? 's' : ''} ${led.join(', ')}`} of ${TOPIC}`)
+    }
     const heal = await cluster.inject(s.fault)
     if (s.fault.kind === 'corrupt') o.log(`${at()}   ${cluster.lastCorruption}`)
     await sleep(s.holdMs)
@@ -96,12 +104,26 @@ export async function runChaos(o: ChaosOptions, teardowns: { teardown(fn: () => 
 
   const kinds = new Map<string, number>()
   for (const f of faults) kinds.set(f.kind, (kinds.get(f.kind) ?? 0) + 1)
-  const faultText = [...kinds].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'
+  const faultText = [...kinds].map(([k, n]) => `${k} ${n}${k === 'kill' ? ` (${leaderKills} of a leader)` : ''}`).join(', ') || 'none'
   const summary = `chaos seed ${o.seed}: ${((Date.now() - started) / 60_000).toFixed(1)} min, ${faults.length} faults (${faultText}), `
     + `${h.acks.length} acknowledged, ${h.failed} sends failed, ${h.reads.length} read live, ${read === null ? 'none' : read.length} read back, `
     + `${duplicates.length} duplicated${o.idempotent === true ? ' (idempotent)' : ''}, `
     + `commit after heal ${healMs} ms: ${violations.length === 0 ? 'OK' : `${violations.length} VIOLATIONS`}`
   return { violations, summary, faults }
+}
+
+/** The partitions of TOPIC that `node` says it leads (its Metadata), or null if it does not answer within 5 s. */
+async function partitionsLedBy(cluster: ChaosCluster, node: number): Promise<number[] | null> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('no answer')), 5_000)))
+  try {
+    const t = (await Promise.race([cluster.nodes.metadata(node, [TOPIC]), timeout])).topics?.[0]
+    return (t?.partitions ?? []).filter((p) => p.leaderId === node).map((p) => p.index ?? 0)
+  } catch {
+    return null
+  } finally {
+    clearTimeout(timer)
+  }
 }
 
 async function leadersKnown(cluster: ChaosCluster, partitions: number): Promise<void> {

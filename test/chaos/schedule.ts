@@ -33,6 +33,8 @@ export interface ScheduleOptions {
   readonly nodes: readonly number[]
   /** Include the segment-corruption fault (off until replicas repair a bad CRC: issue 18 "diskfault"). */
   readonly corrupt: boolean
+  /** Draw only these kinds (`--faults`; e.g. only kills, for many leader kills in few minutes). Default: all of them. */
+  readonly kinds?: readonly FaultKind[]
 }
 
 /** Uniform floats in [0, 1) from a seed: the simulator's PRNG, so a schedule replays from its seed. */
@@ -41,7 +43,8 @@ export function seededRandom(seed: number): () => number {
   return () => prng.next() / 0x100000000
 }
 
-const KINDS = ['kill', 'pause', 'partition', 'one-way', 'isolate', 'delay', 'loss', 'corrupt'] as const
+export const FAULT_KINDS = ['kill', 'pause', 'partition', 'one-way', 'isolate', 'delay', 'loss', 'corrupt'] as const
+export type FaultKind = (typeof FAULT_KINDS)[number]
 
 /** The first SCHEDULE_FAULTS_MAX faults of seed `seed`; a run executes as many as its time allows. */
 export function makeSchedule(seed: number, o: ScheduleOptions): ScheduledFault[] {
@@ -49,7 +52,8 @@ export function makeSchedule(seed: number, o: ScheduleOptions): ScheduledFault[]
   const random = seededRandom(seed)
   const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1))
   const pick = <T>(xs: readonly T[]): T => xs[int(0, xs.length - 1)]
-  const kinds = KINDS.filter((k) => k !== 'corrupt' || o.corrupt)
+  const kinds = (o.kinds ?? FAULT_KINDS).filter((k) => k !== 'corrupt' || o.corrupt)
+  if (kinds.length === 0) throw new Error('a schedule needs at least one fault kind (corrupt needs --corrupt-segments)')
   const out: ScheduledFault[] = []
   for (let i = 0; i < SCHEDULE_FAULTS_MAX; i++) {
     const kind = pick(kinds)
