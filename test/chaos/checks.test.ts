@@ -19,6 +19,10 @@ t.test('a seed replays its schedule; another seed gives another', async (t) => {
   }
   t.match(describeFault({ kind: 'one-way', from: 1, to: 2, how: 'silent' }), 'cut 1 -> 2 (silent)')
   t.same(new Set(makeSchedule(42, { ...o, kinds: ['kill'] }).map((s) => s.fault.kind)), new Set(['kill']), '--faults kill: only kills')
+  t.notOk(makeSchedule(42, o).some((s) => s.fault.kind === 'kill-leader'), 'kill-leader only when asked for (seeds keep their schedules)')
+  const leaders = makeSchedule(42, { ...o, kinds: ['kill-leader'] }).map((s) => s.fault)
+  t.ok(leaders.every((f) => f.kind === 'kill-leader' && f.partition >= 0 && f.partition < 3), '--faults kill-leader: partitions of the topic')
+  t.same(new Set(leaders.map((f) => (f as { partition: number }).partition)), new Set([0, 1, 2]), 'every partition drawn')
   t.throws(() => makeSchedule(42, { ...o, kinds: ['corrupt'] }), /at least one fault kind/, 'corrupt without --corrupt-segments leaves nothing to draw')
 })
 

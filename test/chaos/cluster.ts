@@ -76,7 +76,7 @@ export class ChaosCluster {
   }
 
   /** Starts the fault; returns how to heal it. */
-  async inject(f: Fault): Promise<() => Promise<void>> {
+  async inject(f: Exclude<Fault, { kind: 'kill-leader' }>): Promise<() => Promise<void>> {
     switch (f.kind) {
       case 'kill':
         await this.nodes.stop(f.node, 'SIGKILL')

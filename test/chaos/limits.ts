@@ -33,6 +33,9 @@ export const CONVERGE_MS_MAX = 60_000
 /** How long the final read-back of every partition may take. */
 export const READ_BACK_MS_MAX = 120_000
 
+/** kill-leader: how long the nodes may take to name one leader of the partition (else the fault is skipped). */
+export const LEADER_NAMED_MS_MAX = 10_000
+
 /** A broker process must listen within this after a (re)start. */
 export const RESTART_MS_MAX = 30_000
 

@@ -17,8 +17,8 @@ const USAGE = `usage: npm run chaos -- --minutes N [--seed S] [--nodes N] [--cor
   --idempotent          the idempotent producer, five requests in flight: a record written twice is a violation
                         (without it: one request in flight, idempotence off, duplicates counted but allowed)
   --rate N              records per second the producer offers (default ${PRODUCER_RECORDS_PER_S}, at most ${PRODUCER_RECORDS_PER_S_MAX})
-  --faults K,…          draw only these fault kinds (default all: ${FAULT_KINDS.filter((k) => k !== 'corrupt').join(',')}; corrupt
-                        also needs --corrupt-segments), e.g. --faults kill for many leader kills in few minutes`
+  --faults K,…          draw only these fault kinds (default all: ${FAULT_KINDS.filter((k) => k !== 'corrupt' && k !== 'kill-leader').join(',')}; corrupt
+                        also needs --corrupt-segments; kill-leader only when listed), e.g. --faults kill-leader`
 
 // `npx tap test/chaos/` runs every file of the folder: this one is the tool, not a test.
 if (process.env.TAP === '1') process.exit(0)

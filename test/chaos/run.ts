@@ -7,7 +7,7 @@ import { until } from '../integration/quorum-nodes.js'
 import { ChaosCluster } from './cluster.js'
 import { checkHistory, duplicated, lostOrMoved } from './checks.js'
 import { metadataAgrees, replicasAgree } from './converge.js'
-import { CONVERGE_MS_MAX, HEAL_COMMIT_MS_MAX, READ_BACK_MS_MAX } from './limits.js'
+import { CONVERGE_MS_MAX, HEAL_COMMIT_MS_MAX, LEADER_NAMED_MS_MAX, READ_BACK_MS_MAX } from './limits.js'
 import { describeFault, makeSchedule, seededRandom, type Fault, type FaultKind } from './schedule.js'
 import { readBack, Workload, type Ack } from './workload.js'
 
@@ -61,12 +61,17 @@ export async function runChaos(o: ChaosOptions, teardowns: { teardown(fn: () => 
     if (Date.now() + s.holdMs > faultsEnd) break
     faults.push(s.fault)
     o.log(`${at()} fault ${faults.length}: ${describeFault(s.fault)}; healed after ${s.holdMs} ms, then ${s.gapMs} ms quiet`)
-    if (s.fault.kind === 'kill') {
-      const led = await partitionsLedBy(cluster, s.fault.node)
-      if (led !== null && led.length > 0) leaderKills++
-      o.log(`${at()}   node ${s.fault.node} leads ${led === null ? 'unknown partitions (no answer)' : led.length === 0 ? 'no partition' : `partition${led.length > 1 ? 's' : ''} ${led.join(', ')}`} of ${TOPIC}`)
+    const fault = s.fault.kind === 'kill-leader' ? await leaderOf(cluster, s.fault.partition) : s.fault
+    if (fault === null) {
+      o.log(`${at()}   the nodes named no one leader within ${LEADER_NAMED_MS_MAX} ms: skipped`)
+      continue
     }
-    const heal = await cluster.inject(s.fault)
+    if (fault.kind === 'kill') {
+      const led = await partitionsLedBy(cluster, fault.node)
+      if (led !== null && led.length > 0) leaderKills++
+      o.log(`${at()}   node ${fault.node} leads ${led === null ? 'unknown partitions (no answer)' : led.length === 0 ? 'no partition' : `partition${led.length > 1 ? 's' : ''} ${led.join(', ')}`} of ${TOPIC}`)
+    }
+    const heal = await cluster.inject(fault)
     if (s.fault.kind === 'corrupt') o.log(`${at()}   ${cluster.lastCorruption}`)
     await sleep(s.holdMs)
     await heal()
@@ -104,12 +109,21 @@ export async function runChaos(o: ChaosOptions, teardowns: { teardown(fn: () => 
 
   const kinds = new Map<string, number>()
   for (const f of faults) kinds.set(f.kind, (kinds.get(f.kind) ?? 0) + 1)
-  const faultText = [...kinds].map(([k, n]) => `${k} ${n}${k === 'kill' ? ` (${leaderKills} of a leader)` : ''}`).join(', ') || 'none'
+  const faultText = `${[...kinds].map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}; ${leaderKills} SIGKILLs of a partition leader`
   const summary = `chaos seed ${o.seed}: ${((Date.now() - started) / 60_000).toFixed(1)} min, ${faults.length} faults (${faultText}), `
     + `${h.acks.length} acknowledged, ${h.failed} sends failed, ${h.reads.length} read live, ${read === null ? 'none' : read.length} read back, `
     + `${duplicates.length} duplicated${o.idempotent === true ? ' (idempotent)' : ''}, `
     + `commit after heal ${healMs} ms: ${violations.length === 0 ? 'OK' : `${violations.length} VIOLATIONS`}`
   return { violations, summary, faults }
+}
+
+/** A kill of the node every node names as the partition's leader, or null if they do not agree within LEADER_NAMED_MS_MAX. */
+async function leaderOf(cluster: ChaosCluster, partition: number): Promise<{ kind: 'kill'; node: number } | null> {
+  try {
+    return { kind: 'kill', node: (await cluster.nodes.partitionLeader(TOPIC, partition, cluster.ids, LEADER_NAMED_MS_MAX)).leader }
+  } catch {
+    return null
+  }
 }
 
 /** The partitions of TOPIC that `node` says it leads (its Metadata), or null if it does not answer within 5 s. */

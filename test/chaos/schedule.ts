@@ -7,6 +7,8 @@ import { Prng } from '../../src/sim/prng.js'
 export type Fault =
   /** SIGKILL, then start it again (same data dir). */
   | { readonly kind: 'kill'; readonly node: number }
+  /** The same, of whichever node leads `partition` of the topic when the fault comes (only with --faults). */
+  | { readonly kind: 'kill-leader'; readonly partition: number }
   /** SIGSTOP, then SIGCONT: a leader that is silent, not dead. */
   | { readonly kind: 'pause'; readonly node: number }
   /** Both directions between two nodes cut. */
@@ -43,8 +45,10 @@ export function seededRandom(seed: number): () => number {
   return () => prng.next() / 0x100000000
 }
 
-export const FAULT_KINDS = ['kill', 'pause', 'partition', 'one-way', 'isolate', 'delay', 'loss', 'corrupt'] as const
+export const FAULT_KINDS = ['kill', 'pause', 'partition', 'one-way', 'isolate', 'delay', 'loss', 'corrupt', 'kill-leader'] as const
 export type FaultKind = (typeof FAULT_KINDS)[number]
+/** What a schedule draws from without --faults (kill-leader only when asked: adding it would change every seed's schedule). */
+const DEFAULT_KINDS: readonly FaultKind[] = FAULT_KINDS.filter((k) => k !== 'kill-leader')
 
 /** The first SCHEDULE_FAULTS_MAX faults of seed `seed`; a run executes as many as its time allows. */
 export function makeSchedule(seed: number, o: ScheduleOptions): ScheduledFault[] {
@@ -52,7 +56,7 @@ export function makeSchedule(seed: number, o: ScheduleOptions): ScheduledFault[]
   const random = seededRandom(seed)
   const int = (lo: number, hi: number) => lo + Math.floor(random() * (hi - lo + 1))
   const pick = <T>(xs: readonly T[]): T => xs[int(0, xs.length - 1)]
-  const kinds = (o.kinds ?? FAULT_KINDS).filter((k) => k !== 'corrupt' || o.corrupt)
+  const kinds = (o.kinds ?? DEFAULT_KINDS).filter((k) => k !== 'corrupt' || o.corrupt)
   if (kinds.length === 0) throw new Error('a schedule needs at least one fault kind (corrupt needs --corrupt-segments)')
   const out: ScheduledFault[] = []
   for (let i = 0; i < SCHEDULE_FAULTS_MAX; i++) {
@@ -66,6 +70,7 @@ export function makeSchedule(seed: number, o: ScheduleOptions): ScheduledFault[]
       : kind === 'isolate' ? { kind, node, how }
       : kind === 'delay' ? { kind, node, ms: int(5, 200) }
       : kind === 'loss' ? { kind, node, probability: int(1, 20) / 1000 }
+      : kind === 'kill-leader' ? { kind, partition: o.nodes.indexOf(node) } // the topic has one partition per node
       : { kind, node }
     out.push({ fault, holdMs: int(FAULT_HOLD_MS.min, FAULT_HOLD_MS.max), gapMs: int(FAULT_GAP_MS.min, FAULT_GAP_MS.max) })
   }
@@ -75,6 +80,7 @@ export function makeSchedule(seed: number, o: ScheduleOptions): ScheduledFault[]
 export function describeFault(f: Fault): string {
   switch (f.kind) {
     case 'kill': return `SIGKILL node ${f.node}, restart`
+    case 'kill-leader': return `SIGKILL the leader of partition ${f.partition}, restart`
     case 'pause': return `SIGSTOP node ${f.node}, SIGCONT`
     case 'partition': return `cut ${f.a} <-> ${f.b} (${f.how})`
     case 'one-way': return `cut ${f.from} -> ${f.to} (${f.how})`

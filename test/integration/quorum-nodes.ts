@@ -146,13 +146,13 @@ export class ProcessCluster {
   }
 
   /** The leader (and its epoch) every node of `among` names for a partition, once they agree on one of `among`. */
-  partitionLeader(topic: string, partition: number, among: readonly number[] = [...this.processes.keys()]): Promise<{ leader: number; epoch: number }> {
+  partitionLeader(topic: string, partition: number, among: readonly number[] = [...this.processes.keys()], timeoutMs?: number): Promise<{ leader: number; epoch: number }> {
     return until(`nodes ${among.join(', ')} to name one of them as the leader of ${topic}/${partition}`, async () => {
       const named = await Promise.all(among.map(async (id) => (await this.metadata(id, [topic])).topics![0].partitions?.[partition]))
       const [first] = named
       const agree = first !== undefined && among.includes(first.leaderId ?? -1) && named.every((p) => p?.leaderId === first.leaderId && p?.leaderEpoch === first.leaderEpoch)
       return agree ? { leader: first.leaderId!, epoch: first.leaderEpoch! } : null
-    })
+    }, timeoutMs)
   }
 
   /** Topics as node `id` answers them: name, id and each partition's replicas. */
