@@ -173,7 +173,7 @@ export const GROUP_RETRY_MS_MAX = 2_000
 /**
  * Batches of one partition in flight at once, at most: the leader recognises a retry among the
  * last batches it remembers per producer (its handshake's producer_batches_remembered; fewer if
- * it says fewer). Kafka's 5 held a 64 KiB-batch producer to one request in flight (0.77 of the
+ * it says fewer). Kafka's 5 held a 64 KiB-batch producer to one request in flight (0.73–0.77 of the
  * plain producer's rate); 16 lets it keep about as many bytes in flight as a plain one.
  */
 export const IDEMPOTENT_BATCHES_IN_FLIGHT_MAX = 16

@@ -257,7 +257,7 @@ export class GroupCoordinator {
           const nowMs = this.now()
           const topics = this.topicCounts()
           // One write per group with expirations (rare: a member's session ran out), so groups
-          // expiring together never add up to an oversized batch, and one that fails holds no other back.
+          // expiring together never add up to an oversized batch, and one too large holds no other back.
           for (const g of [...machine.all()]) {
             if (g.members.size === 0) continue
             const e = expire({ ...g, deadlines: shell.deadlines.get(g.groupId) ?? new Map() }, nowMs, topics)
