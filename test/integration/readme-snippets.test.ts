@@ -36,7 +36,7 @@ const COVERED: Record<string, string> = {
     'test/integration/cluster-sh.test.ts (./cluster.sh up 3, status, kill, stop, cont, restart, down on free ports)',
   'npm run sim -- --seeds 10000      # seeds 1..10000': 'test/sim/sim.test.ts and test/sim/shell-sim.test.ts (seeded slices of both modes)',
   'npm run sim -- --seeds 100000            # seeds 1..100000 (add --from S, --keep-going)': 'test/sim/sim.test.ts and test/sim/shell-sim.test.ts',
-  'npm run perf                 # installs nats-server and redis-server, builds, runs everything (20–30 min), writes perf/results/':
+  'npm run perf                 # installs nats-server and redis-server, builds, runs everything (about 20 min), writes perf/results/':
     'test/integration/perf-quick.test.ts (the same suite with --quick)',
   'npm run build                                   # the tool runs the broker in dist/':
     'test/integration/chaos.test.ts (the same run, seed 42, 40 s of faults)',
