@@ -59,7 +59,7 @@ function fetchFrom(n: RaftNode, to: NodeId, id: number): void {
   n.send({
     type: 'fetch', from: n.id, to, epoch: n.epoch, fetchId: id, fetchOffset: n.logEnd,
     lastFetchedEpoch: n.epochs.latestEpoch(), flushedOffset: n.flushedEnd, maxBytes: n.cfg.fetchMaxBytes,
-    replicaDirectoryId: n.directoryId,
+    replicaDirectoryId: n.directoryId, highWatermark: n.highWatermark,
   })
 }
 

@@ -31,10 +31,17 @@ export function handleFetch(n: RaftNode, m: FetchRequest): void {
   if (m.fetchOffset < n.logEnd) {
     if (!onlyReportsFlush(s, m)) respondRecords(n, s, m)
   } else {
-    // Nothing to send: park until data arrives, the HW moves, or the wait runs out.
-    s.parked.delete(m.from)
-    assert(s.parked.size < PARKED_FETCHES_MAX, 'parked fetches overflow')
-    s.parked.set(m.from, { request: m, parkedAtTick: n.nowTicks })
+    s.parked.delete(m.from) // a fetch replaces the one parked before it
+    if (m.highWatermark !== undefined && m.highWatermark < n.highWatermark) {
+      // No records, but a HW the follower has not heard of (it moved while this fetch was on its
+      // way): answered now. Parked, the follower — a broker's metadata image, say — would learn
+      // the commit only when the wait runs out (a topic created, then unusable for 500 ms).
+      respondRecords(n, s, m)
+    } else {
+      // Nothing to send: park until data arrives, the HW moves, or the wait runs out.
+      assert(s.parked.size < PARKED_FETCHES_MAX, 'parked fetches overflow')
+      s.parked.set(m.from, { request: m, parkedAtTick: n.nowTicks })
+    }
   }
   advanceLeaderHw(n)
   const after = n.state // a removed leader may have resigned

@@ -195,6 +195,11 @@ export interface FetchRequest extends MessageBase {
   readonly maxBytes: number
   /** The fetching replica's directory id: the leader counts the fetch for a voter only if it matches. */
   readonly replicaDirectoryId?: DirectoryId
+  /**
+   * The fetching replica's high watermark: a leader whose own is higher answers at once instead of
+   * parking the fetch (absent from older brokers, whose fetches park until data or the wait's end).
+   */
+  readonly highWatermark?: number
 }
 
 export type FetchResponse =

@@ -14,7 +14,7 @@ export function formatMessage(m: Message): string {
     case 'endQuorumEpoch':
       return `${head} EndQuorumEpoch(successors=${m.preferredSuccessors.join(',')})`
     case 'fetch':
-      return `${head} Fetch#${m.fetchId}(offset=${m.fetchOffset} lastEpoch=${m.lastFetchedEpoch} flushed=${m.flushedOffset}${m.replicaDirectoryId !== undefined ? ` dir=${m.replicaDirectoryId}` : ''})`
+      return `${head} Fetch#${m.fetchId}(offset=${m.fetchOffset} lastEpoch=${m.lastFetchedEpoch} flushed=${m.flushedOffset}${m.highWatermark !== undefined ? ` hw=${m.highWatermark}` : ''}${m.replicaDirectoryId !== undefined ? ` dir=${m.replicaDirectoryId}` : ''})`
     case 'fetchResponse': {
       const base = `${head} FetchResp#${m.fetchId}`
       switch (m.kind) {

@@ -38,10 +38,15 @@ export class Wipes {
   /** Safety phase: the voter of `committed` to wipe this step, or null. */
   pick(committed: VoterSetAt, intact: boolean, nodes: readonly CheckedNode[], bootstrap: readonly number[]): number | null {
     if (!this.rng.chance(this.params.rate)) return null
-    if (!intact || committed.voters.length < 3 || !nodes.every((n) => campaignsUnderIntactSets(n, nodes, committed, bootstrap))) return null
+    if (!intact || !mayWipeVoter(committed, nodes, bootstrap)) return null
     this.events++
     return committed.voters[this.rng.int(committed.voters.length)]
   }
+}
+
+/** Whether one voter of `committed` may lose its disk now: no set a node may campaign under would be left without a majority. */
+export function mayWipeVoter(committed: VoterSetAt, nodes: readonly CheckedNode[], bootstrap: readonly number[]): boolean {
+  return committed.voters.length >= 3 && nodes.every((n) => campaignsUnderIntactSets(n, nodes, committed, bootstrap))
 }
 
 /**

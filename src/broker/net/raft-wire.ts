@@ -88,7 +88,7 @@ function encodeRecordsFrame(frame: Frame, records: Uint8Array): Uint8Array {
 const TAG_FETCH = (14 << 3) | 2 // RaftFrame.fetch
 /** Field numbers of the fields written by hand (proto/bitacora.proto). */
 const FRAME_FIELDS = { topicId: 1, partition: 2, epoch: 3 } as const
-const FETCH_FIELDS = { fetchId: 1, fetchOffset: 2, lastFetchedEpoch: 3, flushedOffset: 4, maxBytes: 5, replicaDirectoryId: 6 } as const
+const FETCH_FIELDS = { fetchId: 1, fetchOffset: 2, lastFetchedEpoch: 3, flushedOffset: 4, maxBytes: 5, replicaDirectoryId: 6, highWatermark: 7 } as const
 const RESPONSE_FIELDS = { fetchId: 1, fetchOffset: 2, highWatermark: 3, records: 10 } as const
 
 /**
@@ -103,6 +103,8 @@ function encodeIdleFrame(topicId: string, partition: number, m: Message): Uint8A
   let tag: number
   const fields: Array<[number, number]> = []
   let directoryId = ''
+  /** An optional field (proto3 `optional`): written when set, 0 included. */
+  let highWatermark: number | undefined
   let emptyRecords = false
   if (m.type === 'fetch') {
     tag = TAG_FETCH
@@ -110,6 +112,8 @@ function encodeIdleFrame(topicId: string, partition: number, m: Message): Uint8A
       [FETCH_FIELDS.flushedOffset, m.flushedOffset], [FETCH_FIELDS.maxBytes, m.maxBytes])
     directoryId = m.replicaDirectoryId ?? ''
     if (!isAscii(directoryId)) return null
+    highWatermark = m.highWatermark
+    if (highWatermark !== undefined && !(Number.isSafeInteger(highWatermark) && highWatermark >= 0)) return null
   } else if (m.type === 'fetchResponse' && m.kind === 'records' && (m.records === null || (m.records instanceof Uint8Array && m.records.length === 0))) {
     tag = TAG_FETCH_RESPONSE
     fields.push([RESPONSE_FIELDS.fetchId, m.fetchId], [RESPONSE_FIELDS.fetchOffset, m.fetchOffset], [RESPONSE_FIELDS.highWatermark, m.highWatermark])
@@ -122,6 +126,7 @@ function encodeIdleFrame(topicId: string, partition: number, m: Message): Uint8A
   let body = 0
   for (const [, v] of fields) if (v !== 0) body += 1 + varintBytes(v)
   if (directoryId !== '') body += 1 + varintBytes(directoryId.length) + directoryId.length
+  if (highWatermark !== undefined) body += 1 + varintBytes(highWatermark)
   if (emptyRecords) body += 2
   const head = 2 + TOPIC_ID_BYTES + (partition !== 0 ? 1 + varintBytes(partition) : 0) + (m.epoch !== 0 ? 1 + varintBytes(m.epoch) : 0)
   const out = new Uint8Array(head + 1 + varintBytes(body) + body)
@@ -136,6 +141,7 @@ function encodeIdleFrame(topicId: string, partition: number, m: Message): Uint8A
     at = writeTagged(out, at, (FETCH_FIELDS.replicaDirectoryId << 3) | 2, directoryId.length)
     for (let i = 0; i < directoryId.length; i++) out[at++] = directoryId.charCodeAt(i)
   }
+  if (highWatermark !== undefined) at = writeTagged(out, at, FETCH_FIELDS.highWatermark << 3, highWatermark)
   if (emptyRecords) at = writeTagged(out, at, (RESPONSE_FIELDS.records << 3) | 2, 0)
   if (at !== out.length) throw new Error(`raft frame: wrote ${at} of ${out.length} bytes`)
   return out
@@ -189,6 +195,7 @@ export function toRaftFrame(topicId: string, partition: number, m: Message): Fra
       frame.fetch = {
         fetchId: m.fetchId, fetchOffset: m.fetchOffset, lastFetchedEpoch: m.lastFetchedEpoch, flushedOffset: m.flushedOffset, maxBytes: m.maxBytes,
         replicaDirectoryId: m.replicaDirectoryId ?? '',
+        ...(m.highWatermark !== undefined ? { highWatermark: m.highWatermark } : {}),
       }
       break
     case 'fetchResponse':
@@ -348,9 +355,15 @@ function fetchOf(v: bitacora.RaftFetch.$Properties, from: NodeId, to: NodeId, ep
   const flushedOffset = offset(v.flushedOffset, 'fetch.flushedOffset')
   const maxBytes = int32(v.maxBytes, 'fetch.maxBytes')
   const replicaDirectoryId = directoryId(v.replicaDirectoryId, 'fetch.replicaDirectoryId')
+  if (v.highWatermark == null) { // an older broker's
+    return replicaDirectoryId === undefined
+      ? { type: 'fetch', from, to, epoch, fetchId, fetchOffset, lastFetchedEpoch, flushedOffset, maxBytes }
+      : { type: 'fetch', from, to, epoch, fetchId, fetchOffset, lastFetchedEpoch, flushedOffset, maxBytes, replicaDirectoryId }
+  }
+  const highWatermark = offset(v.highWatermark, 'fetch.highWatermark')
   return replicaDirectoryId === undefined
-    ? { type: 'fetch', from, to, epoch, fetchId, fetchOffset, lastFetchedEpoch, flushedOffset, maxBytes }
-    : { type: 'fetch', from, to, epoch, fetchId, fetchOffset, lastFetchedEpoch, flushedOffset, maxBytes, replicaDirectoryId }
+    ? { type: 'fetch', from, to, epoch, fetchId, fetchOffset, lastFetchedEpoch, flushedOffset, maxBytes, highWatermark }
+    : { type: 'fetch', from, to, epoch, fetchId, fetchOffset, lastFetchedEpoch, flushedOffset, maxBytes, replicaDirectoryId, highWatermark }
 }
 
 /** A fetch response whose `records` field is set (the kind must still be that one alone). */

@@ -44,7 +44,8 @@ function messageOf(from: number, to: number): fc.Arbitrary<Message> {
     fc.tuple(fc.record({
       ...base, type: fc.constant('fetch' as const), fetchId: offset, fetchOffset: offset, lastFetchedEpoch: epoch, flushedOffset: offset,
       maxBytes: fc.integer({ min: 0, max: INT32_MAX }),
-    }), dirs('replicaDirectoryId')).map(([m, d]) => ({ ...m, ...d })),
+    }), dirs('replicaDirectoryId'), fc.option(offset, { nil: undefined })) // no HW: an older broker's fetch
+      .map(([m, d, highWatermark]) => ({ ...m, ...d, ...(highWatermark === undefined ? {} : { highWatermark }) })),
     fc.record({ ...fetchResponse, kind: fc.constant('records' as const), highWatermark: offset, records: fc.option(bytes, { nil: null }) }),
     fc.record({ ...fetchResponse, kind: fc.constant('diverging' as const), highWatermark: offset, divergingEpoch: epoch, divergingEndOffset: offset }),
     fc.record({ ...fetchResponse, kind: fc.constant('outOfRange' as const), highWatermark: offset, logStart: offset, logStartEpoch: epoch, voters }).chain(withVoterDirectories),
@@ -131,7 +132,10 @@ t.test('every message is encoded byte for byte as protobufjs encodes its frame (
     type: fc.constant('fetch' as const), from: fc.constant(1), to: fc.constant(2), epoch: fc.constantFrom(0, 1, INT32_MAX), fetchId: zeros, fetchOffset: zeros,
     lastFetchedEpoch: fc.constantFrom(0, INT32_MAX), flushedOffset: zeros, maxBytes: fc.constantFrom(0, INT32_MAX),
     replicaDirectoryId: fc.constantFrom(undefined, '', 'x', 'é-not-ascii', '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef'),
-  }).map((m) => (m.replicaDirectoryId === undefined ? (({ replicaDirectoryId: _, ...r }) => r)(m) : m) as Message)
+    highWatermark: fc.constantFrom(undefined, 0, 1, 128, Number.MAX_SAFE_INTEGER),
+  }).map(({ replicaDirectoryId, highWatermark, ...m }) => ({
+    ...m, ...(replicaDirectoryId === undefined ? {} : { replicaDirectoryId }), ...(highWatermark === undefined ? {} : { highWatermark }),
+  }) as Message)
   fc.assert(fc.property(topicId, fc.integer({ min: 0, max: INT32_MAX }), fc.oneof(messageOf(1, 2), edge), (topic, partition, m) => {
     const got = encodeRaftFrame(topic, partition, m)
     const generated = bitacora.RaftFrame.encode(toRaftFrame(topic, partition, m)).finish()
