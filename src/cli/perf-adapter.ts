@@ -53,14 +53,14 @@ export function windowFor(recordSize: number, bytes = 32 * 1024 * 1024): number 
  * second that is 10 % of the time a record may take. Bursts last microseconds, well under
  * the histogram's resolution.
  */
-export function burstClock(): () => number {
+export function burstClock(read: () => number = () => performance.now()): () => number {
   let now = -1
   const reset = () => {
     now = -1
   }
   return () => {
     if (now < 0) {
-      now = performance.now()
+      now = read()
       queueMicrotask(reset)
     }
     return now

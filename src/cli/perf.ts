@@ -35,7 +35,7 @@ consume (kafka-consumer-perf-test):
   -t, --topic T  --messages N  (records to read from the start)  --max-seconds N (default 600)
   --timeout-ms N           stop after N ms without a record (Kafka's --timeout) (default ${PERF_CONSUME_IDLE_MS_DEFAULT})
   Reading fewer than --messages records is exit 1, saying why.
-e2e (end-to-end latency at a fixed rate):
+e2e (end-to-end latency at a fixed rate, measured after 1 s at that rate as warm-up):
   -t, --topic T  --rate N (records/s)  --seconds N (default 10)  --record-size BYTES (default 100, at least ${E2E_RECORD_BYTES_MIN})
   --acks 0|1|all (default 1)  --linger-ms N (default 0)  --partitions N (default 1)
 all: -J, --json FILE (write the result as JSON)
