@@ -171,6 +171,7 @@ export interface DrainResult {
 const keyOf = (topic: string, partition: number) => `${partition}:${topic}`
 const never = () => false
 const unlimited = () => Number.POSITIVE_INFINITY
+const always = () => true
 
 export class RecordAccumulator {
   /** Queues in a stable order, for drain's rotation. */
@@ -332,7 +333,9 @@ export class RecordAccumulator {
    * of the same partitions, in queue order, while they fit. Partitions whose leader is unknown
    * (-1), `paused` ones (a batch of theirs that must not be overtaken is in flight) and those
    * whose leader cannot take another request (`canSend` false) stay queued. `room` caps the
-   * batches taken from a partition (idempotence: batches in flight per partition).
+   * batches taken from a partition (idempotence: batches in flight per partition), and a further
+   * batch joins the one before it only if `follows` says so (idempotence: its sequence continues
+   * that one's, or the broker refuses the partition's entry whole).
    */
   drain(
     now: number,
@@ -341,13 +344,14 @@ export class RecordAccumulator {
     requestBytesMax: number,
     paused: (topic: string, partition: number) => boolean = never,
     room: (head: ProducerBatch) => number = unlimited,
+    follows: (prev: ProducerBatch, next: ProducerBatch) => boolean = always,
   ): DrainResult {
     const byLeader = new Map<number, { batches: ProducerBatch[]; bytes: number }>()
     const leaderless = new Set<string>()
     const keys = [...this.queues.keys()]
     if (keys.length === 0) return { requests: [], leaderless }
     const start = this.drainStart++ % keys.length
-    const taken: Array<{ queue: ProducerBatch[]; request: { batches: ProducerBatch[]; bytes: number }; alone: boolean; room: number }> = []
+    const taken: Array<{ queue: ProducerBatch[]; request: { batches: ProducerBatch[]; bytes: number }; alone: boolean; room: number; last: ProducerBatch }> = []
     for (let i = 0; i < keys.length; i++) {
       const key = keys[(start + i) % keys.length]
       const queue = this.queues.get(key)!
@@ -368,13 +372,15 @@ export class RecordAccumulator {
       }
       if (request.batches.length > 0 && request.bytes + head.sizeBytes > requestBytesMax) continue
       this.take(queue, request)
-      taken.push({ queue, request, alone: head.sendAlone, room: batchesMax - 1 })
+      taken.push({ queue, request, alone: head.sendAlone, room: batchesMax - 1, last: head })
     }
     // Room left: more of the same partitions' ready batches (their order in the request is theirs in the queue).
     for (const t of taken) {
       const { queue, request, alone } = t
       if (alone) continue
-      while (t.room-- > 0 && queue.length > 0 && !queue[0].sendAlone && this.isReady(queue[0], queue.length, now) && request.bytes + queue[0].sizeBytes <= requestBytesMax) {
+      while (t.room-- > 0 && queue.length > 0 && !queue[0].sendAlone && this.isReady(queue[0], queue.length, now) &&
+        request.bytes + queue[0].sizeBytes <= requestBytesMax && follows(t.last, queue[0])) {
+        t.last = queue[0]
         this.take(queue, request)
       }
     }

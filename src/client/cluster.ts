@@ -4,6 +4,7 @@
 // once, one Metadata request is in flight.
 import { Backoff } from './backoff.js'
 import { Broker, type BrokerConnectionOptions, type Contact } from './broker.js'
+import type { HandshakeInfo } from './connection.js'
 import { ClientError, isRetriableError } from './errors.js'
 import { MetadataCache } from './metadata.js'
 import { RECONNECT_BACKOFF_INITIAL_MS, RECONNECT_BACKOFF_MAX_MS } from './limits.js'
@@ -53,6 +54,16 @@ export class Cluster {
   brokerById(id: number): Broker | undefined {
     const address = this.metadata.broker(id)
     return address ? this.brokerAt(address.url) : undefined
+  }
+
+  /**
+   * What broker `id` said in its last handshake, if the pool holds a Broker for it: a lookup
+   * only, for code that must not throw or open anything (the producer's drain, in a timer
+   * callback). Unlike brokerById it creates no Broker and works after close().
+   */
+  handshakeOf(id: number): HandshakeInfo | undefined {
+    const address = this.metadata.broker(id)
+    return address === undefined ? undefined : this.pool.get(address.url)?.handshake
   }
 
   /**

@@ -5,11 +5,21 @@
 // - A batch gets its sequence when first drained, in queue order, so a partition's batches hold
 //   consecutive sequences in the order they were queued (and are re-queued in that order).
 // - At most as many batches of a partition are in flight as its leader remembers per producer
-//   (its handshake says; IDEMPOTENT_BATCHES_IN_FLIGHT_MAX at most), so a retry of any of them is
-//   recognised as a duplicate.
+//   (its handshake says; IDEMPOTENT_BATCHES_IN_FLIGHT_MAX at most), so a retry of any of them
+//   that the leader wrote while they were out is recognised as a duplicate.
+// - That bounds batches in flight, not how far later batches run past an unanswered one: a
+//   request stuck on a stalled leader while the new leader acknowledges many later batches
+//   leaves its batch older than anything the leader still remembers. Its retry is then refused
+//   as a gap (OUT_OF_ORDER_SEQUENCE_NUMBER). The broker appends a producer's batches strictly in
+//   sequence order within an epoch, so a later batch of this epoch acknowledged means this one
+//   is in the log, committed as far as that acknowledgement says (acks=all): it is settled as
+//   written, at offset -1 (unknown, as Kafka's producer reports a batch answered
+//   DUPLICATE_SEQUENCE_NUMBER), never written again under a new epoch (writtenAlready).
 // - A partition whose head batch goes again (a retry) waits until none of its batches is in
 //   flight: then its queue holds every unacknowledged batch, in sequence order, and they leave
-//   in that order, never overtaken by a later one.
+//   in that order, never overtaken by a later one. Batches leave together in one partition
+//   entry only when each one's sequence continues the previous one's (continues): the broker
+//   refuses an entry with a gap whole.
 // - When the broker's producer state no longer matches ours (UNKNOWN_PRODUCER_ID after expiry,
 //   a gap no earlier retry explains, a batch failed for good after its sequence was taken), the
 //   producer bumps its epoch: nothing leaves until nothing is in flight, then InitProducerId
@@ -41,6 +51,8 @@ interface PartitionSequences {
   inFlight: number
   /** Ordinals of batches sequenced and not yet settled (acknowledged or failed for good). */
   readonly unsettled: Set<number>
+  /** The ordinal after the furthest batch acknowledged in this epoch (0: none): every sequence below it is in the log. */
+  acknowledgedEnd: number
 }
 
 export class Idempotence {
@@ -113,7 +125,8 @@ export class Idempotence {
     const p = this.partitions.get(key(b.topic, b.partition))
     if (p === undefined || b.sequencedEpoch !== this.epoch) return
     p.unsettled.delete(b.ordinal)
-    if (!acknowledged) this.bumpNeeded = true
+    if (acknowledged) p.acknowledgedEnd = Math.max(p.acknowledgedEnd, b.ordinal + b.recordCount)
+    else this.bumpNeeded = true
   }
 
   /** A batch refused as too large went again as two halves: they take its sequences (the first its own, the second the rest). */
@@ -132,6 +145,42 @@ export class Idempotence {
     if (p === undefined) return false
     for (const o of p.unsettled) if (o < b.ordinal) return true
     return false
+  }
+
+  /**
+   * True when `b`, refused as a gap (OUT_OF_ORDER_SEQUENCE_NUMBER), is nevertheless in the log: a
+   * batch after it, of the same partition and epoch, was acknowledged. Within an epoch the leader
+   * appends a producer's batch only right after the one before it in sequence (producer-state.ts
+   * `check`), so that acknowledged batch follows every sequence before it, `b`'s included. The
+   * leader refused `b` only because it no longer remembers it (it keeps the last few batches).
+   */
+  writtenAlready(b: SequencedBatch): boolean {
+    if (b.ordinal < 0 || b.sequencedEpoch !== this.epoch) return false
+    const p = this.partitions.get(key(b.topic, b.partition))
+    return p !== undefined && p.acknowledgedEnd >= b.ordinal + b.recordCount
+  }
+
+  /**
+   * Whether `next` may follow `prev` (its predecessor in the partition's queue) in one partition
+   * entry: its sequence, once sent, starts where `prev`'s ends. The broker refuses an entry
+   * whose batches do not follow each other whole, as a malformed request (INVALID_RECORD, not
+   * retriable: producer-state.ts `checkEntry`). A batch not yet sequenced in this epoch takes the
+   * partition's next sequence when it leaves, so it follows one that is too (both numbered in
+   * queue order now) or the partition's last sequenced batch; a retried one follows only the
+   * batch it was sent after. So a retry goes with the retries that continue it (after a
+   * failover, a partition's window of batches leaves again in one request) and with new batches
+   * only when it is the last sequenced, never with new batches numbered after ones acknowledged
+   * meanwhile. (Sending every retry alone would also be correct, but a retry leaves only once
+   * nothing of its partition is in flight, so a window of retries would take one round trip
+   * each after every failover. A new batch kept out of a retry's entry loses little: it may go
+   * in the next request, the retry's answer does not hold it: room().)
+   */
+  continues(prev: SequencedBatch, next: SequencedBatch): boolean {
+    const prevNew = prev.ordinal < 0 || prev.sequencedEpoch !== this.epoch
+    if (next.ordinal < 0 || next.sequencedEpoch !== this.epoch) {
+      return prevNew || prev.ordinal + prev.recordCount === this.partitions.get(key(prev.topic, prev.partition))?.next
+    }
+    return !prevNew && prev.ordinal + prev.recordCount === next.ordinal
   }
 
   /** The sequence of a batch sequenced in this epoch. */
@@ -162,7 +211,7 @@ export class Idempotence {
   private partition(topic: string, partition: number): PartitionSequences {
     const k = key(topic, partition)
     let p = this.partitions.get(k)
-    if (p === undefined) this.partitions.set(k, (p = { next: 0, inFlight: 0, unsettled: new Set() }))
+    if (p === undefined) this.partitions.set(k, (p = { next: 0, inFlight: 0, unsettled: new Set(), acknowledgedEnd: 0 }))
     return p
   }
 }

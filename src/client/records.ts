@@ -21,7 +21,12 @@ export interface ProducerRecord {
 export interface RecordMetadata {
   topic: string
   partition: number
-  /** -1 with acks=0 (the broker does not answer). */
+  /**
+   * -1 when not known: with acks=0 (the broker does not answer), and for an idempotent batch
+   * whose retry found the leader no longer remembering it while a later batch of it had been
+   * acknowledged, so it is in the log, written once, at an offset no broker can tell any more
+   * (as Kafka's producer reports one answered DUPLICATE_SEQUENCE_NUMBER).
+   */
   offset: number
 }
 

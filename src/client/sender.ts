@@ -119,10 +119,15 @@ export class Sender {
   }
   /** Batches of the partition that may be drained now (idempotence: in flight per partition, retries first). */
   private readonly room = (head: ProducerBatch) => this.idempotence?.room(head.topic, head.partition, head, this.rememberedBy(head)) ?? Number.POSITIVE_INFINITY
-  /** How many batches per producer the partition's leader remembers (its handshake; Kafka's 5 until known). */
+  /** Idempotence: a batch joins the one before it in a partition entry only if its sequence continues that one's. */
+  private readonly follows = (prev: ProducerBatch, next: ProducerBatch) => this.idempotence?.continues(prev, next) ?? true
+  /**
+   * How many batches per producer the partition's leader remembers (its handshake; Kafka's 5
+   * until known). Runs inside the drain, in a timer callback: a lookup only, which creates no
+   * Broker and cannot throw (brokerById would, once the cluster is closed).
+   */
   private rememberedBy(head: ProducerBatch): number {
-    const leader = this.cluster.brokerById(this.leaderOf(head.topic, head.partition))
-    return leader?.handshake?.producerBatchesRemembered ?? PRODUCER_BATCHES_REMEMBERED_DEFAULT
+    return this.cluster.handshakeOf(this.leaderOf(head.topic, head.partition))?.producerBatchesRemembered ?? PRODUCER_BATCHES_REMEMBERED_DEFAULT
   }
 
   /**
@@ -163,7 +168,7 @@ export class Sender {
     for (let round = 0; round < this.options.inFlightMax; round++) {
       const ready = this.accumulator.readyByLeader(now, this.routeOf, this.paused)
       const canSend = (leader: number) => this.canSend(leader, ready.get(leader), now)
-      const drained = this.accumulator.drain(now, this.routeOf, canSend, this.options.requestBytesMax, this.paused, this.room)
+      const drained = this.accumulator.drain(now, this.routeOf, canSend, this.options.requestBytesMax, this.paused, this.room, this.follows)
       if (drained.requests.length === 0) break
       for (const r of drained.requests) {
         for (const b of r.batches) {
@@ -442,14 +447,22 @@ export class Sender {
   }
 
   /**
-   * Idempotence: a refusal about sequences or the producer's epoch. A gap that an earlier batch
-   * still unwritten explains goes again after it; otherwise (the leader forgot the producer, or
-   * lost the sequences) the producer bumps its epoch and sequences every unacknowledged batch
-   * again. Either way the batch goes again (until its delivery deadline). False: not such a refusal.
+   * Idempotence: a refusal about sequences or the producer's epoch. A gap refused for a batch
+   * that a later acknowledged batch of its epoch follows is no gap: the batch is in the log, and
+   * the leader no longer remembers it (Idempotence.writtenAlready); it is settled as written, at
+   * an offset nobody can tell any more (-1). A gap that an earlier batch still unwritten explains
+   * goes again after it; otherwise (the leader forgot the producer, or lost the sequences) the
+   * producer bumps its epoch and sequences every unacknowledged batch again. Either way the
+   * batch goes again (until its delivery deadline). False: not such a refusal.
    */
   private sequenceRefused(b: ProducerBatch, err: Error, idem: Idempotence): boolean {
     const gap = isErrorCode(err, 'OUT_OF_ORDER_SEQUENCE_NUMBER')
     if (!gap && !isErrorCode(err, 'UNKNOWN_PRODUCER_ID') && !isErrorCode(err, 'INVALID_PRODUCER_EPOCH')) return false
+    if (gap && idem.writtenAlready(b)) {
+      // Written again under a new epoch it would be a duplicate (the leader would take it as new).
+      this.settle(b, null, -1)
+      return true
+    }
     if (!gap || !idem.earlierUnsettled(b)) idem.bumpNeeded = true
     b.attempts++
     b.lastError = err
