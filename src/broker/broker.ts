@@ -53,6 +53,7 @@ import { StartupError, startupError } from './startup-error.js'
 import { GroupCoordinator } from './groups/coordinator.js'
 import { OFFSETS_TOPIC } from './groups/offsets-topic.js'
 import { forwardCreateTopics } from './api/forward-admin.js'
+import { batchLimit } from './api/topic-limits.js'
 import { errorName } from '../protocol/index.js'
 
 /** This broker's part in membership: its lifecycle, its way to the controller, and the service it runs should it be the controller. */
@@ -170,7 +171,8 @@ export class Broker {
         clusterNodes: () => Math.max(node.image.brokers.length, config.controllerVoters?.length ?? 1),
         offsetsTopicPartitions: config.offsetsTopicPartitions,
         offsetsTopicReplicationFactor: config.offsetsTopicReplicationFactor,
-        writeBytesMax: config.limits.batchBytesMax,
+        // The produce path's limit for the topic: its max.message.bytes (AlterConfigs may set it), else --max-batch-bytes.
+        writeLimit: () => batchLimit(OFFSETS_TOPIC, node.image.topic(OFFSETS_TOPIC)?.configs ?? {}, config.limits),
         createOffsetsTopic: async (partitions, replicationFactor) => {
           const forwarding = { controller: channel, admin: new TopicAdmin(node, controller, manager), partitions: manager }
           const r = await forwardCreateTopics(forwarding, { topics: [{ name: OFFSETS_TOPIC, partitions, replicationFactor, configs: { 'cleanup.policy': 'compact' } }] })

@@ -1,13 +1,17 @@
 // The group coordinator in a real broker process, over the raw protocol: __consumer_offsets is
 // created on the first FindCoordinator, a member joins and gets every partition, commits are
 // refused at a wrong epoch or when larger than one batch, and a broker killed and restarted rebuilds the group and its
-// committed offsets from the partition.
+// committed offsets from the partition. Writes that need not be atomic are never stuck behind the
+// batch limit: a group with more offsets than one batch holds is deleted, and a mass expiry
+// larger than one batch removes every member.
 import t from 'tap'
 import { randomUUID } from 'node:crypto'
 import { connect, startBroker, tempDataDir, type RawClient } from './broker-process.js'
 import { ErrorCode } from '../../src/protocol/index.js'
 
 const WAIT_MS = 20_000
+/** The coordinator errors a client retries (the partition's leader still loading, or just elected). */
+const RETRIABLE: number[] = [ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.COORDINATOR_NOT_AVAILABLE, ErrorCode.NOT_COORDINATOR]
 
 /** Calls until `ok` accepts the response (retriable coordinator errors meanwhile), or fails after WAIT_MS. */
 async function until<T>(what: string, call: () => Promise<T>, ok: (r: T) => boolean): Promise<T> {
@@ -49,7 +53,7 @@ t.test('join, commit, and a restarted coordinator rebuilds the group and its off
   const long = 'x'.repeat(4_000)
   const big = await c.call({ offsetCommit: { groupId: 'g1', memberId, memberEpoch: 1, topics: [{ name: 'orders', partitions: [0, 1, 2].map((index) => ({ index, offset: 99, leaderEpoch: -1, metadata: long })) }] } })
   t.same(big.offsetCommit?.topics?.[0]?.partitions?.map((p) => p.error?.code), [0, 1, 2].map(() => ErrorCode.INVALID_COMMIT_OFFSET_SIZE), 'a commit larger than one batch is refused whole')
-  t.match(big.offsetCommit?.error?.message, /more than a __consumer_offsets batch may \(8192, the broker's --max-batch-bytes\); nothing was written: commit fewer partitions/)
+  t.match(big.offsetCommit?.error?.message, /nothing was written to __consumer_offsets: the request's 3 group records go in one write \(all or nothing\), and a \d+-byte batch is over the broker's --max-batch-bytes \(8192\).*raise --max-batch-bytes\. A commit is written whole: commit fewer partitions/)
   const bad = await c.call({ consumerGroupHeartbeat: { groupId: 'g1', memberId: randomUUID(), memberEpoch: 0, subscription: { topicRegex: '(orders' } } })
   t.equal(bad.consumerGroupHeartbeat?.error?.code, ErrorCode.INVALID_REGULAR_EXPRESSION)
   t.match(bad.consumerGroupHeartbeat?.error?.message, /not a valid RE2 pattern/)
@@ -74,4 +78,48 @@ t.test('join, commit, and a restarted coordinator rebuilds the group and its off
   await heartbeat(-1)
   t.notOk((await c.call({ deleteGroups: { groupIds: ['g1'] } })).deleteGroups?.results?.[0]?.error?.code, 'an empty group is deleted')
   t.equal((await c.call({ describeGroups: { groupIds: ['g1'] } })).describeGroups?.groups?.[0]?.error?.code, ErrorCode.GROUP_ID_NOT_FOUND)
+})
+
+t.test('writes larger than one batch that need not be atomic: a wide group is deleted, a mass expiry removes every member', async (t) => {
+  const dataDir = tempDataDir(t)
+  const args = ['--max-batch-bytes', '8192']
+  const broker = await startBroker(t, { dataDir, args })
+  let c = await connect(broker.url)
+  t.teardown(() => c.close())
+  await createTopic(c, 'orders', 3)
+  await until('FindCoordinator', () => c.call({ findCoordinator: { groupIds: ['wide'] } }), (r) => !r.findCoordinator?.coordinators?.[0]?.error?.code)
+
+  // 1000 offsets, committed 50 at a time (each commit fits); their tombstones take some 26 KB.
+  const PARTITIONS = 1_000
+  for (let from = 0; from < PARTITIONS; from += 50) {
+    const partitions = Array.from({ length: 50 }, (_, i) => ({ index: from + i, offset: 7, leaderEpoch: -1, metadata: '' }))
+    const r = await until('commit', () => c.call({ offsetCommit: { groupId: 'wide', memberId: '', memberEpoch: -1, topics: [{ name: 'orders', partitions }] } }), (r) => !RETRIABLE.includes(r.offsetCommit?.error?.code ?? 0))
+    t.notOk(r.offsetCommit?.error?.code, `offsets ${from}..${from + 49} committed`)
+  }
+  const fetched = await c.call({ offsetFetch: { groupId: 'wide' } })
+  t.equal(fetched.offsetFetch?.topics?.[0]?.partitions?.length, PARTITIONS)
+  const deleted = await c.call({ deleteGroups: { groupIds: ['wide'] } })
+  t.notOk(deleted.deleteGroups?.results?.[0]?.error?.code, `a group with ${PARTITIONS} offsets is deleted (more tombstones than one 8192-byte batch holds)`)
+  t.equal((await c.call({ describeGroups: { groupIds: ['wide'] } })).describeGroups?.groups?.[0]?.error?.code, ErrorCode.GROUP_ID_NOT_FOUND)
+  t.same((await c.call({ offsetFetch: { groupId: 'wide' } })).offsetFetch?.topics ?? [], [], 'no offset left')
+
+  // 80 members that go silent. A restarted coordinator gives every loaded member a full session
+  // from the same moment, so all 80 expire in one check: some 13 KB of removals.
+  const MEMBERS = 80
+  const joins = await Promise.all(
+    Array.from({ length: MEMBERS }, () =>
+      c.call({ consumerGroupHeartbeat: { groupId: 'crowd', memberId: randomUUID(), memberEpoch: 0, subscription: { topicNames: ['orders'] }, sessionTimeoutMs: 6_000, clientId: 'test' } }),
+    ),
+  )
+  t.same(joins.filter((r) => r.consumerGroupHeartbeat?.error?.code), [], `${MEMBERS} members joined`)
+  c.close()
+  await broker.stop('SIGKILL')
+  const again = await startBroker(t, { dataDir, args })
+  c = await connect(again.url)
+  const loaded = await until('DescribeGroups after restart', () => c.call({ describeGroups: { groupIds: ['crowd'] } }), (r) => !r.describeGroups?.groups?.[0]?.error?.code)
+  t.equal(loaded.describeGroups!.groups![0].members?.length, MEMBERS, 'the restarted coordinator loaded every member')
+  await until('the crowd expired', () => c.call({ describeGroups: { groupIds: ['crowd'] } }), (r) => !r.describeGroups?.groups?.[0]?.error?.code && (r.describeGroups?.groups?.[0]?.members ?? []).length === 0)
+  const logs = again.stderr()
+  t.equal(logs.match(/"msg":"group member removed"/g)?.length, MEMBERS, 'every member removed')
+  t.notMatch(logs, /expiring group members failed|cannot be removed/, 'no expiry refused')
 })

@@ -63,7 +63,9 @@ export async function deleteGroups(coordinator: Pick<GroupCoordinator, 'step'>, 
       const outcome = await coordinator.step(groupId, (g) => {
         if (!exists(g)) return { group: g, records: [], response: notFound(groupId) }
         const d = deleteGroup(g)
-        return d.error ? { group: g, records: [], response: d.error } : { group: replayAll(g, d.records), records: d.records, response: null }
+        // Tombstones in as many batches as they need (a group may hold more offsets than one batch):
+        // a failure half-way leaves a group that a second DeleteGroups finishes.
+        return d.error ? { group: g, records: [], response: d.error } : { group: replayAll(g, d.records), records: d.records, response: null, atomic: false }
       })
       const error = 'error' in outcome ? outcome.error : outcome.ok
       return { groupId, error: error && wireGroupError(error) }

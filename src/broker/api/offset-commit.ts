@@ -21,9 +21,13 @@ export async function offsetCommit(coordinator: Pick<GroupCoordinator, 'step'>, 
     byTopic.set(topic, list)
   }
   if ('error' in outcome) {
-    // Kafka's answer to a commit too large for one batch of the offsets topic.
+    // Kafka's answer to a commit too large for one batch of the offsets topic. A commit is atomic
+    // (all its offsets or none), so it is never split: the committer splits it, or the operator
+    // raises the limit the message names.
     const tooLarge = outcome.error.code === 'RECORD_LIST_TOO_LARGE'
-    const error = tooLarge ? { code: ErrorCode.INVALID_COMMIT_OFFSET_SIZE, message: `${outcome.error.message}: commit fewer partitions at once, or shorter metadata` } : wireGroupError(outcome.error)
+    const error = tooLarge
+      ? { code: ErrorCode.INVALID_COMMIT_OFFSET_SIZE, message: `${outcome.error.message}. A commit is written whole: commit fewer partitions at once, or with shorter metadata` }
+      : wireGroupError(outcome.error)
     for (const o of request.offsets) add(o.topic, o.partition, error)
     return { error, topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) }
   }

@@ -4,7 +4,9 @@
 // the partition's state machine holds it (every committed record applied), then its records
 // appended, committed (acks=all) and applied before the answer goes back, so the next request
 // sees them and a coordinator failover loses nothing that was answered. Deadlines are this
-// leadership's clock and start afresh on a new leader.
+// leadership's clock and start afresh on a new leader. Every batch is within the offsets topic's
+// batch limit: a step that must be atomic and does not fit is refused whole; one that need not
+// (DeleteGroups) and expiry go in several batches, appended in order with one wait for the commit.
 import type { Codec } from '../../codec/index.js'
 import type { MetadataImage, TopicImage } from '../../metadata/image.js'
 import { ErrorCode, type ErrorName } from '../../protocol/index.js'
@@ -15,7 +17,8 @@ import type { PartitionReplica } from '../partition/replica.js'
 import type { StateMachineOptions } from '../partition/state-machine.js'
 import { Serial } from '../../storage/index.js'
 import type { GroupError } from './core/errors.js'
-import { expire } from './core/expire.js'
+import { packInBatches } from './core/batches.js'
+import { planExpiry, type ExpiryPlan } from './core/expire.js'
 import type { Step } from './core/heartbeat.js'
 import { groupIdProblem } from './core/offsets.js'
 import type { GroupRecord } from './core/records.js'
@@ -48,12 +51,18 @@ export interface CoordinatorDeps {
   readonly offsetsTopicPartitions?: number
   readonly offsetsTopicReplicationFactor?: number
   /**
-   * Largest batch of group records one write appends (the broker's --max-batch-bytes, Kafka's
-   * message.max.bytes, which __consumer_offsets also obeys): within it a follower's fetch and a
-   * peer frame always carry the batch. A step whose records exceed it is refused whole.
+   * The largest batch of group records (the produce path's limit for __consumer_offsets: its
+   * max.message.bytes, else the broker's --max-batch-bytes, Kafka's message.max.bytes) and the
+   * refusal naming what to raise. Within it a follower's fetch and a peer frame carry every batch.
    */
-  readonly writeBytesMax: number
+  readonly writeLimit: () => WriteLimit
   readonly now?: () => number
+}
+
+/** A batch limit and its refusal (api/topic-limits.ts batchLimit for __consumer_offsets). */
+export interface WriteLimit {
+  readonly bytesMax: number
+  readonly refusal: (bytes: number) => string
 }
 
 /** Where a group is coordinated. */
@@ -67,6 +76,8 @@ interface PartitionShell {
   /** The leader epoch the deadlines belong to. */
   epoch: number
   readonly deadlines: Map<string, ReadonlyMap<string, MemberDeadlines>>
+  /** Groups whose expired members cannot be removed (even one is too large a write): logged once per leadership. */
+  readonly unwritable: Set<string>
 }
 
 const err = (code: ErrorName, message: string): { error: CoordinatorError } => ({ error: { code, message } })
@@ -153,7 +164,7 @@ export class GroupCoordinator {
         if ('error' in still) return still
         const group = { ...(machine.group(groupId) ?? emptyGroup(groupId)), deadlines: shell.deadlines.get(groupId) ?? new Map() }
         const s = step(group, { nowMs: this.now(), topics: this.topicCounts() })
-        if (s.records.length > 0) await this.write(replica, machine, s.records)
+        if (s.records.length > 0) await this.write(replica, machine, s.records, s.atomic !== false)
         shell.deadlines.set(groupId, s.group.deadlines)
         return { ok: s.response }
       })
@@ -176,29 +187,61 @@ export class GroupCoordinator {
     const key = `${topic.id}:${partition}`
     let shell = this.shells.get(key)
     if (!shell) {
-      shell = { queue: new Serial(COORDINATOR_QUEUED_MAX, (max) => new ReplicaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `the coordinator has ${max} group requests waiting on this partition; retry`)), epoch: replica.leaderEpoch, deadlines: new Map() }
+      shell = { queue: new Serial(COORDINATOR_QUEUED_MAX, (max) => new ReplicaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `the coordinator has ${max} group requests waiting on this partition; retry`)), epoch: replica.leaderEpoch, deadlines: new Map(), unwritable: new Set() }
       this.shells.set(key, shell)
     }
     if (shell.epoch !== replica.leaderEpoch) {
       // A new leadership of this partition: every member gets a full session from now (expire.ts).
       shell.epoch = replica.leaderEpoch
       shell.deadlines.clear()
+      shell.unwritable.clear()
     }
     return { ok: { replica, machine, shell } }
   }
 
-  /** Appends the records as one batch, waits for the commit and for the groups to hold them. */
-  private async write(replica: PartitionReplica, machine: GroupsMachine, records: readonly GroupRecord[]): Promise<void> {
-    const timestamp = this.now()
-    const batch = this.deps.codec.encodeBatch(records.map((r) => ({ ...encodeGroupRecord(r), timestamp })))
-    if (batch.length > this.deps.writeBytesMax) {
-      throw new ReplicaError(ErrorCode.RECORD_LIST_TOO_LARGE,
-        `the group's ${records.length} records take ${batch.length} bytes, more than a ${OFFSETS_TOPIC} batch may (${this.deps.writeBytesMax}, the broker's --max-batch-bytes); nothing was written`)
+  /**
+   * Writes a step's records: atomic, as one batch; otherwise in as many batches as they need, in
+   * order. Refused with RECORD_LIST_TOO_LARGE before anything is appended when the batch (or, not
+   * atomic, one record) is over the limit.
+   */
+  private async write(replica: PartitionReplica, machine: GroupsMachine, records: readonly GroupRecord[], atomic: boolean): Promise<void> {
+    const limit = this.deps.writeLimit()
+    const encode = this.encoder()
+    const units = atomic ? [records] : records.map((r) => [r])
+    const packed = packInBatches(units, (batch) => encode(batch).length <= limit.bytesMax)
+    if (packed.unfit !== null) {
+      const unit = units[packed.unfit]
+      const why = atomic ? `the request's ${unit.length} group records go in one write (all or nothing)` : 'one of the request\'s group records is a write of its own'
+      throw new ReplicaError(ErrorCode.RECORD_LIST_TOO_LARGE, `nothing was written to ${OFFSETS_TOPIC}: ${why}, and ${limit.refusal(encode(unit).length)}`)
     }
-    const info = await replica.appendValidated(batch)
-    await replica.committed(info.nextOffset, GROUP_WRITE_TIMEOUT_MS)
-    if (!(await machine.whenApplied(info.nextOffset, GROUP_WRITE_TIMEOUT_MS))) {
-      throw new ReplicaError(ErrorCode.REQUEST_TIMED_OUT, `the group records committed below ${info.nextOffset} were not applied within ${GROUP_WRITE_TIMEOUT_MS} ms (the replica reopened?)`)
+    await this.append(replica, machine, packed.batches.map(encode))
+  }
+
+  /**
+   * Appends the batches in order, then waits once: for the last to commit (the log keeps their
+   * order: a failure leaves a prefix) and for the groups to hold them.
+   */
+  private async append(replica: PartitionReplica, machine: GroupsMachine, batches: readonly Uint8Array[]): Promise<void> {
+    if (batches.length === 0) throw new Error('a group write of no batch')
+    let end = 0
+    for (const batch of batches) end = (await replica.appendValidated(batch)).nextOffset
+    await replica.committed(end, GROUP_WRITE_TIMEOUT_MS)
+    if (!(await machine.whenApplied(end, GROUP_WRITE_TIMEOUT_MS))) {
+      throw new ReplicaError(ErrorCode.REQUEST_TIMED_OUT, `the group records committed below ${end} were not applied within ${GROUP_WRITE_TIMEOUT_MS} ms (the replica reopened?)`)
+    }
+  }
+
+  /** Group records as one batch, each list encoded once: measuring a write and writing it share the bytes. */
+  private encoder(): (records: readonly GroupRecord[]) => Uint8Array {
+    const timestamp = this.now()
+    const encoded = new WeakMap<readonly GroupRecord[], Uint8Array>()
+    return (records) => {
+      let batch = encoded.get(records)
+      if (batch === undefined) {
+        batch = this.deps.codec.encodeBatch(records.map((r) => ({ ...encodeGroupRecord(r), timestamp })))
+        encoded.set(records, batch)
+      }
+      return batch
     }
   }
 
@@ -254,25 +297,35 @@ export class GroupCoordinator {
       if (shell.queue.size > 0) continue // busy: the next check comes soon
       await shell.queue
         .run(async () => {
-          const nowMs = this.now()
-          const topics = this.topicCounts()
-          // One write per group with expirations (rare: a member's session ran out), so groups
-          // expiring together never add up to an oversized batch, and one too large holds no other back.
-          for (const g of [...machine.all()]) {
-            if (g.members.size === 0) continue
-            const e = expire({ ...g, deadlines: shell.deadlines.get(g.groupId) ?? new Map() }, nowMs, topics)
-            try {
-              if (e.records.length > 0) await this.write(replica, machine, e.records)
-            } catch (err) {
-              if (!(err instanceof ReplicaError && err.code === ErrorCode.RECORD_LIST_TOO_LARGE)) throw err
-              this.deps.log.warn('expiring a group\'s members failed', { group: g.groupId, error: err.message })
-              continue
-            }
-            shell.deadlines.set(g.groupId, e.group.deadlines)
-            for (const r of e.removed) this.deps.log.info('group member removed', { group: g.groupId, member: r.memberId, reason: r.reason })
-          }
+          // Usually one group's member, in one batch; after a failover or a mass departure many at
+          // once: still one batch while they fit, else as few as the limit allows (planExpiry).
+          const limit = this.deps.writeLimit()
+          const encode = this.encoder()
+          const groups = [...machine.all()].filter((g) => g.members.size > 0).map((g) => ({ ...g, deadlines: shell.deadlines.get(g.groupId) ?? new Map() }))
+          const plan = planExpiry(groups, this.now(), this.topicCounts(), (records) => encode(records).length <= limit.bytesMax)
+          if (plan.batches.length > 0) await this.append(replica, machine, plan.batches.map(encode))
+          for (const [groupId, deadlines] of plan.deadlines) shell.deadlines.set(groupId, deadlines)
+          for (const r of plan.removed) this.deps.log.info('group member removed', { group: r.groupId, member: r.memberId, reason: r.reason })
+          this.reportUnwritable(shell, plan, (records) => limit.refusal(encode(records).length))
         })
         .catch((e: unknown) => this.deps.log.warn('expiring group members failed; tried again shortly', { partition: p, error: (e as Error).message }))
+    }
+  }
+
+  /**
+   * Groups whose expired members cannot be removed keep them, and their partitions, until the
+   * operator raises the limit: an error once per group and leadership (the check runs every
+   * EXPIRY_CHECK_MS), again if it recurs after the group was unstuck.
+   */
+  private reportUnwritable(shell: PartitionShell, plan: ExpiryPlan, refusal: (records: readonly GroupRecord[]) => string): void {
+    const now = new Set(plan.unwritable.map((u) => u.groupId))
+    for (const groupId of shell.unwritable) if (!now.has(groupId)) shell.unwritable.delete(groupId)
+    for (const u of plan.unwritable) {
+      if (shell.unwritable.has(u.groupId)) continue
+      shell.unwritable.add(u.groupId)
+      this.deps.log.error('expired members of a group cannot be removed: removing even one is a batch too large; they keep their partitions until the limit is raised', {
+        group: u.groupId, expired: u.expired, error: refusal(u.records),
+      })
     }
   }
 }

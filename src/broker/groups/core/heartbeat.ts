@@ -75,6 +75,12 @@ export interface Step<R> {
   readonly group: GroupState
   readonly records: readonly GroupRecord[]
   readonly response: R
+  /**
+   * False: the records may go in several batches, in order, because every prefix of them leaves
+   * a group the log may hold (DeleteGroups' tombstones, the group's own last). Otherwise (the
+   * default) they are one batch or nothing, and a step too large for one batch is refused whole.
+   */
+  readonly atomic?: boolean
 }
 
 function refuse(group: GroupState, request: HeartbeatRequest, error: GroupError): Step<HeartbeatResponse> {

@@ -113,7 +113,11 @@ export function fetchOffsets(group: GroupState, wanted: readonly { topic: string
   return wanted.flatMap((w) => w.partitions.map((p) => one(w.topic, p)))
 }
 
-/** Deleting a group: refused while it has members; otherwise tombstones for all it holds. */
+/**
+ * Deleting a group: refused while it has members; otherwise tombstones for all it holds, the
+ * group's own records (target epoch, group epoch) last. They need not be written at once: any
+ * prefix of them leaves either the group, with less in it, to be deleted again, or nothing of it.
+ */
 export function deleteGroup(group: GroupState): { records: GroupRecord[]; error: GroupError | null } {
   if (group.members.size > 0) return { records: [], error: groupError('NON_EMPTY_GROUP', `group ${group.groupId} has ${group.members.size} members: stop them first`) }
   const g = group.groupId
