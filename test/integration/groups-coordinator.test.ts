@@ -4,7 +4,7 @@
 // committed offsets from the partition. Writes that need not be atomic are never stuck behind the
 // batch limit: a group with more offsets than one batch holds is deleted, and a mass expiry
 // larger than one batch removes every member.
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { randomUUID } from 'node:crypto'
 import { connect, startBroker, tempDataDir, type RawClient } from './broker-process.js'
 import { ErrorCode } from '../../src/protocol/index.js'
@@ -30,15 +30,21 @@ async function createTopic(c: RawClient, name: string, partitions: number) {
   t.notOk(r.createTopics?.topics?.[0]?.error?.code, `created ${name}`)
 }
 
-t.test('join, commit, and a restarted coordinator rebuilds the group and its offsets', async (t) => {
+/** A broker whose batch limit (8 KiB) group writes can outgrow, a client, topic `orders` (3 partitions), and `group`'s coordinator found. */
+async function smallBatchBroker(t: Test, group: string) {
   const dataDir = tempDataDir(t)
-  // A small batch limit, so a commit with long metadata outgrows one __consumer_offsets batch.
   const args = ['--max-batch-bytes', '8192']
   const broker = await startBroker(t, { dataDir, args })
-  let c = await connect(broker.url)
-  t.teardown(() => c.close())
+  const c = await connect(broker.url)
   await createTopic(c, 'orders', 3)
-  const found = await until('FindCoordinator', () => c.call({ findCoordinator: { groupIds: ['g1'] } }), (r) => !r.findCoordinator?.coordinators?.[0]?.error?.code)
+  const found = await until('FindCoordinator', () => c.call({ findCoordinator: { groupIds: [group] } }), (r) => !r.findCoordinator?.coordinators?.[0]?.error?.code)
+  return { dataDir, args, broker, c, found }
+}
+
+t.test('join, commit, and a restarted coordinator rebuilds the group and its offsets', async (t) => {
+  const { dataDir, args, broker, c: first, found } = await smallBatchBroker(t, 'g1')
+  let c = first
+  t.teardown(() => c.close())
   t.equal(found.findCoordinator!.coordinators![0].url, broker.url, 'the one broker coordinates')
   const memberId = randomUUID()
   const heartbeat = (memberEpoch: number, extra: object = {}) => c.call({ consumerGroupHeartbeat: { groupId: 'g1', memberId, memberEpoch, clientId: 'test', ...extra } })
@@ -81,13 +87,9 @@ t.test('join, commit, and a restarted coordinator rebuilds the group and its off
 })
 
 t.test('writes larger than one batch that need not be atomic: a wide group is deleted, a mass expiry removes every member', async (t) => {
-  const dataDir = tempDataDir(t)
-  const args = ['--max-batch-bytes', '8192']
-  const broker = await startBroker(t, { dataDir, args })
-  let c = await connect(broker.url)
+  const { dataDir, args, broker, c: first } = await smallBatchBroker(t, 'wide')
+  let c = first
   t.teardown(() => c.close())
-  await createTopic(c, 'orders', 3)
-  await until('FindCoordinator', () => c.call({ findCoordinator: { groupIds: ['wide'] } }), (r) => !r.findCoordinator?.coordinators?.[0]?.error?.code)
 
   // 1000 offsets, committed 50 at a time (each commit fits); their tombstones take some 26 KB.
   const PARTITIONS = 1_000
