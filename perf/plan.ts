@@ -15,6 +15,8 @@ export interface Plan {
   /** End-to-end runs: fractions of the system's own measured peak, seconds each, record size. */
   e2eFractions: number[]
   e2eSeconds: number
+  /** Seconds at the rate before an end-to-end run measures (runE2eSend's warm-up). */
+  e2eWarmupSeconds: number
   e2eRecordSize: number
   /** Seconds per machine-limit measurement. */
   limitSeconds: number
@@ -36,7 +38,7 @@ export function planFor(quick: boolean): Plan {
     ? {
         quick, sizes: [100, 1024], records: { 100: 20_000, 1024: 5_000 }, maxSeconds: 20,
         // One fraction (the target's): each is two fresh processes per system, and --quick must stay under 3 minutes.
-        e2eFractions: [0.25], e2eSeconds: 1, e2eRecordSize: 100, limitSeconds: 0.3, microArgs: ['--quick'], scaling: scalingPlan(true), network: networkPlan(true),
+        e2eFractions: [0.25], e2eSeconds: 1, e2eWarmupSeconds: 0.25, e2eRecordSize: 100, limitSeconds: 0.3, microArgs: ['--quick'], scaling: scalingPlan(true), network: networkPlan(true),
         failovers: 1, idle: { partitions: 30, windows: 1, windowSeconds: 2, settleSeconds: 2 },
         restart: restartPlan(true),
       }
@@ -44,7 +46,7 @@ export function planFor(quick: boolean): Plan {
         // Several seconds per Bitácora run, so its figures are steady state (at 1 M records a
         // consumer run was 0.6 s and a fifth of it start-up); slower peers stop at maxSeconds.
         quick, sizes: [100, 1024], records: { 100: 3_000_000, 1024: 600_000 }, maxSeconds: 60,
-        e2eFractions: [0.1, 0.25, 0.5, 0.75], e2eSeconds: 8, e2eRecordSize: 100, limitSeconds: 3, microArgs: [], scaling: scalingPlan(false), network: networkPlan(false),
+        e2eFractions: [0.1, 0.25, 0.5, 0.75], e2eSeconds: 8, e2eWarmupSeconds: 1, e2eRecordSize: 100, limitSeconds: 3, microArgs: [], scaling: scalingPlan(false), network: networkPlan(false),
         failovers: 20, idle: { partitions: 1000, windows: 3, windowSeconds: 20, settleSeconds: 10 },
         restart: restartPlan(false),
       }

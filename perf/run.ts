@@ -117,7 +117,7 @@ async function runSystem(def: SystemDef, plan: Plan, runs: RunRecord[]): Promise
       const rate = Math.max(1, Math.round(peak * fraction))
       await record(
         { mode: primary.label, durability: primary.durability, note: primary.note, kind: 'e2e', recordSize: plan.e2eRecordSize, e2e: { fraction } as RunRecord['e2e'] },
-        { ...base, kind: 'e2e-send', topic: `e2e-${slug}-${Math.round(fraction * 100)}`, recordSize: plan.e2eRecordSize, rate, seconds: plan.e2eSeconds, maxSeconds: plan.e2eSeconds + plan.maxSeconds, ...(primary.acks !== undefined ? { acks: primary.acks, lingerMs: 0 } : {}) },
+        { ...base, kind: 'e2e-send', topic: `e2e-${slug}-${Math.round(fraction * 100)}`, recordSize: plan.e2eRecordSize, rate, seconds: plan.e2eSeconds, warmupSeconds: plan.e2eWarmupSeconds, maxSeconds: plan.e2eSeconds + plan.maxSeconds, ...(primary.acks !== undefined ? { acks: primary.acks, lingerMs: 0 } : {}) },
       )
     }
   } finally {

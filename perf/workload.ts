@@ -37,6 +37,8 @@ export interface WorkloadSpec {
   /** e2e-send */
   rate?: number
   seconds?: number
+  /** e2e-send: seconds at the rate before measuring (default: runE2eSend's). */
+  warmupSeconds?: number
   maxSeconds: number
   /** Bitácora only. */
   acks?: 0 | 1 | -1
@@ -116,7 +118,7 @@ async function run(spec: WorkloadSpec): Promise<unknown> {
     }
     const producer = await system.producer()
     try {
-      return await runE2eSend(producer, { rate: spec.rate!, seconds: spec.seconds!, recordSize: spec.recordSize })
+      return await runE2eSend(producer, { rate: spec.rate!, seconds: spec.seconds!, recordSize: spec.recordSize, ...(spec.warmupSeconds !== undefined ? { warmupSeconds: spec.warmupSeconds } : {}) })
     } finally {
       await producer.close()
     }

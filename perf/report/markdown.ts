@@ -390,7 +390,7 @@ export function markdown(r: PerfResults, charts: Array<{ title: string; file: st
   out.push('')
   out.push('## 4. End-to-end latency')
   out.push('')
-  out.push(`Produce at a fixed rate — ${r.plan.e2eFractions.map(pct).join(', ')} of each system's own 100-byte peak above — for ${r.plan.e2eSeconds} s, after one record acknowledged and 1 s at the rate as warm-up (not measured), ` +
+  out.push(`Produce at a fixed rate — ${r.plan.e2eFractions.map(pct).join(', ')} of each system's own 100-byte peak above — for ${r.plan.e2eSeconds} s, after one record acknowledged and ${r.plan.e2eWarmupSeconds} s at the rate as warm-up (not measured), ` +
     `while a consumer in another process reads them (producer and consumer each in a process of their own, neither slowing the other); ` +
     `latency from send() to the record read back, ms, on the machine's monotonic clock, which both processes share. ` +
     `Bitácora 1 broker with acks=1, 3 brokers with acks=all, linger 0 ms.`)
