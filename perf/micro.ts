@@ -24,7 +24,7 @@ const SUITES = ['crc', 'batch', 'compression']
 const suites = args.suite ?? SUITES
 for (const s of suites) if (!SUITES.includes(s)) throw new Error(`unknown --suite ${s} (known: ${SUITES.join(', ')})`)
 const quick = args.quick ?? false
-const caseOptions = quick ? { maxTime: 0.2, minSamples: 2 } : { maxTime: 2, minSamples: 10 }
+const caseOptions = quick ? { maxTime: 0.05, minSamples: 2 } : { maxTime: 2, minSamples: 10 }
 
 export interface MicroResult {
   suite: string

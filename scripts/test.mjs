@@ -6,13 +6,17 @@
 //   unit       - pure in-process tests, two files at a time
 //   process    - tests that start broker processes or browsers, one file at a time
 //                (parallel clusters on 2 cores cause false timeouts and elections)
-// Arguments are passed to every tap phase (e.g. `npm test -- --grep foo`).
+// Arguments are passed to every tap phase (e.g. `npm test -- --grep foo`), except `--coverage`:
+// coverage is off unless asked for (`npm run test:coverage`) because V8's precise coverage slows
+// CPU-bound tests by up to 40 % (test/sim/sim.test.ts: 35 s without, 56 s with) and every broker
+// process a test starts inherits it; CI must stay under 30 minutes on 2 cores.
 import { spawnSync } from 'node:child_process'
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 
 const PROCESS_DIRS = ['test/integration', 'test/browser']
-const extraArgs = process.argv.slice(2)
+const coverage = process.argv.includes('--coverage')
+const extraArgs = [...process.argv.slice(2).filter((a) => a !== '--coverage'), ...(coverage ? [] : ['--disable-coverage'])]
 
 function listTests(dir) {
   const out = []

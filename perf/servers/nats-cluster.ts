@@ -1,6 +1,6 @@
 // Three nats-servers clustered with JetStream (file storage in temp dirs, loopback ports), for
 // R3 streams: a stream's writes are acknowledged once a majority of its replicas stored them.
-// Ready once every server reports a JetStream metadata leader.
+// Ready once every server is up and one of them reports a JetStream metadata leader.
 import { freePort, removeDir, startChild, tempDir, waitFor, type Child } from '../processes.js'
 import type { RunningServer } from './bitacora.js'
 
@@ -26,8 +26,11 @@ export async function startNatsCluster(size = 3): Promise<RunningServer> {
         '--cluster', `nats://127.0.0.1:${routePorts[i]}`, '--routes', routes,
       ]))
     }
-    await Promise.all(children.map((c, i) =>
-      waitFor(c, `nats-server n${i + 1}`, (out) => /JetStream cluster new metadata leader|Self is new JetStream cluster metadata leader/.test(out), 60_000)))
+    await Promise.all(children.map((c, i) => waitFor(c, `nats-server n${i + 1}`, (out) => out.includes('Server is ready'), 60_000)))
+    // A metadata leader, told by any server: a server that joined late may never log one (one
+    // did not in 60 s under a loaded CI machine), and an R3 stream needs only a majority.
+    const leaderKnown = () => children.some((c) => /JetStream cluster new metadata leader|Self is new JetStream cluster metadata leader/.test(c.output()))
+    await waitFor(children[0]!, 'a JetStream metadata leader', leaderKnown, 60_000)
   } catch (err) {
     await stop()
     throw err

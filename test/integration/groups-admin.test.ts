@@ -162,7 +162,7 @@ t.test('groups', async (t) => {
     const member = createClient({ brokers: [broker.url], clientId: 'live-client' })
     t.teardown(() => member.close())
     const consumer = await member.consumer({ autoOffsetReset: 'earliest', maxWaitMs: 100 })
-    consumer.subscribe(['orders'], { groupId: 'g-live', clientId: 'live-client', sessionTimeoutMs: 10_000 })
+    consumer.subscribe(['orders'], { groupId: 'g-live', clientId: 'live-client', sessionTimeoutMs: 10_000, autoCommit: false })
     void (async () => {
       for await (const _ of consumer.records()) { /* drained */ }
     })().catch(() => undefined)
@@ -202,29 +202,32 @@ t.test('groups', async (t) => {
     const unknownDelete = await cli('groups', 'delete', 'nope')
     t.equal(unknownDelete.status, 1)
     t.equal(unknownDelete.stdout, 'group nope: not deleted: unknown group\n')
-    failsWith(t, await cli('groups', 'describe', 'x'.repeat(256)), 2, /a group id is 1 to 255 characters \(the coordinator's limit\), not 256/)
-    failsWith(t, await cli('groups', 'reset-offsets', 'y'.repeat(300), '--topic', 'orders', '--to-latest'), 2, /not 300/)
-    failsWith(t, await cli('groups', 'reset-offsets', 'g-bad', '--topic', 'nope', '--to-latest'), 1, /unknown topic 'nope'/)
-    failsWith(t, await cli('groups', 'reset-offsets', 'g-bad', '--topic', 'orders:0,7', '--to-latest'), 1, /topic 'orders' has no partition 7 \(it has 3: 0 to 2\)/)
-    failsWith(t, await cli('groups', 'reset-offsets', 'g-bad', '--topic', 'orders:x', '--to-latest'), 2, /--topic orders:x: 'x' is not a partition number/)
-    failsWith(t, await cli('groups', 'reset-offsets', 'g-bad', '--topic', 'orders', '--to-latest', '--to-offset', '3'), 2, /give one reset mode, not --to-latest and --to-offset/)
-    failsWith(t, await cli('groups', 'reset-offsets', 'g-bad', '--topic', 'orders'), 2, /give one reset mode: --to-earliest, --to-latest, --to-offset, --to-datetime, --by-duration, --shift-by/)
-    failsWith(t, await cli('groups', 'reset-offsets', 'g-bad', '--to-latest'), 2, /give the scope: --topic TOPIC\[:P,P...\] \(repeatable\) or --all-topics/)
-    failsWith(t, await cli('groups', 'reset-offsets', 'g-bad', '--topic', 'orders', '--all-topics', '--to-latest'), 2, /--topic or --all-topics, not both/)
-    failsWith(t, await cli('groups', 'reset-offsets', 'g-bad', '--topic', 'orders', '--to-latest', '--dry-run', '--execute'), 2, /--dry-run or --execute, not both/)
-    failsWith(t, await cli('groups', 'reset-offsets', 'g-bad', '--topic', 'orders', '--to-datetime', '2026-13-45'), 2, /--to-datetime: expected an ISO 8601 date/)
-    failsWith(t, await cli('groups', 'reset-offsets', 'g-bad', '--topic', 'orders', '--to-datetime', 'yesterday'), 2, /--to-datetime: expected an ISO 8601 date/)
-    for (const d of ['P', 'PT', 'P1DT', '1D', 'P1H', '-P1D', 'PT1.5555S']) {
-      failsWith(t, await cli('groups', 'reset-offsets', 'g-bad', '--topic', 'orders', '--by-duration', d), 2, new RegExp(`--by-duration: expected an ISO 8601 duration PnDTnHnMnS .*got '${d.replace('.', '\\.')}'`))
-    }
-    for (const s of ['1.5', 'ten', '--', '']) {
-      failsWith(t, await cli('groups', 'reset-offsets', 'g-bad', '--topic', 'orders', `--shift-by=${s}`), 2, /--shift-by: expected a signed integer/)
-    }
-    failsWith(t, await cli('groups', 'reset-offsets', 'g-bad', '--topic', 'orders', '--to-offset', '-1'), 2, /--to-offset: expected an offset/)
-    failsWith(t, await cli('groups', 'reset-offsets', 'g-bad', '--topic', 'orders', '--shift-by', '1'), 1, /cannot shift the offset of orders:0: the group has no committed offset there/)
-    failsWith(t, await cli('groups', 'reset-offsets', 'g-bad', '--all-topics', '--to-latest'), 1, /group g-bad has no committed offsets, so --all-topics names no topic: name them with --topic/)
-    failsWith(t, await cli('groups', 'describe'), 2, /missing GROUP \(or --all-groups\)/)
-    failsWith(t, await cli('groups', 'frobnicate'), 2, /groups: unknown subcommand 'frobnicate'/)
+    // Each case is its own CLI process; they run side by side (about 25 processes of 0.5 s each).
+    const cases: Array<[string[], number, RegExp]> = [
+      [['describe', 'x'.repeat(256)], 2, /a group id is 1 to 255 characters \(the coordinator's limit\), not 256/],
+      [['reset-offsets', 'y'.repeat(300), '--topic', 'orders', '--to-latest'], 2, /not 300/],
+      [['reset-offsets', 'g-bad', '--topic', 'nope', '--to-latest'], 1, /unknown topic 'nope'/],
+      [['reset-offsets', 'g-bad', '--topic', 'orders:0,7', '--to-latest'], 1, /topic 'orders' has no partition 7 \(it has 3: 0 to 2\)/],
+      [['reset-offsets', 'g-bad', '--topic', 'orders:x', '--to-latest'], 2, /--topic orders:x: 'x' is not a partition number/],
+      [['reset-offsets', 'g-bad', '--topic', 'orders', '--to-latest', '--to-offset', '3'], 2, /give one reset mode, not --to-latest and --to-offset/],
+      [['reset-offsets', 'g-bad', '--topic', 'orders'], 2, /give one reset mode: --to-earliest, --to-latest, --to-offset, --to-datetime, --by-duration, --shift-by/],
+      [['reset-offsets', 'g-bad', '--to-latest'], 2, /give the scope: --topic TOPIC\[:P,P...\] \(repeatable\) or --all-topics/],
+      [['reset-offsets', 'g-bad', '--topic', 'orders', '--all-topics', '--to-latest'], 2, /--topic or --all-topics, not both/],
+      [['reset-offsets', 'g-bad', '--topic', 'orders', '--to-latest', '--dry-run', '--execute'], 2, /--dry-run or --execute, not both/],
+      [['reset-offsets', 'g-bad', '--topic', 'orders', '--to-datetime', '2026-13-45'], 2, /--to-datetime: expected an ISO 8601 date/],
+      [['reset-offsets', 'g-bad', '--topic', 'orders', '--to-datetime', 'yesterday'], 2, /--to-datetime: expected an ISO 8601 date/],
+      ...['P', 'PT', 'P1DT', '1D', 'P1H', '-P1D', 'PT1.5555S'].map((d): [string[], number, RegExp] =>
+        [['reset-offsets', 'g-bad', '--topic', 'orders', '--by-duration', d], 2, new RegExp(`--by-duration: expected an ISO 8601 duration PnDTnHnMnS .*got '${d.replace('.', '\\.')}'`)]),
+      ...['1.5', 'ten', '--', ''].map((s): [string[], number, RegExp] =>
+        [['reset-offsets', 'g-bad', '--topic', 'orders', `--shift-by=${s}`], 2, /--shift-by: expected a signed integer/]),
+      [['reset-offsets', 'g-bad', '--topic', 'orders', '--to-offset', '-1'], 2, /--to-offset: expected an offset/],
+      [['reset-offsets', 'g-bad', '--topic', 'orders', '--shift-by', '1'], 1, /cannot shift the offset of orders:0: the group has no committed offset there/],
+      [['reset-offsets', 'g-bad', '--all-topics', '--to-latest'], 1, /group g-bad has no committed offsets, so --all-topics names no topic: name them with --topic/],
+      [['describe'], 2, /missing GROUP \(or --all-groups\)/],
+      [['frobnicate'], 2, /groups: unknown subcommand 'frobnicate'/],
+    ]
+    const runs = await Promise.all(cases.map(([args]) => cli('groups', ...args)))
+    cases.forEach(([, code, pattern], i) => failsWith(t, runs[i], code, pattern))
     t.notOk(rows(await cli('groups', 'list')).some((row) => row[0] === 'g-bad'), 'no refused reset left a group behind')
 
     // A member with an invalid subscription pattern: refused with a typed error, and no group made.

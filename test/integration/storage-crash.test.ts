@@ -1,5 +1,5 @@
 // Crash test with real processes: a child appends with flush=always and reports flushed
-// offsets; it is SIGKILLed at random moments (STORAGE_CRASH_KILLS, default 50); after each
+// offsets; it is SIGKILLed at random moments (STORAGE_CRASH_KILLS, default 25); after each
 // kill the log is reopened and every batch below the highest reported flushed offset must be
 // intact, byte for byte. (SIGKILL keeps the page cache, so this checks recovery of torn
 // writes and crash points in rolls and checkpoints; power cuts are simulated in
@@ -15,7 +15,7 @@ import { PartitionLog } from '../../src/storage/index.js'
 import { codec } from '../storage/helpers.js'
 import { expectedBatch } from '../storage/crash-child.js'
 
-const KILLS = Number(process.env.STORAGE_CRASH_KILLS ?? 50)
+const KILLS = Number(process.env.STORAGE_CRASH_KILLS ?? 25)
 const child = fileURLToPath(new URL('../storage/crash-child.ts', import.meta.url))
 
 /** Runs the child until it has reported some flushes, kills it after a random delay. */
