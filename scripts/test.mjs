@@ -16,7 +16,9 @@ import { join } from 'node:path'
 
 const PROCESS_DIRS = ['test/integration', 'test/browser']
 const coverage = process.argv.includes('--coverage')
-const extraArgs = [...process.argv.slice(2).filter((a) => a !== '--coverage'), ...(coverage ? [] : ['--disable-coverage'])]
+// Without coverage, the processes tests start skip tap's tracking hook (test/setup/untracked-children.mjs).
+const untracked = new URL('../test/setup/untracked-children.mjs', import.meta.url).href
+const extraArgs = [...process.argv.slice(2).filter((a) => a !== '--coverage'), ...(coverage ? [] : ['--disable-coverage', `--node-arg=--import=${untracked}`])]
 
 function listTests(dir) {
   const out = []
