@@ -167,7 +167,7 @@ t.test('the drain sends a retry with the batches that continue its sequences, ne
   const first = drain()
   for (const b of first) idem.sent(b)
   t.equal(first.length, W)
-  // b1..b15 acknowledged; b0 failed (its leader stalled) and goes back to the queue, behind which new batches wait.
+  // b1..b(W-1) acknowledged; b0 failed (its leader stalled) and goes back to the queue, behind which new batches wait.
   for (const b of first.slice(1)) {
     idem.returned(b)
     idem.settled(b, true)
@@ -177,13 +177,13 @@ t.test('the drain sends a retry with the batches that continue its sequences, ne
   acc.reenqueue(first[0], 0)
   append(3)
   const retry = drain()
-  t.same(retry, [first[0]], 'b0 alone: the new batches would take sequences 16.., a gap after b0 the broker refuses whole (INVALID_RECORD)')
+  t.same(retry, [first[0]], `b0 alone: the new batches would take sequences ${W}.., a gap after b0 the broker refuses whole (INVALID_RECORD)`)
   for (const b of retry) idem.sent(b)
   idem.returned(first[0])
   idem.settled(first[0], true)
   const next = drain()
   for (const b of next) idem.sent(b)
-  t.same(next.map((b) => b.ordinal), [16, 17, 18], 'then the new ones, together')
+  t.same(next.map((b) => b.ordinal), [W, W + 1, W + 2], 'then the new ones, together')
 })
 
 t.test('after a failover a partition\'s retries leave together, and new batches with them when they continue the last', async (t) => {

@@ -137,13 +137,18 @@ async function until(what: string, check: () => boolean, timeoutMs = 5_000): Pro
 }
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
+/** The window: batches of a partition in flight, and batches per producer the leader remembers. */
+const W = PRODUCER_BATCHES_KEPT
+/** The batches leader 2 acknowledges while b0 is out: b1..b(LAST). */
+const LAST = 2 * (W - 1)
+
 /**
  * Review finding 1's failover, through its first four steps: b0 goes to leader 1, which appends
- * it (and replicates it), then stalls; leader 2 takes over and acknowledges b1..b30 (the
+ * it (and replicates it), then stalls; leader 2 takes over and acknowledges b1..b(2W-2) (the
  * window bounds batches in flight, so they keep going while b0 is out); b0's request ends
  * without an answer of leader 1's (here a NOT_LEADER_OR_FOLLOWER, as the request abandoned after
  * LeaderMoved is) and b0 waits out its back-off to go again to leader 2, which remembers only
- * b15..b30. Returns with b0 waiting to go again.
+ * the last W of them. Returns with b0 waiting to go again.
  */
 async function stalledFirstBatch(t: Test) {
   const h = harness(t)
@@ -154,15 +159,15 @@ async function stalledFirstBatch(t: Test) {
   t.same([stuck.broker, stuck.headers.map((x) => x.baseSequence)], [1, [0]])
   log.append(stuck.headers) // appended and replicated; the answer never comes
   h.moveLeader(2)
-  for (const first of [1, 16]) {
-    h.send(15)
+  for (const first of [1, W]) {
+    h.send(W - 1)
     await until(`b${first}.. sent`, () => h.produced.length === (first === 1 ? 2 : 3))
     const p = h.produced[h.produced.length - 1]
-    t.same([p.broker, p.headers.map((x) => x.baseSequence)], [2, Array.from({ length: 15 }, (_, i) => first + i)], '15 more while b0 is out: 16 in flight')
+    t.same([p.broker, p.headers.map((x) => x.baseSequence)], [2, Array.from({ length: W - 1 }, (_, i) => first + i)], `${W - 1} more while b0 is out: ${W} in flight`)
     p.answer(log.append(p.headers))
-    await until('acknowledged', () => h.outcomes.slice(first, first + 15).every((o) => o.meta !== undefined))
+    await until('acknowledged', () => h.outcomes.slice(first, first + W - 1).every((o) => o.meta !== undefined))
   }
-  t.same(h.outcomes.slice(1).map((o) => o.meta?.offset), Array.from({ length: 30 }, (_, i) => i + 1), 'b1..b30 at offsets 1..30')
+  t.same(h.outcomes.slice(1).map((o) => o.meta?.offset), Array.from({ length: LAST }, (_, i) => i + 1), `b1..b${LAST} at offsets 1..${LAST}`)
   stuck.answer({ index: 0, error: { code: ErrorCode.NOT_LEADER_OR_FOLLOWER, message: 'not the leader' }, leaderHint: 2, leaderHintEpoch: 2 })
   await until('b0 back in the queue, backing off', () => h.accumulator.batchCount === 1)
   return { h, log }
@@ -174,7 +179,7 @@ t.test('a retried batch the new leader forgot, after later ones were acknowledge
   const retry = h.produced[3]
   t.same([retry.broker, retry.headers.map((x) => [x.producerEpoch, x.baseSequence])], [2, [[0, 0]]], 'b0 again, alone, as it was')
   const refusal = log.append(retry.headers)
-  t.equal(refusal.error?.code, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, 'the leader remembers b15..b30 only: a gap')
+  t.equal(refusal.error?.code, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, `the leader remembers b${LAST - W + 1}..b${LAST} only: a gap`)
   retry.answer(refusal)
   await sleep(BACKOFF_MS + 100) // a bump (InitProducerId, at most one per back-off) and b0 again would come within this
   for (const p of h.produced.filter((p) => !p.answered)) p.answer(log.append(p.headers)) // as the leader would
@@ -182,28 +187,28 @@ t.test('a retried batch the new leader forgot, after later ones were acknowledge
   t.same(h.outcomes[0], { meta: { topic: 't', partition: 0, offset: -1 } }, 'written, at an offset nobody can tell')
   t.equal(h.inits.length, 1, 'no epoch bump')
   t.equal(h.produced.length, 4, 'nothing sent again')
-  t.same(log.written.map((w) => [w.epoch, w.sequence]), Array.from({ length: 31 }, (_, i) => [0, i]), 'b0..b30, each once')
+  t.same(log.written.map((w) => [w.epoch, w.sequence]), Array.from({ length: LAST + 1 }, (_, i) => [0, i]), `b0..b${LAST}, each once`)
   t.ok(h.idempotence.ready)
 })
 
 t.test('a retried batch goes without the new batches queued behind it, whose sequences would leave a gap in its entry', async (t) => {
-  // Review finding 5: b0 (sequence 0) goes again while b31.. wait behind it, new, numbered
-  // 31.. once they leave. In one partition entry the broker refuses them all, b0 included, as
+  // Review finding 5: b0 (sequence 0) goes again while b(LAST+1).. wait behind it, new, numbered
+  // LAST+1.. once they leave. In one partition entry the broker refuses them all, b0 included, as
   // INVALID_RECORD (checkEntry: "do not follow each other"), which is not retriable.
   const { h, log } = await stalledFirstBatch(t)
   h.send(3) // queued behind b0, which backs off
   await until('b0 sent again', () => h.produced.length >= 4)
   await sleep(20) // the Sender sends all it may before an answer
-  t.same(h.produced.slice(3).map((p) => p.headers.map((x) => x.baseSequence)), [[0], [31, 32, 33]],
+  t.same(h.produced.slice(3).map((p) => p.headers.map((x) => x.baseSequence)), [[0], [LAST + 1, LAST + 2, LAST + 3]],
     'b0 alone; the new batches together, in a request of their own')
   for (let round = 0; round < 10 && h.outcomes.some((o) => o.meta === undefined && o.err === undefined); round++) {
     for (const p of h.produced.filter((p) => !p.answered)) p.answer(log.append(p.headers)) // in the order they came, as the leader would
     await sleep(BACKOFF_MS + 100) // a retry after the back-off, if any
   }
   t.same(h.outcomes.map((o) => o.err?.message), h.outcomes.map(() => undefined), 'none failed')
-  t.same(h.outcomes.slice(31).map((o) => o.meta?.offset), [31, 32, 33])
+  t.same(h.outcomes.slice(LAST + 1).map((o) => o.meta?.offset), [LAST + 1, LAST + 2, LAST + 3])
   t.equal(h.outcomes[0].meta?.offset, -1)
-  t.same(log.written.map((w) => [w.epoch, w.sequence]), Array.from({ length: 34 }, (_, i) => [0, i]), 'each batch once, in order')
+  t.same(log.written.map((w) => [w.epoch, w.sequence]), Array.from({ length: LAST + 4 }, (_, i) => [0, i]), 'each batch once, in order')
   t.equal(h.inits.length, 1)
 })
 

@@ -4,10 +4,10 @@
 // below the log start.
 import t from 'tap'
 import { loadCodec } from '../../../src/codec/index.js'
-import { PRODUCER_SNAPSHOTS_KEPT } from '../../../src/broker/partition/limits.js'
-import { ProducerStateTable } from '../../../src/broker/partition/producer-state.js'
+import { PRODUCER_BATCHES_KEPT, PRODUCER_SNAPSHOTS_KEPT, PRODUCERS_PER_PARTITION_MAX } from '../../../src/broker/partition/limits.js'
+import { ProducerStateTable, type ProducerEntry } from '../../../src/broker/partition/producer-state.js'
 import { ProducerSnapshots, snapshotEnds, snapshotFileName, type SnapshotLog } from '../../../src/broker/partition/producer-state-snapshot.js'
-import { SimFileLayer } from '../../../src/storage/index.js'
+import { SimFileLayer, SMALL_FILE_BYTES_MAX } from '../../../src/storage/index.js'
 
 const codec = await loadCodec()
 const crc = (b: Uint8Array) => codec.crc32c(b)
@@ -81,4 +81,23 @@ t.test('a damaged snapshot is reported and deleted; the older one is taken', asy
   t.equal(taken?.end, 20)
   t.match(damaged, [/00000000000000000030\.producer-state/])
   t.same(snapshotEnds(fs, DIR), [20])
+})
+
+t.test('the largest snapshot the bounds allow is written and read back: every producer remembered, every batch with the widest numbers', async (t) => {
+  const { fs, snapshots } = await setup()
+  const END = Number.MAX_SAFE_INTEGER - 1
+  const SEQ = 2 ** 31 - 1
+  const entries: ProducerEntry[] = Array.from({ length: PRODUCERS_PER_PARTITION_MAX }, (_, p) => ({
+    producerId: Number.MAX_SAFE_INTEGER - p, epoch: 32_767, lastAppendMs: 0,
+    batches: Array.from({ length: PRODUCER_BATCHES_KEPT }, (_, b) => ({ firstSeq: SEQ - 2 * b - 1, lastSeq: SEQ - 2 * b, baseOffset: END - 2 * b - 1, lastOffset: END - 2 * b })),
+  }))
+  await snapshots.save(ProducerStateTable.restore(DAY_MS, END, entries), { logStartOffset: 0, logEndOffset: END, epochAt: () => 2_147_483_647 })
+  const [end] = snapshotEnds(fs, DIR)
+  const file = fs.session().open(`${DIR}/${snapshotFileName(end)}`, { create: false })
+  const bytes = file.size()
+  file.close()
+  t.ok(bytes > 0 && bytes <= SMALL_FILE_BYTES_MAX, `${bytes} bytes, within the ${SMALL_FILE_BYTES_MAX}-byte small-file limit`)
+  const taken = await snapshots.load({ logStartOffset: 0, logEndOffset: END, epochAt: () => 2_147_483_647 }, DAY_MS, 0, noDamage)
+  t.equal(taken?.entries().length, PRODUCERS_PER_PARTITION_MAX)
+  t.same(taken?.entries().at(-1)?.batches, entries.at(-1)?.batches)
 })
