@@ -9,6 +9,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CLUSTER_DIR=${BITACORA_CLUSTER_DIR:-$ROOT/.cluster}
 BIN=$ROOT/dist/cli/main.js
+NODE_FLAGS=--initial-heap-size=64   # V8 flags for a broker: why in src/cli/node-flags.ts
 HOST=127.0.0.1
 
 # Limits, each with its reason.
@@ -147,7 +148,7 @@ start_node() {
   mkdir -p "$dir"
   touch "$log"
   from=$(( $(wc -c <"$log") + 1 ))
-  nohup node "$BIN" broker --id "$id" --host "$HOST" --port "$(port_of "$id")" --data-dir "$dir/data" \
+  nohup node $NODE_FLAGS "$BIN" broker --id "$id" --host "$HOST" --port "$(port_of "$id")" --data-dir "$dir/data" \
     --cluster-id "$(state cluster-id)" --controller-voters "$(voter_list)" >>"$log" 2>&1 </dev/null &
   pid=$!
   echo "$pid" >"$dir/pid"

@@ -10,6 +10,7 @@
 //         (bounded by B's session timeout, the coordinator's 500 ms expiry check and A's next heartbeat)
 import { randomUUID } from 'node:crypto'
 import WebSocket from 'ws'
+import { NODE_FLAGS } from '../src/cli/node-flags.js'
 import { createClient } from '../src/client/node.js'
 import { decodeResponse, encodeRequest, type RequestProps, type Response } from '../src/protocol/index.js'
 import { cleanupAll, installCleanupHandlers, removeDir, startChild, tempDir, waitFor } from './processes.js'
@@ -55,7 +56,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main(): Promise<void> {
   installCleanupHandlers()
   const dataDir = tempDir('bitacora-groups-perf-')
-  const broker = startChild(process.execPath, [new URL('../dist/cli/main.js', import.meta.url).pathname, 'broker', '--port', '0', '--data-dir', dataDir])
+  const broker = startChild(process.execPath, [...NODE_FLAGS, new URL('../dist/cli/main.js', import.meta.url).pathname, 'broker', '--port', '0', '--data-dir', dataDir])
   await waitFor(broker, 'broker', (o) => /listening on ws:\/\/\S+/.test(o))
   const url = /listening on (ws:\/\/\S+)/.exec(broker.output())![1]
   const client = createClient({ brokers: [url], clientId: 'perf-a' })

@@ -12,6 +12,7 @@
 // µs per record: the broker's from /proc/PID/stat over the run, the members' from their own
 // process.cpuUsage() over their reading.
 import { createInterface } from 'node:readline'
+import { NODE_FLAGS } from '../src/cli/node-flags.js'
 import { createClient } from '../src/client/node.js'
 import { cpuSeconds } from './proc-stats.js'
 import { cleanupAll, installCleanupHandlers, removeDir, startChild, tempDir, waitFor, type Child } from './processes.js'
@@ -82,7 +83,7 @@ async function run(url: string, brokerPid: number, groupId: string, members: num
   for (let m = 0; m < members; m++) {
     const entry: (typeof children)[number] = {
       owned: [],
-      child: startChild(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--member', url, groupId], {
+      child: startChild(process.execPath, [...NODE_FLAGS, '--import', 'tsx', new URL(import.meta.url).pathname, '--member', url, groupId], {
         stdio: ['pipe', 'pipe', 'pipe'],
         echo: (line) => {
           if (!line.startsWith('{')) return
@@ -125,7 +126,7 @@ async function main(): Promise<void> {
   const PARTITIONS = arg('partitions', 6)
   installCleanupHandlers()
   const dataDir = tempDir('bitacora-groups-throughput-')
-  const broker = startChild(process.execPath, [new URL('../dist/cli/main.js', import.meta.url).pathname, 'broker', '--port', '0', '--data-dir', dataDir])
+  const broker = startChild(process.execPath, [...NODE_FLAGS, new URL('../dist/cli/main.js', import.meta.url).pathname, 'broker', '--port', '0', '--data-dir', dataDir])
   await waitFor(broker, 'broker', (o) => /listening on ws:\/\/\S+/.test(o))
   const url = /listening on (ws:\/\/\S+)/.exec(broker.output())![1]
   const producedAt = performance.now()

@@ -21,6 +21,7 @@ import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
+import { NODE_FLAGS } from '../src/cli/node-flags.js'
 import { loadCodec } from '../src/codec/index.js'
 import { createClient } from '../src/client/node.js'
 import { PartitionLog } from '../src/storage/index.js'
@@ -89,7 +90,7 @@ interface Running {
 
 async function spawnBroker(dataDir: string, port: number): Promise<Running & { listeningMs: number; spawnedAt: number }> {
   const spawnedAt = performance.now()
-  const child = spawn(process.execPath, [BIN, 'broker', '--port', String(port), '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...NODE_FLAGS, BIN, 'broker', '--port', String(port), '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   child.stdout.on('data', (d) => (out += d))
   child.stderr.on('data', (d) => (out = (out + d).slice(-1_000_000)))

@@ -1,6 +1,7 @@
 // Runs one workload in a fresh child process (perf/workload.ts) and returns its JSON result;
 // its Kafka-format lines are echoed as they come, `onReady` is called when it prints @@READY.
 // Optionally with --cpu-prof.
+import { NODE_FLAGS } from '../src/cli/node-flags.js'
 import { startChild } from './processes.js'
 import type { WorkloadSpec } from './workload.js'
 
@@ -9,7 +10,7 @@ const WORKLOAD = new URL('./workload.ts', import.meta.url).pathname
 export async function runWorkload<T>(spec: WorkloadSpec, options: { cpuProfDir?: string; echo?: (line: string) => void; onReady?: () => void } = {}): Promise<T> {
   const profile = options.cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', options.cpuProfDir] : []
   const echo = options.echo ?? ((line: string) => console.log(`    ${line}`))
-  const child = startChild(process.execPath, [...profile, '--import', 'tsx', WORKLOAD, JSON.stringify(spec)], {
+  const child = startChild(process.execPath, [...NODE_FLAGS, ...profile, '--import', 'tsx', WORKLOAD, JSON.stringify(spec)], {
     echo: (line) => {
       if (line === '@@READY') options.onReady?.()
       else if (!line.startsWith('@@')) echo(line)

@@ -4,7 +4,9 @@
 // line naming the cause and exits 1, having started nothing.
 import { Broker } from '../broker/broker.js'
 import { BROKER_USAGE, parseBrokerArgs } from '../broker/config.js'
+import { jsonLogger } from '../broker/log.js'
 import { StartupError } from '../broker/startup-error.js'
+import { missingNodeFlags } from './node-flags.js'
 
 export async function brokerCommand(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -21,6 +23,10 @@ export async function brokerCommand(argv: string[]): Promise<number> {
     return 1
   }
   console.log(`bitacora broker ${config.brokerId} listening on ${broker.url}`)
+  const missing = missingNodeFlags()
+  if (missing.length > 0) {
+    jsonLogger({ broker: config.brokerId }).warn(`node runs without ${missing.join(' ')}: under load V8 runs needless full garbage collections, up to twice the CPU per record (why: src/cli/node-flags.ts); start brokers with \`bitacora broker\`, ./cluster.sh, or node ${missing.join(' ')} dist/cli/main.js broker`)
+  }
   await new Promise<void>((resolve) => {
     const stop = () => resolve()
     process.once('SIGINT', stop)

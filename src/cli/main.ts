@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-heap-size=64
 // The `bitacora` command. Each subcommand prints one clear line and exits non-zero on error:
 // 2 for usage errors, 1 for operational ones (unknown topic, unreachable broker, ...).
 import { readFileSync } from 'node:fs'

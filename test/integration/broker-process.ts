@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import WebSocket from 'ws'
+import { NODE_FLAGS } from '../../src/cli/node-flags.js'
 import { decodeResponse, encodeRequest, type RequestProps, type Response } from '../../src/protocol/index.js'
 
 const BIN = new URL('../../dist/cli/main.js', import.meta.url).pathname
@@ -31,7 +32,7 @@ export function tempDataDir(t: Teardown): string {
 
 export async function startBroker(t: Teardown, options: { dataDir?: string; args?: string[] } = {}): Promise<BrokerProcess> {
   const dataDir = options.dataDir ?? tempDataDir(t)
-  const child = spawn(process.execPath, [BIN, 'broker', '--port', '0', '--data-dir', dataDir, ...(options.args ?? [])], {
+  const child = spawn(process.execPath, [...NODE_FLAGS, BIN, 'broker', '--port', '0', '--data-dir', dataDir, ...(options.args ?? [])], {
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stderr = ''

@@ -219,6 +219,7 @@ t.test('up 3, status, kill/stop/cont/restart, logs, down, clean', async (t) => {
   const logs = await c.run('logs', '3')
   t.equal(logs.status, 0)
   t.match(logs.stdout, `listening on ${urls[2]}`)
+  t.notMatch(logs.stdout, 'runs without', 'the node runs with the Node flags a broker needs (src/cli/node-flags.ts)')
 
   const refused = await c.run('clean')
   t.equal(refused.status, 1)

@@ -22,6 +22,7 @@ import { join, relative } from 'node:path'
 import { chromium } from 'playwright-core'
 import { startBroker } from './broker-process.js'
 import { freePort } from './cli-process.js'
+import { NODE_FLAGS } from '../../src/cli/node-flags.js'
 
 t.setTimeout(300_000)
 
@@ -130,7 +131,8 @@ async function runShell(t: Test, s: Snippet): Promise<void> {
   // `bitacora` on PATH, as `npm link` puts it there; a broker gets the free port.
   mkdirSync(join(cwd, '.bin'))
   const wrapper = join(cwd, '.bin/bitacora')
-  writeFileSync(wrapper, `#!/bin/sh\nif [ "$1" = broker ]; then exec node ${JSON.stringify(BIN)} "$@" --port ${port}; fi\nexec node ${JSON.stringify(BIN)} "$@"\n`, { mode: 0o755 })
+  const node = `node ${NODE_FLAGS.join(' ')} ${JSON.stringify(BIN)}` // what main.ts's shebang runs
+  writeFileSync(wrapper, `#!/bin/sh\nif [ "$1" = broker ]; then exec ${node} "$@" --port ${port}; fi\nexec ${node} "$@"\n`, { mode: 0o755 })
   const prelude = [
     'set -eo pipefail',
     `PATH=${JSON.stringify(join(cwd, '.bin'))}:$PATH`,
