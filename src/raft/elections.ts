@@ -145,7 +145,14 @@ export function handleVoteResponse(n: RaftNode, m: VoteResponse): void {
   }
   if (s.role !== 'candidate') return
   s.tally.record(m.from, m.granted)
-  if (s.tally.won()) becomeLeader(n)
+  if (s.tally.won()) return becomeLeader(n)
+  // Refused by a voter that names no leader of this epoch: it voted for another candidate (or its
+  // log is ahead of ours). When the voters left are split and the rest are dead, this epoch is
+  // never decided: campaign again soon, as after a closed link, not after a whole election timeout
+  // (1.5-3 s of a failover). The retry pre-votes first, so it disturbs no leader elected meanwhile.
+  if (!m.granted && m.leaderId === null) {
+    s.electionDeadlineTick = Math.min(s.electionDeadlineTick, n.nowTicks + 1 + n.cfg.random(n.cfg.leaderLinkDropTicks ?? n.cfg.electionTimeoutTicks))
+  }
 }
 
 export function handleBeginQuorumEpoch(n: RaftNode, from: NodeId): void {

@@ -56,7 +56,8 @@ export interface Prospective {
 
 export interface Candidate {
   readonly role: 'candidate'
-  readonly electionDeadlineTick: number
+  /** Brought forward by a refusal that shows the vote split (elections.ts). */
+  electionDeadlineTick: number
   readonly tally: VoteTally
   fetch: InflightFetch | null
 }
