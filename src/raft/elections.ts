@@ -32,8 +32,13 @@ export function leaderUnreachable(n: RaftNode, node: NodeId): void {
   const s = n.state
   if (s.role !== 'follower' || s.leaderId !== node) return
   n.lastLeaderContactTick = Number.NEGATIVE_INFINITY
-  const delay = 1 + n.cfg.random(n.cfg.leaderLinkDropTicks ?? n.cfg.electionTimeoutTicks)
-  s.fetchDeadlineTick = Math.min(s.fetchDeadlineTick, n.nowTicks + delay)
+  n.linkClosedLeader = node
+  s.fetchDeadlineTick = Math.min(s.fetchDeadlineTick, n.nowTicks + linkDropDelay(n))
+}
+
+/** How soon a replica campaigns after hearing its leader's link closed, or after a split vote. */
+function linkDropDelay(n: RaftNode): number {
+  return 1 + n.cfg.random(n.cfg.leaderLinkDropTicks ?? n.cfg.electionTimeoutTicks)
 }
 
 export function tickElection(n: RaftNode, s: Unattached | Prospective | Candidate): void {
@@ -109,7 +114,9 @@ export function handlePreVote(n: RaftNode, m: VoteRequest): void {
   // Like votes, pre-votes do not consult our voter set (see handleVote).
   const granted = m.epoch > n.epoch && logOk && !leaderAlive && mayVote(n)
   const epoch = granted ? m.epoch : n.epoch
-  n.send({ type: 'voteResponse', from: n.id, to: m.from, epoch, preVote: true, granted, leaderId: n.leaderId })
+  // A refusal names our leader only while we hear from it: one we no longer hear from (its link
+  // closed, or it went silent) would send the asker to follow it for a whole fetch timeout.
+  n.send({ type: 'voteResponse', from: n.id, to: m.from, epoch, preVote: true, granted, leaderId: leaderAlive ? n.leaderId : null })
 }
 
 /**
@@ -139,8 +146,19 @@ export function handleVoteResponse(n: RaftNode, m: VoteResponse): void {
     if (s.role !== 'prospective' || m.epoch !== (m.granted ? n.epoch + 1 : n.epoch)) return
     s.tally.record(m.from, m.granted)
     if (s.tally.won()) return becomeCandidate(n)
-    // A rejection naming this epoch's leader: follow it instead of campaigning.
-    if (!m.granted && m.leaderId !== null && m.leaderId !== n.id) becomeFollower(n, n.epoch, m.leaderId)
+    // A rejection naming this epoch's leader: follow it instead of campaigning. The leader itself
+    // refusing proves it alive; another voter naming the leader whose link just closed may not
+    // have been told yet (its own link closes a few ms later): follow it, but campaign again as
+    // soon as after the closed link, once.
+    if (!m.granted && m.leaderId !== null && m.leaderId !== n.id) {
+      const unconfirmed = m.leaderId === n.linkClosedLeader && m.from !== m.leaderId
+      n.linkClosedLeader = null
+      becomeFollower(n, n.epoch, m.leaderId)
+      if (unconfirmed) {
+        const f = n.state
+        if (f.role === 'follower') f.fetchDeadlineTick = Math.min(f.fetchDeadlineTick, n.nowTicks + linkDropDelay(n))
+      }
+    }
     return
   }
   if (s.role !== 'candidate') return
@@ -151,7 +169,7 @@ export function handleVoteResponse(n: RaftNode, m: VoteResponse): void {
   // never decided: campaign again soon, as after a closed link, not after a whole election timeout
   // (1.5-3 s of a failover). The retry pre-votes first, so it disturbs no leader elected meanwhile.
   if (!m.granted && m.leaderId === null) {
-    s.electionDeadlineTick = Math.min(s.electionDeadlineTick, n.nowTicks + 1 + n.cfg.random(n.cfg.leaderLinkDropTicks ?? n.cfg.electionTimeoutTicks))
+    s.electionDeadlineTick = Math.min(s.electionDeadlineTick, n.nowTicks + linkDropDelay(n))
   }
 }
 

@@ -20,7 +20,10 @@ export function becomeFollower(n: RaftNode, epoch: number, leaderId: NodeId, hea
   assert(n.state.role !== 'leader' || epoch > n.epoch, 'two leaders in one epoch')
   if (epoch > n.epoch) n.enterEpoch(epoch)
   n.reset({ role: 'follower', leaderId, fetchDeadlineTick: n.nowTicks + n.followerTimeoutTicks(), fetch: null, download: null })
-  if (heardFromLeader) n.lastLeaderContactTick = n.nowTicks
+  if (heardFromLeader) {
+    n.lastLeaderContactTick = n.nowTicks
+    n.linkClosedLeader = null
+  }
   if (n.pendingAppends.length === 0) sendFetch(n)
 }
 
@@ -153,6 +156,7 @@ export function handleFetchSnapshotResponse(n: RaftNode, m: FetchSnapshotRespons
 /** The leader answered: it is alive, so neither campaign nor grant pre-votes for a while. */
 function heardFromLeader(n: RaftNode, s: Follower): void {
   n.lastLeaderContactTick = n.nowTicks
+  n.linkClosedLeader = null
   s.fetchDeadlineTick = n.nowTicks + n.followerTimeoutTicks()
 }
 

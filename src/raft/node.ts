@@ -71,6 +71,11 @@ export class RaftNode {
    * after it. Kept across roles: following a leader again on a hint does not reset it.
    */
   lastLeaderContactTick = Number.NEGATIVE_INFINITY
+  /**
+   * The leader whose link the transport said closed (leaderUnreachable), until we hear from it or
+   * a pre-vote refusal naming it has been taken once: a voter not told yet may still name it.
+   */
+  linkClosedLeader: NodeId | null = null
 
   // Fetching (ids and the observer's contact cursor run on across roles).
   nextFetchId = 1
