@@ -14,9 +14,10 @@ export async function brokerCommand(argv: string[]): Promise<number> {
     return 0
   }
   const config = parseBrokerArgs(argv)
+  const log = jsonLogger({ broker: config.brokerId })
   let broker: Broker
   try {
-    broker = await Broker.start(config)
+    broker = await Broker.start(config, log)
   } catch (err) {
     if (!(err instanceof StartupError)) throw err
     console.error(`bitacora broker: ${err.message}`)
@@ -25,7 +26,7 @@ export async function brokerCommand(argv: string[]): Promise<number> {
   console.log(`bitacora broker ${config.brokerId} listening on ${broker.url}`)
   const missing = missingNodeFlags()
   if (missing.length > 0) {
-    jsonLogger({ broker: config.brokerId }).warn(`node runs without ${missing.join(' ')}: under load V8 runs needless full garbage collections, up to twice the CPU per record (why: src/cli/node-flags.ts); start brokers with \`bitacora broker\`, ./cluster.sh, or node ${missing.join(' ')} dist/cli/main.js broker`)
+    log.warn(`node runs without ${missing.join(' ')}: under load V8 runs needless full garbage collections, up to twice the CPU per record (why: src/cli/node-flags.ts); start brokers with \`bitacora broker\`, ./cluster.sh, or node ${missing.join(' ')} dist/cli/main.js broker`)
   }
   await new Promise<void>((resolve) => {
     const stop = () => resolve()

@@ -33,6 +33,11 @@ export function leaderUnreachable(n: RaftNode, node: NodeId): void {
   if (s.role !== 'follower' || s.leaderId !== node) return
   n.lastLeaderContactTick = Number.NEGATIVE_INFINITY
   n.linkClosedLeader = node
+  campaignSoon(n, s)
+}
+
+/** A follower whose leader is likely gone campaigns after the short link-drop delay, not a fetch timeout. */
+function campaignSoon(n: RaftNode, s: Follower): void {
   s.fetchDeadlineTick = Math.min(s.fetchDeadlineTick, n.nowTicks + linkDropDelay(n))
 }
 
@@ -154,10 +159,7 @@ export function handleVoteResponse(n: RaftNode, m: VoteResponse): void {
       const unconfirmed = m.leaderId === n.linkClosedLeader && m.from !== m.leaderId
       n.linkClosedLeader = null
       becomeFollower(n, n.epoch, m.leaderId)
-      if (unconfirmed) {
-        const f = n.state
-        if (f.role === 'follower') f.fetchDeadlineTick = Math.min(f.fetchDeadlineTick, n.nowTicks + linkDropDelay(n))
-      }
+      if (unconfirmed && n.state.role === 'follower') campaignSoon(n, n.state)
     }
     return
   }
